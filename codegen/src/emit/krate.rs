@@ -1,0 +1,73 @@
+//! The crate around the modules: `Cargo.toml` and `src/lib.rs`.
+
+use super::{doc_lint_allows, inner_doc_attrs, uses_uuid};
+use crate::ir::Api;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub fn lib_rs(api: &Api) -> TokenStream {
+    let mut about = format!("{} (API version {})", api.title, api.version);
+    if let Some(description) = &api.description {
+        about.push_str("\n\n");
+        about.push_str(description);
+    }
+    about.push_str(
+        "\n\nGenerated from the API's OpenAPI document; `models` holds one Rust type per schema.",
+    );
+    let docs = inner_doc_attrs(&about);
+    let allows = doc_lint_allows();
+    quote! {
+        #docs
+        #![allow(#allows)]
+
+        /// Request and response types: one Rust type per schema of the document.
+        pub mod models;
+    }
+}
+
+/// A crate version from `info.version` when it is plain `x.y.z`, else `0.1.0`.
+fn crate_version(api: &Api) -> String {
+    let parts: Vec<&str> = api.version.split('.').collect();
+    if parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    {
+        api.version.clone()
+    } else {
+        "0.1.0".to_owned()
+    }
+}
+
+/// TOML has no quoting crate here: a basic string with every special character escaped.
+fn toml_string(value: &str) -> String {
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+pub fn cargo_toml(api: &Api, crate_name: &str, header: &str, standalone: bool) -> String {
+    let mut out = format!(
+        "# {header}\n[package]\nname = {}\nversion = {}\nedition = \"2021\"\ndescription = {}\n\n\
+         [lib]\n# Doc comments are the document's prose, not Rust examples.\ndoctest = false\n\n\
+         [dependencies]\nserde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\n",
+        toml_string(crate_name),
+        toml_string(&crate_version(api)),
+        toml_string(&format!("Generated Rust bindings for {}", api.title)),
+    );
+    if uses_uuid(api) {
+        out.push_str("uuid = { version = \"1\", features = [\"serde\"] }\n");
+    }
+    if standalone {
+        out.push_str("\n# Not part of any enclosing workspace.\n[workspace]\n");
+    }
+    out
+}

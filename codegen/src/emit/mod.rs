@@ -1,0 +1,127 @@
+//! IR → Rust tokens. Every emitter builds tokens with `quote!`; none concatenates Rust text.
+
+pub mod krate;
+pub mod models;
+
+use crate::ir::{Api, Ty};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// Lints that fire on prose copied from the document into doc comments, not on code.
+pub fn doc_lint_allows() -> TokenStream {
+    quote! {
+        clippy::doc_lazy_continuation,
+        clippy::doc_overindented_list_items,
+        clippy::tabs_in_doc_comments,
+        rustdoc::bare_urls,
+        rustdoc::broken_intra_doc_links,
+        rustdoc::invalid_html_tags,
+        rustdoc::invalid_rust_codeblocks
+    }
+}
+
+/// Document prose made safe for a doc attribute: no control or bidi-override characters
+/// (which rustc rejects), no carriage returns. `quote!` escapes quotes and backslashes.
+pub fn clean_doc(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .chars()
+        .filter(|c| {
+            *c == '\n'
+                || *c == '\t'
+                || !(c.is_control()
+                    || matches!(*c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}'))
+        })
+        .collect()
+}
+
+/// `#[doc = "..."]` lines (outer docs).
+pub fn doc_attrs(text: Option<&str>) -> TokenStream {
+    let Some(text) = text else {
+        return TokenStream::new();
+    };
+    let text = clean_doc(text);
+    let lines = text.trim().lines().map(|line| {
+        let line = if line.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", line.trim_end())
+        };
+        quote!(#[doc = #line])
+    });
+    quote!(#(#lines)*)
+}
+
+/// `#![doc = "..."]` lines (inner docs, for a crate root).
+pub fn inner_doc_attrs(text: &str) -> TokenStream {
+    let text = clean_doc(text);
+    let lines = text.trim().lines().map(|line| {
+        let line = if line.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", line.trim_end())
+        };
+        quote!(#![doc = #line])
+    });
+    quote!(#(#lines)*)
+}
+
+/// The Rust spelling of an IR type.
+pub fn ty_tokens(api: &Api, ty: &Ty) -> TokenStream {
+    match ty {
+        Ty::String => quote!(String),
+        Ty::Bool => quote!(bool),
+        Ty::I32 => quote!(i32),
+        Ty::I64 => quote!(i64),
+        Ty::F64 => quote!(f64),
+        Ty::Uuid => quote!(uuid::Uuid),
+        Ty::Bytes => quote!(Vec<u8>),
+        Ty::Any => quote!(serde_json::Value),
+        Ty::JsonObject => quote!(serde_json::Map<String, serde_json::Value>),
+        Ty::Named(id) => {
+            let name = format_ident!("{}", api.ty(*id).name);
+            quote!(#name)
+        }
+        Ty::List(inner) => {
+            let inner = ty_tokens(api, inner);
+            quote!(Vec<#inner>)
+        }
+        Ty::Map(inner) => {
+            let inner = ty_tokens(api, inner);
+            quote!(std::collections::BTreeMap<String, #inner>)
+        }
+        Ty::Option(inner) => {
+            let inner = ty_tokens(api, inner);
+            quote!(Option<#inner>)
+        }
+        Ty::Box(inner) => {
+            let inner = ty_tokens(api, inner);
+            quote!(Box<#inner>)
+        }
+    }
+}
+
+/// Whether the API uses a type that needs the `uuid` crate.
+pub fn uses_uuid(api: &Api) -> bool {
+    fn mentions(ty: &Ty) -> bool {
+        match ty {
+            Ty::Uuid => true,
+            Ty::List(inner) | Ty::Map(inner) | Ty::Option(inner) | Ty::Box(inner) => {
+                mentions(inner)
+            }
+            _ => false,
+        }
+    }
+    use crate::ir::TypeKind;
+    api.types.iter().any(|t| match &t.kind {
+        TypeKind::Struct(s) => {
+            s.fields.iter().any(|f| mentions(&f.ty))
+                || s.additional.as_ref().is_some_and(|(_, ty)| mentions(ty))
+        }
+        TypeKind::Union(u) => u.variants.iter().any(|v| mentions(&v.ty)),
+        TypeKind::Alias(ty) | TypeKind::Newtype(ty) => mentions(ty),
+        TypeKind::StringEnum(_) | TypeKind::IntEnum(_) => false,
+    }) || api
+        .operations
+        .iter()
+        .any(|op| op.params.iter().any(|p| mentions(&p.ty)))
+}

@@ -1,0 +1,489 @@
+//! The `models` module: one Rust type per named schema.
+
+use super::{doc_attrs, ty_tokens};
+use crate::ir::*;
+use crate::names::ident;
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+pub fn models(api: &Api) -> TokenStream {
+    let items = api.types.iter().map(|t| type_def(api, t));
+    let needs_deserialize_some = api.types.iter().any(|t| match &t.kind {
+        TypeKind::Struct(s) => s
+            .fields
+            .iter()
+            .any(|f| f.presence == Presence::DoubleOption),
+        _ => false,
+    });
+    let helper = needs_deserialize_some.then(|| {
+        quote! {
+            /// Tells an explicit `null` (`Some(None)`) from an absent field (`None`, through
+            /// `#[serde(default)]`).
+            fn deserialize_some<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+                T: serde::Deserialize<'de>,
+            {
+                T::deserialize(deserializer).map(Some)
+            }
+        }
+    });
+    quote! {
+        #(#items)*
+        #helper
+    }
+}
+
+fn type_docs(t: &TypeDef) -> TokenStream {
+    let origin = format!("Schema `{}`.", t.pointer);
+    let text = match &t.docs {
+        Some(docs) => format!("{docs}\n\n{origin}"),
+        None => origin,
+    };
+    doc_attrs(Some(&text))
+}
+
+fn type_def(api: &Api, t: &TypeDef) -> TokenStream {
+    let name = format_ident!("{}", t.name);
+    let docs = type_docs(t);
+    match &t.kind {
+        TypeKind::Struct(s) => struct_def(api, &name, docs, s),
+        TypeKind::StringEnum(e) => string_enum(&name, docs, e),
+        TypeKind::IntEnum(e) => int_enum(&name, docs, e),
+        TypeKind::Union(u) => union_def(api, &name, docs, u),
+        TypeKind::Alias(ty) => {
+            let ty = ty_tokens(api, ty);
+            quote! {
+                #docs
+                pub type #name = #ty;
+            }
+        }
+        TypeKind::Newtype(ty) => {
+            let derive_default = has_default(api, ty).then(|| quote!(Default,));
+            let ty = ty_tokens(api, ty);
+            quote! {
+                #docs
+                #[derive(Debug, Clone, PartialEq, #derive_default serde::Serialize, serde::Deserialize)]
+                #[serde(transparent)]
+                pub struct #name(pub #ty);
+            }
+        }
+    }
+}
+
+fn has_default(api: &Api, ty: &Ty) -> bool {
+    match ty {
+        Ty::Named(id) => match &api.ty(*id).kind {
+            TypeKind::Struct(s) => s.has_default,
+            TypeKind::StringEnum(e) => e.default.is_some(),
+            TypeKind::IntEnum(e) => e.default.is_some(),
+            TypeKind::Union(_) => false,
+            TypeKind::Alias(inner) | TypeKind::Newtype(inner) => has_default(api, inner),
+        },
+        Ty::Box(_) => false,
+        _ => true,
+    }
+}
+
+fn default_expr(api: &Api, value: &DefaultValue) -> TokenStream {
+    match value {
+        DefaultValue::String(s) => quote!(String::from(#s)),
+        DefaultValue::Bool(b) => quote!(#b),
+        DefaultValue::Int(i) => {
+            let lit = Literal::i64_unsuffixed(*i);
+            quote!(#lit)
+        }
+        DefaultValue::Float(f) => {
+            let lit = Literal::f64_unsuffixed(*f);
+            quote!(#lit)
+        }
+        DefaultValue::Variant(id, variant) => {
+            let ty = format_ident!("{}", api.ty(*id).name);
+            let variant = format_ident!("{}", variant);
+            quote!(#ty::#variant)
+        }
+        DefaultValue::EmptyList => quote!(Vec::new()),
+        DefaultValue::EmptyMap => quote!(Default::default()),
+        DefaultValue::Some(inner) => {
+            let inner = default_expr(api, inner);
+            quote!(Some(#inner))
+        }
+    }
+}
+
+fn struct_def(api: &Api, name: &proc_macro2::Ident, docs: TokenStream, s: &Struct) -> TokenStream {
+    let mut default_fns = Vec::new();
+    let mut default_inits = Vec::new();
+    let fields = s.fields.iter().map(|f| {
+        let field = ident(&f.name);
+        let ty = ty_tokens(api, &f.ty);
+        let mut doc_text = f.docs.clone();
+        if f.deprecated {
+            doc_text = Some(match doc_text {
+                Some(d) => format!("{d}\n\nDeprecated."),
+                None => "Deprecated.".to_owned(),
+            });
+        }
+        let docs = doc_attrs(doc_text.as_deref());
+        let rename = (f.name != f.wire).then(|| {
+            let wire = &f.wire;
+            quote!(#[serde(rename = #wire)])
+        });
+        let presence = match &f.presence {
+            Presence::Required | Presence::RequiredNullable => {
+                default_inits.push(quote!(#field: Default::default()));
+                quote!()
+            }
+            Presence::Optional => {
+                default_inits.push(quote!(#field: None));
+                quote!(#[serde(default, skip_serializing_if = "Option::is_none")])
+            }
+            Presence::DoubleOption => {
+                default_inits.push(quote!(#field: None));
+                quote!(#[serde(
+                    default,
+                    skip_serializing_if = "Option::is_none",
+                    deserialize_with = "deserialize_some"
+                )])
+            }
+            Presence::Defaulted(value) => {
+                let fn_name = format_ident!("default_{}", f.name.trim_start_matches("r#"));
+                let path = format!("{name}::{fn_name}");
+                let expr = default_expr(api, value);
+                default_fns.push(quote! {
+                    fn #fn_name() -> #ty {
+                        #expr
+                    }
+                });
+                default_inits.push(quote!(#field: Self::#fn_name()));
+                quote!(#[serde(default = #path)])
+            }
+        };
+        quote! {
+            #docs
+            #rename
+            #presence
+            pub #field: #ty
+        }
+    });
+    let fields: Vec<TokenStream> = fields.collect();
+    let additional = s.additional.as_ref().map(|(field, ty)| {
+        let field = ident(field);
+        let ty = ty_tokens(api, ty);
+        default_inits.push(quote!(#field: Default::default()));
+        quote! {
+            /// Properties beyond the declared ones (`additionalProperties`).
+            #[serde(flatten)]
+            pub #field: std::collections::BTreeMap<String, #ty>
+        }
+    });
+    let additional = additional.into_iter();
+    let (derive_default, default_impl) = match (s.has_default, default_fns.is_empty()) {
+        (false, _) => (None, None),
+        (true, true) => (Some(quote!(Default,)), None),
+        (true, false) => (
+            None,
+            Some(quote! {
+                impl Default for #name {
+                    fn default() -> Self {
+                        Self { #(#default_inits,)* }
+                    }
+                }
+            }),
+        ),
+    };
+    let default_fns_impl = (!default_fns.is_empty()).then(|| {
+        quote! {
+            impl #name {
+                #(#default_fns)*
+            }
+        }
+    });
+    quote! {
+        #docs
+        #[derive(Debug, Clone, PartialEq, #derive_default serde::Serialize, serde::Deserialize)]
+        pub struct #name {
+            #(#fields,)*
+            #(#additional,)*
+        }
+        #default_fns_impl
+        #default_impl
+    }
+}
+
+fn string_enum(name: &proc_macro2::Ident, docs: TokenStream, e: &StringEnum) -> TokenStream {
+    let variant_idents: Vec<_> = e
+        .variants
+        .iter()
+        .map(|v| format_ident!("{}", v.name))
+        .collect();
+    let values: Vec<&str> = e.variants.iter().map(|v| v.value.as_str()).collect();
+    let default_attr = |i: usize| (e.default == Some(i)).then(|| quote!(#[default]));
+    let derive_default = e.default.map(|_| quote!(Default,));
+    let variant_docs = values.iter().map(|v| {
+        let doc = format!(" `{v}`");
+        quote!(#[doc = #doc])
+    });
+    match &e.other {
+        None => {
+            let variants = variant_idents
+                .iter()
+                .zip(&values)
+                .enumerate()
+                .zip(variant_docs)
+                .map(|((i, (ident, value)), doc)| {
+                    let default = default_attr(i);
+                    quote!(#doc #default #[serde(rename = #value)] #ident)
+                });
+            quote! {
+                #docs
+                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, #derive_default serde::Serialize, serde::Deserialize)]
+                pub enum #name {
+                    #(#variants,)*
+                }
+                impl #name {
+                    /// The value as it appears on the wire.
+                    pub fn as_str(&self) -> &'static str {
+                        match self {
+                            #(Self::#variant_idents => #values,)*
+                        }
+                    }
+                }
+                impl std::fmt::Display for #name {
+                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(self.as_str())
+                    }
+                }
+            }
+        }
+        Some(other) => {
+            let other = format_ident!("{}", other);
+            let variants =
+                variant_idents
+                    .iter()
+                    .enumerate()
+                    .zip(variant_docs)
+                    .map(|((i, ident), doc)| {
+                        let default = default_attr(i);
+                        quote!(#doc #default #ident)
+                    });
+            quote! {
+                #docs
+                #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, #derive_default)]
+                pub enum #name {
+                    #(#variants,)*
+                    /// A value this version of the API description does not know.
+                    #other(String),
+                }
+                impl #name {
+                    /// The value as it appears on the wire.
+                    pub fn as_str(&self) -> &str {
+                        match self {
+                            #(Self::#variant_idents => #values,)*
+                            Self::#other(value) => value,
+                        }
+                    }
+                }
+                impl std::fmt::Display for #name {
+                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(self.as_str())
+                    }
+                }
+                impl serde::Serialize for #name {
+                    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                        serializer.serialize_str(self.as_str())
+                    }
+                }
+                impl<'de> serde::Deserialize<'de> for #name {
+                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+                        Ok(match value.as_str() {
+                            #(#values => Self::#variant_idents,)*
+                            _ => Self::#other(value),
+                        })
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn int_enum(name: &proc_macro2::Ident, docs: TokenStream, e: &IntEnum) -> TokenStream {
+    let idents: Vec<_> = e
+        .variants
+        .iter()
+        .map(|(n, _)| format_ident!("{}", n))
+        .collect();
+    let values: Vec<Literal> = e
+        .variants
+        .iter()
+        .map(|(_, v)| Literal::i64_unsuffixed(*v))
+        .collect();
+    let derive_default = e.default.map(|_| quote!(Default,));
+    let variants = idents
+        .iter()
+        .zip(&e.variants)
+        .enumerate()
+        .map(|(i, (ident, (_, v)))| {
+            let default = (e.default == Some(i)).then(|| quote!(#[default]));
+            let doc = format!(" `{v}`");
+            quote!(#[doc = #doc] #default #ident)
+        });
+    let expected = format!(
+        "one of {}",
+        e.variants
+            .iter()
+            .map(|(_, v)| v.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let (other_variant, other_value, unknown) = match &e.other {
+        Some(other) => {
+            let other = format_ident!("{}", other);
+            (
+                Some(quote! {
+                    /// A value this version of the API description does not know.
+                    #other(i64),
+                }),
+                Some(quote!(Self::#other(value) => *value,)),
+                quote!(Ok(Self::#other(value))),
+            )
+        }
+        None => (
+            None,
+            None,
+            quote!(Err(serde::de::Error::invalid_value(
+                serde::de::Unexpected::Signed(value),
+                &#expected
+            ))),
+        ),
+    };
+    quote! {
+        #docs
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, #derive_default)]
+        pub enum #name {
+            #(#variants,)*
+            #other_variant
+        }
+        impl #name {
+            /// The value as it appears on the wire.
+            pub fn value(&self) -> i64 {
+                match self {
+                    #(Self::#idents => #values,)*
+                    #other_value
+                }
+            }
+        }
+        impl serde::Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_i64(self.value())
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = <i64 as serde::Deserialize>::deserialize(deserializer)?;
+                match value {
+                    #(#values => Ok(Self::#idents),)*
+                    _ => #unknown,
+                }
+            }
+        }
+    }
+}
+
+fn union_def(api: &Api, name: &proc_macro2::Ident, docs: TokenStream, u: &Union) -> TokenStream {
+    let variant_defs = u.variants.iter().map(|v| {
+        let ident = format_ident!("{}", v.name);
+        let ty = ty_tokens(api, &v.ty);
+        let doc = match (&u.discriminator, v.tags.as_slice()) {
+            (Some(property), tags) if !tags.is_empty() => {
+                let tags: Vec<String> = tags.iter().map(|t| format!("`{t}`")).collect();
+                format!(" `{property}` = {}", tags.join(" or "))
+            }
+            _ => format!(" A `{}`.", api_ty_label(api, &v.ty)),
+        };
+        quote!(#[doc = #doc] #ident(#ty))
+    });
+    let lints = quote!(#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]);
+    let Some(property) = &u.discriminator else {
+        return quote! {
+            #docs
+            #lints
+            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[serde(untagged)]
+            pub enum #name {
+                #(#variant_defs,)*
+            }
+        };
+    };
+    let all_tags: Vec<&str> = u
+        .variants
+        .iter()
+        .flat_map(|v| v.tags.iter().map(String::as_str))
+        .collect();
+    let arms = u.variants.iter().map(|v| {
+        let ident = format_ident!("{}", v.name);
+        let tags = &v.tags;
+        quote! {
+            #(#tags)|* => serde_json::from_value(value).map(Self::#ident).map_err(serde::de::Error::custom),
+        }
+    });
+    let (other_variant, unknown) = match &u.other {
+        Some(other) => {
+            let other = format_ident!("{}", other);
+            let doc = format!(
+                " An object whose `{property}` this version of the API description does not know."
+            );
+            (
+                Some(quote!(#[doc = #doc] #other(serde_json::Value),)),
+                quote!(Ok(Self::#other(value))),
+            )
+        }
+        None => (
+            None,
+            quote!(Err(serde::de::Error::unknown_variant(&tag, &[#(#all_tags),*]))),
+        ),
+    };
+    quote! {
+        #docs
+        #lints
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[serde(untagged)]
+        pub enum #name {
+            #(#variant_defs,)*
+            #other_variant
+        }
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+                let tag = match value.get(#property) {
+                    Some(serde_json::Value::String(tag)) => tag.clone(),
+                    _ => return Err(serde::de::Error::missing_field(#property)),
+                };
+                match tag.as_str() {
+                    #(#arms)*
+                    _ => #unknown,
+                }
+            }
+        }
+    }
+}
+
+/// A short human label for a type, for variant docs.
+fn api_ty_label(api: &Api, ty: &Ty) -> String {
+    match ty {
+        Ty::Named(id) => api.ty(*id).name.clone(),
+        Ty::List(inner) => format!("list of {}", api_ty_label(api, inner)),
+        Ty::Map(inner) => format!("map of {}", api_ty_label(api, inner)),
+        Ty::Option(inner) => format!("nullable {}", api_ty_label(api, inner)),
+        Ty::Box(inner) => api_ty_label(api, inner),
+        Ty::String => "string".into(),
+        Ty::Bool => "boolean".into(),
+        Ty::I32 | Ty::I64 => "integer".into(),
+        Ty::F64 => "number".into(),
+        Ty::Uuid => "UUID".into(),
+        Ty::Bytes => "byte string".into(),
+        Ty::Any => "JSON value".into(),
+        Ty::JsonObject => "JSON object".into(),
+    }
+}

@@ -1,0 +1,62 @@
+//! The generator's one error type: every error names where in the document it arose.
+
+use std::fmt;
+
+/// A problem with the input document (or, rarely, with the generator itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// JSON pointer into the document, e.g. `#/paths/~1v1~1files/post/requestBody`.
+    pub pointer: String,
+    /// 1-based line in the source text, where the parser reports one.
+    pub line: Option<usize>,
+    /// What is wrong and, where it helps, what to do about it.
+    pub message: String,
+}
+
+impl Error {
+    pub fn at(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Error {
+            pointer: pointer.into(),
+            line: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn with_line(mut self, line: Option<usize>) -> Self {
+        self.line = line;
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at {}", self.pointer)?;
+        if let Some(line) = self.line {
+            write!(f, " (line {line})")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A construct the generator accepted with a documented fallback (see README, "Type mapping").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub pointer: String,
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "warning at {}: {}", self.pointer, self.message)
+    }
+}
+
+/// Builds JSON pointers (RFC 6901): `~` becomes `~0`, `/` becomes `~1`.
+pub fn pointer(parent: &str, token: &str) -> String {
+    let escaped = token.replace('~', "~0").replace('/', "~1");
+    format!("{parent}/{escaped}")
+}

@@ -1,0 +1,382 @@
+//! The intermediate representation: the document with every name, Rust type and operation
+//! decided. Emitters read only this; only `lower` reads `openapiv3` types.
+
+use crate::error::Warning;
+use serde_json::Value;
+
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub title: String,
+    pub version: String,
+    pub description: Option<String>,
+    pub servers: Vec<Server>,
+    pub security_schemes: Vec<SecurityScheme>,
+    /// Alternatives (any one suffices), each a set of scheme names (all needed).
+    pub security: Vec<Vec<String>>,
+    pub types: Vec<TypeDef>,
+    pub operations: Vec<Operation>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Api {
+    pub fn ty(&self, id: TypeId) -> &TypeDef {
+        &self.types[id.0]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    pub url: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityScheme {
+    pub name: String,
+    pub kind: SecurityKind,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecurityKind {
+    Bearer {
+        format: Option<String>,
+    },
+    Basic,
+    ApiKey {
+        name: String,
+        location: ParamLocation,
+    },
+    /// OAuth2 / OpenID Connect / other HTTP schemes: a bearer token at runtime.
+    Other(String),
+}
+
+/// Index into [`Api::types`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TypeId(pub usize);
+
+/// A Rust type as the emitted code spells it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ty {
+    String,
+    Bool,
+    I32,
+    I64,
+    F64,
+    Uuid,
+    /// `format: binary`: raw bytes (file uploads, octet streams).
+    Bytes,
+    /// `{}`: any JSON value.
+    Any,
+    /// `type: object` with no declared properties: a JSON object.
+    JsonObject,
+    Named(TypeId),
+    List(Box<Ty>),
+    Map(Box<Ty>),
+    Option(Box<Ty>),
+    Box(Box<Ty>),
+}
+
+impl Ty {
+    pub fn option(self) -> Ty {
+        match self {
+            Ty::Option(_) => self,
+            other => Ty::Option(Box::new(other)),
+        }
+    }
+
+    /// The named type reached without indirection through a `Vec` or a map, if any.
+    pub fn direct_named(&self) -> Option<TypeId> {
+        match self {
+            Ty::Named(id) => Some(*id),
+            Ty::Option(inner) => inner.direct_named(),
+            _ => None,
+        }
+    }
+
+    /// Every named type mentioned, with or without indirection.
+    pub fn named(&self, out: &mut Vec<TypeId>) {
+        match self {
+            Ty::Named(id) => out.push(*id),
+            Ty::List(inner) | Ty::Map(inner) | Ty::Option(inner) | Ty::Box(inner) => {
+                inner.named(out)
+            }
+            _ => {}
+        }
+    }
+
+    /// Wraps the directly held named type in a `Box` (breaks a cycle).
+    pub fn boxed(self) -> Ty {
+        match self {
+            Ty::Option(inner) => Ty::Option(Box::new(inner.boxed())),
+            Ty::Box(_) => self,
+            other => Ty::Box(Box::new(other)),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TypeDef {
+    /// Rust name, unique in the crate.
+    pub name: String,
+    /// Where it came from: `#/components/schemas/X` or the inline location.
+    pub pointer: String,
+    pub docs: Option<String>,
+    pub kind: TypeKind,
+    /// Reachable from a response body: string enums and tagged unions accept unknown values.
+    pub from_server: bool,
+    /// Examples given on the schema itself.
+    pub examples: Vec<Value>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TypeKind {
+    Struct(Struct),
+    StringEnum(StringEnum),
+    IntEnum(IntEnum),
+    Union(Union),
+    /// `pub type Name = Ty;`
+    Alias(Ty),
+    /// `pub struct Name(pub Ty);`, for a component alias that refers to itself.
+    Newtype(Ty),
+}
+
+#[derive(Debug, Clone)]
+pub struct Struct {
+    pub fields: Vec<Field>,
+    /// `additionalProperties` next to declared properties: a flattened map (field name, value type).
+    pub additional: Option<(String, Ty)>,
+    /// Every field can take a default, so the struct implements `Default`.
+    pub has_default: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub wire: String,
+    pub docs: Option<String>,
+    /// The full Rust type, `Option` layers included.
+    pub ty: Ty,
+    pub presence: Presence,
+    pub deprecated: bool,
+}
+
+/// How a property's absence and `null` map to Rust.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Presence {
+    /// Required and not nullable: `T`.
+    Required,
+    /// Required but nullable: `Option<T>`, `null` written for `None`.
+    RequiredNullable,
+    /// Optional, absent and `null` mean the same: `Option<T>`, skipped when `None`.
+    Optional,
+    /// Optional with a spec default: `T` (or `Option<T>` when also nullable, where `null`
+    /// and absent differ), the default filled in on deserialize and always serialized.
+    Defaulted(DefaultValue),
+    /// Optional and nullable with no default: `Option<Option<T>>` keeps absent (`None`)
+    /// and `null` (`Some(None)`) apart.
+    DoubleOption,
+}
+
+/// A default the emitter can write as a Rust expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefaultValue {
+    String(String),
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// A variant of a string enum, by its Rust name.
+    Variant(TypeId, String),
+    EmptyList,
+    EmptyMap,
+    /// A nullable field whose default is a value: `Some(inner)`.
+    Some(Box<DefaultValue>),
+}
+
+#[derive(Debug, Clone)]
+pub struct StringEnum {
+    pub variants: Vec<EnumVariant>,
+    /// Name of the fallback variant holding unknown values, for enums the server returns.
+    pub other: Option<String>,
+    /// Index of the default variant.
+    pub default: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumVariant {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct IntEnum {
+    pub variants: Vec<(String, i64)>,
+    pub other: Option<String>,
+    pub default: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Union {
+    pub variants: Vec<UnionVariant>,
+    /// The tag property, for a discriminated union.
+    pub discriminator: Option<String>,
+    /// Name of the variant holding an unknown tag's object, for tagged unions the server returns.
+    pub other: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UnionVariant {
+    pub name: String,
+    pub ty: Ty,
+    /// Tag values selecting this variant (discriminated unions only).
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Put,
+    Post,
+    Delete,
+    Options,
+    Head,
+    Patch,
+    Trace,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Head => "HEAD",
+            Method::Patch => "PATCH",
+            Method::Trace => "TRACE",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// `operationId` as written (or derived from method and path when absent).
+    pub id: String,
+    /// snake_case Rust name, unique in the API.
+    pub name: String,
+    /// UpperCamelCase stem for the operation's own types.
+    pub type_stem: String,
+    pub method: Method,
+    pub path: String,
+    pub segments: Vec<PathSegment>,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub deprecated: bool,
+    pub params: Vec<Param>,
+    pub body: Option<RequestBody>,
+    pub responses: Vec<Response>,
+    /// `None`: the API-wide requirement applies; `Some(vec![])`: no authentication.
+    pub security: Option<Vec<Vec<String>>>,
+    pub pointer: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathSegment {
+    Literal(String),
+    /// Index into [`Operation::params`].
+    Param(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamLocation {
+    Path,
+    Query,
+    Header,
+    Cookie,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamStyle {
+    Simple,
+    Label,
+    Matrix,
+    Form,
+    SpaceDelimited,
+    PipeDelimited,
+    DeepObject,
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub wire: String,
+    pub name: String,
+    pub location: ParamLocation,
+    pub style: ParamStyle,
+    pub explode: bool,
+    pub required: bool,
+    /// Without the `Option` of an optional parameter.
+    pub ty: Ty,
+    pub docs: Option<String>,
+    pub default: Option<Value>,
+    pub deprecated: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaKind {
+    Json,
+    /// `text/event-stream`: each `data:` frame holds one JSON value of the schema.
+    EventStream,
+    Multipart,
+    FormUrlEncoded,
+    Text,
+    Binary,
+}
+
+#[derive(Debug, Clone)]
+pub struct Content {
+    pub media_type: String,
+    pub kind: MediaKind,
+    /// `None` when the media type carries no schema.
+    pub ty: Option<Ty>,
+    pub examples: Vec<Example>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub pointer: String,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestBody {
+    pub required: bool,
+    pub description: Option<String>,
+    pub content: Vec<Content>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Code(u16),
+    /// `2XX` and friends: the leading digit.
+    Range(u16),
+    Default,
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: Status,
+    pub description: String,
+    pub content: Vec<Content>,
+    pub headers: Vec<Header>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Header {
+    pub wire: String,
+    pub name: String,
+    pub ty: Ty,
+    pub required: bool,
+    pub docs: Option<String>,
+}

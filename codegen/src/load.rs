@@ -1,0 +1,251 @@
+//! Text → `openapiv3::OpenAPI`: YAML or JSON, 3.1 lowered to 3.0, errors with locations.
+
+use crate::error::{pointer, Error, Result};
+use serde_json::{Map, Value};
+
+/// Parses an OpenAPI 3.0 or 3.1 document (YAML or JSON; JSON is valid YAML).
+pub fn parse(text: &str) -> Result<openapiv3::OpenAPI> {
+    let raw: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| yaml_error("#", &e))?;
+    let version = raw
+        .get("openapi")
+        .and_then(serde_yaml::Value::as_str)
+        .map(str::to_owned);
+    match version.as_deref() {
+        Some(v) if v.starts_with("3.0.") || v == "3.0" => {
+            // Straight from the text, so structural errors keep their line numbers.
+            let de = serde_yaml::Deserializer::from_str(text);
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                let at = path_to_pointer(e.path());
+                yaml_error(&at, e.inner())
+            })
+        }
+        Some(v) if v.starts_with("3.1.") || v == "3.1" => {
+            let mut doc = yaml_to_json(raw, "#")?;
+            lower_31(&mut doc, "#")?;
+            doc["openapi"] = Value::String("3.0.3".into());
+            if doc.get("paths").is_none() {
+                doc["paths"] = Value::Object(Map::new());
+            }
+            serde_path_to_error::deserialize(doc)
+                .map_err(|e| Error::at(path_to_pointer(e.path()), e.inner().to_string()))
+        }
+        Some(v) => Err(Error::at(
+            "#/openapi",
+            format!("unsupported OpenAPI version `{v}`: this generator reads 3.0.x and 3.1.x"),
+        )),
+        None if raw.get("swagger").is_some() => Err(Error::at(
+            "#/swagger",
+            "Swagger 2.0 is not supported: convert the document to OpenAPI 3 first",
+        )),
+        None => Err(Error::at(
+            "#",
+            "not an OpenAPI document: the top-level `openapi` version string is missing",
+        )),
+    }
+}
+
+fn yaml_error(at: &str, e: &serde_yaml::Error) -> Error {
+    let mut message = e.to_string();
+    // serde_yaml appends its own "at line L column C"; the line is reported separately.
+    if let Some(i) = message.find(" at line ") {
+        message.truncate(i);
+    }
+    Error::at(at, message).with_line(e.location().map(|l| l.line()))
+}
+
+fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::from("#");
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out = pointer(&out, &index.to_string()),
+            Segment::Map { key } => out = pointer(&out, key),
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// YAML allows non-string keys (`200:`); JSON and OpenAPI want strings.
+fn yaml_to_json(value: serde_yaml::Value, at: &str) -> Result<Value> {
+    use serde_yaml::Value as Y;
+    Ok(match value {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => serde_json::to_value(&n).map_err(|e| Error::at(at, e.to_string()))?,
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| yaml_to_json(v, &pointer(at, &i.to_string())))
+                .collect::<Result<_>>()?,
+        ),
+        Y::Mapping(map) => {
+            let mut out = Map::new();
+            for (k, v) in map {
+                let key = match k {
+                    Y::String(s) => s,
+                    Y::Number(n) => n.to_string(),
+                    Y::Bool(b) => b.to_string(),
+                    other => {
+                        return Err(Error::at(at, format!("unsupported mapping key {other:?}")))
+                    }
+                };
+                let child = yaml_to_json(v, &pointer(at, &key))?;
+                out.insert(key, child);
+            }
+            Value::Object(out)
+        }
+        Y::Tagged(tagged) => yaml_to_json(tagged.value, at)?,
+    })
+}
+
+/// JSON Schema 2020-12 keywords that have no OpenAPI 3.0 equivalent.
+const NOT_LOWERABLE: &[&str] = &[
+    "prefixItems",
+    "if",
+    "then",
+    "else",
+    "patternProperties",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "dependentSchemas",
+    "dependentRequired",
+    "$defs",
+    "contains",
+    "$dynamicRef",
+];
+
+fn is_null_schema(v: &Value) -> bool {
+    v.get("type").and_then(Value::as_str) == Some("null")
+}
+
+/// Rewrites the 3.1 schema dialect to 3.0 in place (type arrays, `const`, null variants,
+/// numeric exclusive bounds, `examples` arrays). Anything else 2020-12 is an error.
+fn lower_31(value: &mut Value, at: &str) -> Result<()> {
+    match value {
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                lower_31(item, &pointer(at, &i.to_string()))?;
+            }
+            Ok(())
+        }
+        Value::Object(map) => {
+            let is_schema = [
+                "type",
+                "properties",
+                "items",
+                "anyOf",
+                "oneOf",
+                "allOf",
+                "const",
+                "enum",
+            ]
+            .iter()
+            .any(|k| map.contains_key(*k));
+            if is_schema {
+                lower_31_schema(map, at)?;
+            }
+            for (key, child) in map.iter_mut() {
+                // `example`/`default`/`enum` hold data, not schemas: leave them untouched.
+                if matches!(key.as_str(), "example" | "default" | "enum" | "x-examples") {
+                    continue;
+                }
+                if key == "examples" && !child.is_object() {
+                    continue;
+                }
+                lower_31(child, &pointer(at, key))?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn lower_31_schema(map: &mut Map<String, Value>, at: &str) -> Result<()> {
+    if let Some(key) = NOT_LOWERABLE.iter().find(|k| map.contains_key(**k)) {
+        return Err(Error::at(
+            pointer(at, key),
+            format!("JSON Schema keyword `{key}` cannot be lowered to OpenAPI 3.0"),
+        ));
+    }
+    if let Some(Value::Array(types)) = map.get("type").cloned() {
+        let mut names: Vec<String> = types
+            .iter()
+            .filter_map(|t| t.as_str().map(str::to_owned))
+            .collect();
+        let nullable = names.iter().any(|t| t == "null");
+        names.retain(|t| t != "null");
+        match names.as_slice() {
+            [] => {
+                map.remove("type");
+            }
+            [one] => {
+                map.insert("type".into(), Value::String(one.clone()));
+            }
+            many => {
+                map.remove("type");
+                let variants = many
+                    .iter()
+                    .map(|t| serde_json::json!({ "type": t }))
+                    .collect();
+                map.insert("anyOf".into(), Value::Array(variants));
+            }
+        }
+        if nullable {
+            map.insert("nullable".into(), Value::Bool(true));
+        }
+    } else if map.get("type").and_then(Value::as_str) == Some("null") {
+        map.remove("type");
+        map.insert("nullable".into(), Value::Bool(true));
+        map.insert("enum".into(), Value::Array(vec![Value::Null]));
+    }
+    if let Some(constant) = map.remove("const") {
+        if !map.contains_key("type") {
+            let ty = match &constant {
+                Value::String(_) => Some("string"),
+                Value::Bool(_) => Some("boolean"),
+                Value::Number(n) if n.is_i64() || n.is_u64() => Some("integer"),
+                Value::Number(_) => Some("number"),
+                _ => None,
+            };
+            if let Some(ty) = ty {
+                map.insert("type".into(), Value::String(ty.into()));
+            }
+        }
+        map.insert("enum".into(), Value::Array(vec![constant]));
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(Value::Array(variants)) = map.get_mut(key) {
+            let before = variants.len();
+            variants.retain(|v| !is_null_schema(v));
+            if variants.len() != before {
+                map.insert("nullable".into(), Value::Bool(true));
+                if let Some(Value::Array(variants)) = map.get(key) {
+                    if variants.len() == 1 {
+                        // `anyOf [X, null]` is a nullable X; a 3.0 `$ref` cannot carry `nullable`.
+                        let only = variants[0].clone();
+                        map.remove(key);
+                        map.insert("allOf".into(), Value::Array(vec![only]));
+                    }
+                }
+            }
+        }
+    }
+    for (bound, flag) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
+        if let Some(n @ Value::Number(_)) = map.get(bound).cloned() {
+            map.insert(flag.into(), n);
+            map.insert(bound.into(), Value::Bool(true));
+        }
+    }
+    if let Some(Value::Array(examples)) = map.remove("examples") {
+        if let Some(first) = examples.into_iter().next() {
+            map.entry("example").or_insert(first);
+        }
+    }
+    Ok(())
+}

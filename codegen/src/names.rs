@@ -1,0 +1,180 @@
+//! Rust names for arbitrary document names: legal for every input, unique within a scope.
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use std::collections::BTreeSet;
+
+const KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "Self", "static", "struct", "super", "trait", "true", "try", "type",
+    "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
+
+/// Keywords that cannot be raw identifiers (`r#self` is illegal).
+const NOT_RAW: &[&str] = &["crate", "self", "Self", "super", "_"];
+
+/// Type names the emitted code uses unqualified; a document type of that name is renamed.
+const RESERVED_TYPES: &[&str] = &[
+    "Box",
+    "Clone",
+    "Copy",
+    "Debug",
+    "Default",
+    "Deserialize",
+    "Deserializer",
+    "Eq",
+    "Err",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "From",
+    "Hash",
+    "Into",
+    "Iterator",
+    "None",
+    "Ok",
+    "Option",
+    "PartialEq",
+    "Result",
+    "Self",
+    "Send",
+    "Serialize",
+    "Serializer",
+    "Sized",
+    "Some",
+    "String",
+    "Sync",
+    "ToOwned",
+    "ToString",
+    "Vec",
+];
+
+/// Replaces characters heck would drop silently but that carry meaning in enum values.
+fn spell_symbols(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for (i, c) in raw.chars().enumerate() {
+        match c {
+            '+' => out.push_str(" plus "),
+            '-' if i == 0 => out.push_str(" minus "),
+            '*' => out.push_str(" star "),
+            '@' => out.push_str(" at "),
+            '#' => out.push_str(" hash "),
+            '%' => out.push_str(" percent "),
+            '&' => out.push_str(" and "),
+            '=' => out.push_str(" eq "),
+            '<' => out.push_str(" lt "),
+            '>' => out.push_str(" gt "),
+            c if c.is_ascii_alphanumeric() => out.push(c),
+            _ => out.push(' '),
+        }
+    }
+    out
+}
+
+/// `UpperCamelCase` name for a type or variant; `fallback` when nothing usable remains.
+pub fn type_name(raw: &str, fallback: &str) -> String {
+    let mut name = spell_symbols(raw).to_upper_camel_case();
+    if name.is_empty() {
+        name = fallback.to_owned();
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, 'V');
+    }
+    name
+}
+
+/// A type name that does not shadow what the emitted code refers to.
+pub fn unreserved_type_name(raw: &str, fallback: &str) -> String {
+    let name = type_name(raw, fallback);
+    if RESERVED_TYPES.contains(&name.as_str()) {
+        format!("{name}Model")
+    } else {
+        name
+    }
+}
+
+/// `snake_case` name for a field, function or parameter (without any `r#`).
+pub fn snake_name(raw: &str, fallback: &str) -> String {
+    let mut name = spell_symbols(raw).to_snake_case();
+    if name.is_empty() {
+        name = fallback.to_owned();
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name = format!("{fallback}_{name}");
+    }
+    name
+}
+
+/// Turns a name into an identifier token, raw (`r#type`) where it is a keyword.
+pub fn ident(name: &str) -> proc_macro2::Ident {
+    if KEYWORDS.contains(&name) && !NOT_RAW.contains(&name) {
+        proc_macro2::Ident::new_raw(name, proc_macro2::Span::call_site())
+    } else {
+        proc_macro2::Ident::new(name, proc_macro2::Span::call_site())
+    }
+}
+
+/// Hands out names unique within one scope (a module, a struct's fields, an enum's variants).
+#[derive(Debug, Default, Clone)]
+pub struct Scope {
+    taken: BTreeSet<String>,
+}
+
+impl Scope {
+    /// Claims `base`, or `base` with the first free numeric suffix.
+    pub fn claim(&mut self, base: &str) -> String {
+        let base = if NOT_RAW.contains(&base) {
+            format!("{base}_")
+        } else {
+            base.to_owned()
+        };
+        let separator = if base.contains('_') || base.chars().all(|c| !c.is_ascii_uppercase()) {
+            "_"
+        } else {
+            ""
+        };
+        let mut candidate = base.clone();
+        let mut n = 2;
+        while !self.taken.insert(candidate.clone()) {
+            candidate = format!("{base}{separator}{n}");
+            n += 1;
+        }
+        candidate
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.taken.contains(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_legal_for_awkward_input() {
+        assert_eq!(type_name("chat.completion", "T"), "ChatCompletion");
+        assert_eq!(type_name("2fa", "T"), "V2fa");
+        assert_eq!(type_name("", "Empty"), "Empty");
+        assert_eq!(type_name("+1", "T"), "Plus1");
+        assert_eq!(type_name("-1", "T"), "Minus1");
+        assert_eq!(type_name("日本", "Value"), "Value");
+        assert_eq!(unreserved_type_name("result", "T"), "ResultModel");
+        assert_eq!(snake_name("fooBar", "field"), "foo_bar");
+        assert_eq!(snake_name("9lives", "field"), "field_9lives");
+        assert_eq!(ident("type").to_string(), "r#type");
+        assert_eq!(ident("self_").to_string(), "self_");
+    }
+
+    #[test]
+    fn scope_suffixes_collisions() {
+        let mut fields = Scope::default();
+        assert_eq!(fields.claim("foo_bar"), "foo_bar");
+        assert_eq!(fields.claim("foo_bar"), "foo_bar_2");
+        assert_eq!(fields.claim("self"), "self_");
+        let mut types = Scope::default();
+        assert_eq!(types.claim("Foo"), "Foo");
+        assert_eq!(types.claim("Foo"), "Foo2");
+    }
+}

@@ -1,0 +1,190 @@
+//! `cargo xtask regenerate | check | generate --spec FILE --out DIR [--name CRATE]`.
+
+use codegen::{Generated, Options};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+const USAGE: &str = "usage:
+  cargo xtask regenerate                 write generated/ from spec/maniac.yaml
+  cargo xtask check                      fail if generated/ differs from what the spec gives
+  cargo xtask generate --spec FILE --out DIR [--name CRATE]
+                                         write a standalone crate for any OpenAPI 3.0/3.1 document";
+
+const SPEC: &str = "spec/maniac.yaml";
+const CRATE_DIR: &str = "generated";
+const CRATE_NAME: &str = "maniac-api";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // The generator is meant never to panic; should it, say so and exit 1, not 101.
+    match std::panic::catch_unwind(|| run(&args)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+        Err(_) => {
+            eprintln!("error: internal generator error (a bug): please report the document that caused it");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    match args.first().map(String::as_str) {
+        Some("regenerate") => regenerate(),
+        Some("check") => check(),
+        Some("generate") => generate(&args[1..]),
+        Some("help" | "--help" | "-h") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n{USAGE}")),
+        None => Err(USAGE.to_owned()),
+    }
+}
+
+fn generate_from(spec: &Path, options: &Options) -> Result<Generated, String> {
+    let text = std::fs::read_to_string(spec)
+        .map_err(|e| format!("cannot read {}: {e}", spec.display()))?;
+    let generated =
+        codegen::generate(&text, options).map_err(|e| format!("{}: {e}", spec.display()))?;
+    for warning in &generated.warnings {
+        eprintln!("{}: {warning}", spec.display());
+    }
+    Ok(generated)
+}
+
+fn maniac() -> Result<Generated, String> {
+    generate_from(
+        &root().join(SPEC),
+        &Options {
+            crate_name: CRATE_NAME.into(),
+            source: SPEC.into(),
+            standalone: false,
+        },
+    )
+}
+
+fn write_crate(generated: &Generated, out: &Path) -> Result<(), String> {
+    for file in &generated.files {
+        let path = out.join(&file.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, &file.contents)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// `.rs` files under `src/` that the generator no longer emits.
+fn leftovers(generated: &Generated, out: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(out.join("src")) else {
+        return Vec::new();
+    };
+    let mut stale: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| Path::new("src").join(e.file_name()))
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .filter(|p| !generated.files.iter().any(|f| &f.path == p))
+        .collect();
+    stale.sort();
+    stale
+}
+
+fn regenerate() -> Result<(), String> {
+    let started = Instant::now();
+    let generated = maniac()?;
+    let out = root().join(CRATE_DIR);
+    write_crate(&generated, &out)?;
+    for stale in leftovers(&generated, &out) {
+        std::fs::remove_file(out.join(&stale))
+            .map_err(|e| format!("cannot remove {}: {e}", stale.display()))?;
+    }
+    println!(
+        "wrote {} files to {CRATE_DIR}/ from {SPEC} in {} ms",
+        generated.files.len(),
+        started.elapsed().as_millis()
+    );
+    Ok(())
+}
+
+fn check() -> Result<(), String> {
+    let generated = maniac()?;
+    let out = root().join(CRATE_DIR);
+    let mut stale: Vec<String> = generated
+        .files
+        .iter()
+        .filter(|f| std::fs::read_to_string(out.join(&f.path)).ok().as_deref() != Some(&f.contents))
+        .map(|f| format!("{CRATE_DIR}/{}", f.path.display()))
+        .collect();
+    stale.extend(
+        leftovers(&generated, &out)
+            .iter()
+            .map(|p| format!("{CRATE_DIR}/{} (no longer generated)", p.display())),
+    );
+    if stale.is_empty() {
+        println!("{CRATE_DIR}/ is up to date with {SPEC}");
+        Ok(())
+    } else {
+        Err(format!(
+            "{CRATE_DIR}/ is stale:\n  {}\nrun `cargo xtask regenerate` and commit the result",
+            stale.join("\n  ")
+        ))
+    }
+}
+
+fn generate(args: &[String]) -> Result<(), String> {
+    let mut spec = None;
+    let mut out = None;
+    let mut name = None;
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        let slot = match flag.as_str() {
+            "--spec" => &mut spec,
+            "--out" => &mut out,
+            "--name" => &mut name,
+            other => return Err(format!("unknown option `{other}`\n{USAGE}")),
+        };
+        *slot = Some(
+            rest.next()
+                .ok_or_else(|| format!("`{flag}` needs a value\n{USAGE}"))?
+                .clone(),
+        );
+    }
+    let spec = PathBuf::from(spec.ok_or_else(|| format!("`--spec FILE` is required\n{USAGE}"))?);
+    let out = PathBuf::from(out.ok_or_else(|| format!("`--out DIR` is required\n{USAGE}"))?);
+    let name = match name {
+        Some(name) => name,
+        None => {
+            let stem = spec.file_stem().and_then(|s| s.to_str()).unwrap_or("api");
+            let name = codegen::names::snake_name(stem, "api").replace('_', "-");
+            format!("{name}-api").replace("-api-api", "-api")
+        }
+    };
+    let generated = generate_from(
+        &spec,
+        &Options {
+            crate_name: name.clone(),
+            source: spec.display().to_string(),
+            standalone: true,
+        },
+    )?;
+    write_crate(&generated, &out)?;
+    println!(
+        "wrote crate `{name}` ({} files) to {}",
+        generated.files.len(),
+        out.display()
+    );
+    Ok(())
+}
