@@ -1,46 +1,79 @@
 //! Text → `openapiv3::OpenAPI`: YAML or JSON, 3.1 lowered to 3.0, errors with locations.
 
 use crate::error::{pointer, Error, Result};
-use serde_json::{Map, Value};
+use serde_yaml::{Mapping, Value};
+
+/// Extension the loader sets on a schema whose `default` is an explicit `null`, which
+/// `openapiv3` cannot tell from an absent default.
+pub const DEFAULT_NULL: &str = "x-codegen-default-null";
 
 /// Parses an OpenAPI 3.0 or 3.1 document (YAML or JSON; JSON is valid YAML).
 pub fn parse(text: &str) -> Result<openapiv3::OpenAPI> {
-    let raw: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| yaml_error("#", &e))?;
+    let mut raw: Value = serde_yaml::from_str(text).map_err(|e| yaml_error("#", &e))?;
     let version = raw
         .get("openapi")
-        .and_then(serde_yaml::Value::as_str)
+        .and_then(Value::as_str)
         .map(str::to_owned);
-    match version.as_deref() {
-        Some(v) if v.starts_with("3.0.") || v == "3.0" => {
-            // Straight from the text, so structural errors keep their line numbers.
-            let de = serde_yaml::Deserializer::from_str(text);
-            serde_path_to_error::deserialize(de).map_err(|e| {
-                let at = path_to_pointer(e.path());
-                yaml_error(&at, e.inner())
-            })
-        }
+    let is_30 = match version.as_deref() {
+        Some(v) if v.starts_with("3.0.") || v == "3.0" => true,
         Some(v) if v.starts_with("3.1.") || v == "3.1" => {
-            let mut doc = yaml_to_json(raw, "#")?;
-            lower_31(&mut doc, "#")?;
-            doc["openapi"] = Value::String("3.0.3".into());
-            if doc.get("paths").is_none() {
-                doc["paths"] = Value::Object(Map::new());
+            lower_31(&mut raw, "#")?;
+            raw["openapi"] = Value::String("3.0.3".into());
+            if raw.get("paths").is_none() {
+                raw["paths"] = Value::Mapping(Mapping::new());
             }
-            serde_path_to_error::deserialize(doc)
-                .map_err(|e| Error::at(path_to_pointer(e.path()), e.inner().to_string()))
+            false
         }
-        Some(v) => Err(Error::at(
-            "#/openapi",
-            format!("unsupported OpenAPI version `{v}`: this generator reads 3.0.x and 3.1.x"),
-        )),
-        None if raw.get("swagger").is_some() => Err(Error::at(
-            "#/swagger",
-            "Swagger 2.0 is not supported: convert the document to OpenAPI 3 first",
-        )),
-        None => Err(Error::at(
-            "#",
-            "not an OpenAPI document: the top-level `openapi` version string is missing",
-        )),
+        Some(v) => {
+            return Err(Error::at(
+                "#/openapi",
+                format!("unsupported OpenAPI version `{v}`: this generator reads 3.0.x and 3.1.x"),
+            ))
+        }
+        None if raw.get("swagger").is_some() => {
+            return Err(Error::at(
+                "#/swagger",
+                "Swagger 2.0 is not supported: convert the document to OpenAPI 3 first",
+            ))
+        }
+        None => {
+            return Err(Error::at(
+                "#",
+                "not an OpenAPI document: the top-level `openapi` version string is missing",
+            ))
+        }
+    };
+    mark_null_defaults(&mut raw);
+    serde_path_to_error::deserialize(raw).map_err(|e| {
+        let at = path_to_pointer(e.path());
+        if is_30 {
+            // Again from the text, which knows line numbers.
+            let de = serde_yaml::Deserializer::from_str(text);
+            if let Err(located) = serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(de) {
+                return yaml_error(&path_to_pointer(located.path()), located.inner());
+            }
+        }
+        yaml_error(&at, e.inner())
+    })
+}
+
+fn mark_null_defaults(value: &mut Value) {
+    match value {
+        Value::Sequence(items) => items.iter_mut().for_each(mark_null_defaults),
+        Value::Mapping(map) => {
+            if matches!(map.get("default"), Some(Value::Null)) {
+                map.insert(DEFAULT_NULL.into(), Value::Bool(true));
+            }
+            for (key, child) in map.iter_mut() {
+                if !matches!(
+                    key.as_str(),
+                    Some("example" | "examples" | "default" | "enum")
+                ) {
+                    mark_null_defaults(child);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -64,41 +97,6 @@ fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
         }
     }
     out
-}
-
-/// YAML allows non-string keys (`200:`); JSON and OpenAPI want strings.
-fn yaml_to_json(value: serde_yaml::Value, at: &str) -> Result<Value> {
-    use serde_yaml::Value as Y;
-    Ok(match value {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => serde_json::to_value(&n).map_err(|e| Error::at(at, e.to_string()))?,
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| yaml_to_json(v, &pointer(at, &i.to_string())))
-                .collect::<Result<_>>()?,
-        ),
-        Y::Mapping(map) => {
-            let mut out = Map::new();
-            for (k, v) in map {
-                let key = match k {
-                    Y::String(s) => s,
-                    Y::Number(n) => n.to_string(),
-                    Y::Bool(b) => b.to_string(),
-                    other => {
-                        return Err(Error::at(at, format!("unsupported mapping key {other:?}")))
-                    }
-                };
-                let child = yaml_to_json(v, &pointer(at, &key))?;
-                out.insert(key, child);
-            }
-            Value::Object(out)
-        }
-        Y::Tagged(tagged) => yaml_to_json(tagged.value, at)?,
-    })
 }
 
 /// JSON Schema 2020-12 keywords that have no OpenAPI 3.0 equivalent.
@@ -125,13 +123,13 @@ fn is_null_schema(v: &Value) -> bool {
 /// numeric exclusive bounds, `examples` arrays). Anything else 2020-12 is an error.
 fn lower_31(value: &mut Value, at: &str) -> Result<()> {
     match value {
-        Value::Array(items) => {
+        Value::Sequence(items) => {
             for (i, item) in items.iter_mut().enumerate() {
                 lower_31(item, &pointer(at, &i.to_string()))?;
             }
             Ok(())
         }
-        Value::Object(map) => {
+        Value::Mapping(map) => {
             let is_schema = [
                 "type",
                 "properties",
@@ -148,11 +146,12 @@ fn lower_31(value: &mut Value, at: &str) -> Result<()> {
                 lower_31_schema(map, at)?;
             }
             for (key, child) in map.iter_mut() {
+                let key = key.as_str().unwrap_or_default();
                 // `example`/`default`/`enum` hold data, not schemas: leave them untouched.
-                if matches!(key.as_str(), "example" | "default" | "enum" | "x-examples") {
+                if matches!(key, "example" | "default" | "enum" | "x-examples") {
                     continue;
                 }
-                if key == "examples" && !child.is_object() {
+                if key == "examples" && !child.is_mapping() {
                     continue;
                 }
                 lower_31(child, &pointer(at, key))?;
@@ -163,14 +162,14 @@ fn lower_31(value: &mut Value, at: &str) -> Result<()> {
     }
 }
 
-fn lower_31_schema(map: &mut Map<String, Value>, at: &str) -> Result<()> {
+fn lower_31_schema(map: &mut Mapping, at: &str) -> Result<()> {
     if let Some(key) = NOT_LOWERABLE.iter().find(|k| map.contains_key(**k)) {
         return Err(Error::at(
             pointer(at, key),
             format!("JSON Schema keyword `{key}` cannot be lowered to OpenAPI 3.0"),
         ));
     }
-    if let Some(Value::Array(types)) = map.get("type").cloned() {
+    if let Some(Value::Sequence(types)) = map.get("type").cloned() {
         let mut names: Vec<String> = types
             .iter()
             .filter_map(|t| t.as_str().map(str::to_owned))
@@ -188,9 +187,13 @@ fn lower_31_schema(map: &mut Map<String, Value>, at: &str) -> Result<()> {
                 map.remove("type");
                 let variants = many
                     .iter()
-                    .map(|t| serde_json::json!({ "type": t }))
+                    .map(|t| {
+                        let mut branch = Mapping::new();
+                        branch.insert("type".into(), Value::String(t.clone()));
+                        Value::Mapping(branch)
+                    })
                     .collect();
-                map.insert("anyOf".into(), Value::Array(variants));
+                map.insert("anyOf".into(), Value::Sequence(variants));
             }
         }
         if nullable {
@@ -199,7 +202,7 @@ fn lower_31_schema(map: &mut Map<String, Value>, at: &str) -> Result<()> {
     } else if map.get("type").and_then(Value::as_str) == Some("null") {
         map.remove("type");
         map.insert("nullable".into(), Value::Bool(true));
-        map.insert("enum".into(), Value::Array(vec![Value::Null]));
+        map.insert("enum".into(), Value::Sequence(vec![Value::Null]));
     }
     if let Some(constant) = map.remove("const") {
         if !map.contains_key("type") {
@@ -214,20 +217,20 @@ fn lower_31_schema(map: &mut Map<String, Value>, at: &str) -> Result<()> {
                 map.insert("type".into(), Value::String(ty.into()));
             }
         }
-        map.insert("enum".into(), Value::Array(vec![constant]));
+        map.insert("enum".into(), Value::Sequence(vec![constant]));
     }
     for key in ["anyOf", "oneOf"] {
-        if let Some(Value::Array(variants)) = map.get_mut(key) {
+        if let Some(Value::Sequence(variants)) = map.get_mut(key) {
             let before = variants.len();
             variants.retain(|v| !is_null_schema(v));
             if variants.len() != before {
                 map.insert("nullable".into(), Value::Bool(true));
-                if let Some(Value::Array(variants)) = map.get(key) {
+                if let Some(Value::Sequence(variants)) = map.get(key) {
                     if variants.len() == 1 {
                         // `anyOf [X, null]` is a nullable X; a 3.0 `$ref` cannot carry `nullable`.
                         let only = variants[0].clone();
                         map.remove(key);
-                        map.insert("allOf".into(), Value::Array(vec![only]));
+                        map.insert("allOf".into(), Value::Sequence(vec![only]));
                     }
                 }
             }
@@ -242,9 +245,11 @@ fn lower_31_schema(map: &mut Map<String, Value>, at: &str) -> Result<()> {
             map.insert(bound.into(), Value::Bool(true));
         }
     }
-    if let Some(Value::Array(examples)) = map.remove("examples") {
+    if let Some(Value::Sequence(examples)) = map.remove("examples") {
         if let Some(first) = examples.into_iter().next() {
-            map.entry("example").or_insert(first);
+            if !map.contains_key("example") {
+                map.insert("example".into(), first);
+            }
         }
     }
     Ok(())

@@ -118,6 +118,15 @@ fn docs_of(title: Option<&String>, description: Option<&String>) -> Option<Strin
     }
 }
 
+/// The schema's default, with an explicit `null` kept (see [`crate::load::DEFAULT_NULL`]).
+fn default_of(data: &openapiv3::SchemaData) -> Option<Value> {
+    match &data.default {
+        Some(value) => Some(value.clone()),
+        None if data.extensions.contains_key(crate::load::DEFAULT_NULL) => Some(Value::Null),
+        None => None,
+    }
+}
+
 fn unescape_token(token: &str) -> String {
     token.replace("~1", "/").replace("~0", "~")
 }
@@ -481,7 +490,7 @@ impl<'a> Lowerer<'a> {
                 let target = self.resolve_schema(schema, at)?;
                 Ok(Lowered {
                     nullable: target.schema_data.nullable,
-                    default: target.schema_data.default.clone(),
+                    default: default_of(&target.schema_data),
                     ..Lowered::plain(Ty::Named(id))
                 })
             }
@@ -505,7 +514,7 @@ impl<'a> Lowerer<'a> {
         let any = normalize(schema, at)?;
         let mut lowered = Lowered {
             nullable: data.nullable,
-            default: data.default.clone(),
+            default: default_of(data),
             docs: docs_of(data.title.as_ref(), data.description.as_ref()),
             read_only: data.read_only,
             write_only: data.write_only,
@@ -631,7 +640,7 @@ impl<'a> Lowerer<'a> {
         let mut variants = Vec::new();
         for (i, (_, lowered, suffix, _)) in branches.iter().enumerate() {
             let base = match &lowered.ty {
-                Ty::Named(t) if self.types[t.0].pointer.starts_with(SCHEMA_PREFIX) => {
+                Ty::Named(t) if self.components.values().any(|c| c == t) => {
                     self.types[t.0].name.clone()
                 }
                 Ty::Named(_) => suffix.clone(),
@@ -878,7 +887,7 @@ impl<'a> Lowerer<'a> {
                 .iter()
                 .filter_map(|v| v.as_str())
                 .map(|v| EnumVariant {
-                    name: names.claim(&type_name(v, "Empty")),
+                    name: names.claim(&type_name(v, if v.is_empty() { "Empty" } else { "Value" })),
                     value: v.to_owned(),
                 })
                 .collect();
@@ -974,7 +983,9 @@ impl<'a> Lowerer<'a> {
                         });
                         (core.option(), Presence::Optional)
                     }
-                    None if lowered.nullable => (core.option().option(), Presence::DoubleOption),
+                    None if lowered.nullable => {
+                        (Ty::Option(Box::new(core.option())), Presence::DoubleOption)
+                    }
                     None => (core.option(), Presence::Optional),
                 }
             };

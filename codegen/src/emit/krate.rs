@@ -21,6 +21,8 @@ pub fn lib_rs(api: &Api) -> TokenStream {
         #![allow(#allows)]
 
         /// Request and response types: one Rust type per schema of the document.
+        // Laid out by prettyplease at generation time; rustfmt would make it drift.
+        #[rustfmt::skip]
         pub mod models;
     }
 }

@@ -125,29 +125,29 @@ fn struct_def(api: &Api, name: &proc_macro2::Ident, docs: TokenStream, s: &Struc
             });
         }
         let docs = doc_attrs(doc_text.as_deref());
-        let rename = (f.name != f.wire).then(|| {
+        let mut serde_args = Vec::new();
+        if f.name != f.wire {
             let wire = &f.wire;
-            quote!(#[serde(rename = #wire)])
-        });
-        let presence = match &f.presence {
+            serde_args.push(quote!(rename = #wire));
+        }
+        match &f.presence {
             Presence::Required | Presence::RequiredNullable => {
                 default_inits.push(quote!(#field: Default::default()));
-                quote!()
             }
             Presence::Optional => {
                 default_inits.push(quote!(#field: None));
-                quote!(#[serde(default, skip_serializing_if = "Option::is_none")])
+                serde_args.push(quote!(default, skip_serializing_if = "Option::is_none"));
             }
             Presence::DoubleOption => {
                 default_inits.push(quote!(#field: None));
-                quote!(#[serde(
+                serde_args.push(quote!(
                     default,
                     skip_serializing_if = "Option::is_none",
                     deserialize_with = "deserialize_some"
-                )])
+                ));
             }
             Presence::Defaulted(value) => {
-                let fn_name = format_ident!("default_{}", f.name.trim_start_matches("r#"));
+                let fn_name = format_ident!("default_{}", f.name);
                 let path = format!("{name}::{fn_name}");
                 let expr = default_expr(api, value);
                 default_fns.push(quote! {
@@ -156,13 +156,13 @@ fn struct_def(api: &Api, name: &proc_macro2::Ident, docs: TokenStream, s: &Struc
                     }
                 });
                 default_inits.push(quote!(#field: Self::#fn_name()));
-                quote!(#[serde(default = #path)])
+                serde_args.push(quote!(default = #path));
             }
-        };
+        }
+        let serde_attr = (!serde_args.is_empty()).then(|| quote!(#[serde(#(#serde_args),*)]));
         quote! {
             #docs
-            #rename
-            #presence
+            #serde_attr
             pub #field: #ty
         }
     });
@@ -221,7 +221,7 @@ fn string_enum(name: &proc_macro2::Ident, docs: TokenStream, e: &StringEnum) -> 
     let default_attr = |i: usize| (e.default == Some(i)).then(|| quote!(#[default]));
     let derive_default = e.default.map(|_| quote!(Default,));
     let variant_docs = values.iter().map(|v| {
-        let doc = format!(" `{v}`");
+        let doc = format!(" `{}`", serde_json::Value::from(*v));
         quote!(#[doc = #doc])
     });
     match &e.other {

@@ -1,0 +1,276 @@
+//! Behaviour of generated models, on the fixture documents' types (compiled by build.rs).
+
+use codegen_tests::fixtures::{composition, enums, fields, names, openapi31, recursion, unions};
+use serde_json::json;
+
+fn from<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
+    serde_json::from_value(value).unwrap()
+}
+
+fn to(value: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(value).unwrap()
+}
+
+#[test]
+fn defaults_are_filled_in_on_deserialize_and_by_default() {
+    let record: fields::Record = from(json!({"name": "a", "maybe_required": null}));
+    assert_eq!(record.count, 3);
+    assert_eq!(record.ratio, 0.5);
+    assert!(record.enabled);
+    assert_eq!(record.label, "none yet");
+    assert_eq!(record.nullable_with_default, Some(7));
+    assert!(record.tags.is_empty());
+    let built = fields::Record::default();
+    assert_eq!(built.count, 3);
+    assert_eq!(built.nullable_with_default, Some(7));
+}
+
+#[test]
+fn null_and_absent_stay_distinct_where_the_schema_makes_them_differ() {
+    // No default: absent is None, null is Some(None), and each serializes back as it came.
+    let absent: fields::Record = from(json!({"name": "a", "maybe_required": null}));
+    let null: fields::Record =
+        from(json!({"name": "a", "maybe_required": null, "cleared_by_null": null}));
+    let set: fields::Record =
+        from(json!({"name": "a", "maybe_required": null, "cleared_by_null": "x"}));
+    assert_eq!(absent.cleared_by_null, None);
+    assert_eq!(null.cleared_by_null, Some(None));
+    assert_eq!(set.cleared_by_null, Some(Some("x".into())));
+    assert!(to(&absent).get("cleared_by_null").is_none());
+    assert_eq!(to(&null)["cleared_by_null"], json!(null));
+    // A non-null default: absent takes the default, null stays null.
+    let explicit_null: fields::Record =
+        from(json!({"name": "a", "maybe_required": null, "nullable_with_default": null}));
+    assert_eq!(explicit_null.nullable_with_default, None);
+    assert_eq!(to(&explicit_null)["nullable_with_default"], json!(null));
+    // `default: null`: absent and null mean the same, so both are None and nothing is sent.
+    let defaulted_null: fields::Record =
+        from(json!({"name": "a", "maybe_required": null, "null_by_default": null}));
+    assert_eq!(defaulted_null.null_by_default, None);
+    assert!(to(&defaulted_null).get("null_by_default").is_none());
+    // Required and nullable: `null` is written, not skipped.
+    assert_eq!(to(&absent)["maybe_required"], json!(null));
+}
+
+#[test]
+fn formats_map_to_rust_types() {
+    let record: fields::Record = from(json!({
+        "id": "67e55044-10b1-426f-9247-bb680e5fe0c8",
+        "name": "a", "maybe_required": "b", "total": 9007199254740993i64,
+    }));
+    assert_eq!(
+        record.id.unwrap().to_string(),
+        "67e55044-10b1-426f-9247-bb680e5fe0c8"
+    );
+    assert_eq!(record.total, Some(9007199254740993));
+    let bad_uuid = serde_json::from_value::<fields::Record>(
+        json!({"id": "nope", "name": "a", "maybe_required": null}),
+    );
+    assert!(bad_uuid.is_err());
+    let missing =
+        serde_json::from_value::<fields::Record>(json!({"maybe_required": null})).unwrap_err();
+    assert!(
+        missing.to_string().contains("missing field `name`"),
+        "{missing}"
+    );
+}
+
+#[test]
+fn server_enums_are_open_and_request_enums_closed() {
+    assert_eq!(
+        from::<enums::State>(json!("running")),
+        enums::State::Running
+    );
+    assert_eq!(
+        from::<enums::State>(json!("paused")),
+        enums::State::Other("paused".into())
+    );
+    assert_eq!(to(&enums::State::Other("paused".into())), json!("paused"));
+    assert_eq!(enums::State::Done.to_string(), "done");
+    assert!(serde_json::from_value::<enums::Order>(json!("sideways")).is_err());
+    assert_eq!(enums::Order::default(), enums::Order::Desc);
+    assert_eq!(from::<enums::Level>(json!(2)), enums::Level::V2);
+    assert_eq!(from::<enums::Level>(json!(9)), enums::Level::Other(9));
+    assert_eq!(to(&enums::Level::V3), json!(3));
+    assert_eq!(from::<enums::Priority>(json!(-1)), enums::Priority::Minus1);
+    let closed = serde_json::from_value::<enums::Priority>(json!(5)).unwrap_err();
+    assert!(closed.to_string().contains("one of -1, 0, 1"), "{closed}");
+    // A constant is a one-value enum that fills itself in.
+    assert_eq!(to(&enums::Query::default().kind), json!(null));
+    assert_eq!(to(&enums::Kind::default()), json!("fixed"));
+}
+
+#[test]
+fn awkward_enum_values_keep_their_wire_form() {
+    let values = json!([
+        "",
+        "+1",
+        "-1",
+        "a b",
+        "type",
+        "Self",
+        "Other",
+        "日本",
+        "with \"quote\"",
+        "back\\slash",
+        "*/ end",
+        "UPPER_CASE",
+        "upperCase"
+    ]);
+    let parsed: Vec<enums::Awkward> = from(values.clone());
+    assert_eq!(to(&parsed), values);
+    let mut distinct = parsed.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        parsed.len(),
+        "every value has its own variant"
+    );
+}
+
+#[test]
+fn discriminated_unions_dispatch_on_the_tag() {
+    let shapes: Vec<unions::Shape> = from(json!([
+        {"kind": "circle", "radius": 1.5},
+        {"kind": "square", "side": 2.0},
+        {"kind": "box", "side": 3.0},
+        {"kind": "hexagon", "sides": 6}
+    ]));
+    assert!(matches!(&shapes[0], unions::Shape::Circle(c) if c.radius == 1.5));
+    assert!(matches!(&shapes[1], unions::Shape::Square(s) if s.side == 2.0));
+    assert!(matches!(&shapes[2], unions::Shape::Square(s) if s.kind == unions::SquareKind::Box));
+    // The server may add shapes: an unknown tag is kept, not an error.
+    assert!(matches!(&shapes[3], unions::Shape::Other(v) if v["sides"] == 6));
+    assert_eq!(to(&shapes)[3], json!({"kind": "hexagon", "sides": 6}));
+    let missing_tag = serde_json::from_value::<unions::Shape>(json!({"radius": 1})).unwrap_err();
+    assert!(
+        missing_tag.to_string().contains("missing field `kind`"),
+        "{missing_tag}"
+    );
+    let bad_branch =
+        serde_json::from_value::<unions::Shape>(json!({"kind": "circle"})).unwrap_err();
+    assert!(bad_branch.to_string().contains("radius"), "{bad_branch}");
+}
+
+#[test]
+fn constant_tags_make_a_closed_tagged_union() {
+    let part: unions::Part = from(json!({"type": "image", "url": "u"}));
+    assert!(matches!(part, unions::Part::ImagePart(ref p) if p.url == "u"));
+    assert_eq!(to(&part), json!({"type": "image", "url": "u"}));
+    let unknown = serde_json::from_value::<unions::Part>(json!({"type": "audio"})).unwrap_err();
+    assert!(
+        unknown.to_string().contains("unknown variant `audio`"),
+        "{unknown}"
+    );
+    // Building one needs no tag: the one-value enum defaults to it.
+    let text = unions::TextPart {
+        text: "hi".into(),
+        ..Default::default()
+    };
+    assert_eq!(to(&text), json!({"type": "text", "text": "hi"}));
+}
+
+#[test]
+fn untagged_unions_take_the_first_shape_that_fits() {
+    let message: unions::Message =
+        from(json!({"content": "plain", "stop": ["a", "b"], "choice": "auto"}));
+    assert_eq!(message.content, unions::Content::String("plain".into()));
+    assert_eq!(
+        message.stop,
+        Some(Some(unions::Stop::StringList(vec!["a".into(), "b".into()])))
+    );
+    assert!(matches!(
+        message.choice,
+        Some(unions::MessageChoice::Mode(unions::MessageChoiceMode::Auto))
+    ));
+    let parts: unions::Message =
+        from(json!({"content": [{"type": "text", "text": "t"}], "choice": {"name": "f"}}));
+    assert!(matches!(parts.content, unions::Content::List(ref p) if p.len() == 1));
+    assert!(matches!(parts.choice, Some(unions::MessageChoice::Named(ref n)) if n.name == "f"));
+    assert!(serde_json::from_value::<unions::Message>(json!({"content": 5})).is_err());
+}
+
+#[test]
+fn all_of_merges_properties_and_required() {
+    let pet: composition::Pet =
+        from(json!({"id": "1", "name": "rex", "species": "dog", "created": 5}));
+    assert_eq!(
+        (pet.id.as_str(), pet.name.as_str(), pet.species.as_deref()),
+        ("1", "rex", Some("dog"))
+    );
+    let missing = serde_json::from_value::<composition::Pet>(json!({"id": "1"})).unwrap_err();
+    assert!(
+        missing.to_string().contains("missing field `name`"),
+        "{missing}"
+    );
+    let owner: composition::Owner =
+        from(json!({"pet": {"id": "1", "name": "rex"}, "previous": null}));
+    assert_eq!(owner.pet.unwrap().name, "rex");
+}
+
+#[test]
+fn maps_and_free_form_values() {
+    let maps: composition::Maps = from(json!({
+        "labels": {"a": "x"}, "counts": {"n": 1}, "anything": {"k": [1, {"z": null}]},
+        "free": [1, "two"], "free_object": {"o": 1}, "grid": [[1.0, 2.5], []],
+        "nested_maps": {"k": [{"id": "b"}]}
+    }));
+    assert_eq!(maps.labels.as_ref().unwrap()["a"], "x");
+    assert_eq!(maps.grid.as_ref().unwrap()[0][1], 2.5);
+    assert_eq!(maps.nested_maps.as_ref().unwrap()["k"][0].id, "b");
+    assert_eq!(maps.free, Some(json!([1, "two"])));
+    let extensible: composition::Extensible = from(json!({"kind": "k", "extra": 4, "more": 5}));
+    assert_eq!(extensible.additional_properties.len(), 2);
+    assert_eq!(to(&extensible), json!({"kind": "k", "extra": 4, "more": 5}));
+    assert!(
+        serde_json::from_value::<composition::Extensible>(json!({"kind": "k", "bad": "x"}))
+            .is_err()
+    );
+}
+
+#[test]
+fn recursive_types_nest() {
+    let node: recursion::Node = from(
+        json!({"value": 1, "next": {"value": 2, "next": {"value": 3}}, "children": [{"value": 4}]}),
+    );
+    assert_eq!(node.next.as_ref().unwrap().next.as_ref().unwrap().value, 3);
+    let expr: recursion::Expr =
+        from(json!({"left": {"value": 1}, "right": {"left": {"value": 2}, "right": {"value": 3}}}));
+    assert!(
+        matches!(expr, recursion::Expr::Sum(ref s) if matches!(*s.right, recursion::Expr::Sum(_)))
+    );
+    let forest: recursion::Forest = from(json!([[], [[]]]));
+    assert_eq!(forest.0.len(), 2);
+    let b: recursion::B = from(json!({"a": {"b": {"a": {}}}}));
+    assert!(b.a.b.is_some());
+}
+
+#[test]
+fn hostile_names_round_trip_under_their_wire_names() {
+    let value = json!({"": "e", "type": "t", "match": "m", "crate": "c", "fooBar": "1", "foo_bar": "2", "FooBar": "3", "café": "k", "日本語": "j", "_": "u"});
+    let weird: names::WeirdName = from(value.clone());
+    assert_eq!(
+        (
+            weird.foo_bar.as_deref(),
+            weird.foo_bar_2.as_deref(),
+            weird.foo_bar_3.as_deref()
+        ),
+        (Some("1"), Some("2"), Some("3"))
+    );
+    assert_eq!(weird.r#type.as_deref(), Some("t"));
+    assert_eq!(to(&weird), value);
+    let result: names::ResultModel = from(json!({"ok": true}));
+    assert_eq!(result.ok, Some(true));
+}
+
+#[test]
+fn openapi_31_constructs_are_lowered() {
+    let item: openapi31::Item = from(
+        json!({"id": 1, "kind": "item", "note": null, "either": 5, "parent": {"id": 2, "kind": "item"}}),
+    );
+    assert_eq!(item.note, Some(None));
+    assert_eq!(item.either, Some(openapi31::ItemEither::Integer(5)));
+    assert_eq!(item.parent.unwrap().unwrap().id, 2);
+    assert!(serde_json::from_value::<openapi31::Item>(json!({"id": 1, "kind": "other"})).is_err());
+}
