@@ -83,6 +83,21 @@ fn unsupported_constructs() {
 }
 
 #[test]
+fn a_ref_cycle_with_no_structure() {
+    assert_error("ref_loop", "#/components/schemas/Loop", None, "circular");
+}
+
+#[test]
+fn an_implicit_tag_mapped_to_another_branch() {
+    assert_error(
+        "discriminator_clash",
+        "#/components/schemas/Pet/oneOf/0",
+        None,
+        "implicit value `Cat` is mapped to another branch",
+    );
+}
+
+#[test]
 fn undeclared_path_parameter() {
     assert_error(
         "path_param_missing",

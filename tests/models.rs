@@ -1,6 +1,8 @@
 //! Behaviour of generated models, on the fixture documents' types (compiled by build.rs).
 
-use codegen_tests::fixtures::{composition, enums, fields, names, openapi31, recursion, unions};
+use codegen_tests::fixtures::{
+    composition, enums, fields, names, openapi31, recursion, references, unions,
+};
 use serde_json::json;
 
 fn from<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
@@ -273,4 +275,49 @@ fn openapi_31_constructs_are_lowered() {
     assert_eq!(item.either, Some(openapi31::ItemEither::Integer(5)));
     assert_eq!(item.parent.unwrap().unwrap().id, 2);
     assert!(serde_json::from_value::<openapi31::Item>(json!({"id": 1, "kind": "other"})).is_err());
+    let value =
+        json!({"type": "t", "examples": ["e"], "contains": "c", "const": [1], "default": null});
+    let filter: openapi31::Filter = from(value.clone());
+    assert_eq!(filter.examples, Some(vec!["e".to_owned()]));
+    assert_eq!(to(&filter), value);
+}
+
+#[test]
+fn references_carry_nullability_and_direction() {
+    // `shape` is required, but its target admits null; `id` is read-only through its $ref.
+    let holder: references::Holder = from(json!({"shape": null, "name": "n"}));
+    assert_eq!(holder.shape, None);
+    assert_eq!(holder.id, None);
+    let with_cat: references::Holder =
+        from(json!({"shape": {"kind": "cat", "meow": true}, "name": "n"}));
+    assert!(matches!(with_cat.shape, Some(references::MaybeShape::Cat(ref c)) if c.meow));
+}
+
+#[test]
+fn discriminator_branches_through_aliases_and_wrappers() {
+    let cat: references::Pet = from(json!({"kind": "cat", "meow": false}));
+    assert!(matches!(cat, references::Pet::Kitty(_)));
+    let dog: references::Pet = from(json!({"kind": "dog"}));
+    assert!(matches!(dog, references::Pet::Dog(_)));
+}
+
+#[test]
+fn integers_are_tried_before_numbers() {
+    let holder: references::Holder = from(json!({"shape": null, "name": "n", "number": 5}));
+    assert_eq!(to(&holder)["number"], json!(5));
+    let holder: references::Holder = from(json!({"shape": null, "name": "n", "number": 5.5}));
+    assert_eq!(to(&holder)["number"], json!(5.5));
+}
+
+#[test]
+fn all_of_parts_may_only_tighten_required() {
+    let missing =
+        serde_json::from_value::<references::Tightened>(json!({"kind": "dog"})).unwrap_err();
+    assert!(
+        missing.to_string().contains("missing field `name`"),
+        "{missing}"
+    );
+    // The merged `kind` is Dog's own type, not a copy.
+    let tightened: references::Tightened = from(json!({"kind": "dog", "name": "n"}));
+    let _: references::DogKind = tightened.kind;
 }

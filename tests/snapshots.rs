@@ -98,6 +98,7 @@ fixture_snapshots!(
     openapi31,
     operations,
     recursion,
+    references,
     unions
 );
 

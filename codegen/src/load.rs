@@ -17,7 +17,7 @@ pub fn parse(text: &str) -> Result<openapiv3::OpenAPI> {
     let is_30 = match version.as_deref() {
         Some(v) if v.starts_with("3.0.") || v == "3.0" => true,
         Some(v) if v.starts_with("3.1.") || v == "3.1" => {
-            lower_31(&mut raw, "#")?;
+            visit_schemas(&mut raw, &mut lower_31_schema)?;
             raw["openapi"] = Value::String("3.0.3".into());
             if raw.get("paths").is_none() {
                 raw["paths"] = Value::Mapping(Mapping::new());
@@ -43,7 +43,12 @@ pub fn parse(text: &str) -> Result<openapiv3::OpenAPI> {
             ))
         }
     };
-    mark_null_defaults(&mut raw);
+    visit_schemas(&mut raw, &mut |schema, _| {
+        if matches!(schema.get("default"), Some(Value::Null)) {
+            schema.insert(DEFAULT_NULL.into(), Value::Bool(true));
+        }
+        Ok(())
+    })?;
     serde_path_to_error::deserialize(raw).map_err(|e| {
         let at = path_to_pointer(e.path());
         if is_30 {
@@ -55,26 +60,6 @@ pub fn parse(text: &str) -> Result<openapiv3::OpenAPI> {
         }
         yaml_error(&at, e.inner())
     })
-}
-
-fn mark_null_defaults(value: &mut Value) {
-    match value {
-        Value::Sequence(items) => items.iter_mut().for_each(mark_null_defaults),
-        Value::Mapping(map) => {
-            if matches!(map.get("default"), Some(Value::Null)) {
-                map.insert(DEFAULT_NULL.into(), Value::Bool(true));
-            }
-            for (key, child) in map.iter_mut() {
-                if !matches!(
-                    key.as_str(),
-                    Some("example" | "examples" | "default" | "enum")
-                ) {
-                    mark_null_defaults(child);
-                }
-            }
-        }
-        _ => {}
-    }
 }
 
 fn yaml_error(at: &str, e: &serde_yaml::Error) -> Error {
@@ -119,47 +104,88 @@ fn is_null_schema(v: &Value) -> bool {
     v.get("type").and_then(Value::as_str) == Some("null")
 }
 
-/// Rewrites the 3.1 schema dialect to 3.0 in place (type arrays, `const`, null variants,
-/// numeric exclusive bounds, `examples` arrays). Anything else 2020-12 is an error.
-fn lower_31(value: &mut Value, at: &str) -> Result<()> {
-    match value {
-        Value::Sequence(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                lower_31(item, &pointer(at, &i.to_string()))?;
-            }
-            Ok(())
+/// Calls `f` on every Schema Object of the document, parents before children, finding them
+/// by position (components, `schema` of parameters, media types and headers, then
+/// `properties`, `items`, `allOf`... inside schemas), never by guessing from key names:
+/// a property called `type` or `examples` is a property, and example data is data.
+fn visit_schemas(
+    doc: &mut Value,
+    f: &mut dyn FnMut(&mut Mapping, &str) -> Result<()>,
+) -> Result<()> {
+    fn schema(
+        value: &mut Value,
+        at: &str,
+        f: &mut dyn FnMut(&mut Mapping, &str) -> Result<()>,
+    ) -> Result<()> {
+        let Value::Mapping(map) = value else {
+            return Ok(());
+        };
+        if map.contains_key("$ref") {
+            return Ok(());
         }
-        Value::Mapping(map) => {
-            let is_schema = [
-                "type",
-                "properties",
-                "items",
-                "anyOf",
-                "oneOf",
-                "allOf",
-                "const",
-                "enum",
-            ]
-            .iter()
-            .any(|k| map.contains_key(*k));
-            if is_schema {
-                lower_31_schema(map, at)?;
-            }
-            for (key, child) in map.iter_mut() {
-                let key = key.as_str().unwrap_or_default();
-                // `example`/`default`/`enum` hold data, not schemas: leave them untouched.
-                if matches!(key, "example" | "default" | "enum" | "x-examples") {
-                    continue;
+        f(map, at)?;
+        for (key, child) in map.iter_mut() {
+            let key = key.as_str().unwrap_or_default();
+            let child_at = pointer(at, key);
+            match key {
+                "properties" => {
+                    if let Value::Mapping(props) = child {
+                        for (name, prop) in props.iter_mut() {
+                            let name = name.as_str().unwrap_or_default().to_owned();
+                            schema(prop, &pointer(&child_at, &name), f)?;
+                        }
+                    }
                 }
-                if key == "examples" && !child.is_mapping() {
-                    continue;
+                "items" | "additionalProperties" | "not" => schema(child, &child_at, f)?,
+                "allOf" | "anyOf" | "oneOf" => {
+                    if let Value::Sequence(parts) = child {
+                        for (i, part) in parts.iter_mut().enumerate() {
+                            schema(part, &pointer(&child_at, &i.to_string()), f)?;
+                        }
+                    }
                 }
-                lower_31(child, &pointer(at, key))?;
+                _ => {}
             }
-            Ok(())
         }
-        _ => Ok(()),
+        Ok(())
     }
+    /// Everything outside schemas: a `schema` key holds one; data and extensions do not.
+    fn walk(
+        value: &mut Value,
+        at: &str,
+        f: &mut dyn FnMut(&mut Mapping, &str) -> Result<()>,
+    ) -> Result<()> {
+        match value {
+            Value::Sequence(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    walk(item, &pointer(at, &i.to_string()), f)?;
+                }
+            }
+            Value::Mapping(map) => {
+                for (key, child) in map.iter_mut() {
+                    let key = key.as_str().unwrap_or_default();
+                    let child_at = pointer(at, key);
+                    match key {
+                        "schema" => schema(child, &child_at, f)?,
+                        "example" | "examples" | "default" | "enum" => {}
+                        k if k.starts_with("x-") => {}
+                        "schemas" if at == "#/components" => {
+                            if let Value::Mapping(schemas) = child {
+                                for (name, s) in schemas.iter_mut() {
+                                    let name = name.as_str().unwrap_or_default().to_owned();
+                                    schema(s, &pointer(&child_at, &name), f)?;
+                                }
+                            }
+                        }
+                        _ => walk(child, &child_at, f)?,
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+    walk(doc, "#", f)
 }
 
 fn lower_31_schema(map: &mut Mapping, at: &str) -> Result<()> {
@@ -245,7 +271,8 @@ fn lower_31_schema(map: &mut Mapping, at: &str) -> Result<()> {
             map.insert(bound.into(), Value::Bool(true));
         }
     }
-    if let Some(Value::Sequence(examples)) = map.remove("examples") {
+    if let Some(Value::Sequence(examples)) = map.get("examples").cloned() {
+        map.remove("examples");
         if let Some(first) = examples.into_iter().next() {
             if !map.contains_key("example") {
                 map.insert("example".into(), first);

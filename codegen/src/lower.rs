@@ -15,6 +15,7 @@ pub fn lower(doc: &OpenAPI) -> Result<Api> {
     let mut lowerer = Lowerer::new(doc);
     lowerer.components()?;
     let operations = lowerer.operations()?;
+    newtype_self_referencing_aliases(&mut lowerer.types);
     lowerer.resolve_defaults()?;
     let Lowerer {
         mut types,
@@ -22,7 +23,6 @@ pub fn lower(doc: &OpenAPI) -> Result<Api> {
         ..
     } = lowerer;
     mark_from_server(&mut types, &operations);
-    newtype_self_referencing_aliases(&mut types);
     box_cycles(&mut types);
     mark_defaults(&mut types);
     warnings.sort_by(|a, b| a.pointer.cmp(&b.pointer));
@@ -100,6 +100,9 @@ struct Lowerer<'a> {
     type_names: Scope,
     warnings: Vec<Warning>,
     pending_defaults: Vec<PendingDefault>,
+    /// One location, one type: an inline schema reached twice (through `allOf` merges,
+    /// shared parameters or responses) is lowered once.
+    lowered_at: std::collections::HashMap<String, Lowered>,
 }
 
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
@@ -359,6 +362,7 @@ impl<'a> Lowerer<'a> {
             type_names: Scope::default(),
             warnings: Vec::new(),
             pending_defaults: Vec::new(),
+            lowered_at: std::collections::HashMap::new(),
         }
     }
 
@@ -418,6 +422,8 @@ impl<'a> Lowerer<'a> {
             let kind = match schema {
                 ReferenceOr::Reference { reference } => {
                     let target = self.schema_ref(reference, &at)?;
+                    // Follows the chain, so `A: {$ref: A}` is an error, not an empty type.
+                    self.resolve_schema(schema, &at)?;
                     TypeKind::Alias(Ty::Named(target))
                 }
                 ReferenceOr::Item(s) => self.lower_kind(s, &name, &at, id)?,
@@ -488,9 +494,13 @@ impl<'a> Lowerer<'a> {
             ReferenceOr::Reference { reference } => {
                 let id = self.schema_ref(reference, at)?;
                 let target = self.resolve_schema(schema, at)?;
+                let data = &target.schema_data;
                 Ok(Lowered {
-                    nullable: target.schema_data.nullable,
-                    default: default_of(&target.schema_data),
+                    nullable: self.admits_null(target, at)?,
+                    default: default_of(data),
+                    read_only: data.read_only,
+                    write_only: data.write_only,
+                    deprecated: data.deprecated,
                     ..Lowered::plain(Ty::Named(id))
                 })
             }
@@ -498,8 +508,34 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// Whether a schema admits `null`: `nullable`, a `null` enum member or union branch, or
+    /// a single-`allOf` wrapper around such a schema. Read from the document, so a
+    /// reference gets it whether or not its target was lowered yet.
+    fn admits_null(&self, schema: &Schema, at: &str) -> Result<bool> {
+        if schema.schema_data.nullable {
+            return Ok(true);
+        }
+        let any = normalize(schema, at)?;
+        if any.enumeration.iter().any(Value::is_null)
+            || any.one_of.iter().chain(&any.any_of).any(is_null_only)
+        {
+            return Ok(true);
+        }
+        match any.all_of.as_slice() {
+            [only] if any.properties.is_empty() => {
+                self.admits_null(self.resolve_schema(only, at)?, at)
+            }
+            _ => Ok(false),
+        }
+    }
+
     fn lower_inline(&mut self, schema: &Schema, hint: &str, at: &str) -> Result<Lowered> {
-        self.lower_inline_into(schema, hint, at, None)
+        if let Some(done) = self.lowered_at.get(at) {
+            return Ok(done.clone());
+        }
+        let lowered = self.lower_inline_into(schema, hint, at, None)?;
+        self.lowered_at.insert(at.to_owned(), lowered.clone());
+        Ok(lowered)
     }
 
     /// `into`: the component slot a union fills in place of a new type.
@@ -522,8 +558,12 @@ impl<'a> Lowerer<'a> {
             ..Lowered::plain(Ty::Any)
         };
         // allOf of exactly one schema is how 3.0 spells a described or nullable `$ref`.
-        if any.all_of.len() == 1 && any.properties.is_empty() && any.typ.is_none() {
-            let inner = self.lower_schema(&any.all_of[0], hint, &pointer(at, "allOf/0"))?;
+        if any.all_of.len() == 1
+            && any.properties.is_empty()
+            && matches!(any.typ.as_deref(), None | Some("object"))
+        {
+            let inner_at = pointer(&pointer(at, "allOf"), "0");
+            let inner = self.lower_schema(&any.all_of[0], hint, &inner_at)?;
             lowered.ty = inner.ty;
             lowered.nullable |= inner.nullable;
             lowered.docs = lowered.docs.or(inner.docs);
@@ -632,6 +672,19 @@ impl<'a> Lowerer<'a> {
             _ => {}
         }
         let discriminator = self.discriminator_of(declared, &branches, at)?;
+        if discriminator.is_none() {
+            // Untagged branches are tried in order; an integer branch after a number branch
+            // would never match (5 parses as 5.0), so integers go first.
+            let is_float = |l: &Lowered| matches!(l.ty, Ty::F64);
+            if let Some(first_float) = branches.iter().position(|b| is_float(&b.1)) {
+                let tail = branches.split_off(first_float);
+                let (ints, rest): (Vec<_>, Vec<_>) = tail
+                    .into_iter()
+                    .partition(|b| matches!(b.1.ty, Ty::I32 | Ty::I64));
+                branches.extend(ints);
+                branches.extend(rest);
+            }
+        }
         let id = match into {
             Some(id) => id,
             None => self.new_type(hint, at, None),
@@ -675,6 +728,7 @@ impl<'a> Lowerer<'a> {
         at: &str,
     ) -> Result<Option<(String, Vec<Vec<String>>)>> {
         if let Some(d) = declared {
+            let mapping_at = pointer(&pointer(at, "discriminator"), "mapping");
             let mut tags = vec![Vec::new(); branches.len()];
             for (value, target) in &d.mapping {
                 let reference = if target.starts_with('#') {
@@ -682,14 +736,18 @@ impl<'a> Lowerer<'a> {
                 } else {
                     format!("{SCHEMA_PREFIX}{target}")
                 };
-                let target_id =
-                    self.schema_ref(&reference, &pointer(at, "discriminator/mapping"))?;
-                let Some(i) = branches
-                    .iter()
-                    .position(|(_, l, _, _)| l.ty == Ty::Named(target_id))
-                else {
+                let target_ref = ReferenceOr::Reference { reference };
+                let target_schema = self.canonical_schema(&target_ref, &mapping_at)?;
+                let mut found = None;
+                for (i, (part, _, _, part_at)) in branches.iter().enumerate() {
+                    if std::ptr::eq(self.canonical_schema(part, part_at)?, target_schema) {
+                        found = Some(i);
+                        break;
+                    }
+                }
+                let Some(i) = found else {
                     return Err(Error::at(
-                        pointer(&pointer(at, "discriminator/mapping"), value),
+                        pointer(&mapping_at, value),
                         format!("mapping target `{target}` is not one of the union's branches"),
                     ));
                 };
@@ -703,10 +761,20 @@ impl<'a> Lowerer<'a> {
                     ));
                 }
                 if tags[i].is_empty() {
-                    // OpenAPI's implicit mapping: the component's own name.
+                    // OpenAPI's implicit mapping: the component's own name, unless the
+                    // explicit mapping gave that value to another branch.
                     match part {
-                        ReferenceOr::Reference { reference } => tags[i]
-                            .push(unescape_token(reference.trim_start_matches(SCHEMA_PREFIX))),
+                        ReferenceOr::Reference { reference } => {
+                            let implicit =
+                                unescape_token(reference.trim_start_matches(SCHEMA_PREFIX));
+                            if d.mapping.contains_key(&implicit) {
+                                return Err(Error::at(
+                                    part_at,
+                                    format!("this branch has no tag: its implicit value `{implicit}` is mapped to another branch"),
+                                ));
+                            }
+                            tags[i].push(implicit);
+                        }
                         ReferenceOr::Item(_) => {
                             let const_tag = self.const_tags(part, part_at)?;
                             match const_tag.get(&d.property_name) {
@@ -757,11 +825,28 @@ impl<'a> Lowerer<'a> {
     }
 
     fn is_object(&self, schema: &ReferenceOr<Schema>, at: &str) -> Result<bool> {
-        let s = self.resolve_schema(schema, at)?;
+        let s = self.canonical_schema(schema, at)?;
         let any = normalize(s, at)?;
         Ok(any.typ.as_deref() == Some("object")
             || !any.properties.is_empty()
-            || any.all_of.len() > 1)
+            || !any.all_of.is_empty())
+    }
+
+    /// The schema a reference or a single-`allOf` wrapper stands for, for identity checks.
+    fn canonical_schema<'s>(&self, schema: &'s ReferenceOr<Schema>, at: &str) -> Result<&'s Schema>
+    where
+        'a: 's,
+    {
+        let mut current = self.resolve_schema(schema, at)?;
+        for _ in 0..64 {
+            match &current.schema_kind {
+                SchemaKind::AllOf { all_of } if all_of.len() == 1 => {
+                    current = self.resolve_schema(&all_of[0], at)?;
+                }
+                _ => return Ok(current),
+            }
+        }
+        Err(Error::at(at, "allOf wrappers nested too deep (circular?)"))
     }
 
     /// Required properties whose schema allows exactly one string: the branch's constant tags.
@@ -801,12 +886,17 @@ impl<'a> Lowerer<'a> {
         let mut properties = IndexMap::new();
         let mut required = Vec::new();
         for (i, part) in any.all_of.iter().enumerate() {
-            let part_at = pointer(&pointer(at, "allOf"), &i.to_string());
+            let mut part_at = pointer(&pointer(at, "allOf"), &i.to_string());
             let part_schema = self.resolve_schema(part, &part_at)?;
+            if let ReferenceOr::Reference { reference } = part {
+                // Lowered where it is written, so its inline types are shared, not copied.
+                part_at = reference.clone();
+            }
             let part_any = normalize(part_schema, &part_at)?;
-            let is_object = part_any.typ.as_deref() == Some("object")
-                || !part_any.properties.is_empty()
-                || !part_any.all_of.is_empty();
+            // A part may be a bare `{required: [...]}`: only other types and unions are refused.
+            let is_object = matches!(part_any.typ.as_deref(), None | Some("object"))
+                && part_any.enumeration.is_empty()
+                && part_any.items.is_none();
             if !is_object || !part_any.one_of.is_empty() || !part_any.any_of.is_empty() {
                 return Err(Error::at(
                     part_at,
@@ -943,6 +1033,12 @@ impl<'a> Lowerer<'a> {
         at: &str,
     ) -> Result<Struct> {
         let (properties, required) = self.merged_properties(any, at, 0)?;
+        for name in required.iter().filter(|r| !properties.contains_key(*r)) {
+            self.warn(
+                &pointer(at, "required"),
+                format!("`{name}` is required but not among the properties; ignored"),
+            );
+        }
         let mut names = Scope::default();
         let mut fields = Vec::new();
         for (wire, (prop, prop_at)) in properties {
@@ -1068,12 +1164,14 @@ impl<'a> Lowerer<'a> {
         section: &str,
         pick: fn(&'a openapiv3::Components) -> &'a IndexMap<String, ReferenceOr<T>>,
         at: &str,
-    ) -> Result<&'a T> {
+    ) -> Result<(&'a T, String)> {
         let mut current = item;
+        let mut location = at.to_owned();
         for _ in 0..64 {
             match current {
-                ReferenceOr::Item(t) => return Ok(t),
+                ReferenceOr::Item(t) => return Ok((t, location)),
                 ReferenceOr::Reference { reference } => {
+                    location = reference.clone();
                     let prefix = format!("#/components/{section}/");
                     let Some(token) = reference.strip_prefix(&prefix) else {
                         return Err(Error::at(
@@ -1110,7 +1208,7 @@ impl<'a> Lowerer<'a> {
             .collect();
         for (name, example) in &media.examples {
             let example_at = pointer(&pointer(at, "examples"), name);
-            let example = self.resolve(example, "examples", |c| &c.examples, &example_at)?;
+            let (example, _) = self.resolve(example, "examples", |c| &c.examples, &example_at)?;
             if let Some(value) = &example.value {
                 out.push(Example {
                     pointer: pointer(&example_at, "value"),
@@ -1201,6 +1299,7 @@ impl<'a> Lowerer<'a> {
                         let body_at = pointer(&at, "requestBody");
                         let body =
                             self.resolve(body, "requestBodies", |c| &c.request_bodies, &body_at)?;
+                        let (body, body_at) = body;
                         Some(RequestBody {
                             required: body.required,
                             description: body.description.clone(),
@@ -1267,7 +1366,8 @@ impl<'a> Lowerer<'a> {
         for (list, list_at) in [(shared, path_at), (own, at)] {
             for (i, param) in list.iter().enumerate() {
                 let param_at = pointer(&pointer(list_at, "parameters"), &i.to_string());
-                let param = self.resolve(param, "parameters", |c| &c.parameters, &param_at)?;
+                let (param, param_at) =
+                    self.resolve(param, "parameters", |c| &c.parameters, &param_at)?;
                 let location = match param {
                     Parameter::Path { .. } => "path",
                     Parameter::Query { .. } => "query",
@@ -1358,7 +1458,8 @@ impl<'a> Lowerer<'a> {
         let mut named_success = false;
         for (status, key, response) in listed {
             let response_at = pointer(&responses_at, &key);
-            let response = self.resolve(response, "responses", |c| &c.responses, &response_at)?;
+            let (response, response_at) =
+                self.resolve(response, "responses", |c| &c.responses, &response_at)?;
             let success = matches!(status, Status::Code(200..=299) | Status::Range(2));
             let hint = if success && !named_success {
                 named_success = true;
@@ -1372,7 +1473,8 @@ impl<'a> Lowerer<'a> {
                 if name.eq_ignore_ascii_case("content-type") {
                     continue;
                 }
-                let header = self.resolve(header, "headers", |c| &c.headers, &header_at)?;
+                let (header, header_at) =
+                    self.resolve(header, "headers", |c| &c.headers, &header_at)?;
                 let ParameterSchemaOrContent::Schema(schema) = &header.format else {
                     return Err(Error::at(
                         header_at,
@@ -1540,6 +1642,9 @@ fn mark_from_server(types: &mut [TypeDef], operations: &[Operation]) {
                 if let Some(ty) = &content.ty {
                     ty.named(&mut stack);
                 }
+            }
+            for header in &response.headers {
+                header.ty.named(&mut stack);
             }
         }
     }

@@ -129,15 +129,17 @@ impl Scope {
         } else {
             base.to_owned()
         };
-        let separator = if base.contains('_') || base.chars().all(|c| !c.is_ascii_uppercase()) {
+        let mut candidate = base.clone();
+        // `self_` collides into `self_2`, not `self__2` (which the case lints reject).
+        let stem = base.trim_end_matches('_');
+        let separator = if stem.contains('_') || stem.chars().all(|c| !c.is_ascii_uppercase()) {
             "_"
         } else {
             ""
         };
-        let mut candidate = base.clone();
         let mut n = 2;
         while !self.taken.insert(candidate.clone()) {
-            candidate = format!("{base}{separator}{n}");
+            candidate = format!("{stem}{separator}{n}");
             n += 1;
         }
         candidate
@@ -173,8 +175,11 @@ mod tests {
         assert_eq!(fields.claim("foo_bar"), "foo_bar");
         assert_eq!(fields.claim("foo_bar"), "foo_bar_2");
         assert_eq!(fields.claim("self"), "self_");
+        assert_eq!(fields.claim("self"), "self_2");
         let mut types = Scope::default();
         assert_eq!(types.claim("Foo"), "Foo");
         assert_eq!(types.claim("Foo"), "Foo2");
+        assert_eq!(types.claim("Self"), "Self_");
+        assert_eq!(types.claim("Self"), "Self2");
     }
 }

@@ -5,9 +5,16 @@
 //!
 //! Generated from the API's OpenAPI document; `models` holds one Rust type per schema.
 #![allow(
+    unknown_lints,
+    clippy::approx_constant,
+    clippy::type_complexity,
     clippy::doc_lazy_continuation,
+    clippy::doc_nested_refdefs,
     clippy::doc_overindented_list_items,
+    clippy::doc_suspicious_footnotes,
+    clippy::needless_doctest_main,
     clippy::tabs_in_doc_comments,
+    clippy::test_attr_in_doctest,
     rustdoc::bare_urls,
     rustdoc::broken_intra_doc_links,
     rustdoc::invalid_html_tags,

@@ -1,6 +1,6 @@
 //! The crate around the modules: `Cargo.toml` and `src/lib.rs`.
 
-use super::{doc_lint_allows, inner_doc_attrs, uses_uuid};
+use super::{inner_doc_attrs, lint_allows, uses_uuid};
 use crate::ir::Api;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -15,7 +15,7 @@ pub fn lib_rs(api: &Api) -> TokenStream {
         "\n\nGenerated from the API's OpenAPI document; `models` holds one Rust type per schema.",
     );
     let docs = inner_doc_attrs(&about);
-    let allows = doc_lint_allows();
+    let allows = lint_allows();
     quote! {
         #docs
         #![allow(#allows)]

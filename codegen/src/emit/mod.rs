@@ -7,12 +7,22 @@ use crate::ir::{Api, Ty};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-/// Lints that fire on prose copied from the document into doc comments, not on code.
-pub fn doc_lint_allows() -> TokenStream {
+/// Lints the generated crate allows: prose copied from the document into doc comments
+/// trips the documentation lints, and the document decides literal values (a default of
+/// 3.14) and how deeply types nest. `unknown_lints` keeps older toolchains quiet about
+/// lints they do not have yet.
+pub fn lint_allows() -> TokenStream {
     quote! {
+        unknown_lints,
+        clippy::approx_constant,
+        clippy::type_complexity,
         clippy::doc_lazy_continuation,
+        clippy::doc_nested_refdefs,
         clippy::doc_overindented_list_items,
+        clippy::doc_suspicious_footnotes,
+        clippy::needless_doctest_main,
         clippy::tabs_in_doc_comments,
+        clippy::test_attr_in_doctest,
         rustdoc::bare_urls,
         rustdoc::broken_intra_doc_links,
         rustdoc::invalid_html_tags,

@@ -220,10 +220,10 @@ fn string_enum(name: &proc_macro2::Ident, docs: TokenStream, e: &StringEnum) -> 
     let values: Vec<&str> = e.variants.iter().map(|v| v.value.as_str()).collect();
     let default_attr = |i: usize| (e.default == Some(i)).then(|| quote!(#[default]));
     let derive_default = e.default.map(|_| quote!(Default,));
-    let variant_docs = values.iter().map(|v| {
-        let doc = format!(" `{}`", serde_json::Value::from(*v));
-        quote!(#[doc = #doc])
-    });
+    // Values are document text too: cleaned like any doc (bidi controls break the build).
+    let variant_docs = values
+        .iter()
+        .map(|v| doc_attrs(Some(&format!("`{}`", serde_json::Value::from(*v)))));
     match &e.other {
         None => {
             let variants = variant_idents
@@ -398,11 +398,12 @@ fn union_def(api: &Api, name: &proc_macro2::Ident, docs: TokenStream, u: &Union)
         let doc = match (&u.discriminator, v.tags.as_slice()) {
             (Some(property), tags) if !tags.is_empty() => {
                 let tags: Vec<String> = tags.iter().map(|t| format!("`{t}`")).collect();
-                format!(" `{property}` = {}", tags.join(" or "))
+                format!("`{property}` = {}", tags.join(" or "))
             }
-            _ => format!(" A `{}`.", api_ty_label(api, &v.ty)),
+            _ => format!("A `{}`.", api_ty_label(api, &v.ty)),
         };
-        quote!(#[doc = #doc] #ident(#ty))
+        let doc = doc_attrs(Some(&doc));
+        quote!(#doc #ident(#ty))
     });
     let lints = quote!(#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]);
     let Some(property) = &u.discriminator else {
@@ -431,11 +432,11 @@ fn union_def(api: &Api, name: &proc_macro2::Ident, docs: TokenStream, u: &Union)
     let (other_variant, unknown) = match &u.other {
         Some(other) => {
             let other = format_ident!("{}", other);
-            let doc = format!(
-                " An object whose `{property}` this version of the API description does not know."
-            );
+            let doc = doc_attrs(Some(&format!(
+                "An object whose `{property}` this version of the API description does not know."
+            )));
             (
-                Some(quote!(#[doc = #doc] #other(serde_json::Value),)),
+                Some(quote!(#doc #other(serde_json::Value),)),
                 quote!(Ok(Self::#other(value))),
             )
         }
