@@ -468,13 +468,13 @@ impl<'a> Lowerer<'a> {
             match current {
                 ReferenceOr::Item(s) => return Ok(s),
                 ReferenceOr::Reference { reference } => {
-                    let id = self.schema_ref(reference, at)?;
-                    let key = self
-                        .components
-                        .get_index(id.0)
-                        .map(|(k, _)| k)
-                        .ok_or_else(|| Error::at(at, "internal: component index"))?;
-                    current = &self.schemas().expect("components exist")[key];
+                    // Checks the form and existence, with the errors users see.
+                    self.schema_ref(reference, at)?;
+                    let name = unescape_token(reference.trim_start_matches(SCHEMA_PREFIX));
+                    current = self
+                        .schemas()
+                        .and_then(|schemas| schemas.get(&name))
+                        .ok_or_else(|| Error::at(at, format!("dangling $ref `{reference}`")))?;
                 }
             }
         }

@@ -22,17 +22,20 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-#[test]
-fn a_bad_document_exits_1_with_the_place() {
-    let out = scratch("bad");
-    let spec = fixture("errors/dangling_ref.yaml");
-    let run = xtask(&[
+fn generate(spec: &Path, out: &Path) -> std::process::Output {
+    xtask(&[
         "generate",
         "--spec",
         spec.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
-    ]);
+    ])
+}
+
+#[test]
+fn a_bad_document_exits_1_with_the_place() {
+    let out = scratch("bad");
+    let run = generate(&fixture("errors/dangling_ref.yaml"), &out);
     assert_eq!(run.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(
@@ -72,14 +75,7 @@ fn check_passes_on_the_checked_in_crate() {
 #[test]
 fn generate_writes_a_standalone_crate_that_builds() {
     let out = scratch("operations");
-    let spec = fixture("operations.yaml");
-    let run = xtask(&[
-        "generate",
-        "--spec",
-        spec.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = generate(&fixture("operations.yaml"), &out);
     assert!(
         run.status.success(),
         "{}",
