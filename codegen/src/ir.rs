@@ -94,6 +94,17 @@ impl Ty {
         }
     }
 
+    /// Whether `leaf` appears anywhere in this type.
+    pub fn contains(&self, leaf: &Ty) -> bool {
+        self == leaf
+            || match self {
+                Ty::List(inner) | Ty::Map(inner) | Ty::Option(inner) | Ty::Box(inner) => {
+                    inner.contains(leaf)
+                }
+                _ => false,
+            }
+    }
+
     /// Every named type mentioned, with or without indirection.
     pub fn named(&self, out: &mut Vec<TypeId>) {
         match self {
@@ -127,6 +138,9 @@ pub struct TypeDef {
     pub from_server: bool,
     /// Examples given on the schema itself.
     pub examples: Vec<Value>,
+    /// The Rust type implements `Default` (every required field's type has one, or the
+    /// enum has a default variant).
+    pub has_default: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -141,13 +155,44 @@ pub enum TypeKind {
     Newtype(Ty),
 }
 
+impl TypeKind {
+    /// The Rust types this type holds, in declaration order.
+    pub fn tys(&self) -> Vec<&Ty> {
+        match self {
+            TypeKind::Struct(s) => s
+                .fields
+                .iter()
+                .map(|f| &f.ty)
+                .chain(s.additional.as_ref().map(|(_, ty)| ty))
+                .collect(),
+            TypeKind::Union(u) => u.variants.iter().map(|v| &v.ty).collect(),
+            TypeKind::Alias(ty) | TypeKind::Newtype(ty) => vec![ty],
+            TypeKind::StringEnum(_) | TypeKind::IntEnum(_) => Vec::new(),
+        }
+    }
+
+    /// As [`TypeKind::tys`], for rewriting (boxing a cycle's back edge).
+    pub fn tys_mut(&mut self) -> Vec<&mut Ty> {
+        match self {
+            TypeKind::Struct(s) => s
+                .fields
+                .iter_mut()
+                .map(|f| &mut f.ty)
+                .chain(s.additional.as_mut().map(|(_, ty)| ty))
+                .collect(),
+            TypeKind::Union(u) => u.variants.iter_mut().map(|v| &mut v.ty).collect(),
+            TypeKind::Alias(ty) | TypeKind::Newtype(ty) => vec![ty],
+            TypeKind::StringEnum(_) | TypeKind::IntEnum(_) => Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Struct {
     pub fields: Vec<Field>,
-    /// `additionalProperties` next to declared properties: a flattened map (field name, value type).
+    /// `additionalProperties` next to declared properties: a flattened map field (its name,
+    /// and its type, a [`Ty::Map`]).
     pub additional: Option<(String, Ty)>,
-    /// Every field can take a default, so the struct implements `Default`.
-    pub has_default: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -16,7 +16,7 @@ pub fn lower(doc: &OpenAPI) -> Result<Api> {
     lowerer.components()?;
     let operations = lowerer.operations()?;
     newtype_self_referencing_aliases(&mut lowerer.types);
-    lowerer.resolve_defaults()?;
+    lowerer.resolve_defaults();
     let Lowerer {
         mut types,
         mut warnings,
@@ -385,6 +385,7 @@ impl<'a> Lowerer<'a> {
             kind: TypeKind::Alias(Ty::Any),
             from_server: false,
             examples: Vec::new(),
+            has_default: false,
         });
         TypeId(self.types.len() - 1)
     }
@@ -434,6 +435,11 @@ impl<'a> Lowerer<'a> {
     }
 
     fn schema_ref(&self, reference: &str, at: &str) -> Result<TypeId> {
+        self.component(reference, at).map(|(id, _)| id)
+    }
+
+    /// The component schema a `$ref` names: its type slot and its definition.
+    fn component(&self, reference: &str, at: &str) -> Result<(TypeId, &'a ReferenceOr<Schema>)> {
         let Some(token) = reference.strip_prefix(SCHEMA_PREFIX) else {
             return Err(if reference.starts_with('#') {
                 Error::at(
@@ -450,12 +456,18 @@ impl<'a> Lowerer<'a> {
             });
         };
         let name = unescape_token(token);
-        self.components.get(&name).copied().ok_or_else(|| {
+        let dangling = || {
             Error::at(
                 at,
                 format!("dangling $ref `{reference}`: there is no schema `{name}` in #/components/schemas"),
             )
-        })
+        };
+        let id = self.components.get(&name).copied().ok_or_else(dangling)?;
+        let schema = self
+            .schemas()
+            .and_then(|s| s.get(&name))
+            .ok_or_else(dangling)?;
+        Ok((id, schema))
     }
 
     /// Follows `$ref`s to the schema object they name (for merging and tag detection).
@@ -468,13 +480,7 @@ impl<'a> Lowerer<'a> {
             match current {
                 ReferenceOr::Item(s) => return Ok(s),
                 ReferenceOr::Reference { reference } => {
-                    // Checks the form and existence, with the errors users see.
-                    self.schema_ref(reference, at)?;
-                    let name = unescape_token(reference.trim_start_matches(SCHEMA_PREFIX));
-                    current = self
-                        .schemas()
-                        .and_then(|schemas| schemas.get(&name))
-                        .ok_or_else(|| Error::at(at, format!("dangling $ref `{reference}`")))?;
+                    current = self.component(reference, at)?.1;
                 }
             }
         }
@@ -1105,8 +1111,8 @@ impl<'a> Lowerer<'a> {
         };
         Ok(Struct {
             fields,
-            additional: additional.map(|ty| (names.claim("additional_properties"), ty)),
-            has_default: false,
+            additional: additional
+                .map(|ty| (names.claim("additional_properties"), Ty::Map(Box::new(ty)))),
         })
     }
 
@@ -1504,7 +1510,7 @@ impl<'a> Lowerer<'a> {
         Ok(out)
     }
 
-    fn resolve_defaults(&mut self) -> Result<()> {
+    fn resolve_defaults(&mut self) {
         for pending in std::mem::take(&mut self.pending_defaults) {
             let TypeKind::Struct(s) = &self.types[pending.owner.0].kind else {
                 continue;
@@ -1534,7 +1540,6 @@ impl<'a> Lowerer<'a> {
                 ),
             }
         }
-        Ok(())
     }
 }
 
@@ -1617,19 +1622,7 @@ fn segments(path: &str, params: &[Param], at: &str) -> Result<Vec<PathSegment>> 
 
 fn kind_children(kind: &TypeKind) -> Vec<TypeId> {
     let mut out = Vec::new();
-    match kind {
-        TypeKind::Struct(s) => {
-            for f in &s.fields {
-                f.ty.named(&mut out);
-            }
-            if let Some((_, ty)) = &s.additional {
-                ty.named(&mut out);
-            }
-        }
-        TypeKind::Union(u) => u.variants.iter().for_each(|v| v.ty.named(&mut out)),
-        TypeKind::Alias(ty) | TypeKind::Newtype(ty) => ty.named(&mut out),
-        TypeKind::StringEnum(_) | TypeKind::IntEnum(_) => {}
-    }
+    kind.tys().into_iter().for_each(|ty| ty.named(&mut out));
     out
 }
 
@@ -1721,25 +1714,19 @@ fn box_cycles(types: &mut [TypeDef]) {
         Active,
         Done,
     }
-    fn slots(kind: &mut TypeKind) -> Vec<&mut Ty> {
-        match kind {
-            TypeKind::Struct(s) => s.fields.iter_mut().map(|f| &mut f.ty).collect(),
-            TypeKind::Union(u) => u.variants.iter_mut().map(|v| &mut v.ty).collect(),
-            TypeKind::Alias(ty) | TypeKind::Newtype(ty) => vec![ty],
-            TypeKind::StringEnum(_) | TypeKind::IntEnum(_) => Vec::new(),
-        }
-    }
     fn visit(id: usize, types: &mut [TypeDef], state: &mut [State]) {
         state[id] = State::Active;
-        let targets: Vec<Option<TypeId>> = slots(&mut types[id].kind)
-            .iter()
+        let targets: Vec<Option<TypeId>> = types[id]
+            .kind
+            .tys()
+            .into_iter()
             .map(|ty| ty.direct_named())
             .collect();
         for (slot, target) in targets.into_iter().enumerate() {
             let Some(target) = target else { continue };
             match state[target.0] {
                 State::Active => {
-                    let mut kind_slots = slots(&mut types[id].kind);
+                    let mut kind_slots = types[id].kind.tys_mut();
                     let ty = &mut kind_slots[slot];
                     **ty = ty.clone().boxed();
                 }
@@ -1757,7 +1744,7 @@ fn box_cycles(types: &mut [TypeDef]) {
     }
 }
 
-/// Which structs can implement `Default` (every required field's type has one).
+/// Which types implement `Default`: decided once here, read by the emitters.
 fn mark_defaults(types: &mut [TypeDef]) {
     fn ty_has_default(ty: &Ty, has: &[bool]) -> bool {
         match ty {
@@ -1791,8 +1778,6 @@ fn mark_defaults(types: &mut [TypeDef]) {
         }
     }
     for (t, has) in types.iter_mut().zip(has) {
-        if let TypeKind::Struct(s) = &mut t.kind {
-            s.has_default = has;
-        }
+        t.has_default = has;
     }
 }

@@ -44,35 +44,28 @@ pub fn clean_doc(text: &str) -> String {
         .collect()
 }
 
+/// Cleaned doc text split into attribute values: a leading space, as `///` would give.
+fn doc_lines(text: &str) -> Vec<String> {
+    clean_doc(text)
+        .trim()
+        .lines()
+        .map(|line| match line.trim_end() {
+            "" => String::new(),
+            line => format!(" {line}"),
+        })
+        .collect()
+}
+
 /// `#[doc = "..."]` lines (outer docs).
 pub fn doc_attrs(text: Option<&str>) -> TokenStream {
-    let Some(text) = text else {
-        return TokenStream::new();
-    };
-    let text = clean_doc(text);
-    let lines = text.trim().lines().map(|line| {
-        let line = if line.is_empty() {
-            String::new()
-        } else {
-            format!(" {}", line.trim_end())
-        };
-        quote!(#[doc = #line])
-    });
-    quote!(#(#lines)*)
+    let lines = text.map(doc_lines).unwrap_or_default();
+    quote!(#(#[doc = #lines])*)
 }
 
 /// `#![doc = "..."]` lines (inner docs, for a crate root).
 pub fn inner_doc_attrs(text: &str) -> TokenStream {
-    let text = clean_doc(text);
-    let lines = text.trim().lines().map(|line| {
-        let line = if line.is_empty() {
-            String::new()
-        } else {
-            format!(" {}", line.trim_end())
-        };
-        quote!(#![doc = #line])
-    });
-    quote!(#(#lines)*)
+    let lines = doc_lines(text);
+    quote!(#(#![doc = #lines])*)
 }
 
 /// The Rust spelling of an IR type.
@@ -112,26 +105,10 @@ pub fn ty_tokens(api: &Api, ty: &Ty) -> TokenStream {
 
 /// Whether the API uses a type that needs the `uuid` crate.
 pub fn uses_uuid(api: &Api) -> bool {
-    fn mentions(ty: &Ty) -> bool {
-        match ty {
-            Ty::Uuid => true,
-            Ty::List(inner) | Ty::Map(inner) | Ty::Option(inner) | Ty::Box(inner) => {
-                mentions(inner)
-            }
-            _ => false,
-        }
-    }
-    use crate::ir::TypeKind;
-    api.types.iter().any(|t| match &t.kind {
-        TypeKind::Struct(s) => {
-            s.fields.iter().any(|f| mentions(&f.ty))
-                || s.additional.as_ref().is_some_and(|(_, ty)| mentions(ty))
-        }
-        TypeKind::Union(u) => u.variants.iter().any(|v| mentions(&v.ty)),
-        TypeKind::Alias(ty) | TypeKind::Newtype(ty) => mentions(ty),
-        TypeKind::StringEnum(_) | TypeKind::IntEnum(_) => false,
-    }) || api
+    let in_types = api.types.iter().flat_map(|t| t.kind.tys());
+    let in_params = api
         .operations
         .iter()
-        .any(|op| op.params.iter().any(|p| mentions(&p.ty)))
+        .flat_map(|op| op.params.iter().map(|p| &p.ty));
+    in_types.chain(in_params).any(|ty| ty.contains(&Ty::Uuid))
 }

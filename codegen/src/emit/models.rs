@@ -47,7 +47,7 @@ fn type_def(api: &Api, t: &TypeDef) -> TokenStream {
     let name = format_ident!("{}", t.name);
     let docs = type_docs(t);
     match &t.kind {
-        TypeKind::Struct(s) => struct_def(api, &name, docs, s),
+        TypeKind::Struct(s) => struct_def(api, &name, docs, s, t.has_default),
         TypeKind::StringEnum(e) => string_enum(&name, docs, e),
         TypeKind::IntEnum(e) => int_enum(&name, docs, e),
         TypeKind::Union(u) => union_def(api, &name, docs, u),
@@ -59,7 +59,7 @@ fn type_def(api: &Api, t: &TypeDef) -> TokenStream {
             }
         }
         TypeKind::Newtype(ty) => {
-            let derive_default = has_default(api, ty).then(|| quote!(Default,));
+            let derive_default = t.has_default.then(|| quote!(Default,));
             let ty = ty_tokens(api, ty);
             quote! {
                 #docs
@@ -68,20 +68,6 @@ fn type_def(api: &Api, t: &TypeDef) -> TokenStream {
                 pub struct #name(pub #ty);
             }
         }
-    }
-}
-
-fn has_default(api: &Api, ty: &Ty) -> bool {
-    match ty {
-        Ty::Named(id) => match &api.ty(*id).kind {
-            TypeKind::Struct(s) => s.has_default,
-            TypeKind::StringEnum(e) => e.default.is_some(),
-            TypeKind::IntEnum(e) => e.default.is_some(),
-            TypeKind::Union(_) => false,
-            TypeKind::Alias(inner) | TypeKind::Newtype(inner) => has_default(api, inner),
-        },
-        Ty::Box(_) => false,
-        _ => true,
     }
 }
 
@@ -111,7 +97,13 @@ fn default_expr(api: &Api, value: &DefaultValue) -> TokenStream {
     }
 }
 
-fn struct_def(api: &Api, name: &proc_macro2::Ident, docs: TokenStream, s: &Struct) -> TokenStream {
+fn struct_def(
+    api: &Api,
+    name: &proc_macro2::Ident,
+    docs: TokenStream,
+    s: &Struct,
+    has_default: bool,
+) -> TokenStream {
     let mut default_fns = Vec::new();
     let mut default_inits = Vec::new();
     let fields = s.fields.iter().map(|f| {
@@ -174,11 +166,11 @@ fn struct_def(api: &Api, name: &proc_macro2::Ident, docs: TokenStream, s: &Struc
         quote! {
             /// Properties beyond the declared ones (`additionalProperties`).
             #[serde(flatten)]
-            pub #field: std::collections::BTreeMap<String, #ty>
+            pub #field: #ty
         }
     });
     let additional = additional.into_iter();
-    let (derive_default, default_impl) = match (s.has_default, default_fns.is_empty()) {
+    let (derive_default, default_impl) = match (has_default, default_fns.is_empty()) {
         (false, _) => (None, None),
         (true, true) => (Some(quote!(Default,)), None),
         (true, false) => (
