@@ -15,6 +15,9 @@ pub struct Api {
     pub security: Vec<Vec<String>>,
     pub types: Vec<TypeDef>,
     pub operations: Vec<Operation>,
+    /// The API's error envelope: the named type most error responses (4XX, 5XX, `default`)
+    /// carry as JSON. The server answers its own rejections in it; the client parses it.
+    pub error_type: Option<TypeId>,
     pub warnings: Vec<Warning>,
 }
 

@@ -1,0 +1,334 @@
+//! `oneOf`/`anyOf`/`allOf`: unions, discriminators and merged properties.
+
+use super::*;
+
+pub(super) fn primitive_variant_name(ty: &Ty) -> String {
+    match ty {
+        Ty::String => "String".into(),
+        Ty::Bool => "Boolean".into(),
+        Ty::I32 | Ty::I64 => "Integer".into(),
+        Ty::F64 => "Number".into(),
+        Ty::Uuid => "Uuid".into(),
+        Ty::Bytes => "Bytes".into(),
+        Ty::Any => "Any".into(),
+        Ty::JsonObject | Ty::Map(_) => "Object".into(),
+        Ty::List(inner) => match inner.as_ref() {
+            Ty::List(_) | Ty::Named(_) | Ty::Option(_) | Ty::Box(_) => "List".into(),
+            other => format!("{}List", primitive_variant_name(other)),
+        },
+        Ty::Option(inner) | Ty::Box(inner) => primitive_variant_name(inner),
+        Ty::Named(_) => "Variant".into(),
+    }
+}
+
+impl<'a> Lowerer<'a> {
+    /// `oneOf`/`anyOf`: a union, or a single non-null branch.
+    pub(super) fn lower_union_parts(
+        &mut self,
+        any: &AnySchema,
+        declared: Option<&openapiv3::Discriminator>,
+        hint: &str,
+        at: &str,
+        into: Option<TypeId>,
+    ) -> Result<Option<Lowered>> {
+        let (key, parts) = match (any.one_of.is_empty(), any.any_of.is_empty()) {
+            (true, true) => return Ok(None),
+            (false, true) => ("oneOf", &any.one_of),
+            (true, false) => ("anyOf", &any.any_of),
+            (false, false) => return Err(Error::at(
+                at,
+                "a schema with both oneOf and anyOf is not supported: nest one inside the other",
+            )),
+        };
+        if !any.properties.is_empty() || !any.all_of.is_empty() {
+            self.warn(
+                at,
+                format!(
+                    "{key} next to properties/allOf is not supported; typed as serde_json::Value"
+                ),
+            );
+            return Ok(Some(Lowered::plain(Ty::Any)));
+        }
+        let union_at = pointer(at, key);
+        let mut nullable = false;
+        let mut branches = Vec::new();
+        for (i, part) in parts.iter().enumerate() {
+            if is_null_only(part) {
+                nullable = true;
+                continue;
+            }
+            let part_at = pointer(&union_at, &i.to_string());
+            let title = match part {
+                ReferenceOr::Item(s) => s.schema_data.title.clone(),
+                ReferenceOr::Reference { .. } => None,
+            };
+            let suffix = match &title {
+                Some(t) => type_name(t, "Variant"),
+                None => format!("Variant{}", i + 1),
+            };
+            let lowered = self.lower_schema(part, &format!("{hint}{suffix}"), &part_at)?;
+            nullable |= lowered.nullable;
+            branches.push((part, lowered, suffix, part_at));
+        }
+        match branches.len() {
+            0 => {
+                return Ok(Some(Lowered {
+                    nullable: true,
+                    ..Lowered::plain(Ty::Any)
+                }))
+            }
+            1 => {
+                let (_, mut only, _, _) = branches.remove(0);
+                only.nullable |= nullable;
+                return Ok(Some(only));
+            }
+            _ => {}
+        }
+        let discriminator = self.discriminator_of(declared, &branches, at)?;
+        if discriminator.is_none() {
+            // Untagged branches are tried in order; an integer branch after a number branch
+            // would never match (5 parses as 5.0), so integers go first.
+            let is_float = |l: &Lowered| matches!(l.ty, Ty::F64);
+            if let Some(first_float) = branches.iter().position(|b| is_float(&b.1)) {
+                let tail = branches.split_off(first_float);
+                let (ints, rest): (Vec<_>, Vec<_>) = tail
+                    .into_iter()
+                    .partition(|b| matches!(b.1.ty, Ty::I32 | Ty::I64));
+                branches.extend(ints);
+                branches.extend(rest);
+            }
+        }
+        let id = match into {
+            Some(id) => id,
+            None => self.new_type(hint, at, None),
+        };
+        let mut variant_names = Scope::default();
+        let mut variants = Vec::new();
+        for (i, (_, lowered, suffix, _)) in branches.iter().enumerate() {
+            let base = match &lowered.ty {
+                Ty::Named(t) if self.components.values().any(|c| c == t) => {
+                    self.types[t.0].name.clone()
+                }
+                Ty::Named(_) => suffix.clone(),
+                other => primitive_variant_name(other),
+            };
+            variants.push(UnionVariant {
+                name: variant_names.claim(&names::type_name(&base, "Variant")),
+                ty: lowered.nullable_ty(),
+                tags: discriminator
+                    .as_ref()
+                    .map(|(_, tags)| tags[i].clone())
+                    .unwrap_or_default(),
+            });
+        }
+        self.types[id.0].kind = TypeKind::Union(Union {
+            variants,
+            discriminator: discriminator.map(|(p, _)| p),
+            other: None,
+        });
+        Ok(Some(Lowered {
+            nullable,
+            ..Lowered::plain(Ty::Named(id))
+        }))
+    }
+
+    /// The tag property and each branch's tag values: from `discriminator` (with its
+    /// `mapping`), or from a required single-value string property every branch shares.
+    pub(super) fn discriminator_of(
+        &self,
+        declared: Option<&openapiv3::Discriminator>,
+        branches: &[(&ReferenceOr<Schema>, Lowered, String, String)],
+        at: &str,
+    ) -> Result<Option<(String, Vec<Vec<String>>)>> {
+        if let Some(d) = declared {
+            let mapping_at = pointer(&pointer(at, "discriminator"), "mapping");
+            let mut tags = vec![Vec::new(); branches.len()];
+            for (value, target) in &d.mapping {
+                let reference = if target.starts_with('#') {
+                    target.clone()
+                } else {
+                    format!("{SCHEMA_PREFIX}{target}")
+                };
+                let target_ref = ReferenceOr::Reference { reference };
+                let target_schema = self.canonical_schema(&target_ref, &mapping_at)?;
+                let mut found = None;
+                for (i, (part, _, _, part_at)) in branches.iter().enumerate() {
+                    if std::ptr::eq(self.canonical_schema(part, part_at)?, target_schema) {
+                        found = Some(i);
+                        break;
+                    }
+                }
+                let Some(i) = found else {
+                    return Err(Error::at(
+                        pointer(&mapping_at, value),
+                        format!("mapping target `{target}` is not one of the union's branches"),
+                    ));
+                };
+                tags[i].push(value.clone());
+            }
+            for (i, (part, lowered, _, part_at)) in branches.iter().enumerate() {
+                if !matches!(lowered.ty, Ty::Named(_)) || !self.is_object(part, part_at)? {
+                    return Err(Error::at(
+                        part_at,
+                        "a discriminated union's branches must be object schemas",
+                    ));
+                }
+                if tags[i].is_empty() {
+                    // OpenAPI's implicit mapping: the component's own name, unless the
+                    // explicit mapping gave that value to another branch.
+                    match part {
+                        ReferenceOr::Reference { reference } => {
+                            let implicit =
+                                unescape_token(reference.trim_start_matches(SCHEMA_PREFIX));
+                            if d.mapping.contains_key(&implicit) {
+                                return Err(Error::at(
+                                    part_at,
+                                    format!("this branch has no tag: its implicit value `{implicit}` is mapped to another branch"),
+                                ));
+                            }
+                            tags[i].push(implicit);
+                        }
+                        ReferenceOr::Item(_) => {
+                            let const_tag = self.const_tags(part, part_at)?;
+                            match const_tag.get(&d.property_name) {
+                                Some(v) => tags[i].push(v.clone()),
+                                None => {
+                                    return Err(Error::at(
+                                        part_at,
+                                        format!(
+                                            "inline branch has no mapping entry and no single-value `{}` property",
+                                            d.property_name
+                                        ),
+                                    ))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return Ok(Some((d.property_name.clone(), tags)));
+        }
+        // No declaration: look for an obvious constant tag shared by every branch.
+        let mut per_branch = Vec::new();
+        for (part, lowered, _, part_at) in branches {
+            if !matches!(lowered.ty, Ty::Named(_)) || !self.is_object(part, part_at)? {
+                return Ok(None);
+            }
+            per_branch.push(self.const_tags(part, part_at)?);
+        }
+        let Some(first) = per_branch.first() else {
+            return Ok(None);
+        };
+        let mut candidates: Vec<&String> = first.keys().collect();
+        candidates.sort_by_key(|k| (k.as_str() != "type", k.as_str() != "object"));
+        for property in candidates {
+            let values: Option<Vec<&String>> =
+                per_branch.iter().map(|tags| tags.get(property)).collect();
+            if let Some(values) = values {
+                let mut distinct = values.clone();
+                distinct.sort();
+                distinct.dedup();
+                if distinct.len() == values.len() {
+                    let tags = values.into_iter().map(|v| vec![v.clone()]).collect();
+                    return Ok(Some((property.clone(), tags)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    pub(super) fn is_object(&self, schema: &ReferenceOr<Schema>, at: &str) -> Result<bool> {
+        let s = self.canonical_schema(schema, at)?;
+        let any = normalize(s, at)?;
+        Ok(any.typ.as_deref() == Some("object")
+            || !any.properties.is_empty()
+            || !any.all_of.is_empty())
+    }
+
+    /// The schema a reference or a single-`allOf` wrapper stands for, for identity checks.
+    pub(super) fn canonical_schema<'s>(
+        &self,
+        schema: &'s ReferenceOr<Schema>,
+        at: &str,
+    ) -> Result<&'s Schema>
+    where
+        'a: 's,
+    {
+        let mut current = self.resolve_schema(schema, at)?;
+        for _ in 0..64 {
+            match &current.schema_kind {
+                SchemaKind::AllOf { all_of } if all_of.len() == 1 => {
+                    current = self.resolve_schema(&all_of[0], at)?;
+                }
+                _ => return Ok(current),
+            }
+        }
+        Err(Error::at(at, "allOf wrappers nested too deep (circular?)"))
+    }
+
+    /// Required properties whose schema allows exactly one string: the branch's constant tags.
+    pub(super) fn const_tags(
+        &self,
+        schema: &ReferenceOr<Schema>,
+        at: &str,
+    ) -> Result<IndexMap<String, String>> {
+        let s = self.resolve_schema(schema, at)?;
+        let any = normalize(s, at)?;
+        let (properties, required) = self.merged_properties(&any, at, 0)?;
+        let mut out = IndexMap::new();
+        for (name, (prop, prop_at)) in properties {
+            if !required.contains(&name) {
+                continue;
+            }
+            let prop_schema = self.resolve_schema(&prop, &prop_at)?;
+            let prop_any = normalize(prop_schema, &prop_at)?;
+            if let [Value::String(v)] = prop_any.enumeration.as_slice() {
+                out.insert(name, v.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Properties and `required` of an object schema, its `allOf` parts merged in order.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn merged_properties(
+        &self,
+        any: &AnySchema,
+        at: &str,
+        depth: usize,
+    ) -> Result<(IndexMap<String, (ReferenceOr<Schema>, String)>, Vec<String>)> {
+        if depth > 32 {
+            return Err(Error::at(at, "allOf nesting too deep (circular allOf?)"));
+        }
+        let mut properties = IndexMap::new();
+        let mut required = Vec::new();
+        for (i, part) in any.all_of.iter().enumerate() {
+            let mut part_at = pointer(&pointer(at, "allOf"), &i.to_string());
+            let part_schema = self.resolve_schema(part, &part_at)?;
+            if let ReferenceOr::Reference { reference } = part {
+                // Lowered where it is written, so its inline types are shared, not copied.
+                part_at = reference.clone();
+            }
+            let part_any = normalize(part_schema, &part_at)?;
+            // A part may be a bare `{required: [...]}`: only other types and unions are refused.
+            let is_object = matches!(part_any.typ.as_deref(), None | Some("object"))
+                && part_any.enumeration.is_empty()
+                && part_any.items.is_none();
+            if !is_object || !part_any.one_of.is_empty() || !part_any.any_of.is_empty() {
+                return Err(Error::at(
+                    part_at,
+                    "allOf can only merge object schemas (properties); this part is not one",
+                ));
+            }
+            let (props, req) = self.merged_properties(&part_any, &part_at, depth + 1)?;
+            properties.extend(props);
+            required.extend(req);
+        }
+        for (name, prop) in &any.properties {
+            let prop_at = pointer(&pointer(at, "properties"), name);
+            properties.insert(name.clone(), (unbox(prop), prop_at));
+        }
+        required.extend(any.required.iter().cloned());
+        Ok((properties, required))
+    }
+}

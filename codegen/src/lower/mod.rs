@@ -1,0 +1,188 @@
+//! `openapiv3::OpenAPI` → [`ir::Api`]. The only module that reads `openapiv3` types.
+//!
+//! The steps, one file each: [`schema`] (types and naming), [`composition`]
+//! (`oneOf`/`anyOf`/`allOf`), [`operations`], [`defaults`], [`cycles`] (whole-API passes).
+
+use crate::error::{pointer, Error, Result, Warning};
+use crate::ir::*;
+use crate::names::{self, snake_name, type_name, unreserved_type_name, Scope};
+use indexmap::IndexMap;
+use openapiv3::{
+    AdditionalProperties, AnySchema, OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr,
+    Schema, SchemaKind,
+};
+use serde_json::Value;
+
+mod composition;
+mod cycles;
+mod defaults;
+mod operations;
+mod schema;
+
+use cycles::*;
+use defaults::*;
+use operations::*;
+use schema::*;
+
+/// Lowers a parsed document into the IR.
+pub fn lower(doc: &OpenAPI) -> Result<Api> {
+    let mut lowerer = Lowerer::new(doc);
+    lowerer.components()?;
+    let operations = lowerer.operations()?;
+    newtype_self_referencing_aliases(&mut lowerer.types);
+    lowerer.resolve_defaults();
+    let Lowerer {
+        mut types,
+        mut warnings,
+        ..
+    } = lowerer;
+    mark_from_server(&mut types, &operations);
+    box_cycles(&mut types);
+    mark_defaults(&mut types);
+    warnings.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    Ok(Api {
+        title: doc.info.title.clone(),
+        version: doc.info.version.clone(),
+        description: doc.info.description.clone(),
+        servers: doc
+            .servers
+            .iter()
+            .map(|s| Server {
+                url: s.url.clone(),
+                description: s.description.clone(),
+            })
+            .collect(),
+        security_schemes: security_schemes(doc)?,
+        security: doc
+            .security
+            .as_deref()
+            .map(requirements)
+            .unwrap_or_default(),
+        error_type: error_type(&operations),
+        types,
+        operations,
+        warnings,
+    })
+}
+
+/// What lowering one schema yields before it becomes a field, variant or item.
+#[derive(Debug, Clone)]
+struct Lowered {
+    ty: Ty,
+    nullable: bool,
+    default: Option<Value>,
+    docs: Option<String>,
+    read_only: bool,
+    write_only: bool,
+    deprecated: bool,
+}
+
+impl Lowered {
+    fn plain(ty: Ty) -> Self {
+        Lowered {
+            ty,
+            nullable: false,
+            default: None,
+            docs: None,
+            read_only: false,
+            write_only: false,
+            deprecated: false,
+        }
+    }
+
+    /// The type with nullability folded in (for items, parameters, aliases).
+    fn nullable_ty(&self) -> Ty {
+        if self.nullable {
+            self.ty.clone().option()
+        } else {
+            self.ty.clone()
+        }
+    }
+}
+
+struct PendingDefault {
+    owner: TypeId,
+    field: usize,
+    value: Value,
+    nullable: bool,
+    pointer: String,
+}
+
+struct Lowerer<'a> {
+    doc: &'a OpenAPI,
+    types: Vec<TypeDef>,
+    components: IndexMap<String, TypeId>,
+    type_names: Scope,
+    warnings: Vec<Warning>,
+    pending_defaults: Vec<PendingDefault>,
+    /// One location, one type: an inline schema reached twice (through `allOf` merges,
+    /// shared parameters or responses) is lowered once.
+    lowered_at: std::collections::HashMap<String, Lowered>,
+}
+
+const SCHEMA_PREFIX: &str = "#/components/schemas/";
+
+fn docs_of(title: Option<&String>, description: Option<&String>) -> Option<String> {
+    let parts: Vec<&str> = [title, description]
+        .into_iter()
+        .flatten()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    match parts.as_slice() {
+        [] => None,
+        [title, description] if title == description => Some(title.to_string()),
+        _ => Some(parts.join("\n\n")),
+    }
+}
+
+/// The schema's default, with an explicit `null` kept (see [`crate::load::DEFAULT_NULL`]).
+fn default_of(data: &openapiv3::SchemaData) -> Option<Value> {
+    match &data.default {
+        Some(value) => Some(value.clone()),
+        None if data.extensions.contains_key(crate::load::DEFAULT_NULL) => Some(Value::Null),
+        None => None,
+    }
+}
+
+fn unescape_token(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+impl<'a> Lowerer<'a> {
+    fn new(doc: &'a OpenAPI) -> Self {
+        Lowerer {
+            doc,
+            types: Vec::new(),
+            components: IndexMap::new(),
+            type_names: Scope::default(),
+            warnings: Vec::new(),
+            pending_defaults: Vec::new(),
+            lowered_at: std::collections::HashMap::new(),
+        }
+    }
+
+    fn warn(&mut self, at: &str, message: impl Into<String>) {
+        self.warnings.push(Warning {
+            pointer: at.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    /// Reserves a type slot and a unique name; the kind is filled in by the caller.
+    fn new_type(&mut self, hint: &str, at: &str, docs: Option<String>) -> TypeId {
+        let name = self
+            .type_names
+            .claim(&unreserved_type_name(hint, "Unnamed"));
+        self.types.push(TypeDef {
+            name,
+            pointer: at.to_owned(),
+            docs,
+            kind: TypeKind::Alias(Ty::Any),
+            from_server: false,
+            examples: Vec::new(),
+            has_default: false,
+        });
+        TypeId(self.types.len() - 1)
+    }
+}

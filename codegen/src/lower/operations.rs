@@ -1,0 +1,478 @@
+//! Paths → operations: parameters, bodies, responses, media types and security.
+
+use super::*;
+
+pub(super) fn media_kind(media_type: &str) -> MediaKind {
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/json" => MediaKind::Json,
+        e if e.ends_with("+json") => MediaKind::Json,
+        "text/event-stream" => MediaKind::EventStream,
+        "multipart/form-data" => MediaKind::Multipart,
+        "application/x-www-form-urlencoded" => MediaKind::FormUrlEncoded,
+        e if e.starts_with("text/") => MediaKind::Text,
+        _ => MediaKind::Binary,
+    }
+}
+
+pub(super) fn requirements(reqs: &[openapiv3::SecurityRequirement]) -> Vec<Vec<String>> {
+    reqs.iter().map(|r| r.keys().cloned().collect()).collect()
+}
+
+pub(super) fn security_schemes(doc: &OpenAPI) -> Result<Vec<SecurityScheme>> {
+    let Some(components) = &doc.components else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (name, scheme) in &components.security_schemes {
+        let at = pointer("#/components/securitySchemes", name);
+        let ReferenceOr::Item(scheme) = scheme else {
+            return Err(Error::at(
+                at,
+                "a $ref to a security scheme is not supported",
+            ));
+        };
+        use openapiv3::SecurityScheme as S;
+        let (kind, description) = match scheme {
+            S::HTTP {
+                scheme,
+                bearer_format,
+                description,
+                ..
+            } => {
+                let kind = match scheme.to_ascii_lowercase().as_str() {
+                    "bearer" => SecurityKind::Bearer {
+                        format: bearer_format.clone(),
+                    },
+                    "basic" => SecurityKind::Basic,
+                    other => SecurityKind::Other(other.to_owned()),
+                };
+                (kind, description.clone())
+            }
+            S::APIKey {
+                location,
+                name,
+                description,
+                ..
+            } => {
+                let location = match location {
+                    openapiv3::APIKeyLocation::Query => ParamLocation::Query,
+                    openapiv3::APIKeyLocation::Header => ParamLocation::Header,
+                    openapiv3::APIKeyLocation::Cookie => ParamLocation::Cookie,
+                };
+                (
+                    SecurityKind::ApiKey {
+                        name: name.clone(),
+                        location,
+                    },
+                    description.clone(),
+                )
+            }
+            S::OAuth2 { description, .. } => {
+                (SecurityKind::Other("oauth2".into()), description.clone())
+            }
+            S::OpenIDConnect { description, .. } => (
+                SecurityKind::Other("openIdConnect".into()),
+                description.clone(),
+            ),
+        };
+        out.push(SecurityScheme {
+            name: name.clone(),
+            kind,
+            description,
+        });
+    }
+    Ok(out)
+}
+
+/// `/v1/files/{file_id}/content` → literals and parameter slots.
+pub(super) fn segments(path: &str, params: &[Param], at: &str) -> Result<Vec<PathSegment>> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    let mut used = Vec::new();
+    while let Some(open) = rest.find('{') {
+        if open > 0 {
+            out.push(PathSegment::Literal(rest[..open].to_owned()));
+        }
+        let Some(close) = rest[open..].find('}') else {
+            return Err(Error::at(
+                at,
+                format!("unclosed `{{` in path template `{path}`"),
+            ));
+        };
+        let name = &rest[open + 1..open + close];
+        let index = params
+            .iter()
+            .position(|p| p.location == ParamLocation::Path && p.wire == name)
+            .ok_or_else(|| {
+                Error::at(
+                    at,
+                    format!("path template `{path}` names `{{{name}}}` but no path parameter `{name}` is declared"),
+                )
+            })?;
+        used.push(index);
+        out.push(PathSegment::Param(index));
+        rest = &rest[open + close + 1..];
+    }
+    if !rest.is_empty() {
+        out.push(PathSegment::Literal(rest.to_owned()));
+    }
+    if let Some(unused) = params
+        .iter()
+        .enumerate()
+        .find(|(i, p)| p.location == ParamLocation::Path && !used.contains(i))
+    {
+        return Err(Error::at(
+            at,
+            format!(
+                "path parameter `{}` does not appear in the path template `{path}`",
+                unused.1.wire
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+impl<'a> Lowerer<'a> {
+    pub(super) fn examples(
+        &self,
+        media: &'a openapiv3::MediaType,
+        at: &str,
+    ) -> Result<Vec<Example>> {
+        let mut out: Vec<Example> = media
+            .example
+            .iter()
+            .map(|value| Example {
+                pointer: pointer(at, "example"),
+                value: value.clone(),
+            })
+            .collect();
+        for (name, example) in &media.examples {
+            let example_at = pointer(&pointer(at, "examples"), name);
+            let (example, _) = self.resolve(example, "examples", |c| &c.examples, &example_at)?;
+            if let Some(value) = &example.value {
+                out.push(Example {
+                    pointer: pointer(&example_at, "value"),
+                    value: value.clone(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) fn content(
+        &mut self,
+        content: &'a IndexMap<String, openapiv3::MediaType>,
+        hint: &str,
+        at: &str,
+    ) -> Result<Vec<Content>> {
+        let mut out = Vec::new();
+        for (i, (media_type, media)) in content.iter().enumerate() {
+            let media_at = pointer(&pointer(at, "content"), media_type);
+            let kind = media_kind(media_type);
+            let hint = if i == 0 {
+                hint.to_owned()
+            } else {
+                format!("{hint}{}", type_name(media_type, "Media"))
+            };
+            let ty = match &media.schema {
+                Some(schema) => {
+                    let lowered =
+                        self.lower_schema(schema, &hint, &pointer(&media_at, "schema"))?;
+                    Some(lowered.nullable_ty())
+                }
+                None => None,
+            };
+            if kind == MediaKind::Multipart && !matches!(ty, Some(Ty::Named(_)) | None) {
+                return Err(Error::at(
+                    pointer(&media_at, "schema"),
+                    "a multipart/form-data body must be an object schema with properties",
+                ));
+            }
+            out.push(Content {
+                media_type: media_type.clone(),
+                kind,
+                ty,
+                examples: self.examples(media, &media_at)?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub(super) fn operations(&mut self) -> Result<Vec<Operation>> {
+        let mut operations = Vec::new();
+        let mut op_names = Scope::default();
+        let scheme_names: Vec<String> = self
+            .doc
+            .components
+            .as_ref()
+            .map(|c| c.security_schemes.keys().cloned().collect())
+            .unwrap_or_default();
+        for (path, item) in &self.doc.paths.paths {
+            let path_at = pointer("#/paths", path);
+            let ReferenceOr::Item(item) = item else {
+                return Err(Error::at(path_at, "a $ref to a path item is not supported"));
+            };
+            let methods = [
+                ("get", Method::Get, &item.get),
+                ("put", Method::Put, &item.put),
+                ("post", Method::Post, &item.post),
+                ("delete", Method::Delete, &item.delete),
+                ("options", Method::Options, &item.options),
+                ("head", Method::Head, &item.head),
+                ("patch", Method::Patch, &item.patch),
+                ("trace", Method::Trace, &item.trace),
+            ];
+            for (method_key, method, op) in methods {
+                let Some(op) = op else { continue };
+                let at = pointer(&path_at, method_key);
+                let id = op
+                    .operation_id
+                    .clone()
+                    .unwrap_or_else(|| format!("{method_key} {path}"));
+                let name = op_names.claim(&snake_name(&id, "op"));
+                let type_stem = type_name(&name, "Operation");
+                let params =
+                    self.params(&item.parameters, &op.parameters, &type_stem, &path_at, &at)?;
+                let segments = segments(path, &params, &at)?;
+                let body = match &op.request_body {
+                    Some(body) => {
+                        let body_at = pointer(&at, "requestBody");
+                        let body =
+                            self.resolve(body, "requestBodies", |c| &c.request_bodies, &body_at)?;
+                        let (body, body_at) = body;
+                        Some(RequestBody {
+                            required: body.required,
+                            description: body.description.clone(),
+                            content: self.content(
+                                &body.content,
+                                &format!("{type_stem}Request"),
+                                &body_at,
+                            )?,
+                        })
+                    }
+                    None => None,
+                };
+                let responses = self.responses(&op.responses, &type_stem, &at)?;
+                let security = op.security.as_deref().map(requirements);
+                for alternative in security.iter().flatten().chain(
+                    self.doc
+                        .security
+                        .as_deref()
+                        .map(requirements)
+                        .iter()
+                        .flatten(),
+                ) {
+                    for scheme in alternative {
+                        if !scheme_names.contains(scheme) {
+                            return Err(Error::at(
+                                pointer(&at, "security"),
+                                format!("security requirement names `{scheme}`, which is not in #/components/securitySchemes"),
+                            ));
+                        }
+                    }
+                }
+                operations.push(Operation {
+                    id,
+                    name,
+                    type_stem,
+                    method,
+                    path: path.clone(),
+                    segments,
+                    summary: op.summary.clone(),
+                    description: op.description.clone(),
+                    tags: op.tags.clone(),
+                    deprecated: op.deprecated,
+                    params,
+                    body,
+                    responses,
+                    security,
+                    pointer: at,
+                });
+            }
+        }
+        Ok(operations)
+    }
+
+    pub(super) fn params(
+        &mut self,
+        shared: &'a [ReferenceOr<Parameter>],
+        own: &'a [ReferenceOr<Parameter>],
+        stem: &str,
+        path_at: &str,
+        at: &str,
+    ) -> Result<Vec<Param>> {
+        // Operation parameters override path-item ones with the same name and location.
+        let mut merged: IndexMap<(String, &'static str), (&'a Parameter, String)> = IndexMap::new();
+        for (list, list_at) in [(shared, path_at), (own, at)] {
+            for (i, param) in list.iter().enumerate() {
+                let param_at = pointer(&pointer(list_at, "parameters"), &i.to_string());
+                let (param, param_at) =
+                    self.resolve(param, "parameters", |c| &c.parameters, &param_at)?;
+                let location = match param {
+                    Parameter::Path { .. } => "path",
+                    Parameter::Query { .. } => "query",
+                    Parameter::Header { .. } => "header",
+                    Parameter::Cookie { .. } => "cookie",
+                };
+                merged.insert(
+                    (param.parameter_data_ref().name.clone(), location),
+                    (param, param_at),
+                );
+            }
+        }
+        let mut names = Scope::default();
+        let mut out = Vec::new();
+        for (param, param_at) in merged.into_values() {
+            let data = param.parameter_data_ref();
+            let (location, style, default_explode) = match param {
+                Parameter::Path { style, .. } => (
+                    ParamLocation::Path,
+                    match style {
+                        openapiv3::PathStyle::Matrix => ParamStyle::Matrix,
+                        openapiv3::PathStyle::Label => ParamStyle::Label,
+                        openapiv3::PathStyle::Simple => ParamStyle::Simple,
+                    },
+                    false,
+                ),
+                Parameter::Query { style, .. } => {
+                    let style = match style {
+                        openapiv3::QueryStyle::Form => ParamStyle::Form,
+                        openapiv3::QueryStyle::SpaceDelimited => ParamStyle::SpaceDelimited,
+                        openapiv3::QueryStyle::PipeDelimited => ParamStyle::PipeDelimited,
+                        openapiv3::QueryStyle::DeepObject => ParamStyle::DeepObject,
+                    };
+                    (ParamLocation::Query, style, style == ParamStyle::Form)
+                }
+                Parameter::Header { .. } => (ParamLocation::Header, ParamStyle::Simple, false),
+                Parameter::Cookie { .. } => (ParamLocation::Cookie, ParamStyle::Form, true),
+            };
+            let schema = match &data.format {
+                ParameterSchemaOrContent::Schema(schema) => schema,
+                ParameterSchemaOrContent::Content(_) => {
+                    return Err(Error::at(
+                        pointer(&param_at, "content"),
+                        "parameters described by `content` are not supported: use `schema`",
+                    ))
+                }
+            };
+            let hint = format!("{stem}{}", type_name(&data.name, "Param"));
+            let lowered = self.lower_schema(schema, &hint, &pointer(&param_at, "schema"))?;
+            out.push(Param {
+                wire: data.name.clone(),
+                name: names.claim(&snake_name(&data.name, "param")),
+                location,
+                style,
+                explode: data.explode.unwrap_or(default_explode),
+                required: data.required || location == ParamLocation::Path,
+                ty: lowered.ty,
+                docs: data.description.clone().or(lowered.docs),
+                default: lowered.default,
+                deprecated: data.deprecated.unwrap_or(false) || lowered.deprecated,
+            });
+        }
+        Ok(out)
+    }
+
+    pub(super) fn responses(
+        &mut self,
+        responses: &'a openapiv3::Responses,
+        stem: &str,
+        at: &str,
+    ) -> Result<Vec<Response>> {
+        let responses_at = pointer(at, "responses");
+        let mut listed: Vec<(Status, String, &'a ReferenceOr<openapiv3::Response>)> = responses
+            .responses
+            .iter()
+            .map(|(code, r)| {
+                let status = match code {
+                    openapiv3::StatusCode::Code(c) => Status::Code(*c),
+                    openapiv3::StatusCode::Range(r) => Status::Range(*r),
+                };
+                (status, code.to_string(), r)
+            })
+            .collect();
+        if let Some(default) = &responses.default {
+            listed.push((Status::Default, "default".into(), default));
+        }
+        let mut out = Vec::new();
+        let mut named_success = false;
+        for (status, key, response) in listed {
+            let response_at = pointer(&responses_at, &key);
+            let (response, response_at) =
+                self.resolve(response, "responses", |c| &c.responses, &response_at)?;
+            let success = matches!(status, Status::Code(200..=299) | Status::Range(2));
+            let hint = if success && !named_success {
+                named_success = true;
+                format!("{stem}Response")
+            } else {
+                format!("{stem}{}Response", type_name(&key, "Status"))
+            };
+            let mut headers = Vec::new();
+            for (name, header) in &response.headers {
+                let header_at = pointer(&pointer(&response_at, "headers"), name);
+                if name.eq_ignore_ascii_case("content-type") {
+                    continue;
+                }
+                let (header, header_at) =
+                    self.resolve(header, "headers", |c| &c.headers, &header_at)?;
+                let ParameterSchemaOrContent::Schema(schema) = &header.format else {
+                    return Err(Error::at(
+                        header_at,
+                        "headers described by `content` are not supported",
+                    ));
+                };
+                let lowered = self.lower_schema(
+                    schema,
+                    &format!("{hint}{}", type_name(name, "Header")),
+                    &pointer(&header_at, "schema"),
+                )?;
+                headers.push(Header {
+                    wire: name.clone(),
+                    name: snake_name(name, "header"),
+                    ty: lowered.ty,
+                    required: header.required,
+                    docs: header.description.clone(),
+                });
+            }
+            out.push(Response {
+                status,
+                description: response.description.clone(),
+                content: self.content(&response.content, &hint, &response_at)?,
+                headers,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// The named type most error responses carry as JSON (first seen wins a tie), if any.
+pub(super) fn error_type(operations: &[Operation]) -> Option<TypeId> {
+    let mut counts: IndexMap<TypeId, usize> = IndexMap::new();
+    let error_bodies = operations
+        .iter()
+        .flat_map(|op| &op.responses)
+        .filter(|r| match r.status {
+            Status::Code(code) => code >= 400,
+            Status::Range(digit) => digit >= 4,
+            Status::Default => true,
+        })
+        .flat_map(|r| &r.content)
+        .filter(|c| c.kind == MediaKind::Json);
+    for content in error_bodies {
+        if let Some(id) = content.ty.as_ref().and_then(Ty::direct_named) {
+            *counts.entry(id).or_default() += 1;
+        }
+    }
+    // `max_by_key` keeps the last of equal maxima; reversed, that is the first seen.
+    counts
+        .into_iter()
+        .rev()
+        .max_by_key(|(_, count)| *count)
+        .map(|(id, _)| id)
+}
