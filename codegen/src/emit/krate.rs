@@ -16,6 +16,7 @@ pub fn lib_rs(api: &Api) -> TokenStream {
     );
     let docs = inner_doc_attrs(&about);
     let allows = lint_allows();
+    let server = super::server::lib_item(api);
     quote! {
         #docs
         #![allow(#allows)]
@@ -24,6 +25,12 @@ pub fn lib_rs(api: &Api) -> TokenStream {
         // Laid out by prettyplease at generation time; rustfmt would make it drift.
         #[rustfmt::skip]
         pub mod models;
+
+        /// Schema constraints the types cannot hold, checked after deserializing.
+        #[rustfmt::skip]
+        pub mod validate;
+
+        #server
     }
 }
 
@@ -68,6 +75,7 @@ pub fn cargo_toml(api: &Api, crate_name: &str, header: &str, standalone: bool) -
     if uses_uuid(api) {
         out.push_str("uuid = { version = \"1\", features = [\"serde\"] }\n");
     }
+    out.push_str(&super::server::cargo_dependencies(api));
     if standalone {
         out.push_str("\n# Not part of any enclosing workspace.\n[workspace]\n");
     }

@@ -2,6 +2,8 @@
 
 pub mod krate;
 pub mod models;
+pub mod server;
+pub mod validate;
 
 use crate::ir::{Api, Ty};
 use proc_macro2::TokenStream;
@@ -70,6 +72,13 @@ pub fn inner_doc_attrs(text: &str) -> TokenStream {
 
 /// The Rust spelling of an IR type.
 pub fn ty_tokens(api: &Api, ty: &Ty) -> TokenStream {
+    ty_tokens_in(api, ty, &TokenStream::new())
+}
+
+/// As [`ty_tokens`], named types spelled through `module` (e.g. `models::`), for code
+/// outside the `models` module.
+pub fn ty_tokens_in(api: &Api, ty: &Ty, module: &TokenStream) -> TokenStream {
+    let ty_tokens = |api, ty| ty_tokens_in(api, ty, module);
     match ty {
         Ty::String => quote!(String),
         Ty::Bool => quote!(bool),
@@ -82,7 +91,7 @@ pub fn ty_tokens(api: &Api, ty: &Ty) -> TokenStream {
         Ty::JsonObject => quote!(serde_json::Map<String, serde_json::Value>),
         Ty::Named(id) => {
             let name = format_ident!("{}", api.ty(*id).name);
-            quote!(#name)
+            quote!(#module #name)
         }
         Ty::List(inner) => {
             let inner = ty_tokens(api, inner);
