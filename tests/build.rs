@@ -29,17 +29,42 @@ fn main() {
         println!("cargo:rerun-if-changed={}", path.display());
         let text = std::fs::read_to_string(&path).expect("fixture readable");
         let api = codegen::load(&text).unwrap_or_else(|e| panic!("{name}.yaml: {e}"));
-        let models = codegen::emit::models::models(&api);
-        let file = format!("fixture_{name}.rs");
+        // The fixture's crate, laid out as the generator lays it out, compiled as a module.
         let source = format!("tests/fixtures/{name}.yaml");
-        let code = codegen::format_rust(models, &source).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(out.join(&file), code).expect("OUT_DIR writable");
+        let dir = out.join(format!("fixture_{name}"));
+        std::fs::create_dir_all(dir.join("server")).expect("OUT_DIR writable");
+        let rust = |tokens| codegen::format_rust(tokens, &source).unwrap_or_else(|e| panic!("{e}"));
+        let files = [
+            ("models.rs", rust(codegen::emit::models::models(&api))),
+            (
+                "validate.rs",
+                codegen::verbatim(codegen::emit::validate::RUNTIME, &source, "validate.rs"),
+            ),
+            ("server.rs", rust(codegen::emit::server::server(&api))),
+            (
+                "server/runtime.rs",
+                codegen::verbatim(codegen::emit::server::RUNTIME, &source, "server.rs"),
+            ),
+            ("server/mock.rs", rust(codegen::emit::server::mock(&api))),
+        ];
+        for (file, code) in files {
+            std::fs::write(dir.join(file), code).expect("OUT_DIR writable");
+        }
+        let path = |file: &str| dir.join(file).display().to_string();
+        let (models, validate, server) =
+            (path("models.rs"), path("validate.rs"), path("server.rs"));
         let module = format_ident!("{}", name);
         modules.push(quote! {
             #[doc = #source]
             #[allow(#allows)]
             pub mod #module {
-                include!(concat!(env!("OUT_DIR"), "/", #file));
+                #[path = #models]
+                pub mod models;
+                pub use self::models::*;
+                #[path = #validate]
+                pub mod validate;
+                #[path = #server]
+                pub mod server;
             }
         });
     }

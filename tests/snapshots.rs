@@ -28,7 +28,19 @@ fn maniac_crate_files() {
         .iter()
         .map(|f| f.path.display().to_string())
         .collect();
-    assert_eq!(names, ["Cargo.toml", "src/lib.rs", "src/models.rs"]);
+    assert_eq!(
+        names,
+        [
+            "Cargo.toml",
+            "src/lib.rs",
+            "src/models.rs",
+            "src/validate.rs",
+            "src/server.rs",
+            "src/server/runtime.rs",
+            "src/server/mock.rs",
+            "examples/mock.rs"
+        ]
+    );
     for file in &generated.files {
         let name = format!("maniac__{}", file.path.display()).replace(['/', '.'], "_");
         insta::assert_snapshot!(name, file.contents);
@@ -66,12 +78,23 @@ fn fixture_models(name: &str) -> String {
     .unwrap()
 }
 
+/// The fixture's `server.rs` and `server/mock.rs`, one snapshot.
+fn fixture_server(name: &str) -> String {
+    let text = std::fs::read_to_string(root().join(format!("tests/fixtures/{name}.yaml"))).unwrap();
+    let api = codegen::load(&text).unwrap();
+    let source = format!("tests/fixtures/{name}.yaml");
+    let server = codegen::format_rust(codegen::emit::server::server(&api), &source).unwrap();
+    let mock = codegen::format_rust(codegen::emit::server::mock(&api), &source).unwrap();
+    format!("{server}\n// ---- server/mock.rs\n{mock}")
+}
+
 macro_rules! fixture_snapshots {
     ($($name:ident),* $(,)?) => {
         $(
             #[test]
             fn $name() {
                 insta::assert_snapshot!(concat!("fixture__", stringify!($name)), fixture_models(stringify!($name)));
+                insta::assert_snapshot!(concat!("fixture_server__", stringify!($name)), fixture_server(stringify!($name)));
             }
         )*
 
@@ -120,7 +143,15 @@ fn fixture_lib_rs_escapes_hostile_info() {
     insta::assert_snapshot!("fixture__names_cargo_toml", cargo);
     // The hostile text stays inside doc comments; no code was injected.
     let parsed = syn::parse_file(lib).unwrap();
-    assert_eq!(parsed.items.len(), 1, "only `pub mod models;`: {lib}");
+    let items: Vec<String> = parsed
+        .items
+        .iter()
+        .map(|item| match item {
+            syn::Item::Mod(m) => m.ident.to_string(),
+            _ => panic!("only module declarations: {lib}"),
+        })
+        .collect();
+    assert_eq!(items, ["models", "validate", "server"], "{lib}");
     assert!(lib
         .lines()
         .filter(|l| l.contains("evil"))

@@ -3,8 +3,8 @@ use super::models;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use std::future::Future;
+use axum::Router;
 use std::sync::Arc;
 /// The HTTP plumbing every generated server shares (emitted verbatim).
 #[path = "server/runtime.rs"]
@@ -1529,6 +1529,7 @@ pub struct FilesCreateForm {
 }
 impl FilesCreateForm {
     /// Reads the form: 422 naming a missing or malformed part, 413 beyond the limits.
+    #[allow(clippy::single_match)]
     pub async fn extract(
         mut multipart: runtime::Multipart,
         text_limit: usize,

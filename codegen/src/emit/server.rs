@@ -639,21 +639,24 @@ fn form_struct(
                         quote!(#g.is_some())
                     })
                     .collect();
-                let ready = if others.is_empty() {
-                    quote!(true)
-                } else {
-                    quote!(#(#others)&&*)
-                };
-                (
-                    quote!(runtime::FilePart),
-                    quote!(Option<runtime::FilePart>),
+                let arm = if others.is_empty() {
                     quote! {
-                        if #ready {
+                        #field = Some(part.into_file());
+                        break;
+                    }
+                } else {
+                    quote! {
+                        if #(#others)&&* {
                             #field = Some(part.into_file());
                             break;
                         }
                         #field = Some(part.into_buffered_file().await?);
-                    },
+                    }
+                };
+                (
+                    quote!(runtime::FilePart),
+                    quote!(Option<runtime::FilePart>),
+                    arm,
                 )
             }
             Kind::Files => (
@@ -720,7 +723,10 @@ fn form_struct(
     } else {
         quote!(_multipart)
     };
-    let text_limit = if has_fields {
+    let reads_text = kinds
+        .iter()
+        .any(|(k, _, _)| matches!(k, Kind::Value | Kind::Values));
+    let text_limit = if reads_text {
         quote!(text_limit)
     } else {
         quote!(_text_limit)
@@ -745,6 +751,8 @@ fn form_struct(
 
         impl #name {
             /// Reads the form: 422 naming a missing or malformed part, 413 beyond the limits.
+            // One `match` arm per part, however many the form has.
+            #[allow(clippy::single_match)]
             pub async fn extract(#mut_multipart: runtime::Multipart, #text_limit: usize) -> Result<Self, runtime::Rejection> {
                 #(#locals)*
                 #reading
@@ -1316,8 +1324,8 @@ pub fn server(api: &Api) -> TokenStream {
         .collect();
     let pairs: Vec<(&Operation, &OperationCode)> = api.operations.iter().zip(&codes).collect();
     let router = router(api, &trait_ident, &pairs);
-    let items = codes.iter().map(|c| &c.items);
-    let methods = codes.iter().map(|c| &c.method);
+    let items: Vec<&TokenStream> = codes.iter().map(|c| &c.items).collect();
+    let methods: Vec<&TokenStream> = codes.iter().map(|c| &c.method).collect();
     let handlers = codes.iter().map(|c| &c.handler);
     let envelope_ty = &envelope.ty;
     let envelope_imp = &envelope.imp;
@@ -1339,13 +1347,29 @@ pub fn server(api: &Api) -> TokenStream {
          writes only what it serves. Serve it with [`router`].",
         api.title, api.version
     );
+    let body = quote! {
+        #envelope_imp
+        #(#items)*
+        #(#methods)*
+    };
+    let uses_models = body.to_string().contains("models ::");
+    let use_models = uses_models.then(|| {
+        quote!(
+            use super::models;
+        )
+    });
+    let use_handler_items = (!api.operations.is_empty()).then(|| {
+        quote! {
+            use axum::extract::{Request, State};
+            use axum::http::{HeaderMap, StatusCode};
+            use axum::response::{IntoResponse, Response};
+            use std::future::Future;
+        }
+    });
     quote! {
-        use super::models;
-        use axum::extract::{Request, State};
-        use axum::http::{HeaderMap, StatusCode};
-        use axum::response::{IntoResponse, Response};
+        #use_models
+        #use_handler_items
         use axum::Router;
-        use std::future::Future;
         use std::sync::Arc;
 
         /// The HTTP plumbing every generated server shares (emitted verbatim).

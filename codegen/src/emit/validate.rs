@@ -45,8 +45,14 @@ pub fn uses_pattern(api: &Api) -> bool {
 pub fn checks(api: &Api, ty: &Ty, constraints: &Constraints, value: TokenStream) -> TokenStream {
     let v = quote!(super::validate);
     let mut out = Vec::new();
-    match resolved(api, ty) {
+    let resolved = resolved(api, ty);
+    match resolved {
         Ty::I32 | Ty::I64 | Ty::F64 => {
+            let number = if *resolved == Ty::F64 {
+                quote!(*#value)
+            } else {
+                quote!(*#value as f64)
+            };
             for (bound, check) in [
                 (constraints.minimum, quote!(minimum)),
                 (constraints.maximum, quote!(maximum)),
@@ -57,7 +63,7 @@ pub fn checks(api: &Api, ty: &Ty, constraints: &Constraints, value: TokenStream)
                 }) = bound
                 {
                     let b = Literal::f64_unsuffixed(b);
-                    out.push(quote!(#v::#check(at, *#value as f64, #b, #exclusive)?;));
+                    out.push(quote!(#v::#check(at, #number, #b, #exclusive)?;));
                 }
             }
         }

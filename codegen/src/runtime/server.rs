@@ -6,7 +6,9 @@
 //! `src/server/runtime.rs`; the per-API code in `src/server.rs` (trait, params, responses,
 //! router) calls it.
 
-use crate::validate::{Path, Validate, Violation};
+// Relative, so the file works wherever the crate's modules sit (the tests compile it as a
+// nested module).
+use super::super::validate::{Path, Validate, Violation};
 use axum::body::{Body, Bytes};
 use axum::http::{header, request::Parts, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -1214,6 +1216,7 @@ pub async fn not_found<E: ErrorEnvelope>(headers: HeaderMap) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use super::super::super::validate;
     use super::*;
 
     fn parts(headers: &[(&str, &str)], uri: &str) -> Parts {
@@ -1279,7 +1282,7 @@ mod tests {
         }
         impl Validate for Item {
             fn validate_at(&self, at: Path<'_>) -> Result<(), Violation> {
-                crate::validate::minimum(at.field("count"), self.count as f64, 1.0, false)
+                validate::minimum(at.field("count"), self.count as f64, 1.0, false)
             }
         }
         let status = |text: &str| parse_json::<Vec<Item>>(text.as_bytes()).unwrap_err();
