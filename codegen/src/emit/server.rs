@@ -1573,6 +1573,8 @@ pub fn mock_example(api: &Api, crate_name: &str) -> TokenStream {
 
         use std::sync::Arc;
 
+        // Laid out by prettyplease at generation time; rustfmt would make it drift.
+        #[rustfmt::skip]
         #[tokio::main]
         async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut port: u16 = 8080;
