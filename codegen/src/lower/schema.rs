@@ -1,5 +1,6 @@
 //! Schemas → types: components, inline schemas, enums, structs, primitives and `$ref`s.
 
+use super::composition::AllOfShape;
 use super::*;
 
 /// One shape for every schema kind, so the lowering has one place per decision.
@@ -163,59 +164,89 @@ impl<'a> Lowerer<'a> {
         for (key, schema) in schemas {
             let id = self.components[key];
             let at = pointer("#/components/schemas", key);
-            let name = self.types[id.0].name.clone();
-            let kind = match schema {
-                ReferenceOr::Reference { reference } => {
-                    let target = self.schema_ref(reference, &at)?;
-                    // Follows the chain, so `A: {$ref: A}` is an error, not an empty type.
-                    self.resolve_schema(schema, &at)?;
-                    TypeKind::Alias(Ty::Named(target))
-                }
-                ReferenceOr::Item(s) => self.lower_kind(s, &name, &at, id)?,
-            };
-            self.types[id.0].kind = kind;
+            self.lower_named(id, schema, &at)?;
         }
         Ok(())
     }
 
-    pub(super) fn schema_ref(&self, reference: &str, at: &str) -> Result<TypeId> {
-        self.component(reference, at).map(|(id, _)| id)
+    /// Fills a named type's slot (a component, or a schema a pointer `$ref` names).
+    fn lower_named(&mut self, id: TypeId, schema: &ReferenceOr<Schema>, at: &str) -> Result<()> {
+        let name = self.types[id.0].name.clone();
+        let kind = match schema {
+            ReferenceOr::Reference { reference } => {
+                let target = self.schema_ref(reference, at)?;
+                // Follows the chain, so `A: {$ref: A}` is an error, not an empty type.
+                self.resolve_schema(schema, at)?;
+                TypeKind::Alias(Ty::Named(target))
+            }
+            ReferenceOr::Item(s) => self.lower_kind(s, &name, at, id)?,
+        };
+        self.types[id.0].kind = kind;
+        Ok(())
     }
 
-    /// The component schema a `$ref` names: its type slot and its definition.
-    pub(super) fn component(
-        &self,
-        reference: &str,
-        at: &str,
-    ) -> Result<(TypeId, &'a ReferenceOr<Schema>)> {
-        let Some(token) = reference.strip_prefix(SCHEMA_PREFIX) else {
-            return Err(if reference.starts_with('#') {
-                Error::at(
-                    at,
-                    format!("$ref `{reference}` must point at #/components/schemas/<name>"),
-                )
-            } else {
-                Error::at(
-                    at,
-                    format!(
-                        "external $ref `{reference}` is not supported: bundle the document into one file first"
-                    ),
-                )
-            });
+    /// The named type a schema `$ref` stands for; a pointer's type is made on first use.
+    pub(super) fn schema_ref(&mut self, reference: &str, at: &str) -> Result<TypeId> {
+        self.named_schema_ref(reference, at, &pointer_hint(reference))
+    }
+
+    /// As [`Self::schema_ref`]; a pointer's new type is named from `hint`.
+    fn named_schema_ref(&mut self, reference: &str, at: &str, hint: &str) -> Result<TypeId> {
+        if let Some(id) = self.component_id(reference, at)? {
+            return Ok(id);
+        }
+        if let Some(id) = self.pointer_types.get(reference) {
+            return Ok(*id);
+        }
+        let schema = self.referenced(reference, at)?;
+        let docs = match schema {
+            ReferenceOr::Item(s) => docs_of(
+                s.schema_data.title.as_ref(),
+                s.schema_data.description.as_ref(),
+            ),
+            ReferenceOr::Reference { .. } => None,
         };
-        let name = unescape_token(token);
-        let dangling = || {
-            Error::at(
+        let id = self.new_type(hint, reference, docs);
+        self.pointer_types.insert(reference.to_owned(), id);
+        self.lower_named(id, schema, reference)?;
+        Ok(id)
+    }
+
+    /// `Some` for `#/components/schemas/<name>` (an error when no such component exists).
+    fn component_id(&self, reference: &str, at: &str) -> Result<Option<TypeId>> {
+        if !crate::load::is_component_schema_ref(reference) {
+            return Ok(None);
+        }
+        let name = unescape_token(&reference[SCHEMA_PREFIX.len()..]);
+        match self.components.get(&name) {
+            Some(id) => Ok(Some(*id)),
+            None => Err(Error::at(
                 at,
                 format!("dangling $ref `{reference}`: there is no schema `{name}` in #/components/schemas"),
-            )
-        };
-        let id = self.components.get(&name).copied().ok_or_else(dangling)?;
-        let schema = self
-            .schemas()
-            .and_then(|s| s.get(&name))
-            .ok_or_else(dangling)?;
-        Ok((id, schema))
+            )),
+        }
+    }
+
+    /// The definition a schema `$ref` names (one step, not following further references).
+    pub(super) fn referenced(&self, reference: &str, at: &str) -> Result<&'a ReferenceOr<Schema>> {
+        if self.component_id(reference, at)?.is_some() {
+            let name = unescape_token(&reference[SCHEMA_PREFIX.len()..]);
+            if let Some(schema) = self.schemas().and_then(|s| s.get(&name)) {
+                return Ok(schema);
+            }
+        }
+        match self.pointer_schemas.get(reference) {
+            Some(Ok(schema)) => Ok(schema),
+            Some(Err(message)) => Err(Error::at(at, message.clone())),
+            None if reference.starts_with('#') => Err(Error::at(
+                at,
+                format!("dangling $ref `{reference}`: nothing in the document is at that pointer"),
+            )),
+            None => Err(Error::at(
+                at,
+                format!("external $ref `{reference}` is not supported: bundle the document into one file first"),
+            )),
+        }
     }
 
     /// Follows `$ref`s to the schema object they name (for merging and tag detection).
@@ -232,7 +263,7 @@ impl<'a> Lowerer<'a> {
             match current {
                 ReferenceOr::Item(s) => return Ok(s),
                 ReferenceOr::Reference { reference } => {
-                    current = self.component(reference, at)?.1;
+                    current = self.referenced(reference, at)?;
                 }
             }
         }
@@ -254,7 +285,7 @@ impl<'a> Lowerer<'a> {
                 let target = self.resolve_schema(schema, at)?;
                 let data = &target.schema_data;
                 Ok(Lowered {
-                    nullable: self.admits_null(target, at)?,
+                    nullable: self.admits_null(target, at, 0)?,
                     default: default_of(data),
                     read_only: data.read_only,
                     write_only: data.write_only,
@@ -269,7 +300,7 @@ impl<'a> Lowerer<'a> {
     /// Whether a schema admits `null`: `nullable`, a `null` enum member or union branch, or
     /// a single-`allOf` wrapper around such a schema. Read from the document, so a
     /// reference gets it whether or not its target was lowered yet.
-    pub(super) fn admits_null(&self, schema: &Schema, at: &str) -> Result<bool> {
+    pub(super) fn admits_null(&self, schema: &Schema, at: &str, depth: usize) -> Result<bool> {
         if schema.schema_data.nullable {
             return Ok(true);
         }
@@ -279,12 +310,19 @@ impl<'a> Lowerer<'a> {
         {
             return Ok(true);
         }
-        match any.all_of.as_slice() {
-            [only] if any.properties.is_empty() => {
-                self.admits_null(self.resolve_schema(only, at)?, at)
-            }
-            _ => Ok(false),
+        // `A: {allOf: [{$ref: A}]}` says nothing about null: stop rather than loop.
+        if any.all_of.is_empty() || depth >= 64 {
+            return Ok(false);
         }
+        if !matches!(self.all_of_shape(&any, at)?, AllOfShape::Wrapper(_)) {
+            return Ok(false);
+        }
+        for part in &any.all_of {
+            if self.admits_null(self.resolve_schema(part, at)?, at, depth + 1)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     pub(super) fn lower_inline(
@@ -295,6 +333,16 @@ impl<'a> Lowerer<'a> {
     ) -> Result<Lowered> {
         if let Some(done) = self.lowered_at.get(at) {
             return Ok(done.clone());
+        }
+        if self.pointer_schemas.contains_key(at) {
+            // A `$ref` elsewhere names this very schema: one location, one type.
+            self.named_schema_ref(at, at, hint)?;
+            let reference = ReferenceOr::Reference {
+                reference: at.to_owned(),
+            };
+            let lowered = self.lower_schema(&reference, hint, at)?;
+            self.lowered_at.insert(at.to_owned(), lowered.clone());
+            return Ok(lowered);
         }
         let lowered = self.lower_inline_into(schema, hint, at, None)?;
         self.lowered_at.insert(at.to_owned(), lowered.clone());
@@ -320,18 +368,33 @@ impl<'a> Lowerer<'a> {
             deprecated: data.deprecated,
             ..Lowered::plain(Ty::Any)
         };
-        // allOf of exactly one schema is how 3.0 spells a described or nullable `$ref`.
-        if any.all_of.len() == 1
-            && any.properties.is_empty()
-            && matches!(any.typ.as_deref(), None | Some("object"))
-        {
-            let inner_at = pointer(&pointer(at, "allOf"), "0");
-            let inner = self.lower_schema(&any.all_of[0], hint, &inner_at)?;
-            lowered.ty = inner.ty;
-            lowered.nullable |= inner.nullable;
-            lowered.docs = lowered.docs.or(inner.docs);
-            lowered.default = lowered.default.or(inner.default);
-            return Ok(lowered);
+        if !any.all_of.is_empty() && any.one_of.is_empty() && any.any_of.is_empty() {
+            match self.all_of_shape(&any, at)? {
+                // How 3.0 spells a described or nullable `$ref`: `allOf: [$ref]` next to
+                // `nullable`, or `allOf: [$ref, {nullable: true}]`.
+                AllOfShape::Wrapper(i) => {
+                    let inner_at = pointer(&pointer(at, "allOf"), &i.to_string());
+                    let inner = self.lower_schema(&any.all_of[i], hint, &inner_at)?;
+                    for (j, part) in any.all_of.iter().enumerate().filter(|(j, _)| *j != i) {
+                        let part_at = pointer(&pointer(at, "allOf"), &j.to_string());
+                        lowered.nullable |=
+                            self.resolve_schema(part, &part_at)?.schema_data.nullable;
+                    }
+                    lowered.ty = inner.ty;
+                    lowered.nullable |= inner.nullable;
+                    lowered.docs = lowered.docs.or(inner.docs);
+                    lowered.default = lowered.default.or(inner.default);
+                    return Ok(lowered);
+                }
+                AllOfShape::Mixed => {
+                    self.warn(
+                        &pointer(at, "allOf"),
+                        "allOf of object and non-object parts (or unions) has no Rust type; typed as serde_json::Value",
+                    );
+                    return Ok(lowered);
+                }
+                AllOfShape::Merge => {}
+            }
         }
         if let Some(union) =
             self.lower_union_parts(&any, data.discriminator.as_ref(), hint, at, into)?
@@ -363,12 +426,8 @@ impl<'a> Lowerer<'a> {
 
     pub(super) fn needs_named_type(&self, any: &AnySchema) -> bool {
         let has_values = any.enumeration.iter().any(|v| !v.is_null());
-        let enum_kind = matches!(any.typ.as_deref(), Some("string") | Some("integer") | None)
-            && has_values
-            && any
-                .enumeration
-                .iter()
-                .all(|v| v.is_null() || v.is_string() || v.is_i64());
+        let enum_kind =
+            matches!(any.typ.as_deref(), Some("string") | Some("integer") | None) && has_values;
         enum_kind || !any.properties.is_empty() || any.all_of.len() > 1
     }
 
@@ -381,7 +440,9 @@ impl<'a> Lowerer<'a> {
         id: TypeId,
     ) -> Result<TypeKind> {
         let any = normalize(schema, at)?;
-        if self.needs_named_type(&any) && any.one_of.is_empty() && any.any_of.is_empty() {
+        let merges =
+            any.all_of.is_empty() || matches!(self.all_of_shape(&any, at)?, AllOfShape::Merge);
+        if self.needs_named_type(&any) && any.one_of.is_empty() && any.any_of.is_empty() && merges {
             let has_values = any.enumeration.iter().any(|v| !v.is_null());
             if has_values && any.properties.is_empty() && any.all_of.is_empty() {
                 return self.lower_enum(&any, schema.schema_data.default.as_ref(), at);
@@ -401,12 +462,25 @@ impl<'a> Lowerer<'a> {
         default: Option<&Value>,
         at: &str,
     ) -> Result<TypeKind> {
-        let mut values: Vec<&Value> = Vec::new();
-        for v in any.enumeration.iter().filter(|v| !v.is_null()) {
+        let as_written = |v: &Value| match v {
+            // `enum: [1, 2]` under `type: string` is YAML's unquoted "1", "2".
+            Value::Number(_) | Value::Bool(_) if any.typ.as_deref() == Some("string") => {
+                Value::String(v.to_string())
+            }
+            other => other.clone(),
+        };
+        let mut values: Vec<Value> = Vec::new();
+        for v in any
+            .enumeration
+            .iter()
+            .filter(|v| !v.is_null())
+            .map(as_written)
+        {
             if !values.contains(&v) {
                 values.push(v);
             }
         }
+        let default = default.map(as_written);
         let mut names = Scope::default();
         if values.iter().all(|v| v.is_string()) {
             let variants: Vec<EnumVariant> = values
@@ -417,13 +491,8 @@ impl<'a> Lowerer<'a> {
                     value: v.to_owned(),
                 })
                 .collect();
-            let default = match default.and_then(Value::as_str) {
-                Some(d) => Some(variants.iter().position(|v| v.value == d).ok_or_else(|| {
-                    Error::at(
-                        pointer(at, "default"),
-                        format!("default `{d}` is not one of the enum's values"),
-                    )
-                })?),
+            let default = match default.as_ref().and_then(Value::as_str) {
+                Some(d) => self.default_variant(variants.iter().position(|v| v.value == d), d, at),
                 None if variants.len() == 1 => Some(0),
                 None => None,
             };
@@ -439,13 +508,8 @@ impl<'a> Lowerer<'a> {
                 .filter_map(|v| v.as_i64())
                 .map(|v| (names.claim(&type_name(&v.to_string(), "Value")), v))
                 .collect();
-            let default = match default.and_then(Value::as_i64) {
-                Some(d) => Some(variants.iter().position(|v| v.1 == d).ok_or_else(|| {
-                    Error::at(
-                        pointer(at, "default"),
-                        format!("default `{d}` is not one of the enum's values"),
-                    )
-                })?),
+            let default = match default.as_ref().and_then(Value::as_i64) {
+                Some(d) => self.default_variant(variants.iter().position(|v| v.1 == d), d, at),
                 None if variants.len() == 1 => Some(0),
                 None => None,
             };
@@ -455,10 +519,34 @@ impl<'a> Lowerer<'a> {
                 default,
             }));
         }
-        Err(Error::at(
-            pointer(at, "enum"),
-            "an enum must list only strings or only integers (mixed or non-scalar values are not supported)",
-        ))
+        let (ty, what) = if values.iter().all(Value::is_number) {
+            (Ty::F64, "f64")
+        } else if values.iter().all(Value::is_boolean) {
+            (Ty::Bool, "bool")
+        } else {
+            (Ty::Any, "serde_json::Value")
+        };
+        self.warn(
+            &pointer(at, "enum"),
+            format!("an enum of these values has no Rust enum; typed as {what}, the allowed values are not checked"),
+        );
+        Ok(TypeKind::Alias(ty))
+    }
+
+    /// The default's variant; a default outside the enum is ignored with a warning.
+    fn default_variant(
+        &mut self,
+        found: Option<usize>,
+        default: impl std::fmt::Display,
+        at: &str,
+    ) -> Option<usize> {
+        if found.is_none() {
+            self.warn(
+                &pointer(at, "default"),
+                format!("default `{default}` is not one of the enum's values; ignored"),
+            );
+        }
+        found
     }
 
     pub(super) fn lower_struct(
