@@ -27,7 +27,7 @@ pub struct Document {
 
 /// Parses an OpenAPI 3.0 or 3.1 document (YAML or JSON).
 pub fn parse(text: &str) -> Result<Document> {
-    let json = text.trim_start().starts_with('{');
+    let json = is_json(text);
     let mut raw = read_value(text, json)?;
     let version = raw
         .get("openapi")
@@ -79,6 +79,15 @@ pub fn parse(text: &str) -> Result<Document> {
         pointer_schemas,
         warnings: visitor.warnings,
     })
+}
+
+fn is_json(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+}
+
+/// YAML or JSON text as JSON's data model, as the loader reads it.
+pub fn to_json(text: &str) -> Result<Value> {
+    read_value(text, is_json(text))
 }
 
 fn read_value(text: &str, json: bool) -> Result<Value> {

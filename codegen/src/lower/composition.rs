@@ -290,7 +290,7 @@ impl<'a> Lowerer<'a> {
             || !any.required.is_empty()
             || any.additional_properties.is_some();
         Ok(match substantive.as_slice() {
-            [] if !own_object => AllOfShape::Wrapper(0),
+            [] if !own_object && !any.all_of.is_empty() => AllOfShape::Wrapper(0),
             [only] if !own_object => AllOfShape::Wrapper(*only),
             _ if all_mergeable => AllOfShape::Merge,
             _ => AllOfShape::Mixed,

@@ -125,6 +125,10 @@ struct Lowerer<'a> {
     /// One location, one type: an inline schema reached twice (through `allOf` merges,
     /// shared parameters or responses) is lowered once.
     lowered_at: HashMap<String, Lowered>,
+    /// Named inline types by location, registered before their contents are lowered.
+    inline_types: HashMap<String, TypeId>,
+    /// Inline locations being lowered (to find one that reaches itself).
+    inline_in_progress: std::collections::HashSet<String>,
 }
 
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
@@ -201,6 +205,8 @@ impl<'a> Lowerer<'a> {
             warnings: document.warnings.clone(),
             pending_defaults: Vec::new(),
             lowered_at: HashMap::new(),
+            inline_types: HashMap::new(),
+            inline_in_progress: Default::default(),
         }
     }
 

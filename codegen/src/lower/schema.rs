@@ -27,6 +27,9 @@ pub(super) fn normalize(schema: &Schema, at: &str) -> Result<AnySchema> {
     })
 }
 
+/// Deeper than any real document's inline schemas; bounds recursion on hostile input.
+const MAX_INLINE_NESTING: usize = 64;
+
 pub(super) fn format_name<T: serde::Serialize>(format: &T, at: &str) -> Result<Option<String>> {
     let value = serde_json::to_value(format).map_err(|e| Error::at(at, e.to_string()))?;
     Ok(value.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
@@ -344,7 +347,27 @@ impl<'a> Lowerer<'a> {
             self.lowered_at.insert(at.to_owned(), lowered.clone());
             return Ok(lowered);
         }
-        let lowered = self.lower_inline_into(schema, hint, at, None)?;
+        if let Some(id) = self.inline_types.get(at) {
+            // Reached again while its own contents are lowered (a merged `allOf` part whose
+            // property is this schema): recursion, boxed like any other.
+            return Ok(Lowered {
+                nullable: schema.schema_data.nullable,
+                ..Lowered::plain(Ty::Named(*id))
+            });
+        }
+        if !self.inline_in_progress.insert(at.to_owned()) {
+            self.warn(
+                at,
+                "this schema contains itself before it has a name (through allOf or a union); the inner occurrence is typed as serde_json::Value",
+            );
+            return Ok(Lowered::plain(Ty::Any));
+        }
+        if self.inline_in_progress.len() > MAX_INLINE_NESTING {
+            return Err(Error::at(at, "inline schemas nest too deeply"));
+        }
+        let lowered = self.lower_inline_into(schema, hint, at, None);
+        self.inline_in_progress.remove(at);
+        let lowered = lowered?;
         self.lowered_at.insert(at.to_owned(), lowered.clone());
         Ok(lowered)
     }
@@ -413,6 +436,7 @@ impl<'a> Lowerer<'a> {
         }
         if self.needs_named_type(&any) {
             let id = self.new_type(hint, at, lowered.docs.clone());
+            self.inline_types.insert(at.to_owned(), id);
             let name = self.types[id.0].name.clone();
             let kind = self.lower_kind(schema, &name, at, id)?;
             self.types[id.0].kind = kind;
