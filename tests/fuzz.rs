@@ -278,7 +278,7 @@ fn mutants_generate_code_or_fail_with_a_located_error() {
     );
     if std::env::var_os("FUZZ_REPORT").is_some() {
         let mut causes: Vec<_> = causes.into_iter().collect();
-        causes.sort_by(|a, b| b.1.cmp(&a.1));
+        causes.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
         for (cause, n) in causes {
             println!("{n:>6}  {cause}");
         }
