@@ -251,3 +251,21 @@ fn a_pointer_cycle_with_no_structure_is_an_error_not_a_crash() {
     assert_eq!(error.pointer, "#/paths/~1a");
     assert!(error.message.contains("circular"), "{error}");
 }
+
+#[test]
+fn refs_outside_schemas_may_name_any_pointer() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/pointer_refs.yaml");
+    let api = codegen::load(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let create = api
+        .operations
+        .iter()
+        .find(|o| o.id == "createItem")
+        .unwrap();
+    assert_eq!(create.params[0].wire, "limit");
+    assert_eq!(create.params[0].ty, codegen::ir::Ty::I64);
+    let body = &create.body.as_ref().unwrap().content[0];
+    let Some(codegen::ir::Ty::Named(id)) = body.ty else {
+        panic!("{body:?}")
+    };
+    assert_eq!(api.ty(id).name, "ItemParent", "the pointer's one type");
+}

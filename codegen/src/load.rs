@@ -63,6 +63,7 @@ pub fn parse(text: &str) -> Result<Document> {
     inline_path_item_refs(&mut raw)?;
     let mut visitor = Normalizer::default();
     visitor.walk(&mut raw, &mut String::from("#"), 0)?;
+    inline_pointer_refs(&mut raw, std::mem::take(&mut visitor.outside_refs))?;
     let openapi = serde_path_to_error::deserialize(&raw).map_err(|e| {
         let at = path_to_pointer(e.path());
         let message = strip_location(e.inner().to_string());
@@ -454,11 +455,62 @@ fn inline_path_item_refs(raw: &mut Value) -> Result<()> {
     Ok(())
 }
 
+/// Outside schemas, a `$ref` to a pointer such as `#/paths/~1a/get/responses/401` has no
+/// place in the typed model (which follows only `#/components/<section>/<name>`): the
+/// object it names is copied in its place. Chains are followed; a cycle is an error.
+fn inline_pointer_refs(raw: &mut Value, refs: Vec<(Vec<String>, String)>) -> Result<()> {
+    for (at_tokens, first) in refs {
+        let at = pointer_of(&at_tokens);
+        let mut seen = vec![first.clone()];
+        let mut reference = first;
+        let target = loop {
+            let tokens = pointer_tokens(&reference).ok_or_else(|| {
+                Error::at(&at, format!("$ref `{reference}` is not a JSON pointer"))
+            })?;
+            let target = lookup(raw, &tokens)
+                .ok_or_else(|| Error::at(&at, format!("dangling $ref `{reference}`")))?;
+            match target.get("$ref").and_then(Value::as_str) {
+                Some(next) if seen.iter().any(|s| s == next) => {
+                    return Err(Error::at(&at, format!("circular $ref through `{next}`")))
+                }
+                Some(next) if !next.starts_with("#/components/") => {
+                    seen.push(next.to_owned());
+                    reference = next.to_owned();
+                }
+                _ => break target.clone(),
+            }
+        };
+        if let Some(slot) = lookup_mut(raw, &at_tokens) {
+            *slot = target;
+        }
+    }
+    Ok(())
+}
+
+fn pointer_of(tokens: &[String]) -> String {
+    let mut at = String::from("#");
+    tokens.iter().for_each(|t| push_token(&mut at, t));
+    at
+}
+
+fn lookup_mut<'v>(root: &'v mut Value, tokens: &[String]) -> Option<&'v mut Value> {
+    tokens.iter().try_fold(root, |node, token| match node {
+        Value::Object(map) => map.get_mut(token),
+        Value::Array(items) => items.get_mut(token.parse::<usize>().ok()?),
+        _ => None,
+    })
+}
+
 /// Rewrites every Schema Object into a form `openapiv3` types (3.0), collecting the
 /// pointer `$ref`s to resolve afterwards and the warnings for what a rewrite loses.
 #[derive(Default)]
 struct Normalizer {
     pointer_refs: Vec<String>,
+    /// Outside schemas, `$ref`s to pointers other than `#/components/<section>/<name>`
+    /// (a response of another operation, say): where each is, and what it names.
+    outside_refs: Vec<(Vec<String>, String)>,
+    /// Tokens of the node being walked (outside schemas).
+    path: Vec<String>,
     warnings: Vec<Warning>,
 }
 
@@ -489,20 +541,35 @@ impl Normalizer {
             Value::Array(items) => {
                 for (i, item) in items.iter_mut().enumerate() {
                     push_token(at, &i.to_string());
+                    self.path.push(i.to_string());
                     self.walk(item, at, depth + 1)?;
+                    self.path.pop();
                     at.truncate(len);
                 }
             }
             Value::Object(map) => {
+                if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
+                    let component = matches!(
+                        pointer_tokens(reference).as_deref(),
+                        Some([c, _, _]) if c == "components"
+                    );
+                    if reference.starts_with('#') && !component {
+                        self.outside_refs
+                            .push((self.path.clone(), reference.to_owned()));
+                    }
+                    return Ok(());
+                }
                 let components_schemas = at == "#/components";
                 for (key, child) in map.iter_mut() {
                     push_token(at, key);
+                    self.path.push(key.clone());
                     match key.as_str() {
                         "schema" => self.schema(child, at, depth + 1)?,
                         "schemas" if components_schemas => self.schema_map(child, at, depth + 1)?,
                         k if is_data_key(k) => {}
                         _ => self.walk(child, at, depth + 1)?,
                     }
+                    self.path.pop();
                     at.truncate(len);
                 }
             }
