@@ -14,7 +14,7 @@ pub(super) enum AllOfShape {
 }
 
 /// A part that only annotates (`description`, `nullable`, `default`...), typing nothing.
-pub(super) fn is_annotation(any: &AnySchema) -> bool {
+pub(super) fn is_annotation(any: &Shape) -> bool {
     any.typ.is_none()
         && any.properties.is_empty()
         && any.required.is_empty()
@@ -50,7 +50,7 @@ impl<'a> Lowerer<'a> {
     /// `oneOf`/`anyOf`: a union, or a single non-null branch.
     pub(super) fn lower_union_parts(
         &mut self,
-        any: &AnySchema,
+        any: &Shape,
         declared: Option<&openapiv3::Discriminator>,
         hint: &str,
         at: &str,
@@ -274,7 +274,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// How an `allOf` types: merged properties, one substantive part, or neither.
-    pub(super) fn all_of_shape(&self, any: &AnySchema, at: &str) -> Result<AllOfShape> {
+    pub(super) fn all_of_shape(&self, any: &Shape, at: &str) -> Result<AllOfShape> {
         let mut substantive = Vec::new();
         let mut all_mergeable = true;
         for (i, part) in any.all_of.iter().enumerate() {
@@ -298,7 +298,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// An object schema whose properties can be merged (its own `allOf` parts too).
-    fn mergeable(&self, any: &AnySchema, at: &str, depth: usize) -> Result<bool> {
+    fn mergeable(&self, any: &Shape, at: &str, depth: usize) -> Result<bool> {
         let object = matches!(any.typ.as_deref(), None | Some("object"))
             && any.enumeration.is_empty()
             && any.items.is_none()
@@ -366,7 +366,7 @@ impl<'a> Lowerer<'a> {
             if !required.contains(&name) {
                 continue;
             }
-            let prop_schema = self.resolve_schema(&prop, &prop_at)?;
+            let prop_schema = self.resolve_node(prop, &prop_at)?;
             let prop_any = normalize(prop_schema, &prop_at)?;
             if let [Value::String(v)] = prop_any.enumeration.as_slice() {
                 out.insert(name, v.clone());
@@ -377,12 +377,15 @@ impl<'a> Lowerer<'a> {
 
     /// Properties and `required` of an object schema, its `allOf` parts merged in order.
     #[allow(clippy::type_complexity)]
-    pub(super) fn merged_properties(
+    pub(super) fn merged_properties<'s>(
         &self,
-        any: &AnySchema,
+        any: &Shape<'s>,
         at: &str,
         depth: usize,
-    ) -> Result<(IndexMap<String, (ReferenceOr<Schema>, String)>, Vec<String>)> {
+    ) -> Result<(IndexMap<String, (Node<'s>, String)>, Vec<String>)>
+    where
+        'a: 's,
+    {
         if depth > 32 {
             return Err(Error::at(at, "allOf nesting too deep (circular allOf?)"));
         }
@@ -413,9 +416,9 @@ impl<'a> Lowerer<'a> {
             properties.extend(props);
             required.extend(req);
         }
-        for (name, prop) in &any.properties {
+        for (name, prop) in any.properties {
             let prop_at = pointer(&pointer(at, "properties"), name);
-            properties.insert(name.clone(), (unbox(prop), prop_at));
+            properties.insert(name.clone(), (prop.node(), prop_at));
         }
         required.extend(any.required.iter().cloned());
         Ok((properties, required))

@@ -8,8 +8,8 @@ use crate::ir::*;
 use crate::names::{self, snake_name, type_name, unreserved_type_name, Scope};
 use indexmap::IndexMap;
 use openapiv3::{
-    AdditionalProperties, AnySchema, OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr,
-    Schema, SchemaKind,
+    AdditionalProperties, OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, Schema,
+    SchemaKind,
 };
 use serde_json::Value;
 use std::collections::HashMap;

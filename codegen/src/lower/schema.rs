@@ -3,27 +3,82 @@
 use super::composition::AllOfShape;
 use super::*;
 
-/// One shape for every schema kind, so the lowering has one place per decision.
-pub(super) fn normalize(schema: &Schema, at: &str) -> Result<AnySchema> {
+type Properties = IndexMap<String, ReferenceOr<Box<Schema>>>;
+
+/// One shape for every schema kind, so the lowering has one place per decision. Borrowed
+/// from the document: normalizing never copies a subtree (it runs for every schema, and
+/// for every `$ref`'s target).
+#[derive(Debug)]
+pub(super) struct Shape<'s> {
+    pub typ: Option<&'s str>,
+    pub format: Option<String>,
+    pub properties: &'s Properties,
+    pub required: &'s [String],
+    pub additional_properties: Option<&'s AdditionalProperties>,
+    pub items: Option<&'s ReferenceOr<Box<Schema>>>,
+    /// Scalars; small, so owned (the typed kinds spell them differently).
+    pub enumeration: Vec<Value>,
+    pub one_of: &'s [ReferenceOr<Schema>],
+    pub any_of: &'s [ReferenceOr<Schema>],
+    pub all_of: &'s [ReferenceOr<Schema>],
+    pub not: Option<&'s ReferenceOr<Schema>>,
+}
+
+fn no_properties() -> &'static Properties {
+    static EMPTY: std::sync::OnceLock<Properties> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(IndexMap::new)
+}
+
+impl<'s> Shape<'s> {
+    fn empty() -> Self {
+        Shape {
+            typ: None,
+            format: None,
+            properties: no_properties(),
+            required: &[],
+            additional_properties: None,
+            items: None,
+            enumeration: Vec::new(),
+            one_of: &[],
+            any_of: &[],
+            all_of: &[],
+            not: None,
+        }
+    }
+}
+
+pub(super) fn normalize<'s>(schema: &'s Schema, at: &str) -> Result<Shape<'s>> {
     Ok(match &schema.schema_kind {
-        SchemaKind::Type(t) => type_to_any(t, at)?,
-        SchemaKind::OneOf { one_of } => AnySchema {
-            one_of: one_of.clone(),
-            ..Default::default()
+        SchemaKind::Type(t) => type_shape(t, at)?,
+        SchemaKind::OneOf { one_of } => Shape {
+            one_of,
+            ..Shape::empty()
         },
-        SchemaKind::AnyOf { any_of } => AnySchema {
-            any_of: any_of.clone(),
-            ..Default::default()
+        SchemaKind::AnyOf { any_of } => Shape {
+            any_of,
+            ..Shape::empty()
         },
-        SchemaKind::AllOf { all_of } => AnySchema {
-            all_of: all_of.clone(),
-            ..Default::default()
+        SchemaKind::AllOf { all_of } => Shape {
+            all_of,
+            ..Shape::empty()
         },
-        SchemaKind::Not { not } => AnySchema {
-            not: Some(not.clone()),
-            ..Default::default()
+        SchemaKind::Not { not } => Shape {
+            not: Some(not),
+            ..Shape::empty()
         },
-        SchemaKind::Any(any) => any.clone(),
+        SchemaKind::Any(any) => Shape {
+            typ: any.typ.as_deref(),
+            format: any.format.clone(),
+            properties: &any.properties,
+            required: &any.required,
+            additional_properties: any.additional_properties.as_ref(),
+            items: any.items.as_ref(),
+            enumeration: any.enumeration.clone(),
+            one_of: &any.one_of,
+            any_of: &any.any_of,
+            all_of: &any.all_of,
+            not: any.not.as_deref(),
+        },
     })
 }
 
@@ -35,28 +90,22 @@ pub(super) fn format_name<T: serde::Serialize>(format: &T, at: &str) -> Result<O
     Ok(value.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
 }
 
-/// Field by field (not through `serde_json::Value`, whose maps would lose property order).
-pub(super) fn type_to_any(t: &openapiv3::Type, at: &str) -> Result<AnySchema> {
+fn type_shape<'s>(t: &'s openapiv3::Type, at: &str) -> Result<Shape<'s>> {
     use openapiv3::Type;
     Ok(match t {
-        Type::String(s) => AnySchema {
-            typ: Some("string".into()),
+        Type::String(s) => Shape {
+            typ: Some("string"),
             format: format_name(&s.format, at)?,
-            pattern: s.pattern.clone(),
             enumeration: s
                 .enumeration
                 .iter()
                 .map(|v| v.clone().map(Value::String).unwrap_or(Value::Null))
                 .collect(),
-            min_length: s.min_length,
-            max_length: s.max_length,
-            ..Default::default()
+            ..Shape::empty()
         },
-        Type::Number(n) => AnySchema {
-            typ: Some("number".into()),
+        Type::Number(n) => Shape {
+            typ: Some("number"),
             format: format_name(&n.format, at)?,
-            minimum: n.minimum,
-            maximum: n.maximum,
             enumeration: n
                 .enumeration
                 .iter()
@@ -65,55 +114,75 @@ pub(super) fn type_to_any(t: &openapiv3::Type, at: &str) -> Result<AnySchema> {
                         .unwrap_or(Value::Null)
                 })
                 .collect(),
-            ..Default::default()
+            ..Shape::empty()
         },
-        Type::Integer(i) => AnySchema {
-            typ: Some("integer".into()),
+        Type::Integer(i) => Shape {
+            typ: Some("integer"),
             format: format_name(&i.format, at)?,
-            minimum: i.minimum.map(|v| v as f64),
-            maximum: i.maximum.map(|v| v as f64),
             enumeration: i
                 .enumeration
                 .iter()
                 .map(|v| v.map(Value::from).unwrap_or(Value::Null))
                 .collect(),
-            ..Default::default()
+            ..Shape::empty()
         },
-        Type::Boolean(b) => AnySchema {
-            typ: Some("boolean".into()),
+        Type::Boolean(b) => Shape {
+            typ: Some("boolean"),
             enumeration: b
                 .enumeration
                 .iter()
                 .map(|v| v.map(Value::Bool).unwrap_or(Value::Null))
                 .collect(),
-            ..Default::default()
+            ..Shape::empty()
         },
-        Type::Object(o) => AnySchema {
-            typ: Some("object".into()),
-            properties: o.properties.clone(),
-            required: o.required.clone(),
-            additional_properties: o.additional_properties.clone(),
-            min_properties: o.min_properties,
-            max_properties: o.max_properties,
-            ..Default::default()
+        Type::Object(o) => Shape {
+            typ: Some("object"),
+            properties: &o.properties,
+            required: &o.required,
+            additional_properties: o.additional_properties.as_ref(),
+            ..Shape::empty()
         },
-        Type::Array(a) => AnySchema {
-            typ: Some("array".into()),
-            items: a.items.clone(),
-            min_items: a.min_items,
-            max_items: a.max_items,
-            unique_items: Some(a.unique_items),
-            ..Default::default()
+        Type::Array(a) => Shape {
+            typ: Some("array"),
+            items: a.items.as_ref(),
+            ..Shape::empty()
         },
     })
 }
 
-pub(super) fn unbox(schema: &ReferenceOr<Box<Schema>>) -> ReferenceOr<Schema> {
-    match schema {
-        ReferenceOr::Reference { reference } => ReferenceOr::Reference {
-            reference: reference.clone(),
-        },
-        ReferenceOr::Item(s) => ReferenceOr::Item((**s).clone()),
+/// A schema or a `$ref`, borrowed: `properties` and `items` box their schemas, unions
+/// and `allOf` do not, and lowering takes either without copying.
+#[derive(Clone, Copy)]
+pub(super) enum Node<'s> {
+    Ref(&'s str),
+    Item(&'s Schema),
+}
+
+pub(super) trait AsNode {
+    fn node(&self) -> Node<'_>;
+}
+
+impl AsNode for ReferenceOr<Schema> {
+    fn node(&self) -> Node<'_> {
+        match self {
+            ReferenceOr::Reference { reference } => Node::Ref(reference),
+            ReferenceOr::Item(s) => Node::Item(s),
+        }
+    }
+}
+
+impl AsNode for Node<'_> {
+    fn node(&self) -> Node<'_> {
+        *self
+    }
+}
+
+impl AsNode for ReferenceOr<Box<Schema>> {
+    fn node(&self) -> Node<'_> {
+        match self {
+            ReferenceOr::Reference { reference } => Node::Ref(reference),
+            ReferenceOr::Item(s) => Node::Item(s),
+        }
     }
 }
 
@@ -252,6 +321,23 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// The schema object a `$ref` names, through chains of references.
+    pub(super) fn resolve_ref(&self, reference: &str, at: &str) -> Result<&'a Schema> {
+        let first = self.referenced(reference, at)?;
+        self.resolve_schema(first, at)
+    }
+
+    /// A node's schema object: itself, or what its `$ref` names.
+    pub(super) fn resolve_node<'s>(&self, node: Node<'s>, at: &str) -> Result<&'s Schema>
+    where
+        'a: 's,
+    {
+        match node {
+            Node::Ref(reference) => self.resolve_ref(reference, at),
+            Node::Item(s) => Ok(s),
+        }
+    }
+
     /// Follows `$ref`s to the schema object they name (for merging and tag detection).
     pub(super) fn resolve_schema<'s>(
         &self,
@@ -278,14 +364,14 @@ impl<'a> Lowerer<'a> {
 
     pub(super) fn lower_schema(
         &mut self,
-        schema: &ReferenceOr<Schema>,
+        schema: &(impl AsNode + ?Sized),
         hint: &str,
         at: &str,
     ) -> Result<Lowered> {
-        match schema {
-            ReferenceOr::Reference { reference } => {
+        match schema.node() {
+            Node::Ref(reference) => {
                 let id = self.schema_ref(reference, at)?;
-                let target = self.resolve_schema(schema, at)?;
+                let target = self.resolve_ref(reference, at)?;
                 let data = &target.schema_data;
                 Ok(Lowered {
                     nullable: self.admits_null(target, at, 0)?,
@@ -296,7 +382,7 @@ impl<'a> Lowerer<'a> {
                     ..Lowered::plain(Ty::Named(id))
                 })
             }
-            ReferenceOr::Item(s) => self.lower_inline(s, hint, at),
+            Node::Item(s) => self.lower_inline(s, hint, at),
         }
     }
 
@@ -309,7 +395,7 @@ impl<'a> Lowerer<'a> {
         }
         let any = normalize(schema, at)?;
         if any.enumeration.iter().any(Value::is_null)
-            || any.one_of.iter().chain(&any.any_of).any(is_null_only)
+            || any.one_of.iter().chain(any.any_of).any(is_null_only)
         {
             return Ok(true);
         }
@@ -320,7 +406,7 @@ impl<'a> Lowerer<'a> {
         if !matches!(self.all_of_shape(&any, at)?, AllOfShape::Wrapper(_)) {
             return Ok(false);
         }
-        for part in &any.all_of {
+        for part in any.all_of {
             if self.admits_null(self.resolve_schema(part, at)?, at, depth + 1)? {
                 return Ok(true);
             }
@@ -340,10 +426,7 @@ impl<'a> Lowerer<'a> {
         if self.pointer_schemas.contains_key(at) {
             // A `$ref` elsewhere names this very schema: one location, one type.
             self.named_schema_ref(at, at, hint)?;
-            let reference = ReferenceOr::Reference {
-                reference: at.to_owned(),
-            };
-            let lowered = self.lower_schema(&reference, hint, at)?;
+            let lowered = self.lower_schema(&Node::Ref(at), hint, at)?;
             self.lowered_at.insert(at.to_owned(), lowered.clone());
             return Ok(lowered);
         }
@@ -448,7 +531,7 @@ impl<'a> Lowerer<'a> {
         Ok(lowered)
     }
 
-    pub(super) fn needs_named_type(&self, any: &AnySchema) -> bool {
+    pub(super) fn needs_named_type(&self, any: &Shape) -> bool {
         let has_values = any.enumeration.iter().any(|v| !v.is_null());
         let enum_kind =
             matches!(any.typ.as_deref(), Some("string") | Some("integer") | None) && has_values;
@@ -482,7 +565,7 @@ impl<'a> Lowerer<'a> {
 
     pub(super) fn lower_enum(
         &mut self,
-        any: &AnySchema,
+        any: &Shape,
         default: Option<&Value>,
         at: &str,
     ) -> Result<TypeKind> {
@@ -575,7 +658,7 @@ impl<'a> Lowerer<'a> {
 
     pub(super) fn lower_struct(
         &mut self,
-        any: &AnySchema,
+        any: &Shape,
         owner_id: TypeId,
         owner: &str,
         at: &str,
@@ -646,7 +729,7 @@ impl<'a> Lowerer<'a> {
             Some(AdditionalProperties::Any(true)) => Some(Ty::Any),
             Some(AdditionalProperties::Schema(s)) => {
                 let value_at = pointer(at, "additionalProperties");
-                let lowered = self.lower_schema(s, &format!("{owner}Value"), &value_at)?;
+                let lowered = self.lower_schema(&**s, &format!("{owner}Value"), &value_at)?;
                 Some(lowered.nullable_ty())
             }
             Some(AdditionalProperties::Any(false)) | None => None,
@@ -658,7 +741,7 @@ impl<'a> Lowerer<'a> {
         })
     }
 
-    pub(super) fn primitive(&mut self, any: &AnySchema, hint: &str, at: &str) -> Result<Ty> {
+    pub(super) fn primitive(&mut self, any: &Shape, hint: &str, at: &str) -> Result<Ty> {
         if any.not.is_some() {
             self.warn(at, "`not` is not supported; typed as serde_json::Value");
             return Ok(Ty::Any);
@@ -683,7 +766,7 @@ impl<'a> Lowerer<'a> {
             Some("array") => match &any.items {
                 Some(items) => {
                     let items_at = pointer(at, "items");
-                    let lowered = self.lower_schema(&unbox(items), &format!("{hint}Item"), &items_at)?;
+                    let lowered = self.lower_schema(*items, &format!("{hint}Item"), &items_at)?;
                     Ty::List(Box::new(lowered.nullable_ty()))
                 }
                 None => Ty::List(Box::new(Ty::Any)),
@@ -691,7 +774,7 @@ impl<'a> Lowerer<'a> {
             Some("object") => match &any.additional_properties {
                 Some(AdditionalProperties::Schema(s)) => {
                     let value_at = pointer(at, "additionalProperties");
-                    let lowered = self.lower_schema(s, &format!("{hint}Value"), &value_at)?;
+                    let lowered = self.lower_schema(&**s, &format!("{hint}Value"), &value_at)?;
                     Ty::Map(Box::new(lowered.nullable_ty()))
                 }
                 _ => Ty::JsonObject,
