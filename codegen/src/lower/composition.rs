@@ -299,7 +299,7 @@ impl<'a> Lowerer<'a> {
 
     /// An object schema whose properties can be merged (its own `allOf` parts too).
     fn mergeable(&self, any: &Shape, at: &str, depth: usize) -> Result<bool> {
-        let object = matches!(any.typ.as_deref(), None | Some("object"))
+        let object = matches!(any.typ, None | Some("object"))
             && any.enumeration.is_empty()
             && any.items.is_none()
             && any.one_of.is_empty()
@@ -320,9 +320,7 @@ impl<'a> Lowerer<'a> {
     pub(super) fn is_object(&self, schema: &ReferenceOr<Schema>, at: &str) -> Result<bool> {
         let s = self.canonical_schema(schema, at)?;
         let any = normalize(s, at)?;
-        Ok(any.typ.as_deref() == Some("object")
-            || !any.properties.is_empty()
-            || !any.all_of.is_empty())
+        Ok(any.typ == Some("object") || !any.properties.is_empty() || !any.all_of.is_empty())
     }
 
     /// The schema a reference or an `allOf` wrapper (one substantive part) stands for, for
@@ -403,7 +401,7 @@ impl<'a> Lowerer<'a> {
                 continue;
             }
             // A part may be a bare `{required: [...]}`: only other types and unions are refused.
-            let is_object = matches!(part_any.typ.as_deref(), None | Some("object"))
+            let is_object = matches!(part_any.typ, None | Some("object"))
                 && part_any.enumeration.is_empty()
                 && part_any.items.is_none();
             if !is_object || !part_any.one_of.is_empty() || !part_any.any_of.is_empty() {

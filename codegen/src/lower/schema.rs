@@ -533,8 +533,7 @@ impl<'a> Lowerer<'a> {
 
     pub(super) fn needs_named_type(&self, any: &Shape) -> bool {
         let has_values = any.enumeration.iter().any(|v| !v.is_null());
-        let enum_kind =
-            matches!(any.typ.as_deref(), Some("string") | Some("integer") | None) && has_values;
+        let enum_kind = matches!(any.typ, Some("string") | Some("integer") | None) && has_values;
         enum_kind || !any.properties.is_empty() || any.all_of.len() > 1
     }
 
@@ -571,7 +570,7 @@ impl<'a> Lowerer<'a> {
     ) -> Result<TypeKind> {
         let as_written = |v: &Value| match v {
             // `enum: [1, 2]` under `type: string` is YAML's unquoted "1", "2".
-            Value::Number(_) | Value::Bool(_) if any.typ.as_deref() == Some("string") => {
+            Value::Number(_) | Value::Bool(_) if any.typ == Some("string") => {
                 Value::String(v.to_string())
             }
             other => other.clone(),
@@ -746,7 +745,7 @@ impl<'a> Lowerer<'a> {
             self.warn(at, "`not` is not supported; typed as serde_json::Value");
             return Ok(Ty::Any);
         }
-        let typ = match any.typ.as_deref() {
+        let typ = match any.typ {
             None if any.items.is_some() => Some("array"),
             None if any.additional_properties.is_some() => Some("object"),
             other => other,
