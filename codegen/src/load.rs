@@ -64,12 +64,16 @@ pub fn parse(text: &str) -> Result<Document> {
     let mut visitor = Normalizer::default();
     visitor.walk(&mut raw, &mut String::from("#"), 0)?;
     inline_pointer_refs(&mut raw, std::mem::take(&mut visitor.outside_refs))?;
-    let openapi = serde_path_to_error::deserialize(&raw).map_err(|e| {
-        let at = path_to_pointer(e.path());
-        let message = strip_location(e.inner().to_string());
-        // Again from the text, which knows line numbers (where the rewrites changed nothing).
-        Error::at(at.clone(), message).with_line(line_of_error(text, json, &at))
-    })?;
+    // Path tracking costs on every node: only a failure is typed again to locate it.
+    let openapi = match <openapiv3::OpenAPI as serde::Deserialize>::deserialize(&raw) {
+        Ok(openapi) => openapi,
+        Err(_) => serde_path_to_error::deserialize(&raw).map_err(|e| {
+            let at = path_to_pointer(e.path());
+            let message = strip_location(e.inner().to_string());
+            // Again from the text, which knows line numbers (where the rewrites changed nothing).
+            Error::at(at.clone(), message).with_line(line_of_error(text, json, &at))
+        })?,
+    };
     let mut pointer_schemas = HashMap::new();
     for reference in visitor.pointer_refs {
         let target = resolve_pointer_schema(&raw, &reference);
