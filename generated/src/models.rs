@@ -6683,10 +6683,6 @@ impl super::validate::Validate for UpdateEvaluatorReq {
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
         {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        {
             let at = at.field("mode");
             super::validate::Validate::validate_at(&self.mode, at)?;
         }
@@ -6921,6 +6917,7 @@ impl super::validate::Validate for EvaluationDataSource {
             Self::GenerateDataSource(value) => {
                 super::validate::Validate::validate_at(value, at)
             }
+            Self::Other(_) => Err(at.violation("not one of the allowed variants")),
         }
     }
 }
@@ -6957,6 +6954,14 @@ impl super::validate::Validate for EvaluationRun {
             super::validate::Validate::validate_at(&self.object, at)?;
         }
         {
+            let at = at.field("sample");
+            super::validate::Validate::validate_at(&self.sample, at)?;
+        }
+        {
+            let at = at.field("ground_truth");
+            super::validate::Validate::validate_at(&self.ground_truth, at)?;
+        }
+        {
             let at = at.field("results");
             super::validate::Validate::validate_at(&self.results, at)?;
         }
@@ -6988,6 +6993,18 @@ impl super::validate::Validate for EvaluationRunOverall {
     }
 }
 impl super::validate::Validate for EvaluationRunModelResult {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("per_eval");
+            super::validate::Validate::validate_at(&self.per_eval, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for EvaluationRunEvaluatorResult {
     fn validate_at(
         &self,
         _at: super::validate::Path<'_>,
@@ -7233,6 +7250,224 @@ impl super::validate::Validate for CreateOptimizationRunRes {
             let at = at.field("methods");
             super::validate::Validate::validate_at(&self.methods, at)?;
         }
+        Ok(())
+    }
+}
+impl super::validate::Validate for CreateRlmResponseReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("input");
+            super::validate::Validate::validate_at(&self.input, at)?;
+        }
+        {
+            let at = at.field("reasoning");
+            super::validate::Validate::validate_at(&self.reasoning, at)?;
+        }
+        {
+            let at = at.field("rlm");
+            super::validate::Validate::validate_at(&self.rlm, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesInput {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::String(value) => super::validate::Validate::validate_at(value, at),
+            Self::List(value) => super::validate::Validate::validate_at(value, at),
+        }
+    }
+}
+impl super::validate::Validate for RlmResponsesInputMessage {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        {
+            let at = at.field("role");
+            super::validate::Validate::validate_at(&self.role, at)?;
+        }
+        {
+            let at = at.field("content");
+            super::validate::Validate::validate_at(&self.content, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesInputText {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesReasoning {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("effort");
+            super::validate::Validate::validate_at(&self.effort, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmControls {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesResponse {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("status");
+            super::validate::Validate::validate_at(&self.status, at)?;
+        }
+        {
+            let at = at.field("output");
+            super::validate::Validate::validate_at(&self.output, at)?;
+        }
+        {
+            let at = at.field("usage");
+            super::validate::Validate::validate_at(&self.usage, at)?;
+        }
+        {
+            let at = at.field("error");
+            super::validate::Validate::validate_at(&self.error, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesOutputMessage {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        {
+            let at = at.field("status");
+            super::validate::Validate::validate_at(&self.status, at)?;
+        }
+        {
+            let at = at.field("role");
+            super::validate::Validate::validate_at(&self.role, at)?;
+        }
+        {
+            let at = at.field("content");
+            super::validate::Validate::validate_at(&self.content, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesOutputText {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesUsage {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesError {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for TraceListRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("data");
+            super::validate::Validate::validate_at(&self.data, at)?;
+        }
+        {
+            let at = at.field("total");
+            {
+                let value = &self.total;
+                super::validate::minimum(at, *value as f64, 0.0, false)?;
+            }
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for TraceListItem {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for TraceRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("trace_context");
+            super::validate::Validate::validate_at(&self.trace_context, at)?;
+        }
+        {
+            let at = at.field("spans");
+            super::validate::Validate::validate_at(&self.spans, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for TraceSpan {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
         Ok(())
     }
 }
@@ -7525,6 +7760,108 @@ impl super::validate::Validate for GrpoMethodType {
     }
 }
 impl super::validate::Validate for CreateOptimizationRunResObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesInputMessageType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesInputMessageRole {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesInputMessageContent {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::String(value) => super::validate::Validate::validate_at(value, at),
+            Self::List(value) => super::validate::Validate::validate_at(value, at),
+        }
+    }
+}
+impl super::validate::Validate for RlmResponsesInputTextType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesReasoningEffort {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesResponseObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesResponseStatus {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
+impl super::validate::Validate for RlmResponsesOutputMessageType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesOutputMessageStatus {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesOutputMessageRole {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesOutputTextType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for TraceListResObject {
     fn validate_at(
         &self,
         _at: super::validate::Path<'_>,

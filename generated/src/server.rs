@@ -411,6 +411,58 @@ pub trait ManiacApi: Send + Sync + 'static {
         let _ = (ctx, body);
         std::future::ready(OptimizationRunsCreateResponse::not_implemented())
     }
+    /// `POST /v1/rlm/responses` (`rlm_responses_create`)
+    ///
+    /// Create an RLM response
+    ///
+    /// OpenAI Responses-style endpoint for Recursive Language Model execution. Accepts a strict subset of the Responses request shape and proxies to the internal RLM backend. With `background: true` the run starts in the background and the answer has status `in_progress`; fetch it later with rlm_responses_retrieve. (Not in the seed page.)
+    fn rlm_responses_create(
+        &self,
+        ctx: RequestContext<Self::Claims>,
+        body: models::CreateRlmResponseReq,
+    ) -> impl Future<Output = RlmResponsesCreateResponse> + Send {
+        let _ = (ctx, body);
+        std::future::ready(RlmResponsesCreateResponse::not_implemented())
+    }
+    /// `GET /v1/rlm/responses/{response_id}` (`rlm_responses_retrieve`)
+    ///
+    /// Get an RLM response
+    ///
+    /// Retrieves a background RLM response by id within the caller's project. (Not in the seed page.)
+    fn rlm_responses_retrieve(
+        &self,
+        ctx: RequestContext<Self::Claims>,
+        params: RlmResponsesRetrieveParams,
+    ) -> impl Future<Output = RlmResponsesRetrieveResponse> + Send {
+        let _ = (ctx, params);
+        std::future::ready(RlmResponsesRetrieveResponse::not_implemented())
+    }
+    /// `GET /v1/traces` (`traces_list`)
+    ///
+    /// List traces
+    ///
+    /// Lists the traces of the caller's project: completions grouped by the external trace id they were sent with (`trace.id` on chat completion creation). (Not in the seed page.)
+    fn traces_list(
+        &self,
+        ctx: RequestContext<Self::Claims>,
+        params: TracesListParams,
+    ) -> impl Future<Output = TracesListResponse> + Send {
+        let _ = (ctx, params);
+        std::future::ready(TracesListResponse::not_implemented())
+    }
+    /// `GET /v1/traces/{id}` (`traces_retrieve`)
+    ///
+    /// Get a trace
+    ///
+    /// Returns one trace of the caller's project by its external trace id (the `trace.id` sent with the completions), with its spans. (Not in the seed page.)
+    fn traces_retrieve(
+        &self,
+        ctx: RequestContext<Self::Claims>,
+        params: TracesRetrieveParams,
+    ) -> impl Future<Output = TracesRetrieveResponse> + Send {
+        let _ = (ctx, params);
+        std::future::ready(TracesRetrieveResponse::not_implemented())
+    }
 }
 /// Parameters of `chat_completions_list` (`GET /v1/chat/completions`), defaults applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -1548,7 +1600,14 @@ impl FilesCreateForm {
                 "purpose" => {
                     purpose = Some(part.value(runtime::parse_string, text_limit).await?);
                 }
-                _ => {}
+                other => {
+                    return Err(
+                        runtime::Rejection::invalid(
+                            format!("body/{other}"),
+                            "the form has no such part",
+                        ),
+                    );
+                }
             }
         }
         let form = Self {
@@ -3468,6 +3527,431 @@ impl IntoResponse for OptimizationRunsCreateResponse {
         }
     }
 }
+///The answers `rlm_responses_create` documents, one variant per status and media type.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum RlmResponsesCreateResponse {
+    /// 200, `application/json`: Successful Response
+    Ok(models::RlmResponsesResponse),
+    /// 400, `application/json`: Bad Request
+    BadRequest(models::ErrorResponse),
+    /// 401, `application/json`: Unauthorized
+    Unauthorized(models::ErrorResponse),
+    /// 403, `application/json`: Forbidden
+    Forbidden(models::ErrorResponse),
+    /// 404, `application/json`: Not Found
+    NotFound(models::ErrorResponse),
+    /// 409, `application/json`: Conflict
+    Conflict(models::ErrorResponse),
+    /// 422, `application/json`: Validation Error
+    UnprocessableEntity(models::ErrorResponse),
+    /// 429, `application/json`: Too Many Requests
+    TooManyRequests {
+        body: models::ErrorResponse,
+        /// `Retry-After` header. Seconds to wait before retrying (honoured by the SDK).
+        retry_after: Option<i32>,
+    },
+    /// 500, `application/json`: Internal Server Error
+    InternalServerError(models::ErrorResponse),
+    /// 501, `application/json`: Not Implemented
+    NotImplemented(models::ErrorResponse),
+    /// 503, `application/json`: Upstream Unavailable
+    ServiceUnavailable(models::ErrorResponse),
+}
+impl RlmResponsesCreateResponse {
+    ///501 in the API's error envelope: the trait's default for `rlm_responses_create`.
+    pub fn not_implemented() -> Self {
+        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
+            &runtime::Problem::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "not_implemented",
+                "`rlm_responses_create` is not implemented by this server",
+            ),
+        );
+        Self::NotImplemented(body)
+    }
+}
+impl IntoResponse for RlmResponsesCreateResponse {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Ok(body) => runtime::json_response(StatusCode::OK, &body),
+            Self::BadRequest(body) => {
+                runtime::json_response(StatusCode::BAD_REQUEST, &body)
+            }
+            Self::Unauthorized(body) => {
+                runtime::json_response(StatusCode::UNAUTHORIZED, &body)
+            }
+            Self::Forbidden(body) => runtime::json_response(StatusCode::FORBIDDEN, &body),
+            Self::NotFound(body) => runtime::json_response(StatusCode::NOT_FOUND, &body),
+            Self::Conflict(body) => runtime::json_response(StatusCode::CONFLICT, &body),
+            Self::UnprocessableEntity(body) => {
+                runtime::json_response(StatusCode::UNPROCESSABLE_ENTITY, &body)
+            }
+            Self::TooManyRequests { body, retry_after } => {
+                let mut response = runtime::json_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &body,
+                );
+                if let Some(value) = &retry_after {
+                    runtime::set_header(
+                        &mut response,
+                        axum::http::HeaderName::from_static("retry-after"),
+                        value,
+                    );
+                }
+                response
+            }
+            Self::InternalServerError(body) => {
+                runtime::json_response(StatusCode::INTERNAL_SERVER_ERROR, &body)
+            }
+            Self::NotImplemented(body) => {
+                runtime::json_response(StatusCode::NOT_IMPLEMENTED, &body)
+            }
+            Self::ServiceUnavailable(body) => {
+                runtime::json_response(StatusCode::SERVICE_UNAVAILABLE, &body)
+            }
+        }
+    }
+}
+/// Parameters of `rlm_responses_retrieve` (`GET /v1/rlm/responses/{response_id}`), defaults applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RlmResponsesRetrieveParams {
+    /// RLM response id.
+    pub response_id: String,
+}
+impl RlmResponsesRetrieveParams {
+    /// Parses and checks the parameters: 422 naming the first one that is missing,
+    /// of the wrong type or out of its schema's bounds.
+    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+        let params = Self {
+            response_id: raw
+                .required(runtime::Location::Path, "response_id", runtime::parse_string)?,
+        };
+        Ok(params)
+    }
+}
+///The answers `rlm_responses_retrieve` documents, one variant per status and media type.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum RlmResponsesRetrieveResponse {
+    /// 200, `application/json`: Successful Response
+    Ok(models::RlmResponsesResponse),
+    /// 400, `application/json`: Bad Request
+    BadRequest(models::ErrorResponse),
+    /// 401, `application/json`: Unauthorized
+    Unauthorized(models::ErrorResponse),
+    /// 403, `application/json`: Forbidden
+    Forbidden(models::ErrorResponse),
+    /// 404, `application/json`: Not Found
+    NotFound(models::ErrorResponse),
+    /// 409, `application/json`: Conflict
+    Conflict(models::ErrorResponse),
+    /// 422, `application/json`: Validation Error
+    UnprocessableEntity(models::ErrorResponse),
+    /// 429, `application/json`: Too Many Requests
+    TooManyRequests {
+        body: models::ErrorResponse,
+        /// `Retry-After` header. Seconds to wait before retrying (honoured by the SDK).
+        retry_after: Option<i32>,
+    },
+    /// 500, `application/json`: Internal Server Error
+    InternalServerError(models::ErrorResponse),
+    /// 501, `application/json`: Not Implemented
+    NotImplemented(models::ErrorResponse),
+    /// 503, `application/json`: Upstream Unavailable
+    ServiceUnavailable(models::ErrorResponse),
+}
+impl RlmResponsesRetrieveResponse {
+    ///501 in the API's error envelope: the trait's default for `rlm_responses_retrieve`.
+    pub fn not_implemented() -> Self {
+        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
+            &runtime::Problem::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "not_implemented",
+                "`rlm_responses_retrieve` is not implemented by this server",
+            ),
+        );
+        Self::NotImplemented(body)
+    }
+}
+impl IntoResponse for RlmResponsesRetrieveResponse {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Ok(body) => runtime::json_response(StatusCode::OK, &body),
+            Self::BadRequest(body) => {
+                runtime::json_response(StatusCode::BAD_REQUEST, &body)
+            }
+            Self::Unauthorized(body) => {
+                runtime::json_response(StatusCode::UNAUTHORIZED, &body)
+            }
+            Self::Forbidden(body) => runtime::json_response(StatusCode::FORBIDDEN, &body),
+            Self::NotFound(body) => runtime::json_response(StatusCode::NOT_FOUND, &body),
+            Self::Conflict(body) => runtime::json_response(StatusCode::CONFLICT, &body),
+            Self::UnprocessableEntity(body) => {
+                runtime::json_response(StatusCode::UNPROCESSABLE_ENTITY, &body)
+            }
+            Self::TooManyRequests { body, retry_after } => {
+                let mut response = runtime::json_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &body,
+                );
+                if let Some(value) = &retry_after {
+                    runtime::set_header(
+                        &mut response,
+                        axum::http::HeaderName::from_static("retry-after"),
+                        value,
+                    );
+                }
+                response
+            }
+            Self::InternalServerError(body) => {
+                runtime::json_response(StatusCode::INTERNAL_SERVER_ERROR, &body)
+            }
+            Self::NotImplemented(body) => {
+                runtime::json_response(StatusCode::NOT_IMPLEMENTED, &body)
+            }
+            Self::ServiceUnavailable(body) => {
+                runtime::json_response(StatusCode::SERVICE_UNAVAILABLE, &body)
+            }
+        }
+    }
+}
+/// Parameters of `traces_list` (`GET /v1/traces`), defaults applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TracesListParams {
+    /// Max number of traces to return.
+    ///
+    /// Default: `20`.
+    pub limit: i32,
+    /// Number of traces to skip.
+    ///
+    /// Default: `0`.
+    pub offset: i32,
+}
+impl TracesListParams {
+    /// Parses and checks the parameters: 422 naming the first one that is missing,
+    /// of the wrong type or out of its schema's bounds.
+    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+        let params = Self {
+            limit: raw
+                .optional(
+                    runtime::Location::Query,
+                    "limit",
+                    runtime::parse_from_str::<i32>,
+                )?
+                .unwrap_or(20i32),
+            offset: raw
+                .optional(
+                    runtime::Location::Query,
+                    "offset",
+                    runtime::parse_from_str::<i32>,
+                )?
+                .unwrap_or(0i32),
+        };
+        runtime::check(
+            runtime::Location::Query,
+            "limit",
+            |at| {
+                let value = &params.limit;
+                super::validate::minimum(at, *value as f64, 1.0, false)?;
+                super::validate::maximum(at, *value as f64, 100.0, false)?;
+                Ok(())
+            },
+        )?;
+        runtime::check(
+            runtime::Location::Query,
+            "offset",
+            |at| {
+                let value = &params.offset;
+                super::validate::minimum(at, *value as f64, 0.0, false)?;
+                Ok(())
+            },
+        )?;
+        Ok(params)
+    }
+}
+///The answers `traces_list` documents, one variant per status and media type.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum TracesListResponse {
+    /// 200, `application/json`: Successful Response
+    Ok(models::TraceListRes),
+    /// 400, `application/json`: Bad Request
+    BadRequest(models::ErrorResponse),
+    /// 401, `application/json`: Unauthorized
+    Unauthorized(models::ErrorResponse),
+    /// 403, `application/json`: Forbidden
+    Forbidden(models::ErrorResponse),
+    /// 422, `application/json`: Validation Error
+    UnprocessableEntity(models::ErrorResponse),
+    /// 429, `application/json`: Too Many Requests
+    TooManyRequests {
+        body: models::ErrorResponse,
+        /// `Retry-After` header. Seconds to wait before retrying (honoured by the SDK).
+        retry_after: Option<i32>,
+    },
+    /// 500, `application/json`: Internal Server Error
+    InternalServerError(models::ErrorResponse),
+    /// 501, `application/json`: Not Implemented
+    NotImplemented(models::ErrorResponse),
+    /// 503, `application/json`: Upstream Unavailable
+    ServiceUnavailable(models::ErrorResponse),
+}
+impl TracesListResponse {
+    ///501 in the API's error envelope: the trait's default for `traces_list`.
+    pub fn not_implemented() -> Self {
+        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
+            &runtime::Problem::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "not_implemented",
+                "`traces_list` is not implemented by this server",
+            ),
+        );
+        Self::NotImplemented(body)
+    }
+}
+impl IntoResponse for TracesListResponse {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Ok(body) => runtime::json_response(StatusCode::OK, &body),
+            Self::BadRequest(body) => {
+                runtime::json_response(StatusCode::BAD_REQUEST, &body)
+            }
+            Self::Unauthorized(body) => {
+                runtime::json_response(StatusCode::UNAUTHORIZED, &body)
+            }
+            Self::Forbidden(body) => runtime::json_response(StatusCode::FORBIDDEN, &body),
+            Self::UnprocessableEntity(body) => {
+                runtime::json_response(StatusCode::UNPROCESSABLE_ENTITY, &body)
+            }
+            Self::TooManyRequests { body, retry_after } => {
+                let mut response = runtime::json_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &body,
+                );
+                if let Some(value) = &retry_after {
+                    runtime::set_header(
+                        &mut response,
+                        axum::http::HeaderName::from_static("retry-after"),
+                        value,
+                    );
+                }
+                response
+            }
+            Self::InternalServerError(body) => {
+                runtime::json_response(StatusCode::INTERNAL_SERVER_ERROR, &body)
+            }
+            Self::NotImplemented(body) => {
+                runtime::json_response(StatusCode::NOT_IMPLEMENTED, &body)
+            }
+            Self::ServiceUnavailable(body) => {
+                runtime::json_response(StatusCode::SERVICE_UNAVAILABLE, &body)
+            }
+        }
+    }
+}
+/// Parameters of `traces_retrieve` (`GET /v1/traces/{id}`), defaults applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TracesRetrieveParams {
+    /// External trace id (`trace.id`).
+    pub id: String,
+}
+impl TracesRetrieveParams {
+    /// Parses and checks the parameters: 422 naming the first one that is missing,
+    /// of the wrong type or out of its schema's bounds.
+    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+        let params = Self {
+            id: raw.required(runtime::Location::Path, "id", runtime::parse_string)?,
+        };
+        Ok(params)
+    }
+}
+///The answers `traces_retrieve` documents, one variant per status and media type.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum TracesRetrieveResponse {
+    /// 200, `application/json`: Successful Response
+    Ok(models::TraceRes),
+    /// 400, `application/json`: Bad Request
+    BadRequest(models::ErrorResponse),
+    /// 401, `application/json`: Unauthorized
+    Unauthorized(models::ErrorResponse),
+    /// 403, `application/json`: Forbidden
+    Forbidden(models::ErrorResponse),
+    /// 404, `application/json`: Not Found
+    NotFound(models::ErrorResponse),
+    /// 409, `application/json`: Conflict
+    Conflict(models::ErrorResponse),
+    /// 422, `application/json`: Validation Error
+    UnprocessableEntity(models::ErrorResponse),
+    /// 429, `application/json`: Too Many Requests
+    TooManyRequests {
+        body: models::ErrorResponse,
+        /// `Retry-After` header. Seconds to wait before retrying (honoured by the SDK).
+        retry_after: Option<i32>,
+    },
+    /// 500, `application/json`: Internal Server Error
+    InternalServerError(models::ErrorResponse),
+    /// 501, `application/json`: Not Implemented
+    NotImplemented(models::ErrorResponse),
+    /// 503, `application/json`: Upstream Unavailable
+    ServiceUnavailable(models::ErrorResponse),
+}
+impl TracesRetrieveResponse {
+    ///501 in the API's error envelope: the trait's default for `traces_retrieve`.
+    pub fn not_implemented() -> Self {
+        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
+            &runtime::Problem::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "not_implemented",
+                "`traces_retrieve` is not implemented by this server",
+            ),
+        );
+        Self::NotImplemented(body)
+    }
+}
+impl IntoResponse for TracesRetrieveResponse {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Ok(body) => runtime::json_response(StatusCode::OK, &body),
+            Self::BadRequest(body) => {
+                runtime::json_response(StatusCode::BAD_REQUEST, &body)
+            }
+            Self::Unauthorized(body) => {
+                runtime::json_response(StatusCode::UNAUTHORIZED, &body)
+            }
+            Self::Forbidden(body) => runtime::json_response(StatusCode::FORBIDDEN, &body),
+            Self::NotFound(body) => runtime::json_response(StatusCode::NOT_FOUND, &body),
+            Self::Conflict(body) => runtime::json_response(StatusCode::CONFLICT, &body),
+            Self::UnprocessableEntity(body) => {
+                runtime::json_response(StatusCode::UNPROCESSABLE_ENTITY, &body)
+            }
+            Self::TooManyRequests { body, retry_after } => {
+                let mut response = runtime::json_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &body,
+                );
+                if let Some(value) = &retry_after {
+                    runtime::set_header(
+                        &mut response,
+                        axum::http::HeaderName::from_static("retry-after"),
+                        value,
+                    );
+                }
+                response
+            }
+            Self::InternalServerError(body) => {
+                runtime::json_response(StatusCode::INTERNAL_SERVER_ERROR, &body)
+            }
+            Self::NotImplemented(body) => {
+                runtime::json_response(StatusCode::NOT_IMPLEMENTED, &body)
+            }
+            Self::ServiceUnavailable(body) => {
+                runtime::json_response(StatusCode::SERVICE_UNAVAILABLE, &body)
+            }
+        }
+    }
+}
 ///The HTTP API over an implementation of [`ManiacApi`]: every operation's route, authentication through [`ManiacApi::authenticate`] where the document requires it, and every rejection (404, 405 with `Allow`, 400, 401, 413, 415, 422) in the API's error envelope. Add tower layers with `Router::layer`.
 pub fn router<A: ManiacApi>(api: Arc<A>) -> Router {
     Router::new()
@@ -3610,6 +4094,38 @@ pub fn router<A: ManiacApi>(api: Arc<A>) -> Router {
                 .fallback(|headers: HeaderMap| runtime::method_not_allowed::<
                     Envelope,
                 >("POST", headers)),
+        )
+        .route(
+            "/v1/rlm/responses",
+            axum::routing::MethodRouter::new()
+                .post(handle_rlm_responses_create::<A>)
+                .fallback(|headers: HeaderMap| runtime::method_not_allowed::<
+                    Envelope,
+                >("POST", headers)),
+        )
+        .route(
+            "/v1/rlm/responses/{response_id}",
+            axum::routing::MethodRouter::new()
+                .get(handle_rlm_responses_retrieve::<A>)
+                .fallback(|headers: HeaderMap| runtime::method_not_allowed::<
+                    Envelope,
+                >("GET", headers)),
+        )
+        .route(
+            "/v1/traces",
+            axum::routing::MethodRouter::new()
+                .get(handle_traces_list::<A>)
+                .fallback(|headers: HeaderMap| runtime::method_not_allowed::<
+                    Envelope,
+                >("GET", headers)),
+        )
+        .route(
+            "/v1/traces/{id}",
+            axum::routing::MethodRouter::new()
+                .get(handle_traces_retrieve::<A>)
+                .fallback(|headers: HeaderMap| runtime::method_not_allowed::<
+                    Envelope,
+                >("GET", headers)),
         )
         .fallback(runtime::not_found::<Envelope>)
         .with_state(api)
@@ -4633,6 +5149,150 @@ async fn handle_optimization_runs_create<A: ManiacApi>(
             _,
             runtime::Rejection,
         >(api.optimization_runs_create(ctx, body).await.into_response())
+    }
+        .await;
+    runtime::finish::<Envelope>(result, None, &request_id)
+}
+async fn handle_rlm_responses_create<A: ManiacApi>(
+    State(api): State<Arc<A>>,
+    request: Request,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let request_id = runtime::RequestId::from_headers(&parts.headers);
+    let result = async {
+        let path = runtime::path_params(&mut parts).await?;
+        let raw = runtime::RawParams::new(&parts, path);
+        const SECURITY: runtime::Requirement = &[
+            &[
+                runtime::SecurityScheme {
+                    name: "ApiKeyAuth",
+                    kind: runtime::SchemeKind::Bearer,
+                },
+            ],
+        ];
+        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+            Some(credential) => Some(api.authenticate(credential).await?),
+            None => None,
+        };
+        let limits = api.limits();
+        let body = runtime::json_body::<
+            models::CreateRlmResponseReq,
+        >(&parts, body, limits.body)
+            .await?;
+        let ctx = RequestContext {
+            request_id: request_id.clone(),
+            headers: std::mem::take(&mut parts.headers),
+            claims,
+        };
+        Ok::<
+            _,
+            runtime::Rejection,
+        >(api.rlm_responses_create(ctx, body).await.into_response())
+    }
+        .await;
+    runtime::finish::<Envelope>(result, None, &request_id)
+}
+async fn handle_rlm_responses_retrieve<A: ManiacApi>(
+    State(api): State<Arc<A>>,
+    request: Request,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let request_id = runtime::RequestId::from_headers(&parts.headers);
+    let result = async {
+        let path = runtime::path_params(&mut parts).await?;
+        let raw = runtime::RawParams::new(&parts, path);
+        const SECURITY: runtime::Requirement = &[
+            &[
+                runtime::SecurityScheme {
+                    name: "ApiKeyAuth",
+                    kind: runtime::SchemeKind::Bearer,
+                },
+            ],
+        ];
+        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+            Some(credential) => Some(api.authenticate(credential).await?),
+            None => None,
+        };
+        let params = RlmResponsesRetrieveParams::extract(&raw)?;
+        drop(body);
+        let ctx = RequestContext {
+            request_id: request_id.clone(),
+            headers: std::mem::take(&mut parts.headers),
+            claims,
+        };
+        Ok::<
+            _,
+            runtime::Rejection,
+        >(api.rlm_responses_retrieve(ctx, params).await.into_response())
+    }
+        .await;
+    runtime::finish::<Envelope>(result, None, &request_id)
+}
+async fn handle_traces_list<A: ManiacApi>(
+    State(api): State<Arc<A>>,
+    request: Request,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let request_id = runtime::RequestId::from_headers(&parts.headers);
+    let result = async {
+        let path = runtime::path_params(&mut parts).await?;
+        let raw = runtime::RawParams::new(&parts, path);
+        const SECURITY: runtime::Requirement = &[
+            &[
+                runtime::SecurityScheme {
+                    name: "ApiKeyAuth",
+                    kind: runtime::SchemeKind::Bearer,
+                },
+            ],
+        ];
+        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+            Some(credential) => Some(api.authenticate(credential).await?),
+            None => None,
+        };
+        let params = TracesListParams::extract(&raw)?;
+        drop(body);
+        let ctx = RequestContext {
+            request_id: request_id.clone(),
+            headers: std::mem::take(&mut parts.headers),
+            claims,
+        };
+        Ok::<_, runtime::Rejection>(api.traces_list(ctx, params).await.into_response())
+    }
+        .await;
+    runtime::finish::<Envelope>(result, None, &request_id)
+}
+async fn handle_traces_retrieve<A: ManiacApi>(
+    State(api): State<Arc<A>>,
+    request: Request,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let request_id = runtime::RequestId::from_headers(&parts.headers);
+    let result = async {
+        let path = runtime::path_params(&mut parts).await?;
+        let raw = runtime::RawParams::new(&parts, path);
+        const SECURITY: runtime::Requirement = &[
+            &[
+                runtime::SecurityScheme {
+                    name: "ApiKeyAuth",
+                    kind: runtime::SchemeKind::Bearer,
+                },
+            ],
+        ];
+        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+            Some(credential) => Some(api.authenticate(credential).await?),
+            None => None,
+        };
+        let params = TracesRetrieveParams::extract(&raw)?;
+        drop(body);
+        let ctx = RequestContext {
+            request_id: request_id.clone(),
+            headers: std::mem::take(&mut parts.headers),
+            claims,
+        };
+        Ok::<
+            _,
+            runtime::Rejection,
+        >(api.traces_retrieve(ctx, params).await.into_response())
     }
         .await;
     runtime::finish::<Envelope>(result, None, &request_id)

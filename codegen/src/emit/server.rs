@@ -444,7 +444,7 @@ fn body_part(api: &Api, op: &Operation, content: &Content, stem: &str) -> BodyPa
         (!media_type.contains('*')).then(|| {
             quote! {
                 if !runtime::media_type_is(&parts, #media_type) {
-                    return Err(runtime::Rejection::unsupported_media_type(#media_type));
+                    return Err(runtime::Rejection::wrong_body(&parts, #media_type));
                 }
             }
         })
@@ -552,7 +552,7 @@ fn request_body(api: &Api, op: &Operation) -> Option<(TokenStream, TokenStream, 
             .join(" or ");
         let extract = quote! {
             #(#arms)* {
-                return Err(runtime::Rejection::unsupported_media_type(#expected));
+                return Err(runtime::Rejection::wrong_body(&parts, #expected));
             }
         };
         let items = quote! {
@@ -584,12 +584,12 @@ fn form_struct(
     stem: &str,
 ) -> (TokenStream, proc_macro2::Ident) {
     let name = format_ident!("{}Form", stem);
-    let fields: &[Field] = match content.ty.as_ref().map(|ty| resolved(api, ty)) {
+    let (fields, closed): (&[Field], bool) = match content.ty.as_ref().map(|ty| resolved(api, ty)) {
         Some(Ty::Named(id)) => match &api.ty(*id).kind {
-            TypeKind::Struct(s) => &s.fields,
-            _ => &[],
+            TypeKind::Struct(s) => (&s.fields, s.closed),
+            _ => (&[], false),
         },
-        _ => &[],
+        _ => (&[], false),
     };
     enum Kind {
         File,
@@ -717,7 +717,15 @@ fn form_struct(
          first), and parts after a streamed file are not read.",
         content.media_type, op.id
     );
-    let has_fields = !fields.is_empty();
+    let has_fields = !fields.is_empty() || closed;
+    let unknown = if closed {
+        quote!(other => return Err(runtime::Rejection::invalid(format!("body/{other}"), "the form has no such part")),)
+    } else {
+        quote! {
+            // Parts the schema does not name are skipped.
+            _ => {}
+        }
+    };
     let mut_multipart = if has_fields {
         quote!(mut multipart)
     } else {
@@ -736,8 +744,7 @@ fn form_struct(
             while let Some(part) = multipart.next_part().await? {
                 match part.name() {
                     #(#arms)*
-                    // Parts the schema does not name are skipped.
-                    _ => {}
+                    #unknown
                 }
             }
         }

@@ -129,7 +129,12 @@ impl ManiacApi for Mock {
         _params: ContainersUpdateParams,
         _body: models::UpdateContainerReq,
     ) -> ContainersUpdateResponse {
-        ContainersUpdateResponse::not_implemented()
+        match serde_json::from_str(
+            "{\"api\":\"chat.completions\",\"created_at\":\"2026-02-01T12:00:00Z\",\"default_few_shot_messages\":null,\"default_parameters\":{\"max_tokens\":512,\"temperature\":0.2},\"default_system_prompt\":\"You are a concise support assistant.\",\"deleted_at\":false,\"id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"initial_model\":\"openai/gpt-4o-mini\",\"label\":\"my-container\",\"object\":\"container\",\"optimized_few_shot_messages\":null,\"optimized_parameters\":null,\"optimized_system_prompt\":null,\"org_id\":\"org_123\",\"system_prompt_prefix\":null}",
+        ) {
+            Ok(body) => ContainersUpdateResponse::Ok(body),
+            Err(_) => ContainersUpdateResponse::not_implemented(),
+        }
     }
     async fn files_list(
         &self,
@@ -184,7 +189,11 @@ impl ManiacApi for Mock {
         _ctx: RequestContext<Self::Claims>,
         _params: FilesContentParams,
     ) -> FilesContentResponse {
-        FilesContentResponse::Ok(Binary::from_bytes("mock file contents\n"))
+        FilesContentResponse::Ok(
+            Binary::from_bytes(
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"Where is my order?\"}, {\"role\": \"assistant\", \"content\": \"It ships tomorrow.\"}]}",
+            ),
+        )
     }
     async fn models_list(
         &self,
@@ -239,7 +248,12 @@ impl ManiacApi for Mock {
         _ctx: RequestContext<Self::Claims>,
         _params: EvaluatorsRetrieveParams,
     ) -> EvaluatorsRetrieveResponse {
-        EvaluatorsRetrieveResponse::not_implemented()
+        match serde_json::from_str(
+            "{\"api\":null,\"container\":null,\"container_id\":null,\"created_at\":\"2026-02-02T08:30:00Z\",\"description\":\"Passes when the answer is valid JSON.\",\"id\":\"e5d4c3b2-a1f0-4e9d-8c7b-6a5f4e3d2c1b\",\"metadata\":null,\"mode\":\"pointwise\",\"name\":\"valid-json\",\"object\":\"evaluator.code\",\"pass_threshold\":1,\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"requirements\":[],\"source\":\"import json\\n\\ndef run_evaluation(item):\\n    try:\\n        json.loads(item[\\\"output\\\"])\\n        return {\\\"score\\\": 1}\\n    except ValueError:\\n        return {\\\"score\\\": 0}\\n\"}",
+        ) {
+            Ok(body) => EvaluatorsRetrieveResponse::Ok(body),
+            Err(_) => EvaluatorsRetrieveResponse::not_implemented(),
+        }
     }
     async fn evaluators_delete(
         &self,
@@ -259,14 +273,24 @@ impl ManiacApi for Mock {
         _params: EvaluatorsUpdateParams,
         _body: models::UpdateEvaluatorReq,
     ) -> EvaluatorsUpdateResponse {
-        EvaluatorsUpdateResponse::not_implemented()
+        match serde_json::from_str(
+            "{\"api\":null,\"container\":\"my-container\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"created_at\":\"2026-02-01T12:00:00Z\",\"description\":\"Rates how helpful the answer is.\",\"id\":\"d4c3b2a1-0f9e-4d8c-8b7a-6f5e4d3c2b1a\",\"inference_parameters\":{\"temperature\":0},\"metadata\":null,\"mode\":\"pointwise\",\"model\":\"openai/gpt-4o\",\"name\":\"helpfulness\",\"object\":\"evaluator.judge\",\"pass_threshold\":0.8,\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"prompt\":\"Rate the helpfulness of the answer from 0 to 1.\"}",
+        ) {
+            Ok(body) => EvaluatorsUpdateResponse::Ok(body),
+            Err(_) => EvaluatorsUpdateResponse::not_implemented(),
+        }
     }
     async fn datasets_list(
         &self,
         _ctx: RequestContext<Self::Claims>,
         _params: DatasetsListParams,
     ) -> DatasetsListResponse {
-        DatasetsListResponse::not_implemented()
+        match serde_json::from_str(
+            "{\"data\":[{\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"created_at\":\"2026-02-01T12:00:00Z\",\"description\":\"Dashboard traffic of the support container.\",\"filters\":[{\"key\":\"metadata.source\",\"operator\":\"equals\",\"value\":\"dashboard\"}],\"id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"metadata\":{\"owner\":\"data-team\"},\"name\":\"support-v1\",\"object\":\"dataset\",\"org_id\":\"org_123\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"requested_size\":500,\"size\":487,\"tags\":[\"support\"],\"user_id\":\"user_456\"}],\"object\":\"list\",\"total\":1}",
+        ) {
+            Ok(body) => DatasetsListResponse::Ok(body),
+            Err(_) => DatasetsListResponse::not_implemented(),
+        }
     }
     async fn datasets_create(
         &self,
@@ -297,7 +321,12 @@ impl ManiacApi for Mock {
         _ctx: RequestContext<Self::Claims>,
         _params: EvaluationRunsListParams,
     ) -> EvaluationRunsListResponse {
-        EvaluationRunsListResponse::not_implemented()
+        match serde_json::from_str(
+            "{\"data\":[{\"config\":null,\"container\":\"my-container\",\"created_at\":\"2026-03-01T09:00:00Z\",\"dataset_id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"error\":null,\"error_at\":null,\"evaluators\":[\"helpfulness\"],\"finished_at\":\"2026-03-01T09:12:40Z\",\"ground_truth\":{\"dataset\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"range\":\"0:100\",\"type\":\"dataset\"},\"id\":\"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\",\"metadata\":null,\"metrics\":null,\"object\":\"evaluation.run\",\"process_id\":\"proc_5e2a\",\"results\":{\"launch_count\":1,\"metadata\":null,\"overall\":{\"avg_accuracy\":0.9,\"avg_score\":0.82},\"per_model\":[{\"avg_accuracy\":0.9,\"avg_score\":0.82,\"launch_call_id\":\"call_91c2\",\"launch_index\":0,\"model\":{\"slug\":\"openai/gpt-4o\"},\"per_eval\":{\"helpfulness\":{\"accuracy\":0.9,\"avg_accuracy\":0.9,\"avg_score\":0.82,\"break_reason\":null,\"expected_count\":100,\"num_errors\":0,\"num_failed\":10,\"num_missing\":0,\"num_passed\":90,\"num_scored\":100,\"num_total\":100}}}]},\"sample\":{\"container\":\"my-container\",\"range\":\"0:100\",\"type\":\"container\"},\"spend\":0.42,\"status\":\"completed\"}],\"object\":\"list\",\"total\":1}",
+        ) {
+            Ok(body) => EvaluationRunsListResponse::Ok(body),
+            Err(_) => EvaluationRunsListResponse::not_implemented(),
+        }
     }
     async fn evaluation_runs_create(
         &self,
@@ -316,7 +345,12 @@ impl ManiacApi for Mock {
         _ctx: RequestContext<Self::Claims>,
         _params: EvaluationRunsRetrieveParams,
     ) -> EvaluationRunsRetrieveResponse {
-        EvaluationRunsRetrieveResponse::not_implemented()
+        match serde_json::from_str(
+            "{\"config\":null,\"container\":\"my-container\",\"created_at\":\"2026-03-01T09:00:00Z\",\"dataset_id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"error\":null,\"error_at\":null,\"evaluators\":[\"helpfulness\"],\"finished_at\":\"2026-03-01T09:12:40Z\",\"ground_truth\":{\"dataset\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"range\":\"0:100\",\"type\":\"dataset\"},\"id\":\"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\",\"metadata\":null,\"metrics\":null,\"object\":\"evaluation.run\",\"process_id\":\"proc_5e2a\",\"results\":{\"launch_count\":1,\"metadata\":null,\"overall\":{\"avg_accuracy\":0.9,\"avg_score\":0.82},\"per_model\":[{\"avg_accuracy\":0.9,\"avg_score\":0.82,\"launch_call_id\":\"call_91c2\",\"launch_index\":0,\"model\":{\"slug\":\"openai/gpt-4o\"},\"per_eval\":{\"helpfulness\":{\"accuracy\":0.9,\"avg_accuracy\":0.9,\"avg_score\":0.82,\"break_reason\":null,\"expected_count\":100,\"num_errors\":0,\"num_failed\":10,\"num_missing\":0,\"num_passed\":90,\"num_scored\":100,\"num_total\":100}}}]},\"sample\":{\"container\":\"my-container\",\"range\":\"0:100\",\"type\":\"container\"},\"spend\":0.42,\"status\":\"completed\"}",
+        ) {
+            Ok(body) => EvaluationRunsRetrieveResponse::Ok(body),
+            Err(_) => EvaluationRunsRetrieveResponse::not_implemented(),
+        }
     }
     async fn optimization_runs_create(
         &self,
@@ -324,10 +358,58 @@ impl ManiacApi for Mock {
         _body: models::CreateOptimizationRunReq,
     ) -> OptimizationRunsCreateResponse {
         match serde_json::from_str(
-            "{\"base_models\":[\"qwen/qwen3-8b\"],\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"created_at\":\"2026-03-01T09:00:00Z\",\"evaluators\":[\"helpfulness\"],\"id\":\"f0e1d2c3-b4a5-4968-8776-5a4b3c2d1e0f\",\"methods\":[{\"hyperparameters\":{\"learning_rate\":0.00001,\"max_steps\":200,\"num_eval_checkpoints\":5},\"type\":\"grpo\"}],\"object\":\"optimization.run\",\"status\":\"queued\"}",
+            "{\"base_models\":[\"qwen/qwen3-8b\"],\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"created_at\":\"2026-03-01T09:00:00Z\",\"evaluators\":[\"helpfulness\"],\"id\":\"f0e1d2c3-b4a5-4968-8776-5a4b3c2d1e0f\",\"methods\":[{\"hyperparameters\":{\"batch_size\":8,\"learning_rate\":0.00001,\"lora_alpha\":[16],\"lora_targets\":[\"q_proj\",\"v_proj\"],\"max_steps\":200,\"num_eval_checkpoints\":5,\"seed\":42},\"type\":\"grpo\"}],\"object\":\"optimization.run\",\"status\":\"queued\"}",
         ) {
             Ok(body) => OptimizationRunsCreateResponse::Ok(body),
             Err(_) => OptimizationRunsCreateResponse::not_implemented(),
+        }
+    }
+    async fn rlm_responses_create(
+        &self,
+        _ctx: RequestContext<Self::Claims>,
+        _body: models::CreateRlmResponseReq,
+    ) -> RlmResponsesCreateResponse {
+        match serde_json::from_str(
+            "{\"created_at\":1772355600,\"error\":null,\"id\":\"resp_3f9a1c2b7d4e\",\"metadata\":{\"ticket\":\"T-1234\"},\"model\":\"openai/gpt-4o\",\"object\":\"response\",\"output\":[{\"content\":[{\"annotations\":[],\"text\":\"- Term: 12 months\\n- Fee: 500 EUR per month\\n- Notice: 30 days\",\"type\":\"output_text\"}],\"id\":\"msg_8b2d4f6a1c3e\",\"role\":\"assistant\",\"status\":\"completed\",\"type\":\"message\"}],\"output_text\":\"- Term: 12 months\\n- Fee: 500 EUR per month\\n- Notice: 30 days\",\"status\":\"completed\",\"store\":false,\"usage\":{\"input_tokens\":1840,\"output_tokens\":42,\"total_tokens\":1882}}",
+        ) {
+            Ok(body) => RlmResponsesCreateResponse::Ok(body),
+            Err(_) => RlmResponsesCreateResponse::not_implemented(),
+        }
+    }
+    async fn rlm_responses_retrieve(
+        &self,
+        _ctx: RequestContext<Self::Claims>,
+        _params: RlmResponsesRetrieveParams,
+    ) -> RlmResponsesRetrieveResponse {
+        match serde_json::from_str(
+            "{\"created_at\":1772355660,\"error\":null,\"id\":\"resp_7c1e9a3d5b2f\",\"metadata\":null,\"model\":\"openai/gpt-4o\",\"object\":\"response\",\"output\":null,\"output_text\":null,\"status\":\"in_progress\",\"store\":false,\"usage\":null}",
+        ) {
+            Ok(body) => RlmResponsesRetrieveResponse::Ok(body),
+            Err(_) => RlmResponsesRetrieveResponse::not_implemented(),
+        }
+    }
+    async fn traces_list(
+        &self,
+        _ctx: RequestContext<Self::Claims>,
+        _params: TracesListParams,
+    ) -> TracesListResponse {
+        match serde_json::from_str(
+            "{\"data\":[{\"container_count\":2,\"error_count\":0,\"first_seen\":\"2026-03-01T09:00:00Z\",\"id\":\"checkout-flow-42\",\"last_seen\":\"2026-03-01T09:00:07Z\",\"name\":\"checkout\",\"request_count\":3,\"source\":\"web\",\"spend\":0,\"success_count\":3}],\"object\":\"list\",\"total\":1}",
+        ) {
+            Ok(body) => TracesListResponse::Ok(body),
+            Err(_) => TracesListResponse::not_implemented(),
+        }
+    }
+    async fn traces_retrieve(
+        &self,
+        _ctx: RequestContext<Self::Claims>,
+        _params: TracesRetrieveParams,
+    ) -> TracesRetrieveResponse {
+        match serde_json::from_str(
+            "{\"container_count\":2,\"error_count\":0,\"first_seen\":\"2026-03-01T09:00:00Z\",\"id\":\"checkout-flow-42\",\"last_seen\":\"2026-03-01T09:00:07Z\",\"name\":\"checkout\",\"request_count\":3,\"source\":\"web\",\"spans\":[{\"attempt_count\":1,\"container_count\":1,\"first_seen\":\"2026-03-01T09:00:00Z\",\"inference_log_ids\":[\"9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a\"],\"last_seen\":\"2026-03-01T09:00:02Z\",\"latest_inference_log_id\":\"9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a\",\"latest_status\":\"success\",\"parent_span_id\":null,\"span_id\":\"plan\"},{\"attempt_count\":2,\"container_count\":1,\"first_seen\":\"2026-03-01T09:00:03Z\",\"inference_log_ids\":[\"1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d\",\"2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e\"],\"last_seen\":\"2026-03-01T09:00:07Z\",\"latest_inference_log_id\":\"2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e\",\"latest_status\":\"success\",\"parent_span_id\":\"plan\",\"span_id\":\"answer\"}],\"trace_context\":{\"id\":\"checkout-flow-42\",\"metadata\":{\"user\":\"u_981\"},\"name\":\"checkout\",\"parent_span_id\":null,\"source\":\"web\",\"span_id\":null}}",
+        ) {
+            Ok(body) => TracesRetrieveResponse::Ok(body),
+            Err(_) => TracesRetrieveResponse::not_implemented(),
         }
     }
 }
