@@ -1598,6 +1598,14 @@ impl FilesCreateForm {
                     file = Some(part.into_buffered_file().await?);
                 }
                 "purpose" => {
+                    if purpose.is_some() {
+                        return Err(
+                            runtime::Rejection::invalid(
+                                "body/purpose",
+                                "the part is given more than once",
+                            ),
+                        );
+                    }
                     purpose = Some(part.value(runtime::parse_string, text_limit).await?);
                 }
                 other => {

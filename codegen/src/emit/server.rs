@@ -667,7 +667,12 @@ fn form_struct(
             Kind::Value => (
                 spelled.clone(),
                 quote!(Option<#spelled>),
-                quote!(#field = Some(part.value(#parse, text_limit).await?);),
+                quote! {
+                    if #field.is_some() {
+                        return Err(runtime::Rejection::invalid(#missing, "the part is given more than once"));
+                    }
+                    #field = Some(part.value(#parse, text_limit).await?);
+                },
             ),
             Kind::Values => (
                 quote!(Vec<#spelled>),
