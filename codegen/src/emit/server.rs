@@ -1613,8 +1613,23 @@ pub fn mock_example(api: &Api, crate_name: &str) -> TokenStream {
     }
 }
 
-/// The `server` module's declaration in `lib.rs`, with a usage example.
+/// The `server` module's declaration in `lib.rs`.
 pub fn lib_item(api: &Api) -> TokenStream {
+    let doc = format!(
+        " The axum server (cargo feature `server`): the [`server::{}`] trait, [`server::router`] \
+         and [`server::mock::Mock`].",
+        trait_name(api)
+    );
+    quote! {
+        #[doc = #doc]
+        #[cfg(feature = "server")]
+        #[rustfmt::skip]
+        pub mod server;
+    }
+}
+
+/// The crate docs' server section: an example to copy and how to run the mock.
+pub fn crate_docs(api: &Api) -> String {
     let trait_name = trait_name(api);
     let first = api.operations.first();
     let example_method = first.map(|op| {
@@ -1638,25 +1653,21 @@ pub fn lib_item(api: &Api) -> TokenStream {
     } else {
         ""
     };
-    let doc = format!(
-        "The axum server (cargo feature `server`): implement [`server::{trait_name}`], serve \
-         [`server::router`]. Methods not written answer 501 in the API's error envelope.\n\n\
+    format!(
+        "# Server\n\n\
+         With the cargo feature `server`: implement `server::{trait_name}`, serve \
+         `server::router`. Methods not written answer 501 in the API's error envelope; every \
+         rejection (400, 401, 404, 405, 413, 415, 422) is in the envelope too.\n\n\
          ```ignore\n\
          use std::sync::Arc;\n\
-         use server::*;\n\n\
+         use server::*; // this crate's `server` module\n\n\
          struct Gateway;\n\n\
          impl {trait_name} for Gateway {{\n{auth}{}}}\n\n\
          let listener = tokio::net::TcpListener::bind(\"127.0.0.1:8080\").await?;\n\
          axum::serve(listener, router(Arc::new(Gateway))).await?;\n\
          ```\n\n\
-         [`server::mock::Mock`] answers every operation with its documented example: \
-         `cargo run --features server --example mock -- --port 8080`.",
+         The mock (`server::mock::Mock`) answers every operation with its documented \
+         example: `cargo run --features server --example mock -- --port 8080`.",
         example_method.unwrap_or_default()
-    );
-    quote! {
-        #[doc = #doc]
-        #[cfg(feature = "server")]
-        #[rustfmt::skip]
-        pub mod server;
-    }
+    )
 }

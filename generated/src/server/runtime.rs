@@ -692,16 +692,27 @@ pub async fn read_body(parts: &Parts, body: Body, limit: usize) -> Result<Bytes,
         return Err(Rejection::too_large(limit));
     }
     let mut stream = body.into_data_stream();
+    // A body in one chunk (the usual case) is handed on without a copy.
+    let mut first: Option<Bytes> = None;
     let mut collected = bytes::BytesMut::new();
     while let Some(chunk) = stream.next().await {
         let chunk =
             chunk.map_err(|e| Rejection::malformed(format!("cannot read the body: {e}")))?;
-        if collected.len() + chunk.len() > limit {
+        let seen = first.as_ref().map_or(0, Bytes::len) + collected.len();
+        if seen + chunk.len() > limit {
             return Err(Rejection::too_large(limit));
         }
-        collected.extend_from_slice(&chunk);
+        match first.take() {
+            None if collected.is_empty() => first = Some(chunk),
+            earlier => {
+                if let Some(earlier) = earlier {
+                    collected.extend_from_slice(&earlier);
+                }
+                collected.extend_from_slice(&chunk);
+            }
+        }
     }
-    Ok(collected.freeze())
+    Ok(first.unwrap_or_else(|| collected.freeze()))
 }
 
 /// The JSON pointer of the place serde stopped at.
@@ -724,28 +735,30 @@ fn serde_pointer(path: &serde_path_to_error::Path) -> String {
 /// Parses and validates a JSON document: 400 when it is not JSON, 422 naming the field when
 /// a value is missing, of the wrong type or breaks a constraint.
 pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rejection> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value: T = match serde_path_to_error::deserialize(ObjectsOnly(&mut deserializer)) {
-        Ok(value) => {
-            deserializer
-                .end()
-                .map_err(|e| Rejection::malformed(format!("the body is not valid JSON: {e}")))?;
-            value
-        }
-        Err(e) if e.inner().classify() == serde_json::error::Category::Data => {
+    let value: T = match deserialize_json(bytes) {
+        Ok(value) => value,
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
             // JSON Schema counts `2.0` as an integer; serde does not. Only a document
             // failing as typed pays for the second pass.
             let mut document: serde_json::Value = serde_json::from_slice(bytes)
                 .map_err(|e| Rejection::malformed(format!("the body is not valid JSON: {e}")))?;
-            if !whole_floats_to_integers(&mut document) {
-                return Err(data_error(e));
+            let retried = if whole_floats_to_integers(&mut document) {
+                T::deserialize(ObjectsOnly(document.clone())).ok()
+            } else {
+                None
+            };
+            match retried {
+                Some(value) => value,
+                // Again, tracking the path this time, to name the field at fault.
+                None => match serde_path_to_error::deserialize(ObjectsOnly(document)) {
+                    Ok(value) => value,
+                    Err(e) => return Err(data_error(e)),
+                },
             }
-            serde_path_to_error::deserialize(ObjectsOnly(document)).map_err(data_error)?
         }
         Err(e) => {
             return Err(Rejection::malformed(format!(
-                "the body is not valid JSON: {}",
-                e.into_inner()
+                "the body is not valid JSON: {e}"
             )))
         }
     };
@@ -753,6 +766,23 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rej
         .validate_at(Path::Root)
         .map_err(|v| Rejection::invalid(format!("body{}", v.pointer), v.message))?;
     Ok(value)
+}
+
+/// Deserializes a whole document (nothing may follow it), structs from objects only.
+fn deserialize_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = T::deserialize(ObjectsOnly(&mut deserializer))?;
+    deserializer.end()?;
+    Ok(value)
+}
+
+/// 422 naming the place serde stopped at.
+fn data_error<E: std::fmt::Display>(error: serde_path_to_error::Error<E>) -> Rejection {
+    let pointer = serde_pointer(error.path());
+    Rejection::invalid(
+        format!("body{pointer}"),
+        strip_position(&error.into_inner().to_string()),
+    )
 }
 
 /// A deserializer that takes structs from JSON objects only. serde's derive also builds a
@@ -972,21 +1002,17 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Objects<A> {
     }
 }
 
-/// 422 naming the place serde stopped at.
-fn data_error<E: std::fmt::Display>(error: serde_path_to_error::Error<E>) -> Rejection {
-    let pointer = serde_pointer(error.path());
-    Rejection::invalid(
-        format!("body{pointer}"),
-        strip_position(&error.into_inner().to_string()),
-    )
-}
-
 /// Rewrites `2.0` as `2` throughout; whether anything changed.
 fn whole_floats_to_integers(value: &mut serde_json::Value) -> bool {
     use serde_json::Value;
     match value {
         Value::Number(n) if n.is_f64() => match n.as_f64() {
-            Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 => {
+            // Strictly inside ±2^63: `-9223372036854775809` rounds to -2^63 and is out of range.
+            Some(f)
+                if f.fract() == 0.0
+                    && f > -9.223_372_036_854_776e18
+                    && f < 9.223_372_036_854_776e18 =>
+            {
                 *value = Value::from(f as i64);
                 true
             }
