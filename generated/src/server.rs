@@ -4145,7 +4145,7 @@ async fn handle_chat_completions_list<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
+        let path = runtime::PathParams::default();
         let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
@@ -4155,7 +4155,7 @@ async fn handle_chat_completions_list<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4181,8 +4181,6 @@ async fn handle_chat_completions_create<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -4191,7 +4189,7 @@ async fn handle_chat_completions_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4218,8 +4216,6 @@ async fn handle_chat_completions_register<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -4228,7 +4224,7 @@ async fn handle_chat_completions_register<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4267,7 +4263,7 @@ async fn handle_chat_completions_retrieve<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4293,7 +4289,7 @@ async fn handle_containers_list<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
+        let path = runtime::PathParams::default();
         let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
@@ -4303,7 +4299,7 @@ async fn handle_containers_list<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4329,8 +4325,6 @@ async fn handle_containers_create<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -4339,7 +4333,7 @@ async fn handle_containers_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4378,7 +4372,7 @@ async fn handle_containers_retrieve<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4414,7 +4408,7 @@ async fn handle_containers_delete<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4450,7 +4444,7 @@ async fn handle_containers_update<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4480,7 +4474,7 @@ async fn handle_files_list<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
+        let path = runtime::PathParams::default();
         let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
@@ -4490,7 +4484,7 @@ async fn handle_files_list<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4514,8 +4508,6 @@ async fn handle_files_create<A: ManiacApi>(
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let mut overflow: Option<runtime::Overflow> = None;
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -4524,7 +4516,7 @@ async fn handle_files_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4565,7 +4557,7 @@ async fn handle_files_retrieve<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4601,7 +4593,7 @@ async fn handle_files_delete<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4634,7 +4626,7 @@ async fn handle_files_content<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4657,7 +4649,7 @@ async fn handle_models_list<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
+        let path = runtime::PathParams::default();
         let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
@@ -4667,7 +4659,7 @@ async fn handle_models_list<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4690,8 +4682,6 @@ async fn handle_models_create<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -4700,7 +4690,7 @@ async fn handle_models_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4726,7 +4716,7 @@ async fn handle_evaluators_list<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
+        let path = runtime::PathParams::default();
         let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
@@ -4736,7 +4726,7 @@ async fn handle_evaluators_list<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4762,8 +4752,6 @@ async fn handle_evaluators_create<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -4772,7 +4760,7 @@ async fn handle_evaluators_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4811,7 +4799,7 @@ async fn handle_evaluators_retrieve<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4847,7 +4835,7 @@ async fn handle_evaluators_delete<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4883,7 +4871,7 @@ async fn handle_evaluators_update<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4913,7 +4901,7 @@ async fn handle_datasets_list<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
+        let path = runtime::PathParams::default();
         let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
@@ -4923,7 +4911,7 @@ async fn handle_datasets_list<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4946,8 +4934,6 @@ async fn handle_datasets_create<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -4956,7 +4942,7 @@ async fn handle_datasets_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4992,7 +4978,7 @@ async fn handle_datasets_retrieve<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -5018,7 +5004,7 @@ async fn handle_evaluation_runs_list<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
+        let path = runtime::PathParams::default();
         let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
@@ -5028,7 +5014,7 @@ async fn handle_evaluation_runs_list<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -5054,8 +5040,6 @@ async fn handle_evaluation_runs_create<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -5064,7 +5048,7 @@ async fn handle_evaluation_runs_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -5103,7 +5087,7 @@ async fn handle_evaluation_runs_retrieve<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -5129,8 +5113,6 @@ async fn handle_optimization_runs_create<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -5139,7 +5121,7 @@ async fn handle_optimization_runs_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -5168,8 +5150,6 @@ async fn handle_rlm_responses_create<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -5178,7 +5158,7 @@ async fn handle_rlm_responses_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -5217,7 +5197,7 @@ async fn handle_rlm_responses_retrieve<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -5243,7 +5223,7 @@ async fn handle_traces_list<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
+        let path = runtime::PathParams::default();
         let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
@@ -5253,7 +5233,7 @@ async fn handle_traces_list<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -5286,7 +5266,7 @@ async fn handle_traces_retrieve<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };

@@ -1201,7 +1201,7 @@ fn operation(
     let auth = match requirement(api, op) {
         Some(requirement) => quote! {
             const SECURITY: runtime::Requirement = #requirement;
-            let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+            let claims = match runtime::credential(&parts, SECURITY)? {
                 Some(credential) => Some(api.authenticate(credential).await?),
                 None => None,
             };
@@ -1215,9 +1215,15 @@ fn operation(
         Some((_, extract, _)) => (quote!(let body = #extract;), quote!(body)),
         None => (quote!(drop(body);), TokenStream::new()),
     };
-    let read_raw = (params.is_some() || requirement(api, op).is_some()).then(|| {
+    let has_path_params = op.params.iter().any(|p| p.location == ParamLocation::Path);
+    let read_raw = params.is_some().then(|| {
+        let path = if has_path_params {
+            quote!(runtime::path_params(&mut parts).await?)
+        } else {
+            quote!(runtime::PathParams::default())
+        };
         quote! {
-            let path = runtime::path_params(&mut parts).await?;
+            let path = #path;
             let raw = runtime::RawParams::new(&parts, path);
         }
     });

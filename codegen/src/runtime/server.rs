@@ -350,6 +350,18 @@ fn authorization<'a>(headers: &'a HeaderMap, prefix: &str) -> Option<&'a str> {
     (scheme.eq_ignore_ascii_case(prefix) && !rest.is_empty()).then_some(rest)
 }
 
+/// A query parameter's raw value, when it needs no percent-decoding (API keys).
+fn query_value<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .uri
+        .query()?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+        .filter(|value| !value.contains(['%', '+']))
+}
+
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
@@ -367,7 +379,6 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// several schemes together, the first carries the credential the hook checks.
 pub fn credential<'a>(
     parts: &'a Parts,
-    query: &'a RawParams<'a>,
     requirement: Requirement,
 ) -> Result<Option<Credential<'a>>, Rejection> {
     let mut optional = false;
@@ -384,7 +395,7 @@ pub fn credential<'a>(
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .filter(|v| !v.is_empty()),
-            SchemeKind::Query(name) => query.query(name).filter(|v| !v.is_empty()),
+            SchemeKind::Query(name) => query_value(parts, name).filter(|v| !v.is_empty()),
             SchemeKind::Cookie(name) => cookie(&parts.headers, name).filter(|v| !v.is_empty()),
         };
         if let Some(value) = value {
@@ -643,19 +654,15 @@ fn content_type(parts: &Parts) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-/// The media type without parameters, lower-cased.
-fn essence(media_type: &str) -> String {
-    media_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
+/// The media type without parameters.
+fn essence(media_type: &str) -> &str {
+    media_type.split(';').next().unwrap_or_default().trim()
 }
 
 fn is_json(media_type: &str) -> bool {
-    let essence = essence(media_type);
-    essence == "application/json" || essence.ends_with("+json")
+    let essence = essence(media_type).as_bytes();
+    essence.eq_ignore_ascii_case(b"application/json")
+        || essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case(b"+json")
 }
 
 /// Whether the request's media type is the one an operation's body variant takes: JSON
@@ -663,7 +670,7 @@ fn is_json(media_type: &str) -> bool {
 pub fn media_type_is(parts: &Parts, expected: &str) -> bool {
     match content_type(parts) {
         Some(given) if is_json(expected) => is_json(given),
-        Some(given) => essence(given) == essence(expected),
+        Some(given) => essence(given).eq_ignore_ascii_case(essence(expected)),
         None => false,
     }
 }
@@ -1535,8 +1542,7 @@ mod tests {
         requirement: Requirement,
     ) -> Result<Option<(String, String)>, StatusCode> {
         let parts = parts(headers, uri);
-        let raw = RawParams::new(&parts, PathParams::default());
-        credential(&parts, &raw, requirement)
+        credential(&parts, requirement)
             .map(|c| c.map(|c| (c.scheme.to_owned(), c.value.to_owned())))
             .map_err(|r| r.status())
     }
@@ -1598,6 +1604,18 @@ mod tests {
         let small = status(r#"[{"count": 0}]"#);
         assert_eq!(small.problem().field.as_deref(), Some("body/0/count"));
         assert_eq!(small.problem().message, "body/0/count: must be at least 1");
+    }
+
+    #[test]
+    fn media_types_match_by_essence() {
+        let json = parts(&[("content-type", "Application/JSON; charset=utf-8")], "/");
+        assert!(media_type_is(&json, "application/json"));
+        let problem = parts(&[("content-type", "application/problem+json")], "/");
+        assert!(media_type_is(&problem, "application/json"));
+        assert!(!media_type_is(&problem, "multipart/form-data"));
+        let text = parts(&[("content-type", "text/plain")], "/");
+        assert!(!media_type_is(&text, "application/json"));
+        assert!(media_type_is(&text, "TEXT/plain"));
     }
 
     #[test]
