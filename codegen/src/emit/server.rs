@@ -31,7 +31,9 @@ pub fn cargo_dependencies(api: &Api) -> String {
     }
     out.push_str(
         "\n[features]\n\
-         server = [\"dep:axum\", \"dep:bytes\", \"dep:form_urlencoded\", \"dep:futures-util\", \"dep:multer\", \"dep:serde_path_to_error\", \"dep:tokio\"]\n\
+         # float_roundtrip: a whole number written as `2251799813685247.0` must parse exactly\n\
+         # to be accepted as the integer JSON Schema says it is.\n\
+         server = [\"dep:axum\", \"dep:bytes\", \"dep:form_urlencoded\", \"dep:futures-util\", \"dep:multer\", \"dep:serde_path_to_error\", \"dep:tokio\", \"serde_json/float_roundtrip\"]\n\
          \n[dev-dependencies]\n\
          tokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"net\", \"signal\"] }\n\
          \n[[example]]\nname = \"mock\"\nrequired-features = [\"server\"]\n",

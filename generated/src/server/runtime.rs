@@ -1600,6 +1600,9 @@ mod tests {
         );
         let whole = parse_json::<Vec<Item>>(br#"[{"count": 2.0}]"#).unwrap();
         assert_eq!(whole[0].count, 2);
+        // Exact only with serde_json's float_roundtrip (the `server` feature turns it on).
+        let long = parse_json::<Vec<Item>>(br#"[{"count": 2251799813685247.0}]"#).unwrap();
+        assert_eq!(long[0].count, 2_251_799_813_685_247);
         let fraction = status(r#"[{"count": 2.5}]"#);
         assert_eq!(fraction.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let small = status(r#"[{"count": 0}]"#);
