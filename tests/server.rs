@@ -177,6 +177,10 @@ impl ManiacApi for Recorder {
         evaluation_runs_create(body: models::CreateEvaluationRunReq) -> EvaluationRunsCreateResponse;
         evaluation_runs_retrieve(params: EvaluationRunsRetrieveParams) -> EvaluationRunsRetrieveResponse;
         optimization_runs_create(body: models::CreateOptimizationRunReq) -> OptimizationRunsCreateResponse;
+        rlm_responses_create(body: models::CreateRlmResponseReq) -> RlmResponsesCreateResponse;
+        rlm_responses_retrieve(params: RlmResponsesRetrieveParams) -> RlmResponsesRetrieveResponse;
+        traces_list(params: TracesListParams) -> TracesListResponse;
+        traces_retrieve(params: TracesRetrieveParams) -> TracesRetrieveResponse;
     }
 }
 
@@ -443,6 +447,33 @@ async fn every_operation_is_reached_with_its_path_query_header_and_body() {
             Some("optimization_runs_create"),
             vec!["optimization_runs_create".into()],
         ),
+        (
+            "POST",
+            "/v1/rlm/responses".into(),
+            Some("rlm_responses_create"),
+            vec!["rlm_responses_create".into()],
+        ),
+        (
+            "GET",
+            "/v1/rlm/responses/resp-7".into(),
+            None,
+            vec![
+                "rlm_responses_retrieve".into(),
+                "response_id: \"resp-7\"".into(),
+            ],
+        ),
+        (
+            "GET",
+            "/v1/traces?limit=3&offset=4".into(),
+            None,
+            vec!["traces_list".into(), "limit: 3".into(), "offset: 4".into()],
+        ),
+        (
+            "GET",
+            "/v1/traces/tr-1".into(),
+            None,
+            vec!["traces_retrieve".into(), "id: \"tr-1\"".into()],
+        ),
     ];
     let mut reached = std::collections::BTreeSet::new();
     for (method, path, example, expected) in &cases {
@@ -474,7 +505,7 @@ async fn every_operation_is_reached_with_its_path_query_header_and_body() {
         );
         reached.insert(expected[0].clone());
     }
-    // The multipart upload is the 28th operation.
+    // The multipart upload is the last of the document's operations.
     let form = reqwest::multipart::Form::new()
         .text("purpose", "fine-tune")
         .part(

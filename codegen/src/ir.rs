@@ -196,6 +196,9 @@ pub struct Struct {
     /// `additionalProperties` next to declared properties: a flattened map field (its name,
     /// and its type, a [`Ty::Map`]).
     pub additional: Option<(String, Ty)>,
+    /// `additionalProperties: false`: no other properties (a multipart form rejects
+    /// unknown parts).
+    pub closed: bool,
 }
 
 #[derive(Debug, Clone)]

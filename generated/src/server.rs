@@ -1598,9 +1598,24 @@ impl FilesCreateForm {
                     file = Some(part.into_buffered_file().await?);
                 }
                 "purpose" => {
+                    if purpose.is_some() {
+                        return Err(
+                            runtime::Rejection::invalid(
+                                "body/purpose",
+                                "the part is given more than once",
+                            ),
+                        );
+                    }
                     purpose = Some(part.value(runtime::parse_string, text_limit).await?);
                 }
-                _ => {}
+                other => {
+                    return Err(
+                        runtime::Rejection::invalid(
+                            format!("body/{other}"),
+                            "the form has no such part",
+                        ),
+                    );
+                }
             }
         }
         let form = Self {
@@ -4130,7 +4145,7 @@ async fn handle_chat_completions_list<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
+        let path = runtime::PathParams::default();
         let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
@@ -4140,7 +4155,7 @@ async fn handle_chat_completions_list<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4166,8 +4181,6 @@ async fn handle_chat_completions_create<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -4176,7 +4189,7 @@ async fn handle_chat_completions_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4203,8 +4216,6 @@ async fn handle_chat_completions_register<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -4213,7 +4224,7 @@ async fn handle_chat_completions_register<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4252,7 +4263,7 @@ async fn handle_chat_completions_retrieve<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4278,7 +4289,7 @@ async fn handle_containers_list<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
+        let path = runtime::PathParams::default();
         let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
@@ -4288,7 +4299,7 @@ async fn handle_containers_list<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4314,8 +4325,6 @@ async fn handle_containers_create<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -4324,7 +4333,7 @@ async fn handle_containers_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4363,7 +4372,7 @@ async fn handle_containers_retrieve<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4399,7 +4408,7 @@ async fn handle_containers_delete<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4435,7 +4444,7 @@ async fn handle_containers_update<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4465,7 +4474,7 @@ async fn handle_files_list<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
+        let path = runtime::PathParams::default();
         let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
@@ -4475,7 +4484,7 @@ async fn handle_files_list<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4499,8 +4508,6 @@ async fn handle_files_create<A: ManiacApi>(
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let mut overflow: Option<runtime::Overflow> = None;
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -4509,7 +4516,7 @@ async fn handle_files_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4550,7 +4557,7 @@ async fn handle_files_retrieve<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4586,7 +4593,7 @@ async fn handle_files_delete<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4619,7 +4626,7 @@ async fn handle_files_content<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4642,7 +4649,7 @@ async fn handle_models_list<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
+        let path = runtime::PathParams::default();
         let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
@@ -4652,7 +4659,7 @@ async fn handle_models_list<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4675,8 +4682,6 @@ async fn handle_models_create<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -4685,7 +4690,7 @@ async fn handle_models_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4711,7 +4716,7 @@ async fn handle_evaluators_list<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
+        let path = runtime::PathParams::default();
         let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
@@ -4721,7 +4726,7 @@ async fn handle_evaluators_list<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4747,8 +4752,6 @@ async fn handle_evaluators_create<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -4757,7 +4760,7 @@ async fn handle_evaluators_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4796,7 +4799,7 @@ async fn handle_evaluators_retrieve<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4832,7 +4835,7 @@ async fn handle_evaluators_delete<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4868,7 +4871,7 @@ async fn handle_evaluators_update<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4898,7 +4901,7 @@ async fn handle_datasets_list<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
+        let path = runtime::PathParams::default();
         let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
@@ -4908,7 +4911,7 @@ async fn handle_datasets_list<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4931,8 +4934,6 @@ async fn handle_datasets_create<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -4941,7 +4942,7 @@ async fn handle_datasets_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -4977,7 +4978,7 @@ async fn handle_datasets_retrieve<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -5003,7 +5004,7 @@ async fn handle_evaluation_runs_list<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
+        let path = runtime::PathParams::default();
         let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
@@ -5013,7 +5014,7 @@ async fn handle_evaluation_runs_list<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -5039,8 +5040,6 @@ async fn handle_evaluation_runs_create<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -5049,7 +5048,7 @@ async fn handle_evaluation_runs_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -5088,7 +5087,7 @@ async fn handle_evaluation_runs_retrieve<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -5114,8 +5113,6 @@ async fn handle_optimization_runs_create<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -5124,7 +5121,7 @@ async fn handle_optimization_runs_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -5153,8 +5150,6 @@ async fn handle_rlm_responses_create<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
                 runtime::SecurityScheme {
@@ -5163,7 +5158,7 @@ async fn handle_rlm_responses_create<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -5202,7 +5197,7 @@ async fn handle_rlm_responses_retrieve<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -5228,7 +5223,7 @@ async fn handle_traces_list<A: ManiacApi>(
     let (mut parts, body) = request.into_parts();
     let request_id = runtime::RequestId::from_headers(&parts.headers);
     let result = async {
-        let path = runtime::path_params(&mut parts).await?;
+        let path = runtime::PathParams::default();
         let raw = runtime::RawParams::new(&parts, path);
         const SECURITY: runtime::Requirement = &[
             &[
@@ -5238,7 +5233,7 @@ async fn handle_traces_list<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };
@@ -5271,7 +5266,7 @@ async fn handle_traces_retrieve<A: ManiacApi>(
                 },
             ],
         ];
-        let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+        let claims = match runtime::credential(&parts, SECURITY)? {
             Some(credential) => Some(api.authenticate(credential).await?),
             None => None,
         };

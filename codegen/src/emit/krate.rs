@@ -14,6 +14,8 @@ pub fn lib_rs(api: &Api) -> TokenStream {
     about.push_str(
         "\n\nGenerated from the API's OpenAPI document; `models` holds one Rust type per schema.",
     );
+    about.push_str("\n\n");
+    about.push_str(&super::server::crate_docs(api));
     let docs = inner_doc_attrs(&about);
     let allows = lint_allows();
     let server = super::server::lib_item(api);

@@ -31,7 +31,9 @@ pub fn cargo_dependencies(api: &Api) -> String {
     }
     out.push_str(
         "\n[features]\n\
-         server = [\"dep:axum\", \"dep:bytes\", \"dep:form_urlencoded\", \"dep:futures-util\", \"dep:multer\", \"dep:serde_path_to_error\", \"dep:tokio\"]\n\
+         # float_roundtrip: a whole number written as `2251799813685247.0` must parse exactly\n\
+         # to be accepted as the integer JSON Schema says it is.\n\
+         server = [\"dep:axum\", \"dep:bytes\", \"dep:form_urlencoded\", \"dep:futures-util\", \"dep:multer\", \"dep:serde_path_to_error\", \"dep:tokio\", \"serde_json/float_roundtrip\"]\n\
          \n[dev-dependencies]\n\
          tokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"net\", \"signal\"] }\n\
          \n[[example]]\nname = \"mock\"\nrequired-features = [\"server\"]\n",
@@ -444,7 +446,7 @@ fn body_part(api: &Api, op: &Operation, content: &Content, stem: &str) -> BodyPa
         (!media_type.contains('*')).then(|| {
             quote! {
                 if !runtime::media_type_is(&parts, #media_type) {
-                    return Err(runtime::Rejection::unsupported_media_type(#media_type));
+                    return Err(runtime::Rejection::wrong_body(&parts, #media_type));
                 }
             }
         })
@@ -552,7 +554,7 @@ fn request_body(api: &Api, op: &Operation) -> Option<(TokenStream, TokenStream, 
             .join(" or ");
         let extract = quote! {
             #(#arms)* {
-                return Err(runtime::Rejection::unsupported_media_type(#expected));
+                return Err(runtime::Rejection::wrong_body(&parts, #expected));
             }
         };
         let items = quote! {
@@ -584,12 +586,12 @@ fn form_struct(
     stem: &str,
 ) -> (TokenStream, proc_macro2::Ident) {
     let name = format_ident!("{}Form", stem);
-    let fields: &[Field] = match content.ty.as_ref().map(|ty| resolved(api, ty)) {
+    let (fields, closed): (&[Field], bool) = match content.ty.as_ref().map(|ty| resolved(api, ty)) {
         Some(Ty::Named(id)) => match &api.ty(*id).kind {
-            TypeKind::Struct(s) => &s.fields,
-            _ => &[],
+            TypeKind::Struct(s) => (&s.fields, s.closed),
+            _ => (&[], false),
         },
-        _ => &[],
+        _ => (&[], false),
     };
     enum Kind {
         File,
@@ -667,7 +669,12 @@ fn form_struct(
             Kind::Value => (
                 spelled.clone(),
                 quote!(Option<#spelled>),
-                quote!(#field = Some(part.value(#parse, text_limit).await?);),
+                quote! {
+                    if #field.is_some() {
+                        return Err(runtime::Rejection::invalid(#missing, "the part is given more than once"));
+                    }
+                    #field = Some(part.value(#parse, text_limit).await?);
+                },
             ),
             Kind::Values => (
                 quote!(Vec<#spelled>),
@@ -717,7 +724,15 @@ fn form_struct(
          first), and parts after a streamed file are not read.",
         content.media_type, op.id
     );
-    let has_fields = !fields.is_empty();
+    let has_fields = !fields.is_empty() || closed;
+    let unknown = if closed {
+        quote!(other => return Err(runtime::Rejection::invalid(format!("body/{other}"), "the form has no such part")),)
+    } else {
+        quote! {
+            // Parts the schema does not name are skipped.
+            _ => {}
+        }
+    };
     let mut_multipart = if has_fields {
         quote!(mut multipart)
     } else {
@@ -736,8 +751,7 @@ fn form_struct(
             while let Some(part) = multipart.next_part().await? {
                 match part.name() {
                     #(#arms)*
-                    // Parts the schema does not name are skipped.
-                    _ => {}
+                    #unknown
                 }
             }
         }
@@ -1189,7 +1203,7 @@ fn operation(
     let auth = match requirement(api, op) {
         Some(requirement) => quote! {
             const SECURITY: runtime::Requirement = #requirement;
-            let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+            let claims = match runtime::credential(&parts, SECURITY)? {
                 Some(credential) => Some(api.authenticate(credential).await?),
                 None => None,
             };
@@ -1203,9 +1217,15 @@ fn operation(
         Some((_, extract, _)) => (quote!(let body = #extract;), quote!(body)),
         None => (quote!(drop(body);), TokenStream::new()),
     };
-    let read_raw = (params.is_some() || requirement(api, op).is_some()).then(|| {
+    let has_path_params = op.params.iter().any(|p| p.location == ParamLocation::Path);
+    let read_raw = params.is_some().then(|| {
+        let path = if has_path_params {
+            quote!(runtime::path_params(&mut parts).await?)
+        } else {
+            quote!(runtime::PathParams::default())
+        };
         quote! {
-            let path = runtime::path_params(&mut parts).await?;
+            let path = #path;
             let raw = runtime::RawParams::new(&parts, path);
         }
     });
@@ -1601,8 +1621,23 @@ pub fn mock_example(api: &Api, crate_name: &str) -> TokenStream {
     }
 }
 
-/// The `server` module's declaration in `lib.rs`, with a usage example.
+/// The `server` module's declaration in `lib.rs`.
 pub fn lib_item(api: &Api) -> TokenStream {
+    let doc = format!(
+        " The axum server (cargo feature `server`): the [`server::{}`] trait, [`server::router`] \
+         and [`server::mock::Mock`].",
+        trait_name(api)
+    );
+    quote! {
+        #[doc = #doc]
+        #[cfg(feature = "server")]
+        #[rustfmt::skip]
+        pub mod server;
+    }
+}
+
+/// The crate docs' server section: an example to copy and how to run the mock.
+pub fn crate_docs(api: &Api) -> String {
     let trait_name = trait_name(api);
     let first = api.operations.first();
     let example_method = first.map(|op| {
@@ -1626,25 +1661,21 @@ pub fn lib_item(api: &Api) -> TokenStream {
     } else {
         ""
     };
-    let doc = format!(
-        "The axum server (cargo feature `server`): implement [`server::{trait_name}`], serve \
-         [`server::router`]. Methods not written answer 501 in the API's error envelope.\n\n\
+    format!(
+        "# Server\n\n\
+         With the cargo feature `server`: implement `server::{trait_name}`, serve \
+         `server::router`. Methods not written answer 501 in the API's error envelope; every \
+         rejection (400, 401, 404, 405, 413, 415, 422) is in the envelope too.\n\n\
          ```ignore\n\
          use std::sync::Arc;\n\
-         use server::*;\n\n\
+         use server::*; // this crate's `server` module\n\n\
          struct Gateway;\n\n\
          impl {trait_name} for Gateway {{\n{auth}{}}}\n\n\
          let listener = tokio::net::TcpListener::bind(\"127.0.0.1:8080\").await?;\n\
          axum::serve(listener, router(Arc::new(Gateway))).await?;\n\
          ```\n\n\
-         [`server::mock::Mock`] answers every operation with its documented example: \
-         `cargo run --features server --example mock -- --port 8080`.",
+         The mock (`server::mock::Mock`) answers every operation with its documented \
+         example: `cargo run --features server --example mock -- --port 8080`.",
         example_method.unwrap_or_default()
-    );
-    quote! {
-        #[doc = #doc]
-        #[cfg(feature = "server")]
-        #[rustfmt::skip]
-        pub mod server;
-    }
+    )
 }

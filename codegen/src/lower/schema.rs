@@ -777,6 +777,10 @@ impl<'a> Lowerer<'a> {
             Some(AdditionalProperties::Any(false)) | None => None,
         };
         Ok(Struct {
+            closed: matches!(
+                any.additional_properties,
+                Some(AdditionalProperties::Any(false))
+            ),
             fields,
             additional: additional
                 .map(|ty| (names.claim("additional_properties"), Ty::Map(Box::new(ty)))),

@@ -15,7 +15,10 @@ use axum::http::{header, request::Parts, HeaderMap, HeaderName, HeaderValue, Sta
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{BoxStream, Stream, StreamExt, TryStream, TryStreamExt};
-use serde::de::DeserializeOwned;
+use serde::de::{
+    DeserializeOwned, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess,
+    VariantAccess, Visitor,
+};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -138,6 +141,15 @@ impl Rejection {
             "unsupported_media_type",
             format!("the request body must be {expected}"),
         )
+    }
+
+    /// A body that is not of the `expected` media type: 400 when there is no body at all
+    /// (the operation requires one), else 415.
+    pub fn wrong_body(parts: &Parts, expected: &str) -> Self {
+        if !has_body(parts) && !parts.headers.contains_key(header::CONTENT_TYPE) {
+            return Self::malformed(format!("a request body ({expected}) is required"));
+        }
+        Self::unsupported_media_type(expected)
     }
 
     /// 413, naming the limit.
@@ -339,6 +351,18 @@ fn authorization<'a>(headers: &'a HeaderMap, prefix: &str) -> Option<&'a str> {
     (scheme.eq_ignore_ascii_case(prefix) && !rest.is_empty()).then_some(rest)
 }
 
+/// A query parameter's raw value, when it needs no percent-decoding (API keys).
+fn query_value<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .uri
+        .query()?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+        .filter(|value| !value.contains(['%', '+']))
+}
+
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
@@ -356,7 +380,6 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// several schemes together, the first carries the credential the hook checks.
 pub fn credential<'a>(
     parts: &'a Parts,
-    query: &'a RawParams<'a>,
     requirement: Requirement,
 ) -> Result<Option<Credential<'a>>, Rejection> {
     let mut optional = false;
@@ -373,7 +396,7 @@ pub fn credential<'a>(
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .filter(|v| !v.is_empty()),
-            SchemeKind::Query(name) => query.query(name).filter(|v| !v.is_empty()),
+            SchemeKind::Query(name) => query_value(parts, name).filter(|v| !v.is_empty()),
             SchemeKind::Cookie(name) => cookie(&parts.headers, name).filter(|v| !v.is_empty()),
         };
         if let Some(value) = value {
@@ -632,19 +655,15 @@ fn content_type(parts: &Parts) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-/// The media type without parameters, lower-cased.
-fn essence(media_type: &str) -> String {
-    media_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
+/// The media type without parameters.
+fn essence(media_type: &str) -> &str {
+    media_type.split(';').next().unwrap_or_default().trim()
 }
 
 fn is_json(media_type: &str) -> bool {
-    let essence = essence(media_type);
-    essence == "application/json" || essence.ends_with("+json")
+    let essence = essence(media_type).as_bytes();
+    essence.eq_ignore_ascii_case(b"application/json")
+        || essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case(b"+json")
 }
 
 /// Whether the request's media type is the one an operation's body variant takes: JSON
@@ -652,7 +671,7 @@ fn is_json(media_type: &str) -> bool {
 pub fn media_type_is(parts: &Parts, expected: &str) -> bool {
     match content_type(parts) {
         Some(given) if is_json(expected) => is_json(given),
-        Some(given) => essence(given) == essence(expected),
+        Some(given) => essence(given).eq_ignore_ascii_case(essence(expected)),
         None => false,
     }
 }
@@ -680,16 +699,27 @@ pub async fn read_body(parts: &Parts, body: Body, limit: usize) -> Result<Bytes,
         return Err(Rejection::too_large(limit));
     }
     let mut stream = body.into_data_stream();
+    // A body in one chunk (the usual case) is handed on without a copy.
+    let mut first: Option<Bytes> = None;
     let mut collected = bytes::BytesMut::new();
     while let Some(chunk) = stream.next().await {
         let chunk =
             chunk.map_err(|e| Rejection::malformed(format!("cannot read the body: {e}")))?;
-        if collected.len() + chunk.len() > limit {
+        let seen = first.as_ref().map_or(0, Bytes::len) + collected.len();
+        if seen + chunk.len() > limit {
             return Err(Rejection::too_large(limit));
         }
-        collected.extend_from_slice(&chunk);
+        match first.take() {
+            None if collected.is_empty() => first = Some(chunk),
+            earlier => {
+                if let Some(earlier) = earlier {
+                    collected.extend_from_slice(&earlier);
+                }
+                collected.extend_from_slice(&chunk);
+            }
+        }
     }
-    Ok(collected.freeze())
+    Ok(first.unwrap_or_else(|| collected.freeze()))
 }
 
 /// The JSON pointer of the place serde stopped at.
@@ -712,32 +742,302 @@ fn serde_pointer(path: &serde_path_to_error::Path) -> String {
 /// Parses and validates a JSON document: 400 when it is not JSON, 422 naming the field when
 /// a value is missing, of the wrong type or breaks a constraint.
 pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rejection> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value: T = match serde_path_to_error::deserialize(&mut deserializer) {
+    let value: T = match deserialize_json(bytes) {
         Ok(value) => value,
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            // JSON Schema counts `2.0` as an integer; serde does not. Only a document
+            // failing as typed pays for the second pass.
+            let mut document: serde_json::Value = serde_json::from_slice(bytes)
+                .map_err(|e| Rejection::malformed(format!("the body is not valid JSON: {e}")))?;
+            let retried = if whole_floats_to_integers(&mut document) {
+                T::deserialize(ObjectsOnly(document.clone())).ok()
+            } else {
+                None
+            };
+            match retried {
+                Some(value) => value,
+                // Again, tracking the path this time, to name the field at fault.
+                None => match serde_path_to_error::deserialize(ObjectsOnly(document)) {
+                    Ok(value) => value,
+                    Err(e) => return Err(data_error(e)),
+                },
+            }
+        }
         Err(e) => {
-            let pointer = serde_pointer(e.path());
-            let inner = e.into_inner();
-            return Err(match inner.classify() {
-                serde_json::error::Category::Data => {
-                    Rejection::invalid(format!("body{pointer}"), strip_position(&inner))
-                }
-                _ => Rejection::malformed(format!("the body is not valid JSON: {inner}")),
-            });
+            return Err(Rejection::malformed(format!(
+                "the body is not valid JSON: {e}"
+            )))
         }
     };
-    deserializer
-        .end()
-        .map_err(|e| Rejection::malformed(format!("the body is not valid JSON: {e}")))?;
     value
         .validate_at(Path::Root)
         .map_err(|v| Rejection::invalid(format!("body{}", v.pointer), v.message))?;
     Ok(value)
 }
 
+/// Deserializes a whole document (nothing may follow it), structs from objects only.
+fn deserialize_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = T::deserialize(ObjectsOnly(&mut deserializer))?;
+    deserializer.end()?;
+    Ok(value)
+}
+
+/// 422 naming the place serde stopped at.
+fn data_error<E: std::fmt::Display>(error: serde_path_to_error::Error<E>) -> Rejection {
+    let pointer = serde_pointer(error.path());
+    Rejection::invalid(
+        format!("body{pointer}"),
+        strip_position(&error.into_inner().to_string()),
+    )
+}
+
+/// A deserializer that takes structs from JSON objects only. serde's derive also builds a
+/// struct from an array of its fields in order, which the schema (`type: object`) forbids;
+/// every nested value goes through the same adapter.
+struct ObjectsOnly<D>(D);
+
+macro_rules! forward_deserialize {
+    ($($method:ident)*) => {
+        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+            self.0.$method(Objects(visitor))
+        })*
+    };
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
+    type Error = D::Error;
+
+    forward_deserialize!(
+        deserialize_any deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32
+        deserialize_i64 deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32
+        deserialize_u64 deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char
+        deserialize_str deserialize_string deserialize_bytes deserialize_byte_buf
+        deserialize_option deserialize_unit deserialize_seq deserialize_map
+        deserialize_identifier deserialize_ignored_any
+    );
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_unit_struct(name, Objects(visitor))
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_newtype_struct(name, Objects(visitor))
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple(len, Objects(visitor))
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple_struct(name, len, Objects(visitor))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        // A map only: an array is "invalid type: sequence, expected ...".
+        self.0.deserialize_map(Objects(visitor))
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_enum(name, variants, Objects(visitor))
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
+    }
+}
+
+/// Wraps what a visitor is handed (elements, values, variants) in [`ObjectsOnly`].
+struct Objects<T>(T);
+
+macro_rules! forward_visit {
+    ($($method:ident($ty:ty))*) => {
+        $(fn $method<E: serde::de::Error>(self, v: $ty) -> Result<V::Value, E> {
+            self.0.$method(v)
+        })*
+    };
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for Objects<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.expecting(f)
+    }
+
+    forward_visit!(
+        visit_bool(bool) visit_i8(i8) visit_i16(i16) visit_i32(i32) visit_i64(i64)
+        visit_i128(i128) visit_u8(u8) visit_u16(u16) visit_u32(u32) visit_u64(u64)
+        visit_u128(u128) visit_f32(f32) visit_f64(f64) visit_char(char) visit_str(&str)
+        visit_borrowed_str(&'de str) visit_string(String) visit_bytes(&[u8])
+        visit_borrowed_bytes(&'de [u8]) visit_byte_buf(Vec<u8>)
+    );
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<V::Value, E> {
+        self.0.visit_none()
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<V::Value, E> {
+        self.0.visit_unit()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        self.0.visit_some(ObjectsOnly(d))
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        self.0.visit_newtype_struct(ObjectsOnly(d))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
+        self.0.visit_seq(Objects(seq))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.0.visit_map(Objects(map))
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
+        self.0.visit_enum(Objects(data))
+    }
+}
+
+impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Objects<A> {
+    type Error = A::Error;
+
+    fn next_element_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, A::Error> {
+        self.0.next_element_seed(Objects(seed))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Objects<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        self.0.next_key_seed(seed)
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        self.0.next_value_seed(Objects(seed))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Objects<S> {
+    type Value = S::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
+        self.0.deserialize(ObjectsOnly(d))
+    }
+}
+
+impl<'de, A: EnumAccess<'de>> EnumAccess<'de> for Objects<A> {
+    type Error = A::Error;
+    type Variant = Objects<A::Variant>;
+
+    fn variant_seed<S: DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Self::Variant), A::Error> {
+        self.0
+            .variant_seed(seed)
+            .map(|(value, variant)| (value, Objects(variant)))
+    }
+}
+
+impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Objects<A> {
+    type Error = A::Error;
+
+    fn unit_variant(self) -> Result<(), A::Error> {
+        self.0.unit_variant()
+    }
+
+    fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, A::Error> {
+        self.0.newtype_variant_seed(Objects(seed))
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
+        self.0.tuple_variant(len, Objects(visitor))
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, A::Error> {
+        self.0.struct_variant(fields, Objects(visitor))
+    }
+}
+
+/// Rewrites `2.0` as `2` throughout; whether anything changed.
+fn whole_floats_to_integers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            // Strictly inside ±2^63: `-9223372036854775809` rounds to -2^63 and is out of range.
+            Some(f)
+                if f.fract() == 0.0
+                    && f > -9.223_372_036_854_776e18
+                    && f < 9.223_372_036_854_776e18 =>
+            {
+                *value = Value::from(f as i64);
+                true
+            }
+            _ => false,
+        },
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, v| whole_floats_to_integers(v) | changed),
+        Value::Object(members) => members
+            .values_mut()
+            .fold(false, |changed, v| whole_floats_to_integers(v) | changed),
+        _ => false,
+    }
+}
+
 /// serde_json's message without " at line 1 column 17": the field names the place.
-fn strip_position(error: &serde_json::Error) -> String {
-    let text = error.to_string();
+fn strip_position(text: &str) -> String {
+    let text = text.to_owned();
     match text.rfind(" at line ") {
         Some(at) => text[..at].to_owned(),
         None => text,
@@ -752,7 +1052,7 @@ pub async fn json_body<T: DeserializeOwned + Validate>(
     limit: usize,
 ) -> Result<T, Rejection> {
     if !media_type_is(parts, "application/json") {
-        return Err(Rejection::unsupported_media_type("application/json"));
+        return Err(Rejection::wrong_body(parts, "application/json"));
     }
     let bytes = read_body(parts, body, limit).await?;
     parse_json(&bytes)
@@ -897,7 +1197,7 @@ impl Multipart {
         let boundary = content_type(parts)
             .filter(|_| media_type_is(parts, "multipart/form-data"))
             .and_then(|ct| multer::parse_boundary(ct).ok())
-            .ok_or_else(|| Rejection::unsupported_media_type("multipart/form-data"))?;
+            .ok_or_else(|| Rejection::wrong_body(parts, "multipart/form-data"))?;
         if declared_length(parts).is_some_and(|n| n > limit as u64) {
             return Err(Rejection::too_large(limit));
         }
@@ -1243,8 +1543,7 @@ mod tests {
         requirement: Requirement,
     ) -> Result<Option<(String, String)>, StatusCode> {
         let parts = parts(headers, uri);
-        let raw = RawParams::new(&parts, PathParams::default());
-        credential(&parts, &raw, requirement)
+        credential(&parts, requirement)
             .map(|c| c.map(|c| (c.scheme.to_owned(), c.value.to_owned())))
             .map_err(|r| r.status())
     }
@@ -1278,7 +1577,6 @@ mod tests {
     fn json_errors_are_400_or_422_with_the_field() {
         #[derive(Debug, Deserialize)]
         struct Item {
-            #[allow(dead_code)]
             count: i64,
         }
         impl Validate for Item {
@@ -1293,13 +1591,35 @@ mod tests {
         assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(wrong.problem().field.as_deref(), Some("body/1/count"));
         let missing = status(r#"[{}]"#);
+        let array_for_object = status(r#"[[1]]"#);
+        assert_eq!(array_for_object.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(array_for_object.problem().field.as_deref(), Some("body/0"));
         assert!(
             missing.problem().message.contains("missing field `count`"),
             "{missing:?}"
         );
+        let whole = parse_json::<Vec<Item>>(br#"[{"count": 2.0}]"#).unwrap();
+        assert_eq!(whole[0].count, 2);
+        // Exact only with serde_json's float_roundtrip (the `server` feature turns it on).
+        let long = parse_json::<Vec<Item>>(br#"[{"count": 2251799813685247.0}]"#).unwrap();
+        assert_eq!(long[0].count, 2_251_799_813_685_247);
+        let fraction = status(r#"[{"count": 2.5}]"#);
+        assert_eq!(fraction.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let small = status(r#"[{"count": 0}]"#);
         assert_eq!(small.problem().field.as_deref(), Some("body/0/count"));
         assert_eq!(small.problem().message, "body/0/count: must be at least 1");
+    }
+
+    #[test]
+    fn media_types_match_by_essence() {
+        let json = parts(&[("content-type", "Application/JSON; charset=utf-8")], "/");
+        assert!(media_type_is(&json, "application/json"));
+        let problem = parts(&[("content-type", "application/problem+json")], "/");
+        assert!(media_type_is(&problem, "application/json"));
+        assert!(!media_type_is(&problem, "multipart/form-data"));
+        let text = parts(&[("content-type", "text/plain")], "/");
+        assert!(!media_type_is(&text, "application/json"));
+        assert!(media_type_is(&text, "TEXT/plain"));
     }
 
     #[test]
