@@ -3,7 +3,7 @@
 //!
 //! The Maniac API provides openai compatible inference endpoints for interacting with both frontier models and your custom models. This reference details the available endpoints: an OpenAI-compatible chat completion gateway plus Maniac endpoints for containers, files, models, evaluators, datasets, evaluation runs and optimization runs.
 //!
-//! Generated from the API's OpenAPI document; `models` holds one Rust type per schema.
+//! Generated from the API's OpenAPI document: `models` holds one Rust type per schema; `client` (cargo feature `client`) an async client with one method per operation.
 #![allow(
     unknown_lints,
     clippy::approx_constant,
@@ -23,3 +23,7 @@
 /// Request and response types: one Rust type per schema of the document.
 #[rustfmt::skip]
 pub mod models;
+/// The async HTTP client: one method per operation (cargo feature `client`).
+#[cfg(feature = "client")]
+#[rustfmt::skip]
+pub mod client;

@@ -12,7 +12,8 @@ pub fn lib_rs(api: &Api) -> TokenStream {
         about.push_str(description);
     }
     about.push_str(
-        "\n\nGenerated from the API's OpenAPI document; `models` holds one Rust type per schema.",
+        "\n\nGenerated from the API's OpenAPI document: `models` holds one Rust type per schema; \
+         `client` (cargo feature `client`) an async client with one method per operation.",
     );
     let docs = inner_doc_attrs(&about);
     let allows = lint_allows();
@@ -24,6 +25,11 @@ pub fn lib_rs(api: &Api) -> TokenStream {
         // Laid out by prettyplease at generation time; rustfmt would make it drift.
         #[rustfmt::skip]
         pub mod models;
+
+        /// The async HTTP client: one method per operation (cargo feature `client`).
+        #[cfg(feature = "client")]
+        #[rustfmt::skip]
+        pub mod client;
     }
 }
 
@@ -56,6 +62,24 @@ fn toml_string(value: &str) -> String {
     out
 }
 
+/// The client's dependencies, all optional: a models-only user compiles none of them.
+/// reqwest with rustls (no system OpenSSL), the SSE parser, and small helpers for
+/// backoff jitter (fastrand), `Retry-After` dates (httpdate) and path encoding.
+const CLIENT_DEPENDENCIES: &str = "\
+bytes = { version = \"1\", optional = true }
+eventsource-stream = { version = \"0.2\", optional = true }
+fastrand = { version = \"2\", optional = true }
+futures-util = { version = \"0.3\", optional = true, default-features = false, features = [\"std\"] }
+httpdate = { version = \"1\", optional = true }
+percent-encoding = { version = \"2\", optional = true }
+reqwest = { version = \"0.12\", optional = true, default-features = false, features = [\"rustls-tls\", \"http2\", \"json\", \"multipart\", \"stream\"] }
+tokio = { version = \"1\", optional = true, features = [\"fs\", \"io-util\", \"time\"] }
+tokio-util = { version = \"0.7\", optional = true, features = [\"io\"] }
+";
+
+/// Off by default, so depending on the crate for its models pulls in no HTTP stack.
+const CLIENT_FEATURE: &str = "\n[features]\n# The async HTTP client (`client` module).\nclient = [\"dep:bytes\", \"dep:eventsource-stream\", \"dep:fastrand\", \"dep:futures-util\", \"dep:httpdate\", \"dep:percent-encoding\", \"dep:reqwest\", \"dep:tokio\", \"dep:tokio-util\"]\n";
+
 pub fn cargo_toml(api: &Api, crate_name: &str, header: &str, standalone: bool) -> String {
     let mut out = format!(
         "# {header}\n[package]\nname = {}\nversion = {}\nedition = \"2021\"\ndescription = {}\n\n\
@@ -68,6 +92,8 @@ pub fn cargo_toml(api: &Api, crate_name: &str, header: &str, standalone: bool) -
     if uses_uuid(api) {
         out.push_str("uuid = { version = \"1\", features = [\"serde\"] }\n");
     }
+    out.push_str(CLIENT_DEPENDENCIES);
+    out.push_str(CLIENT_FEATURE);
     if standalone {
         out.push_str("\n# Not part of any enclosing workspace.\n[workspace]\n");
     }

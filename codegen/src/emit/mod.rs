@@ -1,5 +1,6 @@
 //! IR → Rust tokens. Every emitter builds tokens with `quote!`; none concatenates Rust text.
 
+pub mod client;
 pub mod krate;
 pub mod models;
 
@@ -70,6 +71,13 @@ pub fn inner_doc_attrs(text: &str) -> TokenStream {
 
 /// The Rust spelling of an IR type.
 pub fn ty_tokens(api: &Api, ty: &Ty) -> TokenStream {
+    ty_tokens_in(api, ty, &TokenStream::new())
+}
+
+/// The Rust spelling of an IR type, named types behind the module path `models`
+/// (e.g. `super::models::`), for code outside the models module.
+pub fn ty_tokens_in(api: &Api, ty: &Ty, models: &TokenStream) -> TokenStream {
+    let ty_tokens = |api: &Api, ty: &Ty| ty_tokens_in(api, ty, models);
     match ty {
         Ty::String => quote!(String),
         Ty::Bool => quote!(bool),
@@ -82,7 +90,7 @@ pub fn ty_tokens(api: &Api, ty: &Ty) -> TokenStream {
         Ty::JsonObject => quote!(serde_json::Map<String, serde_json::Value>),
         Ty::Named(id) => {
             let name = format_ident!("{}", api.ty(*id).name);
-            quote!(#name)
+            quote!(#models #name)
         }
         Ty::List(inner) => {
             let inner = ty_tokens(api, inner);
