@@ -28,7 +28,16 @@ fn maniac_crate_files() {
         .iter()
         .map(|f| f.path.display().to_string())
         .collect();
-    assert_eq!(names, ["Cargo.toml", "src/lib.rs", "src/models.rs"]);
+    assert_eq!(
+        names,
+        [
+            "Cargo.toml",
+            "src/lib.rs",
+            "src/models.rs",
+            "src/client.rs",
+            "src/client/runtime.rs"
+        ]
+    );
     for file in &generated.files {
         let name = format!("maniac__{}", file.path.display()).replace(['/', '.'], "_");
         insta::assert_snapshot!(name, file.contents);
@@ -66,12 +75,23 @@ fn fixture_models(name: &str) -> String {
     .unwrap()
 }
 
+fn fixture_client(name: &str) -> String {
+    let text = std::fs::read_to_string(root().join(format!("tests/fixtures/{name}.yaml"))).unwrap();
+    let api = codegen::load(&text).unwrap();
+    codegen::format_rust(
+        codegen::emit::client::client_rs(&api, &codegen::env_prefix(name)),
+        &format!("tests/fixtures/{name}.yaml"),
+    )
+    .unwrap()
+}
+
 macro_rules! fixture_snapshots {
     ($($name:ident),* $(,)?) => {
         $(
             #[test]
             fn $name() {
                 insta::assert_snapshot!(concat!("fixture__", stringify!($name)), fixture_models(stringify!($name)));
+                insta::assert_snapshot!(concat!("fixture_client__", stringify!($name)), fixture_client(stringify!($name)));
             }
         )*
 
@@ -99,6 +119,7 @@ fixture_snapshots!(
     operations,
     recursion,
     references,
+    requests,
     unions
 );
 
@@ -120,7 +141,11 @@ fn fixture_lib_rs_escapes_hostile_info() {
     insta::assert_snapshot!("fixture__names_cargo_toml", cargo);
     // The hostile text stays inside doc comments; no code was injected.
     let parsed = syn::parse_file(lib).unwrap();
-    assert_eq!(parsed.items.len(), 1, "only `pub mod models;`: {lib}");
+    assert_eq!(
+        parsed.items.len(),
+        2,
+        "only `pub mod models;` and `pub mod client;`: {lib}"
+    );
     assert!(lib
         .lines()
         .filter(|l| l.contains("evil"))

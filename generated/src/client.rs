@@ -30,13 +30,13 @@ pub struct Client {
     transport: runtime::Transport,
 }
 impl Client {
-    ///The document's first server, used when no base URL is given: `https://platform.maniac.ai`.
+    /// The document's first server, used when no base URL is given: `https://platform.maniac.ai`.
     pub const DEFAULT_BASE_URL: &'static str = "https://platform.maniac.ai";
     /// A client with default settings for `base_url`, without credentials.
     pub fn new(base_url: impl Into<String>) -> Result<Self, Error> {
         Self::builder().base_url(base_url).build()
     }
-    ///A client for `MANIAC_BASE_URL` (default [`Client::DEFAULT_BASE_URL`]), authenticated with `MANIAC_API_KEY` (required) for every token scheme.
+    /// A client for `MANIAC_BASE_URL` (default [`Client::DEFAULT_BASE_URL`]), authenticated with `MANIAC_API_KEY` (required) for every token scheme.
     pub fn from_env() -> Result<Self, Error> {
         let base_url = std::env::var("MANIAC_BASE_URL")
             .unwrap_or_else(|_| Self::DEFAULT_BASE_URL.to_owned());
@@ -1327,7 +1327,7 @@ impl ClientBuilder {
         self.credential("ApiKeyAuth", runtime::Credential::Token(token.into()))
     }
 }
-///Query, header and cookie parameters of [`Client::chat_completions_list`].
+/// Query, header and cookie parameters of [`Client::chat_completions_list`].
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChatCompletionsListParams {
     /// Max number of completions to return.
@@ -1351,7 +1351,7 @@ pub struct ChatCompletionsListParams {
     /// `order` (query; the server's default: `"desc"`)
     pub order: Option<super::models::SortOrder>,
 }
-///Query, header and cookie parameters of [`Client::containers_list`].
+/// Query, header and cookie parameters of [`Client::containers_list`].
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainersListParams {
     /// Max number of containers to return.
@@ -1363,7 +1363,7 @@ pub struct ContainersListParams {
     /// `offset` (query; the server's default: `0`)
     pub offset: Option<i32>,
 }
-///Query, header and cookie parameters of [`Client::files_list`].
+/// Query, header and cookie parameters of [`Client::files_list`].
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FilesListParams {
     /// Filter by purpose
@@ -1379,7 +1379,7 @@ pub struct FilesListParams {
     /// `offset` (query; the server's default: `0`)
     pub offset: Option<i32>,
 }
-///The `multipart/form-data` body of [`Client::files_create`]; files are streamed.
+/// The `multipart/form-data` body of [`Client::files_create`]; files are streamed.
 #[derive(Debug)]
 pub struct FilesCreateForm {
     /// The file to upload.
@@ -1387,7 +1387,7 @@ pub struct FilesCreateForm {
     /// Intended file purpose (e.g. `fine-tune`, `evaluation`).
     pub purpose: String,
 }
-///Query, header and cookie parameters of [`Client::models_list`].
+/// Query, header and cookie parameters of [`Client::models_list`].
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ModelsListParams {
     /// Max number of models.
@@ -1403,7 +1403,7 @@ pub struct ModelsListParams {
     /// `container` (query)
     pub container: Option<String>,
 }
-///Query, header and cookie parameters of [`Client::evaluators_list`].
+/// Query, header and cookie parameters of [`Client::evaluators_list`].
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EvaluatorsListParams {
     /// Container id or label to filter evaluators by.
@@ -1419,7 +1419,7 @@ pub struct EvaluatorsListParams {
     /// `offset` (query; the server's default: `0`)
     pub offset: Option<i32>,
 }
-///Query, header and cookie parameters of [`Client::datasets_list`].
+/// Query, header and cookie parameters of [`Client::datasets_list`].
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DatasetsListParams {
     /// Max number of datasets.
@@ -1435,7 +1435,7 @@ pub struct DatasetsListParams {
     /// `container` (query)
     pub container: Option<String>,
 }
-///Query, header and cookie parameters of [`Client::evaluation_runs_list`].
+/// Query, header and cookie parameters of [`Client::evaluation_runs_list`].
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EvaluationRunsListParams {
     /// Container id or label to filter runs by.

@@ -83,9 +83,9 @@ pub fn client_items(api: &Api, env_prefix: &str) -> TokenStream {
         .first()
         .map(|s| s.url.clone())
         .unwrap_or_else(|| "http://localhost".to_owned());
-    let base_url_doc = format!(
+    let base_url_doc = doc_attrs(Some(&format!(
         "The document's first server, used when no base URL is given: `{default_base_url}`."
-    );
+    )));
     let key_var = format!("{env_prefix}_API_KEY");
     let url_var = format!("{env_prefix}_BASE_URL");
     let token_schemes = api
@@ -99,14 +99,14 @@ pub fn client_items(api: &Api, env_prefix: &str) -> TokenStream {
             builder = builder.token_for_every_scheme(runtime::Secret::new(key));
         }
     });
-    let from_env_doc = format!(
+    let from_env_doc = doc_attrs(Some(&format!(
         "A client for `{url_var}` (default [`Client::DEFAULT_BASE_URL`]){}.",
         if token_schemes {
             format!(", authenticated with `{key_var}` (required) for every token scheme")
         } else {
             String::new()
         }
-    );
+    )));
 
     let mut setter_names = Scope::default();
     for taken in BUILDER_METHODS {
@@ -173,7 +173,7 @@ pub fn client_items(api: &Api, env_prefix: &str) -> TokenStream {
         }
 
         impl Client {
-            #[doc = #base_url_doc]
+            #base_url_doc
             pub const DEFAULT_BASE_URL: &'static str = #default_base_url;
 
             /// A client with default settings for `base_url`, without credentials.
@@ -181,7 +181,7 @@ pub fn client_items(api: &Api, env_prefix: &str) -> TokenStream {
                 Self::builder().base_url(base_url).build()
             }
 
-            #[doc = #from_env_doc]
+            #from_env_doc
             pub fn from_env() -> Result<Self, Error> {
                 let base_url = std::env::var(#url_var).unwrap_or_else(|_| Self::DEFAULT_BASE_URL.to_owned());
                 #[allow(unused_mut)]
@@ -445,9 +445,11 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
             let docs = doc_attrs(Some(&doc));
             quote!(#docs pub #field: #ty)
         });
-        let doc = format!("Query, header and cookie parameters of [`Client::{name}`].");
+        let doc = doc_attrs(Some(&format!(
+            "Query, header and cookie parameters of [`Client::{name}`]."
+        )));
         types.push(quote! {
-            #[doc = #doc]
+            #doc
             #[derive(Debug, Clone, PartialEq, #derive_default)]
             pub struct #params_ty {
                 #(#fields,)*
@@ -612,16 +614,23 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
             });
         }
     } else {
-        let accept: Vec<String> = outcomes
+        let mut accept: Vec<String> = Vec::new();
+        for media in outcomes
             .iter()
-            .filter_map(|o| o.content.map(|c| c.media_type.clone()))
-            .collect();
+            .filter_map(|o| o.content.map(|c| &c.media_type))
+        {
+            if !accept.contains(media) {
+                accept.push(media.clone());
+            }
+        }
         let accept = accept.join(", ");
         let accept_call = (!accept.is_empty()).then(|| quote!(.accept(#accept)));
         let streamed = outcomes
             .iter()
             .any(|o| o.content.is_some_and(|c| c.kind == MediaKind::Binary));
         let streamed_call = streamed.then(|| quote!(.streamed()));
+        let adjust = (accept_call.is_some() || streamed_call.is_some())
+            .then(|| quote!(let request = request #accept_call #streamed_call;));
         let (ret, call) = if let [outcome] = outcomes.as_slice() {
             match outcome.content {
                 None => (quote!(()), quote!(self.transport.empty(request).await)),
@@ -678,7 +687,7 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
                     Status::Range(digit) => format!("{digit}XX"),
                     Status::Default => "default".to_owned(),
                 };
-                let doc = format!("{status_text}: {description}.");
+                let doc = format!(" {status_text}: {description}.");
                 let (payload, decode) = match outcome.content {
                     None => (
                         None,
@@ -708,9 +717,11 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
                 });
                 arms.push(quote!(if #status_test #media_test { return #decode; }));
             }
-            let doc = format!("The documented success responses of [`Client::{name}`].");
+            let doc = doc_attrs(Some(&format!(
+                "The documented success responses of [`Client::{name}`]."
+            )));
             types.push(quote! {
-                #[doc = #doc]
+                #doc
                 #[derive(Debug)]
                 pub enum #output {
                     #(#variants,)*
@@ -734,7 +745,7 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
             pub async fn #fn_name(&self, #(#args),*) -> Result<Response<#ret>, Error> {
                 #request_start
                 #body_call
-                let request = request #accept_call #streamed_call;
+                #adjust
                 #call
             }
         });
@@ -885,12 +896,12 @@ fn multipart_form(
         defs.push(quote!(#docs pub #field: #ty));
         calls.push(call);
     }
-    let doc = format!(
+    let doc = doc_attrs(Some(&format!(
         "The `multipart/form-data` body of [`Client::{}`]; files are streamed.",
         op.name
-    );
+    )));
     let def = quote! {
-        #[doc = #doc]
+        #doc
         #[derive(Debug)]
         pub struct #form_ty {
             #(#defs,)*
