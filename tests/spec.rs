@@ -1,5 +1,6 @@
 //! spec/maniac.yaml, read by the project's own loader, holds every seed operation of the
-//! reference with its parameters, body media type and exact set of statuses.
+//! reference and the SDK's RLM and trace operations, with their parameters, body media
+//! type and exact set of statuses.
 
 use codegen::ir::{Api, MediaKind, Method, Operation, ParamLocation, Status};
 
@@ -171,6 +172,44 @@ const SEED: &[(&str, Method, &str, &[&str], Option<&str>, &[u16])] = &[
     ),
 ];
 
+/// The operations the official Python SDK calls beyond the seed and the other later
+/// extras, from maniac-api.md §6, with the document's error conventions.
+#[allow(clippy::type_complexity)]
+const SDK_EXTRAS: &[(&str, Method, &str, &[&str], Option<&str>, &[u16])] = &[
+    (
+        "rlm_responses_create",
+        Method::Post,
+        "/v1/rlm/responses",
+        &[],
+        Some("application/json"),
+        TEN,
+    ),
+    (
+        "rlm_responses_retrieve",
+        Method::Get,
+        "/v1/rlm/responses/{response_id}",
+        &["response_id"],
+        None,
+        TEN,
+    ),
+    (
+        "traces_list",
+        Method::Get,
+        "/v1/traces",
+        &["limit", "offset"],
+        None,
+        LIST,
+    ),
+    (
+        "traces_retrieve",
+        Method::Get,
+        "/v1/traces/{id}",
+        &["id"],
+        None,
+        TEN,
+    ),
+];
+
 fn find<'a>(api: &'a Api, id: &str) -> &'a Operation {
     api.operations
         .iter()
@@ -179,9 +218,9 @@ fn find<'a>(api: &'a Api, id: &str) -> &'a Operation {
 }
 
 #[test]
-fn every_seed_operation_is_present_and_complete() {
+fn every_seed_and_sdk_extra_operation_is_present_and_complete() {
     let api = maniac();
-    for (id, method, path, params, body, errors) in SEED {
+    for (id, method, path, params, body, errors) in SEED.iter().chain(SDK_EXTRAS) {
         let op = find(&api, id);
         assert_eq!((op.method, op.path.as_str()), (*method, *path), "{id}");
         assert!(
@@ -285,4 +324,55 @@ fn bearer_auth_applies_everywhere() {
         codegen::ir::SecurityKind::Bearer { .. }
     ));
     assert!(api.operations.iter().all(|op| op.security.is_none()));
+}
+
+#[test]
+fn every_response_of_every_operation_documents_an_example() {
+    // A mock server answers each operation with its documented examples, so each
+    // response's every media type needs one (error responses through their shared
+    // component's example).
+    let api = maniac();
+    assert_eq!(api.operations.len(), 32, "the README's operation count");
+    let missing: Vec<String> = api
+        .operations
+        .iter()
+        .flat_map(|op| {
+            op.responses.iter().flat_map(move |r| {
+                r.content
+                    .iter()
+                    .filter(|c| c.examples.is_empty())
+                    .map(move |c| format!("{} {:?} {}", op.id, r.status, c.media_type))
+            })
+        })
+        .collect();
+    assert!(missing.is_empty(), "no example for: {missing:#?}");
+}
+
+#[test]
+fn data_sources_and_per_evaluator_results_are_typed_as_in_the_sdk() {
+    use codegen_tests::round_trip_as;
+    use serde_json::json;
+    // Each data source needs its own field, which is no longer an untyped extra.
+    for (key, source) in [
+        ("ContainerDataSource", json!({"type": "container"})),
+        ("DatasetDataSource", json!({"type": "dataset"})),
+        ("GenerateDataSource", json!({"type": "generate"})),
+    ] {
+        assert!(round_trip_as(key, source).unwrap().is_err(), "{key}");
+    }
+    let generate = json!({"type": "generate", "models": ["openai/gpt-4o"], "range": null});
+    assert_eq!(
+        round_trip_as("EvaluationDataSource", generate.clone()).unwrap(),
+        Ok(generate)
+    );
+    // `per_eval` maps evaluator names to a typed result, so a wrong count type fails.
+    let typed = json!({"per_eval": {"helpfulness": {"num_passed": 9, "break_reason": "budget"}}});
+    assert_eq!(
+        round_trip_as("EvaluationRunModelResult", typed.clone()).unwrap(),
+        Ok(typed)
+    );
+    let wrong = json!({"per_eval": {"helpfulness": {"num_passed": "nine"}}});
+    assert!(round_trip_as("EvaluationRunModelResult", wrong)
+        .unwrap()
+        .is_err());
 }
