@@ -1314,6 +1314,179 @@ impl Client {
             .json::<super::models::CreateOptimizationRunRes, ErrorEnvelope>(request)
             .await
     }
+    /// Create an RLM response
+    ///
+    /// OpenAI Responses-style endpoint for Recursive Language Model execution. Accepts a strict subset of the Responses request shape and proxies to the internal RLM backend. With `background: true` the run starts in the background and the answer has status `in_progress`; fetch it later with rlm_responses_retrieve. (Not in the seed page.)
+    ///
+    /// `POST /v1/rlm/responses`
+    ///
+    /// # Errors
+    ///
+    /// - 400: Bad Request
+    /// - 401: Unauthorized
+    /// - 403: Forbidden
+    /// - 404: Not Found
+    /// - 409: Conflict
+    /// - 422: Validation Error
+    /// - 429: Too Many Requests
+    /// - 500: Internal Server Error
+    /// - 501: Not Implemented
+    /// - 503: Upstream Unavailable
+    pub async fn rlm_responses_create(
+        &self,
+        body: &super::models::CreateRlmResponseReq,
+    ) -> Result<Response<super::models::RlmResponsesResponse>, Error> {
+        let mut path = String::new();
+        path.push_str("/v1/rlm/responses");
+        let request = runtime::Request::new(runtime::Method::POST, path)
+            .security(&[&["ApiKeyAuth"]]);
+        let request = request.json(body);
+        let request = request.accept("application/json");
+        self.transport
+            .json::<super::models::RlmResponsesResponse, ErrorEnvelope>(request)
+            .await
+    }
+    /// Get an RLM response
+    ///
+    /// Retrieves a background RLM response by id within the caller's project. (Not in the seed page.)
+    ///
+    /// `GET /v1/rlm/responses/{response_id}`
+    ///
+    /// # Errors
+    ///
+    /// - 400: Bad Request
+    /// - 401: Unauthorized
+    /// - 403: Forbidden
+    /// - 404: Not Found
+    /// - 409: Conflict
+    /// - 422: Validation Error
+    /// - 429: Too Many Requests
+    /// - 500: Internal Server Error
+    /// - 501: Not Implemented
+    /// - 503: Upstream Unavailable
+    pub async fn rlm_responses_retrieve(
+        &self,
+        response_id: &str,
+    ) -> Result<Response<super::models::RlmResponsesResponse>, Error> {
+        let mut path = String::new();
+        path.push_str("/v1/rlm/responses/");
+        match runtime::path_param(
+            "response_id",
+            &response_id,
+            runtime::PathStyle::Simple,
+            false,
+        ) {
+            Ok(segment) => path.push_str(&segment),
+            Err(message) => return Err(Error::InvalidRequest(message)),
+        }
+        let request = runtime::Request::new(runtime::Method::GET, path)
+            .security(&[&["ApiKeyAuth"]]);
+        let request = request.accept("application/json");
+        self.transport
+            .json::<super::models::RlmResponsesResponse, ErrorEnvelope>(request)
+            .await
+    }
+    /// List traces
+    ///
+    /// Lists the traces of the caller's project: completions grouped by the external trace id they were sent with (`trace.id` on chat completion creation). (Not in the seed page.)
+    ///
+    /// `GET /v1/traces`
+    ///
+    /// # Errors
+    ///
+    /// - 400: Bad Request
+    /// - 401: Unauthorized
+    /// - 403: Forbidden
+    /// - 422: Validation Error
+    /// - 429: Too Many Requests
+    /// - 500: Internal Server Error
+    /// - 501: Not Implemented
+    /// - 503: Upstream Unavailable
+    pub async fn traces_list(
+        &self,
+        params: &TracesListParams,
+    ) -> Result<Response<super::models::TraceListRes>, Error> {
+        let mut path = String::new();
+        path.push_str("/v1/traces");
+        let request = runtime::Request::new(runtime::Method::GET, path)
+            .security(&[&["ApiKeyAuth"]])
+            .query("limit", &params.limit, runtime::QueryStyle::Form, true)
+            .query("offset", &params.offset, runtime::QueryStyle::Form, true);
+        let request = request.accept("application/json");
+        self.transport.json::<super::models::TraceListRes, ErrorEnvelope>(request).await
+    }
+    /// List traces
+    ///
+    /// Lists the traces of the caller's project: completions grouped by the external trace id they were sent with (`trace.id` on chat completion creation). (Not in the seed page.)
+    ///
+    /// `GET /v1/traces`, every item of every page: fetches the next page (same `limit`, next `offset`) when the previous one is used up, until `total`.
+    ///
+    /// # Errors
+    ///
+    /// - 400: Bad Request
+    /// - 401: Unauthorized
+    /// - 403: Forbidden
+    /// - 422: Validation Error
+    /// - 429: Too Many Requests
+    /// - 500: Internal Server Error
+    /// - 501: Not Implemented
+    /// - 503: Upstream Unavailable
+    pub fn traces_list_stream(
+        &self,
+        params: &TracesListParams,
+    ) -> ItemStream<super::models::TraceListItem> {
+        let client = self.clone();
+        let params = params.clone();
+        runtime::paginate(
+            params.offset.map(i64::from).unwrap_or(0),
+            move |offset| {
+                let client = client.clone();
+                let mut params = params.clone();
+                let offset = i32::try_from(offset).unwrap_or(i32::MAX);
+                params.offset = Some(offset);
+                async move {
+                    let page = client.traces_list(&params).await?.into_inner();
+                    Ok(runtime::Page {
+                        items: page.data,
+                        total: page.total,
+                    })
+                }
+            },
+        )
+    }
+    /// Get a trace
+    ///
+    /// Returns one trace of the caller's project by its external trace id (the `trace.id` sent with the completions), with its spans. (Not in the seed page.)
+    ///
+    /// `GET /v1/traces/{id}`
+    ///
+    /// # Errors
+    ///
+    /// - 400: Bad Request
+    /// - 401: Unauthorized
+    /// - 403: Forbidden
+    /// - 404: Not Found
+    /// - 409: Conflict
+    /// - 422: Validation Error
+    /// - 429: Too Many Requests
+    /// - 500: Internal Server Error
+    /// - 501: Not Implemented
+    /// - 503: Upstream Unavailable
+    pub async fn traces_retrieve(
+        &self,
+        id: &str,
+    ) -> Result<Response<super::models::TraceRes>, Error> {
+        let mut path = String::new();
+        path.push_str("/v1/traces/");
+        match runtime::path_param("id", &id, runtime::PathStyle::Simple, false) {
+            Ok(segment) => path.push_str(&segment),
+            Err(message) => return Err(Error::InvalidRequest(message)),
+        }
+        let request = runtime::Request::new(runtime::Method::GET, path)
+            .security(&[&["ApiKeyAuth"]]);
+        let request = request.accept("application/json");
+        self.transport.json::<super::models::TraceRes, ErrorEnvelope>(request).await
+    }
 }
 impl ClientBuilder {
     /// Checks the settings and builds the client.
@@ -1451,6 +1624,18 @@ pub struct EvaluationRunsListParams {
     /// `limit` (query; the server's default: `20`)
     pub limit: Option<i32>,
     /// Number of runs to skip.
+    ///
+    /// `offset` (query; the server's default: `0`)
+    pub offset: Option<i32>,
+}
+/// Query, header and cookie parameters of [`Client::traces_list`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TracesListParams {
+    /// Max number of traces to return.
+    ///
+    /// `limit` (query; the server's default: `20`)
+    pub limit: Option<i32>,
+    /// Number of traces to skip.
     ///
     /// `offset` (query; the server's default: `0`)
     pub offset: Option<i32>,
