@@ -602,14 +602,14 @@ pub fn path_param<T: Serialize + ?Sized>(
         (PathStyle::Label, false) => (".".to_owned(), ","),
         (PathStyle::Label, true) => (".".to_owned(), "."),
         (PathStyle::Matrix, false) => (format!(";{}=", encode(name)), ","),
-        (PathStyle::Matrix, true) => (String::new(), ";"),
+        (PathStyle::Matrix, true) => (";".to_owned(), ";"),
     };
     let parts: Vec<String> = items
         .iter()
         .map(|(key, text)| match (key, style, explode) {
             (Some(key), _, true) => format!("{}={}", encode(key), encode(text)),
             (Some(key), _, false) => format!("{},{}", encode(key), encode(text)),
-            (None, PathStyle::Matrix, true) => format!(";{}={}", encode(name), encode(text)),
+            (None, PathStyle::Matrix, true) => format!("{}={}", encode(name), encode(text)),
             (None, _, _) => encode(text),
         })
         .collect();
