@@ -569,9 +569,13 @@ async fn sse_yields_typed_chunks_and_ends_at_done() {
         text.push_str(&delta_text(&chunk.unwrap()));
     }
     assert_eq!(text, "Hello!");
-    // The same method without `_stream` asks for JSON and leaves `stream` unset.
+    // The same method without `_stream` asks for JSON and sends `"stream": false`, even
+    // when the caller's request says otherwise.
     let done = client
-        .chat_completions_create(&chat_request("plain"))
+        .chat_completions_create(&ChatReq {
+            stream: Some(true),
+            ..chat_request("plain")
+        })
         .await
         .unwrap();
     assert_eq!(done.model, "plain");

@@ -156,7 +156,7 @@ impl Client {
         path.push_str("/v1/chat/completions");
         let request = runtime::Request::new(runtime::Method::POST, path)
             .security(&[&["ApiKeyAuth"]]);
-        let request = request.json(body);
+        let request = request.json_with_stream_flag(body, false);
         let request = request.accept("application/json");
         self.transport.json::<super::models::ChatRes, ErrorEnvelope>(request).await
     }
@@ -187,7 +187,7 @@ impl Client {
         path.push_str("/v1/chat/completions");
         let request = runtime::Request::new(runtime::Method::POST, path)
             .security(&[&["ApiKeyAuth"]]);
-        let request = request.json_streaming(body);
+        let request = request.json_with_stream_flag(body, true);
         self.transport.events(request.accept("text/event-stream")).await
     }
     /// Register chat completion examples

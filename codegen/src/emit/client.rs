@@ -261,6 +261,19 @@ fn chosen_body(body: &RequestBody) -> Option<&Content> {
     .find_map(|kind| body.content.iter().find(|c| c.kind == *kind))
 }
 
+/// Whether a JSON body is an object with a boolean `stream` property.
+fn has_stream_flag(api: &Api, content: &Content) -> bool {
+    let Some(id) = content.ty.as_ref().and_then(Ty::direct_named) else {
+        return false;
+    };
+    let TypeKind::Struct(s) = &api.ty(id).kind else {
+        return false;
+    };
+    s.fields
+        .iter()
+        .any(|f| f.wire == "stream" && (f.ty == Ty::Bool || f.ty == Ty::Bool.option()))
+}
+
 fn scalar_by_value(ty: &Ty) -> bool {
     matches!(ty, Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 | Ty::Uuid)
 }
@@ -474,7 +487,8 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
 
     // The body.
     let mut body_call = quote!();
-    let mut stream_body_call = None;
+    // The body has a boolean `stream` member, which the streaming form sets.
+    let mut stream_flag_body = false;
     if let Some(body) = &op.body {
         if let Some(content) = chosen_body(body) {
             let required = body.required;
@@ -493,8 +507,9 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
                     if required {
                         args.push(quote!(body: &#body_ty));
                         body_call = quote!(let request = request.#call(body););
-                        stream_body_call =
-                            Some(quote!(let request = request.json_streaming(body);));
+                        if content.kind == MediaKind::Json && has_stream_flag(api, content) {
+                            stream_flag_body = true;
+                        }
                     } else {
                         args.push(quote!(body: Option<&#body_ty>));
                         body_call = quote! {
@@ -575,6 +590,12 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
         }));
     }
 
+    // Where a JSON body says whether to stream, each form sends its own answer.
+    let stream_body_call = (stream_flag_body && event_stream.is_some() && !outcomes.is_empty())
+        .then(|| {
+            body_call = quote!(let request = request.json_with_stream_flag(body, false););
+            quote!(let request = request.json_with_stream_flag(body, true);)
+        });
     let docs = method_docs(op, "");
     let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
     let fn_name = ident(name);
@@ -757,8 +778,15 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
             let stream_fn = ident(&stream_name);
             let stream_docs = method_docs(
                 op,
-                ", streamed: the response's Server-Sent Events, one item per `data:` event, \
-                 ending at `data: [DONE]` (`\"stream\": true` is set in the body).",
+                &format!(
+                    ", streamed: the response's Server-Sent Events, one item per `data:` \
+                     event, ending at `data: [DONE]`{}.",
+                    if stream_body_call.is_some() {
+                        " (`\"stream\": true` is set in the body)"
+                    } else {
+                        ""
+                    }
+                ),
             );
             let body_call = stream_body_call
                 .clone()

@@ -755,11 +755,12 @@ impl Request {
         self
     }
 
-    /// A JSON body with `"stream": true` set, for the streaming form of an operation.
-    pub fn json_streaming<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
+    /// A JSON body with its `stream` member set: `true` for the streaming form of an
+    /// operation, `false` for the other (whatever the caller's value).
+    pub fn json_with_stream_flag<T: Serialize + ?Sized>(mut self, body: &T, stream: bool) -> Self {
         match to_json(body) {
             Ok(serde_json::Value::Object(mut map)) => {
-                map.insert("stream".to_owned(), serde_json::Value::Bool(true));
+                map.insert("stream".to_owned(), serde_json::Value::Bool(stream));
                 self.json(&map)
             }
             Ok(_) => {
