@@ -38,15 +38,18 @@ const BUILDER_METHODS: &[&str] = &[
 
 /// `src/client.rs`: module docs, the runtime module and the per-API items.
 pub fn client_rs(api: &Api, env_prefix: &str) -> TokenStream {
+    let (items, shows) = items_and_shows(api, env_prefix);
     let docs = inner_doc_attrs(&format!(
         "The async HTTP client for {} (cargo feature `client`).\n\n\
          `Client::from_env()` reads `{env_prefix}_API_KEY` and `{env_prefix}_BASE_URL`; \
          `Client::builder()` sets timeouts, retries, headers and credentials. Every \
          operation is one async method returning the typed body wrapped in a [`Response`] \
-         (status, headers, request id) or an [`Error`].",
-        api.title
+         (status, headers, request id) or an [`Error`]. Failed calls are retried (2 times by \
+         default: connection errors, timeouts, 408, 409, 429, 5xx) with exponential backoff \
+         and jitter, honouring `Retry-After`.\n\n{}",
+        api.title,
+        usage(&shows, env_prefix)
     ));
-    let items = client_items(api, env_prefix);
     quote! {
         #docs
 
@@ -60,6 +63,72 @@ pub fn client_rs(api: &Api, env_prefix: &str) -> TokenStream {
 /// The per-API items, with the runtime reached as `runtime` and the models as
 /// `super::models` (so a test can compile them inside any module).
 pub fn client_items(api: &Api, env_prefix: &str) -> TokenStream {
+    items_and_shows(api, env_prefix).0
+}
+
+/// A usage sketch naming this API's own methods: a plain call, a stream, an upload, a
+/// paginated list and error handling, each where the API has one.
+fn usage(shows: &[(String, Shows)], env_prefix: &str) -> String {
+    let mut lines = vec![
+        "# Use".to_owned(),
+        String::new(),
+        "```ignore".to_owned(),
+        "use futures_util::{StreamExt, TryStreamExt};".to_owned(),
+        format!("let client = Client::from_env()?; // {env_prefix}_API_KEY, {env_prefix}_BASE_URL"),
+    ];
+    if let Some((
+        name,
+        Shows {
+            plain: Some(args), ..
+        },
+    )) = shows.iter().find(|(_, s)| s.plain.is_some())
+    {
+        lines.push(format!("let response = client.{name}({args}).await?;"));
+        lines.push(
+            "println!(\"{} {:?}\", response.status(), response.request_id()); // body: *response"
+                .to_owned(),
+        );
+    }
+    if let Some((name, _)) = shows.iter().find(|(_, s)| s.streams) {
+        lines.push(format!(
+            "let mut events = client.{name}_stream(&request).await?.into_inner(); // until [DONE]"
+        ));
+        lines
+            .push("while let Some(event) = events.next().await { let event = event?; }".to_owned());
+    }
+    if let Some((
+        name,
+        Shows {
+            upload: Some(form), ..
+        },
+    )) = shows.iter().find(|(_, s)| s.upload.is_some())
+    {
+        let (form_ty, field) = form.split_once('|').unwrap_or_default();
+        lines.push(format!(
+            "let created = client.{name}({form_ty} {{ {field}: Upload::from_path(\"data.bin\"), /* ... */ }}).await?; // streamed"
+        ));
+    }
+    if let Some((
+        name,
+        Shows {
+            plain: Some(args), ..
+        },
+    )) = shows.iter().find(|(_, s)| s.paginates)
+    {
+        lines.push(format!(
+            "let mut items = client.{name}_stream({args}); // every page"
+        ));
+        lines.push("while let Some(item) = items.try_next().await? { /* ... */ }".to_owned());
+    }
+    lines.push(
+        "// Errors: `e.kind()` (NotFound, RateLimited, ...), `e.envelope()`, `e.request_id()`, `e.is_retryable()`."
+            .to_owned(),
+    );
+    lines.push("```".to_owned());
+    lines.join("\n")
+}
+
+fn items_and_shows(api: &Api, env_prefix: &str) -> (TokenStream, Vec<(String, Shows)>) {
     let models = quote!(super::models::);
     let envelope = match api.error_type {
         Some(id) => ty_tokens_in(api, &Ty::Named(id), &models),
@@ -141,13 +210,15 @@ pub fn client_items(api: &Api, env_prefix: &str) -> TokenStream {
     let op_names: Vec<&str> = api.operations.iter().map(|o| o.name.as_str()).collect();
     let mut types = Vec::new();
     let mut methods = Vec::new();
+    let mut shows = Vec::new();
     for op in &api.operations {
         let emitted = operation(api, op, &models, &op_names);
         types.push(emitted.types);
         methods.push(emitted.methods);
+        shows.push((op.name.clone(), emitted.shows));
     }
 
-    quote! {
+    let items = quote! {
         pub use runtime::{ClientBuilder, ErrorKind, Part, Response, Secret, Upload};
 
         /// The API's error envelope, parsed from error bodies and error frames.
@@ -214,12 +285,28 @@ pub fn client_items(api: &Api, env_prefix: &str) -> TokenStream {
         }
 
         #(#types)*
-    }
+    };
+    (items, shows)
 }
 
 struct Emitted {
     types: TokenStream,
     methods: TokenStream,
+    /// What the module docs' usage sketch can show with this operation.
+    shows: Shows,
+}
+
+/// The forms an operation's methods took, for the usage sketch.
+#[derive(Default)]
+struct Shows {
+    /// Called with nothing, or with a params struct that has `Default`.
+    plain: Option<String>,
+    /// Its `_stream` method streams events for a JSON body.
+    streams: bool,
+    /// Its body is a multipart form with this first file field.
+    upload: Option<String>,
+    /// Its `_stream` method paginates.
+    paginates: bool,
 }
 
 /// One way a success response can come back.
@@ -388,6 +475,7 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
     let stem = &op.type_stem;
     let name = &op.name;
     let mut types = Vec::new();
+    let mut shows = Shows::default();
 
     // Arguments: path parameters in template order, then params, then the body.
     let mut args = Vec::new();
@@ -483,6 +571,14 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
             });
         }
         args.push(quote!(params: &#params_ty));
+        if has_default {
+            shows.plain = Some(format!("&{params_ty}::default()"));
+        }
+    } else {
+        shows.plain = Some(String::new());
+    }
+    if op.body.is_some() || op.params.iter().any(|p| p.location == ParamLocation::Path) {
+        shows.plain = None;
     }
 
     // The body.
@@ -526,7 +622,9 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
                     body_call = quote!(let request = request.binary(body););
                 }
                 MediaKind::Multipart => {
-                    let (form_ty, form_def, calls) = multipart_form(api, op, content, models);
+                    let (form_ty, form_def, calls, file_field) =
+                        multipart_form(api, op, content, models);
+                    shows.upload = file_field.map(|field| format!("{form_ty}|{field}"));
                     types.push(form_def);
                     args.push(quote!(form: #form_ty));
                     body_call = quote! {
@@ -791,6 +889,7 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
             let body_call = stream_body_call
                 .clone()
                 .unwrap_or_else(|| body_call.clone());
+            shows.streams = stream_body_call.is_some();
             methods.push(quote! {
                 #stream_docs
                 #deprecated
@@ -848,6 +947,7 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
                 ", every item of every page: fetches the next page (same `limit`, next \
                  `offset`) when the previous one is used up, until `total`.",
             );
+            shows.paginates = shows.plain.is_some();
             methods.push(quote! {
                 #stream_docs
                 #deprecated
@@ -872,6 +972,7 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
     Emitted {
         types: quote!(#(#types)*),
         methods: quote!(#(#methods)*),
+        shows,
     }
 }
 
@@ -882,8 +983,9 @@ fn multipart_form(
     op: &Operation,
     content: &Content,
     models: &TokenStream,
-) -> (TokenStream, TokenStream, TokenStream) {
+) -> (TokenStream, TokenStream, TokenStream, Option<String>) {
     let form_ty = format_ident!("{}Form", op.type_stem);
+    let mut file_field = None;
     let fields = match content
         .ty
         .as_ref()
@@ -899,6 +1001,9 @@ fn multipart_form(
         let field = ident(&f.name);
         let wire = &f.wire;
         let docs = doc_attrs(f.docs.as_deref());
+        if f.ty == Ty::Bytes && file_field.is_none() {
+            file_field = Some(f.name.clone());
+        }
         let (ty, call) = match &f.ty {
             Ty::Bytes => (
                 quote!(runtime::Upload),
@@ -940,5 +1045,5 @@ fn multipart_form(
     } else {
         quote!(#(#calls)*)
     };
-    (quote!(#form_ty), def, calls)
+    (quote!(#form_ty), def, calls, file_field)
 }

@@ -1,0 +1,114 @@
+//! The generated client's overhead over a raw reqwest call doing the same request: a GET
+//! with a path parameter, bearer auth, `Accept` and a user agent, answered by a local axum
+//! server with a `FileObject` that is decoded into the same type.
+//!
+//! `cargo bench -p codegen-tests --bench client_overhead` prints the median time per
+//! request of each, over interleaved rounds, and their ratio. Bounded: ROUNDS × BATCH
+//! requests per side, loopback only.
+
+use axum::routing::get;
+use axum::Router;
+use maniac_api::client::Client;
+use maniac_api::models::FileObject;
+use std::time::{Duration, Instant};
+
+const ROUNDS: usize = 15;
+const BATCH: usize = 400;
+const KEY: &str = "sk-bench";
+
+fn file_object() -> String {
+    serde_json::json!({
+        "id": "5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60", "object": "file", "bytes": 48213,
+        "created_at": 1767225600, "filename": "train.jsonl", "purpose": "fine-tune",
+        "status": "processed", "status_details": null
+    })
+    .to_string()
+}
+
+async fn raw(http: &reqwest::Client, base: &str, id: &str) -> FileObject {
+    let response = http
+        .get(format!("{base}/v1/files/{id}"))
+        .bearer_auth(KEY)
+        .header("accept", "application/json")
+        .header("user-agent", "bench")
+        .timeout(Duration::from_secs(600))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let body = response.bytes().await.unwrap();
+    serde_json::from_slice(&body).unwrap()
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let body = file_object();
+        let router = Router::new().route(
+            "/v1/files/{file_id}",
+            get(move || {
+                let body = body.clone();
+                async move { ([("content-type", "application/json")], body) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+        let http = reqwest::Client::new();
+        // The same connection pool for both, so only the client's own work differs.
+        let client = Client::builder()
+            .base_url(&base)
+            .api_key_auth(KEY)
+            .user_agent("bench")
+            .http_client(http.clone())
+            .build()
+            .unwrap();
+        let id = "5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60";
+        // Warm-up: connections, allocator, caches.
+        for _ in 0..BATCH {
+            raw(&http, &base, id).await;
+            client.files_retrieve(id).await.unwrap();
+        }
+        let (mut raw_times, mut client_times) = (Vec::new(), Vec::new());
+        for round in 0..ROUNDS {
+            // Alternate which side goes first, so drift favours neither.
+            for side in [round % 2, 1 - round % 2] {
+                let start = Instant::now();
+                for _ in 0..BATCH {
+                    if side == 0 {
+                        std::hint::black_box(raw(&http, &base, id).await);
+                    } else {
+                        std::hint::black_box(client.files_retrieve(id).await.unwrap());
+                    }
+                }
+                let per_request = start.elapsed() / BATCH as u32;
+                if side == 0 {
+                    raw_times.push(per_request);
+                } else {
+                    client_times.push(per_request);
+                }
+            }
+        }
+        let (raw, generated) = (median(raw_times), median(client_times));
+        let ratio = generated.as_secs_f64() / raw.as_secs_f64();
+        println!(
+            "raw reqwest:      {:>8.1} µs/request (median of {ROUNDS} rounds of {BATCH})",
+            raw.as_secs_f64() * 1e6
+        );
+        println!(
+            "generated client: {:>8.1} µs/request",
+            generated.as_secs_f64() * 1e6
+        );
+        println!("ratio: {ratio:.3} ({:+.1} % time)", (ratio - 1.0) * 100.0);
+    });
+}
