@@ -264,15 +264,7 @@ impl Client {
     ) -> Result<Response<super::models::ChatResRelaxed>, Error> {
         let mut path = String::new();
         path.push_str("/v1/chat/completions/");
-        match runtime::path_param(
-            "completion_id",
-            &completion_id,
-            runtime::PathStyle::Simple,
-            false,
-        ) {
-            Ok(segment) => path.push_str(&segment),
-            Err(message) => return Err(Error::InvalidRequest(message)),
-        }
+        path.push_str(&runtime::path_segment(completion_id));
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -406,10 +398,7 @@ impl Client {
     ) -> Result<Response<super::models::CreateContainerRes>, Error> {
         let mut path = String::new();
         path.push_str("/v1/containers/");
-        match runtime::path_param("label", &label, runtime::PathStyle::Simple, false) {
-            Ok(segment) => path.push_str(&segment),
-            Err(message) => return Err(Error::InvalidRequest(message)),
-        }
+        path.push_str(&runtime::path_segment(label));
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -441,10 +430,7 @@ impl Client {
     ) -> Result<Response<super::models::DeleteContainerRes>, Error> {
         let mut path = String::new();
         path.push_str("/v1/containers/");
-        match runtime::path_param("label", &label, runtime::PathStyle::Simple, false) {
-            Ok(segment) => path.push_str(&segment),
-            Err(message) => return Err(Error::InvalidRequest(message)),
-        }
+        path.push_str(&runtime::path_segment(label));
         let request = runtime::Request::new(runtime::Method::DELETE, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -477,10 +463,7 @@ impl Client {
     ) -> Result<Response<super::models::CreateContainerRes>, Error> {
         let mut path = String::new();
         path.push_str("/v1/containers/");
-        match runtime::path_param("label", &label, runtime::PathStyle::Simple, false) {
-            Ok(segment) => path.push_str(&segment),
-            Err(message) => return Err(Error::InvalidRequest(message)),
-        }
+        path.push_str(&runtime::path_segment(label));
         let request = runtime::Request::new(runtime::Method::PATCH, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.json(body);
@@ -610,15 +593,7 @@ impl Client {
     ) -> Result<Response<super::models::FileObject>, Error> {
         let mut path = String::new();
         path.push_str("/v1/files/");
-        match runtime::path_param(
-            "file_id",
-            &file_id,
-            runtime::PathStyle::Simple,
-            false,
-        ) {
-            Ok(segment) => path.push_str(&segment),
-            Err(message) => return Err(Error::InvalidRequest(message)),
-        }
+        path.push_str(&runtime::path_segment(file_id));
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -646,15 +621,7 @@ impl Client {
     ) -> Result<Response<super::models::FileDeleteResponse>, Error> {
         let mut path = String::new();
         path.push_str("/v1/files/");
-        match runtime::path_param(
-            "file_id",
-            &file_id,
-            runtime::PathStyle::Simple,
-            false,
-        ) {
-            Ok(segment) => path.push_str(&segment),
-            Err(message) => return Err(Error::InvalidRequest(message)),
-        }
+        path.push_str(&runtime::path_segment(file_id));
         let request = runtime::Request::new(runtime::Method::DELETE, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -684,15 +651,7 @@ impl Client {
     ) -> Result<Response<ByteStream>, Error> {
         let mut path = String::new();
         path.push_str("/v1/files/");
-        match runtime::path_param(
-            "file_id",
-            &file_id,
-            runtime::PathStyle::Simple,
-            false,
-        ) {
-            Ok(segment) => path.push_str(&segment),
-            Err(message) => return Err(Error::InvalidRequest(message)),
-        }
+        path.push_str(&runtime::path_segment(file_id));
         path.push_str("/content");
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
@@ -927,15 +886,7 @@ impl Client {
     ) -> Result<Response<super::models::Evaluator>, Error> {
         let mut path = String::new();
         path.push_str("/v1/evaluators/");
-        match runtime::path_param(
-            "evaluator_id",
-            &evaluator_id,
-            runtime::PathStyle::Simple,
-            false,
-        ) {
-            Ok(segment) => path.push_str(&segment),
-            Err(message) => return Err(Error::InvalidRequest(message)),
-        }
+        path.push_str(&runtime::path_segment(evaluator_id));
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -965,15 +916,7 @@ impl Client {
     ) -> Result<Response<super::models::DeleteEvaluatorRes>, Error> {
         let mut path = String::new();
         path.push_str("/v1/evaluators/");
-        match runtime::path_param(
-            "evaluator_id",
-            &evaluator_id,
-            runtime::PathStyle::Simple,
-            false,
-        ) {
-            Ok(segment) => path.push_str(&segment),
-            Err(message) => return Err(Error::InvalidRequest(message)),
-        }
+        path.push_str(&runtime::path_segment(evaluator_id));
         let request = runtime::Request::new(runtime::Method::DELETE, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -1006,15 +949,7 @@ impl Client {
     ) -> Result<Response<super::models::Evaluator>, Error> {
         let mut path = String::new();
         path.push_str("/v1/evaluators/");
-        match runtime::path_param(
-            "evaluator_id",
-            &evaluator_id,
-            runtime::PathStyle::Simple,
-            false,
-        ) {
-            Ok(segment) => path.push_str(&segment),
-            Err(message) => return Err(Error::InvalidRequest(message)),
-        }
+        path.push_str(&runtime::path_segment(evaluator_id));
         let request = runtime::Request::new(runtime::Method::PATCH, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.json(body);
@@ -1148,15 +1083,7 @@ impl Client {
     ) -> Result<Response<super::models::Dataset>, Error> {
         let mut path = String::new();
         path.push_str("/v1/datasets/");
-        match runtime::path_param(
-            "dataset_id",
-            &dataset_id,
-            runtime::PathStyle::Simple,
-            false,
-        ) {
-            Ok(segment) => path.push_str(&segment),
-            Err(message) => return Err(Error::InvalidRequest(message)),
-        }
+        path.push_str(&runtime::path_segment(dataset_id));
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -1288,10 +1215,7 @@ impl Client {
     ) -> Result<Response<super::models::EvaluationRun>, Error> {
         let mut path = String::new();
         path.push_str("/v1/evaluation/runs/");
-        match runtime::path_param("run_id", &run_id, runtime::PathStyle::Simple, false) {
-            Ok(segment) => path.push_str(&segment),
-            Err(message) => return Err(Error::InvalidRequest(message)),
-        }
+        path.push_str(&runtime::path_segment(run_id));
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -1385,15 +1309,7 @@ impl Client {
     ) -> Result<Response<super::models::RlmResponsesResponse>, Error> {
         let mut path = String::new();
         path.push_str("/v1/rlm/responses/");
-        match runtime::path_param(
-            "response_id",
-            &response_id,
-            runtime::PathStyle::Simple,
-            false,
-        ) {
-            Ok(segment) => path.push_str(&segment),
-            Err(message) => return Err(Error::InvalidRequest(message)),
-        }
+        path.push_str(&runtime::path_segment(response_id));
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -1493,10 +1409,7 @@ impl Client {
     ) -> Result<Response<super::models::TraceRes>, Error> {
         let mut path = String::new();
         path.push_str("/v1/traces/");
-        match runtime::path_param("id", &id, runtime::PathStyle::Simple, false) {
-            Ok(segment) => path.push_str(&segment),
-            Err(message) => return Err(Error::InvalidRequest(message)),
-        }
+        path.push_str(&runtime::path_segment(id));
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");

@@ -498,6 +498,10 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
                     }
                 };
                 args.push(quote!(#arg: #ty));
+                if p.ty == Ty::String && p.style == ParamStyle::Simple {
+                    path_parts.push(quote!(path.push_str(&runtime::path_segment(#arg));));
+                    continue;
+                }
                 path_parts.push(quote! {
                     match runtime::path_param(#wire, &#arg, runtime::PathStyle::#style, #explode) {
                         Ok(segment) => path.push_str(&segment),

@@ -526,16 +526,49 @@ impl ClientBuilder {
                 .build()
                 .map_err(|e| format!("cannot build the HTTP client: {e}"))?,
         };
+        let mut common_headers = self.default_headers;
+        common_headers.insert(reqwest::header::USER_AGENT, user_agent);
+        let mut credential_headers = BTreeMap::new();
+        for scheme in self.schemes {
+            let Some(Credential::Token(token)) = self.credentials.get(scheme.name) else {
+                continue;
+            };
+            let header = match scheme.kind {
+                SchemeKind::Bearer | SchemeKind::Basic => Some((
+                    reqwest::header::AUTHORIZATION,
+                    format!("Bearer {}", token.expose()),
+                )),
+                SchemeKind::Header(name) => HeaderName::from_bytes(name.as_bytes())
+                    .ok()
+                    .map(|name| (name, token.expose().to_owned())),
+                SchemeKind::Cookie(name) => Some((
+                    reqwest::header::COOKIE,
+                    format!("{name}={}", token.expose()),
+                )),
+                SchemeKind::Query(_) => None,
+            };
+            if let Some((name, value)) = header {
+                // Made once: a bad key fails here, not on every call.
+                let mut value = HeaderValue::from_str(&value).map_err(|_| {
+                    format!(
+                        "the credential for `{}` is not a valid header value",
+                        scheme.name
+                    )
+                })?;
+                value.set_sensitive(true);
+                credential_headers.insert(scheme.name, (name, value));
+            }
+        }
         Ok(Transport {
             http,
             base_url,
             timeout: self.timeout,
             idle_timeout: self.idle_timeout,
             max_retries: self.max_retries,
-            default_headers: self.default_headers,
-            user_agent,
+            common_headers,
             schemes: self.schemes,
             credentials: self.credentials,
+            credential_headers,
         })
     }
 }
@@ -571,6 +604,18 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<serde_json::Value, String
     serde_json::to_value(value).map_err(|e| e.to_string())
 }
 
+/// Text percent-encoded for a path segment: everything but RFC 3986's unreserved
+/// characters. Also a string path parameter of `simple` style as it is sent.
+pub fn path_segment(text: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    utf8_percent_encode(text, SEGMENT).to_string()
+}
+
 /// A path parameter, laid out by its style and percent-encoded for a path segment.
 pub fn path_param<T: Serialize + ?Sized>(
     name: &str,
@@ -578,13 +623,7 @@ pub fn path_param<T: Serialize + ?Sized>(
     style: PathStyle,
     explode: bool,
 ) -> Result<String, String> {
-    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
-    let encode = |text: &str| utf8_percent_encode(text, SEGMENT).to_string();
+    let encode = path_segment;
     let value = to_json(value).map_err(|e| format!("path parameter `{name}`: {e}"))?;
     let items: Vec<(Option<String>, String)> = match &value {
         serde_json::Value::Array(items) => items.iter().map(|v| (None, scalar_text(v))).collect(),
@@ -1096,10 +1135,12 @@ pub struct Transport {
     timeout: Duration,
     idle_timeout: Duration,
     max_retries: u32,
-    default_headers: HeaderMap,
-    user_agent: HeaderValue,
+    /// Default headers and the user agent.
+    common_headers: HeaderMap,
     schemes: &'static [Scheme],
     credentials: BTreeMap<&'static str, Credential>,
+    /// The header each token scheme sends, made once (values marked sensitive).
+    credential_headers: BTreeMap<&'static str, (HeaderName, HeaderValue)>,
 }
 
 impl fmt::Debug for Transport {
@@ -1109,10 +1150,7 @@ impl fmt::Debug for Transport {
             .field("timeout", &self.timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("max_retries", &self.max_retries)
-            .field(
-                "default_headers",
-                &self.default_headers.keys().collect::<Vec<_>>(),
-            )
+            .field("headers", &self.common_headers.keys().collect::<Vec<_>>())
             .field("credentials", &self.credentials)
             .finish_non_exhaustive()
     }
@@ -1123,11 +1161,13 @@ impl Transport {
         &self.base_url
     }
 
-    /// The credentials of the first satisfiable security alternative, applied to `builder`.
-    /// Returns whether a credential went into the URL (so errors must not show it).
+    /// The credentials of the first satisfiable security alternative, added to `headers`
+    /// (or, for basic auth and query keys, to `builder`). Returns whether a credential
+    /// went into the URL (so errors must not show it).
     fn authorize(
         &self,
         mut builder: reqwest::RequestBuilder,
+        headers: &mut HeaderMap,
         security: &[&[&str]],
     ) -> (reqwest::RequestBuilder, bool) {
         let chosen = security
@@ -1135,44 +1175,26 @@ impl Transport {
             .find(|alternative| alternative.iter().all(|s| self.credentials.contains_key(s)));
         let mut in_url = false;
         for name in chosen.into_iter().flat_map(|a| a.iter()) {
+            if let Some((header, value)) = self.credential_headers.get(name) {
+                headers.append(header.clone(), value.clone());
+                continue;
+            }
             let (Some(scheme), Some(credential)) = (
                 self.schemes.iter().find(|s| s.name == *name),
                 self.credentials.get(name),
             ) else {
                 continue;
             };
-            let sensitive = |text: String| {
-                HeaderValue::from_str(&text).map(|mut v| {
-                    v.set_sensitive(true);
-                    v
-                })
-            };
             builder = match (scheme.kind, credential) {
                 (_, Credential::Basic { username, password }) => {
                     builder.basic_auth(username, Some(password.expose()))
-                }
-                (SchemeKind::Bearer | SchemeKind::Basic, Credential::Token(token)) => {
-                    match sensitive(format!("Bearer {}", token.expose())) {
-                        Ok(value) => builder.header(reqwest::header::AUTHORIZATION, value),
-                        Err(_) => builder,
-                    }
-                }
-                (SchemeKind::Header(header), Credential::Token(token)) => {
-                    match sensitive(token.expose().to_owned()) {
-                        Ok(value) => builder.header(header, value),
-                        Err(_) => builder,
-                    }
-                }
-                (SchemeKind::Cookie(cookie), Credential::Token(token)) => {
-                    match sensitive(format!("{cookie}={}", token.expose())) {
-                        Ok(value) => builder.header(reqwest::header::COOKIE, value),
-                        Err(_) => builder,
-                    }
                 }
                 (SchemeKind::Query(param), Credential::Token(token)) => {
                     in_url = true;
                     builder.query(&[(param, token.expose())])
                 }
+                // Token headers were made at build time (above).
+                _ => builder,
             };
         }
         (builder, in_url)
@@ -1193,21 +1215,29 @@ impl Transport {
             0
         };
         let url = format!("{}{}", self.base_url, request.path);
+        // Default headers, then the operation's own, then its credentials.
+        let mut headers = self.common_headers.clone();
+        for (name, value) in std::mem::take(&mut request.headers) {
+            if let Some(name) = name {
+                headers.append(name, value);
+            }
+        }
+        if let Some(accept) = request.accept {
+            let accept = HeaderValue::from_str(accept).map_err(|_| {
+                Error::InvalidRequest(format!("`{accept}` is not a valid Accept value"))
+            })?;
+            headers.insert(reqwest::header::ACCEPT, accept);
+        }
         let mut retry = 0;
         loop {
-            let mut builder = self
-                .http
-                .request(request.method.clone(), &url)
-                .headers(self.default_headers.clone())
-                .header(reqwest::header::USER_AGENT, self.user_agent.clone())
-                .headers(request.headers.clone());
+            let mut builder = self.http.request(request.method.clone(), &url);
             if !request.query.is_empty() {
                 builder = builder.query(&request.query);
             }
-            if let Some(accept) = request.accept {
-                builder = builder.header(reqwest::header::ACCEPT, accept);
-            }
-            let (builder, secret_in_url) = self.authorize(builder, request.security);
+            let mut attempt_headers = headers.clone();
+            let (builder, secret_in_url) =
+                self.authorize(builder, &mut attempt_headers, request.security);
+            let builder = builder.headers(attempt_headers);
             let builder = request.body.apply(builder).await.map_err(Error::Io)?;
             let sent = if request.streamed {
                 match tokio::time::timeout(self.timeout, builder.send()).await {
