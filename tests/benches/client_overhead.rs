@@ -4,9 +4,10 @@
 //!
 //! `cargo bench -p codegen-tests --bench client_overhead` runs both in interleaved
 //! rounds (the order alternating) and prints the median time per request of each, the
-//! median of the per-round ratios (paired, so load that drifts between rounds cancels)
-//! and the ratio of the fastest rounds. Bounded: ROUNDS × BATCH requests per side,
-//! loopback only.
+//! median of the per-round ratios (paired, so load that drifts between rounds cancels),
+//! the ratio of the fastest rounds, and the ratio of the CPU time the process spent on
+//! each side (the steadiest figure on a shared machine). Bounded: ROUNDS × BATCH
+//! requests per side, loopback only.
 
 use axum::routing::get;
 use axum::Router;
@@ -14,7 +15,7 @@ use maniac_api::client::Client;
 use maniac_api::models::FileObject;
 use std::time::{Duration, Instant};
 
-const ROUNDS: usize = 41;
+const ROUNDS: usize = 81;
 const BATCH: usize = 200;
 const KEY: &str = "sk-bench";
 
@@ -40,6 +41,23 @@ async fn raw(http: &reqwest::Client, base: &str, id: &str) -> FileObject {
     assert!(response.status().is_success());
     let body = response.bytes().await.unwrap();
     serde_json::from_slice(&body).unwrap()
+}
+
+/// CPU time of every thread of this process (client and server), from the scheduler's
+/// per-thread counters: load from other processes delays a round but does not add to it.
+fn process_cpu() -> Duration {
+    let mut total = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        if let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) {
+            total += stat
+                .split_whitespace()
+                .next()
+                .unwrap_or("0")
+                .parse::<u64>()
+                .unwrap_or(0);
+        }
+    }
+    Duration::from_nanos(total)
 }
 
 fn median(mut values: Vec<Duration>) -> Duration {
@@ -82,9 +100,11 @@ fn main() {
             client.files_retrieve(id).await.unwrap();
         }
         let (mut raw_times, mut client_times) = (Vec::new(), Vec::new());
+        let (mut raw_cpu, mut client_cpu) = (Duration::ZERO, Duration::ZERO);
         for round in 0..ROUNDS {
             // Alternate which side goes first, so drift favours neither.
             for side in [round % 2, 1 - round % 2] {
+                let cpu = process_cpu();
                 let start = Instant::now();
                 for _ in 0..BATCH {
                     if side == 0 {
@@ -94,10 +114,13 @@ fn main() {
                     }
                 }
                 let per_request = start.elapsed() / BATCH as u32;
+                let used = process_cpu().saturating_sub(cpu);
                 if side == 0 {
                     raw_times.push(per_request);
+                    raw_cpu += used;
                 } else {
                     client_times.push(per_request);
+                    client_cpu += used;
                 }
             }
         }
@@ -127,6 +150,15 @@ fn main() {
         println!(
             "ratio of the fastest rounds:       {fastest:.3} ({:+.1} % time)",
             (fastest - 1.0) * 100.0
+        );
+        let requests = (ROUNDS * BATCH) as f64;
+        let cpu_ratio = client_cpu.as_secs_f64() / raw_cpu.as_secs_f64();
+        println!(
+            "CPU time (client + server threads): raw {:.1} µs, generated {:.1} µs per request; \
+             ratio {cpu_ratio:.3} ({:+.1} %)",
+            raw_cpu.as_secs_f64() * 1e6 / requests,
+            client_cpu.as_secs_f64() * 1e6 / requests,
+            (cpu_ratio - 1.0) * 100.0
         );
     });
 }

@@ -1234,7 +1234,12 @@ impl Transport {
             if !request.query.is_empty() {
                 builder = builder.query(&request.query);
             }
-            let mut attempt_headers = headers.clone();
+            // The last attempt takes the headers; earlier ones keep them for the next.
+            let mut attempt_headers = if retry < max_retries {
+                headers.clone()
+            } else {
+                std::mem::take(&mut headers)
+            };
             let (builder, secret_in_url) =
                 self.authorize(builder, &mut attempt_headers, request.security);
             let builder = builder.headers(attempt_headers);
@@ -1327,9 +1332,9 @@ impl Transport {
     /// Wraps a success response's body as a byte stream with this transport's idle timeout.
     pub fn byte_stream<E: Send + 'static>(
         &self,
-        response: reqwest::Response,
+        mut response: reqwest::Response,
     ) -> Response<ByteStream<E>> {
-        let head = Response::from_parts(&response, ());
+        let head = Response::<()>::take_head(&mut response);
         head.map(|()| ByteStream::new(response, self.idle_timeout))
     }
 
@@ -1359,9 +1364,9 @@ impl Transport {
 
 /// Reads and decodes a JSON body (errors keep the body's start).
 pub async fn decode_json<T: DeserializeOwned, E>(
-    response: reqwest::Response,
+    mut response: reqwest::Response,
 ) -> Result<Response<T>, Error<E>> {
-    let head = Response::from_parts(&response, ());
+    let head = Response::<()>::take_head(&mut response);
     let body = response.bytes().await.map_err(Error::from_reqwest)?;
     // An empty body decodes as `null` (for `Option` and `()` results).
     let decoded = if body.is_empty() {
@@ -1429,6 +1434,15 @@ pub struct Response<T> {
 }
 
 impl<T> Response<T> {
+    /// The status and headers, moved out (reading the bytes of a body needs neither).
+    fn take_head(response: &mut reqwest::Response) -> Response<()> {
+        Response {
+            status: response.status(),
+            headers: std::mem::take(response.headers_mut()),
+            body: (),
+        }
+    }
+
     fn from_parts(response: &reqwest::Response, body: T) -> Self {
         Response {
             status: response.status(),
