@@ -236,11 +236,10 @@ async fn invalid_settings_are_invalid_request_errors() {
 
 /// A server answering `status` (with `headers`) to the first `failures` requests, then a
 /// file object; it counts the requests.
-fn flaky(
-    failures: usize,
-    status: u16,
-    headers: &'static [(&'static str, &'static str)],
-) -> (Router, Arc<AtomicUsize>) {
+/// Headers a test server adds to its failures.
+type ExtraHeaders = &'static [(&'static str, &'static str)];
+
+fn flaky(failures: usize, status: u16, headers: ExtraHeaders) -> (Router, Arc<AtomicUsize>) {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = hits.clone();
     let handler = move || {
@@ -337,7 +336,7 @@ async fn retries_408_409_429_and_5xx_never_other_4xx() {
 }
 
 /// How long a call took against a server that fails once with 429 and `headers`.
-async fn time_one_retry(headers: &'static [(&'static str, &'static str)]) -> Duration {
+async fn time_one_retry(headers: ExtraHeaders) -> Duration {
     let (router, hits) = flaky(1, 429, headers);
     let client = client(&serve(router).await);
     let start = Instant::now();
@@ -350,7 +349,7 @@ async fn time_one_retry(headers: &'static [(&'static str, &'static str)]) -> Dur
 /// and a request above 60 s is replaced by the short backoff.
 #[tokio::test]
 async fn retry_after_is_honoured() {
-    let cases: [(&[(&str, &str)], u64, u64); 3] = [
+    let cases: [(ExtraHeaders, u64, u64); 3] = [
         (&[("retry-after", "1")], 950, 5000),
         (&[("retry-after-ms", "300")], 290, 3000),
         // 120 s is above the 60 s cap: the first backoff (0.5 s less up to 25 %) is used.
