@@ -33,15 +33,34 @@ fn main() {
         println!("cargo:rerun-if-changed={}", path.display());
         let text = std::fs::read_to_string(&path).expect("fixture readable");
         let api = codegen::load(&text).unwrap_or_else(|e| panic!("{name}.yaml: {e}"));
-        let models = codegen::emit::models::models(&api);
-        let file = format!("fixture_{name}.rs");
+        // The fixture's crate, laid out as the generator lays it out, compiled as a module.
         let source = format!("tests/fixtures/{name}.yaml");
-        let code = codegen::format_rust(models, &source).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(out.join(&file), code).expect("OUT_DIR writable");
+        let dir = out.join(format!("fixture_{name}"));
+        std::fs::create_dir_all(dir.join("server")).expect("OUT_DIR writable");
+        let rust = |tokens| codegen::format_rust(tokens, &source).unwrap_or_else(|e| panic!("{e}"));
+        let files = [
+            ("models.rs", rust(codegen::emit::models::models(&api))),
+            (
+                "validate.rs",
+                codegen::verbatim(codegen::emit::validate::RUNTIME, &source, "validate.rs"),
+            ),
+            ("server.rs", rust(codegen::emit::server::server(&api))),
+            (
+                "server/runtime.rs",
+                codegen::verbatim(codegen::emit::server::RUNTIME, &source, "server.rs"),
+            ),
+            ("server/mock.rs", rust(codegen::emit::server::mock(&api))),
+        ];
+        for (file, code) in files {
+            std::fs::write(dir.join(file), code).expect("OUT_DIR writable");
+        }
+        let path = |file: &str| dir.join(file).display().to_string();
+        let (models, validate, server) =
+            (path("models.rs"), path("validate.rs"), path("server.rs"));
         let module = format_ident!("{}", name);
         // The fixture's client, compiled by tests/client.rs against its models, with its
         // own copy of the runtime (the generated crate's layout: `client::runtime`).
-        let client = codegen::emit::client::client_items(&api, &codegen::env_prefix(name));
+        let client = codegen::emit::client::client_items(&api);
         let client_file = format!("fixture_{name}_client.rs");
         let code = codegen::format_rust(client, &source).unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(out.join(&client_file), code).expect("OUT_DIR writable");
@@ -62,7 +81,13 @@ fn main() {
             #[doc = #source]
             #[allow(#allows)]
             pub mod #module {
-                include!(concat!(env!("OUT_DIR"), "/", #file));
+                #[path = #models]
+                pub mod models;
+                pub use self::models::*;
+                #[path = #validate]
+                pub mod validate;
+                #[path = #server]
+                pub mod server;
             }
         });
     }

@@ -34,8 +34,13 @@ fn maniac_crate_files() {
             "Cargo.toml",
             "src/lib.rs",
             "src/models.rs",
+            "src/validate.rs",
             "src/client.rs",
-            "src/client/runtime.rs"
+            "src/client/runtime.rs",
+            "src/server.rs",
+            "src/server/runtime.rs",
+            "src/server/mock.rs",
+            "examples/mock.rs"
         ]
     );
     for file in &generated.files {
@@ -79,10 +84,20 @@ fn fixture_client(name: &str) -> String {
     let text = std::fs::read_to_string(root().join(format!("tests/fixtures/{name}.yaml"))).unwrap();
     let api = codegen::load(&text).unwrap();
     codegen::format_rust(
-        codegen::emit::client::client_rs(&api, &codegen::env_prefix(name)),
+        codegen::emit::client::client_rs(&api),
         &format!("tests/fixtures/{name}.yaml"),
     )
     .unwrap()
+}
+
+/// The fixture's `server.rs` and `server/mock.rs`, one snapshot.
+fn fixture_server(name: &str) -> String {
+    let text = std::fs::read_to_string(root().join(format!("tests/fixtures/{name}.yaml"))).unwrap();
+    let api = codegen::load(&text).unwrap();
+    let source = format!("tests/fixtures/{name}.yaml");
+    let server = codegen::format_rust(codegen::emit::server::server(&api), &source).unwrap();
+    let mock = codegen::format_rust(codegen::emit::server::mock(&api), &source).unwrap();
+    format!("{server}\n// ---- server/mock.rs\n{mock}")
 }
 
 macro_rules! fixture_snapshots {
@@ -92,6 +107,7 @@ macro_rules! fixture_snapshots {
             fn $name() {
                 insta::assert_snapshot!(concat!("fixture__", stringify!($name)), fixture_models(stringify!($name)));
                 insta::assert_snapshot!(concat!("fixture_client__", stringify!($name)), fixture_client(stringify!($name)));
+                insta::assert_snapshot!(concat!("fixture_server__", stringify!($name)), fixture_server(stringify!($name)));
             }
         )*
 
@@ -141,11 +157,15 @@ fn fixture_lib_rs_escapes_hostile_info() {
     insta::assert_snapshot!("fixture__names_cargo_toml", cargo);
     // The hostile text stays inside doc comments; no code was injected.
     let parsed = syn::parse_file(lib).unwrap();
-    assert_eq!(
-        parsed.items.len(),
-        2,
-        "only `pub mod models;` and `pub mod client;`: {lib}"
-    );
+    let items: Vec<String> = parsed
+        .items
+        .iter()
+        .map(|item| match item {
+            syn::Item::Mod(m) => m.ident.to_string(),
+            _ => panic!("only module declarations: {lib}"),
+        })
+        .collect();
+    assert_eq!(items, ["models", "validate", "client", "server"], "{lib}");
     assert!(lib
         .lines()
         .filter(|l| l.contains("evil"))

@@ -207,6 +207,33 @@ pub struct Field {
     pub ty: Ty,
     pub presence: Presence,
     pub deprecated: bool,
+    /// Checked by the generated `Validate` impl.
+    pub constraints: Constraints,
+}
+
+/// Schema constraints a Rust type cannot hold, checked after deserializing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Constraints {
+    pub minimum: Option<Bound>,
+    pub maximum: Option<Bound>,
+    /// In characters (code points), as JSON Schema counts.
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+    pub pattern: Option<String>,
+    pub min_items: Option<usize>,
+    pub max_items: Option<usize>,
+}
+
+impl Constraints {
+    pub fn is_empty(&self) -> bool {
+        self == &Constraints::default()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bound {
+    pub value: f64,
+    pub exclusive: bool,
 }
 
 /// How a property's absence and `null` map to Rust.
@@ -369,6 +396,7 @@ pub struct Param {
     pub docs: Option<String>,
     pub default: Option<Value>,
     pub deprecated: bool,
+    pub constraints: Constraints,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

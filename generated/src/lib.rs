@@ -3,7 +3,7 @@
 //!
 //! The Maniac API provides openai compatible inference endpoints for interacting with both frontier models and your custom models. This reference details the available endpoints: an OpenAI-compatible chat completion gateway plus Maniac endpoints for containers, files, models, evaluators, datasets, evaluation runs and optimization runs.
 //!
-//! Generated from the API's OpenAPI document: `models` holds one Rust type per schema; `client` (cargo feature `client`) an async client with one method per operation.
+//! Generated from the API's OpenAPI document: `models` holds one Rust type per schema; `client` (cargo feature `client`) an async client with one method per operation; `server` (cargo feature `server`) an axum server trait and router.
 #![allow(
     unknown_lints,
     clippy::approx_constant,
@@ -23,7 +23,40 @@
 /// Request and response types: one Rust type per schema of the document.
 #[rustfmt::skip]
 pub mod models;
+/// Schema constraints the types cannot hold, checked after deserializing.
+#[rustfmt::skip]
+pub mod validate;
 /// The async HTTP client: one method per operation (cargo feature `client`).
 #[cfg(feature = "client")]
 #[rustfmt::skip]
 pub mod client;
+/**The axum server (cargo feature `server`): implement [`server::ManiacApi`], serve [`server::router`]. Methods not written answer 501 in the API's error envelope.
+
+```ignore
+use std::sync::Arc;
+use server::*;
+
+struct Gateway;
+
+impl ManiacApi for Gateway {
+    type Claims = String;
+
+    async fn authenticate(&self, credential: Credential<'_>) -> Result<String, Rejection> {
+        // Look the key up; the claims reach handlers as `ctx.claims`.
+        if credential.value.is_empty() { Err(Rejection::unauthorized("unknown key")) } else { Ok(credential.value.to_owned()) }
+    }
+
+    async fn chat_completions_list(&self, ctx: RequestContext<Self::Claims>, params: ChatCompletionsListParams) -> ChatCompletionsListResponse {
+        // ... answer with one of the documented variants, e.g. ChatCompletionsListResponse::Ok(...)
+        ChatCompletionsListResponse::not_implemented()
+    }
+}
+
+let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+axum::serve(listener, router(Arc::new(Gateway))).await?;
+```
+
+[`server::mock::Mock`] answers every operation with its documented example: `cargo run --features server --example mock -- --port 8080`.*/
+#[cfg(feature = "server")]
+#[rustfmt::skip]
+pub mod server;

@@ -5647,3 +5647,2225 @@ where
 {
     T::deserialize(deserializer).map(Some)
 }
+impl super::validate::Validate for ErrorResponse {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("error");
+            super::validate::Validate::validate_at(&self.error, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ManiacError {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for SortOrder {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ApiType {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
+impl super::validate::Validate for ChatReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("messages");
+            super::validate::Validate::validate_at(&self.messages, at)?;
+        }
+        {
+            let at = at.field("reasoning");
+            super::validate::Validate::validate_at(&self.reasoning, at)?;
+        }
+        {
+            let at = at.field("response_format");
+            super::validate::Validate::validate_at(&self.response_format, at)?;
+        }
+        {
+            let at = at.field("stop");
+            super::validate::Validate::validate_at(&self.stop, at)?;
+        }
+        {
+            let at = at.field("stream_options");
+            super::validate::Validate::validate_at(&self.stream_options, at)?;
+        }
+        {
+            let at = at.field("tool_choice");
+            super::validate::Validate::validate_at(&self.tool_choice, at)?;
+        }
+        {
+            let at = at.field("tools");
+            super::validate::Validate::validate_at(&self.tools, at)?;
+        }
+        {
+            let at = at.field("trace");
+            super::validate::Validate::validate_at(&self.trace, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for Message {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("role");
+            super::validate::Validate::validate_at(&self.role, at)?;
+        }
+        {
+            let at = at.field("content");
+            super::validate::Validate::validate_at(&self.content, at)?;
+        }
+        {
+            let at = at.field("tool_calls");
+            super::validate::Validate::validate_at(&self.tool_calls, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for MessageRole {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for MessageContent {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::String(value) => super::validate::Validate::validate_at(value, at),
+            Self::List(value) => super::validate::Validate::validate_at(value, at),
+        }
+    }
+}
+impl super::validate::Validate for ContentPart {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::TextContentPart(value) => {
+                super::validate::Validate::validate_at(value, at)
+            }
+            Self::ImageContentPart(value) => {
+                super::validate::Validate::validate_at(value, at)
+            }
+            Self::Other(_) => Err(at.violation("not one of the allowed variants")),
+        }
+    }
+}
+impl super::validate::Validate for TextContentPart {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ImageContentPart {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ToolCall {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        {
+            let at = at.field("function");
+            super::validate::Validate::validate_at(&self.function, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ToolCallType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for FunctionCall {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ToolDefinition {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        {
+            let at = at.field("function");
+            super::validate::Validate::validate_at(&self.function, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for FunctionDefinition {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ToolChoice {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::ToolChoiceMode(value) => {
+                super::validate::Validate::validate_at(value, at)
+            }
+            Self::ToolChoiceFunction(value) => {
+                super::validate::Validate::validate_at(value, at)
+            }
+        }
+    }
+}
+impl super::validate::Validate for ToolChoiceMode {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
+impl super::validate::Validate for ToolChoiceFunction {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        {
+            let at = at.field("function");
+            super::validate::Validate::validate_at(&self.function, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ToolChoiceFunctionName {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for StopSequences {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::String(value) => super::validate::Validate::validate_at(value, at),
+            Self::StringList(value) => super::validate::Validate::validate_at(value, at),
+        }
+    }
+}
+impl super::validate::Validate for ResponseFormat {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::ResponseFormatText(value) => {
+                super::validate::Validate::validate_at(value, at)
+            }
+            Self::ResponseFormatJsonObject(value) => {
+                super::validate::Validate::validate_at(value, at)
+            }
+            Self::ResponseFormatJsonSchema(value) => {
+                super::validate::Validate::validate_at(value, at)
+            }
+            Self::Other(_) => Err(at.violation("not one of the allowed variants")),
+        }
+    }
+}
+impl super::validate::Validate for ResponseFormatText {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ResponseFormatJsonObject {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ResponseFormatJsonSchema {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        {
+            let at = at.field("json_schema");
+            super::validate::Validate::validate_at(&self.json_schema, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for JsonSchemaConfig {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ReasoningConfig {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("effort");
+            super::validate::Validate::validate_at(&self.effort, at)?;
+        }
+        {
+            let at = at.field("summary");
+            super::validate::Validate::validate_at(&self.summary, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ReasoningEffort {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
+impl super::validate::Validate for ReasoningSummary {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
+impl super::validate::Validate for StreamOptions {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for TraceContext {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ChatRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("choices");
+            super::validate::Validate::validate_at(&self.choices, at)?;
+        }
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("usage");
+            super::validate::Validate::validate_at(&self.usage, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ChatCompletionChoice {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("message");
+            super::validate::Validate::validate_at(&self.message, at)?;
+        }
+        {
+            let at = at.field("finish_reason");
+            super::validate::Validate::validate_at(&self.finish_reason, at)?;
+        }
+        {
+            let at = at.field("logprobs");
+            super::validate::Validate::validate_at(&self.logprobs, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for FinishReason {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
+impl super::validate::Validate for ChatResponseMessage {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("content");
+            super::validate::Validate::validate_at(&self.content, at)?;
+        }
+        {
+            let at = at.field("tool_calls");
+            super::validate::Validate::validate_at(&self.tool_calls, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ChatCompletionLogprobs {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("content");
+            super::validate::Validate::validate_at(&self.content, at)?;
+        }
+        {
+            let at = at.field("refusal");
+            super::validate::Validate::validate_at(&self.refusal, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for TokenLogprob {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("top_logprobs");
+            super::validate::Validate::validate_at(&self.top_logprobs, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for TopLogprob {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ChatResponseUsage {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ChatCompletionChunk {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("choices");
+            super::validate::Validate::validate_at(&self.choices, at)?;
+        }
+        {
+            let at = at.field("usage");
+            super::validate::Validate::validate_at(&self.usage, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ChatCompletionChunkChoice {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("delta");
+            super::validate::Validate::validate_at(&self.delta, at)?;
+        }
+        {
+            let at = at.field("finish_reason");
+            super::validate::Validate::validate_at(&self.finish_reason, at)?;
+        }
+        {
+            let at = at.field("logprobs");
+            super::validate::Validate::validate_at(&self.logprobs, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ChatCompletionChunkDelta {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("tool_calls");
+            super::validate::Validate::validate_at(&self.tool_calls, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ChatCompletionChunkToolCall {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        {
+            let at = at.field("function");
+            super::validate::Validate::validate_at(&self.function, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ChatCompletionChunkFunctionCall {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ChatListRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("data");
+            super::validate::Validate::validate_at(&self.data, at)?;
+        }
+        {
+            let at = at.field("total");
+            {
+                let value = &self.total;
+                super::validate::minimum(at, *value as f64, 0.0, false)?;
+            }
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ChatResRelaxed {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("choices");
+            super::validate::Validate::validate_at(&self.choices, at)?;
+        }
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("usage");
+            super::validate::Validate::validate_at(&self.usage, at)?;
+        }
+        {
+            let at = at.field("trace");
+            super::validate::Validate::validate_at(&self.trace, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RegisterOutputChoice {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("message");
+            super::validate::Validate::validate_at(&self.message, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RegisterOutputMessage {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RegisterCompletionsReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("items");
+            super::validate::Validate::validate_at(&self.items, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RegisterItem {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("input");
+            super::validate::Validate::validate_at(&self.input, at)?;
+        }
+        {
+            let at = at.field("output");
+            super::validate::Validate::validate_at(&self.output, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RegisterChatCompletionsResponse {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for InferenceParams {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("reasoning");
+            super::validate::Validate::validate_at(&self.reasoning, at)?;
+        }
+        {
+            let at = at.field("response_format");
+            super::validate::Validate::validate_at(&self.response_format, at)?;
+        }
+        {
+            let at = at.field("stop");
+            super::validate::Validate::validate_at(&self.stop, at)?;
+        }
+        {
+            let at = at.field("tool_choice");
+            super::validate::Validate::validate_at(&self.tool_choice, at)?;
+        }
+        {
+            let at = at.field("tools");
+            super::validate::Validate::validate_at(&self.tools, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for CreateContainerReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("api");
+            super::validate::Validate::validate_at(&self.api, at)?;
+        }
+        {
+            let at = at.field("default_parameters");
+            super::validate::Validate::validate_at(&self.default_parameters, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for UpdateContainerReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("default_parameters");
+            super::validate::Validate::validate_at(&self.default_parameters, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for Container {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("api");
+            super::validate::Validate::validate_at(&self.api, at)?;
+        }
+        {
+            let at = at.field("default_parameters");
+            super::validate::Validate::validate_at(&self.default_parameters, at)?;
+        }
+        {
+            let at = at.field("optimized_parameters");
+            super::validate::Validate::validate_at(&self.optimized_parameters, at)?;
+        }
+        {
+            let at = at.field("default_few_shot_messages");
+            super::validate::Validate::validate_at(&self.default_few_shot_messages, at)?;
+        }
+        {
+            let at = at.field("optimized_few_shot_messages");
+            super::validate::Validate::validate_at(
+                &self.optimized_few_shot_messages,
+                at,
+            )?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for CreateContainerRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("api");
+            super::validate::Validate::validate_at(&self.api, at)?;
+        }
+        {
+            let at = at.field("default_parameters");
+            super::validate::Validate::validate_at(&self.default_parameters, at)?;
+        }
+        {
+            let at = at.field("optimized_parameters");
+            super::validate::Validate::validate_at(&self.optimized_parameters, at)?;
+        }
+        {
+            let at = at.field("default_few_shot_messages");
+            super::validate::Validate::validate_at(&self.default_few_shot_messages, at)?;
+        }
+        {
+            let at = at.field("optimized_few_shot_messages");
+            super::validate::Validate::validate_at(
+                &self.optimized_few_shot_messages,
+                at,
+            )?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for DeleteContainerRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ContainerListResponse {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("data");
+            super::validate::Validate::validate_at(&self.data, at)?;
+        }
+        {
+            let at = at.field("total");
+            {
+                let value = &self.total;
+                super::validate::minimum(at, *value as f64, 0.0, false)?;
+            }
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for FileUploadReq {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for FileObject {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("bytes");
+            {
+                let value = &self.bytes;
+                super::validate::minimum(at, *value as f64, 0.0, false)?;
+            }
+        }
+        {
+            let at = at.field("created_at");
+            {
+                let value = &self.created_at;
+                super::validate::minimum(at, *value as f64, 0.0, false)?;
+            }
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for FileDeleteResponse {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for FileListResponse {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("data");
+            super::validate::Validate::validate_at(&self.data, at)?;
+        }
+        {
+            let at = at.field("total");
+            {
+                let value = &self.total;
+                super::validate::minimum(at, *value as f64, 0.0, false)?;
+            }
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for Pricing {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ModelListItem {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("pricing");
+            super::validate::Validate::validate_at(&self.pricing, at)?;
+        }
+        {
+            let at = at.field("supported_apis");
+            super::validate::Validate::validate_at(&self.supported_apis, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ModelListResponse {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("data");
+            super::validate::Validate::validate_at(&self.data, at)?;
+        }
+        {
+            let at = at.field("total");
+            {
+                let value = &self.total;
+                super::validate::minimum(at, *value as f64, 0.0, false)?;
+            }
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for AddModelToContainerReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("default_parameters");
+            super::validate::Validate::validate_at(&self.default_parameters, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for AddModelToContainerRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("default_parameters");
+            super::validate::Validate::validate_at(&self.default_parameters, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for EvaluatorType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for EvaluatorMode {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
+impl super::validate::Validate for CreateEvaluatorReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        {
+            let at = at.field("mode");
+            super::validate::Validate::validate_at(&self.mode, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for UpdateEvaluatorReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("mode");
+            super::validate::Validate::validate_at(&self.mode, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for Evaluator {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::JudgeEvaluator(value) => {
+                super::validate::Validate::validate_at(value, at)
+            }
+            Self::CodeEvaluator(value) => {
+                super::validate::Validate::validate_at(value, at)
+            }
+            Self::Other(_) => Err(at.violation("not one of the allowed variants")),
+        }
+    }
+}
+impl super::validate::Validate for JudgeEvaluator {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("mode");
+            super::validate::Validate::validate_at(&self.mode, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for CodeEvaluator {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("mode");
+            super::validate::Validate::validate_at(&self.mode, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for EvaluatorListResponse {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("data");
+            super::validate::Validate::validate_at(&self.data, at)?;
+        }
+        {
+            let at = at.field("total");
+            {
+                let value = &self.total;
+                super::validate::minimum(at, *value as f64, 0.0, false)?;
+            }
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for DeleteEvaluatorRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for DatasetFilterOperator {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
+impl super::validate::Validate for DatasetFilter {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("operator");
+            super::validate::Validate::validate_at(&self.operator, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for CreateDatasetReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("filters");
+            super::validate::Validate::validate_at(&self.filters, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for CreateDatasetRes {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for Dataset {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("filters");
+            super::validate::Validate::validate_at(&self.filters, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for DatasetListResponse {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("data");
+            super::validate::Validate::validate_at(&self.data, at)?;
+        }
+        {
+            let at = at.field("total");
+            {
+                let value = &self.total;
+                super::validate::minimum(at, *value as f64, 0.0, false)?;
+            }
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for DatasetDataSource {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for ContainerDataSource {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for GenerateDataSource {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for FileDataSource {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for EvaluationDataSource {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::DatasetDataSource(value) => {
+                super::validate::Validate::validate_at(value, at)
+            }
+            Self::ContainerDataSource(value) => {
+                super::validate::Validate::validate_at(value, at)
+            }
+            Self::GenerateDataSource(value) => {
+                super::validate::Validate::validate_at(value, at)
+            }
+            Self::Other(_) => Err(at.violation("not one of the allowed variants")),
+        }
+    }
+}
+impl super::validate::Validate for CreateEvaluationRunReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("evaluators");
+            {
+                let value = &self.evaluators;
+                super::validate::min_items(at, value.len(), 1usize)?;
+            }
+        }
+        {
+            let at = at.field("sample");
+            super::validate::Validate::validate_at(&self.sample, at)?;
+        }
+        {
+            let at = at.field("ground_truth");
+            super::validate::Validate::validate_at(&self.ground_truth, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for EvaluationRun {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("sample");
+            super::validate::Validate::validate_at(&self.sample, at)?;
+        }
+        {
+            let at = at.field("ground_truth");
+            super::validate::Validate::validate_at(&self.ground_truth, at)?;
+        }
+        {
+            let at = at.field("results");
+            super::validate::Validate::validate_at(&self.results, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for EvaluationRunResults {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("overall");
+            super::validate::Validate::validate_at(&self.overall, at)?;
+        }
+        {
+            let at = at.field("per_model");
+            super::validate::Validate::validate_at(&self.per_model, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for EvaluationRunOverall {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for EvaluationRunModelResult {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("per_eval");
+            super::validate::Validate::validate_at(&self.per_eval, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for EvaluationRunEvaluatorResult {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for EvaluationRunListResponse {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("data");
+            super::validate::Validate::validate_at(&self.data, at)?;
+        }
+        {
+            let at = at.field("total");
+            {
+                let value = &self.total;
+                super::validate::minimum(at, *value as f64, 0.0, false)?;
+            }
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for OptimizationDataSource {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::DatasetDataSource(value) => {
+                super::validate::Validate::validate_at(value, at)
+            }
+            Self::ContainerDataSource(value) => {
+                super::validate::Validate::validate_at(value, at)
+            }
+            Self::GenerateDataSource(value) => {
+                super::validate::Validate::validate_at(value, at)
+            }
+            Self::FileDataSource(value) => {
+                super::validate::Validate::validate_at(value, at)
+            }
+        }
+    }
+}
+impl super::validate::Validate for IntegerOrIntegerList {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Integer(value) => super::validate::Validate::validate_at(value, at),
+            Self::IntegerList(value) => super::validate::Validate::validate_at(value, at),
+        }
+    }
+}
+impl super::validate::Validate for NumberOrNumberList {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Number(value) => super::validate::Validate::validate_at(value, at),
+            Self::NumberList(value) => super::validate::Validate::validate_at(value, at),
+        }
+    }
+}
+impl super::validate::Validate for StringOrStringList {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::String(value) => super::validate::Validate::validate_at(value, at),
+            Self::StringList(value) => super::validate::Validate::validate_at(value, at),
+        }
+    }
+}
+impl super::validate::Validate for SftMode {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
+impl super::validate::Validate for SftModeOrList {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::SftMode(value) => super::validate::Validate::validate_at(value, at),
+            Self::List(value) => super::validate::Validate::validate_at(value, at),
+        }
+    }
+}
+impl super::validate::Validate for SftHyperparameters {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("lora_dim");
+            super::validate::Validate::validate_at(&self.lora_dim, at)?;
+        }
+        {
+            let at = at.field("lora_alpha");
+            super::validate::Validate::validate_at(&self.lora_alpha, at)?;
+        }
+        {
+            let at = at.field("per_device_train_batch_size");
+            super::validate::Validate::validate_at(
+                &self.per_device_train_batch_size,
+                at,
+            )?;
+        }
+        {
+            let at = at.field("gradient_accumulation_steps");
+            super::validate::Validate::validate_at(
+                &self.gradient_accumulation_steps,
+                at,
+            )?;
+        }
+        {
+            let at = at.field("seed");
+            super::validate::Validate::validate_at(&self.seed, at)?;
+        }
+        {
+            let at = at.field("warmup_ratio");
+            super::validate::Validate::validate_at(&self.warmup_ratio, at)?;
+        }
+        {
+            let at = at.field("weight_decay");
+            super::validate::Validate::validate_at(&self.weight_decay, at)?;
+        }
+        {
+            let at = at.field("learning_rate");
+            super::validate::Validate::validate_at(&self.learning_rate, at)?;
+        }
+        {
+            let at = at.field("optim");
+            super::validate::Validate::validate_at(&self.optim, at)?;
+        }
+        {
+            let at = at.field("lr_scheduler_type");
+            super::validate::Validate::validate_at(&self.lr_scheduler_type, at)?;
+        }
+        {
+            let at = at.field("mode");
+            super::validate::Validate::validate_at(&self.mode, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for GrpoHyperparameters {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for SftMethod {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        {
+            let at = at.field("hyperparameters");
+            super::validate::Validate::validate_at(&self.hyperparameters, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for GrpoMethod {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        {
+            let at = at.field("hyperparameters");
+            super::validate::Validate::validate_at(&self.hyperparameters, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for OptimizationMethod {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::SftMethod(value) => super::validate::Validate::validate_at(value, at),
+            Self::GrpoMethod(value) => super::validate::Validate::validate_at(value, at),
+            Self::Other(_) => Err(at.violation("not one of the allowed variants")),
+        }
+    }
+}
+impl super::validate::Validate for CreateOptimizationRunReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("methods");
+            super::validate::Validate::validate_at(&self.methods, at)?;
+        }
+        {
+            let at = at.field("data_source");
+            super::validate::Validate::validate_at(&self.data_source, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for CreateOptimizationRunRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("methods");
+            super::validate::Validate::validate_at(&self.methods, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for CreateRlmResponseReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("input");
+            super::validate::Validate::validate_at(&self.input, at)?;
+        }
+        {
+            let at = at.field("reasoning");
+            super::validate::Validate::validate_at(&self.reasoning, at)?;
+        }
+        {
+            let at = at.field("rlm");
+            super::validate::Validate::validate_at(&self.rlm, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesInput {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::String(value) => super::validate::Validate::validate_at(value, at),
+            Self::List(value) => super::validate::Validate::validate_at(value, at),
+        }
+    }
+}
+impl super::validate::Validate for RlmResponsesInputMessage {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        {
+            let at = at.field("role");
+            super::validate::Validate::validate_at(&self.role, at)?;
+        }
+        {
+            let at = at.field("content");
+            super::validate::Validate::validate_at(&self.content, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesInputText {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesReasoning {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("effort");
+            super::validate::Validate::validate_at(&self.effort, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmControls {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesResponse {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("status");
+            super::validate::Validate::validate_at(&self.status, at)?;
+        }
+        {
+            let at = at.field("output");
+            super::validate::Validate::validate_at(&self.output, at)?;
+        }
+        {
+            let at = at.field("usage");
+            super::validate::Validate::validate_at(&self.usage, at)?;
+        }
+        {
+            let at = at.field("error");
+            super::validate::Validate::validate_at(&self.error, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesOutputMessage {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        {
+            let at = at.field("status");
+            super::validate::Validate::validate_at(&self.status, at)?;
+        }
+        {
+            let at = at.field("role");
+            super::validate::Validate::validate_at(&self.role, at)?;
+        }
+        {
+            let at = at.field("content");
+            super::validate::Validate::validate_at(&self.content, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesOutputText {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("type");
+            super::validate::Validate::validate_at(&self.r#type, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesUsage {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesError {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for TraceListRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("object");
+            super::validate::Validate::validate_at(&self.object, at)?;
+        }
+        {
+            let at = at.field("data");
+            super::validate::Validate::validate_at(&self.data, at)?;
+        }
+        {
+            let at = at.field("total");
+            {
+                let value = &self.total;
+                super::validate::minimum(at, *value as f64, 0.0, false)?;
+            }
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for TraceListItem {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for TraceRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let at = at.field("trace_context");
+            super::validate::Validate::validate_at(&self.trace_context, at)?;
+        }
+        {
+            let at = at.field("spans");
+            super::validate::Validate::validate_at(&self.spans, at)?;
+        }
+        Ok(())
+    }
+}
+impl super::validate::Validate for TraceSpan {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for TextContentPartType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ImageContentPartType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ToolCallType2 {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ToolDefinitionType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ToolChoiceFunctionType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ResponseFormatTextType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ResponseFormatJsonObjectType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ResponseFormatJsonSchemaType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ChatResObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ChatCompletionChunkObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ChatListResObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ChatResRelaxedObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ContainerObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for CreateContainerResObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for DeleteContainerResObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ContainerListResponseObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for FileObjectObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for FileDeleteResponseObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for FileListResponseObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ModelListItemObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ModelListResponseObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for AddModelToContainerResObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for JudgeEvaluatorObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for CodeEvaluatorObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for EvaluatorListResponseObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for DeleteEvaluatorResObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for DatasetObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for DatasetListResponseObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for DatasetDataSourceType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for ContainerDataSourceType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for GenerateDataSourceType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for FileDataSourceType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for EvaluationRunObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for EvaluationRunListResponseObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for SftMethodType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for GrpoMethodType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for CreateOptimizationRunResObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesInputMessageType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesInputMessageRole {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesInputMessageContent {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::String(value) => super::validate::Validate::validate_at(value, at),
+            Self::List(value) => super::validate::Validate::validate_at(value, at),
+        }
+    }
+}
+impl super::validate::Validate for RlmResponsesInputTextType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesReasoningEffort {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesResponseObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesResponseStatus {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
+impl super::validate::Validate for RlmResponsesOutputMessageType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesOutputMessageStatus {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesOutputMessageRole {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for RlmResponsesOutputTextType {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}
+impl super::validate::Validate for TraceListResObject {
+    fn validate_at(
+        &self,
+        _at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
+}

@@ -37,7 +37,8 @@ const BUILDER_METHODS: &[&str] = &[
 ];
 
 /// `src/client.rs`: module docs, the runtime module and the per-API items.
-pub fn client_rs(api: &Api, env_prefix: &str) -> TokenStream {
+pub fn client_rs(api: &Api) -> TokenStream {
+    let env_prefix = &env_prefix(api);
     let (items, shows) = items_and_shows(api, env_prefix);
     let docs = inner_doc_attrs(&format!(
         "The async HTTP client for {} (cargo feature `client`).\n\n\
@@ -62,8 +63,18 @@ pub fn client_rs(api: &Api, env_prefix: &str) -> TokenStream {
 
 /// The per-API items, with the runtime reached as `runtime` and the models as
 /// `super::models` (so a test can compile them inside any module).
-pub fn client_items(api: &Api, env_prefix: &str) -> TokenStream {
-    items_and_shows(api, env_prefix).0
+pub fn client_items(api: &Api) -> TokenStream {
+    items_and_shows(api, &env_prefix(api)).0
+}
+
+/// The prefix of the client's environment variables, `{PREFIX}_API_KEY` (the variable the
+/// server's mock checks) and `{PREFIX}_BASE_URL`: `MANIAC` for the Maniac document.
+fn env_prefix(api: &Api) -> String {
+    let key_var = super::server::api_key_var(api);
+    key_var
+        .strip_suffix("_API_KEY")
+        .unwrap_or(&key_var)
+        .to_owned()
 }
 
 /// A usage sketch naming this API's own methods: a plain call, a stream, an upload, a

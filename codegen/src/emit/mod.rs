@@ -3,6 +3,8 @@
 pub mod client;
 pub mod krate;
 pub mod models;
+pub mod server;
+pub mod validate;
 
 use crate::ir::{Api, Ty};
 use proc_macro2::TokenStream;
@@ -74,10 +76,10 @@ pub fn ty_tokens(api: &Api, ty: &Ty) -> TokenStream {
     ty_tokens_in(api, ty, &TokenStream::new())
 }
 
-/// The Rust spelling of an IR type, named types behind the module path `models`
-/// (e.g. `super::models::`), for code outside the models module.
-pub fn ty_tokens_in(api: &Api, ty: &Ty, models: &TokenStream) -> TokenStream {
-    let ty_tokens = |api: &Api, ty: &Ty| ty_tokens_in(api, ty, models);
+/// As [`ty_tokens`], named types spelled through `module` (e.g. `models::`), for code
+/// outside the `models` module.
+pub fn ty_tokens_in(api: &Api, ty: &Ty, module: &TokenStream) -> TokenStream {
+    let ty_tokens = |api, ty| ty_tokens_in(api, ty, module);
     match ty {
         Ty::String => quote!(String),
         Ty::Bool => quote!(bool),
@@ -90,7 +92,7 @@ pub fn ty_tokens_in(api: &Api, ty: &Ty, models: &TokenStream) -> TokenStream {
         Ty::JsonObject => quote!(serde_json::Map<String, serde_json::Value>),
         Ty::Named(id) => {
             let name = format_ident!("{}", api.ty(*id).name);
-            quote!(#models #name)
+            quote!(#module #name)
         }
         Ty::List(inner) => {
             let inner = ty_tokens(api, inner);

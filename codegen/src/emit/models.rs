@@ -28,9 +28,11 @@ pub fn models(api: &Api) -> TokenStream {
             }
         }
     });
+    let validations = super::validate::validate_impls(api);
     quote! {
         #(#items)*
         #helper
+        #validations
     }
 }
 

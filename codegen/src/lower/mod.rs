@@ -75,6 +75,7 @@ struct Lowered {
     read_only: bool,
     write_only: bool,
     deprecated: bool,
+    constraints: Constraints,
 }
 
 impl Lowered {
@@ -87,6 +88,7 @@ impl Lowered {
             read_only: false,
             write_only: false,
             deprecated: false,
+            constraints: Constraints::default(),
         }
     }
 

@@ -374,6 +374,7 @@ impl<'a> Lowerer<'a> {
                 docs: data.description.clone().or(lowered.docs),
                 default: lowered.default,
                 deprecated: data.deprecated.unwrap_or(false) || lowered.deprecated,
+                constraints: lowered.constraints,
             });
         }
         Ok(out)

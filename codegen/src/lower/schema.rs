@@ -53,6 +53,8 @@ pub(super) fn type_to_any(t: &openapiv3::Type, at: &str) -> Result<AnySchema> {
             format: format_name(&n.format, at)?,
             minimum: n.minimum,
             maximum: n.maximum,
+            exclusive_minimum: Some(n.exclusive_minimum),
+            exclusive_maximum: Some(n.exclusive_maximum),
             enumeration: n
                 .enumeration
                 .iter()
@@ -68,6 +70,8 @@ pub(super) fn type_to_any(t: &openapiv3::Type, at: &str) -> Result<AnySchema> {
             format: format_name(&i.format, at)?,
             minimum: i.minimum.map(|v| v as f64),
             maximum: i.maximum.map(|v| v as f64),
+            exclusive_minimum: Some(i.exclusive_minimum),
+            exclusive_maximum: Some(i.exclusive_maximum),
             enumeration: i
                 .enumeration
                 .iter()
@@ -102,6 +106,25 @@ pub(super) fn type_to_any(t: &openapiv3::Type, at: &str) -> Result<AnySchema> {
             ..Default::default()
         },
     })
+}
+
+/// The constraints of a schema the Rust type cannot hold.
+pub(super) fn constraints_of(any: &AnySchema) -> Constraints {
+    let bound = |value: Option<f64>, exclusive: Option<bool>| {
+        value.map(|value| Bound {
+            value,
+            exclusive: exclusive.unwrap_or(false),
+        })
+    };
+    Constraints {
+        minimum: bound(any.minimum, any.exclusive_minimum),
+        maximum: bound(any.maximum, any.exclusive_maximum),
+        min_length: any.min_length.filter(|n| *n > 0),
+        max_length: any.max_length,
+        pattern: any.pattern.clone(),
+        min_items: any.min_items.filter(|n| *n > 0),
+        max_items: any.max_items,
+    }
 }
 
 pub(super) fn unbox(schema: &ReferenceOr<Box<Schema>>) -> ReferenceOr<Schema> {
@@ -255,6 +278,7 @@ impl<'a> Lowerer<'a> {
                 let data = &target.schema_data;
                 Ok(Lowered {
                     nullable: self.admits_null(target, at)?,
+                    constraints: constraints_of(&normalize(target, at)?),
                     default: default_of(data),
                     read_only: data.read_only,
                     write_only: data.write_only,
@@ -313,6 +337,7 @@ impl<'a> Lowerer<'a> {
         let any = normalize(schema, at)?;
         let mut lowered = Lowered {
             nullable: data.nullable,
+            constraints: constraints_of(&any),
             default: default_of(data),
             docs: docs_of(data.title.as_ref(), data.description.as_ref()),
             read_only: data.read_only,
@@ -331,6 +356,9 @@ impl<'a> Lowerer<'a> {
             lowered.nullable |= inner.nullable;
             lowered.docs = lowered.docs.or(inner.docs);
             lowered.default = lowered.default.or(inner.default);
+            if lowered.constraints.is_empty() {
+                lowered.constraints = inner.constraints;
+            }
             return Ok(lowered);
         }
         if let Some(union) =
@@ -528,6 +556,7 @@ impl<'a> Lowerer<'a> {
                 ty,
                 presence,
                 deprecated: lowered.deprecated,
+                constraints: lowered.constraints,
             });
         }
         let additional = match &any.additional_properties {

@@ -1,0 +1,1645 @@
+//! The `server` module (cargo feature `server`): one trait per API with a default 501 body
+//! per operation, a params struct, body type and response enum per operation, the router,
+//! and a mock answering every operation with its documented example. The HTTP plumbing the
+//! same for every API is the runtime (`codegen/src/runtime/server.rs`), emitted verbatim.
+
+use super::validate::{checks, resolved, strip_options};
+use super::{doc_attrs, ty_tokens_in};
+use crate::ir::*;
+use crate::names::{ident, type_name};
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+/// The runtime file emitted as the crate's `src/server/runtime.rs`.
+pub const RUNTIME: &str = include_str!("../runtime/server.rs");
+
+/// The `server` feature's optional dependencies (Cargo.toml lines; `krate` merges them
+/// with the client's, each crate once).
+pub const CARGO_DEPENDENCIES: &[&str] = &[
+    "axum = { version = \"0.8\", optional = true, default-features = false, features = [\"http1\", \"tokio\"] }",
+    "bytes = { version = \"1\", optional = true }",
+    "form_urlencoded = { version = \"1\", optional = true }",
+    "futures-util = { version = \"0.3\", optional = true, default-features = false, features = [\"std\"] }",
+    "multer = { version = \"3\", optional = true }",
+    "serde_path_to_error = { version = \"0.1\", optional = true }",
+    "tokio = { version = \"1\", optional = true, features = [\"time\"] }",
+];
+
+/// The `server` feature's line under `[features]`.
+pub const CARGO_FEATURE: &str = "# The axum server trait, router and mock (`server` module).\n\
+     server = [\"dep:axum\", \"dep:bytes\", \"dep:form_urlencoded\", \"dep:futures-util\", \"dep:multer\", \"dep:serde_path_to_error\", \"dep:tokio\"]\n";
+
+/// What follows `[features]`: the mock example and what it needs.
+pub const CARGO_EXTRAS: &str = "\n[dev-dependencies]\n\
+     tokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"net\", \"signal\"] }\n\
+     \n[[example]]\nname = \"mock\"\nrequired-features = [\"server\"]\n";
+
+/// The trait's name: the title's first word + `Api` (`Maniac Inference Gateway API` →
+/// `ManiacApi`).
+pub fn trait_name(api: &Api) -> String {
+    let first = api.title.split_whitespace().next().unwrap_or_default();
+    let stem = type_name(first, "Service");
+    if stem.ends_with("Api") {
+        stem
+    } else {
+        format!("{stem}Api")
+    }
+}
+
+/// The environment variable the client reads its key from, which the mock checks.
+pub fn api_key_var(api: &Api) -> String {
+    let stem = trait_name(api);
+    let stem = stem.strip_suffix("Api").unwrap_or(&stem);
+    format!("{}_API_KEY", heck::AsShoutySnakeCase(stem))
+}
+
+fn models_ty(api: &Api, ty: &Ty) -> TokenStream {
+    ty_tokens_in(api, ty, &quote!(models::))
+}
+
+fn status_name(code: u16) -> Option<(&'static str, &'static str)> {
+    Some(match code {
+        200 => ("Ok", "OK"),
+        201 => ("Created", "CREATED"),
+        202 => ("Accepted", "ACCEPTED"),
+        204 => ("NoContent", "NO_CONTENT"),
+        206 => ("PartialContent", "PARTIAL_CONTENT"),
+        301 => ("MovedPermanently", "MOVED_PERMANENTLY"),
+        302 => ("Found", "FOUND"),
+        303 => ("SeeOther", "SEE_OTHER"),
+        304 => ("NotModified", "NOT_MODIFIED"),
+        307 => ("TemporaryRedirect", "TEMPORARY_REDIRECT"),
+        400 => ("BadRequest", "BAD_REQUEST"),
+        401 => ("Unauthorized", "UNAUTHORIZED"),
+        402 => ("PaymentRequired", "PAYMENT_REQUIRED"),
+        403 => ("Forbidden", "FORBIDDEN"),
+        404 => ("NotFound", "NOT_FOUND"),
+        405 => ("MethodNotAllowed", "METHOD_NOT_ALLOWED"),
+        406 => ("NotAcceptable", "NOT_ACCEPTABLE"),
+        408 => ("RequestTimeout", "REQUEST_TIMEOUT"),
+        409 => ("Conflict", "CONFLICT"),
+        410 => ("Gone", "GONE"),
+        412 => ("PreconditionFailed", "PRECONDITION_FAILED"),
+        413 => ("PayloadTooLarge", "PAYLOAD_TOO_LARGE"),
+        415 => ("UnsupportedMediaType", "UNSUPPORTED_MEDIA_TYPE"),
+        422 => ("UnprocessableEntity", "UNPROCESSABLE_ENTITY"),
+        429 => ("TooManyRequests", "TOO_MANY_REQUESTS"),
+        500 => ("InternalServerError", "INTERNAL_SERVER_ERROR"),
+        501 => ("NotImplemented", "NOT_IMPLEMENTED"),
+        502 => ("BadGateway", "BAD_GATEWAY"),
+        503 => ("ServiceUnavailable", "SERVICE_UNAVAILABLE"),
+        504 => ("GatewayTimeout", "GATEWAY_TIMEOUT"),
+        _ => return None,
+    })
+}
+
+fn status_const(code: u16) -> TokenStream {
+    match status_name(code) {
+        Some((_, konst)) => {
+            let konst = format_ident!("{}", konst);
+            quote!(StatusCode::#konst)
+        }
+        // Every code in 100..=999 is a valid `StatusCode`.
+        None => quote!(StatusCode::from_u16(#code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)),
+    }
+}
+
+/// How the API's error envelope is built from a runtime `Problem`: the field-by-field
+/// construction of its struct, or `None` when the document has no shared error schema or
+/// one the generator cannot fill (then `DefaultErrorEnvelope` answers the rejections).
+fn envelope_construction(api: &Api, id: TypeId, depth: usize) -> Option<TokenStream> {
+    let TypeKind::Struct(s) = &api.ty(id).kind else {
+        return None;
+    };
+    if depth > 2 || s.additional.is_some() && s.fields.is_empty() {
+        return None;
+    }
+    let name = format_ident!("{}", api.ty(id).name);
+    let mut inits = Vec::new();
+    let mut fills_message = false;
+    for f in &s.fields {
+        let field = ident(&f.name);
+        let (core, _) = strip_options(&f.ty);
+        let wire = f.wire.to_ascii_lowercase();
+        let core = resolved(api, core);
+        let value = match (wire.as_str(), core) {
+            (
+                "message" | "detail" | "title" | "description" | "msg" | "error"
+                | "error_description",
+                Ty::String,
+            ) => {
+                fills_message = true;
+                Some(quote!(problem.message.clone()))
+            }
+            ("code" | "type" | "error_code" | "kind" | "reason", Ty::String) => {
+                Some(quote!(problem.code.to_string()))
+            }
+            ("status" | "status_code" | "code", Ty::I32) => {
+                Some(quote!(problem.status.as_u16() as i32))
+            }
+            ("status" | "status_code" | "code", Ty::I64) => {
+                Some(quote!(problem.status.as_u16() as i64))
+            }
+            ("field" | "param" | "pointer" | "location", Ty::String) => {
+                // Optional by nature: only some problems name a field.
+                if f.presence == Presence::Required {
+                    Some(quote!(problem.field.clone().unwrap_or_default()))
+                } else {
+                    let init = match f.presence {
+                        Presence::DoubleOption => quote!(problem.field.clone().map(Some)),
+                        _ => quote!(problem.field.clone()),
+                    };
+                    inits.push(quote!(#field: #init));
+                    continue;
+                }
+            }
+            (_, Ty::JsonObject) if f.presence != Presence::Required => {
+                let init = match f.presence {
+                    Presence::DoubleOption => quote!(problem.details().map(Some)),
+                    _ => quote!(problem.details()),
+                };
+                inits.push(quote!(#field: #init));
+                continue;
+            }
+            (_, Ty::Named(inner)) if f.presence == Presence::Required => {
+                let built = envelope_construction(api, *inner, depth + 1)?;
+                fills_message = true;
+                Some(built)
+            }
+            _ => None,
+        };
+        let init = match (value, &f.presence) {
+            (Some(v), Presence::Required | Presence::Defaulted(_))
+                if !matches!(f.ty, Ty::Option(_)) =>
+            {
+                v
+            }
+            (Some(v), Presence::DoubleOption) => quote!(Some(Some(#v))),
+            (Some(v), _) => quote!(Some(#v)),
+            (None, Presence::Required | Presence::Defaulted(_)) => return None,
+            (None, _) => quote!(None),
+        };
+        inits.push(quote!(#field: #init));
+    }
+    if let Some((field, _)) = &s.additional {
+        let field = ident(field);
+        inits.push(quote!(#field: Default::default()));
+    }
+    fills_message.then(|| quote!(models::#name { #(#inits,)* }))
+}
+
+struct Envelope {
+    /// The envelope type, as server code spells it.
+    ty: TokenStream,
+    /// The `impl ErrorEnvelope` for the document's schema, when it is one.
+    imp: TokenStream,
+    /// The document's error schema, when it is the envelope.
+    id: Option<TypeId>,
+}
+
+fn envelope(api: &Api) -> Envelope {
+    let built = api
+        .error_type
+        .and_then(|id| Some((id, envelope_construction(api, id, 0)?)));
+    match built {
+        Some((id, construction)) => {
+            let ty = models_ty(api, &Ty::Named(id));
+            Envelope {
+                imp: quote! {
+                    impl runtime::ErrorEnvelope for #ty {
+                        fn from_problem(problem: &runtime::Problem) -> Self {
+                            #construction
+                        }
+                    }
+                },
+                ty,
+                id: Some(id),
+            }
+        }
+        None => Envelope {
+            ty: quote!(runtime::DefaultErrorEnvelope),
+            imp: TokenStream::new(),
+            id: None,
+        },
+    }
+}
+
+fn location(location: ParamLocation) -> TokenStream {
+    match location {
+        ParamLocation::Path => quote!(runtime::Location::Path),
+        ParamLocation::Query => quote!(runtime::Location::Query),
+        ParamLocation::Header => quote!(runtime::Location::Header),
+        ParamLocation::Cookie => quote!(runtime::Location::Cookie),
+    }
+}
+
+/// The parser from text to `ty` (a parameter or a text part of a form).
+fn parser(api: &Api, ty: &Ty) -> TokenStream {
+    let spelled = models_ty(api, ty);
+    match resolved(api, ty) {
+        Ty::String => quote!(runtime::parse_string),
+        Ty::I32 | Ty::I64 | Ty::F64 | Ty::Bool | Ty::Uuid => {
+            quote!(runtime::parse_from_str::<#spelled>)
+        }
+        _ => quote!(runtime::parse_serde::<#spelled>),
+    }
+}
+
+/// A default written as a Rust expression of the parameter's type, when it is a scalar or
+/// an enum value; other defaults are documented, not applied.
+fn param_default(api: &Api, ty: &Ty, value: &serde_json::Value) -> Option<TokenStream> {
+    use serde_json::Value;
+    Some(match (resolved(api, ty), value) {
+        (Ty::String, Value::String(s)) => quote!(String::from(#s)),
+        (Ty::Bool, Value::Bool(b)) => quote!(#b),
+        (Ty::I32, Value::Number(n)) => {
+            let n = Literal::i32_suffixed(i32::try_from(n.as_i64()?).ok()?);
+            quote!(#n)
+        }
+        (Ty::I64, Value::Number(n)) => {
+            let n = Literal::i64_suffixed(n.as_i64()?);
+            quote!(#n)
+        }
+        (Ty::F64, Value::Number(n)) => {
+            let n = Literal::f64_suffixed(n.as_f64()?);
+            quote!(#n)
+        }
+        (Ty::Named(id), Value::String(s)) => {
+            let TypeKind::StringEnum(e) = &api.ty(*id).kind else {
+                return None;
+            };
+            let variant = e.variants.iter().find(|v| &v.value == s)?;
+            let ty = models_ty(api, ty);
+            let variant = format_ident!("{}", variant.name);
+            quote!(#ty::#variant)
+        }
+        _ => return None,
+    })
+}
+
+fn op_doc(op: &Operation) -> String {
+    let mut text = format!("`{} {}` (`{}`)", op.method.as_str(), op.path, op.id);
+    for part in [&op.summary, &op.description].into_iter().flatten() {
+        text.push_str("\n\n");
+        text.push_str(part);
+    }
+    if op.deprecated {
+        text.push_str("\n\nDeprecated.");
+    }
+    text
+}
+
+/// The params struct and its extraction, or nothing for an operation without parameters.
+fn params_struct(api: &Api, op: &Operation) -> Option<(TokenStream, proc_macro2::Ident)> {
+    if op.params.is_empty() {
+        return None;
+    }
+    let name = format_ident!("{}Params", op.type_stem);
+    let doc = format!(
+        "Parameters of `{}` (`{} {}`), defaults applied.",
+        op.id,
+        op.method.as_str(),
+        op.path
+    );
+    let mut fields = Vec::new();
+    let mut inits = Vec::new();
+    let mut checks_out = Vec::new();
+    for p in &op.params {
+        let field = ident(&p.name);
+        let wire = &p.wire;
+        let loc = location(p.location);
+        let loc_name = location_name(p.location);
+        let mut docs = p.docs.clone().unwrap_or_default();
+        if let Some(default) = &p.default {
+            docs.push_str(&format!("\n\nDefault: `{default}`."));
+        }
+        let docs = doc_attrs(
+            Some(&docs)
+                .filter(|d| !d.trim().is_empty())
+                .map(String::as_str),
+        );
+        let default = p
+            .default
+            .as_ref()
+            .filter(|_| !p.required)
+            .and_then(|v| param_default(api, &p.ty, v));
+        let (value, field_ty, optional) = match &p.ty {
+            Ty::List(item) => {
+                let delimiter = match p.style {
+                    ParamStyle::SpaceDelimited => ' ',
+                    ParamStyle::PipeDelimited => '|',
+                    _ => ',',
+                };
+                let explode = p.explode;
+                let parse = parser(api, item);
+                let list = quote!(raw.list(#loc, #wire, #explode, #delimiter, #parse)?);
+                let ty = models_ty(api, &p.ty);
+                if p.required {
+                    (
+                        quote!(#list.ok_or_else(|| runtime::Rejection::invalid(concat!(#loc_name, "/", #wire), "required parameter is missing"))?),
+                        ty,
+                        false,
+                    )
+                } else {
+                    (list, quote!(Option<#ty>), true)
+                }
+            }
+            ty => {
+                let parse = parser(api, ty);
+                let spelled = models_ty(api, ty);
+                match (p.required, &default) {
+                    (true, _) => (quote!(raw.required(#loc, #wire, #parse)?), spelled, false),
+                    (false, Some(default)) if matches!(resolved(api, ty), Ty::String) => (
+                        quote!(raw.optional(#loc, #wire, #parse)?.unwrap_or_else(|| #default)),
+                        spelled,
+                        false,
+                    ),
+                    (false, Some(default)) => (
+                        quote!(raw.optional(#loc, #wire, #parse)?.unwrap_or(#default)),
+                        spelled,
+                        false,
+                    ),
+                    (false, None) => (
+                        quote!(raw.optional(#loc, #wire, #parse)?),
+                        quote!(Option<#spelled>),
+                        true,
+                    ),
+                }
+            }
+        };
+        fields.push(quote!(#docs pub #field: #field_ty));
+        inits.push(quote!(#field: #value));
+        let (core, _) = strip_options(&p.ty);
+        let check = checks(api, core, &p.constraints, quote!(value));
+        if !check.is_empty() {
+            let bind = if optional {
+                quote!(if let Some(value) = &params.#field)
+            } else {
+                quote!(let value = &params.#field;)
+            };
+            let body = if optional {
+                quote!(#bind { #check })
+            } else {
+                quote!(#bind #check)
+            };
+            checks_out.push(quote! {
+                runtime::check(#loc, #wire, |at| {
+                    #body
+                    Ok(())
+                })?;
+            });
+        }
+    }
+    let docs = doc_attrs(Some(&doc));
+    Some((
+        quote! {
+            #docs
+            #[derive(Debug, Clone, PartialEq)]
+            pub struct #name {
+                #(#fields,)*
+            }
+
+            impl #name {
+                /// Parses and checks the parameters: 422 naming the first one that is missing,
+                /// of the wrong type or out of its schema's bounds.
+                pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+                    let params = Self { #(#inits,)* };
+                    #(#checks_out)*
+                    Ok(params)
+                }
+            }
+        },
+        name,
+    ))
+}
+
+fn location_name(location: ParamLocation) -> &'static str {
+    match location {
+        ParamLocation::Path => "path",
+        ParamLocation::Query => "query",
+        ParamLocation::Header => "header",
+        ParamLocation::Cookie => "cookie",
+    }
+}
+
+/// One media type of a request body: the type the handler gets and how it is read.
+struct BodyPart {
+    variant: proc_macro2::Ident,
+    media_type: String,
+    ty: TokenStream,
+    /// An expression of `ty`, reading `body` (may set `overflow`).
+    extract: TokenStream,
+    /// Items the part needs (a form struct).
+    items: TokenStream,
+}
+
+fn body_part(api: &Api, op: &Operation, content: &Content, stem: &str) -> BodyPart {
+    let media_type = content.media_type.clone();
+    let check_media = |media_type: &str| {
+        (!media_type.contains('*')).then(|| {
+            quote! {
+                if !runtime::media_type_is(&parts, #media_type) {
+                    return Err(runtime::Rejection::unsupported_media_type(#media_type));
+                }
+            }
+        })
+    };
+    let (variant, ty, extract, items) = match content.kind {
+        MediaKind::Json => {
+            let ty = match &content.ty {
+                Some(ty) => models_ty(api, ty),
+                None => quote!(serde_json::Value),
+            };
+            let extract = quote!(runtime::json_body::<#ty>(&parts, body, limits.body).await?);
+            ("Json", ty, extract, TokenStream::new())
+        }
+        MediaKind::Multipart => {
+            let (items, name) = form_struct(api, op, content, stem);
+            let extract = quote! {{
+                let (multipart, flag) = runtime::Multipart::new(&parts, body, limits.upload)?;
+                overflow = Some(flag);
+                #name::extract(multipart, limits.body).await?
+            }};
+            ("Multipart", quote!(#name), extract, items)
+        }
+        MediaKind::Text | MediaKind::FormUrlEncoded | MediaKind::EventStream => {
+            let check = check_media(&media_type);
+            let extract = quote! {{
+                #check
+                runtime::text_body(&parts, body, limits.body).await?
+            }};
+            ("Text", quote!(String), extract, TokenStream::new())
+        }
+        MediaKind::Binary => {
+            let check = check_media(&media_type);
+            let extract = quote! {{
+                #check
+                let (stream, flag) = runtime::BodyStream::new(&parts, body, limits.upload)?;
+                overflow = Some(flag);
+                stream
+            }};
+            (
+                "Binary",
+                quote!(runtime::BodyStream),
+                extract,
+                TokenStream::new(),
+            )
+        }
+    };
+    BodyPart {
+        variant: format_ident!("{}", variant),
+        media_type,
+        ty,
+        extract,
+        items,
+    }
+}
+
+/// The handler's body type and its extraction (an expression), with any items it needs.
+fn request_body(api: &Api, op: &Operation) -> Option<(TokenStream, TokenStream, TokenStream)> {
+    let body = op.body.as_ref()?;
+    let mut parts: Vec<BodyPart> = body
+        .content
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let stem = if i == 0 {
+                op.type_stem.clone()
+            } else {
+                format!("{}{}", op.type_stem, type_name(&c.media_type, "Media"))
+            };
+            body_part(api, op, c, &stem)
+        })
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    // Two media types of one kind: name the variants by media type.
+    let mut seen = std::collections::BTreeSet::new();
+    for part in &mut parts {
+        if !seen.insert(part.variant.to_string()) {
+            part.variant = format_ident!("{}", type_name(&part.media_type, "Media"));
+        }
+    }
+    let items: Vec<&TokenStream> = parts.iter().map(|p| &p.items).collect();
+    let (ty, extract, extra) = if parts.len() == 1 {
+        let part = &parts[0];
+        (part.ty.clone(), part.extract.clone(), quote!(#(#items)*))
+    } else {
+        let name = format_ident!("{}Body", op.type_stem);
+        let doc = format!("The body of `{}`, by media type.", op.id);
+        let variants = parts.iter().map(|p| {
+            let variant = &p.variant;
+            let ty = &p.ty;
+            let doc = format!("`{}`", p.media_type);
+            quote!(#[doc = #doc] #variant(#ty))
+        });
+        let arms = parts.iter().map(|p| {
+            let variant = &p.variant;
+            let media_type = &p.media_type;
+            let extract = &p.extract;
+            quote!(if runtime::media_type_is(&parts, #media_type) { #name::#variant(#extract) } else)
+        });
+        let expected = parts
+            .iter()
+            .map(|p| p.media_type.as_str())
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let extract = quote! {
+            #(#arms)* {
+                return Err(runtime::Rejection::unsupported_media_type(#expected));
+            }
+        };
+        let items = quote! {
+            #(#items)*
+            #[doc = #doc]
+            #[derive(Debug)]
+            pub enum #name {
+                #(#variants,)*
+            }
+        };
+        (quote!(#name), extract, items)
+    };
+    if body.required {
+        Some((ty, extract, extra))
+    } else {
+        Some((
+            quote!(Option<#ty>),
+            quote!(if runtime::has_body(&parts) { Some(#extract) } else { None }),
+            extra,
+        ))
+    }
+}
+
+/// A multipart form: text parts parsed as typed, file parts as streams.
+fn form_struct(
+    api: &Api,
+    op: &Operation,
+    content: &Content,
+    stem: &str,
+) -> (TokenStream, proc_macro2::Ident) {
+    let name = format_ident!("{}Form", stem);
+    let fields: &[Field] = match content.ty.as_ref().map(|ty| resolved(api, ty)) {
+        Some(Ty::Named(id)) => match &api.ty(*id).kind {
+            TypeKind::Struct(s) => &s.fields,
+            _ => &[],
+        },
+        _ => &[],
+    };
+    enum Kind {
+        File,
+        Files,
+        Value,
+        Values,
+    }
+    let kinds: Vec<(Kind, &Ty, bool)> = fields
+        .iter()
+        .map(|f| {
+            let (core, _) = strip_options(&f.ty);
+            let core = resolved(api, core);
+            let required = matches!(f.presence, Presence::Required | Presence::RequiredNullable);
+            match core {
+                Ty::Bytes => (Kind::File, core, required),
+                Ty::List(item) if **item == Ty::Bytes => (Kind::Files, core, required),
+                Ty::List(item) => (Kind::Values, &**item, required),
+                _ => (Kind::Value, core, required),
+            }
+        })
+        .collect();
+    let mut decls = Vec::new();
+    let mut locals = Vec::new();
+    let mut arms = Vec::new();
+    let mut inits = Vec::new();
+    let mut checks_out = Vec::new();
+    for (i, (f, (kind, ty, required))) in fields.iter().zip(&kinds).enumerate() {
+        let field = ident(&f.name);
+        let wire = &f.wire;
+        let docs = doc_attrs(f.docs.as_deref());
+        let missing = format!("body/{wire}");
+        let spelled = models_ty(api, ty);
+        let parse = parser(api, ty);
+        let (decl_ty, local_ty, arm) = match kind {
+            Kind::File => {
+                // Streamed only once every other required part is in hand: reading on
+                // would consume it.
+                let others: Vec<TokenStream> = fields
+                    .iter()
+                    .zip(&kinds)
+                    .enumerate()
+                    .filter(|(j, (_, (k, _, req)))| {
+                        *j != i && *req && matches!(k, Kind::File | Kind::Value)
+                    })
+                    .map(|(_, (g, _))| {
+                        let g = ident(&g.name);
+                        quote!(#g.is_some())
+                    })
+                    .collect();
+                let arm = if others.is_empty() {
+                    quote! {
+                        #field = Some(part.into_file());
+                        break;
+                    }
+                } else {
+                    quote! {
+                        if #(#others)&&* {
+                            #field = Some(part.into_file());
+                            break;
+                        }
+                        #field = Some(part.into_buffered_file().await?);
+                    }
+                };
+                (
+                    quote!(runtime::FilePart),
+                    quote!(Option<runtime::FilePart>),
+                    arm,
+                )
+            }
+            Kind::Files => (
+                quote!(Vec<runtime::FilePart>),
+                quote!(Vec<runtime::FilePart>),
+                quote!(#field.push(part.into_buffered_file().await?);),
+            ),
+            Kind::Value => (
+                spelled.clone(),
+                quote!(Option<#spelled>),
+                quote!(#field = Some(part.value(#parse, text_limit).await?);),
+            ),
+            Kind::Values => (
+                quote!(Vec<#spelled>),
+                quote!(Vec<#spelled>),
+                quote!(#field.push(part.value(#parse, text_limit).await?);),
+            ),
+        };
+        let is_list = matches!(kind, Kind::Files | Kind::Values);
+        let declared = if *required || is_list {
+            decl_ty
+        } else {
+            quote!(Option<#decl_ty>)
+        };
+        decls.push(quote!(#docs pub #field: #declared));
+        let start = if is_list {
+            quote!(Vec::new())
+        } else {
+            quote!(None)
+        };
+        locals.push(quote!(let mut #field: #local_ty = #start;));
+        arms.push(quote!(#wire => { #arm }));
+        inits.push(if *required && !is_list {
+            quote!(#field: #field.ok_or_else(|| runtime::Rejection::invalid(#missing, "required part is missing"))?)
+        } else {
+            quote!(#field)
+        });
+        if matches!(kind, Kind::Value) {
+            let check = checks(api, ty, &f.constraints, quote!(value));
+            if !check.is_empty() {
+                let bind = if *required {
+                    quote!({ let value = &form.#field; #check })
+                } else {
+                    quote!(if let Some(value) = &form.#field { #check })
+                };
+                checks_out.push(quote! {
+                    runtime::check(runtime::Location::Form, #wire, |at| {
+                        #bind
+                        Ok(())
+                    })?;
+                });
+            }
+        }
+    }
+    let doc = format!(
+        "The `{}` form of `{}`. Parts are read in order; a file part is streamed to the \
+         handler when every other required part came before it (else it is read into memory \
+         first), and parts after a streamed file are not read.",
+        content.media_type, op.id
+    );
+    let has_fields = !fields.is_empty();
+    let mut_multipart = if has_fields {
+        quote!(mut multipart)
+    } else {
+        quote!(_multipart)
+    };
+    let reads_text = kinds
+        .iter()
+        .any(|(k, _, _)| matches!(k, Kind::Value | Kind::Values));
+    let text_limit = if reads_text {
+        quote!(text_limit)
+    } else {
+        quote!(_text_limit)
+    };
+    let reading = has_fields.then(|| {
+        quote! {
+            while let Some(part) = multipart.next_part().await? {
+                match part.name() {
+                    #(#arms)*
+                    // Parts the schema does not name are skipped.
+                    _ => {}
+                }
+            }
+        }
+    });
+    let items = quote! {
+        #[doc = #doc]
+        #[derive(Debug)]
+        pub struct #name {
+            #(#decls,)*
+        }
+
+        impl #name {
+            /// Reads the form: 422 naming a missing or malformed part, 413 beyond the limits.
+            // One `match` arm per part, however many the form has.
+            #[allow(clippy::single_match)]
+            pub async fn extract(#mut_multipart: runtime::Multipart, #text_limit: usize) -> Result<Self, runtime::Rejection> {
+                #(#locals)*
+                #reading
+                let form = Self { #(#inits,)* };
+                #(#checks_out)*
+                Ok(form)
+            }
+        }
+    };
+    (items, name)
+}
+
+/// One variant of a response enum: a documented status with one of its media types.
+struct Variant<'a> {
+    name: proc_macro2::Ident,
+    response: &'a Response,
+    content: Option<&'a Content>,
+}
+
+impl Variant<'_> {
+    /// Range and `default` responses carry their status; headers are named fields.
+    fn has_fields(&self) -> bool {
+        !matches!(self.response.status, Status::Code(_)) || !self.response.headers.is_empty()
+    }
+}
+
+fn variants(op: &Operation) -> Vec<Variant<'_>> {
+    let mut out = Vec::new();
+    let mut names = crate::names::Scope::default();
+    for response in &op.responses {
+        let base = match response.status {
+            Status::Code(code) => status_name(code)
+                .map(|(name, _)| name.to_owned())
+                .unwrap_or_else(|| format!("Status{code}")),
+            Status::Range(digit) => format!("Status{digit}xx"),
+            Status::Default => "Default".to_owned(),
+        };
+        if response.content.is_empty() {
+            out.push(Variant {
+                name: format_ident!("{}", names.claim(&base)),
+                response,
+                content: None,
+            });
+        }
+        for (i, content) in response.content.iter().enumerate() {
+            let name = if i == 0 {
+                base.clone()
+            } else {
+                let suffix = match content.kind {
+                    MediaKind::Json => "Json".to_owned(),
+                    MediaKind::EventStream => "EventStream".to_owned(),
+                    MediaKind::Binary => "Binary".to_owned(),
+                    MediaKind::Text => "Text".to_owned(),
+                    _ => type_name(&content.media_type, "Media"),
+                };
+                format!("{base}{suffix}")
+            };
+            out.push(Variant {
+                name: format_ident!("{}", names.claim(&name)),
+                response,
+                content: Some(content),
+            });
+        }
+    }
+    out
+}
+
+/// The Rust type a response media type is sent from.
+fn response_body_ty(api: &Api, content: &Content) -> TokenStream {
+    let ty = content
+        .ty
+        .as_ref()
+        .map(|ty| models_ty(api, ty))
+        .unwrap_or_else(|| quote!(serde_json::Value));
+    match content.kind {
+        MediaKind::Json => ty,
+        MediaKind::EventStream => quote!(runtime::EventStream<#ty>),
+        MediaKind::Text => quote!(String),
+        MediaKind::Binary | MediaKind::Multipart | MediaKind::FormUrlEncoded => {
+            quote!(runtime::Binary)
+        }
+    }
+}
+
+fn header_ident(header: &Header) -> proc_macro2::Ident {
+    ident(&header.name)
+}
+
+/// A header name axum accepts as a constant: lower-case token characters.
+fn header_name(wire: &str) -> Option<String> {
+    let lower = wire.to_ascii_lowercase();
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    (!lower.is_empty() && lower.chars().all(token)).then_some(lower)
+}
+
+/// `match` arm answering one variant.
+fn variant_arm(api: &Api, envelope: &Envelope, variant: &Variant<'_>) -> TokenStream {
+    let name = &variant.name;
+    let status = match variant.response.status {
+        Status::Code(code) => status_const(code),
+        Status::Range(_) | Status::Default => quote!(status),
+    };
+    let envelope_ty = &envelope.ty;
+    let respond = match variant.content {
+        None => quote!(#status.into_response()),
+        Some(content) => {
+            let media_type = &content.media_type;
+            match content.kind {
+                MediaKind::Json => quote!(runtime::json_response(#status, &body)),
+                MediaKind::EventStream => {
+                    quote!(body.into_response_with::<#envelope_ty>(#status))
+                }
+                MediaKind::Text => quote! {
+                    (#status, [(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static(#media_type))], body).into_response()
+                },
+                _ => {
+                    let media_type = if media_type.contains('*') {
+                        "application/octet-stream"
+                    } else {
+                        media_type
+                    };
+                    quote!(body.into_response(#status, #media_type))
+                }
+            }
+        }
+    };
+    let _ = api;
+    let headers: Vec<TokenStream> = variant
+        .response
+        .headers
+        .iter()
+        .filter_map(|h| {
+            let name = header_name(&h.wire)?;
+            let field = header_ident(h);
+            let display = match resolved(api, &h.ty) {
+                Ty::String | Ty::I32 | Ty::I64 | Ty::F64 | Ty::Bool | Ty::Uuid => quote!(value),
+                Ty::Named(id)
+                    if matches!(api.ty(*id).kind, TypeKind::StringEnum(_) | TypeKind::IntEnum(_)) =>
+                {
+                    quote!(value)
+                }
+                _ => quote!(&serde_json::to_string(value).unwrap_or_default()),
+            };
+            let set = quote!(runtime::set_header(&mut response, axum::http::HeaderName::from_static(#name), #display););
+            Some(if h.required {
+                quote!({ let value = &#field; #set })
+            } else {
+                quote!(if let Some(value) = &#field { #set })
+            })
+        })
+        .collect();
+    let body_binding = variant.content.map(|_| quote!(body));
+    let pattern = if variant.has_fields() {
+        let status = (!matches!(variant.response.status, Status::Code(_))).then(|| quote!(status));
+        let header_fields = variant.response.headers.iter().map(|h| {
+            let field = header_ident(h);
+            quote!(#field)
+        });
+        let fields = status.into_iter().chain(body_binding).chain(header_fields);
+        quote!(Self::#name { #(#fields),* })
+    } else if variant.content.is_some() {
+        quote!(Self::#name(body))
+    } else {
+        quote!(Self::#name)
+    };
+    if headers.is_empty() {
+        quote!(#pattern => #respond,)
+    } else {
+        quote!(#pattern => {
+            let mut response = #respond;
+            #(#headers)*
+            response
+        })
+    }
+}
+
+fn variant_decl(api: &Api, variant: &Variant<'_>) -> TokenStream {
+    let name = &variant.name;
+    let status = match variant.response.status {
+        Status::Code(code) => code.to_string(),
+        Status::Range(digit) => format!("{digit}XX"),
+        Status::Default => "default".to_owned(),
+    };
+    let media = variant
+        .content
+        .map(|c| format!(", `{}`", c.media_type))
+        .unwrap_or_default();
+    let doc = doc_attrs(Some(&format!(
+        "{status}{media}: {}",
+        variant.response.description
+    )));
+    let body_ty = variant.content.map(|c| response_body_ty(api, c));
+    if variant.has_fields() {
+        let status = (!matches!(variant.response.status, Status::Code(_))).then(|| {
+            quote! {
+                /// The status to answer with.
+                status: StatusCode
+            }
+        });
+        let body = body_ty.map(|ty| quote!(body: #ty));
+        let headers = variant.response.headers.iter().map(|h| {
+            let field = header_ident(h);
+            let ty = models_ty(api, &h.ty);
+            let ty = if h.required { ty } else { quote!(Option<#ty>) };
+            let doc = doc_attrs(Some(&format!(
+                "`{}` header.{}",
+                h.wire,
+                h.docs
+                    .as_deref()
+                    .map(|d| format!(" {d}"))
+                    .unwrap_or_default()
+            )));
+            quote!(#doc #field: #ty)
+        });
+        let fields = status.into_iter().chain(body).chain(headers);
+        quote!(#doc #name { #(#fields),* })
+    } else if let Some(ty) = body_ty {
+        quote!(#doc #name(#ty))
+    } else {
+        quote!(#doc #name)
+    }
+}
+
+/// How an operation's default body answers 501: through its documented 501 (or `default`)
+/// response when that carries the envelope, else through an added `NotImplemented` variant
+/// outside the document, the one answer an implementation cannot document.
+fn not_implemented(
+    api: &Api,
+    envelope: &Envelope,
+    variants: &[Variant<'_>],
+) -> (TokenStream, Option<TokenStream>) {
+    let is_envelope = |v: &Variant<'_>| {
+        v.response.headers.iter().all(|h| !h.required)
+            && v.content.is_some_and(|c| {
+                c.kind == MediaKind::Json
+                    && match (envelope.id, c.ty.as_ref().and_then(Ty::direct_named)) {
+                        (Some(id), Some(ty)) => id == ty,
+                        _ => false,
+                    }
+            })
+    };
+    let optional_headers = |v: &Variant<'_>| -> Vec<TokenStream> {
+        v.response
+            .headers
+            .iter()
+            .map(|h| {
+                let field = header_ident(h);
+                quote!(#field: None)
+            })
+            .collect()
+    };
+    let documented = variants
+        .iter()
+        .find(|v| v.response.status == Status::Code(501) && is_envelope(v))
+        .or_else(|| {
+            variants
+                .iter()
+                .find(|v| v.response.status == Status::Default && is_envelope(v))
+        });
+    let _ = api;
+    match documented {
+        Some(v) => {
+            let name = &v.name;
+            let build = if v.has_fields() {
+                let status = (v.response.status == Status::Default)
+                    .then(|| quote!(status: StatusCode::NOT_IMPLEMENTED,));
+                let headers = optional_headers(v);
+                quote!(Self::#name { #status body, #(#headers,)* })
+            } else {
+                quote!(Self::#name(body))
+            };
+            (build, None)
+        }
+        None => {
+            let ty = &envelope.ty;
+            (
+                quote!(Self::NotImplemented(body)),
+                Some(quote! {
+                    /// 501, `application/json`: not in the document; the answer of an operation
+                    /// the implementation does not serve (the trait's default body).
+                    NotImplemented(#ty)
+                }),
+            )
+        }
+    }
+}
+
+fn response_enum(
+    api: &Api,
+    envelope: &Envelope,
+    op: &Operation,
+) -> (TokenStream, proc_macro2::Ident) {
+    let name = format_ident!("{}Response", op.type_stem);
+    let variants = variants(op);
+    let (unimplemented, extra) = not_implemented(api, envelope, &variants);
+    let decls = variants.iter().map(|v| variant_decl(api, v));
+    let mut arms: Vec<TokenStream> = variants
+        .iter()
+        .map(|v| variant_arm(api, envelope, v))
+        .collect();
+    if extra.is_some() {
+        arms.push(quote!(Self::NotImplemented(body) => runtime::json_response(StatusCode::NOT_IMPLEMENTED, &body),));
+    }
+    let envelope_ty = &envelope.ty;
+    let doc = format!(
+        "The answers `{}` documents, one variant per status and media type.",
+        op.id
+    );
+    let op_id = &op.id;
+    let message = format!("`{op_id}` is not implemented by this server");
+    let constructor_doc =
+        format!("501 in the API's error envelope: the trait's default for `{op_id}`.");
+    (
+        quote! {
+            #[doc = #doc]
+            #[derive(Debug)]
+            // Built once and moved into the answer: boxing would burden every handler.
+            #[allow(clippy::large_enum_variant)]
+            pub enum #name {
+                #(#decls,)*
+                #extra
+            }
+
+            impl #name {
+                #[doc = #constructor_doc]
+                pub fn not_implemented() -> Self {
+                    let body = <#envelope_ty as runtime::ErrorEnvelope>::from_problem(&runtime::Problem::new(
+                        StatusCode::NOT_IMPLEMENTED,
+                        "not_implemented",
+                        #message,
+                    ));
+                    #unimplemented
+                }
+            }
+
+            impl IntoResponse for #name {
+                fn into_response(self) -> Response {
+                    match self {
+                        #(#arms)*
+                    }
+                }
+            }
+        },
+        name,
+    )
+}
+
+/// The security requirement of an operation as a runtime constant, `None` when it has none.
+fn requirement(api: &Api, op: &Operation) -> Option<TokenStream> {
+    let alternatives = op.security.as_ref().unwrap_or(&api.security);
+    if alternatives.is_empty() {
+        return None;
+    }
+    let alternatives = alternatives.iter().map(|alternative| {
+        let schemes = alternative.iter().filter_map(|name| {
+            let scheme = api.security_schemes.iter().find(|s| &s.name == name)?;
+            let kind = match &scheme.kind {
+                SecurityKind::Bearer { .. } | SecurityKind::Other(_) => {
+                    quote!(runtime::SchemeKind::Bearer)
+                }
+                SecurityKind::Basic => quote!(runtime::SchemeKind::Basic),
+                SecurityKind::ApiKey { name, location } => match location {
+                    ParamLocation::Query => quote!(runtime::SchemeKind::Query(#name)),
+                    ParamLocation::Cookie => quote!(runtime::SchemeKind::Cookie(#name)),
+                    _ => {
+                        let lower = name.to_ascii_lowercase();
+                        quote!(runtime::SchemeKind::Header(#lower))
+                    }
+                },
+            };
+            let scheme_name = &scheme.name;
+            Some(quote!(runtime::SecurityScheme { name: #scheme_name, kind: #kind }))
+        });
+        quote!(&[#(#schemes),*])
+    });
+    Some(quote!(&[#(#alternatives),*]))
+}
+
+fn uses_auth(api: &Api) -> bool {
+    api.operations
+        .iter()
+        .any(|op| requirement(api, op).is_some())
+}
+
+/// Everything `server.rs` holds for one operation.
+struct OperationCode {
+    items: TokenStream,
+    method: TokenStream,
+    handler: TokenStream,
+    handler_name: proc_macro2::Ident,
+}
+
+fn operation(
+    api: &Api,
+    envelope: &Envelope,
+    trait_ident: &proc_macro2::Ident,
+    op: &Operation,
+) -> OperationCode {
+    let method_name = ident(&op.name);
+    let params = params_struct(api, op);
+    let body = request_body(api, op);
+    let (response, response_name) = response_enum(api, envelope, op);
+    let params_items = params.as_ref().map(|(items, _)| items.clone());
+    let body_items = body.as_ref().map(|(_, _, items)| items.clone());
+    let docs = doc_attrs(Some(&op_doc(op)));
+    let claims = if uses_auth(api) {
+        quote!(Self::Claims)
+    } else {
+        quote!(())
+    };
+    let mut args = vec![quote!(ctx: RequestContext<#claims>)];
+    let mut arg_names = vec![quote!(ctx)];
+    if let Some((_, name)) = &params {
+        args.push(quote!(params: #name));
+        arg_names.push(quote!(params));
+    }
+    if let Some((ty, _, _)) = &body {
+        args.push(quote!(body: #ty));
+        arg_names.push(quote!(body));
+    }
+    let unused = if arg_names.len() == 1 {
+        quote!(ctx)
+    } else {
+        quote!((#(#arg_names),*))
+    };
+    let method = quote! {
+        #docs
+        fn #method_name(&self, #(#args),*) -> impl Future<Output = #response_name> + Send {
+            let _ = #unused;
+            std::future::ready(#response_name::not_implemented())
+        }
+    };
+    let handler_name = format_ident!("handle_{}", op.name);
+    let auth = match requirement(api, op) {
+        Some(requirement) => quote! {
+            const SECURITY: runtime::Requirement = #requirement;
+            let claims = match runtime::credential(&parts, &raw, SECURITY)? {
+                Some(credential) => Some(api.authenticate(credential).await?),
+                None => None,
+            };
+        },
+        None => quote!(let claims = None;),
+    };
+    let extract_params = params
+        .as_ref()
+        .map(|(_, name)| quote!(let params = #name::extract(&raw)?;));
+    let (extract_body, body_arg) = match &body {
+        Some((_, extract, _)) => (quote!(let body = #extract;), quote!(body)),
+        None => (quote!(drop(body);), TokenStream::new()),
+    };
+    let read_raw = (params.is_some() || requirement(api, op).is_some()).then(|| {
+        quote! {
+            let path = runtime::path_params(&mut parts).await?;
+            let raw = runtime::RawParams::new(&parts, path);
+        }
+    });
+    let uses_limits = body.is_some();
+    let limits = uses_limits.then(|| quote!(let limits = api.limits();));
+    let call_args: Vec<TokenStream> = std::iter::once(quote!(ctx))
+        .chain(params.as_ref().map(|_| quote!(params)))
+        .chain((!body_arg.is_empty()).then_some(body_arg))
+        .collect();
+    // Streamed bodies may overflow their limit while the handler reads them.
+    let streams = op
+        .body
+        .iter()
+        .flat_map(|b| &b.content)
+        .any(|c| matches!(c.kind, MediaKind::Multipart | MediaKind::Binary));
+    let (overflow_decl, overflow_arg) = if streams {
+        (
+            quote!(let mut overflow: Option<runtime::Overflow> = None;),
+            quote!(overflow.as_ref()),
+        )
+    } else {
+        (TokenStream::new(), quote!(None))
+    };
+    let handler = quote! {
+        async fn #handler_name<A: #trait_ident>(State(api): State<Arc<A>>, request: Request) -> Response {
+            let (mut parts, body) = request.into_parts();
+            let request_id = runtime::RequestId::from_headers(&parts.headers);
+            #overflow_decl
+            let result = async {
+                #read_raw
+                #auth
+                #extract_params
+                #limits
+                #extract_body
+                let ctx = RequestContext {
+                    request_id: request_id.clone(),
+                    headers: std::mem::take(&mut parts.headers),
+                    claims,
+                };
+                Ok::<_, runtime::Rejection>(api.#method_name(#(#call_args),*).await.into_response())
+            }
+            .await;
+            runtime::finish::<Envelope>(result, #overflow_arg, &request_id)
+        }
+    };
+    OperationCode {
+        items: quote!(#params_items #body_items #response),
+        method,
+        handler,
+        handler_name,
+    }
+}
+
+fn router(
+    api: &Api,
+    trait_ident: &proc_macro2::Ident,
+    ops: &[(&Operation, &OperationCode)],
+) -> TokenStream {
+    // Document order of first appearance, one route per path.
+    let mut paths: Vec<&str> = Vec::new();
+    for (op, _) in ops {
+        if !paths.contains(&op.path.as_str()) {
+            paths.push(&op.path);
+        }
+    }
+    let routes = paths.iter().map(|path| {
+        let on_path: Vec<&(&Operation, &OperationCode)> =
+            ops.iter().filter(|(op, _)| op.path == *path).collect();
+        let allow = on_path
+            .iter()
+            .map(|(op, _)| op.method.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let methods = on_path.iter().map(|(op, code)| {
+            let filter = format_ident!("{}", op.method.as_str().to_ascii_lowercase());
+            let handler = &code.handler_name;
+            quote!(.#filter(#handler::<A>))
+        });
+        quote! {
+            .route(#path, axum::routing::MethodRouter::new()
+                #(#methods)*
+                .fallback(|headers: HeaderMap| runtime::method_not_allowed::<Envelope>(#allow, headers)))
+        }
+    });
+    let trait_name = trait_ident.to_string();
+    let doc = format!(
+        "The HTTP API over an implementation of [`{trait_name}`]: every operation's route, \
+         authentication through [`{trait_name}::authenticate`] where the document requires \
+         it, and every rejection (404, 405 with `Allow`, 400, 401, 413, 415, 422) in the \
+         API's error envelope. Add tower layers with `Router::layer`."
+    );
+    let doc = if uses_auth(api) {
+        doc
+    } else {
+        doc.replace(&format!(", authentication through [`{trait_name}::authenticate`] where the document requires it"), "")
+    };
+    quote! {
+        #[doc = #doc]
+        pub fn router<A: #trait_ident>(api: Arc<A>) -> Router {
+            Router::new()
+                #(#routes)*
+                .fallback(runtime::not_found::<Envelope>)
+                .with_state(api)
+        }
+    }
+}
+
+/// `src/server.rs`.
+pub fn server(api: &Api) -> TokenStream {
+    let envelope = envelope(api);
+    let trait_ident = format_ident!("{}", trait_name(api));
+    let codes: Vec<OperationCode> = api
+        .operations
+        .iter()
+        .map(|op| operation(api, &envelope, &trait_ident, op))
+        .collect();
+    let pairs: Vec<(&Operation, &OperationCode)> = api.operations.iter().zip(&codes).collect();
+    let router = router(api, &trait_ident, &pairs);
+    let items: Vec<&TokenStream> = codes.iter().map(|c| &c.items).collect();
+    let methods: Vec<&TokenStream> = codes.iter().map(|c| &c.method).collect();
+    let handlers = codes.iter().map(|c| &c.handler);
+    let envelope_ty = &envelope.ty;
+    let envelope_imp = &envelope.imp;
+    let auth = uses_auth(api).then(|| {
+        quote! {
+            /// What authentication yields (a user, a project, scopes), handed to handlers in
+            /// `ctx.claims`.
+            type Claims: Send + Sync + 'static;
+
+            /// Checks the credential of a request whose operation requires authentication,
+            /// before its handler runs: the claims, or a rejection (401 with
+            /// `Rejection::unauthorized`, 403 with `Rejection::forbidden`).
+            fn authenticate(&self, credential: Credential<'_>) -> impl Future<Output = Result<Self::Claims, Rejection>> + Send;
+        }
+    });
+    let trait_doc = format!(
+        "{} (version {}): one method per operation. Every method answers 501 Not \
+         Implemented in the API's error envelope until implemented, so an implementation \
+         writes only what it serves. Serve it with [`router`].",
+        api.title, api.version
+    );
+    let body = quote! {
+        #envelope_imp
+        #(#items)*
+        #(#methods)*
+    };
+    let uses_models = body.to_string().contains("models ::");
+    let use_models = uses_models.then(|| {
+        quote!(
+            use super::models;
+        )
+    });
+    let use_handler_items = (!api.operations.is_empty()).then(|| {
+        quote! {
+            use axum::extract::{Request, State};
+            use axum::http::{HeaderMap, StatusCode};
+            use axum::response::{IntoResponse, Response};
+            use std::future::Future;
+        }
+    });
+    quote! {
+        #use_models
+        #use_handler_items
+        use axum::Router;
+        use std::sync::Arc;
+
+        /// The HTTP plumbing every generated server shares (emitted verbatim).
+        #[path = "server/runtime.rs"]
+        pub mod runtime;
+        /// An implementation answering every operation with its documented example.
+        #[path = "server/mock.rs"]
+        pub mod mock;
+
+        pub use runtime::{
+            Binary, BodyError, BodyStream, Credential, EventStream, FilePart, Limits, Problem,
+            Rejection, RequestContext, RequestId,
+        };
+
+        /// The API's error envelope: every rejection and 501 is sent in it.
+        pub type Envelope = #envelope_ty;
+
+        #envelope_imp
+
+        #[doc = #trait_doc]
+        pub trait #trait_ident: Send + Sync + 'static {
+            #auth
+
+            /// The body size limits the router enforces (413 beyond them).
+            fn limits(&self) -> Limits {
+                Limits::default()
+            }
+
+            #(#methods)*
+        }
+
+        #(#items)*
+
+        #router
+
+        #(#handlers)*
+    }
+}
+
+/// An example of `ty` the document gives: on the media type, else on the schema.
+fn example_of(api: &Api, content: &Content) -> Option<serde_json::Value> {
+    content
+        .examples
+        .first()
+        .map(|e| e.value.clone())
+        .or_else(|| {
+            let id = content.ty.as_ref()?.direct_named()?;
+            api.ty(id).examples.first().cloned()
+        })
+}
+
+/// `src/server/mock.rs`: answers each operation with the first documented 2xx example.
+pub fn mock(api: &Api) -> TokenStream {
+    let trait_ident = format_ident!("{}", trait_name(api));
+    let key_var = api_key_var(api);
+    let auth = uses_auth(api);
+    let methods = api.operations.iter().map(|op| {
+        let name = ident(&op.name);
+        let response = format_ident!("{}Response", op.type_stem);
+        let claims = if auth {
+            quote!(Self::Claims)
+        } else {
+            quote!(())
+        };
+        let mut args = vec![quote!(_ctx: RequestContext<#claims>)];
+        if !op.params.is_empty() {
+            let params = format_ident!("{}Params", op.type_stem);
+            args.push(quote!(_params: #params));
+        }
+        if let Some((ty, _, _)) = request_body(api, op) {
+            args.push(quote!(_body: #ty));
+        }
+        let success = variants(op).into_iter().find(|v| {
+            matches!(v.response.status, Status::Code(200..=299))
+                && v.response.headers.iter().all(|h| !h.required)
+                && v.content.is_none_or(|c| c.kind != MediaKind::EventStream)
+        });
+        let answer = success.and_then(|v| {
+            let variant = &v.name;
+            let headers: Vec<TokenStream> = v
+                .response
+                .headers
+                .iter()
+                .map(|h| {
+                    let field = header_ident(h);
+                    quote!(#field: None)
+                })
+                .collect();
+            let wrap = |value: TokenStream| {
+                if v.has_fields() {
+                    quote!(#response::#variant { body: #value, #(#headers,)* })
+                } else {
+                    quote!(#response::#variant(#value))
+                }
+            };
+            Some(match v.content {
+                None if v.has_fields() => quote!(#response::#variant { #(#headers,)* }),
+                None => quote!(#response::#variant),
+                Some(content) => match content.kind {
+                    MediaKind::Json => {
+                        let example = example_of(api, content)?;
+                        let json = serde_json::to_string(&example).ok()?;
+                        let ok = wrap(quote!(body));
+                        quote! {
+                            match serde_json::from_str(#json) {
+                                Ok(body) => #ok,
+                                Err(_) => #response::not_implemented(),
+                            }
+                        }
+                    }
+                    MediaKind::Text => {
+                        let text = example_of(api, content)
+                            .and_then(|e| e.as_str().map(str::to_owned))
+                            .unwrap_or_default();
+                        wrap(quote!(String::from(#text)))
+                    }
+                    MediaKind::EventStream => return None,
+                    _ => {
+                        let bytes = example_of(api, content)
+                            .and_then(|e| e.as_str().map(str::to_owned))
+                            .unwrap_or_else(|| "mock file contents\n".to_owned());
+                        wrap(quote!(Binary::from_bytes(#bytes)))
+                    }
+                },
+            })
+        });
+        let answer = answer.unwrap_or_else(|| quote!(#response::not_implemented()));
+        quote! {
+            async fn #name(&self, #(#args),*) -> #response {
+                #answer
+            }
+        }
+    });
+    let auth_items = auth.then(|| {
+        quote! {
+            type Claims = ();
+
+            /// Only the key in the environment when it is set; any non-empty token when not.
+            async fn authenticate(&self, credential: Credential<'_>) -> Result<(), Rejection> {
+                match &self.api_key {
+                    Some(key) if key.as_str() != credential.value => {
+                        Err(Rejection::unauthorized("invalid API key"))
+                    }
+                    _ => Ok(()),
+                }
+            }
+        }
+    });
+    let doc = format!(
+        "Answers every operation with its documented example (the first 2xx response's), \
+         so clients can run against the API locally. Authentication accepts only the key in \
+         `{key_var}` when it is set, any non-empty credential when it is not."
+    );
+    quote! {
+        use super::*;
+
+        #[doc = #doc]
+        #[derive(Debug, Clone, Default)]
+        pub struct Mock {
+            /// The one key accepted; `None` accepts any non-empty credential.
+            pub api_key: Option<String>,
+        }
+
+        impl Mock {
+            /// The environment variable holding the accepted key.
+            pub const API_KEY_VAR: &'static str = #key_var;
+
+            /// Reads the accepted key from the environment (unset or empty: any key).
+            pub fn from_env() -> Self {
+                Mock {
+                    api_key: std::env::var(Self::API_KEY_VAR).ok().filter(|k| !k.is_empty()),
+                }
+            }
+        }
+
+        impl #trait_ident for Mock {
+            #auth_items
+
+            #(#methods)*
+        }
+    }
+}
+
+/// `examples/mock.rs`: runs the mock on a loopback port.
+pub fn mock_example(api: &Api, crate_name: &str) -> TokenStream {
+    let krate = format_ident!("{}", crate_name.replace('-', "_"));
+    let usage = format!(
+        "Runs the mock server: `cargo run -p {crate_name} --features server --example mock -- --port 8080`."
+    );
+    let key_var = api_key_var(api);
+    let auth_note = uses_auth(api).then(|| {
+        let note = format!("{key_var} is not set: accepting any non-empty credential");
+        quote! {
+            if mock.api_key.is_none() {
+                eprintln!(#note);
+            }
+        }
+    });
+    quote! {
+        #![doc = #usage]
+
+        use std::sync::Arc;
+
+        // Laid out by prettyplease at generation time; rustfmt would make it drift.
+        #[rustfmt::skip]
+        #[tokio::main]
+        async fn main() -> Result<(), Box<dyn std::error::Error>> {
+            let mut port: u16 = 8080;
+            let mut args = std::env::args().skip(1);
+            while let Some(arg) = args.next() {
+                match arg.as_str() {
+                    "--port" => {
+                        port = args.next().ok_or("--port needs a value")?.parse()?;
+                    }
+                    other => return Err(format!("unknown argument `{other}` (usage: --port N)").into()),
+                }
+            }
+            let mock = #krate::server::mock::Mock::from_env();
+            #auth_note
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+            println!("mock listening on http://{}", listener.local_addr()?);
+            axum::serve(listener, #krate::server::router(Arc::new(mock)))
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+            Ok(())
+        }
+    }
+}
+
+/// The `server` module's declaration in `lib.rs`, with a usage example.
+pub fn lib_item(api: &Api) -> TokenStream {
+    let trait_name = trait_name(api);
+    let first = api.operations.first();
+    let example_method = first.map(|op| {
+        let response = format!("{}Response", op.type_stem);
+        let mut args = vec!["ctx: RequestContext<Self::Claims>".to_owned()];
+        if !op.params.is_empty() {
+            args.push(format!("params: {}Params", op.type_stem));
+        }
+        if let Some((ty, _, _)) = request_body(api, op) {
+            let ty = ty.to_string().replace(" :: ", "::").replace(" < ", "<").replace(" >", ">");
+            args.push(format!("body: {ty}"));
+        }
+        format!(
+            "    async fn {}(&self, {}) -> {response} {{\n        // ... answer with one of the documented variants, e.g. {response}::Ok(...)\n        {response}::not_implemented()\n    }}\n",
+            op.name,
+            args.join(", ")
+        )
+    });
+    let auth = if uses_auth(api) {
+        "    type Claims = String;\n\n    async fn authenticate(&self, credential: Credential<'_>) -> Result<String, Rejection> {\n        // Look the key up; the claims reach handlers as `ctx.claims`.\n        if credential.value.is_empty() { Err(Rejection::unauthorized(\"unknown key\")) } else { Ok(credential.value.to_owned()) }\n    }\n\n"
+    } else {
+        ""
+    };
+    let doc = format!(
+        "The axum server (cargo feature `server`): implement [`server::{trait_name}`], serve \
+         [`server::router`]. Methods not written answer 501 in the API's error envelope.\n\n\
+         ```ignore\n\
+         use std::sync::Arc;\n\
+         use server::*;\n\n\
+         struct Gateway;\n\n\
+         impl {trait_name} for Gateway {{\n{auth}{}}}\n\n\
+         let listener = tokio::net::TcpListener::bind(\"127.0.0.1:8080\").await?;\n\
+         axum::serve(listener, router(Arc::new(Gateway))).await?;\n\
+         ```\n\n\
+         [`server::mock::Mock`] answers every operation with its documented example: \
+         `cargo run --features server --example mock -- --port 8080`.",
+        example_method.unwrap_or_default()
+    );
+    quote! {
+        #[doc = #doc]
+        #[cfg(feature = "server")]
+        #[rustfmt::skip]
+        pub mod server;
+    }
+}

@@ -1,0 +1,1319 @@
+//! The HTTP plumbing every generated server shares: rejections in the API's error envelope,
+//! request ids, credentials for the auth hook, parameter parsing, JSON, multipart and binary
+//! bodies with size limits, SSE framing and streamed downloads.
+//!
+//! Written once in the generator's tree and copied verbatim into each generated crate as
+//! `src/server/runtime.rs`; the per-API code in `src/server.rs` (trait, params, responses,
+//! router) calls it.
+
+// Relative, so the file works wherever the crate's modules sit (the tests compile it as a
+// nested module).
+use super::super::validate::{Path, Validate, Violation};
+use axum::body::{Body, Bytes};
+use axum::http::{header, request::Parts, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{BoxStream, Stream, StreamExt, TryStream, TryStreamExt};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// The header a request id is read from and echoed in.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What an error answer says, before it is put in the API's envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub status: StatusCode,
+    /// Machine-readable, e.g. `validation_error`.
+    pub code: Cow<'static, str>,
+    /// For people, e.g. `body /limit: must be at most 100`.
+    pub message: String,
+    /// The request value at fault: `body/messages/0/role`, `query/limit`, `header/x-trace`.
+    pub field: Option<String>,
+}
+
+impl Problem {
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
+        Problem {
+            status,
+            code: code.into(),
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// `{"field": ...}` when a field is at fault, for an envelope's details member.
+    pub fn details(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        self.field.as_ref().map(|field| {
+            let mut details = serde_json::Map::new();
+            details.insert("field".into(), field.clone().into());
+            details
+        })
+    }
+}
+
+/// The API's error body, built from a [`Problem`]. The generated code implements it for
+/// the document's shared error schema (or uses [`DefaultErrorEnvelope`]).
+pub trait ErrorEnvelope: Serialize + Send + 'static {
+    fn from_problem(problem: &Problem) -> Self;
+}
+
+/// The envelope for documents without a shared error schema, in the shape OpenAI-style
+/// APIs use: `{"error": {"code": "...", "message": "...", "field": "..."}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DefaultErrorEnvelope {
+    pub error: DefaultError,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DefaultError {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ErrorEnvelope for DefaultErrorEnvelope {
+    fn from_problem(problem: &Problem) -> Self {
+        DefaultErrorEnvelope {
+            error: DefaultError {
+                code: problem.code.to_string(),
+                message: problem.message.clone(),
+                field: problem.field.clone(),
+            },
+        }
+    }
+}
+
+/// A request turned away before (or instead of) the handler: a 4xx in the API's envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    problem: Problem,
+    allow: Option<&'static str>,
+    challenge: Option<&'static str>,
+}
+
+impl Rejection {
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
+        Problem::new(status, code, message).into()
+    }
+
+    /// 400: the body is not well-formed (JSON syntax, truncated, unreadable).
+    pub fn malformed(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// 422: a value is missing, of the wrong type or breaks a schema constraint.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        let mut rejection = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_error",
+            format!("{field}: {}", message.into()),
+        );
+        rejection.problem.field = Some(field);
+        rejection
+    }
+
+    /// 415, naming the media type the operation takes.
+    pub fn unsupported_media_type(expected: &str) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("the request body must be {expected}"),
+        )
+    }
+
+    /// 413, naming the limit.
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is larger than the limit of {limit} bytes"),
+        )
+    }
+
+    /// 401 with a `WWW-Authenticate: Bearer` challenge.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        let mut rejection = Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
+        rejection.challenge = Some("Bearer");
+        rejection
+    }
+
+    /// 403: authenticated, but not allowed.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 404 for a path no operation has.
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "no such path")
+    }
+
+    /// 405 with `Allow`, the methods the path has.
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        let mut rejection = Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("this path allows {allow}"),
+        );
+        rejection.allow = Some(allow);
+        rejection
+    }
+
+    pub fn problem(&self) -> &Problem {
+        &self.problem
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.problem.status
+    }
+
+    /// The answer, with the body in the envelope `E`.
+    pub fn into_response_with<E: ErrorEnvelope>(self) -> Response {
+        let mut response = json_response(self.problem.status, &E::from_problem(&self.problem));
+        let headers = response.headers_mut();
+        if let Some(allow) = self.allow {
+            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        if let Some(challenge) = self.challenge {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        response
+    }
+}
+
+impl From<Problem> for Rejection {
+    fn from(problem: Problem) -> Self {
+        Rejection {
+            problem,
+            allow: None,
+            challenge: None,
+        }
+    }
+}
+
+/// `application/json` with the serialized body. Serializing the generated types cannot
+/// fail (string keys only, non-finite floats become `null`); should it, the answer is 500.
+pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            r#"{"error":{"code":"internal_error","message":"the response could not be serialized"}}"#,
+        )
+            .into_response(),
+    }
+}
+
+/// Sets a documented response header; a value that is not a legal header value is left out.
+pub fn set_header(response: &mut Response, name: HeaderName, value: &dyn std::fmt::Display) {
+    if let Ok(value) = HeaderValue::try_from(value.to_string()) {
+        response.headers_mut().insert(name, value);
+    }
+}
+
+/// The request's id: the caller's `x-request-id` when it is a sane token, else a new one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(HeaderValue);
+
+impl RequestId {
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let given = headers
+            .get(&REQUEST_ID)
+            .filter(|v| !v.is_empty() && v.len() <= 200 && v.to_str().is_ok());
+        RequestId(given.cloned().unwrap_or_else(fresh_request_id))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only visible ASCII gets in (checked above or generated).
+        self.0.to_str().unwrap_or_default()
+    }
+
+    pub fn header_value(&self) -> &HeaderValue {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `req_` + a per-process random prefix + a counter: unique without a syscall per request.
+fn fresh_request_id() -> HeaderValue {
+    static PREFIX: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default(),
+        );
+        hasher.finish()
+    });
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    HeaderValue::try_from(format!("req_{prefix:016x}{n:08x}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("req"))
+}
+
+/// What a handler gets besides its parameters and body.
+#[derive(Debug)]
+pub struct RequestContext<C> {
+    /// Echoed as `x-request-id` on the response.
+    pub request_id: RequestId,
+    pub headers: HeaderMap,
+    /// The auth hook's answer: `Some` for every operation whose security requires it,
+    /// `None` where authentication is optional and no credential was sent.
+    pub claims: Option<C>,
+}
+
+/// How a security scheme carries its credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemeKind {
+    /// `Authorization: Bearer <token>` (also OAuth2 and OpenID Connect).
+    Bearer,
+    /// `Authorization: Basic <base64>`; the hook gets the base64 text.
+    Basic,
+    /// An API key in the named header.
+    Header(&'static str),
+    /// An API key in the named query parameter.
+    Query(&'static str),
+    /// An API key in the named cookie.
+    Cookie(&'static str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecurityScheme {
+    /// The name in `components/securitySchemes`.
+    pub name: &'static str,
+    pub kind: SchemeKind,
+}
+
+/// An operation's security: alternatives (any one suffices), each the schemes it needs.
+/// An empty alternative makes authentication optional.
+pub type Requirement = &'static [&'static [SecurityScheme]];
+
+/// A credential found in a request, handed to the auth hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credential<'a> {
+    /// Which scheme it was sent under.
+    pub scheme: &'static str,
+    /// The token, key or basic credentials, without the `Bearer `/`Basic ` prefix.
+    pub value: &'a str,
+}
+
+fn authorization<'a>(headers: &'a HeaderMap, prefix: &str) -> Option<&'a str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = value.split_once(' ')?;
+    let rest = rest.trim();
+    (scheme.eq_ignore_ascii_case(prefix) && !rest.is_empty()).then_some(rest)
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// The credential to authenticate with: the first scheme (of each alternative, in order)
+/// whose credential the request carries. `Ok(None)` when authentication is optional and
+/// none was sent; 401 when it is required and none was sent. Of an alternative that needs
+/// several schemes together, the first carries the credential the hook checks.
+pub fn credential<'a>(
+    parts: &'a Parts,
+    query: &'a RawParams<'a>,
+    requirement: Requirement,
+) -> Result<Option<Credential<'a>>, Rejection> {
+    let mut optional = false;
+    for alternative in requirement {
+        let Some(scheme) = alternative.first() else {
+            optional = true;
+            continue;
+        };
+        let value = match scheme.kind {
+            SchemeKind::Bearer => authorization(&parts.headers, "Bearer"),
+            SchemeKind::Basic => authorization(&parts.headers, "Basic"),
+            SchemeKind::Header(name) => parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty()),
+            SchemeKind::Query(name) => query.query(name).filter(|v| !v.is_empty()),
+            SchemeKind::Cookie(name) => cookie(&parts.headers, name).filter(|v| !v.is_empty()),
+        };
+        if let Some(value) = value {
+            return Ok(Some(Credential {
+                scheme: scheme.name,
+                value,
+            }));
+        }
+    }
+    if optional {
+        return Ok(None);
+    }
+    let expected = match requirement.first().and_then(|a| a.first()).map(|s| s.kind) {
+        Some(SchemeKind::Basic) => "basic credentials in the Authorization header".to_owned(),
+        Some(SchemeKind::Header(name)) => format!("an API key in the `{name}` header"),
+        Some(SchemeKind::Query(name)) => format!("an API key in the `{name}` query parameter"),
+        Some(SchemeKind::Cookie(name)) => format!("an API key in the `{name}` cookie"),
+        _ => "a bearer token in the Authorization header".to_owned(),
+    };
+    Err(Rejection::unauthorized(format!(
+        "missing credentials: expected {expected}"
+    )))
+}
+
+/// Limits the router enforces before a handler sees a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// JSON, text and form bodies, read whole: 413 above this many bytes.
+    pub body: usize,
+    /// Multipart and binary bodies, streamed to the handler: 413 above this many bytes.
+    pub upload: usize,
+}
+
+impl Default for Limits {
+    /// 2 MiB for bodies read whole, 512 MiB for streamed uploads.
+    fn default() -> Self {
+        Limits {
+            body: 2 * 1024 * 1024,
+            upload: 512 * 1024 * 1024,
+        }
+    }
+}
+
+/// Where a parameter is sent, as named in a rejection (`query/limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Path,
+    Query,
+    Header,
+    Cookie,
+    /// A part of a multipart form.
+    Form,
+}
+
+impl Location {
+    fn field(self, name: &str) -> String {
+        let location = match self {
+            Location::Path => "path",
+            Location::Query => "query",
+            Location::Header => "header",
+            Location::Cookie => "cookie",
+            Location::Form => "body",
+        };
+        format!("{location}/{name}")
+    }
+}
+
+/// Runs a parameter's constraint checks: 422 naming the parameter for the first it breaks.
+pub fn check(
+    location: Location,
+    name: &str,
+    checks: impl FnOnce(Path<'_>) -> Result<(), Violation>,
+) -> Result<(), Rejection> {
+    checks(Path::Root)
+        .map_err(|violation| Rejection::invalid(location.field(name), violation.message))
+}
+
+/// The path parameters axum matched, by wire name.
+#[derive(Debug, Default)]
+pub struct PathParams(Vec<(Arc<str>, Arc<str>)>);
+
+/// Reads the path parameters axum matched (percent-decoded); 400 when one is not UTF-8.
+pub async fn path_params(parts: &mut Parts) -> Result<PathParams, Rejection> {
+    use axum::extract::{FromRequestParts, RawPathParams};
+    match RawPathParams::from_request_parts(parts, &()).await {
+        Ok(params) => Ok(PathParams(
+            params
+                .iter()
+                .map(|(k, v)| (Arc::from(k), Arc::from(v)))
+                .collect(),
+        )),
+        Err(e) => Err(Rejection::malformed(format!("bad path parameter: {e}"))),
+    }
+}
+
+/// The raw path, query and header values of a request, looked up by wire name.
+pub struct RawParams<'a> {
+    path: Vec<(Arc<str>, Arc<str>)>,
+    query: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    headers: &'a HeaderMap,
+}
+
+/// A parser from the text of a parameter to its type.
+pub type Parse<T> = fn(&str) -> Result<T, String>;
+
+impl<'a> RawParams<'a> {
+    /// The parameters of a request: `path` from [`path_params`], the query string parsed.
+    pub fn new(parts: &'a Parts, path: PathParams) -> RawParams<'a> {
+        let query = parts
+            .uri
+            .query()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).collect())
+            .unwrap_or_default();
+        RawParams {
+            path: path.0,
+            query,
+            headers: &parts.headers,
+        }
+    }
+
+    pub fn headers(&self) -> &HeaderMap {
+        self.headers
+    }
+
+    /// The first value of a query parameter.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    fn raw(&self, location: Location, name: &str) -> Result<Option<&str>, Rejection> {
+        Ok(match location {
+            Location::Path => self
+                .path
+                .iter()
+                .find(|(k, _)| &**k == name)
+                .map(|(_, v)| &**v),
+            Location::Query => self.query(name),
+            Location::Header => match self.headers.get(name) {
+                Some(value) => Some(value.to_str().map_err(|_| {
+                    Rejection::invalid(location.field(name), "not visible ASCII text")
+                })?),
+                None => None,
+            },
+            Location::Cookie => cookie(self.headers, name),
+            Location::Form => None,
+        })
+    }
+
+    /// An optional parameter, parsed.
+    pub fn optional<T>(
+        &self,
+        location: Location,
+        name: &str,
+        parse: Parse<T>,
+    ) -> Result<Option<T>, Rejection> {
+        match self.raw(location, name)? {
+            Some(text) => parse(text)
+                .map(Some)
+                .map_err(|e| Rejection::invalid(location.field(name), e)),
+            None => Ok(None),
+        }
+    }
+
+    /// A required parameter, parsed; 422 when it is missing.
+    pub fn required<T>(
+        &self,
+        location: Location,
+        name: &str,
+        parse: Parse<T>,
+    ) -> Result<T, Rejection> {
+        self.optional(location, name, parse)?.ok_or_else(|| {
+            Rejection::invalid(location.field(name), "required parameter is missing")
+        })
+    }
+
+    /// An array parameter: repeated (`explode`, query only) or delimited values.
+    pub fn list<T>(
+        &self,
+        location: Location,
+        name: &str,
+        explode: bool,
+        delimiter: char,
+        parse: Parse<T>,
+    ) -> Result<Option<Vec<T>>, Rejection> {
+        let invalid = |e| Rejection::invalid(location.field(name), e);
+        if explode && location == Location::Query {
+            let values: Vec<&str> = self
+                .query
+                .iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.as_ref())
+                .collect();
+            if values.is_empty() {
+                return Ok(None);
+            }
+            return values
+                .into_iter()
+                .map(|v| parse(v).map_err(invalid))
+                .collect::<Result<_, _>>()
+                .map(Some);
+        }
+        match self.raw(location, name)? {
+            Some("") => Ok(Some(Vec::new())),
+            Some(text) => text
+                .split(delimiter)
+                .map(|v| parse(v).map_err(invalid))
+                .collect::<Result<_, _>>()
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Text as is.
+pub fn parse_string(text: &str) -> Result<String, String> {
+    Ok(text.to_owned())
+}
+
+/// Numbers, booleans, UUIDs: through `FromStr`.
+pub fn parse_from_str<T>(text: &str) -> Result<T, String>
+where
+    T: std::str::FromStr,
+{
+    text.parse()
+        .map_err(|_| format!("`{text}` is not a valid {}", short_type_name::<T>()))
+}
+
+/// Enums and anything else with serde: the text as a JSON string, then as JSON (integer
+/// enums, objects).
+pub fn parse_serde<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    use serde::de::IntoDeserializer;
+    let as_string: Result<T, serde::de::value::Error> = T::deserialize(text.into_deserializer());
+    as_string
+        .or_else(|_| serde_json::from_str(text))
+        .map_err(|_| format!("`{text}` is not one of the allowed values"))
+}
+
+fn short_type_name<T>() -> &'static str {
+    let name = std::any::type_name::<T>();
+    match name.rsplit("::").next().unwrap_or(name) {
+        "i32" | "i64" | "u32" | "u64" => "integer",
+        "f64" | "f32" => "number",
+        "bool" => "boolean (true or false)",
+        "Uuid" => "UUID",
+        other => other,
+    }
+}
+
+fn content_type(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// The media type without parameters, lower-cased.
+fn essence(media_type: &str) -> String {
+    media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+fn is_json(media_type: &str) -> bool {
+    let essence = essence(media_type);
+    essence == "application/json" || essence.ends_with("+json")
+}
+
+/// Whether the request's media type is the one an operation's body variant takes: JSON
+/// types by family, others by essence (`multipart/form-data`, `application/octet-stream`).
+pub fn media_type_is(parts: &Parts, expected: &str) -> bool {
+    match content_type(parts) {
+        Some(given) if is_json(expected) => is_json(given),
+        Some(given) => essence(given) == essence(expected),
+        None => false,
+    }
+}
+
+/// Whether the request carries a body at all (a length above zero, or chunked).
+pub fn has_body(parts: &Parts) -> bool {
+    match parts.headers.get(header::CONTENT_LENGTH) {
+        Some(length) => length.as_bytes() != b"0",
+        None => parts.headers.contains_key(header::TRANSFER_ENCODING),
+    }
+}
+
+fn declared_length(parts: &Parts) -> Option<u64> {
+    parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Reads a whole body, 413 beyond `limit` bytes (checked against `Content-Length` first,
+/// then while reading, so a lying or chunked request cannot get past it).
+pub async fn read_body(parts: &Parts, body: Body, limit: usize) -> Result<Bytes, Rejection> {
+    if declared_length(parts).is_some_and(|n| n > limit as u64) {
+        return Err(Rejection::too_large(limit));
+    }
+    let mut stream = body.into_data_stream();
+    let mut collected = bytes::BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| Rejection::malformed(format!("cannot read the body: {e}")))?;
+        if collected.len() + chunk.len() > limit {
+            return Err(Rejection::too_large(limit));
+        }
+        collected.extend_from_slice(&chunk);
+    }
+    Ok(collected.freeze())
+}
+
+/// The JSON pointer of the place serde stopped at.
+fn serde_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                pointer.push('/');
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+/// Parses and validates a JSON document: 400 when it is not JSON, 422 naming the field when
+/// a value is missing, of the wrong type or breaks a constraint.
+pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rejection> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value: T = match serde_path_to_error::deserialize(&mut deserializer) {
+        Ok(value) => value,
+        Err(e) => {
+            let pointer = serde_pointer(e.path());
+            let inner = e.into_inner();
+            return Err(match inner.classify() {
+                serde_json::error::Category::Data => {
+                    Rejection::invalid(format!("body{pointer}"), strip_position(&inner))
+                }
+                _ => Rejection::malformed(format!("the body is not valid JSON: {inner}")),
+            });
+        }
+    };
+    deserializer
+        .end()
+        .map_err(|e| Rejection::malformed(format!("the body is not valid JSON: {e}")))?;
+    value
+        .validate_at(Path::Root)
+        .map_err(|v| Rejection::invalid(format!("body{}", v.pointer), v.message))?;
+    Ok(value)
+}
+
+/// serde_json's message without " at line 1 column 17": the field names the place.
+fn strip_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// A JSON request body: 415 for another media type, 413 beyond `limit` bytes, then
+/// [`parse_json`].
+pub async fn json_body<T: DeserializeOwned + Validate>(
+    parts: &Parts,
+    body: Body,
+    limit: usize,
+) -> Result<T, Rejection> {
+    if !media_type_is(parts, "application/json") {
+        return Err(Rejection::unsupported_media_type("application/json"));
+    }
+    let bytes = read_body(parts, body, limit).await?;
+    parse_json(&bytes)
+}
+
+/// A text request body, read whole: 413 beyond `limit` bytes, 400 when not UTF-8.
+pub async fn text_body(parts: &Parts, body: Body, limit: usize) -> Result<String, Rejection> {
+    let bytes = read_body(parts, body, limit).await?;
+    String::from_utf8(bytes.into())
+        .map_err(|_| Rejection::malformed("the body is not valid UTF-8 text"))
+}
+
+/// Set once a streamed body passes its limit, so the router answers 413 whatever the
+/// handler made of the error.
+#[derive(Debug, Clone)]
+pub struct Overflow {
+    flag: Arc<AtomicBool>,
+    limit: usize,
+}
+
+impl Overflow {
+    fn new(limit: usize) -> Self {
+        Overflow {
+            flag: Arc::default(),
+            limit,
+        }
+    }
+
+    pub fn happened(&self) -> bool {
+        self.flag.load(Ordering::Relaxed)
+    }
+
+    fn set(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Why a streamed body could not be read to its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyError {
+    pub too_large: bool,
+    pub message: String,
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for BodyError {}
+
+/// A request body streamed to the handler (`application/octet-stream` uploads), limited.
+pub struct BodyStream {
+    inner: axum::body::BodyDataStream,
+    seen: usize,
+    limit: usize,
+    overflow: Overflow,
+}
+
+impl BodyStream {
+    /// 413 at once when `Content-Length` declares more than the limit.
+    pub fn new(parts: &Parts, body: Body, limit: usize) -> Result<(Self, Overflow), Rejection> {
+        if declared_length(parts).is_some_and(|n| n > limit as u64) {
+            return Err(Rejection::too_large(limit));
+        }
+        let overflow = Overflow::new(limit);
+        Ok((
+            BodyStream {
+                inner: body.into_data_stream(),
+                seen: 0,
+                limit,
+                overflow: overflow.clone(),
+            },
+            overflow,
+        ))
+    }
+
+    /// Reads the rest into memory.
+    pub async fn bytes(self) -> Result<Bytes, BodyError> {
+        let chunks: Vec<Bytes> = self.try_collect().await?;
+        Ok(chunks.concat().into())
+    }
+}
+
+impl Stream for BodyStream {
+    type Item = Result<Bytes, BodyError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                this.seen += chunk.len();
+                if this.seen > this.limit {
+                    this.overflow.set();
+                    return Poll::Ready(Some(Err(BodyError {
+                        too_large: true,
+                        message: format!("the body is larger than {} bytes", this.limit),
+                    })));
+                }
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(BodyError {
+                too_large: false,
+                message: e.to_string(),
+            }))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl std::fmt::Debug for BodyStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BodyStream")
+            .field("seen", &self.seen)
+            .finish()
+    }
+}
+
+/// A `multipart/form-data` body, its parts read in order.
+pub struct Multipart {
+    inner: multer::Multipart<'static>,
+    overflow: Overflow,
+    limit: usize,
+}
+
+fn multipart_error(error: multer::Error, limit: usize, overflow: &Overflow) -> Rejection {
+    match error {
+        multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
+            overflow.set();
+            Rejection::too_large(limit)
+        }
+        other => Rejection::malformed(format!("malformed multipart body: {other}")),
+    }
+}
+
+impl Multipart {
+    /// 415 unless the body is `multipart/form-data` with a boundary; 413 at once when
+    /// `Content-Length` declares more than the limit.
+    pub fn new(parts: &Parts, body: Body, limit: usize) -> Result<(Self, Overflow), Rejection> {
+        let boundary = content_type(parts)
+            .filter(|_| media_type_is(parts, "multipart/form-data"))
+            .and_then(|ct| multer::parse_boundary(ct).ok())
+            .ok_or_else(|| Rejection::unsupported_media_type("multipart/form-data"))?;
+        if declared_length(parts).is_some_and(|n| n > limit as u64) {
+            return Err(Rejection::too_large(limit));
+        }
+        let constraints = multer::Constraints::new()
+            .size_limit(multer::SizeLimit::new().whole_stream(limit as u64));
+        let overflow = Overflow::new(limit);
+        Ok((
+            Multipart {
+                inner: multer::Multipart::with_constraints(
+                    body.into_data_stream(),
+                    boundary,
+                    constraints,
+                ),
+                overflow: overflow.clone(),
+                limit,
+            },
+            overflow,
+        ))
+    }
+
+    /// The next part, `None` after the last.
+    pub async fn next_part(&mut self) -> Result<Option<FormPart>, Rejection> {
+        match self.inner.next_field().await {
+            Ok(Some(field)) => Ok(Some(FormPart {
+                field,
+                overflow: self.overflow.clone(),
+                limit: self.limit,
+            })),
+            Ok(None) => Ok(None),
+            Err(e) => Err(multipart_error(e, self.limit, &self.overflow)),
+        }
+    }
+}
+
+/// One part of a multipart body.
+pub struct FormPart {
+    field: multer::Field<'static>,
+    overflow: Overflow,
+    limit: usize,
+}
+
+impl FormPart {
+    /// The part's form name (`""` when it has none).
+    pub fn name(&self) -> &str {
+        self.field.name().unwrap_or_default()
+    }
+
+    /// A text part, parsed as its schema says; 413 beyond the body limit.
+    pub async fn value<T>(self, parse: Parse<T>, text_limit: usize) -> Result<T, Rejection> {
+        let name = self.name().to_owned();
+        let bytes = self.read(text_limit).await?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| Rejection::invalid(Location::Form.field(&name), "not UTF-8 text"))?;
+        parse(text).map_err(|e| Rejection::invalid(Location::Form.field(&name), e))
+    }
+
+    async fn read(mut self, limit: usize) -> Result<Bytes, Rejection> {
+        let mut collected = bytes::BytesMut::new();
+        while let Some(chunk) = self
+            .field
+            .chunk()
+            .await
+            .map_err(|e| multipart_error(e, self.limit, &self.overflow))?
+        {
+            if collected.len() + chunk.len() > limit {
+                self.overflow.set();
+                return Err(Rejection::too_large(limit));
+            }
+            collected.extend_from_slice(&chunk);
+        }
+        Ok(collected.freeze())
+    }
+
+    /// A file part, streamed: the handler reads it as it arrives.
+    pub fn into_file(self) -> FilePart {
+        FilePart {
+            file_name: self.field.file_name().map(str::to_owned),
+            content_type: self.field.content_type().map(|m| m.to_string()),
+            source: FileSource::Streaming(Box::new(self)),
+        }
+    }
+
+    /// A file part read into memory, for a form whose other required parts come after it.
+    pub async fn into_buffered_file(self) -> Result<FilePart, Rejection> {
+        let file_name = self.field.file_name().map(str::to_owned);
+        let content_type = self.field.content_type().map(|m| m.to_string());
+        let limit = self.limit;
+        let bytes = self.read(limit).await?;
+        Ok(FilePart {
+            file_name,
+            content_type,
+            source: FileSource::Buffered(Some(bytes)),
+        })
+    }
+}
+
+enum FileSource {
+    Streaming(Box<FormPart>),
+    Buffered(Option<Bytes>),
+}
+
+/// A file in a multipart form: a stream of its bytes, read as it arrives (unless a
+/// required part came after it, when it was buffered to reach that part).
+pub struct FilePart {
+    pub file_name: Option<String>,
+    pub content_type: Option<String>,
+    source: FileSource,
+}
+
+impl FilePart {
+    /// A file from bytes in memory (for tests and in-process callers).
+    pub fn from_bytes(file_name: Option<String>, bytes: impl Into<Bytes>) -> Self {
+        FilePart {
+            file_name,
+            content_type: None,
+            source: FileSource::Buffered(Some(bytes.into())),
+        }
+    }
+
+    /// Reads the rest into memory.
+    pub async fn bytes(self) -> Result<Bytes, BodyError> {
+        let chunks: Vec<Bytes> = self.try_collect().await?;
+        Ok(chunks.concat().into())
+    }
+}
+
+impl Stream for FilePart {
+    type Item = Result<Bytes, BodyError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match &mut self.source {
+            FileSource::Buffered(bytes) => Poll::Ready(bytes.take().map(Ok)),
+            FileSource::Streaming(part) => {
+                let polled = Pin::new(&mut part.field).poll_next(cx);
+                polled.map(|item| {
+                    item.map(|chunk| {
+                        chunk.map_err(|e| {
+                            let rejection = multipart_error(e, part.limit, &part.overflow);
+                            BodyError {
+                                too_large: rejection.status() == StatusCode::PAYLOAD_TOO_LARGE,
+                                message: rejection.problem().message.clone(),
+                            }
+                        })
+                    })
+                })
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for FilePart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FilePart")
+            .field("file_name", &self.file_name)
+            .field("content_type", &self.content_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A binary response body, streamed (nothing is buffered whole), with its length when known.
+pub struct Binary {
+    body: Body,
+    length: Option<u64>,
+}
+
+impl Binary {
+    pub fn from_bytes(bytes: impl Into<Bytes>) -> Self {
+        let bytes = bytes.into();
+        Binary {
+            length: Some(bytes.len() as u64),
+            body: Body::from(bytes),
+        }
+    }
+
+    /// A stream of chunks; `length` (when known) is sent as `Content-Length`.
+    pub fn from_stream<S>(stream: S, length: Option<u64>) -> Self
+    where
+        S: TryStream + Send + 'static,
+        S::Ok: Into<Bytes>,
+        S::Error: Into<axum::BoxError>,
+    {
+        Binary {
+            body: Body::from_stream(stream),
+            length,
+        }
+    }
+
+    /// The answer with the documented media type.
+    pub fn into_response(self, status: StatusCode, media_type: &'static str) -> Response {
+        let mut response = (status, self.body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+        if let Some(length) = self.length {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+        }
+        response
+    }
+}
+
+impl std::fmt::Debug for Binary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Binary")
+            .field("length", &self.length)
+            .finish()
+    }
+}
+
+/// A `text/event-stream` answer: one `data: <json>` event per item, `data: [DONE]` at the
+/// end. An `Err` item is sent as one `data:` event holding the API's error envelope and
+/// ends the stream (no `[DONE]`, so a client cannot mistake it for a complete answer).
+/// Idle streams get `:` keep-alive comments.
+pub struct EventStream<T> {
+    items: BoxStream<'static, Result<T, Problem>>,
+    keep_alive: Duration,
+}
+
+impl<T: Serialize + Send + 'static> EventStream<T> {
+    pub fn new<S>(items: S) -> Self
+    where
+        S: Stream<Item = Result<T, Problem>> + Send + 'static,
+    {
+        EventStream {
+            items: items.boxed(),
+            keep_alive: Duration::from_secs(15),
+        }
+    }
+
+    /// How long the stream may idle before a keep-alive comment (15 s by default).
+    pub fn keep_alive(mut self, interval: Duration) -> Self {
+        self.keep_alive = interval;
+        self
+    }
+
+    pub fn into_response_with<E: ErrorEnvelope>(self, status: StatusCode) -> Response {
+        enum State {
+            Running,
+            Finished,
+        }
+        let events = futures_util::stream::unfold(
+            (self.items, State::Running),
+            |(mut items, state)| async move {
+                if let State::Finished = state {
+                    return None;
+                }
+                let (event, next) = match items.next().await {
+                    Some(Ok(item)) => (data_event(&item), State::Running),
+                    Some(Err(problem)) => (data_event(&E::from_problem(&problem)), State::Finished),
+                    None => (Event::default().data("[DONE]"), State::Finished),
+                };
+                Some((Ok::<_, Infallible>(event), (items, next)))
+            },
+        );
+        let mut response = Sse::new(events)
+            .keep_alive(KeepAlive::new().interval(self.keep_alive))
+            .into_response();
+        *response.status_mut() = status;
+        response
+    }
+}
+
+fn data_event<T: Serialize>(item: &T) -> Event {
+    // Compact JSON has no newline, so each item is one `data:` line.
+    match serde_json::to_string(item) {
+        Ok(json) => Event::default().data(json),
+        Err(_) => Event::default().data(
+            r#"{"error":{"code":"internal_error","message":"an event could not be serialized"}}"#,
+        ),
+    }
+}
+
+impl<T> std::fmt::Debug for EventStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStream")
+            .field("keep_alive", &self.keep_alive)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The last step of every handler: the rejection (in the envelope) or the answer, a 413 if
+/// a streamed body overflowed while the handler read it, and the request id echoed.
+pub fn finish<E: ErrorEnvelope>(
+    result: Result<Response, Rejection>,
+    overflow: Option<&Overflow>,
+    request_id: &RequestId,
+) -> Response {
+    let mut response = match result {
+        Ok(_) if overflow.is_some_and(Overflow::happened) => {
+            let limit = overflow.map_or(0, |o| o.limit);
+            Rejection::too_large(limit).into_response_with::<E>()
+        }
+        Ok(response) => response,
+        Err(rejection) => rejection.into_response_with::<E>(),
+    };
+    response
+        .headers_mut()
+        .insert(REQUEST_ID, request_id.header_value().clone());
+    response
+}
+
+/// A path's fallback for the methods it lacks: 405 with `Allow`, in the envelope.
+pub async fn method_not_allowed<E: ErrorEnvelope>(
+    allow: &'static str,
+    headers: HeaderMap,
+) -> Response {
+    let rejection = Rejection::method_not_allowed(allow);
+    finish::<E>(Err(rejection), None, &RequestId::from_headers(&headers))
+}
+
+/// The router's fallback: 404 in the envelope.
+pub async fn not_found<E: ErrorEnvelope>(headers: HeaderMap) -> Response {
+    finish::<E>(
+        Err(Rejection::not_found()),
+        None,
+        &RequestId::from_headers(&headers),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::validate;
+    use super::*;
+
+    fn parts(headers: &[(&str, &str)], uri: &str) -> Parts {
+        let mut builder = axum::http::Request::builder().uri(uri);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(()).unwrap().into_parts().0
+    }
+
+    const BEARER: &[SecurityScheme] = &[SecurityScheme {
+        name: "bearer",
+        kind: SchemeKind::Bearer,
+    }];
+    const KEY: &[SecurityScheme] = &[SecurityScheme {
+        name: "key",
+        kind: SchemeKind::Query("api_key"),
+    }];
+
+    fn found(
+        headers: &[(&str, &str)],
+        uri: &str,
+        requirement: Requirement,
+    ) -> Result<Option<(String, String)>, StatusCode> {
+        let parts = parts(headers, uri);
+        let raw = RawParams::new(&parts, PathParams::default());
+        credential(&parts, &raw, requirement)
+            .map(|c| c.map(|c| (c.scheme.to_owned(), c.value.to_owned())))
+            .map_err(|r| r.status())
+    }
+
+    #[test]
+    fn credentials_by_scheme() {
+        let bearer = found(&[("authorization", "bearer abc")], "/", &[BEARER]);
+        assert_eq!(bearer, Ok(Some(("bearer".into(), "abc".into()))));
+        let missing = found(&[("authorization", "Basic abc")], "/", &[BEARER]);
+        assert_eq!(missing, Err(StatusCode::UNAUTHORIZED));
+        let empty = found(&[("authorization", "Bearer ")], "/", &[BEARER]);
+        assert_eq!(empty, Err(StatusCode::UNAUTHORIZED));
+        let second = found(&[], "/?api_key=k", &[BEARER, KEY]);
+        assert_eq!(second, Ok(Some(("key".into(), "k".into()))));
+        let optional = found(&[], "/", &[BEARER, &[]]);
+        assert_eq!(optional, Ok(None));
+    }
+
+    #[test]
+    fn request_ids_echo_sane_values_and_make_unique_ones() {
+        let given = parts(&[("x-request-id", "abc-1")], "/");
+        assert_eq!(RequestId::from_headers(&given.headers).as_str(), "abc-1");
+        let none = parts(&[], "/");
+        let a = RequestId::from_headers(&none.headers);
+        let b = RequestId::from_headers(&none.headers);
+        assert_ne!(a, b);
+        assert!(a.as_str().starts_with("req_"));
+    }
+
+    #[test]
+    fn json_errors_are_400_or_422_with_the_field() {
+        #[derive(Debug, Deserialize)]
+        struct Item {
+            #[allow(dead_code)]
+            count: i64,
+        }
+        impl Validate for Item {
+            fn validate_at(&self, at: Path<'_>) -> Result<(), Violation> {
+                validate::minimum(at.field("count"), self.count as f64, 1.0, false)
+            }
+        }
+        let status = |text: &str| parse_json::<Vec<Item>>(text.as_bytes()).unwrap_err();
+        assert_eq!(status("[{").status(), StatusCode::BAD_REQUEST);
+        assert_eq!(status("[] x").status(), StatusCode::BAD_REQUEST);
+        let wrong = status(r#"[{"count": 1}, {"count": "x"}]"#);
+        assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(wrong.problem().field.as_deref(), Some("body/1/count"));
+        let missing = status(r#"[{}]"#);
+        assert!(
+            missing.problem().message.contains("missing field `count`"),
+            "{missing:?}"
+        );
+        let small = status(r#"[{"count": 0}]"#);
+        assert_eq!(small.problem().field.as_deref(), Some("body/0/count"));
+        assert_eq!(small.problem().message, "body/0/count: must be at least 1");
+    }
+
+    #[test]
+    fn parameters_parse_by_type() {
+        assert_eq!(parse_from_str::<i32>("12"), Ok(12));
+        assert_eq!(
+            parse_from_str::<i32>("x"),
+            Err("`x` is not a valid integer".to_owned())
+        );
+        #[derive(Debug, PartialEq, Deserialize)]
+        enum Order {
+            #[serde(rename = "asc")]
+            Asc,
+        }
+        assert_eq!(parse_serde::<Order>("asc"), Ok(Order::Asc));
+        assert!(parse_serde::<Order>("up").is_err());
+    }
+}

@@ -1,0 +1,890 @@
+//! End-to-end tests of the generated axum server over HTTP on 127.0.0.1: every operation
+//! reached with its inputs, every rejection in the API's envelope, SSE framing, auth.
+
+use futures_util::StreamExt;
+use maniac_api::models;
+use maniac_api::server::mock::Mock;
+use maniac_api::server::*;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+type Ctx = RequestContext<String>;
+
+/// Records what each handler received, then answers as the mock does.
+#[derive(Default)]
+struct Recorder {
+    seen: Mutex<Vec<String>>,
+    mock: Mock,
+}
+
+fn unit(ctx: &Ctx) -> RequestContext<()> {
+    RequestContext {
+        request_id: ctx.request_id.clone(),
+        headers: Default::default(),
+        claims: Some(()),
+    }
+}
+
+impl Recorder {
+    fn record(&self, ctx: &Ctx, line: String) {
+        let trace = ctx
+            .headers
+            .get("x-trace")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        let line = format!(
+            "{line} claims={} trace={trace} id={}",
+            ctx.claims.as_deref().unwrap_or("-"),
+            ctx.request_id
+        );
+        self.seen.lock().unwrap().push(line);
+    }
+
+    fn last(&self) -> String {
+        self.seen
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// A handler that records its inputs (Debug) and forwards to the mock.
+macro_rules! forward {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $response:ty;)*) => {
+        $(
+            async fn $name(&self, ctx: Ctx, $($arg: $ty),*) -> $response {
+                let mut line = String::from(stringify!($name));
+                $(line.push_str(&format!(" {:?}", $arg));)*
+                self.record(&ctx, line);
+                self.mock.$name(unit(&ctx), $($arg),*).await
+            }
+        )*
+    };
+}
+
+fn chunk(text: &str) -> models::ChatCompletionChunk {
+    serde_json::from_value(json!({
+        "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1767225600,
+        "model": "openai/gpt-4o",
+        "choices": [{"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": null}]
+    }))
+    .unwrap()
+}
+
+impl ManiacApi for Recorder {
+    type Claims = String;
+
+    async fn authenticate(&self, credential: Credential<'_>) -> Result<String, Rejection> {
+        match credential.value {
+            "bad" => Err(Rejection::unauthorized("invalid API key")),
+            "outsider" => Err(Rejection::forbidden("not your project")),
+            token => Ok(format!("{}:{token}", credential.scheme)),
+        }
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            body: 64 * 1024,
+            upload: 256 * 1024,
+        }
+    }
+
+    async fn chat_completions_create(
+        &self,
+        ctx: Ctx,
+        body: models::ChatReq,
+    ) -> ChatCompletionsCreateResponse {
+        self.record(&ctx, format!("chat_completions_create {body:?}"));
+        if body.stream != Some(true) {
+            return self.mock.chat_completions_create(unit(&ctx), body).await;
+        }
+        let fail = body
+            .metadata
+            .as_ref()
+            .is_some_and(|m| m.contains_key("fail"));
+        let idle = body
+            .metadata
+            .as_ref()
+            .is_some_and(|m| m.contains_key("idle"));
+        let items = futures_util::stream::iter(vec![Ok(chunk("Hel")), Ok(chunk("lo"))]).chain(
+            futures_util::stream::once(async move {
+                if idle {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+                if fail {
+                    Err(Problem::new(
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        "upstream_unavailable",
+                        "the upstream model went away",
+                    ))
+                } else {
+                    Ok(chunk("!"))
+                }
+            }),
+        );
+        ChatCompletionsCreateResponse::OkEventStream(
+            EventStream::new(items).keep_alive(Duration::from_millis(50)),
+        )
+    }
+
+    async fn files_create(&self, ctx: Ctx, body: FilesCreateForm) -> FilesCreateResponse {
+        let name = body.file.file_name.clone();
+        let purpose = body.purpose.clone();
+        let bytes = body.file.bytes().await;
+        let content = match &bytes {
+            Ok(b) => String::from_utf8_lossy(b).into_owned(),
+            Err(e) => format!("error: {e}"),
+        };
+        self.record(
+            &ctx,
+            format!("files_create purpose={purpose} name={name:?} content={content}"),
+        );
+        let form = FilesCreateForm {
+            file: FilePart::from_bytes(name, bytes.unwrap_or_default()),
+            purpose,
+        };
+        self.mock.files_create(unit(&ctx), form).await
+    }
+
+    forward! {
+        chat_completions_list(params: ChatCompletionsListParams) -> ChatCompletionsListResponse;
+        chat_completions_register(body: models::RegisterCompletionsReq) -> ChatCompletionsRegisterResponse;
+        chat_completions_retrieve(params: ChatCompletionsRetrieveParams) -> ChatCompletionsRetrieveResponse;
+        containers_list(params: ContainersListParams) -> ContainersListResponse;
+        containers_create(body: models::CreateContainerReq) -> ContainersCreateResponse;
+        containers_retrieve(params: ContainersRetrieveParams) -> ContainersRetrieveResponse;
+        containers_delete(params: ContainersDeleteParams) -> ContainersDeleteResponse;
+        containers_update(params: ContainersUpdateParams, body: models::UpdateContainerReq) -> ContainersUpdateResponse;
+        files_list(params: FilesListParams) -> FilesListResponse;
+        files_retrieve(params: FilesRetrieveParams) -> FilesRetrieveResponse;
+        files_delete(params: FilesDeleteParams) -> FilesDeleteResponse;
+        files_content(params: FilesContentParams) -> FilesContentResponse;
+        models_list(params: ModelsListParams) -> ModelsListResponse;
+        models_create(body: models::AddModelToContainerReq) -> ModelsCreateResponse;
+        evaluators_list(params: EvaluatorsListParams) -> EvaluatorsListResponse;
+        evaluators_create(body: models::CreateEvaluatorReq) -> EvaluatorsCreateResponse;
+        evaluators_retrieve(params: EvaluatorsRetrieveParams) -> EvaluatorsRetrieveResponse;
+        evaluators_delete(params: EvaluatorsDeleteParams) -> EvaluatorsDeleteResponse;
+        evaluators_update(params: EvaluatorsUpdateParams, body: models::UpdateEvaluatorReq) -> EvaluatorsUpdateResponse;
+        datasets_list(params: DatasetsListParams) -> DatasetsListResponse;
+        datasets_create(body: models::CreateDatasetReq) -> DatasetsCreateResponse;
+        datasets_retrieve(params: DatasetsRetrieveParams) -> DatasetsRetrieveResponse;
+        evaluation_runs_list(params: EvaluationRunsListParams) -> EvaluationRunsListResponse;
+        evaluation_runs_create(body: models::CreateEvaluationRunReq) -> EvaluationRunsCreateResponse;
+        evaluation_runs_retrieve(params: EvaluationRunsRetrieveParams) -> EvaluationRunsRetrieveResponse;
+        optimization_runs_create(body: models::CreateOptimizationRunReq) -> OptimizationRunsCreateResponse;
+    }
+}
+
+async fn serve<A: ManiacApi>(api: Arc<A>) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router(api)).await.unwrap() });
+    addr
+}
+
+struct Server {
+    addr: SocketAddr,
+    api: Arc<Recorder>,
+    http: reqwest::Client,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let api = Arc::new(Recorder::default());
+        Server {
+            addr: serve(api.clone()).await,
+            api,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn request(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        self.http
+            .request(method, format!("http://{}{path}", self.addr))
+            .bearer_auth("k1")
+            .header("x-trace", "t-1")
+    }
+}
+
+/// Status and JSON body (or `null` when the body is not JSON).
+async fn answer(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// The request body example the document gives for an operation.
+fn request_example(operation_id: &str) -> Value {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/maniac.yaml"))
+        .unwrap();
+    let api = codegen::load(&text).unwrap();
+    let op = api
+        .operations
+        .iter()
+        .find(|o| o.id == operation_id)
+        .unwrap();
+    op.body.as_ref().unwrap().content[0].examples[0]
+        .value
+        .clone()
+}
+
+#[tokio::test]
+async fn every_operation_is_reached_with_its_path_query_header_and_body() {
+    let server = Server::start().await;
+    let uuid = "5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60";
+    // (method, path and query, operationId whose example is the JSON body, what the handler saw)
+    let cases: Vec<(&str, String, Option<&str>, Vec<String>)> = vec![
+        (
+            "GET",
+            "/v1/chat/completions?limit=5&model=openai%2Fgpt-4o&order=asc".into(),
+            None,
+            vec![
+                "chat_completions_list".into(),
+                "limit: 5".into(),
+                "offset: 0".into(),
+                "model: Some(\"openai/gpt-4o\")".into(),
+                "order: Asc".into(),
+            ],
+        ),
+        (
+            "POST",
+            "/v1/chat/completions".into(),
+            Some("chat_completions_create"),
+            vec![
+                "chat_completions_create".into(),
+                "\"You are a helpful assistant.\"".into(),
+                "temperature: Some(0.2)".into(),
+            ],
+        ),
+        (
+            "POST",
+            "/v1/chat/completions/register".into(),
+            Some("chat_completions_register"),
+            vec![
+                "chat_completions_register".into(),
+                "What is the capital of France?".into(),
+            ],
+        ),
+        (
+            "GET",
+            "/v1/chat/completions/chatcmpl-8f2c1a".into(),
+            None,
+            vec![
+                "chat_completions_retrieve".into(),
+                "completion_id: \"chatcmpl-8f2c1a\"".into(),
+            ],
+        ),
+        (
+            "GET",
+            "/v1/containers?offset=3".into(),
+            None,
+            vec![
+                "containers_list".into(),
+                "limit: 20".into(),
+                "offset: 3".into(),
+            ],
+        ),
+        (
+            "POST",
+            "/v1/containers".into(),
+            Some("containers_create"),
+            vec!["containers_create".into(), "label: \"my-container\"".into()],
+        ),
+        (
+            "GET",
+            "/v1/containers/my%20box".into(),
+            None,
+            vec!["containers_retrieve".into(), "label: \"my box\"".into()],
+        ),
+        (
+            "DELETE",
+            "/v1/containers/old".into(),
+            None,
+            vec!["containers_delete".into(), "label: \"old\"".into()],
+        ),
+        (
+            "PATCH",
+            "/v1/containers/c1".into(),
+            Some("containers_update"),
+            vec![
+                "containers_update".into(),
+                "label: \"c1\"".into(),
+                "You are a concise support assistant.".into(),
+            ],
+        ),
+        (
+            "GET",
+            "/v1/files?purpose=fine-tune&limit=7".into(),
+            None,
+            vec![
+                "files_list".into(),
+                "purpose: Some(\"fine-tune\")".into(),
+                "limit: 7".into(),
+            ],
+        ),
+        (
+            "GET",
+            format!("/v1/files/{uuid}"),
+            None,
+            vec!["files_retrieve".into(), format!("file_id: \"{uuid}\"")],
+        ),
+        (
+            "DELETE",
+            format!("/v1/files/{uuid}"),
+            None,
+            vec!["files_delete".into(), format!("file_id: \"{uuid}\"")],
+        ),
+        (
+            "GET",
+            format!("/v1/files/{uuid}/content"),
+            None,
+            vec!["files_content".into(), format!("file_id: \"{uuid}\"")],
+        ),
+        (
+            "GET",
+            "/v1/models?container=my-container".into(),
+            None,
+            vec![
+                "models_list".into(),
+                "limit: 100".into(),
+                "container: Some(\"my-container\")".into(),
+            ],
+        ),
+        (
+            "POST",
+            "/v1/models".into(),
+            Some("models_create"),
+            vec!["models_create".into()],
+        ),
+        (
+            "GET",
+            "/v1/evaluators?container=c2&limit=2".into(),
+            None,
+            vec!["evaluators_list".into(), "\"c2\"".into(), "limit: 2".into()],
+        ),
+        (
+            "POST",
+            "/v1/evaluators".into(),
+            Some("evaluators_create"),
+            vec!["evaluators_create".into()],
+        ),
+        (
+            "GET",
+            "/v1/evaluators/ev-1".into(),
+            None,
+            vec![
+                "evaluators_retrieve".into(),
+                "evaluator_id: \"ev-1\"".into(),
+            ],
+        ),
+        (
+            "DELETE",
+            "/v1/evaluators/ev-2".into(),
+            None,
+            vec!["evaluators_delete".into(), "evaluator_id: \"ev-2\"".into()],
+        ),
+        (
+            "PATCH",
+            "/v1/evaluators/ev-3".into(),
+            Some("evaluators_update"),
+            vec!["evaluators_update".into(), "evaluator_id: \"ev-3\"".into()],
+        ),
+        (
+            "GET",
+            "/v1/datasets?offset=1".into(),
+            None,
+            vec!["datasets_list".into(), "offset: 1".into()],
+        ),
+        (
+            "POST",
+            "/v1/datasets".into(),
+            Some("datasets_create"),
+            vec!["datasets_create".into()],
+        ),
+        (
+            "GET",
+            "/v1/datasets/ds-1".into(),
+            None,
+            vec!["datasets_retrieve".into(), "dataset_id: \"ds-1\"".into()],
+        ),
+        (
+            "GET",
+            "/v1/evaluation/runs?status=completed".into(),
+            None,
+            vec![
+                "evaluation_runs_list".into(),
+                "status: Some(\"completed\")".into(),
+            ],
+        ),
+        (
+            "POST",
+            "/v1/evaluation/runs".into(),
+            Some("evaluation_runs_create"),
+            vec!["evaluation_runs_create".into()],
+        ),
+        (
+            "GET",
+            "/v1/evaluation/runs/run-9".into(),
+            None,
+            vec![
+                "evaluation_runs_retrieve".into(),
+                "run_id: \"run-9\"".into(),
+            ],
+        ),
+        (
+            "POST",
+            "/v1/optimization/runs".into(),
+            Some("optimization_runs_create"),
+            vec!["optimization_runs_create".into()],
+        ),
+    ];
+    let mut reached = std::collections::BTreeSet::new();
+    for (method, path, example, expected) in &cases {
+        let mut request = server.request(method, path);
+        if let Some(id) = example {
+            request = request.json(&request_example(id));
+        }
+        let response = request.send().await.unwrap();
+        let request_id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let (status, body) = answer(response).await;
+        assert!(
+            status == 200 || status == 501,
+            "{method} {path}: {status} {body}"
+        );
+        let seen = server.api.last();
+        for piece in expected {
+            assert!(
+                seen.contains(piece.as_str()),
+                "{method} {path}: `{piece}` not in {seen}"
+            );
+        }
+        assert!(seen.contains("claims=ApiKeyAuth:k1 trace=t-1"), "{seen}");
+        assert!(
+            seen.ends_with(&format!("id={request_id}")),
+            "{seen} vs {request_id}"
+        );
+        reached.insert(expected[0].clone());
+    }
+    // The multipart upload is the 28th operation.
+    let form = reqwest::multipart::Form::new()
+        .text("purpose", "fine-tune")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"hello file".to_vec()).file_name("a.jsonl"),
+        );
+    let response = server
+        .request("POST", "/v1/files")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let seen = server.api.last();
+    assert!(
+        seen.contains("files_create purpose=fine-tune name=Some(\"a.jsonl\") content=hello file"),
+        "{seen}"
+    );
+    reached.insert("files_create".into());
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/maniac.yaml"))
+        .unwrap();
+    let api = codegen::load(&text).unwrap();
+    let all: std::collections::BTreeSet<String> =
+        api.operations.iter().map(|o| o.name.clone()).collect();
+    assert_eq!(reached, all);
+}
+
+#[tokio::test]
+async fn a_multipart_file_before_its_text_parts_is_buffered_and_still_reaches_the_handler() {
+    let server = Server::start().await;
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"first".to_vec()).file_name("b.txt"),
+        )
+        .text("purpose", "evaluation");
+    let response = server
+        .request("POST", "/v1/files")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(server
+        .api
+        .last()
+        .contains("purpose=evaluation name=Some(\"b.txt\") content=first"));
+}
+
+fn error_of(body: &Value) -> (&str, &str) {
+    let error = &body["error"];
+    (
+        error["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not the envelope: {body}")),
+        error["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not the envelope: {body}")),
+    )
+}
+
+#[tokio::test]
+async fn every_rejection_is_a_4xx_in_the_error_envelope() {
+    let server = Server::start().await;
+    let chat = || server.request("POST", "/v1/chat/completions");
+
+    // Malformed JSON: 400.
+    let (status, body) = answer(
+        chat()
+            .header("content-type", "application/json")
+            .body("{\"messages\": [")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(error_of(&body).0, "bad_request");
+    assert!(error_of(&body).1.contains("not valid JSON"), "{body}");
+
+    // Missing field: 422 naming it.
+    let (status, body) = answer(chat().json(&json!({"model": "m"})).send().await.unwrap()).await;
+    assert_eq!(status, 422);
+    assert!(
+        error_of(&body).1.contains("missing field `messages`"),
+        "{body}"
+    );
+
+    // Wrong type: 422 naming the field.
+    let (status, body) = answer(
+        chat()
+            .json(&json!({"messages": [{"role": "user", "content": "hi"}], "temperature": "hot"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        body["error"]["details"]["field"], "body/temperature",
+        "{body}"
+    );
+
+    // A value outside the schema's enum: 422 naming the field.
+    let (status, body) = answer(
+        chat()
+            .json(&json!({"messages": [{"role": "wizard", "content": "hi"}]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(error_of(&body).1.starts_with("body/messages/0"), "{body}");
+
+    // minItems: 422 naming the field.
+    let (status, body) = answer(
+        server
+            .request("POST", "/v1/evaluation/runs")
+            .json(&json!({"container": "c", "evaluators": []}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        error_of(&body).1,
+        "body/evaluators: must have at least 1 items"
+    );
+
+    // minimum / maximum on a query parameter: 422 naming it.
+    for (query, message) in [
+        ("limit=0", "query/limit: must be at least 1"),
+        ("limit=101", "query/limit: must be at most 100"),
+        ("limit=ten", "query/limit: `ten` is not a valid integer"),
+        (
+            "order=sideways",
+            "query/order: `sideways` is not one of the allowed values",
+        ),
+    ] {
+        let (status, body) = answer(
+            server
+                .request("GET", &format!("/v1/chat/completions?{query}"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 422, "{query}: {body}");
+        assert_eq!(error_of(&body), ("validation_error", message));
+        assert_eq!(
+            body["error"]["details"]["field"],
+            message.split(':').next().unwrap()
+        );
+    }
+
+    // Wrong media type: 415.
+    let (status, body) = answer(
+        chat()
+            .header("content-type", "text/plain")
+            .body("hello")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 415);
+    assert_eq!(error_of(&body).0, "unsupported_media_type");
+    let (status, _) = answer(
+        server
+            .request("POST", "/v1/files")
+            .json(&json!({"purpose": "x"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 415);
+
+    // Body too large: 413 (JSON limit 64 KiB, upload limit 256 KiB in this server).
+    let big = json!({"messages": [{"role": "user", "content": "x".repeat(100_000)}]});
+    let (status, body) = answer(chat().json(&big).send().await.unwrap()).await;
+    assert_eq!(status, 413);
+    assert_eq!(error_of(&body).0, "payload_too_large");
+    let form = reqwest::multipart::Form::new()
+        .text("purpose", "fine-tune")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(vec![1u8; 300_000]).file_name("big"),
+        );
+    let (status, body) = answer(
+        server
+            .request("POST", "/v1/files")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 413, "{body}");
+    // Without a Content-Length the limit is found while the handler streams the file.
+    let chunks =
+        futures_util::stream::iter((0..8).map(|_| Ok::<_, std::io::Error>(vec![2u8; 64 * 1024])));
+    let form = reqwest::multipart::Form::new()
+        .text("purpose", "fine-tune")
+        .part(
+            "file",
+            reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(chunks)).file_name("big"),
+        );
+    let (status, body) = answer(
+        server
+            .request("POST", "/v1/files")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 413, "{body}");
+
+    // Missing, malformed or refused credentials: 401 (403 when the hook says so).
+    let url = format!("http://{}/v1/containers", server.addr);
+    let response = server.http.get(&url).send().await.unwrap();
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    let (status, body) = answer(response).await;
+    assert_eq!(status, 401);
+    assert!(error_of(&body).1.contains("bearer token"), "{body}");
+    let (status, _) = answer(
+        server
+            .http
+            .get(&url)
+            .header("authorization", "Basic abc")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, body) = answer(
+        server
+            .http
+            .get(&url)
+            .bearer_auth("bad")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, error_of(&body).1), (401, "invalid API key"));
+    let (status, _) = answer(
+        server
+            .http
+            .get(&url)
+            .bearer_auth("outsider")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 403);
+    // Authentication runs before the body is looked at.
+    let (status, _) = answer(
+        server
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body("{")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // Unknown path: 404; wrong method: 405 with Allow.
+    let (status, body) = answer(server.request("GET", "/v1/nothing").send().await.unwrap()).await;
+    assert_eq!((status, error_of(&body).0), (404, "not_found"));
+    let response = server
+        .request("PUT", "/v1/containers")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["allow"], "GET, POST");
+    assert!(response.headers().contains_key("x-request-id"));
+    let (status, body) = answer(response).await;
+    assert_eq!((status, error_of(&body).0), (405, "method_not_allowed"));
+}
+
+#[tokio::test]
+async fn unimplemented_operations_answer_501_in_the_envelope() {
+    struct Nothing;
+    impl ManiacApi for Nothing {
+        type Claims = ();
+        async fn authenticate(&self, _: Credential<'_>) -> Result<(), Rejection> {
+            Ok(())
+        }
+    }
+    let addr = serve(Arc::new(Nothing)).await;
+    let http = reqwest::Client::new();
+    for path in ["/v1/containers", "/v1/files"] {
+        let response = http
+            .get(format!("http://{addr}{path}"))
+            .bearer_auth("k")
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = answer(response).await;
+        assert_eq!(status, 501, "{path}");
+        assert_eq!(error_of(&body).0, "not_implemented");
+    }
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_made() {
+    let server = Server::start().await;
+    let response = server
+        .request("GET", "/v1/containers")
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "abc-123");
+    assert!(server.api.last().ends_with("id=abc-123"));
+    let made = server.request("GET", "/v1/nowhere").send().await.unwrap();
+    assert!(made.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .starts_with("req_"));
+}
+
+/// The `data:` payloads of an SSE answer, read with a real SSE parser.
+async fn sse_frames(response: reqwest::Response) -> Vec<String> {
+    use eventsource_stream::Eventsource;
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut events = response.bytes_stream().eventsource();
+    let mut out = Vec::new();
+    while let Some(event) = events.next().await {
+        out.push(event.unwrap().data);
+    }
+    out
+}
+
+#[tokio::test]
+async fn chat_streams_are_sse_frames_ending_in_done() {
+    let server = Server::start().await;
+    let request = json!({"messages": [{"role": "user", "content": "hi"}], "stream": true});
+    let response = server
+        .request("POST", "/v1/chat/completions")
+        .json(&request)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let frames = sse_frames(response).await;
+    assert_eq!(frames.len(), 4, "{frames:?}");
+    assert_eq!(frames[3], "[DONE]");
+    let text: String = frames[..3]
+        .iter()
+        .map(|f| {
+            let chunk: models::ChatCompletionChunk = serde_json::from_str(f).unwrap();
+            let choice = serde_json::to_value(&chunk.choices[0]).unwrap();
+            choice["delta"]["content"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(text, "Hello!");
+
+    // Non-streaming requests get JSON.
+    let plain = json!({"messages": [{"role": "user", "content": "hi"}]});
+    let response = server
+        .request("POST", "/v1/chat/completions")
+        .json(&plain)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "application/json");
+}
+
+#[tokio::test]
+async fn an_error_mid_stream_is_an_envelope_frame_and_no_done() {
+    let server = Server::start().await;
+    let request = json!({"messages": [{"role": "user", "content": "hi"}], "stream": true, "metadata": {"fail": true}});
+    let response = server
+        .request("POST", "/v1/chat/completions")
+        .json(&request)
+        .send()
+        .await
+        .unwrap();
+    let frames = sse_frames(response).await;
+    assert_eq!(frames.len(), 3, "{frames:?}");
+    let error: Value = serde_json::from_str(&frames[2]).unwrap();
+    assert_eq!(
+        error_of(&error),
+        ("upstream_unavailable", "the upstream model went away")
+    );
+    assert!(!frames.contains(&"[DONE]".to_owned()));
+}
+
+#[tokio::test]
+async fn idle_streams_get_keep_alive_comments() {
+    let server = Server::start().await;
+    let request = json!({"messages": [{"role": "user", "content": "hi"}], "stream": true, "metadata": {"idle": true}});
+    let response = server
+        .request("POST", "/v1/chat/completions")
+        .json(&request)
+        .send()
+        .await
+        .unwrap();
+    let raw = String::from_utf8(response.bytes().await.unwrap().to_vec()).unwrap();
+    // The last chunk comes after 300 ms of silence; keep-alives every 50 ms fill it.
+    assert!(raw.lines().any(|l| l.starts_with(':')), "{raw}");
+    assert!(raw.trim_end().ends_with("data: [DONE]"), "{raw}");
+}
