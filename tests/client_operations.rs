@@ -1,29 +1,31 @@
 //! Every operation of the Maniac document through the generated client, over 127.0.0.1,
-//! against a server that answers each operation with its documented example (read from
-//! the document's IR): the request reaches the right method and path with the example
-//! body, and the typed response carries the example back.
+//! against the generated router (`maniac_api::server::router`) serving the generated mock,
+//! which answers each operation with its documented example. A middleware in front of the
+//! router records each request, so the test checks that it reached the right method and
+//! path with the example body, and that the typed response carries the example back.
 
-use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::response::{IntoResponse, Response as HttpResponse};
-use axum::Router;
+use axum::middleware::Next;
+use axum::response::Response as HttpResponse;
 use codegen::ir::{Api, MediaKind, Operation, Status};
 use codegen_tests::contains;
 use futures_util::TryStreamExt;
 use maniac_api::client::*;
+use maniac_api::server::mock::Mock;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-struct ExampleServer {
+const FILE_BYTES: &[u8] = b"{\"messages\": []}\n";
+const KEY: &str = "sk-operations-test";
+
+struct Recorder {
     api: Api,
-    /// Per request: the operation it matched and its JSON body, if any.
+    /// Per request: the operation its method and path match and its JSON body, if any.
     seen: Mutex<Vec<(String, Option<Value>)>>,
 }
-
-const FILE_BYTES: &[u8] = b"raw file bytes\n";
 
 fn template_matches(template: &str, path: &str) -> bool {
     let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
@@ -51,52 +53,27 @@ fn example_of(op: &Operation, kind: MediaKind) -> Value {
         .clone()
 }
 
-async fn answer(State(server): State<Arc<ExampleServer>>, request: Request) -> HttpResponse {
-    let method = request.method().as_str().to_owned();
-    let path = request.uri().path().to_owned();
-    let accept = request
-        .headers()
-        .get("accept")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let body = axum::body::to_bytes(request.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    let Some(op) = server
+/// Records the request (buffering its body), then hands it on to the generated router.
+async fn record(
+    State(recorder): State<Arc<Recorder>>,
+    request: Request,
+    next: Next,
+) -> HttpResponse {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let method = parts.method.as_str();
+    let op = recorder
         .api
         .operations
         .iter()
-        .find(|op| op.method.as_str() == method && template_matches(&op.path, &path))
-    else {
-        return (axum::http::StatusCode::NOT_FOUND, "no such operation").into_response();
-    };
-    server
+        .find(|op| op.method.as_str() == method && template_matches(&op.path, parts.uri.path()))
+        .map_or_else(|| "no such operation".to_owned(), |op| op.id.clone());
+    recorder
         .seen
         .lock()
         .unwrap()
-        .push((op.id.clone(), serde_json::from_slice(&body).ok()));
-    if accept == "text/event-stream" {
-        let event = example_of(op, MediaKind::EventStream);
-        let body = format!("data: {event}\n\ndata: {event}\n\ndata: [DONE]\n\n");
-        return ([("content-type", "text/event-stream")], body).into_response();
-    }
-    let content = success(op)
-        .content
-        .iter()
-        .find(|c| c.kind != MediaKind::EventStream)
-        .expect("a non-streaming success body");
-    match content.kind {
-        MediaKind::Binary => (
-            [("content-type", content.media_type.as_str())],
-            Body::from(FILE_BYTES),
-        )
-            .into_response(),
-        _ => (
-            [("content-type", "application/json")],
-            example_of(op, MediaKind::Json).to_string(),
-        )
-            .into_response(),
-    }
+        .push((op, serde_json::from_slice(&body).ok()));
+    next.run(Request::from_parts(parts, body.into())).await
 }
 
 /// The operation's request body example, typed.
@@ -113,7 +90,7 @@ fn request_example<T: DeserializeOwned>(api: &Api, id: &str) -> T {
 
 struct Checker<'a> {
     api: &'a Api,
-    server: &'a ExampleServer,
+    recorder: &'a Recorder,
     called: BTreeSet<String>,
 }
 
@@ -134,7 +111,7 @@ impl Checker<'_> {
     }
 
     fn reached(&mut self, id: &str) {
-        let (seen_id, body) = self.server.seen.lock().unwrap().last().cloned().unwrap();
+        let (seen_id, body) = self.recorder.seen.lock().unwrap().last().cloned().unwrap();
         assert_eq!(seen_id, id, "the request reached the wrong operation");
         let op = self.op(id);
         let example = op
@@ -167,22 +144,27 @@ async fn every_operation_round_trips_its_examples() {
     let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/maniac.yaml"))
         .unwrap();
     let api = codegen::load(&spec).unwrap();
-    let server = Arc::new(ExampleServer {
+    let recorder = Arc::new(Recorder {
         api: api.clone(),
         seen: Mutex::new(Vec::new()),
     });
-    let router = Router::new().fallback(answer).with_state(server.clone());
+    let mock = Mock {
+        api_key: Some(KEY.to_owned()),
+    };
+    let router = maniac_api::server::router(Arc::new(mock)).layer(
+        axum::middleware::from_fn_with_state(recorder.clone(), record),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let client = Client::builder()
         .base_url(&base)
-        .api_key_auth("sk-test")
+        .api_key_auth(KEY)
         .build()
         .unwrap();
     let mut c = Checker {
         api: &api,
-        server: &server,
+        recorder: &recorder,
         called: BTreeSet::new(),
     };
     let bodies = (
@@ -253,7 +235,9 @@ async fn every_operation_round_trips_its_examples() {
     c.check("files_retrieve", client.files_retrieve("file-1").await);
     c.check("files_delete", client.files_delete("file-1").await);
     let content = client.files_content("file-1").await.unwrap();
-    assert_eq!(content.into_inner().collect().await.unwrap(), FILE_BYTES);
+    let example = example_of(c.op("files_content"), MediaKind::Binary);
+    let bytes = content.into_inner().collect().await.unwrap();
+    assert_eq!(bytes, example.as_str().unwrap().as_bytes());
     c.reached("files_content");
     c.check("models_list", client.models_list(&Default::default()).await);
     c.check("models_create", client.models_create(&bodies.4).await);
@@ -311,18 +295,7 @@ async fn every_operation_round_trips_its_examples() {
     assert_eq!(c.called, all, "every operation is called");
     assert_eq!(all.len(), 32);
 
-    // The streaming and auto-paginating forms.
-    let chunks: Vec<maniac_api::models::ChatCompletionChunk> = client
-        .chat_completions_create_stream(&bodies.0)
-        .await
-        .unwrap()
-        .into_inner()
-        .try_collect()
-        .await
-        .unwrap();
-    assert_eq!(chunks.len(), 2);
-    let event = example_of(c.op("chat_completions_create"), MediaKind::EventStream);
-    contains(&event, &serde_json::to_value(&chunks[0]).unwrap(), "chunk").unwrap();
+    // The auto-paginating forms (the mock's pages hold every item: one request each).
     c.check_stream(
         "chat_completions_list",
         client.chat_completions_list_stream(&Default::default()),
@@ -360,4 +333,133 @@ async fn every_operation_round_trips_its_examples() {
         client.traces_list_stream(&Default::default()),
     )
     .await;
+}
+
+// ------------------------------------------------------------------------ a test implementation
+
+/// Streams chat completions, rejects keys other than [`KEY`], and leaves every other
+/// operation to the trait's default (501 in the API's envelope).
+struct Streamer;
+
+fn chunk(text: &str) -> maniac_api::models::ChatCompletionChunk {
+    serde_json::from_value(serde_json::json!({
+        "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1767225600,
+        "model": "openai/gpt-4o",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]
+    }))
+    .unwrap()
+}
+
+impl maniac_api::server::ManiacApi for Streamer {
+    type Claims = ();
+
+    async fn authenticate(
+        &self,
+        credential: maniac_api::server::Credential<'_>,
+    ) -> Result<(), maniac_api::server::Rejection> {
+        if credential.value == KEY {
+            Ok(())
+        } else {
+            Err(maniac_api::server::Rejection::unauthorized("unknown key"))
+        }
+    }
+
+    async fn chat_completions_create(
+        &self,
+        _ctx: maniac_api::server::RequestContext<()>,
+        body: maniac_api::models::ChatReq,
+    ) -> maniac_api::server::ChatCompletionsCreateResponse {
+        use maniac_api::server::{ChatCompletionsCreateResponse as R, EventStream, Problem};
+        assert_eq!(body.stream, Some(true), "the client sets the stream flag");
+        let mut items = vec![Ok(chunk("Hel")), Ok(chunk("lo"))];
+        if body.model.as_deref() == Some("failing") {
+            items.push(Err(Problem::new(
+                axum::http::StatusCode::BAD_GATEWAY,
+                "upstream_failed",
+                "the upstream provider failed",
+            )));
+        }
+        R::OkEventStream(EventStream::new(futures_util::stream::iter(items)))
+    }
+}
+
+#[tokio::test]
+async fn streams_errors_and_defaults_through_the_generated_router() {
+    let router = maniac_api::server::router(Arc::new(Streamer));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let client = Client::builder()
+        .base_url(&base)
+        .api_key_auth(KEY)
+        .build()
+        .unwrap();
+    let request = |model: &str| maniac_api::models::ChatReq {
+        model: Some(model.into()),
+        messages: vec![serde_json::from_value(
+            serde_json::json!({"role": "user", "content": "Hi"}),
+        )
+        .unwrap()],
+        ..Default::default()
+    };
+
+    // Typed chunks, ending at the server's `data: [DONE]`.
+    let stream = client
+        .chat_completions_create_stream(&request("openai/gpt-4o"))
+        .await
+        .unwrap();
+    assert!(
+        stream.request_id().is_some(),
+        "the router sends a request id"
+    );
+    let chunks: Vec<_> = stream.into_inner().try_collect().await.unwrap();
+    let text: Vec<_> = chunks
+        .iter()
+        .map(|c| c.choices[0].delta.content.clone().unwrap())
+        .collect();
+    assert_eq!(text, ["Hel", "lo"]);
+
+    // An error item becomes the server's error frame, then the client's `Err`.
+    let mut stream = client
+        .chat_completions_create_stream(&request("failing"))
+        .await
+        .unwrap()
+        .into_inner();
+    use futures_util::StreamExt;
+    assert!(stream.next().await.unwrap().is_ok());
+    assert!(stream.next().await.unwrap().is_ok());
+    let error = stream.next().await.unwrap().unwrap_err();
+    assert_eq!(error.envelope().unwrap().error.code, "upstream_failed");
+    assert!(stream.next().await.is_none());
+
+    // Operations left to the trait's default: 501 in the envelope, with a request id.
+    let error = client.files_retrieve("f").await.unwrap_err();
+    assert_eq!(error.kind(), Some(ErrorKind::NotImplemented));
+    assert!(error.envelope().is_some(), "{error:?}");
+    assert!(error.request_id().is_some());
+
+    // The router's own rejections: a wrong key (401) and a bound broken (limit ≥ 1).
+    let stranger = Client::builder()
+        .base_url(&base)
+        .api_key_auth("sk-other")
+        .build()
+        .unwrap();
+    let error = stranger.files_retrieve("f").await.unwrap_err();
+    assert_eq!(error.kind(), Some(ErrorKind::Unauthorized));
+    assert!(error.envelope().is_some(), "{error:?}");
+    let error = client
+        .files_list(&FilesListParams {
+            limit: Some(0),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error.kind(),
+            Some(ErrorKind::BadRequest | ErrorKind::UnprocessableEntity)
+        ),
+        "{error:?}"
+    );
+    assert!(error.envelope().is_some(), "{error:?}");
 }
