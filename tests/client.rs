@@ -1002,3 +1002,106 @@ fn from_env_reads_the_key_and_base_url() {
     assert_eq!(client.transport().base_url(), Client::DEFAULT_BASE_URL);
     std::env::remove_var("MANIAC_API_KEY");
 }
+
+// ------------------------------------------------------------------------ result enums, forms
+
+/// The requests fixture's client: a result enum dispatched on status and media type, a
+/// multipart form with required, optional and repeated files, and an SSE-only operation.
+#[tokio::test]
+async fn result_enums_multipart_forms_and_sse_only_operations() {
+    use fixture_clients::requests::client as fixture;
+    async fn replace(body: Bytes) -> Response {
+        let thing = json!({"id": "t1"}).to_string();
+        let (status, media, body) = match &body[..] {
+            b"200" => (200, "application/json", thing),
+            b"202" => (202, "", String::new()),
+            b"203j" => (203, "application/json", thing),
+            b"203t" => (203, "text/plain; charset=utf-8", "as text".to_owned()),
+            _ => (299, "application/json", thing),
+        };
+        let mut response = (StatusCode::from_u16(status).unwrap(), body).into_response();
+        if !media.is_empty() {
+            response
+                .headers_mut()
+                .insert("content-type", media.parse().unwrap());
+        }
+        response
+    }
+    async fn upload(mut multipart: axum::extract::Multipart) -> Response {
+        let mut parts = Vec::new();
+        while let Some(field) = multipart.next_field().await.unwrap() {
+            let name = field.name().unwrap().to_owned();
+            let file = field.file_name().map(str::to_owned);
+            let text = field.text().await.unwrap();
+            parts.push(format!("{name}:{file:?}:{text}"));
+        }
+        (StatusCode::NO_CONTENT, [("x-parts", parts.join("|"))]).into_response()
+    }
+    let router = Router::new()
+        .route("/things", axum::routing::put(replace).post(upload))
+        .route(
+            "/events",
+            get(|| async {
+                (
+                    [("content-type", "text/event-stream")],
+                    "data: {\"id\": \"e1\"}\n\ndata: {\"id\": \"e2\"}\n\ndata: [DONE]\n\n",
+                )
+            }),
+        );
+    let client = fixture::Client::builder()
+        .base_url(serve(router).await)
+        .key_header("k")
+        .key_cookie("c")
+        .build()
+        .unwrap();
+    let replace = |body: &'static [u8]| client.things_replace(fixture::Upload::from_bytes(body));
+    use fixture::ThingsReplaceOutput as Out;
+    assert!(matches!(replace(b"200").await.unwrap().into_inner(), Out::Ok(t) if t.id == "t1"));
+    assert!(matches!(
+        replace(b"202").await.unwrap().into_inner(),
+        Out::Accepted
+    ));
+    assert!(matches!(
+        replace(b"203j").await.unwrap().into_inner(),
+        Out::NonAuthoritativeApplicationJson(t) if t.id == "t1"
+    ));
+    assert!(matches!(
+        replace(b"203t").await.unwrap().into_inner(),
+        Out::NonAuthoritativeTextPlain(text) if text == "as text"
+    ));
+    // A success the document does not list is an error, not a guess.
+    let error = replace(b"other").await.unwrap_err();
+    assert!(
+        matches!(error, fixture::Error::UnexpectedResponse { status, .. } if status.as_u16() == 299),
+        "{error:?}"
+    );
+
+    let stored = client
+        .things_upload(fixture::ThingsUploadForm {
+            main: fixture::Upload::from_bytes(&b"M"[..]).file_name("m.txt"),
+            extra: None,
+            attachments: Some(vec![
+                fixture::Upload::from_bytes(&b"A1"[..]).file_name("a1"),
+                fixture::Upload::from_reader(&b"A2"[..]).file_name("a2"),
+            ]),
+            note: Some("hello".into()),
+            count: Some(3),
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored.status().as_u16(), 204);
+    assert_eq!(
+        stored.headers()["x-parts"],
+        "main:Some(\"m.txt\"):M|attachments:Some(\"a1\"):A1|attachments:Some(\"a2\"):A2|note:None:hello|count:None:3"
+    );
+
+    let events: Vec<String> = client
+        .events()
+        .await
+        .unwrap()
+        .into_inner()
+        .map(|event| event.unwrap().id)
+        .collect()
+        .await;
+    assert_eq!(events, ["e1", "e2"]);
+}

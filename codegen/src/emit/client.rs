@@ -1016,28 +1016,42 @@ fn multipart_form(
         let field = ident(&f.name);
         let wire = &f.wire;
         let docs = doc_attrs(f.docs.as_deref());
-        if f.ty == Ty::Bytes && file_field.is_none() {
+        // A file, or a list of files, possibly optional; anything else is a text part.
+        let (optional, inner) = match &f.ty {
+            Ty::Option(inner) => (true, &**inner),
+            ty => (false, ty),
+        };
+        let files = match inner {
+            Ty::Bytes => Some((quote!(runtime::Upload), false)),
+            Ty::List(item) if **item == Ty::Bytes => Some((quote!(Vec<runtime::Upload>), true)),
+            _ => None,
+        };
+        if files.as_ref().is_some_and(|(_, list)| !list) && !optional && file_field.is_none() {
             file_field = Some(f.name.clone());
         }
-        let (ty, call) = match &f.ty {
-            Ty::Bytes => (
-                quote!(runtime::Upload),
-                quote!(request = request.file_part(#wire, form.#field);),
-            ),
-            Ty::Option(inner) if **inner == Ty::Bytes => (
-                quote!(Option<runtime::Upload>),
-                quote! {
-                    if let Some(upload) = form.#field { request = request.file_part(#wire, upload); }
-                },
-            ),
-            Ty::List(inner) if **inner == Ty::Bytes => (
-                quote!(Vec<runtime::Upload>),
-                quote! {
-                    for upload in form.#field { request = request.file_part(#wire, upload); }
-                },
-            ),
-            ty => (
-                ty_tokens_in(api, ty, models),
+        let (ty, call) = match files {
+            Some((files_ty, list)) => {
+                let files = if optional {
+                    quote!(files)
+                } else {
+                    quote!(form.#field)
+                };
+                let add = if list {
+                    quote!(for upload in #files { request = request.file_part(#wire, upload); })
+                } else {
+                    quote!(request = request.file_part(#wire, #files);)
+                };
+                if optional {
+                    (
+                        quote!(Option<#files_ty>),
+                        quote!(if let Some(files) = form.#field { #add }),
+                    )
+                } else {
+                    (files_ty, add)
+                }
+            }
+            None => (
+                ty_tokens_in(api, &f.ty, models),
                 quote!(request = request.text_part(#wire, &form.#field);),
             ),
         };
