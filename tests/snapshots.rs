@@ -70,31 +70,26 @@ fn output_is_deterministic() {
     }
 }
 
+/// A fixture document's IR and its path for the `@generated` header.
+fn fixture(name: &str) -> (codegen::ir::Api, String) {
+    let source = format!("tests/fixtures/{name}.yaml");
+    let text = std::fs::read_to_string(root().join(&source)).unwrap();
+    (codegen::load(&text).unwrap(), source)
+}
+
 fn fixture_models(name: &str) -> String {
-    let text = std::fs::read_to_string(root().join(format!("tests/fixtures/{name}.yaml"))).unwrap();
-    let api = codegen::load(&text).unwrap();
-    codegen::format_rust(
-        codegen::emit::models::models(&api),
-        &format!("tests/fixtures/{name}.yaml"),
-    )
-    .unwrap()
+    let (api, source) = fixture(name);
+    codegen::format_rust(codegen::emit::models::models(&api), &source).unwrap()
 }
 
 fn fixture_client(name: &str) -> String {
-    let text = std::fs::read_to_string(root().join(format!("tests/fixtures/{name}.yaml"))).unwrap();
-    let api = codegen::load(&text).unwrap();
-    codegen::format_rust(
-        codegen::emit::client::client_rs(&api),
-        &format!("tests/fixtures/{name}.yaml"),
-    )
-    .unwrap()
+    let (api, source) = fixture(name);
+    codegen::format_rust(codegen::emit::client::client_rs(&api), &source).unwrap()
 }
 
 /// The fixture's `server.rs` and `server/mock.rs`, one snapshot.
 fn fixture_server(name: &str) -> String {
-    let text = std::fs::read_to_string(root().join(format!("tests/fixtures/{name}.yaml"))).unwrap();
-    let api = codegen::load(&text).unwrap();
-    let source = format!("tests/fixtures/{name}.yaml");
+    let (api, source) = fixture(name);
     let server = codegen::format_rust(codegen::emit::server::server(&api), &source).unwrap();
     let mock = codegen::format_rust(codegen::emit::server::mock(&api), &source).unwrap();
     format!("{server}\n// ---- server/mock.rs\n{mock}")
