@@ -30,6 +30,9 @@ pub mod validate;
 #[cfg(feature = "client")]
 #[rustfmt::skip]
 pub mod client;
+/// The API client, also at the crate root.
+#[cfg(feature = "client")]
+pub use client::Client;
 /**The axum server (cargo feature `server`): implement [`server::ManiacApi`], serve [`server::router`]. Methods not written answer 501 in the API's error envelope.
 
 ```ignore

@@ -37,6 +37,10 @@ pub fn lib_rs(api: &Api) -> TokenStream {
         #[rustfmt::skip]
         pub mod client;
 
+        /// The API client, also at the crate root.
+        #[cfg(feature = "client")]
+        pub use client::Client;
+
         #server
     }
 }
