@@ -55,25 +55,7 @@ fn external_ref() {
 }
 
 #[test]
-fn unsupported_constructs() {
-    assert_error(
-        "mixed_enum",
-        "#/components/schemas/Mixed/enum",
-        None,
-        "only strings or only integers",
-    );
-    assert_error(
-        "allof_non_object",
-        "#/components/schemas/A/allOf/0",
-        None,
-        "allOf can only merge object schemas",
-    );
-    assert_error(
-        "prefix_items",
-        "#/components/schemas/Pair/prefixItems",
-        None,
-        "cannot be lowered to OpenAPI 3.0",
-    );
+fn unsupported_versions() {
     assert_error(
         "swagger2",
         "#/swagger",
@@ -159,4 +141,131 @@ fn garbage_never_panics() {
         }
     }
     assert!(errors > 0);
+}
+
+fn warnings_of(fixture: &str) -> Vec<(String, String)> {
+    let path = format!("{}/fixtures/{fixture}.yaml", env!("CARGO_MANIFEST_DIR"));
+    let api = codegen::load(&std::fs::read_to_string(path).unwrap()).unwrap();
+    api.warnings
+        .into_iter()
+        .map(|w| (w.pointer, w.message))
+        .collect()
+}
+
+#[track_caller]
+fn assert_warns(warnings: &[(String, String)], pointer: &str, message: &str) {
+    assert!(
+        warnings
+            .iter()
+            .any(|(p, m)| p == pointer && m.contains(message)),
+        "no warning at {pointer} saying {message:?}: {warnings:#?}"
+    );
+}
+
+#[test]
+fn valid_constructs_without_a_faithful_type_warn_where_and_what() {
+    let unions = warnings_of("loose_unions");
+    assert_warns(
+        &unions,
+        "#/components/schemas/Content/oneOf/0",
+        "discriminator ignored",
+    );
+    assert_warns(
+        &unions,
+        "#/components/schemas/Both/anyOf",
+        "typed by the oneOf alone",
+    );
+    assert_warns(
+        &unions,
+        "#/components/schemas/Mixed/allOf",
+        "serde_json::Value",
+    );
+    assert_warns(
+        &unions,
+        "#/components/schemas/MixedEnum/enum",
+        "allowed values are not checked",
+    );
+    assert_warns(
+        &unions,
+        "#/components/schemas/BadDefault/default",
+        "not one of the enum's values",
+    );
+    assert_eq!(unions.len(), 5, "{unions:#?}");
+    let content = warnings_of("content_params");
+    assert_warns(
+        &content,
+        "#/paths/~1search/get/parameters/0/content",
+        "encoded text (String)",
+    );
+    assert_warns(
+        &content,
+        "#/paths/~1upload/post/requestBody/content/multipart~1form-data/schema",
+        "no typed parts",
+    );
+    let modern = warnings_of("json_schema_2020");
+    assert_warns(
+        &modern,
+        "#/components/schemas/Record/properties/point/prefixItems",
+        "element types are lost",
+    );
+    assert_warns(
+        &modern,
+        "#/components/schemas/Record/properties/choice/if",
+        "conditional branches",
+    );
+    assert!(warnings_of("pointer_refs").is_empty());
+    assert!(warnings_of("loose_30").is_empty());
+}
+
+fn load_text(text: &str) -> codegen::Result<codegen::ir::Api> {
+    codegen::load(text)
+}
+
+const HEAD: &str =
+    "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n";
+
+#[test]
+fn a_ref_to_something_that_is_not_a_schema_is_a_located_error() {
+    let error = load_text(&format!(
+        "{HEAD}    A:\n      properties:\n        b: {{$ref: '#/info'}}\n"
+    ))
+    .unwrap_err();
+    assert_eq!(error.pointer, "#/components/schemas/A/properties/b");
+    assert!(error.message.contains("not a schema"), "{error}");
+    let error = load_text(&format!(
+        "{HEAD}    A:\n      properties:\n        b: {{$ref: '#/components/schemas/A/nope'}}\n"
+    ))
+    .unwrap_err();
+    assert!(error.message.contains("dangling"), "{error}");
+}
+
+#[test]
+fn a_pointer_cycle_with_no_structure_is_an_error_not_a_crash() {
+    let error = load_text(&format!(
+        "{HEAD}    A:\n      properties:\n        b: {{$ref: '#/components/schemas/A/properties/c'}}\n        c: {{$ref: '#/components/schemas/A/properties/b'}}\n"
+    ))
+    .unwrap_err();
+    assert!(error.message.contains("circular"), "{error}");
+    // A path item that names itself.
+    let error = load_text("openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /a: {$ref: '#/paths/~1b'}\n  /b: {$ref: '#/paths/~1a'}\n").unwrap_err();
+    assert_eq!(error.pointer, "#/paths/~1a");
+    assert!(error.message.contains("circular"), "{error}");
+}
+
+#[test]
+fn refs_outside_schemas_may_name_any_pointer() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/pointer_refs.yaml");
+    let api = codegen::load(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let create = api
+        .operations
+        .iter()
+        .find(|o| o.id == "createItem")
+        .unwrap();
+    assert_eq!(create.params[0].wire, "limit");
+    assert_eq!(create.params[0].ty, codegen::ir::Ty::I64);
+    let body = &create.body.as_ref().unwrap().content[0];
+    let Some(codegen::ir::Ty::Named(id)) = body.ty else {
+        panic!("{body:?}")
+    };
+    assert_eq!(api.ty(id).name, "ItemParent", "the pointer's one type");
 }

@@ -1,7 +1,8 @@
 //! Behaviour of generated models, on the fixture documents' types (compiled by build.rs).
 
 use codegen_tests::fixtures::{
-    composition, enums, fields, names, openapi31, recursion, references, unions,
+    composition, enums, fields, json_schema_2020, loose_30, loose_unions, names, openapi31,
+    pointer_refs, recursion, references, unions,
 };
 use serde_json::json;
 
@@ -320,4 +321,62 @@ fn all_of_parts_may_only_tighten_required() {
     // The merged `kind` is Dog's own type, not a copy.
     let tightened: references::Tightened = from(json!({"kind": "dog", "name": "n"}));
     let _: references::DogKind = tightened.kind;
+}
+
+#[test]
+fn a_pointer_that_reaches_itself_is_a_recursive_type() {
+    let value = json!({"name": "a", "parent": {"name": "b", "parent": {"name": "c"}}});
+    let parent: pointer_refs::ItemParent = from(value.clone());
+    assert_eq!(parent.parent.as_ref().unwrap().name.as_deref(), Some("b"));
+    assert_eq!(to(&parent), value);
+    // The cycle through #/paths, and definitions nested in a component.
+    let page: pointer_refs::ListItemsResponse =
+        from(json!({"next": {"items": [{"id": "1", "kind": "book", "tags": [{"label": "x"}]}]}}));
+    let item = &page.next.unwrap().items.unwrap()[0];
+    assert_eq!(item.kind, Some(pointer_refs::CatalogKind::Book));
+    assert_eq!(item.tags.as_ref().unwrap()[0].label, "x");
+}
+
+#[test]
+fn loose_unions_keep_what_can_be_typed() {
+    // The discriminator over a non-object branch is ignored: branches tried in order.
+    let listing: loose_unions::Content = from(json!([{"type": "file", "name": "a"}]));
+    assert!(matches!(listing, loose_unions::Content::List(ref files) if files.len() == 1));
+    let one: loose_unions::Content = from(json!({"type": "file", "name": "a"}));
+    assert!(matches!(one, loose_unions::Content::File(_)));
+    // allOf wrappers of objects stay a tagged union.
+    let dir: loose_unions::Wrapped = from(json!({"type": "dir", "entries": ["x"]}));
+    assert!(matches!(dir, loose_unions::Wrapped::Dir(_)));
+    let both: loose_unions::Both = from(json!(5));
+    assert_eq!(both, loose_unions::Both::Integer(5));
+    let id: loose_unions::Id = from(json!("67e55044-10b1-426f-9247-bb680e5fe0c8"));
+    assert_eq!(id.to_string(), "67e55044-10b1-426f-9247-bb680e5fe0c8");
+    assert_eq!(
+        to(&loose_unions::QuotedNumbers::V1),
+        json!("1"),
+        "unquoted YAML numbers under `type: string` are strings on the wire"
+    );
+    let mixed: loose_unions::MixedEnum = from(json!(true));
+    assert_eq!(mixed, json!(true));
+}
+
+#[test]
+fn invalid_but_common_30_spellings_are_typed() {
+    let loose: loose_30::Loose = from(json!({"count": 9, "maybe": null, "either": 3}));
+    assert_eq!(loose.count, 9);
+    assert_eq!(loose.maybe, None);
+    assert_eq!(loose.either, Some(loose_30::LooseEither::Integer(3)));
+}
+
+#[test]
+fn json_schema_2020_keywords_are_typed_as_closely_as_rust_allows() {
+    let record: json_schema_2020::Record = from(json!({
+        "point": [1.5, 2],
+        "extra": {"any": ["thing"]},
+        "labels": {"a": "b"},
+        "nested": {"depth": 2}
+    }));
+    assert_eq!(record.point, vec![json!(1.5), json!(2)]);
+    assert_eq!(record.labels.as_ref().unwrap()["a"], "b");
+    assert_eq!(record.nested.unwrap().unwrap().depth, Some(2));
 }

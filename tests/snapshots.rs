@@ -123,11 +123,16 @@ macro_rules! fixture_snapshots {
 
 fixture_snapshots!(
     composition,
+    content_params,
     enums,
     fields,
+    json_schema_2020,
+    loose_30,
+    loose_unions,
     names,
     openapi31,
     operations,
+    pointer_refs,
     recursion,
     references,
     requests,

@@ -61,17 +61,64 @@ pub fn verbatim(text: &str, source: &str, runtime_file: &str) -> String {
 
 /// Formats tokens as a Rust file with the `@generated` header.
 pub fn format_rust(tokens: proc_macro2::TokenStream, source: &str) -> Result<String> {
+    Ok(format!("// {}\n{}", header(source), unparse(tokens)?))
+}
+
+fn unparse(tokens: proc_macro2::TokenStream) -> Result<String> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| {
         Error::at(
             "#",
             format!("internal error: the emitted code does not parse ({e}); please report this document"),
         )
     })?;
-    Ok(format!(
-        "// {}\n{}",
-        header(source),
-        prettyplease::unparse(&file)
-    ))
+    Ok(prettyplease::unparse(&file))
+}
+
+/// Types emitted and formatted at once by one thread.
+const BATCH: usize = 16;
+
+/// `src/models.rs`, emitted and formatted in parts on every core: items print the same
+/// alone as in one file, so the parts joined are the file formatted at once.
+fn models_rs(api: &ir::Api, source: &str) -> Result<String> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Small documents are not worth a thread.
+    let per_part = api.types.len().div_ceil(threads).max(256);
+    let starts: Vec<usize> = (0..api.types.len()).step_by(per_part).collect();
+    let parts: Vec<Result<String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = starts
+            .iter()
+            .map(|&start| {
+                let range = start..(start + per_part).min(api.types.len());
+                scope.spawn(move || {
+                    // A few types at a time: small token trees and syntax trees stay in
+                    // cache and their memory is reused, instead of one huge tree per part.
+                    let mut text = String::new();
+                    for batch in range.clone().step_by(BATCH) {
+                        let end = (batch + BATCH).min(range.end);
+                        text.push_str(&unparse(emit::models::type_defs(api, batch..end))?);
+                    }
+                    Ok(text)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::at(
+                        "#",
+                        "internal error: emitting the models failed; please report this document",
+                    ))
+                })
+            })
+            .collect()
+    });
+    let mut out = format!("// {}\n", header(source));
+    for part in parts {
+        out.push_str(&part?);
+    }
+    out.push_str(&unparse(emit::models::helpers(api))?);
+    Ok(out)
 }
 
 /// Generates the whole crate for a document.
@@ -98,7 +145,7 @@ pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> 
         },
         GeneratedFile {
             path: "src/models.rs".into(),
-            contents: format_rust(emit::models::models(api), source)?,
+            contents: models_rs(api, source)?,
         },
         GeneratedFile {
             path: "src/validate.rs".into(),

@@ -1,28 +1,45 @@
 //! Text → `openapiv3::OpenAPI`: YAML or JSON, 3.1 lowered to 3.0, errors with locations.
+//!
+//! The document is read into `serde_json::Value` (JSON straight through `serde_json`, never
+//! the YAML parser), rewritten where 3.0 has no spelling for a valid construct (boolean
+//! schemas, type arrays, 2020-12 keywords), and only then typed as `openapiv3`.
 
-use crate::error::{pointer, Error, Result};
-use serde_yaml::{Mapping, Value};
+use crate::error::{pointer, Error, Result, Warning};
+use openapiv3::{ReferenceOr, Schema};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 /// Extension the loader sets on a schema whose `default` is an explicit `null`, which
 /// `openapiv3` cannot tell from an absent default.
 pub const DEFAULT_NULL: &str = "x-codegen-default-null";
 
-/// Parses an OpenAPI 3.0 or 3.1 document (YAML or JSON; JSON is valid YAML).
-pub fn parse(text: &str) -> Result<openapiv3::OpenAPI> {
-    let mut raw: Value = serde_yaml::from_str(text).map_err(|e| yaml_error("#", &e))?;
+/// A parsed document and what the loader learned on the way.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub openapi: openapiv3::OpenAPI,
+    /// Every schema `$ref` that is not `#/components/schemas/<name>` (a pointer into a
+    /// schema's nested `definitions`, a property, a path's body...), with the schema it
+    /// names or why it names none.
+    pub pointer_schemas: HashMap<String, Result<ReferenceOr<Schema>, String>>,
+    /// Fallbacks the loader took (3.1 keywords with no 3.0 form).
+    pub warnings: Vec<Warning>,
+}
+
+/// Parses an OpenAPI 3.0 or 3.1 document (YAML or JSON).
+pub fn parse(text: &str) -> Result<Document> {
+    let json = is_json(text);
+    let mut raw = read_value(text, json)?;
     let version = raw
         .get("openapi")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let is_30 = match version.as_deref() {
-        Some(v) if v.starts_with("3.0.") || v == "3.0" => true,
+    match version.as_deref() {
+        Some(v) if v.starts_with("3.0.") || v == "3.0" => {}
         Some(v) if v.starts_with("3.1.") || v == "3.1" => {
-            visit_schemas(&mut raw, &mut lower_31_schema)?;
             raw["openapi"] = Value::String("3.0.3".into());
             if raw.get("paths").is_none() {
-                raw["paths"] = Value::Mapping(Mapping::new());
+                raw["paths"] = Value::Object(Map::new());
             }
-            false
         }
         Some(v) => {
             return Err(Error::at(
@@ -39,36 +56,187 @@ pub fn parse(text: &str) -> Result<openapiv3::OpenAPI> {
         None => {
             return Err(Error::at(
                 "#",
-                "not an OpenAPI document: the top-level `openapi` version string is missing",
+                "not an OpenAPI document: the top-level `openapi` version string is missing (or not a string)",
             ))
         }
+    }
+    inline_path_item_refs(&mut raw)?;
+    let mut visitor = Normalizer::default();
+    visitor.walk(&mut raw, &mut String::from("#"), 0)?;
+    inline_pointer_refs(&mut raw, std::mem::take(&mut visitor.outside_refs))?;
+    // Path tracking costs on every node: only a failure is typed again to locate it.
+    let openapi = match <openapiv3::OpenAPI as serde::Deserialize>::deserialize(&raw) {
+        Ok(openapi) => openapi,
+        Err(_) => serde_path_to_error::deserialize(&raw).map_err(|e| {
+            let at = path_to_pointer(e.path());
+            let message = strip_location(e.inner().to_string());
+            // Again from the text, which knows line numbers (where the rewrites changed nothing).
+            Error::at(at.clone(), message).with_line(line_of_error(text, json, &at))
+        })?,
     };
-    visit_schemas(&mut raw, &mut |schema, _| {
-        if matches!(schema.get("default"), Some(Value::Null)) {
-            schema.insert(DEFAULT_NULL.into(), Value::Bool(true));
-        }
-        Ok(())
-    })?;
-    serde_path_to_error::deserialize(raw).map_err(|e| {
-        let at = path_to_pointer(e.path());
-        if is_30 {
-            // Again from the text, which knows line numbers.
-            let de = serde_yaml::Deserializer::from_str(text);
-            if let Err(located) = serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(de) {
-                return yaml_error(&path_to_pointer(located.path()), located.inner());
-            }
-        }
-        yaml_error(&at, e.inner())
+    let mut pointer_schemas = HashMap::new();
+    for reference in visitor.pointer_refs {
+        let target = resolve_pointer_schema(&raw, &reference);
+        pointer_schemas.insert(reference, target);
+    }
+    Ok(Document {
+        openapi,
+        pointer_schemas,
+        warnings: visitor.warnings,
     })
 }
 
-fn yaml_error(at: &str, e: &serde_yaml::Error) -> Error {
-    let mut message = e.to_string();
-    // serde_yaml appends its own "at line L column C"; the line is reported separately.
+fn is_json(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+}
+
+/// YAML or JSON text as JSON's data model, as the loader reads it.
+pub fn to_json(text: &str) -> Result<Value> {
+    read_value(text, is_json(text))
+}
+
+fn read_value(text: &str, json: bool) -> Result<Value> {
+    if json {
+        match serde_json::from_str(text) {
+            Ok(value) => return Ok(value),
+            // A YAML flow mapping also starts with `{`: let the YAML parser judge it.
+            Err(e) if serde_yaml::from_str::<serde_yaml::Value>(text).is_err() => {
+                return Err(Error::at("#", strip_location(e.to_string())).with_line(Some(e.line())))
+            }
+            Err(_) => {}
+        }
+    }
+    let JsonFromYaml(value) = serde_yaml::from_str(text).map_err(|e| yaml_error("#", &e))?;
+    Ok(value)
+}
+
+/// YAML read straight into JSON's data model: keys become strings, tags are dropped,
+/// merge keys (`<<`) merged, and integers beyond 64 bits become floats (as in JSON
+/// parsers) instead of failing.
+struct JsonFromYaml(Value);
+
+impl<'de> serde::Deserialize<'de> for JsonFromYaml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(YamlVisitor).map(JsonFromYaml)
+    }
+}
+
+struct YamlVisitor;
+
+impl<'de> serde::de::Visitor<'de> for YamlVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
+        Ok(float(v as f64))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
+        Ok(float(v as f64))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(JsonFromYaml(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        let mut merged = Vec::new();
+        while let Some((JsonFromYaml(key), JsonFromYaml(value))) = access.next_entry()? {
+            let key = match key {
+                Value::String(s) => s,
+                Value::Null => "null".into(),
+                other => other.to_string(),
+            };
+            if key == "<<" {
+                merged.push(value);
+            } else {
+                map.insert(key, value);
+            }
+        }
+        // Merge keys: the mapping's own keys win, then earlier merged mappings.
+        for value in merged {
+            let sources = match value {
+                Value::Array(items) => items,
+                other => vec![other],
+            };
+            for source in sources {
+                if let Value::Object(source) = source {
+                    for (k, v) in source {
+                        map.entry(k).or_insert(v);
+                    }
+                }
+            }
+        }
+        Ok(Value::Object(map))
+    }
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<Value, A::Error> {
+        // A tagged value (`!Tag value`): the value.
+        use serde::de::VariantAccess;
+        let (_tag, variant): (serde::de::IgnoredAny, _) = data.variant()?;
+        variant.newtype_variant::<JsonFromYaml>().map(|v| v.0)
+    }
+}
+
+/// JSON has no NaN or infinity.
+fn float(v: f64) -> Value {
+    serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
+}
+
+fn strip_location(mut message: String) -> String {
+    // The parsers append their own "at line L column C"; the line is reported separately.
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
     }
-    Error::at(at, message).with_line(e.location().map(|l| l.line()))
+    message
+}
+
+fn yaml_error(at: &str, e: &serde_yaml::Error) -> Error {
+    Error::at(at, strip_location(e.to_string())).with_line(e.location().map(|l| l.line()))
+}
+
+/// The line of a typing error, from the text itself, when it fails at the same place.
+fn line_of_error(text: &str, json: bool, at: &str) -> Option<usize> {
+    if json {
+        let mut de = serde_json::Deserializer::from_str(text);
+        match serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&mut de) {
+            Err(e) if path_to_pointer(e.path()) == at => Some(e.inner().line()),
+            _ => None,
+        }
+    } else {
+        let de = serde_yaml::Deserializer::from_str(text);
+        match serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(de) {
+            Err(e) if path_to_pointer(e.path()) == at => e.inner().location().map(|l| l.line()),
+            _ => None,
+        }
+    }
 }
 
 fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
@@ -84,200 +252,612 @@ fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
     out
 }
 
-/// JSON Schema 2020-12 keywords that have no OpenAPI 3.0 equivalent.
-const NOT_LOWERABLE: &[&str] = &[
-    "prefixItems",
-    "if",
-    "then",
-    "else",
-    "patternProperties",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-    "dependentSchemas",
-    "dependentRequired",
-    "$defs",
-    "contains",
-    "$dynamicRef",
-];
-
-fn is_null_schema(v: &Value) -> bool {
-    v.get("type").and_then(Value::as_str) == Some("null")
+/// RFC 6901 tokens of a `#/...` reference (percent-decoded, `~1` and `~0` unescaped).
+pub fn pointer_tokens(reference: &str) -> Option<Vec<String>> {
+    let path = reference.strip_prefix('#')?;
+    if path.is_empty() {
+        return Some(Vec::new());
+    }
+    let path = path.strip_prefix('/')?;
+    Some(
+        path.split('/')
+            .map(|t| percent_decode(t).replace("~1", "/").replace("~0", "~"))
+            .collect(),
+    )
 }
 
-/// Calls `f` on every Schema Object of the document, parents before children, finding them
-/// by position (components, `schema` of parameters, media types and headers, then
-/// `properties`, `items`, `allOf`... inside schemas), never by guessing from key names:
-/// a property called `type` or `examples` is a property, and example data is data.
-fn visit_schemas(
-    doc: &mut Value,
-    f: &mut dyn FnMut(&mut Mapping, &str) -> Result<()>,
-) -> Result<()> {
-    fn schema(
-        value: &mut Value,
-        at: &str,
-        f: &mut dyn FnMut(&mut Mapping, &str) -> Result<()>,
-    ) -> Result<()> {
-        let Value::Mapping(map) = value else {
-            return Ok(());
-        };
-        if map.contains_key("$ref") {
-            return Ok(());
-        }
-        f(map, at)?;
-        for (key, child) in map.iter_mut() {
-            let key = key.as_str().unwrap_or_default();
-            let child_at = pointer(at, key);
-            match key {
-                "properties" => {
-                    if let Value::Mapping(props) = child {
-                        for (name, prop) in props.iter_mut() {
-                            let name = name.as_str().unwrap_or_default().to_owned();
-                            schema(prop, &pointer(&child_at, &name), f)?;
-                        }
-                    }
-                }
-                "items" | "additionalProperties" | "not" => schema(child, &child_at, f)?,
-                "allOf" | "anyOf" | "oneOf" => {
-                    if let Value::Sequence(parts) = child {
-                        for (i, part) in parts.iter_mut().enumerate() {
-                            schema(part, &pointer(&child_at, &i.to_string()), f)?;
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(())
+fn percent_decode(token: &str) -> String {
+    if !token.contains('%') {
+        return token.to_owned();
     }
+    let bytes = token.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn lookup<'v>(root: &'v Value, tokens: &[String]) -> Option<&'v Value> {
+    tokens.iter().try_fold(root, |node, token| match node {
+        Value::Object(map) => map.get(token),
+        Value::Array(items) => items.get(token.parse::<usize>().ok()?),
+        _ => None,
+    })
+}
+
+/// How a keyword of a Schema Object holds subschemas (one place for "where are schemas").
+enum Holds {
+    One,
+    List,
+    Map,
+    Nothing,
+}
+
+fn schema_keyword(key: &str) -> Holds {
+    match key {
+        "items"
+        | "additionalProperties"
+        | "not"
+        | "if"
+        | "then"
+        | "else"
+        | "contains"
+        | "propertyNames"
+        | "unevaluatedItems"
+        | "unevaluatedProperties"
+        | "additionalItems"
+        | "contentSchema" => Holds::One,
+        "allOf" | "anyOf" | "oneOf" | "prefixItems" => Holds::List,
+        "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas" => {
+            Holds::Map
+        }
+        _ => Holds::Nothing,
+    }
+}
+
+/// Outside schemas, keys whose values are data (or extensions), never document structure.
+fn is_data_key(key: &str) -> bool {
+    matches!(key, "example" | "examples" | "default" | "enum") || key.starts_with("x-")
+}
+
+/// Whether a pointer names a Schema Object by its position in the document (not by
+/// guessing from its contents: `#/info` parses as a schema but is none).
+pub fn is_schema_position(tokens: &[String]) -> bool {
+    #[derive(PartialEq)]
+    enum State {
+        Outside,
+        Schema,
+        Container,
+        Data,
+    }
+    let mut state = State::Outside;
+    for (i, token) in tokens.iter().enumerate() {
+        state = match state {
+            State::Outside if token == "schema" => State::Schema,
+            State::Outside if token == "schemas" && i == 1 && tokens[0] == "components" => {
+                State::Container
+            }
+            State::Outside if is_data_key(token) => State::Data,
+            State::Outside => State::Outside,
+            State::Schema => match schema_keyword(token) {
+                Holds::One => State::Schema,
+                Holds::List | Holds::Map => State::Container,
+                Holds::Nothing => State::Data,
+            },
+            State::Container => State::Schema,
+            State::Data => State::Data,
+        };
+    }
+    state == State::Schema
+}
+
+/// Whether a reference is the common `#/components/schemas/<name>` form.
+pub fn is_component_schema_ref(reference: &str) -> bool {
+    reference
+        .strip_prefix("#/components/schemas/")
+        .is_some_and(|name| !name.contains('/'))
+}
+
+fn resolve_pointer_schema(raw: &Value, reference: &str) -> Result<ReferenceOr<Schema>, String> {
+    let Some(tokens) = pointer_tokens(reference) else {
+        return Err(format!(
+            "external $ref `{reference}` is not supported: bundle the document into one file first"
+        ));
+    };
+    let Some(target) = lookup(raw, &tokens) else {
+        return Err(format!(
+            "dangling $ref `{reference}`: nothing in the document is at that pointer"
+        ));
+    };
+    if !is_schema_position(&tokens) {
+        return Err(format!(
+            "$ref `{reference}` points at something that is not a schema"
+        ));
+    }
+    match target {
+        Value::Bool(true) => Ok(ReferenceOr::Item(Schema {
+            schema_data: Default::default(),
+            schema_kind: openapiv3::SchemaKind::Any(Default::default()),
+        })),
+        _ => serde_path_to_error::deserialize(target).map_err(|e| {
+            format!(
+                "$ref `{reference}` names a schema that does not parse (at {}): {}",
+                path_to_pointer(e.path()).replacen('#', reference, 1),
+                strip_location(e.inner().to_string())
+            )
+        }),
+    }
+}
+
+/// `paths: {/a: {$ref: ...}}`: the path item the reference names, copied in place (the
+/// typed model has no place for a reference there). Chains are followed; a cycle is an error.
+fn inline_path_item_refs(raw: &mut Value) -> Result<()> {
+    let Some(Value::Object(paths)) = raw.get("paths") else {
+        return Ok(());
+    };
+    let mut replacements = Vec::new();
+    for (path, item) in paths {
+        let Some(first) = item.get("$ref").and_then(Value::as_str) else {
+            continue;
+        };
+        let at = pointer("#/paths", path);
+        let mut seen = vec![first.to_owned()];
+        let mut reference = first.to_owned();
+        let target = loop {
+            let tokens = pointer_tokens(&reference).ok_or_else(|| {
+                Error::at(
+                    &at,
+                    format!("external $ref `{reference}` is not supported: bundle the document into one file first"),
+                )
+            })?;
+            let is_path_item = matches!(tokens.as_slice(), [a, _] if a == "paths")
+                || matches!(tokens.as_slice(), [a, b, _] if a == "components" && b == "pathItems");
+            let target = lookup(raw, &tokens)
+                .ok_or_else(|| Error::at(&at, format!("dangling $ref `{reference}`")))?;
+            if !is_path_item || !target.is_object() {
+                return Err(Error::at(
+                    &at,
+                    format!("$ref `{reference}` does not point at a path item"),
+                ));
+            }
+            match target.get("$ref").and_then(Value::as_str) {
+                Some(next) if seen.iter().any(|s| s == next) => {
+                    return Err(Error::at(
+                        &at,
+                        format!("circular path item $ref through `{next}`"),
+                    ))
+                }
+                Some(next) => {
+                    seen.push(next.to_owned());
+                    reference = next.to_owned();
+                }
+                None => break target.clone(),
+            }
+        };
+        replacements.push((path.clone(), target));
+    }
+    if let Some(Value::Object(paths)) = raw.get_mut("paths") {
+        for (path, target) in replacements {
+            paths.insert(path, target);
+        }
+    }
+    Ok(())
+}
+
+/// Outside schemas, a `$ref` to a pointer such as `#/paths/~1a/get/responses/401` has no
+/// place in the typed model (which follows only `#/components/<section>/<name>`): the
+/// object it names is copied in its place. Chains are followed; a cycle is an error.
+fn inline_pointer_refs(raw: &mut Value, refs: Vec<(Vec<String>, String)>) -> Result<()> {
+    for (at_tokens, first) in refs {
+        let at = pointer_of(&at_tokens);
+        let mut seen = vec![first.clone()];
+        let mut reference = first;
+        let target = loop {
+            let tokens = pointer_tokens(&reference).ok_or_else(|| {
+                Error::at(&at, format!("$ref `{reference}` is not a JSON pointer"))
+            })?;
+            let target = lookup(raw, &tokens)
+                .ok_or_else(|| Error::at(&at, format!("dangling $ref `{reference}`")))?;
+            match target.get("$ref").and_then(Value::as_str) {
+                Some(next) if seen.iter().any(|s| s == next) => {
+                    return Err(Error::at(&at, format!("circular $ref through `{next}`")))
+                }
+                Some(next) if !next.starts_with("#/components/") => {
+                    seen.push(next.to_owned());
+                    reference = next.to_owned();
+                }
+                _ => break target.clone(),
+            }
+        };
+        if let Some(slot) = lookup_mut(raw, &at_tokens) {
+            *slot = target;
+        }
+    }
+    Ok(())
+}
+
+fn pointer_of(tokens: &[String]) -> String {
+    let mut at = String::from("#");
+    tokens.iter().for_each(|t| push_token(&mut at, t));
+    at
+}
+
+fn lookup_mut<'v>(root: &'v mut Value, tokens: &[String]) -> Option<&'v mut Value> {
+    tokens.iter().try_fold(root, |node, token| match node {
+        Value::Object(map) => map.get_mut(token),
+        Value::Array(items) => items.get_mut(token.parse::<usize>().ok()?),
+        _ => None,
+    })
+}
+
+/// Rewrites every Schema Object into a form `openapiv3` types (3.0), collecting the
+/// pointer `$ref`s to resolve afterwards and the warnings for what a rewrite loses.
+#[derive(Default)]
+struct Normalizer {
+    pointer_refs: Vec<String>,
+    /// Outside schemas, `$ref`s to pointers other than `#/components/<section>/<name>`
+    /// (a response of another operation, say): where each is, and what it names.
+    outside_refs: Vec<(Vec<String>, String)>,
+    /// Tokens of the node being walked (outside schemas).
+    path: Vec<String>,
+    warnings: Vec<Warning>,
+}
+
+/// Deeper than any real document; bounds the walk on hostile input.
+const MAX_DEPTH: usize = 256;
+
+impl Normalizer {
+    fn warn(&mut self, at: &str, message: impl Into<String>) {
+        self.warnings.push(Warning {
+            pointer: at.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn note_ref(&mut self, reference: &str) {
+        if !is_component_schema_ref(reference) {
+            self.pointer_refs.push(reference.to_owned());
+        }
+    }
+
     /// Everything outside schemas: a `schema` key holds one; data and extensions do not.
-    fn walk(
-        value: &mut Value,
-        at: &str,
-        f: &mut dyn FnMut(&mut Mapping, &str) -> Result<()>,
-    ) -> Result<()> {
+    fn walk(&mut self, value: &mut Value, at: &mut String, depth: usize) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(Error::at(at.as_str(), "the document nests too deeply"));
+        }
+        let len = at.len();
         match value {
-            Value::Sequence(items) => {
+            Value::Array(items) => {
                 for (i, item) in items.iter_mut().enumerate() {
-                    walk(item, &pointer(at, &i.to_string()), f)?;
+                    push_token(at, &i.to_string());
+                    self.path.push(i.to_string());
+                    self.walk(item, at, depth + 1)?;
+                    self.path.pop();
+                    at.truncate(len);
                 }
             }
-            Value::Mapping(map) => {
-                for (key, child) in map.iter_mut() {
-                    let key = key.as_str().unwrap_or_default();
-                    let child_at = pointer(at, key);
-                    match key {
-                        "schema" => schema(child, &child_at, f)?,
-                        "example" | "examples" | "default" | "enum" => {}
-                        k if k.starts_with("x-") => {}
-                        "schemas" if at == "#/components" => {
-                            if let Value::Mapping(schemas) = child {
-                                for (name, s) in schemas.iter_mut() {
-                                    let name = name.as_str().unwrap_or_default().to_owned();
-                                    schema(s, &pointer(&child_at, &name), f)?;
-                                }
-                            }
-                        }
-                        _ => walk(child, &child_at, f)?,
+            Value::Object(map) => {
+                if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
+                    let component = matches!(
+                        pointer_tokens(reference).as_deref(),
+                        Some([c, _, _]) if c == "components"
+                    );
+                    if reference.starts_with('#') && !component {
+                        self.outside_refs
+                            .push((self.path.clone(), reference.to_owned()));
                     }
+                    return Ok(());
+                }
+                let components_schemas = at == "#/components";
+                for (key, child) in map.iter_mut() {
+                    push_token(at, key);
+                    self.path.push(key.clone());
+                    match key.as_str() {
+                        "schema" => self.schema(child, at, depth + 1)?,
+                        "schemas" if components_schemas => self.schema_map(child, at, depth + 1)?,
+                        k if is_data_key(k) => {}
+                        _ => self.walk(child, at, depth + 1)?,
+                    }
+                    self.path.pop();
+                    at.truncate(len);
                 }
             }
             _ => {}
         }
         Ok(())
     }
-    walk(doc, "#", f)
-}
 
-fn lower_31_schema(map: &mut Mapping, at: &str) -> Result<()> {
-    if let Some(key) = NOT_LOWERABLE.iter().find(|k| map.contains_key(**k)) {
-        return Err(Error::at(
-            pointer(at, key),
-            format!("JSON Schema keyword `{key}` cannot be lowered to OpenAPI 3.0"),
-        ));
-    }
-    if let Some(Value::Sequence(types)) = map.get("type").cloned() {
-        let mut names: Vec<String> = types
-            .iter()
-            .filter_map(|t| t.as_str().map(str::to_owned))
-            .collect();
-        let nullable = names.iter().any(|t| t == "null");
-        names.retain(|t| t != "null");
-        match names.as_slice() {
-            [] => {
-                map.remove("type");
-            }
-            [one] => {
-                map.insert("type".into(), Value::String(one.clone()));
-            }
-            many => {
-                map.remove("type");
-                let variants = many
-                    .iter()
-                    .map(|t| {
-                        let mut branch = Mapping::new();
-                        branch.insert("type".into(), Value::String(t.clone()));
-                        Value::Mapping(branch)
-                    })
-                    .collect();
-                map.insert("anyOf".into(), Value::Sequence(variants));
+    fn schema_map(&mut self, value: &mut Value, at: &mut String, depth: usize) -> Result<()> {
+        if let Value::Object(map) = value {
+            let len = at.len();
+            for (name, schema) in map.iter_mut() {
+                push_token(at, name);
+                self.schema(schema, at, depth + 1)?;
+                at.truncate(len);
             }
         }
-        if nullable {
-            map.insert("nullable".into(), Value::Bool(true));
-        }
-    } else if map.get("type").and_then(Value::as_str) == Some("null") {
-        map.remove("type");
-        map.insert("nullable".into(), Value::Bool(true));
-        map.insert("enum".into(), Value::Sequence(vec![Value::Null]));
+        Ok(())
     }
-    if let Some(constant) = map.remove("const") {
-        if !map.contains_key("type") {
-            let ty = match &constant {
-                Value::String(_) => Some("string"),
-                Value::Bool(_) => Some("boolean"),
-                Value::Number(n) if n.is_i64() || n.is_u64() => Some("integer"),
-                Value::Number(_) => Some("number"),
-                _ => None,
+
+    fn schema(&mut self, value: &mut Value, at: &mut String, depth: usize) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(Error::at(at.as_str(), "the document nests too deeply"));
+        }
+        // Boolean schemas (3.1): `true` admits anything, `false` nothing.
+        if let Value::Bool(admits) = *value {
+            *value = if admits {
+                Value::Object(Map::new())
+            } else {
+                serde_json::json!({ "not": {} })
             };
-            if let Some(ty) = ty {
-                map.insert("type".into(), Value::String(ty.into()));
+        }
+        let Value::Object(map) = value else {
+            return Ok(());
+        };
+        if let Some(reference) = map.get("$ref") {
+            if let Some(reference) = reference.as_str() {
+                self.note_ref(reference);
+            }
+            return Ok(());
+        }
+        self.lower_keywords(map, at);
+        if let Some(Value::Object(mapping)) =
+            map.get("discriminator").and_then(|d| d.get("mapping"))
+        {
+            let targets: Vec<String> = mapping
+                .values()
+                .filter_map(Value::as_str)
+                .filter(|t| t.starts_with('#'))
+                .map(str::to_owned)
+                .collect();
+            targets.iter().for_each(|t| self.note_ref(t));
+        }
+        let len = at.len();
+        for (key, child) in map.iter_mut() {
+            push_token(at, key);
+            match schema_keyword(key) {
+                // `additionalProperties: false` is 3.0 too, and means something else than `{not: {}}`.
+                Holds::One if child.is_boolean() && key.ends_with("Properties") => {}
+                Holds::One => self.schema(child, at, depth + 1)?,
+                Holds::Map => self.schema_map(child, at, depth + 1)?,
+                Holds::List => {
+                    if let Value::Array(parts) = child {
+                        let list_len = at.len();
+                        for (i, part) in parts.iter_mut().enumerate() {
+                            push_token(at, &i.to_string());
+                            self.schema(part, at, depth + 1)?;
+                            at.truncate(list_len);
+                        }
+                    }
+                }
+                Holds::Nothing => {}
+            }
+            at.truncate(len);
+        }
+        Ok(())
+    }
+
+    /// One schema's keywords in their 3.0 spelling. Applied to 3.0 documents too: type
+    /// arrays and `type: null` are common there, if invalid.
+    fn lower_keywords(&mut self, map: &mut Map<String, Value>, at: &str) {
+        if matches!(map.get("default"), Some(Value::Null)) {
+            map.insert(DEFAULT_NULL.into(), Value::Bool(true));
+        }
+        self.lower_type(map);
+        if let Some(constant) = map.remove("const") {
+            if !map.contains_key("type") {
+                let ty = match &constant {
+                    Value::String(_) => Some("string"),
+                    Value::Bool(_) => Some("boolean"),
+                    Value::Number(n) if n.is_i64() || n.is_u64() => Some("integer"),
+                    Value::Number(_) => Some("number"),
+                    _ => None,
+                };
+                if let Some(ty) = ty {
+                    map.insert("type".into(), Value::String(ty.into()));
+                }
+            }
+            map.insert("enum".into(), Value::Array(vec![constant]));
+        }
+        for key in ["anyOf", "oneOf"] {
+            let Some(Value::Array(variants)) = map.get_mut(key) else {
+                continue;
+            };
+            let before = variants.len();
+            variants.retain(|v| v.get("type").and_then(Value::as_str) != Some("null"));
+            if variants.len() == before {
+                continue;
+            }
+            let only = (variants.len() == 1).then(|| variants[0].clone());
+            map.insert("nullable".into(), Value::Bool(true));
+            if let Some(only) = only {
+                // `anyOf [X, null]` is a nullable X; a 3.0 `$ref` cannot carry `nullable`.
+                map.remove(key);
+                map.insert("allOf".into(), Value::Array(vec![only]));
             }
         }
-        map.insert("enum".into(), Value::Sequence(vec![constant]));
-    }
-    for key in ["anyOf", "oneOf"] {
-        if let Some(Value::Sequence(variants)) = map.get_mut(key) {
-            let before = variants.len();
-            variants.retain(|v| !is_null_schema(v));
-            if variants.len() != before {
-                map.insert("nullable".into(), Value::Bool(true));
-                if let Some(Value::Sequence(variants)) = map.get(key) {
-                    if variants.len() == 1 {
-                        // `anyOf [X, null]` is a nullable X; a 3.0 `$ref` cannot carry `nullable`.
-                        let only = variants[0].clone();
-                        map.remove(key);
-                        map.insert("allOf".into(), Value::Sequence(vec![only]));
-                    }
+        for (bound, flag) in [
+            ("exclusiveMinimum", "minimum"),
+            ("exclusiveMaximum", "maximum"),
+        ] {
+            if let Some(n @ Value::Number(_)) = map.get(bound).cloned() {
+                map.insert(flag.into(), n);
+                map.insert(bound.into(), Value::Bool(true));
+            }
+        }
+        if map.get("type").and_then(Value::as_str) == Some("integer") {
+            // Bounds are checks, not types: one beyond i64 (`-9223372036854776000`) or
+            // fractional cannot be typed as 3.0's integer bound, and is dropped.
+            for key in ["minimum", "maximum", "multipleOf"] {
+                if map.get(key).is_some_and(|v| v.is_number() && !v.is_i64()) {
+                    map.remove(key);
                 }
             }
         }
+        if let Some(Value::Array(examples)) = map.get("examples") {
+            let first = examples.first().cloned();
+            map.remove("examples");
+            if let Some(first) = first {
+                map.entry("example").or_insert(first);
+            }
+        }
+        self.lower_2020_keywords(map, at);
     }
-    for (bound, flag) in [
-        ("exclusiveMinimum", "minimum"),
-        ("exclusiveMaximum", "maximum"),
-    ] {
-        if let Some(n @ Value::Number(_)) = map.get(bound).cloned() {
-            map.insert(flag.into(), n);
-            map.insert(bound.into(), Value::Bool(true));
+
+    /// `type: [a, b, null]` → `nullable` and an `anyOf` of the types; `type: null` → a
+    /// nullable with only `null` allowed.
+    fn lower_type(&mut self, map: &mut Map<String, Value>) {
+        match map.get("type") {
+            Some(Value::Array(types)) => {
+                let mut names: Vec<String> = types
+                    .iter()
+                    .filter_map(|t| t.as_str().map(str::to_owned))
+                    .collect();
+                let nullable = names.iter().any(|t| t == "null");
+                names.retain(|t| t != "null");
+                names.dedup();
+                match names.as_slice() {
+                    [] => {
+                        map.remove("type");
+                    }
+                    [one] => {
+                        map.insert("type".into(), Value::String(one.clone()));
+                    }
+                    many => {
+                        let variants = many
+                            .iter()
+                            .map(|t| serde_json::json!({ "type": t }))
+                            .collect();
+                        map.remove("type");
+                        map.insert("anyOf".into(), Value::Array(variants));
+                    }
+                }
+                if nullable {
+                    map.insert("nullable".into(), Value::Bool(true));
+                }
+            }
+            Some(Value::String(t)) if t == "null" => {
+                map.remove("type");
+                map.insert("nullable".into(), Value::Bool(true));
+                map.insert("enum".into(), Value::Array(vec![Value::Null]));
+            }
+            _ => {}
         }
     }
-    if let Some(Value::Sequence(examples)) = map.get("examples").cloned() {
-        map.remove("examples");
-        if let Some(first) = examples.into_iter().next() {
-            if !map.contains_key("example") {
-                map.insert("example".into(), first);
+
+    /// JSON Schema 2020-12 keywords with no 3.0 form: typed as closely as 3.0 allows, with a
+    /// warning where a Rust type loses information. Pure checks (`contains`,
+    /// `dependentRequired`, `propertyNames`...) are not types and are ignored.
+    fn lower_2020_keywords(&mut self, map: &mut Map<String, Value>, at: &str) {
+        if map.contains_key("prefixItems") {
+            self.warn(
+                &pointer(at, "prefixItems"),
+                "a tuple (`prefixItems`) is typed as a list of serde_json::Value: its element types are lost",
+            );
+            map.insert("items".into(), Value::Object(Map::new()));
+            map.entry("type").or_insert_with(|| "array".into());
+        }
+        if map.contains_key("if") || map.contains_key("then") || map.contains_key("else") {
+            self.warn(
+                &pointer(at, "if"),
+                "`if`/`then`/`else` is not typed: properties only the conditional branches declare are lost",
+            );
+        }
+        if map.contains_key("dependentSchemas") {
+            self.warn(
+                &pointer(at, "dependentSchemas"),
+                "`dependentSchemas` is not typed: properties only they declare are lost",
+            );
+        }
+        for key in ["$dynamicRef", "$recursiveRef"] {
+            if map.remove(key).is_some() {
+                self.warn(
+                    &pointer(at, key),
+                    format!("`{key}` is not followed: the schema is typed from its other keywords (serde_json::Value if none)"),
+                );
+            }
+        }
+        if !map.contains_key("additionalProperties") {
+            if let Some(Value::Object(patterns)) = map.get("patternProperties") {
+                // Key patterns are checks; the values' schema is the type of a map.
+                let values = match patterns.len() {
+                    1 => patterns.values().next().cloned(),
+                    _ => {
+                        self.warn(
+                            &pointer(at, "patternProperties"),
+                            "several `patternProperties`: their values are typed as serde_json::Value",
+                        );
+                        Some(Value::Bool(true))
+                    }
+                };
+                map.extend(values.map(|v| ("additionalProperties".to_owned(), v)));
+            } else if let Some(extra @ Value::Object(_)) = map.get("unevaluatedProperties") {
+                let extra = extra.clone();
+                map.insert("additionalProperties".into(), extra);
             }
         }
     }
-    Ok(())
+}
+
+fn push_token(at: &mut String, token: &str) {
+    at.push('/');
+    if token.contains(['~', '/']) {
+        at.push_str(&token.replace('~', "~0").replace('/', "~1"));
+    } else {
+        at.push_str(token);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(reference: &str) -> Vec<String> {
+        pointer_tokens(reference).unwrap()
+    }
+
+    #[test]
+    fn schema_positions_are_found_by_structure() {
+        assert!(is_schema_position(&tokens("#/components/schemas/A")));
+        assert!(is_schema_position(&tokens(
+            "#/components/schemas/A/properties/parent/items"
+        )));
+        assert!(is_schema_position(&tokens(
+            "#/components/schemas/A/definitions/B"
+        )));
+        assert!(is_schema_position(&tokens(
+            "#/paths/~1a/get/responses/200/content/application~1json/schema/oneOf/1"
+        )));
+        assert!(!is_schema_position(&tokens("#/info")));
+        assert!(!is_schema_position(&tokens("#/paths/~1a")));
+        assert!(!is_schema_position(&tokens("#/components/schemas")));
+        assert!(!is_schema_position(&tokens(
+            "#/components/schemas/A/example/properties"
+        )));
+        assert!(!is_schema_position(&tokens(
+            "#/components/schemas/A/properties"
+        )));
+    }
+
+    #[test]
+    fn pointer_tokens_unescape() {
+        assert_eq!(tokens("#/a~1b/c~0d/e%20f"), ["a/b", "c~d", "e f"]);
+        assert_eq!(tokens("#"), Vec::<String>::new());
+        assert!(pointer_tokens("other.yaml#/a").is_none());
+    }
 }

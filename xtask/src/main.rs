@@ -1,5 +1,7 @@
 //! `cargo xtask regenerate | check | generate --spec FILE --out DIR [--name CRATE]`.
 
+mod corpus;
+
 use codegen::{Generated, Options};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,7 +11,8 @@ const USAGE: &str = "usage:
   cargo xtask regenerate                 write generated/ from spec/maniac.yaml
   cargo xtask check                      fail if generated/ differs from what the spec gives
   cargo xtask generate --spec FILE --out DIR [--name CRATE]
-                                         write a standalone crate for any OpenAPI 3.0/3.1 document";
+                                         write a standalone crate for any OpenAPI 3.0/3.1 document
+";
 
 const SPEC: &str = "spec/maniac.yaml";
 const CRATE_DIR: &str = "generated";
@@ -43,8 +46,9 @@ fn run(args: &[String]) -> Result<(), String> {
         Some("regenerate") => regenerate(),
         Some("check") => check(),
         Some("generate") => generate(&args[1..]),
+        Some("corpus") => corpus::run(&args[1..]),
         Some("help" | "--help" | "-h") => {
-            println!("{USAGE}");
+            println!("{USAGE}{}", corpus::USAGE);
             Ok(())
         }
         Some(other) => Err(format!("unknown command `{other}`\n{USAGE}")),

@@ -359,6 +359,12 @@ fn chosen_body(body: &RequestBody) -> Option<&Content> {
     .find_map(|kind| body.content.iter().find(|c| c.kind == *kind))
 }
 
+/// Whether a body's type is a struct (an object schema with properties).
+fn is_struct(api: &Api, ty: Option<&Ty>) -> bool {
+    ty.and_then(Ty::direct_named)
+        .is_some_and(|id| matches!(api.ty(id).kind, TypeKind::Struct(_)))
+}
+
 /// Whether a JSON body is an object with a boolean `stream` property.
 fn has_stream_flag(api: &Api, content: &Content) -> bool {
     let Some(id) = content.ty.as_ref().and_then(Ty::direct_named) else {
@@ -635,6 +641,14 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
                 MediaKind::Binary => {
                     args.push(quote!(body: runtime::Upload));
                     body_call = quote!(let request = request.binary(body););
+                }
+                MediaKind::Multipart if !is_struct(api, content.ty.as_ref()) => {
+                    // Not an object with properties: the caller builds the parts.
+                    args.push(quote!(parts: Vec<runtime::Part>));
+                    body_call = quote! {
+                        let mut request = request.multipart();
+                        for part in parts { request = request.part(part); }
+                    };
                 }
                 MediaKind::Multipart => {
                     let (form_ty, form_def, calls, file_field) =

@@ -45,15 +45,15 @@ pub fn lib_rs(api: &Api) -> TokenStream {
     }
 }
 
-/// A crate version from `info.version` when it is plain `x.y.z`, else `0.1.0`.
-fn crate_version(api: &Api) -> String {
-    let parts: Vec<&str> = api.version.split('.').collect();
-    if parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-    {
-        api.version.clone()
+/// A crate version from `info.version` when it is plain `x.y.z` (semver: no leading
+/// zeros), else `0.1.0`.
+fn crate_version(version: &str) -> String {
+    let parts: Vec<&str> = version.split('.').collect();
+    let number = |p: &&str| {
+        !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && (*p == "0" || !p.starts_with('0'))
+    };
+    if parts.len() == 3 && parts.iter().all(number) {
+        version.to_owned()
     } else {
         "0.1.0".to_owned()
     }
@@ -126,7 +126,7 @@ pub fn cargo_toml(api: &Api, crate_name: &str, header: &str, standalone: bool) -
          [lib]\n# Doc comments are the document's prose, not Rust examples.\ndoctest = false\n\n\
          [dependencies]\nserde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\n",
         toml_string(crate_name),
-        toml_string(&crate_version(api)),
+        toml_string(&crate_version(&api.version)),
         toml_string(&format!("Generated Rust bindings for {}", api.title)),
     );
     if uses_uuid(api) {
@@ -137,4 +137,19 @@ pub fn cargo_toml(api: &Api, crate_name: &str, header: &str, standalone: bool) -
         out.push_str("\n# Not part of any enclosing workspace.\n[workspace]\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crate_version;
+
+    #[test]
+    fn only_semver_versions_are_kept() {
+        assert_eq!(crate_version("1.2.3"), "1.2.3");
+        assert_eq!(crate_version("1.0.0"), "1.0.0");
+        // Cargo rejects leading zeros (an APIs.guru document has `1.0.00`).
+        assert_eq!(crate_version("1.0.00"), "0.1.0");
+        assert_eq!(crate_version("2024-01-01"), "0.1.0");
+        assert_eq!(crate_version("v1"), "0.1.0");
+    }
 }

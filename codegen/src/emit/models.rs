@@ -7,7 +7,23 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 pub fn models(api: &Api) -> TokenStream {
-    let items = api.types.iter().map(|t| type_def(api, t));
+    let items = type_defs(api, 0..api.types.len());
+    let helpers = helpers(api);
+    quote! {
+        #items
+        #helpers
+    }
+}
+
+/// The items of the types in `range` (types are independent items: the module can be
+/// emitted and formatted in parts).
+pub fn type_defs(api: &Api, range: std::ops::Range<usize>) -> TokenStream {
+    let items = api.types[range].iter().map(|t| type_def(api, t));
+    quote!(#(#items)*)
+}
+
+/// Private helpers the types' attributes name, after the types.
+pub fn helpers(api: &Api) -> TokenStream {
     let needs_deserialize_some = api.types.iter().any(|t| match &t.kind {
         TypeKind::Struct(s) => s
             .fields
@@ -30,7 +46,6 @@ pub fn models(api: &Api) -> TokenStream {
     });
     let validations = super::validate::validate_impls(api);
     quote! {
-        #(#items)*
         #helper
         #validations
     }

@@ -2,6 +2,31 @@
 
 use super::*;
 
+/// How an `allOf` is typed (see [`Lowerer::all_of_shape`]).
+pub(super) enum AllOfShape {
+    /// Every part an object: one struct with all their properties.
+    Merge,
+    /// One part says what the value is, the others only describe it (`nullable`,
+    /// `description`...): that part's type.
+    Wrapper(usize),
+    /// Objects and non-objects (or unions) together: no Rust type merges them.
+    Mixed,
+}
+
+/// A part that only annotates (`description`, `nullable`, `default`...), typing nothing.
+pub(super) fn is_annotation(any: &Shape) -> bool {
+    any.typ.is_none()
+        && any.properties.is_empty()
+        && any.required.is_empty()
+        && any.additional_properties.is_none()
+        && any.items.is_none()
+        && any.enumeration.is_empty()
+        && any.one_of.is_empty()
+        && any.any_of.is_empty()
+        && any.all_of.is_empty()
+        && any.not.is_none()
+}
+
 pub(super) fn primitive_variant_name(ty: &Ty) -> String {
     match ty {
         Ty::String => "String".into(),
@@ -25,7 +50,7 @@ impl<'a> Lowerer<'a> {
     /// `oneOf`/`anyOf`: a union, or a single non-null branch.
     pub(super) fn lower_union_parts(
         &mut self,
-        any: &AnySchema,
+        any: &Shape,
         declared: Option<&openapiv3::Discriminator>,
         hint: &str,
         at: &str,
@@ -35,10 +60,14 @@ impl<'a> Lowerer<'a> {
             (true, true) => return Ok(None),
             (false, true) => ("oneOf", &any.one_of),
             (true, false) => ("anyOf", &any.any_of),
-            (false, false) => return Err(Error::at(
-                at,
-                "a schema with both oneOf and anyOf is not supported: nest one inside the other",
-            )),
+            (false, false) => {
+                // Both must hold; what satisfies both satisfies oneOf, so oneOf types it.
+                self.warn(
+                    &pointer(at, "anyOf"),
+                    "anyOf next to oneOf is not typed: values are typed by the oneOf alone",
+                );
+                ("oneOf", &any.one_of)
+            }
         };
         if !any.properties.is_empty() || !any.all_of.is_empty() {
             self.warn(
@@ -135,7 +164,7 @@ impl<'a> Lowerer<'a> {
     /// The tag property and each branch's tag values: from `discriminator` (with its
     /// `mapping`), or from a required single-value string property every branch shares.
     pub(super) fn discriminator_of(
-        &self,
+        &mut self,
         declared: Option<&openapiv3::Discriminator>,
         branches: &[(&ReferenceOr<Schema>, Lowered, String, String)],
         at: &str,
@@ -159,19 +188,16 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 let Some(i) = found else {
-                    return Err(Error::at(
-                        pointer(&mapping_at, value),
-                        format!("mapping target `{target}` is not one of the union's branches"),
-                    ));
+                    return self.untagged(
+                        &pointer(&mapping_at, value),
+                        &format!("mapping target `{target}` is not one of the union's branches"),
+                    );
                 };
                 tags[i].push(value.clone());
             }
             for (i, (part, lowered, _, part_at)) in branches.iter().enumerate() {
                 if !matches!(lowered.ty, Ty::Named(_)) || !self.is_object(part, part_at)? {
-                    return Err(Error::at(
-                        part_at,
-                        "a discriminated union's branches must be object schemas",
-                    ));
+                    return self.untagged(part_at, "this branch is not an object schema");
                 }
                 if tags[i].is_empty() {
                     // OpenAPI's implicit mapping: the component's own name, unless the
@@ -193,13 +219,11 @@ impl<'a> Lowerer<'a> {
                             match const_tag.get(&d.property_name) {
                                 Some(v) => tags[i].push(v.clone()),
                                 None => {
-                                    return Err(Error::at(
-                                        part_at,
-                                        format!(
-                                            "inline branch has no mapping entry and no single-value `{}` property",
-                                            d.property_name
-                                        ),
-                                    ))
+                                    let why = format!(
+                                        "this inline branch has no mapping entry and no single-value `{}` property",
+                                        d.property_name
+                                    );
+                                    return self.untagged(part_at, &why);
                                 }
                             }
                         }
@@ -237,15 +261,70 @@ impl<'a> Lowerer<'a> {
         Ok(None)
     }
 
+    /// A declared discriminator the union cannot dispatch on: the union is untagged instead.
+    #[allow(clippy::type_complexity)]
+    fn untagged(&mut self, at: &str, why: &str) -> Result<Option<(String, Vec<Vec<String>>)>> {
+        self.warn(
+            at,
+            format!(
+                "discriminator ignored ({why}): the union is untagged, its branches tried in order"
+            ),
+        );
+        Ok(None)
+    }
+
+    /// How an `allOf` types: merged properties, one substantive part, or neither.
+    pub(super) fn all_of_shape(&self, any: &Shape, at: &str) -> Result<AllOfShape> {
+        let mut substantive = Vec::new();
+        let mut all_mergeable = true;
+        for (i, part) in any.all_of.iter().enumerate() {
+            let part_at = pointer(&pointer(at, "allOf"), &i.to_string());
+            let part_any = normalize(self.resolve_schema(part, &part_at)?, &part_at)?;
+            if is_annotation(&part_any) {
+                continue;
+            }
+            substantive.push(i);
+            all_mergeable &= self.mergeable(&part_any, &part_at, 0)?;
+        }
+        let own_object = !any.properties.is_empty()
+            || !any.required.is_empty()
+            || any.additional_properties.is_some();
+        Ok(match substantive.as_slice() {
+            [] if !own_object && !any.all_of.is_empty() => AllOfShape::Wrapper(0),
+            [only] if !own_object => AllOfShape::Wrapper(*only),
+            _ if all_mergeable => AllOfShape::Merge,
+            _ => AllOfShape::Mixed,
+        })
+    }
+
+    /// An object schema whose properties can be merged (its own `allOf` parts too).
+    fn mergeable(&self, any: &Shape, at: &str, depth: usize) -> Result<bool> {
+        let object = matches!(any.typ, None | Some("object"))
+            && any.enumeration.is_empty()
+            && any.items.is_none()
+            && any.one_of.is_empty()
+            && any.any_of.is_empty();
+        if !object || depth > 32 {
+            return Ok(object);
+        }
+        for (i, part) in any.all_of.iter().enumerate() {
+            let part_at = pointer(&pointer(at, "allOf"), &i.to_string());
+            let part_any = normalize(self.resolve_schema(part, &part_at)?, &part_at)?;
+            if !is_annotation(&part_any) && !self.mergeable(&part_any, &part_at, depth + 1)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     pub(super) fn is_object(&self, schema: &ReferenceOr<Schema>, at: &str) -> Result<bool> {
         let s = self.canonical_schema(schema, at)?;
         let any = normalize(s, at)?;
-        Ok(any.typ.as_deref() == Some("object")
-            || !any.properties.is_empty()
-            || !any.all_of.is_empty())
+        Ok(any.typ == Some("object") || !any.properties.is_empty() || !any.all_of.is_empty())
     }
 
-    /// The schema a reference or a single-`allOf` wrapper stands for, for identity checks.
+    /// The schema a reference or an `allOf` wrapper (one substantive part) stands for, for
+    /// identity checks.
     pub(super) fn canonical_schema<'s>(
         &self,
         schema: &'s ReferenceOr<Schema>,
@@ -256,10 +335,12 @@ impl<'a> Lowerer<'a> {
     {
         let mut current = self.resolve_schema(schema, at)?;
         for _ in 0..64 {
-            match &current.schema_kind {
-                SchemaKind::AllOf { all_of } if all_of.len() == 1 => {
-                    current = self.resolve_schema(&all_of[0], at)?;
-                }
+            let SchemaKind::AllOf { all_of } = &current.schema_kind else {
+                return Ok(current);
+            };
+            let any = normalize(current, at)?;
+            match self.all_of_shape(&any, at)? {
+                AllOfShape::Wrapper(i) => current = self.resolve_schema(&all_of[i], at)?,
                 _ => return Ok(current),
             }
         }
@@ -274,13 +355,16 @@ impl<'a> Lowerer<'a> {
     ) -> Result<IndexMap<String, String>> {
         let s = self.resolve_schema(schema, at)?;
         let any = normalize(s, at)?;
-        let (properties, required) = self.merged_properties(&any, at, 0)?;
         let mut out = IndexMap::new();
+        if !self.mergeable(&any, at, 0)? {
+            return Ok(out);
+        }
+        let (properties, required) = self.merged_properties(&any, at, 0)?;
         for (name, (prop, prop_at)) in properties {
             if !required.contains(&name) {
                 continue;
             }
-            let prop_schema = self.resolve_schema(&prop, &prop_at)?;
+            let prop_schema = self.resolve_node(prop, &prop_at)?;
             let prop_any = normalize(prop_schema, &prop_at)?;
             if let [Value::String(v)] = prop_any.enumeration.as_slice() {
                 out.insert(name, v.clone());
@@ -291,12 +375,15 @@ impl<'a> Lowerer<'a> {
 
     /// Properties and `required` of an object schema, its `allOf` parts merged in order.
     #[allow(clippy::type_complexity)]
-    pub(super) fn merged_properties(
+    pub(super) fn merged_properties<'s>(
         &self,
-        any: &AnySchema,
+        any: &Shape<'s>,
         at: &str,
         depth: usize,
-    ) -> Result<(IndexMap<String, (ReferenceOr<Schema>, String)>, Vec<String>)> {
+    ) -> Result<(IndexMap<String, (Node<'s>, String)>, Vec<String>)>
+    where
+        'a: 's,
+    {
         if depth > 32 {
             return Err(Error::at(at, "allOf nesting too deep (circular allOf?)"));
         }
@@ -310,8 +397,11 @@ impl<'a> Lowerer<'a> {
                 part_at = reference.clone();
             }
             let part_any = normalize(part_schema, &part_at)?;
+            if is_annotation(&part_any) {
+                continue;
+            }
             // A part may be a bare `{required: [...]}`: only other types and unions are refused.
-            let is_object = matches!(part_any.typ.as_deref(), None | Some("object"))
+            let is_object = matches!(part_any.typ, None | Some("object"))
                 && part_any.enumeration.is_empty()
                 && part_any.items.is_none();
             if !is_object || !part_any.one_of.is_empty() || !part_any.any_of.is_empty() {
@@ -324,9 +414,9 @@ impl<'a> Lowerer<'a> {
             properties.extend(props);
             required.extend(req);
         }
-        for (name, prop) in &any.properties {
+        for (name, prop) in any.properties {
             let prop_at = pointer(&pointer(at, "properties"), name);
-            properties.insert(name.clone(), (unbox(prop), prop_at));
+            properties.insert(name.clone(), (prop.node(), prop_at));
         }
         required.extend(any.required.iter().cloned());
         Ok((properties, required))

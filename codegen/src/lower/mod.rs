@@ -8,10 +8,11 @@ use crate::ir::*;
 use crate::names::{self, snake_name, type_name, unreserved_type_name, Scope};
 use indexmap::IndexMap;
 use openapiv3::{
-    AdditionalProperties, AnySchema, OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr,
-    Schema, SchemaKind,
+    AdditionalProperties, OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, Schema,
+    SchemaKind,
 };
 use serde_json::Value;
+use std::collections::HashMap;
 
 mod composition;
 mod cycles;
@@ -25,8 +26,9 @@ use operations::*;
 use schema::*;
 
 /// Lowers a parsed document into the IR.
-pub fn lower(doc: &OpenAPI) -> Result<Api> {
-    let mut lowerer = Lowerer::new(doc);
+pub fn lower(document: &crate::load::Document) -> Result<Api> {
+    let doc = &document.openapi;
+    let mut lowerer = Lowerer::new(document);
     lowerer.components()?;
     let operations = lowerer.operations()?;
     newtype_self_referencing_aliases(&mut lowerer.types);
@@ -112,6 +114,11 @@ struct PendingDefault {
 
 struct Lowerer<'a> {
     doc: &'a OpenAPI,
+    /// Schemas named by `$ref`s to pointers other than `#/components/schemas/<name>`.
+    pointer_schemas: &'a HashMap<String, Result<ReferenceOr<Schema>, String>>,
+    /// The named type each such pointer became (registered before it is lowered, so a
+    /// pointer that reaches itself finds its own type: recursion, boxed like any other).
+    pointer_types: HashMap<String, TypeId>,
     types: Vec<TypeDef>,
     components: IndexMap<String, TypeId>,
     type_names: Scope,
@@ -119,7 +126,11 @@ struct Lowerer<'a> {
     pending_defaults: Vec<PendingDefault>,
     /// One location, one type: an inline schema reached twice (through `allOf` merges,
     /// shared parameters or responses) is lowered once.
-    lowered_at: std::collections::HashMap<String, Lowered>,
+    lowered_at: HashMap<String, Lowered>,
+    /// Named inline types by location, registered before their contents are lowered.
+    inline_types: HashMap<String, TypeId>,
+    /// Inline locations being lowered (to find one that reaches itself).
+    inline_in_progress: std::collections::HashSet<String>,
 }
 
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
@@ -151,16 +162,53 @@ fn unescape_token(token: &str) -> String {
     token.replace("~1", "/").replace("~0", "~")
 }
 
+/// A type name for the schema at a pointer: its last two tokens that are names, not
+/// structure (`#/components/schemas/Item/properties/parent` → `ItemParent`).
+fn pointer_hint(reference: &str) -> String {
+    const STRUCTURE: &[&str] = &[
+        "components",
+        "schemas",
+        "properties",
+        "items",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+        "additionalProperties",
+        "paths",
+        "content",
+        "schema",
+        "responses",
+        "requestBody",
+        "parameters",
+        "headers",
+        "definitions",
+        "$defs",
+        "requestBodies",
+    ];
+    let tokens = crate::load::pointer_tokens(reference).unwrap_or_default();
+    let names: Vec<&String> = tokens
+        .iter()
+        .filter(|t| !STRUCTURE.contains(&t.as_str()) && t.parse::<usize>().is_err())
+        .collect();
+    let tail = &names[names.len().saturating_sub(2)..];
+    tail.iter().map(|t| type_name(t, "")).collect()
+}
+
 impl<'a> Lowerer<'a> {
-    fn new(doc: &'a OpenAPI) -> Self {
+    fn new(document: &'a crate::load::Document) -> Self {
         Lowerer {
-            doc,
+            doc: &document.openapi,
+            pointer_schemas: &document.pointer_schemas,
+            pointer_types: HashMap::new(),
             types: Vec::new(),
             components: IndexMap::new(),
             type_names: Scope::default(),
-            warnings: Vec::new(),
+            warnings: document.warnings.clone(),
             pending_defaults: Vec::new(),
-            lowered_at: std::collections::HashMap::new(),
+            lowered_at: HashMap::new(),
+            inline_types: HashMap::new(),
+            inline_in_progress: Default::default(),
         }
     }
 

@@ -139,6 +139,30 @@ pub(super) fn segments(path: &str, params: &[Param], at: &str) -> Result<Vec<Pat
 }
 
 impl<'a> Lowerer<'a> {
+    /// A parameter's or header's type. One described by `content` (say, JSON-encoded in
+    /// the query) is its encoded text: a `String` the caller encodes, right on the wire
+    /// whatever the media type.
+    fn parameter_schema(
+        &mut self,
+        format: &ParameterSchemaOrContent,
+        hint: &str,
+        at: &str,
+    ) -> Result<Lowered> {
+        match format {
+            ParameterSchemaOrContent::Schema(schema) => {
+                self.lower_schema(schema, hint, &pointer(at, "schema"))
+            }
+            ParameterSchemaOrContent::Content(content) => {
+                let media_type = content.keys().next().map_or("", String::as_str);
+                self.warn(
+                    &pointer(at, "content"),
+                    format!("a value described by `content` ({media_type}) is typed as its encoded text (String): its schema's type is lost, encode the value yourself"),
+                );
+                Ok(Lowered::plain(Ty::String))
+            }
+        }
+    }
+
     pub(super) fn examples(
         &self,
         media: &'a openapiv3::MediaType,
@@ -188,11 +212,12 @@ impl<'a> Lowerer<'a> {
                 }
                 None => None,
             };
-            if kind == MediaKind::Multipart && !matches!(ty, Some(Ty::Named(_)) | None) {
-                return Err(Error::at(
-                    pointer(&media_at, "schema"),
-                    "a multipart/form-data body must be an object schema with properties",
-                ));
+            let is_struct = |ty: &Ty| matches!(ty, Ty::Named(id) if matches!(self.types[id.0].kind, TypeKind::Struct(_)));
+            if kind == MediaKind::Multipart && ty.as_ref().is_some_and(|ty| !is_struct(ty)) {
+                self.warn(
+                    &pointer(&media_at, "schema"),
+                    "a multipart/form-data body that is not an object with properties has no typed parts: its value's top-level members are sent as the parts",
+                );
             }
             out.push(Content {
                 media_type: media_type.clone(),
@@ -352,17 +377,8 @@ impl<'a> Lowerer<'a> {
                 Parameter::Header { .. } => (ParamLocation::Header, ParamStyle::Simple, false),
                 Parameter::Cookie { .. } => (ParamLocation::Cookie, ParamStyle::Form, true),
             };
-            let schema = match &data.format {
-                ParameterSchemaOrContent::Schema(schema) => schema,
-                ParameterSchemaOrContent::Content(_) => {
-                    return Err(Error::at(
-                        pointer(&param_at, "content"),
-                        "parameters described by `content` are not supported: use `schema`",
-                    ))
-                }
-            };
             let hint = format!("{stem}{}", type_name(&data.name, "Param"));
-            let lowered = self.lower_schema(schema, &hint, &pointer(&param_at, "schema"))?;
+            let lowered = self.parameter_schema(&data.format, &hint, &param_at)?;
             out.push(Param {
                 wire: data.name.clone(),
                 name: names.claim(&snake_name(&data.name, "param")),
@@ -422,16 +438,10 @@ impl<'a> Lowerer<'a> {
                 }
                 let (header, header_at) =
                     self.resolve(header, "headers", |c| &c.headers, &header_at)?;
-                let ParameterSchemaOrContent::Schema(schema) = &header.format else {
-                    return Err(Error::at(
-                        header_at,
-                        "headers described by `content` are not supported",
-                    ));
-                };
-                let lowered = self.lower_schema(
-                    schema,
+                let lowered = self.parameter_schema(
+                    &header.format,
                     &format!("{hint}{}", type_name(name, "Header")),
-                    &pointer(&header_at, "schema"),
+                    &header_at,
                 )?;
                 headers.push(Header {
                     wire: name.clone(),

@@ -1,60 +1,138 @@
 //! Schemas → types: components, inline schemas, enums, structs, primitives and `$ref`s.
 
+use super::composition::AllOfShape;
 use super::*;
 
-/// One shape for every schema kind, so the lowering has one place per decision.
-pub(super) fn normalize(schema: &Schema, at: &str) -> Result<AnySchema> {
+type Properties = IndexMap<String, ReferenceOr<Box<Schema>>>;
+
+/// One shape for every schema kind, so the lowering has one place per decision. Borrowed
+/// from the document: normalizing never copies a subtree (it runs for every schema, and
+/// for every `$ref`'s target).
+#[derive(Debug)]
+pub(super) struct Shape<'s> {
+    pub typ: Option<&'s str>,
+    pub format: Option<String>,
+    pub properties: &'s Properties,
+    pub required: &'s [String],
+    pub additional_properties: Option<&'s AdditionalProperties>,
+    pub items: Option<&'s ReferenceOr<Box<Schema>>>,
+    /// Scalars; small, so owned (the typed kinds spell them differently).
+    pub enumeration: Vec<Value>,
+    pub one_of: &'s [ReferenceOr<Schema>],
+    pub any_of: &'s [ReferenceOr<Schema>],
+    pub all_of: &'s [ReferenceOr<Schema>],
+    pub not: Option<&'s ReferenceOr<Schema>>,
+    /// Validation keywords the Rust type cannot hold (checked by generated `Validate` impls).
+    pub constraints: Constraints,
+}
+
+fn no_properties() -> &'static Properties {
+    static EMPTY: std::sync::OnceLock<Properties> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(IndexMap::new)
+}
+
+impl<'s> Shape<'s> {
+    fn empty() -> Self {
+        Shape {
+            typ: None,
+            format: None,
+            properties: no_properties(),
+            required: &[],
+            additional_properties: None,
+            items: None,
+            enumeration: Vec::new(),
+            one_of: &[],
+            any_of: &[],
+            all_of: &[],
+            not: None,
+            constraints: Constraints::default(),
+        }
+    }
+}
+
+pub(super) fn normalize<'s>(schema: &'s Schema, at: &str) -> Result<Shape<'s>> {
     Ok(match &schema.schema_kind {
-        SchemaKind::Type(t) => type_to_any(t, at)?,
-        SchemaKind::OneOf { one_of } => AnySchema {
-            one_of: one_of.clone(),
-            ..Default::default()
+        SchemaKind::Type(t) => type_shape(t, at)?,
+        SchemaKind::OneOf { one_of } => Shape {
+            one_of,
+            ..Shape::empty()
         },
-        SchemaKind::AnyOf { any_of } => AnySchema {
-            any_of: any_of.clone(),
-            ..Default::default()
+        SchemaKind::AnyOf { any_of } => Shape {
+            any_of,
+            ..Shape::empty()
         },
-        SchemaKind::AllOf { all_of } => AnySchema {
-            all_of: all_of.clone(),
-            ..Default::default()
+        SchemaKind::AllOf { all_of } => Shape {
+            all_of,
+            ..Shape::empty()
         },
-        SchemaKind::Not { not } => AnySchema {
-            not: Some(not.clone()),
-            ..Default::default()
+        SchemaKind::Not { not } => Shape {
+            not: Some(not),
+            ..Shape::empty()
         },
-        SchemaKind::Any(any) => any.clone(),
+        SchemaKind::Any(any) => Shape {
+            typ: any.typ.as_deref(),
+            format: any.format.clone(),
+            properties: &any.properties,
+            required: &any.required,
+            additional_properties: any.additional_properties.as_ref(),
+            items: any.items.as_ref(),
+            enumeration: any.enumeration.clone(),
+            one_of: &any.one_of,
+            any_of: &any.any_of,
+            all_of: &any.all_of,
+            not: any.not.as_deref(),
+            constraints: Constraints {
+                minimum: bound(any.minimum, any.exclusive_minimum.unwrap_or(false)),
+                maximum: bound(any.maximum, any.exclusive_maximum.unwrap_or(false)),
+                min_length: any.min_length.filter(|n| *n > 0),
+                max_length: any.max_length,
+                pattern: any.pattern.clone(),
+                min_items: any.min_items.filter(|n| *n > 0),
+                max_items: any.max_items,
+            },
+        },
     })
 }
+
+fn bound(value: Option<f64>, exclusive: bool) -> Option<Bound> {
+    value.map(|value| Bound { value, exclusive })
+}
+
+/// Deeper than any real document's inline schemas; bounds recursion on hostile input.
+const MAX_INLINE_NESTING: usize = 64;
 
 pub(super) fn format_name<T: serde::Serialize>(format: &T, at: &str) -> Result<Option<String>> {
     let value = serde_json::to_value(format).map_err(|e| Error::at(at, e.to_string()))?;
     Ok(value.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
 }
 
-/// Field by field (not through `serde_json::Value`, whose maps would lose property order).
-pub(super) fn type_to_any(t: &openapiv3::Type, at: &str) -> Result<AnySchema> {
+fn type_shape<'s>(t: &'s openapiv3::Type, at: &str) -> Result<Shape<'s>> {
     use openapiv3::Type;
     Ok(match t {
-        Type::String(s) => AnySchema {
-            typ: Some("string".into()),
+        Type::String(s) => Shape {
+            typ: Some("string"),
             format: format_name(&s.format, at)?,
-            pattern: s.pattern.clone(),
             enumeration: s
                 .enumeration
                 .iter()
                 .map(|v| v.clone().map(Value::String).unwrap_or(Value::Null))
                 .collect(),
-            min_length: s.min_length,
-            max_length: s.max_length,
-            ..Default::default()
+            constraints: Constraints {
+                min_length: s.min_length.filter(|n| *n > 0),
+                max_length: s.max_length,
+                pattern: s.pattern.clone(),
+                ..Constraints::default()
+            },
+            ..Shape::empty()
         },
-        Type::Number(n) => AnySchema {
-            typ: Some("number".into()),
+        Type::Number(n) => Shape {
+            typ: Some("number"),
             format: format_name(&n.format, at)?,
-            minimum: n.minimum,
-            maximum: n.maximum,
-            exclusive_minimum: Some(n.exclusive_minimum),
-            exclusive_maximum: Some(n.exclusive_maximum),
+            constraints: Constraints {
+                minimum: bound(n.minimum, n.exclusive_minimum),
+                maximum: bound(n.maximum, n.exclusive_maximum),
+                ..Constraints::default()
+            },
             enumeration: n
                 .enumeration
                 .iter()
@@ -63,76 +141,85 @@ pub(super) fn type_to_any(t: &openapiv3::Type, at: &str) -> Result<AnySchema> {
                         .unwrap_or(Value::Null)
                 })
                 .collect(),
-            ..Default::default()
+            ..Shape::empty()
         },
-        Type::Integer(i) => AnySchema {
-            typ: Some("integer".into()),
+        Type::Integer(i) => Shape {
+            typ: Some("integer"),
             format: format_name(&i.format, at)?,
-            minimum: i.minimum.map(|v| v as f64),
-            maximum: i.maximum.map(|v| v as f64),
-            exclusive_minimum: Some(i.exclusive_minimum),
-            exclusive_maximum: Some(i.exclusive_maximum),
+            constraints: Constraints {
+                minimum: bound(i.minimum.map(|v| v as f64), i.exclusive_minimum),
+                maximum: bound(i.maximum.map(|v| v as f64), i.exclusive_maximum),
+                ..Constraints::default()
+            },
             enumeration: i
                 .enumeration
                 .iter()
                 .map(|v| v.map(Value::from).unwrap_or(Value::Null))
                 .collect(),
-            ..Default::default()
+            ..Shape::empty()
         },
-        Type::Boolean(b) => AnySchema {
-            typ: Some("boolean".into()),
+        Type::Boolean(b) => Shape {
+            typ: Some("boolean"),
             enumeration: b
                 .enumeration
                 .iter()
                 .map(|v| v.map(Value::Bool).unwrap_or(Value::Null))
                 .collect(),
-            ..Default::default()
+            ..Shape::empty()
         },
-        Type::Object(o) => AnySchema {
-            typ: Some("object".into()),
-            properties: o.properties.clone(),
-            required: o.required.clone(),
-            additional_properties: o.additional_properties.clone(),
-            min_properties: o.min_properties,
-            max_properties: o.max_properties,
-            ..Default::default()
+        Type::Object(o) => Shape {
+            typ: Some("object"),
+            properties: &o.properties,
+            required: &o.required,
+            additional_properties: o.additional_properties.as_ref(),
+            ..Shape::empty()
         },
-        Type::Array(a) => AnySchema {
-            typ: Some("array".into()),
-            items: a.items.clone(),
-            min_items: a.min_items,
-            max_items: a.max_items,
-            unique_items: Some(a.unique_items),
-            ..Default::default()
+        Type::Array(a) => Shape {
+            typ: Some("array"),
+            items: a.items.as_ref(),
+            constraints: Constraints {
+                min_items: a.min_items.filter(|n| *n > 0),
+                max_items: a.max_items,
+                ..Constraints::default()
+            },
+            ..Shape::empty()
         },
     })
 }
 
-/// The constraints of a schema the Rust type cannot hold.
-pub(super) fn constraints_of(any: &AnySchema) -> Constraints {
-    let bound = |value: Option<f64>, exclusive: Option<bool>| {
-        value.map(|value| Bound {
-            value,
-            exclusive: exclusive.unwrap_or(false),
-        })
-    };
-    Constraints {
-        minimum: bound(any.minimum, any.exclusive_minimum),
-        maximum: bound(any.maximum, any.exclusive_maximum),
-        min_length: any.min_length.filter(|n| *n > 0),
-        max_length: any.max_length,
-        pattern: any.pattern.clone(),
-        min_items: any.min_items.filter(|n| *n > 0),
-        max_items: any.max_items,
+/// A schema or a `$ref`, borrowed: `properties` and `items` box their schemas, unions
+/// and `allOf` do not, and lowering takes either without copying.
+#[derive(Clone, Copy)]
+pub(super) enum Node<'s> {
+    Ref(&'s str),
+    Item(&'s Schema),
+}
+
+pub(super) trait AsNode {
+    fn node(&self) -> Node<'_>;
+}
+
+impl AsNode for ReferenceOr<Schema> {
+    fn node(&self) -> Node<'_> {
+        match self {
+            ReferenceOr::Reference { reference } => Node::Ref(reference),
+            ReferenceOr::Item(s) => Node::Item(s),
+        }
     }
 }
 
-pub(super) fn unbox(schema: &ReferenceOr<Box<Schema>>) -> ReferenceOr<Schema> {
-    match schema {
-        ReferenceOr::Reference { reference } => ReferenceOr::Reference {
-            reference: reference.clone(),
-        },
-        ReferenceOr::Item(s) => ReferenceOr::Item((**s).clone()),
+impl AsNode for Node<'_> {
+    fn node(&self) -> Node<'_> {
+        *self
+    }
+}
+
+impl AsNode for ReferenceOr<Box<Schema>> {
+    fn node(&self) -> Node<'_> {
+        match self {
+            ReferenceOr::Reference { reference } => Node::Ref(reference),
+            ReferenceOr::Item(s) => Node::Item(s),
+        }
     }
 }
 
@@ -186,59 +273,106 @@ impl<'a> Lowerer<'a> {
         for (key, schema) in schemas {
             let id = self.components[key];
             let at = pointer("#/components/schemas", key);
-            let name = self.types[id.0].name.clone();
-            let kind = match schema {
-                ReferenceOr::Reference { reference } => {
-                    let target = self.schema_ref(reference, &at)?;
-                    // Follows the chain, so `A: {$ref: A}` is an error, not an empty type.
-                    self.resolve_schema(schema, &at)?;
-                    TypeKind::Alias(Ty::Named(target))
-                }
-                ReferenceOr::Item(s) => self.lower_kind(s, &name, &at, id)?,
-            };
-            self.types[id.0].kind = kind;
+            self.lower_named(id, schema, &at)?;
         }
         Ok(())
     }
 
-    pub(super) fn schema_ref(&self, reference: &str, at: &str) -> Result<TypeId> {
-        self.component(reference, at).map(|(id, _)| id)
+    /// Fills a named type's slot (a component, or a schema a pointer `$ref` names).
+    fn lower_named(&mut self, id: TypeId, schema: &ReferenceOr<Schema>, at: &str) -> Result<()> {
+        let name = self.types[id.0].name.clone();
+        let kind = match schema {
+            ReferenceOr::Reference { reference } => {
+                let target = self.schema_ref(reference, at)?;
+                // Follows the chain, so `A: {$ref: A}` is an error, not an empty type.
+                self.resolve_schema(schema, at)?;
+                TypeKind::Alias(Ty::Named(target))
+            }
+            ReferenceOr::Item(s) => self.lower_kind(s, &name, at, id)?,
+        };
+        self.types[id.0].kind = kind;
+        Ok(())
     }
 
-    /// The component schema a `$ref` names: its type slot and its definition.
-    pub(super) fn component(
-        &self,
-        reference: &str,
-        at: &str,
-    ) -> Result<(TypeId, &'a ReferenceOr<Schema>)> {
-        let Some(token) = reference.strip_prefix(SCHEMA_PREFIX) else {
-            return Err(if reference.starts_with('#') {
-                Error::at(
-                    at,
-                    format!("$ref `{reference}` must point at #/components/schemas/<name>"),
-                )
-            } else {
-                Error::at(
-                    at,
-                    format!(
-                        "external $ref `{reference}` is not supported: bundle the document into one file first"
-                    ),
-                )
-            });
+    /// The named type a schema `$ref` stands for; a pointer's type is made on first use.
+    pub(super) fn schema_ref(&mut self, reference: &str, at: &str) -> Result<TypeId> {
+        self.named_schema_ref(reference, at, &pointer_hint(reference))
+    }
+
+    /// As [`Self::schema_ref`]; a pointer's new type is named from `hint`.
+    fn named_schema_ref(&mut self, reference: &str, at: &str, hint: &str) -> Result<TypeId> {
+        if let Some(id) = self.component_id(reference, at)? {
+            return Ok(id);
+        }
+        if let Some(id) = self.pointer_types.get(reference) {
+            return Ok(*id);
+        }
+        let schema = self.referenced(reference, at)?;
+        let docs = match schema {
+            ReferenceOr::Item(s) => docs_of(
+                s.schema_data.title.as_ref(),
+                s.schema_data.description.as_ref(),
+            ),
+            ReferenceOr::Reference { .. } => None,
         };
-        let name = unescape_token(token);
-        let dangling = || {
-            Error::at(
+        let id = self.new_type(hint, reference, docs);
+        self.pointer_types.insert(reference.to_owned(), id);
+        self.lower_named(id, schema, reference)?;
+        Ok(id)
+    }
+
+    /// `Some` for `#/components/schemas/<name>` (an error when no such component exists).
+    fn component_id(&self, reference: &str, at: &str) -> Result<Option<TypeId>> {
+        if !crate::load::is_component_schema_ref(reference) {
+            return Ok(None);
+        }
+        let name = unescape_token(&reference[SCHEMA_PREFIX.len()..]);
+        match self.components.get(&name) {
+            Some(id) => Ok(Some(*id)),
+            None => Err(Error::at(
                 at,
                 format!("dangling $ref `{reference}`: there is no schema `{name}` in #/components/schemas"),
-            )
-        };
-        let id = self.components.get(&name).copied().ok_or_else(dangling)?;
-        let schema = self
-            .schemas()
-            .and_then(|s| s.get(&name))
-            .ok_or_else(dangling)?;
-        Ok((id, schema))
+            )),
+        }
+    }
+
+    /// The definition a schema `$ref` names (one step, not following further references).
+    pub(super) fn referenced(&self, reference: &str, at: &str) -> Result<&'a ReferenceOr<Schema>> {
+        if self.component_id(reference, at)?.is_some() {
+            let name = unescape_token(&reference[SCHEMA_PREFIX.len()..]);
+            if let Some(schema) = self.schemas().and_then(|s| s.get(&name)) {
+                return Ok(schema);
+            }
+        }
+        match self.pointer_schemas.get(reference) {
+            Some(Ok(schema)) => Ok(schema),
+            Some(Err(message)) => Err(Error::at(at, message.clone())),
+            None if reference.starts_with('#') => Err(Error::at(
+                at,
+                format!("dangling $ref `{reference}`: nothing in the document is at that pointer"),
+            )),
+            None => Err(Error::at(
+                at,
+                format!("external $ref `{reference}` is not supported: bundle the document into one file first"),
+            )),
+        }
+    }
+
+    /// The schema object a `$ref` names, through chains of references.
+    pub(super) fn resolve_ref(&self, reference: &str, at: &str) -> Result<&'a Schema> {
+        let first = self.referenced(reference, at)?;
+        self.resolve_schema(first, at)
+    }
+
+    /// A node's schema object: itself, or what its `$ref` names.
+    pub(super) fn resolve_node<'s>(&self, node: Node<'s>, at: &str) -> Result<&'s Schema>
+    where
+        'a: 's,
+    {
+        match node {
+            Node::Ref(reference) => self.resolve_ref(reference, at),
+            Node::Item(s) => Ok(s),
+        }
     }
 
     /// Follows `$ref`s to the schema object they name (for merging and tag detection).
@@ -255,7 +389,7 @@ impl<'a> Lowerer<'a> {
             match current {
                 ReferenceOr::Item(s) => return Ok(s),
                 ReferenceOr::Reference { reference } => {
-                    current = self.component(reference, at)?.1;
+                    current = self.referenced(reference, at)?;
                 }
             }
         }
@@ -267,18 +401,18 @@ impl<'a> Lowerer<'a> {
 
     pub(super) fn lower_schema(
         &mut self,
-        schema: &ReferenceOr<Schema>,
+        schema: &(impl AsNode + ?Sized),
         hint: &str,
         at: &str,
     ) -> Result<Lowered> {
-        match schema {
-            ReferenceOr::Reference { reference } => {
+        match schema.node() {
+            Node::Ref(reference) => {
                 let id = self.schema_ref(reference, at)?;
-                let target = self.resolve_schema(schema, at)?;
+                let target = self.resolve_ref(reference, at)?;
                 let data = &target.schema_data;
                 Ok(Lowered {
-                    nullable: self.admits_null(target, at)?,
-                    constraints: constraints_of(&normalize(target, at)?),
+                    nullable: self.admits_null(target, at, 0)?,
+                    constraints: normalize(target, at)?.constraints,
                     default: default_of(data),
                     read_only: data.read_only,
                     write_only: data.write_only,
@@ -286,29 +420,36 @@ impl<'a> Lowerer<'a> {
                     ..Lowered::plain(Ty::Named(id))
                 })
             }
-            ReferenceOr::Item(s) => self.lower_inline(s, hint, at),
+            Node::Item(s) => self.lower_inline(s, hint, at),
         }
     }
 
     /// Whether a schema admits `null`: `nullable`, a `null` enum member or union branch, or
     /// a single-`allOf` wrapper around such a schema. Read from the document, so a
     /// reference gets it whether or not its target was lowered yet.
-    pub(super) fn admits_null(&self, schema: &Schema, at: &str) -> Result<bool> {
+    pub(super) fn admits_null(&self, schema: &Schema, at: &str, depth: usize) -> Result<bool> {
         if schema.schema_data.nullable {
             return Ok(true);
         }
         let any = normalize(schema, at)?;
         if any.enumeration.iter().any(Value::is_null)
-            || any.one_of.iter().chain(&any.any_of).any(is_null_only)
+            || any.one_of.iter().chain(any.any_of).any(is_null_only)
         {
             return Ok(true);
         }
-        match any.all_of.as_slice() {
-            [only] if any.properties.is_empty() => {
-                self.admits_null(self.resolve_schema(only, at)?, at)
-            }
-            _ => Ok(false),
+        // `A: {allOf: [{$ref: A}]}` says nothing about null: stop rather than loop.
+        if any.all_of.is_empty() || depth >= 64 {
+            return Ok(false);
         }
+        if !matches!(self.all_of_shape(&any, at)?, AllOfShape::Wrapper(_)) {
+            return Ok(false);
+        }
+        for part in any.all_of {
+            if self.admits_null(self.resolve_schema(part, at)?, at, depth + 1)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     pub(super) fn lower_inline(
@@ -320,7 +461,34 @@ impl<'a> Lowerer<'a> {
         if let Some(done) = self.lowered_at.get(at) {
             return Ok(done.clone());
         }
-        let lowered = self.lower_inline_into(schema, hint, at, None)?;
+        if self.pointer_schemas.contains_key(at) {
+            // A `$ref` elsewhere names this very schema: one location, one type.
+            self.named_schema_ref(at, at, hint)?;
+            let lowered = self.lower_schema(&Node::Ref(at), hint, at)?;
+            self.lowered_at.insert(at.to_owned(), lowered.clone());
+            return Ok(lowered);
+        }
+        if let Some(id) = self.inline_types.get(at) {
+            // Reached again while its own contents are lowered (a merged `allOf` part whose
+            // property is this schema): recursion, boxed like any other.
+            return Ok(Lowered {
+                nullable: schema.schema_data.nullable,
+                ..Lowered::plain(Ty::Named(*id))
+            });
+        }
+        if !self.inline_in_progress.insert(at.to_owned()) {
+            self.warn(
+                at,
+                "this schema contains itself before it has a name (through allOf or a union); the inner occurrence is typed as serde_json::Value",
+            );
+            return Ok(Lowered::plain(Ty::Any));
+        }
+        if self.inline_in_progress.len() > MAX_INLINE_NESTING {
+            return Err(Error::at(at, "inline schemas nest too deeply"));
+        }
+        let lowered = self.lower_inline_into(schema, hint, at, None);
+        self.inline_in_progress.remove(at);
+        let lowered = lowered?;
         self.lowered_at.insert(at.to_owned(), lowered.clone());
         Ok(lowered)
     }
@@ -337,7 +505,7 @@ impl<'a> Lowerer<'a> {
         let any = normalize(schema, at)?;
         let mut lowered = Lowered {
             nullable: data.nullable,
-            constraints: constraints_of(&any),
+            constraints: any.constraints.clone(),
             default: default_of(data),
             docs: docs_of(data.title.as_ref(), data.description.as_ref()),
             read_only: data.read_only,
@@ -345,21 +513,36 @@ impl<'a> Lowerer<'a> {
             deprecated: data.deprecated,
             ..Lowered::plain(Ty::Any)
         };
-        // allOf of exactly one schema is how 3.0 spells a described or nullable `$ref`.
-        if any.all_of.len() == 1
-            && any.properties.is_empty()
-            && matches!(any.typ.as_deref(), None | Some("object"))
-        {
-            let inner_at = pointer(&pointer(at, "allOf"), "0");
-            let inner = self.lower_schema(&any.all_of[0], hint, &inner_at)?;
-            lowered.ty = inner.ty;
-            lowered.nullable |= inner.nullable;
-            lowered.docs = lowered.docs.or(inner.docs);
-            lowered.default = lowered.default.or(inner.default);
-            if lowered.constraints.is_empty() {
-                lowered.constraints = inner.constraints;
+        if !any.all_of.is_empty() && any.one_of.is_empty() && any.any_of.is_empty() {
+            match self.all_of_shape(&any, at)? {
+                // How 3.0 spells a described or nullable `$ref`: `allOf: [$ref]` next to
+                // `nullable`, or `allOf: [$ref, {nullable: true}]`.
+                AllOfShape::Wrapper(i) => {
+                    let inner_at = pointer(&pointer(at, "allOf"), &i.to_string());
+                    let inner = self.lower_schema(&any.all_of[i], hint, &inner_at)?;
+                    for (j, part) in any.all_of.iter().enumerate().filter(|(j, _)| *j != i) {
+                        let part_at = pointer(&pointer(at, "allOf"), &j.to_string());
+                        lowered.nullable |=
+                            self.resolve_schema(part, &part_at)?.schema_data.nullable;
+                    }
+                    lowered.ty = inner.ty;
+                    lowered.nullable |= inner.nullable;
+                    lowered.docs = lowered.docs.or(inner.docs);
+                    lowered.default = lowered.default.or(inner.default);
+                    if lowered.constraints.is_empty() {
+                        lowered.constraints = inner.constraints;
+                    }
+                    return Ok(lowered);
+                }
+                AllOfShape::Mixed => {
+                    self.warn(
+                        &pointer(at, "allOf"),
+                        "allOf of object and non-object parts (or unions) has no Rust type; typed as serde_json::Value",
+                    );
+                    return Ok(lowered);
+                }
+                AllOfShape::Merge => {}
             }
-            return Ok(lowered);
         }
         if let Some(union) =
             self.lower_union_parts(&any, data.discriminator.as_ref(), hint, at, into)?
@@ -378,6 +561,7 @@ impl<'a> Lowerer<'a> {
         }
         if self.needs_named_type(&any) {
             let id = self.new_type(hint, at, lowered.docs.clone());
+            self.inline_types.insert(at.to_owned(), id);
             let name = self.types[id.0].name.clone();
             let kind = self.lower_kind(schema, &name, at, id)?;
             self.types[id.0].kind = kind;
@@ -389,14 +573,9 @@ impl<'a> Lowerer<'a> {
         Ok(lowered)
     }
 
-    pub(super) fn needs_named_type(&self, any: &AnySchema) -> bool {
+    pub(super) fn needs_named_type(&self, any: &Shape) -> bool {
         let has_values = any.enumeration.iter().any(|v| !v.is_null());
-        let enum_kind = matches!(any.typ.as_deref(), Some("string") | Some("integer") | None)
-            && has_values
-            && any
-                .enumeration
-                .iter()
-                .all(|v| v.is_null() || v.is_string() || v.is_i64());
+        let enum_kind = matches!(any.typ, Some("string") | Some("integer") | None) && has_values;
         enum_kind || !any.properties.is_empty() || any.all_of.len() > 1
     }
 
@@ -409,7 +588,9 @@ impl<'a> Lowerer<'a> {
         id: TypeId,
     ) -> Result<TypeKind> {
         let any = normalize(schema, at)?;
-        if self.needs_named_type(&any) && any.one_of.is_empty() && any.any_of.is_empty() {
+        let merges =
+            any.all_of.is_empty() || matches!(self.all_of_shape(&any, at)?, AllOfShape::Merge);
+        if self.needs_named_type(&any) && any.one_of.is_empty() && any.any_of.is_empty() && merges {
             let has_values = any.enumeration.iter().any(|v| !v.is_null());
             if has_values && any.properties.is_empty() && any.all_of.is_empty() {
                 return self.lower_enum(&any, schema.schema_data.default.as_ref(), at);
@@ -425,16 +606,29 @@ impl<'a> Lowerer<'a> {
 
     pub(super) fn lower_enum(
         &mut self,
-        any: &AnySchema,
+        any: &Shape,
         default: Option<&Value>,
         at: &str,
     ) -> Result<TypeKind> {
-        let mut values: Vec<&Value> = Vec::new();
-        for v in any.enumeration.iter().filter(|v| !v.is_null()) {
+        let as_written = |v: &Value| match v {
+            // `enum: [1, 2]` under `type: string` is YAML's unquoted "1", "2".
+            Value::Number(_) | Value::Bool(_) if any.typ == Some("string") => {
+                Value::String(v.to_string())
+            }
+            other => other.clone(),
+        };
+        let mut values: Vec<Value> = Vec::new();
+        for v in any
+            .enumeration
+            .iter()
+            .filter(|v| !v.is_null())
+            .map(as_written)
+        {
             if !values.contains(&v) {
                 values.push(v);
             }
         }
+        let default = default.map(as_written);
         let mut names = Scope::default();
         if values.iter().all(|v| v.is_string()) {
             let variants: Vec<EnumVariant> = values
@@ -445,13 +639,8 @@ impl<'a> Lowerer<'a> {
                     value: v.to_owned(),
                 })
                 .collect();
-            let default = match default.and_then(Value::as_str) {
-                Some(d) => Some(variants.iter().position(|v| v.value == d).ok_or_else(|| {
-                    Error::at(
-                        pointer(at, "default"),
-                        format!("default `{d}` is not one of the enum's values"),
-                    )
-                })?),
+            let default = match default.as_ref().and_then(Value::as_str) {
+                Some(d) => self.default_variant(variants.iter().position(|v| v.value == d), d, at),
                 None if variants.len() == 1 => Some(0),
                 None => None,
             };
@@ -467,13 +656,8 @@ impl<'a> Lowerer<'a> {
                 .filter_map(|v| v.as_i64())
                 .map(|v| (names.claim(&type_name(&v.to_string(), "Value")), v))
                 .collect();
-            let default = match default.and_then(Value::as_i64) {
-                Some(d) => Some(variants.iter().position(|v| v.1 == d).ok_or_else(|| {
-                    Error::at(
-                        pointer(at, "default"),
-                        format!("default `{d}` is not one of the enum's values"),
-                    )
-                })?),
+            let default = match default.as_ref().and_then(Value::as_i64) {
+                Some(d) => self.default_variant(variants.iter().position(|v| v.1 == d), d, at),
                 None if variants.len() == 1 => Some(0),
                 None => None,
             };
@@ -483,15 +667,39 @@ impl<'a> Lowerer<'a> {
                 default,
             }));
         }
-        Err(Error::at(
-            pointer(at, "enum"),
-            "an enum must list only strings or only integers (mixed or non-scalar values are not supported)",
-        ))
+        let (ty, what) = if values.iter().all(Value::is_number) {
+            (Ty::F64, "f64")
+        } else if values.iter().all(Value::is_boolean) {
+            (Ty::Bool, "bool")
+        } else {
+            (Ty::Any, "serde_json::Value")
+        };
+        self.warn(
+            &pointer(at, "enum"),
+            format!("an enum of these values has no Rust enum; typed as {what}, the allowed values are not checked"),
+        );
+        Ok(TypeKind::Alias(ty))
+    }
+
+    /// The default's variant; a default outside the enum is ignored with a warning.
+    fn default_variant(
+        &mut self,
+        found: Option<usize>,
+        default: impl std::fmt::Display,
+        at: &str,
+    ) -> Option<usize> {
+        if found.is_none() {
+            self.warn(
+                &pointer(at, "default"),
+                format!("default `{default}` is not one of the enum's values; ignored"),
+            );
+        }
+        found
     }
 
     pub(super) fn lower_struct(
         &mut self,
-        any: &AnySchema,
+        any: &Shape,
         owner_id: TypeId,
         owner: &str,
         at: &str,
@@ -563,7 +771,7 @@ impl<'a> Lowerer<'a> {
             Some(AdditionalProperties::Any(true)) => Some(Ty::Any),
             Some(AdditionalProperties::Schema(s)) => {
                 let value_at = pointer(at, "additionalProperties");
-                let lowered = self.lower_schema(s, &format!("{owner}Value"), &value_at)?;
+                let lowered = self.lower_schema(&**s, &format!("{owner}Value"), &value_at)?;
                 Some(lowered.nullable_ty())
             }
             Some(AdditionalProperties::Any(false)) | None => None,
@@ -575,12 +783,12 @@ impl<'a> Lowerer<'a> {
         })
     }
 
-    pub(super) fn primitive(&mut self, any: &AnySchema, hint: &str, at: &str) -> Result<Ty> {
+    pub(super) fn primitive(&mut self, any: &Shape, hint: &str, at: &str) -> Result<Ty> {
         if any.not.is_some() {
             self.warn(at, "`not` is not supported; typed as serde_json::Value");
             return Ok(Ty::Any);
         }
-        let typ = match any.typ.as_deref() {
+        let typ = match any.typ {
             None if any.items.is_some() => Some("array"),
             None if any.additional_properties.is_some() => Some("object"),
             other => other,
@@ -600,7 +808,7 @@ impl<'a> Lowerer<'a> {
             Some("array") => match &any.items {
                 Some(items) => {
                     let items_at = pointer(at, "items");
-                    let lowered = self.lower_schema(&unbox(items), &format!("{hint}Item"), &items_at)?;
+                    let lowered = self.lower_schema(*items, &format!("{hint}Item"), &items_at)?;
                     Ty::List(Box::new(lowered.nullable_ty()))
                 }
                 None => Ty::List(Box::new(Ty::Any)),
@@ -608,7 +816,7 @@ impl<'a> Lowerer<'a> {
             Some("object") => match &any.additional_properties {
                 Some(AdditionalProperties::Schema(s)) => {
                     let value_at = pointer(at, "additionalProperties");
-                    let lowered = self.lower_schema(s, &format!("{hint}Value"), &value_at)?;
+                    let lowered = self.lower_schema(&**s, &format!("{hint}Value"), &value_at)?;
                     Ty::Map(Box::new(lowered.nullable_ty()))
                 }
                 _ => Ty::JsonObject,

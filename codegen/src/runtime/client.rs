@@ -616,6 +616,16 @@ pub fn path_segment(text: &str) -> String {
     utf8_percent_encode(text, SEGMENT).to_string()
 }
 
+/// An object's members in name order, whatever map order serde_json was built with, so
+/// the same value always gives the same URL.
+fn sorted_members(
+    map: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<(&String, &serde_json::Value)> {
+    let mut members: Vec<_> = map.iter().filter(|(_, v)| !v.is_null()).collect();
+    members.sort_by(|a, b| a.0.cmp(b.0));
+    members
+}
+
 /// A path parameter, laid out by its style and percent-encoded for a path segment.
 pub fn path_param<T: Serialize + ?Sized>(
     name: &str,
@@ -627,8 +637,8 @@ pub fn path_param<T: Serialize + ?Sized>(
     let value = to_json(value).map_err(|e| format!("path parameter `{name}`: {e}"))?;
     let items: Vec<(Option<String>, String)> = match &value {
         serde_json::Value::Array(items) => items.iter().map(|v| (None, scalar_text(v))).collect(),
-        serde_json::Value::Object(map) => map
-            .iter()
+        serde_json::Value::Object(map) => sorted_members(map)
+            .into_iter()
             .map(|(k, v)| (Some(k.clone()), scalar_text(v)))
             .collect(),
         serde_json::Value::Null => {
@@ -739,8 +749,8 @@ impl Request {
             Ok(serde_json::Value::Array(items)) => {
                 items.iter().map(scalar_text).collect::<Vec<_>>().join(",")
             }
-            Ok(serde_json::Value::Object(map)) => map
-                .iter()
+            Ok(serde_json::Value::Object(map)) => sorted_members(&map)
+                .into_iter()
                 .map(|(k, v)| {
                     let sep = if explode { "=" } else { "," };
                     format!("{k}{sep}{}", scalar_text(v))
@@ -897,7 +907,7 @@ pub fn query_pairs(
             }
         }
         Value::Object(map) => {
-            let entries = map.iter().filter(|(_, v)| !v.is_null());
+            let entries = sorted_members(map).into_iter();
             match (style, explode) {
                 (QueryStyle::DeepObject, _) => {
                     pairs.extend(entries.map(|(k, v)| (format!("{name}[{k}]"), scalar_text(v))))

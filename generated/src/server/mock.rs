@@ -33,7 +33,7 @@ impl ManiacApi for Mock {
         _params: ChatCompletionsListParams,
     ) -> ChatCompletionsListResponse {
         match serde_json::from_str(
-            "{\"data\":[{\"choices\":[{\"finish_reason\":\"stop\",\"index\":0,\"message\":{\"content\":\"Hello! How can I help you today?\",\"role\":\"assistant\"}}],\"container\":\"my-container\",\"created\":1767225600,\"id\":\"chatcmpl-8f2c1a\",\"metadata\":{\"source\":\"dashboard\"},\"model\":\"openai/gpt-4o\",\"model_id\":\"3f1e2d4c-5b6a-4789-9abc-def012345678\",\"object\":\"chat.completion\",\"provider\":\"openai\",\"spend\":0.00012,\"tags\":[\"demo\"],\"usage\":{\"completion_tokens\":9,\"prompt_tokens\":12,\"total_tokens\":21}}],\"object\":\"list\",\"total\":1}",
+            "{\"object\":\"list\",\"data\":[{\"id\":\"chatcmpl-8f2c1a\",\"object\":\"chat.completion\",\"created\":1767225600,\"model\":\"openai/gpt-4o\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hello! How can I help you today?\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":9,\"total_tokens\":21},\"provider\":\"openai\",\"container\":\"my-container\",\"model_id\":\"3f1e2d4c-5b6a-4789-9abc-def012345678\",\"spend\":0.00012,\"tags\":[\"demo\"],\"metadata\":{\"source\":\"dashboard\"}}],\"total\":1}",
         ) {
             Ok(body) => ChatCompletionsListResponse::Ok(body),
             Err(_) => ChatCompletionsListResponse::not_implemented(),
@@ -45,7 +45,7 @@ impl ManiacApi for Mock {
         _body: models::ChatReq,
     ) -> ChatCompletionsCreateResponse {
         match serde_json::from_str(
-            "{\"choices\":[{\"finish_reason\":\"stop\",\"index\":0,\"logprobs\":null,\"message\":{\"content\":\"Hello! How can I help you today?\",\"role\":\"assistant\",\"tool_calls\":null}}],\"container\":null,\"created\":1767225600,\"id\":\"chatcmpl-8f2c1a\",\"model\":\"openai/gpt-4o\",\"object\":\"chat.completion\",\"provider\":\"openai\",\"usage\":{\"completion_tokens\":9,\"prompt_tokens\":12,\"total_tokens\":21}}",
+            "{\"id\":\"chatcmpl-8f2c1a\",\"object\":\"chat.completion\",\"created\":1767225600,\"model\":\"openai/gpt-4o\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hello! How can I help you today?\",\"tool_calls\":null},\"finish_reason\":\"stop\",\"logprobs\":null}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":9,\"total_tokens\":21},\"provider\":\"openai\",\"container\":null}",
         ) {
             Ok(body) => ChatCompletionsCreateResponse::Ok(body),
             Err(_) => ChatCompletionsCreateResponse::not_implemented(),
@@ -57,7 +57,7 @@ impl ManiacApi for Mock {
         _body: models::RegisterCompletionsReq,
     ) -> ChatCompletionsRegisterResponse {
         match serde_json::from_str(
-            "{\"container\":\"maniac:my-container\",\"errors\":[],\"ok\":true,\"summary\":{\"registered\":1}}",
+            "{\"ok\":true,\"container\":\"maniac:my-container\",\"summary\":{\"registered\":1},\"errors\":[]}",
         ) {
             Ok(body) => ChatCompletionsRegisterResponse::Ok(body),
             Err(_) => ChatCompletionsRegisterResponse::not_implemented(),
@@ -69,7 +69,7 @@ impl ManiacApi for Mock {
         _params: ChatCompletionsRetrieveParams,
     ) -> ChatCompletionsRetrieveResponse {
         match serde_json::from_str(
-            "{\"choices\":[{\"finish_reason\":\"stop\",\"index\":0,\"message\":{\"content\":\"Hello! How can I help you today?\",\"role\":\"assistant\"}}],\"container\":\"my-container\",\"created\":1767225600,\"id\":\"chatcmpl-8f2c1a\",\"metadata\":{\"source\":\"dashboard\"},\"model\":\"openai/gpt-4o\",\"model_id\":\"3f1e2d4c-5b6a-4789-9abc-def012345678\",\"object\":\"chat.completion\",\"provider\":\"openai\",\"spend\":0.00012,\"tags\":[\"demo\"],\"trace\":null,\"usage\":{\"completion_tokens\":9,\"prompt_tokens\":12,\"total_tokens\":21}}",
+            "{\"id\":\"chatcmpl-8f2c1a\",\"object\":\"chat.completion\",\"created\":1767225600,\"model\":\"openai/gpt-4o\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hello! How can I help you today?\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":9,\"total_tokens\":21},\"provider\":\"openai\",\"container\":\"my-container\",\"model_id\":\"3f1e2d4c-5b6a-4789-9abc-def012345678\",\"spend\":0.00012,\"tags\":[\"demo\"],\"metadata\":{\"source\":\"dashboard\"},\"trace\":null}",
         ) {
             Ok(body) => ChatCompletionsRetrieveResponse::Ok(body),
             Err(_) => ChatCompletionsRetrieveResponse::not_implemented(),
@@ -81,7 +81,7 @@ impl ManiacApi for Mock {
         _params: ContainersListParams,
     ) -> ContainersListResponse {
         match serde_json::from_str(
-            "{\"data\":[{\"api\":\"chat.completions\",\"best_model_id\":null,\"created_at\":\"2026-02-01T12:00:00Z\",\"default_parameters\":{\"temperature\":0.2},\"default_system_prompt\":\"You are a support assistant.\",\"deleted_at\":false,\"id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"initial_model\":\"openai/gpt-4o\",\"label\":\"my-container\",\"object\":\"container\",\"optimized_parameters\":null,\"optimized_system_prompt\":null,\"org_id\":\"org_123\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"user_id\":\"user_456\"}],\"object\":\"list\",\"total\":1}",
+            "{\"object\":\"list\",\"data\":[{\"id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"object\":\"container\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"org_id\":\"org_123\",\"user_id\":\"user_456\",\"created_at\":\"2026-02-01T12:00:00Z\",\"label\":\"my-container\",\"api\":\"chat.completions\",\"best_model_id\":null,\"default_system_prompt\":\"You are a support assistant.\",\"default_parameters\":{\"temperature\":0.2},\"optimized_system_prompt\":null,\"optimized_parameters\":null,\"initial_model\":\"openai/gpt-4o\",\"deleted_at\":false}],\"total\":1}",
         ) {
             Ok(body) => ContainersListResponse::Ok(body),
             Err(_) => ContainersListResponse::not_implemented(),
@@ -93,7 +93,7 @@ impl ManiacApi for Mock {
         _body: models::CreateContainerReq,
     ) -> ContainersCreateResponse {
         match serde_json::from_str(
-            "{\"api\":\"chat.completions\",\"created_at\":\"2026-02-01T12:00:00Z\",\"default_parameters\":{\"max_tokens\":512,\"temperature\":0.2},\"default_system_prompt\":\"You are a support assistant.\",\"deleted_at\":false,\"id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"initial_model\":\"openai/gpt-4o\",\"label\":\"my-container\",\"object\":\"container\",\"optimized_parameters\":null,\"optimized_system_prompt\":null,\"org_id\":\"org_123\"}",
+            "{\"id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"object\":\"container\",\"org_id\":\"org_123\",\"created_at\":\"2026-02-01T12:00:00Z\",\"label\":\"my-container\",\"api\":\"chat.completions\",\"default_system_prompt\":\"You are a support assistant.\",\"default_parameters\":{\"temperature\":0.2,\"max_tokens\":512},\"optimized_system_prompt\":null,\"optimized_parameters\":null,\"initial_model\":\"openai/gpt-4o\",\"deleted_at\":false}",
         ) {
             Ok(body) => ContainersCreateResponse::Ok(body),
             Err(_) => ContainersCreateResponse::not_implemented(),
@@ -105,7 +105,7 @@ impl ManiacApi for Mock {
         _params: ContainersRetrieveParams,
     ) -> ContainersRetrieveResponse {
         match serde_json::from_str(
-            "{\"api\":\"chat.completions\",\"created_at\":\"2026-02-01T12:00:00Z\",\"default_few_shot_messages\":null,\"default_parameters\":null,\"default_system_prompt\":\"You are a support assistant.\",\"deleted_at\":false,\"id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"initial_model\":\"openai/gpt-4o\",\"label\":\"my-container\",\"object\":\"container\",\"optimized_few_shot_messages\":null,\"optimized_parameters\":null,\"optimized_system_prompt\":null,\"org_id\":\"org_123\",\"system_prompt_prefix\":null}",
+            "{\"id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"object\":\"container\",\"org_id\":\"org_123\",\"created_at\":\"2026-02-01T12:00:00Z\",\"label\":\"my-container\",\"api\":\"chat.completions\",\"default_system_prompt\":\"You are a support assistant.\",\"default_parameters\":null,\"optimized_system_prompt\":null,\"optimized_parameters\":null,\"initial_model\":\"openai/gpt-4o\",\"deleted_at\":false,\"system_prompt_prefix\":null,\"default_few_shot_messages\":null,\"optimized_few_shot_messages\":null}",
         ) {
             Ok(body) => ContainersRetrieveResponse::Ok(body),
             Err(_) => ContainersRetrieveResponse::not_implemented(),
@@ -117,7 +117,7 @@ impl ManiacApi for Mock {
         _params: ContainersDeleteParams,
     ) -> ContainersDeleteResponse {
         match serde_json::from_str(
-            "{\"deleted\":true,\"label\":\"my-container\",\"object\":\"container\"}",
+            "{\"object\":\"container\",\"label\":\"my-container\",\"deleted\":true}",
         ) {
             Ok(body) => ContainersDeleteResponse::Ok(body),
             Err(_) => ContainersDeleteResponse::not_implemented(),
@@ -130,7 +130,7 @@ impl ManiacApi for Mock {
         _body: models::UpdateContainerReq,
     ) -> ContainersUpdateResponse {
         match serde_json::from_str(
-            "{\"api\":\"chat.completions\",\"created_at\":\"2026-02-01T12:00:00Z\",\"default_few_shot_messages\":null,\"default_parameters\":{\"max_tokens\":512,\"temperature\":0.2},\"default_system_prompt\":\"You are a concise support assistant.\",\"deleted_at\":false,\"id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"initial_model\":\"openai/gpt-4o-mini\",\"label\":\"my-container\",\"object\":\"container\",\"optimized_few_shot_messages\":null,\"optimized_parameters\":null,\"optimized_system_prompt\":null,\"org_id\":\"org_123\",\"system_prompt_prefix\":null}",
+            "{\"id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"object\":\"container\",\"org_id\":\"org_123\",\"created_at\":\"2026-02-01T12:00:00Z\",\"label\":\"my-container\",\"api\":\"chat.completions\",\"default_system_prompt\":\"You are a concise support assistant.\",\"default_parameters\":{\"temperature\":0.2,\"max_tokens\":512},\"optimized_system_prompt\":null,\"system_prompt_prefix\":null,\"optimized_parameters\":null,\"default_few_shot_messages\":null,\"optimized_few_shot_messages\":null,\"initial_model\":\"openai/gpt-4o-mini\",\"deleted_at\":false}",
         ) {
             Ok(body) => ContainersUpdateResponse::Ok(body),
             Err(_) => ContainersUpdateResponse::not_implemented(),
@@ -142,7 +142,7 @@ impl ManiacApi for Mock {
         _params: FilesListParams,
     ) -> FilesListResponse {
         match serde_json::from_str(
-            "{\"data\":[{\"bytes\":48213,\"created_at\":1767225600,\"filename\":\"train.jsonl\",\"id\":\"5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60\",\"object\":\"file\",\"purpose\":\"fine-tune\",\"status\":\"processed\",\"status_details\":null}],\"object\":\"list\",\"total\":1}",
+            "{\"object\":\"list\",\"data\":[{\"id\":\"5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60\",\"object\":\"file\",\"bytes\":48213,\"created_at\":1767225600,\"filename\":\"train.jsonl\",\"purpose\":\"fine-tune\",\"status\":\"processed\",\"status_details\":null}],\"total\":1}",
         ) {
             Ok(body) => FilesListResponse::Ok(body),
             Err(_) => FilesListResponse::not_implemented(),
@@ -154,7 +154,7 @@ impl ManiacApi for Mock {
         _body: FilesCreateForm,
     ) -> FilesCreateResponse {
         match serde_json::from_str(
-            "{\"bytes\":48213,\"created_at\":1767225600,\"filename\":\"train.jsonl\",\"id\":\"5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60\",\"object\":\"file\",\"purpose\":\"fine-tune\",\"status\":\"uploaded\",\"status_details\":null}",
+            "{\"id\":\"5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60\",\"object\":\"file\",\"bytes\":48213,\"created_at\":1767225600,\"filename\":\"train.jsonl\",\"purpose\":\"fine-tune\",\"status\":\"uploaded\",\"status_details\":null}",
         ) {
             Ok(body) => FilesCreateResponse::Ok(body),
             Err(_) => FilesCreateResponse::not_implemented(),
@@ -166,7 +166,7 @@ impl ManiacApi for Mock {
         _params: FilesRetrieveParams,
     ) -> FilesRetrieveResponse {
         match serde_json::from_str(
-            "{\"bytes\":48213,\"created_at\":1767225600,\"filename\":\"train.jsonl\",\"id\":\"5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60\",\"object\":\"file\",\"purpose\":\"fine-tune\",\"status\":\"processed\",\"status_details\":null}",
+            "{\"id\":\"5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60\",\"object\":\"file\",\"bytes\":48213,\"created_at\":1767225600,\"filename\":\"train.jsonl\",\"purpose\":\"fine-tune\",\"status\":\"processed\",\"status_details\":null}",
         ) {
             Ok(body) => FilesRetrieveResponse::Ok(body),
             Err(_) => FilesRetrieveResponse::not_implemented(),
@@ -178,7 +178,7 @@ impl ManiacApi for Mock {
         _params: FilesDeleteParams,
     ) -> FilesDeleteResponse {
         match serde_json::from_str(
-            "{\"deleted\":true,\"id\":\"5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60\",\"object\":\"file\"}",
+            "{\"id\":\"5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60\",\"object\":\"file\",\"deleted\":true}",
         ) {
             Ok(body) => FilesDeleteResponse::Ok(body),
             Err(_) => FilesDeleteResponse::not_implemented(),
@@ -201,7 +201,7 @@ impl ManiacApi for Mock {
         _params: ModelsListParams,
     ) -> ModelsListResponse {
         match serde_json::from_str(
-            "{\"data\":[{\"id\":\"9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a\",\"object\":\"model\",\"pricing\":{\"completion\":\"0.00001\",\"image\":null,\"prompt\":\"0.0000025\",\"request\":\"0\"},\"provider\":\"openai\",\"slug\":\"openai/gpt-4o\",\"supported_apis\":[\"chat.completions\"],\"supported_parameters\":[\"temperature\",\"top_p\",\"max_tokens\",\"tools\",\"tool_choice\",\"response_format\"]}],\"object\":\"list\",\"total\":1}",
+            "{\"object\":\"list\",\"data\":[{\"object\":\"model\",\"id\":\"9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a\",\"slug\":\"openai/gpt-4o\",\"pricing\":{\"prompt\":\"0.0000025\",\"completion\":\"0.00001\",\"image\":null,\"request\":\"0\"},\"supported_parameters\":[\"temperature\",\"top_p\",\"max_tokens\",\"tools\",\"tool_choice\",\"response_format\"],\"supported_apis\":[\"chat.completions\"],\"provider\":\"openai\"}],\"total\":1}",
         ) {
             Ok(body) => ModelsListResponse::Ok(body),
             Err(_) => ModelsListResponse::not_implemented(),
@@ -213,7 +213,7 @@ impl ManiacApi for Mock {
         _body: models::AddModelToContainerReq,
     ) -> ModelsCreateResponse {
         match serde_json::from_str(
-            "{\"container\":\"my-container\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"default_parameters\":null,\"default_system_prompt\":\"Answer in one sentence.\",\"id\":\"2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d\",\"object\":\"model\",\"slug\":\"fast\"}",
+            "{\"object\":\"model\",\"id\":\"2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"slug\":\"fast\",\"container\":\"my-container\",\"default_parameters\":null,\"default_system_prompt\":\"Answer in one sentence.\"}",
         ) {
             Ok(body) => ModelsCreateResponse::Ok(body),
             Err(_) => ModelsCreateResponse::not_implemented(),
@@ -225,7 +225,7 @@ impl ManiacApi for Mock {
         _params: EvaluatorsListParams,
     ) -> EvaluatorsListResponse {
         match serde_json::from_str(
-            "{\"data\":[{\"api\":\"chat.completions\",\"container\":\"my-container\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"created_at\":\"2026-02-01T12:00:00Z\",\"description\":\"Scores 1 when the answer matches the reference.\",\"id\":\"e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b\",\"metadata\":null,\"mode\":\"reference\",\"name\":\"exact-match\",\"object\":\"evaluator.code\",\"pass_threshold\":1,\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"requirements\":[],\"source\":\"def run_evaluation(item):\\n    return {\\\"score\\\": 1}\\n\"}],\"object\":\"list\",\"total\":1}",
+            "{\"object\":\"list\",\"data\":[{\"object\":\"evaluator.code\",\"id\":\"e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"container\":\"my-container\",\"name\":\"exact-match\",\"description\":\"Scores 1 when the answer matches the reference.\",\"created_at\":\"2026-02-01T12:00:00Z\",\"metadata\":null,\"pass_threshold\":1,\"api\":\"chat.completions\",\"mode\":\"reference\",\"source\":\"def run_evaluation(item):\\n    return {\\\"score\\\": 1}\\n\",\"requirements\":[]}],\"total\":1}",
         ) {
             Ok(body) => EvaluatorsListResponse::Ok(body),
             Err(_) => EvaluatorsListResponse::not_implemented(),
@@ -237,7 +237,7 @@ impl ManiacApi for Mock {
         _body: models::CreateEvaluatorReq,
     ) -> EvaluatorsCreateResponse {
         match serde_json::from_str(
-            "{\"api\":null,\"container\":\"my-container\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"created_at\":\"2026-02-01T12:00:00Z\",\"description\":\"Rates how helpful the answer is.\",\"id\":\"d4c3b2a1-0f9e-4d8c-8b7a-6f5e4d3c2b1a\",\"inference_parameters\":{\"temperature\":0},\"metadata\":null,\"mode\":\"pointwise\",\"model\":\"openai/gpt-4o\",\"name\":\"helpfulness\",\"object\":\"evaluator.judge\",\"pass_threshold\":0.7,\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"prompt\":\"Rate the helpfulness of the answer from 0 to 1.\"}",
+            "{\"object\":\"evaluator.judge\",\"id\":\"d4c3b2a1-0f9e-4d8c-8b7a-6f5e4d3c2b1a\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"container\":\"my-container\",\"name\":\"helpfulness\",\"description\":\"Rates how helpful the answer is.\",\"created_at\":\"2026-02-01T12:00:00Z\",\"metadata\":null,\"pass_threshold\":0.7,\"api\":null,\"mode\":\"pointwise\",\"model\":\"openai/gpt-4o\",\"prompt\":\"Rate the helpfulness of the answer from 0 to 1.\",\"inference_parameters\":{\"temperature\":0}}",
         ) {
             Ok(body) => EvaluatorsCreateResponse::Ok(body),
             Err(_) => EvaluatorsCreateResponse::not_implemented(),
@@ -249,7 +249,7 @@ impl ManiacApi for Mock {
         _params: EvaluatorsRetrieveParams,
     ) -> EvaluatorsRetrieveResponse {
         match serde_json::from_str(
-            "{\"api\":null,\"container\":null,\"container_id\":null,\"created_at\":\"2026-02-02T08:30:00Z\",\"description\":\"Passes when the answer is valid JSON.\",\"id\":\"e5d4c3b2-a1f0-4e9d-8c7b-6a5f4e3d2c1b\",\"metadata\":null,\"mode\":\"pointwise\",\"name\":\"valid-json\",\"object\":\"evaluator.code\",\"pass_threshold\":1,\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"requirements\":[],\"source\":\"import json\\n\\ndef run_evaluation(item):\\n    try:\\n        json.loads(item[\\\"output\\\"])\\n        return {\\\"score\\\": 1}\\n    except ValueError:\\n        return {\\\"score\\\": 0}\\n\"}",
+            "{\"object\":\"evaluator.code\",\"id\":\"e5d4c3b2-a1f0-4e9d-8c7b-6a5f4e3d2c1b\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"container_id\":null,\"container\":null,\"name\":\"valid-json\",\"description\":\"Passes when the answer is valid JSON.\",\"created_at\":\"2026-02-02T08:30:00Z\",\"metadata\":null,\"pass_threshold\":1,\"api\":null,\"mode\":\"pointwise\",\"source\":\"import json\\n\\ndef run_evaluation(item):\\n    try:\\n        json.loads(item[\\\"output\\\"])\\n        return {\\\"score\\\": 1}\\n    except ValueError:\\n        return {\\\"score\\\": 0}\\n\",\"requirements\":[]}",
         ) {
             Ok(body) => EvaluatorsRetrieveResponse::Ok(body),
             Err(_) => EvaluatorsRetrieveResponse::not_implemented(),
@@ -261,7 +261,7 @@ impl ManiacApi for Mock {
         _params: EvaluatorsDeleteParams,
     ) -> EvaluatorsDeleteResponse {
         match serde_json::from_str(
-            "{\"deleted\":true,\"id\":\"d4c3b2a1-0f9e-4d8c-8b7a-6f5e4d3c2b1a\",\"object\":\"evaluator\"}",
+            "{\"object\":\"evaluator\",\"id\":\"d4c3b2a1-0f9e-4d8c-8b7a-6f5e4d3c2b1a\",\"deleted\":true}",
         ) {
             Ok(body) => EvaluatorsDeleteResponse::Ok(body),
             Err(_) => EvaluatorsDeleteResponse::not_implemented(),
@@ -274,7 +274,7 @@ impl ManiacApi for Mock {
         _body: models::UpdateEvaluatorReq,
     ) -> EvaluatorsUpdateResponse {
         match serde_json::from_str(
-            "{\"api\":null,\"container\":\"my-container\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"created_at\":\"2026-02-01T12:00:00Z\",\"description\":\"Rates how helpful the answer is.\",\"id\":\"d4c3b2a1-0f9e-4d8c-8b7a-6f5e4d3c2b1a\",\"inference_parameters\":{\"temperature\":0},\"metadata\":null,\"mode\":\"pointwise\",\"model\":\"openai/gpt-4o\",\"name\":\"helpfulness\",\"object\":\"evaluator.judge\",\"pass_threshold\":0.8,\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"prompt\":\"Rate the helpfulness of the answer from 0 to 1.\"}",
+            "{\"object\":\"evaluator.judge\",\"id\":\"d4c3b2a1-0f9e-4d8c-8b7a-6f5e4d3c2b1a\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"container\":\"my-container\",\"name\":\"helpfulness\",\"description\":\"Rates how helpful the answer is.\",\"created_at\":\"2026-02-01T12:00:00Z\",\"metadata\":null,\"pass_threshold\":0.8,\"api\":null,\"mode\":\"pointwise\",\"model\":\"openai/gpt-4o\",\"prompt\":\"Rate the helpfulness of the answer from 0 to 1.\",\"inference_parameters\":{\"temperature\":0}}",
         ) {
             Ok(body) => EvaluatorsUpdateResponse::Ok(body),
             Err(_) => EvaluatorsUpdateResponse::not_implemented(),
@@ -286,7 +286,7 @@ impl ManiacApi for Mock {
         _params: DatasetsListParams,
     ) -> DatasetsListResponse {
         match serde_json::from_str(
-            "{\"data\":[{\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"created_at\":\"2026-02-01T12:00:00Z\",\"description\":\"Dashboard traffic of the support container.\",\"filters\":[{\"key\":\"metadata.source\",\"operator\":\"equals\",\"value\":\"dashboard\"}],\"id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"metadata\":{\"owner\":\"data-team\"},\"name\":\"support-v1\",\"object\":\"dataset\",\"org_id\":\"org_123\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"requested_size\":500,\"size\":487,\"tags\":[\"support\"],\"user_id\":\"user_456\"}],\"object\":\"list\",\"total\":1}",
+            "{\"object\":\"list\",\"data\":[{\"id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"object\":\"dataset\",\"name\":\"support-v1\",\"description\":\"Dashboard traffic of the support container.\",\"user_id\":\"user_456\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"org_id\":\"org_123\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"requested_size\":500,\"size\":487,\"filters\":[{\"key\":\"metadata.source\",\"operator\":\"equals\",\"value\":\"dashboard\"}],\"created_at\":\"2026-02-01T12:00:00Z\",\"tags\":[\"support\"],\"metadata\":{\"owner\":\"data-team\"}}],\"total\":1}",
         ) {
             Ok(body) => DatasetsListResponse::Ok(body),
             Err(_) => DatasetsListResponse::not_implemented(),
@@ -310,7 +310,7 @@ impl ManiacApi for Mock {
         _params: DatasetsRetrieveParams,
     ) -> DatasetsRetrieveResponse {
         match serde_json::from_str(
-            "{\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"created_at\":\"2026-02-01T12:00:00Z\",\"description\":\"Dashboard traffic of the support container.\",\"filters\":[{\"key\":\"metadata.source\",\"operator\":\"equals\",\"value\":\"dashboard\"}],\"id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"metadata\":{\"owner\":\"data-team\"},\"name\":\"support-v1\",\"object\":\"dataset\",\"org_id\":\"org_123\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"requested_size\":500,\"size\":487,\"tags\":[\"support\"],\"user_id\":\"user_456\"}",
+            "{\"id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"object\":\"dataset\",\"name\":\"support-v1\",\"description\":\"Dashboard traffic of the support container.\",\"user_id\":\"user_456\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"org_id\":\"org_123\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"requested_size\":500,\"size\":487,\"filters\":[{\"key\":\"metadata.source\",\"operator\":\"equals\",\"value\":\"dashboard\"}],\"created_at\":\"2026-02-01T12:00:00Z\",\"tags\":[\"support\"],\"metadata\":{\"owner\":\"data-team\"}}",
         ) {
             Ok(body) => DatasetsRetrieveResponse::Ok(body),
             Err(_) => DatasetsRetrieveResponse::not_implemented(),
@@ -322,7 +322,7 @@ impl ManiacApi for Mock {
         _params: EvaluationRunsListParams,
     ) -> EvaluationRunsListResponse {
         match serde_json::from_str(
-            "{\"data\":[{\"config\":null,\"container\":\"my-container\",\"created_at\":\"2026-03-01T09:00:00Z\",\"dataset_id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"error\":null,\"error_at\":null,\"evaluators\":[\"helpfulness\"],\"finished_at\":\"2026-03-01T09:12:40Z\",\"ground_truth\":{\"dataset\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"range\":\"0:100\",\"type\":\"dataset\"},\"id\":\"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\",\"metadata\":null,\"metrics\":null,\"object\":\"evaluation.run\",\"process_id\":\"proc_5e2a\",\"results\":{\"launch_count\":1,\"metadata\":null,\"overall\":{\"avg_accuracy\":0.9,\"avg_score\":0.82},\"per_model\":[{\"avg_accuracy\":0.9,\"avg_score\":0.82,\"launch_call_id\":\"call_91c2\",\"launch_index\":0,\"model\":{\"slug\":\"openai/gpt-4o\"},\"per_eval\":{\"helpfulness\":{\"accuracy\":0.9,\"avg_accuracy\":0.9,\"avg_score\":0.82,\"break_reason\":null,\"expected_count\":100,\"num_errors\":0,\"num_failed\":10,\"num_missing\":0,\"num_passed\":90,\"num_scored\":100,\"num_total\":100}}}]},\"sample\":{\"container\":\"my-container\",\"range\":\"0:100\",\"type\":\"container\"},\"spend\":0.42,\"status\":\"completed\"}],\"object\":\"list\",\"total\":1}",
+            "{\"object\":\"list\",\"data\":[{\"object\":\"evaluation.run\",\"id\":\"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\",\"created_at\":\"2026-03-01T09:00:00Z\",\"finished_at\":\"2026-03-01T09:12:40Z\",\"error_at\":null,\"status\":\"completed\",\"error\":null,\"process_id\":\"proc_5e2a\",\"evaluators\":[\"helpfulness\"],\"container\":\"my-container\",\"dataset_id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"sample\":{\"type\":\"container\",\"container\":\"my-container\",\"range\":\"0:100\"},\"ground_truth\":{\"type\":\"dataset\",\"dataset\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"range\":\"0:100\"},\"results\":{\"overall\":{\"avg_score\":0.82,\"avg_accuracy\":0.9},\"metadata\":null,\"per_model\":[{\"model\":{\"slug\":\"openai/gpt-4o\"},\"per_eval\":{\"helpfulness\":{\"accuracy\":0.9,\"avg_score\":0.82,\"avg_accuracy\":0.9,\"break_reason\":null,\"expected_count\":100,\"num_total\":100,\"num_passed\":90,\"num_failed\":10,\"num_scored\":100,\"num_missing\":0,\"num_errors\":0}},\"avg_score\":0.82,\"avg_accuracy\":0.9,\"launch_index\":0,\"launch_call_id\":\"call_91c2\"}],\"launch_count\":1},\"metrics\":null,\"config\":null,\"spend\":0.42,\"metadata\":null}],\"total\":1}",
         ) {
             Ok(body) => EvaluationRunsListResponse::Ok(body),
             Err(_) => EvaluationRunsListResponse::not_implemented(),
@@ -334,7 +334,7 @@ impl ManiacApi for Mock {
         _body: models::CreateEvaluationRunReq,
     ) -> EvaluationRunsCreateResponse {
         match serde_json::from_str(
-            "{\"container\":\"my-container\",\"created_at\":\"2026-03-01T09:00:00Z\",\"evaluators\":[\"helpfulness\"],\"id\":\"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\",\"object\":\"evaluation.run\",\"status\":\"running\"}",
+            "{\"object\":\"evaluation.run\",\"id\":\"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\",\"created_at\":\"2026-03-01T09:00:00Z\",\"status\":\"running\",\"evaluators\":[\"helpfulness\"],\"container\":\"my-container\"}",
         ) {
             Ok(body) => EvaluationRunsCreateResponse::Ok(body),
             Err(_) => EvaluationRunsCreateResponse::not_implemented(),
@@ -346,7 +346,7 @@ impl ManiacApi for Mock {
         _params: EvaluationRunsRetrieveParams,
     ) -> EvaluationRunsRetrieveResponse {
         match serde_json::from_str(
-            "{\"config\":null,\"container\":\"my-container\",\"created_at\":\"2026-03-01T09:00:00Z\",\"dataset_id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"error\":null,\"error_at\":null,\"evaluators\":[\"helpfulness\"],\"finished_at\":\"2026-03-01T09:12:40Z\",\"ground_truth\":{\"dataset\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"range\":\"0:100\",\"type\":\"dataset\"},\"id\":\"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\",\"metadata\":null,\"metrics\":null,\"object\":\"evaluation.run\",\"process_id\":\"proc_5e2a\",\"results\":{\"launch_count\":1,\"metadata\":null,\"overall\":{\"avg_accuracy\":0.9,\"avg_score\":0.82},\"per_model\":[{\"avg_accuracy\":0.9,\"avg_score\":0.82,\"launch_call_id\":\"call_91c2\",\"launch_index\":0,\"model\":{\"slug\":\"openai/gpt-4o\"},\"per_eval\":{\"helpfulness\":{\"accuracy\":0.9,\"avg_accuracy\":0.9,\"avg_score\":0.82,\"break_reason\":null,\"expected_count\":100,\"num_errors\":0,\"num_failed\":10,\"num_missing\":0,\"num_passed\":90,\"num_scored\":100,\"num_total\":100}}}]},\"sample\":{\"container\":\"my-container\",\"range\":\"0:100\",\"type\":\"container\"},\"spend\":0.42,\"status\":\"completed\"}",
+            "{\"object\":\"evaluation.run\",\"id\":\"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\",\"created_at\":\"2026-03-01T09:00:00Z\",\"finished_at\":\"2026-03-01T09:12:40Z\",\"error_at\":null,\"status\":\"completed\",\"error\":null,\"process_id\":\"proc_5e2a\",\"evaluators\":[\"helpfulness\"],\"container\":\"my-container\",\"dataset_id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"sample\":{\"type\":\"container\",\"container\":\"my-container\",\"range\":\"0:100\"},\"ground_truth\":{\"type\":\"dataset\",\"dataset\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"range\":\"0:100\"},\"results\":{\"overall\":{\"avg_score\":0.82,\"avg_accuracy\":0.9},\"metadata\":null,\"per_model\":[{\"model\":{\"slug\":\"openai/gpt-4o\"},\"per_eval\":{\"helpfulness\":{\"accuracy\":0.9,\"avg_score\":0.82,\"avg_accuracy\":0.9,\"break_reason\":null,\"expected_count\":100,\"num_total\":100,\"num_passed\":90,\"num_failed\":10,\"num_scored\":100,\"num_missing\":0,\"num_errors\":0}},\"avg_score\":0.82,\"avg_accuracy\":0.9,\"launch_index\":0,\"launch_call_id\":\"call_91c2\"}],\"launch_count\":1},\"metrics\":null,\"config\":null,\"spend\":0.42,\"metadata\":null}",
         ) {
             Ok(body) => EvaluationRunsRetrieveResponse::Ok(body),
             Err(_) => EvaluationRunsRetrieveResponse::not_implemented(),
@@ -358,7 +358,7 @@ impl ManiacApi for Mock {
         _body: models::CreateOptimizationRunReq,
     ) -> OptimizationRunsCreateResponse {
         match serde_json::from_str(
-            "{\"base_models\":[\"qwen/qwen3-8b\"],\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"created_at\":\"2026-03-01T09:00:00Z\",\"evaluators\":[\"helpfulness\"],\"id\":\"f0e1d2c3-b4a5-4968-8776-5a4b3c2d1e0f\",\"methods\":[{\"hyperparameters\":{\"batch_size\":8,\"learning_rate\":0.00001,\"lora_alpha\":[16],\"lora_targets\":[\"q_proj\",\"v_proj\"],\"max_steps\":200,\"num_eval_checkpoints\":5,\"seed\":42},\"type\":\"grpo\"}],\"object\":\"optimization.run\",\"status\":\"queued\"}",
+            "{\"object\":\"optimization.run\",\"id\":\"f0e1d2c3-b4a5-4968-8776-5a4b3c2d1e0f\",\"created_at\":\"2026-03-01T09:00:00Z\",\"status\":\"queued\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"base_models\":[\"qwen/qwen3-8b\"],\"methods\":[{\"type\":\"grpo\",\"hyperparameters\":{\"lora_alpha\":[16],\"lora_targets\":[\"q_proj\",\"v_proj\"],\"learning_rate\":0.00001,\"batch_size\":8,\"max_steps\":200,\"seed\":42,\"num_eval_checkpoints\":5}}],\"evaluators\":[\"helpfulness\"]}",
         ) {
             Ok(body) => OptimizationRunsCreateResponse::Ok(body),
             Err(_) => OptimizationRunsCreateResponse::not_implemented(),
@@ -370,7 +370,7 @@ impl ManiacApi for Mock {
         _body: models::CreateRlmResponseReq,
     ) -> RlmResponsesCreateResponse {
         match serde_json::from_str(
-            "{\"created_at\":1772355600,\"error\":null,\"id\":\"resp_3f9a1c2b7d4e\",\"metadata\":{\"ticket\":\"T-1234\"},\"model\":\"openai/gpt-4o\",\"object\":\"response\",\"output\":[{\"content\":[{\"annotations\":[],\"text\":\"- Term: 12 months\\n- Fee: 500 EUR per month\\n- Notice: 30 days\",\"type\":\"output_text\"}],\"id\":\"msg_8b2d4f6a1c3e\",\"role\":\"assistant\",\"status\":\"completed\",\"type\":\"message\"}],\"output_text\":\"- Term: 12 months\\n- Fee: 500 EUR per month\\n- Notice: 30 days\",\"status\":\"completed\",\"store\":false,\"usage\":{\"input_tokens\":1840,\"output_tokens\":42,\"total_tokens\":1882}}",
+            "{\"id\":\"resp_3f9a1c2b7d4e\",\"object\":\"response\",\"created_at\":1772355600,\"status\":\"completed\",\"model\":\"openai/gpt-4o\",\"store\":false,\"metadata\":{\"ticket\":\"T-1234\"},\"output\":[{\"id\":\"msg_8b2d4f6a1c3e\",\"type\":\"message\",\"status\":\"completed\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\",\"text\":\"- Term: 12 months\\n- Fee: 500 EUR per month\\n- Notice: 30 days\",\"annotations\":[]}]}],\"output_text\":\"- Term: 12 months\\n- Fee: 500 EUR per month\\n- Notice: 30 days\",\"usage\":{\"input_tokens\":1840,\"output_tokens\":42,\"total_tokens\":1882},\"error\":null}",
         ) {
             Ok(body) => RlmResponsesCreateResponse::Ok(body),
             Err(_) => RlmResponsesCreateResponse::not_implemented(),
@@ -382,7 +382,7 @@ impl ManiacApi for Mock {
         _params: RlmResponsesRetrieveParams,
     ) -> RlmResponsesRetrieveResponse {
         match serde_json::from_str(
-            "{\"created_at\":1772355660,\"error\":null,\"id\":\"resp_7c1e9a3d5b2f\",\"metadata\":null,\"model\":\"openai/gpt-4o\",\"object\":\"response\",\"output\":null,\"output_text\":null,\"status\":\"in_progress\",\"store\":false,\"usage\":null}",
+            "{\"id\":\"resp_7c1e9a3d5b2f\",\"object\":\"response\",\"created_at\":1772355660,\"status\":\"in_progress\",\"model\":\"openai/gpt-4o\",\"store\":false,\"metadata\":null,\"output\":null,\"output_text\":null,\"usage\":null,\"error\":null}",
         ) {
             Ok(body) => RlmResponsesRetrieveResponse::Ok(body),
             Err(_) => RlmResponsesRetrieveResponse::not_implemented(),
@@ -394,7 +394,7 @@ impl ManiacApi for Mock {
         _params: TracesListParams,
     ) -> TracesListResponse {
         match serde_json::from_str(
-            "{\"data\":[{\"container_count\":2,\"error_count\":0,\"first_seen\":\"2026-03-01T09:00:00Z\",\"id\":\"checkout-flow-42\",\"last_seen\":\"2026-03-01T09:00:07Z\",\"name\":\"checkout\",\"request_count\":3,\"source\":\"web\",\"spend\":0,\"success_count\":3}],\"object\":\"list\",\"total\":1}",
+            "{\"object\":\"list\",\"data\":[{\"id\":\"checkout-flow-42\",\"name\":\"checkout\",\"source\":\"web\",\"first_seen\":\"2026-03-01T09:00:00Z\",\"last_seen\":\"2026-03-01T09:00:07Z\",\"request_count\":3,\"container_count\":2,\"spend\":0,\"success_count\":3,\"error_count\":0}],\"total\":1}",
         ) {
             Ok(body) => TracesListResponse::Ok(body),
             Err(_) => TracesListResponse::not_implemented(),
@@ -406,7 +406,7 @@ impl ManiacApi for Mock {
         _params: TracesRetrieveParams,
     ) -> TracesRetrieveResponse {
         match serde_json::from_str(
-            "{\"container_count\":2,\"error_count\":0,\"first_seen\":\"2026-03-01T09:00:00Z\",\"id\":\"checkout-flow-42\",\"last_seen\":\"2026-03-01T09:00:07Z\",\"name\":\"checkout\",\"request_count\":3,\"source\":\"web\",\"spans\":[{\"attempt_count\":1,\"container_count\":1,\"first_seen\":\"2026-03-01T09:00:00Z\",\"inference_log_ids\":[\"9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a\"],\"last_seen\":\"2026-03-01T09:00:02Z\",\"latest_inference_log_id\":\"9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a\",\"latest_status\":\"success\",\"parent_span_id\":null,\"span_id\":\"plan\"},{\"attempt_count\":2,\"container_count\":1,\"first_seen\":\"2026-03-01T09:00:03Z\",\"inference_log_ids\":[\"1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d\",\"2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e\"],\"last_seen\":\"2026-03-01T09:00:07Z\",\"latest_inference_log_id\":\"2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e\",\"latest_status\":\"success\",\"parent_span_id\":\"plan\",\"span_id\":\"answer\"}],\"trace_context\":{\"id\":\"checkout-flow-42\",\"metadata\":{\"user\":\"u_981\"},\"name\":\"checkout\",\"parent_span_id\":null,\"source\":\"web\",\"span_id\":null}}",
+            "{\"id\":\"checkout-flow-42\",\"name\":\"checkout\",\"source\":\"web\",\"trace_context\":{\"id\":\"checkout-flow-42\",\"span_id\":null,\"parent_span_id\":null,\"name\":\"checkout\",\"source\":\"web\",\"metadata\":{\"user\":\"u_981\"}},\"first_seen\":\"2026-03-01T09:00:00Z\",\"last_seen\":\"2026-03-01T09:00:07Z\",\"request_count\":3,\"container_count\":2,\"error_count\":0,\"spans\":[{\"span_id\":\"plan\",\"parent_span_id\":null,\"first_seen\":\"2026-03-01T09:00:00Z\",\"last_seen\":\"2026-03-01T09:00:02Z\",\"attempt_count\":1,\"inference_log_ids\":[\"9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a\"],\"latest_inference_log_id\":\"9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a\",\"latest_status\":\"success\",\"container_count\":1},{\"span_id\":\"answer\",\"parent_span_id\":\"plan\",\"first_seen\":\"2026-03-01T09:00:03Z\",\"last_seen\":\"2026-03-01T09:00:07Z\",\"attempt_count\":2,\"inference_log_ids\":[\"1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d\",\"2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e\"],\"latest_inference_log_id\":\"2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e\",\"latest_status\":\"success\",\"container_count\":1}]}",
         ) {
             Ok(body) => TracesRetrieveResponse::Ok(body),
             Err(_) => TracesRetrieveResponse::not_implemented(),
