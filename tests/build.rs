@@ -24,6 +24,10 @@ fn main() {
     names.sort();
     let allows = codegen::emit::lint_allows();
     let mut modules = Vec::new();
+    let mut clients = Vec::new();
+    let runtime = root.join("../codegen/src/runtime/client.rs");
+    println!("cargo:rerun-if-changed={}", runtime.display());
+    let runtime = runtime.display().to_string();
     for name in &names {
         let path = fixtures.join(format!("{name}.yaml"));
         println!("cargo:rerun-if-changed={}", path.display());
@@ -54,6 +58,25 @@ fn main() {
         let (models, validate, server) =
             (path("models.rs"), path("validate.rs"), path("server.rs"));
         let module = format_ident!("{}", name);
+        // The fixture's client, compiled by tests/client.rs against its models, with its
+        // own copy of the runtime (the generated crate's layout: `client::runtime`).
+        let client = codegen::emit::client::client_items(&api);
+        let client_file = format!("fixture_{name}_client.rs");
+        let code = codegen::format_rust(client, &source).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(out.join(&client_file), code).expect("OUT_DIR writable");
+        clients.push(quote! {
+            #[doc = #source]
+            #[allow(#allows)]
+            pub mod #module {
+                pub use codegen_tests::fixtures::#module as models;
+                /// The generated client.
+                pub mod client {
+                    #[path = #runtime]
+                    pub mod runtime;
+                    include!(concat!(env!("OUT_DIR"), "/", #client_file));
+                }
+            }
+        });
         modules.push(quote! {
             #[doc = #source]
             #[allow(#allows)]
@@ -70,6 +93,9 @@ fn main() {
     }
     let fixtures_rs = quote!(#(#modules)*);
     std::fs::write(out.join("fixtures.rs"), fixtures_rs.to_string()).expect("OUT_DIR writable");
+    let clients_rs = quote!(#(#clients)*);
+    std::fs::write(out.join("fixture_clients.rs"), clients_rs.to_string())
+        .expect("OUT_DIR writable");
 
     // One arm per type an example is given for: JSON → Rust → JSON.
     let spec = std::fs::read_to_string(root.join("../spec/maniac.yaml")).expect("spec readable");

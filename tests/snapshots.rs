@@ -35,6 +35,8 @@ fn maniac_crate_files() {
             "src/lib.rs",
             "src/models.rs",
             "src/validate.rs",
+            "src/client.rs",
+            "src/client/runtime.rs",
             "src/server.rs",
             "src/server/runtime.rs",
             "src/server/mock.rs",
@@ -68,21 +70,26 @@ fn output_is_deterministic() {
     }
 }
 
+/// A fixture document's IR and its path for the `@generated` header.
+fn fixture(name: &str) -> (codegen::ir::Api, String) {
+    let source = format!("tests/fixtures/{name}.yaml");
+    let text = std::fs::read_to_string(root().join(&source)).unwrap();
+    (codegen::load(&text).unwrap(), source)
+}
+
 fn fixture_models(name: &str) -> String {
-    let text = std::fs::read_to_string(root().join(format!("tests/fixtures/{name}.yaml"))).unwrap();
-    let api = codegen::load(&text).unwrap();
-    codegen::format_rust(
-        codegen::emit::models::models(&api),
-        &format!("tests/fixtures/{name}.yaml"),
-    )
-    .unwrap()
+    let (api, source) = fixture(name);
+    codegen::format_rust(codegen::emit::models::models(&api), &source).unwrap()
+}
+
+fn fixture_client(name: &str) -> String {
+    let (api, source) = fixture(name);
+    codegen::format_rust(codegen::emit::client::client_rs(&api), &source).unwrap()
 }
 
 /// The fixture's `server.rs` and `server/mock.rs`, one snapshot.
 fn fixture_server(name: &str) -> String {
-    let text = std::fs::read_to_string(root().join(format!("tests/fixtures/{name}.yaml"))).unwrap();
-    let api = codegen::load(&text).unwrap();
-    let source = format!("tests/fixtures/{name}.yaml");
+    let (api, source) = fixture(name);
     let server = codegen::format_rust(codegen::emit::server::server(&api), &source).unwrap();
     let mock = codegen::format_rust(codegen::emit::server::mock(&api), &source).unwrap();
     format!("{server}\n// ---- server/mock.rs\n{mock}")
@@ -94,6 +101,7 @@ macro_rules! fixture_snapshots {
             #[test]
             fn $name() {
                 insta::assert_snapshot!(concat!("fixture__", stringify!($name)), fixture_models(stringify!($name)));
+                insta::assert_snapshot!(concat!("fixture_client__", stringify!($name)), fixture_client(stringify!($name)));
                 insta::assert_snapshot!(concat!("fixture_server__", stringify!($name)), fixture_server(stringify!($name)));
             }
         )*
@@ -127,6 +135,7 @@ fixture_snapshots!(
     pointer_refs,
     recursion,
     references,
+    requests,
     unions
 );
 
@@ -153,10 +162,18 @@ fn fixture_lib_rs_escapes_hostile_info() {
         .iter()
         .map(|item| match item {
             syn::Item::Mod(m) => m.ident.to_string(),
-            _ => panic!("only module declarations: {lib}"),
+            syn::Item::Use(syn::ItemUse {
+                tree: syn::UseTree::Path(path),
+                ..
+            }) => format!("use {}", path.ident),
+            _ => panic!("only module declarations and the client's re-export: {lib}"),
         })
         .collect();
-    assert_eq!(items, ["models", "validate", "server"], "{lib}");
+    assert_eq!(
+        items,
+        ["models", "validate", "client", "use client", "server"],
+        "{lib}"
+    );
     assert!(lib
         .lines()
         .filter(|l| l.contains("evil"))

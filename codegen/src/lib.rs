@@ -152,6 +152,14 @@ pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> 
             contents: verbatim(emit::validate::RUNTIME, source, "validate.rs"),
         },
         GeneratedFile {
+            path: "src/client.rs".into(),
+            contents: format_rust(emit::client::client_rs(api), source)?,
+        },
+        GeneratedFile {
+            path: "src/client/runtime.rs".into(),
+            contents: verbatim(emit::client::RUNTIME, source, "client.rs"),
+        },
+        GeneratedFile {
             path: "src/server.rs".into(),
             contents: format_rust(emit::server::server(api), source)?,
         },

@@ -3,7 +3,7 @@
 //!
 //! The Maniac API provides openai compatible inference endpoints for interacting with both frontier models and your custom models. This reference details the available endpoints: an OpenAI-compatible chat completion gateway plus Maniac endpoints for containers, files, models, evaluators, datasets, evaluation runs and optimization runs.
 //!
-//! Generated from the API's OpenAPI document; `models` holds one Rust type per schema.
+//! Generated from the API's OpenAPI document: `models` holds one Rust type per schema; `client` (cargo feature `client`) an async client with one method per operation; `server` (cargo feature `server`) an axum server trait and router.
 //!
 //! # Server
 //!
@@ -56,6 +56,13 @@ pub mod models;
 /// Schema constraints the types cannot hold, checked after deserializing.
 #[rustfmt::skip]
 pub mod validate;
+/// The async HTTP client: one method per operation (cargo feature `client`).
+#[cfg(feature = "client")]
+#[rustfmt::skip]
+pub mod client;
+/// The API client, also at the crate root.
+#[cfg(feature = "client")]
+pub use client::Client;
 /// The axum server (cargo feature `server`): the [`server::ManiacApi`] trait, [`server::router`] and [`server::mock::Mock`].
 #[cfg(feature = "server")]
 #[rustfmt::skip]

@@ -12,7 +12,9 @@ pub fn lib_rs(api: &Api) -> TokenStream {
         about.push_str(description);
     }
     about.push_str(
-        "\n\nGenerated from the API's OpenAPI document; `models` holds one Rust type per schema.",
+        "\n\nGenerated from the API's OpenAPI document: `models` holds one Rust type per schema; \
+         `client` (cargo feature `client`) an async client with one method per operation; \
+         `server` (cargo feature `server`) an axum server trait and router.",
     );
     about.push_str("\n\n");
     about.push_str(&super::server::crate_docs(api));
@@ -31,6 +33,15 @@ pub fn lib_rs(api: &Api) -> TokenStream {
         /// Schema constraints the types cannot hold, checked after deserializing.
         #[rustfmt::skip]
         pub mod validate;
+
+        /// The async HTTP client: one method per operation (cargo feature `client`).
+        #[cfg(feature = "client")]
+        #[rustfmt::skip]
+        pub mod client;
+
+        /// The API client, also at the crate root.
+        #[cfg(feature = "client")]
+        pub use client::Client;
 
         #server
     }
@@ -65,6 +76,52 @@ fn toml_string(value: &str) -> String {
     out
 }
 
+/// The client's optional dependencies: reqwest with rustls (no system OpenSSL), the SSE
+/// parser, and small helpers for backoff jitter (fastrand), `Retry-After` dates (httpdate)
+/// and path encoding. tokio is declared as the server declares it; the feature adds what
+/// the client needs of it.
+const CLIENT_DEPENDENCIES: &[&str] = &[
+    "bytes = { version = \"1\", optional = true }",
+    "eventsource-stream = { version = \"0.2\", optional = true }",
+    "fastrand = { version = \"2\", optional = true }",
+    "futures-util = { version = \"0.3\", optional = true, default-features = false, features = [\"std\"] }",
+    "httpdate = { version = \"1\", optional = true }",
+    "percent-encoding = { version = \"2\", optional = true }",
+    "reqwest = { version = \"0.12\", optional = true, default-features = false, features = [\"rustls-tls\", \"http2\", \"json\", \"multipart\", \"stream\"] }",
+    "tokio = { version = \"1\", optional = true, features = [\"time\"] }",
+    "tokio-util = { version = \"0.7\", optional = true, features = [\"io\"] }",
+];
+
+/// Off by default, so depending on the crate for its models pulls in no HTTP stack.
+const CLIENT_FEATURE: &str = "# The async HTTP client (`client` module).\n\
+     client = [\"dep:bytes\", \"dep:eventsource-stream\", \"dep:fastrand\", \"dep:futures-util\", \"dep:httpdate\", \"dep:percent-encoding\", \"dep:reqwest\", \"dep:tokio\", \"tokio/fs\", \"tokio/io-util\", \"dep:tokio-util\"]\n";
+
+/// The optional dependencies of the `client` and `server` features, each crate once and
+/// sorted (both sides declare a shared crate the same way), then the features.
+fn optional_dependencies(api: &Api) -> String {
+    let mut lines: Vec<&str> = CLIENT_DEPENDENCIES
+        .iter()
+        .chain(super::server::CARGO_DEPENDENCIES)
+        .copied()
+        .collect();
+    lines.sort_unstable();
+    lines.dedup();
+    let mut out = String::new();
+    if super::validate::uses_pattern(api) {
+        out.push_str("regex-lite = \"0.1\"\n");
+    }
+    out.push_str("# Optional: what the `client` and `server` features use.\n");
+    for line in lines {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str("\n[features]\n");
+    out.push_str(CLIENT_FEATURE);
+    out.push_str(super::server::CARGO_FEATURE);
+    out.push_str(super::server::CARGO_EXTRAS);
+    out
+}
+
 pub fn cargo_toml(api: &Api, crate_name: &str, header: &str, standalone: bool) -> String {
     let mut out = format!(
         "# {header}\n[package]\nname = {}\nversion = {}\nedition = \"2021\"\ndescription = {}\n\n\
@@ -77,7 +134,7 @@ pub fn cargo_toml(api: &Api, crate_name: &str, header: &str, standalone: bool) -
     if uses_uuid(api) {
         out.push_str("uuid = { version = \"1\", features = [\"serde\"] }\n");
     }
-    out.push_str(&super::server::cargo_dependencies(api));
+    out.push_str(&optional_dependencies(api));
     if standalone {
         out.push_str("\n# Not part of any enclosing workspace.\n[workspace]\n");
     }

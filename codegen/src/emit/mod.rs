@@ -1,5 +1,6 @@
 //! IR → Rust tokens. Every emitter builds tokens with `quote!`; none concatenates Rust text.
 
+pub mod client;
 pub mod krate;
 pub mod models;
 pub mod server;

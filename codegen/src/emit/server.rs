@@ -13,33 +13,28 @@ use quote::{format_ident, quote};
 /// The runtime file emitted as the crate's `src/server/runtime.rs`.
 pub const RUNTIME: &str = include_str!("../runtime/server.rs");
 
-/// Cargo.toml lines for the `server` feature: optional dependencies, the feature, the
-/// mock example.
-pub fn cargo_dependencies(api: &Api) -> String {
-    let mut out = String::from(
-        "# The `server` feature: an axum server trait, router and mock.\n\
-         axum = { version = \"0.8\", optional = true, default-features = false, features = [\"http1\", \"tokio\"] }\n\
-         bytes = { version = \"1\", optional = true }\n\
-         form_urlencoded = { version = \"1\", optional = true }\n\
-         futures-util = { version = \"0.3\", optional = true, default-features = false, features = [\"std\"] }\n\
-         multer = { version = \"3\", optional = true }\n\
-         serde_path_to_error = { version = \"0.1\", optional = true }\n\
-         tokio = { version = \"1\", optional = true, features = [\"time\"] }\n",
-    );
-    if super::validate::uses_pattern(api) {
-        out.push_str("regex-lite = \"0.1\"\n");
-    }
-    out.push_str(
-        "\n[features]\n\
-         # float_roundtrip: a whole number written as `2251799813685247.0` must parse exactly\n\
-         # to be accepted as the integer JSON Schema says it is.\n\
-         server = [\"dep:axum\", \"dep:bytes\", \"dep:form_urlencoded\", \"dep:futures-util\", \"dep:multer\", \"dep:serde_path_to_error\", \"dep:tokio\", \"serde_json/float_roundtrip\"]\n\
-         \n[dev-dependencies]\n\
-         tokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"net\", \"signal\"] }\n\
-         \n[[example]]\nname = \"mock\"\nrequired-features = [\"server\"]\n",
-    );
-    out
-}
+/// The `server` feature's optional dependencies (Cargo.toml lines; `krate` merges them
+/// with the client's, each crate once).
+pub const CARGO_DEPENDENCIES: &[&str] = &[
+    "axum = { version = \"0.8\", optional = true, default-features = false, features = [\"http1\", \"tokio\"] }",
+    "bytes = { version = \"1\", optional = true }",
+    "form_urlencoded = { version = \"1\", optional = true }",
+    "futures-util = { version = \"0.3\", optional = true, default-features = false, features = [\"std\"] }",
+    "multer = { version = \"3\", optional = true }",
+    "serde_path_to_error = { version = \"0.1\", optional = true }",
+    "tokio = { version = \"1\", optional = true, features = [\"time\"] }",
+];
+
+/// The `server` feature's line under `[features]`.
+pub const CARGO_FEATURE: &str = "# The axum server trait, router and mock (`server` module).\n\
+     # float_roundtrip: a whole number written as `2251799813685247.0` must parse exactly\n\
+     # to be accepted as the integer JSON Schema says it is.\n\
+     server = [\"dep:axum\", \"dep:bytes\", \"dep:form_urlencoded\", \"dep:futures-util\", \"dep:multer\", \"dep:serde_path_to_error\", \"dep:tokio\", \"serde_json/float_roundtrip\"]\n";
+
+/// What follows `[features]`: the mock example and what it needs.
+pub const CARGO_EXTRAS: &str = "\n[dev-dependencies]\n\
+     tokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"net\", \"signal\"] }\n\
+     \n[[example]]\nname = \"mock\"\nrequired-features = [\"server\"]\n";
 
 /// The trait's name: the title's first word + `Api` (`Maniac Inference Gateway API` →
 /// `ManiacApi`).
