@@ -356,6 +356,11 @@ fn loose_unions_keep_what_can_be_typed() {
         json!("1"),
         "unquoted YAML numbers under `type: string` are strings on the wire"
     );
+    let patch = loose_unions::PatchRequest {
+        name: Some("x".into()),
+        state: None,
+    };
+    assert_eq!(to(&patch), json!({"name": "x"}));
     let mixed: loose_unions::MixedEnum = from(json!(true));
     assert_eq!(mixed, json!(true));
 }

@@ -394,7 +394,8 @@ pub struct Param {
     pub style: ParamStyle,
     pub explode: bool,
     pub required: bool,
-    /// Without the `Option` of an optional parameter.
+    /// Without the `Option` of an optional parameter. A parameter described by `content`
+    /// (a JSON-encoded query parameter, say) is `Ty::String`: the encoded text, sent as is.
     pub ty: Ty,
     pub docs: Option<String>,
     pub default: Option<Value>,
@@ -407,6 +408,9 @@ pub enum MediaKind {
     Json,
     /// `text/event-stream`: each `data:` frame holds one JSON value of the schema.
     EventStream,
+    /// `multipart/form-data`: one part per field of the body's struct. A body whose schema
+    /// is not an object with properties (a map, say) is typed as such, with a warning: its
+    /// value's top-level members are the parts.
     Multipart,
     FormUrlEncoded,
     Text,
@@ -455,6 +459,7 @@ pub struct Response {
 pub struct Header {
     pub wire: String,
     pub name: String,
+    /// `Ty::String` (the encoded text) for a header described by `content`.
     pub ty: Ty,
     pub required: bool,
     pub docs: Option<String>,

@@ -77,27 +77,31 @@ fn unparse(tokens: proc_macro2::TokenStream) -> Result<String> {
 /// Types emitted and formatted at once by one thread.
 const BATCH: usize = 16;
 
-/// `src/models.rs`, emitted and formatted in parts on every core: items print the same
-/// alone as in one file, so the parts joined are the file formatted at once.
+/// `src/models.rs`, emitted and formatted in batches on every core: items print the same
+/// alone as in one file, so the batches joined in order are the file formatted at once.
 fn models_rs(api: &ir::Api, source: &str) -> Result<String> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let batches: Vec<std::ops::Range<usize>> = (0..api.types.len())
+        .step_by(BATCH)
+        .map(|start| start..(start + BATCH).min(api.types.len()))
+        .collect();
     // Small documents are not worth a thread.
-    let per_part = api.types.len().div_ceil(threads).max(256);
-    let starts: Vec<usize> = (0..api.types.len()).step_by(per_part).collect();
-    let parts: Vec<Result<String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = starts
-            .iter()
-            .map(|&start| {
-                let range = start..(start + per_part).min(api.types.len());
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(batches.len().div_ceil(16))
+        .max(1);
+    // Thread `t` takes batches t, t + threads, ...: interleaved, so big and small types
+    // spread evenly over the threads.
+    let parts: Vec<Result<Vec<String>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let batches = &batches;
                 scope.spawn(move || {
-                    // A few types at a time: small token trees and syntax trees stay in
-                    // cache and their memory is reused, instead of one huge tree per part.
-                    let mut text = String::new();
-                    for batch in range.clone().step_by(BATCH) {
-                        let end = (batch + BATCH).min(range.end);
-                        text.push_str(&unparse(emit::models::type_defs(api, batch..end))?);
-                    }
-                    Ok(text)
+                    batches
+                        .iter()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|range| unparse(emit::models::type_defs(api, range.clone())))
+                        .collect::<Result<Vec<String>>>()
                 })
             })
             .collect();
@@ -113,9 +117,10 @@ fn models_rs(api: &ir::Api, source: &str) -> Result<String> {
             })
             .collect()
     });
+    let parts = parts.into_iter().collect::<Result<Vec<Vec<String>>>>()?;
     let mut out = format!("// {}\n", header(source));
-    for part in parts {
-        out.push_str(&part?);
+    for i in 0..batches.len() {
+        out.push_str(&parts[i % threads][i / threads]);
     }
     out.push_str(&unparse(emit::models::helpers(api))?);
     Ok(out)

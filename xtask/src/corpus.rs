@@ -365,7 +365,10 @@ fn run_with_timeout(
     command: &mut Command,
     timeout: Duration,
 ) -> Result<(std::process::ExitStatus, String), String> {
+    use std::os::unix::process::CommandExt;
+    // Its own process group, so a timeout ends the compiler cargo started, not only cargo.
     let mut child = command
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -383,6 +386,9 @@ fn run_with_timeout(
             return Ok((status, reader.join().unwrap_or_default()));
         }
         if started.elapsed() > timeout {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
             let _ = child.kill();
             let _ = child.wait();
             return Err(format!("no result in {} s", timeout.as_secs()));

@@ -51,6 +51,40 @@ impl<'s> Shape<'s> {
 }
 
 pub(super) fn normalize<'s>(schema: &'s Schema, at: &str) -> Result<Shape<'s>> {
+    let mut shape = kind_shape(schema, at)?;
+    // `anyOf: [{required: [a]}, {required: [b]}]` next to properties says which must be
+    // present, not what the value is: a check, not a type (GitHub's request bodies).
+    for union in [&mut shape.one_of, &mut shape.any_of] {
+        if !union.is_empty() && union.iter().all(is_constraint_only) {
+            *union = &[];
+        }
+    }
+    Ok(shape)
+}
+
+/// A union branch that only requires properties (no type, no nullability).
+fn is_constraint_only(part: &ReferenceOr<Schema>) -> bool {
+    let ReferenceOr::Item(s) = part else {
+        return false;
+    };
+    match &s.schema_kind {
+        SchemaKind::Any(a) => {
+            !s.schema_data.nullable
+                && a.typ.is_none()
+                && a.properties.is_empty()
+                && a.additional_properties.is_none()
+                && a.items.is_none()
+                && a.enumeration.is_empty()
+                && a.one_of.is_empty()
+                && a.any_of.is_empty()
+                && a.all_of.is_empty()
+                && a.not.is_none()
+        }
+        _ => false,
+    }
+}
+
+fn kind_shape<'s>(schema: &'s Schema, at: &str) -> Result<Shape<'s>> {
     Ok(match &schema.schema_kind {
         SchemaKind::Type(t) => type_shape(t, at)?,
         SchemaKind::OneOf { one_of } => Shape {
