@@ -134,6 +134,26 @@ pub fn generate(text: &str, options: &Options) -> Result<Generated> {
 
 pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> {
     let source = &options.source;
+    // The per-API client and server files are emitted and formatted on a second thread
+    // while the models (themselves split across cores) are: formatting is most of the
+    // time on large documents.
+    let (models, client, server, mock) = std::thread::scope(|scope| {
+        let side = scope.spawn(|| -> Result<(String, String, String)> {
+            Ok((
+                format_rust(emit::client::client_rs(api), source)?,
+                format_rust(emit::server::server(api), source)?,
+                format_rust(emit::server::mock(api), source)?,
+            ))
+        });
+        let models = models_rs(api, source);
+        let side = side.join().unwrap_or_else(|_| {
+            Err(Error::at(
+                "#",
+                "internal error: emitting the client or server failed; please report this document",
+            ))
+        });
+        side.and_then(|(client, server, mock)| Ok((models?, client, server, mock)))
+    })?;
     let files = vec![
         GeneratedFile {
             path: "Cargo.toml".into(),
@@ -150,7 +170,7 @@ pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> 
         },
         GeneratedFile {
             path: "src/models.rs".into(),
-            contents: models_rs(api, source)?,
+            contents: models,
         },
         GeneratedFile {
             path: "src/validate.rs".into(),
@@ -158,7 +178,7 @@ pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> 
         },
         GeneratedFile {
             path: "src/client.rs".into(),
-            contents: format_rust(emit::client::client_rs(api), source)?,
+            contents: client,
         },
         GeneratedFile {
             path: "src/client/runtime.rs".into(),
@@ -166,7 +186,7 @@ pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> 
         },
         GeneratedFile {
             path: "src/server.rs".into(),
-            contents: format_rust(emit::server::server(api), source)?,
+            contents: server,
         },
         GeneratedFile {
             path: "src/server/runtime.rs".into(),
@@ -174,7 +194,7 @@ pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> 
         },
         GeneratedFile {
             path: "src/server/mock.rs".into(),
-            contents: format_rust(emit::server::mock(api), source)?,
+            contents: mock,
         },
         GeneratedFile {
             path: "examples/mock.rs".into(),
