@@ -80,6 +80,7 @@ const BATCH: usize = 16;
 /// `src/models.rs`, emitted and formatted in batches on every core: items print the same
 /// alone as in one file, so the batches joined in order are the file formatted at once.
 fn models_rs(api: &ir::Api, source: &str) -> Result<String> {
+    let checked = emit::validate::Checked::new(api);
     let batches: Vec<std::ops::Range<usize>> = (0..api.types.len())
         .step_by(BATCH)
         .map(|start| start..(start + BATCH).min(api.types.len()))
@@ -94,13 +95,13 @@ fn models_rs(api: &ir::Api, source: &str) -> Result<String> {
     let parts: Vec<Result<Vec<String>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let batches = &batches;
+                let (batches, checked) = (&batches, &checked);
                 scope.spawn(move || {
                     batches
                         .iter()
                         .skip(t)
                         .step_by(threads)
-                        .map(|range| unparse(emit::models::type_defs(api, range.clone())))
+                        .map(|range| unparse(emit::models::type_defs(api, checked, range.clone())))
                         .collect::<Result<Vec<String>>>()
                 })
             })

@@ -6,6 +6,7 @@
 pub struct ErrorResponse {
     pub error: ManiacError,
 }
+impl super::validate::Validate for ErrorResponse {}
 /// Error details.
 ///
 /// Schema `#/components/schemas/ManiacError`.
@@ -19,6 +20,7 @@ pub struct ManiacError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
+impl super::validate::Validate for ManiacError {}
 /// Sort order.
 ///
 /// Schema `#/components/schemas/SortOrder`.
@@ -58,6 +60,7 @@ impl std::fmt::Display for SortOrder {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for SortOrder {}
 /// API type.
 ///
 /// Schema `#/components/schemas/ApiType`.
@@ -138,6 +141,17 @@ impl<'de> serde::Deserialize<'de> for ApiType {
                 _ => Self::Other(value),
             },
         )
+    }
+}
+impl super::validate::Validate for ApiType {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
     }
 }
 /// OpenAI-compatible chat completion request with Maniac extensions.
@@ -262,6 +276,18 @@ impl Default for ChatReq {
         }
     }
 }
+impl super::validate::Validate for ChatReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.messages, at.field("messages"))?;
+        super::validate::check(&self.reasoning, at.field("reasoning"))?;
+        super::validate::check(&self.response_format, at.field("response_format"))?;
+        super::validate::check(&self.tool_choice, at.field("tool_choice"))?;
+        Ok(())
+    }
+}
 /// OpenAI-style chat message.
 ///
 /// Schema `#/components/schemas/Message`.
@@ -280,6 +306,15 @@ pub struct Message {
     /// Id of the tool call this (tool) message answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+}
+impl super::validate::Validate for Message {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.content, at.field("content"))?;
+        Ok(())
+    }
 }
 /// Role of the message author.
 ///
@@ -330,6 +365,7 @@ impl std::fmt::Display for MessageRole {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for MessageRole {}
 /// Message content, as plain text or an array of content parts.
 ///
 /// Schema `#/components/schemas/MessageContent`.
@@ -341,6 +377,17 @@ pub enum MessageContent {
     String(String),
     /// A `list of ContentPart`.
     List(Vec<ContentPart>),
+}
+impl super::validate::Validate for MessageContent {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::String(_) => Ok(()),
+            Self::List(value) => super::validate::check(value, at),
+        }
+    }
 }
 /// One part of a multi-part message content.
 ///
@@ -382,6 +429,18 @@ impl<'de> serde::Deserialize<'de> for ContentPart {
         }
     }
 }
+impl super::validate::Validate for ContentPart {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::TextContentPart(_) => Ok(()),
+            Self::ImageContentPart(_) => Ok(()),
+            Self::Other(_) => Err(at.violation("not one of the allowed variants")),
+        }
+    }
+}
 /// Text content part.
 ///
 /// Schema `#/components/schemas/TextContentPart`.
@@ -392,6 +451,7 @@ pub struct TextContentPart {
     /// The text.
     pub text: String,
 }
+impl super::validate::Validate for TextContentPart {}
 /// Image content part.
 ///
 /// Schema `#/components/schemas/ImageContentPart`.
@@ -402,6 +462,7 @@ pub struct ImageContentPart {
     /// Image reference, OpenAI-style (e.g. `{"url": "...", "detail": "auto"}`).
     pub image_url: serde_json::Map<String, serde_json::Value>,
 }
+impl super::validate::Validate for ImageContentPart {}
 /// A tool call made by the model.
 ///
 /// Schema `#/components/schemas/ToolCall`.
@@ -428,6 +489,7 @@ impl Default for ToolCall {
         }
     }
 }
+impl super::validate::Validate for ToolCall {}
 /// Tool call type.
 ///
 /// Schema `#/components/schemas/ToolCallType`.
@@ -463,6 +525,7 @@ impl std::fmt::Display for ToolCallType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for ToolCallType {}
 /// Function called by a tool call.
 ///
 /// Schema `#/components/schemas/FunctionCall`.
@@ -473,6 +536,7 @@ pub struct FunctionCall {
     /// Function arguments as a JSON-encoded string.
     pub arguments: String,
 }
+impl super::validate::Validate for FunctionCall {}
 /// A tool the model may call.
 ///
 /// Schema `#/components/schemas/ToolDefinition`.
@@ -496,6 +560,7 @@ impl Default for ToolDefinition {
         }
     }
 }
+impl super::validate::Validate for ToolDefinition {}
 /// Function tool definition.
 ///
 /// Schema `#/components/schemas/FunctionDefinition`.
@@ -513,6 +578,7 @@ pub struct FunctionDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strict: Option<bool>,
 }
+impl super::validate::Validate for FunctionDefinition {}
 /// Tool choice, as a mode string or a specific function.
 ///
 /// Schema `#/components/schemas/ToolChoice`.
@@ -524,6 +590,17 @@ pub enum ToolChoice {
     ToolChoiceMode(ToolChoiceMode),
     /// A `ToolChoiceFunction`.
     ToolChoiceFunction(ToolChoiceFunction),
+}
+impl super::validate::Validate for ToolChoice {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::ToolChoiceMode(value) => super::validate::check(value, at),
+            Self::ToolChoiceFunction(_) => Ok(()),
+        }
+    }
 }
 /// Tool choice mode.
 ///
@@ -575,6 +652,17 @@ impl<'de> serde::Deserialize<'de> for ToolChoiceMode {
         )
     }
 }
+impl super::validate::Validate for ToolChoiceMode {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
 /// Forces a call of one specific function.
 ///
 /// Schema `#/components/schemas/ToolChoiceFunction`.
@@ -598,6 +686,7 @@ impl Default for ToolChoiceFunction {
         }
     }
 }
+impl super::validate::Validate for ToolChoiceFunction {}
 /// Name of the function to call.
 ///
 /// Schema `#/components/schemas/ToolChoiceFunctionName`.
@@ -606,6 +695,7 @@ pub struct ToolChoiceFunctionName {
     /// Function name.
     pub name: String,
 }
+impl super::validate::Validate for ToolChoiceFunctionName {}
 /// Stop sequences, as one string or a list of strings.
 ///
 /// Schema `#/components/schemas/StopSequences`.
@@ -618,6 +708,7 @@ pub enum StopSequences {
     /// A `list of string`.
     StringList(Vec<String>),
 }
+impl super::validate::Validate for StopSequences {}
 /// Response format.
 ///
 /// Schema `#/components/schemas/ResponseFormat`.
@@ -665,6 +756,19 @@ impl<'de> serde::Deserialize<'de> for ResponseFormat {
         }
     }
 }
+impl super::validate::Validate for ResponseFormat {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::ResponseFormatText(_) => Ok(()),
+            Self::ResponseFormatJsonObject(_) => Ok(()),
+            Self::ResponseFormatJsonSchema(_) => Ok(()),
+            Self::Other(_) => Err(at.violation("not one of the allowed variants")),
+        }
+    }
+}
 /// Plain text output.
 ///
 /// Schema `#/components/schemas/ResponseFormatText`.
@@ -673,6 +777,7 @@ pub struct ResponseFormatText {
     /// Response format type.
     pub r#type: ResponseFormatTextType,
 }
+impl super::validate::Validate for ResponseFormatText {}
 /// Any JSON object output.
 ///
 /// Schema `#/components/schemas/ResponseFormatJsonObject`.
@@ -681,6 +786,7 @@ pub struct ResponseFormatJsonObject {
     /// Response format type.
     pub r#type: ResponseFormatJsonObjectType,
 }
+impl super::validate::Validate for ResponseFormatJsonObject {}
 /// JSON output conforming to a JSON Schema.
 ///
 /// Schema `#/components/schemas/ResponseFormatJsonSchema`.
@@ -690,6 +796,7 @@ pub struct ResponseFormatJsonSchema {
     pub r#type: ResponseFormatJsonSchemaType,
     pub json_schema: JsonSchemaConfig,
 }
+impl super::validate::Validate for ResponseFormatJsonSchema {}
 /// JSON Schema output configuration.
 ///
 /// Schema `#/components/schemas/JsonSchemaConfig`.
@@ -707,6 +814,7 @@ pub struct JsonSchemaConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strict: Option<bool>,
 }
+impl super::validate::Validate for JsonSchemaConfig {}
 /// Reasoning config.
 ///
 /// Schema `#/components/schemas/ReasoningConfig`.
@@ -718,6 +826,16 @@ pub struct ReasoningConfig {
     /// Reasoning summary verbosity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<ReasoningSummary>,
+}
+impl super::validate::Validate for ReasoningConfig {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.effort, at.field("effort"))?;
+        super::validate::check(&self.summary, at.field("summary"))?;
+        Ok(())
+    }
 }
 /// Reasoning effort.
 ///
@@ -781,6 +899,17 @@ impl<'de> serde::Deserialize<'de> for ReasoningEffort {
         )
     }
 }
+impl super::validate::Validate for ReasoningEffort {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
 /// Reasoning summary verbosity.
 ///
 /// Schema `#/components/schemas/ReasoningSummary`.
@@ -831,6 +960,17 @@ impl<'de> serde::Deserialize<'de> for ReasoningSummary {
         )
     }
 }
+impl super::validate::Validate for ReasoningSummary {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
 /// Stream options.
 ///
 /// Schema `#/components/schemas/StreamOptions`.
@@ -840,6 +980,7 @@ pub struct StreamOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_usage: Option<bool>,
 }
+impl super::validate::Validate for StreamOptions {}
 /// Trace context of a completion. (Later addition.)
 ///
 /// Schema `#/components/schemas/TraceContext`.
@@ -863,6 +1004,7 @@ pub struct TraceContext {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
+impl super::validate::Validate for TraceContext {}
 /// Chat completion (non-streaming response).
 ///
 /// Schema `#/components/schemas/ChatRes`.
@@ -908,6 +1050,15 @@ impl Default for ChatRes {
         }
     }
 }
+impl super::validate::Validate for ChatRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.choices, at.field("choices"))?;
+        Ok(())
+    }
+}
 /// A single chat completion choice.
 ///
 /// Schema `#/components/schemas/ChatCompletionChoice`.
@@ -922,6 +1073,16 @@ pub struct ChatCompletionChoice {
     /// Log probabilities of the output tokens, when requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<ChatCompletionLogprobs>,
+}
+impl super::validate::Validate for ChatCompletionChoice {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.message, at.field("message"))?;
+        super::validate::check(&self.finish_reason, at.field("finish_reason"))?;
+        Ok(())
+    }
 }
 /// Why generation stopped.
 ///
@@ -981,6 +1142,17 @@ impl<'de> serde::Deserialize<'de> for FinishReason {
         )
     }
 }
+impl super::validate::Validate for FinishReason {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
 /// Assistant message.
 ///
 /// Schema `#/components/schemas/ChatResponseMessage`.
@@ -998,6 +1170,15 @@ pub struct ChatResponseMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCall>>,
 }
+impl super::validate::Validate for ChatResponseMessage {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.content, at.field("content"))?;
+        Ok(())
+    }
+}
 /// Log probability information of a choice (OpenAI shape).
 ///
 /// Schema `#/components/schemas/ChatCompletionLogprobs`.
@@ -1010,6 +1191,7 @@ pub struct ChatCompletionLogprobs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refusal: Option<Vec<TokenLogprob>>,
 }
+impl super::validate::Validate for ChatCompletionLogprobs {}
 /// Log probability of one token.
 ///
 /// Schema `#/components/schemas/TokenLogprob`.
@@ -1026,6 +1208,7 @@ pub struct TokenLogprob {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_logprobs: Option<Vec<TopLogprob>>,
 }
+impl super::validate::Validate for TokenLogprob {}
 /// An alternative token and its log probability.
 ///
 /// Schema `#/components/schemas/TopLogprob`.
@@ -1039,6 +1222,7 @@ pub struct TopLogprob {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes: Option<Vec<i32>>,
 }
+impl super::validate::Validate for TopLogprob {}
 /// Token usage.
 ///
 /// Schema `#/components/schemas/ChatResponseUsage`.
@@ -1057,6 +1241,7 @@ pub struct ChatResponseUsage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_tokens_details: Option<serde_json::Map<String, serde_json::Value>>,
 }
+impl super::validate::Validate for ChatResponseUsage {}
 /// One Server-Sent Event payload of a streamed chat completion (`data: <chunk JSON>`); the stream ends with `data: [DONE]`.
 ///
 /// Schema `#/components/schemas/ChatCompletionChunk`.
@@ -1102,6 +1287,15 @@ impl Default for ChatCompletionChunk {
         }
     }
 }
+impl super::validate::Validate for ChatCompletionChunk {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.choices, at.field("choices"))?;
+        Ok(())
+    }
+}
 /// Delta of one choice in a streamed chunk.
 ///
 /// Schema `#/components/schemas/ChatCompletionChunkChoice`.
@@ -1116,6 +1310,15 @@ pub struct ChatCompletionChunkChoice {
     /// Log probabilities of the delta tokens, when requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<ChatCompletionLogprobs>,
+}
+impl super::validate::Validate for ChatCompletionChunkChoice {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.finish_reason, at.field("finish_reason"))?;
+        Ok(())
+    }
 }
 /// Incremental message content.
 ///
@@ -1132,6 +1335,7 @@ pub struct ChatCompletionChunkDelta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ChatCompletionChunkToolCall>>,
 }
+impl super::validate::Validate for ChatCompletionChunkDelta {}
 /// Fragment of a tool call in a streamed chunk.
 ///
 /// Schema `#/components/schemas/ChatCompletionChunkToolCall`.
@@ -1149,6 +1353,7 @@ pub struct ChatCompletionChunkToolCall {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<ChatCompletionChunkFunctionCall>,
 }
+impl super::validate::Validate for ChatCompletionChunkToolCall {}
 /// Fragment of a function call.
 ///
 /// Schema `#/components/schemas/ChatCompletionChunkFunctionCall`.
@@ -1161,6 +1366,7 @@ pub struct ChatCompletionChunkFunctionCall {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<String>,
 }
+impl super::validate::Validate for ChatCompletionChunkFunctionCall {}
 /// OpenAI-style list response for chat completions.
 ///
 /// Schema `#/components/schemas/ChatListRes`.
@@ -1186,6 +1392,18 @@ impl Default for ChatListRes {
             data: Default::default(),
             total: Default::default(),
         }
+    }
+}
+impl super::validate::Validate for ChatListRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let value = &self.total;
+            super::validate::minimum(at.field("total"), *value as f64, 0.0, false)?;
+        }
+        Ok(())
     }
 }
 /// ChatResRelaxed
@@ -1258,6 +1476,7 @@ impl Default for ChatResRelaxed {
         }
     }
 }
+impl super::validate::Validate for ChatResRelaxed {}
 /// One choice of a stored or registered completion.
 ///
 /// Schema `#/components/schemas/RegisterOutputChoice`.
@@ -1271,6 +1490,7 @@ pub struct RegisterOutputChoice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<String>,
 }
+impl super::validate::Validate for RegisterOutputChoice {}
 /// Output message of a stored or registered completion.
 ///
 /// Schema `#/components/schemas/RegisterOutputMessage`.
@@ -1282,6 +1502,7 @@ pub struct RegisterOutputMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
 }
+impl super::validate::Validate for RegisterOutputMessage {}
 /// Register completed chat examples for evaluation or analytics.
 ///
 /// Schema `#/components/schemas/RegisterCompletionsReq`.
@@ -1291,6 +1512,15 @@ pub struct RegisterCompletionsReq {
     pub items: Vec<RegisterItem>,
     /// Container label to associate these examples with.
     pub container: String,
+}
+impl super::validate::Validate for RegisterCompletionsReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.items, at.field("items"))?;
+        Ok(())
+    }
 }
 /// Item
 ///
@@ -1310,6 +1540,15 @@ pub struct RegisterItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
+impl super::validate::Validate for RegisterItem {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.input, at.field("input"))?;
+        Ok(())
+    }
+}
 /// Result of a register operation.
 ///
 /// Schema `#/components/schemas/RegisterChatCompletionsResponse`.
@@ -1324,6 +1563,7 @@ pub struct RegisterChatCompletionsResponse {
     /// Per-item errors.
     pub errors: Vec<serde_json::Map<String, serde_json::Value>>,
 }
+impl super::validate::Validate for RegisterChatCompletionsResponse {}
 /// Inference-only parameters (no messages, model or stream).
 ///
 /// Schema `#/components/schemas/InferenceParams`.
@@ -1396,6 +1636,17 @@ pub struct InferenceParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bad_words: Option<Vec<String>>,
 }
+impl super::validate::Validate for InferenceParams {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.reasoning, at.field("reasoning"))?;
+        super::validate::check(&self.response_format, at.field("response_format"))?;
+        super::validate::check(&self.tool_choice, at.field("tool_choice"))?;
+        Ok(())
+    }
+}
 /// Request body of container creation.
 ///
 /// Schema `#/components/schemas/CreateContainerReq`.
@@ -1431,6 +1682,19 @@ impl Default for CreateContainerReq {
         }
     }
 }
+impl super::validate::Validate for CreateContainerReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.api, at.field("api"))?;
+        super::validate::check(
+            &self.default_parameters,
+            at.field("default_parameters"),
+        )?;
+        Ok(())
+    }
+}
 /// Request body of container update; omitted fields are unchanged. (Later addition.)
 ///
 /// Schema `#/components/schemas/UpdateContainerReq`.
@@ -1457,6 +1721,18 @@ pub struct UpdateContainerReq {
         deserialize_with = "deserialize_some"
     )]
     pub default_model: Option<Option<String>>,
+}
+impl super::validate::Validate for UpdateContainerReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(
+            &self.default_parameters,
+            at.field("default_parameters"),
+        )?;
+        Ok(())
+    }
 }
 /// A few-shot example message (free-form object, e.g. `{role, content}`).
 ///
@@ -1554,6 +1830,23 @@ impl Default for Container {
         }
     }
 }
+impl super::validate::Validate for Container {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.api, at.field("api"))?;
+        super::validate::check(
+            &self.default_parameters,
+            at.field("default_parameters"),
+        )?;
+        super::validate::check(
+            &self.optimized_parameters,
+            at.field("optimized_parameters"),
+        )?;
+        Ok(())
+    }
+}
 /// A container (create / get response).
 ///
 /// Schema `#/components/schemas/CreateContainerRes`.
@@ -1635,6 +1928,23 @@ impl Default for CreateContainerRes {
         }
     }
 }
+impl super::validate::Validate for CreateContainerRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.api, at.field("api"))?;
+        super::validate::check(
+            &self.default_parameters,
+            at.field("default_parameters"),
+        )?;
+        super::validate::check(
+            &self.optimized_parameters,
+            at.field("optimized_parameters"),
+        )?;
+        Ok(())
+    }
+}
 /// Container deletion result.
 ///
 /// Schema `#/components/schemas/DeleteContainerRes`.
@@ -1666,6 +1976,7 @@ impl Default for DeleteContainerRes {
         }
     }
 }
+impl super::validate::Validate for DeleteContainerRes {}
 /// List response for containers.
 ///
 /// Schema `#/components/schemas/ContainerListResponse`.
@@ -1693,6 +2004,19 @@ impl Default for ContainerListResponse {
         }
     }
 }
+impl super::validate::Validate for ContainerListResponse {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.data, at.field("data"))?;
+        {
+            let value = &self.total;
+            super::validate::minimum(at.field("total"), *value as f64, 0.0, false)?;
+        }
+        Ok(())
+    }
+}
 /// Multipart form of a file upload.
 ///
 /// Schema `#/components/schemas/FileUploadReq`.
@@ -1703,6 +2027,7 @@ pub struct FileUploadReq {
     /// Intended file purpose (e.g. `fine-tune`, `evaluation`).
     pub purpose: String,
 }
+impl super::validate::Validate for FileUploadReq {}
 /// OpenAI-compatible file object (subset). We keep id as the DB UUID string, and expose the OpenAI-ish envelope.
 ///
 /// Schema `#/components/schemas/FileObject`.
@@ -1746,6 +2071,22 @@ impl Default for FileObject {
         }
     }
 }
+impl super::validate::Validate for FileObject {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let value = &self.bytes;
+            super::validate::minimum(at.field("bytes"), *value as f64, 0.0, false)?;
+        }
+        {
+            let value = &self.created_at;
+            super::validate::minimum(at.field("created_at"), *value as f64, 0.0, false)?;
+        }
+        Ok(())
+    }
+}
 /// OpenAI-compatible delete response.
 ///
 /// Schema `#/components/schemas/FileDeleteResponse`.
@@ -1777,6 +2118,7 @@ impl Default for FileDeleteResponse {
         }
     }
 }
+impl super::validate::Validate for FileDeleteResponse {}
 /// OpenAI-compatible list response for files.
 ///
 /// Schema `#/components/schemas/FileListResponse`.
@@ -1802,6 +2144,19 @@ impl Default for FileListResponse {
             data: Default::default(),
             total: Default::default(),
         }
+    }
+}
+impl super::validate::Validate for FileListResponse {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.data, at.field("data"))?;
+        {
+            let value = &self.total;
+            super::validate::minimum(at.field("total"), *value as f64, 0.0, false)?;
+        }
+        Ok(())
     }
 }
 /// Model prices, as decimal strings (USD).
@@ -1835,6 +2190,7 @@ pub struct Pricing {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub internal_reasoning: Option<String>,
 }
+impl super::validate::Validate for Pricing {}
 /// A model usable as `model`.
 ///
 /// Schema `#/components/schemas/ModelListItem`.
@@ -1874,6 +2230,15 @@ impl Default for ModelListItem {
         }
     }
 }
+impl super::validate::Validate for ModelListItem {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.supported_apis, at.field("supported_apis"))?;
+        Ok(())
+    }
+}
 /// List response for models.
 ///
 /// Schema `#/components/schemas/ModelListResponse`.
@@ -1901,6 +2266,19 @@ impl Default for ModelListResponse {
         }
     }
 }
+impl super::validate::Validate for ModelListResponse {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.data, at.field("data"))?;
+        {
+            let value = &self.total;
+            super::validate::minimum(at.field("total"), *value as f64, 0.0, false)?;
+        }
+        Ok(())
+    }
+}
 /// Request body of adding a model to a container.
 ///
 /// Schema `#/components/schemas/AddModelToContainerReq`.
@@ -1918,6 +2296,18 @@ pub struct AddModelToContainerReq {
     /// Default system prompt for this model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_system_prompt: Option<String>,
+}
+impl super::validate::Validate for AddModelToContainerReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(
+            &self.default_parameters,
+            at.field("default_parameters"),
+        )?;
+        Ok(())
+    }
 }
 /// A model added to a container.
 ///
@@ -1960,6 +2350,18 @@ impl Default for AddModelToContainerRes {
         }
     }
 }
+impl super::validate::Validate for AddModelToContainerRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(
+            &self.default_parameters,
+            at.field("default_parameters"),
+        )?;
+        Ok(())
+    }
+}
 /// Evaluator type.
 ///
 /// Schema `#/components/schemas/EvaluatorType`.
@@ -1997,6 +2399,7 @@ impl std::fmt::Display for EvaluatorType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for EvaluatorType {}
 /// Evaluation mode. (Later addition.)
 ///
 /// Schema `#/components/schemas/EvaluatorMode`.
@@ -2048,6 +2451,17 @@ impl<'de> serde::Deserialize<'de> for EvaluatorMode {
         )
     }
 }
+impl super::validate::Validate for EvaluatorMode {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
 /// Request body of evaluator creation. Judge evaluators use `model`, `prompt` and `inference_parameters`; code evaluators use `source` and `requirements`.
 ///
 /// Schema `#/components/schemas/CreateEvaluatorReq`.
@@ -2094,6 +2508,15 @@ pub struct CreateEvaluatorReq {
 impl CreateEvaluatorReq {
     fn default_mode() -> EvaluatorMode {
         EvaluatorMode::Pointwise
+    }
+}
+impl super::validate::Validate for CreateEvaluatorReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.mode, at.field("mode"))?;
+        Ok(())
     }
 }
 /// Request body of evaluator update; omitted fields are unchanged.
@@ -2205,6 +2628,15 @@ impl Default for UpdateEvaluatorReq {
         }
     }
 }
+impl super::validate::Validate for UpdateEvaluatorReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.mode, at.field("mode"))?;
+        Ok(())
+    }
+}
 /// An evaluator, judge or code, discriminated by `object`.
 ///
 /// Schema `#/components/schemas/Evaluator`.
@@ -2242,6 +2674,18 @@ impl<'de> serde::Deserialize<'de> for Evaluator {
                     .map_err(serde::de::Error::custom)
             }
             _ => Ok(Self::Other(value)),
+        }
+    }
+}
+impl super::validate::Validate for Evaluator {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::JudgeEvaluator(value) => super::validate::check(value, at),
+            Self::CodeEvaluator(value) => super::validate::check(value, at),
+            Self::Other(_) => Err(at.violation("not one of the allowed variants")),
         }
     }
 }
@@ -2315,6 +2759,15 @@ impl Default for JudgeEvaluator {
         }
     }
 }
+impl super::validate::Validate for JudgeEvaluator {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.mode, at.field("mode"))?;
+        Ok(())
+    }
+}
 /// Code (Python) evaluator.
 ///
 /// Schema `#/components/schemas/CodeEvaluator`.
@@ -2382,6 +2835,15 @@ impl Default for CodeEvaluator {
         }
     }
 }
+impl super::validate::Validate for CodeEvaluator {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.mode, at.field("mode"))?;
+        Ok(())
+    }
+}
 /// List response for evaluators.
 ///
 /// Schema `#/components/schemas/EvaluatorListResponse`.
@@ -2407,6 +2869,19 @@ impl Default for EvaluatorListResponse {
             data: Default::default(),
             total: Default::default(),
         }
+    }
+}
+impl super::validate::Validate for EvaluatorListResponse {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.data, at.field("data"))?;
+        {
+            let value = &self.total;
+            super::validate::minimum(at.field("total"), *value as f64, 0.0, false)?;
+        }
+        Ok(())
     }
 }
 /// Evaluator deletion result.
@@ -2440,6 +2915,7 @@ impl Default for DeleteEvaluatorRes {
         }
     }
 }
+impl super::validate::Validate for DeleteEvaluatorRes {}
 /// Comparison operator of a dataset filter.
 ///
 /// Schema `#/components/schemas/DatasetFilterOperator`.
@@ -2530,6 +3006,17 @@ impl<'de> serde::Deserialize<'de> for DatasetFilterOperator {
         )
     }
 }
+impl super::validate::Validate for DatasetFilterOperator {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
 /// Filter selecting telemetry records for a dataset.
 ///
 /// Schema `#/components/schemas/DatasetFilter`.
@@ -2541,6 +3028,15 @@ pub struct DatasetFilter {
     /// Comparison value (any JSON value; a list for `in`/`not_in`/`between`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<serde_json::Value>,
+}
+impl super::validate::Validate for DatasetFilter {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.operator, at.field("operator"))?;
+        Ok(())
+    }
 }
 /// Request body of dataset creation.
 ///
@@ -2587,6 +3083,15 @@ impl Default for CreateDatasetReq {
         }
     }
 }
+impl super::validate::Validate for CreateDatasetReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.filters, at.field("filters"))?;
+        Ok(())
+    }
+}
 /// Dataset creation result.
 ///
 /// Schema `#/components/schemas/CreateDatasetRes`.
@@ -2597,6 +3102,7 @@ pub struct CreateDatasetRes {
     /// Status message.
     pub message: String,
 }
+impl super::validate::Validate for CreateDatasetRes {}
 /// A dataset.
 ///
 /// Schema `#/components/schemas/Dataset`.
@@ -2668,6 +3174,15 @@ impl Default for Dataset {
         }
     }
 }
+impl super::validate::Validate for Dataset {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.filters, at.field("filters"))?;
+        Ok(())
+    }
+}
 /// ListResponse[Dataset]
 ///
 /// List response for datasets.
@@ -2697,6 +3212,19 @@ impl Default for DatasetListResponse {
         }
     }
 }
+impl super::validate::Validate for DatasetListResponse {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.data, at.field("data"))?;
+        {
+            let value = &self.total;
+            super::validate::minimum(at.field("total"), *value as f64, 0.0, false)?;
+        }
+        Ok(())
+    }
+}
 /// Data taken from a dataset.
 ///
 /// Schema `#/components/schemas/DatasetDataSource`.
@@ -2724,6 +3252,7 @@ impl Default for DatasetDataSource {
         }
     }
 }
+impl super::validate::Validate for DatasetDataSource {}
 /// Data taken from a container's logs.
 ///
 /// Schema `#/components/schemas/ContainerDataSource`.
@@ -2751,6 +3280,7 @@ impl Default for ContainerDataSource {
         }
     }
 }
+impl super::validate::Validate for ContainerDataSource {}
 /// Data that generates completions via one or more models.
 ///
 /// Schema `#/components/schemas/GenerateDataSource`.
@@ -2778,6 +3308,7 @@ impl Default for GenerateDataSource {
         }
     }
 }
+impl super::validate::Validate for GenerateDataSource {}
 /// Data taken from an uploaded file.
 ///
 /// Schema `#/components/schemas/FileDataSource`.
@@ -2805,6 +3336,7 @@ impl Default for FileDataSource {
         }
     }
 }
+impl super::validate::Validate for FileDataSource {}
 /// Data source of an evaluation run side.
 ///
 /// Schema `#/components/schemas/EvaluationDataSource`.
@@ -2852,6 +3384,19 @@ impl<'de> serde::Deserialize<'de> for EvaluationDataSource {
         }
     }
 }
+impl super::validate::Validate for EvaluationDataSource {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::DatasetDataSource(_) => Ok(()),
+            Self::ContainerDataSource(_) => Ok(()),
+            Self::GenerateDataSource(_) => Ok(()),
+            Self::Other(_) => Err(at.violation("not one of the allowed variants")),
+        }
+    }
+}
 /// Request body of evaluation run creation.
 ///
 /// Schema `#/components/schemas/CreateEvaluationRunReq`.
@@ -2889,6 +3434,20 @@ impl Default for CreateEvaluationRunReq {
             metadata: None,
             environment: Self::default_environment(),
         }
+    }
+}
+impl super::validate::Validate for CreateEvaluationRunReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let value = &self.evaluators;
+            super::validate::min_items(at.field("evaluators"), value.len(), 1usize)?;
+        }
+        super::validate::check(&self.sample, at.field("sample"))?;
+        super::validate::check(&self.ground_truth, at.field("ground_truth"))?;
+        Ok(())
     }
 }
 /// An evaluation run.
@@ -2977,6 +3536,16 @@ impl Default for EvaluationRun {
         }
     }
 }
+impl super::validate::Validate for EvaluationRun {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.sample, at.field("sample"))?;
+        super::validate::check(&self.ground_truth, at.field("ground_truth"))?;
+        Ok(())
+    }
+}
 /// Results of an evaluation run.
 ///
 /// Schema `#/components/schemas/EvaluationRunResults`.
@@ -2995,6 +3564,7 @@ pub struct EvaluationRunResults {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_count: Option<i32>,
 }
+impl super::validate::Validate for EvaluationRunResults {}
 /// Aggregate scores of an evaluation run.
 ///
 /// Schema `#/components/schemas/EvaluationRunOverall`.
@@ -3007,6 +3577,7 @@ pub struct EvaluationRunOverall {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avg_accuracy: Option<f64>,
 }
+impl super::validate::Validate for EvaluationRunOverall {}
 /// Scores of one model in an evaluation run.
 ///
 /// Schema `#/components/schemas/EvaluationRunModelResult`.
@@ -3033,6 +3604,7 @@ pub struct EvaluationRunModelResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_call_id: Option<String>,
 }
+impl super::validate::Validate for EvaluationRunModelResult {}
 /// Per-evaluator breakdown within a single model run.
 ///
 /// Schema `#/components/schemas/EvaluationRunEvaluatorResult`.
@@ -3072,6 +3644,7 @@ pub struct EvaluationRunEvaluatorResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_errors: Option<i64>,
 }
+impl super::validate::Validate for EvaluationRunEvaluatorResult {}
 /// List response for evaluation runs.
 ///
 /// Schema `#/components/schemas/EvaluationRunListResponse`.
@@ -3097,6 +3670,19 @@ impl Default for EvaluationRunListResponse {
             data: Default::default(),
             total: Default::default(),
         }
+    }
+}
+impl super::validate::Validate for EvaluationRunListResponse {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.data, at.field("data"))?;
+        {
+            let value = &self.total;
+            super::validate::minimum(at.field("total"), *value as f64, 0.0, false)?;
+        }
+        Ok(())
     }
 }
 /// Training data source of an optimization run.
@@ -3158,6 +3744,7 @@ impl<'de> serde::Deserialize<'de> for OptimizationDataSource {
         }
     }
 }
+impl super::validate::Validate for OptimizationDataSource {}
 /// An integer, or a list of integers (a sweep).
 ///
 /// Schema `#/components/schemas/IntegerOrIntegerList`.
@@ -3170,6 +3757,7 @@ pub enum IntegerOrIntegerList {
     /// A `list of integer`.
     IntegerList(Vec<i64>),
 }
+impl super::validate::Validate for IntegerOrIntegerList {}
 /// A number, or a list of numbers (a sweep).
 ///
 /// Schema `#/components/schemas/NumberOrNumberList`.
@@ -3182,6 +3770,7 @@ pub enum NumberOrNumberList {
     /// A `list of number`.
     NumberList(Vec<f64>),
 }
+impl super::validate::Validate for NumberOrNumberList {}
 /// A string, or a list of strings (a sweep).
 ///
 /// Schema `#/components/schemas/StringOrStringList`.
@@ -3194,6 +3783,7 @@ pub enum StringOrStringList {
     /// A `list of string`.
     StringList(Vec<String>),
 }
+impl super::validate::Validate for StringOrStringList {}
 /// SFT objective.
 ///
 /// Schema `#/components/schemas/SFTMode`.
@@ -3244,6 +3834,17 @@ impl<'de> serde::Deserialize<'de> for SftMode {
         )
     }
 }
+impl super::validate::Validate for SftMode {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
 /// An SFT objective, or a list of objectives.
 ///
 /// Schema `#/components/schemas/SFTModeOrList`.
@@ -3255,6 +3856,17 @@ pub enum SftModeOrList {
     SftMode(SftMode),
     /// A `list of SftMode`.
     List(Vec<SftMode>),
+}
+impl super::validate::Validate for SftModeOrList {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::SftMode(value) => super::validate::check(value, at),
+            Self::List(value) => super::validate::check(value, at),
+        }
+    }
 }
 /// Supervised fine-tuning hyperparameters (list values define a sweep).
 ///
@@ -3324,6 +3936,15 @@ impl SftHyperparameters {
         String::from("relevance")
     }
 }
+impl super::validate::Validate for SftHyperparameters {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.mode, at.field("mode"))?;
+        Ok(())
+    }
+}
 /// GRPO (reinforcement learning) hyperparameters.
 ///
 /// Schema `#/components/schemas/GRPOHyperparameters`.
@@ -3363,6 +3984,7 @@ impl Default for GrpoHyperparameters {
         }
     }
 }
+impl super::validate::Validate for GrpoHyperparameters {}
 /// Supervised fine-tuning method.
 ///
 /// Schema `#/components/schemas/SFTMethod`.
@@ -3371,6 +3993,15 @@ pub struct SftMethod {
     /// Method type.
     pub r#type: SftMethodType,
     pub hyperparameters: SftHyperparameters,
+}
+impl super::validate::Validate for SftMethod {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.hyperparameters, at.field("hyperparameters"))?;
+        Ok(())
+    }
 }
 /// GRPO reinforcement-learning method.
 ///
@@ -3381,6 +4012,7 @@ pub struct GrpoMethod {
     pub r#type: GrpoMethodType,
     pub hyperparameters: GrpoHyperparameters,
 }
+impl super::validate::Validate for GrpoMethod {}
 /// Optimization method.
 ///
 /// Schema `#/components/schemas/OptimizationMethod`.
@@ -3418,6 +4050,18 @@ impl<'de> serde::Deserialize<'de> for OptimizationMethod {
                     .map_err(serde::de::Error::custom)
             }
             _ => Ok(Self::Other(value)),
+        }
+    }
+}
+impl super::validate::Validate for OptimizationMethod {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::SftMethod(value) => super::validate::check(value, at),
+            Self::GrpoMethod(_) => Ok(()),
+            Self::Other(_) => Err(at.violation("not one of the allowed variants")),
         }
     }
 }
@@ -3460,6 +4104,15 @@ impl Default for CreateOptimizationRunReq {
             metadata: None,
             environment: Self::default_environment(),
         }
+    }
+}
+impl super::validate::Validate for CreateOptimizationRunReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.methods, at.field("methods"))?;
+        Ok(())
     }
 }
 /// An optimization run.
@@ -3536,6 +4189,15 @@ impl Default for CreateOptimizationRunRes {
         }
     }
 }
+impl super::validate::Validate for CreateOptimizationRunRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.methods, at.field("methods"))?;
+        Ok(())
+    }
+}
 /// Request body of RLM response creation: a strict subset of the OpenAI Responses request.
 ///
 /// Schema `#/components/schemas/CreateRLMResponseReq`.
@@ -3571,6 +4233,7 @@ impl CreateRlmResponseReq {
         Some(false)
     }
 }
+impl super::validate::Validate for CreateRlmResponseReq {}
 /// The input, as a string or as a text-only array of Responses message items.
 ///
 /// Schema `#/components/schemas/RLMResponsesInput`.
@@ -3583,6 +4246,7 @@ pub enum RlmResponsesInput {
     /// A `list of RlmResponsesInputMessage`.
     List(Vec<RlmResponsesInputMessage>),
 }
+impl super::validate::Validate for RlmResponsesInput {}
 /// One input message.
 ///
 /// Schema `#/components/schemas/RLMResponsesInputMessage`.
@@ -3601,6 +4265,7 @@ impl RlmResponsesInputMessage {
         RlmResponsesInputMessageType::Message
     }
 }
+impl super::validate::Validate for RlmResponsesInputMessage {}
 /// A text part of an input message.
 ///
 /// Schema `#/components/schemas/RLMResponsesInputText`.
@@ -3625,6 +4290,7 @@ impl Default for RlmResponsesInputText {
         }
     }
 }
+impl super::validate::Validate for RlmResponsesInputText {}
 /// Reasoning controls of an RLM request.
 ///
 /// Schema `#/components/schemas/RLMResponsesReasoning`.
@@ -3634,6 +4300,7 @@ pub struct RlmResponsesReasoning {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effort: Option<RlmResponsesReasoningEffort>,
 }
+impl super::validate::Validate for RlmResponsesReasoning {}
 /// RLM-specific execution controls; an omitted limit takes the backend's default.
 ///
 /// Schema `#/components/schemas/RLMControls`.
@@ -3658,6 +4325,7 @@ pub struct RlmControls {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_config: Option<serde_json::Map<String, serde_json::Value>>,
 }
+impl super::validate::Validate for RlmControls {}
 /// An RLM response (OpenAI Responses-style).
 ///
 /// Schema `#/components/schemas/RLMResponsesResponse`.
@@ -3701,6 +4369,15 @@ impl RlmResponsesResponse {
         false
     }
 }
+impl super::validate::Validate for RlmResponsesResponse {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        super::validate::check(&self.status, at.field("status"))?;
+        Ok(())
+    }
+}
 /// An output message.
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputMessage`.
@@ -3742,6 +4419,7 @@ impl Default for RlmResponsesOutputMessage {
         }
     }
 }
+impl super::validate::Validate for RlmResponsesOutputMessage {}
 /// A text part of an output message.
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputText`.
@@ -3770,6 +4448,7 @@ impl Default for RlmResponsesOutputText {
         }
     }
 }
+impl super::validate::Validate for RlmResponsesOutputText {}
 /// Token usage of an RLM response.
 ///
 /// Schema `#/components/schemas/RLMResponsesUsage`.
@@ -3782,6 +4461,7 @@ pub struct RlmResponsesUsage {
     /// Total tokens.
     pub total_tokens: i64,
 }
+impl super::validate::Validate for RlmResponsesUsage {}
 /// Error details of a failed RLM response.
 ///
 /// Schema `#/components/schemas/RLMResponsesError`.
@@ -3795,6 +4475,7 @@ pub struct RlmResponsesError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
+impl super::validate::Validate for RlmResponsesError {}
 /// List response for project-scoped traces.
 ///
 /// Schema `#/components/schemas/TraceListRes`.
@@ -3820,6 +4501,18 @@ impl Default for TraceListRes {
             data: Default::default(),
             total: Default::default(),
         }
+    }
+}
+impl super::validate::Validate for TraceListRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let value = &self.total;
+            super::validate::minimum(at.field("total"), *value as f64, 0.0, false)?;
+        }
+        Ok(())
     }
 }
 /// Summary of one trace.
@@ -3852,6 +4545,7 @@ pub struct TraceListItem {
     /// Number of failed requests.
     pub error_count: i64,
 }
+impl super::validate::Validate for TraceListItem {}
 /// One trace with its spans.
 ///
 /// Schema `#/components/schemas/TraceRes`.
@@ -3884,6 +4578,7 @@ pub struct TraceRes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spans: Option<Vec<TraceSpan>>,
 }
+impl super::validate::Validate for TraceRes {}
 /// One span of a trace.
 ///
 /// Schema `#/components/schemas/TraceSpan`.
@@ -3915,6 +4610,7 @@ pub struct TraceSpan {
     /// Number of containers involved.
     pub container_count: i64,
 }
+impl super::validate::Validate for TraceSpan {}
 /// Content part type.
 ///
 /// Schema `#/components/schemas/TextContentPart/properties/type`.
@@ -3950,6 +4646,7 @@ impl std::fmt::Display for TextContentPartType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for TextContentPartType {}
 /// Content part type.
 ///
 /// Schema `#/components/schemas/ImageContentPart/properties/type`.
@@ -3985,6 +4682,7 @@ impl std::fmt::Display for ImageContentPartType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for ImageContentPartType {}
 /// Tool call type.
 ///
 /// Schema `#/components/schemas/ToolCall/properties/type`.
@@ -4020,6 +4718,7 @@ impl std::fmt::Display for ToolCallType2 {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for ToolCallType2 {}
 /// Tool type.
 ///
 /// Schema `#/components/schemas/ToolDefinition/properties/type`.
@@ -4055,6 +4754,7 @@ impl std::fmt::Display for ToolDefinitionType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for ToolDefinitionType {}
 /// Tool choice type.
 ///
 /// Schema `#/components/schemas/ToolChoiceFunction/properties/type`.
@@ -4090,6 +4790,7 @@ impl std::fmt::Display for ToolChoiceFunctionType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for ToolChoiceFunctionType {}
 /// Response format type.
 ///
 /// Schema `#/components/schemas/ResponseFormatText/properties/type`.
@@ -4125,6 +4826,7 @@ impl std::fmt::Display for ResponseFormatTextType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for ResponseFormatTextType {}
 /// Response format type.
 ///
 /// Schema `#/components/schemas/ResponseFormatJsonObject/properties/type`.
@@ -4160,6 +4862,7 @@ impl std::fmt::Display for ResponseFormatJsonObjectType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for ResponseFormatJsonObjectType {}
 /// Response format type.
 ///
 /// Schema `#/components/schemas/ResponseFormatJsonSchema/properties/type`.
@@ -4195,6 +4898,7 @@ impl std::fmt::Display for ResponseFormatJsonSchemaType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for ResponseFormatJsonSchemaType {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/ChatRes/properties/object`.
@@ -4230,6 +4934,7 @@ impl std::fmt::Display for ChatResObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for ChatResObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/ChatCompletionChunk/properties/object`.
@@ -4265,6 +4970,7 @@ impl std::fmt::Display for ChatCompletionChunkObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for ChatCompletionChunkObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/ChatListRes/properties/object`.
@@ -4300,6 +5006,7 @@ impl std::fmt::Display for ChatListResObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for ChatListResObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/ChatResRelaxed/properties/object`.
@@ -4335,6 +5042,7 @@ impl std::fmt::Display for ChatResRelaxedObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for ChatResRelaxedObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/Container/properties/object`.
@@ -4370,6 +5078,7 @@ impl std::fmt::Display for ContainerObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for ContainerObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/CreateContainerRes/properties/object`.
@@ -4405,6 +5114,7 @@ impl std::fmt::Display for CreateContainerResObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for CreateContainerResObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/DeleteContainerRes/properties/object`.
@@ -4440,6 +5150,7 @@ impl std::fmt::Display for DeleteContainerResObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for DeleteContainerResObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/ContainerListResponse/properties/object`.
@@ -4475,6 +5186,7 @@ impl std::fmt::Display for ContainerListResponseObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for ContainerListResponseObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/FileObject/properties/object`.
@@ -4510,6 +5222,7 @@ impl std::fmt::Display for FileObjectObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for FileObjectObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/FileDeleteResponse/properties/object`.
@@ -4545,6 +5258,7 @@ impl std::fmt::Display for FileDeleteResponseObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for FileDeleteResponseObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/FileListResponse/properties/object`.
@@ -4580,6 +5294,7 @@ impl std::fmt::Display for FileListResponseObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for FileListResponseObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/ModelListItem/properties/object`.
@@ -4615,6 +5330,7 @@ impl std::fmt::Display for ModelListItemObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for ModelListItemObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/ModelListResponse/properties/object`.
@@ -4650,6 +5366,7 @@ impl std::fmt::Display for ModelListResponseObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for ModelListResponseObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/AddModelToContainerRes/properties/object`.
@@ -4685,6 +5402,7 @@ impl std::fmt::Display for AddModelToContainerResObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for AddModelToContainerResObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/JudgeEvaluator/properties/object`.
@@ -4720,6 +5438,7 @@ impl std::fmt::Display for JudgeEvaluatorObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for JudgeEvaluatorObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/CodeEvaluator/properties/object`.
@@ -4755,6 +5474,7 @@ impl std::fmt::Display for CodeEvaluatorObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for CodeEvaluatorObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/EvaluatorListResponse/properties/object`.
@@ -4790,6 +5510,7 @@ impl std::fmt::Display for EvaluatorListResponseObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for EvaluatorListResponseObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/DeleteEvaluatorRes/properties/object`.
@@ -4825,6 +5546,7 @@ impl std::fmt::Display for DeleteEvaluatorResObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for DeleteEvaluatorResObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/Dataset/properties/object`.
@@ -4860,6 +5582,7 @@ impl std::fmt::Display for DatasetObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for DatasetObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/DatasetListResponse/properties/object`.
@@ -4895,6 +5618,7 @@ impl std::fmt::Display for DatasetListResponseObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for DatasetListResponseObject {}
 /// Data source type.
 ///
 /// Schema `#/components/schemas/DatasetDataSource/properties/type`.
@@ -4930,6 +5654,7 @@ impl std::fmt::Display for DatasetDataSourceType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for DatasetDataSourceType {}
 /// Data source type.
 ///
 /// Schema `#/components/schemas/ContainerDataSource/properties/type`.
@@ -4965,6 +5690,7 @@ impl std::fmt::Display for ContainerDataSourceType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for ContainerDataSourceType {}
 /// Data source type.
 ///
 /// Schema `#/components/schemas/GenerateDataSource/properties/type`.
@@ -5000,6 +5726,7 @@ impl std::fmt::Display for GenerateDataSourceType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for GenerateDataSourceType {}
 /// Data source type.
 ///
 /// Schema `#/components/schemas/FileDataSource/properties/type`.
@@ -5035,6 +5762,7 @@ impl std::fmt::Display for FileDataSourceType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for FileDataSourceType {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/EvaluationRun/properties/object`.
@@ -5070,6 +5798,7 @@ impl std::fmt::Display for EvaluationRunObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for EvaluationRunObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/EvaluationRunListResponse/properties/object`.
@@ -5105,6 +5834,7 @@ impl std::fmt::Display for EvaluationRunListResponseObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for EvaluationRunListResponseObject {}
 /// Method type.
 ///
 /// Schema `#/components/schemas/SFTMethod/properties/type`.
@@ -5140,6 +5870,7 @@ impl std::fmt::Display for SftMethodType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for SftMethodType {}
 /// Method type.
 ///
 /// Schema `#/components/schemas/GRPOMethod/properties/type`.
@@ -5175,6 +5906,7 @@ impl std::fmt::Display for GrpoMethodType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for GrpoMethodType {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/CreateOptimizationRunRes/properties/object`.
@@ -5210,6 +5942,7 @@ impl std::fmt::Display for CreateOptimizationRunResObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for CreateOptimizationRunResObject {}
 /// Item type.
 ///
 /// Schema `#/components/schemas/RLMResponsesInputMessage/properties/type`.
@@ -5245,6 +5978,7 @@ impl std::fmt::Display for RlmResponsesInputMessageType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for RlmResponsesInputMessageType {}
 /// Author of the message.
 ///
 /// Schema `#/components/schemas/RLMResponsesInputMessage/properties/role`.
@@ -5290,6 +6024,7 @@ impl std::fmt::Display for RlmResponsesInputMessageRole {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for RlmResponsesInputMessageRole {}
 /// The message text, as a string or as text parts.
 ///
 /// Schema `#/components/schemas/RLMResponsesInputMessage/properties/content`.
@@ -5302,6 +6037,7 @@ pub enum RlmResponsesInputMessageContent {
     /// A `list of RlmResponsesInputText`.
     List(Vec<RlmResponsesInputText>),
 }
+impl super::validate::Validate for RlmResponsesInputMessageContent {}
 /// Part type.
 ///
 /// Schema `#/components/schemas/RLMResponsesInputText/properties/type`.
@@ -5337,6 +6073,7 @@ impl std::fmt::Display for RlmResponsesInputTextType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for RlmResponsesInputTextType {}
 /// Reasoning effort.
 ///
 /// Schema `#/components/schemas/RLMResponsesReasoning/properties/effort`.
@@ -5378,6 +6115,7 @@ impl std::fmt::Display for RlmResponsesReasoningEffort {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for RlmResponsesReasoningEffort {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/RLMResponsesResponse/properties/object`.
@@ -5413,6 +6151,7 @@ impl std::fmt::Display for RlmResponsesResponseObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for RlmResponsesResponseObject {}
 /// Run status.
 ///
 /// Schema `#/components/schemas/RLMResponsesResponse/properties/status`.
@@ -5463,6 +6202,17 @@ impl<'de> serde::Deserialize<'de> for RlmResponsesResponseStatus {
         )
     }
 }
+impl super::validate::Validate for RlmResponsesResponseStatus {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        match self {
+            Self::Other(value) => super::validate::unknown_value(at, value),
+            _ => Ok(()),
+        }
+    }
+}
 /// Item type.
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputMessage/properties/type`.
@@ -5498,6 +6248,7 @@ impl std::fmt::Display for RlmResponsesOutputMessageType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for RlmResponsesOutputMessageType {}
 /// Message status.
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputMessage/properties/status`.
@@ -5533,6 +6284,7 @@ impl std::fmt::Display for RlmResponsesOutputMessageStatus {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for RlmResponsesOutputMessageStatus {}
 /// Author of the message.
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputMessage/properties/role`.
@@ -5568,6 +6320,7 @@ impl std::fmt::Display for RlmResponsesOutputMessageRole {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for RlmResponsesOutputMessageRole {}
 /// Part type.
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputText/properties/type`.
@@ -5603,6 +6356,7 @@ impl std::fmt::Display for RlmResponsesOutputTextType {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for RlmResponsesOutputTextType {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/TraceListRes/properties/object`.
@@ -5638,6 +6392,7 @@ impl std::fmt::Display for TraceListResObject {
         f.write_str(self.as_str())
     }
 }
+impl super::validate::Validate for TraceListResObject {}
 /// Tells an explicit `null` (`Some(None)`) from an absent field (`None`, through
 /// `#[serde(default)]`).
 fn deserialize_some<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
@@ -5646,2226 +6401,4 @@ where
     T: serde::Deserialize<'de>,
 {
     T::deserialize(deserializer).map(Some)
-}
-impl super::validate::Validate for ErrorResponse {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("error");
-            super::validate::Validate::validate_at(&self.error, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ManiacError {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for SortOrder {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ApiType {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::Other(value) => super::validate::unknown_value(at, value),
-            _ => Ok(()),
-        }
-    }
-}
-impl super::validate::Validate for ChatReq {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("messages");
-            super::validate::Validate::validate_at(&self.messages, at)?;
-        }
-        {
-            let at = at.field("reasoning");
-            super::validate::Validate::validate_at(&self.reasoning, at)?;
-        }
-        {
-            let at = at.field("response_format");
-            super::validate::Validate::validate_at(&self.response_format, at)?;
-        }
-        {
-            let at = at.field("stop");
-            super::validate::Validate::validate_at(&self.stop, at)?;
-        }
-        {
-            let at = at.field("stream_options");
-            super::validate::Validate::validate_at(&self.stream_options, at)?;
-        }
-        {
-            let at = at.field("tool_choice");
-            super::validate::Validate::validate_at(&self.tool_choice, at)?;
-        }
-        {
-            let at = at.field("tools");
-            super::validate::Validate::validate_at(&self.tools, at)?;
-        }
-        {
-            let at = at.field("trace");
-            super::validate::Validate::validate_at(&self.trace, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for Message {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("role");
-            super::validate::Validate::validate_at(&self.role, at)?;
-        }
-        {
-            let at = at.field("content");
-            super::validate::Validate::validate_at(&self.content, at)?;
-        }
-        {
-            let at = at.field("tool_calls");
-            super::validate::Validate::validate_at(&self.tool_calls, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for MessageRole {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for MessageContent {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::String(value) => super::validate::Validate::validate_at(value, at),
-            Self::List(value) => super::validate::Validate::validate_at(value, at),
-        }
-    }
-}
-impl super::validate::Validate for ContentPart {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::TextContentPart(value) => {
-                super::validate::Validate::validate_at(value, at)
-            }
-            Self::ImageContentPart(value) => {
-                super::validate::Validate::validate_at(value, at)
-            }
-            Self::Other(_) => Err(at.violation("not one of the allowed variants")),
-        }
-    }
-}
-impl super::validate::Validate for TextContentPart {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ImageContentPart {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ToolCall {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        {
-            let at = at.field("function");
-            super::validate::Validate::validate_at(&self.function, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ToolCallType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for FunctionCall {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ToolDefinition {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        {
-            let at = at.field("function");
-            super::validate::Validate::validate_at(&self.function, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for FunctionDefinition {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ToolChoice {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::ToolChoiceMode(value) => {
-                super::validate::Validate::validate_at(value, at)
-            }
-            Self::ToolChoiceFunction(value) => {
-                super::validate::Validate::validate_at(value, at)
-            }
-        }
-    }
-}
-impl super::validate::Validate for ToolChoiceMode {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::Other(value) => super::validate::unknown_value(at, value),
-            _ => Ok(()),
-        }
-    }
-}
-impl super::validate::Validate for ToolChoiceFunction {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        {
-            let at = at.field("function");
-            super::validate::Validate::validate_at(&self.function, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ToolChoiceFunctionName {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for StopSequences {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::String(value) => super::validate::Validate::validate_at(value, at),
-            Self::StringList(value) => super::validate::Validate::validate_at(value, at),
-        }
-    }
-}
-impl super::validate::Validate for ResponseFormat {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::ResponseFormatText(value) => {
-                super::validate::Validate::validate_at(value, at)
-            }
-            Self::ResponseFormatJsonObject(value) => {
-                super::validate::Validate::validate_at(value, at)
-            }
-            Self::ResponseFormatJsonSchema(value) => {
-                super::validate::Validate::validate_at(value, at)
-            }
-            Self::Other(_) => Err(at.violation("not one of the allowed variants")),
-        }
-    }
-}
-impl super::validate::Validate for ResponseFormatText {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ResponseFormatJsonObject {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ResponseFormatJsonSchema {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        {
-            let at = at.field("json_schema");
-            super::validate::Validate::validate_at(&self.json_schema, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for JsonSchemaConfig {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ReasoningConfig {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("effort");
-            super::validate::Validate::validate_at(&self.effort, at)?;
-        }
-        {
-            let at = at.field("summary");
-            super::validate::Validate::validate_at(&self.summary, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ReasoningEffort {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::Other(value) => super::validate::unknown_value(at, value),
-            _ => Ok(()),
-        }
-    }
-}
-impl super::validate::Validate for ReasoningSummary {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::Other(value) => super::validate::unknown_value(at, value),
-            _ => Ok(()),
-        }
-    }
-}
-impl super::validate::Validate for StreamOptions {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for TraceContext {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ChatRes {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("choices");
-            super::validate::Validate::validate_at(&self.choices, at)?;
-        }
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("usage");
-            super::validate::Validate::validate_at(&self.usage, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ChatCompletionChoice {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("message");
-            super::validate::Validate::validate_at(&self.message, at)?;
-        }
-        {
-            let at = at.field("finish_reason");
-            super::validate::Validate::validate_at(&self.finish_reason, at)?;
-        }
-        {
-            let at = at.field("logprobs");
-            super::validate::Validate::validate_at(&self.logprobs, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for FinishReason {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::Other(value) => super::validate::unknown_value(at, value),
-            _ => Ok(()),
-        }
-    }
-}
-impl super::validate::Validate for ChatResponseMessage {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("content");
-            super::validate::Validate::validate_at(&self.content, at)?;
-        }
-        {
-            let at = at.field("tool_calls");
-            super::validate::Validate::validate_at(&self.tool_calls, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ChatCompletionLogprobs {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("content");
-            super::validate::Validate::validate_at(&self.content, at)?;
-        }
-        {
-            let at = at.field("refusal");
-            super::validate::Validate::validate_at(&self.refusal, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for TokenLogprob {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("top_logprobs");
-            super::validate::Validate::validate_at(&self.top_logprobs, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for TopLogprob {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ChatResponseUsage {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ChatCompletionChunk {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("choices");
-            super::validate::Validate::validate_at(&self.choices, at)?;
-        }
-        {
-            let at = at.field("usage");
-            super::validate::Validate::validate_at(&self.usage, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ChatCompletionChunkChoice {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("delta");
-            super::validate::Validate::validate_at(&self.delta, at)?;
-        }
-        {
-            let at = at.field("finish_reason");
-            super::validate::Validate::validate_at(&self.finish_reason, at)?;
-        }
-        {
-            let at = at.field("logprobs");
-            super::validate::Validate::validate_at(&self.logprobs, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ChatCompletionChunkDelta {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("tool_calls");
-            super::validate::Validate::validate_at(&self.tool_calls, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ChatCompletionChunkToolCall {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        {
-            let at = at.field("function");
-            super::validate::Validate::validate_at(&self.function, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ChatCompletionChunkFunctionCall {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ChatListRes {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("data");
-            super::validate::Validate::validate_at(&self.data, at)?;
-        }
-        {
-            let at = at.field("total");
-            {
-                let value = &self.total;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
-            }
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ChatResRelaxed {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("choices");
-            super::validate::Validate::validate_at(&self.choices, at)?;
-        }
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("usage");
-            super::validate::Validate::validate_at(&self.usage, at)?;
-        }
-        {
-            let at = at.field("trace");
-            super::validate::Validate::validate_at(&self.trace, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for RegisterOutputChoice {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("message");
-            super::validate::Validate::validate_at(&self.message, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for RegisterOutputMessage {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for RegisterCompletionsReq {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("items");
-            super::validate::Validate::validate_at(&self.items, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for RegisterItem {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("input");
-            super::validate::Validate::validate_at(&self.input, at)?;
-        }
-        {
-            let at = at.field("output");
-            super::validate::Validate::validate_at(&self.output, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for RegisterChatCompletionsResponse {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for InferenceParams {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("reasoning");
-            super::validate::Validate::validate_at(&self.reasoning, at)?;
-        }
-        {
-            let at = at.field("response_format");
-            super::validate::Validate::validate_at(&self.response_format, at)?;
-        }
-        {
-            let at = at.field("stop");
-            super::validate::Validate::validate_at(&self.stop, at)?;
-        }
-        {
-            let at = at.field("tool_choice");
-            super::validate::Validate::validate_at(&self.tool_choice, at)?;
-        }
-        {
-            let at = at.field("tools");
-            super::validate::Validate::validate_at(&self.tools, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for CreateContainerReq {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("api");
-            super::validate::Validate::validate_at(&self.api, at)?;
-        }
-        {
-            let at = at.field("default_parameters");
-            super::validate::Validate::validate_at(&self.default_parameters, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for UpdateContainerReq {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("default_parameters");
-            super::validate::Validate::validate_at(&self.default_parameters, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for Container {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("api");
-            super::validate::Validate::validate_at(&self.api, at)?;
-        }
-        {
-            let at = at.field("default_parameters");
-            super::validate::Validate::validate_at(&self.default_parameters, at)?;
-        }
-        {
-            let at = at.field("optimized_parameters");
-            super::validate::Validate::validate_at(&self.optimized_parameters, at)?;
-        }
-        {
-            let at = at.field("default_few_shot_messages");
-            super::validate::Validate::validate_at(&self.default_few_shot_messages, at)?;
-        }
-        {
-            let at = at.field("optimized_few_shot_messages");
-            super::validate::Validate::validate_at(
-                &self.optimized_few_shot_messages,
-                at,
-            )?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for CreateContainerRes {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("api");
-            super::validate::Validate::validate_at(&self.api, at)?;
-        }
-        {
-            let at = at.field("default_parameters");
-            super::validate::Validate::validate_at(&self.default_parameters, at)?;
-        }
-        {
-            let at = at.field("optimized_parameters");
-            super::validate::Validate::validate_at(&self.optimized_parameters, at)?;
-        }
-        {
-            let at = at.field("default_few_shot_messages");
-            super::validate::Validate::validate_at(&self.default_few_shot_messages, at)?;
-        }
-        {
-            let at = at.field("optimized_few_shot_messages");
-            super::validate::Validate::validate_at(
-                &self.optimized_few_shot_messages,
-                at,
-            )?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for DeleteContainerRes {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ContainerListResponse {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("data");
-            super::validate::Validate::validate_at(&self.data, at)?;
-        }
-        {
-            let at = at.field("total");
-            {
-                let value = &self.total;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
-            }
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for FileUploadReq {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for FileObject {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("bytes");
-            {
-                let value = &self.bytes;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
-            }
-        }
-        {
-            let at = at.field("created_at");
-            {
-                let value = &self.created_at;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
-            }
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for FileDeleteResponse {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for FileListResponse {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("data");
-            super::validate::Validate::validate_at(&self.data, at)?;
-        }
-        {
-            let at = at.field("total");
-            {
-                let value = &self.total;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
-            }
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for Pricing {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ModelListItem {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("pricing");
-            super::validate::Validate::validate_at(&self.pricing, at)?;
-        }
-        {
-            let at = at.field("supported_apis");
-            super::validate::Validate::validate_at(&self.supported_apis, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ModelListResponse {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("data");
-            super::validate::Validate::validate_at(&self.data, at)?;
-        }
-        {
-            let at = at.field("total");
-            {
-                let value = &self.total;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
-            }
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for AddModelToContainerReq {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("default_parameters");
-            super::validate::Validate::validate_at(&self.default_parameters, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for AddModelToContainerRes {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("default_parameters");
-            super::validate::Validate::validate_at(&self.default_parameters, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for EvaluatorType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for EvaluatorMode {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::Other(value) => super::validate::unknown_value(at, value),
-            _ => Ok(()),
-        }
-    }
-}
-impl super::validate::Validate for CreateEvaluatorReq {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        {
-            let at = at.field("mode");
-            super::validate::Validate::validate_at(&self.mode, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for UpdateEvaluatorReq {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("mode");
-            super::validate::Validate::validate_at(&self.mode, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for Evaluator {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::JudgeEvaluator(value) => {
-                super::validate::Validate::validate_at(value, at)
-            }
-            Self::CodeEvaluator(value) => {
-                super::validate::Validate::validate_at(value, at)
-            }
-            Self::Other(_) => Err(at.violation("not one of the allowed variants")),
-        }
-    }
-}
-impl super::validate::Validate for JudgeEvaluator {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("mode");
-            super::validate::Validate::validate_at(&self.mode, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for CodeEvaluator {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("mode");
-            super::validate::Validate::validate_at(&self.mode, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for EvaluatorListResponse {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("data");
-            super::validate::Validate::validate_at(&self.data, at)?;
-        }
-        {
-            let at = at.field("total");
-            {
-                let value = &self.total;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
-            }
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for DeleteEvaluatorRes {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for DatasetFilterOperator {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::Other(value) => super::validate::unknown_value(at, value),
-            _ => Ok(()),
-        }
-    }
-}
-impl super::validate::Validate for DatasetFilter {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("operator");
-            super::validate::Validate::validate_at(&self.operator, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for CreateDatasetReq {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("filters");
-            super::validate::Validate::validate_at(&self.filters, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for CreateDatasetRes {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for Dataset {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("filters");
-            super::validate::Validate::validate_at(&self.filters, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for DatasetListResponse {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("data");
-            super::validate::Validate::validate_at(&self.data, at)?;
-        }
-        {
-            let at = at.field("total");
-            {
-                let value = &self.total;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
-            }
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for DatasetDataSource {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for ContainerDataSource {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for GenerateDataSource {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for FileDataSource {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for EvaluationDataSource {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::DatasetDataSource(value) => {
-                super::validate::Validate::validate_at(value, at)
-            }
-            Self::ContainerDataSource(value) => {
-                super::validate::Validate::validate_at(value, at)
-            }
-            Self::GenerateDataSource(value) => {
-                super::validate::Validate::validate_at(value, at)
-            }
-            Self::Other(_) => Err(at.violation("not one of the allowed variants")),
-        }
-    }
-}
-impl super::validate::Validate for CreateEvaluationRunReq {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("evaluators");
-            {
-                let value = &self.evaluators;
-                super::validate::min_items(at, value.len(), 1usize)?;
-            }
-        }
-        {
-            let at = at.field("sample");
-            super::validate::Validate::validate_at(&self.sample, at)?;
-        }
-        {
-            let at = at.field("ground_truth");
-            super::validate::Validate::validate_at(&self.ground_truth, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for EvaluationRun {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("sample");
-            super::validate::Validate::validate_at(&self.sample, at)?;
-        }
-        {
-            let at = at.field("ground_truth");
-            super::validate::Validate::validate_at(&self.ground_truth, at)?;
-        }
-        {
-            let at = at.field("results");
-            super::validate::Validate::validate_at(&self.results, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for EvaluationRunResults {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("overall");
-            super::validate::Validate::validate_at(&self.overall, at)?;
-        }
-        {
-            let at = at.field("per_model");
-            super::validate::Validate::validate_at(&self.per_model, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for EvaluationRunOverall {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for EvaluationRunModelResult {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("per_eval");
-            super::validate::Validate::validate_at(&self.per_eval, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for EvaluationRunEvaluatorResult {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for EvaluationRunListResponse {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("data");
-            super::validate::Validate::validate_at(&self.data, at)?;
-        }
-        {
-            let at = at.field("total");
-            {
-                let value = &self.total;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
-            }
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for OptimizationDataSource {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::DatasetDataSource(value) => {
-                super::validate::Validate::validate_at(value, at)
-            }
-            Self::ContainerDataSource(value) => {
-                super::validate::Validate::validate_at(value, at)
-            }
-            Self::GenerateDataSource(value) => {
-                super::validate::Validate::validate_at(value, at)
-            }
-            Self::FileDataSource(value) => {
-                super::validate::Validate::validate_at(value, at)
-            }
-        }
-    }
-}
-impl super::validate::Validate for IntegerOrIntegerList {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::Integer(value) => super::validate::Validate::validate_at(value, at),
-            Self::IntegerList(value) => super::validate::Validate::validate_at(value, at),
-        }
-    }
-}
-impl super::validate::Validate for NumberOrNumberList {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::Number(value) => super::validate::Validate::validate_at(value, at),
-            Self::NumberList(value) => super::validate::Validate::validate_at(value, at),
-        }
-    }
-}
-impl super::validate::Validate for StringOrStringList {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::String(value) => super::validate::Validate::validate_at(value, at),
-            Self::StringList(value) => super::validate::Validate::validate_at(value, at),
-        }
-    }
-}
-impl super::validate::Validate for SftMode {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::Other(value) => super::validate::unknown_value(at, value),
-            _ => Ok(()),
-        }
-    }
-}
-impl super::validate::Validate for SftModeOrList {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::SftMode(value) => super::validate::Validate::validate_at(value, at),
-            Self::List(value) => super::validate::Validate::validate_at(value, at),
-        }
-    }
-}
-impl super::validate::Validate for SftHyperparameters {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("lora_dim");
-            super::validate::Validate::validate_at(&self.lora_dim, at)?;
-        }
-        {
-            let at = at.field("lora_alpha");
-            super::validate::Validate::validate_at(&self.lora_alpha, at)?;
-        }
-        {
-            let at = at.field("per_device_train_batch_size");
-            super::validate::Validate::validate_at(
-                &self.per_device_train_batch_size,
-                at,
-            )?;
-        }
-        {
-            let at = at.field("gradient_accumulation_steps");
-            super::validate::Validate::validate_at(
-                &self.gradient_accumulation_steps,
-                at,
-            )?;
-        }
-        {
-            let at = at.field("seed");
-            super::validate::Validate::validate_at(&self.seed, at)?;
-        }
-        {
-            let at = at.field("warmup_ratio");
-            super::validate::Validate::validate_at(&self.warmup_ratio, at)?;
-        }
-        {
-            let at = at.field("weight_decay");
-            super::validate::Validate::validate_at(&self.weight_decay, at)?;
-        }
-        {
-            let at = at.field("learning_rate");
-            super::validate::Validate::validate_at(&self.learning_rate, at)?;
-        }
-        {
-            let at = at.field("optim");
-            super::validate::Validate::validate_at(&self.optim, at)?;
-        }
-        {
-            let at = at.field("lr_scheduler_type");
-            super::validate::Validate::validate_at(&self.lr_scheduler_type, at)?;
-        }
-        {
-            let at = at.field("mode");
-            super::validate::Validate::validate_at(&self.mode, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for GrpoHyperparameters {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for SftMethod {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        {
-            let at = at.field("hyperparameters");
-            super::validate::Validate::validate_at(&self.hyperparameters, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for GrpoMethod {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        {
-            let at = at.field("hyperparameters");
-            super::validate::Validate::validate_at(&self.hyperparameters, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for OptimizationMethod {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::SftMethod(value) => super::validate::Validate::validate_at(value, at),
-            Self::GrpoMethod(value) => super::validate::Validate::validate_at(value, at),
-            Self::Other(_) => Err(at.violation("not one of the allowed variants")),
-        }
-    }
-}
-impl super::validate::Validate for CreateOptimizationRunReq {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("methods");
-            super::validate::Validate::validate_at(&self.methods, at)?;
-        }
-        {
-            let at = at.field("data_source");
-            super::validate::Validate::validate_at(&self.data_source, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for CreateOptimizationRunRes {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("methods");
-            super::validate::Validate::validate_at(&self.methods, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for CreateRlmResponseReq {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("input");
-            super::validate::Validate::validate_at(&self.input, at)?;
-        }
-        {
-            let at = at.field("reasoning");
-            super::validate::Validate::validate_at(&self.reasoning, at)?;
-        }
-        {
-            let at = at.field("rlm");
-            super::validate::Validate::validate_at(&self.rlm, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmResponsesInput {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::String(value) => super::validate::Validate::validate_at(value, at),
-            Self::List(value) => super::validate::Validate::validate_at(value, at),
-        }
-    }
-}
-impl super::validate::Validate for RlmResponsesInputMessage {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        {
-            let at = at.field("role");
-            super::validate::Validate::validate_at(&self.role, at)?;
-        }
-        {
-            let at = at.field("content");
-            super::validate::Validate::validate_at(&self.content, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmResponsesInputText {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmResponsesReasoning {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("effort");
-            super::validate::Validate::validate_at(&self.effort, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmControls {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmResponsesResponse {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("status");
-            super::validate::Validate::validate_at(&self.status, at)?;
-        }
-        {
-            let at = at.field("output");
-            super::validate::Validate::validate_at(&self.output, at)?;
-        }
-        {
-            let at = at.field("usage");
-            super::validate::Validate::validate_at(&self.usage, at)?;
-        }
-        {
-            let at = at.field("error");
-            super::validate::Validate::validate_at(&self.error, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmResponsesOutputMessage {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        {
-            let at = at.field("status");
-            super::validate::Validate::validate_at(&self.status, at)?;
-        }
-        {
-            let at = at.field("role");
-            super::validate::Validate::validate_at(&self.role, at)?;
-        }
-        {
-            let at = at.field("content");
-            super::validate::Validate::validate_at(&self.content, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmResponsesOutputText {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("type");
-            super::validate::Validate::validate_at(&self.r#type, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmResponsesUsage {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmResponsesError {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for TraceListRes {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("object");
-            super::validate::Validate::validate_at(&self.object, at)?;
-        }
-        {
-            let at = at.field("data");
-            super::validate::Validate::validate_at(&self.data, at)?;
-        }
-        {
-            let at = at.field("total");
-            {
-                let value = &self.total;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
-            }
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for TraceListItem {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for TraceRes {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        {
-            let at = at.field("trace_context");
-            super::validate::Validate::validate_at(&self.trace_context, at)?;
-        }
-        {
-            let at = at.field("spans");
-            super::validate::Validate::validate_at(&self.spans, at)?;
-        }
-        Ok(())
-    }
-}
-impl super::validate::Validate for TraceSpan {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for TextContentPartType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ImageContentPartType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ToolCallType2 {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ToolDefinitionType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ToolChoiceFunctionType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ResponseFormatTextType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ResponseFormatJsonObjectType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ResponseFormatJsonSchemaType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ChatResObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ChatCompletionChunkObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ChatListResObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ChatResRelaxedObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ContainerObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for CreateContainerResObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for DeleteContainerResObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ContainerListResponseObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for FileObjectObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for FileDeleteResponseObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for FileListResponseObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ModelListItemObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ModelListResponseObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for AddModelToContainerResObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for JudgeEvaluatorObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for CodeEvaluatorObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for EvaluatorListResponseObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for DeleteEvaluatorResObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for DatasetObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for DatasetListResponseObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for DatasetDataSourceType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for ContainerDataSourceType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for GenerateDataSourceType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for FileDataSourceType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for EvaluationRunObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for EvaluationRunListResponseObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for SftMethodType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for GrpoMethodType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for CreateOptimizationRunResObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmResponsesInputMessageType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmResponsesInputMessageRole {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmResponsesInputMessageContent {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::String(value) => super::validate::Validate::validate_at(value, at),
-            Self::List(value) => super::validate::Validate::validate_at(value, at),
-        }
-    }
-}
-impl super::validate::Validate for RlmResponsesInputTextType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmResponsesReasoningEffort {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmResponsesResponseObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmResponsesResponseStatus {
-    fn validate_at(
-        &self,
-        at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        match self {
-            Self::Other(value) => super::validate::unknown_value(at, value),
-            _ => Ok(()),
-        }
-    }
-}
-impl super::validate::Validate for RlmResponsesOutputMessageType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmResponsesOutputMessageStatus {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmResponsesOutputMessageRole {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for RlmResponsesOutputTextType {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
-}
-impl super::validate::Validate for TraceListResObject {
-    fn validate_at(
-        &self,
-        _at: super::validate::Path<'_>,
-    ) -> Result<(), super::validate::Violation> {
-        Ok(())
-    }
 }

@@ -1,5 +1,6 @@
 //! The `models` module: one Rust type per named schema.
 
+use super::validate::{uuid_impl, validate_impl, Checked};
 use super::{doc_attrs, ty_tokens};
 use crate::ir::*;
 use crate::names::ident;
@@ -7,7 +8,8 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 pub fn models(api: &Api) -> TokenStream {
-    let items = type_defs(api, 0..api.types.len());
+    let checked = Checked::new(api);
+    let items = type_defs(api, &checked, 0..api.types.len());
     let helpers = helpers(api);
     quote! {
         #items
@@ -15,10 +17,14 @@ pub fn models(api: &Api) -> TokenStream {
     }
 }
 
-/// The items of the types in `range` (types are independent items: the module can be
-/// emitted and formatted in parts).
-pub fn type_defs(api: &Api, range: std::ops::Range<usize>) -> TokenStream {
-    let items = api.types[range].iter().map(|t| type_def(api, t));
+/// The items of the types in `range`, each followed by its `Validate` impl (types are
+/// independent items: the module can be emitted and formatted in parts).
+pub fn type_defs(api: &Api, checked: &Checked, range: std::ops::Range<usize>) -> TokenStream {
+    let items = range.map(|i| {
+        let def = type_def(api, &api.types[i]);
+        let validate = validate_impl(api, checked, TypeId(i));
+        quote!(#def #validate)
+    });
     quote!(#(#items)*)
 }
 
@@ -44,10 +50,10 @@ pub fn helpers(api: &Api) -> TokenStream {
             }
         }
     });
-    let validations = super::validate::validate_impls(api);
+    let uuid = uuid_impl(api);
     quote! {
         #helper
-        #validations
+        #uuid
     }
 }
 

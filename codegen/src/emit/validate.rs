@@ -43,6 +43,17 @@ pub fn uses_pattern(api: &Api) -> bool {
 /// Checks of `value` (an expression of type `&T`, `T` the resolved `ty` without `Option`
 /// layers) against `constraints`, each returning its violation at `at` (a `Path`).
 pub fn checks(api: &Api, ty: &Ty, constraints: &Constraints, value: TokenStream) -> TokenStream {
+    checks_at(api, ty, constraints, value, &quote!(at))
+}
+
+/// [`checks`] with the place given as an expression of type `Path`.
+fn checks_at(
+    api: &Api,
+    ty: &Ty,
+    constraints: &Constraints,
+    value: TokenStream,
+    at: &TokenStream,
+) -> TokenStream {
     let v = quote!(super::validate);
     let mut out = Vec::new();
     let resolved = resolved(api, ty);
@@ -63,16 +74,16 @@ pub fn checks(api: &Api, ty: &Ty, constraints: &Constraints, value: TokenStream)
                 }) = bound
                 {
                     let b = Literal::f64_unsuffixed(b);
-                    out.push(quote!(#v::#check(at, #number, #b, #exclusive)?;));
+                    out.push(quote!(#v::#check(#at, #number, #b, #exclusive)?;));
                 }
             }
         }
         Ty::String => {
             if let Some(n) = constraints.min_length {
-                out.push(quote!(#v::min_length(at, #value, #n)?;));
+                out.push(quote!(#v::min_length(#at, #value, #n)?;));
             }
             if let Some(n) = constraints.max_length {
-                out.push(quote!(#v::max_length(at, #value, #n)?;));
+                out.push(quote!(#v::max_length(#at, #value, #n)?;));
             }
             if let Some(pattern) = &constraints.pattern {
                 // A pattern regex-lite cannot compile (ECMA-only syntax) is not checked.
@@ -82,7 +93,7 @@ pub fn checks(api: &Api, ty: &Ty, constraints: &Constraints, value: TokenStream)
                             std::sync::OnceLock::new();
                         let regex = PATTERN.get_or_init(|| regex_lite::Regex::new(#pattern).ok());
                         if regex.as_ref().is_some_and(|r| !r.is_match(#value)) {
-                            return Err(at.violation(concat!("must match the pattern `", #pattern, "`")));
+                            return Err(#at.violation(concat!("must match the pattern `", #pattern, "`")));
                         }
                     }
                 });
@@ -90,15 +101,87 @@ pub fn checks(api: &Api, ty: &Ty, constraints: &Constraints, value: TokenStream)
         }
         Ty::List(_) => {
             if let Some(n) = constraints.min_items {
-                out.push(quote!(#v::min_items(at, #value.len(), #n)?;));
+                out.push(quote!(#v::min_items(#at, #value.len(), #n)?;));
             }
             if let Some(n) = constraints.max_items {
-                out.push(quote!(#v::max_items(at, #value.len(), #n)?;));
+                out.push(quote!(#v::max_items(#at, #value.len(), #n)?;));
             }
         }
         _ => {}
     }
     quote!(#(#out)*)
+}
+
+/// Which types have something to check: a constraint of their own, an open enum's
+/// fallback, or a field, item or variant of such a type. The rest keep the trait's
+/// default `validate_at` and are not visited, which keeps the impls of large documents
+/// (Stripe: thousands of types) short.
+pub struct Checked(Vec<bool>);
+
+impl Checked {
+    pub fn new(api: &Api) -> Checked {
+        let own: Vec<bool> = api.types.iter().map(|t| own_checks(api, t)).collect();
+        let holds: Vec<Vec<TypeId>> = api.types.iter().map(held_types).collect();
+        // Least fixpoint: a type starts unchecked and becomes checked once anything it
+        // holds is, so a cycle of types with nothing to check stays unchecked.
+        let mut checked = Checked(own);
+        loop {
+            let mut changed = false;
+            for (i, held) in holds.iter().enumerate() {
+                if !checked.0[i] && held.iter().any(|id| checked.0[id.0]) {
+                    checked.0[i] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                return checked;
+            }
+        }
+    }
+
+    /// Whether validating a value of `ty` can fail.
+    pub fn ty(&self, ty: &Ty) -> bool {
+        let mut named = Vec::new();
+        ty.named(&mut named);
+        named.iter().any(|id| self.0[id.0])
+    }
+}
+
+/// A constraint on one of the type's own values, or an open enum's fallback.
+fn own_checks(api: &Api, t: &TypeDef) -> bool {
+    match &t.kind {
+        TypeKind::Struct(s) => s.fields.iter().any(|f| {
+            let (core, _) = strip_options(&f.ty);
+            !checks(api, core, &f.constraints, quote!(value)).is_empty()
+        }),
+        TypeKind::StringEnum(e) => e.other.is_some(),
+        TypeKind::IntEnum(e) => e.other.is_some(),
+        TypeKind::Union(u) => u.other.is_some(),
+        TypeKind::Alias(_) | TypeKind::Newtype(_) => false,
+    }
+}
+
+/// The named types a value of `t` holds directly.
+fn held_types(t: &TypeDef) -> Vec<TypeId> {
+    let mut out = Vec::new();
+    match &t.kind {
+        TypeKind::Alias(ty) | TypeKind::Newtype(ty) => ty.named(&mut out),
+        TypeKind::Struct(s) => {
+            for f in &s.fields {
+                f.ty.named(&mut out);
+            }
+            if let Some((_, ty)) = &s.additional {
+                ty.named(&mut out);
+            }
+        }
+        TypeKind::Union(u) => {
+            for variant in &u.variants {
+                variant.ty.named(&mut out);
+            }
+        }
+        TypeKind::StringEnum(_) | TypeKind::IntEnum(_) => {}
+    }
+    out
 }
 
 /// `ty` without its `Option` layers, and how many there were.
@@ -121,61 +204,41 @@ fn unwrap_options(depth: usize, place: TokenStream, body: TokenStream) -> TokenS
     }
 }
 
-fn holds_named(ty: &Ty) -> bool {
-    let mut named = Vec::new();
-    ty.named(&mut named);
-    !named.is_empty() || ty.contains(&Ty::Uuid)
-}
-
-fn struct_checks(api: &Api, s: &Struct) -> Vec<TokenStream> {
+fn struct_checks(api: &Api, checked: &Checked, s: &Struct) -> Vec<TokenStream> {
+    let v = quote!(super::validate);
     let mut out = Vec::new();
     for f in &s.fields {
         let field = ident(&f.name);
         let wire = &f.wire;
+        let at = quote!(at.field(#wire));
         let (core, depth) = strip_options(&f.ty);
-        let checks = checks(api, core, &f.constraints, quote!(value));
-        let nested = holds_named(&f.ty)
-            .then(|| quote!(super::validate::Validate::validate_at(&self.#field, at)?;));
-        if checks.is_empty() && nested.is_none() {
-            continue;
+        let checks = checks_at(api, core, &f.constraints, quote!(value), &at);
+        if !checks.is_empty() {
+            out.push(unwrap_options(depth, quote!(self.#field), checks));
         }
-        let guarded =
-            (!checks.is_empty()).then(|| unwrap_options(depth, quote!(self.#field), checks));
-        out.push(quote! {
-            {
-                let at = at.field(#wire);
-                #guarded
-                #nested
-            }
-        });
+        if checked.ty(&f.ty) {
+            out.push(quote!(#v::check(&self.#field, #at)?;));
+        }
     }
     if let Some((field, ty)) = &s.additional {
-        if holds_named(ty) {
+        if checked.ty(ty) {
             let field = ident(field);
-            out.push(quote!(super::validate::Validate::validate_at(&self.#field, at)?;));
+            out.push(quote!(#v::check(&self.#field, at)?;));
         }
     }
     out
 }
 
-/// The body of `validate_at`, and whether it reads `at`.
-fn body(api: &Api, t: &TypeDef) -> Option<(TokenStream, bool)> {
+/// The body of `validate_at`, if the type has anything to check.
+fn body(api: &Api, checked: &Checked, t: &TypeDef) -> Option<TokenStream> {
     let v = quote!(super::validate);
-    let reads_at = match &t.kind {
+    let body = match &t.kind {
         TypeKind::Alias(_) => return None,
         TypeKind::Struct(s) => {
-            let checks = struct_checks(api, s);
-            let reads_at = !checks.is_empty();
-            return Some((quote!(#(#checks)* Ok(())), reads_at));
+            let checks = struct_checks(api, checked, s);
+            quote!(#(#checks)* Ok(()))
         }
-        TypeKind::StringEnum(e) => e.other.is_some(),
-        TypeKind::IntEnum(e) => e.other.is_some(),
-        TypeKind::Union(u) => !u.variants.is_empty() || u.other.is_some(),
-        TypeKind::Newtype(_) => true,
-    };
-    let body = match &t.kind {
-        TypeKind::Alias(_) | TypeKind::Struct(_) => return None,
-        TypeKind::Newtype(_) => quote!(#v::Validate::validate_at(&self.0, at)),
+        TypeKind::Newtype(_) => quote!(#v::check(&self.0, at)),
         TypeKind::StringEnum(StringEnum {
             other: Some(other), ..
         })
@@ -190,11 +253,15 @@ fn body(api: &Api, t: &TypeDef) -> Option<(TokenStream, bool)> {
                 }
             }
         }
-        TypeKind::StringEnum(_) | TypeKind::IntEnum(_) => quote!(Ok(())),
+        TypeKind::StringEnum(_) | TypeKind::IntEnum(_) => return None,
         TypeKind::Union(u) => {
             let arms = u.variants.iter().map(|variant| {
                 let name = format_ident!("{}", variant.name);
-                quote!(Self::#name(value) => #v::Validate::validate_at(value, at),)
+                if checked.ty(&variant.ty) {
+                    quote!(Self::#name(value) => #v::check(value, at),)
+                } else {
+                    quote!(Self::#name(_) => Ok(()),)
+                }
             });
             let other = u.other.as_ref().map(|other| {
                 let other = format_ident!("{}", other);
@@ -208,32 +275,35 @@ fn body(api: &Api, t: &TypeDef) -> Option<(TokenStream, bool)> {
             }
         }
     };
-    Some((body, reads_at))
+    Some(body)
 }
 
-/// One `impl Validate` per named type (aliases share their target's), for `models.rs`.
-pub fn validate_impls(api: &Api) -> TokenStream {
-    let impls = api.types.iter().filter_map(|t| {
-        let (body, reads_at) = body(api, t)?;
-        let name = format_ident!("{}", t.name);
-        let at = if reads_at { quote!(at) } else { quote!(_at) };
-        Some(quote! {
-            impl super::validate::Validate for #name {
-                fn validate_at(&self, #at: super::validate::Path<'_>) -> Result<(), super::validate::Violation> {
+/// The `impl Validate` of one named type (none for an alias: it shares its target's).
+/// A type with nothing to check keeps the trait's default.
+pub fn validate_impl(api: &Api, checked: &Checked, id: TypeId) -> TokenStream {
+    let t = api.ty(id);
+    if matches!(t.kind, TypeKind::Alias(_)) {
+        return TokenStream::new();
+    }
+    let name = format_ident!("{}", t.name);
+    let v = quote!(super::validate);
+    match checked.0[id.0].then(|| body(api, checked, t)).flatten() {
+        Some(body) => quote! {
+            impl #v::Validate for #name {
+                fn validate_at(&self, at: #v::Path<'_>) -> Result<(), #v::Violation> {
                     #body
                 }
             }
-        })
-    });
-    let uuid = uses_uuid(api).then(|| {
-        let ty = ty_tokens(api, &Ty::Uuid);
-        quote! {
-            impl super::validate::Validate for #ty {
-                fn validate_at(&self, _at: super::validate::Path<'_>) -> Result<(), super::validate::Violation> {
-                    Ok(())
-                }
-            }
-        }
-    });
-    quote!(#(#impls)* #uuid)
+        },
+        None => quote!(impl #v::Validate for #name {}),
+    }
+}
+
+/// `Validate` for `uuid::Uuid` where the document uses it (nothing to check).
+pub fn uuid_impl(api: &Api) -> TokenStream {
+    if !uses_uuid(api) {
+        return TokenStream::new();
+    }
+    let ty = ty_tokens(api, &Ty::Uuid);
+    quote!(impl super::validate::Validate for #ty {})
 }

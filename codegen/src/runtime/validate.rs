@@ -68,7 +68,12 @@ impl<'a> Path<'a> {
 
 /// Checks the constraints of a value and everything it holds.
 pub trait Validate {
-    fn validate_at(&self, at: Path<'_>) -> Result<(), Violation>;
+    /// The first violation in this value, `at` the place it sits. The default, for the
+    /// types whose schemas constrain nothing they hold, finds none.
+    fn validate_at(&self, at: Path<'_>) -> Result<(), Violation> {
+        let _ = at;
+        Ok(())
+    }
 
     /// Checks the whole value; the first violation found, if any.
     fn validate(&self) -> Result<(), Violation> {
@@ -76,13 +81,15 @@ pub trait Validate {
     }
 }
 
+/// Validates a value another holds (a field, an item, a variant's value) at its place:
+/// the short spelling the generated impls use.
+pub fn check<T: Validate + ?Sized>(value: &T, at: Path<'_>) -> Result<(), Violation> {
+    value.validate_at(at)
+}
+
 macro_rules! unconstrained {
     ($($ty:ty),* $(,)?) => {
-        $(impl Validate for $ty {
-            fn validate_at(&self, _: Path<'_>) -> Result<(), Violation> {
-                Ok(())
-            }
-        })*
+        $(impl Validate for $ty {})*
     };
 }
 
