@@ -385,3 +385,38 @@ fn json_schema_2020_keywords_are_typed_as_closely_as_rust_allows() {
     assert_eq!(record.labels.as_ref().unwrap()["a"], "b");
     assert_eq!(record.nested.unwrap().unwrap().depth, Some(2));
 }
+
+#[test]
+fn identical_inline_schemas_share_one_type_and_components_stay_apart() {
+    use codegen_tests::fixtures::identical_inline::*;
+    use std::any::TypeId;
+    assert_eq!(
+        TypeId::of::<CreateOrderRequestOrderShipping>(),
+        TypeId::of::<CustomerAddress>()
+    );
+    assert_eq!(
+        TypeId::of::<CreateOrderRequestOrderLabels>(),
+        TypeId::of::<Label>()
+    );
+    assert_eq!(TypeId::of::<CustomerForest>(), TypeId::of::<CustomerTree>());
+    // A differing constraint, and a component with the same shape, keep their own types.
+    assert_ne!(
+        TypeId::of::<CustomerOtherAddress>(),
+        TypeId::of::<CustomerAddress>()
+    );
+    assert_ne!(TypeId::of::<Tag>(), TypeId::of::<Label>());
+
+    // The shared type keeps its checks, reported at the place of the alias's use.
+    use codegen_tests::fixtures::identical_inline::validate::Validate;
+    let long = "x".repeat(201);
+    let order: CreateOrderRequest = from(json!({"order": {"shipping": {"line1": long}}}));
+    assert_eq!(
+        order.validate().unwrap_err().pointer,
+        "/order/shipping/line1"
+    );
+    let forest: CustomerForest = from(json!({"name": "a", "children": [{"name": "b"}]}));
+    assert_eq!(
+        to(&forest),
+        json!({"name": "a", "children": [{"name": "b"}]})
+    );
+}

@@ -126,6 +126,7 @@ fixture_snapshots!(
     content_params,
     enums,
     fields,
+    identical_inline,
     json_schema_2020,
     loose_30,
     loose_unions,

@@ -4685,148 +4685,28 @@ impl std::fmt::Display for ImageContentPartType {
 impl super::validate::Validate for ImageContentPartType {}
 /// Tool call type.
 ///
+/// The same type as [`ToolCallType`]: the schemas are identical.
+///
 /// Schema `#/components/schemas/ToolCall/properties/type`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
-pub enum ToolCallType2 {
-    /// `"function"`
-    #[default]
-    #[serde(rename = "function")]
-    Function,
-}
-impl ToolCallType2 {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Function => "function",
-        }
-    }
-}
-impl std::fmt::Display for ToolCallType2 {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl super::validate::Validate for ToolCallType2 {}
+pub type ToolCallType2 = ToolCallType;
 /// Tool type.
 ///
+/// The same type as [`ToolCallType`]: the schemas are identical.
+///
 /// Schema `#/components/schemas/ToolDefinition/properties/type`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
-pub enum ToolDefinitionType {
-    /// `"function"`
-    #[default]
-    #[serde(rename = "function")]
-    Function,
-}
-impl ToolDefinitionType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Function => "function",
-        }
-    }
-}
-impl std::fmt::Display for ToolDefinitionType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl super::validate::Validate for ToolDefinitionType {}
+pub type ToolDefinitionType = ToolCallType;
 /// Tool choice type.
 ///
+/// The same type as [`ToolCallType`]: the schemas are identical.
+///
 /// Schema `#/components/schemas/ToolChoiceFunction/properties/type`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
-pub enum ToolChoiceFunctionType {
-    /// `"function"`
-    #[default]
-    #[serde(rename = "function")]
-    Function,
-}
-impl ToolChoiceFunctionType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Function => "function",
-        }
-    }
-}
-impl std::fmt::Display for ToolChoiceFunctionType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl super::validate::Validate for ToolChoiceFunctionType {}
+pub type ToolChoiceFunctionType = ToolCallType;
 /// Response format type.
 ///
+/// The same type as [`TextContentPartType`]: the schemas are identical.
+///
 /// Schema `#/components/schemas/ResponseFormatText/properties/type`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
-pub enum ResponseFormatTextType {
-    /// `"text"`
-    #[default]
-    #[serde(rename = "text")]
-    Text,
-}
-impl ResponseFormatTextType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Text => "text",
-        }
-    }
-}
-impl std::fmt::Display for ResponseFormatTextType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl super::validate::Validate for ResponseFormatTextType {}
+pub type ResponseFormatTextType = TextContentPartType;
 /// Response format type.
 ///
 /// Schema `#/components/schemas/ResponseFormatJsonObject/properties/type`.
@@ -5621,76 +5501,16 @@ impl std::fmt::Display for DatasetListResponseObject {
 impl super::validate::Validate for DatasetListResponseObject {}
 /// Data source type.
 ///
+/// The same type as [`DatasetObject`]: the schemas are identical.
+///
 /// Schema `#/components/schemas/DatasetDataSource/properties/type`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
-pub enum DatasetDataSourceType {
-    /// `"dataset"`
-    #[default]
-    #[serde(rename = "dataset")]
-    Dataset,
-}
-impl DatasetDataSourceType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Dataset => "dataset",
-        }
-    }
-}
-impl std::fmt::Display for DatasetDataSourceType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl super::validate::Validate for DatasetDataSourceType {}
+pub type DatasetDataSourceType = DatasetObject;
 /// Data source type.
 ///
+/// The same type as [`ContainerObject`]: the schemas are identical.
+///
 /// Schema `#/components/schemas/ContainerDataSource/properties/type`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
-pub enum ContainerDataSourceType {
-    /// `"container"`
-    #[default]
-    #[serde(rename = "container")]
-    Container,
-}
-impl ContainerDataSourceType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Container => "container",
-        }
-    }
-}
-impl std::fmt::Display for ContainerDataSourceType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl super::validate::Validate for ContainerDataSourceType {}
+pub type ContainerDataSourceType = ContainerObject;
 /// Data source type.
 ///
 /// Schema `#/components/schemas/GenerateDataSource/properties/type`.
@@ -5729,40 +5549,10 @@ impl std::fmt::Display for GenerateDataSourceType {
 impl super::validate::Validate for GenerateDataSourceType {}
 /// Data source type.
 ///
+/// The same type as [`FileObjectObject`]: the schemas are identical.
+///
 /// Schema `#/components/schemas/FileDataSource/properties/type`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
-pub enum FileDataSourceType {
-    /// `"file"`
-    #[default]
-    #[serde(rename = "file")]
-    File,
-}
-impl FileDataSourceType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::File => "file",
-        }
-    }
-}
-impl std::fmt::Display for FileDataSourceType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl super::validate::Validate for FileDataSourceType {}
+pub type FileDataSourceType = FileObjectObject;
 /// Object type.
 ///
 /// Schema `#/components/schemas/EvaluationRun/properties/object`.
@@ -6215,40 +6005,10 @@ impl super::validate::Validate for RlmResponsesResponseStatus {
 }
 /// Item type.
 ///
+/// The same type as [`RlmResponsesInputMessageType`]: the schemas are identical.
+///
 /// Schema `#/components/schemas/RLMResponsesOutputMessage/properties/type`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
-pub enum RlmResponsesOutputMessageType {
-    /// `"message"`
-    #[default]
-    #[serde(rename = "message")]
-    Message,
-}
-impl RlmResponsesOutputMessageType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Message => "message",
-        }
-    }
-}
-impl std::fmt::Display for RlmResponsesOutputMessageType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl super::validate::Validate for RlmResponsesOutputMessageType {}
+pub type RlmResponsesOutputMessageType = RlmResponsesInputMessageType;
 /// Message status.
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputMessage/properties/status`.

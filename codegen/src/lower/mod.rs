@@ -17,11 +17,13 @@ use std::collections::HashMap;
 mod composition;
 mod cycles;
 mod defaults;
+mod identical;
 mod operations;
 mod schema;
 
 use cycles::*;
 use defaults::*;
+use identical::*;
 use operations::*;
 use schema::*;
 
@@ -41,6 +43,7 @@ pub fn lower(document: &crate::load::Document) -> Result<Api> {
     mark_from_server(&mut types, &operations);
     box_cycles(&mut types);
     mark_defaults(&mut types);
+    alias_identical_inline_types(&mut types, &operations);
     warnings.sort_by(|a, b| a.pointer.cmp(&b.pointer));
     Ok(Api {
         title: doc.info.title.clone(),
