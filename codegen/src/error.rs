@@ -57,6 +57,13 @@ impl fmt::Display for Warning {
 
 /// Builds JSON pointers (RFC 6901): `~` becomes `~0`, `/` becomes `~1`.
 pub fn pointer(parent: &str, token: &str) -> String {
-    let escaped = token.replace('~', "~0").replace('/', "~1");
-    format!("{parent}/{escaped}")
+    let mut out = String::with_capacity(parent.len() + token.len() + 1);
+    out.push_str(parent);
+    out.push('/');
+    if token.contains(['~', '/']) {
+        out.push_str(&token.replace('~', "~0").replace('/', "~1"));
+    } else {
+        out.push_str(token);
+    }
+    out
 }

@@ -88,16 +88,27 @@ fn used_by_operations(types: &[TypeDef], operations: &[Operation]) -> Vec<bool> 
 /// with the types they name left out, and a group splits until its members also name
 /// types of the same groups, in the same places. Recursive types are handled like the rest.
 fn identical_classes(types: &[TypeDef]) -> Vec<u32> {
-    let (shapes, refs): (Vec<String>, Vec<Vec<usize>>) =
-        types.iter().map(|t| shape(t, types.len())).unzip();
-    let mut by_shape: HashMap<&str, u32> = HashMap::new();
-    let mut classes: Vec<u32> = shapes
-        .iter()
-        .map(|s| {
-            let next = by_shape.len() as u32;
-            *by_shape.entry(s.as_str()).or_insert(next)
-        })
-        .collect();
+    // Most types have a member or variant list no other type has: they are alone in
+    // their class without spelling out their whole shape, which is most of this pass's time.
+    let mut by_outline: HashMap<String, u32> = HashMap::new();
+    let outlines: Vec<String> = types.iter().map(outline).collect();
+    for key in &outlines {
+        *by_outline.entry(key.clone()).or_insert(0) += 1;
+    }
+    let mut by_shape: HashMap<String, u32> = HashMap::new();
+    let mut refs: Vec<Vec<usize>> = Vec::with_capacity(types.len());
+    let mut classes: Vec<u32> = Vec::with_capacity(types.len());
+    for (t, key) in types.iter().zip(&outlines) {
+        let (shape, named) = if by_outline[key] > 1 {
+            shape(t, types.len())
+        } else {
+            // Unique: a shape no other type can have, and nothing to refine by.
+            (format!("unique {}", classes.len()), Vec::new())
+        };
+        let next = by_shape.len() as u32;
+        classes.push(*by_shape.entry(shape).or_insert(next));
+        refs.push(named);
+    }
     let mut count = by_shape.len();
     loop {
         let mut by_key: HashMap<(u32, Vec<u32>), u32> = HashMap::new();
@@ -115,6 +126,32 @@ fn identical_classes(types: &[TypeDef]) -> Vec<u32> {
         }
         count = refined_count;
     }
+}
+
+/// The names a type's values are made of: types with different outlines differ.
+fn outline(t: &TypeDef) -> String {
+    let mut out = String::new();
+    match &t.kind {
+        TypeKind::Struct(s) => {
+            out.push_str("struct");
+            for f in &s.fields {
+                out.push(' ');
+                out.push_str(&f.wire);
+            }
+        }
+        TypeKind::StringEnum(e) => {
+            out.push_str("enum");
+            for v in &e.variants {
+                out.push(' ');
+                out.push_str(&v.value);
+            }
+        }
+        TypeKind::IntEnum(e) => out.push_str(&format!("int enum {}", e.variants.len())),
+        TypeKind::Union(u) => out.push_str(&format!("union {}", u.variants.len())),
+        TypeKind::Alias(_) => out.push_str("alias"),
+        TypeKind::Newtype(_) => out.push_str("newtype"),
+    }
+    out
 }
 
 /// What the emitted definition depends on, but for its name, pointer and docs (an alias
