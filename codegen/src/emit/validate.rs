@@ -86,7 +86,7 @@ fn checks_at(
                 out.push(quote!(#v::max_length(#at, #value, #n)?;));
             }
             if let Some(pattern) = &constraints.pattern {
-                // A pattern regex-lite cannot compile (ECMA-only syntax) is not checked.
+                // Lowering dropped the patterns regex-lite cannot compile, with a warning.
                 out.push(quote! {
                     {
                         static PATTERN: std::sync::OnceLock<Option<regex_lite::Regex>> =

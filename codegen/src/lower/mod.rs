@@ -19,12 +19,14 @@ mod cycles;
 mod defaults;
 mod identical;
 mod operations;
+mod patterns;
 mod schema;
 
 use cycles::*;
 use defaults::*;
 use identical::*;
 use operations::*;
+use patterns::*;
 use schema::*;
 
 /// Lowers a parsed document into the IR.
@@ -32,7 +34,7 @@ pub fn lower(document: &crate::load::Document) -> Result<Api> {
     let doc = &document.openapi;
     let mut lowerer = Lowerer::new(document);
     lowerer.components()?;
-    let operations = lowerer.operations()?;
+    let mut operations = lowerer.operations()?;
     newtype_self_referencing_aliases(&mut lowerer.types);
     lowerer.resolve_defaults();
     let Lowerer {
@@ -43,6 +45,7 @@ pub fn lower(document: &crate::load::Document) -> Result<Api> {
     mark_from_server(&mut types, &operations);
     box_cycles(&mut types);
     mark_defaults(&mut types);
+    drop_uncheckable_patterns(&mut types, &mut operations, &mut warnings);
     alias_identical_inline_types(&mut types, &operations);
     warnings.sort_by(|a, b| a.pointer.cmp(&b.pointer));
     Ok(Api {
