@@ -65,9 +65,9 @@ pub fn parse(text: &str) -> Result<Document> {
     visitor.walk(&mut raw, &mut String::from("#"), 0)?;
     inline_pointer_refs(&mut raw, std::mem::take(&mut visitor.outside_refs))?;
     // Path tracking costs on every node: only a failure is typed again to locate it.
-    let openapi = match <openapiv3::OpenAPI as serde::Deserialize>::deserialize(&raw) {
-        Ok(openapi) => openapi,
-        Err(_) => serde_path_to_error::deserialize(&raw).map_err(|e| {
+    let openapi = match type_in_parallel(&mut raw) {
+        Some(openapi) => openapi,
+        None => serde_path_to_error::deserialize(&raw).map_err(|e| {
             let at = path_to_pointer(e.path());
             let message = strip_location(e.inner().to_string());
             // Again from the text, which knows line numbers (where the rewrites changed nothing).
@@ -84,6 +84,34 @@ pub fn parse(text: &str) -> Result<Document> {
         pointer_schemas,
         warnings: visitor.warnings,
     })
+}
+
+/// Types the document, its components on a second thread (about half of a large
+/// document); `None` if it does not type, to be typed again with its location.
+fn type_in_parallel(raw: &mut Value) -> Option<openapiv3::OpenAPI> {
+    use serde::Deserialize;
+    // `null` in its place (typed as no components) keeps the members' order.
+    let components = raw
+        .get_mut("components")
+        .map(std::mem::take)
+        .filter(|c| !c.is_null());
+    let (rest, typed_components) = std::thread::scope(|scope| {
+        let typed = components
+            .as_ref()
+            .map(|c| scope.spawn(move || openapiv3::Components::deserialize(c)));
+        let rest = openapiv3::OpenAPI::deserialize(&*raw);
+        (rest, typed.map(|handle| handle.join()))
+    });
+    if let Some(components) = components {
+        // Back where it was, for pointer resolution and for the located retry.
+        raw["components"] = components;
+    }
+    let mut openapi = rest.ok()?;
+    openapi.components = match typed_components {
+        Some(joined) => Some(joined.ok()?.ok()?),
+        None => None,
+    };
+    Some(openapi)
 }
 
 fn is_json(text: &str) -> bool {
