@@ -77,54 +77,71 @@ fn unparse(tokens: proc_macro2::TokenStream) -> Result<String> {
 /// Types emitted and formatted at once by one thread.
 const BATCH: usize = 16;
 
-/// `src/models.rs`, emitted and formatted in batches on every core: items print the same
-/// alone as in one file, so the batches joined in order are the file formatted at once.
-fn models_rs(api: &ir::Api, source: &str) -> Result<String> {
+/// One piece of the crate's Rust code, emitted and formatted on its own.
+enum Piece {
+    Client,
+    Server,
+    Mock,
+    /// A run of `src/models.rs`'s types: items print the same alone as in one file, so
+    /// the runs joined in order are the file formatted at once.
+    Models(std::ops::Range<usize>),
+    ModelHelpers,
+}
+
+impl Piece {
+    fn text(&self, api: &ir::Api, checked: &emit::validate::Checked) -> Result<String> {
+        unparse(match self {
+            Piece::Client => emit::client::client_rs(api),
+            Piece::Server => emit::server::server(api),
+            Piece::Mock => emit::server::mock(api),
+            Piece::Models(range) => emit::models::type_defs(api, checked, range.clone()),
+            Piece::ModelHelpers => emit::models::helpers(api),
+        })
+    }
+}
+
+/// Formats every piece, on every core: formatting is most of the time on large
+/// documents. Workers take the next piece in order, and the big per-API files come
+/// first, so no core is left alone with one of them at the end.
+fn format_pieces(api: &ir::Api, pieces: &[Piece]) -> Result<Vec<String>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let checked = emit::validate::Checked::new(api);
-    let batches: Vec<std::ops::Range<usize>> = (0..api.types.len())
-        .step_by(BATCH)
-        .map(|start| start..(start + BATCH).min(api.types.len()))
-        .collect();
-    // Small documents are not worth a thread.
+    let next = AtomicUsize::new(0);
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(batches.len().div_ceil(16))
-        .max(1);
-    // Thread `t` takes batches t, t + threads, ...: interleaved, so big and small types
-    // spread evenly over the threads.
-    let parts: Vec<Result<Vec<String>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let (batches, checked) = (&batches, &checked);
-                scope.spawn(move || {
-                    batches
-                        .iter()
-                        .skip(t)
-                        .step_by(threads)
-                        .map(|range| unparse(emit::models::type_defs(api, checked, range.clone())))
-                        .collect::<Result<Vec<String>>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(Error::at(
-                        "#",
-                        "internal error: emitting the models failed; please report this document",
-                    ))
-                })
-            })
-            .collect()
+        .min(pieces.len());
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(piece) = pieces.get(i) else {
+                return done;
+            };
+            done.push((i, piece.text(api, &checked)));
+        }
+    };
+    let mut texts: Vec<Option<Result<String>>> = (0..pieces.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut all = work();
+        for helper in helpers {
+            all.extend(helper.join().unwrap_or_default());
+        }
+        for (i, text) in all {
+            texts[i] = Some(text);
+        }
     });
-    let parts = parts.into_iter().collect::<Result<Vec<Vec<String>>>>()?;
-    let mut out = format!("// {}\n", header(source));
-    for i in 0..batches.len() {
-        out.push_str(&parts[i % threads][i / threads]);
-    }
-    out.push_str(&unparse(emit::models::helpers(api))?);
-    Ok(out)
+    texts
+        .into_iter()
+        .map(|text| {
+            text.unwrap_or_else(|| {
+                Err(Error::at(
+                    "#",
+                    "internal error: emitting the crate failed; please report this document",
+                ))
+            })
+        })
+        .collect()
 }
 
 /// Generates the whole crate for a document.
@@ -135,26 +152,21 @@ pub fn generate(text: &str, options: &Options) -> Result<Generated> {
 
 pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> {
     let source = &options.source;
-    // The per-API client and server files are emitted and formatted on a second thread
-    // while the models (themselves split across cores) are: formatting is most of the
-    // time on large documents.
-    let (models, client, server, mock) = std::thread::scope(|scope| {
-        let side = scope.spawn(|| -> Result<(String, String, String)> {
-            Ok((
-                format_rust(emit::client::client_rs(api), source)?,
-                format_rust(emit::server::server(api), source)?,
-                format_rust(emit::server::mock(api), source)?,
-            ))
-        });
-        let models = models_rs(api, source);
-        let side = side.join().unwrap_or_else(|_| {
-            Err(Error::at(
-                "#",
-                "internal error: emitting the client or server failed; please report this document",
-            ))
-        });
-        side.and_then(|(client, server, mock)| Ok((models?, client, server, mock)))
-    })?;
+    let mut pieces = vec![Piece::Server, Piece::Client, Piece::Mock];
+    pieces.extend(
+        (0..api.types.len())
+            .step_by(BATCH)
+            .map(|start| Piece::Models(start..(start + BATCH).min(api.types.len()))),
+    );
+    pieces.push(Piece::ModelHelpers);
+    let texts = format_pieces(api, &pieces)?;
+    let head = format!("// {}\n", header(source));
+    let (server, client, mock) = (
+        format!("{head}{}", texts[0]),
+        format!("{head}{}", texts[1]),
+        format!("{head}{}", texts[2]),
+    );
+    let models = format!("{head}{}", texts[3..].concat());
     let files = vec![
         GeneratedFile {
             path: "Cargo.toml".into(),
