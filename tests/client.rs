@@ -932,6 +932,43 @@ async fn path_parameters_are_percent_encoded_and_query_follows_style() {
 }
 
 #[tokio::test]
+async fn default_headers_operation_accept_and_credentials_combine() {
+    // Every value of a repeated default header is sent; the operation's `Accept` replaces
+    // a default one; a default `Authorization` wins over basic auth (as before the headers
+    // were written straight into the request), and the bearer key goes with the others.
+    let (base, seen) = recording_server().await;
+    let client = Client::builder()
+        .base_url(&base)
+        .api_key_auth(KEY)
+        .default_header("x-team", "t1")
+        .default_header("x-team", "t2")
+        .default_header("accept", "text/plain")
+        .build()
+        .unwrap();
+    client.files_retrieve("f").await.unwrap();
+    use fixture_clients::requests::client as fixture;
+    let basic = fixture::Client::builder()
+        .base_url(&base)
+        .basic("user", "pass")
+        .default_header("authorization", "Bearer own")
+        .build()
+        .unwrap();
+    basic
+        .search("k", &fixture::SearchParams::default())
+        .await
+        .unwrap();
+    let seen = seen.0.lock().unwrap();
+    let headers = &seen[0].2;
+    let teams: Vec<_> = headers.get_all("x-team").iter().collect();
+    assert_eq!(teams, ["t1", "t2"]);
+    let accepts: Vec<_> = headers.get_all("accept").iter().collect();
+    assert_eq!(accepts, ["application/json"]);
+    assert_eq!(headers["authorization"], format!("Bearer {KEY}").as_str());
+    let authorizations: Vec<_> = seen[1].2.get_all("authorization").iter().collect();
+    assert_eq!(authorizations, ["Bearer own"]);
+}
+
+#[tokio::test]
 async fn the_key_is_sent_but_never_shown() {
     let (base, seen) = recording_server().await;
     let client = Client::builder()

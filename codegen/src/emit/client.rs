@@ -516,7 +516,7 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
                 };
                 args.push(quote!(#arg: #ty));
                 if p.ty == Ty::String && p.style == ParamStyle::Simple {
-                    path_parts.push(quote!(path.push_str(&runtime::path_segment(#arg));));
+                    path_parts.push(quote!(runtime::push_path_segment(&mut path, #arg);));
                     continue;
                 }
                 path_parts.push(quote! {

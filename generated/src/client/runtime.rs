@@ -608,13 +608,21 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<serde_json::Value, String
 /// Text percent-encoded for a path segment: everything but RFC 3986's unreserved
 /// characters. Also a string path parameter of `simple` style as it is sent.
 pub fn path_segment(text: &str) -> String {
+    let mut segment = String::with_capacity(text.len());
+    push_path_segment(&mut segment, text);
+    segment
+}
+
+/// Appends `text` to `path` percent-encoded as [`path_segment`] does, without a
+/// temporary string: the unreserved runs are copied as they are.
+pub fn push_path_segment(path: &mut String, text: &str) {
     use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
     const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
         .remove(b'-')
         .remove(b'.')
         .remove(b'_')
         .remove(b'~');
-    utf8_percent_encode(text, SEGMENT).to_string()
+    path.extend(utf8_percent_encode(text, SEGMENT));
 }
 
 /// An object's members in name order, whatever map order serde_json was built with, so
@@ -674,7 +682,7 @@ pub struct Request {
     headers: HeaderMap,
     body: Body,
     security: &'static [&'static [&'static str]],
-    accept: Option<&'static str>,
+    accept: Option<HeaderValue>,
     streamed: bool,
     error: Option<String>,
 }
@@ -714,7 +722,19 @@ impl Request {
     }
 
     pub fn accept(mut self, media_type: &'static str) -> Self {
-        self.accept = Some(media_type);
+        // A visible-ASCII value (every media type) is used in place, without a copy.
+        let value = if media_type
+            .bytes()
+            .all(|b| (0x20..0x7f).contains(&b) || b == b'\t')
+        {
+            Ok(HeaderValue::from_static(media_type))
+        } else {
+            HeaderValue::from_str(media_type)
+        };
+        match value {
+            Ok(value) => self.accept = Some(value),
+            Err(_) => self.fail(format!("`{media_type}` is not a valid Accept value")),
+        }
         self
     }
 
@@ -1172,22 +1192,26 @@ impl Transport {
         &self.base_url
     }
 
-    /// The credentials of the first satisfiable security alternative, added to `headers`
-    /// (or, for basic auth and query keys, to `builder`). Returns whether a credential
-    /// went into the URL (so errors must not show it).
-    fn authorize(
+    /// The first security alternative whose credentials are all set.
+    fn chosen_security(&self, security: &[&'static [&'static str]]) -> &'static [&'static str] {
+        security
+            .iter()
+            .find(|alternative| alternative.iter().all(|s| self.credentials.contains_key(s)))
+            .copied()
+            .unwrap_or(&[])
+    }
+
+    /// The credentials of `chosen` that do not travel as a prebuilt header: basic auth
+    /// and API keys in the query. Returns whether a credential went into the URL (so
+    /// errors must not show it).
+    fn authorize_builder(
         &self,
         mut builder: reqwest::RequestBuilder,
-        headers: &mut HeaderMap,
-        security: &[&[&str]],
+        chosen: &[&str],
     ) -> (reqwest::RequestBuilder, bool) {
-        let chosen = security
-            .iter()
-            .find(|alternative| alternative.iter().all(|s| self.credentials.contains_key(s)));
         let mut in_url = false;
-        for name in chosen.into_iter().flat_map(|a| a.iter()) {
-            if let Some((header, value)) = self.credential_headers.get(name) {
-                headers.append(header.clone(), value.clone());
+        for name in chosen {
+            if self.credential_headers.contains_key(name) {
                 continue;
             }
             let (Some(scheme), Some(credential)) = (
@@ -1204,11 +1228,42 @@ impl Transport {
                     in_url = true;
                     builder.query(&[(param, token.expose())])
                 }
-                // Token headers were made at build time (above).
+                // Token headers were made at build time.
                 _ => builder,
             };
         }
         (builder, in_url)
+    }
+
+    /// Writes the headers of one attempt straight into the outgoing request (no map is
+    /// built and merged per attempt): the default headers, then the operation's own, then
+    /// its `Accept`, then the prebuilt credential headers of `chosen`. These replace a
+    /// basic-auth `Authorization` already set on the request, as a header map given to
+    /// `RequestBuilder::headers` would.
+    fn write_headers(&self, out: &mut HeaderMap, request: &Request, chosen: &[&str]) {
+        use reqwest::header::{ACCEPT, AUTHORIZATION};
+        let mut replace_authorization = out.contains_key(AUTHORIZATION);
+        let mut put = |name: &HeaderName, value: &HeaderValue| {
+            if replace_authorization && name == AUTHORIZATION {
+                replace_authorization = false;
+                out.insert(name.clone(), value.clone());
+            } else {
+                out.append(name.clone(), value.clone());
+            }
+        };
+        for (name, value) in self.common_headers.iter().chain(request.headers.iter()) {
+            put(name, value);
+        }
+        for name in chosen {
+            if let Some((header, value)) = self.credential_headers.get(name) {
+                put(header, value);
+            }
+        }
+        if let Some(accept) = &request.accept {
+            // Inserted after the others, so it replaces a default or operation `Accept`;
+            // credential headers are never `Accept`.
+            out.insert(ACCEPT, accept.clone());
+        }
     }
 
     /// Sends `request`, retrying as [`retry_delay`] and [`Error::is_retryable`] say, and
@@ -1225,43 +1280,36 @@ impl Transport {
         } else {
             0
         };
-        let url = format!("{}{}", self.base_url, request.path);
-        // Default headers, then the operation's own, then its credentials.
-        let mut headers = self.common_headers.clone();
-        for (name, value) in std::mem::take(&mut request.headers) {
-            if let Some(name) = name {
-                headers.append(name, value);
-            }
-        }
-        if let Some(accept) = request.accept {
-            let accept = HeaderValue::from_str(accept).map_err(|_| {
-                Error::InvalidRequest(format!("`{accept}` is not a valid Accept value"))
-            })?;
-            headers.insert(reqwest::header::ACCEPT, accept);
-        }
+        let mut url = String::with_capacity(self.base_url.len() + request.path.len());
+        url.push_str(&self.base_url);
+        url.push_str(&request.path);
+        let chosen = self.chosen_security(request.security);
         let mut retry = 0;
         loop {
-            let mut builder = self.http.request(request.method.clone(), &url);
+            let mut builder = self.http.request(request.method.clone(), url.as_str());
             if !request.query.is_empty() {
                 builder = builder.query(&request.query);
             }
-            // The last attempt takes the headers; earlier ones keep them for the next.
-            let mut attempt_headers = if retry < max_retries {
-                headers.clone()
-            } else {
-                std::mem::take(&mut headers)
-            };
-            let (builder, secret_in_url) =
-                self.authorize(builder, &mut attempt_headers, request.security);
-            let builder = builder.headers(attempt_headers);
-            let builder = request.body.apply(builder).await.map_err(Error::Io)?;
-            let sent = if request.streamed {
-                match tokio::time::timeout(self.timeout, builder.send()).await {
-                    Ok(result) => result,
-                    Err(_) => return Err(Error::Timeout),
+            let (builder, secret_in_url) = self.authorize_builder(builder, chosen);
+            let sent = match builder.build() {
+                Ok(mut outgoing) => {
+                    self.write_headers(outgoing.headers_mut(), &request, chosen);
+                    let builder = reqwest::RequestBuilder::from_parts(self.http.clone(), outgoing);
+                    // Boxed: uploads are rare and their futures large, and this future is
+                    // moved into every call's.
+                    let builder = Box::pin(request.body.apply(builder))
+                        .await
+                        .map_err(Error::Io)?;
+                    if request.streamed {
+                        match tokio::time::timeout(self.timeout, builder.send()).await {
+                            Ok(result) => result,
+                            Err(_) => return Err(Error::Timeout),
+                        }
+                    } else {
+                        builder.timeout(self.timeout).send().await
+                    }
                 }
-            } else {
-                builder.timeout(self.timeout).send().await
+                Err(error) => Err(error),
             };
             let error = match sent {
                 Ok(response) if response.status().is_success() => return Ok(response),
@@ -1269,17 +1317,18 @@ impl Transport {
                     if retry < max_retries && should_retry(response.status(), response.headers()) {
                         let delay = retry_delay(response.headers(), retry, SystemTime::now());
                         drop(response);
-                        tokio::time::sleep(delay).await;
+                        Box::pin(tokio::time::sleep(delay)).await;
                         retry += 1;
                         continue;
                     }
-                    return Err(self.api_error(response).await);
+                    return Err(Box::pin(self.api_error(response)).await);
                 }
                 Err(error) if secret_in_url => Error::from_reqwest(error.without_url()),
                 Err(error) => Error::from_reqwest(error),
             };
             if retry < max_retries && error.is_retryable() {
-                tokio::time::sleep(retry_delay(&HeaderMap::new(), retry, SystemTime::now())).await;
+                let delay = retry_delay(&HeaderMap::new(), retry, SystemTime::now());
+                Box::pin(tokio::time::sleep(delay)).await;
                 retry += 1;
                 continue;
             }
