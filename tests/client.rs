@@ -911,6 +911,19 @@ async fn path_parameters_are_percent_encoded_and_query_follows_style() {
         .build()
         .unwrap();
     basic.search("k", &params).await.unwrap();
+    // The document's server URL has variables: the default base URL takes their defaults.
+    assert_eq!(
+        fixture::Client::DEFAULT_BASE_URL,
+        "https://eu.client.example.com/base"
+    );
+    assert_eq!(
+        fixture::Client::builder()
+            .build()
+            .unwrap()
+            .transport()
+            .base_url(),
+        "https://eu.client.example.com/base"
+    );
     let seen = seen.0.lock().unwrap();
     let (path, query, headers) = &seen[0];
     assert_eq!(path, "/search/.k");

@@ -161,10 +161,17 @@ fn items_and_shows(api: &Api, env_prefix: &str) -> (TokenStream, Vec<(String, Sh
     let default_base_url = api
         .servers
         .first()
-        .map(|s| s.url.clone())
+        .map(|s| s.default_url.clone())
         .unwrap_or_else(|| "http://localhost".to_owned());
+    let variables_note = api
+        .servers
+        .first()
+        .filter(|s| s.url != s.default_url)
+        .map(|s| format!(" (`{}` with each variable at its default)", s.url))
+        .unwrap_or_default();
     let base_url_doc = doc_attrs(Some(&format!(
-        "The document's first server, used when no base URL is given: `{default_base_url}`."
+        "The document's first server, used when no base URL is given: \
+         `{default_base_url}`{variables_note}."
     )));
     let key_var = format!("{env_prefix}_API_KEY");
     let url_var = format!("{env_prefix}_BASE_URL");

@@ -25,6 +25,35 @@ use defaults::*;
 use operations::*;
 use schema::*;
 
+/// A server's URL with each `{variable}` replaced by its `default`. A variable the server
+/// does not declare (the document is then invalid) stays as written, with a warning.
+fn server_default_url(server: &openapiv3::Server, at: &str, warnings: &mut Vec<Warning>) -> String {
+    let mut url = String::with_capacity(server.url.len());
+    let mut rest = server.url.as_str();
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        url.push_str(&rest[..open]);
+        let name = &rest[open + 1..close];
+        match server.variables.as_ref().and_then(|v| v.get(name)) {
+            Some(variable) => url.push_str(&variable.default),
+            None => {
+                warnings.push(Warning {
+                    pointer: pointer(at, "url"),
+                    message: format!(
+                        "server variable `{name}` is not declared in `variables`; left as written"
+                    ),
+                });
+                url.push_str(&rest[open..=close]);
+            }
+        }
+        rest = &rest[close + 1..];
+    }
+    url.push_str(rest);
+    url
+}
+
 /// Lowers a parsed document into the IR.
 pub fn lower(document: &crate::load::Document) -> Result<Api> {
     let doc = &document.openapi;
@@ -41,19 +70,22 @@ pub fn lower(document: &crate::load::Document) -> Result<Api> {
     mark_from_server(&mut types, &operations);
     box_cycles(&mut types);
     mark_defaults(&mut types);
+    let servers = doc
+        .servers
+        .iter()
+        .enumerate()
+        .map(|(index, s)| Server {
+            url: s.url.clone(),
+            default_url: server_default_url(s, &format!("#/servers/{index}"), &mut warnings),
+            description: s.description.clone(),
+        })
+        .collect();
     warnings.sort_by(|a, b| a.pointer.cmp(&b.pointer));
     Ok(Api {
         title: doc.info.title.clone(),
         version: doc.info.version.clone(),
         description: doc.info.description.clone(),
-        servers: doc
-            .servers
-            .iter()
-            .map(|s| Server {
-                url: s.url.clone(),
-                description: s.description.clone(),
-            })
-            .collect(),
+        servers,
         security_schemes: security_schemes(doc)?,
         security: doc
             .security

@@ -616,6 +616,21 @@ pub fn path_segment(text: &str) -> String {
 /// temporary string: the unreserved runs are copied as they are.
 pub fn push_path_segment(path: &mut String, text: &str) {
     use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    // Ids are usually unreserved already: one table scan, one copy.
+    const UNRESERVED: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut byte = 0;
+        while byte < 256 {
+            let b = byte as u8;
+            table[byte] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+            byte += 1;
+        }
+        table
+    };
+    if text.bytes().all(|b| UNRESERVED[usize::from(b)]) {
+        path.push_str(text);
+        return;
+    }
     const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
         .remove(b'-')
         .remove(b'.')
@@ -721,14 +736,18 @@ impl Request {
     }
 
     pub fn accept(mut self, media_type: &'static str) -> Self {
-        // A visible-ASCII value (every media type) is used in place, without a copy.
-        let value = if media_type
-            .bytes()
-            .all(|b| (0x20..0x7f).contains(&b) || b == b'\t')
-        {
-            Ok(HeaderValue::from_static(media_type))
-        } else {
-            HeaderValue::from_str(media_type)
+        // The usual values are made at compile time; others are checked, never copied.
+        let value = match media_type {
+            "application/json" => Ok(const { HeaderValue::from_static("application/json") }),
+            "text/event-stream" => Ok(const { HeaderValue::from_static("text/event-stream") }),
+            other
+                if other
+                    .bytes()
+                    .all(|b| (0x20..0x7f).contains(&b) || b == b'\t') =>
+            {
+                Ok(HeaderValue::from_static(other))
+            }
+            other => HeaderValue::from_str(other),
         };
         match value {
             Ok(value) => self.accept = Some(value),
@@ -1096,11 +1115,13 @@ impl Body {
         }
     }
 
-    async fn apply(
-        &mut self,
+    /// Sets a body held in memory on `builder`; hands `builder` back for an upload, which
+    /// [`Body::apply_upload`] streams.
+    fn apply_in_memory(
+        &self,
         builder: reqwest::RequestBuilder,
-    ) -> Result<reqwest::RequestBuilder, std::io::Error> {
-        use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
+    ) -> Result<reqwest::RequestBuilder, reqwest::RequestBuilder> {
+        use reqwest::header::CONTENT_TYPE;
         Ok(match self {
             Body::Empty => builder,
             Body::Json(bytes) => builder
@@ -1110,6 +1131,18 @@ impl Body {
             Body::Text(text) => builder
                 .header(CONTENT_TYPE, "text/plain; charset=utf-8")
                 .body(text.clone()),
+            Body::Binary(_) | Body::Multipart(_) => return Err(builder),
+        })
+    }
+
+    /// Sets an upload body (a raw or multipart stream, opened for this attempt).
+    async fn apply_upload(
+        &mut self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, std::io::Error> {
+        use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
+        Ok(match self {
+            Body::Empty | Body::Json(_) | Body::Form(_) | Body::Text(_) => builder,
             Body::Binary(upload) => {
                 let content_type = upload
                     .content_type
@@ -1294,11 +1327,14 @@ impl Transport {
                 Ok(mut outgoing) => {
                     self.write_headers(outgoing.headers_mut(), &request, chosen);
                     let builder = reqwest::RequestBuilder::from_parts(self.http.clone(), outgoing);
-                    // Boxed: uploads are rare and their futures large, and this future is
-                    // moved into every call's.
-                    let builder = Box::pin(request.body.apply(builder))
-                        .await
-                        .map_err(Error::Io)?;
+                    let builder = match request.body.apply_in_memory(builder) {
+                        Ok(builder) => builder,
+                        // Boxed: an upload's future is large, and this one is moved into
+                        // every call's.
+                        Err(builder) => Box::pin(request.body.apply_upload(builder))
+                            .await
+                            .map_err(Error::Io)?,
+                    };
                     if request.streamed {
                         match tokio::time::timeout(self.timeout, builder.send()).await {
                             Ok(result) => result,
