@@ -741,7 +741,11 @@ impl Request {
         let value = match media_type {
             "application/json" => Ok(const { HeaderValue::from_static("application/json") }),
             "text/event-stream" => Ok(const { HeaderValue::from_static("text/event-stream") }),
-            other if other.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\t') => {
+            other
+                if other
+                    .bytes()
+                    .all(|b| (0x20..0x7f).contains(&b) || b == b'\t') =>
+            {
                 Ok(HeaderValue::from_static(other))
             }
             other => HeaderValue::from_str(other),
