@@ -1116,14 +1116,16 @@ impl Body {
         }
     }
 
-    /// Sets a body held in memory on `builder`; hands `builder` back for an upload, which
-    /// [`Body::apply_upload`] streams.
-    fn apply_in_memory(
-        &self,
-        builder: reqwest::RequestBuilder,
-    ) -> Result<reqwest::RequestBuilder, reqwest::RequestBuilder> {
+    /// Whether the body is streamed from its source ([`Body::apply_upload`]) rather than
+    /// held in memory ([`Body::apply_in_memory`]).
+    fn is_upload(&self) -> bool {
+        matches!(self, Body::Binary(_) | Body::Multipart(_))
+    }
+
+    /// Sets a body held in memory on `builder` (an upload is left to `apply_upload`).
+    fn apply_in_memory(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         use reqwest::header::CONTENT_TYPE;
-        Ok(match self {
+        match self {
             Body::Empty => builder,
             Body::Json(bytes) => builder
                 .header(CONTENT_TYPE, "application/json")
@@ -1132,8 +1134,8 @@ impl Body {
             Body::Text(text) => builder
                 .header(CONTENT_TYPE, "text/plain; charset=utf-8")
                 .body(text.clone()),
-            Body::Binary(_) | Body::Multipart(_) => return Err(builder),
-        })
+            Body::Binary(_) | Body::Multipart(_) => builder,
+        }
     }
 
     /// Sets an upload body (a raw or multipart stream, opened for this attempt).
@@ -1328,13 +1330,14 @@ impl Transport {
                 Ok(mut outgoing) => {
                     self.write_headers(outgoing.headers_mut(), &request, chosen);
                     let builder = reqwest::RequestBuilder::from_parts(self.http.clone(), outgoing);
-                    let builder = match request.body.apply_in_memory(builder) {
-                        Ok(builder) => builder,
+                    let builder = if request.body.is_upload() {
                         // Boxed: an upload's future is large, and this one is moved into
                         // every call's.
-                        Err(builder) => Box::pin(request.body.apply_upload(builder))
+                        Box::pin(request.body.apply_upload(builder))
                             .await
-                            .map_err(Error::Io)?,
+                            .map_err(Error::Io)?
+                    } else {
+                        request.body.apply_in_memory(builder)
                     };
                     if request.streamed {
                         match tokio::time::timeout(self.timeout, builder.send()).await {
