@@ -13,6 +13,8 @@
 //! makes only N requests of one side after the warm-up; under
 //! `valgrind --tool=callgrind` the difference between two values of N divided by their
 //! difference is the instructions per request (client and server threads).
+//! `CLIENT_OVERHEAD_CALIBRATE=1` runs raw reqwest on both sides: the ratios it prints
+//! are the noise floor of the machine at that moment.
 
 use axum::routing::get;
 use axum::Router;
@@ -120,6 +122,7 @@ fn main() {
             }
             return;
         }
+        let calibrate = std::env::var_os("CLIENT_OVERHEAD_CALIBRATE").is_some();
         let (mut raw_times, mut client_times) = (Vec::new(), Vec::new());
         let (mut raw_cpu, mut client_cpu) = (Duration::ZERO, Duration::ZERO);
         for round in 0..ROUNDS {
@@ -128,7 +131,7 @@ fn main() {
                 let cpu = process_cpu();
                 let start = Instant::now();
                 for _ in 0..BATCH {
-                    if side == 0 {
+                    if side == 0 || calibrate {
                         std::hint::black_box(raw(&http, &base, id).await);
                     } else {
                         std::hint::black_box(client.files_retrieve(id).await.unwrap());

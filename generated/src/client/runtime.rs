@@ -1301,6 +1301,54 @@ impl Transport {
         }
     }
 
+    /// One attempt's request, all but an upload body (kept out of `send`'s future, which
+    /// every call moves). Also whether a credential went into the URL.
+    fn prepare(
+        &self,
+        request: &Request,
+        url: &str,
+        chosen: &[&str],
+    ) -> (reqwest::Result<reqwest::RequestBuilder>, bool) {
+        let mut builder = self.http.request(request.method.clone(), url);
+        if !request.query.is_empty() {
+            builder = builder.query(&request.query);
+        }
+        let (builder, secret_in_url) = self.authorize_builder(builder, chosen);
+        let prepared = builder.build().map(|mut outgoing| {
+            self.write_headers(outgoing.headers_mut(), request, chosen);
+            let builder = reqwest::RequestBuilder::from_parts(self.http.clone(), outgoing);
+            let builder = request.body.apply_in_memory(builder);
+            // A stream's timeout covers only the response head (see `send_slow`).
+            if request.streamed {
+                builder
+            } else {
+                builder.timeout(self.timeout)
+            }
+        });
+        (prepared, secret_in_url)
+    }
+
+    /// Sends an attempt with an upload body or a streamed response.
+    async fn send_slow<E>(
+        &self,
+        body: &mut Body,
+        builder: reqwest::RequestBuilder,
+        streamed: bool,
+    ) -> Result<reqwest::Result<reqwest::Response>, Error<E>> {
+        let builder = if body.is_upload() {
+            body.apply_upload(builder).await.map_err(Error::Io)?
+        } else {
+            builder
+        };
+        if streamed {
+            tokio::time::timeout(self.timeout, builder.send())
+                .await
+                .map_err(|_| Error::Timeout)
+        } else {
+            Ok(builder.send().await)
+        }
+    }
+
     /// Sends `request`, retrying as [`retry_delay`] and [`Error::is_retryable`] say, and
     /// returns the first success response (its body unread) or the final error.
     pub async fn send<E: DeserializeOwned>(
@@ -1321,33 +1369,13 @@ impl Transport {
         let chosen = self.chosen_security(request.security);
         let mut retry = 0;
         loop {
-            let mut builder = self.http.request(request.method.clone(), url.as_str());
-            if !request.query.is_empty() {
-                builder = builder.query(&request.query);
-            }
-            let (builder, secret_in_url) = self.authorize_builder(builder, chosen);
-            let sent = match builder.build() {
-                Ok(mut outgoing) => {
-                    self.write_headers(outgoing.headers_mut(), &request, chosen);
-                    let builder = reqwest::RequestBuilder::from_parts(self.http.clone(), outgoing);
-                    let builder = if request.body.is_upload() {
-                        // Boxed: an upload's future is large, and this one is moved into
-                        // every call's.
-                        Box::pin(request.body.apply_upload(builder))
-                            .await
-                            .map_err(Error::Io)?
-                    } else {
-                        request.body.apply_in_memory(builder)
-                    };
-                    if request.streamed {
-                        match tokio::time::timeout(self.timeout, builder.send()).await {
-                            Ok(result) => result,
-                            Err(_) => return Err(Error::Timeout),
-                        }
-                    } else {
-                        builder.timeout(self.timeout).send().await
-                    }
+            let (prepared, secret_in_url) = self.prepare(&request, &url, chosen);
+            let sent = match prepared {
+                Ok(builder) if request.body.is_upload() || request.streamed => {
+                    // Boxed: these futures are large, and this one is moved into every call's.
+                    Box::pin(self.send_slow(&mut request.body, builder, request.streamed)).await?
                 }
+                Ok(builder) => builder.send().await,
                 Err(error) => Err(error),
             };
             let error = match sent {
