@@ -637,7 +637,7 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
                     } else {
                         args.push(quote!(body: Option<&#body_ty>));
                         body_call = quote! {
-                            let request = match body { Some(body) => request.#call(body), None => request };
+                            let request = request.optional_body(body, runtime::Request::#call);
                         };
                     }
                 }

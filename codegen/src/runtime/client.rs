@@ -834,6 +834,15 @@ impl Request {
         self
     }
 
+    /// Sets an optional body with `set` (e.g. [`Request::json`]) when there is one, so
+    /// each generated method needs one line for it.
+    pub fn optional_body<B>(self, body: Option<B>, set: impl FnOnce(Self, B) -> Self) -> Self {
+        match body {
+            Some(body) => set(self, body),
+            None => self,
+        }
+    }
+
     /// A JSON body.
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
         match serde_json::to_vec(body) {
