@@ -911,6 +911,19 @@ async fn path_parameters_are_percent_encoded_and_query_follows_style() {
         .build()
         .unwrap();
     basic.search("k", &params).await.unwrap();
+    // The document's server URL has variables: the default base URL takes their defaults.
+    assert_eq!(
+        fixture::Client::DEFAULT_BASE_URL,
+        "https://eu.client.example.com/base"
+    );
+    assert_eq!(
+        fixture::Client::builder()
+            .build()
+            .unwrap()
+            .transport()
+            .base_url(),
+        "https://eu.client.example.com/base"
+    );
     let seen = seen.0.lock().unwrap();
     let (path, query, headers) = &seen[0];
     assert_eq!(path, "/search/.k");
@@ -929,6 +942,43 @@ async fn path_parameters_are_percent_encoded_and_query_follows_style() {
     );
     let (_, _, headers) = &seen[2];
     assert_eq!(headers["authorization"], "Basic dXNlcjpwYXNz");
+}
+
+#[tokio::test]
+async fn default_headers_operation_accept_and_credentials_combine() {
+    // Every value of a repeated default header is sent; the operation's `Accept` replaces
+    // a default one; a default `Authorization` wins over basic auth (as before the headers
+    // were written straight into the request), and the bearer key goes with the others.
+    let (base, seen) = recording_server().await;
+    let client = Client::builder()
+        .base_url(&base)
+        .api_key_auth(KEY)
+        .default_header("x-team", "t1")
+        .default_header("x-team", "t2")
+        .default_header("accept", "text/plain")
+        .build()
+        .unwrap();
+    client.files_retrieve("f").await.unwrap();
+    use fixture_clients::requests::client as fixture;
+    let basic = fixture::Client::builder()
+        .base_url(&base)
+        .basic("user", "pass")
+        .default_header("authorization", "Bearer own")
+        .build()
+        .unwrap();
+    basic
+        .search("k", &fixture::SearchParams::default())
+        .await
+        .unwrap();
+    let seen = seen.0.lock().unwrap();
+    let headers = &seen[0].2;
+    let teams: Vec<_> = headers.get_all("x-team").iter().collect();
+    assert_eq!(teams, ["t1", "t2"]);
+    let accepts: Vec<_> = headers.get_all("accept").iter().collect();
+    assert_eq!(accepts, ["application/json"]);
+    assert_eq!(headers["authorization"], format!("Bearer {KEY}").as_str());
+    let authorizations: Vec<_> = seen[1].2.get_all("authorization").iter().collect();
+    assert_eq!(authorizations, ["Bearer own"]);
 }
 
 #[tokio::test]

@@ -294,3 +294,21 @@ fn a_pattern_the_generated_crate_cannot_check_is_dropped_with_a_warning() {
     assert_eq!(pattern_of("strong"), None);
     assert_eq!(pattern_of("code").as_deref(), Some("^[a-z]+$"));
 }
+
+#[test]
+fn server_variables_take_their_defaults_and_an_undeclared_one_warns() {
+    let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\nservers:\n  - url: 'https://{region}.example.com:{port}/{base}/v1'\n    variables:\n      region: {default: eu, enum: [eu, us]}\n      port: {default: '8443'}\n  - url: https://plain.example.com\n";
+    let api = codegen::load(text).unwrap();
+    assert_eq!(
+        api.servers[0].url,
+        "https://{region}.example.com:{port}/{base}/v1"
+    );
+    assert_eq!(
+        api.servers[0].default_url,
+        "https://eu.example.com:8443/{base}/v1"
+    );
+    assert_eq!(api.servers[1].default_url, "https://plain.example.com");
+    assert_eq!(api.warnings.len(), 1, "{:#?}", api.warnings);
+    assert_eq!(api.warnings[0].pointer, "#/servers/0/url");
+    assert!(api.warnings[0].message.contains("`base`"));
+}

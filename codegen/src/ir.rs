@@ -29,7 +29,10 @@ impl Api {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Server {
+    /// The URL as the document writes it, `{variables}` and all.
     pub url: String,
+    /// The URL with each `{variable}` replaced by its `default`.
+    pub default_url: String,
     pub description: Option<String>,
 }
 

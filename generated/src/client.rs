@@ -264,7 +264,7 @@ impl Client {
     ) -> Result<Response<super::models::ChatResRelaxed>, Error> {
         let mut path = String::new();
         path.push_str("/v1/chat/completions/");
-        path.push_str(&runtime::path_segment(completion_id));
+        runtime::push_path_segment(&mut path, completion_id);
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -398,7 +398,7 @@ impl Client {
     ) -> Result<Response<super::models::CreateContainerRes>, Error> {
         let mut path = String::new();
         path.push_str("/v1/containers/");
-        path.push_str(&runtime::path_segment(label));
+        runtime::push_path_segment(&mut path, label);
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -430,7 +430,7 @@ impl Client {
     ) -> Result<Response<super::models::DeleteContainerRes>, Error> {
         let mut path = String::new();
         path.push_str("/v1/containers/");
-        path.push_str(&runtime::path_segment(label));
+        runtime::push_path_segment(&mut path, label);
         let request = runtime::Request::new(runtime::Method::DELETE, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -463,7 +463,7 @@ impl Client {
     ) -> Result<Response<super::models::CreateContainerRes>, Error> {
         let mut path = String::new();
         path.push_str("/v1/containers/");
-        path.push_str(&runtime::path_segment(label));
+        runtime::push_path_segment(&mut path, label);
         let request = runtime::Request::new(runtime::Method::PATCH, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.json(body);
@@ -593,7 +593,7 @@ impl Client {
     ) -> Result<Response<super::models::FileObject>, Error> {
         let mut path = String::new();
         path.push_str("/v1/files/");
-        path.push_str(&runtime::path_segment(file_id));
+        runtime::push_path_segment(&mut path, file_id);
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -621,7 +621,7 @@ impl Client {
     ) -> Result<Response<super::models::FileDeleteResponse>, Error> {
         let mut path = String::new();
         path.push_str("/v1/files/");
-        path.push_str(&runtime::path_segment(file_id));
+        runtime::push_path_segment(&mut path, file_id);
         let request = runtime::Request::new(runtime::Method::DELETE, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -651,7 +651,7 @@ impl Client {
     ) -> Result<Response<ByteStream>, Error> {
         let mut path = String::new();
         path.push_str("/v1/files/");
-        path.push_str(&runtime::path_segment(file_id));
+        runtime::push_path_segment(&mut path, file_id);
         path.push_str("/content");
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
@@ -886,7 +886,7 @@ impl Client {
     ) -> Result<Response<super::models::Evaluator>, Error> {
         let mut path = String::new();
         path.push_str("/v1/evaluators/");
-        path.push_str(&runtime::path_segment(evaluator_id));
+        runtime::push_path_segment(&mut path, evaluator_id);
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -916,7 +916,7 @@ impl Client {
     ) -> Result<Response<super::models::DeleteEvaluatorRes>, Error> {
         let mut path = String::new();
         path.push_str("/v1/evaluators/");
-        path.push_str(&runtime::path_segment(evaluator_id));
+        runtime::push_path_segment(&mut path, evaluator_id);
         let request = runtime::Request::new(runtime::Method::DELETE, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -949,7 +949,7 @@ impl Client {
     ) -> Result<Response<super::models::Evaluator>, Error> {
         let mut path = String::new();
         path.push_str("/v1/evaluators/");
-        path.push_str(&runtime::path_segment(evaluator_id));
+        runtime::push_path_segment(&mut path, evaluator_id);
         let request = runtime::Request::new(runtime::Method::PATCH, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.json(body);
@@ -1083,7 +1083,7 @@ impl Client {
     ) -> Result<Response<super::models::Dataset>, Error> {
         let mut path = String::new();
         path.push_str("/v1/datasets/");
-        path.push_str(&runtime::path_segment(dataset_id));
+        runtime::push_path_segment(&mut path, dataset_id);
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -1215,7 +1215,7 @@ impl Client {
     ) -> Result<Response<super::models::EvaluationRun>, Error> {
         let mut path = String::new();
         path.push_str("/v1/evaluation/runs/");
-        path.push_str(&runtime::path_segment(run_id));
+        runtime::push_path_segment(&mut path, run_id);
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -1309,7 +1309,7 @@ impl Client {
     ) -> Result<Response<super::models::RlmResponsesResponse>, Error> {
         let mut path = String::new();
         path.push_str("/v1/rlm/responses/");
-        path.push_str(&runtime::path_segment(response_id));
+        runtime::push_path_segment(&mut path, response_id);
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
@@ -1409,7 +1409,7 @@ impl Client {
     ) -> Result<Response<super::models::TraceRes>, Error> {
         let mut path = String::new();
         path.push_str("/v1/traces/");
-        path.push_str(&runtime::path_segment(id));
+        runtime::push_path_segment(&mut path, id);
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");

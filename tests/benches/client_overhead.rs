@@ -8,6 +8,13 @@
 //! the ratio of the fastest rounds, and the ratio of the CPU time the process spent on
 //! each side (the steadiest figure on a shared machine). Bounded: ROUNDS × BATCH
 //! requests per side, loopback only.
+//!
+//! For instruction counts, `CLIENT_OVERHEAD_ONLY=raw|client CLIENT_OVERHEAD_REQUESTS=N`
+//! makes only N requests of one side after the warm-up; under
+//! `valgrind --tool=callgrind` the difference between two values of N divided by their
+//! difference is the instructions per request (client and server threads).
+//! `CLIENT_OVERHEAD_CALIBRATE=1` runs raw reqwest on both sides: the ratios it prints
+//! are the noise floor of the machine at that moment.
 
 use axum::routing::get;
 use axum::Router;
@@ -99,6 +106,23 @@ fn main() {
             raw(&http, &base, id).await;
             client.files_retrieve(id).await.unwrap();
         }
+        if let Ok(side) = std::env::var("CLIENT_OVERHEAD_ONLY") {
+            let requests: usize = std::env::var("CLIENT_OVERHEAD_REQUESTS")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(BATCH);
+            for _ in 0..requests {
+                match side.as_str() {
+                    "raw" => drop(std::hint::black_box(raw(&http, &base, id).await)),
+                    "client" => drop(std::hint::black_box(
+                        client.files_retrieve(id).await.unwrap(),
+                    )),
+                    other => panic!("CLIENT_OVERHEAD_ONLY is `raw` or `client`, not `{other}`"),
+                }
+            }
+            return;
+        }
+        let calibrate = std::env::var_os("CLIENT_OVERHEAD_CALIBRATE").is_some();
         let (mut raw_times, mut client_times) = (Vec::new(), Vec::new());
         let (mut raw_cpu, mut client_cpu) = (Duration::ZERO, Duration::ZERO);
         for round in 0..ROUNDS {
@@ -107,7 +131,7 @@ fn main() {
                 let cpu = process_cpu();
                 let start = Instant::now();
                 for _ in 0..BATCH {
-                    if side == 0 {
+                    if side == 0 || calibrate {
                         std::hint::black_box(raw(&http, &base, id).await);
                     } else {
                         std::hint::black_box(client.files_retrieve(id).await.unwrap());

@@ -161,10 +161,17 @@ fn items_and_shows(api: &Api, env_prefix: &str) -> (TokenStream, Vec<(String, Sh
     let default_base_url = api
         .servers
         .first()
-        .map(|s| s.url.clone())
+        .map(|s| s.default_url.clone())
         .unwrap_or_else(|| "http://localhost".to_owned());
+    let variables_note = api
+        .servers
+        .first()
+        .filter(|s| s.url != s.default_url)
+        .map(|s| format!(" (`{}` with each variable at its default)", s.url))
+        .unwrap_or_default();
     let base_url_doc = doc_attrs(Some(&format!(
-        "The document's first server, used when no base URL is given: `{default_base_url}`."
+        "The document's first server, used when no base URL is given: \
+         `{default_base_url}`{variables_note}."
     )));
     let key_var = format!("{env_prefix}_API_KEY");
     let url_var = format!("{env_prefix}_BASE_URL");
@@ -516,7 +523,7 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
                 };
                 args.push(quote!(#arg: #ty));
                 if p.ty == Ty::String && p.style == ParamStyle::Simple {
-                    path_parts.push(quote!(path.push_str(&runtime::path_segment(#arg));));
+                    path_parts.push(quote!(runtime::push_path_segment(&mut path, #arg);));
                     continue;
                 }
                 path_parts.push(quote! {
@@ -630,7 +637,7 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
                     } else {
                         args.push(quote!(body: Option<&#body_ty>));
                         body_call = quote! {
-                            let request = match body { Some(body) => request.#call(body), None => request };
+                            let request = request.optional_body(body, runtime::Request::#call);
                         };
                     }
                 }

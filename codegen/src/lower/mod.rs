@@ -29,6 +29,35 @@ use operations::*;
 use patterns::*;
 use schema::*;
 
+/// A server's URL with each `{variable}` replaced by its `default`. A variable the server
+/// does not declare (the document is then invalid) stays as written, with a warning.
+fn server_default_url(server: &openapiv3::Server, at: &str, warnings: &mut Vec<Warning>) -> String {
+    let mut url = String::with_capacity(server.url.len());
+    let mut rest = server.url.as_str();
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        url.push_str(&rest[..open]);
+        let name = &rest[open + 1..close];
+        match server.variables.as_ref().and_then(|v| v.get(name)) {
+            Some(variable) => url.push_str(&variable.default),
+            None => {
+                warnings.push(Warning {
+                    pointer: pointer(at, "url"),
+                    message: format!(
+                        "server variable `{name}` is not declared in `variables`; left as written"
+                    ),
+                });
+                url.push_str(&rest[open..=close]);
+            }
+        }
+        rest = &rest[close + 1..];
+    }
+    url.push_str(rest);
+    url
+}
+
 /// Lowers a parsed document into the IR.
 pub fn lower(document: &crate::load::Document) -> Result<Api> {
     let doc = &document.openapi;
@@ -47,19 +76,22 @@ pub fn lower(document: &crate::load::Document) -> Result<Api> {
     mark_defaults(&mut types);
     drop_uncheckable_patterns(&mut types, &mut operations, &mut warnings);
     alias_identical_inline_types(&mut types, &operations);
+    let servers = doc
+        .servers
+        .iter()
+        .enumerate()
+        .map(|(index, s)| Server {
+            url: s.url.clone(),
+            default_url: server_default_url(s, &format!("#/servers/{index}"), &mut warnings),
+            description: s.description.clone(),
+        })
+        .collect();
     warnings.sort_by(|a, b| a.pointer.cmp(&b.pointer));
     Ok(Api {
         title: doc.info.title.clone(),
         version: doc.info.version.clone(),
         description: doc.info.description.clone(),
-        servers: doc
-            .servers
-            .iter()
-            .map(|s| Server {
-                url: s.url.clone(),
-                description: s.description.clone(),
-            })
-            .collect(),
+        servers,
         security_schemes: security_schemes(doc)?,
         security: doc
             .security

@@ -607,13 +607,36 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<serde_json::Value, String
 /// Text percent-encoded for a path segment: everything but RFC 3986's unreserved
 /// characters. Also a string path parameter of `simple` style as it is sent.
 pub fn path_segment(text: &str) -> String {
+    let mut segment = String::with_capacity(text.len());
+    push_path_segment(&mut segment, text);
+    segment
+}
+
+/// Appends `text` to `path` percent-encoded as [`path_segment`] does, without a
+/// temporary string: the unreserved runs are copied as they are.
+pub fn push_path_segment(path: &mut String, text: &str) {
     use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    // Ids are usually unreserved already: one table scan, one copy.
+    const UNRESERVED: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut byte = 0;
+        while byte < 256 {
+            let b = byte as u8;
+            table[byte] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+            byte += 1;
+        }
+        table
+    };
+    if text.bytes().all(|b| UNRESERVED[usize::from(b)]) {
+        path.push_str(text);
+        return;
+    }
     const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
         .remove(b'-')
         .remove(b'.')
         .remove(b'_')
         .remove(b'~');
-    utf8_percent_encode(text, SEGMENT).to_string()
+    path.extend(utf8_percent_encode(text, SEGMENT));
 }
 
 /// An object's members in name order, whatever map order serde_json was built with, so
@@ -673,7 +696,7 @@ pub struct Request {
     headers: HeaderMap,
     body: Body,
     security: &'static [&'static [&'static str]],
-    accept: Option<&'static str>,
+    accept: Option<HeaderValue>,
     streamed: bool,
     error: Option<String>,
 }
@@ -713,7 +736,23 @@ impl Request {
     }
 
     pub fn accept(mut self, media_type: &'static str) -> Self {
-        self.accept = Some(media_type);
+        // The usual values are made at compile time; others are checked, never copied.
+        let value = match media_type {
+            "application/json" => Ok(const { HeaderValue::from_static("application/json") }),
+            "text/event-stream" => Ok(const { HeaderValue::from_static("text/event-stream") }),
+            other
+                if other
+                    .bytes()
+                    .all(|b| (0x20..0x7f).contains(&b) || b == b'\t') =>
+            {
+                Ok(HeaderValue::from_static(other))
+            }
+            other => HeaderValue::from_str(other),
+        };
+        match value {
+            Ok(value) => self.accept = Some(value),
+            Err(_) => self.fail(format!("`{media_type}` is not a valid Accept value")),
+        }
         self
     }
 
@@ -793,6 +832,15 @@ impl Request {
             Err(e) => self.fail(format!("cookie `{name}`: {e}")),
         }
         self
+    }
+
+    /// Sets an optional body with `set` (e.g. [`Request::json`]) when there is one, so
+    /// each generated method needs one line for it.
+    pub fn optional_body<B>(self, body: Option<B>, set: impl FnOnce(Self, B) -> Self) -> Self {
+        match body {
+            Some(body) => set(self, body),
+            None => self,
+        }
     }
 
     /// A JSON body.
@@ -1076,12 +1124,16 @@ impl Body {
         }
     }
 
-    async fn apply(
-        &mut self,
-        builder: reqwest::RequestBuilder,
-    ) -> Result<reqwest::RequestBuilder, std::io::Error> {
-        use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
-        Ok(match self {
+    /// Whether the body is streamed from its source ([`Body::apply_upload`]) rather than
+    /// held in memory ([`Body::apply_in_memory`]).
+    fn is_upload(&self) -> bool {
+        matches!(self, Body::Binary(_) | Body::Multipart(_))
+    }
+
+    /// Sets a body held in memory on `builder` (an upload is left to `apply_upload`).
+    fn apply_in_memory(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        use reqwest::header::CONTENT_TYPE;
+        match self {
             Body::Empty => builder,
             Body::Json(bytes) => builder
                 .header(CONTENT_TYPE, "application/json")
@@ -1090,6 +1142,18 @@ impl Body {
             Body::Text(text) => builder
                 .header(CONTENT_TYPE, "text/plain; charset=utf-8")
                 .body(text.clone()),
+            Body::Binary(_) | Body::Multipart(_) => builder,
+        }
+    }
+
+    /// Sets an upload body (a raw or multipart stream, opened for this attempt).
+    async fn apply_upload(
+        &mut self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, std::io::Error> {
+        use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
+        Ok(match self {
+            Body::Empty | Body::Json(_) | Body::Form(_) | Body::Text(_) => builder,
             Body::Binary(upload) => {
                 let content_type = upload
                     .content_type
@@ -1171,22 +1235,26 @@ impl Transport {
         &self.base_url
     }
 
-    /// The credentials of the first satisfiable security alternative, added to `headers`
-    /// (or, for basic auth and query keys, to `builder`). Returns whether a credential
-    /// went into the URL (so errors must not show it).
-    fn authorize(
+    /// The first security alternative whose credentials are all set.
+    fn chosen_security(&self, security: &[&'static [&'static str]]) -> &'static [&'static str] {
+        security
+            .iter()
+            .find(|alternative| alternative.iter().all(|s| self.credentials.contains_key(s)))
+            .copied()
+            .unwrap_or(&[])
+    }
+
+    /// The credentials of `chosen` that do not travel as a prebuilt header: basic auth
+    /// and API keys in the query. Returns whether a credential went into the URL (so
+    /// errors must not show it).
+    fn authorize_builder(
         &self,
         mut builder: reqwest::RequestBuilder,
-        headers: &mut HeaderMap,
-        security: &[&[&str]],
+        chosen: &[&str],
     ) -> (reqwest::RequestBuilder, bool) {
-        let chosen = security
-            .iter()
-            .find(|alternative| alternative.iter().all(|s| self.credentials.contains_key(s)));
         let mut in_url = false;
-        for name in chosen.into_iter().flat_map(|a| a.iter()) {
-            if let Some((header, value)) = self.credential_headers.get(name) {
-                headers.append(header.clone(), value.clone());
+        for name in chosen {
+            if self.credential_headers.contains_key(name) {
                 continue;
             }
             let (Some(scheme), Some(credential)) = (
@@ -1203,11 +1271,90 @@ impl Transport {
                     in_url = true;
                     builder.query(&[(param, token.expose())])
                 }
-                // Token headers were made at build time (above).
+                // Token headers were made at build time.
                 _ => builder,
             };
         }
         (builder, in_url)
+    }
+
+    /// Writes the headers of one attempt straight into the outgoing request (no map is
+    /// built and merged per attempt): the default headers, then the operation's own, then
+    /// its `Accept`, then the prebuilt credential headers of `chosen`. These replace a
+    /// basic-auth `Authorization` already set on the request, as a header map given to
+    /// `RequestBuilder::headers` would.
+    fn write_headers(&self, out: &mut HeaderMap, request: &Request, chosen: &[&str]) {
+        use reqwest::header::{ACCEPT, AUTHORIZATION};
+        let mut replace_authorization = out.contains_key(AUTHORIZATION);
+        let mut put = |name: &HeaderName, value: &HeaderValue| {
+            if replace_authorization && name == AUTHORIZATION {
+                replace_authorization = false;
+                out.insert(name.clone(), value.clone());
+            } else {
+                out.append(name.clone(), value.clone());
+            }
+        };
+        for (name, value) in self.common_headers.iter().chain(request.headers.iter()) {
+            put(name, value);
+        }
+        for name in chosen {
+            if let Some((header, value)) = self.credential_headers.get(name) {
+                put(header, value);
+            }
+        }
+        if let Some(accept) = &request.accept {
+            // Inserted after the others, so it replaces a default or operation `Accept`;
+            // credential headers are never `Accept`.
+            out.insert(ACCEPT, accept.clone());
+        }
+    }
+
+    /// One attempt's request, all but an upload body (kept out of `send`'s future, which
+    /// every call moves). Also whether a credential went into the URL.
+    fn prepare(
+        &self,
+        request: &Request,
+        url: &str,
+        chosen: &[&str],
+    ) -> (reqwest::Result<reqwest::RequestBuilder>, bool) {
+        let mut builder = self.http.request(request.method.clone(), url);
+        if !request.query.is_empty() {
+            builder = builder.query(&request.query);
+        }
+        let (builder, secret_in_url) = self.authorize_builder(builder, chosen);
+        let prepared = builder.build().map(|mut outgoing| {
+            self.write_headers(outgoing.headers_mut(), request, chosen);
+            let builder = reqwest::RequestBuilder::from_parts(self.http.clone(), outgoing);
+            let builder = request.body.apply_in_memory(builder);
+            // A stream's timeout covers only the response head (see `send_slow`).
+            if request.streamed {
+                builder
+            } else {
+                builder.timeout(self.timeout)
+            }
+        });
+        (prepared, secret_in_url)
+    }
+
+    /// Sends an attempt with an upload body or a streamed response.
+    async fn send_slow<E>(
+        &self,
+        body: &mut Body,
+        builder: reqwest::RequestBuilder,
+        streamed: bool,
+    ) -> Result<reqwest::Result<reqwest::Response>, Error<E>> {
+        let builder = if body.is_upload() {
+            body.apply_upload(builder).await.map_err(Error::Io)?
+        } else {
+            builder
+        };
+        if streamed {
+            tokio::time::timeout(self.timeout, builder.send())
+                .await
+                .map_err(|_| Error::Timeout)
+        } else {
+            Ok(builder.send().await)
+        }
     }
 
     /// Sends `request`, retrying as [`retry_delay`] and [`Error::is_retryable`] say, and
@@ -1224,43 +1371,20 @@ impl Transport {
         } else {
             0
         };
-        let url = format!("{}{}", self.base_url, request.path);
-        // Default headers, then the operation's own, then its credentials.
-        let mut headers = self.common_headers.clone();
-        for (name, value) in std::mem::take(&mut request.headers) {
-            if let Some(name) = name {
-                headers.append(name, value);
-            }
-        }
-        if let Some(accept) = request.accept {
-            let accept = HeaderValue::from_str(accept).map_err(|_| {
-                Error::InvalidRequest(format!("`{accept}` is not a valid Accept value"))
-            })?;
-            headers.insert(reqwest::header::ACCEPT, accept);
-        }
+        let mut url = String::with_capacity(self.base_url.len() + request.path.len());
+        url.push_str(&self.base_url);
+        url.push_str(&request.path);
+        let chosen = self.chosen_security(request.security);
         let mut retry = 0;
         loop {
-            let mut builder = self.http.request(request.method.clone(), &url);
-            if !request.query.is_empty() {
-                builder = builder.query(&request.query);
-            }
-            // The last attempt takes the headers; earlier ones keep them for the next.
-            let mut attempt_headers = if retry < max_retries {
-                headers.clone()
-            } else {
-                std::mem::take(&mut headers)
-            };
-            let (builder, secret_in_url) =
-                self.authorize(builder, &mut attempt_headers, request.security);
-            let builder = builder.headers(attempt_headers);
-            let builder = request.body.apply(builder).await.map_err(Error::Io)?;
-            let sent = if request.streamed {
-                match tokio::time::timeout(self.timeout, builder.send()).await {
-                    Ok(result) => result,
-                    Err(_) => return Err(Error::Timeout),
+            let (prepared, secret_in_url) = self.prepare(&request, &url, chosen);
+            let sent = match prepared {
+                Ok(builder) if request.body.is_upload() || request.streamed => {
+                    // Boxed: these futures are large, and this one is moved into every call's.
+                    Box::pin(self.send_slow(&mut request.body, builder, request.streamed)).await?
                 }
-            } else {
-                builder.timeout(self.timeout).send().await
+                Ok(builder) => builder.send().await,
+                Err(error) => Err(error),
             };
             let error = match sent {
                 Ok(response) if response.status().is_success() => return Ok(response),
@@ -1268,17 +1392,18 @@ impl Transport {
                     if retry < max_retries && should_retry(response.status(), response.headers()) {
                         let delay = retry_delay(response.headers(), retry, SystemTime::now());
                         drop(response);
-                        tokio::time::sleep(delay).await;
+                        Box::pin(tokio::time::sleep(delay)).await;
                         retry += 1;
                         continue;
                     }
-                    return Err(self.api_error(response).await);
+                    return Err(Box::pin(self.api_error(response)).await);
                 }
                 Err(error) if secret_in_url => Error::from_reqwest(error.without_url()),
                 Err(error) => Error::from_reqwest(error),
             };
             if retry < max_retries && error.is_retryable() {
-                tokio::time::sleep(retry_delay(&HeaderMap::new(), retry, SystemTime::now())).await;
+                let delay = retry_delay(&HeaderMap::new(), retry, SystemTime::now());
+                Box::pin(tokio::time::sleep(delay)).await;
                 retry += 1;
                 continue;
             }
