@@ -484,10 +484,9 @@ pub struct ChatCompletionsListParams {
     /// Default: `"desc"`.
     pub order: models::SortOrder,
 }
-impl ChatCompletionsListParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for ChatCompletionsListParams {
+    const IN_PATH: bool = false;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             limit: raw
                 .optional(
@@ -567,13 +566,9 @@ pub enum ChatCompletionsListResponse {
 impl ChatCompletionsListResponse {
     ///501 in the API's error envelope: the trait's default for `chat_completions_list`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`chat_completions_list` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("chat_completions_list");
         Self::NotImplemented(body)
     }
 }
@@ -655,13 +650,9 @@ pub enum ChatCompletionsCreateResponse {
 impl ChatCompletionsCreateResponse {
     ///501 in the API's error envelope: the trait's default for `chat_completions_create`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`chat_completions_create` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("chat_completions_create");
         Self::NotImplemented(body)
     }
 }
@@ -747,13 +738,9 @@ pub enum ChatCompletionsRegisterResponse {
 impl ChatCompletionsRegisterResponse {
     ///501 in the API's error envelope: the trait's default for `chat_completions_register`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`chat_completions_register` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("chat_completions_register");
         Self::NotImplemented(body)
     }
 }
@@ -805,10 +792,9 @@ pub struct ChatCompletionsRetrieveParams {
     /// Completion id.
     pub completion_id: String,
 }
-impl ChatCompletionsRetrieveParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for ChatCompletionsRetrieveParams {
+    const IN_PATH: bool = true;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             completion_id: raw
                 .required(
@@ -854,13 +840,9 @@ pub enum ChatCompletionsRetrieveResponse {
 impl ChatCompletionsRetrieveResponse {
     ///501 in the API's error envelope: the trait's default for `chat_completions_retrieve`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`chat_completions_retrieve` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("chat_completions_retrieve");
         Self::NotImplemented(body)
     }
 }
@@ -918,10 +900,9 @@ pub struct ContainersListParams {
     /// Default: `0`.
     pub offset: i32,
 }
-impl ContainersListParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for ContainersListParams {
+    const IN_PATH: bool = false;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             limit: raw
                 .optional(
@@ -990,13 +971,7 @@ pub enum ContainersListResponse {
 impl ContainersListResponse {
     ///501 in the API's error envelope: the trait's default for `containers_list`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`containers_list` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<models::ErrorResponse>("containers_list");
         Self::NotImplemented(body)
     }
 }
@@ -1074,13 +1049,9 @@ pub enum ContainersCreateResponse {
 impl ContainersCreateResponse {
     ///501 in the API's error envelope: the trait's default for `containers_create`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`containers_create` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("containers_create");
         Self::NotImplemented(body)
     }
 }
@@ -1132,10 +1103,9 @@ pub struct ContainersRetrieveParams {
     /// Container label.
     pub label: String,
 }
-impl ContainersRetrieveParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for ContainersRetrieveParams {
+    const IN_PATH: bool = true;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             label: raw.required(runtime::Location::Path, "label", runtime::parse_string)?,
         };
@@ -1176,13 +1146,9 @@ pub enum ContainersRetrieveResponse {
 impl ContainersRetrieveResponse {
     ///501 in the API's error envelope: the trait's default for `containers_retrieve`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`containers_retrieve` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("containers_retrieve");
         Self::NotImplemented(body)
     }
 }
@@ -1234,10 +1200,9 @@ pub struct ContainersDeleteParams {
     /// Container label.
     pub label: String,
 }
-impl ContainersDeleteParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for ContainersDeleteParams {
+    const IN_PATH: bool = true;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             label: raw.required(runtime::Location::Path, "label", runtime::parse_string)?,
         };
@@ -1278,13 +1243,9 @@ pub enum ContainersDeleteResponse {
 impl ContainersDeleteResponse {
     ///501 in the API's error envelope: the trait's default for `containers_delete`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`containers_delete` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("containers_delete");
         Self::NotImplemented(body)
     }
 }
@@ -1336,10 +1297,9 @@ pub struct ContainersUpdateParams {
     /// Container label.
     pub label: String,
 }
-impl ContainersUpdateParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for ContainersUpdateParams {
+    const IN_PATH: bool = true;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             label: raw.required(runtime::Location::Path, "label", runtime::parse_string)?,
         };
@@ -1380,13 +1340,9 @@ pub enum ContainersUpdateResponse {
 impl ContainersUpdateResponse {
     ///501 in the API's error envelope: the trait's default for `containers_update`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`containers_update` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("containers_update");
         Self::NotImplemented(body)
     }
 }
@@ -1446,10 +1402,9 @@ pub struct FilesListParams {
     /// Default: `0`.
     pub offset: i32,
 }
-impl FilesListParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for FilesListParams {
+    const IN_PATH: bool = false;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             purpose: raw
                 .optional(runtime::Location::Query, "purpose", runtime::parse_string)?,
@@ -1521,13 +1476,7 @@ pub enum FilesListResponse {
 impl FilesListResponse {
     ///501 in the API's error envelope: the trait's default for `files_list`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`files_list` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<models::ErrorResponse>("files_list");
         Self::NotImplemented(body)
     }
 }
@@ -1579,10 +1528,9 @@ pub struct FilesCreateForm {
     /// Intended file purpose (e.g. `fine-tune`, `evaluation`).
     pub purpose: String,
 }
-impl FilesCreateForm {
-    /// Reads the form: 422 naming a missing or malformed part, 413 beyond the limits.
+impl runtime::FromMultipart for FilesCreateForm {
     #[allow(clippy::single_match)]
-    pub async fn extract(
+    async fn from_multipart(
         mut multipart: runtime::Multipart,
         text_limit: usize,
     ) -> Result<Self, runtime::Rejection> {
@@ -1666,13 +1614,7 @@ pub enum FilesCreateResponse {
 impl FilesCreateResponse {
     ///501 in the API's error envelope: the trait's default for `files_create`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`files_create` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<models::ErrorResponse>("files_create");
         Self::NotImplemented(body)
     }
 }
@@ -1723,10 +1665,9 @@ pub struct FilesRetrieveParams {
     /// File id (UUID)
     pub file_id: String,
 }
-impl FilesRetrieveParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for FilesRetrieveParams {
+    const IN_PATH: bool = true;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             file_id: raw
                 .required(runtime::Location::Path, "file_id", runtime::parse_string)?,
@@ -1767,13 +1708,7 @@ pub enum FilesRetrieveResponse {
 impl FilesRetrieveResponse {
     ///501 in the API's error envelope: the trait's default for `files_retrieve`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`files_retrieve` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<models::ErrorResponse>("files_retrieve");
         Self::NotImplemented(body)
     }
 }
@@ -1824,10 +1759,9 @@ pub struct FilesDeleteParams {
     /// File id (UUID)
     pub file_id: String,
 }
-impl FilesDeleteParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for FilesDeleteParams {
+    const IN_PATH: bool = true;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             file_id: raw
                 .required(runtime::Location::Path, "file_id", runtime::parse_string)?,
@@ -1868,13 +1802,7 @@ pub enum FilesDeleteResponse {
 impl FilesDeleteResponse {
     ///501 in the API's error envelope: the trait's default for `files_delete`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`files_delete` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<models::ErrorResponse>("files_delete");
         Self::NotImplemented(body)
     }
 }
@@ -1925,10 +1853,9 @@ pub struct FilesContentParams {
     /// File id (UUID)
     pub file_id: String,
 }
-impl FilesContentParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for FilesContentParams {
+    const IN_PATH: bool = true;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             file_id: raw
                 .required(runtime::Location::Path, "file_id", runtime::parse_string)?,
@@ -1969,13 +1896,7 @@ pub enum FilesContentResponse {
 impl FilesContentResponse {
     ///501 in the API's error envelope: the trait's default for `files_content`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`files_content` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<models::ErrorResponse>("files_content");
         Self::NotImplemented(body)
     }
 }
@@ -2036,10 +1957,9 @@ pub struct ModelsListParams {
     /// Container ID or label to filter models by.
     pub container: Option<String>,
 }
-impl ModelsListParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for ModelsListParams {
+    const IN_PATH: bool = false;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             limit: raw
                 .optional(
@@ -2110,13 +2030,7 @@ pub enum ModelsListResponse {
 impl ModelsListResponse {
     ///501 in the API's error envelope: the trait's default for `models_list`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`models_list` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<models::ErrorResponse>("models_list");
         Self::NotImplemented(body)
     }
 }
@@ -2194,13 +2108,7 @@ pub enum ModelsCreateResponse {
 impl ModelsCreateResponse {
     ///501 in the API's error envelope: the trait's default for `models_create`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`models_create` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<models::ErrorResponse>("models_create");
         Self::NotImplemented(body)
     }
 }
@@ -2260,10 +2168,9 @@ pub struct EvaluatorsListParams {
     /// Default: `0`.
     pub offset: i32,
 }
-impl EvaluatorsListParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for EvaluatorsListParams {
+    const IN_PATH: bool = false;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             container: raw
                 .optional(runtime::Location::Query, "container", runtime::parse_string)?,
@@ -2334,13 +2241,7 @@ pub enum EvaluatorsListResponse {
 impl EvaluatorsListResponse {
     ///501 in the API's error envelope: the trait's default for `evaluators_list`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`evaluators_list` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<models::ErrorResponse>("evaluators_list");
         Self::NotImplemented(body)
     }
 }
@@ -2418,13 +2319,9 @@ pub enum EvaluatorsCreateResponse {
 impl EvaluatorsCreateResponse {
     ///501 in the API's error envelope: the trait's default for `evaluators_create`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`evaluators_create` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("evaluators_create");
         Self::NotImplemented(body)
     }
 }
@@ -2476,10 +2373,9 @@ pub struct EvaluatorsRetrieveParams {
     /// Evaluator id, or evaluator name.
     pub evaluator_id: String,
 }
-impl EvaluatorsRetrieveParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for EvaluatorsRetrieveParams {
+    const IN_PATH: bool = true;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             evaluator_id: raw
                 .required(
@@ -2525,13 +2421,9 @@ pub enum EvaluatorsRetrieveResponse {
 impl EvaluatorsRetrieveResponse {
     ///501 in the API's error envelope: the trait's default for `evaluators_retrieve`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`evaluators_retrieve` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("evaluators_retrieve");
         Self::NotImplemented(body)
     }
 }
@@ -2583,10 +2475,9 @@ pub struct EvaluatorsDeleteParams {
     /// Evaluator id.
     pub evaluator_id: String,
 }
-impl EvaluatorsDeleteParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for EvaluatorsDeleteParams {
+    const IN_PATH: bool = true;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             evaluator_id: raw
                 .required(
@@ -2632,13 +2523,9 @@ pub enum EvaluatorsDeleteResponse {
 impl EvaluatorsDeleteResponse {
     ///501 in the API's error envelope: the trait's default for `evaluators_delete`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`evaluators_delete` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("evaluators_delete");
         Self::NotImplemented(body)
     }
 }
@@ -2690,10 +2577,9 @@ pub struct EvaluatorsUpdateParams {
     /// Evaluator id, or evaluator name.
     pub evaluator_id: String,
 }
-impl EvaluatorsUpdateParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for EvaluatorsUpdateParams {
+    const IN_PATH: bool = true;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             evaluator_id: raw
                 .required(
@@ -2739,13 +2625,9 @@ pub enum EvaluatorsUpdateResponse {
 impl EvaluatorsUpdateResponse {
     ///501 in the API's error envelope: the trait's default for `evaluators_update`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`evaluators_update` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("evaluators_update");
         Self::NotImplemented(body)
     }
 }
@@ -2805,10 +2687,9 @@ pub struct DatasetsListParams {
     /// Container id or label to filter datasets by.
     pub container: Option<String>,
 }
-impl DatasetsListParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for DatasetsListParams {
+    const IN_PATH: bool = false;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             limit: raw
                 .optional(
@@ -2879,13 +2760,7 @@ pub enum DatasetsListResponse {
 impl DatasetsListResponse {
     ///501 in the API's error envelope: the trait's default for `datasets_list`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`datasets_list` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<models::ErrorResponse>("datasets_list");
         Self::NotImplemented(body)
     }
 }
@@ -2963,13 +2838,7 @@ pub enum DatasetsCreateResponse {
 impl DatasetsCreateResponse {
     ///501 in the API's error envelope: the trait's default for `datasets_create`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`datasets_create` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<models::ErrorResponse>("datasets_create");
         Self::NotImplemented(body)
     }
 }
@@ -3021,10 +2890,9 @@ pub struct DatasetsRetrieveParams {
     /// Dataset id.
     pub dataset_id: String,
 }
-impl DatasetsRetrieveParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for DatasetsRetrieveParams {
+    const IN_PATH: bool = true;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             dataset_id: raw
                 .required(runtime::Location::Path, "dataset_id", runtime::parse_string)?,
@@ -3066,13 +2934,9 @@ pub enum DatasetsRetrieveResponse {
 impl DatasetsRetrieveResponse {
     ///501 in the API's error envelope: the trait's default for `datasets_retrieve`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`datasets_retrieve` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("datasets_retrieve");
         Self::NotImplemented(body)
     }
 }
@@ -3134,10 +2998,9 @@ pub struct EvaluationRunsListParams {
     /// Default: `0`.
     pub offset: i32,
 }
-impl EvaluationRunsListParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for EvaluationRunsListParams {
+    const IN_PATH: bool = false;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             container: raw
                 .optional(runtime::Location::Query, "container", runtime::parse_string)?,
@@ -3210,13 +3073,9 @@ pub enum EvaluationRunsListResponse {
 impl EvaluationRunsListResponse {
     ///501 in the API's error envelope: the trait's default for `evaluation_runs_list`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`evaluation_runs_list` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("evaluation_runs_list");
         Self::NotImplemented(body)
     }
 }
@@ -3294,13 +3153,9 @@ pub enum EvaluationRunsCreateResponse {
 impl EvaluationRunsCreateResponse {
     ///501 in the API's error envelope: the trait's default for `evaluation_runs_create`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`evaluation_runs_create` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("evaluation_runs_create");
         Self::NotImplemented(body)
     }
 }
@@ -3352,10 +3207,9 @@ pub struct EvaluationRunsRetrieveParams {
     /// Evaluation run id.
     pub run_id: String,
 }
-impl EvaluationRunsRetrieveParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for EvaluationRunsRetrieveParams {
+    const IN_PATH: bool = true;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             run_id: raw
                 .required(runtime::Location::Path, "run_id", runtime::parse_string)?,
@@ -3397,13 +3251,9 @@ pub enum EvaluationRunsRetrieveResponse {
 impl EvaluationRunsRetrieveResponse {
     ///501 in the API's error envelope: the trait's default for `evaluation_runs_retrieve`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`evaluation_runs_retrieve` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("evaluation_runs_retrieve");
         Self::NotImplemented(body)
     }
 }
@@ -3483,13 +3333,9 @@ pub enum OptimizationRunsCreateResponse {
 impl OptimizationRunsCreateResponse {
     ///501 in the API's error envelope: the trait's default for `optimization_runs_create`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`optimization_runs_create` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("optimization_runs_create");
         Self::NotImplemented(body)
     }
 }
@@ -3569,13 +3415,9 @@ pub enum RlmResponsesCreateResponse {
 impl RlmResponsesCreateResponse {
     ///501 in the API's error envelope: the trait's default for `rlm_responses_create`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`rlm_responses_create` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("rlm_responses_create");
         Self::NotImplemented(body)
     }
 }
@@ -3627,10 +3469,9 @@ pub struct RlmResponsesRetrieveParams {
     /// RLM response id.
     pub response_id: String,
 }
-impl RlmResponsesRetrieveParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for RlmResponsesRetrieveParams {
+    const IN_PATH: bool = true;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             response_id: raw
                 .required(runtime::Location::Path, "response_id", runtime::parse_string)?,
@@ -3672,13 +3513,9 @@ pub enum RlmResponsesRetrieveResponse {
 impl RlmResponsesRetrieveResponse {
     ///501 in the API's error envelope: the trait's default for `rlm_responses_retrieve`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`rlm_responses_retrieve` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<
+            models::ErrorResponse,
+        >("rlm_responses_retrieve");
         Self::NotImplemented(body)
     }
 }
@@ -3736,10 +3573,9 @@ pub struct TracesListParams {
     /// Default: `0`.
     pub offset: i32,
 }
-impl TracesListParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for TracesListParams {
+    const IN_PATH: bool = false;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             limit: raw
                 .optional(
@@ -3808,13 +3644,7 @@ pub enum TracesListResponse {
 impl TracesListResponse {
     ///501 in the API's error envelope: the trait's default for `traces_list`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`traces_list` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<models::ErrorResponse>("traces_list");
         Self::NotImplemented(body)
     }
 }
@@ -3864,10 +3694,9 @@ pub struct TracesRetrieveParams {
     /// External trace id (`trace.id`).
     pub id: String,
 }
-impl TracesRetrieveParams {
-    /// Parses and checks the parameters: 422 naming the first one that is missing,
-    /// of the wrong type or out of its schema's bounds.
-    pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+impl runtime::Params for TracesRetrieveParams {
+    const IN_PATH: bool = true;
+    fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
             id: raw.required(runtime::Location::Path, "id", runtime::parse_string)?,
         };
@@ -3908,13 +3737,7 @@ pub enum TracesRetrieveResponse {
 impl TracesRetrieveResponse {
     ///501 in the API's error envelope: the trait's default for `traces_retrieve`.
     pub fn not_implemented() -> Self {
-        let body = <models::ErrorResponse as runtime::ErrorEnvelope>::from_problem(
-            &runtime::Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "`traces_retrieve` is not implemented by this server",
-            ),
-        );
+        let body = runtime::not_implemented::<models::ErrorResponse>("traces_retrieve");
         Self::NotImplemented(body)
     }
 }
@@ -4138,1150 +3961,470 @@ pub fn router<A: ManiacApi>(api: Arc<A>) -> Router {
         .fallback(runtime::not_found::<Envelope>)
         .with_state(api)
 }
-async fn handle_chat_completions_list<A: ManiacApi>(
-    State(api): State<Arc<A>>,
-    request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::PathParams::default();
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = ChatCompletionsListParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.chat_completions_list(ctx, params).await.into_response())
+impl<A: ManiacApi> runtime::Service for A {
+    type Claims = A::Claims;
+    type Envelope = Envelope;
+    fn check_credential(
+        &self,
+        credential: Credential<'_>,
+    ) -> impl Future<Output = Result<Self::Claims, Rejection>> + Send {
+        ManiacApi::authenticate(self, credential)
     }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+    fn body_limits(&self) -> Limits {
+        ManiacApi::limits(self)
+    }
 }
-async fn handle_chat_completions_create<A: ManiacApi>(
+/// A security requirement of operations: alternatives (any one suffices), each the
+/// schemes it needs.
+const SECURITY: runtime::Requirement = &[
+    &[
+        runtime::SecurityScheme {
+            name: "ApiKeyAuth",
+            kind: runtime::SchemeKind::Bearer,
+        },
+    ],
+];
+fn handle_chat_completions_list<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let limits = api.limits();
-        let body = runtime::json_body::<models::ChatReq>(&parts, body, limits.body)
-            .await?;
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.chat_completions_create(ctx, body).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: ChatCompletionsListParams, _: ()| async move {
+            api.chat_completions_list(ctx, params).await
+        },
+    )
 }
-async fn handle_chat_completions_register<A: ManiacApi>(
+fn handle_chat_completions_create<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let limits = api.limits();
-        let body = runtime::json_body::<
-            models::RegisterCompletionsReq,
-        >(&parts, body, limits.body)
-            .await?;
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.chat_completions_register(ctx, body).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::JsonBody::<models::ChatReq>::new(),
+        |api: Arc<A>, ctx, _: (), body| async move {
+            api.chat_completions_create(ctx, body).await
+        },
+    )
 }
-async fn handle_chat_completions_retrieve<A: ManiacApi>(
+fn handle_chat_completions_register<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = ChatCompletionsRetrieveParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.chat_completions_retrieve(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::JsonBody::<models::RegisterCompletionsReq>::new(),
+        |api: Arc<A>, ctx, _: (), body| async move {
+            api.chat_completions_register(ctx, body).await
+        },
+    )
 }
-async fn handle_containers_list<A: ManiacApi>(
+fn handle_chat_completions_retrieve<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::PathParams::default();
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = ContainersListParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.containers_list(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: ChatCompletionsRetrieveParams, _: ()| async move {
+            api.chat_completions_retrieve(ctx, params).await
+        },
+    )
 }
-async fn handle_containers_create<A: ManiacApi>(
+fn handle_containers_list<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let limits = api.limits();
-        let body = runtime::json_body::<
-            models::CreateContainerReq,
-        >(&parts, body, limits.body)
-            .await?;
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.containers_create(ctx, body).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: ContainersListParams, _: ()| async move {
+            api.containers_list(ctx, params).await
+        },
+    )
 }
-async fn handle_containers_retrieve<A: ManiacApi>(
+fn handle_containers_create<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = ContainersRetrieveParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.containers_retrieve(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::JsonBody::<models::CreateContainerReq>::new(),
+        |api: Arc<A>, ctx, _: (), body| async move {
+            api.containers_create(ctx, body).await
+        },
+    )
 }
-async fn handle_containers_delete<A: ManiacApi>(
+fn handle_containers_retrieve<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = ContainersDeleteParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.containers_delete(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: ContainersRetrieveParams, _: ()| async move {
+            api.containers_retrieve(ctx, params).await
+        },
+    )
 }
-async fn handle_containers_update<A: ManiacApi>(
+fn handle_containers_delete<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = ContainersUpdateParams::extract(&raw)?;
-        let limits = api.limits();
-        let body = runtime::json_body::<
-            models::UpdateContainerReq,
-        >(&parts, body, limits.body)
-            .await?;
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.containers_update(ctx, params, body).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: ContainersDeleteParams, _: ()| async move {
+            api.containers_delete(ctx, params).await
+        },
+    )
 }
-async fn handle_files_list<A: ManiacApi>(
+fn handle_containers_update<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::PathParams::default();
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = FilesListParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<_, runtime::Rejection>(api.files_list(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::JsonBody::<models::UpdateContainerReq>::new(),
+        |api: Arc<A>, ctx, params: ContainersUpdateParams, body| async move {
+            api.containers_update(ctx, params, body).await
+        },
+    )
 }
-async fn handle_files_create<A: ManiacApi>(
+fn handle_files_list<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let mut overflow: Option<runtime::Overflow> = None;
-    let result = async {
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let limits = api.limits();
-        let body = {
-            let (multipart, flag) = runtime::Multipart::new(
-                &parts,
-                body,
-                limits.upload,
-            )?;
-            overflow = Some(flag);
-            FilesCreateForm::extract(multipart, limits.body).await?
-        };
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<_, runtime::Rejection>(api.files_create(ctx, body).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, overflow.as_ref(), &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: FilesListParams, _: ()| async move {
+            api.files_list(ctx, params).await
+        },
+    )
 }
-async fn handle_files_retrieve<A: ManiacApi>(
+fn handle_files_create<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = FilesRetrieveParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.files_retrieve(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::FormBody::<FilesCreateForm>::new(),
+        |api: Arc<A>, ctx, _: (), body| async move { api.files_create(ctx, body).await },
+    )
 }
-async fn handle_files_delete<A: ManiacApi>(
+fn handle_files_retrieve<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = FilesDeleteParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<_, runtime::Rejection>(api.files_delete(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: FilesRetrieveParams, _: ()| async move {
+            api.files_retrieve(ctx, params).await
+        },
+    )
 }
-async fn handle_files_content<A: ManiacApi>(
+fn handle_files_delete<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = FilesContentParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<_, runtime::Rejection>(api.files_content(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: FilesDeleteParams, _: ()| async move {
+            api.files_delete(ctx, params).await
+        },
+    )
 }
-async fn handle_models_list<A: ManiacApi>(
+fn handle_files_content<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::PathParams::default();
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = ModelsListParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<_, runtime::Rejection>(api.models_list(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: FilesContentParams, _: ()| async move {
+            api.files_content(ctx, params).await
+        },
+    )
 }
-async fn handle_models_create<A: ManiacApi>(
+fn handle_models_list<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let limits = api.limits();
-        let body = runtime::json_body::<
-            models::AddModelToContainerReq,
-        >(&parts, body, limits.body)
-            .await?;
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<_, runtime::Rejection>(api.models_create(ctx, body).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: ModelsListParams, _: ()| async move {
+            api.models_list(ctx, params).await
+        },
+    )
 }
-async fn handle_evaluators_list<A: ManiacApi>(
+fn handle_models_create<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::PathParams::default();
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = EvaluatorsListParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.evaluators_list(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::JsonBody::<models::AddModelToContainerReq>::new(),
+        |api: Arc<A>, ctx, _: (), body| async move { api.models_create(ctx, body).await },
+    )
 }
-async fn handle_evaluators_create<A: ManiacApi>(
+fn handle_evaluators_list<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let limits = api.limits();
-        let body = runtime::json_body::<
-            models::CreateEvaluatorReq,
-        >(&parts, body, limits.body)
-            .await?;
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.evaluators_create(ctx, body).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: EvaluatorsListParams, _: ()| async move {
+            api.evaluators_list(ctx, params).await
+        },
+    )
 }
-async fn handle_evaluators_retrieve<A: ManiacApi>(
+fn handle_evaluators_create<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = EvaluatorsRetrieveParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.evaluators_retrieve(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::JsonBody::<models::CreateEvaluatorReq>::new(),
+        |api: Arc<A>, ctx, _: (), body| async move {
+            api.evaluators_create(ctx, body).await
+        },
+    )
 }
-async fn handle_evaluators_delete<A: ManiacApi>(
+fn handle_evaluators_retrieve<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = EvaluatorsDeleteParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.evaluators_delete(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: EvaluatorsRetrieveParams, _: ()| async move {
+            api.evaluators_retrieve(ctx, params).await
+        },
+    )
 }
-async fn handle_evaluators_update<A: ManiacApi>(
+fn handle_evaluators_delete<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = EvaluatorsUpdateParams::extract(&raw)?;
-        let limits = api.limits();
-        let body = runtime::json_body::<
-            models::UpdateEvaluatorReq,
-        >(&parts, body, limits.body)
-            .await?;
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.evaluators_update(ctx, params, body).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: EvaluatorsDeleteParams, _: ()| async move {
+            api.evaluators_delete(ctx, params).await
+        },
+    )
 }
-async fn handle_datasets_list<A: ManiacApi>(
+fn handle_evaluators_update<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::PathParams::default();
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = DatasetsListParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<_, runtime::Rejection>(api.datasets_list(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::JsonBody::<models::UpdateEvaluatorReq>::new(),
+        |api: Arc<A>, ctx, params: EvaluatorsUpdateParams, body| async move {
+            api.evaluators_update(ctx, params, body).await
+        },
+    )
 }
-async fn handle_datasets_create<A: ManiacApi>(
+fn handle_datasets_list<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let limits = api.limits();
-        let body = runtime::json_body::<
-            models::CreateDatasetReq,
-        >(&parts, body, limits.body)
-            .await?;
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<_, runtime::Rejection>(api.datasets_create(ctx, body).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: DatasetsListParams, _: ()| async move {
+            api.datasets_list(ctx, params).await
+        },
+    )
 }
-async fn handle_datasets_retrieve<A: ManiacApi>(
+fn handle_datasets_create<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = DatasetsRetrieveParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.datasets_retrieve(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::JsonBody::<models::CreateDatasetReq>::new(),
+        |api: Arc<A>, ctx, _: (), body| async move {
+            api.datasets_create(ctx, body).await
+        },
+    )
 }
-async fn handle_evaluation_runs_list<A: ManiacApi>(
+fn handle_datasets_retrieve<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::PathParams::default();
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = EvaluationRunsListParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.evaluation_runs_list(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: DatasetsRetrieveParams, _: ()| async move {
+            api.datasets_retrieve(ctx, params).await
+        },
+    )
 }
-async fn handle_evaluation_runs_create<A: ManiacApi>(
+fn handle_evaluation_runs_list<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let limits = api.limits();
-        let body = runtime::json_body::<
-            models::CreateEvaluationRunReq,
-        >(&parts, body, limits.body)
-            .await?;
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.evaluation_runs_create(ctx, body).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: EvaluationRunsListParams, _: ()| async move {
+            api.evaluation_runs_list(ctx, params).await
+        },
+    )
 }
-async fn handle_evaluation_runs_retrieve<A: ManiacApi>(
+fn handle_evaluation_runs_create<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = EvaluationRunsRetrieveParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.evaluation_runs_retrieve(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::JsonBody::<models::CreateEvaluationRunReq>::new(),
+        |api: Arc<A>, ctx, _: (), body| async move {
+            api.evaluation_runs_create(ctx, body).await
+        },
+    )
 }
-async fn handle_optimization_runs_create<A: ManiacApi>(
+fn handle_evaluation_runs_retrieve<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let limits = api.limits();
-        let body = runtime::json_body::<
-            models::CreateOptimizationRunReq,
-        >(&parts, body, limits.body)
-            .await?;
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.optimization_runs_create(ctx, body).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: EvaluationRunsRetrieveParams, _: ()| async move {
+            api.evaluation_runs_retrieve(ctx, params).await
+        },
+    )
 }
-async fn handle_rlm_responses_create<A: ManiacApi>(
+fn handle_optimization_runs_create<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let limits = api.limits();
-        let body = runtime::json_body::<
-            models::CreateRlmResponseReq,
-        >(&parts, body, limits.body)
-            .await?;
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.rlm_responses_create(ctx, body).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::JsonBody::<models::CreateOptimizationRunReq>::new(),
+        |api: Arc<A>, ctx, _: (), body| async move {
+            api.optimization_runs_create(ctx, body).await
+        },
+    )
 }
-async fn handle_rlm_responses_retrieve<A: ManiacApi>(
+fn handle_rlm_responses_create<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = RlmResponsesRetrieveParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.rlm_responses_retrieve(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::JsonBody::<models::CreateRlmResponseReq>::new(),
+        |api: Arc<A>, ctx, _: (), body| async move {
+            api.rlm_responses_create(ctx, body).await
+        },
+    )
 }
-async fn handle_traces_list<A: ManiacApi>(
+fn handle_rlm_responses_retrieve<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::PathParams::default();
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = TracesListParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<_, runtime::Rejection>(api.traces_list(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: RlmResponsesRetrieveParams, _: ()| async move {
+            api.rlm_responses_retrieve(ctx, params).await
+        },
+    )
 }
-async fn handle_traces_retrieve<A: ManiacApi>(
+fn handle_traces_list<A: ManiacApi>(
     State(api): State<Arc<A>>,
     request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = runtime::RequestId::from_headers(&parts.headers);
-    let result = async {
-        let path = runtime::path_params(&mut parts).await?;
-        let raw = runtime::RawParams::new(&parts, path);
-        const SECURITY: runtime::Requirement = &[
-            &[
-                runtime::SecurityScheme {
-                    name: "ApiKeyAuth",
-                    kind: runtime::SchemeKind::Bearer,
-                },
-            ],
-        ];
-        let claims = match runtime::credential(&parts, SECURITY)? {
-            Some(credential) => Some(api.authenticate(credential).await?),
-            None => None,
-        };
-        let params = TracesRetrieveParams::extract(&raw)?;
-        drop(body);
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok::<
-            _,
-            runtime::Rejection,
-        >(api.traces_retrieve(ctx, params).await.into_response())
-    }
-        .await;
-    runtime::finish::<Envelope>(result, None, &request_id)
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: TracesListParams, _: ()| async move {
+            api.traces_list(ctx, params).await
+        },
+    )
+}
+fn handle_traces_retrieve<A: ManiacApi>(
+    State(api): State<Arc<A>>,
+    request: Request,
+) -> impl Future<Output = Response> + Send {
+    runtime::handle(
+        api,
+        request,
+        Some(SECURITY),
+        runtime::NoBody,
+        |api: Arc<A>, ctx, params: TracesRetrieveParams, _: ()| async move {
+            api.traces_retrieve(ctx, params).await
+        },
+    )
 }

@@ -516,6 +516,15 @@ impl<'a> RawParams<'a> {
         }
     }
 
+    /// No parameters: nothing parsed.
+    fn empty(headers: &'a HeaderMap) -> RawParams<'a> {
+        RawParams {
+            path: Vec::new(),
+            query: Vec::new(),
+            headers,
+        }
+    }
+
     pub fn headers(&self) -> &HeaderMap {
         self.headers
     }
@@ -1473,6 +1482,310 @@ impl<T> std::fmt::Debug for EventStream<T> {
             .field("keep_alive", &self.keep_alive)
             .finish_non_exhaustive()
     }
+}
+
+/// What the router needs of an implementation besides its operations. The generated code
+/// implements it for every implementation of the API's trait, so the plumbing below is
+/// written once for all operations instead of once per operation.
+pub trait Service: Send + Sync + 'static {
+    /// What authentication yields, handed to handlers in `ctx.claims`.
+    type Claims: Send + Sync + 'static;
+    /// The API's error body.
+    type Envelope: ErrorEnvelope;
+
+    /// The auth hook: the claims for a credential, or a rejection.
+    fn check_credential(
+        &self,
+        credential: Credential<'_>,
+    ) -> impl std::future::Future<Output = Result<Self::Claims, Rejection>> + Send;
+
+    /// The body size limits (413 beyond them).
+    fn body_limits(&self) -> Limits;
+}
+
+/// An operation's parameters (path, query, header, cookie), parsed and checked.
+pub trait Params: Sized {
+    /// Whether any is in the path: only then are the path parameters read.
+    const IN_PATH: bool;
+    /// Whether the operation has none: then the query string is not even parsed.
+    const NONE: bool = false;
+
+    /// Parses and checks the parameters: 422 naming the first one that is missing, of the
+    /// wrong type or out of its schema's bounds.
+    fn extract(raw: &RawParams<'_>) -> Result<Self, Rejection>;
+}
+
+/// An operation without parameters.
+impl Params for () {
+    const IN_PATH: bool = false;
+    const NONE: bool = true;
+
+    fn extract(_: &RawParams<'_>) -> Result<Self, Rejection> {
+        Ok(())
+    }
+}
+
+/// How an operation reads its request body: the reader is a value naming the body's kind
+/// (and media type), `Body` what the handler gets.
+pub trait ReadBody: Send {
+    type Body: Send;
+
+    /// The body, and the flag a streamed body sets when it overflows while the handler
+    /// reads it.
+    fn read(
+        self,
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> impl std::future::Future<Output = Result<(Self::Body, Option<Overflow>), Rejection>> + Send;
+}
+
+/// An operation without a request body: whatever is sent is dropped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoBody;
+
+impl ReadBody for NoBody {
+    type Body = ();
+
+    async fn read(self, _: &Parts, _: Body, _: Limits) -> Result<((), Option<Overflow>), Rejection> {
+        Ok(((), None))
+    }
+}
+
+/// A JSON body of type `T`: [`json_body`].
+pub struct JsonBody<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> JsonBody<T> {
+    pub const fn new() -> Self {
+        JsonBody(std::marker::PhantomData)
+    }
+}
+
+impl<T> Default for JsonBody<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: DeserializeOwned + Validate + Send> ReadBody for JsonBody<T> {
+    type Body = T;
+
+    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(T, Option<Overflow>), Rejection> {
+        Ok((json_body(parts, body, limits.body).await?, None))
+    }
+}
+
+/// 415 unless the request's media type is `expected` (`None`: any, for a wildcard).
+fn expect_media_type(parts: &Parts, expected: Option<&str>) -> Result<(), Rejection> {
+    match expected {
+        Some(expected) if !media_type_is(parts, expected) => {
+            Err(Rejection::wrong_body(parts, expected))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A text body (also `application/x-www-form-urlencoded`), read whole: [`text_body`] after
+/// the media type check.
+#[derive(Debug, Clone, Copy)]
+pub struct TextBody(pub Option<&'static str>);
+
+impl ReadBody for TextBody {
+    type Body = String;
+
+    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(String, Option<Overflow>), Rejection> {
+        expect_media_type(parts, self.0)?;
+        Ok((text_body(parts, body, limits.body).await?, None))
+    }
+}
+
+/// A binary body, streamed to the handler as a [`BodyStream`].
+#[derive(Debug, Clone, Copy)]
+pub struct StreamBody(pub Option<&'static str>);
+
+impl ReadBody for StreamBody {
+    type Body = BodyStream;
+
+    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(BodyStream, Option<Overflow>), Rejection> {
+        expect_media_type(parts, self.0)?;
+        let (stream, overflow) = BodyStream::new(parts, body, limits.upload)?;
+        Ok((stream, Some(overflow)))
+    }
+}
+
+/// A `multipart/form-data` form, read part by part (the generated form structs).
+pub trait FromMultipart: Sized + Send {
+    /// Reads the form: 422 naming a missing or malformed part, 413 beyond the limits.
+    fn from_multipart(
+        multipart: Multipart,
+        text_limit: usize,
+    ) -> impl std::future::Future<Output = Result<Self, Rejection>> + Send;
+}
+
+/// A multipart body read into the form `F`.
+pub struct FormBody<F>(std::marker::PhantomData<fn() -> F>);
+
+impl<F> FormBody<F> {
+    pub const fn new() -> Self {
+        FormBody(std::marker::PhantomData)
+    }
+}
+
+impl<F> Default for FormBody<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<F: FromMultipart> ReadBody for FormBody<F> {
+    type Body = F;
+
+    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(F, Option<Overflow>), Rejection> {
+        let (multipart, overflow) = Multipart::new(parts, body, limits.upload)?;
+        let form = F::from_multipart(multipart, limits.body).await?;
+        Ok((form, Some(overflow)))
+    }
+}
+
+/// A body the document does not require: `None` when the request has none.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionalBody<R>(pub R);
+
+impl<R: ReadBody> ReadBody for OptionalBody<R> {
+    type Body = Option<R::Body>;
+
+    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(Option<R::Body>, Option<Overflow>), Rejection> {
+        if !has_body(parts) {
+            return Ok((None, None));
+        }
+        let (body, overflow) = self.0.read(parts, body, limits).await?;
+        Ok((Some(body), overflow))
+    }
+}
+
+/// A body of several media types, read by the generated enum naming them.
+pub trait FromBody: Sized + Send {
+    /// The body by its media type: 415 for one the operation does not take.
+    fn from_body(
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> impl std::future::Future<Output = Result<(Self, Option<Overflow>), Rejection>> + Send;
+}
+
+/// A body of several media types, read into `T`.
+pub struct ByMediaType<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> ByMediaType<T> {
+    pub const fn new() -> Self {
+        ByMediaType(std::marker::PhantomData)
+    }
+}
+
+impl<T> Default for ByMediaType<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: FromBody> ReadBody for ByMediaType<T> {
+    type Body = T;
+
+    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(T, Option<Overflow>), Rejection> {
+        T::from_body(parts, body, limits).await
+    }
+}
+
+/// The 501 body of an operation the implementation does not serve (the trait's default).
+pub fn not_implemented<E: ErrorEnvelope>(operation: &str) -> E {
+    E::from_problem(&Problem::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "not_implemented",
+        format!("`{operation}` is not implemented by this server"),
+    ))
+}
+
+/// Serves one operation: the request id, the path and query parameters, the auth hook
+/// (when `security` is `Some`), the parameters, the body, then `call` with them all; every
+/// rejection in the envelope, and the request id echoed.
+pub async fn handle<S, P, R, F, Fut>(
+    service: Arc<S>,
+    request: axum::extract::Request,
+    security: Option<Requirement>,
+    reader: R,
+    call: F,
+) -> Response
+where
+    S: Service,
+    P: Params,
+    R: ReadBody,
+    F: FnOnce(Arc<S>, RequestContext<S::Claims>, P, R::Body) -> Fut,
+    Fut: std::future::Future + Send,
+    Fut::Output: IntoResponse,
+{
+    let (mut parts, body) = request.into_parts();
+    let request_id = RequestId::from_headers(&parts.headers);
+    let mut overflow = None;
+    let result = respond(
+        service,
+        &mut parts,
+        body,
+        security,
+        reader,
+        call,
+        &request_id,
+        &mut overflow,
+    )
+    .await;
+    finish::<S::Envelope>(result, overflow.as_ref(), &request_id)
+}
+
+// One argument per thing an operation differs by; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
+async fn respond<S, P, R, F, Fut>(
+    service: Arc<S>,
+    parts: &mut Parts,
+    body: Body,
+    security: Option<Requirement>,
+    reader: R,
+    call: F,
+    request_id: &RequestId,
+    overflow: &mut Option<Overflow>,
+) -> Result<Response, Rejection>
+where
+    S: Service,
+    P: Params,
+    R: ReadBody,
+    F: FnOnce(Arc<S>, RequestContext<S::Claims>, P, R::Body) -> Fut,
+    Fut: std::future::Future + Send,
+    Fut::Output: IntoResponse,
+{
+    // The order of the checks is the order of the rejections: path, auth, parameters, body.
+    let path = if P::IN_PATH {
+        path_params(parts).await?
+    } else {
+        PathParams::default()
+    };
+    let claims = match security {
+        Some(requirement) => match credential(parts, requirement)? {
+            Some(credential) => Some(service.check_credential(credential).await?),
+            None => None,
+        },
+        None => None,
+    };
+    let params = if P::NONE {
+        P::extract(&RawParams::empty(&parts.headers))?
+    } else {
+        P::extract(&RawParams::new(parts, path))?
+    };
+    let (body, flag) = reader.read(parts, body, service.body_limits()).await?;
+    *overflow = flag;
+    let ctx = RequestContext {
+        request_id: request_id.clone(),
+        headers: std::mem::take(&mut parts.headers),
+        claims,
+    };
+    Ok(call(service, ctx, params, body).await.into_response())
 }
 
 /// The last step of every handler: the rejection (in the envelope) or the answer, a 413 if
