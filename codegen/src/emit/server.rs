@@ -228,10 +228,10 @@ fn envelope(api: &Api) -> Envelope {
 
 fn location(location: ParamLocation) -> TokenStream {
     match location {
-        ParamLocation::Path => quote!(runtime::Location::Path),
-        ParamLocation::Query => quote!(runtime::Location::Query),
-        ParamLocation::Header => quote!(runtime::Location::Header),
-        ParamLocation::Cookie => quote!(runtime::Location::Cookie),
+        ParamLocation::Path => quote!(Location::Path),
+        ParamLocation::Query => quote!(Location::Query),
+        ParamLocation::Header => quote!(Location::Header),
+        ParamLocation::Cookie => quote!(Location::Cookie),
     }
 }
 
@@ -239,11 +239,11 @@ fn location(location: ParamLocation) -> TokenStream {
 fn parser(api: &Api, ty: &Ty) -> TokenStream {
     let spelled = models_ty(api, ty);
     match resolved(api, ty) {
-        Ty::String => quote!(runtime::parse_string),
+        Ty::String => quote!(parse_string),
         Ty::I32 | Ty::I64 | Ty::F64 | Ty::Bool | Ty::Uuid => {
-            quote!(runtime::parse_from_str::<#spelled>)
+            quote!(parse_from_str::<#spelled>)
         }
-        _ => quote!(runtime::parse_serde::<#spelled>),
+        _ => quote!(parse_serde::<#spelled>),
     }
 }
 
@@ -526,7 +526,7 @@ fn request_body(api: &Api, op: &Operation) -> Option<(TokenStream, TokenStream, 
             let reader = &p.reader;
             quote! {
                 if runtime::media_type_is(parts, #media_type) {
-                    let (body, overflow) = runtime::ReadBody::read(#reader, parts, body, limits).await?;
+                    let (body, overflow) = runtime::ReadBody::read_parsed(#reader, parts, body, limits).await?;
                     Ok((Self::#variant(body), overflow))
                 } else
             }
@@ -705,7 +705,7 @@ fn form_struct(
                     quote!(if let Some(value) = &form.#field { #check })
                 };
                 checks_out.push(quote! {
-                    runtime::check(runtime::Location::Form, #wire, |at| {
+                    runtime::check(Location::Form, #wire, |at| {
                         #bind
                         Ok(())
                     })?;
@@ -1064,7 +1064,6 @@ fn response_enum(
     if extra.is_some() {
         arms.push(quote!(Self::NotImplemented(body) => runtime::json_response(StatusCode::NOT_IMPLEMENTED, &body),));
     }
-    let envelope_ty = &envelope.ty;
     let doc = format!(
         "The answers `{}` documents, one variant per status and media type.",
         op.id
@@ -1086,7 +1085,7 @@ fn response_enum(
             impl #name {
                 #[doc = #constructor_doc]
                 pub fn not_implemented() -> Self {
-                    let body = runtime::not_implemented::<#envelope_ty>(#op_id);
+                    let body = runtime::not_implemented(#op_id);
                     #unimplemented
                 }
             }
@@ -1148,13 +1147,15 @@ struct OperationCode {
     handler_name: proc_macro2::Ident,
 }
 
-/// `security`: the operation's requirement as the runtime takes it (`Some(SECURITY)`, `None`).
+/// `security`: the operation's requirement as the runtime takes it (`Some(SECURITY)`, `None`);
+/// `auth`: whether any operation of the API authenticates.
 fn operation(
     api: &Api,
     envelope: &Envelope,
     trait_ident: &proc_macro2::Ident,
     op: &Operation,
     security: &TokenStream,
+    auth: bool,
 ) -> OperationCode {
     let method_name = ident(&op.name);
     let params = params_struct(api, op);
@@ -1163,7 +1164,7 @@ fn operation(
     let params_items = params.as_ref().map(|(items, _)| items.clone());
     let body_items = body.as_ref().map(|(_, _, items)| items.clone());
     let docs = doc_attrs(Some(&op_doc(op)));
-    let claims = if uses_auth(api) {
+    let claims = if auth {
         quote!(Self::Claims)
     } else {
         quote!(())
@@ -1204,10 +1205,9 @@ fn operation(
         None => quote!(_: ()),
     };
     let handler = quote! {
-        fn #handler_name<A: #trait_ident>(State(api): State<Arc<A>>, request: Request) -> impl Future<Output = Response> + Send {
-            runtime::handle(api, request, #security, #reader, |api: Arc<A>, ctx, #params_arg, #body_arg| async move {
-                api.#method_name(#(#arg_names),*).await
-            })
+        async fn #handler_name<A: #trait_ident>(State(api): State<Arc<A>>, request: Request) -> Response {
+            runtime::handle(&*api, request, #security, #reader, |api, ctx, #params_arg, #body_arg| api.#method_name(#(#arg_names),*))
+                .await
         }
     };
     OperationCode {
@@ -1246,7 +1246,7 @@ fn router(
         quote! {
             .route(#path, axum::routing::MethodRouter::new()
                 #(#methods)*
-                .fallback(|headers: HeaderMap| runtime::method_not_allowed::<Envelope>(#allow, headers)))
+                .fallback(runtime::method_not_allowed::<Envelope>(#allow)))
         }
     });
     let trait_name = trait_ident.to_string();
@@ -1293,6 +1293,7 @@ pub fn server(api: &Api) -> TokenStream {
             })
         })
         .collect();
+    let auth = !requirements.is_empty();
     let security_ident = |i: usize| {
         if requirements.len() == 1 {
             format_ident!("SECURITY")
@@ -1312,7 +1313,7 @@ pub fn server(api: &Api) -> TokenStream {
                 }
                 None => quote!(None),
             };
-            operation(api, &envelope, &trait_ident, op, &security)
+            operation(api, &envelope, &trait_ident, op, &security, auth)
         })
         .collect();
     let security_consts = requirements
@@ -1327,7 +1328,7 @@ pub fn server(api: &Api) -> TokenStream {
             }
         });
     let service_impl = (!api.operations.is_empty()).then(|| {
-        let (claims, check) = if uses_auth(api) {
+        let (claims, check) = if auth {
             (
                 quote!(A::Claims),
                 quote!(#trait_ident::authenticate(self, credential)),
@@ -1363,7 +1364,7 @@ pub fn server(api: &Api) -> TokenStream {
     let handlers = codes.iter().map(|c| &c.handler);
     let envelope_ty = &envelope.ty;
     let envelope_imp = &envelope.imp;
-    let auth = uses_auth(api).then(|| {
+    let auth_items = auth.then(|| {
         quote! {
             /// What authentication yields (a user, a project, scopes), handed to handlers in
             /// `ctx.claims`.
@@ -1392,10 +1393,17 @@ pub fn server(api: &Api) -> TokenStream {
             use super::models;
         )
     });
+    // Parameter and form parsing name these often; imported only where used.
+    let parsing = ["Location", "parse_from_str", "parse_serde", "parse_string"]
+        .into_iter()
+        .filter(|name| mentions(&body, name))
+        .map(|name| format_ident!("{}", name))
+        .collect::<Vec<_>>();
+    let use_parsing = (!parsing.is_empty()).then(|| quote!(use runtime::{#(#parsing),*};));
     let use_handler_items = (!api.operations.is_empty()).then(|| {
         quote! {
             use axum::extract::{Request, State};
-            use axum::http::{HeaderMap, StatusCode};
+            use axum::http::StatusCode;
             use axum::response::{IntoResponse, Response};
             use std::future::Future;
         }
@@ -1403,6 +1411,7 @@ pub fn server(api: &Api) -> TokenStream {
     quote! {
         #use_models
         #use_handler_items
+        #use_parsing
         use axum::Router;
         use std::sync::Arc;
 
@@ -1425,7 +1434,7 @@ pub fn server(api: &Api) -> TokenStream {
 
         #[doc = #trait_doc]
         pub trait #trait_ident: Send + Sync + 'static {
-            #auth
+            #auth_items
 
             /// The body size limits the router enforces (413 beyond them).
             fn limits(&self) -> Limits {
@@ -1445,6 +1454,15 @@ pub fn server(api: &Api) -> TokenStream {
 
         #(#handlers)*
     }
+}
+
+/// Whether `tokens` use the identifier `name` anywhere.
+fn mentions(tokens: &TokenStream, name: &str) -> bool {
+    tokens.clone().into_iter().any(|tree| match tree {
+        proc_macro2::TokenTree::Ident(ident) => ident == name,
+        proc_macro2::TokenTree::Group(group) => mentions(&group.stream(), name),
+        _ => false,
+    })
 }
 
 /// An example of `ty` the document gives: on the media type, else on the schema.

@@ -801,6 +801,8 @@ fn data_error<E: std::fmt::Display>(error: serde_path_to_error::Error<E>) -> Rej
     )
 }
 
+// `#[inline]` throughout: the adapter should cost nothing once inlined, and a large
+// struct returned through each layer of it would otherwise be copied once per layer.
 /// A deserializer that takes structs from JSON objects only. serde's derive also builds a
 /// struct from an array of its fields in order, which the schema (`type: object`) forbids;
 /// every nested value goes through the same adapter.
@@ -808,7 +810,8 @@ struct ObjectsOnly<D>(D);
 
 macro_rules! forward_deserialize {
     ($($method:ident)*) => {
-        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        $(#[inline]
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
             self.0.$method(Objects(visitor))
         })*
     };
@@ -826,6 +829,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
         deserialize_identifier deserialize_ignored_any
     );
 
+    #[inline]
     fn deserialize_unit_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
@@ -834,6 +838,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
         self.0.deserialize_unit_struct(name, Objects(visitor))
     }
 
+    #[inline]
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
@@ -842,6 +847,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
         self.0.deserialize_newtype_struct(name, Objects(visitor))
     }
 
+    #[inline]
     fn deserialize_tuple<V: Visitor<'de>>(
         self,
         len: usize,
@@ -850,6 +856,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
         self.0.deserialize_tuple(len, Objects(visitor))
     }
 
+    #[inline]
     fn deserialize_tuple_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
@@ -859,6 +866,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
         self.0.deserialize_tuple_struct(name, len, Objects(visitor))
     }
 
+    #[inline]
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -869,6 +877,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
         self.0.deserialize_map(Objects(visitor))
     }
 
+    #[inline]
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         name: &'static str,
@@ -878,6 +887,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
         self.0.deserialize_enum(name, variants, Objects(visitor))
     }
 
+    #[inline]
     fn is_human_readable(&self) -> bool {
         self.0.is_human_readable()
     }
@@ -888,7 +898,8 @@ struct Objects<T>(T);
 
 macro_rules! forward_visit {
     ($($method:ident($ty:ty))*) => {
-        $(fn $method<E: serde::de::Error>(self, v: $ty) -> Result<V::Value, E> {
+        $(#[inline]
+        fn $method<E: serde::de::Error>(self, v: $ty) -> Result<V::Value, E> {
             self.0.$method(v)
         })*
     };
@@ -909,30 +920,37 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Objects<V> {
         visit_borrowed_bytes(&'de [u8]) visit_byte_buf(Vec<u8>)
     );
 
+    #[inline]
     fn visit_none<E: serde::de::Error>(self) -> Result<V::Value, E> {
         self.0.visit_none()
     }
 
+    #[inline]
     fn visit_unit<E: serde::de::Error>(self) -> Result<V::Value, E> {
         self.0.visit_unit()
     }
 
+    #[inline]
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
         self.0.visit_some(ObjectsOnly(d))
     }
 
+    #[inline]
     fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
         self.0.visit_newtype_struct(ObjectsOnly(d))
     }
 
+    #[inline]
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
         self.0.visit_seq(Objects(seq))
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
         self.0.visit_map(Objects(map))
     }
 
+    #[inline]
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
         self.0.visit_enum(Objects(data))
     }
@@ -941,6 +959,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Objects<V> {
 impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Objects<A> {
     type Error = A::Error;
 
+    #[inline]
     fn next_element_seed<S: DeserializeSeed<'de>>(
         &mut self,
         seed: S,
@@ -948,6 +967,7 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Objects<A> {
         self.0.next_element_seed(Objects(seed))
     }
 
+    #[inline]
     fn size_hint(&self) -> Option<usize> {
         self.0.size_hint()
     }
@@ -956,6 +976,7 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Objects<A> {
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for Objects<A> {
     type Error = A::Error;
 
+    #[inline]
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
@@ -963,10 +984,12 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Objects<A> {
         self.0.next_key_seed(seed)
     }
 
+    #[inline]
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
         self.0.next_value_seed(Objects(seed))
     }
 
+    #[inline]
     fn size_hint(&self) -> Option<usize> {
         self.0.size_hint()
     }
@@ -975,6 +998,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Objects<A> {
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Objects<S> {
     type Value = S::Value;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
         self.0.deserialize(ObjectsOnly(d))
     }
@@ -984,6 +1008,7 @@ impl<'de, A: EnumAccess<'de>> EnumAccess<'de> for Objects<A> {
     type Error = A::Error;
     type Variant = Objects<A::Variant>;
 
+    #[inline]
     fn variant_seed<S: DeserializeSeed<'de>>(
         self,
         seed: S,
@@ -997,18 +1022,22 @@ impl<'de, A: EnumAccess<'de>> EnumAccess<'de> for Objects<A> {
 impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Objects<A> {
     type Error = A::Error;
 
+    #[inline]
     fn unit_variant(self) -> Result<(), A::Error> {
         self.0.unit_variant()
     }
 
+    #[inline]
     fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, A::Error> {
         self.0.newtype_variant_seed(Objects(seed))
     }
 
+    #[inline]
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
         self.0.tuple_variant(len, Objects(visitor))
     }
 
+    #[inline]
     fn struct_variant<V: Visitor<'de>>(
         self,
         fields: &'static [&'static str],
@@ -1053,26 +1082,6 @@ fn strip_position(text: &str) -> String {
     }
 }
 
-/// A JSON request body: 415 for another media type, 413 beyond `limit` bytes, then
-/// [`parse_json`].
-pub async fn json_body<T: DeserializeOwned + Validate>(
-    parts: &Parts,
-    body: Body,
-    limit: usize,
-) -> Result<T, Rejection> {
-    if !media_type_is(parts, "application/json") {
-        return Err(Rejection::wrong_body(parts, "application/json"));
-    }
-    let bytes = read_body(parts, body, limit).await?;
-    parse_json(&bytes)
-}
-
-/// A text request body, read whole: 413 beyond `limit` bytes, 400 when not UTF-8.
-pub async fn text_body(parts: &Parts, body: Body, limit: usize) -> Result<String, Rejection> {
-    let bytes = read_body(parts, body, limit).await?;
-    String::from_utf8(bytes.into())
-        .map_err(|_| Rejection::malformed("the body is not valid UTF-8 text"))
-}
 
 /// Set once a streamed body passes its limit, so the router answers 413 whatever the
 /// handler made of the error.
@@ -1527,18 +1536,41 @@ impl Params for () {
 }
 
 /// How an operation reads its request body: the reader is a value naming the body's kind
-/// (and media type), `Body` what the handler gets.
+/// (and media type), `Body` what the handler gets. Reading is in two steps: `read` (async:
+/// the bytes, the stream or the form), then `parse` (not async, so a large body is built
+/// where it is used instead of being moved out of one more future).
 pub trait ReadBody: Send {
+    /// What `read` yields.
+    type Raw: Send;
     type Body: Send;
 
-    /// The body, and the flag a streamed body sets when it overflows while the handler
+    /// The raw body, and the flag a streamed body sets when it overflows while the handler
     /// reads it.
     fn read(
         self,
         parts: &Parts,
         body: Body,
         limits: Limits,
-    ) -> impl std::future::Future<Output = Result<(Self::Body, Option<Overflow>), Rejection>> + Send;
+    ) -> impl std::future::Future<Output = Result<(Self::Raw, Option<Overflow>), Rejection>> + Send;
+
+    /// The body the handler gets.
+    fn parse(raw: Self::Raw) -> Result<Self::Body, Rejection>;
+
+    /// `read`, then `parse`.
+    fn read_parsed(
+        self,
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> impl std::future::Future<Output = Result<(Self::Body, Option<Overflow>), Rejection>> + Send
+    where
+        Self: Sized,
+    {
+        async move {
+            let (raw, overflow) = self.read(parts, body, limits).await?;
+            Ok((Self::parse(raw)?, overflow))
+        }
+    }
 }
 
 /// An operation without a request body: whatever is sent is dropped.
@@ -1546,14 +1578,20 @@ pub trait ReadBody: Send {
 pub struct NoBody;
 
 impl ReadBody for NoBody {
+    type Raw = ();
     type Body = ();
 
     async fn read(self, _: &Parts, _: Body, _: Limits) -> Result<((), Option<Overflow>), Rejection> {
         Ok(((), None))
     }
+
+    fn parse(_: ()) -> Result<(), Rejection> {
+        Ok(())
+    }
 }
 
-/// A JSON body of type `T`: [`json_body`].
+/// A JSON body of type `T`: 415 for another media type, 413 beyond the body limit, then
+/// [`parse_json`].
 pub struct JsonBody<T>(std::marker::PhantomData<fn() -> T>);
 
 impl<T> JsonBody<T> {
@@ -1569,10 +1607,16 @@ impl<T> Default for JsonBody<T> {
 }
 
 impl<T: DeserializeOwned + Validate + Send> ReadBody for JsonBody<T> {
+    type Raw = Bytes;
     type Body = T;
 
-    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(T, Option<Overflow>), Rejection> {
-        Ok((json_body(parts, body, limits.body).await?, None))
+    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(Bytes, Option<Overflow>), Rejection> {
+        expect_media_type(parts, Some("application/json"))?;
+        Ok((read_body(parts, body, limits.body).await?, None))
+    }
+
+    fn parse(raw: Bytes) -> Result<T, Rejection> {
+        parse_json(&raw)
     }
 }
 
@@ -1586,17 +1630,23 @@ fn expect_media_type(parts: &Parts, expected: Option<&str>) -> Result<(), Reject
     }
 }
 
-/// A text body (also `application/x-www-form-urlencoded`), read whole: [`text_body`] after
-/// the media type check.
+/// A text body (also `application/x-www-form-urlencoded`), read whole: 415 for another
+/// media type, 413 beyond the body limit, 400 when not UTF-8.
 #[derive(Debug, Clone, Copy)]
 pub struct TextBody(pub Option<&'static str>);
 
 impl ReadBody for TextBody {
+    type Raw = Bytes;
     type Body = String;
 
-    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(String, Option<Overflow>), Rejection> {
+    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(Bytes, Option<Overflow>), Rejection> {
         expect_media_type(parts, self.0)?;
-        Ok((text_body(parts, body, limits.body).await?, None))
+        Ok((read_body(parts, body, limits.body).await?, None))
+    }
+
+    fn parse(raw: Bytes) -> Result<String, Rejection> {
+        String::from_utf8(raw.into())
+            .map_err(|_| Rejection::malformed("the body is not valid UTF-8 text"))
     }
 }
 
@@ -1605,12 +1655,17 @@ impl ReadBody for TextBody {
 pub struct StreamBody(pub Option<&'static str>);
 
 impl ReadBody for StreamBody {
+    type Raw = BodyStream;
     type Body = BodyStream;
 
     async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(BodyStream, Option<Overflow>), Rejection> {
         expect_media_type(parts, self.0)?;
         let (stream, overflow) = BodyStream::new(parts, body, limits.upload)?;
         Ok((stream, Some(overflow)))
+    }
+
+    fn parse(raw: BodyStream) -> Result<BodyStream, Rejection> {
+        Ok(raw)
     }
 }
 
@@ -1639,12 +1694,17 @@ impl<F> Default for FormBody<F> {
 }
 
 impl<F: FromMultipart> ReadBody for FormBody<F> {
+    type Raw = F;
     type Body = F;
 
     async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(F, Option<Overflow>), Rejection> {
         let (multipart, overflow) = Multipart::new(parts, body, limits.upload)?;
         let form = F::from_multipart(multipart, limits.body).await?;
         Ok((form, Some(overflow)))
+    }
+
+    fn parse(raw: F) -> Result<F, Rejection> {
+        Ok(raw)
     }
 }
 
@@ -1653,14 +1713,19 @@ impl<F: FromMultipart> ReadBody for FormBody<F> {
 pub struct OptionalBody<R>(pub R);
 
 impl<R: ReadBody> ReadBody for OptionalBody<R> {
+    type Raw = Option<R::Raw>;
     type Body = Option<R::Body>;
 
-    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(Option<R::Body>, Option<Overflow>), Rejection> {
+    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(Option<R::Raw>, Option<Overflow>), Rejection> {
         if !has_body(parts) {
             return Ok((None, None));
         }
-        let (body, overflow) = self.0.read(parts, body, limits).await?;
-        Ok((Some(body), overflow))
+        let (raw, overflow) = self.0.read(parts, body, limits).await?;
+        Ok((Some(raw), overflow))
+    }
+
+    fn parse(raw: Option<R::Raw>) -> Result<Option<R::Body>, Rejection> {
+        raw.map(R::parse).transpose()
     }
 }
 
@@ -1690,10 +1755,15 @@ impl<T> Default for ByMediaType<T> {
 }
 
 impl<T: FromBody> ReadBody for ByMediaType<T> {
+    type Raw = T;
     type Body = T;
 
     async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(T, Option<Overflow>), Rejection> {
         T::from_body(parts, body, limits).await
+    }
+
+    fn parse(raw: T) -> Result<T, Rejection> {
+        Ok(raw)
     }
 }
 
@@ -1708,9 +1778,10 @@ pub fn not_implemented<E: ErrorEnvelope>(operation: &str) -> E {
 
 /// Serves one operation: the request id, the path and query parameters, the auth hook
 /// (when `security` is `Some`), the parameters, the body, then `call` with them all; every
-/// rejection in the envelope, and the request id echoed.
-pub async fn handle<S, P, R, F, Fut>(
-    service: Arc<S>,
+/// rejection in the envelope, and the request id echoed. `call` gets the service by
+/// reference, so it can return the operation's own future (no future wrapping it).
+pub async fn handle<'a, S, P, R, F, Fut>(
+    service: &'a S,
     request: axum::extract::Request,
     security: Option<Requirement>,
     reader: R,
@@ -1720,73 +1791,46 @@ where
     S: Service,
     P: Params,
     R: ReadBody,
-    F: FnOnce(Arc<S>, RequestContext<S::Claims>, P, R::Body) -> Fut,
-    Fut: std::future::Future + Send,
+    F: FnOnce(&'a S, RequestContext<S::Claims>, P, R::Body) -> Fut,
+    Fut: std::future::Future + Send + 'a,
     Fut::Output: IntoResponse,
 {
     let (mut parts, body) = request.into_parts();
     let request_id = RequestId::from_headers(&parts.headers);
     let mut overflow = None;
-    let result = respond(
-        service,
-        &mut parts,
-        body,
-        security,
-        reader,
-        call,
-        &request_id,
-        &mut overflow,
-    )
-    .await;
-    finish::<S::Envelope>(result, overflow.as_ref(), &request_id)
-}
-
-// One argument per thing an operation differs by; a struct would only rename them.
-#[allow(clippy::too_many_arguments)]
-async fn respond<S, P, R, F, Fut>(
-    service: Arc<S>,
-    parts: &mut Parts,
-    body: Body,
-    security: Option<Requirement>,
-    reader: R,
-    call: F,
-    request_id: &RequestId,
-    overflow: &mut Option<Overflow>,
-) -> Result<Response, Rejection>
-where
-    S: Service,
-    P: Params,
-    R: ReadBody,
-    F: FnOnce(Arc<S>, RequestContext<S::Claims>, P, R::Body) -> Fut,
-    Fut: std::future::Future + Send,
-    Fut::Output: IntoResponse,
-{
-    // The order of the checks is the order of the rejections: path, auth, parameters, body.
-    let path = if P::IN_PATH {
-        path_params(parts).await?
-    } else {
-        PathParams::default()
-    };
-    let claims = match security {
-        Some(requirement) => match credential(parts, requirement)? {
-            Some(credential) => Some(service.check_credential(credential).await?),
+    // One async block, borrowing: every layer of futures would move the body once more.
+    let result = async {
+        // The order of the checks is the order of the rejections: path, auth, parameters,
+        // body.
+        let path = if P::IN_PATH {
+            path_params(&mut parts).await?
+        } else {
+            PathParams::default()
+        };
+        let claims = match security {
+            Some(requirement) => match credential(&parts, requirement)? {
+                Some(credential) => Some(service.check_credential(credential).await?),
+                None => None,
+            },
             None => None,
-        },
-        None => None,
-    };
-    let params = if P::NONE {
-        P::extract(&RawParams::empty(&parts.headers))?
-    } else {
-        P::extract(&RawParams::new(parts, path))?
-    };
-    let (body, flag) = reader.read(parts, body, service.body_limits()).await?;
-    *overflow = flag;
-    let ctx = RequestContext {
-        request_id: request_id.clone(),
-        headers: std::mem::take(&mut parts.headers),
-        claims,
-    };
-    Ok(call(service, ctx, params, body).await.into_response())
+        };
+        let params = if P::NONE {
+            P::extract(&RawParams::empty(&parts.headers))?
+        } else {
+            P::extract(&RawParams::new(&parts, path))?
+        };
+        let (raw, flag) = reader.read(&parts, body, service.body_limits()).await?;
+        overflow = flag;
+        let body = R::parse(raw)?;
+        let ctx = RequestContext {
+            request_id: request_id.clone(),
+            headers: std::mem::take(&mut parts.headers),
+            claims,
+        };
+        Ok(call(service, ctx, params, body).await.into_response())
+    }
+    .await;
+    finish::<S::Envelope>(result, overflow.as_ref(), request_id)
 }
 
 /// The last step of every handler: the rejection (in the envelope) or the answer, a 413 if
@@ -1794,7 +1838,7 @@ where
 pub fn finish<E: ErrorEnvelope>(
     result: Result<Response, Rejection>,
     overflow: Option<&Overflow>,
-    request_id: &RequestId,
+    request_id: RequestId,
 ) -> Response {
     let mut response = match result {
         Ok(_) if overflow.is_some_and(Overflow::happened) => {
@@ -1806,17 +1850,22 @@ pub fn finish<E: ErrorEnvelope>(
     };
     response
         .headers_mut()
-        .insert(REQUEST_ID, request_id.header_value().clone());
+        .insert(REQUEST_ID, request_id.0);
     response
 }
 
-/// A path's fallback for the methods it lacks: 405 with `Allow`, in the envelope.
-pub async fn method_not_allowed<E: ErrorEnvelope>(
+/// A path's fallback handler for the methods it lacks: 405 with `Allow`, in the envelope.
+pub fn method_not_allowed<E: ErrorEnvelope>(
     allow: &'static str,
-    headers: HeaderMap,
-) -> Response {
-    let rejection = Rejection::method_not_allowed(allow);
-    finish::<E>(Err(rejection), None, &RequestId::from_headers(&headers))
+) -> impl FnOnce(HeaderMap) -> std::future::Ready<Response> + Clone + Send + Sync + 'static {
+    move |headers: HeaderMap| {
+        let rejection = Rejection::method_not_allowed(allow);
+        std::future::ready(finish::<E>(
+            Err(rejection),
+            None,
+            RequestId::from_headers(&headers),
+        ))
+    }
 }
 
 /// The router's fallback: 404 in the envelope.
@@ -1824,7 +1873,7 @@ pub async fn not_found<E: ErrorEnvelope>(headers: HeaderMap) -> Response {
     finish::<E>(
         Err(Rejection::not_found()),
         None,
-        &RequestId::from_headers(&headers),
+        RequestId::from_headers(&headers),
     )
 }
 
