@@ -88,8 +88,16 @@ async fn hand_written(request: Request<Body>) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         == Some("bench-key");
+    // As axum's own `Json` extractor does: a JSON body must say it is JSON.
+    let json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next() == Some("application/json"));
     let mut response = if !authorized {
         (StatusCode::UNAUTHORIZED, "{}").into_response()
+    } else if !json {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response()
     } else {
         match axum::body::to_bytes(body, 2 * 1024 * 1024).await {
             Err(_) => StatusCode::PAYLOAD_TOO_LARGE.into_response(),

@@ -750,33 +750,13 @@ fn serde_pointer(path: &serde_path_to_error::Path) -> String {
 
 /// Parses and validates a JSON document: 400 when it is not JSON, 422 naming the field when
 /// a value is missing, of the wrong type or breaks a constraint.
+// Inlined, with the failure path out of line: the parsed value is then built where the
+// caller keeps it instead of being copied out of each call.
+#[inline]
 pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rejection> {
     let value: T = match deserialize_json(bytes) {
         Ok(value) => value,
-        Err(e) if e.classify() == serde_json::error::Category::Data => {
-            // JSON Schema counts `2.0` as an integer; serde does not. Only a document
-            // failing as typed pays for the second pass.
-            let mut document: serde_json::Value = serde_json::from_slice(bytes)
-                .map_err(|e| Rejection::malformed(format!("the body is not valid JSON: {e}")))?;
-            let retried = if whole_floats_to_integers(&mut document) {
-                T::deserialize(ObjectsOnly(document.clone())).ok()
-            } else {
-                None
-            };
-            match retried {
-                Some(value) => value,
-                // Again, tracking the path this time, to name the field at fault.
-                None => match serde_path_to_error::deserialize(ObjectsOnly(document)) {
-                    Ok(value) => value,
-                    Err(e) => return Err(data_error(e)),
-                },
-            }
-        }
-        Err(e) => {
-            return Err(Rejection::malformed(format!(
-                "the body is not valid JSON: {e}"
-            )))
-        }
+        Err(e) => reparse_json(bytes, e)?,
     };
     value
         .validate_at(Path::Root)
@@ -784,7 +764,34 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rej
     Ok(value)
 }
 
+/// A document that failed to parse as typed: accepted after all when its only fault was a
+/// whole number written as a float, else the rejection naming the fault.
+#[cold]
+#[inline(never)]
+fn reparse_json<T: DeserializeOwned>(
+    bytes: &[u8],
+    error: serde_json::Error,
+) -> Result<T, Rejection> {
+    if error.classify() != serde_json::error::Category::Data {
+        return Err(Rejection::malformed(format!(
+            "the body is not valid JSON: {error}"
+        )));
+    }
+    // JSON Schema counts `2.0` as an integer; serde does not. Only a document failing as
+    // typed pays for the second pass.
+    let mut document: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Rejection::malformed(format!("the body is not valid JSON: {e}")))?;
+    if whole_floats_to_integers(&mut document) {
+        if let Ok(value) = T::deserialize(ObjectsOnly(document.clone())) {
+            return Ok(value);
+        }
+    }
+    // Again, tracking the path this time, to name the field at fault.
+    serde_path_to_error::deserialize(ObjectsOnly(document)).map_err(data_error)
+}
+
 /// Deserializes a whole document (nothing may follow it), structs from objects only.
+#[inline]
 fn deserialize_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = T::deserialize(ObjectsOnly(&mut deserializer))?;
@@ -1081,7 +1088,6 @@ fn strip_position(text: &str) -> String {
         None => text,
     }
 }
-
 
 /// Set once a streamed body passes its limit, so the router answers 413 whatever the
 /// handler made of the error.
@@ -1581,7 +1587,12 @@ impl ReadBody for NoBody {
     type Raw = ();
     type Body = ();
 
-    async fn read(self, _: &Parts, _: Body, _: Limits) -> Result<((), Option<Overflow>), Rejection> {
+    async fn read(
+        self,
+        _: &Parts,
+        _: Body,
+        _: Limits,
+    ) -> Result<((), Option<Overflow>), Rejection> {
         Ok(((), None))
     }
 
@@ -1610,7 +1621,12 @@ impl<T: DeserializeOwned + Validate + Send> ReadBody for JsonBody<T> {
     type Raw = Bytes;
     type Body = T;
 
-    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(Bytes, Option<Overflow>), Rejection> {
+    async fn read(
+        self,
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> Result<(Bytes, Option<Overflow>), Rejection> {
         expect_media_type(parts, Some("application/json"))?;
         Ok((read_body(parts, body, limits.body).await?, None))
     }
@@ -1639,7 +1655,12 @@ impl ReadBody for TextBody {
     type Raw = Bytes;
     type Body = String;
 
-    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(Bytes, Option<Overflow>), Rejection> {
+    async fn read(
+        self,
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> Result<(Bytes, Option<Overflow>), Rejection> {
         expect_media_type(parts, self.0)?;
         Ok((read_body(parts, body, limits.body).await?, None))
     }
@@ -1658,7 +1679,12 @@ impl ReadBody for StreamBody {
     type Raw = BodyStream;
     type Body = BodyStream;
 
-    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(BodyStream, Option<Overflow>), Rejection> {
+    async fn read(
+        self,
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> Result<(BodyStream, Option<Overflow>), Rejection> {
         expect_media_type(parts, self.0)?;
         let (stream, overflow) = BodyStream::new(parts, body, limits.upload)?;
         Ok((stream, Some(overflow)))
@@ -1697,7 +1723,12 @@ impl<F: FromMultipart> ReadBody for FormBody<F> {
     type Raw = F;
     type Body = F;
 
-    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(F, Option<Overflow>), Rejection> {
+    async fn read(
+        self,
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> Result<(F, Option<Overflow>), Rejection> {
         let (multipart, overflow) = Multipart::new(parts, body, limits.upload)?;
         let form = F::from_multipart(multipart, limits.body).await?;
         Ok((form, Some(overflow)))
@@ -1716,7 +1747,12 @@ impl<R: ReadBody> ReadBody for OptionalBody<R> {
     type Raw = Option<R::Raw>;
     type Body = Option<R::Body>;
 
-    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(Option<R::Raw>, Option<Overflow>), Rejection> {
+    async fn read(
+        self,
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> Result<(Option<R::Raw>, Option<Overflow>), Rejection> {
         if !has_body(parts) {
             return Ok((None, None));
         }
@@ -1758,7 +1794,12 @@ impl<T: FromBody> ReadBody for ByMediaType<T> {
     type Raw = T;
     type Body = T;
 
-    async fn read(self, parts: &Parts, body: Body, limits: Limits) -> Result<(T, Option<Overflow>), Rejection> {
+    async fn read(
+        self,
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> Result<(T, Option<Overflow>), Rejection> {
         T::from_body(parts, body, limits).await
     }
 
@@ -1848,9 +1889,7 @@ pub fn finish<E: ErrorEnvelope>(
         Ok(response) => response,
         Err(rejection) => rejection.into_response_with::<E>(),
     };
-    response
-        .headers_mut()
-        .insert(REQUEST_ID, request_id.0);
+    response.headers_mut().insert(REQUEST_ID, request_id.0);
     response
 }
 
@@ -1970,6 +2009,53 @@ mod tests {
         let small = status(r#"[{"count": 0}]"#);
         assert_eq!(small.problem().field.as_deref(), Some("body/0/count"));
         assert_eq!(small.problem().message, "body/0/count: must be at least 1");
+    }
+
+    #[tokio::test]
+    async fn bodies_are_read_by_kind_and_media_type() {
+        let limits = Limits::default();
+        let request = |content_type: Option<&str>, body: &'static str| {
+            let mut builder = axum::http::Request::builder()
+                .uri("/")
+                .header("content-length", body.len());
+            if let Some(content_type) = content_type {
+                builder = builder.header("content-type", content_type);
+            }
+            builder.body(Body::from(body)).unwrap().into_parts()
+        };
+        let json = JsonBody::<serde_json::Value>::new;
+
+        let (parts, body) = request(Some("application/json"), "hi");
+        let wrong = TextBody(Some("text/plain")).read_parsed(&parts, body, limits);
+        let wrong = wrong.await.unwrap_err();
+        assert_eq!(wrong.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let (parts, body) = request(Some("text/plain"), "hi");
+        let text = TextBody(Some("text/plain")).read_parsed(&parts, body, limits);
+        let (text, overflow) = text.await.unwrap();
+        assert_eq!((text.as_str(), overflow.is_none()), ("hi", true));
+
+        let (parts, body) = request(None, "");
+        let absent = OptionalBody(json()).read_parsed(&parts, body, limits);
+        assert!(absent.await.unwrap().0.is_none());
+        let (parts, body) = request(Some("application/json"), r#"{"a":1}"#);
+        let present = OptionalBody(json()).read_parsed(&parts, body, limits);
+        assert_eq!(present.await.unwrap().0.unwrap()["a"], 1);
+        let (parts, body) = request(Some("application/json"), r#"{"a":1}"#);
+        let small = Limits { body: 3, upload: 3 };
+        let large = json().read_parsed(&parts, body, small).await.unwrap_err();
+        assert_eq!(large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let (parts, body) = request(Some("application/json"), "{");
+        let malformed = json().read_parsed(&parts, body, limits).await.unwrap_err();
+        assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+
+        let (parts, body) = request(Some("application/octet-stream"), "bytes");
+        let stream = StreamBody(Some("application/octet-stream")).read_parsed(&parts, body, limits);
+        let (stream, overflow) = stream.await.unwrap();
+        assert!(overflow.is_some_and(|o| !o.happened()));
+        assert_eq!(&stream.bytes().await.unwrap()[..], b"bytes");
+        let (parts, body) = request(Some("image/png"), "bytes");
+        let any = StreamBody(None).read_parsed(&parts, body, limits).await;
+        assert!(any.is_ok());
     }
 
     #[test]
