@@ -2,6 +2,10 @@
 //! same work (bearer check, request id, JSON body parsed and validated, JSON answer), in one
 //! run, as a ratio; and allocations per request for each. `cargo bench -p codegen-tests
 //! --bench server`. Bounded: a fixed number of requests per round.
+//!
+//! `SERVER_BENCH_ONLY=generated|hand-written N` sends only N requests in process to one
+//! side and exits, for instruction counts under `valgrind --tool=callgrind` (two runs with
+//! different N, subtracted, give the cost of one request without the setup).
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Request, StatusCode};
@@ -84,8 +88,16 @@ async fn hand_written(request: Request<Body>) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         == Some("bench-key");
+    // As axum's own `Json` extractor does: a JSON body must say it is JSON.
+    let json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next() == Some("application/json"));
     let mut response = if !authorized {
         (StatusCode::UNAUTHORIZED, "{}").into_response()
+    } else if !json {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response()
     } else {
         match axum::body::to_bytes(body, 2 * 1024 * 1024).await {
             Err(_) => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
@@ -187,6 +199,19 @@ fn main() {
     runtime.block_on(async {
         let generated = router(Arc::new(Generated));
         let hand = axum::Router::new().route("/v1/containers", axum::routing::post(hand_written));
+
+        if let Ok(only) = std::env::var("SERVER_BENCH_ONLY") {
+            let (side, count) = only.split_once(' ').expect("SERVER_BENCH_ONLY=<side> <count>");
+            let count: u64 = count.parse().expect("a request count");
+            let router = match side {
+                "generated" => &generated,
+                "hand-written" => &hand,
+                other => panic!("unknown side `{other}` (generated or hand-written)"),
+            };
+            let (_, allocations) = round(router, count).await;
+            println!("{side}: {count} requests, {allocations:.1} allocations/request");
+            return;
+        }
 
         // Warm up, then many short rounds alternating, so load from other processes hits
         // both alike; the best round of each is the least disturbed.

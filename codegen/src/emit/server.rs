@@ -228,10 +228,10 @@ fn envelope(api: &Api) -> Envelope {
 
 fn location(location: ParamLocation) -> TokenStream {
     match location {
-        ParamLocation::Path => quote!(runtime::Location::Path),
-        ParamLocation::Query => quote!(runtime::Location::Query),
-        ParamLocation::Header => quote!(runtime::Location::Header),
-        ParamLocation::Cookie => quote!(runtime::Location::Cookie),
+        ParamLocation::Path => quote!(Location::Path),
+        ParamLocation::Query => quote!(Location::Query),
+        ParamLocation::Header => quote!(Location::Header),
+        ParamLocation::Cookie => quote!(Location::Cookie),
     }
 }
 
@@ -239,11 +239,11 @@ fn location(location: ParamLocation) -> TokenStream {
 fn parser(api: &Api, ty: &Ty) -> TokenStream {
     let spelled = models_ty(api, ty);
     match resolved(api, ty) {
-        Ty::String => quote!(runtime::parse_string),
+        Ty::String => quote!(parse_string),
         Ty::I32 | Ty::I64 | Ty::F64 | Ty::Bool | Ty::Uuid => {
-            quote!(runtime::parse_from_str::<#spelled>)
+            quote!(parse_from_str::<#spelled>)
         }
-        _ => quote!(runtime::parse_serde::<#spelled>),
+        _ => quote!(parse_serde::<#spelled>),
     }
 }
 
@@ -393,6 +393,7 @@ fn params_struct(api: &Api, op: &Operation) -> Option<(TokenStream, proc_macro2:
         }
     }
     let docs = doc_attrs(Some(&doc));
+    let in_path = op.params.iter().any(|p| p.location == ParamLocation::Path);
     Some((
         quote! {
             #docs
@@ -401,10 +402,10 @@ fn params_struct(api: &Api, op: &Operation) -> Option<(TokenStream, proc_macro2:
                 #(#fields,)*
             }
 
-            impl #name {
-                /// Parses and checks the parameters: 422 naming the first one that is missing,
-                /// of the wrong type or out of its schema's bounds.
-                pub fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+            impl runtime::Params for #name {
+                const IN_PATH: bool = #in_path;
+
+                fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
                     let params = Self { #(#inits,)* };
                     #(#checks_out)*
                     Ok(params)
@@ -429,75 +430,58 @@ struct BodyPart {
     variant: proc_macro2::Ident,
     media_type: String,
     ty: TokenStream,
-    /// An expression of `ty`, reading `body` (may set `overflow`).
-    extract: TokenStream,
+    /// The runtime's `ReadBody` value reading `ty`.
+    reader: TokenStream,
     /// Items the part needs (a form struct).
     items: TokenStream,
 }
 
 fn body_part(api: &Api, op: &Operation, content: &Content, stem: &str) -> BodyPart {
     let media_type = content.media_type.clone();
-    let check_media = |media_type: &str| {
-        (!media_type.contains('*')).then(|| {
-            quote! {
-                if !runtime::media_type_is(&parts, #media_type) {
-                    return Err(runtime::Rejection::wrong_body(&parts, #media_type));
-                }
-            }
-        })
+    // A wildcard takes any media type.
+    let expected = if media_type.contains('*') {
+        quote!(None)
+    } else {
+        quote!(Some(#media_type))
     };
-    let (variant, ty, extract, items) = match content.kind {
+    let (variant, ty, reader, items) = match content.kind {
         MediaKind::Json => {
             let ty = match &content.ty {
                 Some(ty) => models_ty(api, ty),
                 None => quote!(serde_json::Value),
             };
-            let extract = quote!(runtime::json_body::<#ty>(&parts, body, limits.body).await?);
-            ("Json", ty, extract, TokenStream::new())
+            let reader = quote!(runtime::JsonBody::<#ty>::new());
+            ("Json", ty, reader, TokenStream::new())
         }
         MediaKind::Multipart => {
             let (items, name) = form_struct(api, op, content, stem);
-            let extract = quote! {{
-                let (multipart, flag) = runtime::Multipart::new(&parts, body, limits.upload)?;
-                overflow = Some(flag);
-                #name::extract(multipart, limits.body).await?
-            }};
-            ("Multipart", quote!(#name), extract, items)
+            let reader = quote!(runtime::FormBody::<#name>::new());
+            ("Multipart", quote!(#name), reader, items)
         }
-        MediaKind::Text | MediaKind::FormUrlEncoded | MediaKind::EventStream => {
-            let check = check_media(&media_type);
-            let extract = quote! {{
-                #check
-                runtime::text_body(&parts, body, limits.body).await?
-            }};
-            ("Text", quote!(String), extract, TokenStream::new())
-        }
-        MediaKind::Binary => {
-            let check = check_media(&media_type);
-            let extract = quote! {{
-                #check
-                let (stream, flag) = runtime::BodyStream::new(&parts, body, limits.upload)?;
-                overflow = Some(flag);
-                stream
-            }};
-            (
-                "Binary",
-                quote!(runtime::BodyStream),
-                extract,
-                TokenStream::new(),
-            )
-        }
+        MediaKind::Text | MediaKind::FormUrlEncoded | MediaKind::EventStream => (
+            "Text",
+            quote!(String),
+            quote!(runtime::TextBody(#expected)),
+            TokenStream::new(),
+        ),
+        MediaKind::Binary => (
+            "Binary",
+            quote!(runtime::BodyStream),
+            quote!(runtime::StreamBody(#expected)),
+            TokenStream::new(),
+        ),
     };
     BodyPart {
         variant: format_ident!("{}", variant),
         media_type,
         ty,
-        extract,
+        reader,
         items,
     }
 }
 
-/// The handler's body type and its extraction (an expression), with any items it needs.
+/// The handler's body type and its reader (a runtime `ReadBody` value), with any items it
+/// needs.
 fn request_body(api: &Api, op: &Operation) -> Option<(TokenStream, TokenStream, TokenStream)> {
     let body = op.body.as_ref()?;
     let mut parts: Vec<BodyPart> = body
@@ -526,7 +510,7 @@ fn request_body(api: &Api, op: &Operation) -> Option<(TokenStream, TokenStream, 
     let items: Vec<&TokenStream> = parts.iter().map(|p| &p.items).collect();
     let (ty, extract, extra) = if parts.len() == 1 {
         let part = &parts[0];
-        (part.ty.clone(), part.extract.clone(), quote!(#(#items)*))
+        (part.ty.clone(), part.reader.clone(), quote!(#(#items)*))
     } else {
         let name = format_ident!("{}Body", op.type_stem);
         let doc = format!("The body of `{}`, by media type.", op.id);
@@ -539,19 +523,19 @@ fn request_body(api: &Api, op: &Operation) -> Option<(TokenStream, TokenStream, 
         let arms = parts.iter().map(|p| {
             let variant = &p.variant;
             let media_type = &p.media_type;
-            let extract = &p.extract;
-            quote!(if runtime::media_type_is(&parts, #media_type) { #name::#variant(#extract) } else)
+            let reader = &p.reader;
+            quote! {
+                if runtime::media_type_is(parts, #media_type) {
+                    let (body, overflow) = runtime::ReadBody::read_parsed(#reader, parts, body, limits).await?;
+                    Ok((Self::#variant(body), overflow))
+                } else
+            }
         });
         let expected = parts
             .iter()
             .map(|p| p.media_type.as_str())
             .collect::<Vec<_>>()
             .join(" or ");
-        let extract = quote! {
-            #(#arms)* {
-                return Err(runtime::Rejection::wrong_body(&parts, #expected));
-            }
-        };
         let items = quote! {
             #(#items)*
             #[doc = #doc]
@@ -559,15 +543,31 @@ fn request_body(api: &Api, op: &Operation) -> Option<(TokenStream, TokenStream, 
             pub enum #name {
                 #(#variants,)*
             }
+
+            impl runtime::FromBody for #name {
+                async fn from_body(
+                    parts: &axum::http::request::Parts,
+                    body: axum::body::Body,
+                    limits: Limits,
+                ) -> Result<(Self, Option<runtime::Overflow>), runtime::Rejection> {
+                    #(#arms)* {
+                        Err(runtime::Rejection::wrong_body(parts, #expected))
+                    }
+                }
+            }
         };
-        (quote!(#name), extract, items)
+        (
+            quote!(#name),
+            quote!(runtime::ByMediaType::<#name>::new()),
+            items,
+        )
     };
     if body.required {
         Some((ty, extract, extra))
     } else {
         Some((
             quote!(Option<#ty>),
-            quote!(if runtime::has_body(&parts) { Some(#extract) } else { None }),
+            quote!(runtime::OptionalBody(#extract)),
             extra,
         ))
     }
@@ -705,7 +705,7 @@ fn form_struct(
                     quote!(if let Some(value) = &form.#field { #check })
                 };
                 checks_out.push(quote! {
-                    runtime::check(runtime::Location::Form, #wire, |at| {
+                    runtime::check(Location::Form, #wire, |at| {
                         #bind
                         Ok(())
                     })?;
@@ -758,11 +758,10 @@ fn form_struct(
             #(#decls,)*
         }
 
-        impl #name {
-            /// Reads the form: 422 naming a missing or malformed part, 413 beyond the limits.
+        impl runtime::FromMultipart for #name {
             // One `match` arm per part, however many the form has.
             #[allow(clippy::single_match)]
-            pub async fn extract(#mut_multipart: runtime::Multipart, #text_limit: usize) -> Result<Self, runtime::Rejection> {
+            async fn from_multipart(#mut_multipart: runtime::Multipart, #text_limit: usize) -> Result<Self, runtime::Rejection> {
                 #(#locals)*
                 #reading
                 let form = Self { #(#inits,)* };
@@ -1065,13 +1064,11 @@ fn response_enum(
     if extra.is_some() {
         arms.push(quote!(Self::NotImplemented(body) => runtime::json_response(StatusCode::NOT_IMPLEMENTED, &body),));
     }
-    let envelope_ty = &envelope.ty;
     let doc = format!(
         "The answers `{}` documents, one variant per status and media type.",
         op.id
     );
     let op_id = &op.id;
-    let message = format!("`{op_id}` is not implemented by this server");
     let constructor_doc =
         format!("501 in the API's error envelope: the trait's default for `{op_id}`.");
     (
@@ -1088,11 +1085,7 @@ fn response_enum(
             impl #name {
                 #[doc = #constructor_doc]
                 pub fn not_implemented() -> Self {
-                    let body = <#envelope_ty as runtime::ErrorEnvelope>::from_problem(&runtime::Problem::new(
-                        StatusCode::NOT_IMPLEMENTED,
-                        "not_implemented",
-                        #message,
-                    ));
+                    let body = runtime::not_implemented(#op_id);
                     #unimplemented
                 }
             }
@@ -1154,11 +1147,15 @@ struct OperationCode {
     handler_name: proc_macro2::Ident,
 }
 
+/// `security`: the operation's requirement as the runtime takes it (`Some(SECURITY)`, `None`);
+/// `auth`: whether any operation of the API authenticates.
 fn operation(
     api: &Api,
     envelope: &Envelope,
     trait_ident: &proc_macro2::Ident,
     op: &Operation,
+    security: &TokenStream,
+    auth: bool,
 ) -> OperationCode {
     let method_name = ident(&op.name);
     let params = params_struct(api, op);
@@ -1167,7 +1164,7 @@ fn operation(
     let params_items = params.as_ref().map(|(items, _)| items.clone());
     let body_items = body.as_ref().map(|(_, _, items)| items.clone());
     let docs = doc_attrs(Some(&op_doc(op)));
-    let claims = if uses_auth(api) {
+    let claims = if auth {
         quote!(Self::Claims)
     } else {
         quote!(())
@@ -1195,75 +1192,22 @@ fn operation(
         }
     };
     let handler_name = format_ident!("handle_{}", op.name);
-    let auth = match requirement(api, op) {
-        Some(requirement) => quote! {
-            const SECURITY: runtime::Requirement = #requirement;
-            let claims = match runtime::credential(&parts, SECURITY)? {
-                Some(credential) => Some(api.authenticate(credential).await?),
-                None => None,
-            };
-        },
-        None => quote!(let claims = None;),
+    let reader = match &body {
+        Some((_, reader, _)) => reader.clone(),
+        None => quote!(runtime::NoBody),
     };
-    let extract_params = params
-        .as_ref()
-        .map(|(_, name)| quote!(let params = #name::extract(&raw)?;));
-    let (extract_body, body_arg) = match &body {
-        Some((_, extract, _)) => (quote!(let body = #extract;), quote!(body)),
-        None => (quote!(drop(body);), TokenStream::new()),
+    let params_arg = match &params {
+        Some((_, name)) => quote!(params: #name),
+        None => quote!(_: ()),
     };
-    let has_path_params = op.params.iter().any(|p| p.location == ParamLocation::Path);
-    let read_raw = params.is_some().then(|| {
-        let path = if has_path_params {
-            quote!(runtime::path_params(&mut parts).await?)
-        } else {
-            quote!(runtime::PathParams::default())
-        };
-        quote! {
-            let path = #path;
-            let raw = runtime::RawParams::new(&parts, path);
-        }
-    });
-    let uses_limits = body.is_some();
-    let limits = uses_limits.then(|| quote!(let limits = api.limits();));
-    let call_args: Vec<TokenStream> = std::iter::once(quote!(ctx))
-        .chain(params.as_ref().map(|_| quote!(params)))
-        .chain((!body_arg.is_empty()).then_some(body_arg))
-        .collect();
-    // Streamed bodies may overflow their limit while the handler reads them.
-    let streams = op
-        .body
-        .iter()
-        .flat_map(|b| &b.content)
-        .any(|c| matches!(c.kind, MediaKind::Multipart | MediaKind::Binary));
-    let (overflow_decl, overflow_arg) = if streams {
-        (
-            quote!(let mut overflow: Option<runtime::Overflow> = None;),
-            quote!(overflow.as_ref()),
-        )
-    } else {
-        (TokenStream::new(), quote!(None))
+    let body_arg = match &body {
+        Some(_) => quote!(body),
+        None => quote!(_: ()),
     };
     let handler = quote! {
         async fn #handler_name<A: #trait_ident>(State(api): State<Arc<A>>, request: Request) -> Response {
-            let (mut parts, body) = request.into_parts();
-            let request_id = runtime::RequestId::from_headers(&parts.headers);
-            #overflow_decl
-            let result = async {
-                #read_raw
-                #auth
-                #extract_params
-                #limits
-                #extract_body
-                let ctx = RequestContext {
-                    request_id: request_id.clone(),
-                    headers: std::mem::take(&mut parts.headers),
-                    claims,
-                };
-                Ok::<_, runtime::Rejection>(api.#method_name(#(#call_args),*).await.into_response())
-            }
-            .await;
-            runtime::finish::<Envelope>(result, #overflow_arg, &request_id)
+            runtime::handle(&*api, request, #security, #reader, |api, ctx, #params_arg, #body_arg| api.#method_name(#(#arg_names),*))
+                .await
         }
     };
     OperationCode {
@@ -1302,7 +1246,7 @@ fn router(
         quote! {
             .route(#path, axum::routing::MethodRouter::new()
                 #(#methods)*
-                .fallback(|headers: HeaderMap| runtime::method_not_allowed::<Envelope>(#allow, headers)))
+                .fallback(runtime::method_not_allowed::<Envelope>(#allow)))
         }
     });
     let trait_name = trait_ident.to_string();
@@ -1332,11 +1276,87 @@ fn router(
 pub fn server(api: &Api) -> TokenStream {
     let envelope = envelope(api);
     let trait_ident = format_ident!("{}", trait_name(api));
+    // Each distinct security requirement once, as a constant the handlers name.
+    let mut requirements: Vec<(String, TokenStream)> = Vec::new();
+    let securities: Vec<Option<usize>> = api
+        .operations
+        .iter()
+        .map(|op| {
+            let requirement = requirement(api, op)?;
+            let key = requirement.to_string();
+            Some(match requirements.iter().position(|(k, _)| *k == key) {
+                Some(i) => i,
+                None => {
+                    requirements.push((key, requirement));
+                    requirements.len() - 1
+                }
+            })
+        })
+        .collect();
+    let auth = !requirements.is_empty();
+    let security_ident = |i: usize| {
+        if requirements.len() == 1 {
+            format_ident!("SECURITY")
+        } else {
+            format_ident!("SECURITY_{}", i)
+        }
+    };
     let codes: Vec<OperationCode> = api
         .operations
         .iter()
-        .map(|op| operation(api, &envelope, &trait_ident, op))
+        .zip(&securities)
+        .map(|(op, security)| {
+            let security = match security {
+                Some(i) => {
+                    let name = security_ident(*i);
+                    quote!(Some(#name))
+                }
+                None => quote!(None),
+            };
+            operation(api, &envelope, &trait_ident, op, &security, auth)
+        })
         .collect();
+    let security_consts = requirements
+        .iter()
+        .enumerate()
+        .map(|(i, (_, requirement))| {
+            let name = security_ident(i);
+            quote! {
+                /// A security requirement of operations: alternatives (any one suffices), each the
+                /// schemes it needs.
+                const #name: runtime::Requirement = #requirement;
+            }
+        });
+    let service_impl = (!api.operations.is_empty()).then(|| {
+        let (claims, check) = if auth {
+            (
+                quote!(A::Claims),
+                quote!(#trait_ident::authenticate(self, credential)),
+            )
+        } else {
+            (
+                quote!(()),
+                quote! {
+                    let _ = credential;
+                    std::future::ready(Ok(()))
+                },
+            )
+        };
+        quote! {
+            impl<A: #trait_ident> runtime::Service for A {
+                type Claims = #claims;
+                type Envelope = Envelope;
+
+                fn check_credential(&self, credential: Credential<'_>) -> impl Future<Output = Result<Self::Claims, Rejection>> + Send {
+                    #check
+                }
+
+                fn body_limits(&self) -> Limits {
+                    #trait_ident::limits(self)
+                }
+            }
+        }
+    });
     let pairs: Vec<(&Operation, &OperationCode)> = api.operations.iter().zip(&codes).collect();
     let router = router(api, &trait_ident, &pairs);
     let items: Vec<&TokenStream> = codes.iter().map(|c| &c.items).collect();
@@ -1344,7 +1364,7 @@ pub fn server(api: &Api) -> TokenStream {
     let handlers = codes.iter().map(|c| &c.handler);
     let envelope_ty = &envelope.ty;
     let envelope_imp = &envelope.imp;
-    let auth = uses_auth(api).then(|| {
+    let auth_items = auth.then(|| {
         quote! {
             /// What authentication yields (a user, a project, scopes), handed to handlers in
             /// `ctx.claims`.
@@ -1373,10 +1393,17 @@ pub fn server(api: &Api) -> TokenStream {
             use super::models;
         )
     });
+    // Parameter and form parsing name these often; imported only where used.
+    let parsing = ["Location", "parse_from_str", "parse_serde", "parse_string"]
+        .into_iter()
+        .filter(|name| mentions(&body, name))
+        .map(|name| format_ident!("{}", name))
+        .collect::<Vec<_>>();
+    let use_parsing = (!parsing.is_empty()).then(|| quote!(use runtime::{#(#parsing),*};));
     let use_handler_items = (!api.operations.is_empty()).then(|| {
         quote! {
             use axum::extract::{Request, State};
-            use axum::http::{HeaderMap, StatusCode};
+            use axum::http::StatusCode;
             use axum::response::{IntoResponse, Response};
             use std::future::Future;
         }
@@ -1384,6 +1411,7 @@ pub fn server(api: &Api) -> TokenStream {
     quote! {
         #use_models
         #use_handler_items
+        #use_parsing
         use axum::Router;
         use std::sync::Arc;
 
@@ -1406,7 +1434,7 @@ pub fn server(api: &Api) -> TokenStream {
 
         #[doc = #trait_doc]
         pub trait #trait_ident: Send + Sync + 'static {
-            #auth
+            #auth_items
 
             /// The body size limits the router enforces (413 beyond them).
             fn limits(&self) -> Limits {
@@ -1420,8 +1448,21 @@ pub fn server(api: &Api) -> TokenStream {
 
         #router
 
+        #service_impl
+
+        #(#security_consts)*
+
         #(#handlers)*
     }
+}
+
+/// Whether `tokens` use the identifier `name` anywhere.
+fn mentions(tokens: &TokenStream, name: &str) -> bool {
+    tokens.clone().into_iter().any(|tree| match tree {
+        proc_macro2::TokenTree::Ident(ident) => ident == name,
+        proc_macro2::TokenTree::Group(group) => mentions(&group.stream(), name),
+        _ => false,
+    })
 }
 
 /// An example of `ty` the document gives: on the media type, else on the schema.

@@ -516,6 +516,15 @@ impl<'a> RawParams<'a> {
         }
     }
 
+    /// No parameters: nothing parsed.
+    fn empty(headers: &'a HeaderMap) -> RawParams<'a> {
+        RawParams {
+            path: Vec::new(),
+            query: Vec::new(),
+            headers,
+        }
+    }
+
     pub fn headers(&self) -> &HeaderMap {
         self.headers
     }
@@ -740,33 +749,13 @@ fn serde_pointer(path: &serde_path_to_error::Path) -> String {
 
 /// Parses and validates a JSON document: 400 when it is not JSON, 422 naming the field when
 /// a value is missing, of the wrong type or breaks a constraint.
+// Inlined, with the failure path out of line: the parsed value is then built where the
+// caller keeps it instead of being copied out of each call.
+#[inline]
 pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rejection> {
     let value: T = match deserialize_json(bytes) {
         Ok(value) => value,
-        Err(e) if e.classify() == serde_json::error::Category::Data => {
-            // JSON Schema counts `2.0` as an integer; serde does not. Only a document
-            // failing as typed pays for the second pass.
-            let mut document: serde_json::Value = serde_json::from_slice(bytes)
-                .map_err(|e| Rejection::malformed(format!("the body is not valid JSON: {e}")))?;
-            let retried = if whole_floats_to_integers(&mut document) {
-                T::deserialize(ObjectsOnly(document.clone())).ok()
-            } else {
-                None
-            };
-            match retried {
-                Some(value) => value,
-                // Again, tracking the path this time, to name the field at fault.
-                None => match serde_path_to_error::deserialize(ObjectsOnly(document)) {
-                    Ok(value) => value,
-                    Err(e) => return Err(data_error(e)),
-                },
-            }
-        }
-        Err(e) => {
-            return Err(Rejection::malformed(format!(
-                "the body is not valid JSON: {e}"
-            )))
-        }
+        Err(e) => reparse_json(bytes, e)?,
     };
     value
         .validate_at(Path::Root)
@@ -774,7 +763,34 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rej
     Ok(value)
 }
 
+/// A document that failed to parse as typed: accepted after all when its only fault was a
+/// whole number written as a float, else the rejection naming the fault.
+#[cold]
+#[inline(never)]
+fn reparse_json<T: DeserializeOwned>(
+    bytes: &[u8],
+    error: serde_json::Error,
+) -> Result<T, Rejection> {
+    if error.classify() != serde_json::error::Category::Data {
+        return Err(Rejection::malformed(format!(
+            "the body is not valid JSON: {error}"
+        )));
+    }
+    // JSON Schema counts `2.0` as an integer; serde does not. Only a document failing as
+    // typed pays for the second pass.
+    let mut document: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Rejection::malformed(format!("the body is not valid JSON: {e}")))?;
+    if whole_floats_to_integers(&mut document) {
+        if let Ok(value) = T::deserialize(ObjectsOnly(document.clone())) {
+            return Ok(value);
+        }
+    }
+    // Again, tracking the path this time, to name the field at fault.
+    serde_path_to_error::deserialize(ObjectsOnly(document)).map_err(data_error)
+}
+
 /// Deserializes a whole document (nothing may follow it), structs from objects only.
+#[inline]
 fn deserialize_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = T::deserialize(ObjectsOnly(&mut deserializer))?;
@@ -791,6 +807,8 @@ fn data_error<E: std::fmt::Display>(error: serde_path_to_error::Error<E>) -> Rej
     )
 }
 
+// `#[inline]` throughout: the adapter should cost nothing once inlined, and a large
+// struct returned through each layer of it would otherwise be copied once per layer.
 /// A deserializer that takes structs from JSON objects only. serde's derive also builds a
 /// struct from an array of its fields in order, which the schema (`type: object`) forbids;
 /// every nested value goes through the same adapter.
@@ -798,7 +816,8 @@ struct ObjectsOnly<D>(D);
 
 macro_rules! forward_deserialize {
     ($($method:ident)*) => {
-        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        $(#[inline]
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
             self.0.$method(Objects(visitor))
         })*
     };
@@ -816,6 +835,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
         deserialize_identifier deserialize_ignored_any
     );
 
+    #[inline]
     fn deserialize_unit_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
@@ -824,6 +844,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
         self.0.deserialize_unit_struct(name, Objects(visitor))
     }
 
+    #[inline]
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
@@ -832,6 +853,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
         self.0.deserialize_newtype_struct(name, Objects(visitor))
     }
 
+    #[inline]
     fn deserialize_tuple<V: Visitor<'de>>(
         self,
         len: usize,
@@ -840,6 +862,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
         self.0.deserialize_tuple(len, Objects(visitor))
     }
 
+    #[inline]
     fn deserialize_tuple_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
@@ -849,6 +872,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
         self.0.deserialize_tuple_struct(name, len, Objects(visitor))
     }
 
+    #[inline]
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -859,6 +883,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
         self.0.deserialize_map(Objects(visitor))
     }
 
+    #[inline]
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         name: &'static str,
@@ -868,6 +893,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
         self.0.deserialize_enum(name, variants, Objects(visitor))
     }
 
+    #[inline]
     fn is_human_readable(&self) -> bool {
         self.0.is_human_readable()
     }
@@ -878,7 +904,8 @@ struct Objects<T>(T);
 
 macro_rules! forward_visit {
     ($($method:ident($ty:ty))*) => {
-        $(fn $method<E: serde::de::Error>(self, v: $ty) -> Result<V::Value, E> {
+        $(#[inline]
+        fn $method<E: serde::de::Error>(self, v: $ty) -> Result<V::Value, E> {
             self.0.$method(v)
         })*
     };
@@ -899,30 +926,37 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Objects<V> {
         visit_borrowed_bytes(&'de [u8]) visit_byte_buf(Vec<u8>)
     );
 
+    #[inline]
     fn visit_none<E: serde::de::Error>(self) -> Result<V::Value, E> {
         self.0.visit_none()
     }
 
+    #[inline]
     fn visit_unit<E: serde::de::Error>(self) -> Result<V::Value, E> {
         self.0.visit_unit()
     }
 
+    #[inline]
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
         self.0.visit_some(ObjectsOnly(d))
     }
 
+    #[inline]
     fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
         self.0.visit_newtype_struct(ObjectsOnly(d))
     }
 
+    #[inline]
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
         self.0.visit_seq(Objects(seq))
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
         self.0.visit_map(Objects(map))
     }
 
+    #[inline]
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
         self.0.visit_enum(Objects(data))
     }
@@ -931,6 +965,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Objects<V> {
 impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Objects<A> {
     type Error = A::Error;
 
+    #[inline]
     fn next_element_seed<S: DeserializeSeed<'de>>(
         &mut self,
         seed: S,
@@ -938,6 +973,7 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Objects<A> {
         self.0.next_element_seed(Objects(seed))
     }
 
+    #[inline]
     fn size_hint(&self) -> Option<usize> {
         self.0.size_hint()
     }
@@ -946,6 +982,7 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Objects<A> {
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for Objects<A> {
     type Error = A::Error;
 
+    #[inline]
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
@@ -953,10 +990,12 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Objects<A> {
         self.0.next_key_seed(seed)
     }
 
+    #[inline]
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
         self.0.next_value_seed(Objects(seed))
     }
 
+    #[inline]
     fn size_hint(&self) -> Option<usize> {
         self.0.size_hint()
     }
@@ -965,6 +1004,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Objects<A> {
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Objects<S> {
     type Value = S::Value;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
         self.0.deserialize(ObjectsOnly(d))
     }
@@ -974,6 +1014,7 @@ impl<'de, A: EnumAccess<'de>> EnumAccess<'de> for Objects<A> {
     type Error = A::Error;
     type Variant = Objects<A::Variant>;
 
+    #[inline]
     fn variant_seed<S: DeserializeSeed<'de>>(
         self,
         seed: S,
@@ -987,18 +1028,22 @@ impl<'de, A: EnumAccess<'de>> EnumAccess<'de> for Objects<A> {
 impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Objects<A> {
     type Error = A::Error;
 
+    #[inline]
     fn unit_variant(self) -> Result<(), A::Error> {
         self.0.unit_variant()
     }
 
+    #[inline]
     fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, A::Error> {
         self.0.newtype_variant_seed(Objects(seed))
     }
 
+    #[inline]
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
         self.0.tuple_variant(len, Objects(visitor))
     }
 
+    #[inline]
     fn struct_variant<V: Visitor<'de>>(
         self,
         fields: &'static [&'static str],
@@ -1041,27 +1086,6 @@ fn strip_position(text: &str) -> String {
         Some(at) => text[..at].to_owned(),
         None => text,
     }
-}
-
-/// A JSON request body: 415 for another media type, 413 beyond `limit` bytes, then
-/// [`parse_json`].
-pub async fn json_body<T: DeserializeOwned + Validate>(
-    parts: &Parts,
-    body: Body,
-    limit: usize,
-) -> Result<T, Rejection> {
-    if !media_type_is(parts, "application/json") {
-        return Err(Rejection::wrong_body(parts, "application/json"));
-    }
-    let bytes = read_body(parts, body, limit).await?;
-    parse_json(&bytes)
-}
-
-/// A text request body, read whole: 413 beyond `limit` bytes, 400 when not UTF-8.
-pub async fn text_body(parts: &Parts, body: Body, limit: usize) -> Result<String, Rejection> {
-    let bytes = read_body(parts, body, limit).await?;
-    String::from_utf8(bytes.into())
-        .map_err(|_| Rejection::malformed("the body is not valid UTF-8 text"))
 }
 
 /// Set once a streamed body passes its limit, so the router answers 413 whatever the
@@ -1475,12 +1499,386 @@ impl<T> std::fmt::Debug for EventStream<T> {
     }
 }
 
+/// What the router needs of an implementation besides its operations. The generated code
+/// implements it for every implementation of the API's trait, so the plumbing below is
+/// written once for all operations instead of once per operation.
+pub trait Service: Send + Sync + 'static {
+    /// What authentication yields, handed to handlers in `ctx.claims`.
+    type Claims: Send + Sync + 'static;
+    /// The API's error body.
+    type Envelope: ErrorEnvelope;
+
+    /// The auth hook: the claims for a credential, or a rejection.
+    fn check_credential(
+        &self,
+        credential: Credential<'_>,
+    ) -> impl std::future::Future<Output = Result<Self::Claims, Rejection>> + Send;
+
+    /// The body size limits (413 beyond them).
+    fn body_limits(&self) -> Limits;
+}
+
+/// An operation's parameters (path, query, header, cookie), parsed and checked.
+pub trait Params: Sized {
+    /// Whether any is in the path: only then are the path parameters read.
+    const IN_PATH: bool;
+    /// Whether the operation has none: then the query string is not even parsed.
+    const NONE: bool = false;
+
+    /// Parses and checks the parameters: 422 naming the first one that is missing, of the
+    /// wrong type or out of its schema's bounds.
+    fn extract(raw: &RawParams<'_>) -> Result<Self, Rejection>;
+}
+
+/// An operation without parameters.
+impl Params for () {
+    const IN_PATH: bool = false;
+    const NONE: bool = true;
+
+    fn extract(_: &RawParams<'_>) -> Result<Self, Rejection> {
+        Ok(())
+    }
+}
+
+/// How an operation reads its request body: the reader is a value naming the body's kind
+/// (and media type), `Body` what the handler gets. Reading is in two steps: `read` (async:
+/// the bytes, the stream or the form), then `parse` (not async, so a large body is built
+/// where it is used instead of being moved out of one more future).
+pub trait ReadBody: Send {
+    /// What `read` yields.
+    type Raw: Send;
+    type Body: Send;
+
+    /// The raw body, and the flag a streamed body sets when it overflows while the handler
+    /// reads it.
+    fn read(
+        self,
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> impl std::future::Future<Output = Result<(Self::Raw, Option<Overflow>), Rejection>> + Send;
+
+    /// The body the handler gets.
+    fn parse(raw: Self::Raw) -> Result<Self::Body, Rejection>;
+
+    /// `read`, then `parse`.
+    fn read_parsed(
+        self,
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> impl std::future::Future<Output = Result<(Self::Body, Option<Overflow>), Rejection>> + Send
+    where
+        Self: Sized,
+    {
+        async move {
+            let (raw, overflow) = self.read(parts, body, limits).await?;
+            Ok((Self::parse(raw)?, overflow))
+        }
+    }
+}
+
+/// An operation without a request body: whatever is sent is dropped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoBody;
+
+impl ReadBody for NoBody {
+    type Raw = ();
+    type Body = ();
+
+    async fn read(
+        self,
+        _: &Parts,
+        _: Body,
+        _: Limits,
+    ) -> Result<((), Option<Overflow>), Rejection> {
+        Ok(((), None))
+    }
+
+    fn parse(_: ()) -> Result<(), Rejection> {
+        Ok(())
+    }
+}
+
+/// A JSON body of type `T`: 415 for another media type, 413 beyond the body limit, then
+/// [`parse_json`].
+pub struct JsonBody<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> JsonBody<T> {
+    pub const fn new() -> Self {
+        JsonBody(std::marker::PhantomData)
+    }
+}
+
+impl<T> Default for JsonBody<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: DeserializeOwned + Validate + Send> ReadBody for JsonBody<T> {
+    type Raw = Bytes;
+    type Body = T;
+
+    async fn read(
+        self,
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> Result<(Bytes, Option<Overflow>), Rejection> {
+        expect_media_type(parts, Some("application/json"))?;
+        Ok((read_body(parts, body, limits.body).await?, None))
+    }
+
+    fn parse(raw: Bytes) -> Result<T, Rejection> {
+        parse_json(&raw)
+    }
+}
+
+/// 415 unless the request's media type is `expected` (`None`: any, for a wildcard).
+fn expect_media_type(parts: &Parts, expected: Option<&str>) -> Result<(), Rejection> {
+    match expected {
+        Some(expected) if !media_type_is(parts, expected) => {
+            Err(Rejection::wrong_body(parts, expected))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A text body (also `application/x-www-form-urlencoded`), read whole: 415 for another
+/// media type, 413 beyond the body limit, 400 when not UTF-8.
+#[derive(Debug, Clone, Copy)]
+pub struct TextBody(pub Option<&'static str>);
+
+impl ReadBody for TextBody {
+    type Raw = Bytes;
+    type Body = String;
+
+    async fn read(
+        self,
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> Result<(Bytes, Option<Overflow>), Rejection> {
+        expect_media_type(parts, self.0)?;
+        Ok((read_body(parts, body, limits.body).await?, None))
+    }
+
+    fn parse(raw: Bytes) -> Result<String, Rejection> {
+        String::from_utf8(raw.into())
+            .map_err(|_| Rejection::malformed("the body is not valid UTF-8 text"))
+    }
+}
+
+/// A binary body, streamed to the handler as a [`BodyStream`].
+#[derive(Debug, Clone, Copy)]
+pub struct StreamBody(pub Option<&'static str>);
+
+impl ReadBody for StreamBody {
+    type Raw = BodyStream;
+    type Body = BodyStream;
+
+    async fn read(
+        self,
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> Result<(BodyStream, Option<Overflow>), Rejection> {
+        expect_media_type(parts, self.0)?;
+        let (stream, overflow) = BodyStream::new(parts, body, limits.upload)?;
+        Ok((stream, Some(overflow)))
+    }
+
+    fn parse(raw: BodyStream) -> Result<BodyStream, Rejection> {
+        Ok(raw)
+    }
+}
+
+/// A `multipart/form-data` form, read part by part (the generated form structs).
+pub trait FromMultipart: Sized + Send {
+    /// Reads the form: 422 naming a missing or malformed part, 413 beyond the limits.
+    fn from_multipart(
+        multipart: Multipart,
+        text_limit: usize,
+    ) -> impl std::future::Future<Output = Result<Self, Rejection>> + Send;
+}
+
+/// A multipart body read into the form `F`.
+pub struct FormBody<F>(std::marker::PhantomData<fn() -> F>);
+
+impl<F> FormBody<F> {
+    pub const fn new() -> Self {
+        FormBody(std::marker::PhantomData)
+    }
+}
+
+impl<F> Default for FormBody<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<F: FromMultipart> ReadBody for FormBody<F> {
+    type Raw = F;
+    type Body = F;
+
+    async fn read(
+        self,
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> Result<(F, Option<Overflow>), Rejection> {
+        let (multipart, overflow) = Multipart::new(parts, body, limits.upload)?;
+        let form = F::from_multipart(multipart, limits.body).await?;
+        Ok((form, Some(overflow)))
+    }
+
+    fn parse(raw: F) -> Result<F, Rejection> {
+        Ok(raw)
+    }
+}
+
+/// A body the document does not require: `None` when the request has none.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionalBody<R>(pub R);
+
+impl<R: ReadBody> ReadBody for OptionalBody<R> {
+    type Raw = Option<R::Raw>;
+    type Body = Option<R::Body>;
+
+    async fn read(
+        self,
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> Result<(Option<R::Raw>, Option<Overflow>), Rejection> {
+        if !has_body(parts) {
+            return Ok((None, None));
+        }
+        let (raw, overflow) = self.0.read(parts, body, limits).await?;
+        Ok((Some(raw), overflow))
+    }
+
+    fn parse(raw: Option<R::Raw>) -> Result<Option<R::Body>, Rejection> {
+        raw.map(R::parse).transpose()
+    }
+}
+
+/// A body of several media types, read by the generated enum naming them.
+pub trait FromBody: Sized + Send {
+    /// The body by its media type: 415 for one the operation does not take.
+    fn from_body(
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> impl std::future::Future<Output = Result<(Self, Option<Overflow>), Rejection>> + Send;
+}
+
+/// A body of several media types, read into `T`.
+pub struct ByMediaType<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> ByMediaType<T> {
+    pub const fn new() -> Self {
+        ByMediaType(std::marker::PhantomData)
+    }
+}
+
+impl<T> Default for ByMediaType<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: FromBody> ReadBody for ByMediaType<T> {
+    type Raw = T;
+    type Body = T;
+
+    async fn read(
+        self,
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> Result<(T, Option<Overflow>), Rejection> {
+        T::from_body(parts, body, limits).await
+    }
+
+    fn parse(raw: T) -> Result<T, Rejection> {
+        Ok(raw)
+    }
+}
+
+/// The 501 body of an operation the implementation does not serve (the trait's default).
+pub fn not_implemented<E: ErrorEnvelope>(operation: &str) -> E {
+    E::from_problem(&Problem::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "not_implemented",
+        format!("`{operation}` is not implemented by this server"),
+    ))
+}
+
+/// Serves one operation: the request id, the path and query parameters, the auth hook
+/// (when `security` is `Some`), the parameters, the body, then `call` with them all; every
+/// rejection in the envelope, and the request id echoed. `call` gets the service by
+/// reference, so it can return the operation's own future (no future wrapping it).
+pub async fn handle<'a, S, P, R, F, Fut>(
+    service: &'a S,
+    request: axum::extract::Request,
+    security: Option<Requirement>,
+    reader: R,
+    call: F,
+) -> Response
+where
+    S: Service,
+    P: Params,
+    R: ReadBody,
+    F: FnOnce(&'a S, RequestContext<S::Claims>, P, R::Body) -> Fut,
+    Fut: std::future::Future + Send + 'a,
+    Fut::Output: IntoResponse,
+{
+    let (mut parts, body) = request.into_parts();
+    let request_id = RequestId::from_headers(&parts.headers);
+    let mut overflow = None;
+    // One async block, borrowing: every layer of futures would move the body once more.
+    let result = async {
+        // The order of the checks is the order of the rejections: path, auth, parameters,
+        // body.
+        let path = if P::IN_PATH {
+            path_params(&mut parts).await?
+        } else {
+            PathParams::default()
+        };
+        let claims = match security {
+            Some(requirement) => match credential(&parts, requirement)? {
+                Some(credential) => Some(service.check_credential(credential).await?),
+                None => None,
+            },
+            None => None,
+        };
+        let params = if P::NONE {
+            P::extract(&RawParams::empty(&parts.headers))?
+        } else {
+            P::extract(&RawParams::new(&parts, path))?
+        };
+        let (raw, flag) = reader.read(&parts, body, service.body_limits()).await?;
+        overflow = flag;
+        let body = R::parse(raw)?;
+        let ctx = RequestContext {
+            request_id: request_id.clone(),
+            headers: std::mem::take(&mut parts.headers),
+            claims,
+        };
+        Ok(call(service, ctx, params, body).await.into_response())
+    }
+    .await;
+    finish::<S::Envelope>(result, overflow.as_ref(), request_id)
+}
+
 /// The last step of every handler: the rejection (in the envelope) or the answer, a 413 if
 /// a streamed body overflowed while the handler read it, and the request id echoed.
 pub fn finish<E: ErrorEnvelope>(
     result: Result<Response, Rejection>,
     overflow: Option<&Overflow>,
-    request_id: &RequestId,
+    request_id: RequestId,
 ) -> Response {
     let mut response = match result {
         Ok(_) if overflow.is_some_and(Overflow::happened) => {
@@ -1490,19 +1888,22 @@ pub fn finish<E: ErrorEnvelope>(
         Ok(response) => response,
         Err(rejection) => rejection.into_response_with::<E>(),
     };
-    response
-        .headers_mut()
-        .insert(REQUEST_ID, request_id.header_value().clone());
+    response.headers_mut().insert(REQUEST_ID, request_id.0);
     response
 }
 
-/// A path's fallback for the methods it lacks: 405 with `Allow`, in the envelope.
-pub async fn method_not_allowed<E: ErrorEnvelope>(
+/// A path's fallback handler for the methods it lacks: 405 with `Allow`, in the envelope.
+pub fn method_not_allowed<E: ErrorEnvelope>(
     allow: &'static str,
-    headers: HeaderMap,
-) -> Response {
-    let rejection = Rejection::method_not_allowed(allow);
-    finish::<E>(Err(rejection), None, &RequestId::from_headers(&headers))
+) -> impl FnOnce(HeaderMap) -> std::future::Ready<Response> + Clone + Send + Sync + 'static {
+    move |headers: HeaderMap| {
+        let rejection = Rejection::method_not_allowed(allow);
+        std::future::ready(finish::<E>(
+            Err(rejection),
+            None,
+            RequestId::from_headers(&headers),
+        ))
+    }
 }
 
 /// The router's fallback: 404 in the envelope.
@@ -1510,7 +1911,7 @@ pub async fn not_found<E: ErrorEnvelope>(headers: HeaderMap) -> Response {
     finish::<E>(
         Err(Rejection::not_found()),
         None,
-        &RequestId::from_headers(&headers),
+        RequestId::from_headers(&headers),
     )
 }
 
@@ -1607,6 +2008,53 @@ mod tests {
         let small = status(r#"[{"count": 0}]"#);
         assert_eq!(small.problem().field.as_deref(), Some("body/0/count"));
         assert_eq!(small.problem().message, "body/0/count: must be at least 1");
+    }
+
+    #[tokio::test]
+    async fn bodies_are_read_by_kind_and_media_type() {
+        let limits = Limits::default();
+        let request = |content_type: Option<&str>, body: &'static str| {
+            let mut builder = axum::http::Request::builder()
+                .uri("/")
+                .header("content-length", body.len());
+            if let Some(content_type) = content_type {
+                builder = builder.header("content-type", content_type);
+            }
+            builder.body(Body::from(body)).unwrap().into_parts()
+        };
+        let json = JsonBody::<serde_json::Value>::new;
+
+        let (parts, body) = request(Some("application/json"), "hi");
+        let wrong = TextBody(Some("text/plain")).read_parsed(&parts, body, limits);
+        let wrong = wrong.await.unwrap_err();
+        assert_eq!(wrong.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let (parts, body) = request(Some("text/plain"), "hi");
+        let text = TextBody(Some("text/plain")).read_parsed(&parts, body, limits);
+        let (text, overflow) = text.await.unwrap();
+        assert_eq!((text.as_str(), overflow.is_none()), ("hi", true));
+
+        let (parts, body) = request(None, "");
+        let absent = OptionalBody(json()).read_parsed(&parts, body, limits);
+        assert!(absent.await.unwrap().0.is_none());
+        let (parts, body) = request(Some("application/json"), r#"{"a":1}"#);
+        let present = OptionalBody(json()).read_parsed(&parts, body, limits);
+        assert_eq!(present.await.unwrap().0.unwrap()["a"], 1);
+        let (parts, body) = request(Some("application/json"), r#"{"a":1}"#);
+        let small = Limits { body: 3, upload: 3 };
+        let large = json().read_parsed(&parts, body, small).await.unwrap_err();
+        assert_eq!(large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let (parts, body) = request(Some("application/json"), "{");
+        let malformed = json().read_parsed(&parts, body, limits).await.unwrap_err();
+        assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+
+        let (parts, body) = request(Some("application/octet-stream"), "bytes");
+        let stream = StreamBody(Some("application/octet-stream")).read_parsed(&parts, body, limits);
+        let (stream, overflow) = stream.await.unwrap();
+        assert!(overflow.is_some_and(|o| !o.happened()));
+        assert_eq!(&stream.bytes().await.unwrap()[..], b"bytes");
+        let (parts, body) = request(Some("image/png"), "bytes");
+        let any = StreamBody(None).read_parsed(&parts, body, limits).await;
+        assert!(any.is_ok());
     }
 
     #[test]
