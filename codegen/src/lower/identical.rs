@@ -95,16 +95,29 @@ fn identical_classes(types: &[TypeDef]) -> Vec<u32> {
     for key in &outlines {
         *by_outline.entry(key.clone()).or_insert(0) += 1;
     }
+    let shapes_of = |range: std::ops::Range<usize>| -> Vec<(String, Vec<usize>)> {
+        range
+            .map(|i| {
+                if by_outline[&outlines[i]] > 1 {
+                    shape(&types[i], types.len())
+                } else {
+                    // Unique: a shape no other type can have, and nothing to refine by.
+                    (format!("unique {i}"), Vec::new())
+                }
+            })
+            .collect()
+    };
+    // Spelling shapes out is the costly part: half of them on a second thread.
+    let half = types.len() / 2;
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| shapes_of(half..types.len()));
+        (shapes_of(0..half), second.join())
+    });
+    let second = second.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     let mut by_shape: HashMap<String, u32> = HashMap::new();
     let mut refs: Vec<Vec<usize>> = Vec::with_capacity(types.len());
     let mut classes: Vec<u32> = Vec::with_capacity(types.len());
-    for (t, key) in types.iter().zip(&outlines) {
-        let (shape, named) = if by_outline[key] > 1 {
-            shape(t, types.len())
-        } else {
-            // Unique: a shape no other type can have, and nothing to refine by.
-            (format!("unique {}", classes.len()), Vec::new())
-        };
+    for (shape, named) in first.into_iter().chain(second) {
         let next = by_shape.len() as u32;
         classes.push(*by_shape.entry(shape).or_insert(next));
         refs.push(named);
