@@ -495,6 +495,25 @@ fn method_docs(op: &Operation, extra: &str) -> TokenStream {
     doc_attrs(Some(&text))
 }
 
+/// The names an operation method's body and its other arguments use.
+const METHOD_LOCALS: &[&str] = &[
+    "path", "request", "response", "status", "media", "params", "body", "form",
+];
+
+/// A path parameter's argument name: its own, unless the method's body or other
+/// arguments use that name (GitHub's `GET /repos/{owner}/{repo}/contents/{path}`), then
+/// with `_param` appended (and more underscores while another parameter has that name).
+fn argument_name(op: &Operation, p: &Param) -> String {
+    let mut name = p.name.clone();
+    if METHOD_LOCALS.contains(&name.as_str()) {
+        name.push_str("_param");
+        while op.params.iter().any(|other| other.name == name) {
+            name.push('_');
+        }
+    }
+    name
+}
+
 fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str]) -> Emitted {
     let stem = &op.type_stem;
     let name = &op.name;
@@ -506,10 +525,16 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
     let mut path_parts = Vec::new();
     for segment in &op.segments {
         match segment {
-            PathSegment::Literal(text) => path_parts.push(quote!(path.push_str(#text);)),
+            PathSegment::Literal(text) => {
+                path_parts.push(match text.chars().collect::<Vec<_>>()[..] {
+                    // clippy's single_char_add_str: `/` between two parameters.
+                    [c] => quote!(path.push(#c);),
+                    _ => quote!(path.push_str(#text);),
+                })
+            }
             PathSegment::Param(index) => {
                 let p = &op.params[*index];
-                let arg = ident(&p.name);
+                let arg = ident(&argument_name(op, p));
                 let wire = &p.wire;
                 let style = path_style(p.style);
                 let explode = p.explode;
