@@ -1600,21 +1600,31 @@ impl ReadBody for NoBody {
     }
 }
 
-/// A JSON body of type `T`: 415 for another media type, 413 beyond the body limit, then
-/// [`parse_json`].
-pub struct JsonBody<T>(std::marker::PhantomData<fn() -> T>);
+/// A body reader that is only a type: `new()` (usable in constants) and `Default`.
+macro_rules! body_reader {
+    ($(#[$doc:meta])* $name:ident<$param:ident>) => {
+        $(#[$doc])*
+        pub struct $name<$param>(std::marker::PhantomData<fn() -> $param>);
 
-impl<T> JsonBody<T> {
-    pub const fn new() -> Self {
-        JsonBody(std::marker::PhantomData)
-    }
+        impl<$param> $name<$param> {
+            pub const fn new() -> Self {
+                $name(std::marker::PhantomData)
+            }
+        }
+
+        impl<$param> Default for $name<$param> {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+    };
 }
 
-impl<T> Default for JsonBody<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+body_reader!(
+    /// A JSON body of type `T`: 415 for another media type, 413 beyond the body limit,
+    /// then [`parse_json`].
+    JsonBody<T>
+);
 
 impl<T: DeserializeOwned + Validate + Send> ReadBody for JsonBody<T> {
     type Raw = Bytes;
@@ -1703,20 +1713,10 @@ pub trait FromMultipart: Sized + Send {
     ) -> impl std::future::Future<Output = Result<Self, Rejection>> + Send;
 }
 
-/// A multipart body read into the form `F`.
-pub struct FormBody<F>(std::marker::PhantomData<fn() -> F>);
-
-impl<F> FormBody<F> {
-    pub const fn new() -> Self {
-        FormBody(std::marker::PhantomData)
-    }
-}
-
-impl<F> Default for FormBody<F> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+body_reader!(
+    /// A multipart body read into the form `F`.
+    FormBody<F>
+);
 
 impl<F: FromMultipart> ReadBody for FormBody<F> {
     type Raw = F;
@@ -1774,20 +1774,10 @@ pub trait FromBody: Sized + Send {
     ) -> impl std::future::Future<Output = Result<(Self, Option<Overflow>), Rejection>> + Send;
 }
 
-/// A body of several media types, read into `T`.
-pub struct ByMediaType<T>(std::marker::PhantomData<fn() -> T>);
-
-impl<T> ByMediaType<T> {
-    pub const fn new() -> Self {
-        ByMediaType(std::marker::PhantomData)
-    }
-}
-
-impl<T> Default for ByMediaType<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+body_reader!(
+    /// A body of several media types, read into `T`.
+    ByMediaType<T>
+);
 
 impl<T: FromBody> ReadBody for ByMediaType<T> {
     type Raw = T;
