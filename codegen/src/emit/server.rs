@@ -1528,10 +1528,10 @@ pub fn mock(api: &Api) -> TokenStream {
                     MediaKind::Json => {
                         let example = example_of(api, content)?;
                         let json = serde_json::to_string(&example).ok()?;
-                        let ok = wrap(quote!(body));
+                        let ok = wrap(quote!(example));
                         quote! {
                             match serde_json::from_str(#json) {
-                                Ok(body) => #ok,
+                                Ok(example) => #ok,
                                 Err(_) => #response::not_implemented(),
                             }
                         }

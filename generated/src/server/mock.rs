@@ -35,7 +35,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"object\":\"list\",\"data\":[{\"id\":\"chatcmpl-8f2c1a\",\"object\":\"chat.completion\",\"created\":1767225600,\"model\":\"openai/gpt-4o\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hello! How can I help you today?\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":9,\"total_tokens\":21},\"provider\":\"openai\",\"container\":\"my-container\",\"model_id\":\"3f1e2d4c-5b6a-4789-9abc-def012345678\",\"spend\":0.00012,\"tags\":[\"demo\"],\"metadata\":{\"source\":\"dashboard\"}}],\"total\":1}",
         ) {
-            Ok(body) => ChatCompletionsListResponse::Ok(body),
+            Ok(example) => ChatCompletionsListResponse::Ok(example),
             Err(_) => ChatCompletionsListResponse::not_implemented(),
         }
     }
@@ -47,7 +47,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"id\":\"chatcmpl-8f2c1a\",\"object\":\"chat.completion\",\"created\":1767225600,\"model\":\"openai/gpt-4o\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hello! How can I help you today?\",\"tool_calls\":null},\"finish_reason\":\"stop\",\"logprobs\":null}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":9,\"total_tokens\":21},\"provider\":\"openai\",\"container\":null}",
         ) {
-            Ok(body) => ChatCompletionsCreateResponse::Ok(body),
+            Ok(example) => ChatCompletionsCreateResponse::Ok(example),
             Err(_) => ChatCompletionsCreateResponse::not_implemented(),
         }
     }
@@ -59,7 +59,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"ok\":true,\"container\":\"maniac:my-container\",\"summary\":{\"registered\":1},\"errors\":[]}",
         ) {
-            Ok(body) => ChatCompletionsRegisterResponse::Ok(body),
+            Ok(example) => ChatCompletionsRegisterResponse::Ok(example),
             Err(_) => ChatCompletionsRegisterResponse::not_implemented(),
         }
     }
@@ -71,7 +71,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"id\":\"chatcmpl-8f2c1a\",\"object\":\"chat.completion\",\"created\":1767225600,\"model\":\"openai/gpt-4o\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hello! How can I help you today?\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":9,\"total_tokens\":21},\"provider\":\"openai\",\"container\":\"my-container\",\"model_id\":\"3f1e2d4c-5b6a-4789-9abc-def012345678\",\"spend\":0.00012,\"tags\":[\"demo\"],\"metadata\":{\"source\":\"dashboard\"},\"trace\":null}",
         ) {
-            Ok(body) => ChatCompletionsRetrieveResponse::Ok(body),
+            Ok(example) => ChatCompletionsRetrieveResponse::Ok(example),
             Err(_) => ChatCompletionsRetrieveResponse::not_implemented(),
         }
     }
@@ -83,7 +83,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"object\":\"list\",\"data\":[{\"id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"object\":\"container\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"org_id\":\"org_123\",\"user_id\":\"user_456\",\"created_at\":\"2026-02-01T12:00:00Z\",\"label\":\"my-container\",\"api\":\"chat.completions\",\"best_model_id\":null,\"default_system_prompt\":\"You are a support assistant.\",\"default_parameters\":{\"temperature\":0.2},\"optimized_system_prompt\":null,\"optimized_parameters\":null,\"initial_model\":\"openai/gpt-4o\",\"deleted_at\":false}],\"total\":1}",
         ) {
-            Ok(body) => ContainersListResponse::Ok(body),
+            Ok(example) => ContainersListResponse::Ok(example),
             Err(_) => ContainersListResponse::not_implemented(),
         }
     }
@@ -95,7 +95,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"object\":\"container\",\"org_id\":\"org_123\",\"created_at\":\"2026-02-01T12:00:00Z\",\"label\":\"my-container\",\"api\":\"chat.completions\",\"default_system_prompt\":\"You are a support assistant.\",\"default_parameters\":{\"temperature\":0.2,\"max_tokens\":512},\"optimized_system_prompt\":null,\"optimized_parameters\":null,\"initial_model\":\"openai/gpt-4o\",\"deleted_at\":false}",
         ) {
-            Ok(body) => ContainersCreateResponse::Ok(body),
+            Ok(example) => ContainersCreateResponse::Ok(example),
             Err(_) => ContainersCreateResponse::not_implemented(),
         }
     }
@@ -107,7 +107,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"object\":\"container\",\"org_id\":\"org_123\",\"created_at\":\"2026-02-01T12:00:00Z\",\"label\":\"my-container\",\"api\":\"chat.completions\",\"default_system_prompt\":\"You are a support assistant.\",\"default_parameters\":null,\"optimized_system_prompt\":null,\"optimized_parameters\":null,\"initial_model\":\"openai/gpt-4o\",\"deleted_at\":false,\"system_prompt_prefix\":null,\"default_few_shot_messages\":null,\"optimized_few_shot_messages\":null}",
         ) {
-            Ok(body) => ContainersRetrieveResponse::Ok(body),
+            Ok(example) => ContainersRetrieveResponse::Ok(example),
             Err(_) => ContainersRetrieveResponse::not_implemented(),
         }
     }
@@ -119,7 +119,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"object\":\"container\",\"label\":\"my-container\",\"deleted\":true}",
         ) {
-            Ok(body) => ContainersDeleteResponse::Ok(body),
+            Ok(example) => ContainersDeleteResponse::Ok(example),
             Err(_) => ContainersDeleteResponse::not_implemented(),
         }
     }
@@ -132,7 +132,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"object\":\"container\",\"org_id\":\"org_123\",\"created_at\":\"2026-02-01T12:00:00Z\",\"label\":\"my-container\",\"api\":\"chat.completions\",\"default_system_prompt\":\"You are a concise support assistant.\",\"default_parameters\":{\"temperature\":0.2,\"max_tokens\":512},\"optimized_system_prompt\":null,\"system_prompt_prefix\":null,\"optimized_parameters\":null,\"default_few_shot_messages\":null,\"optimized_few_shot_messages\":null,\"initial_model\":\"openai/gpt-4o-mini\",\"deleted_at\":false}",
         ) {
-            Ok(body) => ContainersUpdateResponse::Ok(body),
+            Ok(example) => ContainersUpdateResponse::Ok(example),
             Err(_) => ContainersUpdateResponse::not_implemented(),
         }
     }
@@ -144,7 +144,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"object\":\"list\",\"data\":[{\"id\":\"5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60\",\"object\":\"file\",\"bytes\":48213,\"created_at\":1767225600,\"filename\":\"train.jsonl\",\"purpose\":\"fine-tune\",\"status\":\"processed\",\"status_details\":null}],\"total\":1}",
         ) {
-            Ok(body) => FilesListResponse::Ok(body),
+            Ok(example) => FilesListResponse::Ok(example),
             Err(_) => FilesListResponse::not_implemented(),
         }
     }
@@ -156,7 +156,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"id\":\"5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60\",\"object\":\"file\",\"bytes\":48213,\"created_at\":1767225600,\"filename\":\"train.jsonl\",\"purpose\":\"fine-tune\",\"status\":\"uploaded\",\"status_details\":null}",
         ) {
-            Ok(body) => FilesCreateResponse::Ok(body),
+            Ok(example) => FilesCreateResponse::Ok(example),
             Err(_) => FilesCreateResponse::not_implemented(),
         }
     }
@@ -168,7 +168,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"id\":\"5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60\",\"object\":\"file\",\"bytes\":48213,\"created_at\":1767225600,\"filename\":\"train.jsonl\",\"purpose\":\"fine-tune\",\"status\":\"processed\",\"status_details\":null}",
         ) {
-            Ok(body) => FilesRetrieveResponse::Ok(body),
+            Ok(example) => FilesRetrieveResponse::Ok(example),
             Err(_) => FilesRetrieveResponse::not_implemented(),
         }
     }
@@ -180,7 +180,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"id\":\"5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60\",\"object\":\"file\",\"deleted\":true}",
         ) {
-            Ok(body) => FilesDeleteResponse::Ok(body),
+            Ok(example) => FilesDeleteResponse::Ok(example),
             Err(_) => FilesDeleteResponse::not_implemented(),
         }
     }
@@ -203,7 +203,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"object\":\"list\",\"data\":[{\"object\":\"model\",\"id\":\"9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a\",\"slug\":\"openai/gpt-4o\",\"pricing\":{\"prompt\":\"0.0000025\",\"completion\":\"0.00001\",\"image\":null,\"request\":\"0\"},\"supported_parameters\":[\"temperature\",\"top_p\",\"max_tokens\",\"tools\",\"tool_choice\",\"response_format\"],\"supported_apis\":[\"chat.completions\"],\"provider\":\"openai\"}],\"total\":1}",
         ) {
-            Ok(body) => ModelsListResponse::Ok(body),
+            Ok(example) => ModelsListResponse::Ok(example),
             Err(_) => ModelsListResponse::not_implemented(),
         }
     }
@@ -215,7 +215,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"object\":\"model\",\"id\":\"2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"slug\":\"fast\",\"container\":\"my-container\",\"default_parameters\":null,\"default_system_prompt\":\"Answer in one sentence.\"}",
         ) {
-            Ok(body) => ModelsCreateResponse::Ok(body),
+            Ok(example) => ModelsCreateResponse::Ok(example),
             Err(_) => ModelsCreateResponse::not_implemented(),
         }
     }
@@ -227,7 +227,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"object\":\"list\",\"data\":[{\"object\":\"evaluator.code\",\"id\":\"e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"container\":\"my-container\",\"name\":\"exact-match\",\"description\":\"Scores 1 when the answer matches the reference.\",\"created_at\":\"2026-02-01T12:00:00Z\",\"metadata\":null,\"pass_threshold\":1,\"api\":\"chat.completions\",\"mode\":\"reference\",\"source\":\"def run_evaluation(item):\\n    return {\\\"score\\\": 1}\\n\",\"requirements\":[]}],\"total\":1}",
         ) {
-            Ok(body) => EvaluatorsListResponse::Ok(body),
+            Ok(example) => EvaluatorsListResponse::Ok(example),
             Err(_) => EvaluatorsListResponse::not_implemented(),
         }
     }
@@ -239,7 +239,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"object\":\"evaluator.judge\",\"id\":\"d4c3b2a1-0f9e-4d8c-8b7a-6f5e4d3c2b1a\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"container\":\"my-container\",\"name\":\"helpfulness\",\"description\":\"Rates how helpful the answer is.\",\"created_at\":\"2026-02-01T12:00:00Z\",\"metadata\":null,\"pass_threshold\":0.7,\"api\":null,\"mode\":\"pointwise\",\"model\":\"openai/gpt-4o\",\"prompt\":\"Rate the helpfulness of the answer from 0 to 1.\",\"inference_parameters\":{\"temperature\":0}}",
         ) {
-            Ok(body) => EvaluatorsCreateResponse::Ok(body),
+            Ok(example) => EvaluatorsCreateResponse::Ok(example),
             Err(_) => EvaluatorsCreateResponse::not_implemented(),
         }
     }
@@ -251,7 +251,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"object\":\"evaluator.code\",\"id\":\"e5d4c3b2-a1f0-4e9d-8c7b-6a5f4e3d2c1b\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"container_id\":null,\"container\":null,\"name\":\"valid-json\",\"description\":\"Passes when the answer is valid JSON.\",\"created_at\":\"2026-02-02T08:30:00Z\",\"metadata\":null,\"pass_threshold\":1,\"api\":null,\"mode\":\"pointwise\",\"source\":\"import json\\n\\ndef run_evaluation(item):\\n    try:\\n        json.loads(item[\\\"output\\\"])\\n        return {\\\"score\\\": 1}\\n    except ValueError:\\n        return {\\\"score\\\": 0}\\n\",\"requirements\":[]}",
         ) {
-            Ok(body) => EvaluatorsRetrieveResponse::Ok(body),
+            Ok(example) => EvaluatorsRetrieveResponse::Ok(example),
             Err(_) => EvaluatorsRetrieveResponse::not_implemented(),
         }
     }
@@ -263,7 +263,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"object\":\"evaluator\",\"id\":\"d4c3b2a1-0f9e-4d8c-8b7a-6f5e4d3c2b1a\",\"deleted\":true}",
         ) {
-            Ok(body) => EvaluatorsDeleteResponse::Ok(body),
+            Ok(example) => EvaluatorsDeleteResponse::Ok(example),
             Err(_) => EvaluatorsDeleteResponse::not_implemented(),
         }
     }
@@ -276,7 +276,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"object\":\"evaluator.judge\",\"id\":\"d4c3b2a1-0f9e-4d8c-8b7a-6f5e4d3c2b1a\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"container\":\"my-container\",\"name\":\"helpfulness\",\"description\":\"Rates how helpful the answer is.\",\"created_at\":\"2026-02-01T12:00:00Z\",\"metadata\":null,\"pass_threshold\":0.8,\"api\":null,\"mode\":\"pointwise\",\"model\":\"openai/gpt-4o\",\"prompt\":\"Rate the helpfulness of the answer from 0 to 1.\",\"inference_parameters\":{\"temperature\":0}}",
         ) {
-            Ok(body) => EvaluatorsUpdateResponse::Ok(body),
+            Ok(example) => EvaluatorsUpdateResponse::Ok(example),
             Err(_) => EvaluatorsUpdateResponse::not_implemented(),
         }
     }
@@ -288,7 +288,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"object\":\"list\",\"data\":[{\"id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"object\":\"dataset\",\"name\":\"support-v1\",\"description\":\"Dashboard traffic of the support container.\",\"user_id\":\"user_456\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"org_id\":\"org_123\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"requested_size\":500,\"size\":487,\"filters\":[{\"key\":\"metadata.source\",\"operator\":\"equals\",\"value\":\"dashboard\"}],\"created_at\":\"2026-02-01T12:00:00Z\",\"tags\":[\"support\"],\"metadata\":{\"owner\":\"data-team\"}}],\"total\":1}",
         ) {
-            Ok(body) => DatasetsListResponse::Ok(body),
+            Ok(example) => DatasetsListResponse::Ok(example),
             Err(_) => DatasetsListResponse::not_implemented(),
         }
     }
@@ -300,7 +300,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"message\":\"Dataset creation started.\"}",
         ) {
-            Ok(body) => DatasetsCreateResponse::Ok(body),
+            Ok(example) => DatasetsCreateResponse::Ok(example),
             Err(_) => DatasetsCreateResponse::not_implemented(),
         }
     }
@@ -312,7 +312,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"object\":\"dataset\",\"name\":\"support-v1\",\"description\":\"Dashboard traffic of the support container.\",\"user_id\":\"user_456\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"org_id\":\"org_123\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"requested_size\":500,\"size\":487,\"filters\":[{\"key\":\"metadata.source\",\"operator\":\"equals\",\"value\":\"dashboard\"}],\"created_at\":\"2026-02-01T12:00:00Z\",\"tags\":[\"support\"],\"metadata\":{\"owner\":\"data-team\"}}",
         ) {
-            Ok(body) => DatasetsRetrieveResponse::Ok(body),
+            Ok(example) => DatasetsRetrieveResponse::Ok(example),
             Err(_) => DatasetsRetrieveResponse::not_implemented(),
         }
     }
@@ -324,7 +324,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"object\":\"list\",\"data\":[{\"object\":\"evaluation.run\",\"id\":\"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\",\"created_at\":\"2026-03-01T09:00:00Z\",\"finished_at\":\"2026-03-01T09:12:40Z\",\"error_at\":null,\"status\":\"completed\",\"error\":null,\"process_id\":\"proc_5e2a\",\"evaluators\":[\"helpfulness\"],\"container\":\"my-container\",\"dataset_id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"sample\":{\"type\":\"container\",\"container\":\"my-container\",\"range\":\"0:100\"},\"ground_truth\":{\"type\":\"dataset\",\"dataset\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"range\":\"0:100\"},\"results\":{\"overall\":{\"avg_score\":0.82,\"avg_accuracy\":0.9},\"metadata\":null,\"per_model\":[{\"model\":{\"slug\":\"openai/gpt-4o\"},\"per_eval\":{\"helpfulness\":{\"accuracy\":0.9,\"avg_score\":0.82,\"avg_accuracy\":0.9,\"break_reason\":null,\"expected_count\":100,\"num_total\":100,\"num_passed\":90,\"num_failed\":10,\"num_scored\":100,\"num_missing\":0,\"num_errors\":0}},\"avg_score\":0.82,\"avg_accuracy\":0.9,\"launch_index\":0,\"launch_call_id\":\"call_91c2\"}],\"launch_count\":1},\"metrics\":null,\"config\":null,\"spend\":0.42,\"metadata\":null}],\"total\":1}",
         ) {
-            Ok(body) => EvaluationRunsListResponse::Ok(body),
+            Ok(example) => EvaluationRunsListResponse::Ok(example),
             Err(_) => EvaluationRunsListResponse::not_implemented(),
         }
     }
@@ -336,7 +336,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"object\":\"evaluation.run\",\"id\":\"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\",\"created_at\":\"2026-03-01T09:00:00Z\",\"status\":\"running\",\"evaluators\":[\"helpfulness\"],\"container\":\"my-container\"}",
         ) {
-            Ok(body) => EvaluationRunsCreateResponse::Ok(body),
+            Ok(example) => EvaluationRunsCreateResponse::Ok(example),
             Err(_) => EvaluationRunsCreateResponse::not_implemented(),
         }
     }
@@ -348,7 +348,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"object\":\"evaluation.run\",\"id\":\"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\",\"created_at\":\"2026-03-01T09:00:00Z\",\"finished_at\":\"2026-03-01T09:12:40Z\",\"error_at\":null,\"status\":\"completed\",\"error\":null,\"process_id\":\"proc_5e2a\",\"evaluators\":[\"helpfulness\"],\"container\":\"my-container\",\"dataset_id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"sample\":{\"type\":\"container\",\"container\":\"my-container\",\"range\":\"0:100\"},\"ground_truth\":{\"type\":\"dataset\",\"dataset\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"range\":\"0:100\"},\"results\":{\"overall\":{\"avg_score\":0.82,\"avg_accuracy\":0.9},\"metadata\":null,\"per_model\":[{\"model\":{\"slug\":\"openai/gpt-4o\"},\"per_eval\":{\"helpfulness\":{\"accuracy\":0.9,\"avg_score\":0.82,\"avg_accuracy\":0.9,\"break_reason\":null,\"expected_count\":100,\"num_total\":100,\"num_passed\":90,\"num_failed\":10,\"num_scored\":100,\"num_missing\":0,\"num_errors\":0}},\"avg_score\":0.82,\"avg_accuracy\":0.9,\"launch_index\":0,\"launch_call_id\":\"call_91c2\"}],\"launch_count\":1},\"metrics\":null,\"config\":null,\"spend\":0.42,\"metadata\":null}",
         ) {
-            Ok(body) => EvaluationRunsRetrieveResponse::Ok(body),
+            Ok(example) => EvaluationRunsRetrieveResponse::Ok(example),
             Err(_) => EvaluationRunsRetrieveResponse::not_implemented(),
         }
     }
@@ -360,7 +360,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"object\":\"optimization.run\",\"id\":\"f0e1d2c3-b4a5-4968-8776-5a4b3c2d1e0f\",\"created_at\":\"2026-03-01T09:00:00Z\",\"status\":\"queued\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"base_models\":[\"qwen/qwen3-8b\"],\"methods\":[{\"type\":\"grpo\",\"hyperparameters\":{\"lora_alpha\":[16],\"lora_targets\":[\"q_proj\",\"v_proj\"],\"learning_rate\":0.00001,\"batch_size\":8,\"max_steps\":200,\"seed\":42,\"num_eval_checkpoints\":5}}],\"evaluators\":[\"helpfulness\"]}",
         ) {
-            Ok(body) => OptimizationRunsCreateResponse::Ok(body),
+            Ok(example) => OptimizationRunsCreateResponse::Ok(example),
             Err(_) => OptimizationRunsCreateResponse::not_implemented(),
         }
     }
@@ -372,7 +372,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"id\":\"resp_3f9a1c2b7d4e\",\"object\":\"response\",\"created_at\":1772355600,\"status\":\"completed\",\"model\":\"openai/gpt-4o\",\"store\":false,\"metadata\":{\"ticket\":\"T-1234\"},\"output\":[{\"id\":\"msg_8b2d4f6a1c3e\",\"type\":\"message\",\"status\":\"completed\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\",\"text\":\"- Term: 12 months\\n- Fee: 500 EUR per month\\n- Notice: 30 days\",\"annotations\":[]}]}],\"output_text\":\"- Term: 12 months\\n- Fee: 500 EUR per month\\n- Notice: 30 days\",\"usage\":{\"input_tokens\":1840,\"output_tokens\":42,\"total_tokens\":1882},\"error\":null}",
         ) {
-            Ok(body) => RlmResponsesCreateResponse::Ok(body),
+            Ok(example) => RlmResponsesCreateResponse::Ok(example),
             Err(_) => RlmResponsesCreateResponse::not_implemented(),
         }
     }
@@ -384,7 +384,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"id\":\"resp_7c1e9a3d5b2f\",\"object\":\"response\",\"created_at\":1772355660,\"status\":\"in_progress\",\"model\":\"openai/gpt-4o\",\"store\":false,\"metadata\":null,\"output\":null,\"output_text\":null,\"usage\":null,\"error\":null}",
         ) {
-            Ok(body) => RlmResponsesRetrieveResponse::Ok(body),
+            Ok(example) => RlmResponsesRetrieveResponse::Ok(example),
             Err(_) => RlmResponsesRetrieveResponse::not_implemented(),
         }
     }
@@ -396,7 +396,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"object\":\"list\",\"data\":[{\"id\":\"checkout-flow-42\",\"name\":\"checkout\",\"source\":\"web\",\"first_seen\":\"2026-03-01T09:00:00Z\",\"last_seen\":\"2026-03-01T09:00:07Z\",\"request_count\":3,\"container_count\":2,\"spend\":0,\"success_count\":3,\"error_count\":0}],\"total\":1}",
         ) {
-            Ok(body) => TracesListResponse::Ok(body),
+            Ok(example) => TracesListResponse::Ok(example),
             Err(_) => TracesListResponse::not_implemented(),
         }
     }
@@ -408,7 +408,7 @@ impl ManiacApi for Mock {
         match serde_json::from_str(
             "{\"id\":\"checkout-flow-42\",\"name\":\"checkout\",\"source\":\"web\",\"trace_context\":{\"id\":\"checkout-flow-42\",\"span_id\":null,\"parent_span_id\":null,\"name\":\"checkout\",\"source\":\"web\",\"metadata\":{\"user\":\"u_981\"}},\"first_seen\":\"2026-03-01T09:00:00Z\",\"last_seen\":\"2026-03-01T09:00:07Z\",\"request_count\":3,\"container_count\":2,\"error_count\":0,\"spans\":[{\"span_id\":\"plan\",\"parent_span_id\":null,\"first_seen\":\"2026-03-01T09:00:00Z\",\"last_seen\":\"2026-03-01T09:00:02Z\",\"attempt_count\":1,\"inference_log_ids\":[\"9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a\"],\"latest_inference_log_id\":\"9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a\",\"latest_status\":\"success\",\"container_count\":1},{\"span_id\":\"answer\",\"parent_span_id\":\"plan\",\"first_seen\":\"2026-03-01T09:00:03Z\",\"last_seen\":\"2026-03-01T09:00:07Z\",\"attempt_count\":2,\"inference_log_ids\":[\"1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d\",\"2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e\"],\"latest_inference_log_id\":\"2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e\",\"latest_status\":\"success\",\"container_count\":1}]}",
         ) {
-            Ok(body) => TracesRetrieveResponse::Ok(body),
+            Ok(example) => TracesRetrieveResponse::Ok(example),
             Err(_) => TracesRetrieveResponse::not_implemented(),
         }
     }
