@@ -903,6 +903,9 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
             types.push(quote! {
                 #doc
                 #[derive(Debug)]
+                // Variants are as large as the documented bodies; boxing them would cost
+                // every caller an allocation (the models' and server's enums allow it too).
+                #[allow(clippy::large_enum_variant)]
                 pub enum #output {
                     #(#variants,)*
                 }
