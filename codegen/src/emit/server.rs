@@ -1036,16 +1036,27 @@ fn not_implemented(
         }
         None => {
             let ty = &envelope.ty;
+            let name = added_not_implemented(variants);
             (
-                quote!(Self::NotImplemented(body)),
+                quote!(Self::#name(body)),
                 Some(quote! {
                     /// 501, `application/json`: not in the document; the answer of an operation
                     /// the implementation does not serve (the trait's default body).
-                    NotImplemented(#ty)
+                    #name(#ty)
                 }),
             )
         }
     }
+}
+
+/// The added 501 variant's name: `NotImplemented`, unless a documented 501 that does not
+/// carry the envelope (Redshift's `text/xml` faults) has it.
+fn added_not_implemented(variants: &[Variant<'_>]) -> proc_macro2::Ident {
+    let mut name = String::from("NotImplemented");
+    while variants.iter().any(|v| v.name == name) {
+        name.push_str("Default");
+    }
+    format_ident!("{name}")
 }
 
 fn response_enum(
@@ -1062,7 +1073,8 @@ fn response_enum(
         .map(|v| variant_arm(api, envelope, v))
         .collect();
     if extra.is_some() {
-        arms.push(quote!(Self::NotImplemented(body) => runtime::json_response(StatusCode::NOT_IMPLEMENTED, &body),));
+        let added = added_not_implemented(&variants);
+        arms.push(quote!(Self::#added(body) => runtime::json_response(StatusCode::NOT_IMPLEMENTED, &body),));
     }
     let doc = format!(
         "The answers `{}` documents, one variant per status and media type.",
