@@ -71,7 +71,14 @@ fn unparse(tokens: proc_macro2::TokenStream) -> Result<String> {
             format!("internal error: the emitted code does not parse ({e}); please report this document"),
         )
     })?;
-    Ok(prettyplease::unparse(&file))
+    let mut text = prettyplease::unparse(&file);
+    // Doc text built from the document's strings (a title, an operation id) without
+    // `emit::clean_doc`: string literals are printed escaped, so what remains raw is in
+    // comments, where rustc rejects these characters.
+    if text.contains(emit::rejected_in_comment) {
+        text.retain(|c| !emit::rejected_in_comment(c));
+    }
+    Ok(text)
 }
 
 /// Types emitted and formatted at once by one thread.

@@ -38,13 +38,17 @@ pub fn lint_allows() -> TokenStream {
 pub fn clean_doc(text: &str) -> String {
     text.replace("\r\n", "\n")
         .chars()
-        .filter(|c| {
-            *c == '\n'
-                || *c == '\t'
-                || !(c.is_control()
-                    || matches!(*c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}'))
-        })
+        .filter(|c| !rejected_in_comment(*c))
         .collect()
+}
+
+/// A control character (but newline and tab) or a bidi override: rustc rejects them raw in
+/// comments, and `prettyplease` prints doc attributes as `///` comments, unescaped.
+pub fn rejected_in_comment(c: char) -> bool {
+    c != '\n'
+        && c != '\t'
+        && (c.is_control()
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}'))
 }
 
 /// Cleaned doc text split into attribute values: a leading space, as `///` would give.
