@@ -991,7 +991,7 @@ fn not_implemented(
     api: &Api,
     envelope: &Envelope,
     variants: &[Variant<'_>],
-) -> (TokenStream, Option<TokenStream>) {
+) -> (TokenStream, Option<AddedVariant>) {
     let is_envelope = |v: &Variant<'_>| {
         v.response.headers.iter().all(|h| !h.required)
             && v.content.is_some_and(|c| {
@@ -1039,14 +1039,23 @@ fn not_implemented(
             let name = added_not_implemented(variants);
             (
                 quote!(Self::#name(body)),
-                Some(quote! {
-                    /// 501, `application/json`: not in the document; the answer of an operation
-                    /// the implementation does not serve (the trait's default body).
-                    #name(#ty)
+                Some(AddedVariant {
+                    decl: quote! {
+                        /// 501, `application/json`: not in the document; the answer of an operation
+                        /// the implementation does not serve (the trait's default body).
+                        #name(#ty)
+                    },
+                    arm: quote!(Self::#name(body) => runtime::json_response(StatusCode::NOT_IMPLEMENTED, &body),),
                 }),
             )
         }
     }
+}
+
+/// The 501 variant added outside the document: its declaration and its response arm.
+struct AddedVariant {
+    decl: TokenStream,
+    arm: TokenStream,
 }
 
 /// The added 501 variant's name: `NotImplemented`, unless a documented 501 that does not
@@ -1072,9 +1081,9 @@ fn response_enum(
         .iter()
         .map(|v| variant_arm(api, envelope, v))
         .collect();
-    if extra.is_some() {
-        let added = added_not_implemented(&variants);
-        arms.push(quote!(Self::#added(body) => runtime::json_response(StatusCode::NOT_IMPLEMENTED, &body),));
+    let extra_decl = extra.as_ref().map(|added| &added.decl);
+    if let Some(added) = &extra {
+        arms.push(added.arm.clone());
     }
     let doc = format!(
         "The answers `{}` documents, one variant per status and media type.",
@@ -1091,7 +1100,7 @@ fn response_enum(
             #[allow(clippy::large_enum_variant)]
             pub enum #name {
                 #(#decls,)*
-                #extra
+                #extra_decl
             }
 
             impl #name {
