@@ -207,10 +207,13 @@ fn measure(args: &Args, documents: &[PathBuf], results: &Path) -> Result<(), Str
         .filter_map(Outcome::from_json)
         .map(|o| o.document)
         .collect();
-    let todo: Vec<&PathBuf> = documents
+    let mut todo: Vec<&PathBuf> = documents
         .iter()
         .filter(|d| !done.contains(&relative(&args.cache, d)))
         .collect();
+    // Smallest first: the rates fill in early, and a giant (GitHub's 13 MB) cannot hold up
+    // the hundred documents behind it when a run is stopped and resumed.
+    todo.sort_by_cached_key(|d| std::fs::metadata(d).map_or(u64::MAX, |m| m.len()));
     println!(
         "{} documents in this shard, {} already measured (resuming), {} to go; results in {}",
         documents.len(),
