@@ -869,7 +869,7 @@ fn variant_arm(api: &Api, envelope: &Envelope, variant: &Variant<'_>) -> TokenSt
         Some(content) => {
             let media_type = &content.media_type;
             match content.kind {
-                MediaKind::Json => quote!(runtime::json_response(#status, &body)),
+                MediaKind::Json => quote!(runtime::json_response(#status, body)),
                 MediaKind::EventStream => {
                     quote!(body.into_response_with::<#envelope_ty>(#status))
                 }
@@ -912,7 +912,12 @@ fn variant_arm(api: &Api, envelope: &Envelope, variant: &Variant<'_>) -> TokenSt
             })
         })
         .collect();
-    let body_binding = variant.content.map(|_| quote!(body));
+    // A JSON body is serialized by reference, so it is bound by reference: moved out of
+    // the enum, a large body would be copied first.
+    let body_binding = variant.content.map(|content| match content.kind {
+        MediaKind::Json => quote!(ref body),
+        _ => quote!(body),
+    });
     let pattern = if variant.has_fields() {
         let status = (!matches!(variant.response.status, Status::Code(_))).then(|| quote!(status));
         let header_fields = variant.response.headers.iter().map(|h| {
@@ -921,8 +926,8 @@ fn variant_arm(api: &Api, envelope: &Envelope, variant: &Variant<'_>) -> TokenSt
         });
         let fields = status.into_iter().chain(body_binding).chain(header_fields);
         quote!(Self::#name { #(#fields),* })
-    } else if variant.content.is_some() {
-        quote!(Self::#name(body))
+    } else if let Some(body) = body_binding {
+        quote!(Self::#name(#body))
     } else {
         quote!(Self::#name)
     };
@@ -1045,7 +1050,7 @@ fn not_implemented(
                         /// the implementation does not serve (the trait's default body).
                         #name(#ty)
                     },
-                    arm: quote!(Self::#name(body) => runtime::json_response(StatusCode::NOT_IMPLEMENTED, &body),),
+                    arm: quote!(Self::#name(ref body) => runtime::json_response(StatusCode::NOT_IMPLEMENTED, body),),
                 }),
             )
         }
@@ -1112,6 +1117,9 @@ fn response_enum(
             }
 
             impl IntoResponse for #name {
+                // Inlined where the operation's future completes, so a large body is
+                // serialized where it lies instead of being copied into the call first.
+                #[inline]
                 fn into_response(self) -> Response {
                     match self {
                         #(#arms)*
@@ -1226,9 +1234,8 @@ fn operation(
         None => quote!(_: ()),
     };
     let handler = quote! {
-        async fn #handler_name<A: #trait_ident>(State(api): State<Arc<A>>, request: Request) -> Response {
-            runtime::handle(&*api, request, #security, #reader, |api, ctx, #params_arg, #body_arg| api.#method_name(#(#arg_names),*))
-                .await
+        fn #handler_name<A: #trait_ident>(api: Arc<A>, request: Request) -> impl Future<Output = Response> + Send {
+            runtime::handle(api, request, #security, #reader, |api, ctx, #params_arg, #body_arg| runtime::answer(api.#method_name(#(#arg_names),*)))
         }
     };
     OperationCode {
@@ -1262,7 +1269,7 @@ fn router(
         let methods = on_path.iter().map(|(op, code)| {
             let filter = format_ident!("{}", op.method.as_str().to_ascii_lowercase());
             let handler = &code.handler_name;
-            quote!(.#filter(#handler::<A>))
+            quote!(.#filter(runtime::bind(&api, #handler::<A>)))
         });
         quote! {
             .route(#path, axum::routing::MethodRouter::new()
@@ -1270,6 +1277,8 @@ fn router(
                 .fallback(runtime::method_not_allowed::<Envelope>(#allow)))
         }
     });
+    // The implementation is bound into each route's handler; without operations it is unused.
+    let no_routes = paths.is_empty().then(|| quote!(let _ = api;));
     let trait_name = trait_ident.to_string();
     let doc = format!(
         "The HTTP API over an implementation of [`{trait_name}`]: every operation's route, \
@@ -1285,10 +1294,12 @@ fn router(
     quote! {
         #[doc = #doc]
         pub fn router<A: #trait_ident>(api: Arc<A>) -> Router {
+            #no_routes
             Router::new()
                 #(#routes)*
                 .fallback(runtime::not_found::<Envelope>)
-                .with_state(api)
+                // Each route's handler made a service once, not on every request.
+                .with_state(())
         }
     }
 }
@@ -1423,7 +1434,7 @@ pub fn server(api: &Api) -> TokenStream {
     let use_parsing = (!parsing.is_empty()).then(|| quote!(use runtime::{#(#parsing),*};));
     let use_handler_items = (!api.operations.is_empty()).then(|| {
         quote! {
-            use axum::extract::{Request, State};
+            use axum::extract::Request;
             use axum::http::StatusCode;
             use axum::response::{IntoResponse, Response};
             use std::future::Future;

@@ -277,7 +277,8 @@ impl std::fmt::Display for RequestId {
     }
 }
 
-/// `req_` + a per-process random prefix + a counter: unique without a syscall per request.
+/// `req_` + a per-process random prefix + a counter, in hex: unique without a syscall per
+/// request, written without formatting machinery.
 fn fresh_request_id() -> HeaderValue {
     static PREFIX: OnceLock<u64> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -293,8 +294,12 @@ fn fresh_request_id() -> HeaderValue {
         hasher.finish()
     });
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    HeaderValue::try_from(format!("req_{prefix:016x}{n:08x}"))
-        .unwrap_or_else(|_| HeaderValue::from_static("req"))
+    let mut id = *b"req_0123456789abcdef0123456789abcdef";
+    for (i, byte) in id[4..].iter_mut().enumerate() {
+        let (word, at) = if i < 16 { (prefix, i) } else { (n, i - 16) };
+        *byte = b"0123456789abcdef"[(word >> (4 * (15 - at))) as usize & 0xf];
+    }
+    HeaderValue::from_bytes(&id).unwrap_or_else(|_| HeaderValue::from_static("req"))
 }
 
 /// What a handler gets besides its parameters and body.
@@ -343,11 +348,14 @@ pub struct Credential<'a> {
     pub value: &'a str,
 }
 
-fn authorization<'a>(headers: &'a HeaderMap, prefix: &str) -> Option<&'a str> {
+/// The credential of an `Authorization: <scheme> <credential>` header (the scheme matched
+/// without regard to case), trimmed; `None` for another scheme or an empty credential.
+/// Slices, no searching: this runs on every authenticated request.
+fn authorization<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, rest) = value.split_once(' ')?;
-    let rest = rest.trim();
-    (scheme.eq_ignore_ascii_case(prefix) && !rest.is_empty()).then_some(rest)
+    let (given, rest) = value.split_at_checked(scheme.len())?;
+    let credential = rest.strip_prefix(' ')?.trim_ascii();
+    (given.eq_ignore_ascii_case(scheme) && !credential.is_empty()).then_some(credential)
 }
 
 /// A query parameter's raw value, when it needs no percent-decoding (API keys).
@@ -663,14 +671,20 @@ fn content_type(parts: &Parts) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-/// The media type without parameters.
+/// The media type without parameters. On bytes (a header value is ASCII here): this runs
+/// on every request with a body.
 fn essence(media_type: &str) -> &str {
-    media_type.split(';').next().unwrap_or_default().trim()
+    let end = media_type
+        .bytes()
+        .position(|b| b == b';')
+        .unwrap_or(media_type.len());
+    media_type[..end].trim_ascii()
 }
 
 fn is_json(media_type: &str) -> bool {
     let essence = essence(media_type).as_bytes();
-    essence.eq_ignore_ascii_case(b"application/json")
+    essence == b"application/json"
+        || essence.eq_ignore_ascii_case(b"application/json")
         || essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case(b"+json")
 }
 
@@ -692,18 +706,16 @@ pub fn has_body(parts: &Parts) -> bool {
     }
 }
 
-fn declared_length(parts: &Parts) -> Option<u64> {
-    parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
+/// Whether the body announces more than `limit` bytes: hyper gives a body with a
+/// `Content-Length` that exact size hint (no header lookup and parse needed).
+fn declared_too_large(body: &Body, limit: usize) -> bool {
+    axum::body::HttpBody::size_hint(body).lower() > limit as u64
 }
 
 /// Reads a whole body, 413 beyond `limit` bytes (checked against `Content-Length` first,
 /// then while reading, so a lying or chunked request cannot get past it).
-pub async fn read_body(parts: &Parts, body: Body, limit: usize) -> Result<Bytes, Rejection> {
-    if declared_length(parts).is_some_and(|n| n > limit as u64) {
+pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, Rejection> {
+    if declared_too_large(&body, limit) {
         return Err(Rejection::too_large(limit));
     }
     let mut stream = body.into_data_stream();
@@ -749,18 +761,16 @@ fn serde_pointer(path: &serde_path_to_error::Path) -> String {
 
 /// Parses and validates a JSON document: 400 when it is not JSON, 422 naming the field when
 /// a value is missing, of the wrong type or breaks a constraint.
-// Inlined, with the failure path out of line: the parsed value is then built where the
-// caller keeps it instead of being copied out of each call.
+// Inlined, with the failure path out of line, and the value validated where it lies: each
+// unwrapping and wrapping again of a large value would copy it.
 #[inline]
 pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rejection> {
-    let value: T = match deserialize_json(bytes) {
-        Ok(value) => value,
-        Err(e) => reparse_json(bytes, e)?,
-    };
-    value
-        .validate_at(Path::Root)
-        .map_err(|v| Rejection::invalid(format!("body{}", v.pointer), v.message))?;
-    Ok(value)
+    let parsed: Result<T, Rejection> = deserialize_json(bytes).or_else(|e| reparse_json(bytes, e));
+    let checked = parsed.as_ref().map_or(Ok(()), |value| value.validate_at(Path::Root));
+    match checked {
+        Ok(()) => parsed,
+        Err(v) => Err(Rejection::invalid(format!("body{}", v.pointer), v.message)),
+    }
 }
 
 /// A document that failed to parse as typed: accepted after all when its only fault was a
@@ -793,9 +803,12 @@ fn reparse_json<T: DeserializeOwned>(
 #[inline]
 fn deserialize_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = T::deserialize(ObjectsOnly(&mut deserializer))?;
-    deserializer.end()?;
-    Ok(value)
+    let parsed = T::deserialize(ObjectsOnly(&mut deserializer));
+    // Handed on as it came, not unwrapped and wrapped again: each would copy a large value.
+    if parsed.is_ok() {
+        deserializer.end()?;
+    }
+    parsed
 }
 
 /// 422 naming the place serde stopped at.
@@ -1138,8 +1151,8 @@ pub struct BodyStream {
 
 impl BodyStream {
     /// 413 at once when `Content-Length` declares more than the limit.
-    pub fn new(parts: &Parts, body: Body, limit: usize) -> Result<(Self, Overflow), Rejection> {
-        if declared_length(parts).is_some_and(|n| n > limit as u64) {
+    pub fn new(body: Body, limit: usize) -> Result<(Self, Overflow), Rejection> {
+        if declared_too_large(&body, limit) {
             return Err(Rejection::too_large(limit));
         }
         let overflow = Overflow::new(limit);
@@ -1221,7 +1234,7 @@ impl Multipart {
             .filter(|_| media_type_is(parts, "multipart/form-data"))
             .and_then(|ct| multer::parse_boundary(ct).ok())
             .ok_or_else(|| Rejection::wrong_body(parts, "multipart/form-data"))?;
-        if declared_length(parts).is_some_and(|n| n > limit as u64) {
+        if declared_too_large(&body, limit) {
             return Err(Rejection::too_large(limit));
         }
         let constraints = multer::Constraints::new()
@@ -1636,8 +1649,10 @@ impl<T: DeserializeOwned + Validate + Send> ReadBody for JsonBody<T> {
         body: Body,
         limits: Limits,
     ) -> Result<(Bytes, Option<Overflow>), Rejection> {
-        expect_media_type(parts, Some("application/json"))?;
-        Ok((read_body(parts, body, limits.body).await?, None))
+        if !content_type(parts).is_some_and(is_json) {
+            return Err(Rejection::wrong_body(parts, "application/json"));
+        }
+        Ok((read_body(body, limits.body).await?, None))
     }
 
     fn parse(raw: Bytes) -> Result<T, Rejection> {
@@ -1671,7 +1686,7 @@ impl ReadBody for TextBody {
         limits: Limits,
     ) -> Result<(Bytes, Option<Overflow>), Rejection> {
         expect_media_type(parts, self.0)?;
-        Ok((read_body(parts, body, limits.body).await?, None))
+        Ok((read_body(body, limits.body).await?, None))
     }
 
     fn parse(raw: Bytes) -> Result<String, Rejection> {
@@ -1695,7 +1710,7 @@ impl ReadBody for StreamBody {
         limits: Limits,
     ) -> Result<(BodyStream, Option<Overflow>), Rejection> {
         expect_media_type(parts, self.0)?;
-        let (stream, overflow) = BodyStream::new(parts, body, limits.upload)?;
+        let (stream, overflow) = BodyStream::new(body, limits.upload)?;
         Ok((stream, Some(overflow)))
     }
 
@@ -1806,61 +1821,116 @@ pub fn not_implemented<E: ErrorEnvelope>(operation: &str) -> E {
     ))
 }
 
+/// A route's handler: an operation's `handler` bound to the implementation. No router state
+/// to extract, so axum hands the request straight over.
+pub fn bind<S, H, Fut>(
+    service: &Arc<S>,
+    handler: H,
+) -> impl FnOnce(axum::extract::Request) -> Fut + Clone + Send + Sync + 'static
+where
+    S: Send + Sync + 'static,
+    H: FnOnce(Arc<S>, axum::extract::Request) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response> + Send,
+{
+    let service = Arc::clone(service);
+    move |request| handler(service, request)
+}
+
+/// An operation's future, turning its answer into a [`Response`] where it completes (a
+/// large answer is serialized where it lies, not moved through one more future first).
+pub trait Respond: Send {
+    fn poll_respond(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response>;
+}
+
+impl<F> Respond for F
+where
+    F: std::future::Future + Send,
+    F::Output: IntoResponse,
+{
+    #[inline]
+    fn poll_respond(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        match self.poll(cx) {
+            Poll::Ready(answer) => Poll::Ready(answer.into_response()),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// An operation's answer in the making: the implementation's future, boxed. Its state holds
+/// the operation's body and context, often near a kilobyte; boxed, the future the router
+/// boxes for every request stays small enough for the allocator's fast path.
+pub type Answer<'s> = Pin<Box<dyn Respond + 's>>;
+
+/// Boxes an operation's future as an [`Answer`] (no future wraps it, so its arguments are
+/// not held twice).
+pub fn answer<'s, Fut>(future: Fut) -> Answer<'s>
+where
+    Fut: std::future::Future + Send + 's,
+    Fut::Output: IntoResponse,
+{
+    Box::pin(future)
+}
+
 /// Serves one operation: the request id, the path and query parameters, the auth hook
 /// (when `security` is `Some`), the parameters, the body, then `call` with them all; every
-/// rejection in the envelope, and the request id echoed. `call` gets the service by
-/// reference, so it can return the operation's own future (no future wrapping it).
-pub async fn handle<'a, S, P, R, F, Fut>(
-    service: &'a S,
+/// rejection in the envelope, and the request id echoed.
+// Not an `async fn`: the request is split before the future is made, so the future holds
+// its parts once (an `async fn` keeps its arguments besides whatever they are moved into).
+pub fn handle<S, P, R, F>(
+    service: Arc<S>,
     request: axum::extract::Request,
     security: Option<Requirement>,
     reader: R,
     call: F,
-) -> Response
+) -> impl std::future::Future<Output = Response> + Send
 where
     S: Service,
-    P: Params,
-    R: ReadBody,
-    F: FnOnce(&'a S, RequestContext<S::Claims>, P, R::Body) -> Fut,
-    Fut: std::future::Future + Send + 'a,
-    Fut::Output: IntoResponse,
+    P: Params + Send,
+    R: ReadBody + 'static,
+    F: for<'s> FnOnce(&'s S, RequestContext<S::Claims>, P, R::Body) -> Answer<'s>
+        + Send
+        + 'static,
 {
     let (mut parts, body) = request.into_parts();
     let request_id = RequestId::from_headers(&parts.headers);
-    let mut overflow = None;
-    // One async block, borrowing: every layer of futures would move the body once more.
-    let result = async {
-        // The order of the checks is the order of the rejections: path, auth, parameters,
-        // body.
-        let path = if P::IN_PATH {
-            path_params(&mut parts).await?
-        } else {
-            PathParams::default()
-        };
-        let claims = match security {
-            Some(requirement) => match credential(&parts, requirement)? {
-                Some(credential) => Some(service.check_credential(credential).await?),
+    async move {
+        let service = &*service;
+        let mut overflow = None;
+        // One async block, borrowing: every layer of futures would move the body once more.
+        let result = async {
+            // The order of the checks is the order of the rejections: path, auth,
+            // parameters, body.
+            let path = if P::IN_PATH {
+                path_params(&mut parts).await?
+            } else {
+                PathParams::default()
+            };
+            let claims = match security {
+                Some(requirement) => match credential(&parts, requirement)? {
+                    Some(credential) => Some(service.check_credential(credential).await?),
+                    None => None,
+                },
                 None => None,
-            },
-            None => None,
-        };
-        let params = if P::NONE {
-            P::extract(&RawParams::empty(&parts.headers))?
-        } else {
-            P::extract(&RawParams::new(&parts, path))?
-        };
-        let (raw, flag) = reader.read(&parts, body, service.body_limits()).await?;
-        overflow = flag;
-        let body = R::parse(raw)?;
-        let ctx = RequestContext {
-            request_id: request_id.clone(),
-            headers: std::mem::take(&mut parts.headers),
-            claims,
-        };
-        Ok(call(service, ctx, params, body).await.into_response())
+            };
+            let params = if P::NONE {
+                P::extract(&RawParams::empty(&parts.headers))?
+            } else {
+                P::extract(&RawParams::new(&parts, path))?
+            };
+            let (raw, flag) = reader.read(&parts, body, service.body_limits()).await?;
+            overflow = flag;
+            let body = R::parse(raw)?;
+            let ctx = RequestContext {
+                request_id: request_id.clone(),
+                headers: std::mem::take(&mut parts.headers),
+                claims,
+            };
+            let mut answer = call(service, ctx, params, body);
+            Ok(std::future::poll_fn(|cx| answer.as_mut().poll_respond(cx)).await)
+        }
+        .await;
+        finish::<S::Envelope>(result, overflow.as_ref(), request_id)
     }
-    .await;
-    finish::<S::Envelope>(result, overflow.as_ref(), request_id)
 }
 
 /// The last step of every handler: the rejection (in the envelope) or the answer, a 413 if
