@@ -1,31 +1,31 @@
 //! The `models` module: one Rust type per named schema.
 
 use super::validate::{uuid_impl, validate_impl, Checked};
-use super::{doc_attrs, ty_tokens};
+use super::{ast, doc_attr_list, doc_attrs, parse_items, ty_syn, ty_tokens};
 use crate::ir::*;
 use crate::names::ident;
+use crate::Result;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
+use syn::Item;
 
-pub fn models(api: &Api) -> TokenStream {
+/// The whole module's items.
+pub fn models(api: &Api) -> Result<Vec<Item>> {
     let checked = Checked::new(api);
-    let items = type_defs(api, &checked, 0..api.types.len());
-    let helpers = helpers(api);
-    quote! {
-        #items
-        #helpers
-    }
+    let mut items = type_defs(api, &checked, 0..api.types.len())?;
+    items.extend(parse_items(helpers(api))?);
+    Ok(items)
 }
 
 /// The items of the types in `range`, each followed by its `Validate` impl (types are
 /// independent items: the module can be emitted and formatted in parts).
-pub fn type_defs(api: &Api, checked: &Checked, range: std::ops::Range<usize>) -> TokenStream {
-    let items = range.map(|i| {
-        let def = type_def(api, &api.types[i]);
-        let validate = validate_impl(api, checked, TypeId(i));
-        quote!(#def #validate)
-    });
-    quote!(#(#items)*)
+pub fn type_defs(api: &Api, checked: &Checked, range: std::ops::Range<usize>) -> Result<Vec<Item>> {
+    let mut items = Vec::new();
+    for i in range {
+        type_def(api, &api.types[i], &mut items)?;
+        items.extend(validate_impl(api, checked, TypeId(i))?);
+    }
+    Ok(items)
 }
 
 /// Private helpers the types' attributes name, after the types.
@@ -57,41 +57,79 @@ pub fn helpers(api: &Api) -> TokenStream {
     }
 }
 
-fn type_docs(t: &TypeDef) -> TokenStream {
+fn type_docs_text(t: &TypeDef) -> String {
     let origin = format!("Schema `{}`.", t.pointer);
-    let text = match &t.docs {
+    match &t.docs {
         Some(docs) => format!("{docs}\n\n{origin}"),
         None => origin,
-    };
-    doc_attrs(Some(&text))
+    }
 }
 
-fn type_def(api: &Api, t: &TypeDef) -> TokenStream {
-    let name = format_ident!("{}", t.name);
-    let docs = type_docs(t);
+/// `#[derive(Debug, Clone, PartialEq, [Default,] serde::Serialize, serde::Deserialize)]`.
+fn serde_derive(default: bool) -> syn::Attribute {
+    let default = default.then(|| quote!(Default,));
+    ast::list_attr(
+        "derive",
+        quote!(Debug, Clone, PartialEq, #default serde::Serialize, serde::Deserialize),
+    )
+}
+
+/// Appends the type's items: structs and aliases, the most numerous, are built as syntax
+/// trees; the rest through tokens.
+fn type_def(api: &Api, t: &TypeDef, items: &mut Vec<Item>) -> Result<()> {
+    let docs = || doc_attr_list(Some(&type_docs_text(t)));
     match &t.kind {
-        TypeKind::Struct(s) => struct_def(api, &name, docs, s, t.has_default),
-        TypeKind::StringEnum(e) => string_enum(&name, docs, e),
-        TypeKind::IntEnum(e) => int_enum(&name, docs, e),
-        TypeKind::Union(u) => union_def(api, &name, docs, u),
-        TypeKind::Alias(ty) => {
-            let ty = ty_tokens(api, ty);
-            quote! {
-                #docs
-                pub type #name = #ty;
-            }
-        }
+        TypeKind::Struct(s) => return struct_def(api, t, docs(), s, items),
+        TypeKind::Alias(ty) => items.push(Item::Type(syn::ItemType {
+            attrs: docs(),
+            vis: ast::public(),
+            type_token: Default::default(),
+            ident: ast::ident(&t.name),
+            generics: Default::default(),
+            eq_token: Default::default(),
+            ty: Box::new(ty_syn(api, ty)),
+            semi_token: Default::default(),
+        })),
         TypeKind::Newtype(ty) => {
-            let derive_default = t.has_default.then(|| quote!(Default,));
-            let ty = ty_tokens(api, ty);
-            quote! {
-                #docs
-                #[derive(Debug, Clone, PartialEq, #derive_default serde::Serialize, serde::Deserialize)]
-                #[serde(transparent)]
-                pub struct #name(pub #ty);
-            }
+            let mut attrs = docs();
+            attrs.push(serde_derive(t.has_default));
+            attrs.push(ast::list_attr("serde", quote!(transparent)));
+            let field = syn::Field {
+                attrs: Vec::new(),
+                vis: ast::public(),
+                mutability: syn::FieldMutability::None,
+                ident: None,
+                colon_token: None,
+                ty: ty_syn(api, ty),
+            };
+            items.push(Item::Struct(syn::ItemStruct {
+                attrs,
+                vis: ast::public(),
+                struct_token: Default::default(),
+                ident: ast::ident(&t.name),
+                generics: Default::default(),
+                fields: syn::Fields::Unnamed(syn::FieldsUnnamed {
+                    paren_token: Default::default(),
+                    unnamed: [field].into_iter().collect(),
+                }),
+                semi_token: Some(Default::default()),
+            }));
+        }
+        kind => {
+            let name = format_ident!("{}", t.name);
+            let docs = doc_attrs(Some(&type_docs_text(t)));
+            let tokens = match kind {
+                TypeKind::StringEnum(e) => string_enum(&name, docs, e),
+                TypeKind::IntEnum(e) => int_enum(&name, docs, e),
+                TypeKind::Union(u) => union_def(api, &name, docs, u),
+                TypeKind::Struct(_) | TypeKind::Alias(_) | TypeKind::Newtype(_) => {
+                    unreachable!("built as syntax trees above")
+                }
+            };
+            items.extend(parse_items(tokens)?);
         }
     }
+    Ok(())
 }
 
 fn default_expr(api: &Api, value: &DefaultValue) -> TokenStream {
@@ -122,107 +160,120 @@ fn default_expr(api: &Api, value: &DefaultValue) -> TokenStream {
 
 fn struct_def(
     api: &Api,
-    name: &proc_macro2::Ident,
-    docs: TokenStream,
+    t: &TypeDef,
+    mut attrs: Vec<syn::Attribute>,
     s: &Struct,
-    has_default: bool,
-) -> TokenStream {
+    items: &mut Vec<Item>,
+) -> Result<()> {
+    let name = format_ident!("{}", t.name);
     let mut default_fns = Vec::new();
     let mut default_inits = Vec::new();
-    let fields = s.fields.iter().map(|f| {
-        let field = ident(&f.name);
-        let ty = ty_tokens(api, &f.ty);
-        let mut doc_text = f.docs.clone();
-        if f.deprecated {
-            doc_text = Some(match doc_text {
-                Some(d) => format!("{d}\n\nDeprecated."),
-                None => "Deprecated.".to_owned(),
-            });
-        }
-        let docs = doc_attrs(doc_text.as_deref());
-        let mut serde_args = Vec::new();
-        if f.name != f.wire {
-            let wire = &f.wire;
-            serde_args.push(quote!(rename = #wire));
-        }
-        match &f.presence {
-            Presence::Required | Presence::RequiredNullable => {
-                default_inits.push(quote!(#field: Default::default()));
-            }
-            Presence::Optional => {
-                default_inits.push(quote!(#field: None));
-                serde_args.push(quote!(default, skip_serializing_if = "Option::is_none"));
-            }
-            Presence::DoubleOption => {
-                default_inits.push(quote!(#field: None));
-                serde_args.push(quote!(
-                    default,
-                    skip_serializing_if = "Option::is_none",
-                    deserialize_with = "deserialize_some"
-                ));
-            }
-            Presence::Defaulted(value) => {
-                let fn_name = format_ident!("default_{}", f.name);
-                let path = format!("{name}::{fn_name}");
-                let expr = default_expr(api, value);
-                default_fns.push(quote! {
-                    fn #fn_name() -> #ty {
-                        #expr
-                    }
+    let mut fields: Vec<syn::Field> = s
+        .fields
+        .iter()
+        .map(|f| {
+            let field = ident(&f.name);
+            let ty = ty_syn(api, &f.ty);
+            let mut doc_text = f.docs.clone();
+            if f.deprecated {
+                doc_text = Some(match doc_text {
+                    Some(d) => format!("{d}\n\nDeprecated."),
+                    None => "Deprecated.".to_owned(),
                 });
-                default_inits.push(quote!(#field: Self::#fn_name()));
-                serde_args.push(quote!(default = #path));
             }
-        }
-        let serde_attr = (!serde_args.is_empty()).then(|| quote!(#[serde(#(#serde_args),*)]));
-        quote! {
-            #docs
-            #serde_attr
-            pub #field: #ty
-        }
-    });
-    let fields: Vec<TokenStream> = fields.collect();
-    let additional = s.additional.as_ref().map(|(field, ty)| {
-        let field = ident(field);
-        let ty = ty_tokens(api, ty);
-        default_inits.push(quote!(#field: Default::default()));
-        quote! {
-            /// Properties beyond the declared ones (`additionalProperties`).
-            #[serde(flatten)]
-            pub #field: #ty
-        }
-    });
-    let additional = additional.into_iter();
-    let (derive_default, default_impl) = match (has_default, default_fns.is_empty()) {
-        (false, _) => (None, None),
-        (true, true) => (Some(quote!(Default,)), None),
-        (true, false) => (
-            None,
-            Some(quote! {
-                impl Default for #name {
-                    fn default() -> Self {
-                        Self { #(#default_inits,)* }
-                    }
+            let mut attrs = doc_attr_list(doc_text.as_deref());
+            let mut serde_args = Vec::new();
+            if f.name != f.wire {
+                let wire = &f.wire;
+                serde_args.push(quote!(rename = #wire));
+            }
+            match &f.presence {
+                Presence::Required | Presence::RequiredNullable => {
+                    default_inits.push(quote!(#field: Default::default()));
                 }
-            }),
-        ),
-    };
-    let default_fns_impl = (!default_fns.is_empty()).then(|| {
+                Presence::Optional => {
+                    default_inits.push(quote!(#field: None));
+                    serde_args.push(quote!(default, skip_serializing_if = "Option::is_none"));
+                }
+                Presence::DoubleOption => {
+                    default_inits.push(quote!(#field: None));
+                    serde_args.push(quote!(
+                        default,
+                        skip_serializing_if = "Option::is_none",
+                        deserialize_with = "deserialize_some"
+                    ));
+                }
+                Presence::Defaulted(value) => {
+                    let fn_name = format_ident!("default_{}", f.name);
+                    let path = format!("{name}::{fn_name}");
+                    let expr = default_expr(api, value);
+                    default_fns.push(quote! {
+                        fn #fn_name() -> #ty {
+                            #expr
+                        }
+                    });
+                    default_inits.push(quote!(#field: Self::#fn_name()));
+                    serde_args.push(quote!(default = #path));
+                }
+            }
+            if !serde_args.is_empty() {
+                attrs.push(ast::list_attr("serde", quote!(#(#serde_args),*)));
+            }
+            named_field(attrs, field, ty)
+        })
+        .collect();
+    if let Some((field, ty)) = &s.additional {
+        let field = ident(field);
+        default_inits.push(quote!(#field: Default::default()));
+        let attrs = vec![
+            ast::doc_attr(" Properties beyond the declared ones (`additionalProperties`)."),
+            ast::list_attr("serde", quote!(flatten)),
+        ];
+        fields.push(named_field(attrs, field, ty_syn(api, ty)));
+    }
+    let derive_default = t.has_default && default_fns.is_empty();
+    attrs.push(serde_derive(derive_default));
+    items.push(Item::Struct(syn::ItemStruct {
+        attrs,
+        vis: ast::public(),
+        struct_token: Default::default(),
+        ident: name.clone(),
+        generics: Default::default(),
+        fields: syn::Fields::Named(syn::FieldsNamed {
+            brace_token: Default::default(),
+            named: fields.into_iter().collect(),
+        }),
+        semi_token: None,
+    }));
+    if default_fns.is_empty() {
+        return Ok(());
+    }
+    let default_impl = t.has_default.then(|| {
         quote! {
-            impl #name {
-                #(#default_fns)*
+            impl Default for #name {
+                fn default() -> Self {
+                    Self { #(#default_inits,)* }
+                }
             }
         }
     });
-    quote! {
-        #docs
-        #[derive(Debug, Clone, PartialEq, #derive_default serde::Serialize, serde::Deserialize)]
-        pub struct #name {
-            #(#fields,)*
-            #(#additional,)*
+    items.extend(parse_items(quote! {
+        impl #name {
+            #(#default_fns)*
         }
-        #default_fns_impl
         #default_impl
+    })?);
+    Ok(())
+}
+
+fn named_field(attrs: Vec<syn::Attribute>, name: syn::Ident, ty: syn::Type) -> syn::Field {
+    syn::Field {
+        attrs,
+        vis: ast::public(),
+        mutability: syn::FieldMutability::None,
+        ident: Some(name),
+        colon_token: Some(Default::default()),
+        ty,
     }
 }
 
