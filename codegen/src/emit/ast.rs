@@ -247,3 +247,70 @@ pub fn if_let(pat: Pat, expr: Expr, stmts: Vec<Stmt>) -> Expr {
         else_branch: None,
     })
 }
+
+/// `#[name]`.
+pub fn path_attr(name: &str) -> Attribute {
+    outer(syn::Meta::Path(path(&[name])))
+}
+
+pub fn lit_pat(literal: Literal) -> Pat {
+    Pat::Lit(syn::ExprLit {
+        attrs: Vec::new(),
+        lit: syn::Lit::new(literal),
+    })
+}
+
+/// A path as a pattern (`Self::Variant`).
+pub fn path_pat(segments: &[&str]) -> Pat {
+    Pat::Path(syn::ExprPath {
+        attrs: Vec::new(),
+        qself: None,
+        path: path(segments),
+    })
+}
+
+/// `path(elems)` as a pattern.
+pub fn tuple_struct_pat(segments: &[&str], elems: impl IntoIterator<Item = Pat>) -> Pat {
+    Pat::TupleStruct(syn::PatTupleStruct {
+        attrs: Vec::new(),
+        qself: None,
+        path: path(segments),
+        paren_token: Default::default(),
+        elems: elems.into_iter().collect(),
+    })
+}
+
+pub fn wild_pat() -> Pat {
+    Pat::Wild(syn::PatWild {
+        attrs: Vec::new(),
+        underscore_token: Default::default(),
+    })
+}
+
+/// `pat => body,`.
+pub fn arm(pat: Pat, body: Expr) -> syn::Arm {
+    syn::Arm {
+        attrs: Vec::new(),
+        pat,
+        guard: None,
+        fat_arrow_token: Default::default(),
+        body: Box::new(body),
+        comma: Some(Default::default()),
+    }
+}
+
+/// The `match` a method of `item` ends with (directly or as the argument of a call such
+/// as `Ok(match ..)`), to fill a template's arms.
+pub fn final_match(item: &mut syn::ItemImpl) -> Option<&mut syn::ExprMatch> {
+    let Some(syn::ImplItem::Fn(method)) = item.items.first_mut() else {
+        return None;
+    };
+    match method.block.stmts.last_mut()? {
+        Stmt::Expr(Expr::Match(found), None) => Some(found),
+        Stmt::Expr(Expr::Call(call), None) => match call.args.first_mut()? {
+            Expr::Match(found) => Some(found),
+            _ => None,
+        },
+        _ => None,
+    }
+}

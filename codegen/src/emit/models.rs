@@ -80,6 +80,7 @@ fn type_def(api: &Api, t: &TypeDef, items: &mut Vec<Item>) -> Result<()> {
     let docs = || doc_attr_list(Some(&type_docs_text(t)));
     match &t.kind {
         TypeKind::Struct(s) => return struct_def(api, t, docs(), s, items),
+        TypeKind::StringEnum(e) => items.extend(string_enum(&t.name, docs(), e)),
         TypeKind::Alias(ty) => items.push(Item::Type(syn::ItemType {
             attrs: docs(),
             vis: ast::public(),
@@ -119,10 +120,12 @@ fn type_def(api: &Api, t: &TypeDef, items: &mut Vec<Item>) -> Result<()> {
             let name = format_ident!("{}", t.name);
             let docs = doc_attrs(Some(&type_docs_text(t)));
             let tokens = match kind {
-                TypeKind::StringEnum(e) => string_enum(&name, docs, e),
                 TypeKind::IntEnum(e) => int_enum(&name, docs, e),
                 TypeKind::Union(u) => union_def(api, &name, docs, u),
-                TypeKind::Struct(_) | TypeKind::Alias(_) | TypeKind::Newtype(_) => {
+                TypeKind::Struct(_)
+                | TypeKind::StringEnum(_)
+                | TypeKind::Alias(_)
+                | TypeKind::Newtype(_) => {
                     unreachable!("built as syntax trees above")
                 }
             };
@@ -277,101 +280,178 @@ fn named_field(attrs: Vec<syn::Attribute>, name: syn::Ident, ty: syn::Type) -> s
     }
 }
 
-fn string_enum(name: &proc_macro2::Ident, docs: TokenStream, e: &StringEnum) -> TokenStream {
-    let variant_idents: Vec<_> = e
+/// The impls of string enums, copied and filled in for each (syntax trees cannot be shared
+/// between threads).
+struct StringEnumImpls {
+    as_str: syn::ItemImpl,
+    open_as_str: syn::ItemImpl,
+    display: syn::ItemImpl,
+    serialize: syn::ItemImpl,
+    deserialize: syn::ItemImpl,
+}
+
+thread_local! {
+    static STRING_ENUM_IMPLS: StringEnumImpls = StringEnumImpls {
+        as_str: syn::parse_quote! {
+            impl Type {
+                /// The value as it appears on the wire.
+                pub fn as_str(&self) -> &'static str {
+                    match self {}
+                }
+            }
+        },
+        open_as_str: syn::parse_quote! {
+            impl Type {
+                /// The value as it appears on the wire.
+                pub fn as_str(&self) -> &str {
+                    match self {}
+                }
+            }
+        },
+        display: syn::parse_quote! {
+            impl std::fmt::Display for Type {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+        },
+        serialize: syn::parse_quote! {
+            impl serde::Serialize for Type {
+                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    serializer.serialize_str(self.as_str())
+                }
+            }
+        },
+        deserialize: syn::parse_quote! {
+            impl<'de> serde::Deserialize<'de> for Type {
+                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+                    Ok(match value.as_str() {})
+                }
+            }
+        },
+    };
+}
+
+/// A copy of `template` for the type `name`, its final `match` given `arms`.
+fn filled(template: &syn::ItemImpl, name: &str, arms: Vec<syn::Arm>) -> Item {
+    let mut item = template.clone();
+    item.self_ty = Box::new(ast::path_ty(ast::path(&[name])));
+    if let Some(found) = ast::final_match(&mut item) {
+        found.arms = arms;
+    }
+    Item::Impl(item)
+}
+
+fn string_enum(name: &str, attrs: Vec<syn::Attribute>, e: &StringEnum) -> Vec<Item> {
+    let value_lit = |v: &EnumVariant| ast::lit(Literal::string(&v.value));
+    let mut variants: Vec<syn::Variant> = e
         .variants
         .iter()
-        .map(|v| format_ident!("{}", v.name))
-        .collect();
-    let values: Vec<&str> = e.variants.iter().map(|v| v.value.as_str()).collect();
-    let default_attr = |i: usize| (e.default == Some(i)).then(|| quote!(#[default]));
-    let derive_default = e.default.map(|_| quote!(Default,));
-    // Values are document text too: cleaned like any doc (bidi controls break the build).
-    let variant_docs = values
-        .iter()
-        .map(|v| doc_attrs(Some(&format!("`{}`", serde_json::Value::from(*v)))));
-    match &e.other {
-        None => {
-            let variants = variant_idents
-                .iter()
-                .zip(&values)
-                .enumerate()
-                .zip(variant_docs)
-                .map(|((i, (ident, value)), doc)| {
-                    let default = default_attr(i);
-                    quote!(#doc #default #[serde(rename = #value)] #ident)
-                });
-            quote! {
-                #docs
-                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, #derive_default serde::Serialize, serde::Deserialize)]
-                pub enum #name {
-                    #(#variants,)*
-                }
-                impl #name {
-                    /// The value as it appears on the wire.
-                    pub fn as_str(&self) -> &'static str {
-                        match self {
-                            #(Self::#variant_idents => #values,)*
-                        }
-                    }
-                }
-                impl std::fmt::Display for #name {
-                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
+        .enumerate()
+        .map(|(i, v)| {
+            // Values are document text too: cleaned like any doc (bidi controls break the build).
+            let mut attrs =
+                doc_attr_list(Some(&format!("`{}`", serde_json::Value::from(&*v.value))));
+            if e.default == Some(i) {
+                attrs.push(ast::path_attr("default"));
             }
+            if e.other.is_none() {
+                let value = &v.value;
+                attrs.push(ast::list_attr("serde", quote!(rename = #value)));
+            }
+            variant(attrs, &v.name, syn::Fields::Unit)
+        })
+        .collect();
+    let mut as_str_arms: Vec<syn::Arm> = e
+        .variants
+        .iter()
+        .map(|v| ast::arm(ast::path_pat(&["Self", &v.name]), value_lit(v)))
+        .collect();
+    let default = e.default.map(|_| quote!(Default,));
+    STRING_ENUM_IMPLS.with(|impls| match &e.other {
+        None => {
+            let derive = quote!(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, #default serde::Serialize, serde::Deserialize);
+            vec![
+                enum_item(name, attrs, derive, variants),
+                filled(&impls.as_str, name, as_str_arms),
+                filled(&impls.display, name, Vec::new()),
+            ]
         }
         Some(other) => {
-            let other = format_ident!("{}", other);
-            let variants =
-                variant_idents
-                    .iter()
-                    .enumerate()
-                    .zip(variant_docs)
-                    .map(|((i, ident), doc)| {
-                        let default = default_attr(i);
-                        quote!(#doc #default #ident)
-                    });
-            quote! {
-                #docs
-                #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, #derive_default)]
-                pub enum #name {
-                    #(#variants,)*
-                    /// A value this version of the API description does not know.
-                    #other(String),
-                }
-                impl #name {
-                    /// The value as it appears on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            #(Self::#variant_idents => #values,)*
-                            Self::#other(value) => value,
-                        }
-                    }
-                }
-                impl std::fmt::Display for #name {
-                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl serde::Serialize for #name {
-                    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> serde::Deserialize<'de> for #name {
-                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-                        Ok(match value.as_str() {
-                            #(#values => Self::#variant_idents,)*
-                            _ => Self::#other(value),
-                        })
-                    }
-                }
-            }
+            let string = syn::Field {
+                attrs: Vec::new(),
+                vis: syn::Visibility::Inherited,
+                mutability: syn::FieldMutability::None,
+                ident: None,
+                colon_token: None,
+                ty: ast::path_ty(ast::path(&["String"])),
+            };
+            variants.push(variant(
+                vec![ast::doc_attr(
+                    " A value this version of the API description does not know.",
+                )],
+                other,
+                syn::Fields::Unnamed(syn::FieldsUnnamed {
+                    paren_token: Default::default(),
+                    unnamed: [string].into_iter().collect(),
+                }),
+            ));
+            let value = || ast::path_expr(&["value"]);
+            as_str_arms.push(ast::arm(
+                ast::tuple_struct_pat(&["Self", other], [ast::ident_pat("value")]),
+                value(),
+            ));
+            let mut from_str_arms: Vec<syn::Arm> = e
+                .variants
+                .iter()
+                .map(|v| {
+                    let pat = ast::lit_pat(Literal::string(&v.value));
+                    ast::arm(pat, ast::path_expr(&["Self", &v.name]))
+                })
+                .collect();
+            from_str_arms.push(ast::arm(
+                ast::wild_pat(),
+                ast::call(ast::path_expr(&["Self", other]), [value()]),
+            ));
+            let derive = quote!(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, #default);
+            vec![
+                enum_item(name, attrs, derive, variants),
+                filled(&impls.open_as_str, name, as_str_arms),
+                filled(&impls.display, name, Vec::new()),
+                filled(&impls.serialize, name, Vec::new()),
+                filled(&impls.deserialize, name, from_str_arms),
+            ]
         }
+    })
+}
+
+fn variant(attrs: Vec<syn::Attribute>, name: &str, fields: syn::Fields) -> syn::Variant {
+    syn::Variant {
+        attrs,
+        ident: ast::ident(name),
+        fields,
+        discriminant: None,
     }
+}
+
+/// `#[derive(..)] pub enum name { variants }`, after `attrs`.
+fn enum_item(
+    name: &str,
+    mut attrs: Vec<syn::Attribute>,
+    derive: TokenStream,
+    variants: Vec<syn::Variant>,
+) -> Item {
+    attrs.push(ast::list_attr("derive", derive));
+    Item::Enum(syn::ItemEnum {
+        attrs,
+        vis: ast::public(),
+        enum_token: Default::default(),
+        ident: ast::ident(name),
+        generics: Default::default(),
+        brace_token: Default::default(),
+        variants: variants.into_iter().collect(),
+    })
 }
 
 fn int_enum(name: &proc_macro2::Ident, docs: TokenStream, e: &IntEnum) -> TokenStream {
