@@ -1,7 +1,7 @@
 //! The `models` module: one Rust type per named schema.
 
 use super::validate::{uuid_impl, validate_impl, Checked};
-use super::{ast, doc_attr_list, doc_attrs, parse_items, ty_syn, ty_tokens};
+use super::{ast, doc_attr_list, doc_attrs, parse_items, ty_syn};
 use crate::ir::*;
 use crate::names::ident;
 use crate::Result;
@@ -74,13 +74,14 @@ fn serde_derive(default: bool) -> syn::Attribute {
     )
 }
 
-/// Appends the type's items: structs and aliases, the most numerous, are built as syntax
-/// trees; the rest through tokens.
+/// Appends the type's items, built as syntax trees but for the rarer, irregular ones
+/// (integer enums, discriminated unions' `Deserialize`), built through tokens.
 fn type_def(api: &Api, t: &TypeDef, items: &mut Vec<Item>) -> Result<()> {
     let docs = || doc_attr_list(Some(&type_docs_text(t)));
     match &t.kind {
         TypeKind::Struct(s) => return struct_def(api, t, docs(), s, items),
         TypeKind::StringEnum(e) => items.extend(string_enum(&t.name, docs(), e)),
+        TypeKind::Union(u) => items.extend(union_def(api, &t.name, docs(), u)?),
         TypeKind::Alias(ty) => items.push(Item::Type(syn::ItemType {
             attrs: docs(),
             vis: ast::public(),
@@ -116,20 +117,10 @@ fn type_def(api: &Api, t: &TypeDef, items: &mut Vec<Item>) -> Result<()> {
                 semi_token: Some(Default::default()),
             }));
         }
-        kind => {
+        TypeKind::IntEnum(e) => {
             let name = format_ident!("{}", t.name);
             let docs = doc_attrs(Some(&type_docs_text(t)));
-            let tokens = match kind {
-                TypeKind::IntEnum(e) => int_enum(&name, docs, e),
-                TypeKind::Union(u) => union_def(api, &name, docs, u),
-                TypeKind::Struct(_)
-                | TypeKind::StringEnum(_)
-                | TypeKind::Alias(_)
-                | TypeKind::Newtype(_) => {
-                    unreachable!("built as syntax trees above")
-                }
-            };
-            items.extend(parse_items(tokens)?);
+            items.extend(parse_items(int_enum(&name, docs, e))?);
         }
     }
     Ok(())
@@ -369,33 +360,26 @@ fn string_enum(name: &str, attrs: Vec<syn::Attribute>, e: &StringEnum) -> Vec<It
         .map(|v| ast::arm(ast::path_pat(&["Self", &v.name]), value_lit(v)))
         .collect();
     let default = e.default.map(|_| quote!(Default,));
+    let with_derive = |mut attrs: Vec<syn::Attribute>, derive| {
+        attrs.push(ast::list_attr("derive", derive));
+        attrs
+    };
     STRING_ENUM_IMPLS.with(|impls| match &e.other {
         None => {
             let derive = quote!(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, #default serde::Serialize, serde::Deserialize);
             vec![
-                enum_item(name, attrs, derive, variants),
+                enum_item(name, with_derive(attrs, derive), variants),
                 filled(&impls.as_str, name, as_str_arms),
                 filled(&impls.display, name, Vec::new()),
             ]
         }
         Some(other) => {
-            let string = syn::Field {
-                attrs: Vec::new(),
-                vis: syn::Visibility::Inherited,
-                mutability: syn::FieldMutability::None,
-                ident: None,
-                colon_token: None,
-                ty: ast::path_ty(ast::path(&["String"])),
-            };
             variants.push(variant(
                 vec![ast::doc_attr(
                     " A value this version of the API description does not know.",
                 )],
                 other,
-                syn::Fields::Unnamed(syn::FieldsUnnamed {
-                    paren_token: Default::default(),
-                    unnamed: [string].into_iter().collect(),
-                }),
+                tuple_fields(ast::path_ty(ast::path(&["String"]))),
             ));
             let value = || ast::path_expr(&["value"]);
             as_str_arms.push(ast::arm(
@@ -416,13 +400,29 @@ fn string_enum(name: &str, attrs: Vec<syn::Attribute>, e: &StringEnum) -> Vec<It
             ));
             let derive = quote!(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, #default);
             vec![
-                enum_item(name, attrs, derive, variants),
+                enum_item(name, with_derive(attrs, derive), variants),
                 filled(&impls.open_as_str, name, as_str_arms),
                 filled(&impls.display, name, Vec::new()),
                 filled(&impls.serialize, name, Vec::new()),
                 filled(&impls.deserialize, name, from_str_arms),
             ]
         }
+    })
+}
+
+/// `(ty)`, a variant's one unnamed field.
+fn tuple_fields(ty: syn::Type) -> syn::Fields {
+    let field = syn::Field {
+        attrs: Vec::new(),
+        vis: syn::Visibility::Inherited,
+        mutability: syn::FieldMutability::None,
+        ident: None,
+        colon_token: None,
+        ty,
+    };
+    syn::Fields::Unnamed(syn::FieldsUnnamed {
+        paren_token: Default::default(),
+        unnamed: [field].into_iter().collect(),
     })
 }
 
@@ -435,14 +435,8 @@ fn variant(attrs: Vec<syn::Attribute>, name: &str, fields: syn::Fields) -> syn::
     }
 }
 
-/// `#[derive(..)] pub enum name { variants }`, after `attrs`.
-fn enum_item(
-    name: &str,
-    mut attrs: Vec<syn::Attribute>,
-    derive: TokenStream,
-    variants: Vec<syn::Variant>,
-) -> Item {
-    attrs.push(ast::list_attr("derive", derive));
+/// `pub enum name { variants }`, after `attrs`.
+fn enum_item(name: &str, attrs: Vec<syn::Attribute>, variants: Vec<syn::Variant>) -> Item {
     Item::Enum(syn::ItemEnum {
         attrs,
         vis: ast::public(),
@@ -537,31 +531,47 @@ fn int_enum(name: &proc_macro2::Ident, docs: TokenStream, e: &IntEnum) -> TokenS
     }
 }
 
-fn union_def(api: &Api, name: &proc_macro2::Ident, docs: TokenStream, u: &Union) -> TokenStream {
-    let variant_defs = u.variants.iter().map(|v| {
-        let ident = format_ident!("{}", v.name);
-        let ty = ty_tokens(api, &v.ty);
-        let doc = match (&u.discriminator, v.tags.as_slice()) {
-            (Some(property), tags) if !tags.is_empty() => {
-                let tags: Vec<String> = tags.iter().map(|t| format!("`{t}`")).collect();
-                format!("`{property}` = {}", tags.join(" or "))
-            }
-            _ => format!("A `{}`.", api_ty_label(api, &v.ty)),
-        };
-        let doc = doc_attrs(Some(&doc));
-        quote!(#doc #ident(#ty))
-    });
-    let lints = quote!(#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]);
+fn union_def(
+    api: &Api,
+    name: &str,
+    mut attrs: Vec<syn::Attribute>,
+    u: &Union,
+) -> Result<Vec<Item>> {
+    let mut variants: Vec<syn::Variant> = u
+        .variants
+        .iter()
+        .map(|v| {
+            let doc = match (&u.discriminator, v.tags.as_slice()) {
+                (Some(property), tags) if !tags.is_empty() => {
+                    let tags: Vec<String> = tags.iter().map(|t| format!("`{t}`")).collect();
+                    format!("`{property}` = {}", tags.join(" or "))
+                }
+                _ => format!("A `{}`.", api_ty_label(api, &v.ty)),
+            };
+            variant(
+                doc_attr_list(Some(&doc)),
+                &v.name,
+                tuple_fields(ty_syn(api, &v.ty)),
+            )
+        })
+        .collect();
+    attrs.push(ast::list_attr(
+        "allow",
+        quote!(clippy::large_enum_variant, clippy::enum_variant_names),
+    ));
     let Some(property) = &u.discriminator else {
-        return quote! {
-            #docs
-            #lints
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            #[serde(untagged)]
-            pub enum #name {
-                #(#variant_defs,)*
-            }
-        };
+        attrs.push(ast::list_attr(
+            "derive",
+            quote!(
+                Debug,
+                Clone,
+                PartialEq,
+                serde::Serialize,
+                serde::Deserialize
+            ),
+        ));
+        attrs.push(ast::list_attr("serde", quote!(untagged)));
+        return Ok(vec![enum_item(name, attrs, variants)]);
     };
     let all_tags: Vec<&str> = u
         .variants
@@ -575,32 +585,27 @@ fn union_def(api: &Api, name: &proc_macro2::Ident, docs: TokenStream, u: &Union)
             #(#tags)|* => serde_json::from_value(value).map(Self::#ident).map_err(serde::de::Error::custom),
         }
     });
-    let (other_variant, unknown) = match &u.other {
+    let unknown = match &u.other {
         Some(other) => {
-            let other = format_ident!("{}", other);
-            let doc = doc_attrs(Some(&format!(
+            let doc = doc_attr_list(Some(&format!(
                 "An object whose `{property}` this version of the API description does not know."
             )));
-            (
-                Some(quote!(#doc #other(serde_json::Value),)),
-                quote!(Ok(Self::#other(value))),
-            )
+            let value = ast::path_ty(ast::path(&["serde_json", "Value"]));
+            variants.push(variant(doc, other, tuple_fields(value)));
+            let other = format_ident!("{}", other);
+            quote!(Ok(Self::#other(value)))
         }
-        None => (
-            None,
-            quote!(Err(serde::de::Error::unknown_variant(&tag, &[#(#all_tags),*]))),
-        ),
+        None => quote!(Err(serde::de::Error::unknown_variant(&tag, &[#(#all_tags),*]))),
     };
-    quote! {
-        #docs
-        #lints
-        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-        #[serde(untagged)]
-        pub enum #name {
-            #(#variant_defs,)*
-            #other_variant
-        }
-        impl<'de> serde::Deserialize<'de> for #name {
+    attrs.push(ast::list_attr(
+        "derive",
+        quote!(Debug, Clone, PartialEq, serde::Serialize),
+    ));
+    attrs.push(ast::list_attr("serde", quote!(untagged)));
+    let name_ident = format_ident!("{}", name);
+    let mut items = vec![enum_item(name, attrs, variants)];
+    items.extend(parse_items(quote! {
+        impl<'de> serde::Deserialize<'de> for #name_ident {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
                 let tag = match value.get(#property) {
@@ -613,7 +618,8 @@ fn union_def(api: &Api, name: &proc_macro2::Ident, docs: TokenStream, u: &Union)
                 }
             }
         }
-    }
+    })?);
+    Ok(items)
 }
 
 /// A short human label for a type, for variant docs.
