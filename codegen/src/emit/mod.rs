@@ -85,10 +85,11 @@ pub fn doc_attr_list(text: Option<&str>) -> Vec<syn::Attribute> {
     lines.iter().map(|line| ast::doc_attr(line)).collect()
 }
 
-/// `#[doc = "..."]` lines (outer docs), as tokens.
+/// `#[doc = "..."]` lines (outer docs), as tokens (quoted directly: the client and
+/// server emit many, and building attributes first costs more).
 pub fn doc_attrs(text: Option<&str>) -> TokenStream {
-    let attrs = doc_attr_list(text);
-    quote!(#(#attrs)*)
+    let lines = text.map(doc_lines).unwrap_or_default();
+    quote!(#(#[doc = #lines])*)
 }
 
 /// `#![doc = "..."]` lines (inner docs, for a crate root).
