@@ -39,7 +39,13 @@ fn main() {
         std::fs::create_dir_all(dir.join("server")).expect("OUT_DIR writable");
         let rust = |tokens| codegen::format_rust(tokens, &source).unwrap_or_else(|e| panic!("{e}"));
         let files = [
-            ("models.rs", rust(codegen::emit::models::models(&api))),
+            (
+                "models.rs",
+                codegen::format_items(
+                    codegen::emit::models::models(&api).unwrap_or_else(|e| panic!("{e}")),
+                    &source,
+                ),
+            ),
             (
                 "validate.rs",
                 codegen::verbatim(codegen::emit::validate::RUNTIME, &source, "validate.rs"),

@@ -79,7 +79,7 @@ fn fixture(name: &str) -> (codegen::ir::Api, String) {
 
 fn fixture_models(name: &str) -> String {
     let (api, source) = fixture(name);
-    codegen::format_rust(codegen::emit::models::models(&api), &source).unwrap()
+    codegen::format_items(codegen::emit::models::models(&api).unwrap(), &source)
 }
 
 fn fixture_client(name: &str) -> String {

@@ -64,21 +64,32 @@ pub fn format_rust(tokens: proc_macro2::TokenStream, source: &str) -> Result<Str
     Ok(format!("// {}\n{}", header(source), unparse(tokens)?))
 }
 
+/// Formats items as a Rust file with the `@generated` header.
+pub fn format_items(items: Vec<syn::Item>, source: &str) -> String {
+    format!("// {}\n{}", header(source), print(&items_file(items)))
+}
+
+fn items_file(items: Vec<syn::Item>) -> syn::File {
+    syn::File {
+        shebang: None,
+        attrs: Vec::new(),
+        items,
+    }
+}
+
 fn unparse(tokens: proc_macro2::TokenStream) -> Result<String> {
-    let file: syn::File = syn::parse2(tokens).map_err(|e| {
-        Error::at(
-            "#",
-            format!("internal error: the emitted code does not parse ({e}); please report this document"),
-        )
-    })?;
-    let mut text = prettyplease::unparse(&file);
+    Ok(print(&emit::parse_file(tokens)?))
+}
+
+fn print(file: &syn::File) -> String {
+    let mut text = prettyplease::unparse(file);
     // Doc text built from the document's strings (a title, an operation id) without
     // `emit::clean_doc`: string literals are printed escaped, so what remains raw is in
     // comments, where rustc rejects these characters.
     if text.contains(emit::rejected_in_comment) {
         text.retain(|c| !emit::rejected_in_comment(c));
     }
-    Ok(text)
+    text
 }
 
 /// Types emitted and formatted at once by one thread.
@@ -97,13 +108,17 @@ enum Piece {
 
 impl Piece {
     fn text(&self, api: &ir::Api, checked: &emit::validate::Checked) -> Result<String> {
-        unparse(match self {
-            Piece::Client => emit::client::client_rs(api),
-            Piece::Server => emit::server::server(api),
-            Piece::Mock => emit::server::mock(api),
-            Piece::Models(range) => emit::models::type_defs(api, checked, range.clone()),
-            Piece::ModelHelpers => emit::models::helpers(api),
-        })
+        match self {
+            Piece::Client => unparse(emit::client::client_rs(api)),
+            Piece::Server => unparse(emit::server::server(api)),
+            Piece::Mock => unparse(emit::server::mock(api)),
+            Piece::Models(range) => Ok(print(&items_file(emit::models::type_defs(
+                api,
+                checked,
+                range.clone(),
+            )?))),
+            Piece::ModelHelpers => unparse(emit::models::helpers(api)),
+        }
     }
 }
 

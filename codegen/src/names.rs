@@ -72,9 +72,38 @@ fn spell_symbols(raw: &str) -> String {
     out
 }
 
+/// Whether `raw` is its own `UpperCamelCase` (most schema names are): ASCII letters and
+/// digits, a capital first, and every other capital right after a lowercase letter, so
+/// that each word heck finds is a capital and then lowercase letters or digits. Spares
+/// heck's per-character formatting, a tenth of lowering on large documents.
+fn is_upper_camel(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    bytes.first().is_some_and(u8::is_ascii_uppercase)
+        && bytes.iter().all(u8::is_ascii_alphanumeric)
+        && bytes
+            .windows(2)
+            .all(|pair| !pair[1].is_ascii_uppercase() || pair[0].is_ascii_lowercase())
+}
+
+/// `raw` in `snake_case` when it has only lowercase ASCII letters, digits and
+/// underscores (most property names): its words joined by single underscores, as heck
+/// gives.
+fn plain_snake(raw: &str) -> Option<String> {
+    raw.bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        .then(|| {
+            let words: Vec<&str> = raw.split('_').filter(|w| !w.is_empty()).collect();
+            words.join("_")
+        })
+}
+
 /// `UpperCamelCase` name for a type or variant; `fallback` when nothing usable remains.
 pub fn type_name(raw: &str, fallback: &str) -> String {
-    let mut name = spell_symbols(raw).to_upper_camel_case();
+    let mut name = if is_upper_camel(raw) {
+        raw.to_owned()
+    } else {
+        spell_symbols(raw).to_upper_camel_case()
+    };
     if name.is_empty() {
         name = fallback.to_owned();
     }
@@ -96,7 +125,7 @@ pub fn unreserved_type_name(raw: &str, fallback: &str) -> String {
 
 /// `snake_case` name for a field, function or parameter (without any `r#`).
 pub fn snake_name(raw: &str, fallback: &str) -> String {
-    let mut name = spell_symbols(raw).to_snake_case();
+    let mut name = plain_snake(raw).unwrap_or_else(|| spell_symbols(raw).to_snake_case());
     if name.is_empty() {
         name = fallback.to_owned();
     }
@@ -181,5 +210,62 @@ mod tests {
         assert_eq!(types.claim("Foo"), "Foo2");
         assert_eq!(types.claim("Self"), "Self_");
         assert_eq!(types.claim("Self"), "Self2");
+    }
+
+    /// Names the fast paths take or must refuse, and their neighbours.
+    const NAMES: &[&str] = &[
+        "Account",
+        "AccountBusinessProfile",
+        "AbC",
+        "AbCd",
+        "V1",
+        "V2Api",
+        "Oauth2Token",
+        "A2B",
+        "HTTPServer",
+        "ABc",
+        "Ab2Cd",
+        "A",
+        "a",
+        "node_id",
+        "_node__id_",
+        "sha256_hash",
+        "2fa",
+        "x_2",
+        "__",
+        "",
+        "id",
+        "nodeId",
+        "Node-ID",
+        "ümlaut",
+        "Ärger",
+        "plus+one",
+        "already_snake_case_123",
+        "AlreadyCamel9",
+        "Z9z",
+        "aB",
+        "ab_",
+        "_",
+    ];
+
+    #[test]
+    fn fast_paths_agree_with_heck() {
+        for raw in NAMES {
+            if is_upper_camel(raw) {
+                assert_eq!(*raw, spell_symbols(raw).to_upper_camel_case(), "{raw:?}");
+            }
+            if let Some(snake) = plain_snake(raw) {
+                assert_eq!(snake, spell_symbols(raw).to_snake_case(), "{raw:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_paths_take_the_common_names() {
+        assert!(is_upper_camel("AccountBusinessProfile"));
+        assert!(!is_upper_camel("HTTPServer"));
+        assert!(!is_upper_camel("A2B"));
+        assert_eq!(plain_snake("_node__id_").as_deref(), Some("node_id"));
+        assert_eq!(plain_snake("nodeId"), None);
     }
 }

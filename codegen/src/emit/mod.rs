@@ -1,5 +1,6 @@
 //! IR → Rust tokens. Every emitter builds tokens with `quote!`; none concatenates Rust text.
 
+pub mod ast;
 pub mod client;
 pub mod krate;
 pub mod models;
@@ -8,7 +9,7 @@ pub mod validate;
 
 use crate::ir::{Api, Ty};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, ToTokens};
 
 /// Lints the generated crate allows: prose copied from the document into doc comments
 /// trips the documentation lints, and the document decides literal values (a default of
@@ -31,6 +32,21 @@ pub fn lint_allows() -> TokenStream {
         rustdoc::invalid_html_tags,
         rustdoc::invalid_rust_codeblocks
     }
+}
+
+/// The syntax tree of emitted tokens.
+pub fn parse_file(tokens: TokenStream) -> crate::Result<syn::File> {
+    syn::parse2(tokens).map_err(|e| {
+        crate::Error::at(
+            "#",
+            format!("internal error: the emitted code does not parse ({e}); please report this document"),
+        )
+    })
+}
+
+/// Items from emitted tokens (the less regular items are still built with `quote!`).
+pub fn parse_items(tokens: TokenStream) -> crate::Result<Vec<syn::Item>> {
+    Ok(parse_file(tokens)?.items)
 }
 
 /// Document prose made safe for a doc attribute: no control or bidi-override characters
@@ -63,7 +79,14 @@ fn doc_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// `#[doc = "..."]` lines (outer docs).
+/// `#[doc = "..."]` attributes (outer docs).
+pub fn doc_attr_list(text: Option<&str>) -> Vec<syn::Attribute> {
+    let lines = text.map(doc_lines).unwrap_or_default();
+    lines.iter().map(|line| ast::doc_attr(line)).collect()
+}
+
+/// `#[doc = "..."]` lines (outer docs), as tokens (quoted directly: the client and
+/// server emit many, and building attributes first costs more).
 pub fn doc_attrs(text: Option<&str>) -> TokenStream {
     let lines = text.map(doc_lines).unwrap_or_default();
     quote!(#(#[doc = #lines])*)
@@ -76,44 +99,51 @@ pub fn inner_doc_attrs(text: &str) -> TokenStream {
 }
 
 /// The Rust spelling of an IR type.
+pub fn ty_syn(api: &Api, ty: &Ty) -> syn::Type {
+    ty_syn_with(api, ty, &|name| ast::path_ty(ast::path(&[name])))
+}
+
+/// The Rust spelling of an IR type, as tokens.
 pub fn ty_tokens(api: &Api, ty: &Ty) -> TokenStream {
-    ty_tokens_in(api, ty, &TokenStream::new())
+    ty_syn(api, ty).into_token_stream()
 }
 
 /// As [`ty_tokens`], named types spelled through `module` (e.g. `models::`), for code
 /// outside the `models` module.
 pub fn ty_tokens_in(api: &Api, ty: &Ty, module: &TokenStream) -> TokenStream {
-    let ty_tokens = |api, ty| ty_tokens_in(api, ty, module);
+    ty_syn_with(api, ty, &|name| {
+        let name = format_ident!("{}", name);
+        syn::Type::Verbatim(quote!(#module #name))
+    })
+    .into_token_stream()
+}
+
+/// The Rust spelling of an IR type, named types spelled by `named`.
+fn ty_syn_with(api: &Api, ty: &Ty, named: &dyn Fn(&str) -> syn::Type) -> syn::Type {
+    use ast::{generic_path, path, path_ty};
+    let string = || path_ty(path(&["String"]));
+    let value = || path_ty(path(&["serde_json", "Value"]));
+    let generic = |segments: &[&str], inner: &Ty| {
+        path_ty(generic_path(segments, [ty_syn_with(api, inner, named)]))
+    };
     match ty {
-        Ty::String => quote!(String),
-        Ty::Bool => quote!(bool),
-        Ty::I32 => quote!(i32),
-        Ty::I64 => quote!(i64),
-        Ty::F64 => quote!(f64),
-        Ty::Uuid => quote!(uuid::Uuid),
-        Ty::Bytes => quote!(Vec<u8>),
-        Ty::Any => quote!(serde_json::Value),
-        Ty::JsonObject => quote!(serde_json::Map<String, serde_json::Value>),
-        Ty::Named(id) => {
-            let name = format_ident!("{}", api.ty(*id).name);
-            quote!(#module #name)
-        }
-        Ty::List(inner) => {
-            let inner = ty_tokens(api, inner);
-            quote!(Vec<#inner>)
-        }
-        Ty::Map(inner) => {
-            let inner = ty_tokens(api, inner);
-            quote!(std::collections::BTreeMap<String, #inner>)
-        }
-        Ty::Option(inner) => {
-            let inner = ty_tokens(api, inner);
-            quote!(Option<#inner>)
-        }
-        Ty::Box(inner) => {
-            let inner = ty_tokens(api, inner);
-            quote!(Box<#inner>)
-        }
+        Ty::String => string(),
+        Ty::Bool => path_ty(path(&["bool"])),
+        Ty::I32 => path_ty(path(&["i32"])),
+        Ty::I64 => path_ty(path(&["i64"])),
+        Ty::F64 => path_ty(path(&["f64"])),
+        Ty::Uuid => path_ty(path(&["uuid", "Uuid"])),
+        Ty::Bytes => path_ty(generic_path(&["Vec"], [path_ty(path(&["u8"]))])),
+        Ty::Any => value(),
+        Ty::JsonObject => path_ty(generic_path(&["serde_json", "Map"], [string(), value()])),
+        Ty::Named(id) => named(&api.ty(*id).name),
+        Ty::List(inner) => generic(&["Vec"], inner),
+        Ty::Map(inner) => path_ty(generic_path(
+            &["std", "collections", "BTreeMap"],
+            [string(), ty_syn_with(api, inner, named)],
+        )),
+        Ty::Option(inner) => generic(&["Option"], inner),
+        Ty::Box(inner) => generic(&["Box"], inner),
     }
 }
 

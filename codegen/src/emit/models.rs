@@ -1,31 +1,31 @@
 //! The `models` module: one Rust type per named schema.
 
 use super::validate::{uuid_impl, validate_impl, Checked};
-use super::{doc_attrs, ty_tokens};
+use super::{ast, doc_attr_list, doc_attrs, parse_items, ty_syn};
 use crate::ir::*;
 use crate::names::ident;
+use crate::Result;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
+use syn::Item;
 
-pub fn models(api: &Api) -> TokenStream {
+/// The whole module's items.
+pub fn models(api: &Api) -> Result<Vec<Item>> {
     let checked = Checked::new(api);
-    let items = type_defs(api, &checked, 0..api.types.len());
-    let helpers = helpers(api);
-    quote! {
-        #items
-        #helpers
-    }
+    let mut items = type_defs(api, &checked, 0..api.types.len())?;
+    items.extend(parse_items(helpers(api))?);
+    Ok(items)
 }
 
 /// The items of the types in `range`, each followed by its `Validate` impl (types are
 /// independent items: the module can be emitted and formatted in parts).
-pub fn type_defs(api: &Api, checked: &Checked, range: std::ops::Range<usize>) -> TokenStream {
-    let items = range.map(|i| {
-        let def = type_def(api, &api.types[i]);
-        let validate = validate_impl(api, checked, TypeId(i));
-        quote!(#def #validate)
-    });
-    quote!(#(#items)*)
+pub fn type_defs(api: &Api, checked: &Checked, range: std::ops::Range<usize>) -> Result<Vec<Item>> {
+    let mut items = Vec::new();
+    for i in range {
+        type_def(api, &api.types[i], &mut items)?;
+        items.extend(validate_impl(api, checked, TypeId(i))?);
+    }
+    Ok(items)
 }
 
 /// Private helpers the types' attributes name, after the types.
@@ -57,41 +57,73 @@ pub fn helpers(api: &Api) -> TokenStream {
     }
 }
 
-fn type_docs(t: &TypeDef) -> TokenStream {
+fn type_docs_text(t: &TypeDef) -> String {
     let origin = format!("Schema `{}`.", t.pointer);
-    let text = match &t.docs {
+    match &t.docs {
         Some(docs) => format!("{docs}\n\n{origin}"),
         None => origin,
-    };
-    doc_attrs(Some(&text))
+    }
 }
 
-fn type_def(api: &Api, t: &TypeDef) -> TokenStream {
-    let name = format_ident!("{}", t.name);
-    let docs = type_docs(t);
+/// `#[derive(Debug, Clone, PartialEq, [Default,] serde::Serialize, serde::Deserialize)]`.
+fn serde_derive(default: bool) -> syn::Attribute {
+    let default = default.then(|| quote!(Default,));
+    ast::list_attr(
+        "derive",
+        quote!(Debug, Clone, PartialEq, #default serde::Serialize, serde::Deserialize),
+    )
+}
+
+/// Appends the type's items, built as syntax trees but for the rarer, irregular ones
+/// (integer enums, discriminated unions' `Deserialize`), built through tokens.
+fn type_def(api: &Api, t: &TypeDef, items: &mut Vec<Item>) -> Result<()> {
+    let docs = || doc_attr_list(Some(&type_docs_text(t)));
     match &t.kind {
-        TypeKind::Struct(s) => struct_def(api, &name, docs, s, t.has_default),
-        TypeKind::StringEnum(e) => string_enum(&name, docs, e),
-        TypeKind::IntEnum(e) => int_enum(&name, docs, e),
-        TypeKind::Union(u) => union_def(api, &name, docs, u),
-        TypeKind::Alias(ty) => {
-            let ty = ty_tokens(api, ty);
-            quote! {
-                #docs
-                pub type #name = #ty;
-            }
-        }
+        TypeKind::Struct(s) => return struct_def(api, t, docs(), s, items),
+        TypeKind::StringEnum(e) => items.extend(string_enum(&t.name, docs(), e)),
+        TypeKind::Union(u) => items.extend(union_def(api, &t.name, docs(), u)?),
+        TypeKind::Alias(ty) => items.push(Item::Type(syn::ItemType {
+            attrs: docs(),
+            vis: ast::public(),
+            type_token: Default::default(),
+            ident: ast::ident(&t.name),
+            generics: Default::default(),
+            eq_token: Default::default(),
+            ty: Box::new(ty_syn(api, ty)),
+            semi_token: Default::default(),
+        })),
         TypeKind::Newtype(ty) => {
-            let derive_default = t.has_default.then(|| quote!(Default,));
-            let ty = ty_tokens(api, ty);
-            quote! {
-                #docs
-                #[derive(Debug, Clone, PartialEq, #derive_default serde::Serialize, serde::Deserialize)]
-                #[serde(transparent)]
-                pub struct #name(pub #ty);
-            }
+            let mut attrs = docs();
+            attrs.push(serde_derive(t.has_default));
+            attrs.push(ast::list_attr("serde", quote!(transparent)));
+            let field = syn::Field {
+                attrs: Vec::new(),
+                vis: ast::public(),
+                mutability: syn::FieldMutability::None,
+                ident: None,
+                colon_token: None,
+                ty: ty_syn(api, ty),
+            };
+            items.push(Item::Struct(syn::ItemStruct {
+                attrs,
+                vis: ast::public(),
+                struct_token: Default::default(),
+                ident: ast::ident(&t.name),
+                generics: Default::default(),
+                fields: syn::Fields::Unnamed(syn::FieldsUnnamed {
+                    paren_token: Default::default(),
+                    unnamed: [field].into_iter().collect(),
+                }),
+                semi_token: Some(Default::default()),
+            }));
+        }
+        TypeKind::IntEnum(e) => {
+            let name = format_ident!("{}", t.name);
+            let docs = doc_attrs(Some(&type_docs_text(t)));
+            items.extend(parse_items(int_enum(&name, docs, e))?);
         }
     }
+    Ok(())
 }
 
 fn default_expr(api: &Api, value: &DefaultValue) -> TokenStream {
@@ -122,205 +154,298 @@ fn default_expr(api: &Api, value: &DefaultValue) -> TokenStream {
 
 fn struct_def(
     api: &Api,
-    name: &proc_macro2::Ident,
-    docs: TokenStream,
+    t: &TypeDef,
+    mut attrs: Vec<syn::Attribute>,
     s: &Struct,
-    has_default: bool,
-) -> TokenStream {
+    items: &mut Vec<Item>,
+) -> Result<()> {
+    let name = format_ident!("{}", t.name);
     let mut default_fns = Vec::new();
     let mut default_inits = Vec::new();
-    let fields = s.fields.iter().map(|f| {
-        let field = ident(&f.name);
-        let ty = ty_tokens(api, &f.ty);
-        let mut doc_text = f.docs.clone();
-        if f.deprecated {
-            doc_text = Some(match doc_text {
-                Some(d) => format!("{d}\n\nDeprecated."),
-                None => "Deprecated.".to_owned(),
-            });
-        }
-        let docs = doc_attrs(doc_text.as_deref());
-        let mut serde_args = Vec::new();
-        if f.name != f.wire {
-            let wire = &f.wire;
-            serde_args.push(quote!(rename = #wire));
-        }
-        match &f.presence {
-            Presence::Required | Presence::RequiredNullable => {
-                default_inits.push(quote!(#field: Default::default()));
-            }
-            Presence::Optional => {
-                default_inits.push(quote!(#field: None));
-                serde_args.push(quote!(default, skip_serializing_if = "Option::is_none"));
-            }
-            Presence::DoubleOption => {
-                default_inits.push(quote!(#field: None));
-                serde_args.push(quote!(
-                    default,
-                    skip_serializing_if = "Option::is_none",
-                    deserialize_with = "deserialize_some"
-                ));
-            }
-            Presence::Defaulted(value) => {
-                let fn_name = format_ident!("default_{}", f.name);
-                let path = format!("{name}::{fn_name}");
-                let expr = default_expr(api, value);
-                default_fns.push(quote! {
-                    fn #fn_name() -> #ty {
-                        #expr
-                    }
+    let mut fields: Vec<syn::Field> = s
+        .fields
+        .iter()
+        .map(|f| {
+            let field = ident(&f.name);
+            let ty = ty_syn(api, &f.ty);
+            let mut doc_text = f.docs.clone();
+            if f.deprecated {
+                doc_text = Some(match doc_text {
+                    Some(d) => format!("{d}\n\nDeprecated."),
+                    None => "Deprecated.".to_owned(),
                 });
-                default_inits.push(quote!(#field: Self::#fn_name()));
-                serde_args.push(quote!(default = #path));
             }
-        }
-        let serde_attr = (!serde_args.is_empty()).then(|| quote!(#[serde(#(#serde_args),*)]));
-        quote! {
-            #docs
-            #serde_attr
-            pub #field: #ty
-        }
-    });
-    let fields: Vec<TokenStream> = fields.collect();
-    let additional = s.additional.as_ref().map(|(field, ty)| {
-        let field = ident(field);
-        let ty = ty_tokens(api, ty);
-        default_inits.push(quote!(#field: Default::default()));
-        quote! {
-            /// Properties beyond the declared ones (`additionalProperties`).
-            #[serde(flatten)]
-            pub #field: #ty
-        }
-    });
-    let additional = additional.into_iter();
-    let (derive_default, default_impl) = match (has_default, default_fns.is_empty()) {
-        (false, _) => (None, None),
-        (true, true) => (Some(quote!(Default,)), None),
-        (true, false) => (
-            None,
-            Some(quote! {
-                impl Default for #name {
-                    fn default() -> Self {
-                        Self { #(#default_inits,)* }
-                    }
+            let mut attrs = doc_attr_list(doc_text.as_deref());
+            let mut serde_args = Vec::new();
+            if f.name != f.wire {
+                let wire = &f.wire;
+                serde_args.push(quote!(rename = #wire));
+            }
+            match &f.presence {
+                Presence::Required | Presence::RequiredNullable => {
+                    default_inits.push(quote!(#field: Default::default()));
                 }
-            }),
-        ),
-    };
-    let default_fns_impl = (!default_fns.is_empty()).then(|| {
+                Presence::Optional => {
+                    default_inits.push(quote!(#field: None));
+                    serde_args.push(quote!(default, skip_serializing_if = "Option::is_none"));
+                }
+                Presence::DoubleOption => {
+                    default_inits.push(quote!(#field: None));
+                    serde_args.push(quote!(
+                        default,
+                        skip_serializing_if = "Option::is_none",
+                        deserialize_with = "deserialize_some"
+                    ));
+                }
+                Presence::Defaulted(value) => {
+                    let fn_name = format_ident!("default_{}", f.name);
+                    let path = format!("{name}::{fn_name}");
+                    let expr = default_expr(api, value);
+                    default_fns.push(quote! {
+                        fn #fn_name() -> #ty {
+                            #expr
+                        }
+                    });
+                    default_inits.push(quote!(#field: Self::#fn_name()));
+                    serde_args.push(quote!(default = #path));
+                }
+            }
+            if !serde_args.is_empty() {
+                attrs.push(ast::list_attr("serde", quote!(#(#serde_args),*)));
+            }
+            named_field(attrs, field, ty)
+        })
+        .collect();
+    if let Some((field, ty)) = &s.additional {
+        let field = ident(field);
+        default_inits.push(quote!(#field: Default::default()));
+        let attrs = vec![
+            ast::doc_attr(" Properties beyond the declared ones (`additionalProperties`)."),
+            ast::list_attr("serde", quote!(flatten)),
+        ];
+        fields.push(named_field(attrs, field, ty_syn(api, ty)));
+    }
+    let derive_default = t.has_default && default_fns.is_empty();
+    attrs.push(serde_derive(derive_default));
+    items.push(Item::Struct(syn::ItemStruct {
+        attrs,
+        vis: ast::public(),
+        struct_token: Default::default(),
+        ident: name.clone(),
+        generics: Default::default(),
+        fields: syn::Fields::Named(syn::FieldsNamed {
+            brace_token: Default::default(),
+            named: fields.into_iter().collect(),
+        }),
+        semi_token: None,
+    }));
+    if default_fns.is_empty() {
+        return Ok(());
+    }
+    let default_impl = t.has_default.then(|| {
         quote! {
-            impl #name {
-                #(#default_fns)*
+            impl Default for #name {
+                fn default() -> Self {
+                    Self { #(#default_inits,)* }
+                }
             }
         }
     });
-    quote! {
-        #docs
-        #[derive(Debug, Clone, PartialEq, #derive_default serde::Serialize, serde::Deserialize)]
-        pub struct #name {
-            #(#fields,)*
-            #(#additional,)*
+    items.extend(parse_items(quote! {
+        impl #name {
+            #(#default_fns)*
         }
-        #default_fns_impl
         #default_impl
+    })?);
+    Ok(())
+}
+
+fn named_field(attrs: Vec<syn::Attribute>, name: syn::Ident, ty: syn::Type) -> syn::Field {
+    syn::Field {
+        attrs,
+        vis: ast::public(),
+        mutability: syn::FieldMutability::None,
+        ident: Some(name),
+        colon_token: Some(Default::default()),
+        ty,
     }
 }
 
-fn string_enum(name: &proc_macro2::Ident, docs: TokenStream, e: &StringEnum) -> TokenStream {
-    let variant_idents: Vec<_> = e
+/// The impls of string enums, copied and filled in for each (syntax trees cannot be shared
+/// between threads).
+struct StringEnumImpls {
+    as_str: syn::ItemImpl,
+    open_as_str: syn::ItemImpl,
+    display: syn::ItemImpl,
+    serialize: syn::ItemImpl,
+    deserialize: syn::ItemImpl,
+}
+
+thread_local! {
+    static STRING_ENUM_IMPLS: StringEnumImpls = StringEnumImpls {
+        as_str: syn::parse_quote! {
+            impl Type {
+                /// The value as it appears on the wire.
+                pub fn as_str(&self) -> &'static str {
+                    match self {}
+                }
+            }
+        },
+        open_as_str: syn::parse_quote! {
+            impl Type {
+                /// The value as it appears on the wire.
+                pub fn as_str(&self) -> &str {
+                    match self {}
+                }
+            }
+        },
+        display: syn::parse_quote! {
+            impl std::fmt::Display for Type {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+        },
+        serialize: syn::parse_quote! {
+            impl serde::Serialize for Type {
+                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    serializer.serialize_str(self.as_str())
+                }
+            }
+        },
+        deserialize: syn::parse_quote! {
+            impl<'de> serde::Deserialize<'de> for Type {
+                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+                    Ok(match value.as_str() {})
+                }
+            }
+        },
+    };
+}
+
+/// A copy of `template` for the type `name`, its final `match` given `arms`.
+fn filled(template: &syn::ItemImpl, name: &str, arms: Vec<syn::Arm>) -> Item {
+    let mut item = template.clone();
+    item.self_ty = Box::new(ast::path_ty(ast::path(&[name])));
+    if let Some(found) = ast::final_match(&mut item) {
+        found.arms = arms;
+    }
+    Item::Impl(item)
+}
+
+fn string_enum(name: &str, attrs: Vec<syn::Attribute>, e: &StringEnum) -> Vec<Item> {
+    let value_lit = |v: &EnumVariant| ast::lit(Literal::string(&v.value));
+    let mut variants: Vec<syn::Variant> = e
         .variants
         .iter()
-        .map(|v| format_ident!("{}", v.name))
-        .collect();
-    let values: Vec<&str> = e.variants.iter().map(|v| v.value.as_str()).collect();
-    let default_attr = |i: usize| (e.default == Some(i)).then(|| quote!(#[default]));
-    let derive_default = e.default.map(|_| quote!(Default,));
-    // Values are document text too: cleaned like any doc (bidi controls break the build).
-    let variant_docs = values
-        .iter()
-        .map(|v| doc_attrs(Some(&format!("`{}`", serde_json::Value::from(*v)))));
-    match &e.other {
-        None => {
-            let variants = variant_idents
-                .iter()
-                .zip(&values)
-                .enumerate()
-                .zip(variant_docs)
-                .map(|((i, (ident, value)), doc)| {
-                    let default = default_attr(i);
-                    quote!(#doc #default #[serde(rename = #value)] #ident)
-                });
-            quote! {
-                #docs
-                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, #derive_default serde::Serialize, serde::Deserialize)]
-                pub enum #name {
-                    #(#variants,)*
-                }
-                impl #name {
-                    /// The value as it appears on the wire.
-                    pub fn as_str(&self) -> &'static str {
-                        match self {
-                            #(Self::#variant_idents => #values,)*
-                        }
-                    }
-                }
-                impl std::fmt::Display for #name {
-                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
+        .enumerate()
+        .map(|(i, v)| {
+            // Values are document text too: cleaned like any doc (bidi controls break the build).
+            let mut attrs =
+                doc_attr_list(Some(&format!("`{}`", serde_json::Value::from(&*v.value))));
+            if e.default == Some(i) {
+                attrs.push(ast::path_attr("default"));
             }
+            if e.other.is_none() {
+                let value = &v.value;
+                attrs.push(ast::list_attr("serde", quote!(rename = #value)));
+            }
+            variant(attrs, &v.name, syn::Fields::Unit)
+        })
+        .collect();
+    let mut as_str_arms: Vec<syn::Arm> = e
+        .variants
+        .iter()
+        .map(|v| ast::arm(ast::path_pat(&["Self", &v.name]), value_lit(v)))
+        .collect();
+    let default = e.default.map(|_| quote!(Default,));
+    let with_derive = |mut attrs: Vec<syn::Attribute>, derive| {
+        attrs.push(ast::list_attr("derive", derive));
+        attrs
+    };
+    STRING_ENUM_IMPLS.with(|impls| match &e.other {
+        None => {
+            let derive = quote!(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, #default serde::Serialize, serde::Deserialize);
+            vec![
+                enum_item(name, with_derive(attrs, derive), variants),
+                filled(&impls.as_str, name, as_str_arms),
+                filled(&impls.display, name, Vec::new()),
+            ]
         }
         Some(other) => {
-            let other = format_ident!("{}", other);
-            let variants =
-                variant_idents
-                    .iter()
-                    .enumerate()
-                    .zip(variant_docs)
-                    .map(|((i, ident), doc)| {
-                        let default = default_attr(i);
-                        quote!(#doc #default #ident)
-                    });
-            quote! {
-                #docs
-                #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, #derive_default)]
-                pub enum #name {
-                    #(#variants,)*
-                    /// A value this version of the API description does not know.
-                    #other(String),
-                }
-                impl #name {
-                    /// The value as it appears on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            #(Self::#variant_idents => #values,)*
-                            Self::#other(value) => value,
-                        }
-                    }
-                }
-                impl std::fmt::Display for #name {
-                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl serde::Serialize for #name {
-                    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> serde::Deserialize<'de> for #name {
-                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-                        Ok(match value.as_str() {
-                            #(#values => Self::#variant_idents,)*
-                            _ => Self::#other(value),
-                        })
-                    }
-                }
-            }
+            variants.push(variant(
+                vec![ast::doc_attr(
+                    " A value this version of the API description does not know.",
+                )],
+                other,
+                tuple_fields(ast::path_ty(ast::path(&["String"]))),
+            ));
+            let value = || ast::path_expr(&["value"]);
+            as_str_arms.push(ast::arm(
+                ast::tuple_struct_pat(&["Self", other], [ast::ident_pat("value")]),
+                value(),
+            ));
+            let mut from_str_arms: Vec<syn::Arm> = e
+                .variants
+                .iter()
+                .map(|v| {
+                    let pat = ast::lit_pat(Literal::string(&v.value));
+                    ast::arm(pat, ast::path_expr(&["Self", &v.name]))
+                })
+                .collect();
+            from_str_arms.push(ast::arm(
+                ast::wild_pat(),
+                ast::call(ast::path_expr(&["Self", other]), [value()]),
+            ));
+            let derive = quote!(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, #default);
+            vec![
+                enum_item(name, with_derive(attrs, derive), variants),
+                filled(&impls.open_as_str, name, as_str_arms),
+                filled(&impls.display, name, Vec::new()),
+                filled(&impls.serialize, name, Vec::new()),
+                filled(&impls.deserialize, name, from_str_arms),
+            ]
         }
+    })
+}
+
+/// `(ty)`, a variant's one unnamed field.
+fn tuple_fields(ty: syn::Type) -> syn::Fields {
+    let field = syn::Field {
+        attrs: Vec::new(),
+        vis: syn::Visibility::Inherited,
+        mutability: syn::FieldMutability::None,
+        ident: None,
+        colon_token: None,
+        ty,
+    };
+    syn::Fields::Unnamed(syn::FieldsUnnamed {
+        paren_token: Default::default(),
+        unnamed: [field].into_iter().collect(),
+    })
+}
+
+fn variant(attrs: Vec<syn::Attribute>, name: &str, fields: syn::Fields) -> syn::Variant {
+    syn::Variant {
+        attrs,
+        ident: ast::ident(name),
+        fields,
+        discriminant: None,
     }
+}
+
+/// `pub enum name { variants }`, after `attrs`.
+fn enum_item(name: &str, attrs: Vec<syn::Attribute>, variants: Vec<syn::Variant>) -> Item {
+    Item::Enum(syn::ItemEnum {
+        attrs,
+        vis: ast::public(),
+        enum_token: Default::default(),
+        ident: ast::ident(name),
+        generics: Default::default(),
+        brace_token: Default::default(),
+        variants: variants.into_iter().collect(),
+    })
 }
 
 fn int_enum(name: &proc_macro2::Ident, docs: TokenStream, e: &IntEnum) -> TokenStream {
@@ -406,31 +531,47 @@ fn int_enum(name: &proc_macro2::Ident, docs: TokenStream, e: &IntEnum) -> TokenS
     }
 }
 
-fn union_def(api: &Api, name: &proc_macro2::Ident, docs: TokenStream, u: &Union) -> TokenStream {
-    let variant_defs = u.variants.iter().map(|v| {
-        let ident = format_ident!("{}", v.name);
-        let ty = ty_tokens(api, &v.ty);
-        let doc = match (&u.discriminator, v.tags.as_slice()) {
-            (Some(property), tags) if !tags.is_empty() => {
-                let tags: Vec<String> = tags.iter().map(|t| format!("`{t}`")).collect();
-                format!("`{property}` = {}", tags.join(" or "))
-            }
-            _ => format!("A `{}`.", api_ty_label(api, &v.ty)),
-        };
-        let doc = doc_attrs(Some(&doc));
-        quote!(#doc #ident(#ty))
-    });
-    let lints = quote!(#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]);
+fn union_def(
+    api: &Api,
+    name: &str,
+    mut attrs: Vec<syn::Attribute>,
+    u: &Union,
+) -> Result<Vec<Item>> {
+    let mut variants: Vec<syn::Variant> = u
+        .variants
+        .iter()
+        .map(|v| {
+            let doc = match (&u.discriminator, v.tags.as_slice()) {
+                (Some(property), tags) if !tags.is_empty() => {
+                    let tags: Vec<String> = tags.iter().map(|t| format!("`{t}`")).collect();
+                    format!("`{property}` = {}", tags.join(" or "))
+                }
+                _ => format!("A `{}`.", api_ty_label(api, &v.ty)),
+            };
+            variant(
+                doc_attr_list(Some(&doc)),
+                &v.name,
+                tuple_fields(ty_syn(api, &v.ty)),
+            )
+        })
+        .collect();
+    attrs.push(ast::list_attr(
+        "allow",
+        quote!(clippy::large_enum_variant, clippy::enum_variant_names),
+    ));
     let Some(property) = &u.discriminator else {
-        return quote! {
-            #docs
-            #lints
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            #[serde(untagged)]
-            pub enum #name {
-                #(#variant_defs,)*
-            }
-        };
+        attrs.push(ast::list_attr(
+            "derive",
+            quote!(
+                Debug,
+                Clone,
+                PartialEq,
+                serde::Serialize,
+                serde::Deserialize
+            ),
+        ));
+        attrs.push(ast::list_attr("serde", quote!(untagged)));
+        return Ok(vec![enum_item(name, attrs, variants)]);
     };
     let all_tags: Vec<&str> = u
         .variants
@@ -444,32 +585,27 @@ fn union_def(api: &Api, name: &proc_macro2::Ident, docs: TokenStream, u: &Union)
             #(#tags)|* => serde_json::from_value(value).map(Self::#ident).map_err(serde::de::Error::custom),
         }
     });
-    let (other_variant, unknown) = match &u.other {
+    let unknown = match &u.other {
         Some(other) => {
-            let other = format_ident!("{}", other);
-            let doc = doc_attrs(Some(&format!(
+            let doc = doc_attr_list(Some(&format!(
                 "An object whose `{property}` this version of the API description does not know."
             )));
-            (
-                Some(quote!(#doc #other(serde_json::Value),)),
-                quote!(Ok(Self::#other(value))),
-            )
+            let value = ast::path_ty(ast::path(&["serde_json", "Value"]));
+            variants.push(variant(doc, other, tuple_fields(value)));
+            let other = format_ident!("{}", other);
+            quote!(Ok(Self::#other(value)))
         }
-        None => (
-            None,
-            quote!(Err(serde::de::Error::unknown_variant(&tag, &[#(#all_tags),*]))),
-        ),
+        None => quote!(Err(serde::de::Error::unknown_variant(&tag, &[#(#all_tags),*]))),
     };
-    quote! {
-        #docs
-        #lints
-        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-        #[serde(untagged)]
-        pub enum #name {
-            #(#variant_defs,)*
-            #other_variant
-        }
-        impl<'de> serde::Deserialize<'de> for #name {
+    attrs.push(ast::list_attr(
+        "derive",
+        quote!(Debug, Clone, PartialEq, serde::Serialize),
+    ));
+    attrs.push(ast::list_attr("serde", quote!(untagged)));
+    let name_ident = format_ident!("{}", name);
+    let mut items = vec![enum_item(name, attrs, variants)];
+    items.extend(parse_items(quote! {
+        impl<'de> serde::Deserialize<'de> for #name_ident {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
                 let tag = match value.get(#property) {
@@ -482,7 +618,8 @@ fn union_def(api: &Api, name: &proc_macro2::Ident, docs: TokenStream, u: &Union)
                 }
             }
         }
-    }
+    })?);
+    Ok(items)
 }
 
 /// A short human label for a type, for variant docs.

@@ -3,11 +3,13 @@
 //! accept unknown values from a server but must reject them in a request. The checks
 //! themselves live in the runtime (`codegen/src/runtime/validate.rs`).
 
-use super::{ty_tokens, uses_uuid};
+use super::{ast, ty_tokens, uses_uuid};
 use crate::ir::*;
 use crate::names::ident;
+use crate::{Error, Result};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
+use syn::{Expr, Stmt};
 
 /// The runtime file emitted as the crate's `src/validate.rs`.
 pub const RUNTIME: &str = include_str!("../runtime/validate.rs");
@@ -43,51 +45,69 @@ pub fn uses_pattern(api: &Api) -> bool {
 /// Checks of `value` (an expression of type `&T`, `T` the resolved `ty` without `Option`
 /// layers) against `constraints`, each returning its violation at `at` (a `Path`).
 pub fn checks(api: &Api, ty: &Ty, constraints: &Constraints, value: TokenStream) -> TokenStream {
-    checks_at(api, ty, constraints, value, &quote!(at))
+    let Ok(value) = syn::parse2::<Expr>(value) else {
+        return TokenStream::new();
+    };
+    let stmts = checks_at(api, ty, constraints, &value, &ast::path_expr(&["at"]));
+    quote!(#(#stmts)*)
+}
+
+/// `super::validate::name`.
+fn runtime_fn(name: &str) -> Expr {
+    ast::path_expr(&["super", "validate", name])
+}
+
+/// `super::validate::name(args)?;`
+fn runtime_check(name: &str, args: impl IntoIterator<Item = Expr>) -> Stmt {
+    ast::try_stmt(ast::call(runtime_fn(name), args))
 }
 
 /// [`checks`] with the place given as an expression of type `Path`.
-fn checks_at(
-    api: &Api,
-    ty: &Ty,
-    constraints: &Constraints,
-    value: TokenStream,
-    at: &TokenStream,
-) -> TokenStream {
-    let v = quote!(super::validate);
+fn checks_at(api: &Api, ty: &Ty, constraints: &Constraints, value: &Expr, at: &Expr) -> Vec<Stmt> {
     let mut out = Vec::new();
     let resolved = resolved(api, ty);
+    let count = |n: usize| ast::lit(Literal::usize_suffixed(n));
     match resolved {
         Ty::I32 | Ty::I64 | Ty::F64 => {
-            let number = if *resolved == Ty::F64 {
-                quote!(*#value)
-            } else {
-                quote!(*#value as f64)
+            let number = || {
+                let number = ast::deref(value.clone());
+                if *resolved == Ty::F64 {
+                    number
+                } else {
+                    ast::cast(number, ast::path_ty(ast::path(&["f64"])))
+                }
             };
             for (bound, check) in [
-                (constraints.minimum, quote!(minimum)),
-                (constraints.maximum, quote!(maximum)),
+                (constraints.minimum, "minimum"),
+                (constraints.maximum, "maximum"),
             ] {
                 if let Some(Bound {
                     value: b,
                     exclusive,
                 }) = bound
                 {
-                    let b = Literal::f64_unsuffixed(b);
-                    out.push(quote!(#v::#check(#at, #number, #b, #exclusive)?;));
+                    let b = ast::lit(Literal::f64_unsuffixed(b));
+                    let args = [at.clone(), number(), b, ast::bool_lit(exclusive)];
+                    out.push(runtime_check(check, args));
                 }
             }
         }
         Ty::String => {
             if let Some(n) = constraints.min_length {
-                out.push(quote!(#v::min_length(#at, #value, #n)?;));
+                out.push(runtime_check(
+                    "min_length",
+                    [at.clone(), value.clone(), count(n)],
+                ));
             }
             if let Some(n) = constraints.max_length {
-                out.push(quote!(#v::max_length(#at, #value, #n)?;));
+                out.push(runtime_check(
+                    "max_length",
+                    [at.clone(), value.clone(), count(n)],
+                ));
             }
             if let Some(pattern) = &constraints.pattern {
                 // Lowering dropped the patterns regex-lite cannot compile, with a warning.
-                out.push(quote! {
+                let check: syn::Block = syn::parse_quote! {
                     {
                         static PATTERN: std::sync::OnceLock<Option<regex_lite::Regex>> =
                             std::sync::OnceLock::new();
@@ -96,20 +116,26 @@ fn checks_at(
                             return Err(#at.violation(concat!("must match the pattern `", #pattern, "`")));
                         }
                     }
-                });
+                };
+                out.push(ast::block_stmt(Expr::Block(syn::ExprBlock {
+                    attrs: Vec::new(),
+                    label: None,
+                    block: check,
+                })));
             }
         }
         Ty::List(_) => {
+            let len = || ast::method(value.clone(), "len", []);
             if let Some(n) = constraints.min_items {
-                out.push(quote!(#v::min_items(#at, #value.len(), #n)?;));
+                out.push(runtime_check("min_items", [at.clone(), len(), count(n)]));
             }
             if let Some(n) = constraints.max_items {
-                out.push(quote!(#v::max_items(#at, #value.len(), #n)?;));
+                out.push(runtime_check("max_items", [at.clone(), len(), count(n)]));
             }
         }
         _ => {}
     }
-    quote!(#(#out)*)
+    out
 }
 
 /// Which types have something to check: a constraint of their own, an open enum's
@@ -152,7 +178,8 @@ fn own_checks(api: &Api, t: &TypeDef) -> bool {
     match &t.kind {
         TypeKind::Struct(s) => s.fields.iter().any(|f| {
             let (core, _) = strip_options(&f.ty);
-            !checks(api, core, &f.constraints, quote!(value)).is_empty()
+            let value = ast::path_expr(&["value"]);
+            !checks_at(api, core, &f.constraints, &value, &value).is_empty()
         }),
         TypeKind::StringEnum(e) => e.other.is_some(),
         TypeKind::IntEnum(e) => e.other.is_some(),
@@ -196,49 +223,65 @@ pub fn strip_options(ty: &Ty) -> (&Ty, usize) {
 }
 
 /// Binds `value` to the field's value inside its `Option` layers and runs `body`.
-fn unwrap_options(depth: usize, place: TokenStream, body: TokenStream) -> TokenStream {
-    match depth {
-        0 => quote!({ let value = &#place; #body }),
-        1 => quote!(if let Some(value) = &#place { #body }),
-        _ => quote!(if let Some(Some(value)) = &#place { #body }),
-    }
+fn unwrap_options(depth: usize, place: Expr, body: Vec<Stmt>) -> Stmt {
+    let place = ast::reference(place);
+    let value = || ast::ident_pat("value");
+    ast::block_stmt(match depth {
+        0 => ast::let_block("value", place, body),
+        1 => ast::if_let(ast::some_pat(value()), place, body),
+        _ => ast::if_let(ast::some_pat(ast::some_pat(value())), place, body),
+    })
 }
 
-fn struct_checks(api: &Api, checked: &Checked, s: &Struct) -> Vec<TokenStream> {
-    let v = quote!(super::validate);
+fn struct_checks(api: &Api, checked: &Checked, s: &Struct) -> Vec<Stmt> {
+    let this = || ast::path_expr(&["self"]);
     let mut out = Vec::new();
     for f in &s.fields {
-        let field = ident(&f.name);
-        let wire = &f.wire;
-        let at = quote!(at.field(#wire));
+        let field = || ast::field(this(), syn::Member::Named(ident(&f.name)));
+        let at = ast::method(
+            ast::path_expr(&["at"]),
+            "field",
+            [ast::lit(Literal::string(&f.wire))],
+        );
         let (core, depth) = strip_options(&f.ty);
-        let checks = checks_at(api, core, &f.constraints, quote!(value), &at);
+        let checks = checks_at(api, core, &f.constraints, &ast::path_expr(&["value"]), &at);
         if !checks.is_empty() {
-            out.push(unwrap_options(depth, quote!(self.#field), checks));
+            out.push(unwrap_options(depth, field(), checks));
         }
         if checked.ty(&f.ty) {
-            out.push(quote!(#v::check(&self.#field, #at)?;));
+            out.push(runtime_check("check", [ast::reference(field()), at]));
         }
     }
     if let Some((field, ty)) = &s.additional {
         if checked.ty(ty) {
-            let field = ident(field);
-            out.push(quote!(#v::check(&self.#field, at)?;));
+            let field = ast::field(this(), syn::Member::Named(ident(field)));
+            out.push(runtime_check(
+                "check",
+                [ast::reference(field), ast::path_expr(&["at"])],
+            ));
         }
     }
     out
 }
 
 /// The body of `validate_at`, if the type has anything to check.
-fn body(api: &Api, checked: &Checked, t: &TypeDef) -> Option<TokenStream> {
+fn body(api: &Api, checked: &Checked, t: &TypeDef) -> Result<Option<Vec<Stmt>>> {
     let v = quote!(super::validate);
-    let body = match &t.kind {
-        TypeKind::Alias(_) => return None,
+    let tokens = match &t.kind {
+        TypeKind::Alias(_) => return Ok(None),
         TypeKind::Struct(s) => {
-            let checks = struct_checks(api, checked, s);
-            quote!(#(#checks)* Ok(()))
+            let mut checks = struct_checks(api, checked, s);
+            checks.push(ast::ok_unit());
+            return Ok(Some(checks));
         }
-        TypeKind::Newtype(_) => quote!(#v::check(&self.0, at)),
+        TypeKind::Newtype(_) => {
+            let inner = ast::field(ast::path_expr(&["self"]), syn::Member::from(0));
+            let check = ast::call(
+                runtime_fn("check"),
+                [ast::reference(inner), ast::path_expr(&["at"])],
+            );
+            return Ok(Some(vec![Stmt::Expr(check, None)]));
+        }
         TypeKind::StringEnum(StringEnum {
             other: Some(other), ..
         })
@@ -253,7 +296,7 @@ fn body(api: &Api, checked: &Checked, t: &TypeDef) -> Option<TokenStream> {
                 }
             }
         }
-        TypeKind::StringEnum(_) | TypeKind::IntEnum(_) => return None,
+        TypeKind::StringEnum(_) | TypeKind::IntEnum(_) => return Ok(None),
         TypeKind::Union(u) => {
             let arms = u.variants.iter().map(|variant| {
                 let name = format_ident!("{}", variant.name);
@@ -275,28 +318,48 @@ fn body(api: &Api, checked: &Checked, t: &TypeDef) -> Option<TokenStream> {
             }
         }
     };
-    Some(body)
+    let block: syn::Block = syn::parse2(quote!({ #tokens })).map_err(|e| {
+        Error::at(
+            &t.pointer,
+            format!("internal error: the emitted code does not parse ({e}); please report this document"),
+        )
+    })?;
+    Ok(Some(block.stmts))
+}
+
+thread_local! {
+    /// Every type's `Validate` impl starts as a copy of this one (syntax trees cannot be
+    /// shared between threads).
+    static VALIDATE_IMPL: syn::ItemImpl = syn::parse_quote! {
+        impl super::validate::Validate for Type {
+            fn validate_at(&self, at: super::validate::Path<'_>) -> Result<(), super::validate::Violation> {}
+        }
+    };
 }
 
 /// The `impl Validate` of one named type (none for an alias: it shares its target's).
 /// A type with nothing to check keeps the trait's default.
-pub fn validate_impl(api: &Api, checked: &Checked, id: TypeId) -> TokenStream {
+pub fn validate_impl(api: &Api, checked: &Checked, id: TypeId) -> Result<Option<syn::Item>> {
     let t = api.ty(id);
     if matches!(t.kind, TypeKind::Alias(_)) {
-        return TokenStream::new();
+        return Ok(None);
     }
-    let name = format_ident!("{}", t.name);
-    let v = quote!(super::validate);
-    match checked.0[id.0].then(|| body(api, checked, t)).flatten() {
-        Some(body) => quote! {
-            impl #v::Validate for #name {
-                fn validate_at(&self, at: #v::Path<'_>) -> Result<(), #v::Violation> {
-                    #body
-                }
+    let mut item = VALIDATE_IMPL.with(Clone::clone);
+    item.self_ty = Box::new(ast::path_ty(ast::path(&[&t.name])));
+    let body = if checked.0[id.0] {
+        body(api, checked, t)?
+    } else {
+        None
+    };
+    match body {
+        Some(stmts) => {
+            if let Some(syn::ImplItem::Fn(validate_at)) = item.items.first_mut() {
+                validate_at.block.stmts = stmts;
             }
-        },
-        None => quote!(impl #v::Validate for #name {}),
+        }
+        None => item.items.clear(),
     }
+    Ok(Some(syn::Item::Impl(item)))
 }
 
 /// `Validate` for `uuid::Uuid` where the document uses it (nothing to check).

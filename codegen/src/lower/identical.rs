@@ -5,7 +5,8 @@
 //! (Stripe: about half of the models' text).
 
 use super::*;
-use std::collections::HashMap;
+// Keyed by long shape strings: SipHash showed in lowering's profile.
+use rustc_hash::FxHashMap as HashMap;
 
 /// Makes each inline type an alias of an earlier type it is identical to. Component
 /// schemas keep their own definitions (users implement their own traits on them), and so
@@ -14,7 +15,7 @@ use std::collections::HashMap;
 pub(super) fn alias_identical_inline_types(types: &mut [TypeDef], operations: &[Operation]) {
     let classes = identical_classes(types);
     let kept = used_by_operations(types, operations);
-    let mut first_of_class: HashMap<u32, usize> = HashMap::new();
+    let mut first_of_class: HashMap<u32, usize> = HashMap::default();
     // A component schema is the preferred target: its name is the one a reader knows.
     for (i, t) in types.iter().enumerate() {
         if candidate(t) && is_component(t) {
@@ -90,7 +91,7 @@ fn used_by_operations(types: &[TypeDef], operations: &[Operation]) -> Vec<bool> 
 fn identical_classes(types: &[TypeDef]) -> Vec<u32> {
     // Most types have a member or variant list no other type has: they are alone in
     // their class without spelling out their whole shape, which is most of this pass's time.
-    let mut by_outline: HashMap<String, u32> = HashMap::new();
+    let mut by_outline: HashMap<String, u32> = HashMap::default();
     let outlines: Vec<String> = types.iter().map(outline).collect();
     for key in &outlines {
         *by_outline.entry(key.clone()).or_insert(0) += 1;
@@ -114,7 +115,7 @@ fn identical_classes(types: &[TypeDef]) -> Vec<u32> {
         (shapes_of(0..half), second.join())
     });
     let second = second.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-    let mut by_shape: HashMap<String, u32> = HashMap::new();
+    let mut by_shape: HashMap<String, u32> = HashMap::default();
     let mut refs: Vec<Vec<usize>> = Vec::with_capacity(types.len());
     let mut classes: Vec<u32> = Vec::with_capacity(types.len());
     for (shape, named) in first.into_iter().chain(second) {
@@ -124,7 +125,7 @@ fn identical_classes(types: &[TypeDef]) -> Vec<u32> {
     }
     let mut count = by_shape.len();
     loop {
-        let mut by_key: HashMap<(u32, Vec<u32>), u32> = HashMap::new();
+        let mut by_key: HashMap<(u32, Vec<u32>), u32> = HashMap::default();
         let refined: Vec<u32> = (0..types.len())
             .map(|i| {
                 let key = (classes[i], refs[i].iter().map(|&r| classes[r]).collect());

@@ -1,0 +1,316 @@
+//! Builders of `syn` syntax trees for the numerous, regular items of the models (structs,
+//! aliases, their `Validate` impls). Built directly, they skip the token stream `quote!`
+//! would build and `syn` would parse back: on large documents (Stripe's: thousands of
+//! types) that round trip was most of the generator's time. `prettyplease` prints the
+//! trees, so layout still has one source.
+
+use proc_macro2::{Literal, Span, TokenStream};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Expr, Pat, Stmt, Type};
+
+pub fn ident(name: &str) -> syn::Ident {
+    syn::Ident::new(name, Span::call_site())
+}
+
+pub fn path(segments: &[&str]) -> syn::Path {
+    syn::Path {
+        leading_colon: None,
+        segments: segments
+            .iter()
+            .map(|s| syn::PathSegment::from(ident(s)))
+            .collect(),
+    }
+}
+
+/// `segments<args>`: the arguments on the last segment.
+pub fn generic_path(segments: &[&str], args: impl IntoIterator<Item = Type>) -> syn::Path {
+    let mut path = path(segments);
+    if let Some(last) = path.segments.last_mut() {
+        last.arguments = syn::PathArguments::AngleBracketed(syn::AngleBracketedGenericArguments {
+            colon2_token: None,
+            lt_token: Default::default(),
+            args: args.into_iter().map(syn::GenericArgument::Type).collect(),
+            gt_token: Default::default(),
+        });
+    }
+    path
+}
+
+pub fn path_ty(path: syn::Path) -> Type {
+    Type::Path(syn::TypePath { qself: None, path })
+}
+
+pub fn public() -> syn::Visibility {
+    syn::Visibility::Public(Default::default())
+}
+
+fn outer(meta: syn::Meta) -> Attribute {
+    Attribute {
+        pound_token: Default::default(),
+        style: syn::AttrStyle::Outer,
+        bracket_token: Default::default(),
+        meta,
+    }
+}
+
+/// `#[doc = "text"]`.
+pub fn doc_attr(text: &str) -> Attribute {
+    outer(syn::Meta::NameValue(syn::MetaNameValue {
+        path: path(&["doc"]),
+        eq_token: Default::default(),
+        value: lit(Literal::string(text)),
+    }))
+}
+
+/// `#[name(tokens)]` (`derive`, `serde`): the tokens are printed as they are.
+pub fn list_attr(name: &str, tokens: TokenStream) -> Attribute {
+    outer(syn::Meta::List(syn::MetaList {
+        path: path(&[name]),
+        delimiter: syn::MacroDelimiter::Paren(Default::default()),
+        tokens,
+    }))
+}
+
+pub fn lit(literal: Literal) -> Expr {
+    Expr::Lit(syn::ExprLit {
+        attrs: Vec::new(),
+        lit: syn::Lit::new(literal),
+    })
+}
+
+pub fn bool_lit(value: bool) -> Expr {
+    Expr::Lit(syn::ExprLit {
+        attrs: Vec::new(),
+        lit: syn::Lit::Bool(syn::LitBool::new(value, Span::call_site())),
+    })
+}
+
+pub fn path_expr(segments: &[&str]) -> Expr {
+    Expr::Path(syn::ExprPath {
+        attrs: Vec::new(),
+        qself: None,
+        path: path(segments),
+    })
+}
+
+/// `func(args)`.
+pub fn call(func: Expr, args: impl IntoIterator<Item = Expr>) -> Expr {
+    Expr::Call(syn::ExprCall {
+        attrs: Vec::new(),
+        func: Box::new(func),
+        paren_token: Default::default(),
+        args: args.into_iter().collect(),
+    })
+}
+
+/// `receiver.method(args)`.
+pub fn method(receiver: Expr, method: &str, args: impl IntoIterator<Item = Expr>) -> Expr {
+    Expr::MethodCall(syn::ExprMethodCall {
+        attrs: Vec::new(),
+        receiver: Box::new(receiver),
+        dot_token: Default::default(),
+        method: ident(method),
+        turbofish: None,
+        paren_token: Default::default(),
+        args: args.into_iter().collect(),
+    })
+}
+
+/// `base.member`.
+pub fn field(base: Expr, member: syn::Member) -> Expr {
+    Expr::Field(syn::ExprField {
+        attrs: Vec::new(),
+        base: Box::new(base),
+        dot_token: Default::default(),
+        member,
+    })
+}
+
+/// `&expr`.
+pub fn reference(expr: Expr) -> Expr {
+    Expr::Reference(syn::ExprReference {
+        attrs: Vec::new(),
+        and_token: Default::default(),
+        mutability: None,
+        expr: Box::new(expr),
+    })
+}
+
+/// `*expr`.
+pub fn deref(expr: Expr) -> Expr {
+    Expr::Unary(syn::ExprUnary {
+        attrs: Vec::new(),
+        op: syn::UnOp::Deref(Default::default()),
+        expr: Box::new(expr),
+    })
+}
+
+/// `expr as ty`.
+pub fn cast(expr: Expr, ty: Type) -> Expr {
+    Expr::Cast(syn::ExprCast {
+        attrs: Vec::new(),
+        expr: Box::new(expr),
+        as_token: Default::default(),
+        ty: Box::new(ty),
+    })
+}
+
+/// `expr?;`.
+pub fn try_stmt(expr: Expr) -> Stmt {
+    Stmt::Expr(
+        Expr::Try(syn::ExprTry {
+            attrs: Vec::new(),
+            expr: Box::new(expr),
+            question_token: Default::default(),
+        }),
+        Some(Default::default()),
+    )
+}
+
+/// `Ok(())`, as a block's value.
+pub fn ok_unit() -> Stmt {
+    let unit = Expr::Tuple(syn::ExprTuple {
+        attrs: Vec::new(),
+        paren_token: Default::default(),
+        elems: Punctuated::new(),
+    });
+    Stmt::Expr(call(path_expr(&["Ok"]), [unit]), None)
+}
+
+pub fn block(stmts: Vec<Stmt>) -> syn::Block {
+    syn::Block {
+        brace_token: Default::default(),
+        stmts,
+    }
+}
+
+/// An expression statement that needs no `;` (a block, an `if`).
+pub fn block_stmt(expr: Expr) -> Stmt {
+    Stmt::Expr(expr, None)
+}
+
+pub fn ident_pat(name: &str) -> Pat {
+    Pat::Ident(syn::PatIdent {
+        attrs: Vec::new(),
+        by_ref: None,
+        mutability: None,
+        ident: ident(name),
+        subpat: None,
+    })
+}
+
+/// `Some(inner)` as a pattern.
+pub fn some_pat(inner: Pat) -> Pat {
+    Pat::TupleStruct(syn::PatTupleStruct {
+        attrs: Vec::new(),
+        qself: None,
+        path: path(&["Some"]),
+        paren_token: Default::default(),
+        elems: Punctuated::from_iter([inner]),
+    })
+}
+
+/// `{ let name = init; stmts }`.
+pub fn let_block(name: &str, init: Expr, mut stmts: Vec<Stmt>) -> Expr {
+    let local = Stmt::Local(syn::Local {
+        attrs: Vec::new(),
+        let_token: Default::default(),
+        pat: ident_pat(name),
+        init: Some(syn::LocalInit {
+            eq_token: Default::default(),
+            expr: Box::new(init),
+            diverge: None,
+        }),
+        semi_token: Default::default(),
+    });
+    stmts.insert(0, local);
+    Expr::Block(syn::ExprBlock {
+        attrs: Vec::new(),
+        label: None,
+        block: block(stmts),
+    })
+}
+
+/// `if let pat = expr { stmts }`.
+pub fn if_let(pat: Pat, expr: Expr, stmts: Vec<Stmt>) -> Expr {
+    Expr::If(syn::ExprIf {
+        attrs: Vec::new(),
+        if_token: Default::default(),
+        cond: Box::new(Expr::Let(syn::ExprLet {
+            attrs: Vec::new(),
+            let_token: Default::default(),
+            pat: Box::new(pat),
+            eq_token: Default::default(),
+            expr: Box::new(expr),
+        })),
+        then_branch: block(stmts),
+        else_branch: None,
+    })
+}
+
+/// `#[name]`.
+pub fn path_attr(name: &str) -> Attribute {
+    outer(syn::Meta::Path(path(&[name])))
+}
+
+pub fn lit_pat(literal: Literal) -> Pat {
+    Pat::Lit(syn::ExprLit {
+        attrs: Vec::new(),
+        lit: syn::Lit::new(literal),
+    })
+}
+
+/// A path as a pattern (`Self::Variant`).
+pub fn path_pat(segments: &[&str]) -> Pat {
+    Pat::Path(syn::ExprPath {
+        attrs: Vec::new(),
+        qself: None,
+        path: path(segments),
+    })
+}
+
+/// `path(elems)` as a pattern.
+pub fn tuple_struct_pat(segments: &[&str], elems: impl IntoIterator<Item = Pat>) -> Pat {
+    Pat::TupleStruct(syn::PatTupleStruct {
+        attrs: Vec::new(),
+        qself: None,
+        path: path(segments),
+        paren_token: Default::default(),
+        elems: elems.into_iter().collect(),
+    })
+}
+
+pub fn wild_pat() -> Pat {
+    Pat::Wild(syn::PatWild {
+        attrs: Vec::new(),
+        underscore_token: Default::default(),
+    })
+}
+
+/// `pat => body,`.
+pub fn arm(pat: Pat, body: Expr) -> syn::Arm {
+    syn::Arm {
+        attrs: Vec::new(),
+        pat,
+        guard: None,
+        fat_arrow_token: Default::default(),
+        body: Box::new(body),
+        comma: Some(Default::default()),
+    }
+}
+
+/// The `match` a method of `item` ends with (directly or as the argument of a call such
+/// as `Ok(match ..)`), to fill a template's arms.
+pub fn final_match(item: &mut syn::ItemImpl) -> Option<&mut syn::ExprMatch> {
+    let Some(syn::ImplItem::Fn(method)) = item.items.first_mut() else {
+        return None;
+    };
+    match method.block.stmts.last_mut()? {
+        Stmt::Expr(Expr::Match(found), None) => Some(found),
+        Stmt::Expr(Expr::Call(call), None) => match call.args.first_mut()? {
+            Expr::Match(found) => Some(found),
+            _ => None,
+        },
+        _ => None,
+    }
+}
