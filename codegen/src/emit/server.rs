@@ -1419,17 +1419,19 @@ pub fn server(api: &Api) -> TokenStream {
         #(#items)*
         #(#methods)*
     };
-    let uses_models = body.to_string().contains("models ::");
-    let use_models = uses_models.then(|| {
+    // Parameter and form parsing name these often; imported only where used.
+    let parse_helpers = ["Location", "parse_from_str", "parse_serde", "parse_string"];
+    let used = Mentions::of(&body, &parse_helpers);
+    let use_models = used.models_path.then(|| {
         quote!(
             use super::models;
         )
     });
-    // Parameter and form parsing name these often; imported only where used.
-    let parsing = ["Location", "parse_from_str", "parse_serde", "parse_string"]
-        .into_iter()
-        .filter(|name| mentions(&body, name))
-        .map(|name| format_ident!("{}", name))
+    let parsing = parse_helpers
+        .iter()
+        .zip(&used.names)
+        .filter(|(_, used)| **used)
+        .map(|(name, _)| format_ident!("{}", name))
         .collect::<Vec<_>>();
     let use_parsing = (!parsing.is_empty()).then(|| quote!(use runtime::{#(#parsing),*};));
     let use_handler_items = (!api.operations.is_empty()).then(|| {
@@ -1488,13 +1490,49 @@ pub fn server(api: &Api) -> TokenStream {
     }
 }
 
-/// Whether `tokens` use the identifier `name` anywhere.
-fn mentions(tokens: &TokenStream, name: &str) -> bool {
-    tokens.clone().into_iter().any(|tree| match tree {
-        proc_macro2::TokenTree::Ident(ident) => ident == name,
-        proc_macro2::TokenTree::Group(group) => mentions(&group.stream(), name),
-        _ => false,
-    })
+/// What the server's tokens name, found in one walk (each walk copies the token tree).
+struct Mentions {
+    /// A path through `models` (`models::X`): `use super::models;` is needed.
+    models_path: bool,
+    /// For each name asked about, whether it appears as an identifier.
+    names: Vec<bool>,
+}
+
+impl Mentions {
+    fn of(tokens: &TokenStream, names: &[&str]) -> Mentions {
+        let mut found = Mentions {
+            models_path: false,
+            names: vec![false; names.len()],
+        };
+        found.walk(tokens.clone(), names);
+        found
+    }
+
+    fn walk(&mut self, tokens: TokenStream, names: &[&str]) {
+        let mut after_models = false;
+        for tree in tokens {
+            match tree {
+                proc_macro2::TokenTree::Ident(ident) => {
+                    after_models = ident == "models";
+                    for (name, found) in names.iter().zip(&mut self.names) {
+                        *found |= ident == name;
+                    }
+                }
+                proc_macro2::TokenTree::Punct(punct) => {
+                    // Joint: the first `:` of `::`, not a field's `models: ...`.
+                    self.models_path |= after_models
+                        && punct.as_char() == ':'
+                        && punct.spacing() == proc_macro2::Spacing::Joint;
+                    after_models = false;
+                }
+                proc_macro2::TokenTree::Group(group) => {
+                    after_models = false;
+                    self.walk(group.stream(), names);
+                }
+                proc_macro2::TokenTree::Literal(_) => after_models = false,
+            }
+        }
+    }
 }
 
 /// An example of `ty` the document gives: on the media type, else on the schema.
