@@ -3,6 +3,7 @@ use super::models;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use std::convert::Infallible;
 use std::future::Future;
 use runtime::{Location, parse_from_str, parse_serde, parse_string};
 use axum::Router;
@@ -3834,133 +3835,133 @@ pub fn router<A: ManiacApi>(api: Arc<A>) -> Router {
         .route(
             "/v1/chat/completions",
             axum::routing::MethodRouter::new()
-                .get(runtime::bind(&api, handle_chat_completions_list::<A>))
-                .post(runtime::bind(&api, handle_chat_completions_create::<A>))
+                .get_service(runtime::bind(&api, handle_chat_completions_list::<A>))
+                .post_service(runtime::bind(&api, handle_chat_completions_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, POST")),
         )
         .route(
             "/v1/chat/completions/register",
             axum::routing::MethodRouter::new()
-                .post(runtime::bind(&api, handle_chat_completions_register::<A>))
+                .post_service(runtime::bind(&api, handle_chat_completions_register::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("POST")),
         )
         .route(
             "/v1/chat/completions/{completion_id}",
             axum::routing::MethodRouter::new()
-                .get(runtime::bind(&api, handle_chat_completions_retrieve::<A>))
+                .get_service(runtime::bind(&api, handle_chat_completions_retrieve::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET")),
         )
         .route(
             "/v1/containers",
             axum::routing::MethodRouter::new()
-                .get(runtime::bind(&api, handle_containers_list::<A>))
-                .post(runtime::bind(&api, handle_containers_create::<A>))
+                .get_service(runtime::bind(&api, handle_containers_list::<A>))
+                .post_service(runtime::bind(&api, handle_containers_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, POST")),
         )
         .route(
             "/v1/containers/{label}",
             axum::routing::MethodRouter::new()
-                .get(runtime::bind(&api, handle_containers_retrieve::<A>))
-                .delete(runtime::bind(&api, handle_containers_delete::<A>))
-                .patch(runtime::bind(&api, handle_containers_update::<A>))
+                .get_service(runtime::bind(&api, handle_containers_retrieve::<A>))
+                .delete_service(runtime::bind(&api, handle_containers_delete::<A>))
+                .patch_service(runtime::bind(&api, handle_containers_update::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, DELETE, PATCH")),
         )
         .route(
             "/v1/files",
             axum::routing::MethodRouter::new()
-                .get(runtime::bind(&api, handle_files_list::<A>))
-                .post(runtime::bind(&api, handle_files_create::<A>))
+                .get_service(runtime::bind(&api, handle_files_list::<A>))
+                .post_service(runtime::bind(&api, handle_files_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, POST")),
         )
         .route(
             "/v1/files/{file_id}",
             axum::routing::MethodRouter::new()
-                .get(runtime::bind(&api, handle_files_retrieve::<A>))
-                .delete(runtime::bind(&api, handle_files_delete::<A>))
+                .get_service(runtime::bind(&api, handle_files_retrieve::<A>))
+                .delete_service(runtime::bind(&api, handle_files_delete::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, DELETE")),
         )
         .route(
             "/v1/files/{file_id}/content",
             axum::routing::MethodRouter::new()
-                .get(runtime::bind(&api, handle_files_content::<A>))
+                .get_service(runtime::bind(&api, handle_files_content::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET")),
         )
         .route(
             "/v1/models",
             axum::routing::MethodRouter::new()
-                .get(runtime::bind(&api, handle_models_list::<A>))
-                .post(runtime::bind(&api, handle_models_create::<A>))
+                .get_service(runtime::bind(&api, handle_models_list::<A>))
+                .post_service(runtime::bind(&api, handle_models_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, POST")),
         )
         .route(
             "/v1/evaluators",
             axum::routing::MethodRouter::new()
-                .get(runtime::bind(&api, handle_evaluators_list::<A>))
-                .post(runtime::bind(&api, handle_evaluators_create::<A>))
+                .get_service(runtime::bind(&api, handle_evaluators_list::<A>))
+                .post_service(runtime::bind(&api, handle_evaluators_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, POST")),
         )
         .route(
             "/v1/evaluators/{evaluator_id}",
             axum::routing::MethodRouter::new()
-                .get(runtime::bind(&api, handle_evaluators_retrieve::<A>))
-                .delete(runtime::bind(&api, handle_evaluators_delete::<A>))
-                .patch(runtime::bind(&api, handle_evaluators_update::<A>))
+                .get_service(runtime::bind(&api, handle_evaluators_retrieve::<A>))
+                .delete_service(runtime::bind(&api, handle_evaluators_delete::<A>))
+                .patch_service(runtime::bind(&api, handle_evaluators_update::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, DELETE, PATCH")),
         )
         .route(
             "/v1/datasets",
             axum::routing::MethodRouter::new()
-                .get(runtime::bind(&api, handle_datasets_list::<A>))
-                .post(runtime::bind(&api, handle_datasets_create::<A>))
+                .get_service(runtime::bind(&api, handle_datasets_list::<A>))
+                .post_service(runtime::bind(&api, handle_datasets_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, POST")),
         )
         .route(
             "/v1/datasets/{dataset_id}",
             axum::routing::MethodRouter::new()
-                .get(runtime::bind(&api, handle_datasets_retrieve::<A>))
+                .get_service(runtime::bind(&api, handle_datasets_retrieve::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET")),
         )
         .route(
             "/v1/evaluation/runs",
             axum::routing::MethodRouter::new()
-                .get(runtime::bind(&api, handle_evaluation_runs_list::<A>))
-                .post(runtime::bind(&api, handle_evaluation_runs_create::<A>))
+                .get_service(runtime::bind(&api, handle_evaluation_runs_list::<A>))
+                .post_service(runtime::bind(&api, handle_evaluation_runs_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, POST")),
         )
         .route(
             "/v1/evaluation/runs/{run_id}",
             axum::routing::MethodRouter::new()
-                .get(runtime::bind(&api, handle_evaluation_runs_retrieve::<A>))
+                .get_service(runtime::bind(&api, handle_evaluation_runs_retrieve::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET")),
         )
         .route(
             "/v1/optimization/runs",
             axum::routing::MethodRouter::new()
-                .post(runtime::bind(&api, handle_optimization_runs_create::<A>))
+                .post_service(runtime::bind(&api, handle_optimization_runs_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("POST")),
         )
         .route(
             "/v1/rlm/responses",
             axum::routing::MethodRouter::new()
-                .post(runtime::bind(&api, handle_rlm_responses_create::<A>))
+                .post_service(runtime::bind(&api, handle_rlm_responses_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("POST")),
         )
         .route(
             "/v1/rlm/responses/{response_id}",
             axum::routing::MethodRouter::new()
-                .get(runtime::bind(&api, handle_rlm_responses_retrieve::<A>))
+                .get_service(runtime::bind(&api, handle_rlm_responses_retrieve::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET")),
         )
         .route(
             "/v1/traces",
             axum::routing::MethodRouter::new()
-                .get(runtime::bind(&api, handle_traces_list::<A>))
+                .get_service(runtime::bind(&api, handle_traces_list::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET")),
         )
         .route(
             "/v1/traces/{id}",
             axum::routing::MethodRouter::new()
-                .get(runtime::bind(&api, handle_traces_retrieve::<A>))
+                .get_service(runtime::bind(&api, handle_traces_retrieve::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET")),
         )
         .fallback(runtime::not_found::<Envelope>)
@@ -3992,7 +3993,7 @@ const SECURITY: runtime::Requirement = &[
 fn handle_chat_completions_list<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4006,7 +4007,7 @@ fn handle_chat_completions_list<A: ManiacApi>(
 fn handle_chat_completions_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4018,7 +4019,7 @@ fn handle_chat_completions_create<A: ManiacApi>(
 fn handle_chat_completions_register<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4030,7 +4031,7 @@ fn handle_chat_completions_register<A: ManiacApi>(
 fn handle_chat_completions_retrieve<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4044,7 +4045,7 @@ fn handle_chat_completions_retrieve<A: ManiacApi>(
 fn handle_containers_list<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4058,7 +4059,7 @@ fn handle_containers_list<A: ManiacApi>(
 fn handle_containers_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4070,7 +4071,7 @@ fn handle_containers_create<A: ManiacApi>(
 fn handle_containers_retrieve<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4084,7 +4085,7 @@ fn handle_containers_retrieve<A: ManiacApi>(
 fn handle_containers_delete<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4098,7 +4099,7 @@ fn handle_containers_delete<A: ManiacApi>(
 fn handle_containers_update<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4112,7 +4113,7 @@ fn handle_containers_update<A: ManiacApi>(
 fn handle_files_list<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4126,7 +4127,7 @@ fn handle_files_list<A: ManiacApi>(
 fn handle_files_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4138,7 +4139,7 @@ fn handle_files_create<A: ManiacApi>(
 fn handle_files_retrieve<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4152,7 +4153,7 @@ fn handle_files_retrieve<A: ManiacApi>(
 fn handle_files_delete<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4166,7 +4167,7 @@ fn handle_files_delete<A: ManiacApi>(
 fn handle_files_content<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4180,7 +4181,7 @@ fn handle_files_content<A: ManiacApi>(
 fn handle_models_list<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4194,7 +4195,7 @@ fn handle_models_list<A: ManiacApi>(
 fn handle_models_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4206,7 +4207,7 @@ fn handle_models_create<A: ManiacApi>(
 fn handle_evaluators_list<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4220,7 +4221,7 @@ fn handle_evaluators_list<A: ManiacApi>(
 fn handle_evaluators_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4232,7 +4233,7 @@ fn handle_evaluators_create<A: ManiacApi>(
 fn handle_evaluators_retrieve<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4246,7 +4247,7 @@ fn handle_evaluators_retrieve<A: ManiacApi>(
 fn handle_evaluators_delete<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4260,7 +4261,7 @@ fn handle_evaluators_delete<A: ManiacApi>(
 fn handle_evaluators_update<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4274,7 +4275,7 @@ fn handle_evaluators_update<A: ManiacApi>(
 fn handle_datasets_list<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4288,7 +4289,7 @@ fn handle_datasets_list<A: ManiacApi>(
 fn handle_datasets_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4300,7 +4301,7 @@ fn handle_datasets_create<A: ManiacApi>(
 fn handle_datasets_retrieve<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4314,7 +4315,7 @@ fn handle_datasets_retrieve<A: ManiacApi>(
 fn handle_evaluation_runs_list<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4328,7 +4329,7 @@ fn handle_evaluation_runs_list<A: ManiacApi>(
 fn handle_evaluation_runs_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4340,7 +4341,7 @@ fn handle_evaluation_runs_create<A: ManiacApi>(
 fn handle_evaluation_runs_retrieve<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4354,7 +4355,7 @@ fn handle_evaluation_runs_retrieve<A: ManiacApi>(
 fn handle_optimization_runs_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4366,7 +4367,7 @@ fn handle_optimization_runs_create<A: ManiacApi>(
 fn handle_rlm_responses_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4378,7 +4379,7 @@ fn handle_rlm_responses_create<A: ManiacApi>(
 fn handle_rlm_responses_retrieve<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4392,7 +4393,7 @@ fn handle_rlm_responses_retrieve<A: ManiacApi>(
 fn handle_traces_list<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,
@@ -4406,7 +4407,7 @@ fn handle_traces_list<A: ManiacApi>(
 fn handle_traces_retrieve<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
-) -> impl Future<Output = Response> + Send {
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
         api,
         request,

@@ -23,13 +23,14 @@ pub const CARGO_DEPENDENCIES: &[&str] = &[
     "multer = { version = \"3\", optional = true }",
     "serde_path_to_error = { version = \"0.1\", optional = true }",
     "tokio = { version = \"1\", optional = true, features = [\"time\"] }",
+    "tower-service = { version = \"0.3\", optional = true }",
 ];
 
 /// The `server` feature's line under `[features]`.
 pub const CARGO_FEATURE: &str = "# The axum server trait, router and mock (`server` module).\n\
      # float_roundtrip: a whole number written as `2251799813685247.0` must parse exactly\n\
      # to be accepted as the integer JSON Schema says it is.\n\
-     server = [\"dep:axum\", \"dep:bytes\", \"dep:form_urlencoded\", \"dep:futures-util\", \"dep:multer\", \"dep:serde_path_to_error\", \"dep:tokio\", \"serde_json/float_roundtrip\"]\n";
+     server = [\"dep:axum\", \"dep:bytes\", \"dep:form_urlencoded\", \"dep:futures-util\", \"dep:multer\", \"dep:serde_path_to_error\", \"dep:tokio\", \"dep:tower-service\", \"serde_json/float_roundtrip\"]\n";
 
 /// What follows `[features]`: the mock example and what it needs.
 pub const CARGO_EXTRAS: &str = "\n[dev-dependencies]\n\
@@ -1234,7 +1235,7 @@ fn operation(
         None => quote!(_: ()),
     };
     let handler = quote! {
-        fn #handler_name<A: #trait_ident>(api: Arc<A>, request: Request) -> impl Future<Output = Response> + Send {
+        fn #handler_name<A: #trait_ident>(api: Arc<A>, request: Request) -> impl Future<Output = Result<Response, Infallible>> + Send {
             runtime::handle(api, request, #security, #reader, |api, ctx, #params_arg, #body_arg| runtime::answer(api.#method_name(#(#arg_names),*)))
         }
     };
@@ -1267,7 +1268,7 @@ fn router(
             .collect::<Vec<_>>()
             .join(", ");
         let methods = on_path.iter().map(|(op, code)| {
-            let filter = format_ident!("{}", op.method.as_str().to_ascii_lowercase());
+            let filter = format_ident!("{}_service", op.method.as_str().to_ascii_lowercase());
             let handler = &code.handler_name;
             quote!(.#filter(runtime::bind(&api, #handler::<A>)))
         });
@@ -1298,7 +1299,7 @@ fn router(
             Router::new()
                 #(#routes)*
                 .fallback(runtime::not_found::<Envelope>)
-                // Each route's handler made a service once, not on every request.
+                // The fallbacks (axum handlers) made services once, not on every request.
                 .with_state(())
         }
     }
@@ -1439,6 +1440,7 @@ pub fn server(api: &Api) -> TokenStream {
             use axum::extract::Request;
             use axum::http::StatusCode;
             use axum::response::{IntoResponse, Response};
+            use std::convert::Infallible;
             use std::future::Future;
         }
     });

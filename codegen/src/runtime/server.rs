@@ -1821,19 +1821,47 @@ pub fn not_implemented<E: ErrorEnvelope>(operation: &str) -> E {
     ))
 }
 
-/// A route's handler: an operation's `handler` bound to the implementation. No router state
-/// to extract, so axum hands the request straight over.
-pub fn bind<S, H, Fut>(
-    service: &Arc<S>,
+/// A route: an operation's `handler` bound to the implementation, served as a tower service
+/// rather than an axum handler, so that axum boxes its future once, with no extraction step
+/// and no second future around it.
+pub struct Bound<S, H> {
+    service: Arc<S>,
     handler: H,
-) -> impl FnOnce(axum::extract::Request) -> Fut + Clone + Send + Sync + 'static
+}
+
+impl<S, H: Clone> Clone for Bound<S, H> {
+    fn clone(&self) -> Self {
+        Bound {
+            service: Arc::clone(&self.service),
+            handler: self.handler.clone(),
+        }
+    }
+}
+
+/// Binds an operation's handler to the implementation.
+pub fn bind<S, H>(service: &Arc<S>, handler: H) -> Bound<S, H> {
+    Bound {
+        service: Arc::clone(service),
+        handler,
+    }
+}
+
+impl<S, H, Fut> tower_service::Service<axum::extract::Request> for Bound<S, H>
 where
-    S: Send + Sync + 'static,
-    H: FnOnce(Arc<S>, axum::extract::Request) -> Fut + Clone + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Response> + Send,
+    H: Fn(Arc<S>, axum::extract::Request) -> Fut,
+    Fut: std::future::Future<Output = Result<Response, Infallible>>,
 {
-    let service = Arc::clone(service);
-    move |request| handler(service, request)
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Fut;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: axum::extract::Request) -> Fut {
+        (self.handler)(Arc::clone(&self.service), request)
+    }
 }
 
 /// An operation's future, turning its answer into a [`Response`] where it completes (a
@@ -1882,7 +1910,7 @@ pub fn handle<S, P, R, F>(
     security: Option<Requirement>,
     reader: R,
     call: F,
-) -> impl std::future::Future<Output = Response> + Send
+) -> impl std::future::Future<Output = Result<Response, Infallible>> + Send
 where
     S: Service,
     P: Params + Send,
@@ -1929,7 +1957,7 @@ where
             Ok(std::future::poll_fn(|cx| answer.as_mut().poll_respond(cx)).await)
         }
         .await;
-        finish::<S::Envelope>(result, overflow.as_ref(), request_id)
+        Ok(finish::<S::Envelope>(result, overflow.as_ref(), request_id))
     }
 }
 
