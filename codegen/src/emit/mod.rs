@@ -1,4 +1,5 @@
-//! IR → Rust tokens. Every emitter builds tokens with `quote!`; none concatenates Rust text.
+//! IR → Rust syntax: the models' regular items as `syn` trees (see `ast`), the rest as
+//! `quote!` tokens parsed once; no emitter concatenates Rust text.
 
 pub mod ast;
 pub mod client;
@@ -36,9 +37,15 @@ pub fn lint_allows() -> TokenStream {
 
 /// The syntax tree of emitted tokens.
 pub fn parse_file(tokens: TokenStream) -> crate::Result<syn::File> {
+    parse_at(tokens, "#")
+}
+
+/// The syntax tree of tokens emitted for the document node at `pointer`; an error there
+/// if they do not parse (a generator bug, reported rather than panicking).
+pub fn parse_at<T: syn::parse::Parse>(tokens: TokenStream, pointer: &str) -> crate::Result<T> {
     syn::parse2(tokens).map_err(|e| {
         crate::Error::at(
-            "#",
+            pointer,
             format!("internal error: the emitted code does not parse ({e}); please report this document"),
         )
     })

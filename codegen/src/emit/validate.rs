@@ -6,7 +6,7 @@
 use super::{ast, ty_tokens, uses_uuid};
 use crate::ir::*;
 use crate::names::ident;
-use crate::{Error, Result};
+use crate::Result;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use syn::{Expr, Stmt};
@@ -45,9 +45,8 @@ pub fn uses_pattern(api: &Api) -> bool {
 /// Checks of `value` (an expression of type `&T`, `T` the resolved `ty` without `Option`
 /// layers) against `constraints`, each returning its violation at `at` (a `Path`).
 pub fn checks(api: &Api, ty: &Ty, constraints: &Constraints, value: TokenStream) -> TokenStream {
-    let Ok(value) = syn::parse2::<Expr>(value) else {
-        return TokenStream::new();
-    };
+    // Verbatim: the caller's expression is spliced as given, never dropped.
+    let value = Expr::Verbatim(value);
     let stmts = checks_at(api, ty, constraints, &value, &ast::path_expr(&["at"]));
     quote!(#(#stmts)*)
 }
@@ -318,12 +317,7 @@ fn body(api: &Api, checked: &Checked, t: &TypeDef) -> Result<Option<Vec<Stmt>>> 
             }
         }
     };
-    let block: syn::Block = syn::parse2(quote!({ #tokens })).map_err(|e| {
-        Error::at(
-            &t.pointer,
-            format!("internal error: the emitted code does not parse ({e}); please report this document"),
-        )
-    })?;
+    let block: syn::Block = super::parse_at(quote!({ #tokens }), &t.pointer)?;
     Ok(Some(block.stmts))
 }
 
