@@ -86,18 +86,10 @@ fn print(file: &syn::File) -> String {
     // Doc text built from the document's strings (a title, an operation id) without
     // `emit::clean_doc`: string literals are printed escaped, so what remains raw is in
     // comments, where rustc rejects these characters.
-    if may_hold_rejected(&text) && text.contains(emit::rejected_in_comment) {
+    if emit::may_hold_rejected(&text) && text.contains(emit::rejected_in_comment) {
         text.retain(|c| !emit::rejected_in_comment(c));
     }
     text
-}
-
-/// Whether `text` has a byte that can start a character `emit::rejected_in_comment`
-/// names (a control byte, or the first byte of C1 controls and of bidi marks): a byte scan
-/// over megabytes of output, the character check only where one is seen.
-fn may_hold_rejected(text: &str) -> bool {
-    text.bytes()
-        .any(|b| (b < 0x20 && b != b'\n' && b != b'\t') || matches!(b, 0x7f | 0xc2 | 0xe2))
 }
 
 /// Types emitted and formatted at once by one thread.
@@ -258,10 +250,10 @@ mod tests {
         let missed: Vec<char> = (0..=u32::from(char::MAX))
             .filter_map(char::from_u32)
             .filter(|&c| super::emit::rejected_in_comment(c))
-            .filter(|c| !super::may_hold_rejected(&c.to_string()))
+            .filter(|c| !super::emit::may_hold_rejected(&c.to_string()))
             .collect();
         assert!(missed.is_empty(), "missed: {missed:?}");
-        assert!(!super::may_hold_rejected(
+        assert!(!super::emit::may_hold_rejected(
             "plain text,\n\tno controls, ünïcödé"
         ));
     }

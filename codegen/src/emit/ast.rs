@@ -58,7 +58,7 @@ pub fn doc_attr(text: &str) -> Attribute {
     outer(syn::Meta::NameValue(syn::MetaNameValue {
         path: path(&["doc"]),
         eq_token: Default::default(),
-        value: lit(Literal::string(text)),
+        value: str_lit(text),
     }))
 }
 
@@ -69,6 +69,15 @@ pub fn list_attr(name: &str, tokens: TokenStream) -> Attribute {
         delimiter: syn::MacroDelimiter::Paren(Default::default()),
         tokens,
     }))
+}
+
+/// A string literal: built as `LitStr` directly (`Lit::new` would print the literal and
+/// unescape it again to learn its kind, a cost per byte of every doc comment).
+pub fn str_lit(text: &str) -> Expr {
+    Expr::Lit(syn::ExprLit {
+        attrs: Vec::new(),
+        lit: syn::Lit::Str(syn::LitStr::new(text, Span::call_site())),
+    })
 }
 
 pub fn lit(literal: Literal) -> Expr {
@@ -253,10 +262,11 @@ pub fn path_attr(name: &str) -> Attribute {
     outer(syn::Meta::Path(path(&[name])))
 }
 
-pub fn lit_pat(literal: Literal) -> Pat {
+/// A string literal as a pattern (see [`str_lit`]).
+pub fn str_pat(text: &str) -> Pat {
     Pat::Lit(syn::ExprLit {
         attrs: Vec::new(),
-        lit: syn::Lit::new(literal),
+        lit: syn::Lit::Str(syn::LitStr::new(text, Span::call_site())),
     })
 }
 

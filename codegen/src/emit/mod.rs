@@ -59,10 +59,20 @@ pub fn parse_items(tokens: TokenStream) -> crate::Result<Vec<syn::Item>> {
 /// Document prose made safe for a doc attribute: no control or bidi-override characters
 /// (which rustc rejects), no carriage returns. `quote!` escapes quotes and backslashes.
 pub fn clean_doc(text: &str) -> String {
-    text.replace("\r\n", "\n")
-        .chars()
-        .filter(|c| !rejected_in_comment(*c))
-        .collect()
+    let text = text.replace("\r\n", "\n");
+    if may_hold_rejected(&text) {
+        text.chars().filter(|c| !rejected_in_comment(*c)).collect()
+    } else {
+        text
+    }
+}
+
+/// Whether `text` has a byte that can start a character [`rejected_in_comment`] names (a
+/// control byte, or the first byte of C1 controls and of bidi marks): a byte scan over
+/// megabytes of text, the character check only where one is seen.
+pub fn may_hold_rejected(text: &str) -> bool {
+    text.bytes()
+        .any(|b| (b < 0x20 && b != b'\n' && b != b'\t') || matches!(b, 0x7f | 0xc2 | 0xe2))
 }
 
 /// A control character (but newline and tab) or a bidi override: rustc rejects them raw in

@@ -335,7 +335,7 @@ fn filled(template: &syn::ItemImpl, name: &str, arms: Vec<syn::Arm>) -> Item {
 }
 
 fn string_enum(name: &str, attrs: Vec<syn::Attribute>, e: &StringEnum) -> Vec<Item> {
-    let value_lit = |v: &EnumVariant| ast::lit(Literal::string(&v.value));
+    let value_lit = |v: &EnumVariant| ast::str_lit(&v.value);
     let mut variants: Vec<syn::Variant> = e
         .variants
         .iter()
@@ -390,7 +390,7 @@ fn string_enum(name: &str, attrs: Vec<syn::Attribute>, e: &StringEnum) -> Vec<It
                 .variants
                 .iter()
                 .map(|v| {
-                    let pat = ast::lit_pat(Literal::string(&v.value));
+                    let pat = ast::str_pat(&v.value);
                     ast::arm(pat, ast::path_expr(&["Self", &v.name]))
                 })
                 .collect();

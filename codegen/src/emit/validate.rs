@@ -237,11 +237,7 @@ fn struct_checks(api: &Api, checked: &Checked, s: &Struct) -> Vec<Stmt> {
     let mut out = Vec::new();
     for f in &s.fields {
         let field = || ast::field(this(), syn::Member::Named(ident(&f.name)));
-        let at = ast::method(
-            ast::path_expr(&["at"]),
-            "field",
-            [ast::lit(Literal::string(&f.wire))],
-        );
+        let at = ast::method(ast::path_expr(&["at"]), "field", [ast::str_lit(&f.wire)]);
         let (core, depth) = strip_options(&f.ty);
         let checks = checks_at(api, core, &f.constraints, &ast::path_expr(&["value"]), &at);
         if !checks.is_empty() {
