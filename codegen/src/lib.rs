@@ -4,6 +4,7 @@
 //! The pipeline: [`load::parse`] (text → `openapiv3`), [`lower::lower`] (→ [`ir::Api`]),
 //! the emitters in [`emit`] (→ tokens), [`format_rust`] (→ text with a header).
 
+mod cores;
 pub mod emit;
 pub mod error;
 pub mod ir;
@@ -86,7 +87,7 @@ fn print(file: &syn::File) -> String {
     // Doc text built from the document's strings (a title, an operation id) without
     // `emit::clean_doc`: string literals are printed escaped, so what remains raw is in
     // comments, where rustc rejects these characters.
-    if emit::may_hold_rejected(&text) && text.contains(emit::rejected_in_comment) {
+    if emit::holds_rejected(&text) {
         text.retain(|c| !emit::rejected_in_comment(c));
     }
     text
@@ -123,37 +124,10 @@ impl Piece {
 }
 
 /// Formats every piece, on every core: formatting is most of the time on large
-/// documents. Workers take the next piece in order, and the big per-API files come
-/// first, so no core is left alone with one of them at the end.
+/// documents. The big per-API files come first.
 fn format_pieces(api: &ir::Api, pieces: &[Piece]) -> Result<Vec<String>> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
     let checked = emit::validate::Checked::new(api);
-    let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(pieces.len());
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(piece) = pieces.get(i) else {
-                return done;
-            };
-            done.push((i, piece.text(api, &checked)));
-        }
-    };
-    let mut texts: Vec<Option<Result<String>>> = (0..pieces.len()).map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let mut all = work();
-        for helper in helpers {
-            all.extend(helper.join().unwrap_or_default());
-        }
-        for (i, text) in all {
-            texts[i] = Some(text);
-        }
-    });
-    texts
+    cores::map_jobs(pieces.len(), |i| pieces[i].text(api, &checked))
         .into_iter()
         .map(|text| {
             text.unwrap_or_else(|| {
@@ -244,17 +218,21 @@ pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> 
 
 #[cfg(test)]
 mod tests {
-    /// The byte prefilter lets through every character the formatter must drop.
+    /// The byte scan finds exactly the characters the formatter must drop: each alone and
+    /// amid other text, and no other character.
     #[test]
-    fn prefilter_sees_every_rejected_character() {
-        let missed: Vec<char> = (0..=u32::from(char::MAX))
+    fn byte_scan_finds_exactly_the_rejected_characters() {
+        let wrong: Vec<char> = (0..=u32::from(char::MAX))
             .filter_map(char::from_u32)
-            .filter(|&c| super::emit::rejected_in_comment(c))
-            .filter(|c| !super::emit::may_hold_rejected(&c.to_string()))
+            .filter(|&c| {
+                let rejected = super::emit::rejected_in_comment(c);
+                super::emit::holds_rejected(&c.to_string()) != rejected
+                    || super::emit::holds_rejected(&format!("a—{c}é")) != rejected
+            })
             .collect();
-        assert!(missed.is_empty(), "missed: {missed:?}");
-        assert!(!super::emit::may_hold_rejected(
-            "plain text,\n\tno controls, ünïcödé"
+        assert!(wrong.is_empty(), "wrong: {wrong:?}");
+        assert!(!super::emit::holds_rejected(
+            "plain text,\n\tno controls, ünïcödé — “quoted”"
         ));
     }
 }

@@ -61,8 +61,7 @@ pub fn parse(text: &str) -> Result<Document> {
         }
     }
     inline_path_item_refs(&mut raw)?;
-    let mut visitor = Normalizer::default();
-    visitor.walk(&mut raw, &mut String::from("#"), 0)?;
+    let mut visitor = normalize(&mut raw)?;
     inline_pointer_refs(&mut raw, std::mem::take(&mut visitor.outside_refs))?;
     // Path tracking costs on every node: only a failure is typed again to locate it.
     let openapi = match type_in_parallel(&mut raw) {
@@ -86,31 +85,99 @@ pub fn parse(text: &str) -> Result<Document> {
     })
 }
 
-/// Types the document, its components on a second thread (about half of a large
-/// document); `None` if it does not type, to be typed again with its location.
+/// Types the document on every core: the component schemas and the path items (the bulk
+/// of a large document) entry by entry in runs, the rest at once. `None` if it does not
+/// type, to be typed again with its location.
 fn type_in_parallel(raw: &mut Value) -> Option<openapiv3::OpenAPI> {
-    use serde::Deserialize;
-    // `null` in its place (typed as no components) keeps the members' order.
-    let components = raw
+    // Taken out (an empty object in their place keeps the members' order) and put back
+    // after, for pointer resolution and for the located retry.
+    let paths = raw.get_mut("paths").map(take_object);
+    let schemas = raw
         .get_mut("components")
-        .map(std::mem::take)
-        .filter(|c| !c.is_null());
-    let (rest, typed_components) = std::thread::scope(|scope| {
-        let typed = components
-            .as_ref()
-            .map(|c| scope.spawn(move || openapiv3::Components::deserialize(c)));
-        let rest = openapiv3::OpenAPI::deserialize(&*raw);
-        (rest, typed.map(|handle| handle.join()))
-    });
-    if let Some(components) = components {
-        // Back where it was, for pointer resolution and for the located retry.
-        raw["components"] = components;
+        .and_then(|c| c.get_mut("schemas"))
+        .map(take_object);
+    let typed = type_parts(raw, paths.as_ref(), schemas.as_ref());
+    if let Some(paths) = paths {
+        raw["paths"] = paths;
     }
-    let mut openapi = rest.ok()?;
-    openapi.components = match typed_components {
-        Some(joined) => Some(joined.ok()?.ok()?),
-        None => None,
-    };
+    if let Some(schemas) = schemas {
+        raw["components"]["schemas"] = schemas;
+    }
+    typed
+}
+
+fn take_object(value: &mut Value) -> Value {
+    std::mem::replace(value, Value::Object(Map::new()))
+}
+
+/// Entries typed by one job.
+const TYPING_RUN: usize = 32;
+
+enum Typed {
+    Rest(Box<openapiv3::OpenAPI>),
+    Schemas(Vec<(String, ReferenceOr<Schema>)>),
+    Paths(Vec<(String, ReferenceOr<openapiv3::PathItem>)>),
+}
+
+fn type_parts(
+    rest: &Value,
+    paths: Option<&Value>,
+    schemas: Option<&Value>,
+) -> Option<openapiv3::OpenAPI> {
+    use serde::Deserialize;
+    fn entries(part: Option<&Value>) -> Option<Vec<(&String, &Value)>> {
+        match part {
+            None => Some(Vec::new()),
+            Some(Value::Object(map)) => Some(map.iter().collect()),
+            Some(_) => None,
+        }
+    }
+    let schemas = entries(schemas)?;
+    let paths = entries(paths)?;
+    // As `openapiv3::Paths` reads its members: `/...` are path items, `x-...` extensions.
+    let (path_items, path_extensions): (Vec<_>, Vec<_>) = paths
+        .into_iter()
+        .filter(|(key, _)| key.starts_with('/') || key.starts_with("x-"))
+        .partition(|(key, _)| key.starts_with('/'));
+    let schema_runs: Vec<_> = schemas.chunks(TYPING_RUN).collect();
+    let path_runs: Vec<_> = path_items.chunks(TYPING_RUN).collect();
+    let typed = crate::cores::map_jobs(1 + schema_runs.len() + path_runs.len(), |job| {
+        fn each<T: for<'de> Deserialize<'de>>(
+            run: &[(&String, &Value)],
+        ) -> Option<Vec<(String, T)>> {
+            run.iter()
+                .map(|(key, value)| Some(((*key).clone(), T::deserialize(*value).ok()?)))
+                .collect()
+        }
+        if job == 0 {
+            openapiv3::OpenAPI::deserialize(rest)
+                .ok()
+                .map(|openapi| Typed::Rest(Box::new(openapi)))
+        } else if let Some(run) = schema_runs.get(job - 1) {
+            each(run).map(Typed::Schemas)
+        } else {
+            each(path_runs[job - 1 - schema_runs.len()]).map(Typed::Paths)
+        }
+    });
+    let mut openapi = None;
+    let (mut typed_schemas, mut typed_paths) = (Vec::new(), Vec::new());
+    for part in typed {
+        match part?? {
+            Typed::Rest(rest) => openapi = Some(*rest),
+            Typed::Schemas(run) => typed_schemas.extend(run),
+            Typed::Paths(run) => typed_paths.extend(run),
+        }
+    }
+    let mut openapi = openapi?;
+    if !typed_schemas.is_empty() {
+        openapi.components.as_mut()?.schemas.extend(typed_schemas);
+    }
+    openapi.paths.paths.extend(typed_paths);
+    openapi.paths.extensions.extend(
+        path_extensions
+            .into_iter()
+            .map(|(key, value)| (key.clone(), value.clone())),
+    );
     Some(openapi)
 }
 
@@ -546,6 +613,42 @@ struct Normalizer {
     warnings: Vec<Warning>,
 }
 
+/// Rewrites the document: its top-level members (independent walks) on every core, what
+/// they collect joined in the members' order, as one walk would have it.
+fn normalize(raw: &mut Value) -> Result<Normalizer> {
+    let mut whole = Normalizer::default();
+    let members = match raw {
+        Value::Object(map) if !map.contains_key("$ref") => map,
+        _ => {
+            whole.walk(raw, &mut String::from("#"), 0)?;
+            return Ok(whole);
+        }
+    };
+    // One lock per member, each taken once by its own job: the way to hand out `&mut`.
+    let members: Vec<std::sync::Mutex<(&String, &mut Value)>> =
+        members.iter_mut().map(std::sync::Mutex::new).collect();
+    let walked = crate::cores::map_jobs(members.len(), |i| {
+        let mut member = members[i].lock().unwrap_or_else(|e| e.into_inner());
+        let (key, child) = &mut *member;
+        let mut visitor = Normalizer::default();
+        visitor
+            .member(key, child, false, &mut String::from("#"), 1)
+            .map(|()| visitor)
+    });
+    for visitor in walked {
+        let visitor = visitor.unwrap_or_else(|| {
+            Err(Error::at(
+                "#",
+                "internal error: reading the document failed; please report this document",
+            ))
+        })?;
+        whole.pointer_refs.extend(visitor.pointer_refs);
+        whole.outside_refs.extend(visitor.outside_refs);
+        whole.warnings.extend(visitor.warnings);
+    }
+    Ok(whole)
+}
+
 /// Deeper than any real document; bounds the walk on hostile input.
 const MAX_DEPTH: usize = 256;
 
@@ -593,20 +696,33 @@ impl Normalizer {
                 }
                 let components_schemas = at == "#/components";
                 for (key, child) in map.iter_mut() {
-                    push_token(at, key);
-                    self.path.push(key.clone());
-                    match key.as_str() {
-                        "schema" => self.schema(child, at, depth + 1)?,
-                        "schemas" if components_schemas => self.schema_map(child, at, depth + 1)?,
-                        k if is_data_key(k) => {}
-                        _ => self.walk(child, at, depth + 1)?,
-                    }
-                    self.path.pop();
+                    self.member(key, child, components_schemas, at, depth + 1)?;
                     at.truncate(len);
                 }
             }
             _ => {}
         }
+        Ok(())
+    }
+
+    /// A member of an object outside schemas, `at` the object's pointer.
+    fn member(
+        &mut self,
+        key: &str,
+        child: &mut Value,
+        components_schemas: bool,
+        at: &mut String,
+        depth: usize,
+    ) -> Result<()> {
+        push_token(at, key);
+        self.path.push(key.to_owned());
+        match key {
+            "schema" => self.schema(child, at, depth)?,
+            "schemas" if components_schemas => self.schema_map(child, at, depth)?,
+            k if is_data_key(k) => {}
+            _ => self.walk(child, at, depth)?,
+        }
+        self.path.pop();
         Ok(())
     }
 

@@ -60,19 +60,31 @@ pub fn parse_items(tokens: TokenStream) -> crate::Result<Vec<syn::Item>> {
 /// (which rustc rejects), no carriage returns. `quote!` escapes quotes and backslashes.
 pub fn clean_doc(text: &str) -> String {
     let text = text.replace("\r\n", "\n");
-    if may_hold_rejected(&text) {
+    if holds_rejected(&text) {
         text.chars().filter(|c| !rejected_in_comment(*c)).collect()
     } else {
         text
     }
 }
 
-/// Whether `text` has a byte that can start a character [`rejected_in_comment`] names (a
-/// control byte, or the first byte of C1 controls and of bidi marks): a byte scan over
-/// megabytes of text, the character check only where one is seen.
-pub fn may_hold_rejected(text: &str) -> bool {
-    text.bytes()
-        .any(|b| (b < 0x20 && b != b'\n' && b != b'\t') || matches!(b, 0x7f | 0xc2 | 0xe2))
+/// Whether `text` holds a character [`rejected_in_comment`] names, read from its UTF-8
+/// bytes (the characters' encodings are few and short): a fast scan over megabytes of text.
+pub fn holds_rejected(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let after = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    bytes.iter().enumerate().any(|(i, &b)| match b {
+        b'\n' | b'\t' => false,
+        0..=0x1f | 0x7f => true,
+        // U+0080..=U+009F.
+        0xc2 => matches!(after(i + 1), 0x80..=0x9f),
+        // U+200E, U+200F, U+202A..=U+202E; U+2066..=U+2069.
+        0xe2 => match after(i + 1) {
+            0x80 => matches!(after(i + 2), 0x8e | 0x8f | 0xaa..=0xae),
+            0x81 => matches!(after(i + 2), 0xa6..=0xa9),
+            _ => false,
+        },
+        _ => false,
+    })
 }
 
 /// A control character (but newline and tab) or a bidi override: rustc rejects them raw in

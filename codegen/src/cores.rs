@@ -1,0 +1,48 @@
+//! One work queue over every core: the generator's parallel stages (typing the document,
+//! formatting the crate) hand their jobs to it.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// `work(i)` for every `i < jobs`, in order of `i` across the machine's cores (each
+/// thread takes the next job when done), the results in job order. Put the biggest jobs
+/// first, so that no core is left alone with one at the end. A job that panicked leaves
+/// `None`.
+pub fn map_jobs<T: Send>(jobs: usize, work: impl Fn(usize) -> T + Sync) -> Vec<Option<T>> {
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs);
+    let run = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= jobs {
+                return done;
+            }
+            done.push((i, work(i)));
+        }
+    };
+    let mut results: Vec<Option<T>> = (0..jobs).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(run)).collect();
+        let mut all = run();
+        for helper in helpers {
+            all.extend(helper.join().unwrap_or_default());
+        }
+        for (i, result) in all {
+            results[i] = Some(result);
+        }
+    });
+    results
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn results_come_back_in_job_order() {
+        let squares = super::map_jobs(100, |i| i * i);
+        let expected: Vec<Option<usize>> = (0..100).map(|i| Some(i * i)).collect();
+        assert_eq!(squares, expected);
+        assert!(super::map_jobs(0, |i| i).is_empty());
+    }
+}
