@@ -98,7 +98,7 @@ fn bench(path: &str) {
     let emit = time(runs, emit_all);
     let syn_parse = time(runs, parse_all);
     let files = parse_all();
-    let print = time(runs, || files.each_ref().map(prettyplease::unparse));
+    let print = time(runs, || files.each_ref().map(codegen::print));
     let total = time(runs, || codegen::generate(&text, &options).unwrap());
     let bytes: usize = codegen::generate(&text, &options)
         .unwrap()

@@ -82,8 +82,9 @@ fn unparse(tokens: proc_macro2::TokenStream) -> Result<String> {
     Ok(print(&emit::parse_file(tokens)?))
 }
 
-fn print(file: &syn::File) -> String {
-    let mut text = prettyplease::unparse(file);
+/// Prints a syntax tree this thread emitted (its doc lines in their markers' place).
+pub fn print(file: &syn::File) -> String {
+    let mut text = emit::doc_markers::fill(prettyplease::unparse(file));
     // Doc text built from the document's strings (a title, an operation id) without
     // `emit::clean_doc`: string literals are printed escaped, so what remains raw is in
     // comments, where rustc rejects these characters.
@@ -109,6 +110,10 @@ enum Piece {
 
 impl Piece {
     fn text(&self, api: &ir::Api, checked: &emit::validate::Checked) -> Result<String> {
+        emit::doc_markers::scoped(|| self.emit_and_print(api, checked))
+    }
+
+    fn emit_and_print(&self, api: &ir::Api, checked: &emit::validate::Checked) -> Result<String> {
         match self {
             Piece::Client => unparse(emit::client::client_rs(api)),
             Piece::Server => unparse(emit::server::server(api)),
@@ -175,7 +180,7 @@ pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> 
         },
         GeneratedFile {
             path: "src/lib.rs".into(),
-            contents: format_rust(emit::krate::lib_rs(api), source)?,
+            contents: emit::doc_markers::scoped(|| format_rust(emit::krate::lib_rs(api), source))?,
         },
         GeneratedFile {
             path: "src/models.rs".into(),
@@ -207,7 +212,9 @@ pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> 
         },
         GeneratedFile {
             path: "examples/mock.rs".into(),
-            contents: format_rust(emit::server::mock_example(api, &options.crate_name), source)?,
+            contents: emit::doc_markers::scoped(|| {
+                format_rust(emit::server::mock_example(api, &options.crate_name), source)
+            })?,
         },
     ];
     Ok(Generated {

@@ -3,6 +3,7 @@
 
 pub mod ast;
 pub mod client;
+pub mod doc_markers;
 pub mod krate;
 pub mod models;
 pub mod server;
@@ -108,17 +109,23 @@ fn doc_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// `#[doc = "..."]` attributes (outer docs).
+/// `#[doc = "..."]` attributes (outer docs), holding markers of their lines (see
+/// [`doc_markers`]).
 pub fn doc_attr_list(text: Option<&str>) -> Vec<syn::Attribute> {
     let lines = text.map(doc_lines).unwrap_or_default();
-    lines.iter().map(|line| ast::doc_attr(line)).collect()
+    lines
+        .into_iter()
+        .map(|line| ast::doc_attr(&doc_markers::marker(line)))
+        .collect()
 }
 
 /// `#[doc = "..."]` lines (outer docs), as tokens (quoted directly: the client and
-/// server emit many, and building attributes first costs more).
+/// server emit many, and building attributes first costs more), holding markers of their
+/// lines (see [`doc_markers`]).
 pub fn doc_attrs(text: Option<&str>) -> TokenStream {
     let lines = text.map(doc_lines).unwrap_or_default();
-    quote!(#(#[doc = #lines])*)
+    let markers = lines.into_iter().map(doc_markers::marker);
+    quote!(#(#[doc = #markers])*)
 }
 
 /// `#![doc = "..."]` lines (inner docs, for a crate root).

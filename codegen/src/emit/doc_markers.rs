@@ -1,0 +1,100 @@
+//! The document's prose reaches the printed file without passing through string
+//! literals. A `#[doc = "..."]` attribute holds a `LitStr`, which `syn` escapes one
+//! character at a time when it is made and `prettyplease` unescapes when it prints it as a
+//! `///` line: on large documents (megabytes of descriptions) that round trip was a tenth
+//! of the generator's time. The attribute holds a short marker instead, and [`fill`]
+//! puts each line in its marker's place in the printed text. A `///` line ends in a hard
+//! break, so the marker's width decides nothing about the layout around it.
+//!
+//! The lines live on the thread that emits them, which prints them too; [`scoped`]
+//! forgets them when a file is done.
+
+use std::cell::RefCell;
+
+thread_local! {
+    static LINES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Opens and closes a marker (a control character: cleaned doc text has none, and the
+/// marker must fill a whole `///` line to count).
+const FENCE: char = '\u{1}';
+
+/// The doc attribute's value standing for `line` (cleaned text, one line).
+pub fn marker(line: String) -> String {
+    LINES.with(|lines| {
+        let mut lines = lines.borrow_mut();
+        lines.push(line);
+        format!("{FENCE}{}{FENCE}", lines.len() - 1)
+    })
+}
+
+/// `text` printed from trees this thread emitted, each marker line holding its line.
+pub fn fill(text: String) -> String {
+    LINES.with(|lines| {
+        let lines = lines.borrow();
+        if lines.is_empty() {
+            return text;
+        }
+        let opening = "///\u{1}";
+        let mut filled = String::with_capacity(text.len() + text.len() / 2);
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(opening) {
+            let marked = &rest[at + opening.len()..];
+            let digits = marked.bytes().take_while(u8::is_ascii_digit).count();
+            let line_start = rest[..at].rfind('\n').map_or(0, |n| n + 1);
+            let whole_line = rest[line_start..at].bytes().all(|b| b == b' ')
+                && marked[digits..].starts_with("\u{1}\n");
+            let line = marked[..digits]
+                .parse::<usize>()
+                .ok()
+                .filter(|_| whole_line)
+                .and_then(|i| lines.get(i));
+            match line {
+                Some(line) => {
+                    filled.push_str(&rest[..at + "///".len()]);
+                    filled.push_str(line);
+                    rest = &marked[digits + FENCE.len_utf8()..];
+                }
+                None => {
+                    filled.push_str(&rest[..at + opening.len()]);
+                    rest = marked;
+                }
+            }
+        }
+        filled.push_str(rest);
+        filled
+    })
+}
+
+/// Runs `emit_and_print` (which emits trees and prints them on this thread), then forgets
+/// the lines it made.
+pub fn scoped<T>(emit_and_print: impl FnOnce() -> T) -> T {
+    let result = emit_and_print();
+    LINES.with(|lines| lines.borrow_mut().clear());
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_on_their_own_lines_are_filled() {
+        scoped(|| {
+            let first = marker(" First line.".into());
+            let second = marker(String::new());
+            let printed = format!(
+                "///{first}\n    ///{second}\nfn f() {{}} // ///{first}\n/// prose ///{first}\n"
+            );
+            assert_eq!(
+                fill(printed),
+                format!(
+                    "/// First line.\n    ///\nfn f() {{}} // ///{first}\n/// prose ///{first}\n"
+                )
+            );
+        });
+        // Forgotten after the scope: a marker no line stands for stays as printed.
+        let printed = "///\u{1}0\u{1}\n".to_owned();
+        assert_eq!(fill(printed.clone()), printed);
+    }
+}
