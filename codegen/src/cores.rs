@@ -36,6 +36,13 @@ pub fn map_jobs<T: Send>(jobs: usize, work: impl Fn(usize) -> T + Sync) -> Vec<O
     results
 }
 
+/// Drops `value` on a thread of its own: freeing a large tree (the document's JSON, its
+/// typed form, the IR) is milliseconds of work nothing waits for.
+pub fn drop_aside<T: Send + 'static>(value: T) {
+    // Where no thread can be made, it is dropped here, on its way out of the closure.
+    let _ = std::thread::Builder::new().spawn(move || drop(value));
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -44,7 +44,9 @@ pub struct Generated {
 /// Parses and lowers a document (YAML or JSON, OpenAPI 3.0 or 3.1).
 pub fn load(text: &str) -> Result<ir::Api> {
     let doc = load::parse(text)?;
-    lower::lower(&doc)
+    let api = lower::lower(&doc);
+    cores::drop_aside(doc);
+    api
 }
 
 /// The header line every generated file starts with.
@@ -148,7 +150,9 @@ fn format_pieces(api: &ir::Api, pieces: &[Piece]) -> Result<Vec<String>> {
 /// Generates the whole crate for a document.
 pub fn generate(text: &str, options: &Options) -> Result<Generated> {
     let api = load(text)?;
-    generate_from_api(&api, options)
+    let generated = generate_from_api(&api, options);
+    cores::drop_aside(api);
+    generated
 }
 
 pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> {

@@ -78,6 +78,7 @@ pub fn parse(text: &str) -> Result<Document> {
         let target = resolve_pointer_schema(&raw, &reference);
         pointer_schemas.insert(reference, target);
     }
+    crate::cores::drop_aside(raw);
     Ok(Document {
         openapi,
         pointer_schemas,
