@@ -64,6 +64,11 @@ pub fn format_rust(tokens: proc_macro2::TokenStream, source: &str) -> Result<Str
     Ok(format!("// {}\n{}", header(source), unparse(tokens)?))
 }
 
+/// Formats a syntax tree as a Rust file with the `@generated` header.
+pub fn format_file(file: &syn::File, source: &str) -> String {
+    format!("// {}\n{}", header(source), print(file))
+}
+
 /// Formats items as a Rust file with the `@generated` header.
 pub fn format_items(items: Vec<syn::Item>, source: &str) -> String {
     format!("// {}\n{}", header(source), print(&items_file(items)))
@@ -109,7 +114,7 @@ enum Piece {
 impl Piece {
     fn text(&self, api: &ir::Api, checked: &emit::validate::Checked) -> Result<String> {
         match self {
-            Piece::Client => unparse(emit::client::client_rs(api)),
+            Piece::Client => Ok(print(&emit::client::client_rs(api)?)),
             Piece::Server => unparse(emit::server::server(api)),
             Piece::Mock => unparse(emit::server::mock(api)),
             Piece::Models(range) => Ok(print(&items_file(emit::models::type_defs(

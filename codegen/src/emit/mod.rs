@@ -135,6 +135,15 @@ pub fn ty_tokens_in(api: &Api, ty: &Ty, module: &TokenStream) -> TokenStream {
     .into_token_stream()
 }
 
+/// As [`ty_syn`], named types spelled through `module` (e.g. `["super", "models"]`).
+pub fn ty_syn_in(api: &Api, ty: &Ty, module: &[&str]) -> syn::Type {
+    ty_syn_with(api, ty, &|name| {
+        let mut segments = module.to_vec();
+        segments.push(name);
+        ast::path_ty(ast::path(&segments))
+    })
+}
+
 /// The Rust spelling of an IR type, named types spelled by `named`.
 fn ty_syn_with(api: &Api, ty: &Ty, named: &dyn Fn(&str) -> syn::Type) -> syn::Type {
     use ast::{generic_path, path, path_ty};
