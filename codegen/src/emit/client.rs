@@ -149,7 +149,7 @@ fn usage(shows: &[(String, Shows)], env_prefix: &str) -> String {
 
 /// The once-per-API items are built through tokens; the per-operation methods and types,
 /// nearly all of the file, as syntax trees put into them.
-fn items_and_shows(api: &Api, env_prefix: &str) -> Result<(Vec<Item>, Vec<(String, Shows)>)> {
+fn items_and_shows(api: &Api, env_prefix: &str) -> Result<(Vec<Item>, OperationShows)> {
     let models = quote!(super::models::);
     let envelope = match api.error_type {
         Some(id) => ty_tokens_in(api, &Ty::Named(id), &models),
@@ -320,6 +320,9 @@ fn items_and_shows(api: &Api, env_prefix: &str) -> Result<(Vec<Item>, Vec<(Strin
     items.extend(types);
     Ok((items, shows))
 }
+
+/// Each operation's name and what the usage sketch can show with it.
+type OperationShows = Vec<(String, Shows)>;
 
 struct Emitted {
     types: Vec<Item>,
@@ -656,9 +659,9 @@ fn operation(api: &Api, op: &Operation, op_names: &[&str]) -> Result<Emitted> {
         .collect();
     let params_ty = format!("{stem}Params");
     let security = op.security.as_ref().unwrap_or(&api.security);
-    let alternatives = security.iter().map(|alt| {
-        ast::reference(ast::array_expr(alt.iter().map(|s| ast::str_lit(s))))
-    });
+    let alternatives = security
+        .iter()
+        .map(|alt| ast::reference(ast::array_expr(alt.iter().map(|s| ast::str_lit(s)))));
     let mut request = ast::method(
         ast::call(
             ast::path_expr(&["runtime", "Request", "new"]),
@@ -1036,8 +1039,10 @@ fn operation(api: &Api, op: &Operation, op_names: &[&str]) -> Result<Emitted> {
                 let wrap = || ast::path_expr(&[&output, &variant]);
                 let (payload, decoded) = match outcome.content {
                     None => {
-                        let head =
-                            ast::call(ast::path_expr(&["runtime", "head"]), [ast::reference(var("response"))]);
+                        let head = ast::call(
+                            ast::path_expr(&["runtime", "head"]),
+                            [ast::reference(var("response"))],
+                        );
                         (
                             None,
                             ast::method(head, "map", [ast::closure([ast::unit_pat()], wrap())]),
@@ -1129,7 +1134,10 @@ fn operation(api: &Api, op: &Operation, op_names: &[&str]) -> Result<Emitted> {
                 [ast::reference(var("response"))],
             );
             let mut dispatch = vec![
-                ast::local(ast::ident_pat("response"), ast::try_expr(ast::await_expr(send))),
+                ast::local(
+                    ast::ident_pat("response"),
+                    ast::try_expr(ast::await_expr(send)),
+                ),
                 ast::local(ast::ident_pat("status"), status),
                 ast::local(ast::ident_pat("media"), media),
             ];
@@ -1178,7 +1186,10 @@ fn operation(api: &Api, op: &Operation, op_names: &[&str]) -> Result<Emitted> {
                 ident(&stream_name),
                 args,
                 result_of(generic_ty(&["EventStream"], item_ty(sse))),
-                statements(stream_body_call.as_deref().unwrap_or(&body_call), vec![events()]),
+                statements(
+                    stream_body_call.as_deref().unwrap_or(&body_call),
+                    vec![events()],
+                ),
             ));
         } else if let Some(pages) =
             pagination(api, op, &outcomes).filter(|_| !op_names.contains(&stream_name.as_str()))
@@ -1190,7 +1201,14 @@ fn operation(api: &Api, op: &Operation, op_names: &[&str]) -> Result<Emitted> {
             ));
             shows.paginates = shows.plain.is_some();
             let params_ty = ast::ident(&params_ty);
-            let tokens = paginate(&pages, &ty_in(&pages.item), &fn_name, &params_ty, &stream_docs, &stream_name);
+            let tokens = paginate(
+                &pages,
+                &ty_in(&pages.item),
+                &fn_name,
+                &params_ty,
+                &stream_docs,
+                &stream_name,
+            );
             methods.push(parse_at(tokens, &op.pointer)?);
         }
     }
