@@ -71,7 +71,7 @@ pub fn format_file(file: &syn::File, source: &str) -> String {
 
 /// Formats items as a Rust file with the `@generated` header.
 pub fn format_items(items: Vec<syn::Item>, source: &str) -> String {
-    format!("// {}\n{}", header(source), print(&items_file(items)))
+    format_file(&items_file(items), source)
 }
 
 fn items_file(items: Vec<syn::Item>) -> syn::File {

@@ -273,35 +273,35 @@ fn items_and_shows(api: &Api, env_prefix: &str) -> Result<(Vec<Item>, OperationS
     })?;
     let mut client_impl: syn::ItemImpl = parse_at(
         quote! {
-        impl Client {
-            #base_url_doc
-            pub const DEFAULT_BASE_URL: &'static str = #default_base_url;
+            impl Client {
+                #base_url_doc
+                pub const DEFAULT_BASE_URL: &'static str = #default_base_url;
 
-            /// A client with default settings for `base_url`, without credentials.
-            pub fn new(base_url: impl Into<String>) -> Result<Self, Error> {
-                Self::builder().base_url(base_url).build()
-            }
+                /// A client with default settings for `base_url`, without credentials.
+                pub fn new(base_url: impl Into<String>) -> Result<Self, Error> {
+                    Self::builder().base_url(base_url).build()
+                }
 
-            #from_env_doc
-            pub fn from_env() -> Result<Self, Error> {
-                let base_url = std::env::var(#url_var).unwrap_or_else(|_| Self::DEFAULT_BASE_URL.to_owned());
-                #[allow(unused_mut)]
-                let mut builder = Self::builder().base_url(base_url);
-                #read_key
-                builder.build()
-            }
+                #from_env_doc
+                pub fn from_env() -> Result<Self, Error> {
+                    let base_url = std::env::var(#url_var).unwrap_or_else(|_| Self::DEFAULT_BASE_URL.to_owned());
+                    #[allow(unused_mut)]
+                    let mut builder = Self::builder().base_url(base_url);
+                    #read_key
+                    builder.build()
+                }
 
-            /// Settings: base URL, timeouts, retries, default headers, user agent, an own
-            /// `reqwest::Client`, credentials.
-            pub fn builder() -> ClientBuilder {
-                ClientBuilder::new(Self::DEFAULT_BASE_URL, SCHEMES)
-            }
+                /// Settings: base URL, timeouts, retries, default headers, user agent, an own
+                /// `reqwest::Client`, credentials.
+                pub fn builder() -> ClientBuilder {
+                    ClientBuilder::new(Self::DEFAULT_BASE_URL, SCHEMES)
+                }
 
-            /// The transport, for requests this client has no method for.
-            pub fn transport(&self) -> &runtime::Transport {
-                &self.transport
+                /// The transport, for requests this client has no method for.
+                pub fn transport(&self) -> &runtime::Transport {
+                    &self.transport
+                }
             }
-        }
         },
         "#",
     )?;
