@@ -66,9 +66,9 @@ fn main() {
         let module = format_ident!("{}", name);
         // The fixture's client, compiled by tests/client.rs against its models, with its
         // own copy of the runtime (the generated crate's layout: `client::runtime`).
-        let client = codegen::emit::client::client_items(&api);
+        let client = codegen::emit::client::client_items(&api).unwrap_or_else(|e| panic!("{e}"));
         let client_file = format!("fixture_{name}_client.rs");
-        let code = codegen::format_rust(client, &source).unwrap_or_else(|e| panic!("{e}"));
+        let code = codegen::format_items(client, &source);
         std::fs::write(out.join(&client_file), code).expect("OUT_DIR writable");
         clients.push(quote! {
             #[doc = #source]

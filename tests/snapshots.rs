@@ -84,7 +84,7 @@ fn fixture_models(name: &str) -> String {
 
 fn fixture_client(name: &str) -> String {
     let (api, source) = fixture(name);
-    codegen::format_rust(codegen::emit::client::client_rs(&api), &source).unwrap()
+    codegen::format_file(&codegen::emit::client::client_rs(&api).unwrap(), &source)
 }
 
 /// The fixture's `server.rs` and `server/mock.rs`, one snapshot.

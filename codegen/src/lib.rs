@@ -67,9 +67,14 @@ pub fn format_rust(tokens: proc_macro2::TokenStream, source: &str) -> Result<Str
     Ok(format!("// {}\n{}", header(source), unparse(tokens)?))
 }
 
+/// Formats a syntax tree as a Rust file with the `@generated` header.
+pub fn format_file(file: &syn::File, source: &str) -> String {
+    format!("// {}\n{}", header(source), print(file))
+}
+
 /// Formats items as a Rust file with the `@generated` header.
 pub fn format_items(items: Vec<syn::Item>, source: &str) -> String {
-    format!("// {}\n{}", header(source), print(&items_file(items)))
+    format_file(&items_file(items), source)
 }
 
 fn items_file(items: Vec<syn::Item>) -> syn::File {
@@ -117,7 +122,7 @@ impl Piece {
 
     fn emit_and_print(&self, api: &ir::Api, checked: &emit::validate::Checked) -> Result<String> {
         match self {
-            Piece::Client => unparse(emit::client::client_rs(api)),
+            Piece::Client => Ok(print(&emit::client::client_rs(api)?)),
             Piece::Server => unparse(emit::server::server(api)),
             Piece::Mock => unparse(emit::server::mock(api)),
             Piece::Models(range) => Ok(print(&items_file(emit::models::type_defs(

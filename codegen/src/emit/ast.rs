@@ -324,3 +324,327 @@ pub fn final_match(item: &mut syn::ItemImpl) -> Option<&mut syn::ExprMatch> {
         _ => None,
     }
 }
+
+// ---- Branch `csyn`: builders for the client's per-operation methods and types.
+
+/// `pub name: ty` (a named struct field).
+pub fn named_field(attrs: Vec<Attribute>, name: syn::Ident, ty: Type) -> syn::Field {
+    syn::Field {
+        attrs,
+        vis: public(),
+        mutability: syn::FieldMutability::None,
+        ident: Some(name),
+        colon_token: Some(Default::default()),
+        ty,
+    }
+}
+
+/// `pub struct name { fields }`.
+pub fn pub_struct(attrs: Vec<Attribute>, name: &str, fields: Vec<syn::Field>) -> syn::Item {
+    syn::Item::Struct(syn::ItemStruct {
+        attrs,
+        vis: public(),
+        struct_token: Default::default(),
+        ident: ident(name),
+        generics: Default::default(),
+        fields: syn::Fields::Named(syn::FieldsNamed {
+            brace_token: Default::default(),
+            named: fields.into_iter().collect(),
+        }),
+        semi_token: None,
+    })
+}
+
+/// `&ty`.
+pub fn ref_ty(ty: Type) -> Type {
+    Type::Reference(syn::TypeReference {
+        and_token: Default::default(),
+        lifetime: None,
+        mutability: None,
+        elem: Box::new(ty),
+    })
+}
+
+/// `()`.
+pub fn unit_ty() -> Type {
+    Type::Tuple(syn::TypeTuple {
+        paren_token: Default::default(),
+        elems: Punctuated::new(),
+    })
+}
+
+/// A path expression of one identifier (which may be raw, `r#type`).
+pub fn ident_expr(name: syn::Ident) -> Expr {
+    Expr::Path(syn::ExprPath {
+        attrs: Vec::new(),
+        qself: None,
+        path: syn::Path::from(name),
+    })
+}
+
+/// `segments::<types>` as an expression path (a turbofish on the last segment).
+pub fn turbofish_path(segments: &[&str], types: impl IntoIterator<Item = Type>) -> Expr {
+    let mut path = generic_path(segments, types);
+    if let Some(syn::PathArguments::AngleBracketed(args)) =
+        path.segments.last_mut().map(|s| &mut s.arguments)
+    {
+        args.colon2_token = Some(Default::default());
+    }
+    Expr::Path(syn::ExprPath {
+        attrs: Vec::new(),
+        qself: None,
+        path,
+    })
+}
+
+/// `receiver.method::<types>(args)`.
+pub fn method_turbofish(
+    receiver: Expr,
+    name: &str,
+    types: impl IntoIterator<Item = Type>,
+    args: impl IntoIterator<Item = Expr>,
+) -> Expr {
+    let mut expr = method(receiver, name, args);
+    if let Expr::MethodCall(call) = &mut expr {
+        call.turbofish = Some(syn::AngleBracketedGenericArguments {
+            colon2_token: Some(Default::default()),
+            lt_token: Default::default(),
+            args: types.into_iter().map(syn::GenericArgument::Type).collect(),
+            gt_token: Default::default(),
+        });
+    }
+    expr
+}
+
+/// `&mut expr`.
+pub fn reference_mut(expr: Expr) -> Expr {
+    Expr::Reference(syn::ExprReference {
+        attrs: Vec::new(),
+        and_token: Default::default(),
+        mutability: Some(Default::default()),
+        expr: Box::new(expr),
+    })
+}
+
+/// `expr.await`.
+pub fn await_expr(expr: Expr) -> Expr {
+    Expr::Await(syn::ExprAwait {
+        attrs: Vec::new(),
+        base: Box::new(expr),
+        dot_token: Default::default(),
+        await_token: Default::default(),
+    })
+}
+
+/// `expr?`.
+pub fn try_expr(expr: Expr) -> Expr {
+    Expr::Try(syn::ExprTry {
+        attrs: Vec::new(),
+        expr: Box::new(expr),
+        question_token: Default::default(),
+    })
+}
+
+/// `left op right`; the caller nests by precedence, as the parser would.
+pub fn binary(left: Expr, op: syn::BinOp, right: Expr) -> Expr {
+    Expr::Binary(syn::ExprBinary {
+        attrs: Vec::new(),
+        left: Box::new(left),
+        op,
+        right: Box::new(right),
+    })
+}
+
+/// `return expr`.
+pub fn return_expr(expr: Expr) -> Expr {
+    Expr::Return(syn::ExprReturn {
+        attrs: Vec::new(),
+        return_token: Default::default(),
+        expr: Some(Box::new(expr)),
+    })
+}
+
+/// `(elems)`.
+pub fn tuple_expr(elems: impl IntoIterator<Item = Expr>) -> Expr {
+    Expr::Tuple(syn::ExprTuple {
+        attrs: Vec::new(),
+        paren_token: Default::default(),
+        elems: elems.into_iter().collect(),
+    })
+}
+
+/// `[elems]`.
+pub fn array_expr(elems: impl IntoIterator<Item = Expr>) -> Expr {
+    Expr::Array(syn::ExprArray {
+        attrs: Vec::new(),
+        bracket_token: Default::default(),
+        elems: elems.into_iter().collect(),
+    })
+}
+
+/// `left = right`.
+pub fn assign(left: Expr, right: Expr) -> Expr {
+    Expr::Assign(syn::ExprAssign {
+        attrs: Vec::new(),
+        left: Box::new(left),
+        eq_token: Default::default(),
+        right: Box::new(right),
+    })
+}
+
+/// `for pat in expr { stmts }`.
+pub fn for_loop(pat: Pat, expr: Expr, stmts: Vec<Stmt>) -> Expr {
+    Expr::ForLoop(syn::ExprForLoop {
+        attrs: Vec::new(),
+        label: None,
+        for_token: Default::default(),
+        pat: Box::new(pat),
+        in_token: Default::default(),
+        expr: Box::new(expr),
+        body: block(stmts),
+    })
+}
+
+/// `if cond { stmts }`.
+pub fn if_expr(cond: Expr, stmts: Vec<Stmt>) -> Expr {
+    Expr::If(syn::ExprIf {
+        attrs: Vec::new(),
+        if_token: Default::default(),
+        cond: Box::new(cond),
+        then_branch: block(stmts),
+        else_branch: None,
+    })
+}
+
+/// `match expr { arms }`.
+pub fn match_expr(expr: Expr, arms: Vec<syn::Arm>) -> Expr {
+    Expr::Match(syn::ExprMatch {
+        attrs: Vec::new(),
+        match_token: Default::default(),
+        expr: Box::new(expr),
+        brace_token: Default::default(),
+        arms,
+    })
+}
+
+/// `|inputs| body`.
+pub fn closure(inputs: impl IntoIterator<Item = Pat>, body: Expr) -> Expr {
+    Expr::Closure(syn::ExprClosure {
+        attrs: Vec::new(),
+        lifetimes: None,
+        constness: None,
+        movability: None,
+        asyncness: None,
+        capture: None,
+        or1_token: Default::default(),
+        inputs: inputs.into_iter().collect(),
+        or2_token: Default::default(),
+        output: syn::ReturnType::Default,
+        body: Box::new(body),
+    })
+}
+
+/// `{ stmts }` as an expression.
+pub fn block_expr(stmts: Vec<Stmt>) -> Expr {
+    Expr::Block(syn::ExprBlock {
+        attrs: Vec::new(),
+        label: None,
+        block: block(stmts),
+    })
+}
+
+/// `()` as a pattern.
+pub fn unit_pat() -> Pat {
+    Pat::Tuple(syn::PatTuple {
+        attrs: Vec::new(),
+        paren_token: Default::default(),
+        elems: Punctuated::new(),
+    })
+}
+
+/// `mut name` as a pattern.
+pub fn mut_ident_pat(name: &str) -> Pat {
+    let mut pat = ident_pat(name);
+    if let Pat::Ident(binding) = &mut pat {
+        binding.mutability = Some(Default::default());
+    }
+    pat
+}
+
+/// `let pat = init;`.
+pub fn local(pat: Pat, init: Expr) -> Stmt {
+    Stmt::Local(syn::Local {
+        attrs: Vec::new(),
+        let_token: Default::default(),
+        pat,
+        init: Some(syn::LocalInit {
+            eq_token: Default::default(),
+            expr: Box::new(init),
+            diverge: None,
+        }),
+        semi_token: Default::default(),
+    })
+}
+
+/// `expr;`.
+pub fn semi(expr: Expr) -> Stmt {
+    Stmt::Expr(expr, Some(Default::default()))
+}
+
+/// `name: ty`, a function argument.
+pub fn typed_arg(name: syn::Ident, ty: Type) -> syn::FnArg {
+    syn::FnArg::Typed(syn::PatType {
+        attrs: Vec::new(),
+        pat: Box::new(Pat::Ident(syn::PatIdent {
+            attrs: Vec::new(),
+            by_ref: None,
+            mutability: None,
+            ident: name,
+            subpat: None,
+        })),
+        colon_token: Default::default(),
+        ty: Box::new(ty),
+    })
+}
+
+/// `&self`, with the type `&Self` the parser gives it.
+pub fn ref_self() -> syn::FnArg {
+    syn::FnArg::Receiver(syn::Receiver {
+        attrs: Vec::new(),
+        reference: Some((Default::default(), None)),
+        mutability: None,
+        self_token: Default::default(),
+        colon_token: None,
+        ty: Box::new(ref_ty(path_ty(path(&["Self"])))),
+    })
+}
+
+/// `pub [async] fn name(inputs) -> output { stmts }`, a method.
+pub fn pub_method(
+    attrs: Vec<Attribute>,
+    asyncness: bool,
+    name: syn::Ident,
+    inputs: Vec<syn::FnArg>,
+    output: Type,
+    stmts: Vec<Stmt>,
+) -> syn::ImplItem {
+    syn::ImplItem::Fn(syn::ImplItemFn {
+        attrs,
+        vis: public(),
+        defaultness: None,
+        sig: syn::Signature {
+            constness: None,
+            asyncness: asyncness.then(Default::default),
+            unsafety: None,
+            abi: None,
+            fn_token: Default::default(),
+            ident: name,
+            generics: Default::default(),
+            paren_token: Default::default(),
+            inputs: inputs.into_iter().collect(),
+            variadic: None,
+            output: syn::ReturnType::Type(Default::default(), Box::new(output)),
+        },
+        block: block(stmts),
+    })
+}

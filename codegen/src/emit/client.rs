@@ -6,14 +6,19 @@
 //! response with both JSON and `text/event-stream` gives a second `{op}_stream` method; a
 //! `limit`/`offset` list answering `{data, total}` gives an auto-paginating `{op}_stream`.
 
-use super::{doc_attrs, inner_doc_attrs, ty_tokens_in};
+use super::{
+    ast, doc_attr_list, doc_attrs, inner_doc_attrs, parse_at, parse_file, parse_items, ty_syn_in,
+    ty_tokens_in,
+};
 use crate::ir::{
     Api, Content, MediaKind, Operation, Param, ParamLocation, ParamStyle, PathSegment, RequestBody,
     SecurityKind, Status, Ty, TypeKind,
 };
 use crate::names::{ident, snake_name, type_name, Scope};
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use crate::Result;
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+use syn::{Expr, Item, Stmt, Type};
 
 /// The runtime module, emitted as `src/client/runtime.rs`.
 pub const RUNTIME: &str = include_str!("../runtime/client.rs");
@@ -36,10 +41,13 @@ const BUILDER_METHODS: &[&str] = &[
     "build",
 ];
 
+/// The module the client reaches the models through.
+const MODELS: &[&str] = &["super", "models"];
+
 /// `src/client.rs`: module docs, the runtime module and the per-API items.
-pub fn client_rs(api: &Api) -> TokenStream {
+pub fn client_rs(api: &Api) -> Result<syn::File> {
     let env_prefix = &env_prefix(api);
-    let (items, shows) = items_and_shows(api, env_prefix);
+    let (items, shows) = items_and_shows(api, env_prefix)?;
     let docs = inner_doc_attrs(&format!(
         "The async HTTP client for {} (cargo feature `client`).\n\n\
          `Client::from_env()` reads `{env_prefix}_API_KEY` and `{env_prefix}_BASE_URL`; \
@@ -51,20 +59,20 @@ pub fn client_rs(api: &Api) -> TokenStream {
         api.title,
         usage(&shows, env_prefix)
     ));
-    quote! {
+    let mut file = parse_file(quote! {
         #docs
 
         /// The code every generated client shares: errors, retries, streams, uploads.
         pub mod runtime;
-
-        #items
-    }
+    })?;
+    file.items.extend(items);
+    Ok(file)
 }
 
 /// The per-API items, with the runtime reached as `runtime` and the models as
 /// `super::models` (so a test can compile them inside any module).
-pub fn client_items(api: &Api) -> TokenStream {
-    items_and_shows(api, &env_prefix(api)).0
+pub fn client_items(api: &Api) -> Result<Vec<Item>> {
+    Ok(items_and_shows(api, &env_prefix(api))?.0)
 }
 
 /// The prefix of the client's environment variables, `{PREFIX}_API_KEY` (the variable the
@@ -139,7 +147,9 @@ fn usage(shows: &[(String, Shows)], env_prefix: &str) -> String {
     lines.join("\n")
 }
 
-fn items_and_shows(api: &Api, env_prefix: &str) -> (TokenStream, Vec<(String, Shows)>) {
+/// The once-per-API items are built through tokens; the per-operation methods and types,
+/// nearly all of the file, as syntax trees put into them.
+fn items_and_shows(api: &Api, env_prefix: &str) -> Result<(Vec<Item>, OperationShows)> {
     let models = quote!(super::models::);
     let envelope = match api.error_type {
         Some(id) => ty_tokens_in(api, &Ty::Named(id), &models),
@@ -230,13 +240,13 @@ fn items_and_shows(api: &Api, env_prefix: &str) -> (TokenStream, Vec<(String, Sh
     let mut methods = Vec::new();
     let mut shows = Vec::new();
     for op in &api.operations {
-        let emitted = operation(api, op, &models, &op_names);
-        types.push(emitted.types);
-        methods.push(emitted.methods);
+        let emitted = operation(api, op, &op_names)?;
+        types.extend(emitted.types);
+        methods.extend(emitted.methods);
         shows.push((op.name.clone(), emitted.shows));
     }
 
-    let items = quote! {
+    let mut items = parse_items(quote! {
         pub use runtime::{ClientBuilder, ErrorKind, Part, Response, Secret, Upload};
 
         /// The API's error envelope, parsed from error bodies and error frames.
@@ -260,39 +270,44 @@ fn items_and_shows(api: &Api, env_prefix: &str) -> (TokenStream, Vec<(String, Sh
         pub struct Client {
             transport: runtime::Transport,
         }
+    })?;
+    let mut client_impl: syn::ItemImpl = parse_at(
+        quote! {
+            impl Client {
+                #base_url_doc
+                pub const DEFAULT_BASE_URL: &'static str = #default_base_url;
 
-        impl Client {
-            #base_url_doc
-            pub const DEFAULT_BASE_URL: &'static str = #default_base_url;
+                /// A client with default settings for `base_url`, without credentials.
+                pub fn new(base_url: impl Into<String>) -> Result<Self, Error> {
+                    Self::builder().base_url(base_url).build()
+                }
 
-            /// A client with default settings for `base_url`, without credentials.
-            pub fn new(base_url: impl Into<String>) -> Result<Self, Error> {
-                Self::builder().base_url(base_url).build()
+                #from_env_doc
+                pub fn from_env() -> Result<Self, Error> {
+                    let base_url = std::env::var(#url_var).unwrap_or_else(|_| Self::DEFAULT_BASE_URL.to_owned());
+                    #[allow(unused_mut)]
+                    let mut builder = Self::builder().base_url(base_url);
+                    #read_key
+                    builder.build()
+                }
+
+                /// Settings: base URL, timeouts, retries, default headers, user agent, an own
+                /// `reqwest::Client`, credentials.
+                pub fn builder() -> ClientBuilder {
+                    ClientBuilder::new(Self::DEFAULT_BASE_URL, SCHEMES)
+                }
+
+                /// The transport, for requests this client has no method for.
+                pub fn transport(&self) -> &runtime::Transport {
+                    &self.transport
+                }
             }
-
-            #from_env_doc
-            pub fn from_env() -> Result<Self, Error> {
-                let base_url = std::env::var(#url_var).unwrap_or_else(|_| Self::DEFAULT_BASE_URL.to_owned());
-                #[allow(unused_mut)]
-                let mut builder = Self::builder().base_url(base_url);
-                #read_key
-                builder.build()
-            }
-
-            /// Settings: base URL, timeouts, retries, default headers, user agent, an own
-            /// `reqwest::Client`, credentials.
-            pub fn builder() -> ClientBuilder {
-                ClientBuilder::new(Self::DEFAULT_BASE_URL, SCHEMES)
-            }
-
-            /// The transport, for requests this client has no method for.
-            pub fn transport(&self) -> &runtime::Transport {
-                &self.transport
-            }
-
-            #(#methods)*
-        }
-
+        },
+        "#",
+    )?;
+    client_impl.items.extend(methods);
+    items.push(Item::Impl(client_impl));
+    items.extend(parse_items(quote! {
         impl ClientBuilder {
             /// Checks the settings and builds the client.
             pub fn build(self) -> Result<Client, Error> {
@@ -301,15 +316,17 @@ fn items_and_shows(api: &Api, env_prefix: &str) -> (TokenStream, Vec<(String, Sh
 
             #(#setters)*
         }
-
-        #(#types)*
-    };
-    (items, shows)
+    })?);
+    items.extend(types);
+    Ok((items, shows))
 }
 
+/// Each operation's name and what the usage sketch can show with it.
+type OperationShows = Vec<(String, Shows)>;
+
 struct Emitted {
-    types: TokenStream,
-    methods: TokenStream,
+    types: Vec<Item>,
+    methods: Vec<syn::ImplItem>,
     /// What the module docs' usage sketch can show with this operation.
     shows: Shows,
 }
@@ -397,20 +414,20 @@ fn ty_has_default(api: &Api, ty: &Ty) -> bool {
     }
 }
 
-fn query_style(style: ParamStyle) -> TokenStream {
+fn query_style(style: ParamStyle) -> &'static str {
     match style {
-        ParamStyle::SpaceDelimited => quote!(SpaceDelimited),
-        ParamStyle::PipeDelimited => quote!(PipeDelimited),
-        ParamStyle::DeepObject => quote!(DeepObject),
-        _ => quote!(Form),
+        ParamStyle::SpaceDelimited => "SpaceDelimited",
+        ParamStyle::PipeDelimited => "PipeDelimited",
+        ParamStyle::DeepObject => "DeepObject",
+        _ => "Form",
     }
 }
 
-fn path_style(style: ParamStyle) -> TokenStream {
+fn path_style(style: ParamStyle) -> &'static str {
     match style {
-        ParamStyle::Label => quote!(Label),
-        ParamStyle::Matrix => quote!(Matrix),
-        _ => quote!(Simple),
+        ParamStyle::Label => "Label",
+        ParamStyle::Matrix => "Matrix",
+        _ => "Simple",
     }
 }
 
@@ -464,7 +481,7 @@ fn pagination(api: &Api, op: &Operation, outcomes: &[Outcome]) -> Option<Paginat
     })
 }
 
-fn method_docs(op: &Operation, extra: &str) -> TokenStream {
+fn method_docs(op: &Operation, extra: &str) -> Vec<syn::Attribute> {
     let mut text = String::new();
     if let Some(summary) = &op.summary {
         text.push_str(summary);
@@ -492,7 +509,7 @@ fn method_docs(op: &Operation, extra: &str) -> TokenStream {
         text.push_str("\n\n# Errors\n\n");
         text.push_str(&errors.join("\n"));
     }
-    doc_attrs(Some(&text))
+    doc_attr_list(Some(&text))
 }
 
 /// The names an operation method's body and its other arguments use.
@@ -514,49 +531,123 @@ fn argument_name(op: &Operation, p: &Param) -> String {
     name
 }
 
-fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str]) -> Emitted {
+/// A local variable (or `self`) as an expression.
+fn var(name: &str) -> Expr {
+    ast::path_expr(&[name])
+}
+
+/// `let request = value;`: each step of a method rebinds the request.
+fn set_request(value: Expr) -> Stmt {
+    ast::local(ast::ident_pat("request"), value)
+}
+
+/// `request.name(args)`.
+fn on_request(name: &str, args: impl IntoIterator<Item = Expr>) -> Expr {
+    ast::method(var("request"), name, args)
+}
+
+/// `request = request.name(args);` (a multipart body, part by part).
+fn add_part(name: &str, args: impl IntoIterator<Item = Expr>) -> Stmt {
+    ast::semi(ast::assign(var("request"), on_request(name, args)))
+}
+
+/// `self.transport`.
+fn transport() -> Expr {
+    ast::field(var("self"), syn::Member::Named(ast::ident("transport")))
+}
+
+/// `self.transport.name(args).await`.
+fn transport_await(name: &str, args: impl IntoIterator<Item = Expr>) -> Expr {
+    ast::await_expr(ast::method(transport(), name, args))
+}
+
+/// `Result<Response<ty>, Error>`, what every operation method returns.
+fn result_of(ty: Type) -> Type {
+    ast::path_ty(ast::generic_path(
+        &["Result"],
+        [
+            ast::path_ty(ast::generic_path(&["Response"], [ty])),
+            named_ty("Error"),
+        ],
+    ))
+}
+
+/// A type of this module (or a prelude type) named by one identifier.
+fn named_ty(name: &str) -> Type {
+    ast::path_ty(ast::path(&[name]))
+}
+
+fn generic_ty(segments: &[&str], arg: Type) -> Type {
+    ast::path_ty(ast::generic_path(segments, [arg]))
+}
+
+/// The operation's methods and types, built as syntax trees (the client file holds one
+/// or two methods per operation: parsing them back from tokens was most of its cost),
+/// but for the rare auto-paginating method, built through tokens.
+fn operation(api: &Api, op: &Operation, op_names: &[&str]) -> Result<Emitted> {
     let stem = &op.type_stem;
     let name = &op.name;
+    let ty_in = |ty: &Ty| ty_syn_in(api, ty, MODELS);
     let mut types = Vec::new();
     let mut shows = Shows::default();
 
     // Arguments: path parameters in template order, then params, then the body.
-    let mut args = Vec::new();
+    let mut args = vec![ast::ref_self()];
     let mut path_parts = Vec::new();
     for segment in &op.segments {
         match segment {
             PathSegment::Literal(text) => {
-                path_parts.push(match text.chars().collect::<Vec<_>>()[..] {
+                path_parts.push(ast::semi(match text.chars().collect::<Vec<_>>()[..] {
                     // clippy's single_char_add_str: `/` between two parameters.
-                    [c] => quote!(path.push(#c);),
-                    _ => quote!(path.push_str(#text);),
-                })
+                    [c] => ast::method(var("path"), "push", [ast::lit(Literal::character(c))]),
+                    _ => ast::method(var("path"), "push_str", [ast::str_lit(text)]),
+                }))
             }
             PathSegment::Param(index) => {
                 let p = &op.params[*index];
                 let arg = ident(&argument_name(op, p));
-                let wire = &p.wire;
-                let style = path_style(p.style);
-                let explode = p.explode;
                 let ty = match &p.ty {
-                    Ty::String => quote!(&str),
-                    ty if scalar_by_value(ty) => ty_tokens_in(api, ty, models),
-                    ty => {
-                        let ty = ty_tokens_in(api, ty, models);
-                        quote!(&#ty)
-                    }
+                    Ty::String => ast::ref_ty(named_ty("str")),
+                    ty if scalar_by_value(ty) => ty_in(ty),
+                    ty => ast::ref_ty(ty_in(ty)),
                 };
-                args.push(quote!(#arg: #ty));
+                args.push(ast::typed_arg(arg.clone(), ty));
                 if p.ty == Ty::String && p.style == ParamStyle::Simple {
-                    path_parts.push(quote!(runtime::push_path_segment(&mut path, #arg);));
+                    path_parts.push(ast::semi(ast::call(
+                        ast::path_expr(&["runtime", "push_path_segment"]),
+                        [ast::reference_mut(var("path")), ast::ident_expr(arg)],
+                    )));
                     continue;
                 }
-                path_parts.push(quote! {
-                    match runtime::path_param(#wire, &#arg, runtime::PathStyle::#style, #explode) {
-                        Ok(segment) => path.push_str(&segment),
-                        Err(message) => return Err(Error::InvalidRequest(message)),
-                    }
-                });
+                let segment = ast::call(
+                    ast::path_expr(&["runtime", "path_param"]),
+                    [
+                        ast::str_lit(&p.wire),
+                        ast::reference(ast::ident_expr(arg)),
+                        ast::path_expr(&["runtime", "PathStyle", path_style(p.style)]),
+                        ast::bool_lit(p.explode),
+                    ],
+                );
+                let invalid = ast::call(
+                    var("Err"),
+                    [ast::call(
+                        ast::path_expr(&["Error", "InvalidRequest"]),
+                        [var("message")],
+                    )],
+                );
+                path_parts.push(ast::block_stmt(ast::match_expr(
+                    segment,
+                    vec![
+                        ast::arm(
+                            ast::tuple_struct_pat(&["Ok"], [ast::ident_pat("segment")]),
+                            ast::method(var("path"), "push_str", [ast::reference(var("segment"))]),
+                        ),
+                        ast::arm(
+                            ast::tuple_struct_pat(&["Err"], [ast::ident_pat("message")]),
+                            ast::return_expr(invalid),
+                        ),
+                    ],
+                )));
             }
         }
     }
@@ -566,64 +657,83 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
         .iter()
         .filter(|p| p.location != ParamLocation::Path)
         .collect();
-    let params_ty = format_ident!("{}Params", stem);
-    let mut param_calls = Vec::new();
+    let params_ty = format!("{stem}Params");
+    let security = op.security.as_ref().unwrap_or(&api.security);
+    let alternatives = security
+        .iter()
+        .map(|alt| ast::reference(ast::array_expr(alt.iter().map(|s| ast::str_lit(s)))));
+    let mut request = ast::method(
+        ast::call(
+            ast::path_expr(&["runtime", "Request", "new"]),
+            [
+                ast::path_expr(&["runtime", "Method", op.method.as_str()]),
+                var("path"),
+            ],
+        ),
+        "security",
+        [ast::reference(ast::array_expr(alternatives))],
+    );
     if !other_params.is_empty() {
         let has_default = other_params
             .iter()
             .all(|p| !p.required || ty_has_default(api, &p.ty));
         let derive_default = has_default.then(|| quote!(Default,));
-        let fields = other_params.iter().map(|p| {
-            let field = ident(&p.name);
-            let inner = ty_tokens_in(api, &p.ty, models);
-            let ty = if p.required {
-                inner
-            } else {
-                quote!(Option<#inner>)
-            };
-            let mut doc = p.docs.clone().unwrap_or_default();
-            let location = match p.location {
-                ParamLocation::Query => "query",
-                ParamLocation::Header => "header",
-                ParamLocation::Cookie => "cookie",
-                ParamLocation::Path => "path",
-            };
-            doc.push_str(&format!("\n\n`{}` ({location}", p.wire));
-            if let Some(default) = &p.default {
-                doc.push_str(&format!("; the server's default: `{default}`"));
-            }
-            doc.push(')');
-            if p.deprecated {
-                doc.push_str("\n\nDeprecated.");
-            }
-            let docs = doc_attrs(Some(&doc));
-            quote!(#docs pub #field: #ty)
-        });
-        let doc = doc_attrs(Some(&format!(
+        let fields = other_params
+            .iter()
+            .map(|p| {
+                let inner = ty_in(&p.ty);
+                let ty = if p.required {
+                    inner
+                } else {
+                    generic_ty(&["Option"], inner)
+                };
+                let mut doc = p.docs.clone().unwrap_or_default();
+                let location = match p.location {
+                    ParamLocation::Query => "query",
+                    ParamLocation::Header => "header",
+                    ParamLocation::Cookie => "cookie",
+                    ParamLocation::Path => "path",
+                };
+                doc.push_str(&format!("\n\n`{}` ({location}", p.wire));
+                if let Some(default) = &p.default {
+                    doc.push_str(&format!("; the server's default: `{default}`"));
+                }
+                doc.push(')');
+                if p.deprecated {
+                    doc.push_str("\n\nDeprecated.");
+                }
+                ast::named_field(doc_attr_list(Some(&doc)), ident(&p.name), ty)
+            })
+            .collect();
+        let mut attrs = doc_attr_list(Some(&format!(
             "Query, header and cookie parameters of [`Client::{name}`]."
         )));
-        types.push(quote! {
-            #doc
-            #[derive(Debug, Clone, PartialEq, #derive_default)]
-            pub struct #params_ty {
-                #(#fields,)*
-            }
-        });
+        attrs.push(ast::list_attr(
+            "derive",
+            quote!(Debug, Clone, PartialEq, #derive_default),
+        ));
+        types.push(ast::pub_struct(attrs, &params_ty, fields));
         for p in &other_params {
-            let field = ident(&p.name);
-            let wire = &p.wire;
-            let explode = p.explode;
-            param_calls.push(match p.location {
+            let wire = ast::str_lit(&p.wire);
+            let value = ast::reference(ast::field(
+                var("params"),
+                syn::Member::Named(ident(&p.name)),
+            ));
+            let explode = ast::bool_lit(p.explode);
+            request = match p.location {
                 ParamLocation::Query => {
-                    let style = query_style(p.style);
-                    quote!(.query(#wire, &params.#field, runtime::QueryStyle::#style, #explode))
+                    let style = ast::path_expr(&["runtime", "QueryStyle", query_style(p.style)]);
+                    ast::method(request, "query", [wire, value, style, explode])
                 }
-                ParamLocation::Header => quote!(.header(#wire, &params.#field, #explode)),
-                ParamLocation::Cookie => quote!(.cookie(#wire, &params.#field)),
-                ParamLocation::Path => quote!(),
-            });
+                ParamLocation::Header => ast::method(request, "header", [wire, value, explode]),
+                ParamLocation::Cookie => ast::method(request, "cookie", [wire, value]),
+                ParamLocation::Path => request,
+            };
         }
-        args.push(quote!(params: &#params_ty));
+        args.push(ast::typed_arg(
+            ast::ident("params"),
+            ast::ref_ty(named_ty(&params_ty)),
+        ));
         if has_default {
             shows.plain = Some(format!("&{params_ty}::default()"));
         }
@@ -635,7 +745,7 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
     }
 
     // The body.
-    let mut body_call = quote!();
+    let mut body_call = Vec::new();
     // The body has a boolean `stream` member, which the streaming form sets.
     let mut stream_flag_body = false;
     if let Some(body) = &op.body {
@@ -644,69 +754,73 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
             let body_ty = content
                 .ty
                 .as_ref()
-                .map(|ty| ty_tokens_in(api, ty, models))
-                .unwrap_or_else(|| quote!(serde_json::Value));
+                .map(ty_in)
+                .unwrap_or_else(|| ast::path_ty(ast::path(&["serde_json", "Value"])));
+            let body_arg = |ty| ast::typed_arg(ast::ident("body"), ty);
             match content.kind {
                 MediaKind::Json | MediaKind::FormUrlEncoded | MediaKind::EventStream => {
                     let call = if content.kind == MediaKind::FormUrlEncoded {
-                        quote!(form)
+                        "form"
                     } else {
-                        quote!(json)
+                        "json"
                     };
                     if required {
-                        args.push(quote!(body: &#body_ty));
-                        body_call = quote!(let request = request.#call(body););
+                        args.push(body_arg(ast::ref_ty(body_ty)));
+                        body_call = vec![set_request(on_request(call, [var("body")]))];
                         if content.kind == MediaKind::Json && has_stream_flag(api, content) {
                             stream_flag_body = true;
                         }
                     } else {
-                        args.push(quote!(body: Option<&#body_ty>));
-                        body_call = quote! {
-                            let request = request.optional_body(body, runtime::Request::#call);
-                        };
+                        args.push(body_arg(generic_ty(&["Option"], ast::ref_ty(body_ty))));
+                        let encode = ast::path_expr(&["runtime", "Request", call]);
+                        body_call = vec![set_request(on_request(
+                            "optional_body",
+                            [var("body"), encode],
+                        ))];
                     }
                 }
                 MediaKind::Text => {
-                    args.push(quote!(body: String));
-                    body_call = quote!(let request = request.text(body););
+                    args.push(body_arg(named_ty("String")));
+                    body_call = vec![set_request(on_request("text", [var("body")]))];
                 }
                 MediaKind::Binary => {
-                    args.push(quote!(body: runtime::Upload));
-                    body_call = quote!(let request = request.binary(body););
+                    args.push(body_arg(ast::path_ty(ast::path(&["runtime", "Upload"]))));
+                    body_call = vec![set_request(on_request("binary", [var("body")]))];
                 }
                 MediaKind::Multipart if !is_struct(api, content.ty.as_ref()) => {
                     // Not an object with properties: the caller builds the parts.
-                    args.push(quote!(parts: Vec<runtime::Part>));
-                    body_call = quote! {
-                        let mut request = request.multipart();
-                        for part in parts { request = request.part(part); }
-                    };
+                    let parts = generic_ty(&["Vec"], ast::path_ty(ast::path(&["runtime", "Part"])));
+                    args.push(ast::typed_arg(ast::ident("parts"), parts));
+                    let each = ast::for_loop(
+                        ast::ident_pat("part"),
+                        var("parts"),
+                        vec![add_part("part", [var("part")])],
+                    );
+                    body_call = vec![
+                        ast::local(ast::mut_ident_pat("request"), on_request("multipart", [])),
+                        ast::block_stmt(each),
+                    ];
                 }
                 MediaKind::Multipart => {
-                    let (form_ty, form_def, calls, file_field) =
-                        multipart_form(api, op, content, models);
-                    shows.upload = file_field.map(|field| format!("{form_ty}|{field}"));
-                    types.push(form_def);
-                    args.push(quote!(form: #form_ty));
-                    body_call = quote! {
-                        let mut request = request;
-                        #calls
-                    };
+                    let form = multipart_form(api, op, content);
+                    shows.upload = form
+                        .file_field
+                        .map(|field| format!("{}|{field}", form.name));
+                    types.push(form.def);
+                    args.push(ast::typed_arg(ast::ident("form"), named_ty(&form.name)));
+                    body_call = vec![ast::local(ast::mut_ident_pat("request"), var("request"))];
+                    body_call.extend(form.calls);
                 }
             }
         }
     }
 
-    let security = op.security.as_ref().unwrap_or(&api.security);
-    let alternatives = security.iter().map(|alt| quote!(&[#(#alt),*]));
-    let method = format_ident!("{}", op.method.as_str());
-    let request_start = quote! {
-        let mut path = String::new();
-        #(#path_parts)*
-        let request = runtime::Request::new(runtime::Method::#method, path)
-            .security(&[#(#alternatives),*])
-            #(#param_calls)*;
-    };
+    let mut request_start = vec![ast::local(
+        ast::mut_ident_pat("path"),
+        ast::call(ast::path_expr(&["String", "new"]), []),
+    )];
+    request_start.extend(path_parts);
+    request_start.push(set_request(request));
 
     // Success outcomes, SSE apart.
     let successes: Vec<_> = op
@@ -750,49 +864,66 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
     }
 
     // Where a JSON body says whether to stream, each form sends its own answer.
+    let stream_flag = |stream| {
+        vec![set_request(on_request(
+            "json_with_stream_flag",
+            [var("body"), ast::bool_lit(stream)],
+        ))]
+    };
     let stream_body_call = (stream_flag_body && event_stream.is_some() && !outcomes.is_empty())
         .then(|| {
-            body_call = quote!(let request = request.json_with_stream_flag(body, false););
-            quote!(let request = request.json_with_stream_flag(body, true);)
+            body_call = stream_flag(false);
+            stream_flag(true)
         });
-    let docs = method_docs(op, "");
-    let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
+    let with_deprecated = |mut attrs: Vec<syn::Attribute>| {
+        if op.deprecated {
+            attrs.push(ast::path_attr("deprecated"));
+        }
+        attrs
+    };
     let fn_name = ident(name);
+    // The method's body: the request, its body, then `tail`.
+    let statements = |body_call: &[Stmt], tail: Vec<Stmt>| {
+        let mut stmts = request_start.clone();
+        stmts.extend_from_slice(body_call);
+        stmts.extend(tail);
+        stmts
+    };
+    let events = || {
+        ast::block_stmt(transport_await(
+            "events",
+            [on_request("accept", [ast::str_lit("text/event-stream")])],
+        ))
+    };
     let mut methods = Vec::new();
 
     let item_ty = |content: &Content| {
         content
             .ty
             .as_ref()
-            .map(|ty| ty_tokens_in(api, ty, models))
-            .unwrap_or_else(|| quote!(serde_json::Value))
+            .map(ty_in)
+            .unwrap_or_else(|| ast::path_ty(ast::path(&["serde_json", "Value"])))
     };
+    let envelope = || named_ty("ErrorEnvelope");
 
     // The plain method (or the stream method, when the operation only streams).
     if outcomes.is_empty() {
-        if let Some(sse) = event_stream {
-            let item = item_ty(sse);
-            methods.push(quote! {
-                #docs
-                #deprecated
-                pub async fn #fn_name(&self, #(#args),*) -> Result<Response<EventStream<#item>>, Error> {
-                    #request_start
-                    #body_call
-                    self.transport.events(request.accept("text/event-stream")).await
-                }
-            });
-        } else {
+        let (ret, tail) = match event_stream {
+            Some(sse) => (generic_ty(&["EventStream"], item_ty(sse)), events()),
             // No success response documented: whatever comes back is ignored.
-            methods.push(quote! {
-                #docs
-                #deprecated
-                pub async fn #fn_name(&self, #(#args),*) -> Result<Response<()>, Error> {
-                    #request_start
-                    #body_call
-                    self.transport.empty(request).await
-                }
-            });
-        }
+            None => (
+                ast::unit_ty(),
+                ast::block_stmt(transport_await("empty", [var("request")])),
+            ),
+        };
+        methods.push(ast::pub_method(
+            with_deprecated(method_docs(op, "")),
+            true,
+            fn_name,
+            args,
+            result_of(ret),
+            statements(&body_call, vec![tail]),
+        ));
     } else {
         let mut accept: Vec<String> = Vec::new();
         for media in outcomes
@@ -804,33 +935,46 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
             }
         }
         let accept = accept.join(", ");
-        let accept_call = (!accept.is_empty()).then(|| quote!(.accept(#accept)));
         let streamed = outcomes
             .iter()
             .any(|o| o.content.is_some_and(|c| c.kind == MediaKind::Binary));
-        let streamed_call = streamed.then(|| quote!(.streamed()));
-        let adjust = (accept_call.is_some() || streamed_call.is_some())
-            .then(|| quote!(let request = request #accept_call #streamed_call;));
+        let mut adjust = Vec::new();
+        if !accept.is_empty() || streamed {
+            let mut adjusted = var("request");
+            if !accept.is_empty() {
+                adjusted = ast::method(adjusted, "accept", [ast::str_lit(&accept)]);
+            }
+            if streamed {
+                adjusted = ast::method(adjusted, "streamed", []);
+            }
+            adjust.push(set_request(adjusted));
+        }
         let (ret, call) = if let [outcome] = outcomes.as_slice() {
             match outcome.content {
-                None => (quote!(()), quote!(self.transport.empty(request).await)),
+                None => (ast::unit_ty(), transport_await("empty", [var("request")])),
                 Some(c) => match c.kind {
-                    MediaKind::Text => (quote!(String), quote!(self.transport.text(request).await)),
+                    MediaKind::Text => (
+                        named_ty("String"),
+                        transport_await("text", [var("request")]),
+                    ),
                     MediaKind::Binary => (
-                        quote!(ByteStream),
-                        quote!(self.transport.bytes(request).await),
+                        named_ty("ByteStream"),
+                        transport_await("bytes", [var("request")]),
                     ),
                     _ => {
                         let ty = item_ty(c);
-                        (
-                            ty.clone(),
-                            quote!(self.transport.json::<#ty, ErrorEnvelope>(request).await),
-                        )
+                        let call = ast::method_turbofish(
+                            transport(),
+                            "json",
+                            [ty.clone(), envelope()],
+                            [var("request")],
+                        );
+                        (ty, ast::await_expr(call))
                     }
                 },
             }
         } else {
-            let output = format_ident!("{}Output", stem);
+            let output = format!("{stem}Output");
             let mut variant_names = Scope::default();
             let mut variants = Vec::new();
             let mut arms = Vec::new();
@@ -841,22 +985,46 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
                         base.push_str(&type_name(&c.media_type, "Media"));
                     }
                 }
-                let variant = format_ident!("{}", variant_names.claim(&base));
+                let variant = variant_names.claim(&base);
                 let status_test = match outcome.status {
-                    Status::Code(code) => quote!(status == #code),
-                    Status::Range(digit) => quote!(status / 100 == #digit),
-                    Status::Default => quote!(true),
+                    Status::Code(code) => ast::binary(
+                        var("status"),
+                        syn::BinOp::Eq(Default::default()),
+                        ast::lit(Literal::u16_suffixed(code)),
+                    ),
+                    Status::Range(digit) => ast::binary(
+                        ast::binary(
+                            var("status"),
+                            syn::BinOp::Div(Default::default()),
+                            ast::lit(Literal::i32_unsuffixed(100)),
+                        ),
+                        syn::BinOp::Eq(Default::default()),
+                        ast::lit(Literal::u16_suffixed(digit)),
+                    ),
+                    Status::Default => ast::bool_lit(true),
                 };
                 let media_test = match (outcome.by_media, outcome.content) {
-                    (true, Some(c)) => match c.kind {
-                        MediaKind::Json => quote!(&&runtime::is_json(&media)),
-                        MediaKind::Text => quote!(&&media.starts_with("text/")),
-                        _ => {
-                            let exact = c.media_type.to_ascii_lowercase();
-                            quote!(&& media == #exact)
+                    (true, Some(c)) => Some(match c.kind {
+                        MediaKind::Json => ast::call(
+                            ast::path_expr(&["runtime", "is_json"]),
+                            [ast::reference(var("media"))],
+                        ),
+                        MediaKind::Text => {
+                            ast::method(var("media"), "starts_with", [ast::str_lit("text/")])
                         }
-                    },
-                    _ => quote!(),
+                        _ => ast::binary(
+                            var("media"),
+                            syn::BinOp::Eq(Default::default()),
+                            ast::str_lit(&c.media_type.to_ascii_lowercase()),
+                        ),
+                    }),
+                    _ => None,
+                };
+                let test = match media_test {
+                    Some(media_test) => {
+                        ast::binary(status_test, syn::BinOp::And(Default::default()), media_test)
+                    }
+                    None => status_test,
                 };
                 let description = outcome
                     .content
@@ -868,76 +1036,137 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
                     Status::Default => "default".to_owned(),
                 };
                 let doc = format!(" {status_text}: {description}.");
-                let (payload, decode) = match outcome.content {
-                    None => (
-                        None,
-                        quote!(Ok(runtime::head(&response).map(|()| #output::#variant))),
-                    ),
+                let wrap = || ast::path_expr(&[&output, &variant]);
+                let (payload, decoded) = match outcome.content {
+                    None => {
+                        let head = ast::call(
+                            ast::path_expr(&["runtime", "head"]),
+                            [ast::reference(var("response"))],
+                        );
+                        (
+                            None,
+                            ast::method(head, "map", [ast::closure([ast::unit_pat()], wrap())]),
+                        )
+                    }
                     Some(c) => match c.kind {
-                        MediaKind::Text => (
-                            Some(quote!(String)),
-                            quote!(Ok(runtime::read_text(response).await?.map(#output::#variant))),
-                        ),
+                        MediaKind::Text => {
+                            let text = ast::call(
+                                ast::path_expr(&["runtime", "read_text"]),
+                                [var("response")],
+                            );
+                            (
+                                Some(named_ty("String")),
+                                ast::method(ast::try_expr(ast::await_expr(text)), "map", [wrap()]),
+                            )
+                        }
                         MediaKind::Binary => (
-                            Some(quote!(ByteStream)),
-                            quote!(Ok(self.transport.byte_stream(response).map(#output::#variant))),
+                            Some(named_ty("ByteStream")),
+                            ast::method(
+                                ast::method(transport(), "byte_stream", [var("response")]),
+                                "map",
+                                [wrap()],
+                            ),
                         ),
                         _ => {
                             let ty = item_ty(c);
+                            let decode = ast::call(
+                                ast::turbofish_path(
+                                    &["runtime", "decode_json"],
+                                    [ty.clone(), envelope()],
+                                ),
+                                [var("response")],
+                            );
                             (
-                                Some(ty.clone()),
-                                quote!(Ok(runtime::decode_json::<#ty, ErrorEnvelope>(response).await?.map(#output::#variant))),
+                                Some(ty),
+                                ast::method(
+                                    ast::try_expr(ast::await_expr(decode)),
+                                    "map",
+                                    [wrap()],
+                                ),
                             )
                         }
                     },
                 };
-                variants.push(match &payload {
-                    Some(ty) => quote!(#[doc = #doc] #variant(#ty)),
-                    None => quote!(#[doc = #doc] #variant),
+                variants.push(syn::Variant {
+                    attrs: vec![ast::doc_attr(&doc)],
+                    ident: ast::ident(&variant),
+                    fields: match payload {
+                        Some(ty) => syn::Fields::Unnamed(syn::FieldsUnnamed {
+                            paren_token: Default::default(),
+                            unnamed: [syn::Field {
+                                attrs: Vec::new(),
+                                vis: syn::Visibility::Inherited,
+                                mutability: syn::FieldMutability::None,
+                                ident: None,
+                                colon_token: None,
+                                ty,
+                            }]
+                            .into_iter()
+                            .collect(),
+                        }),
+                        None => syn::Fields::Unit,
+                    },
+                    discriminant: None,
                 });
-                arms.push(quote!(if #status_test #media_test { return #decode; }));
+                let ret = ast::return_expr(ast::call(var("Ok"), [decoded]));
+                arms.push(ast::block_stmt(ast::if_expr(test, vec![ast::semi(ret)])));
             }
-            let doc = doc_attrs(Some(&format!(
+            let mut attrs = doc_attr_list(Some(&format!(
                 "The documented success responses of [`Client::{name}`]."
             )));
-            types.push(quote! {
-                #doc
-                #[derive(Debug)]
-                // Variants are as large as the documented bodies; boxing them would cost
-                // every caller an allocation (the models' and server's enums allow it too).
-                #[allow(clippy::large_enum_variant)]
-                pub enum #output {
-                    #(#variants,)*
-                }
-            });
-            (
-                quote!(#output),
-                quote! {{
-                    let response = self.transport.send::<ErrorEnvelope>(request).await?;
-                    let status = response.status().as_u16();
-                    let media = runtime::media_type(&response);
-                    #(#arms)*
-                    let _ = (status, &media);
-                    Err(runtime::unexpected(&response))
-                }},
-            )
+            attrs.push(ast::list_attr("derive", quote!(Debug)));
+            // Variants are as large as the documented bodies; boxing them would cost
+            // every caller an allocation (the models' and server's enums allow it too).
+            attrs.push(ast::list_attr("allow", quote!(clippy::large_enum_variant)));
+            types.push(Item::Enum(syn::ItemEnum {
+                attrs,
+                vis: ast::public(),
+                enum_token: Default::default(),
+                ident: ast::ident(&output),
+                generics: Default::default(),
+                brace_token: Default::default(),
+                variants: variants.into_iter().collect(),
+            }));
+            let send = ast::method_turbofish(transport(), "send", [envelope()], [var("request")]);
+            let status = ast::method(ast::method(var("response"), "status", []), "as_u16", []);
+            let media = ast::call(
+                ast::path_expr(&["runtime", "media_type"]),
+                [ast::reference(var("response"))],
+            );
+            let mut dispatch = vec![
+                ast::local(
+                    ast::ident_pat("response"),
+                    ast::try_expr(ast::await_expr(send)),
+                ),
+                ast::local(ast::ident_pat("status"), status),
+                ast::local(ast::ident_pat("media"), media),
+            ];
+            dispatch.extend(arms);
+            dispatch.push(ast::local(
+                ast::wild_pat(),
+                ast::tuple_expr([var("status"), ast::reference(var("media"))]),
+            ));
+            let unexpected = ast::call(
+                ast::path_expr(&["runtime", "unexpected"]),
+                [ast::reference(var("response"))],
+            );
+            dispatch.push(ast::block_stmt(ast::call(var("Err"), [unexpected])));
+            (named_ty(&output), ast::block_expr(dispatch))
         };
-        methods.push(quote! {
-            #docs
-            #deprecated
-            pub async fn #fn_name(&self, #(#args),*) -> Result<Response<#ret>, Error> {
-                #request_start
-                #body_call
-                #adjust
-                #call
-            }
-        });
+        let mut tail = adjust;
+        tail.push(ast::block_stmt(call));
+        methods.push(ast::pub_method(
+            with_deprecated(method_docs(op, "")),
+            true,
+            fn_name.clone(),
+            args.clone(),
+            result_of(ret),
+            statements(&body_call, tail),
+        ));
 
         // The streaming form of an operation that answers JSON or SSE.
         let stream_name = format!("{name}_stream");
         if let Some(sse) = event_stream.filter(|_| !op_names.contains(&stream_name.as_str())) {
-            let item = item_ty(sse);
-            let stream_fn = ident(&stream_name);
             let stream_docs = method_docs(
                 op,
                 &format!(
@@ -950,105 +1179,128 @@ fn operation(api: &Api, op: &Operation, models: &TokenStream, op_names: &[&str])
                     }
                 ),
             );
-            let body_call = stream_body_call
-                .clone()
-                .unwrap_or_else(|| body_call.clone());
             shows.streams = stream_body_call.is_some();
-            methods.push(quote! {
-                #stream_docs
-                #deprecated
-                pub async fn #stream_fn(&self, #(#args),*) -> Result<Response<EventStream<#item>>, Error> {
-                    #request_start
-                    #body_call
-                    self.transport.events(request.accept("text/event-stream")).await
-                }
-            });
+            methods.push(ast::pub_method(
+                with_deprecated(stream_docs),
+                true,
+                ident(&stream_name),
+                args,
+                result_of(generic_ty(&["EventStream"], item_ty(sse))),
+                statements(
+                    stream_body_call.as_deref().unwrap_or(&body_call),
+                    vec![events()],
+                ),
+            ));
         } else if let Some(pages) =
             pagination(api, op, &outcomes).filter(|_| !op_names.contains(&stream_name.as_str()))
         {
-            let stream_fn = ident(&stream_name);
-            let item = ty_tokens_in(api, &pages.item, models);
-            let offset_field = ident(&pages.offset.name);
-            let data = &pages.data_field;
-            let total = &pages.total_field;
-            // Offsets travel as i64; an i32 parameter or total is converted.
-            let narrow = pages.offset.ty == Ty::I32;
-            let widen = |value: TokenStream| {
-                if narrow {
-                    quote!(i64::from(#value))
-                } else {
-                    value
-                }
-            };
-            let (start, set_offset) = if pages.offset.required {
-                (
-                    widen(quote!(params.#offset_field)),
-                    quote!(params.#offset_field = offset;),
-                )
-            } else if narrow {
-                (
-                    quote!(params.#offset_field.map(i64::from).unwrap_or(0)),
-                    quote!(params.#offset_field = Some(offset);),
-                )
-            } else {
-                (
-                    quote!(params.#offset_field.unwrap_or(0)),
-                    quote!(params.#offset_field = Some(offset);),
-                )
-            };
-            let offset = if narrow {
-                quote!(let offset = i32::try_from(offset).unwrap_or(i32::MAX);)
-            } else {
-                quote!()
-            };
-            let total_value = if pages.total_ty == Ty::I32 {
-                quote!(i64::from(page.#total))
-            } else {
-                quote!(page.#total)
-            };
-            let stream_docs = method_docs(
+            let stream_docs = with_deprecated(method_docs(
                 op,
                 ", every item of every page: fetches the next page (same `limit`, next \
                  `offset`) when the previous one is used up, until `total`.",
-            );
+            ));
             shows.paginates = shows.plain.is_some();
-            methods.push(quote! {
-                #stream_docs
-                #deprecated
-                pub fn #stream_fn(&self, params: &#params_ty) -> ItemStream<#item> {
-                    let client = self.clone();
-                    let params = params.clone();
-                    runtime::paginate(#start, move |offset| {
-                        let client = client.clone();
-                        let mut params = params.clone();
-                        #offset
-                        #set_offset
-                        async move {
-                            let page = client.#fn_name(&params).await?.into_inner();
-                            Ok(runtime::Page { items: page.#data, total: #total_value })
-                        }
-                    })
-                }
-            });
+            let params_ty = ast::ident(&params_ty);
+            let tokens = paginate(
+                &pages,
+                &ty_in(&pages.item),
+                &fn_name,
+                &params_ty,
+                &stream_docs,
+                &stream_name,
+            );
+            methods.push(parse_at(tokens, &op.pointer)?);
         }
     }
 
-    Emitted {
-        types: quote!(#(#types)*),
-        methods: quote!(#(#methods)*),
+    Ok(Emitted {
+        types,
+        methods,
         shows,
+    })
+}
+
+/// `{op}_stream` of a paginated list, as tokens: one per list operation of a few
+/// documents, so it is not worth a tree builder of its own.
+fn paginate(
+    pages: &Pagination,
+    item: &Type,
+    fn_name: &syn::Ident,
+    params_ty: &syn::Ident,
+    docs: &[syn::Attribute],
+    stream_name: &str,
+) -> TokenStream {
+    let stream_fn = ident(stream_name);
+    let offset_field = ident(&pages.offset.name);
+    let data = &pages.data_field;
+    let total = &pages.total_field;
+    // Offsets travel as i64; an i32 parameter or total is converted.
+    let narrow = pages.offset.ty == Ty::I32;
+    let widen = |value: TokenStream| {
+        if narrow {
+            quote!(i64::from(#value))
+        } else {
+            value
+        }
+    };
+    let (start, set_offset) = if pages.offset.required {
+        (
+            widen(quote!(params.#offset_field)),
+            quote!(params.#offset_field = offset;),
+        )
+    } else if narrow {
+        (
+            quote!(params.#offset_field.map(i64::from).unwrap_or(0)),
+            quote!(params.#offset_field = Some(offset);),
+        )
+    } else {
+        (
+            quote!(params.#offset_field.unwrap_or(0)),
+            quote!(params.#offset_field = Some(offset);),
+        )
+    };
+    let offset = if narrow {
+        quote!(let offset = i32::try_from(offset).unwrap_or(i32::MAX);)
+    } else {
+        quote!()
+    };
+    let total_value = if pages.total_ty == Ty::I32 {
+        quote!(i64::from(page.#total))
+    } else {
+        quote!(page.#total)
+    };
+    quote! {
+        #(#docs)*
+        pub fn #stream_fn(&self, params: &#params_ty) -> ItemStream<#item> {
+            let client = self.clone();
+            let params = params.clone();
+            runtime::paginate(#start, move |offset| {
+                let client = client.clone();
+                let mut params = params.clone();
+                #offset
+                #set_offset
+                async move {
+                    let page = client.#fn_name(&params).await?.into_inner();
+                    Ok(runtime::Page { items: page.#data, total: #total_value })
+                }
+            })
+        }
     }
+}
+
+/// A multipart body's `{Op}Form` struct and the statements that add its fields as parts.
+struct MultipartForm {
+    name: String,
+    def: Item,
+    calls: Vec<Stmt>,
+    /// Its first required single-file field, for the usage sketch.
+    file_field: Option<String>,
 }
 
 /// `{Op}Form`: the multipart body's fields, binary ones as [`Upload`]s (streamed), and
 /// the request calls that add them as parts.
-fn multipart_form(
-    api: &Api,
-    op: &Operation,
-    content: &Content,
-    models: &TokenStream,
-) -> (TokenStream, TokenStream, TokenStream, Option<String>) {
-    let form_ty = format_ident!("{}Form", op.type_stem);
+fn multipart_form(api: &Api, op: &Operation, content: &Content) -> MultipartForm {
+    let name = format!("{}Form", op.type_stem);
     let mut file_field = None;
     let fields = match content
         .ty
@@ -1059,20 +1311,21 @@ fn multipart_form(
         Some(TypeKind::Struct(s)) => s.fields.clone(),
         _ => Vec::new(),
     };
+    let upload = || ast::path_ty(ast::path(&["runtime", "Upload"]));
     let mut defs = Vec::new();
     let mut calls = Vec::new();
     for f in &fields {
         let field = ident(&f.name);
-        let wire = &f.wire;
-        let docs = doc_attrs(f.docs.as_deref());
+        let form_field = || ast::field(var("form"), syn::Member::Named(field.clone()));
+        let file_part = |files| add_part("file_part", [ast::str_lit(&f.wire), files]);
         // A file, or a list of files, possibly optional; anything else is a text part.
         let (optional, inner) = match &f.ty {
             Ty::Option(inner) => (true, &**inner),
             ty => (false, ty),
         };
         let files = match inner {
-            Ty::Bytes => Some((quote!(runtime::Upload), false)),
-            Ty::List(item) if **item == Ty::Bytes => Some((quote!(Vec<runtime::Upload>), true)),
+            Ty::Bytes => Some((upload(), false)),
+            Ty::List(item) if **item == Ty::Bytes => Some((generic_ty(&["Vec"], upload()), true)),
             _ => None,
         };
         if files.as_ref().is_some_and(|(_, list)| !list) && !optional && file_field.is_none() {
@@ -1080,48 +1333,53 @@ fn multipart_form(
         }
         let (ty, call) = match files {
             Some((files_ty, list)) => {
-                let files = if optional {
-                    quote!(files)
-                } else {
-                    quote!(form.#field)
-                };
+                let files = if optional { var("files") } else { form_field() };
                 let add = if list {
-                    quote!(for upload in #files { request = request.file_part(#wire, upload); })
+                    let each = vec![file_part(var("upload"))];
+                    ast::block_stmt(ast::for_loop(ast::ident_pat("upload"), files, each))
                 } else {
-                    quote!(request = request.file_part(#wire, #files);)
+                    file_part(files)
                 };
                 if optional {
+                    let some = ast::some_pat(ast::ident_pat("files"));
                     (
-                        quote!(Option<#files_ty>),
-                        quote!(if let Some(files) = form.#field { #add }),
+                        generic_ty(&["Option"], files_ty),
+                        ast::block_stmt(ast::if_let(some, form_field(), vec![add])),
                     )
                 } else {
                     (files_ty, add)
                 }
             }
             None => (
-                ty_tokens_in(api, &f.ty, models),
-                quote!(request = request.text_part(#wire, &form.#field);),
+                ty_syn_in(api, &f.ty, MODELS),
+                add_part(
+                    "text_part",
+                    [ast::str_lit(&f.wire), ast::reference(form_field())],
+                ),
             ),
         };
-        defs.push(quote!(#docs pub #field: #ty));
+        defs.push(ast::named_field(
+            doc_attr_list(f.docs.as_deref()),
+            field.clone(),
+            ty,
+        ));
         calls.push(call);
     }
-    let doc = doc_attrs(Some(&format!(
+    let mut attrs = doc_attr_list(Some(&format!(
         "The `multipart/form-data` body of [`Client::{}`]; files are streamed.",
         op.name
     )));
-    let def = quote! {
-        #doc
-        #[derive(Debug)]
-        pub struct #form_ty {
-            #(#defs,)*
-        }
-    };
-    let calls = if fields.is_empty() {
-        quote!(let _ = form; request = request.multipart();)
-    } else {
-        quote!(#(#calls)*)
-    };
-    (quote!(#form_ty), def, calls, file_field)
+    attrs.push(ast::list_attr("derive", quote!(Debug)));
+    if fields.is_empty() {
+        calls = vec![
+            ast::local(ast::wild_pat(), var("form")),
+            add_part("multipart", []),
+        ];
+    }
+    MultipartForm {
+        def: ast::pub_struct(attrs, &name, defs),
+        name,
+        calls,
+        file_field,
+    }
 }

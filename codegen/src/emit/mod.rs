@@ -1,5 +1,6 @@
-//! IR → Rust syntax: the models' regular items as `syn` trees (see `ast`), the rest as
-//! `quote!` tokens parsed once; no emitter concatenates Rust text.
+//! IR → Rust syntax: the models' regular items and the client's per-operation items as
+//! `syn` trees (see `ast`), the rest as `quote!` tokens parsed once; no emitter
+//! concatenates Rust text.
 
 pub mod ast;
 pub mod client;
@@ -152,6 +153,15 @@ pub fn ty_tokens_in(api: &Api, ty: &Ty, module: &TokenStream) -> TokenStream {
         syn::Type::Verbatim(quote!(#module #name))
     })
     .into_token_stream()
+}
+
+/// As [`ty_syn`], named types spelled through `module` (e.g. `["super", "models"]`).
+pub fn ty_syn_in(api: &Api, ty: &Ty, module: &[&str]) -> syn::Type {
+    ty_syn_with(api, ty, &|name| {
+        let mut segments = module.to_vec();
+        segments.push(name);
+        ast::path_ty(ast::path(&segments))
+    })
 }
 
 /// The Rust spelling of an IR type, named types spelled by `named`.

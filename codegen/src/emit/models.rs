@@ -213,7 +213,7 @@ fn struct_def(
             if !serde_args.is_empty() {
                 attrs.push(ast::list_attr("serde", quote!(#(#serde_args),*)));
             }
-            named_field(attrs, field, ty)
+            ast::named_field(attrs, field, ty)
         })
         .collect();
     if let Some((field, ty)) = &s.additional {
@@ -223,7 +223,7 @@ fn struct_def(
             ast::doc_attr(" Properties beyond the declared ones (`additionalProperties`)."),
             ast::list_attr("serde", quote!(flatten)),
         ];
-        fields.push(named_field(attrs, field, ty_syn(api, ty)));
+        fields.push(ast::named_field(attrs, field, ty_syn(api, ty)));
     }
     let derive_default = t.has_default && default_fns.is_empty();
     attrs.push(serde_derive(derive_default));
@@ -258,17 +258,6 @@ fn struct_def(
         #default_impl
     })?);
     Ok(())
-}
-
-fn named_field(attrs: Vec<syn::Attribute>, name: syn::Ident, ty: syn::Type) -> syn::Field {
-    syn::Field {
-        attrs,
-        vis: ast::public(),
-        mutability: syn::FieldMutability::None,
-        ident: Some(name),
-        colon_token: Some(Default::default()),
-        ty,
-    }
 }
 
 /// The impls of string enums, copied and filled in for each (syntax trees cannot be shared
