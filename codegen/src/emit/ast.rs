@@ -648,3 +648,19 @@ pub fn pub_method(
         block: block(stmts),
     })
 }
+
+/// `(ty)`, a variant's one unnamed field.
+pub fn tuple_fields(ty: syn::Type) -> syn::Fields {
+    let field = syn::Field {
+        attrs: Vec::new(),
+        vis: syn::Visibility::Inherited,
+        mutability: syn::FieldMutability::None,
+        ident: None,
+        colon_token: None,
+        ty,
+    };
+    syn::Fields::Unnamed(syn::FieldsUnnamed {
+        paren_token: Default::default(),
+        unnamed: [field].into_iter().collect(),
+    })
+}

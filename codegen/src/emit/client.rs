@@ -1091,19 +1091,7 @@ fn operation(api: &Api, op: &Operation, op_names: &[&str]) -> Result<Emitted> {
                     attrs: vec![ast::doc_attr(&doc)],
                     ident: ast::ident(&variant),
                     fields: match payload {
-                        Some(ty) => syn::Fields::Unnamed(syn::FieldsUnnamed {
-                            paren_token: Default::default(),
-                            unnamed: [syn::Field {
-                                attrs: Vec::new(),
-                                vis: syn::Visibility::Inherited,
-                                mutability: syn::FieldMutability::None,
-                                ident: None,
-                                colon_token: None,
-                                ty,
-                            }]
-                            .into_iter()
-                            .collect(),
-                        }),
+                        Some(ty) => ast::tuple_fields(ty),
                         None => syn::Fields::Unit,
                     },
                     discriminant: None,

@@ -368,7 +368,7 @@ fn string_enum(name: &str, attrs: Vec<syn::Attribute>, e: &StringEnum) -> Vec<It
                     " A value this version of the API description does not know.",
                 )],
                 other,
-                tuple_fields(ast::path_ty(ast::path(&["String"]))),
+                ast::tuple_fields(ast::path_ty(ast::path(&["String"]))),
             ));
             let value = || ast::path_expr(&["value"]);
             as_str_arms.push(ast::arm(
@@ -396,22 +396,6 @@ fn string_enum(name: &str, attrs: Vec<syn::Attribute>, e: &StringEnum) -> Vec<It
                 filled(&impls.deserialize, name, from_str_arms),
             ]
         }
-    })
-}
-
-/// `(ty)`, a variant's one unnamed field.
-fn tuple_fields(ty: syn::Type) -> syn::Fields {
-    let field = syn::Field {
-        attrs: Vec::new(),
-        vis: syn::Visibility::Inherited,
-        mutability: syn::FieldMutability::None,
-        ident: None,
-        colon_token: None,
-        ty,
-    };
-    syn::Fields::Unnamed(syn::FieldsUnnamed {
-        paren_token: Default::default(),
-        unnamed: [field].into_iter().collect(),
     })
 }
 
@@ -540,7 +524,7 @@ fn union_def(
             variant(
                 doc_attr_list(Some(&doc)),
                 &v.name,
-                tuple_fields(ty_syn(api, &v.ty)),
+                ast::tuple_fields(ty_syn(api, &v.ty)),
             )
         })
         .collect();
@@ -580,7 +564,7 @@ fn union_def(
                 "An object whose `{property}` this version of the API description does not know."
             )));
             let value = ast::path_ty(ast::path(&["serde_json", "Value"]));
-            variants.push(variant(doc, other, tuple_fields(value)));
+            variants.push(variant(doc, other, ast::tuple_fields(value)));
             let other = format_ident!("{}", other);
             quote!(Ok(Self::#other(value)))
         }
