@@ -652,13 +652,20 @@ impl<'a> Lowerer<'a> {
             other => other.clone(),
         };
         let mut values: Vec<Value> = Vec::new();
+        // Strings (nearly every enum, some of hundreds of values) deduplicated by hash, the
+        // rest one by one (no other value equals a string).
+        let mut strings = rustc_hash::FxHashSet::default();
         for v in any
             .enumeration
             .iter()
             .filter(|v| !v.is_null())
             .map(as_written)
         {
-            if !values.contains(&v) {
+            let new = match &v {
+                Value::String(s) => strings.insert(s.clone()),
+                other => !values.contains(other),
+            };
+            if new {
                 values.push(v);
             }
         }
