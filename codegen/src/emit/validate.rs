@@ -8,7 +8,7 @@ use crate::ir::*;
 use crate::names::ident;
 use crate::Result;
 use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 use syn::{Expr, Stmt};
 
 /// The runtime file emitted as the crate's `src/validate.rs`.
@@ -260,22 +260,24 @@ fn struct_checks(api: &Api, checked: &Checked, s: &Struct) -> Vec<Stmt> {
 }
 
 /// The body of `validate_at`, if the type has anything to check.
-fn body(api: &Api, checked: &Checked, t: &TypeDef) -> Result<Option<Vec<Stmt>>> {
-    let v = quote!(super::validate);
-    let tokens = match &t.kind {
-        TypeKind::Alias(_) => return Ok(None),
+fn body(api: &Api, checked: &Checked, t: &TypeDef) -> Option<Vec<Stmt>> {
+    let at = || ast::path_expr(&["at"]);
+    let ok = || ast::call(ast::path_expr(&["Ok"]), [ast::tuple_expr([])]);
+    let matched = |arms| {
+        let matched = ast::match_expr(ast::path_expr(&["self"]), arms);
+        Some(vec![Stmt::Expr(matched, None)])
+    };
+    match &t.kind {
+        TypeKind::Alias(_) => None,
         TypeKind::Struct(s) => {
             let mut checks = struct_checks(api, checked, s);
             checks.push(ast::ok_unit());
-            return Ok(Some(checks));
+            Some(checks)
         }
         TypeKind::Newtype(_) => {
             let inner = ast::field(ast::path_expr(&["self"]), syn::Member::from(0));
-            let check = ast::call(
-                runtime_fn("check"),
-                [ast::reference(inner), ast::path_expr(&["at"])],
-            );
-            return Ok(Some(vec![Stmt::Expr(check, None)]));
+            let check = ast::call(runtime_fn("check"), [ast::reference(inner), at()]);
+            Some(vec![Stmt::Expr(check, None)])
         }
         TypeKind::StringEnum(StringEnum {
             other: Some(other), ..
@@ -283,38 +285,51 @@ fn body(api: &Api, checked: &Checked, t: &TypeDef) -> Result<Option<Vec<Stmt>>> 
         | TypeKind::IntEnum(IntEnum {
             other: Some(other), ..
         }) => {
-            let other = format_ident!("{}", other);
-            quote! {
-                match self {
-                    Self::#other(value) => #v::unknown_value(at, value),
-                    _ => Ok(()),
-                }
-            }
+            let unknown = ast::call(
+                runtime_fn("unknown_value"),
+                [at(), ast::path_expr(&["value"])],
+            );
+            matched(vec![
+                ast::arm(
+                    ast::tuple_struct_pat(&["Self", other], [ast::ident_pat("value")]),
+                    unknown,
+                ),
+                ast::arm(ast::wild_pat(), ok()),
+            ])
         }
-        TypeKind::StringEnum(_) | TypeKind::IntEnum(_) => return Ok(None),
+        TypeKind::StringEnum(_) | TypeKind::IntEnum(_) => None,
         TypeKind::Union(u) => {
-            let arms = u.variants.iter().map(|variant| {
-                let name = format_ident!("{}", variant.name);
-                if checked.ty(&variant.ty) {
-                    quote!(Self::#name(value) => #v::check(value, at),)
-                } else {
-                    quote!(Self::#name(_) => Ok(()),)
-                }
-            });
-            let other = u.other.as_ref().map(|other| {
-                let other = format_ident!("{}", other);
-                quote!(Self::#other(_) => Err(at.violation("not one of the allowed variants")),)
-            });
-            quote! {
-                match self {
-                    #(#arms)*
-                    #other
-                }
+            let mut arms: Vec<syn::Arm> = u
+                .variants
+                .iter()
+                .map(|variant| {
+                    let path = ["Self", variant.name.as_str()];
+                    if checked.ty(&variant.ty) {
+                        let check =
+                            ast::call(runtime_fn("check"), [ast::path_expr(&["value"]), at()]);
+                        ast::arm(
+                            ast::tuple_struct_pat(&path, [ast::ident_pat("value")]),
+                            check,
+                        )
+                    } else {
+                        ast::arm(ast::tuple_struct_pat(&path, [ast::wild_pat()]), ok())
+                    }
+                })
+                .collect();
+            if let Some(other) = &u.other {
+                let refused = ast::method(
+                    at(),
+                    "violation",
+                    [ast::str_lit("not one of the allowed variants")],
+                );
+                arms.push(ast::arm(
+                    ast::tuple_struct_pat(&["Self", other], [ast::wild_pat()]),
+                    ast::call(ast::path_expr(&["Err"]), [refused]),
+                ));
             }
+            matched(arms)
         }
-    };
-    let block: syn::Block = super::parse_at(quote!({ #tokens }), &t.pointer)?;
-    Ok(Some(block.stmts))
+    }
 }
 
 thread_local! {
@@ -337,7 +352,7 @@ pub fn validate_impl(api: &Api, checked: &Checked, id: TypeId) -> Result<Option<
     let mut item = VALIDATE_IMPL.with(Clone::clone);
     item.self_ty = Box::new(ast::path_ty(ast::path(&[&t.name])));
     let body = if checked.0[id.0] {
-        body(api, checked, t)?
+        body(api, checked, t)
     } else {
         None
     };
