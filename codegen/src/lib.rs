@@ -110,7 +110,7 @@ impl Piece {
     fn text(&self, api: &ir::Api, checked: &emit::validate::Checked) -> Result<String> {
         match self {
             Piece::Client => unparse(emit::client::client_rs(api)),
-            Piece::Server => unparse(emit::server::server(api)),
+            Piece::Server => Ok(print(&items_file(emit::server::server(api)?))),
             Piece::Mock => unparse(emit::server::mock(api)),
             Piece::Models(range) => Ok(print(&items_file(emit::models::type_defs(
                 api,

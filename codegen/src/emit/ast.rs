@@ -166,14 +166,7 @@ pub fn cast(expr: Expr, ty: Type) -> Expr {
 
 /// `expr?;`.
 pub fn try_stmt(expr: Expr) -> Stmt {
-    Stmt::Expr(
-        Expr::Try(syn::ExprTry {
-            attrs: Vec::new(),
-            expr: Box::new(expr),
-            question_token: Default::default(),
-        }),
-        Some(Default::default()),
-    )
+    Stmt::Expr(try_expr(expr), Some(Default::default()))
 }
 
 /// `Ok(())`, as a block's value.
@@ -221,23 +214,8 @@ pub fn some_pat(inner: Pat) -> Pat {
 
 /// `{ let name = init; stmts }`.
 pub fn let_block(name: &str, init: Expr, mut stmts: Vec<Stmt>) -> Expr {
-    let local = Stmt::Local(syn::Local {
-        attrs: Vec::new(),
-        let_token: Default::default(),
-        pat: ident_pat(name),
-        init: Some(syn::LocalInit {
-            eq_token: Default::default(),
-            expr: Box::new(init),
-            diverge: None,
-        }),
-        semi_token: Default::default(),
-    });
-    stmts.insert(0, local);
-    Expr::Block(syn::ExprBlock {
-        attrs: Vec::new(),
-        label: None,
-        block: block(stmts),
-    })
+    stmts.insert(0, let_stmt(name, init));
+    block_expr(stmts)
 }
 
 /// `if let pat = expr { stmts }`.
@@ -322,5 +300,95 @@ pub fn final_match(item: &mut syn::ItemImpl) -> Option<&mut syn::ExprMatch> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+// Branch ssyn: builders for the server's per-operation items.
+
+/// `name::<args>` as an expression (a generic function named with its type arguments).
+pub fn turbofish(name: &str, args: impl IntoIterator<Item = Type>) -> Expr {
+    let mut path = generic_path(&[name], args);
+    if let Some(syn::PathArguments::AngleBracketed(generics)) =
+        path.segments.last_mut().map(|last| &mut last.arguments)
+    {
+        generics.colon2_token = Some(Default::default());
+    }
+    Expr::Path(syn::ExprPath {
+        attrs: Vec::new(),
+        qself: None,
+        path,
+    })
+}
+
+/// `expr?`.
+pub fn try_expr(expr: Expr) -> Expr {
+    Expr::Try(syn::ExprTry {
+        attrs: Vec::new(),
+        expr: Box::new(expr),
+        question_token: Default::default(),
+    })
+}
+
+/// `|inputs| body`.
+pub fn closure(inputs: impl IntoIterator<Item = Pat>, body: Expr) -> Expr {
+    Expr::Closure(syn::ExprClosure {
+        attrs: Vec::new(),
+        lifetimes: None,
+        constness: None,
+        movability: None,
+        asyncness: None,
+        capture: None,
+        or1_token: Default::default(),
+        inputs: inputs.into_iter().collect(),
+        or2_token: Default::default(),
+        output: syn::ReturnType::Default,
+        body: Box::new(body),
+    })
+}
+
+/// `{ stmts }` as an expression.
+pub fn block_expr(stmts: Vec<Stmt>) -> Expr {
+    Expr::Block(syn::ExprBlock {
+        attrs: Vec::new(),
+        label: None,
+        block: block(stmts),
+    })
+}
+
+/// `name!(tokens)`.
+pub fn macro_call(name: &str, tokens: TokenStream) -> Expr {
+    Expr::Macro(syn::ExprMacro {
+        attrs: Vec::new(),
+        mac: syn::Macro {
+            path: path(&[name]),
+            bang_token: Default::default(),
+            delimiter: syn::MacroDelimiter::Paren(Default::default()),
+            tokens,
+        },
+    })
+}
+
+/// `let name = init;`.
+pub fn let_stmt(name: &str, init: Expr) -> Stmt {
+    Stmt::Local(syn::Local {
+        attrs: Vec::new(),
+        let_token: Default::default(),
+        pat: ident_pat(name),
+        init: Some(syn::LocalInit {
+            eq_token: Default::default(),
+            expr: Box::new(init),
+            diverge: None,
+        }),
+        semi_token: Default::default(),
+    })
+}
+
+/// `member: expr` of a struct expression.
+pub fn field_value(member: syn::Ident, expr: Expr) -> syn::FieldValue {
+    syn::FieldValue {
+        attrs: Vec::new(),
+        member: syn::Member::Named(member),
+        colon_token: Some(Default::default()),
+        expr,
     }
 }

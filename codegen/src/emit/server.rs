@@ -3,12 +3,15 @@
 //! and a mock answering every operation with its documented example. The HTTP plumbing the
 //! same for every API is the runtime (`codegen/src/runtime/server.rs`), emitted verbatim.
 
-use super::validate::{checks, resolved, strip_options};
-use super::{doc_attrs, ty_tokens_in};
+use super::validate::{check_stmts, checks, resolved, strip_options};
+use super::{ast, doc_attrs, parse_items, ty_syn_with, ty_tokens_in};
 use crate::ir::*;
 use crate::names::{ident, type_name};
+use crate::Result;
 use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, ToTokens};
+use syn::punctuated::Punctuated;
+use syn::Expr;
 
 /// The runtime file emitted as the crate's `src/server/runtime.rs`.
 pub const RUNTIME: &str = include_str!("../runtime/server.rs");
@@ -227,54 +230,75 @@ fn envelope(api: &Api) -> Envelope {
     }
 }
 
-fn location(location: ParamLocation) -> TokenStream {
-    match location {
-        ParamLocation::Path => quote!(Location::Path),
-        ParamLocation::Query => quote!(Location::Query),
-        ParamLocation::Header => quote!(Location::Header),
-        ParamLocation::Cookie => quote!(Location::Cookie),
-    }
+/// `Location::Query` and the like, noted in `mentions`.
+fn location(location: ParamLocation, mentions: &mut Mentions) -> Expr {
+    mentions.note("Location");
+    let variant = match location {
+        ParamLocation::Path => "Path",
+        ParamLocation::Query => "Query",
+        ParamLocation::Header => "Header",
+        ParamLocation::Cookie => "Cookie",
+    };
+    ast::path_expr(&["Location", variant])
 }
 
-/// The parser from text to `ty` (a parameter or a text part of a form).
-fn parser(api: &Api, ty: &Ty) -> TokenStream {
-    let spelled = models_ty(api, ty);
-    match resolved(api, ty) {
-        Ty::String => quote!(parse_string),
-        Ty::I32 | Ty::I64 | Ty::F64 | Ty::Bool | Ty::Uuid => {
-            quote!(parse_from_str::<#spelled>)
+/// `ty` as the server module spells it (named types through `models::`), noted in
+/// `mentions`.
+fn models_syn(api: &Api, ty: &Ty, mentions: &mut Mentions) -> syn::Type {
+    let named = std::cell::Cell::new(false);
+    let spelled = ty_syn_with(api, ty, &|name| {
+        named.set(true);
+        ast::path_ty(ast::path(&["models", name]))
+    });
+    mentions.models_path |= named.get();
+    spelled
+}
+
+/// The parser from text to `ty` (a parameter or a text part of a form), noted in
+/// `mentions`.
+fn parser(api: &Api, ty: &Ty, mentions: &mut Mentions) -> Expr {
+    let helper = match resolved(api, ty) {
+        Ty::String => {
+            mentions.note("parse_string");
+            return ast::path_expr(&["parse_string"]);
         }
-        _ => quote!(parse_serde::<#spelled>),
-    }
+        Ty::I32 | Ty::I64 | Ty::F64 | Ty::Bool | Ty::Uuid => "parse_from_str",
+        _ => "parse_serde",
+    };
+    mentions.note(helper);
+    ast::turbofish(helper, [models_syn(api, ty, mentions)])
 }
 
 /// A default written as a Rust expression of the parameter's type, when it is a scalar or
 /// an enum value; other defaults are documented, not applied.
-fn param_default(api: &Api, ty: &Ty, value: &serde_json::Value) -> Option<TokenStream> {
+fn param_default(
+    api: &Api,
+    ty: &Ty,
+    value: &serde_json::Value,
+    mentions: &mut Mentions,
+) -> Option<Expr> {
     use serde_json::Value;
     Some(match (resolved(api, ty), value) {
-        (Ty::String, Value::String(s)) => quote!(String::from(#s)),
-        (Ty::Bool, Value::Bool(b)) => quote!(#b),
-        (Ty::I32, Value::Number(n)) => {
-            let n = Literal::i32_suffixed(i32::try_from(n.as_i64()?).ok()?);
-            quote!(#n)
+        (Ty::String, Value::String(s)) => {
+            ast::call(ast::path_expr(&["String", "from"]), [ast::str_lit(s)])
         }
-        (Ty::I64, Value::Number(n)) => {
-            let n = Literal::i64_suffixed(n.as_i64()?);
-            quote!(#n)
-        }
-        (Ty::F64, Value::Number(n)) => {
-            let n = Literal::f64_suffixed(n.as_f64()?);
-            quote!(#n)
-        }
+        (Ty::Bool, Value::Bool(b)) => ast::bool_lit(*b),
+        (Ty::I32, Value::Number(n)) => ast::lit(Literal::i32_suffixed(
+            i32::try_from(n.as_i64()?).ok()?,
+        )),
+        (Ty::I64, Value::Number(n)) => ast::lit(Literal::i64_suffixed(n.as_i64()?)),
+        (Ty::F64, Value::Number(n)) => ast::lit(Literal::f64_suffixed(n.as_f64()?)),
         (Ty::Named(id), Value::String(s)) => {
             let TypeKind::StringEnum(e) = &api.ty(*id).kind else {
                 return None;
             };
             let variant = e.variants.iter().find(|v| &v.value == s)?;
-            let ty = models_ty(api, ty);
-            let variant = format_ident!("{}", variant.name);
-            quote!(#ty::#variant)
+            // `ty` may be an alias of the enum: spelled by its own name.
+            let Ty::Named(named) = ty else {
+                return None;
+            };
+            mentions.models_path = true;
+            ast::path_expr(&["models", &api.ty(*named).name, &variant.name])
         }
         _ => return None,
     })
@@ -292,8 +316,31 @@ fn op_doc(op: &Operation) -> String {
     text
 }
 
+thread_local! {
+    /// Every operation's parameter extraction starts as a copy of this one (syntax trees
+    /// cannot be shared between threads).
+    static PARAMS_IMPL: syn::ItemImpl = syn::parse_quote! {
+        impl runtime::Params for Params {
+            const IN_PATH: bool = false;
+
+            fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+                let params = Self {};
+                Ok(params)
+            }
+        }
+    };
+}
+
+/// An operation's params struct (tokens), its `impl runtime::Params` (built as a tree: one
+/// per operation with parameters, the largest item of the server) and its name.
+struct ParamsCode {
+    decl: TokenStream,
+    extract: syn::Item,
+    name: proc_macro2::Ident,
+}
+
 /// The params struct and its extraction, or nothing for an operation without parameters.
-fn params_struct(api: &Api, op: &Operation) -> Option<(TokenStream, proc_macro2::Ident)> {
+fn params_struct(api: &Api, op: &Operation, mentions: &mut Mentions) -> Option<ParamsCode> {
     if op.params.is_empty() {
         return None;
     }
@@ -305,12 +352,11 @@ fn params_struct(api: &Api, op: &Operation) -> Option<(TokenStream, proc_macro2:
         op.path
     );
     let mut fields = Vec::new();
-    let mut inits = Vec::new();
+    let mut inits = Punctuated::<syn::FieldValue, syn::Token![,]>::new();
     let mut checks_out = Vec::new();
     for p in &op.params {
         let field = ident(&p.name);
-        let wire = &p.wire;
-        let loc = location(p.location);
+        let wire = || ast::str_lit(&p.wire);
         let loc_name = location_name(p.location);
         let mut docs = p.docs.clone().unwrap_or_default();
         if let Some(default) = &p.default {
@@ -325,7 +371,12 @@ fn params_struct(api: &Api, op: &Operation) -> Option<(TokenStream, proc_macro2:
             .default
             .as_ref()
             .filter(|_| !p.required)
-            .and_then(|v| param_default(api, &p.ty, v));
+            .and_then(|v| param_default(api, &p.ty, v, mentions));
+        let read = |method: &str, mut args: Vec<Expr>, mentions: &mut Mentions| {
+            args.insert(0, location(p.location, mentions));
+            args.insert(1, wire());
+            ast::try_expr(ast::method(ast::path_expr(&["raw"]), method, args))
+        };
         let (value, field_ty, optional) = match &p.ty {
             Ty::List(item) => {
                 let delimiter = match p.style {
@@ -333,37 +384,50 @@ fn params_struct(api: &Api, op: &Operation) -> Option<(TokenStream, proc_macro2:
                     ParamStyle::PipeDelimited => '|',
                     _ => ',',
                 };
-                let explode = p.explode;
-                let parse = parser(api, item);
-                let list = quote!(raw.list(#loc, #wire, #explode, #delimiter, #parse)?);
+                let args = vec![
+                    ast::bool_lit(p.explode),
+                    ast::lit(Literal::character(delimiter)),
+                    parser(api, item, mentions),
+                ];
+                let list = read("list", args, mentions);
                 let ty = models_ty(api, &p.ty);
                 if p.required {
-                    (
-                        quote!(#list.ok_or_else(|| runtime::Rejection::invalid(concat!(#loc_name, "/", #wire), "required parameter is missing"))?),
-                        ty,
-                        false,
-                    )
+                    let wire = &p.wire;
+                    let missing = ast::call(
+                        ast::path_expr(&["runtime", "Rejection", "invalid"]),
+                        [
+                            ast::macro_call("concat", quote!(#loc_name, "/", #wire)),
+                            ast::str_lit("required parameter is missing"),
+                        ],
+                    );
+                    let or_missing =
+                        ast::method(list, "ok_or_else", [ast::closure([], missing)]);
+                    (ast::try_expr(or_missing), ty, false)
                 } else {
                     (list, quote!(Option<#ty>), true)
                 }
             }
             ty => {
-                let parse = parser(api, ty);
+                let parse = vec![parser(api, ty, mentions)];
                 let spelled = models_ty(api, ty);
-                match (p.required, &default) {
-                    (true, _) => (quote!(raw.required(#loc, #wire, #parse)?), spelled, false),
-                    (false, Some(default)) if matches!(resolved(api, ty), Ty::String) => (
-                        quote!(raw.optional(#loc, #wire, #parse)?.unwrap_or_else(|| #default)),
-                        spelled,
-                        false,
-                    ),
+                match (p.required, default) {
+                    (true, _) => (read("required", parse, mentions), spelled, false),
+                    (false, Some(default)) if matches!(resolved(api, ty), Ty::String) => {
+                        let optional = read("optional", parse, mentions);
+                        let or_default = ast::closure([], default);
+                        (
+                            ast::method(optional, "unwrap_or_else", [or_default]),
+                            spelled,
+                            false,
+                        )
+                    }
                     (false, Some(default)) => (
-                        quote!(raw.optional(#loc, #wire, #parse)?.unwrap_or(#default)),
+                        ast::method(read("optional", parse, mentions), "unwrap_or", [default]),
                         spelled,
                         false,
                     ),
                     (false, None) => (
-                        quote!(raw.optional(#loc, #wire, #parse)?),
+                        read("optional", parse, mentions),
                         quote!(Option<#spelled>),
                         true,
                     ),
@@ -371,50 +435,65 @@ fn params_struct(api: &Api, op: &Operation) -> Option<(TokenStream, proc_macro2:
             }
         };
         fields.push(quote!(#docs pub #field: #field_ty));
-        inits.push(quote!(#field: #value));
+        inits.push(ast::field_value(field.clone(), value));
         let (core, _) = strip_options(&p.ty);
-        let check = checks(api, core, &p.constraints, quote!(value));
+        let check = check_stmts(api, core, &p.constraints, &ast::path_expr(&["value"]));
         if !check.is_empty() {
-            let bind = if optional {
-                quote!(if let Some(value) = &params.#field)
+            let place = ast::reference(ast::field(
+                ast::path_expr(&["params"]),
+                syn::Member::Named(field),
+            ));
+            let mut body = if optional {
+                let bound = ast::if_let(ast::some_pat(ast::ident_pat("value")), place, check);
+                vec![ast::block_stmt(bound)]
             } else {
-                quote!(let value = &params.#field;)
+                let mut body = vec![ast::let_stmt("value", place)];
+                body.extend(check);
+                body
             };
-            let body = if optional {
-                quote!(#bind { #check })
-            } else {
-                quote!(#bind #check)
-            };
-            checks_out.push(quote! {
-                runtime::check(#loc, #wire, |at| {
-                    #body
-                    Ok(())
-                })?;
-            });
+            body.push(ast::ok_unit());
+            let args = [
+                location(p.location, mentions),
+                wire(),
+                ast::closure([ast::ident_pat("at")], ast::block_expr(body)),
+            ];
+            checks_out.push(ast::try_stmt(ast::call(
+                ast::path_expr(&["runtime", "check"]),
+                args,
+            )));
         }
     }
+    if !inits.empty_or_trailing() {
+        inits.push_punct(Default::default());
+    }
+    let mut extract = PARAMS_IMPL.with(Clone::clone);
+    extract.self_ty = Box::new(ast::path_ty(ast::path(&[&name.to_string()])));
+    if let [syn::ImplItem::Const(in_path), syn::ImplItem::Fn(method)] = &mut extract.items[..] {
+        in_path.expr =
+            ast::bool_lit(op.params.iter().any(|p| p.location == ParamLocation::Path));
+        if let Some(syn::Stmt::Local(syn::Local {
+            init: Some(init), ..
+        })) = method.block.stmts.first_mut()
+        {
+            if let Expr::Struct(built) = &mut *init.expr {
+                built.fields = inits;
+            }
+        }
+        let last = method.block.stmts.len().saturating_sub(1);
+        method.block.stmts.splice(last..last, checks_out);
+    }
     let docs = doc_attrs(Some(&doc));
-    let in_path = op.params.iter().any(|p| p.location == ParamLocation::Path);
-    Some((
-        quote! {
+    Some(ParamsCode {
+        decl: quote! {
             #docs
             #[derive(Debug, Clone, PartialEq)]
             pub struct #name {
                 #(#fields,)*
             }
-
-            impl runtime::Params for #name {
-                const IN_PATH: bool = #in_path;
-
-                fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
-                    let params = Self { #(#inits,)* };
-                    #(#checks_out)*
-                    Ok(params)
-                }
-            }
         },
+        extract: syn::Item::Impl(extract),
         name,
-    ))
+    })
 }
 
 fn location_name(location: ParamLocation) -> &'static str {
@@ -620,7 +699,8 @@ fn form_struct(
         let docs = doc_attrs(f.docs.as_deref());
         let missing = format!("body/{wire}");
         let spelled = models_ty(api, ty);
-        let parse = parser(api, ty);
+        // The form's tokens are walked for what they mention.
+        let parse = parser(api, ty, &mut Mentions::default()).into_token_stream();
         let (decl_ty, local_ty, arm) = match kind {
             Kind::File => {
                 // Streamed only once every other required part is in hand: reading on
@@ -1171,7 +1251,7 @@ fn uses_auth(api: &Api) -> bool {
 
 /// Everything `server.rs` holds for one operation.
 struct OperationCode {
-    items: TokenStream,
+    items: Vec<syn::Item>,
     method: TokenStream,
     handler: TokenStream,
     handler_name: proc_macro2::Ident,
@@ -1186,13 +1266,22 @@ fn operation(
     op: &Operation,
     security: &TokenStream,
     auth: bool,
-) -> OperationCode {
+    mentions: &mut Mentions,
+) -> Result<OperationCode> {
     let method_name = ident(&op.name);
-    let params = params_struct(api, op);
+    let params = params_struct(api, op, mentions);
     let body = request_body(api, op);
     let (response, response_name) = response_enum(api, envelope, op);
-    let params_items = params.as_ref().map(|(items, _)| items.clone());
+    let mut items = Vec::new();
+    if let Some(params) = &params {
+        mentions.walk(params.decl.clone());
+        items.extend(parse_items(params.decl.clone())?);
+        items.push(params.extract.clone());
+    }
     let body_items = body.as_ref().map(|(_, _, items)| items.clone());
+    let tokens = quote!(#body_items #response);
+    mentions.walk(tokens.clone());
+    items.extend(parse_items(tokens)?);
     let docs = doc_attrs(Some(&op_doc(op)));
     let claims = if auth {
         quote!(Self::Claims)
@@ -1201,7 +1290,7 @@ fn operation(
     };
     let mut args = vec![quote!(ctx: RequestContext<#claims>)];
     let mut arg_names = vec![quote!(ctx)];
-    if let Some((_, name)) = &params {
+    if let Some(ParamsCode { name, .. }) = &params {
         args.push(quote!(params: #name));
         arg_names.push(quote!(params));
     }
@@ -1227,7 +1316,7 @@ fn operation(
         None => quote!(runtime::NoBody),
     };
     let params_arg = match &params {
-        Some((_, name)) => quote!(params: #name),
+        Some(ParamsCode { name, .. }) => quote!(params: #name),
         None => quote!(_: ()),
     };
     let body_arg = match &body {
@@ -1239,12 +1328,13 @@ fn operation(
             runtime::handle(api, request, #security, #reader, |api, ctx, #params_arg, #body_arg| runtime::answer(api.#method_name(#(#arg_names),*)))
         }
     };
-    OperationCode {
-        items: quote!(#params_items #body_items #response),
+    mentions.walk(method.clone());
+    Ok(OperationCode {
+        items,
         method,
         handler,
         handler_name,
-    }
+    })
 }
 
 fn router(
@@ -1306,7 +1396,7 @@ fn router(
 }
 
 /// `src/server.rs`.
-pub fn server(api: &Api) -> TokenStream {
+pub fn server(api: &Api) -> Result<Vec<syn::Item>> {
     let envelope = envelope(api);
     let trait_ident = format_ident!("{}", trait_name(api));
     // Each distinct security requirement once, as a constant the handlers name.
@@ -1334,7 +1424,8 @@ pub fn server(api: &Api) -> TokenStream {
             format_ident!("SECURITY_{}", i)
         }
     };
-    let codes: Vec<OperationCode> = api
+    let mut used = Mentions::default();
+    let codes = api
         .operations
         .iter()
         .zip(&securities)
@@ -1346,9 +1437,9 @@ pub fn server(api: &Api) -> TokenStream {
                 }
                 None => quote!(None),
             };
-            operation(api, &envelope, &trait_ident, op, &security, auth)
+            operation(api, &envelope, &trait_ident, op, &security, auth, &mut used)
         })
-        .collect();
+        .collect::<Result<Vec<OperationCode>>>()?;
     let security_consts = requirements
         .iter()
         .enumerate()
@@ -1392,9 +1483,7 @@ pub fn server(api: &Api) -> TokenStream {
     });
     let pairs: Vec<(&Operation, &OperationCode)> = api.operations.iter().zip(&codes).collect();
     let router = router(api, &trait_ident, &pairs);
-    let items: Vec<&TokenStream> = codes.iter().map(|c| &c.items).collect();
     let methods: Vec<&TokenStream> = codes.iter().map(|c| &c.method).collect();
-    let handlers = codes.iter().map(|c| &c.handler);
     let envelope_ty = &envelope.ty;
     let envelope_imp = &envelope.imp;
     let auth_items = auth.then(|| {
@@ -1415,20 +1504,13 @@ pub fn server(api: &Api) -> TokenStream {
          writes only what it serves. Serve it with [`router`].",
         api.title, api.version
     );
-    let body = quote! {
-        #envelope_imp
-        #(#items)*
-        #(#methods)*
-    };
-    // Parameter and form parsing name these often; imported only where used.
-    let parse_helpers = ["Location", "parse_from_str", "parse_serde", "parse_string"];
-    let used = Mentions::of(&body, &parse_helpers);
+    used.walk(envelope_imp.clone());
     let use_models = used.models_path.then(|| {
         quote!(
             use super::models;
         )
     });
-    let parsing = parse_helpers
+    let parsing = PARSE_HELPERS
         .iter()
         .zip(&used.names)
         .filter(|(_, used)| **used)
@@ -1444,7 +1526,7 @@ pub fn server(api: &Api) -> TokenStream {
             use std::future::Future;
         }
     });
-    quote! {
+    let mut items = parse_items(quote! {
         #use_models
         #use_handler_items
         #use_parsing
@@ -1479,9 +1561,13 @@ pub fn server(api: &Api) -> TokenStream {
 
             #(#methods)*
         }
-
-        #(#items)*
-
+    })?;
+    let mut handlers = Vec::new();
+    for code in codes {
+        items.extend(code.items);
+        handlers.push(code.handler);
+    }
+    items.extend(parse_items(quote! {
         #router
 
         #service_impl
@@ -1489,34 +1575,37 @@ pub fn server(api: &Api) -> TokenStream {
         #(#security_consts)*
 
         #(#handlers)*
-    }
+    })?);
+    Ok(items)
 }
 
-/// What the server's tokens name, found in one walk (each walk copies the token tree).
+/// Runtime names imported only where used: parameter and form parsing name them often.
+const PARSE_HELPERS: [&str; 4] = ["Location", "parse_from_str", "parse_serde", "parse_string"];
+
+/// What the server's code names: noted where trees are built, found in one walk of the
+/// tokens elsewhere (each walk copies the token tree).
+#[derive(Default)]
 struct Mentions {
     /// A path through `models` (`models::X`): `use super::models;` is needed.
     models_path: bool,
-    /// For each name asked about, whether it appears as an identifier.
-    names: Vec<bool>,
+    /// For each of [`PARSE_HELPERS`], whether it appears as an identifier.
+    names: [bool; PARSE_HELPERS.len()],
 }
 
 impl Mentions {
-    fn of(tokens: &TokenStream, names: &[&str]) -> Mentions {
-        let mut found = Mentions {
-            models_path: false,
-            names: vec![false; names.len()],
-        };
-        found.walk(tokens.clone(), names);
-        found
+    fn note(&mut self, name: &str) {
+        for (helper, found) in PARSE_HELPERS.iter().zip(&mut self.names) {
+            *found |= *helper == name;
+        }
     }
 
-    fn walk(&mut self, tokens: TokenStream, names: &[&str]) {
+    fn walk(&mut self, tokens: TokenStream) {
         let mut after_models = false;
         for tree in tokens {
             match tree {
                 proc_macro2::TokenTree::Ident(ident) => {
                     after_models = ident == "models";
-                    for (name, found) in names.iter().zip(&mut self.names) {
+                    for (name, found) in PARSE_HELPERS.iter().zip(&mut self.names) {
                         *found |= ident == name;
                     }
                 }
@@ -1529,7 +1618,7 @@ impl Mentions {
                 }
                 proc_macro2::TokenTree::Group(group) => {
                     after_models = false;
-                    self.walk(group.stream(), names);
+                    self.walk(group.stream());
                 }
                 proc_macro2::TokenTree::Literal(_) => after_models = false,
             }
