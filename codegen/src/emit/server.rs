@@ -283,9 +283,9 @@ fn param_default(
             ast::call(ast::path_expr(&["String", "from"]), [ast::str_lit(s)])
         }
         (Ty::Bool, Value::Bool(b)) => ast::bool_lit(*b),
-        (Ty::I32, Value::Number(n)) => ast::lit(Literal::i32_suffixed(
-            i32::try_from(n.as_i64()?).ok()?,
-        )),
+        (Ty::I32, Value::Number(n)) => {
+            ast::lit(Literal::i32_suffixed(i32::try_from(n.as_i64()?).ok()?))
+        }
         (Ty::I64, Value::Number(n)) => ast::lit(Literal::i64_suffixed(n.as_i64()?)),
         (Ty::F64, Value::Number(n)) => ast::lit(Literal::f64_suffixed(n.as_f64()?)),
         (Ty::Named(id), Value::String(s)) => {
@@ -400,8 +400,7 @@ fn params_struct(api: &Api, op: &Operation, mentions: &mut Mentions) -> Option<P
                             ast::str_lit("required parameter is missing"),
                         ],
                     );
-                    let or_missing =
-                        ast::method(list, "ok_or_else", [ast::closure([], missing)]);
+                    let or_missing = ast::method(list, "ok_or_else", [ast::closure([], missing)]);
                     (ast::try_expr(or_missing), ty, false)
                 } else {
                     (list, quote!(Option<#ty>), true)
@@ -469,8 +468,7 @@ fn params_struct(api: &Api, op: &Operation, mentions: &mut Mentions) -> Option<P
     let mut extract = PARAMS_IMPL.with(Clone::clone);
     extract.self_ty = Box::new(ast::path_ty(ast::path(&[&name.to_string()])));
     if let [syn::ImplItem::Const(in_path), syn::ImplItem::Fn(method)] = &mut extract.items[..] {
-        in_path.expr =
-            ast::bool_lit(op.params.iter().any(|p| p.location == ParamLocation::Path));
+        in_path.expr = ast::bool_lit(op.params.iter().any(|p| p.location == ParamLocation::Path));
         if let Some(syn::Stmt::Local(syn::Local {
             init: Some(init), ..
         })) = method.block.stmts.first_mut()
