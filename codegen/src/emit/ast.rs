@@ -192,13 +192,7 @@ pub fn block_stmt(expr: Expr) -> Stmt {
 }
 
 pub fn ident_pat(name: &str) -> Pat {
-    Pat::Ident(syn::PatIdent {
-        attrs: Vec::new(),
-        by_ref: None,
-        mutability: None,
-        ident: ident(name),
-        subpat: None,
-    })
+    Pat::Ident(binding(ident(name)))
 }
 
 /// `Some(inner)` as a pattern.
@@ -305,18 +299,104 @@ pub fn final_match(item: &mut syn::ItemImpl) -> Option<&mut syn::ExprMatch> {
 
 // Branch ssyn: builders for the server's per-operation items.
 
+/// `::<args>`.
+pub fn turbofish_args(args: impl IntoIterator<Item = Type>) -> syn::AngleBracketedGenericArguments {
+    syn::AngleBracketedGenericArguments {
+        colon2_token: Some(Default::default()),
+        lt_token: Default::default(),
+        args: args.into_iter().map(syn::GenericArgument::Type).collect(),
+        gt_token: Default::default(),
+    }
+}
+
 /// `name::<args>` as an expression (a generic function named with its type arguments).
 pub fn turbofish(name: &str, args: impl IntoIterator<Item = Type>) -> Expr {
-    let mut path = generic_path(&[name], args);
-    if let Some(syn::PathArguments::AngleBracketed(generics)) =
-        path.segments.last_mut().map(|last| &mut last.arguments)
-    {
-        generics.colon2_token = Some(Default::default());
-    }
+    let mut segment = syn::PathSegment::from(ident(name));
+    segment.arguments = syn::PathArguments::AngleBracketed(turbofish_args(args));
     Expr::Path(syn::ExprPath {
         attrs: Vec::new(),
         qself: None,
-        path,
+        path: syn::Path::from(segment),
+    })
+}
+
+/// `receiver.method::<args>(call_args)`.
+pub fn method_turbofish(
+    receiver: Expr,
+    name: &str,
+    args: impl IntoIterator<Item = Type>,
+    call_args: impl IntoIterator<Item = Expr>,
+) -> Expr {
+    let mut call = method(receiver, name, call_args);
+    if let Expr::MethodCall(call) = &mut call {
+        call.turbofish = Some(turbofish_args(args));
+    }
+    call
+}
+
+/// A binding of `ident` (which may be raw, `r#type`).
+pub fn binding(ident: syn::Ident) -> syn::PatIdent {
+    syn::PatIdent {
+        attrs: Vec::new(),
+        by_ref: None,
+        mutability: None,
+        ident,
+        subpat: None,
+    }
+}
+
+/// `ident` (which may be raw) as an expression.
+pub fn ident_expr(ident: syn::Ident) -> Expr {
+    Expr::Path(syn::ExprPath {
+        attrs: Vec::new(),
+        qself: None,
+        path: syn::Path::from(ident),
+    })
+}
+
+/// `(elems)`, two or more.
+pub fn tuple(elems: impl IntoIterator<Item = Expr>) -> Expr {
+    Expr::Tuple(syn::ExprTuple {
+        attrs: Vec::new(),
+        paren_token: Default::default(),
+        elems: elems.into_iter().collect(),
+    })
+}
+
+/// `[elems]`.
+pub fn array(elems: impl IntoIterator<Item = Expr>) -> Expr {
+    Expr::Array(syn::ExprArray {
+        attrs: Vec::new(),
+        bracket_token: Default::default(),
+        elems: elems.into_iter().collect(),
+    })
+}
+
+/// `&mut expr`.
+pub fn mut_reference(expr: Expr) -> Expr {
+    Expr::Reference(syn::ExprReference {
+        attrs: Vec::new(),
+        and_token: Default::default(),
+        mutability: Some(Default::default()),
+        expr: Box::new(expr),
+    })
+}
+
+/// `path { fields }` as a pattern, each field bound by its own name (`ref body`, `status`).
+pub fn struct_pat(segments: &[&str], fields: impl IntoIterator<Item = syn::PatIdent>) -> Pat {
+    let fields = fields.into_iter().map(|bound| syn::FieldPat {
+        attrs: Vec::new(),
+        member: syn::Member::Named(bound.ident.clone()),
+        colon_token: None,
+        pat: Box::new(Pat::Ident(bound)),
+    });
+    Pat::Struct(syn::PatStruct {
+        attrs: Vec::new(),
+        qself: None,
+        path: path(segments),
+        brace_token: Default::default(),
+        fields: fields.collect(),
+        rest: None,
     })
 }
 
@@ -370,10 +450,21 @@ pub fn macro_call(name: &str, tokens: TokenStream) -> Expr {
 
 /// `let name = init;`.
 pub fn let_stmt(name: &str, init: Expr) -> Stmt {
+    local(binding(ident(name)), init)
+}
+
+/// `let mut name = init;`.
+pub fn let_mut_stmt(name: &str, init: Expr) -> Stmt {
+    let mut bound = binding(ident(name));
+    bound.mutability = Some(Default::default());
+    local(bound, init)
+}
+
+fn local(bound: syn::PatIdent, init: Expr) -> Stmt {
     Stmt::Local(syn::Local {
         attrs: Vec::new(),
         let_token: Default::default(),
-        pat: ident_pat(name),
+        pat: Pat::Ident(bound),
         init: Some(syn::LocalInit {
             eq_token: Default::default(),
             expr: Box::new(init),

@@ -11,7 +11,7 @@ use crate::Result;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 use syn::punctuated::Punctuated;
-use syn::Expr;
+use syn::{Expr, Stmt};
 
 /// The runtime file emitted as the crate's `src/server/runtime.rs`.
 pub const RUNTIME: &str = include_str!("../runtime/server.rs");
@@ -99,14 +99,18 @@ fn status_name(code: u16) -> Option<(&'static str, &'static str)> {
     })
 }
 
-fn status_const(code: u16) -> TokenStream {
+fn status_expr(code: u16) -> Expr {
     match status_name(code) {
-        Some((_, konst)) => {
-            let konst = format_ident!("{}", konst);
-            quote!(StatusCode::#konst)
-        }
+        Some((_, konst)) => ast::path_expr(&["StatusCode", konst]),
         // Every code in 100..=999 is a valid `StatusCode`.
-        None => quote!(StatusCode::from_u16(#code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)),
+        None => ast::method(
+            ast::call(
+                ast::path_expr(&["StatusCode", "from_u16"]),
+                [ast::lit(Literal::u16_suffixed(code))],
+            ),
+            "unwrap_or",
+            [ast::path_expr(&["StatusCode", "INTERNAL_SERVER_ERROR"])],
+        ),
     }
 }
 
@@ -196,20 +200,20 @@ fn envelope_construction(api: &Api, id: TypeId, depth: usize) -> Option<TokenStr
 
 struct Envelope {
     /// The envelope type, as server code spells it.
-    ty: TokenStream,
+    ty: syn::Type,
     /// The `impl ErrorEnvelope` for the document's schema, when it is one.
     imp: TokenStream,
     /// The document's error schema, when it is the envelope.
     id: Option<TypeId>,
 }
 
-fn envelope(api: &Api) -> Envelope {
+fn envelope(api: &Api, mentions: &mut Mentions) -> Envelope {
     let built = api
         .error_type
         .and_then(|id| Some((id, envelope_construction(api, id, 0)?)));
     match built {
         Some((id, construction)) => {
-            let ty = models_ty(api, &Ty::Named(id));
+            let ty = models_syn(api, &Ty::Named(id), mentions);
             Envelope {
                 imp: quote! {
                     impl runtime::ErrorEnvelope for #ty {
@@ -223,7 +227,7 @@ fn envelope(api: &Api) -> Envelope {
             }
         }
         None => Envelope {
-            ty: quote!(runtime::DefaultErrorEnvelope),
+            ty: ast::path_ty(ast::path(&["runtime", "DefaultErrorEnvelope"])),
             imp: TokenStream::new(),
             id: None,
         },
@@ -936,88 +940,134 @@ fn header_name(wire: &str) -> Option<String> {
 }
 
 /// `match` arm answering one variant.
-fn variant_arm(api: &Api, envelope: &Envelope, variant: &Variant<'_>) -> TokenStream {
-    let name = &variant.name;
-    let status = match variant.response.status {
-        Status::Code(code) => status_const(code),
-        Status::Range(_) | Status::Default => quote!(status),
+fn variant_arm(api: &Api, envelope: &Envelope, variant: &Variant<'_>) -> syn::Arm {
+    let name = variant.name.to_string();
+    let status = || match variant.response.status {
+        Status::Code(code) => status_expr(code),
+        Status::Range(_) | Status::Default => ast::path_expr(&["status"]),
     };
-    let envelope_ty = &envelope.ty;
+    let body = || ast::path_expr(&["body"]);
     let respond = match variant.content {
-        None => quote!(#status.into_response()),
+        None => ast::method(status(), "into_response", []),
         Some(content) => {
             let media_type = &content.media_type;
             match content.kind {
-                MediaKind::Json => quote!(runtime::json_response(#status, body)),
-                MediaKind::EventStream => {
-                    quote!(body.into_response_with::<#envelope_ty>(#status))
+                MediaKind::Json => ast::call(
+                    ast::path_expr(&["runtime", "json_response"]),
+                    [status(), body()],
+                ),
+                MediaKind::EventStream => ast::method_turbofish(
+                    body(),
+                    "into_response_with",
+                    [envelope.ty.clone()],
+                    [status()],
+                ),
+                MediaKind::Text => {
+                    let content_type = ast::tuple([
+                        ast::path_expr(&["axum", "http", "header", "CONTENT_TYPE"]),
+                        ast::call(
+                            ast::path_expr(&["axum", "http", "HeaderValue", "from_static"]),
+                            [ast::str_lit(media_type)],
+                        ),
+                    ]);
+                    let headers = ast::array([content_type]);
+                    ast::method(ast::tuple([status(), headers, body()]), "into_response", [])
                 }
-                MediaKind::Text => quote! {
-                    (#status, [(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static(#media_type))], body).into_response()
-                },
                 _ => {
                     let media_type = if media_type.contains('*') {
                         "application/octet-stream"
                     } else {
                         media_type
                     };
-                    quote!(body.into_response(#status, #media_type))
+                    ast::method(
+                        body(),
+                        "into_response",
+                        [status(), ast::str_lit(media_type)],
+                    )
                 }
             }
         }
     };
-    let _ = api;
-    let headers: Vec<TokenStream> = variant
+    let headers: Vec<syn::Stmt> = variant
         .response
         .headers
         .iter()
         .filter_map(|h| {
             let name = header_name(&h.wire)?;
-            let field = header_ident(h);
+            let value = || ast::path_expr(&["value"]);
             let display = match resolved(api, &h.ty) {
-                Ty::String | Ty::I32 | Ty::I64 | Ty::F64 | Ty::Bool | Ty::Uuid => quote!(value),
+                Ty::String | Ty::I32 | Ty::I64 | Ty::F64 | Ty::Bool | Ty::Uuid => value(),
                 Ty::Named(id)
-                    if matches!(api.ty(*id).kind, TypeKind::StringEnum(_) | TypeKind::IntEnum(_)) =>
+                    if matches!(
+                        api.ty(*id).kind,
+                        TypeKind::StringEnum(_) | TypeKind::IntEnum(_)
+                    ) =>
                 {
-                    quote!(value)
+                    value()
                 }
-                _ => quote!(&serde_json::to_string(value).unwrap_or_default()),
+                _ => ast::reference(ast::method(
+                    ast::call(ast::path_expr(&["serde_json", "to_string"]), [value()]),
+                    "unwrap_or_default",
+                    [],
+                )),
             };
-            let set = quote!(runtime::set_header(&mut response, axum::http::HeaderName::from_static(#name), #display););
-            Some(if h.required {
-                quote!({ let value = &#field; #set })
+            let header_name = ast::call(
+                ast::path_expr(&["axum", "http", "HeaderName", "from_static"]),
+                [ast::str_lit(&name)],
+            );
+            let set = Stmt::Expr(
+                ast::call(
+                    ast::path_expr(&["runtime", "set_header"]),
+                    [
+                        ast::mut_reference(ast::path_expr(&["response"])),
+                        header_name,
+                        display,
+                    ],
+                ),
+                Some(Default::default()),
+            );
+            let field = ast::reference(ast::ident_expr(header_ident(h)));
+            Some(ast::block_stmt(if h.required {
+                ast::let_block("value", field, vec![set])
             } else {
-                quote!(if let Some(value) = &#field { #set })
-            })
+                ast::if_let(ast::some_pat(ast::ident_pat("value")), field, vec![set])
+            }))
         })
         .collect();
     // A JSON body is serialized by reference, so it is bound by reference: moved out of
     // the enum, a large body would be copied first.
-    let body_binding = variant.content.map(|content| match content.kind {
-        MediaKind::Json => quote!(ref body),
-        _ => quote!(body),
+    let body_binding = variant.content.map(|content| {
+        let mut binding = ast::binding(ast::ident("body"));
+        if content.kind == MediaKind::Json {
+            binding.by_ref = Some(Default::default());
+        }
+        binding
     });
     let pattern = if variant.has_fields() {
-        let status = (!matches!(variant.response.status, Status::Code(_))).then(|| quote!(status));
-        let header_fields = variant.response.headers.iter().map(|h| {
-            let field = header_ident(h);
-            quote!(#field)
-        });
+        let status = (!matches!(variant.response.status, Status::Code(_)))
+            .then(|| ast::binding(ast::ident("status")));
+        let header_fields = variant
+            .response
+            .headers
+            .iter()
+            .map(|h| ast::binding(header_ident(h)));
         let fields = status.into_iter().chain(body_binding).chain(header_fields);
-        quote!(Self::#name { #(#fields),* })
+        ast::struct_pat(&["Self", &name], fields)
     } else if let Some(body) = body_binding {
-        quote!(Self::#name(#body))
+        ast::tuple_struct_pat(&["Self", &name], [syn::Pat::Ident(body)])
     } else {
-        quote!(Self::#name)
+        ast::path_pat(&["Self", &name])
     };
     if headers.is_empty() {
-        quote!(#pattern => #respond,)
+        ast::arm(pattern, respond)
     } else {
-        quote!(#pattern => {
-            let mut response = #respond;
-            #(#headers)*
-            response
-        })
+        let mut stmts = vec![ast::let_mut_stmt("response", respond)];
+        stmts.extend(headers);
+        stmts.push(Stmt::Expr(ast::path_expr(&["response"]), None));
+        syn::Arm {
+            comma: None,
+            ..ast::arm(pattern, ast::block_expr(stmts))
+        }
     }
 }
 
@@ -1129,7 +1179,22 @@ fn not_implemented(
                         /// the implementation does not serve (the trait's default body).
                         #name(#ty)
                     },
-                    arm: quote!(Self::#name(ref body) => runtime::json_response(StatusCode::NOT_IMPLEMENTED, body),),
+                    arm: ast::arm(
+                        ast::tuple_struct_pat(
+                            &["Self", &name.to_string()],
+                            [syn::Pat::Ident(syn::PatIdent {
+                                by_ref: Some(Default::default()),
+                                ..ast::binding(ast::ident("body"))
+                            })],
+                        ),
+                        ast::call(
+                            ast::path_expr(&["runtime", "json_response"]),
+                            [
+                                ast::path_expr(&["StatusCode", "NOT_IMPLEMENTED"]),
+                                ast::path_expr(&["body"]),
+                            ],
+                        ),
+                    ),
                 }),
             )
         }
@@ -1139,7 +1204,7 @@ fn not_implemented(
 /// The 501 variant added outside the document: its declaration and its response arm.
 struct AddedVariant {
     decl: TokenStream,
-    arm: TokenStream,
+    arm: syn::Arm,
 }
 
 /// The added 501 variant's name: `NotImplemented`, unless a documented 501 that does not
@@ -1152,23 +1217,45 @@ fn added_not_implemented(variants: &[Variant<'_>]) -> proc_macro2::Ident {
     format_ident!("{name}")
 }
 
-fn response_enum(
-    api: &Api,
-    envelope: &Envelope,
-    op: &Operation,
-) -> (TokenStream, proc_macro2::Ident) {
+thread_local! {
+    /// Every response enum's `IntoResponse` starts as a copy of this one.
+    static INTO_RESPONSE: syn::ItemImpl = syn::parse_quote! {
+        impl IntoResponse for Response {
+            #[inline]
+            fn into_response(self) -> Response {
+                match self {}
+            }
+        }
+    };
+}
+
+/// An operation's response enum with its 501 constructor (tokens), its `IntoResponse`
+/// (built as a tree) and its name.
+struct ResponseCode {
+    decl: TokenStream,
+    into_response: syn::Item,
+    name: proc_macro2::Ident,
+}
+
+fn response_enum(api: &Api, envelope: &Envelope, op: &Operation) -> ResponseCode {
     let name = format_ident!("{}Response", op.type_stem);
     let variants = variants(op);
     let (unimplemented, extra) = not_implemented(api, envelope, &variants);
     let decls = variants.iter().map(|v| variant_decl(api, v));
-    let mut arms: Vec<TokenStream> = variants
-        .iter()
-        .map(|v| variant_arm(api, envelope, v))
-        .collect();
-    let extra_decl = extra.as_ref().map(|added| &added.decl);
-    if let Some(added) = &extra {
-        arms.push(added.arm.clone());
+    // Inlined where the operation's future completes, so a large body is serialized where
+    // it lies instead of being copied into the call first.
+    let mut into_response = INTO_RESPONSE.with(Clone::clone);
+    into_response.self_ty = Box::new(ast::path_ty(ast::path(&[&name.to_string()])));
+    if let Some(answer) = ast::final_match(&mut into_response) {
+        answer.arms = variants
+            .iter()
+            .map(|v| variant_arm(api, envelope, v))
+            .collect();
+        answer
+            .arms
+            .extend(extra.as_ref().map(|added| added.arm.clone()));
     }
+    let extra_decl = extra.as_ref().map(|added| &added.decl);
     let doc = format!(
         "The answers `{}` documents, one variant per status and media type.",
         op.id
@@ -1176,8 +1263,8 @@ fn response_enum(
     let op_id = &op.id;
     let constructor_doc =
         format!("501 in the API's error envelope: the trait's default for `{op_id}`.");
-    (
-        quote! {
+    ResponseCode {
+        decl: quote! {
             #[doc = #doc]
             #[derive(Debug)]
             // Built once and moved into the answer: boxing would burden every handler.
@@ -1194,20 +1281,10 @@ fn response_enum(
                     #unimplemented
                 }
             }
-
-            impl IntoResponse for #name {
-                // Inlined where the operation's future completes, so a large body is
-                // serialized where it lies instead of being copied into the call first.
-                #[inline]
-                fn into_response(self) -> Response {
-                    match self {
-                        #(#arms)*
-                    }
-                }
-            }
         },
+        into_response: syn::Item::Impl(into_response),
         name,
-    )
+    }
 }
 
 /// The security requirement of an operation as a runtime constant, `None` when it has none.
@@ -1251,8 +1328,17 @@ fn uses_auth(api: &Api) -> bool {
 struct OperationCode {
     items: Vec<syn::Item>,
     method: TokenStream,
-    handler: TokenStream,
+    handler: syn::Item,
     handler_name: proc_macro2::Ident,
+}
+
+thread_local! {
+    /// Every operation's handler starts as a copy of this one.
+    static HANDLER: syn::ItemFn = syn::parse_quote! {
+        fn handle<A: Api>(api: Arc<A>, request: Request) -> impl Future<Output = Result<Response, Infallible>> + Send {
+            runtime::handle(api, request)
+        }
+    };
 }
 
 /// `security`: the operation's requirement as the runtime takes it (`Some(SECURITY)`, `None`);
@@ -1262,24 +1348,33 @@ fn operation(
     envelope: &Envelope,
     trait_ident: &proc_macro2::Ident,
     op: &Operation,
-    security: &TokenStream,
+    security: &Expr,
     auth: bool,
     mentions: &mut Mentions,
 ) -> Result<OperationCode> {
     let method_name = ident(&op.name);
-    let params = params_struct(api, op, mentions);
-    let body = request_body(api, op);
-    let (response, response_name) = response_enum(api, envelope, op);
     let mut items = Vec::new();
-    if let Some(params) = &params {
+    let params = params_struct(api, op, mentions).map(|params| {
         mentions.walk(params.decl.clone());
-        items.extend(parse_items(params.decl.clone())?);
-        items.push(params.extract.clone());
-    }
-    let body_items = body.as_ref().map(|(_, _, items)| items.clone());
-    let tokens = quote!(#body_items #response);
+        (params.name, params.decl, params.extract)
+    });
+    let params_name = match params {
+        Some((name, decl, extract)) => {
+            items.extend(parse_items(decl)?);
+            items.push(extract);
+            Some(name)
+        }
+        None => None,
+    };
+    let body = request_body(api, op);
+    let response = response_enum(api, envelope, op);
+    let response_name = &response.name;
+    let body_items = body.as_ref().map(|(_, _, items)| items);
+    let decl = &response.decl;
+    let tokens = quote!(#body_items #decl);
     mentions.walk(tokens.clone());
     items.extend(parse_items(tokens)?);
+    items.push(response.into_response);
     let docs = doc_attrs(Some(&op_doc(op)));
     let claims = if auth {
         quote!(Self::Claims)
@@ -1287,19 +1382,20 @@ fn operation(
         quote!(())
     };
     let mut args = vec![quote!(ctx: RequestContext<#claims>)];
-    let mut arg_names = vec![quote!(ctx)];
-    if let Some(ParamsCode { name, .. }) = &params {
+    let mut arg_names = vec!["ctx"];
+    if let Some(name) = &params_name {
         args.push(quote!(params: #name));
-        arg_names.push(quote!(params));
+        arg_names.push("params");
     }
     if let Some((ty, _, _)) = &body {
         args.push(quote!(body: #ty));
-        arg_names.push(quote!(body));
+        arg_names.push("body");
     }
     let unused = if arg_names.len() == 1 {
         quote!(ctx)
     } else {
-        quote!((#(#arg_names),*))
+        let names = arg_names.iter().map(|name| format_ident!("{name}"));
+        quote!((#(#names),*))
     };
     let method = quote! {
         #docs
@@ -1308,29 +1404,68 @@ fn operation(
             std::future::ready(#response_name::not_implemented())
         }
     };
+    mentions.walk(method.clone());
     let handler_name = format_ident!("handle_{}", op.name);
     let reader = match &body {
-        Some((_, reader, _)) => reader.clone(),
-        None => quote!(runtime::NoBody),
+        Some((_, reader, _)) => super::parse_at(reader.clone(), "#")?,
+        None => ast::path_expr(&["runtime", "NoBody"]),
     };
-    let params_arg = match &params {
-        Some(ParamsCode { name, .. }) => quote!(params: #name),
-        None => quote!(_: ()),
+    let typed = |pat: syn::Pat, ty: syn::Type| {
+        syn::Pat::Type(syn::PatType {
+            attrs: Vec::new(),
+            pat: Box::new(pat),
+            colon_token: Default::default(),
+            ty: Box::new(ty),
+        })
+    };
+    let unit = || {
+        syn::Type::Tuple(syn::TypeTuple {
+            paren_token: Default::default(),
+            elems: Punctuated::new(),
+        })
+    };
+    let params_arg = match &params_name {
+        Some(name) => typed(
+            ast::ident_pat("params"),
+            ast::path_ty(ast::path(&[&name.to_string()])),
+        ),
+        None => typed(ast::wild_pat(), unit()),
     };
     let body_arg = match &body {
-        Some(_) => quote!(body),
-        None => quote!(_: ()),
+        Some(_) => ast::ident_pat("body"),
+        None => typed(ast::wild_pat(), unit()),
     };
-    let handler = quote! {
-        fn #handler_name<A: #trait_ident>(api: Arc<A>, request: Request) -> impl Future<Output = Result<Response, Infallible>> + Send {
-            runtime::handle(api, request, #security, #reader, |api, ctx, #params_arg, #body_arg| runtime::answer(api.#method_name(#(#arg_names),*)))
+    let mut call = ast::method(
+        ast::path_expr(&["api"]),
+        "method",
+        arg_names.iter().map(|name| ast::path_expr(&[name])),
+    );
+    if let Expr::MethodCall(call) = &mut call {
+        call.method = method_name;
+    }
+    let answer = ast::call(ast::path_expr(&["runtime", "answer"]), [call]);
+    let inputs = [
+        ast::ident_pat("api"),
+        ast::ident_pat("ctx"),
+        params_arg,
+        body_arg,
+    ];
+    let mut handler = HANDLER.with(Clone::clone);
+    handler.sig.ident = handler_name.clone();
+    if let Some(syn::GenericParam::Type(param)) = handler.sig.generics.params.first_mut() {
+        if let Some(syn::TypeParamBound::Trait(bound)) = param.bounds.first_mut() {
+            bound.path = syn::Path::from(trait_ident.clone());
         }
-    };
-    mentions.walk(method.clone());
+    }
+    if let Some(Stmt::Expr(Expr::Call(handle), None)) = handler.block.stmts.last_mut() {
+        handle
+            .args
+            .extend([security.clone(), reader, ast::closure(inputs, answer)]);
+    }
     Ok(OperationCode {
         items,
         method,
-        handler,
+        handler: syn::Item::Fn(handler),
         handler_name,
     })
 }
@@ -1395,7 +1530,8 @@ fn router(
 
 /// `src/server.rs`.
 pub fn server(api: &Api) -> Result<Vec<syn::Item>> {
-    let envelope = envelope(api);
+    let mut used = Mentions::default();
+    let envelope = envelope(api, &mut used);
     let trait_ident = format_ident!("{}", trait_name(api));
     // Each distinct security requirement once, as a constant the handlers name.
     let mut requirements: Vec<(String, TokenStream)> = Vec::new();
@@ -1422,18 +1558,17 @@ pub fn server(api: &Api) -> Result<Vec<syn::Item>> {
             format_ident!("SECURITY_{}", i)
         }
     };
-    let mut used = Mentions::default();
     let codes = api
         .operations
         .iter()
         .zip(&securities)
         .map(|(op, security)| {
             let security = match security {
-                Some(i) => {
-                    let name = security_ident(*i);
-                    quote!(Some(#name))
-                }
-                None => quote!(None),
+                Some(i) => ast::call(
+                    ast::path_expr(&["Some"]),
+                    [ast::ident_expr(security_ident(*i))],
+                ),
+                None => ast::path_expr(&["None"]),
             };
             operation(api, &envelope, &trait_ident, op, &security, auth, &mut used)
         })
@@ -1571,9 +1706,8 @@ pub fn server(api: &Api) -> Result<Vec<syn::Item>> {
         #service_impl
 
         #(#security_consts)*
-
-        #(#handlers)*
     })?);
+    items.extend(handlers);
     Ok(items)
 }
 
