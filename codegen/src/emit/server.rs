@@ -4,7 +4,7 @@
 //! same for every API is the runtime (`codegen/src/runtime/server.rs`), emitted verbatim.
 
 use super::validate::{check_stmts, checks, resolved, strip_options};
-use super::{ast, doc_attrs, parse_items, ty_syn_with, ty_tokens_in};
+use super::{ast, doc_attr_list, doc_attrs, parse_items, ty_syn_with, ty_tokens_in};
 use crate::ir::*;
 use crate::names::{ident, type_name};
 use crate::Result;
@@ -912,18 +912,19 @@ fn variants(op: &Operation) -> Vec<Variant<'_>> {
 }
 
 /// The Rust type a response media type is sent from.
-fn response_body_ty(api: &Api, content: &Content) -> TokenStream {
-    let ty = content
-        .ty
-        .as_ref()
-        .map(|ty| models_ty(api, ty))
-        .unwrap_or_else(|| quote!(serde_json::Value));
+fn response_body_ty(api: &Api, content: &Content, mentions: &mut Mentions) -> syn::Type {
+    let ty = match &content.ty {
+        Some(ty) => models_syn(api, ty, mentions),
+        None => ast::path_ty(ast::path(&["serde_json", "Value"])),
+    };
     match content.kind {
         MediaKind::Json => ty,
-        MediaKind::EventStream => quote!(runtime::EventStream<#ty>),
-        MediaKind::Text => quote!(String),
+        MediaKind::EventStream => {
+            ast::path_ty(ast::generic_path(&["runtime", "EventStream"], [ty]))
+        }
+        MediaKind::Text => ast::path_ty(ast::path(&["String"])),
         MediaKind::Binary | MediaKind::Multipart | MediaKind::FormUrlEncoded => {
-            quote!(runtime::Binary)
+            ast::path_ty(ast::path(&["runtime", "Binary"]))
         }
     }
 }
@@ -1071,8 +1072,7 @@ fn variant_arm(api: &Api, envelope: &Envelope, variant: &Variant<'_>) -> syn::Ar
     }
 }
 
-fn variant_decl(api: &Api, variant: &Variant<'_>) -> TokenStream {
-    let name = &variant.name;
+fn variant_decl(api: &Api, variant: &Variant<'_>, mentions: &mut Mentions) -> syn::Variant {
     let status = match variant.response.status {
         Status::Code(code) => code.to_string(),
         Status::Range(digit) => format!("{digit}XX"),
@@ -1082,24 +1082,36 @@ fn variant_decl(api: &Api, variant: &Variant<'_>) -> TokenStream {
         .content
         .map(|c| format!(", `{}`", c.media_type))
         .unwrap_or_default();
-    let doc = doc_attrs(Some(&format!(
+    let docs = doc_attr_list(Some(&format!(
         "{status}{media}: {}",
         variant.response.description
     )));
-    let body_ty = variant.content.map(|c| response_body_ty(api, c));
-    if variant.has_fields() {
+    let body_ty = variant.content.map(|c| response_body_ty(api, c, mentions));
+    let field = |attrs: Vec<syn::Attribute>, name: Option<syn::Ident>, ty: syn::Type| syn::Field {
+        attrs,
+        vis: syn::Visibility::Inherited,
+        mutability: syn::FieldMutability::None,
+        colon_token: name.as_ref().map(|_| Default::default()),
+        ident: name,
+        ty,
+    };
+    let fields = if variant.has_fields() {
         let status = (!matches!(variant.response.status, Status::Code(_))).then(|| {
-            quote! {
-                /// The status to answer with.
-                status: StatusCode
-            }
+            field(
+                vec![ast::doc_attr(" The status to answer with.")],
+                Some(ast::ident("status")),
+                ast::path_ty(ast::path(&["StatusCode"])),
+            )
         });
-        let body = body_ty.map(|ty| quote!(body: #ty));
+        let body = body_ty.map(|ty| field(Vec::new(), Some(ast::ident("body")), ty));
         let headers = variant.response.headers.iter().map(|h| {
-            let field = header_ident(h);
-            let ty = models_ty(api, &h.ty);
-            let ty = if h.required { ty } else { quote!(Option<#ty>) };
-            let doc = doc_attrs(Some(&format!(
+            let ty = models_syn(api, &h.ty, mentions);
+            let ty = if h.required {
+                ty
+            } else {
+                ast::path_ty(ast::generic_path(&["Option"], [ty]))
+            };
+            let docs = doc_attr_list(Some(&format!(
                 "`{}` header.{}",
                 h.wire,
                 h.docs
@@ -1107,14 +1119,26 @@ fn variant_decl(api: &Api, variant: &Variant<'_>) -> TokenStream {
                     .map(|d| format!(" {d}"))
                     .unwrap_or_default()
             )));
-            quote!(#doc #field: #ty)
+            field(docs, Some(header_ident(h)), ty)
         });
-        let fields = status.into_iter().chain(body).chain(headers);
-        quote!(#doc #name { #(#fields),* })
+        let named: Vec<syn::Field> = status.into_iter().chain(body).chain(headers).collect();
+        syn::Fields::Named(syn::FieldsNamed {
+            brace_token: Default::default(),
+            named: named.into_iter().collect(),
+        })
     } else if let Some(ty) = body_ty {
-        quote!(#doc #name(#ty))
+        syn::Fields::Unnamed(syn::FieldsUnnamed {
+            paren_token: Default::default(),
+            unnamed: [field(Vec::new(), None, ty)].into_iter().collect(),
+        })
     } else {
-        quote!(#doc #name)
+        syn::Fields::Unit
+    };
+    syn::Variant {
+        attrs: docs,
+        ident: variant.name.clone(),
+        fields,
+        discriminant: None,
     }
 }
 
@@ -1125,7 +1149,7 @@ fn not_implemented(
     api: &Api,
     envelope: &Envelope,
     variants: &[Variant<'_>],
-) -> (TokenStream, Option<AddedVariant>) {
+) -> (Expr, Option<AddedVariant>) {
     let is_envelope = |v: &Variant<'_>| {
         v.response.headers.iter().all(|h| !h.required)
             && v.content.is_some_and(|c| {
@@ -1136,16 +1160,6 @@ fn not_implemented(
                     }
             })
     };
-    let optional_headers = |v: &Variant<'_>| -> Vec<TokenStream> {
-        v.response
-            .headers
-            .iter()
-            .map(|h| {
-                let field = header_ident(h);
-                quote!(#field: None)
-            })
-            .collect()
-    };
     let documented = variants
         .iter()
         .find(|v| v.response.status == Status::Code(501) && is_envelope(v))
@@ -1155,29 +1169,72 @@ fn not_implemented(
                 .find(|v| v.response.status == Status::Default && is_envelope(v))
         });
     let _ = api;
+    let body = || ast::path_expr(&["body"]);
     match documented {
         Some(v) => {
-            let name = &v.name;
+            let name = v.name.to_string();
             let build = if v.has_fields() {
-                let status = (v.response.status == Status::Default)
-                    .then(|| quote!(status: StatusCode::NOT_IMPLEMENTED,));
-                let headers = optional_headers(v);
-                quote!(Self::#name { #status body, #(#headers,)* })
+                let status = (v.response.status == Status::Default).then(|| {
+                    ast::field_value(
+                        ast::ident("status"),
+                        ast::path_expr(&["StatusCode", "NOT_IMPLEMENTED"]),
+                    )
+                });
+                let body = syn::FieldValue {
+                    colon_token: None,
+                    ..ast::field_value(ast::ident("body"), body())
+                };
+                let headers = v
+                    .response
+                    .headers
+                    .iter()
+                    .map(|h| ast::field_value(header_ident(h), ast::path_expr(&["None"])));
+                let mut fields: Punctuated<syn::FieldValue, syn::Token![,]> =
+                    status.into_iter().chain([body]).chain(headers).collect();
+                fields.push_punct(Default::default());
+                Expr::Struct(syn::ExprStruct {
+                    attrs: Vec::new(),
+                    qself: None,
+                    path: ast::path(&["Self", &name]),
+                    brace_token: Default::default(),
+                    fields,
+                    dot2_token: None,
+                    rest: None,
+                })
             } else {
-                quote!(Self::#name(body))
+                ast::call(ast::path_expr(&["Self", &name]), [body()])
             };
             (build, None)
         }
         None => {
-            let ty = &envelope.ty;
             let name = added_not_implemented(variants);
             (
-                quote!(Self::#name(body)),
+                ast::call(ast::path_expr(&["Self", &name.to_string()]), [body()]),
                 Some(AddedVariant {
-                    decl: quote! {
-                        /// 501, `application/json`: not in the document; the answer of an operation
-                        /// the implementation does not serve (the trait's default body).
-                        #name(#ty)
+                    decl: syn::Variant {
+                        attrs: vec![
+                            ast::doc_attr(
+                                " 501, `application/json`: not in the document; the answer of an operation",
+                            ),
+                            ast::doc_attr(
+                                " the implementation does not serve (the trait's default body).",
+                            ),
+                        ],
+                        fields: syn::Fields::Unnamed(syn::FieldsUnnamed {
+                            paren_token: Default::default(),
+                            unnamed: [syn::Field {
+                                attrs: Vec::new(),
+                                vis: syn::Visibility::Inherited,
+                                mutability: syn::FieldMutability::None,
+                                ident: None,
+                                colon_token: None,
+                                ty: envelope.ty.clone(),
+                            }]
+                            .into_iter()
+                            .collect(),
+                        }),
+                        ident: name.clone(),
+                        discriminant: None,
                     },
                     arm: ast::arm(
                         ast::tuple_struct_pat(
@@ -1203,7 +1260,7 @@ fn not_implemented(
 
 /// The 501 variant added outside the document: its declaration and its response arm.
 struct AddedVariant {
-    decl: TokenStream,
+    decl: syn::Variant,
     arm: syn::Arm,
 }
 
@@ -1218,7 +1275,22 @@ fn added_not_implemented(variants: &[Variant<'_>]) -> proc_macro2::Ident {
 }
 
 thread_local! {
-    /// Every response enum's `IntoResponse` starts as a copy of this one.
+    /// Every response enum starts as a copy of these: the enum, its 501 constructor, its
+    /// `IntoResponse`.
+    static RESPONSE_ENUM: syn::ItemEnum = syn::parse_quote! {
+        #[doc = ""]
+        #[derive(Debug)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum Response {}
+    };
+    static CONSTRUCTOR: syn::ItemImpl = syn::parse_quote! {
+        impl Response {
+            #[doc = ""]
+            pub fn not_implemented() -> Self {
+                let body = runtime::not_implemented("");
+            }
+        }
+    };
     static INTO_RESPONSE: syn::ItemImpl = syn::parse_quote! {
         impl IntoResponse for Response {
             #[inline]
@@ -1229,60 +1301,74 @@ thread_local! {
     };
 }
 
-/// An operation's response enum with its 501 constructor (tokens), its `IntoResponse`
-/// (built as a tree) and its name.
+/// An operation's response enum, its 501 constructor and its `IntoResponse`; the enum's
+/// name.
 struct ResponseCode {
-    decl: TokenStream,
-    into_response: syn::Item,
+    items: [syn::Item; 3],
     name: proc_macro2::Ident,
 }
 
-fn response_enum(api: &Api, envelope: &Envelope, op: &Operation) -> ResponseCode {
+fn response_enum(
+    api: &Api,
+    envelope: &Envelope,
+    op: &Operation,
+    mentions: &mut Mentions,
+) -> ResponseCode {
     let name = format_ident!("{}Response", op.type_stem);
+    let self_ty = || Box::new(ast::path_ty(ast::path(&[&name.to_string()])));
     let variants = variants(op);
     let (unimplemented, extra) = not_implemented(api, envelope, &variants);
-    let decls = variants.iter().map(|v| variant_decl(api, v));
+    let mut decl = RESPONSE_ENUM.with(Clone::clone);
+    // Built once and moved into the answer (`large_enum_variant` allowed): boxing would
+    // burden every handler.
+    decl.attrs[0] = ast::doc_attr(&format!(
+        "The answers `{}` documents, one variant per status and media type.",
+        op.id
+    ));
+    decl.ident = name.clone();
+    decl.variants = variants
+        .iter()
+        .map(|v| variant_decl(api, v, mentions))
+        .collect();
+    match &extra {
+        Some(added) => decl.variants.push(added.decl.clone()),
+        None if !decl.variants.empty_or_trailing() => decl.variants.push_punct(Default::default()),
+        None => {}
+    }
+    let mut constructor = CONSTRUCTOR.with(Clone::clone);
+    constructor.self_ty = self_ty();
+    if let Some(syn::ImplItem::Fn(method)) = constructor.items.first_mut() {
+        method.attrs[0] = ast::doc_attr(&format!(
+            "501 in the API's error envelope: the trait's default for `{}`.",
+            op.id
+        ));
+        if let Some(Stmt::Local(syn::Local {
+            init: Some(init), ..
+        })) = method.block.stmts.first_mut()
+        {
+            if let Expr::Call(call) = &mut *init.expr {
+                call.args = Punctuated::from_iter([ast::str_lit(&op.id)]);
+            }
+        }
+        method.block.stmts.push(Stmt::Expr(unimplemented, None));
+    }
     // Inlined where the operation's future completes, so a large body is serialized where
     // it lies instead of being copied into the call first.
     let mut into_response = INTO_RESPONSE.with(Clone::clone);
-    into_response.self_ty = Box::new(ast::path_ty(ast::path(&[&name.to_string()])));
+    into_response.self_ty = self_ty();
     if let Some(answer) = ast::final_match(&mut into_response) {
         answer.arms = variants
             .iter()
             .map(|v| variant_arm(api, envelope, v))
             .collect();
-        answer
-            .arms
-            .extend(extra.as_ref().map(|added| added.arm.clone()));
+        answer.arms.extend(extra.map(|added| added.arm));
     }
-    let extra_decl = extra.as_ref().map(|added| &added.decl);
-    let doc = format!(
-        "The answers `{}` documents, one variant per status and media type.",
-        op.id
-    );
-    let op_id = &op.id;
-    let constructor_doc =
-        format!("501 in the API's error envelope: the trait's default for `{op_id}`.");
     ResponseCode {
-        decl: quote! {
-            #[doc = #doc]
-            #[derive(Debug)]
-            // Built once and moved into the answer: boxing would burden every handler.
-            #[allow(clippy::large_enum_variant)]
-            pub enum #name {
-                #(#decls,)*
-                #extra_decl
-            }
-
-            impl #name {
-                #[doc = #constructor_doc]
-                pub fn not_implemented() -> Self {
-                    let body = runtime::not_implemented(#op_id);
-                    #unimplemented
-                }
-            }
-        },
-        into_response: syn::Item::Impl(into_response),
+        items: [
+            syn::Item::Enum(decl),
+            syn::Item::Impl(constructor),
+            syn::Item::Impl(into_response),
+        ],
         name,
     }
 }
@@ -1367,14 +1453,13 @@ fn operation(
         None => None,
     };
     let body = request_body(api, op);
-    let response = response_enum(api, envelope, op);
+    if let Some((_, _, body_items)) = &body {
+        mentions.walk(body_items.clone());
+        items.extend(parse_items(body_items.clone())?);
+    }
+    let response = response_enum(api, envelope, op, mentions);
     let response_name = &response.name;
-    let body_items = body.as_ref().map(|(_, _, items)| items);
-    let decl = &response.decl;
-    let tokens = quote!(#body_items #decl);
-    mentions.walk(tokens.clone());
-    items.extend(parse_items(tokens)?);
-    items.push(response.into_response);
+    items.extend(response.items);
     let docs = doc_attrs(Some(&op_doc(op)));
     let claims = if auth {
         quote!(Self::Claims)
