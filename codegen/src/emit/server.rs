@@ -207,13 +207,14 @@ struct Envelope {
     id: Option<TypeId>,
 }
 
-fn envelope(api: &Api, mentions: &mut Mentions) -> Envelope {
+fn envelope(api: &Api) -> Envelope {
     let built = api
         .error_type
         .and_then(|id| Some((id, envelope_construction(api, id, 0)?)));
     match built {
         Some((id, construction)) => {
-            let ty = models_syn(api, &Ty::Named(id), mentions);
+            // `server_head` notes the mention: it names the envelope wherever other parts do.
+            let ty = models_syn(api, &Ty::Named(id), &mut Mentions::default());
             Envelope {
                 imp: quote! {
                     impl runtime::ErrorEnvelope for #ty {
@@ -335,12 +336,11 @@ thread_local! {
     };
 }
 
-/// An operation's params struct (tokens), its `impl runtime::Params` (built as a tree: one
-/// per operation with parameters, the largest item of the server) and its name.
+/// An operation's params struct (tokens) and its `impl runtime::Params` (built as a tree:
+/// one per operation with parameters, the largest item of the server).
 struct ParamsCode {
     decl: TokenStream,
     extract: syn::Item,
-    name: proc_macro2::Ident,
 }
 
 /// The params struct and its extraction, or nothing for an operation without parameters.
@@ -494,7 +494,6 @@ fn params_struct(api: &Api, op: &Operation, mentions: &mut Mentions) -> Option<P
             }
         },
         extract: syn::Item::Impl(extract),
-        name,
     })
 }
 
@@ -1301,19 +1300,13 @@ thread_local! {
     };
 }
 
-/// An operation's response enum, its 501 constructor and its `IntoResponse`; the enum's
-/// name.
-struct ResponseCode {
-    items: [syn::Item; 3],
-    name: proc_macro2::Ident,
-}
-
 fn response_enum(
     api: &Api,
     envelope: &Envelope,
     op: &Operation,
     mentions: &mut Mentions,
-) -> ResponseCode {
+) -> [syn::Item; 3] {
+    // The enum, its 501 constructor, its `IntoResponse`.
     let name = format_ident!("{}Response", op.type_stem);
     let self_ty = || Box::new(ast::path_ty(ast::path(&[&name.to_string()])));
     let variants = variants(op);
@@ -1363,25 +1356,37 @@ fn response_enum(
             .collect();
         answer.arms.extend(extra.map(|added| added.arm));
     }
-    ResponseCode {
-        items: [
-            syn::Item::Enum(decl),
-            syn::Item::Impl(constructor),
-            syn::Item::Impl(into_response),
-        ],
-        name,
-    }
+    [
+        syn::Item::Enum(decl),
+        syn::Item::Impl(constructor),
+        syn::Item::Impl(into_response),
+    ]
 }
 
-/// The security requirement of an operation as a runtime constant, `None` when it has none.
-fn requirement(api: &Api, op: &Operation) -> Option<TokenStream> {
+/// The security requirement of an operation: alternatives (any one suffices), each the
+/// schemes it needs (those the document defines); `None` when it has none.
+fn requirement_schemes<'a>(
+    api: &'a Api,
+    op: &'a Operation,
+) -> Option<Vec<Vec<&'a SecurityScheme>>> {
     let alternatives = op.security.as_ref().unwrap_or(&api.security);
     if alternatives.is_empty() {
         return None;
     }
+    let find = |name: &String| api.security_schemes.iter().find(|s| &s.name == name);
+    Some(
+        alternatives
+            .iter()
+            .map(|alternative| alternative.iter().filter_map(find).collect())
+            .collect(),
+    )
+}
+
+/// The security requirement of an operation as a runtime constant, `None` when it has none.
+fn requirement(api: &Api, op: &Operation) -> Option<TokenStream> {
+    let alternatives = requirement_schemes(api, op)?;
     let alternatives = alternatives.iter().map(|alternative| {
-        let schemes = alternative.iter().filter_map(|name| {
-            let scheme = api.security_schemes.iter().find(|s| &s.name == name)?;
+        let schemes = alternative.iter().map(|scheme| {
             let kind = match &scheme.kind {
                 SecurityKind::Bearer { .. } | SecurityKind::Other(_) => {
                     quote!(runtime::SchemeKind::Bearer)
@@ -1397,7 +1402,7 @@ fn requirement(api: &Api, op: &Operation) -> Option<TokenStream> {
                 },
             };
             let scheme_name = &scheme.name;
-            Some(quote!(runtime::SecurityScheme { name: #scheme_name, kind: #kind }))
+            quote!(runtime::SecurityScheme { name: #scheme_name, kind: #kind })
         });
         quote!(&[#(#schemes),*])
     });
@@ -1410,12 +1415,122 @@ fn uses_auth(api: &Api) -> bool {
         .any(|op| requirement(api, op).is_some())
 }
 
-/// Everything `server.rs` holds for one operation.
-struct OperationCode {
-    items: Vec<syn::Item>,
-    method: TokenStream,
-    handler: syn::Item,
-    handler_name: proc_macro2::Ident,
+/// What every part of `server.rs` needs: built by each part on the thread that prints it
+/// (syntax trees and tokens are not `Send`).
+struct Shared {
+    envelope: Envelope,
+    trait_ident: proc_macro2::Ident,
+    /// Each operation's security requirement: an index into the distinct requirements,
+    /// each a constant the handlers name.
+    securities: Vec<Option<usize>>,
+    /// How many distinct requirements there are.
+    requirements: usize,
+}
+
+impl Shared {
+    fn new(api: &Api) -> Shared {
+        let mut keys: Vec<Vec<Vec<&str>>> = Vec::new();
+        let securities = api
+            .operations
+            .iter()
+            .map(|op| {
+                let key: Vec<Vec<&str>> = requirement_schemes(api, op)?
+                    .iter()
+                    .map(|schemes| schemes.iter().map(|s| s.name.as_str()).collect())
+                    .collect();
+                Some(match keys.iter().position(|k| *k == key) {
+                    Some(i) => i,
+                    None => {
+                        keys.push(key);
+                        keys.len() - 1
+                    }
+                })
+            })
+            .collect();
+        Shared {
+            envelope: envelope(api),
+            trait_ident: format_ident!("{}", trait_name(api)),
+            securities,
+            requirements: keys.len(),
+        }
+    }
+
+    /// Whether any operation authenticates.
+    fn auth(&self) -> bool {
+        self.requirements > 0
+    }
+
+    fn security_ident(&self, i: usize) -> proc_macro2::Ident {
+        if self.requirements == 1 {
+            format_ident!("SECURITY")
+        } else {
+            format_ident!("SECURITY_{}", i)
+        }
+    }
+}
+
+fn handler_name(op: &Operation) -> proc_macro2::Ident {
+    format_ident!("handle_{}", op.name)
+}
+
+fn params_name(op: &Operation) -> Option<proc_macro2::Ident> {
+    (!op.params.is_empty()).then(|| format_ident!("{}Params", op.type_stem))
+}
+
+/// The items of one operation: its params struct and extraction, body types, response
+/// enum.
+fn operation_items(
+    api: &Api,
+    envelope: &Envelope,
+    op: &Operation,
+    mentions: &mut Mentions,
+) -> Result<Vec<syn::Item>> {
+    let mut items = Vec::new();
+    if let Some(params) = params_struct(api, op, mentions) {
+        mentions.walk(params.decl.clone());
+        items.extend(parse_items(params.decl)?);
+        items.push(params.extract);
+    }
+    if let Some((_, _, body_items)) = request_body(api, op) {
+        mentions.walk(body_items.clone());
+        items.extend(parse_items(body_items)?);
+    }
+    items.extend(response_enum(api, envelope, op, mentions));
+    Ok(items)
+}
+
+/// The operation's method of the trait, answering 501 by default.
+fn trait_method(api: &Api, shared: &Shared, op: &Operation) -> TokenStream {
+    let method_name = ident(&op.name);
+    let response_name = format_ident!("{}Response", op.type_stem);
+    let docs = doc_attrs(Some(&op_doc(op)));
+    let claims = if shared.auth() {
+        quote!(Self::Claims)
+    } else {
+        quote!(())
+    };
+    let mut args = vec![quote!(ctx: RequestContext<#claims>)];
+    let mut arg_names = vec![quote!(ctx)];
+    if let Some(name) = params_name(op) {
+        args.push(quote!(params: #name));
+        arg_names.push(quote!(params));
+    }
+    if let Some((ty, _, _)) = request_body(api, op) {
+        args.push(quote!(body: #ty));
+        arg_names.push(quote!(body));
+    }
+    let unused = if arg_names.len() == 1 {
+        quote!(ctx)
+    } else {
+        quote!((#(#arg_names),*))
+    };
+    quote! {
+        #docs
+        fn #method_name(&self, #(#args),*) -> impl Future<Output = #response_name> + Send {
+            let _ = #unused;
+            std::future::ready(#response_name::not_implemented())
+        }
+    }
 }
 
 thread_local! {
@@ -1427,70 +1542,23 @@ thread_local! {
     };
 }
 
-/// `security`: the operation's requirement as the runtime takes it (`Some(SECURITY)`, `None`);
-/// `auth`: whether any operation of the API authenticates.
-fn operation(
+/// The function the router binds the implementation to for one operation (`security`:
+/// its index among the distinct requirements).
+fn handler(
     api: &Api,
-    envelope: &Envelope,
-    trait_ident: &proc_macro2::Ident,
+    shared: &Shared,
     op: &Operation,
-    security: &Expr,
-    auth: bool,
-    mentions: &mut Mentions,
-) -> Result<OperationCode> {
-    let method_name = ident(&op.name);
-    let mut items = Vec::new();
-    let params = params_struct(api, op, mentions).map(|params| {
-        mentions.walk(params.decl.clone());
-        (params.name, params.decl, params.extract)
-    });
-    let params_name = match params {
-        Some((name, decl, extract)) => {
-            items.extend(parse_items(decl)?);
-            items.push(extract);
-            Some(name)
-        }
-        None => None,
-    };
+    security: Option<usize>,
+) -> Result<syn::Item> {
+    let params = params_name(op);
     let body = request_body(api, op);
-    if let Some((_, _, body_items)) = &body {
-        mentions.walk(body_items.clone());
-        items.extend(parse_items(body_items.clone())?);
-    }
-    let response = response_enum(api, envelope, op, mentions);
-    let response_name = &response.name;
-    items.extend(response.items);
-    let docs = doc_attrs(Some(&op_doc(op)));
-    let claims = if auth {
-        quote!(Self::Claims)
-    } else {
-        quote!(())
+    let security = match security {
+        Some(i) => ast::call(
+            ast::path_expr(&["Some"]),
+            [ast::ident_expr(shared.security_ident(i))],
+        ),
+        None => ast::path_expr(&["None"]),
     };
-    let mut args = vec![quote!(ctx: RequestContext<#claims>)];
-    let mut arg_names = vec!["ctx"];
-    if let Some(name) = &params_name {
-        args.push(quote!(params: #name));
-        arg_names.push("params");
-    }
-    if let Some((ty, _, _)) = &body {
-        args.push(quote!(body: #ty));
-        arg_names.push("body");
-    }
-    let unused = if arg_names.len() == 1 {
-        quote!(ctx)
-    } else {
-        let names = arg_names.iter().map(|name| format_ident!("{name}"));
-        quote!((#(#names),*))
-    };
-    let method = quote! {
-        #docs
-        fn #method_name(&self, #(#args),*) -> impl Future<Output = #response_name> + Send {
-            let _ = #unused;
-            std::future::ready(#response_name::not_implemented())
-        }
-    };
-    mentions.walk(method.clone());
-    let handler_name = format_ident!("handle_{}", op.name);
     let reader = match &body {
         Some((_, reader, _)) => super::parse_at(reader.clone(), "#")?,
         None => ast::path_expr(&["runtime", "NoBody"]),
@@ -1509,15 +1577,22 @@ fn operation(
             elems: Punctuated::new(),
         })
     };
-    let params_arg = match &params_name {
-        Some(name) => typed(
-            ast::ident_pat("params"),
-            ast::path_ty(ast::path(&[&name.to_string()])),
-        ),
+    let mut arg_names = vec!["ctx"];
+    let params_arg = match &params {
+        Some(name) => {
+            arg_names.push("params");
+            typed(
+                ast::ident_pat("params"),
+                ast::path_ty(ast::path(&[&name.to_string()])),
+            )
+        }
         None => typed(ast::wild_pat(), unit()),
     };
     let body_arg = match &body {
-        Some(_) => ast::ident_pat("body"),
+        Some(_) => {
+            arg_names.push("body");
+            ast::ident_pat("body")
+        }
         None => typed(ast::wild_pat(), unit()),
     };
     let mut call = ast::method(
@@ -1526,7 +1601,7 @@ fn operation(
         arg_names.iter().map(|name| ast::path_expr(&[name])),
     );
     if let Expr::MethodCall(call) = &mut call {
-        call.method = method_name;
+        call.method = ident(&op.name);
     }
     let answer = ast::call(ast::path_expr(&["runtime", "answer"]), [call]);
     let inputs = [
@@ -1536,48 +1611,39 @@ fn operation(
         body_arg,
     ];
     let mut handler = HANDLER.with(Clone::clone);
-    handler.sig.ident = handler_name.clone();
+    handler.sig.ident = handler_name(op);
     if let Some(syn::GenericParam::Type(param)) = handler.sig.generics.params.first_mut() {
         if let Some(syn::TypeParamBound::Trait(bound)) = param.bounds.first_mut() {
-            bound.path = syn::Path::from(trait_ident.clone());
+            bound.path = syn::Path::from(shared.trait_ident.clone());
         }
     }
     if let Some(Stmt::Expr(Expr::Call(handle), None)) = handler.block.stmts.last_mut() {
         handle
             .args
-            .extend([security.clone(), reader, ast::closure(inputs, answer)]);
+            .extend([security, reader, ast::closure(inputs, answer)]);
     }
-    Ok(OperationCode {
-        items,
-        method,
-        handler: syn::Item::Fn(handler),
-        handler_name,
-    })
+    Ok(syn::Item::Fn(handler))
 }
 
-fn router(
-    api: &Api,
-    trait_ident: &proc_macro2::Ident,
-    ops: &[(&Operation, &OperationCode)],
-) -> TokenStream {
+fn router(api: &Api, trait_ident: &proc_macro2::Ident) -> TokenStream {
+    let ops = &api.operations;
     // Document order of first appearance, one route per path.
     let mut paths: Vec<&str> = Vec::new();
-    for (op, _) in ops {
+    for op in ops {
         if !paths.contains(&op.path.as_str()) {
             paths.push(&op.path);
         }
     }
     let routes = paths.iter().map(|path| {
-        let on_path: Vec<&(&Operation, &OperationCode)> =
-            ops.iter().filter(|(op, _)| op.path == *path).collect();
+        let on_path: Vec<&Operation> = ops.iter().filter(|op| op.path == *path).collect();
         let allow = on_path
             .iter()
-            .map(|(op, _)| op.method.as_str())
+            .map(|op| op.method.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let methods = on_path.iter().map(|(op, code)| {
+        let methods = on_path.iter().map(|op| {
             let filter = format_ident!("{}_service", op.method.as_str().to_ascii_lowercase());
-            let handler = &code.handler_name;
+            let handler = handler_name(op);
             quote!(.#filter(runtime::bind(&api, #handler::<A>)))
         });
         quote! {
@@ -1613,62 +1679,151 @@ fn router(
     }
 }
 
-/// `src/server.rs`.
+/// `src/server.rs` whole: its parts in order (the pipeline prints each on its own).
 pub fn server(api: &Api) -> Result<Vec<syn::Item>> {
-    let mut used = Mentions::default();
-    let envelope = envelope(api, &mut used);
-    let trait_ident = format_ident!("{}", trait_name(api));
-    // Each distinct security requirement once, as a constant the handlers name.
-    let mut requirements: Vec<(String, TokenStream)> = Vec::new();
-    let securities: Vec<Option<usize>> = api
+    let all = 0..api.operations.len();
+    let mut mentions = Mentions::default();
+    let head = server_head(api, &mut mentions)?;
+    let operations = server_operations(api, all.clone(), &mut mentions)?;
+    let mut items = server_uses(api, &mentions)?;
+    items.extend(head);
+    items.extend(operations);
+    items.extend(server_tail(api)?);
+    items.extend(server_handlers(api, all)?);
+    Ok(items)
+}
+
+/// The `use` lines `src/server.rs` starts with: some only where the other parts mention
+/// what they import.
+pub fn server_uses(api: &Api, mentions: &Mentions) -> Result<Vec<syn::Item>> {
+    let use_models = mentions.models_path.then(|| {
+        quote!(
+            use super::models;
+        )
+    });
+    let parsing = PARSE_HELPERS
+        .iter()
+        .zip(&mentions.names)
+        .filter(|(_, used)| **used)
+        .map(|(name, _)| format_ident!("{}", name))
+        .collect::<Vec<_>>();
+    let use_parsing = (!parsing.is_empty()).then(|| quote!(use runtime::{#(#parsing),*};));
+    let use_handler_items = (!api.operations.is_empty()).then(|| {
+        quote! {
+            use axum::extract::Request;
+            use axum::http::StatusCode;
+            use axum::response::{IntoResponse, Response};
+            use std::convert::Infallible;
+            use std::future::Future;
+        }
+    });
+    parse_items(quote! {
+        #use_models
+        #use_handler_items
+        #use_parsing
+        use axum::Router;
+        use std::sync::Arc;
+    })
+}
+
+/// What follows the `use` lines: the runtime and mock modules, the envelope, the trait.
+pub fn server_head(api: &Api, mentions: &mut Mentions) -> Result<Vec<syn::Item>> {
+    let shared = Shared::new(api);
+    let trait_ident = &shared.trait_ident;
+    let methods: Vec<TokenStream> = api
         .operations
         .iter()
-        .map(|op| {
-            let requirement = requirement(api, op)?;
-            let key = requirement.to_string();
-            Some(match requirements.iter().position(|(k, _)| *k == key) {
-                Some(i) => i,
-                None => {
-                    requirements.push((key, requirement));
-                    requirements.len() - 1
-                }
-            })
-        })
+        .map(|op| trait_method(api, &shared, op))
         .collect();
-    let auth = !requirements.is_empty();
-    let security_ident = |i: usize| {
-        if requirements.len() == 1 {
-            format_ident!("SECURITY")
-        } else {
-            format_ident!("SECURITY_{}", i)
+    let envelope_ty = &shared.envelope.ty;
+    let envelope_imp = &shared.envelope.imp;
+    let auth_items = shared.auth().then(|| {
+        quote! {
+            /// What authentication yields (a user, a project, scopes), handed to handlers in
+            /// `ctx.claims`.
+            type Claims: Send + Sync + 'static;
+
+            /// Checks the credential of a request whose operation requires authentication,
+            /// before its handler runs: the claims, or a rejection (401 with
+            /// `Rejection::unauthorized`, 403 with `Rejection::forbidden`).
+            fn authenticate(&self, credential: Credential<'_>) -> impl Future<Output = Result<Self::Claims, Rejection>> + Send;
+        }
+    });
+    let trait_doc = format!(
+        "{} (version {}): one method per operation. Every method answers 501 Not \
+         Implemented in the API's error envelope until implemented, so an implementation \
+         writes only what it serves. Serve it with [`router`].",
+        api.title, api.version
+    );
+    let tokens = quote! {
+        /// The HTTP plumbing every generated server shares (emitted verbatim).
+        #[path = "server/runtime.rs"]
+        pub mod runtime;
+        /// An implementation answering every operation with its documented example.
+        #[path = "server/mock.rs"]
+        pub mod mock;
+
+        pub use runtime::{
+            Binary, BodyError, BodyStream, Credential, EventStream, FilePart, Limits, Problem,
+            Rejection, RequestContext, RequestId,
+        };
+
+        /// The API's error envelope: every rejection and 501 is sent in it.
+        pub type Envelope = #envelope_ty;
+
+        #envelope_imp
+
+        #[doc = #trait_doc]
+        pub trait #trait_ident: Send + Sync + 'static {
+            #auth_items
+
+            /// The body size limits the router enforces (413 beyond them).
+            fn limits(&self) -> Limits {
+                Limits::default()
+            }
+
+            #(#methods)*
         }
     };
-    let codes = api
-        .operations
-        .iter()
-        .zip(&securities)
-        .map(|(op, security)| {
-            let security = match security {
-                Some(i) => ast::call(
-                    ast::path_expr(&["Some"]),
-                    [ast::ident_expr(security_ident(*i))],
-                ),
-                None => ast::path_expr(&["None"]),
-            };
-            operation(api, &envelope, &trait_ident, op, &security, auth, &mut used)
-        })
-        .collect::<Result<Vec<OperationCode>>>()?;
-    let security_consts = requirements
-        .iter()
-        .enumerate()
-        .map(|(i, (_, requirement))| {
-            let name = security_ident(i);
-            quote! {
-                /// A security requirement of operations: alternatives (any one suffices), each the
-                /// schemes it needs.
-                const #name: runtime::Requirement = #requirement;
-            }
-        });
+    // The trait's methods name the body types, the envelope's impl its type (wherever
+    // the operations' items name it too).
+    mentions.walk(tokens.clone());
+    parse_items(tokens)
+}
+
+/// The items of the operations in `range` (their params, bodies and responses).
+pub fn server_operations(
+    api: &Api,
+    range: std::ops::Range<usize>,
+    mentions: &mut Mentions,
+) -> Result<Vec<syn::Item>> {
+    let envelope = envelope(api);
+    let mut items = Vec::new();
+    for op in &api.operations[range] {
+        items.extend(operation_items(api, &envelope, op, mentions)?);
+    }
+    Ok(items)
+}
+
+/// The router, the runtime's view of the trait and the security requirements.
+pub fn server_tail(api: &Api) -> Result<Vec<syn::Item>> {
+    let shared = Shared::new(api);
+    let trait_ident = &shared.trait_ident;
+    let auth = shared.auth();
+    let security_consts = (0..shared.requirements).map(|i| {
+        let name = shared.security_ident(i);
+        let requirement = api
+            .operations
+            .iter()
+            .zip(&shared.securities)
+            .find(|(_, security)| **security == Some(i))
+            .and_then(|(op, _)| requirement(api, op));
+        quote! {
+            /// A security requirement of operations: alternatives (any one suffices), each the
+            /// schemes it needs.
+            const #name: runtime::Requirement = #requirement;
+        }
+    });
     let service_impl = (!api.operations.is_empty()).then(|| {
         let (claims, check) = if auth {
             (
@@ -1699,101 +1854,24 @@ pub fn server(api: &Api) -> Result<Vec<syn::Item>> {
             }
         }
     });
-    let pairs: Vec<(&Operation, &OperationCode)> = api.operations.iter().zip(&codes).collect();
-    let router = router(api, &trait_ident, &pairs);
-    let methods: Vec<&TokenStream> = codes.iter().map(|c| &c.method).collect();
-    let envelope_ty = &envelope.ty;
-    let envelope_imp = &envelope.imp;
-    let auth_items = auth.then(|| {
-        quote! {
-            /// What authentication yields (a user, a project, scopes), handed to handlers in
-            /// `ctx.claims`.
-            type Claims: Send + Sync + 'static;
-
-            /// Checks the credential of a request whose operation requires authentication,
-            /// before its handler runs: the claims, or a rejection (401 with
-            /// `Rejection::unauthorized`, 403 with `Rejection::forbidden`).
-            fn authenticate(&self, credential: Credential<'_>) -> impl Future<Output = Result<Self::Claims, Rejection>> + Send;
-        }
-    });
-    let trait_doc = format!(
-        "{} (version {}): one method per operation. Every method answers 501 Not \
-         Implemented in the API's error envelope until implemented, so an implementation \
-         writes only what it serves. Serve it with [`router`].",
-        api.title, api.version
-    );
-    used.walk(envelope_imp.clone());
-    let use_models = used.models_path.then(|| {
-        quote!(
-            use super::models;
-        )
-    });
-    let parsing = PARSE_HELPERS
-        .iter()
-        .zip(&used.names)
-        .filter(|(_, used)| **used)
-        .map(|(name, _)| format_ident!("{}", name))
-        .collect::<Vec<_>>();
-    let use_parsing = (!parsing.is_empty()).then(|| quote!(use runtime::{#(#parsing),*};));
-    let use_handler_items = (!api.operations.is_empty()).then(|| {
-        quote! {
-            use axum::extract::Request;
-            use axum::http::StatusCode;
-            use axum::response::{IntoResponse, Response};
-            use std::convert::Infallible;
-            use std::future::Future;
-        }
-    });
-    let mut items = parse_items(quote! {
-        #use_models
-        #use_handler_items
-        #use_parsing
-        use axum::Router;
-        use std::sync::Arc;
-
-        /// The HTTP plumbing every generated server shares (emitted verbatim).
-        #[path = "server/runtime.rs"]
-        pub mod runtime;
-        /// An implementation answering every operation with its documented example.
-        #[path = "server/mock.rs"]
-        pub mod mock;
-
-        pub use runtime::{
-            Binary, BodyError, BodyStream, Credential, EventStream, FilePart, Limits, Problem,
-            Rejection, RequestContext, RequestId,
-        };
-
-        /// The API's error envelope: every rejection and 501 is sent in it.
-        pub type Envelope = #envelope_ty;
-
-        #envelope_imp
-
-        #[doc = #trait_doc]
-        pub trait #trait_ident: Send + Sync + 'static {
-            #auth_items
-
-            /// The body size limits the router enforces (413 beyond them).
-            fn limits(&self) -> Limits {
-                Limits::default()
-            }
-
-            #(#methods)*
-        }
-    })?;
-    let mut handlers = Vec::new();
-    for code in codes {
-        items.extend(code.items);
-        handlers.push(code.handler);
-    }
-    items.extend(parse_items(quote! {
+    let router = router(api, trait_ident);
+    parse_items(quote! {
         #router
 
         #service_impl
 
         #(#security_consts)*
-    })?);
-    items.extend(handlers);
-    Ok(items)
+    })
+}
+
+/// The handlers of the operations in `range`, after the tail.
+pub fn server_handlers(api: &Api, range: std::ops::Range<usize>) -> Result<Vec<syn::Item>> {
+    let shared = Shared::new(api);
+    api.operations[range.clone()]
+        .iter()
+        .zip(&shared.securities[range])
+        .map(|(op, security)| handler(api, &shared, op, *security))
+        .collect()
 }
 
 /// Runtime names imported only where used: parameter and form parsing name them often.
@@ -1801,8 +1879,8 @@ const PARSE_HELPERS: [&str; 4] = ["Location", "parse_from_str", "parse_serde", "
 
 /// What the server's code names: noted where trees are built, found in one walk of the
 /// tokens elsewhere (each walk copies the token tree).
-#[derive(Default)]
-struct Mentions {
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Mentions {
     /// A path through `models` (`models::X`): `use super::models;` is needed.
     models_path: bool,
     /// For each of [`PARSE_HELPERS`], whether it appears as an identifier.
@@ -1810,6 +1888,14 @@ struct Mentions {
 }
 
 impl Mentions {
+    /// What either names.
+    pub fn merge(&mut self, other: &Mentions) {
+        self.models_path |= other.models_path;
+        for (found, other) in self.names.iter_mut().zip(other.names) {
+            *found |= other;
+        }
+    }
+
     fn note(&mut self, name: &str) {
         for (helper, found) in PARSE_HELPERS.iter().zip(&mut self.names) {
             *found |= *helper == name;
