@@ -450,21 +450,26 @@ pub fn macro_call(name: &str, tokens: TokenStream) -> Expr {
 
 /// `let name = init;`.
 pub fn let_stmt(name: &str, init: Expr) -> Stmt {
-    local(binding(ident(name)), init)
+    local(Pat::Ident(binding(ident(name))), init)
+}
+
+/// `let _ = init;`.
+pub fn let_wild_stmt(init: Expr) -> Stmt {
+    local(wild_pat(), init)
 }
 
 /// `let mut name = init;`.
 pub fn let_mut_stmt(name: &str, init: Expr) -> Stmt {
     let mut bound = binding(ident(name));
     bound.mutability = Some(Default::default());
-    local(bound, init)
+    local(Pat::Ident(bound), init)
 }
 
-fn local(bound: syn::PatIdent, init: Expr) -> Stmt {
+fn local(pat: Pat, init: Expr) -> Stmt {
     Stmt::Local(syn::Local {
         attrs: Vec::new(),
         let_token: Default::default(),
-        pat: Pat::Ident(bound),
+        pat,
         init: Some(syn::LocalInit {
             eq_token: Default::default(),
             expr: Box::new(init),

@@ -510,45 +510,70 @@ fn location_name(location: ParamLocation) -> &'static str {
 struct BodyPart {
     variant: proc_macro2::Ident,
     media_type: String,
-    ty: TokenStream,
+    ty: syn::Type,
     /// The runtime's `ReadBody` value reading `ty`.
-    reader: TokenStream,
+    reader: Expr,
     /// Items the part needs (a form struct).
     items: TokenStream,
 }
 
-fn body_part(api: &Api, op: &Operation, content: &Content, stem: &str) -> BodyPart {
+/// `runtime::reader::<ty>::new()`.
+fn new_reader(reader: &str, ty: syn::Type) -> Expr {
+    let mut path = ast::path(&["runtime", reader, "new"]);
+    path.segments[1].arguments = syn::PathArguments::AngleBracketed(ast::turbofish_args([ty]));
+    let func = Expr::Path(syn::ExprPath {
+        attrs: Vec::new(),
+        qself: None,
+        path,
+    });
+    ast::call(func, [])
+}
+
+fn local_ty(name: &proc_macro2::Ident) -> syn::Type {
+    ast::path_ty(syn::Path::from(name.clone()))
+}
+
+fn body_part(
+    api: &Api,
+    op: &Operation,
+    content: &Content,
+    stem: &str,
+    mentions: &mut Mentions,
+) -> BodyPart {
     let media_type = content.media_type.clone();
     // A wildcard takes any media type.
-    let expected = if media_type.contains('*') {
-        quote!(None)
-    } else {
-        quote!(Some(#media_type))
+    let expected = || {
+        if media_type.contains('*') {
+            ast::path_expr(&["None"])
+        } else {
+            ast::call(ast::path_expr(&["Some"]), [ast::str_lit(&media_type)])
+        }
     };
+    let runtime_ty = |name: &str| ast::path_ty(ast::path(&["runtime", name]));
     let (variant, ty, reader, items) = match content.kind {
         MediaKind::Json => {
             let ty = match &content.ty {
-                Some(ty) => models_ty(api, ty),
-                None => quote!(serde_json::Value),
+                Some(ty) => models_syn(api, ty, mentions),
+                None => ast::path_ty(ast::path(&["serde_json", "Value"])),
             };
-            let reader = quote!(runtime::JsonBody::<#ty>::new());
+            let reader = new_reader("JsonBody", ty.clone());
             ("Json", ty, reader, TokenStream::new())
         }
         MediaKind::Multipart => {
             let (items, name) = form_struct(api, op, content, stem);
-            let reader = quote!(runtime::FormBody::<#name>::new());
-            ("Multipart", quote!(#name), reader, items)
+            let reader = new_reader("FormBody", local_ty(&name));
+            ("Multipart", local_ty(&name), reader, items)
         }
         MediaKind::Text | MediaKind::FormUrlEncoded | MediaKind::EventStream => (
             "Text",
-            quote!(String),
-            quote!(runtime::TextBody(#expected)),
+            ast::path_ty(ast::path(&["String"])),
+            ast::call(ast::path_expr(&["runtime", "TextBody"]), [expected()]),
             TokenStream::new(),
         ),
         MediaKind::Binary => (
             "Binary",
-            quote!(runtime::BodyStream),
-            quote!(runtime::StreamBody(#expected)),
+            runtime_ty("BodyStream"),
+            ast::call(ast::path_expr(&["runtime", "StreamBody"]), [expected()]),
             TokenStream::new(),
         ),
     };
@@ -562,8 +587,12 @@ fn body_part(api: &Api, op: &Operation, content: &Content, stem: &str) -> BodyPa
 }
 
 /// The handler's body type and its reader (a runtime `ReadBody` value), with any items it
-/// needs.
-fn request_body(api: &Api, op: &Operation) -> Option<(TokenStream, TokenStream, TokenStream)> {
+/// needs (tokens, walked for what they mention: the type's mentions are noted).
+fn request_body(
+    api: &Api,
+    op: &Operation,
+    mentions: &mut Mentions,
+) -> Option<(syn::Type, Expr, TokenStream)> {
     let body = op.body.as_ref()?;
     let mut parts: Vec<BodyPart> = body
         .content
@@ -575,7 +604,7 @@ fn request_body(api: &Api, op: &Operation) -> Option<(TokenStream, TokenStream, 
             } else {
                 format!("{}{}", op.type_stem, type_name(&c.media_type, "Media"))
             };
-            body_part(api, op, c, &stem)
+            body_part(api, op, c, &stem, mentions)
         })
         .collect();
     if parts.is_empty() {
@@ -638,8 +667,8 @@ fn request_body(api: &Api, op: &Operation) -> Option<(TokenStream, TokenStream, 
             }
         };
         (
-            quote!(#name),
-            quote!(runtime::ByMediaType::<#name>::new()),
+            local_ty(&name),
+            new_reader("ByMediaType", local_ty(&name)),
             items,
         )
     };
@@ -647,8 +676,8 @@ fn request_body(api: &Api, op: &Operation) -> Option<(TokenStream, TokenStream, 
         Some((ty, extract, extra))
     } else {
         Some((
-            quote!(Option<#ty>),
-            quote!(runtime::OptionalBody(#extract)),
+            ast::path_ty(ast::generic_path(&["Option"], [ty])),
+            ast::call(ast::path_expr(&["runtime", "OptionalBody"]), [extract]),
             extra,
         ))
     }
@@ -1491,7 +1520,7 @@ fn operation_items(
         items.extend(parse_items(params.decl)?);
         items.push(params.extract);
     }
-    if let Some((_, _, body_items)) = request_body(api, op) {
+    if let Some((_, _, body_items)) = request_body(api, op, mentions) {
         mentions.walk(body_items.clone());
         items.extend(parse_items(body_items)?);
     }
@@ -1499,38 +1528,96 @@ fn operation_items(
     Ok(items)
 }
 
+thread_local! {
+    /// Every operation's method of the trait starts as a copy of this one.
+    static TRAIT_METHOD: syn::TraitItemFn = syn::parse_quote! {
+        fn method(&self) -> impl Future<Output = Response> + Send {
+            let _ = ctx;
+            std::future::ready(Response::not_implemented())
+        }
+    };
+}
+
 /// The operation's method of the trait, answering 501 by default.
-fn trait_method(api: &Api, shared: &Shared, op: &Operation) -> TokenStream {
-    let method_name = ident(&op.name);
-    let response_name = format_ident!("{}Response", op.type_stem);
-    let docs = doc_attrs(Some(&op_doc(op)));
+fn trait_method(
+    api: &Api,
+    shared: &Shared,
+    op: &Operation,
+    mentions: &mut Mentions,
+) -> syn::TraitItem {
+    let response_name = format!("{}Response", op.type_stem);
     let claims = if shared.auth() {
-        quote!(Self::Claims)
+        ast::path_ty(ast::path(&["Self", "Claims"]))
     } else {
-        quote!(())
+        unit_ty()
     };
-    let mut args = vec![quote!(ctx: RequestContext<#claims>)];
-    let mut arg_names = vec![quote!(ctx)];
+    let mut args = vec![(
+        "ctx",
+        ast::path_ty(ast::generic_path(&["RequestContext"], [claims])),
+    )];
     if let Some(name) = params_name(op) {
-        args.push(quote!(params: #name));
-        arg_names.push(quote!(params));
+        args.push(("params", local_ty(&name)));
     }
-    if let Some((ty, _, _)) = request_body(api, op) {
-        args.push(quote!(body: #ty));
-        arg_names.push(quote!(body));
+    if let Some((ty, _, _)) = request_body(api, op, mentions) {
+        args.push(("body", ty));
     }
-    let unused = if arg_names.len() == 1 {
-        quote!(ctx)
+    let unused = if args.len() == 1 {
+        ast::path_expr(&["ctx"])
     } else {
-        quote!((#(#arg_names),*))
+        ast::tuple(args.iter().map(|(name, _)| ast::path_expr(&[name])))
     };
-    quote! {
-        #docs
-        fn #method_name(&self, #(#args),*) -> impl Future<Output = #response_name> + Send {
-            let _ = #unused;
-            std::future::ready(#response_name::not_implemented())
+    let mut method = TRAIT_METHOD.with(Clone::clone);
+    method.attrs = doc_attr_list(Some(&op_doc(op)));
+    method.sig.ident = ident(&op.name);
+    method.sig.inputs.extend(args.into_iter().map(|(name, ty)| {
+        syn::FnArg::Typed(syn::PatType {
+            attrs: Vec::new(),
+            pat: Box::new(ast::ident_pat(name)),
+            colon_token: Default::default(),
+            ty: Box::new(ty),
+        })
+    }));
+    if let syn::ReturnType::Type(_, output) = &mut method.sig.output {
+        if let syn::Type::ImplTrait(future) = &mut **output {
+            if let Some(syn::TypeParamBound::Trait(bound)) = future.bounds.first_mut() {
+                if let Some(syn::PathArguments::AngleBracketed(generics)) = bound
+                    .path
+                    .segments
+                    .last_mut()
+                    .map(|last| &mut last.arguments)
+                {
+                    if let Some(syn::GenericArgument::AssocType(output)) = generics.args.first_mut()
+                    {
+                        output.ty = ast::path_ty(ast::path(&[&response_name]));
+                    }
+                }
+            }
         }
     }
+    if let Some(block) = &mut method.default {
+        block.stmts = vec![
+            ast::let_wild_stmt(unused),
+            Stmt::Expr(
+                ast::call(
+                    ast::path_expr(&["std", "future", "ready"]),
+                    [ast::call(
+                        ast::path_expr(&[&response_name, "not_implemented"]),
+                        [],
+                    )],
+                ),
+                None,
+            ),
+        ];
+    }
+    syn::TraitItem::Fn(method)
+}
+
+/// `()` as a type.
+fn unit_ty() -> syn::Type {
+    syn::Type::Tuple(syn::TypeTuple {
+        paren_token: Default::default(),
+        elems: Punctuated::new(),
+    })
 }
 
 thread_local! {
@@ -1551,7 +1638,8 @@ fn handler(
     security: Option<usize>,
 ) -> Result<syn::Item> {
     let params = params_name(op);
-    let body = request_body(api, op);
+    // The trait's methods name the same types.
+    let body = request_body(api, op, &mut Mentions::default());
     let security = match security {
         Some(i) => ast::call(
             ast::path_expr(&["Some"]),
@@ -1559,8 +1647,9 @@ fn handler(
         ),
         None => ast::path_expr(&["None"]),
     };
-    let reader = match &body {
-        Some((_, reader, _)) => super::parse_at(reader.clone(), "#")?,
+    let has_body = body.is_some();
+    let reader = match body {
+        Some((_, reader, _)) => reader,
         None => ast::path_expr(&["runtime", "NoBody"]),
     };
     let typed = |pat: syn::Pat, ty: syn::Type| {
@@ -1569,12 +1658,6 @@ fn handler(
             pat: Box::new(pat),
             colon_token: Default::default(),
             ty: Box::new(ty),
-        })
-    };
-    let unit = || {
-        syn::Type::Tuple(syn::TypeTuple {
-            paren_token: Default::default(),
-            elems: Punctuated::new(),
         })
     };
     let mut arg_names = vec!["ctx"];
@@ -1586,14 +1669,13 @@ fn handler(
                 ast::path_ty(ast::path(&[&name.to_string()])),
             )
         }
-        None => typed(ast::wild_pat(), unit()),
+        None => typed(ast::wild_pat(), unit_ty()),
     };
-    let body_arg = match &body {
-        Some(_) => {
-            arg_names.push("body");
-            ast::ident_pat("body")
-        }
-        None => typed(ast::wild_pat(), unit()),
+    let body_arg = if has_body {
+        arg_names.push("body");
+        ast::ident_pat("body")
+    } else {
+        typed(ast::wild_pat(), unit_ty())
     };
     let mut call = ast::method(
         ast::path_expr(&["api"]),
@@ -1730,10 +1812,10 @@ pub fn server_uses(api: &Api, mentions: &Mentions) -> Result<Vec<syn::Item>> {
 pub fn server_head(api: &Api, mentions: &mut Mentions) -> Result<Vec<syn::Item>> {
     let shared = Shared::new(api);
     let trait_ident = &shared.trait_ident;
-    let methods: Vec<TokenStream> = api
+    let methods: Vec<syn::TraitItem> = api
         .operations
         .iter()
-        .map(|op| trait_method(api, &shared, op))
+        .map(|op| trait_method(api, &shared, op, mentions))
         .collect();
     let envelope_ty = &shared.envelope.ty;
     let envelope_imp = &shared.envelope.imp;
@@ -1781,14 +1863,15 @@ pub fn server_head(api: &Api, mentions: &mut Mentions) -> Result<Vec<syn::Item>>
             fn limits(&self) -> Limits {
                 Limits::default()
             }
-
-            #(#methods)*
         }
     };
-    // The trait's methods name the body types, the envelope's impl its type (wherever
-    // the operations' items name it too).
+    // The envelope's impl names its type (wherever the operations' items name it too).
     mentions.walk(tokens.clone());
-    parse_items(tokens)
+    let mut items = parse_items(tokens)?;
+    if let Some(syn::Item::Trait(item)) = items.last_mut() {
+        item.items.extend(methods);
+    }
+    Ok(items)
 }
 
 /// The items of the operations in `range` (their params, bodies and responses).
@@ -1959,7 +2042,8 @@ pub fn mock(api: &Api) -> TokenStream {
             let params = format_ident!("{}Params", op.type_stem);
             args.push(quote!(_params: #params));
         }
-        if let Some((ty, _, _)) = request_body(api, op) {
+        // The mock module imports everything the server's does.
+        if let Some((ty, _, _)) = request_body(api, op, &mut Mentions::default()) {
             args.push(quote!(_body: #ty));
         }
         let success = variants(op).into_iter().find(|v| {
@@ -2146,8 +2230,8 @@ pub fn crate_docs(api: &Api) -> String {
         if !op.params.is_empty() {
             args.push(format!("params: {}Params", op.type_stem));
         }
-        if let Some((ty, _, _)) = request_body(api, op) {
-            let ty = ty.to_string().replace(" :: ", "::").replace(" < ", "<").replace(" >", ">");
+        if let Some((ty, _, _)) = request_body(api, op, &mut Mentions::default()) {
+            let ty = ty.to_token_stream().to_string().replace(" :: ", "::").replace(" < ", "<").replace(" >", ">");
             args.push(format!("body: {ty}"));
         }
         format!(
