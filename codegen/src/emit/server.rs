@@ -336,10 +336,9 @@ thread_local! {
     };
 }
 
-/// An operation's params struct (tokens) and its `impl runtime::Params` (built as a tree:
-/// one per operation with parameters, the largest item of the server).
+/// An operation's params struct and its `impl runtime::Params`.
 struct ParamsCode {
-    decl: TokenStream,
+    decl: syn::Item,
     extract: syn::Item,
 }
 
@@ -366,7 +365,7 @@ fn params_struct(api: &Api, op: &Operation, mentions: &mut Mentions) -> Option<P
         if let Some(default) = &p.default {
             docs.push_str(&format!("\n\nDefault: `{default}`."));
         }
-        let docs = doc_attrs(
+        let docs = doc_attr_list(
             Some(&docs)
                 .filter(|d| !d.trim().is_empty())
                 .map(String::as_str),
@@ -394,7 +393,7 @@ fn params_struct(api: &Api, op: &Operation, mentions: &mut Mentions) -> Option<P
                     parser(api, item, mentions),
                 ];
                 let list = read("list", args, mentions);
-                let ty = models_ty(api, &p.ty);
+                let ty = models_syn(api, &p.ty, mentions);
                 if p.required {
                     let wire = &p.wire;
                     let missing = ast::call(
@@ -407,12 +406,16 @@ fn params_struct(api: &Api, op: &Operation, mentions: &mut Mentions) -> Option<P
                     let or_missing = ast::method(list, "ok_or_else", [ast::closure([], missing)]);
                     (ast::try_expr(or_missing), ty, false)
                 } else {
-                    (list, quote!(Option<#ty>), true)
+                    (
+                        list,
+                        ast::path_ty(ast::generic_path(&["Option"], [ty])),
+                        true,
+                    )
                 }
             }
             ty => {
                 let parse = vec![parser(api, ty, mentions)];
-                let spelled = models_ty(api, ty);
+                let spelled = models_syn(api, ty, mentions);
                 match (p.required, default) {
                     (true, _) => (read("required", parse, mentions), spelled, false),
                     (false, Some(default)) if matches!(resolved(api, ty), Ty::String) => {
@@ -431,13 +434,20 @@ fn params_struct(api: &Api, op: &Operation, mentions: &mut Mentions) -> Option<P
                     ),
                     (false, None) => (
                         read("optional", parse, mentions),
-                        quote!(Option<#spelled>),
+                        ast::path_ty(ast::generic_path(&["Option"], [spelled])),
                         true,
                     ),
                 }
             }
         };
-        fields.push(quote!(#docs pub #field: #field_ty));
+        fields.push(syn::Field {
+            attrs: docs,
+            vis: ast::public(),
+            mutability: syn::FieldMutability::None,
+            ident: Some(field.clone()),
+            colon_token: Some(Default::default()),
+            ty: field_ty,
+        });
         inits.push(ast::field_value(field.clone(), value));
         let (core, _) = strip_options(&p.ty);
         let check = check_stmts(api, core, &p.constraints, &ast::path_expr(&["value"]));
@@ -484,15 +494,23 @@ fn params_struct(api: &Api, op: &Operation, mentions: &mut Mentions) -> Option<P
         let last = method.block.stmts.len().saturating_sub(1);
         method.block.stmts.splice(last..last, checks_out);
     }
-    let docs = doc_attrs(Some(&doc));
+    let mut attrs = doc_attr_list(Some(&doc));
+    attrs.push(ast::list_attr("derive", quote!(Debug, Clone, PartialEq)));
+    let mut fields: Punctuated<syn::Field, syn::Token![,]> = fields.into_iter().collect();
+    fields.push_punct(Default::default());
     Some(ParamsCode {
-        decl: quote! {
-            #docs
-            #[derive(Debug, Clone, PartialEq)]
-            pub struct #name {
-                #(#fields,)*
-            }
-        },
+        decl: syn::Item::Struct(syn::ItemStruct {
+            attrs,
+            vis: ast::public(),
+            struct_token: Default::default(),
+            ident: name,
+            generics: Default::default(),
+            fields: syn::Fields::Named(syn::FieldsNamed {
+                brace_token: Default::default(),
+                named: fields,
+            }),
+            semi_token: None,
+        }),
         extract: syn::Item::Impl(extract),
     })
 }
@@ -1516,9 +1534,7 @@ fn operation_items(
 ) -> Result<Vec<syn::Item>> {
     let mut items = Vec::new();
     if let Some(params) = params_struct(api, op, mentions) {
-        mentions.walk(params.decl.clone());
-        items.extend(parse_items(params.decl)?);
-        items.push(params.extract);
+        items.extend([params.decl, params.extract]);
     }
     if let Some((_, _, body_items)) = request_body(api, op, mentions) {
         mentions.walk(body_items.clone());
