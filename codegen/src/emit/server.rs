@@ -2,6 +2,8 @@
 //! per operation, a params struct, body type and response enum per operation, the router,
 //! and a mock answering every operation with its documented example. The HTTP plumbing the
 //! same for every API is the runtime (`codegen/src/runtime/server.rs`), emitted verbatim.
+//! `server.rs` is emitted in parts (see [`server`]) that the pipeline prints on their own;
+//! each operation's items are built as syntax trees, the rarer items through tokens.
 
 use super::validate::{check_stmts, checks, resolved, strip_options};
 use super::{ast, doc_attr_list, doc_attrs, parse_items, ty_syn_with, ty_tokens_in};
