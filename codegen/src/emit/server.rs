@@ -6,7 +6,7 @@
 //! each operation's items are built as syntax trees, the rarer items through tokens.
 
 use super::validate::{check_stmts, checks, resolved, strip_options};
-use super::{ast, doc_attr_list, doc_attrs, parse_items, ty_syn_with, ty_tokens_in};
+use super::{ast, doc_attr_list, doc_attrs, parse_items, ty_syn_with};
 use crate::ir::*;
 use crate::names::{ident, type_name};
 use crate::Result;
@@ -59,10 +59,6 @@ pub fn api_key_var(api: &Api) -> String {
     let stem = trait_name(api);
     let stem = stem.strip_suffix("Api").unwrap_or(&stem);
     format!("{}_API_KEY", heck::AsShoutySnakeCase(stem))
-}
-
-fn models_ty(api: &Api, ty: &Ty) -> TokenStream {
-    ty_tokens_in(api, ty, &quote!(models::))
 }
 
 fn status_name(code: u16) -> Option<(&'static str, &'static str)> {
@@ -748,9 +744,10 @@ fn form_struct(
         let wire = &f.wire;
         let docs = doc_attrs(f.docs.as_deref());
         let missing = format!("body/{wire}");
-        let spelled = models_ty(api, ty);
         // The form's tokens are walked for what they mention.
-        let parse = parser(api, ty, &mut Mentions::default()).into_token_stream();
+        let mut walked = Mentions::default();
+        let spelled = models_syn(api, ty, &mut walked).into_token_stream();
+        let parse = parser(api, ty, &mut walked).into_token_stream();
         let (decl_ty, local_ty, arm) = match kind {
             Kind::File => {
                 // Streamed only once every other required part is in hand: reading on
