@@ -50,7 +50,13 @@ fn main() {
                 "validate.rs",
                 codegen::verbatim(codegen::emit::validate::RUNTIME, &source, "validate.rs"),
             ),
-            ("server.rs", rust(codegen::emit::server::server(&api))),
+            (
+                "server.rs",
+                codegen::format_items(
+                    codegen::emit::server::server(&api).unwrap_or_else(|e| panic!("{e}")),
+                    &source,
+                ),
+            ),
             (
                 "server/runtime.rs",
                 codegen::verbatim(codegen::emit::server::RUNTIME, &source, "server.rs"),

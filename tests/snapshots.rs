@@ -90,7 +90,7 @@ fn fixture_client(name: &str) -> String {
 /// The fixture's `server.rs` and `server/mock.rs`, one snapshot.
 fn fixture_server(name: &str) -> String {
     let (api, source) = fixture(name);
-    let server = codegen::format_rust(codegen::emit::server::server(&api), &source).unwrap();
+    let server = codegen::format_items(codegen::emit::server::server(&api).unwrap(), &source);
     let mock = codegen::format_rust(codegen::emit::server::mock(&api), &source).unwrap();
     format!("{server}\n// ---- server/mock.rs\n{mock}")
 }

@@ -78,21 +78,27 @@ fn bench(path: &str) {
     let parse = time(runs, || codegen::load::parse(&text).unwrap());
     let lower = time(runs, || codegen::lower::lower(&doc).unwrap());
     // The stages of formatting, one thread, all files: the pipeline itself runs them on
-    // every core, so they sum to more than its wall time. The models and the client are
-    // built as syntax trees (their rarer items through tokens, parsed within this stage);
-    // the server's files as tokens, parsed in the next.
+    // every core, so they sum to more than its wall time. The models, the client and the
+    // server are built as syntax trees (their rarer items through tokens, parsed within
+    // this stage); the mock as tokens, parsed in the next.
     let emit_all = || {
-        let tokens = [
-            codegen::emit::server::server(&api),
-            codegen::emit::server::mock(&api),
-        ];
-        let client = codegen::emit::client::client_rs(&api).unwrap();
-        (tokens, client, codegen::emit::models::models(&api).unwrap())
+        let mock = codegen::emit::server::mock(&api);
+        let trees = (
+            codegen::emit::client::client_rs(&api).unwrap(),
+            codegen::emit::models::models(&api).unwrap(),
+            codegen::emit::server::server(&api).unwrap(),
+        );
+        (mock, trees)
     };
     let parse_all = || {
-        let (tokens, mut client, models) = emit_all();
-        let [server, mock] = tokens.map(|tokens| syn::parse2::<syn::File>(tokens).unwrap());
+        let (mock, (mut client, models, server)) = emit_all();
+        let mock = syn::parse2::<syn::File>(mock).unwrap();
         client.items.extend(models);
+        let server = syn::File {
+            shebang: None,
+            attrs: Vec::new(),
+            items: server,
+        };
         [client, server, mock]
     };
     let emit = time(runs, emit_all);

@@ -104,40 +104,74 @@ pub fn print(file: &syn::File) -> String {
 /// Types emitted and formatted at once by one thread.
 const BATCH: usize = 16;
 
-/// One piece of the crate's Rust code, emitted and formatted on its own.
+/// Operations whose server items (or handlers) are emitted and formatted at once by one
+/// thread: each run also works out what all operations share (the security requirements).
+const OPERATIONS_BATCH: usize = 32;
+
+/// One piece of the crate's Rust code, emitted and formatted on its own: items print the
+/// same alone as in one file, so a file's pieces joined in order are the file formatted at
+/// once.
 enum Piece {
     Client,
-    Server,
+    /// `src/server.rs` after its `use` lines, which are formatted last: they import what
+    /// the other server pieces mention.
+    ServerHead,
+    /// A run of operations' items in `src/server.rs`.
+    ServerOperations(std::ops::Range<usize>),
+    /// The router and what it needs, after the operations' items.
+    ServerTail,
+    /// A run of operations' handlers, after the tail.
+    ServerHandlers(std::ops::Range<usize>),
     Mock,
-    /// A run of `src/models.rs`'s types: items print the same alone as in one file, so
-    /// the runs joined in order are the file formatted at once.
+    /// A run of `src/models.rs`'s types.
     Models(std::ops::Range<usize>),
     ModelHelpers,
 }
 
 impl Piece {
-    fn text(&self, api: &ir::Api, checked: &emit::validate::Checked) -> Result<String> {
+    /// The piece's text, and what in it `src/server.rs`'s `use` lines import.
+    fn text(
+        &self,
+        api: &ir::Api,
+        checked: &emit::validate::Checked,
+    ) -> Result<(String, emit::server::Mentions)> {
         emit::doc_markers::scoped(|| self.emit_and_print(api, checked))
     }
 
-    fn emit_and_print(&self, api: &ir::Api, checked: &emit::validate::Checked) -> Result<String> {
-        match self {
-            Piece::Client => Ok(print(&emit::client::client_rs(api)?)),
-            Piece::Server => unparse(emit::server::server(api)),
-            Piece::Mock => unparse(emit::server::mock(api)),
-            Piece::Models(range) => Ok(print(&items_file(emit::models::type_defs(
+    fn emit_and_print(
+        &self,
+        api: &ir::Api,
+        checked: &emit::validate::Checked,
+    ) -> Result<(String, emit::server::Mentions)> {
+        use emit::server;
+        let mut mentions = server::Mentions::default();
+        let text = match self {
+            Piece::Client => print(&emit::client::client_rs(api)?),
+            Piece::ServerHead => print(&items_file(server::server_head(api, &mut mentions)?)),
+            Piece::ServerOperations(range) => print(&items_file(server::server_operations(
+                api,
+                range.clone(),
+                &mut mentions,
+            )?)),
+            Piece::ServerTail => print(&items_file(server::server_tail(api)?)),
+            Piece::ServerHandlers(range) => {
+                print(&items_file(server::server_handlers(api, range.clone())?))
+            }
+            Piece::Mock => unparse(server::mock(api))?,
+            Piece::Models(range) => print(&items_file(emit::models::type_defs(
                 api,
                 checked,
                 range.clone(),
-            )?))),
-            Piece::ModelHelpers => unparse(emit::models::helpers(api)),
-        }
+            )?)),
+            Piece::ModelHelpers => unparse(emit::models::helpers(api))?,
+        };
+        Ok((text, mentions))
     }
 }
 
 /// Formats every piece, on every core: formatting is most of the time on large
 /// documents. The big per-API files come first.
-fn format_pieces(api: &ir::Api, pieces: &[Piece]) -> Result<Vec<String>> {
+fn format_pieces(api: &ir::Api, pieces: &[Piece]) -> Result<Vec<(String, emit::server::Mentions)>> {
     let checked = emit::validate::Checked::new(api);
     cores::map_jobs(pieces.len(), |i| pieces[i].text(api, &checked))
         .into_iter()
@@ -162,21 +196,38 @@ pub fn generate(text: &str, options: &Options) -> Result<Generated> {
 
 pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> {
     let source = &options.source;
-    let mut pieces = vec![Piece::Server, Piece::Client, Piece::Mock];
-    pieces.extend(
-        (0..api.types.len())
-            .step_by(BATCH)
-            .map(|start| Piece::Models(start..(start + BATCH).min(api.types.len()))),
-    );
+    let runs = |len: usize, batch: usize| {
+        (0..len)
+            .step_by(batch)
+            .map(move |start| start..(start + batch).min(len))
+    };
+    let operations = api.operations.len();
+    // The big pieces first; each file's pieces in its order.
+    let mut pieces = vec![Piece::Client, Piece::ServerHead, Piece::Mock];
+    pieces.extend(runs(operations, OPERATIONS_BATCH).map(Piece::ServerOperations));
+    pieces.push(Piece::ServerTail);
+    pieces.extend(runs(operations, OPERATIONS_BATCH).map(Piece::ServerHandlers));
+    pieces.extend(runs(api.types.len(), BATCH).map(Piece::Models));
     pieces.push(Piece::ModelHelpers);
     let texts = format_pieces(api, &pieces)?;
     let head = format!("// {}\n", header(source));
-    let (server, client, mock) = (
-        format!("{head}{}", texts[0]),
-        format!("{head}{}", texts[1]),
-        format!("{head}{}", texts[2]),
-    );
-    let models = format!("{head}{}", texts[3..].concat());
+    let (mut client, mut server, mut mock, mut models) =
+        (head.clone(), String::new(), head.clone(), head.clone());
+    let mut mentions = emit::server::Mentions::default();
+    for (piece, (text, mentioned)) in pieces.iter().zip(texts) {
+        mentions.merge(&mentioned);
+        match piece {
+            Piece::Client => client.push_str(&text),
+            Piece::Mock => mock.push_str(&text),
+            Piece::Models(_) | Piece::ModelHelpers => models.push_str(&text),
+            Piece::ServerHead
+            | Piece::ServerOperations(_)
+            | Piece::ServerTail
+            | Piece::ServerHandlers(_) => server.push_str(&text),
+        }
+    }
+    let uses = print(&items_file(emit::server::server_uses(api, &mentions)?));
+    let server = format!("{head}{uses}{server}");
     let files = vec![
         GeneratedFile {
             path: "Cargo.toml".into(),

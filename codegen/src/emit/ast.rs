@@ -1,5 +1,6 @@
 //! Builders of `syn` syntax trees for the numerous, regular items of the models (structs,
-//! aliases, their `Validate` impls). Built directly, they skip the token stream `quote!`
+//! aliases, their `Validate` impls), of the client (each operation's method and types)
+//! and of the server (each operation's params, responses, handler, trait method). Built directly, they skip the token stream `quote!`
 //! would build and `syn` would parse back: on large documents (Stripe's: thousands of
 //! types) that round trip was most of the generator's time. `prettyplease` prints the
 //! trees, so layout still has one source.
@@ -166,14 +167,7 @@ pub fn cast(expr: Expr, ty: Type) -> Expr {
 
 /// `expr?;`.
 pub fn try_stmt(expr: Expr) -> Stmt {
-    Stmt::Expr(
-        Expr::Try(syn::ExprTry {
-            attrs: Vec::new(),
-            expr: Box::new(expr),
-            question_token: Default::default(),
-        }),
-        Some(Default::default()),
-    )
+    Stmt::Expr(try_expr(expr), Some(Default::default()))
 }
 
 /// `Ok(())`, as a block's value.
@@ -199,13 +193,7 @@ pub fn block_stmt(expr: Expr) -> Stmt {
 }
 
 pub fn ident_pat(name: &str) -> Pat {
-    Pat::Ident(syn::PatIdent {
-        attrs: Vec::new(),
-        by_ref: None,
-        mutability: None,
-        ident: ident(name),
-        subpat: None,
-    })
+    Pat::Ident(binding(ident(name)))
 }
 
 /// `Some(inner)` as a pattern.
@@ -221,23 +209,8 @@ pub fn some_pat(inner: Pat) -> Pat {
 
 /// `{ let name = init; stmts }`.
 pub fn let_block(name: &str, init: Expr, mut stmts: Vec<Stmt>) -> Expr {
-    let local = Stmt::Local(syn::Local {
-        attrs: Vec::new(),
-        let_token: Default::default(),
-        pat: ident_pat(name),
-        init: Some(syn::LocalInit {
-            eq_token: Default::default(),
-            expr: Box::new(init),
-            diverge: None,
-        }),
-        semi_token: Default::default(),
-    });
-    stmts.insert(0, local);
-    Expr::Block(syn::ExprBlock {
-        attrs: Vec::new(),
-        label: None,
-        block: block(stmts),
-    })
+    stmts.insert(0, let_stmt(name, init));
+    block_expr(stmts)
 }
 
 /// `if let pat = expr { stmts }`.
@@ -325,7 +298,174 @@ pub fn final_match(item: &mut syn::ItemImpl) -> Option<&mut syn::ExprMatch> {
     }
 }
 
-// ---- Branch `csyn`: builders for the client's per-operation methods and types.
+// Builders for the client's and the server's per-operation items.
+
+/// `::<args>`.
+pub fn turbofish_args(args: impl IntoIterator<Item = Type>) -> syn::AngleBracketedGenericArguments {
+    syn::AngleBracketedGenericArguments {
+        colon2_token: Some(Default::default()),
+        lt_token: Default::default(),
+        args: args.into_iter().map(syn::GenericArgument::Type).collect(),
+        gt_token: Default::default(),
+    }
+}
+
+/// `name::<args>` as an expression (a generic function named with its type arguments).
+pub fn turbofish(name: &str, args: impl IntoIterator<Item = Type>) -> Expr {
+    let mut segment = syn::PathSegment::from(ident(name));
+    segment.arguments = syn::PathArguments::AngleBracketed(turbofish_args(args));
+    Expr::Path(syn::ExprPath {
+        attrs: Vec::new(),
+        qself: None,
+        path: syn::Path::from(segment),
+    })
+}
+
+/// `receiver.method::<args>(call_args)`.
+pub fn method_turbofish(
+    receiver: Expr,
+    name: &str,
+    args: impl IntoIterator<Item = Type>,
+    call_args: impl IntoIterator<Item = Expr>,
+) -> Expr {
+    let mut call = method(receiver, name, call_args);
+    if let Expr::MethodCall(call) = &mut call {
+        call.turbofish = Some(turbofish_args(args));
+    }
+    call
+}
+
+/// A binding of `ident` (which may be raw, `r#type`).
+pub fn binding(ident: syn::Ident) -> syn::PatIdent {
+    syn::PatIdent {
+        attrs: Vec::new(),
+        by_ref: None,
+        mutability: None,
+        ident,
+        subpat: None,
+    }
+}
+
+/// `ident` (which may be raw) as an expression.
+pub fn ident_expr(ident: syn::Ident) -> Expr {
+    Expr::Path(syn::ExprPath {
+        attrs: Vec::new(),
+        qself: None,
+        path: syn::Path::from(ident),
+    })
+}
+
+/// `[elems]`.
+pub fn array(elems: impl IntoIterator<Item = Expr>) -> Expr {
+    Expr::Array(syn::ExprArray {
+        attrs: Vec::new(),
+        bracket_token: Default::default(),
+        elems: elems.into_iter().collect(),
+    })
+}
+
+/// `&mut expr`.
+pub fn mut_reference(expr: Expr) -> Expr {
+    Expr::Reference(syn::ExprReference {
+        attrs: Vec::new(),
+        and_token: Default::default(),
+        mutability: Some(Default::default()),
+        expr: Box::new(expr),
+    })
+}
+
+/// `path { fields }` as a pattern, each field bound by its own name (`ref body`, `status`).
+pub fn struct_pat(segments: &[&str], fields: impl IntoIterator<Item = syn::PatIdent>) -> Pat {
+    let fields = fields.into_iter().map(|bound| syn::FieldPat {
+        attrs: Vec::new(),
+        member: syn::Member::Named(bound.ident.clone()),
+        colon_token: None,
+        pat: Box::new(Pat::Ident(bound)),
+    });
+    Pat::Struct(syn::PatStruct {
+        attrs: Vec::new(),
+        qself: None,
+        path: path(segments),
+        brace_token: Default::default(),
+        fields: fields.collect(),
+        rest: None,
+    })
+}
+
+/// `expr?`.
+pub fn try_expr(expr: Expr) -> Expr {
+    Expr::Try(syn::ExprTry {
+        attrs: Vec::new(),
+        expr: Box::new(expr),
+        question_token: Default::default(),
+    })
+}
+
+/// `|inputs| body`.
+pub fn closure(inputs: impl IntoIterator<Item = Pat>, body: Expr) -> Expr {
+    Expr::Closure(syn::ExprClosure {
+        attrs: Vec::new(),
+        lifetimes: None,
+        constness: None,
+        movability: None,
+        asyncness: None,
+        capture: None,
+        or1_token: Default::default(),
+        inputs: inputs.into_iter().collect(),
+        or2_token: Default::default(),
+        output: syn::ReturnType::Default,
+        body: Box::new(body),
+    })
+}
+
+/// `{ stmts }` as an expression.
+pub fn block_expr(stmts: Vec<Stmt>) -> Expr {
+    Expr::Block(syn::ExprBlock {
+        attrs: Vec::new(),
+        label: None,
+        block: block(stmts),
+    })
+}
+
+/// `name!(tokens)`.
+pub fn macro_call(name: &str, tokens: TokenStream) -> Expr {
+    Expr::Macro(syn::ExprMacro {
+        attrs: Vec::new(),
+        mac: syn::Macro {
+            path: path(&[name]),
+            bang_token: Default::default(),
+            delimiter: syn::MacroDelimiter::Paren(Default::default()),
+            tokens,
+        },
+    })
+}
+
+/// `let name = init;`.
+pub fn let_stmt(name: &str, init: Expr) -> Stmt {
+    local(Pat::Ident(binding(ident(name))), init)
+}
+
+/// `let _ = init;`.
+pub fn let_wild_stmt(init: Expr) -> Stmt {
+    local(wild_pat(), init)
+}
+
+/// `let mut name = init;`.
+pub fn let_mut_stmt(name: &str, init: Expr) -> Stmt {
+    let mut bound = binding(ident(name));
+    bound.mutability = Some(Default::default());
+    local(Pat::Ident(bound), init)
+}
+
+/// `member: expr` of a struct expression.
+pub fn field_value(member: syn::Ident, expr: Expr) -> syn::FieldValue {
+    syn::FieldValue {
+        attrs: Vec::new(),
+        member: syn::Member::Named(member),
+        colon_token: Some(Default::default()),
+        expr,
+    }
+}
 
 /// `pub name: ty` (a named struct field).
 pub fn named_field(attrs: Vec<Attribute>, name: syn::Ident, ty: Type) -> syn::Field {
@@ -373,15 +513,6 @@ pub fn unit_ty() -> Type {
     })
 }
 
-/// A path expression of one identifier (which may be raw, `r#type`).
-pub fn ident_expr(name: syn::Ident) -> Expr {
-    Expr::Path(syn::ExprPath {
-        attrs: Vec::new(),
-        qself: None,
-        path: syn::Path::from(name),
-    })
-}
-
 /// `segments::<types>` as an expression path (a turbofish on the last segment).
 pub fn turbofish_path(segments: &[&str], types: impl IntoIterator<Item = Type>) -> Expr {
     let mut path = generic_path(segments, types);
@@ -395,25 +526,6 @@ pub fn turbofish_path(segments: &[&str], types: impl IntoIterator<Item = Type>) 
         qself: None,
         path,
     })
-}
-
-/// `receiver.method::<types>(args)`.
-pub fn method_turbofish(
-    receiver: Expr,
-    name: &str,
-    types: impl IntoIterator<Item = Type>,
-    args: impl IntoIterator<Item = Expr>,
-) -> Expr {
-    let mut expr = method(receiver, name, args);
-    if let Expr::MethodCall(call) = &mut expr {
-        call.turbofish = Some(syn::AngleBracketedGenericArguments {
-            colon2_token: Some(Default::default()),
-            lt_token: Default::default(),
-            args: types.into_iter().map(syn::GenericArgument::Type).collect(),
-            gt_token: Default::default(),
-        });
-    }
-    expr
 }
 
 /// `&mut expr`.
@@ -433,15 +545,6 @@ pub fn await_expr(expr: Expr) -> Expr {
         base: Box::new(expr),
         dot_token: Default::default(),
         await_token: Default::default(),
-    })
-}
-
-/// `expr?`.
-pub fn try_expr(expr: Expr) -> Expr {
-    Expr::Try(syn::ExprTry {
-        attrs: Vec::new(),
-        expr: Box::new(expr),
-        question_token: Default::default(),
     })
 }
 
@@ -524,32 +627,6 @@ pub fn match_expr(expr: Expr, arms: Vec<syn::Arm>) -> Expr {
         expr: Box::new(expr),
         brace_token: Default::default(),
         arms,
-    })
-}
-
-/// `|inputs| body`.
-pub fn closure(inputs: impl IntoIterator<Item = Pat>, body: Expr) -> Expr {
-    Expr::Closure(syn::ExprClosure {
-        attrs: Vec::new(),
-        lifetimes: None,
-        constness: None,
-        movability: None,
-        asyncness: None,
-        capture: None,
-        or1_token: Default::default(),
-        inputs: inputs.into_iter().collect(),
-        or2_token: Default::default(),
-        output: syn::ReturnType::Default,
-        body: Box::new(body),
-    })
-}
-
-/// `{ stmts }` as an expression.
-pub fn block_expr(stmts: Vec<Stmt>) -> Expr {
-    Expr::Block(syn::ExprBlock {
-        attrs: Vec::new(),
-        label: None,
-        block: block(stmts),
     })
 }
 

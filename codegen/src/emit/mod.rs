@@ -1,6 +1,6 @@
-//! IR → Rust syntax: the models' regular items and the client's per-operation items as
-//! `syn` trees (see `ast`), the rest as `quote!` tokens parsed once; no emitter
-//! concatenates Rust text.
+//! IR → Rust syntax: the regular items of the models, the client and the server (per
+//! type, per operation) as `syn` trees (see `ast`), the rest as `quote!` tokens parsed
+//! once; no emitter concatenates Rust text.
 
 pub mod ast;
 pub mod client;

@@ -2,13 +2,18 @@
 //! per operation, a params struct, body type and response enum per operation, the router,
 //! and a mock answering every operation with its documented example. The HTTP plumbing the
 //! same for every API is the runtime (`codegen/src/runtime/server.rs`), emitted verbatim.
+//! `server.rs` is emitted in parts (see [`server`]) that the pipeline prints on their own;
+//! each operation's items are built as syntax trees, the rarer items through tokens.
 
-use super::validate::{checks, resolved, strip_options};
-use super::{doc_attrs, ty_tokens_in};
+use super::validate::{check_stmts, checks, resolved, strip_options};
+use super::{ast, doc_attr_list, doc_attrs, parse_items, ty_syn_with};
 use crate::ir::*;
 use crate::names::{ident, type_name};
+use crate::Result;
 use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, ToTokens};
+use syn::punctuated::Punctuated;
+use syn::{Expr, Stmt};
 
 /// The runtime file emitted as the crate's `src/server/runtime.rs`.
 pub const RUNTIME: &str = include_str!("../runtime/server.rs");
@@ -56,10 +61,6 @@ pub fn api_key_var(api: &Api) -> String {
     format!("{}_API_KEY", heck::AsShoutySnakeCase(stem))
 }
 
-fn models_ty(api: &Api, ty: &Ty) -> TokenStream {
-    ty_tokens_in(api, ty, &quote!(models::))
-}
-
 fn status_name(code: u16) -> Option<(&'static str, &'static str)> {
     Some(match code {
         200 => ("Ok", "OK"),
@@ -96,14 +97,18 @@ fn status_name(code: u16) -> Option<(&'static str, &'static str)> {
     })
 }
 
-fn status_const(code: u16) -> TokenStream {
+fn status_expr(code: u16) -> Expr {
     match status_name(code) {
-        Some((_, konst)) => {
-            let konst = format_ident!("{}", konst);
-            quote!(StatusCode::#konst)
-        }
+        Some((_, konst)) => ast::path_expr(&["StatusCode", konst]),
         // Every code in 100..=999 is a valid `StatusCode`.
-        None => quote!(StatusCode::from_u16(#code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)),
+        None => ast::method(
+            ast::call(
+                ast::path_expr(&["StatusCode", "from_u16"]),
+                [ast::lit(Literal::u16_suffixed(code))],
+            ),
+            "unwrap_or",
+            [ast::path_expr(&["StatusCode", "INTERNAL_SERVER_ERROR"])],
+        ),
     }
 }
 
@@ -193,7 +198,7 @@ fn envelope_construction(api: &Api, id: TypeId, depth: usize) -> Option<TokenStr
 
 struct Envelope {
     /// The envelope type, as server code spells it.
-    ty: TokenStream,
+    ty: syn::Type,
     /// The `impl ErrorEnvelope` for the document's schema, when it is one.
     imp: TokenStream,
     /// The document's error schema, when it is the envelope.
@@ -206,7 +211,8 @@ fn envelope(api: &Api) -> Envelope {
         .and_then(|id| Some((id, envelope_construction(api, id, 0)?)));
     match built {
         Some((id, construction)) => {
-            let ty = models_ty(api, &Ty::Named(id));
+            // `server_head` notes the mention: it names the envelope wherever other parts do.
+            let ty = models_syn(api, &Ty::Named(id), &mut Mentions::default());
             Envelope {
                 imp: quote! {
                     impl runtime::ErrorEnvelope for #ty {
@@ -220,61 +226,82 @@ fn envelope(api: &Api) -> Envelope {
             }
         }
         None => Envelope {
-            ty: quote!(runtime::DefaultErrorEnvelope),
+            ty: ast::path_ty(ast::path(&["runtime", "DefaultErrorEnvelope"])),
             imp: TokenStream::new(),
             id: None,
         },
     }
 }
 
-fn location(location: ParamLocation) -> TokenStream {
-    match location {
-        ParamLocation::Path => quote!(Location::Path),
-        ParamLocation::Query => quote!(Location::Query),
-        ParamLocation::Header => quote!(Location::Header),
-        ParamLocation::Cookie => quote!(Location::Cookie),
-    }
+/// `Location::Query` and the like, noted in `mentions`.
+fn location(location: ParamLocation, mentions: &mut Mentions) -> Expr {
+    mentions.note("Location");
+    let variant = match location {
+        ParamLocation::Path => "Path",
+        ParamLocation::Query => "Query",
+        ParamLocation::Header => "Header",
+        ParamLocation::Cookie => "Cookie",
+    };
+    ast::path_expr(&["Location", variant])
 }
 
-/// The parser from text to `ty` (a parameter or a text part of a form).
-fn parser(api: &Api, ty: &Ty) -> TokenStream {
-    let spelled = models_ty(api, ty);
-    match resolved(api, ty) {
-        Ty::String => quote!(parse_string),
-        Ty::I32 | Ty::I64 | Ty::F64 | Ty::Bool | Ty::Uuid => {
-            quote!(parse_from_str::<#spelled>)
+/// `ty` as the server module spells it (named types through `models::`), noted in
+/// `mentions`.
+fn models_syn(api: &Api, ty: &Ty, mentions: &mut Mentions) -> syn::Type {
+    let named = std::cell::Cell::new(false);
+    let spelled = ty_syn_with(api, ty, &|name| {
+        named.set(true);
+        ast::path_ty(ast::path(&["models", name]))
+    });
+    mentions.models_path |= named.get();
+    spelled
+}
+
+/// The parser from text to `ty` (a parameter or a text part of a form), noted in
+/// `mentions`.
+fn parser(api: &Api, ty: &Ty, mentions: &mut Mentions) -> Expr {
+    let helper = match resolved(api, ty) {
+        Ty::String => {
+            mentions.note("parse_string");
+            return ast::path_expr(&["parse_string"]);
         }
-        _ => quote!(parse_serde::<#spelled>),
-    }
+        Ty::I32 | Ty::I64 | Ty::F64 | Ty::Bool | Ty::Uuid => "parse_from_str",
+        _ => "parse_serde",
+    };
+    mentions.note(helper);
+    ast::turbofish(helper, [models_syn(api, ty, mentions)])
 }
 
 /// A default written as a Rust expression of the parameter's type, when it is a scalar or
 /// an enum value; other defaults are documented, not applied.
-fn param_default(api: &Api, ty: &Ty, value: &serde_json::Value) -> Option<TokenStream> {
+fn param_default(
+    api: &Api,
+    ty: &Ty,
+    value: &serde_json::Value,
+    mentions: &mut Mentions,
+) -> Option<Expr> {
     use serde_json::Value;
     Some(match (resolved(api, ty), value) {
-        (Ty::String, Value::String(s)) => quote!(String::from(#s)),
-        (Ty::Bool, Value::Bool(b)) => quote!(#b),
+        (Ty::String, Value::String(s)) => {
+            ast::call(ast::path_expr(&["String", "from"]), [ast::str_lit(s)])
+        }
+        (Ty::Bool, Value::Bool(b)) => ast::bool_lit(*b),
         (Ty::I32, Value::Number(n)) => {
-            let n = Literal::i32_suffixed(i32::try_from(n.as_i64()?).ok()?);
-            quote!(#n)
+            ast::lit(Literal::i32_suffixed(i32::try_from(n.as_i64()?).ok()?))
         }
-        (Ty::I64, Value::Number(n)) => {
-            let n = Literal::i64_suffixed(n.as_i64()?);
-            quote!(#n)
-        }
-        (Ty::F64, Value::Number(n)) => {
-            let n = Literal::f64_suffixed(n.as_f64()?);
-            quote!(#n)
-        }
+        (Ty::I64, Value::Number(n)) => ast::lit(Literal::i64_suffixed(n.as_i64()?)),
+        (Ty::F64, Value::Number(n)) => ast::lit(Literal::f64_suffixed(n.as_f64()?)),
         (Ty::Named(id), Value::String(s)) => {
             let TypeKind::StringEnum(e) = &api.ty(*id).kind else {
                 return None;
             };
             let variant = e.variants.iter().find(|v| &v.value == s)?;
-            let ty = models_ty(api, ty);
-            let variant = format_ident!("{}", variant.name);
-            quote!(#ty::#variant)
+            // `ty` may be an alias of the enum: spelled by its own name.
+            let Ty::Named(named) = ty else {
+                return None;
+            };
+            mentions.models_path = true;
+            ast::path_expr(&["models", &api.ty(*named).name, &variant.name])
         }
         _ => return None,
     })
@@ -292,8 +319,29 @@ fn op_doc(op: &Operation) -> String {
     text
 }
 
+thread_local! {
+    /// Every operation's parameter extraction starts as a copy of this one (syntax trees
+    /// cannot be shared between threads).
+    static PARAMS_IMPL: syn::ItemImpl = syn::parse_quote! {
+        impl runtime::Params for Params {
+            const IN_PATH: bool = false;
+
+            fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
+                let params = Self {};
+                Ok(params)
+            }
+        }
+    };
+}
+
+/// An operation's params struct and its `impl runtime::Params`.
+struct ParamsCode {
+    decl: syn::Item,
+    extract: syn::Item,
+}
+
 /// The params struct and its extraction, or nothing for an operation without parameters.
-fn params_struct(api: &Api, op: &Operation) -> Option<(TokenStream, proc_macro2::Ident)> {
+fn params_struct(api: &Api, op: &Operation, mentions: &mut Mentions) -> Option<ParamsCode> {
     if op.params.is_empty() {
         return None;
     }
@@ -305,18 +353,17 @@ fn params_struct(api: &Api, op: &Operation) -> Option<(TokenStream, proc_macro2:
         op.path
     );
     let mut fields = Vec::new();
-    let mut inits = Vec::new();
+    let mut inits = Punctuated::<syn::FieldValue, syn::Token![,]>::new();
     let mut checks_out = Vec::new();
     for p in &op.params {
         let field = ident(&p.name);
-        let wire = &p.wire;
-        let loc = location(p.location);
+        let wire = || ast::str_lit(&p.wire);
         let loc_name = location_name(p.location);
         let mut docs = p.docs.clone().unwrap_or_default();
         if let Some(default) = &p.default {
             docs.push_str(&format!("\n\nDefault: `{default}`."));
         }
-        let docs = doc_attrs(
+        let docs = doc_attr_list(
             Some(&docs)
                 .filter(|d| !d.trim().is_empty())
                 .map(String::as_str),
@@ -325,7 +372,12 @@ fn params_struct(api: &Api, op: &Operation) -> Option<(TokenStream, proc_macro2:
             .default
             .as_ref()
             .filter(|_| !p.required)
-            .and_then(|v| param_default(api, &p.ty, v));
+            .and_then(|v| param_default(api, &p.ty, v, mentions));
+        let read = |method: &str, mut args: Vec<Expr>, mentions: &mut Mentions| {
+            args.insert(0, location(p.location, mentions));
+            args.insert(1, wire());
+            ast::try_expr(ast::method(ast::path_expr(&["raw"]), method, args))
+        };
         let (value, field_ty, optional) = match &p.ty {
             Ty::List(item) => {
                 let delimiter = match p.style {
@@ -333,88 +385,132 @@ fn params_struct(api: &Api, op: &Operation) -> Option<(TokenStream, proc_macro2:
                     ParamStyle::PipeDelimited => '|',
                     _ => ',',
                 };
-                let explode = p.explode;
-                let parse = parser(api, item);
-                let list = quote!(raw.list(#loc, #wire, #explode, #delimiter, #parse)?);
-                let ty = models_ty(api, &p.ty);
+                let args = vec![
+                    ast::bool_lit(p.explode),
+                    ast::lit(Literal::character(delimiter)),
+                    parser(api, item, mentions),
+                ];
+                let list = read("list", args, mentions);
+                let ty = models_syn(api, &p.ty, mentions);
                 if p.required {
-                    (
-                        quote!(#list.ok_or_else(|| runtime::Rejection::invalid(concat!(#loc_name, "/", #wire), "required parameter is missing"))?),
-                        ty,
-                        false,
-                    )
+                    let wire = &p.wire;
+                    let missing = ast::call(
+                        ast::path_expr(&["runtime", "Rejection", "invalid"]),
+                        [
+                            ast::macro_call("concat", quote!(#loc_name, "/", #wire)),
+                            ast::str_lit("required parameter is missing"),
+                        ],
+                    );
+                    let or_missing = ast::method(list, "ok_or_else", [ast::closure([], missing)]);
+                    (ast::try_expr(or_missing), ty, false)
                 } else {
-                    (list, quote!(Option<#ty>), true)
+                    (
+                        list,
+                        ast::path_ty(ast::generic_path(&["Option"], [ty])),
+                        true,
+                    )
                 }
             }
             ty => {
-                let parse = parser(api, ty);
-                let spelled = models_ty(api, ty);
-                match (p.required, &default) {
-                    (true, _) => (quote!(raw.required(#loc, #wire, #parse)?), spelled, false),
-                    (false, Some(default)) if matches!(resolved(api, ty), Ty::String) => (
-                        quote!(raw.optional(#loc, #wire, #parse)?.unwrap_or_else(|| #default)),
-                        spelled,
-                        false,
-                    ),
+                let parse = vec![parser(api, ty, mentions)];
+                let spelled = models_syn(api, ty, mentions);
+                match (p.required, default) {
+                    (true, _) => (read("required", parse, mentions), spelled, false),
+                    (false, Some(default)) if matches!(resolved(api, ty), Ty::String) => {
+                        let optional = read("optional", parse, mentions);
+                        let or_default = ast::closure([], default);
+                        (
+                            ast::method(optional, "unwrap_or_else", [or_default]),
+                            spelled,
+                            false,
+                        )
+                    }
                     (false, Some(default)) => (
-                        quote!(raw.optional(#loc, #wire, #parse)?.unwrap_or(#default)),
+                        ast::method(read("optional", parse, mentions), "unwrap_or", [default]),
                         spelled,
                         false,
                     ),
                     (false, None) => (
-                        quote!(raw.optional(#loc, #wire, #parse)?),
-                        quote!(Option<#spelled>),
+                        read("optional", parse, mentions),
+                        ast::path_ty(ast::generic_path(&["Option"], [spelled])),
                         true,
                     ),
                 }
             }
         };
-        fields.push(quote!(#docs pub #field: #field_ty));
-        inits.push(quote!(#field: #value));
+        fields.push(syn::Field {
+            attrs: docs,
+            vis: ast::public(),
+            mutability: syn::FieldMutability::None,
+            ident: Some(field.clone()),
+            colon_token: Some(Default::default()),
+            ty: field_ty,
+        });
+        inits.push(ast::field_value(field.clone(), value));
         let (core, _) = strip_options(&p.ty);
-        let check = checks(api, core, &p.constraints, quote!(value));
+        let check = check_stmts(api, core, &p.constraints, &ast::path_expr(&["value"]));
         if !check.is_empty() {
-            let bind = if optional {
-                quote!(if let Some(value) = &params.#field)
+            let place = ast::reference(ast::field(
+                ast::path_expr(&["params"]),
+                syn::Member::Named(field),
+            ));
+            let mut body = if optional {
+                let bound = ast::if_let(ast::some_pat(ast::ident_pat("value")), place, check);
+                vec![ast::block_stmt(bound)]
             } else {
-                quote!(let value = &params.#field;)
+                let mut body = vec![ast::let_stmt("value", place)];
+                body.extend(check);
+                body
             };
-            let body = if optional {
-                quote!(#bind { #check })
-            } else {
-                quote!(#bind #check)
-            };
-            checks_out.push(quote! {
-                runtime::check(#loc, #wire, |at| {
-                    #body
-                    Ok(())
-                })?;
-            });
+            body.push(ast::ok_unit());
+            let args = [
+                location(p.location, mentions),
+                wire(),
+                ast::closure([ast::ident_pat("at")], ast::block_expr(body)),
+            ];
+            checks_out.push(ast::try_stmt(ast::call(
+                ast::path_expr(&["runtime", "check"]),
+                args,
+            )));
         }
     }
-    let docs = doc_attrs(Some(&doc));
-    let in_path = op.params.iter().any(|p| p.location == ParamLocation::Path);
-    Some((
-        quote! {
-            #docs
-            #[derive(Debug, Clone, PartialEq)]
-            pub struct #name {
-                #(#fields,)*
+    if !inits.empty_or_trailing() {
+        inits.push_punct(Default::default());
+    }
+    let mut extract = PARAMS_IMPL.with(Clone::clone);
+    extract.self_ty = Box::new(ast::path_ty(ast::path(&[&name.to_string()])));
+    if let [syn::ImplItem::Const(in_path), syn::ImplItem::Fn(method)] = &mut extract.items[..] {
+        in_path.expr = ast::bool_lit(op.params.iter().any(|p| p.location == ParamLocation::Path));
+        if let Some(syn::Stmt::Local(syn::Local {
+            init: Some(init), ..
+        })) = method.block.stmts.first_mut()
+        {
+            if let Expr::Struct(built) = &mut *init.expr {
+                built.fields = inits;
             }
-
-            impl runtime::Params for #name {
-                const IN_PATH: bool = #in_path;
-
-                fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
-                    let params = Self { #(#inits,)* };
-                    #(#checks_out)*
-                    Ok(params)
-                }
-            }
-        },
-        name,
-    ))
+        }
+        let last = method.block.stmts.len().saturating_sub(1);
+        method.block.stmts.splice(last..last, checks_out);
+    }
+    let mut attrs = doc_attr_list(Some(&doc));
+    attrs.push(ast::list_attr("derive", quote!(Debug, Clone, PartialEq)));
+    let mut fields: Punctuated<syn::Field, syn::Token![,]> = fields.into_iter().collect();
+    fields.push_punct(Default::default());
+    Some(ParamsCode {
+        decl: syn::Item::Struct(syn::ItemStruct {
+            attrs,
+            vis: ast::public(),
+            struct_token: Default::default(),
+            ident: name,
+            generics: Default::default(),
+            fields: syn::Fields::Named(syn::FieldsNamed {
+                brace_token: Default::default(),
+                named: fields,
+            }),
+            semi_token: None,
+        }),
+        extract: syn::Item::Impl(extract),
+    })
 }
 
 fn location_name(location: ParamLocation) -> &'static str {
@@ -430,45 +526,70 @@ fn location_name(location: ParamLocation) -> &'static str {
 struct BodyPart {
     variant: proc_macro2::Ident,
     media_type: String,
-    ty: TokenStream,
+    ty: syn::Type,
     /// The runtime's `ReadBody` value reading `ty`.
-    reader: TokenStream,
+    reader: Expr,
     /// Items the part needs (a form struct).
     items: TokenStream,
 }
 
-fn body_part(api: &Api, op: &Operation, content: &Content, stem: &str) -> BodyPart {
+/// `runtime::reader::<ty>::new()`.
+fn new_reader(reader: &str, ty: syn::Type) -> Expr {
+    let mut path = ast::path(&["runtime", reader, "new"]);
+    path.segments[1].arguments = syn::PathArguments::AngleBracketed(ast::turbofish_args([ty]));
+    let func = Expr::Path(syn::ExprPath {
+        attrs: Vec::new(),
+        qself: None,
+        path,
+    });
+    ast::call(func, [])
+}
+
+fn local_ty(name: &proc_macro2::Ident) -> syn::Type {
+    ast::path_ty(syn::Path::from(name.clone()))
+}
+
+fn body_part(
+    api: &Api,
+    op: &Operation,
+    content: &Content,
+    stem: &str,
+    mentions: &mut Mentions,
+) -> BodyPart {
     let media_type = content.media_type.clone();
     // A wildcard takes any media type.
-    let expected = if media_type.contains('*') {
-        quote!(None)
-    } else {
-        quote!(Some(#media_type))
+    let expected = || {
+        if media_type.contains('*') {
+            ast::path_expr(&["None"])
+        } else {
+            ast::call(ast::path_expr(&["Some"]), [ast::str_lit(&media_type)])
+        }
     };
+    let runtime_ty = |name: &str| ast::path_ty(ast::path(&["runtime", name]));
     let (variant, ty, reader, items) = match content.kind {
         MediaKind::Json => {
             let ty = match &content.ty {
-                Some(ty) => models_ty(api, ty),
-                None => quote!(serde_json::Value),
+                Some(ty) => models_syn(api, ty, mentions),
+                None => ast::path_ty(ast::path(&["serde_json", "Value"])),
             };
-            let reader = quote!(runtime::JsonBody::<#ty>::new());
+            let reader = new_reader("JsonBody", ty.clone());
             ("Json", ty, reader, TokenStream::new())
         }
         MediaKind::Multipart => {
             let (items, name) = form_struct(api, op, content, stem);
-            let reader = quote!(runtime::FormBody::<#name>::new());
-            ("Multipart", quote!(#name), reader, items)
+            let reader = new_reader("FormBody", local_ty(&name));
+            ("Multipart", local_ty(&name), reader, items)
         }
         MediaKind::Text | MediaKind::FormUrlEncoded | MediaKind::EventStream => (
             "Text",
-            quote!(String),
-            quote!(runtime::TextBody(#expected)),
+            ast::path_ty(ast::path(&["String"])),
+            ast::call(ast::path_expr(&["runtime", "TextBody"]), [expected()]),
             TokenStream::new(),
         ),
         MediaKind::Binary => (
             "Binary",
-            quote!(runtime::BodyStream),
-            quote!(runtime::StreamBody(#expected)),
+            runtime_ty("BodyStream"),
+            ast::call(ast::path_expr(&["runtime", "StreamBody"]), [expected()]),
             TokenStream::new(),
         ),
     };
@@ -482,8 +603,12 @@ fn body_part(api: &Api, op: &Operation, content: &Content, stem: &str) -> BodyPa
 }
 
 /// The handler's body type and its reader (a runtime `ReadBody` value), with any items it
-/// needs.
-fn request_body(api: &Api, op: &Operation) -> Option<(TokenStream, TokenStream, TokenStream)> {
+/// needs (tokens, walked for what they mention: the type's mentions are noted).
+fn request_body(
+    api: &Api,
+    op: &Operation,
+    mentions: &mut Mentions,
+) -> Option<(syn::Type, Expr, TokenStream)> {
     let body = op.body.as_ref()?;
     let mut parts: Vec<BodyPart> = body
         .content
@@ -495,7 +620,7 @@ fn request_body(api: &Api, op: &Operation) -> Option<(TokenStream, TokenStream, 
             } else {
                 format!("{}{}", op.type_stem, type_name(&c.media_type, "Media"))
             };
-            body_part(api, op, c, &stem)
+            body_part(api, op, c, &stem, mentions)
         })
         .collect();
     if parts.is_empty() {
@@ -558,8 +683,8 @@ fn request_body(api: &Api, op: &Operation) -> Option<(TokenStream, TokenStream, 
             }
         };
         (
-            quote!(#name),
-            quote!(runtime::ByMediaType::<#name>::new()),
+            local_ty(&name),
+            new_reader("ByMediaType", local_ty(&name)),
             items,
         )
     };
@@ -567,8 +692,8 @@ fn request_body(api: &Api, op: &Operation) -> Option<(TokenStream, TokenStream, 
         Some((ty, extract, extra))
     } else {
         Some((
-            quote!(Option<#ty>),
-            quote!(runtime::OptionalBody(#extract)),
+            ast::path_ty(ast::generic_path(&["Option"], [ty])),
+            ast::call(ast::path_expr(&["runtime", "OptionalBody"]), [extract]),
             extra,
         ))
     }
@@ -619,8 +744,10 @@ fn form_struct(
         let wire = &f.wire;
         let docs = doc_attrs(f.docs.as_deref());
         let missing = format!("body/{wire}");
-        let spelled = models_ty(api, ty);
-        let parse = parser(api, ty);
+        // The form's tokens are walked for what they mention.
+        let mut walked = Mentions::default();
+        let spelled = models_syn(api, ty, &mut walked).into_token_stream();
+        let parse = parser(api, ty, &mut walked).into_token_stream();
         let (decl_ty, local_ty, arm) = match kind {
             Kind::File => {
                 // Streamed only once every other required part is in hand: reading on
@@ -830,18 +957,19 @@ fn variants(op: &Operation) -> Vec<Variant<'_>> {
 }
 
 /// The Rust type a response media type is sent from.
-fn response_body_ty(api: &Api, content: &Content) -> TokenStream {
-    let ty = content
-        .ty
-        .as_ref()
-        .map(|ty| models_ty(api, ty))
-        .unwrap_or_else(|| quote!(serde_json::Value));
+fn response_body_ty(api: &Api, content: &Content, mentions: &mut Mentions) -> syn::Type {
+    let ty = match &content.ty {
+        Some(ty) => models_syn(api, ty, mentions),
+        None => ast::path_ty(ast::path(&["serde_json", "Value"])),
+    };
     match content.kind {
         MediaKind::Json => ty,
-        MediaKind::EventStream => quote!(runtime::EventStream<#ty>),
-        MediaKind::Text => quote!(String),
+        MediaKind::EventStream => {
+            ast::path_ty(ast::generic_path(&["runtime", "EventStream"], [ty]))
+        }
+        MediaKind::Text => ast::path_ty(ast::path(&["String"])),
         MediaKind::Binary | MediaKind::Multipart | MediaKind::FormUrlEncoded => {
-            quote!(runtime::Binary)
+            ast::path_ty(ast::path(&["runtime", "Binary"]))
         }
     }
 }
@@ -858,93 +986,142 @@ fn header_name(wire: &str) -> Option<String> {
 }
 
 /// `match` arm answering one variant.
-fn variant_arm(api: &Api, envelope: &Envelope, variant: &Variant<'_>) -> TokenStream {
-    let name = &variant.name;
-    let status = match variant.response.status {
-        Status::Code(code) => status_const(code),
-        Status::Range(_) | Status::Default => quote!(status),
+fn variant_arm(api: &Api, envelope: &Envelope, variant: &Variant<'_>) -> syn::Arm {
+    let name = variant.name.to_string();
+    let status = || match variant.response.status {
+        Status::Code(code) => status_expr(code),
+        Status::Range(_) | Status::Default => ast::path_expr(&["status"]),
     };
-    let envelope_ty = &envelope.ty;
+    let body = || ast::path_expr(&["body"]);
     let respond = match variant.content {
-        None => quote!(#status.into_response()),
+        None => ast::method(status(), "into_response", []),
         Some(content) => {
             let media_type = &content.media_type;
             match content.kind {
-                MediaKind::Json => quote!(runtime::json_response(#status, body)),
-                MediaKind::EventStream => {
-                    quote!(body.into_response_with::<#envelope_ty>(#status))
+                MediaKind::Json => ast::call(
+                    ast::path_expr(&["runtime", "json_response"]),
+                    [status(), body()],
+                ),
+                MediaKind::EventStream => ast::method_turbofish(
+                    body(),
+                    "into_response_with",
+                    [envelope.ty.clone()],
+                    [status()],
+                ),
+                MediaKind::Text => {
+                    let content_type = ast::tuple_expr([
+                        ast::path_expr(&["axum", "http", "header", "CONTENT_TYPE"]),
+                        ast::call(
+                            ast::path_expr(&["axum", "http", "HeaderValue", "from_static"]),
+                            [ast::str_lit(media_type)],
+                        ),
+                    ]);
+                    let headers = ast::array([content_type]);
+                    ast::method(
+                        ast::tuple_expr([status(), headers, body()]),
+                        "into_response",
+                        [],
+                    )
                 }
-                MediaKind::Text => quote! {
-                    (#status, [(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static(#media_type))], body).into_response()
-                },
                 _ => {
                     let media_type = if media_type.contains('*') {
                         "application/octet-stream"
                     } else {
                         media_type
                     };
-                    quote!(body.into_response(#status, #media_type))
+                    ast::method(
+                        body(),
+                        "into_response",
+                        [status(), ast::str_lit(media_type)],
+                    )
                 }
             }
         }
     };
-    let _ = api;
-    let headers: Vec<TokenStream> = variant
+    let headers: Vec<syn::Stmt> = variant
         .response
         .headers
         .iter()
         .filter_map(|h| {
             let name = header_name(&h.wire)?;
-            let field = header_ident(h);
+            let value = || ast::path_expr(&["value"]);
             let display = match resolved(api, &h.ty) {
-                Ty::String | Ty::I32 | Ty::I64 | Ty::F64 | Ty::Bool | Ty::Uuid => quote!(value),
+                Ty::String | Ty::I32 | Ty::I64 | Ty::F64 | Ty::Bool | Ty::Uuid => value(),
                 Ty::Named(id)
-                    if matches!(api.ty(*id).kind, TypeKind::StringEnum(_) | TypeKind::IntEnum(_)) =>
+                    if matches!(
+                        api.ty(*id).kind,
+                        TypeKind::StringEnum(_) | TypeKind::IntEnum(_)
+                    ) =>
                 {
-                    quote!(value)
+                    value()
                 }
-                _ => quote!(&serde_json::to_string(value).unwrap_or_default()),
+                _ => ast::reference(ast::method(
+                    ast::call(ast::path_expr(&["serde_json", "to_string"]), [value()]),
+                    "unwrap_or_default",
+                    [],
+                )),
             };
-            let set = quote!(runtime::set_header(&mut response, axum::http::HeaderName::from_static(#name), #display););
-            Some(if h.required {
-                quote!({ let value = &#field; #set })
+            let header_name = ast::call(
+                ast::path_expr(&["axum", "http", "HeaderName", "from_static"]),
+                [ast::str_lit(&name)],
+            );
+            let set = Stmt::Expr(
+                ast::call(
+                    ast::path_expr(&["runtime", "set_header"]),
+                    [
+                        ast::mut_reference(ast::path_expr(&["response"])),
+                        header_name,
+                        display,
+                    ],
+                ),
+                Some(Default::default()),
+            );
+            let field = ast::reference(ast::ident_expr(header_ident(h)));
+            Some(ast::block_stmt(if h.required {
+                ast::let_block("value", field, vec![set])
             } else {
-                quote!(if let Some(value) = &#field { #set })
-            })
+                ast::if_let(ast::some_pat(ast::ident_pat("value")), field, vec![set])
+            }))
         })
         .collect();
     // A JSON body is serialized by reference, so it is bound by reference: moved out of
     // the enum, a large body would be copied first.
-    let body_binding = variant.content.map(|content| match content.kind {
-        MediaKind::Json => quote!(ref body),
-        _ => quote!(body),
+    let body_binding = variant.content.map(|content| {
+        let mut binding = ast::binding(ast::ident("body"));
+        if content.kind == MediaKind::Json {
+            binding.by_ref = Some(Default::default());
+        }
+        binding
     });
     let pattern = if variant.has_fields() {
-        let status = (!matches!(variant.response.status, Status::Code(_))).then(|| quote!(status));
-        let header_fields = variant.response.headers.iter().map(|h| {
-            let field = header_ident(h);
-            quote!(#field)
-        });
+        let status = (!matches!(variant.response.status, Status::Code(_)))
+            .then(|| ast::binding(ast::ident("status")));
+        let header_fields = variant
+            .response
+            .headers
+            .iter()
+            .map(|h| ast::binding(header_ident(h)));
         let fields = status.into_iter().chain(body_binding).chain(header_fields);
-        quote!(Self::#name { #(#fields),* })
+        ast::struct_pat(&["Self", &name], fields)
     } else if let Some(body) = body_binding {
-        quote!(Self::#name(#body))
+        ast::tuple_struct_pat(&["Self", &name], [syn::Pat::Ident(body)])
     } else {
-        quote!(Self::#name)
+        ast::path_pat(&["Self", &name])
     };
     if headers.is_empty() {
-        quote!(#pattern => #respond,)
+        ast::arm(pattern, respond)
     } else {
-        quote!(#pattern => {
-            let mut response = #respond;
-            #(#headers)*
-            response
-        })
+        let mut stmts = vec![ast::let_mut_stmt("response", respond)];
+        stmts.extend(headers);
+        stmts.push(Stmt::Expr(ast::path_expr(&["response"]), None));
+        syn::Arm {
+            comma: None,
+            ..ast::arm(pattern, ast::block_expr(stmts))
+        }
     }
 }
 
-fn variant_decl(api: &Api, variant: &Variant<'_>) -> TokenStream {
-    let name = &variant.name;
+fn variant_decl(api: &Api, variant: &Variant<'_>, mentions: &mut Mentions) -> syn::Variant {
     let status = match variant.response.status {
         Status::Code(code) => code.to_string(),
         Status::Range(digit) => format!("{digit}XX"),
@@ -954,24 +1131,36 @@ fn variant_decl(api: &Api, variant: &Variant<'_>) -> TokenStream {
         .content
         .map(|c| format!(", `{}`", c.media_type))
         .unwrap_or_default();
-    let doc = doc_attrs(Some(&format!(
+    let docs = doc_attr_list(Some(&format!(
         "{status}{media}: {}",
         variant.response.description
     )));
-    let body_ty = variant.content.map(|c| response_body_ty(api, c));
-    if variant.has_fields() {
+    let body_ty = variant.content.map(|c| response_body_ty(api, c, mentions));
+    let field = |attrs: Vec<syn::Attribute>, name: Option<syn::Ident>, ty: syn::Type| syn::Field {
+        attrs,
+        vis: syn::Visibility::Inherited,
+        mutability: syn::FieldMutability::None,
+        colon_token: name.as_ref().map(|_| Default::default()),
+        ident: name,
+        ty,
+    };
+    let fields = if variant.has_fields() {
         let status = (!matches!(variant.response.status, Status::Code(_))).then(|| {
-            quote! {
-                /// The status to answer with.
-                status: StatusCode
-            }
+            field(
+                vec![ast::doc_attr(" The status to answer with.")],
+                Some(ast::ident("status")),
+                ast::path_ty(ast::path(&["StatusCode"])),
+            )
         });
-        let body = body_ty.map(|ty| quote!(body: #ty));
+        let body = body_ty.map(|ty| field(Vec::new(), Some(ast::ident("body")), ty));
         let headers = variant.response.headers.iter().map(|h| {
-            let field = header_ident(h);
-            let ty = models_ty(api, &h.ty);
-            let ty = if h.required { ty } else { quote!(Option<#ty>) };
-            let doc = doc_attrs(Some(&format!(
+            let ty = models_syn(api, &h.ty, mentions);
+            let ty = if h.required {
+                ty
+            } else {
+                ast::path_ty(ast::generic_path(&["Option"], [ty]))
+            };
+            let docs = doc_attr_list(Some(&format!(
                 "`{}` header.{}",
                 h.wire,
                 h.docs
@@ -979,14 +1168,26 @@ fn variant_decl(api: &Api, variant: &Variant<'_>) -> TokenStream {
                     .map(|d| format!(" {d}"))
                     .unwrap_or_default()
             )));
-            quote!(#doc #field: #ty)
+            field(docs, Some(header_ident(h)), ty)
         });
-        let fields = status.into_iter().chain(body).chain(headers);
-        quote!(#doc #name { #(#fields),* })
+        let named: Vec<syn::Field> = status.into_iter().chain(body).chain(headers).collect();
+        syn::Fields::Named(syn::FieldsNamed {
+            brace_token: Default::default(),
+            named: named.into_iter().collect(),
+        })
     } else if let Some(ty) = body_ty {
-        quote!(#doc #name(#ty))
+        syn::Fields::Unnamed(syn::FieldsUnnamed {
+            paren_token: Default::default(),
+            unnamed: [field(Vec::new(), None, ty)].into_iter().collect(),
+        })
     } else {
-        quote!(#doc #name)
+        syn::Fields::Unit
+    };
+    syn::Variant {
+        attrs: docs,
+        ident: variant.name.clone(),
+        fields,
+        discriminant: None,
     }
 }
 
@@ -997,7 +1198,7 @@ fn not_implemented(
     api: &Api,
     envelope: &Envelope,
     variants: &[Variant<'_>],
-) -> (TokenStream, Option<AddedVariant>) {
+) -> (Expr, Option<AddedVariant>) {
     let is_envelope = |v: &Variant<'_>| {
         v.response.headers.iter().all(|h| !h.required)
             && v.content.is_some_and(|c| {
@@ -1008,16 +1209,6 @@ fn not_implemented(
                     }
             })
     };
-    let optional_headers = |v: &Variant<'_>| -> Vec<TokenStream> {
-        v.response
-            .headers
-            .iter()
-            .map(|h| {
-                let field = header_ident(h);
-                quote!(#field: None)
-            })
-            .collect()
-    };
     let documented = variants
         .iter()
         .find(|v| v.response.status == Status::Code(501) && is_envelope(v))
@@ -1027,31 +1218,89 @@ fn not_implemented(
                 .find(|v| v.response.status == Status::Default && is_envelope(v))
         });
     let _ = api;
+    let body = || ast::path_expr(&["body"]);
     match documented {
         Some(v) => {
-            let name = &v.name;
+            let name = v.name.to_string();
             let build = if v.has_fields() {
-                let status = (v.response.status == Status::Default)
-                    .then(|| quote!(status: StatusCode::NOT_IMPLEMENTED,));
-                let headers = optional_headers(v);
-                quote!(Self::#name { #status body, #(#headers,)* })
+                let status = (v.response.status == Status::Default).then(|| {
+                    ast::field_value(
+                        ast::ident("status"),
+                        ast::path_expr(&["StatusCode", "NOT_IMPLEMENTED"]),
+                    )
+                });
+                let body = syn::FieldValue {
+                    colon_token: None,
+                    ..ast::field_value(ast::ident("body"), body())
+                };
+                let headers = v
+                    .response
+                    .headers
+                    .iter()
+                    .map(|h| ast::field_value(header_ident(h), ast::path_expr(&["None"])));
+                let mut fields: Punctuated<syn::FieldValue, syn::Token![,]> =
+                    status.into_iter().chain([body]).chain(headers).collect();
+                fields.push_punct(Default::default());
+                Expr::Struct(syn::ExprStruct {
+                    attrs: Vec::new(),
+                    qself: None,
+                    path: ast::path(&["Self", &name]),
+                    brace_token: Default::default(),
+                    fields,
+                    dot2_token: None,
+                    rest: None,
+                })
             } else {
-                quote!(Self::#name(body))
+                ast::call(ast::path_expr(&["Self", &name]), [body()])
             };
             (build, None)
         }
         None => {
-            let ty = &envelope.ty;
             let name = added_not_implemented(variants);
             (
-                quote!(Self::#name(body)),
+                ast::call(ast::path_expr(&["Self", &name.to_string()]), [body()]),
                 Some(AddedVariant {
-                    decl: quote! {
-                        /// 501, `application/json`: not in the document; the answer of an operation
-                        /// the implementation does not serve (the trait's default body).
-                        #name(#ty)
+                    decl: syn::Variant {
+                        attrs: vec![
+                            ast::doc_attr(
+                                " 501, `application/json`: not in the document; the answer of an operation",
+                            ),
+                            ast::doc_attr(
+                                " the implementation does not serve (the trait's default body).",
+                            ),
+                        ],
+                        fields: syn::Fields::Unnamed(syn::FieldsUnnamed {
+                            paren_token: Default::default(),
+                            unnamed: [syn::Field {
+                                attrs: Vec::new(),
+                                vis: syn::Visibility::Inherited,
+                                mutability: syn::FieldMutability::None,
+                                ident: None,
+                                colon_token: None,
+                                ty: envelope.ty.clone(),
+                            }]
+                            .into_iter()
+                            .collect(),
+                        }),
+                        ident: name.clone(),
+                        discriminant: None,
                     },
-                    arm: quote!(Self::#name(ref body) => runtime::json_response(StatusCode::NOT_IMPLEMENTED, body),),
+                    arm: ast::arm(
+                        ast::tuple_struct_pat(
+                            &["Self", &name.to_string()],
+                            [syn::Pat::Ident(syn::PatIdent {
+                                by_ref: Some(Default::default()),
+                                ..ast::binding(ast::ident("body"))
+                            })],
+                        ),
+                        ast::call(
+                            ast::path_expr(&["runtime", "json_response"]),
+                            [
+                                ast::path_expr(&["StatusCode", "NOT_IMPLEMENTED"]),
+                                ast::path_expr(&["body"]),
+                            ],
+                        ),
+                    ),
                 }),
             )
         }
@@ -1060,8 +1309,8 @@ fn not_implemented(
 
 /// The 501 variant added outside the document: its declaration and its response arm.
 struct AddedVariant {
-    decl: TokenStream,
-    arm: TokenStream,
+    decl: syn::Variant,
+    arm: syn::Arm,
 }
 
 /// The added 501 variant's name: `NotImplemented`, unless a documented 501 that does not
@@ -1074,73 +1323,120 @@ fn added_not_implemented(variants: &[Variant<'_>]) -> proc_macro2::Ident {
     format_ident!("{name}")
 }
 
+thread_local! {
+    /// Every response enum starts as a copy of these: the enum, its 501 constructor, its
+    /// `IntoResponse`.
+    static RESPONSE_ENUM: syn::ItemEnum = syn::parse_quote! {
+        #[doc = ""]
+        #[derive(Debug)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum Response {}
+    };
+    static CONSTRUCTOR: syn::ItemImpl = syn::parse_quote! {
+        impl Response {
+            #[doc = ""]
+            pub fn not_implemented() -> Self {
+                let body = runtime::not_implemented("");
+            }
+        }
+    };
+    static INTO_RESPONSE: syn::ItemImpl = syn::parse_quote! {
+        impl IntoResponse for Response {
+            #[inline]
+            fn into_response(self) -> Response {
+                match self {}
+            }
+        }
+    };
+}
+
 fn response_enum(
     api: &Api,
     envelope: &Envelope,
     op: &Operation,
-) -> (TokenStream, proc_macro2::Ident) {
+    mentions: &mut Mentions,
+) -> [syn::Item; 3] {
+    // The enum, its 501 constructor, its `IntoResponse`.
     let name = format_ident!("{}Response", op.type_stem);
+    let self_ty = || Box::new(ast::path_ty(ast::path(&[&name.to_string()])));
     let variants = variants(op);
     let (unimplemented, extra) = not_implemented(api, envelope, &variants);
-    let decls = variants.iter().map(|v| variant_decl(api, v));
-    let mut arms: Vec<TokenStream> = variants
-        .iter()
-        .map(|v| variant_arm(api, envelope, v))
-        .collect();
-    let extra_decl = extra.as_ref().map(|added| &added.decl);
-    if let Some(added) = &extra {
-        arms.push(added.arm.clone());
-    }
-    let doc = format!(
+    let mut decl = RESPONSE_ENUM.with(Clone::clone);
+    // Built once and moved into the answer (`large_enum_variant` allowed): boxing would
+    // burden every handler.
+    decl.attrs[0] = ast::doc_attr(&format!(
         "The answers `{}` documents, one variant per status and media type.",
         op.id
-    );
-    let op_id = &op.id;
-    let constructor_doc =
-        format!("501 in the API's error envelope: the trait's default for `{op_id}`.");
-    (
-        quote! {
-            #[doc = #doc]
-            #[derive(Debug)]
-            // Built once and moved into the answer: boxing would burden every handler.
-            #[allow(clippy::large_enum_variant)]
-            pub enum #name {
-                #(#decls,)*
-                #extra_decl
+    ));
+    decl.ident = name.clone();
+    decl.variants = variants
+        .iter()
+        .map(|v| variant_decl(api, v, mentions))
+        .collect();
+    match &extra {
+        Some(added) => decl.variants.push(added.decl.clone()),
+        None if !decl.variants.empty_or_trailing() => decl.variants.push_punct(Default::default()),
+        None => {}
+    }
+    let mut constructor = CONSTRUCTOR.with(Clone::clone);
+    constructor.self_ty = self_ty();
+    if let Some(syn::ImplItem::Fn(method)) = constructor.items.first_mut() {
+        method.attrs[0] = ast::doc_attr(&format!(
+            "501 in the API's error envelope: the trait's default for `{}`.",
+            op.id
+        ));
+        if let Some(Stmt::Local(syn::Local {
+            init: Some(init), ..
+        })) = method.block.stmts.first_mut()
+        {
+            if let Expr::Call(call) = &mut *init.expr {
+                call.args = Punctuated::from_iter([ast::str_lit(&op.id)]);
             }
+        }
+        method.block.stmts.push(Stmt::Expr(unimplemented, None));
+    }
+    // Inlined where the operation's future completes, so a large body is serialized where
+    // it lies instead of being copied into the call first.
+    let mut into_response = INTO_RESPONSE.with(Clone::clone);
+    into_response.self_ty = self_ty();
+    if let Some(answer) = ast::final_match(&mut into_response) {
+        answer.arms = variants
+            .iter()
+            .map(|v| variant_arm(api, envelope, v))
+            .collect();
+        answer.arms.extend(extra.map(|added| added.arm));
+    }
+    [
+        syn::Item::Enum(decl),
+        syn::Item::Impl(constructor),
+        syn::Item::Impl(into_response),
+    ]
+}
 
-            impl #name {
-                #[doc = #constructor_doc]
-                pub fn not_implemented() -> Self {
-                    let body = runtime::not_implemented(#op_id);
-                    #unimplemented
-                }
-            }
-
-            impl IntoResponse for #name {
-                // Inlined where the operation's future completes, so a large body is
-                // serialized where it lies instead of being copied into the call first.
-                #[inline]
-                fn into_response(self) -> Response {
-                    match self {
-                        #(#arms)*
-                    }
-                }
-            }
-        },
-        name,
+/// The security requirement of an operation: alternatives (any one suffices), each the
+/// schemes it needs (those the document defines); `None` when it has none.
+fn requirement_schemes<'a>(
+    api: &'a Api,
+    op: &'a Operation,
+) -> Option<Vec<Vec<&'a SecurityScheme>>> {
+    let alternatives = op.security.as_ref().unwrap_or(&api.security);
+    if alternatives.is_empty() {
+        return None;
+    }
+    let find = |name: &String| api.security_schemes.iter().find(|s| &s.name == name);
+    Some(
+        alternatives
+            .iter()
+            .map(|alternative| alternative.iter().filter_map(find).collect())
+            .collect(),
     )
 }
 
 /// The security requirement of an operation as a runtime constant, `None` when it has none.
 fn requirement(api: &Api, op: &Operation) -> Option<TokenStream> {
-    let alternatives = op.security.as_ref().unwrap_or(&api.security);
-    if alternatives.is_empty() {
-        return None;
-    }
+    let alternatives = requirement_schemes(api, op)?;
     let alternatives = alternatives.iter().map(|alternative| {
-        let schemes = alternative.iter().filter_map(|name| {
-            let scheme = api.security_schemes.iter().find(|s| &s.name == name)?;
+        let schemes = alternative.iter().map(|scheme| {
             let kind = match &scheme.kind {
                 SecurityKind::Bearer { .. } | SecurityKind::Other(_) => {
                     quote!(runtime::SchemeKind::Bearer)
@@ -1156,7 +1452,7 @@ fn requirement(api: &Api, op: &Operation) -> Option<TokenStream> {
                 },
             };
             let scheme_name = &scheme.name;
-            Some(quote!(runtime::SecurityScheme { name: #scheme_name, kind: #kind }))
+            quote!(runtime::SecurityScheme { name: #scheme_name, kind: #kind })
         });
         quote!(&[#(#schemes),*])
     });
@@ -1169,107 +1465,286 @@ fn uses_auth(api: &Api) -> bool {
         .any(|op| requirement(api, op).is_some())
 }
 
-/// Everything `server.rs` holds for one operation.
-struct OperationCode {
-    items: TokenStream,
-    method: TokenStream,
-    handler: TokenStream,
-    handler_name: proc_macro2::Ident,
+/// What every part of `server.rs` needs: built by each part on the thread that prints it
+/// (syntax trees and tokens are not `Send`).
+struct Shared {
+    envelope: Envelope,
+    trait_ident: proc_macro2::Ident,
+    /// Each operation's security requirement: an index into the distinct requirements,
+    /// each a constant the handlers name.
+    securities: Vec<Option<usize>>,
+    /// How many distinct requirements there are.
+    requirements: usize,
 }
 
-/// `security`: the operation's requirement as the runtime takes it (`Some(SECURITY)`, `None`);
-/// `auth`: whether any operation of the API authenticates.
-fn operation(
+impl Shared {
+    fn new(api: &Api) -> Shared {
+        let mut keys: Vec<Vec<Vec<&str>>> = Vec::new();
+        let securities = api
+            .operations
+            .iter()
+            .map(|op| {
+                let key: Vec<Vec<&str>> = requirement_schemes(api, op)?
+                    .iter()
+                    .map(|schemes| schemes.iter().map(|s| s.name.as_str()).collect())
+                    .collect();
+                Some(match keys.iter().position(|k| *k == key) {
+                    Some(i) => i,
+                    None => {
+                        keys.push(key);
+                        keys.len() - 1
+                    }
+                })
+            })
+            .collect();
+        Shared {
+            envelope: envelope(api),
+            trait_ident: format_ident!("{}", trait_name(api)),
+            securities,
+            requirements: keys.len(),
+        }
+    }
+
+    /// Whether any operation authenticates.
+    fn auth(&self) -> bool {
+        self.requirements > 0
+    }
+
+    fn security_ident(&self, i: usize) -> proc_macro2::Ident {
+        if self.requirements == 1 {
+            format_ident!("SECURITY")
+        } else {
+            format_ident!("SECURITY_{}", i)
+        }
+    }
+}
+
+fn handler_name(op: &Operation) -> proc_macro2::Ident {
+    format_ident!("handle_{}", op.name)
+}
+
+fn params_name(op: &Operation) -> Option<proc_macro2::Ident> {
+    (!op.params.is_empty()).then(|| format_ident!("{}Params", op.type_stem))
+}
+
+/// The items of one operation: its params struct and extraction, body types, response
+/// enum.
+fn operation_items(
     api: &Api,
     envelope: &Envelope,
-    trait_ident: &proc_macro2::Ident,
     op: &Operation,
-    security: &TokenStream,
-    auth: bool,
-) -> OperationCode {
-    let method_name = ident(&op.name);
-    let params = params_struct(api, op);
-    let body = request_body(api, op);
-    let (response, response_name) = response_enum(api, envelope, op);
-    let params_items = params.as_ref().map(|(items, _)| items.clone());
-    let body_items = body.as_ref().map(|(_, _, items)| items.clone());
-    let docs = doc_attrs(Some(&op_doc(op)));
-    let claims = if auth {
-        quote!(Self::Claims)
-    } else {
-        quote!(())
-    };
-    let mut args = vec![quote!(ctx: RequestContext<#claims>)];
-    let mut arg_names = vec![quote!(ctx)];
-    if let Some((_, name)) = &params {
-        args.push(quote!(params: #name));
-        arg_names.push(quote!(params));
+    mentions: &mut Mentions,
+) -> Result<Vec<syn::Item>> {
+    let mut items = Vec::new();
+    if let Some(params) = params_struct(api, op, mentions) {
+        items.extend([params.decl, params.extract]);
     }
-    if let Some((ty, _, _)) = &body {
-        args.push(quote!(body: #ty));
-        arg_names.push(quote!(body));
+    if let Some((_, _, body_items)) = request_body(api, op, mentions) {
+        mentions.walk(body_items.clone());
+        items.extend(parse_items(body_items)?);
     }
-    let unused = if arg_names.len() == 1 {
-        quote!(ctx)
-    } else {
-        quote!((#(#arg_names),*))
-    };
-    let method = quote! {
-        #docs
-        fn #method_name(&self, #(#args),*) -> impl Future<Output = #response_name> + Send {
-            let _ = #unused;
-            std::future::ready(#response_name::not_implemented())
-        }
-    };
-    let handler_name = format_ident!("handle_{}", op.name);
-    let reader = match &body {
-        Some((_, reader, _)) => reader.clone(),
-        None => quote!(runtime::NoBody),
-    };
-    let params_arg = match &params {
-        Some((_, name)) => quote!(params: #name),
-        None => quote!(_: ()),
-    };
-    let body_arg = match &body {
-        Some(_) => quote!(body),
-        None => quote!(_: ()),
-    };
-    let handler = quote! {
-        fn #handler_name<A: #trait_ident>(api: Arc<A>, request: Request) -> impl Future<Output = Result<Response, Infallible>> + Send {
-            runtime::handle(api, request, #security, #reader, |api, ctx, #params_arg, #body_arg| runtime::answer(api.#method_name(#(#arg_names),*)))
-        }
-    };
-    OperationCode {
-        items: quote!(#params_items #body_items #response),
-        method,
-        handler,
-        handler_name,
-    }
+    items.extend(response_enum(api, envelope, op, mentions));
+    Ok(items)
 }
 
-fn router(
+thread_local! {
+    /// Every operation's method of the trait starts as a copy of this one.
+    static TRAIT_METHOD: syn::TraitItemFn = syn::parse_quote! {
+        fn method(&self) -> impl Future<Output = Response> + Send {
+            let _ = ctx;
+            std::future::ready(Response::not_implemented())
+        }
+    };
+}
+
+/// The operation's method of the trait, answering 501 by default.
+fn trait_method(
     api: &Api,
-    trait_ident: &proc_macro2::Ident,
-    ops: &[(&Operation, &OperationCode)],
-) -> TokenStream {
+    shared: &Shared,
+    op: &Operation,
+    mentions: &mut Mentions,
+) -> syn::TraitItem {
+    let response_name = format!("{}Response", op.type_stem);
+    let claims = if shared.auth() {
+        ast::path_ty(ast::path(&["Self", "Claims"]))
+    } else {
+        unit_ty()
+    };
+    let mut args = vec![(
+        "ctx",
+        ast::path_ty(ast::generic_path(&["RequestContext"], [claims])),
+    )];
+    if let Some(name) = params_name(op) {
+        args.push(("params", local_ty(&name)));
+    }
+    if let Some((ty, _, _)) = request_body(api, op, mentions) {
+        args.push(("body", ty));
+    }
+    let unused = if args.len() == 1 {
+        ast::path_expr(&["ctx"])
+    } else {
+        ast::tuple_expr(args.iter().map(|(name, _)| ast::path_expr(&[name])))
+    };
+    let mut method = TRAIT_METHOD.with(Clone::clone);
+    method.attrs = doc_attr_list(Some(&op_doc(op)));
+    method.sig.ident = ident(&op.name);
+    method.sig.inputs.extend(args.into_iter().map(|(name, ty)| {
+        syn::FnArg::Typed(syn::PatType {
+            attrs: Vec::new(),
+            pat: Box::new(ast::ident_pat(name)),
+            colon_token: Default::default(),
+            ty: Box::new(ty),
+        })
+    }));
+    if let syn::ReturnType::Type(_, output) = &mut method.sig.output {
+        if let syn::Type::ImplTrait(future) = &mut **output {
+            if let Some(syn::TypeParamBound::Trait(bound)) = future.bounds.first_mut() {
+                if let Some(syn::PathArguments::AngleBracketed(generics)) = bound
+                    .path
+                    .segments
+                    .last_mut()
+                    .map(|last| &mut last.arguments)
+                {
+                    if let Some(syn::GenericArgument::AssocType(output)) = generics.args.first_mut()
+                    {
+                        output.ty = ast::path_ty(ast::path(&[&response_name]));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(block) = &mut method.default {
+        block.stmts = vec![
+            ast::let_wild_stmt(unused),
+            Stmt::Expr(
+                ast::call(
+                    ast::path_expr(&["std", "future", "ready"]),
+                    [ast::call(
+                        ast::path_expr(&[&response_name, "not_implemented"]),
+                        [],
+                    )],
+                ),
+                None,
+            ),
+        ];
+    }
+    syn::TraitItem::Fn(method)
+}
+
+/// `()` as a type.
+fn unit_ty() -> syn::Type {
+    syn::Type::Tuple(syn::TypeTuple {
+        paren_token: Default::default(),
+        elems: Punctuated::new(),
+    })
+}
+
+thread_local! {
+    /// Every operation's handler starts as a copy of this one.
+    static HANDLER: syn::ItemFn = syn::parse_quote! {
+        fn handle<A: Api>(api: Arc<A>, request: Request) -> impl Future<Output = Result<Response, Infallible>> + Send {
+            runtime::handle(api, request)
+        }
+    };
+}
+
+/// The function the router binds the implementation to for one operation (`security`:
+/// its index among the distinct requirements).
+fn handler(
+    api: &Api,
+    shared: &Shared,
+    op: &Operation,
+    security: Option<usize>,
+) -> Result<syn::Item> {
+    let params = params_name(op);
+    // The trait's methods name the same types.
+    let body = request_body(api, op, &mut Mentions::default());
+    let security = match security {
+        Some(i) => ast::call(
+            ast::path_expr(&["Some"]),
+            [ast::ident_expr(shared.security_ident(i))],
+        ),
+        None => ast::path_expr(&["None"]),
+    };
+    let has_body = body.is_some();
+    let reader = match body {
+        Some((_, reader, _)) => reader,
+        None => ast::path_expr(&["runtime", "NoBody"]),
+    };
+    let typed = |pat: syn::Pat, ty: syn::Type| {
+        syn::Pat::Type(syn::PatType {
+            attrs: Vec::new(),
+            pat: Box::new(pat),
+            colon_token: Default::default(),
+            ty: Box::new(ty),
+        })
+    };
+    let mut arg_names = vec!["ctx"];
+    let params_arg = match &params {
+        Some(name) => {
+            arg_names.push("params");
+            typed(
+                ast::ident_pat("params"),
+                ast::path_ty(ast::path(&[&name.to_string()])),
+            )
+        }
+        None => typed(ast::wild_pat(), unit_ty()),
+    };
+    let body_arg = if has_body {
+        arg_names.push("body");
+        ast::ident_pat("body")
+    } else {
+        typed(ast::wild_pat(), unit_ty())
+    };
+    let mut call = ast::method(
+        ast::path_expr(&["api"]),
+        "method",
+        arg_names.iter().map(|name| ast::path_expr(&[name])),
+    );
+    if let Expr::MethodCall(call) = &mut call {
+        call.method = ident(&op.name);
+    }
+    let answer = ast::call(ast::path_expr(&["runtime", "answer"]), [call]);
+    let inputs = [
+        ast::ident_pat("api"),
+        ast::ident_pat("ctx"),
+        params_arg,
+        body_arg,
+    ];
+    let mut handler = HANDLER.with(Clone::clone);
+    handler.sig.ident = handler_name(op);
+    if let Some(syn::GenericParam::Type(param)) = handler.sig.generics.params.first_mut() {
+        if let Some(syn::TypeParamBound::Trait(bound)) = param.bounds.first_mut() {
+            bound.path = syn::Path::from(shared.trait_ident.clone());
+        }
+    }
+    if let Some(Stmt::Expr(Expr::Call(handle), None)) = handler.block.stmts.last_mut() {
+        handle
+            .args
+            .extend([security, reader, ast::closure(inputs, answer)]);
+    }
+    Ok(syn::Item::Fn(handler))
+}
+
+fn router(api: &Api, trait_ident: &proc_macro2::Ident) -> TokenStream {
+    let ops = &api.operations;
     // Document order of first appearance, one route per path.
     let mut paths: Vec<&str> = Vec::new();
-    for (op, _) in ops {
+    for op in ops {
         if !paths.contains(&op.path.as_str()) {
             paths.push(&op.path);
         }
     }
     let routes = paths.iter().map(|path| {
-        let on_path: Vec<&(&Operation, &OperationCode)> =
-            ops.iter().filter(|(op, _)| op.path == *path).collect();
+        let on_path: Vec<&Operation> = ops.iter().filter(|op| op.path == *path).collect();
         let allow = on_path
             .iter()
-            .map(|(op, _)| op.method.as_str())
+            .map(|op| op.method.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let methods = on_path.iter().map(|(op, code)| {
+        let methods = on_path.iter().map(|op| {
             let filter = format_ident!("{}_service", op.method.as_str().to_ascii_lowercase());
-            let handler = &code.handler_name;
+            let handler = handler_name(op);
             quote!(.#filter(runtime::bind(&api, #handler::<A>)))
         });
         quote! {
@@ -1305,61 +1780,152 @@ fn router(
     }
 }
 
-/// `src/server.rs`.
-pub fn server(api: &Api) -> TokenStream {
-    let envelope = envelope(api);
-    let trait_ident = format_ident!("{}", trait_name(api));
-    // Each distinct security requirement once, as a constant the handlers name.
-    let mut requirements: Vec<(String, TokenStream)> = Vec::new();
-    let securities: Vec<Option<usize>> = api
+/// `src/server.rs` whole: its parts in order (the pipeline prints each on its own).
+pub fn server(api: &Api) -> Result<Vec<syn::Item>> {
+    let all = 0..api.operations.len();
+    let mut mentions = Mentions::default();
+    let head = server_head(api, &mut mentions)?;
+    let operations = server_operations(api, all.clone(), &mut mentions)?;
+    let mut items = server_uses(api, &mentions)?;
+    items.extend(head);
+    items.extend(operations);
+    items.extend(server_tail(api)?);
+    items.extend(server_handlers(api, all)?);
+    Ok(items)
+}
+
+/// The `use` lines `src/server.rs` starts with: some only where the other parts mention
+/// what they import.
+pub fn server_uses(api: &Api, mentions: &Mentions) -> Result<Vec<syn::Item>> {
+    let use_models = mentions.models_path.then(|| {
+        quote!(
+            use super::models;
+        )
+    });
+    let parsing = PARSE_HELPERS
+        .iter()
+        .zip(&mentions.names)
+        .filter(|(_, used)| **used)
+        .map(|(name, _)| format_ident!("{}", name))
+        .collect::<Vec<_>>();
+    let use_parsing = (!parsing.is_empty()).then(|| quote!(use runtime::{#(#parsing),*};));
+    let use_handler_items = (!api.operations.is_empty()).then(|| {
+        quote! {
+            use axum::extract::Request;
+            use axum::http::StatusCode;
+            use axum::response::{IntoResponse, Response};
+            use std::convert::Infallible;
+            use std::future::Future;
+        }
+    });
+    parse_items(quote! {
+        #use_models
+        #use_handler_items
+        #use_parsing
+        use axum::Router;
+        use std::sync::Arc;
+    })
+}
+
+/// What follows the `use` lines: the runtime and mock modules, the envelope, the trait.
+pub fn server_head(api: &Api, mentions: &mut Mentions) -> Result<Vec<syn::Item>> {
+    let shared = Shared::new(api);
+    let trait_ident = &shared.trait_ident;
+    let methods: Vec<syn::TraitItem> = api
         .operations
         .iter()
-        .map(|op| {
-            let requirement = requirement(api, op)?;
-            let key = requirement.to_string();
-            Some(match requirements.iter().position(|(k, _)| *k == key) {
-                Some(i) => i,
-                None => {
-                    requirements.push((key, requirement));
-                    requirements.len() - 1
-                }
-            })
-        })
+        .map(|op| trait_method(api, &shared, op, mentions))
         .collect();
-    let auth = !requirements.is_empty();
-    let security_ident = |i: usize| {
-        if requirements.len() == 1 {
-            format_ident!("SECURITY")
-        } else {
-            format_ident!("SECURITY_{}", i)
+    let envelope_ty = &shared.envelope.ty;
+    let envelope_imp = &shared.envelope.imp;
+    let auth_items = shared.auth().then(|| {
+        quote! {
+            /// What authentication yields (a user, a project, scopes), handed to handlers in
+            /// `ctx.claims`.
+            type Claims: Send + Sync + 'static;
+
+            /// Checks the credential of a request whose operation requires authentication,
+            /// before its handler runs: the claims, or a rejection (401 with
+            /// `Rejection::unauthorized`, 403 with `Rejection::forbidden`).
+            fn authenticate(&self, credential: Credential<'_>) -> impl Future<Output = Result<Self::Claims, Rejection>> + Send;
+        }
+    });
+    let trait_doc = format!(
+        "{} (version {}): one method per operation. Every method answers 501 Not \
+         Implemented in the API's error envelope until implemented, so an implementation \
+         writes only what it serves. Serve it with [`router`].",
+        api.title, api.version
+    );
+    let tokens = quote! {
+        /// The HTTP plumbing every generated server shares (emitted verbatim).
+        #[path = "server/runtime.rs"]
+        pub mod runtime;
+        /// An implementation answering every operation with its documented example.
+        #[path = "server/mock.rs"]
+        pub mod mock;
+
+        pub use runtime::{
+            Binary, BodyError, BodyStream, Credential, EventStream, FilePart, Limits, Problem,
+            Rejection, RequestContext, RequestId,
+        };
+
+        /// The API's error envelope: every rejection and 501 is sent in it.
+        pub type Envelope = #envelope_ty;
+
+        #envelope_imp
+
+        #[doc = #trait_doc]
+        pub trait #trait_ident: Send + Sync + 'static {
+            #auth_items
+
+            /// The body size limits the router enforces (413 beyond them).
+            fn limits(&self) -> Limits {
+                Limits::default()
+            }
         }
     };
-    let codes: Vec<OperationCode> = api
-        .operations
-        .iter()
-        .zip(&securities)
-        .map(|(op, security)| {
-            let security = match security {
-                Some(i) => {
-                    let name = security_ident(*i);
-                    quote!(Some(#name))
-                }
-                None => quote!(None),
-            };
-            operation(api, &envelope, &trait_ident, op, &security, auth)
-        })
-        .collect();
-    let security_consts = requirements
-        .iter()
-        .enumerate()
-        .map(|(i, (_, requirement))| {
-            let name = security_ident(i);
-            quote! {
-                /// A security requirement of operations: alternatives (any one suffices), each the
-                /// schemes it needs.
-                const #name: runtime::Requirement = #requirement;
-            }
-        });
+    // The envelope's impl names its type (wherever the operations' items name it too).
+    mentions.walk(tokens.clone());
+    let mut items = parse_items(tokens)?;
+    if let Some(syn::Item::Trait(item)) = items.last_mut() {
+        item.items.extend(methods);
+    }
+    Ok(items)
+}
+
+/// The items of the operations in `range` (their params, bodies and responses).
+pub fn server_operations(
+    api: &Api,
+    range: std::ops::Range<usize>,
+    mentions: &mut Mentions,
+) -> Result<Vec<syn::Item>> {
+    let envelope = envelope(api);
+    let mut items = Vec::new();
+    for op in &api.operations[range] {
+        items.extend(operation_items(api, &envelope, op, mentions)?);
+    }
+    Ok(items)
+}
+
+/// The router, the runtime's view of the trait and the security requirements.
+pub fn server_tail(api: &Api) -> Result<Vec<syn::Item>> {
+    let shared = Shared::new(api);
+    let trait_ident = &shared.trait_ident;
+    let auth = shared.auth();
+    let security_consts = (0..shared.requirements).map(|i| {
+        let name = shared.security_ident(i);
+        let requirement = api
+            .operations
+            .iter()
+            .zip(&shared.securities)
+            .find(|(_, security)| **security == Some(i))
+            .and_then(|(op, _)| requirement(api, op));
+        quote! {
+            /// A security requirement of operations: alternatives (any one suffices), each the
+            /// schemes it needs.
+            const #name: runtime::Requirement = #requirement;
+        }
+    });
     let service_impl = (!api.operations.is_empty()).then(|| {
         let (claims, check) = if auth {
             (
@@ -1390,133 +1956,61 @@ pub fn server(api: &Api) -> TokenStream {
             }
         }
     });
-    let pairs: Vec<(&Operation, &OperationCode)> = api.operations.iter().zip(&codes).collect();
-    let router = router(api, &trait_ident, &pairs);
-    let items: Vec<&TokenStream> = codes.iter().map(|c| &c.items).collect();
-    let methods: Vec<&TokenStream> = codes.iter().map(|c| &c.method).collect();
-    let handlers = codes.iter().map(|c| &c.handler);
-    let envelope_ty = &envelope.ty;
-    let envelope_imp = &envelope.imp;
-    let auth_items = auth.then(|| {
-        quote! {
-            /// What authentication yields (a user, a project, scopes), handed to handlers in
-            /// `ctx.claims`.
-            type Claims: Send + Sync + 'static;
-
-            /// Checks the credential of a request whose operation requires authentication,
-            /// before its handler runs: the claims, or a rejection (401 with
-            /// `Rejection::unauthorized`, 403 with `Rejection::forbidden`).
-            fn authenticate(&self, credential: Credential<'_>) -> impl Future<Output = Result<Self::Claims, Rejection>> + Send;
-        }
-    });
-    let trait_doc = format!(
-        "{} (version {}): one method per operation. Every method answers 501 Not \
-         Implemented in the API's error envelope until implemented, so an implementation \
-         writes only what it serves. Serve it with [`router`].",
-        api.title, api.version
-    );
-    let body = quote! {
-        #envelope_imp
-        #(#items)*
-        #(#methods)*
-    };
-    // Parameter and form parsing name these often; imported only where used.
-    let parse_helpers = ["Location", "parse_from_str", "parse_serde", "parse_string"];
-    let used = Mentions::of(&body, &parse_helpers);
-    let use_models = used.models_path.then(|| {
-        quote!(
-            use super::models;
-        )
-    });
-    let parsing = parse_helpers
-        .iter()
-        .zip(&used.names)
-        .filter(|(_, used)| **used)
-        .map(|(name, _)| format_ident!("{}", name))
-        .collect::<Vec<_>>();
-    let use_parsing = (!parsing.is_empty()).then(|| quote!(use runtime::{#(#parsing),*};));
-    let use_handler_items = (!api.operations.is_empty()).then(|| {
-        quote! {
-            use axum::extract::Request;
-            use axum::http::StatusCode;
-            use axum::response::{IntoResponse, Response};
-            use std::convert::Infallible;
-            use std::future::Future;
-        }
-    });
-    quote! {
-        #use_models
-        #use_handler_items
-        #use_parsing
-        use axum::Router;
-        use std::sync::Arc;
-
-        /// The HTTP plumbing every generated server shares (emitted verbatim).
-        #[path = "server/runtime.rs"]
-        pub mod runtime;
-        /// An implementation answering every operation with its documented example.
-        #[path = "server/mock.rs"]
-        pub mod mock;
-
-        pub use runtime::{
-            Binary, BodyError, BodyStream, Credential, EventStream, FilePart, Limits, Problem,
-            Rejection, RequestContext, RequestId,
-        };
-
-        /// The API's error envelope: every rejection and 501 is sent in it.
-        pub type Envelope = #envelope_ty;
-
-        #envelope_imp
-
-        #[doc = #trait_doc]
-        pub trait #trait_ident: Send + Sync + 'static {
-            #auth_items
-
-            /// The body size limits the router enforces (413 beyond them).
-            fn limits(&self) -> Limits {
-                Limits::default()
-            }
-
-            #(#methods)*
-        }
-
-        #(#items)*
-
+    let router = router(api, trait_ident);
+    parse_items(quote! {
         #router
 
         #service_impl
 
         #(#security_consts)*
-
-        #(#handlers)*
-    }
+    })
 }
 
-/// What the server's tokens name, found in one walk (each walk copies the token tree).
-struct Mentions {
+/// The handlers of the operations in `range`, after the tail.
+pub fn server_handlers(api: &Api, range: std::ops::Range<usize>) -> Result<Vec<syn::Item>> {
+    let shared = Shared::new(api);
+    api.operations[range.clone()]
+        .iter()
+        .zip(&shared.securities[range])
+        .map(|(op, security)| handler(api, &shared, op, *security))
+        .collect()
+}
+
+/// Runtime names imported only where used: parameter and form parsing name them often.
+const PARSE_HELPERS: [&str; 4] = ["Location", "parse_from_str", "parse_serde", "parse_string"];
+
+/// What the server's code names: noted where trees are built, found in one walk of the
+/// tokens elsewhere (each walk copies the token tree).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Mentions {
     /// A path through `models` (`models::X`): `use super::models;` is needed.
     models_path: bool,
-    /// For each name asked about, whether it appears as an identifier.
-    names: Vec<bool>,
+    /// For each of [`PARSE_HELPERS`], whether it appears as an identifier.
+    names: [bool; PARSE_HELPERS.len()],
 }
 
 impl Mentions {
-    fn of(tokens: &TokenStream, names: &[&str]) -> Mentions {
-        let mut found = Mentions {
-            models_path: false,
-            names: vec![false; names.len()],
-        };
-        found.walk(tokens.clone(), names);
-        found
+    /// What either names.
+    pub fn merge(&mut self, other: &Mentions) {
+        self.models_path |= other.models_path;
+        for (found, other) in self.names.iter_mut().zip(other.names) {
+            *found |= other;
+        }
     }
 
-    fn walk(&mut self, tokens: TokenStream, names: &[&str]) {
+    fn note(&mut self, name: &str) {
+        for (helper, found) in PARSE_HELPERS.iter().zip(&mut self.names) {
+            *found |= *helper == name;
+        }
+    }
+
+    fn walk(&mut self, tokens: TokenStream) {
         let mut after_models = false;
         for tree in tokens {
             match tree {
                 proc_macro2::TokenTree::Ident(ident) => {
                     after_models = ident == "models";
-                    for (name, found) in names.iter().zip(&mut self.names) {
+                    for (name, found) in PARSE_HELPERS.iter().zip(&mut self.names) {
                         *found |= ident == name;
                     }
                 }
@@ -1529,7 +2023,7 @@ impl Mentions {
                 }
                 proc_macro2::TokenTree::Group(group) => {
                     after_models = false;
-                    self.walk(group.stream(), names);
+                    self.walk(group.stream());
                 }
                 proc_macro2::TokenTree::Literal(_) => after_models = false,
             }
@@ -1567,7 +2061,8 @@ pub fn mock(api: &Api) -> TokenStream {
             let params = format_ident!("{}Params", op.type_stem);
             args.push(quote!(_params: #params));
         }
-        if let Some((ty, _, _)) = request_body(api, op) {
+        // The mock module imports everything the server's does.
+        if let Some((ty, _, _)) = request_body(api, op, &mut Mentions::default()) {
             args.push(quote!(_body: #ty));
         }
         let success = variants(op).into_iter().find(|v| {
@@ -1754,8 +2249,8 @@ pub fn crate_docs(api: &Api) -> String {
         if !op.params.is_empty() {
             args.push(format!("params: {}Params", op.type_stem));
         }
-        if let Some((ty, _, _)) = request_body(api, op) {
-            let ty = ty.to_string().replace(" :: ", "::").replace(" < ", "<").replace(" >", ">");
+        if let Some((ty, _, _)) = request_body(api, op, &mut Mentions::default()) {
+            let ty = ty.to_token_stream().to_string().replace(" :: ", "::").replace(" < ", "<").replace(" >", ">");
             args.push(format!("body: {ty}"));
         }
         format!(

@@ -46,9 +46,13 @@ pub fn uses_pattern(api: &Api) -> bool {
 /// layers) against `constraints`, each returning its violation at `at` (a `Path`).
 pub fn checks(api: &Api, ty: &Ty, constraints: &Constraints, value: TokenStream) -> TokenStream {
     // Verbatim: the caller's expression is spliced as given, never dropped.
-    let value = Expr::Verbatim(value);
-    let stmts = checks_at(api, ty, constraints, &value, &ast::path_expr(&["at"]));
+    let stmts = check_stmts(api, ty, constraints, &Expr::Verbatim(value));
     quote!(#(#stmts)*)
+}
+
+/// [`checks`] as statements, `value` an expression.
+pub fn check_stmts(api: &Api, ty: &Ty, constraints: &Constraints, value: &Expr) -> Vec<Stmt> {
+    checks_at(api, ty, constraints, value, &ast::path_expr(&["at"]))
 }
 
 /// `super::validate::name`.
