@@ -97,10 +97,28 @@ fn plain_snake(raw: &str) -> Option<String> {
         })
 }
 
+/// `raw` in `UpperCamelCase` when it has only lowercase ASCII letters, digits and
+/// underscores (most property names and enum values): each of its words capitalized, as
+/// heck gives.
+fn plain_snake_to_camel(raw: &str) -> Option<String> {
+    raw.bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        .then(|| {
+            let mut camel = String::with_capacity(raw.len());
+            for word in raw.split('_').filter(|w| !w.is_empty()) {
+                camel.push(char::from(word.as_bytes()[0].to_ascii_uppercase()));
+                camel.push_str(&word[1..]);
+            }
+            camel
+        })
+}
+
 /// `UpperCamelCase` name for a type or variant; `fallback` when nothing usable remains.
 pub fn type_name(raw: &str, fallback: &str) -> String {
     let mut name = if is_upper_camel(raw) {
         raw.to_owned()
+    } else if let Some(camel) = plain_snake_to_camel(raw) {
+        camel
     } else {
         spell_symbols(raw).to_upper_camel_case()
     };
@@ -257,6 +275,34 @@ mod tests {
             if let Some(snake) = plain_snake(raw) {
                 assert_eq!(snake, spell_symbols(raw).to_snake_case(), "{raw:?}");
             }
+            if let Some(camel) = plain_snake_to_camel(raw) {
+                assert_eq!(camel, spell_symbols(raw).to_upper_camel_case(), "{raw:?}");
+            }
+        }
+    }
+
+    /// Every name of up to five characters from letters, digits and underscores: the
+    /// snake-case fast paths give what heck gives.
+    #[test]
+    fn snake_fast_paths_agree_with_heck_exhaustively() {
+        let alphabet = ['a', 'z', '0', '9', '_'];
+        let mut names = vec![String::new()];
+        for _ in 0..5 {
+            let longer: Vec<String> = names
+                .iter()
+                .filter(|n| n.len() == names.last().map_or(0, String::len))
+                .flat_map(|n| alphabet.iter().map(move |c| format!("{n}{c}")))
+                .collect();
+            names.extend(longer);
+        }
+        for raw in &names {
+            let spelled = spell_symbols(raw);
+            assert_eq!(plain_snake(raw), Some(spelled.to_snake_case()), "{raw:?}");
+            assert_eq!(
+                plain_snake_to_camel(raw),
+                Some(spelled.to_upper_camel_case()),
+                "{raw:?}"
+            );
         }
     }
 
