@@ -35,14 +35,14 @@ pub fn fill(text: String) -> String {
         if lines.is_empty() {
             return text;
         }
-        let opening = "///\u{1}";
         let mut filled = String::with_capacity(text.len() + text.len() / 2);
         let mut rest = text.as_str();
-        while let Some(at) = rest.find(opening) {
-            let marked = &rest[at + opening.len()..];
+        // The fence found by `memchr`, then what must surround it checked.
+        while let Some(at) = rest.find(FENCE) {
+            let (before, marked) = (&rest[..at], &rest[at + FENCE.len_utf8()..]);
             let digits = marked.bytes().take_while(u8::is_ascii_digit).count();
-            let line_start = rest[..at].rfind('\n').map_or(0, |n| n + 1);
-            let whole_line = rest[line_start..at].bytes().all(|b| b == b' ')
+            let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+            let whole_line = before[line_start..].trim_start_matches(' ') == "///"
                 && marked[digits..].starts_with("\u{1}\n");
             let line = marked[..digits]
                 .parse::<usize>()
@@ -51,12 +51,12 @@ pub fn fill(text: String) -> String {
                 .and_then(|i| lines.get(i));
             match line {
                 Some(line) => {
-                    filled.push_str(&rest[..at + "///".len()]);
+                    filled.push_str(before);
                     filled.push_str(line);
                     rest = &marked[digits + FENCE.len_utf8()..];
                 }
                 None => {
-                    filled.push_str(&rest[..at + opening.len()]);
+                    filled.push_str(&rest[..at + FENCE.len_utf8()]);
                     rest = marked;
                 }
             }
