@@ -295,6 +295,10 @@ mod tests {
                 let rejected = super::emit::rejected_in_comment(c);
                 super::emit::holds_rejected(&c.to_string()) != rejected
                     || super::emit::holds_rejected(&format!("a—{c}é")) != rejected
+                    // After whole runs of plain text, and inside one.
+                    || super::emit::holds_rejected(&format!("0123456789\nabcde{c}")) != rejected
+                    || super::emit::holds_rejected(&format!("0123\n{c}0123456789abcdefghij"))
+                        != rejected
             })
             .collect();
         assert!(wrong.is_empty(), "wrong: {wrong:?}");

@@ -61,7 +61,11 @@ pub fn parse_items(tokens: TokenStream) -> crate::Result<Vec<syn::Item>> {
 /// Document prose made safe for a doc attribute: no control or bidi-override characters
 /// (which rustc rejects), no carriage returns. `quote!` escapes quotes and backslashes.
 pub fn clean_doc(text: &str) -> String {
-    let text = text.replace("\r\n", "\n");
+    let text = if text.contains('\r') {
+        text.replace("\r\n", "\n")
+    } else {
+        text.to_owned()
+    };
     if holds_rejected(&text) {
         text.chars().filter(|c| !rejected_in_comment(*c)).collect()
     } else {
@@ -74,7 +78,7 @@ pub fn clean_doc(text: &str) -> String {
 pub fn holds_rejected(text: &str) -> bool {
     let bytes = text.as_bytes();
     let after = |i: usize| bytes.get(i).copied().unwrap_or(0);
-    bytes.iter().enumerate().any(|(i, &b)| match b {
+    let rejected_at = |i: usize| match bytes[i] {
         b'\n' | b'\t' => false,
         0..=0x1f | 0x7f => true,
         // U+0080..=U+009F.
@@ -86,7 +90,25 @@ pub fn holds_rejected(text: &str) -> bool {
             _ => false,
         },
         _ => false,
-    })
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        // Printable ASCII and newlines, nearly all text, a run at a time with no branch
+        // per byte; any other byte is looked at alone.
+        let run = bytes[i..].iter().take(16);
+        if run.len() == 16
+            && run.fold(true, |ok, &b| {
+                ok & ((0x20..0x7f).contains(&b) | (b == b'\n'))
+            })
+        {
+            i += 16;
+        } else if rejected_at(i) {
+            return true;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 /// A control character (but newline and tab) or a bidi override: rustc rejects them raw in
@@ -105,7 +127,7 @@ fn doc_lines(text: &str) -> Vec<String> {
         .lines()
         .map(|line| match line.trim_end() {
             "" => String::new(),
-            line => format!(" {line}"),
+            line => [" ", line].concat(),
         })
         .collect()
 }
