@@ -310,17 +310,6 @@ pub fn turbofish_args(args: impl IntoIterator<Item = Type>) -> syn::AngleBracket
     }
 }
 
-/// `name::<args>` as an expression (a generic function named with its type arguments).
-pub fn turbofish(name: &str, args: impl IntoIterator<Item = Type>) -> Expr {
-    let mut segment = syn::PathSegment::from(ident(name));
-    segment.arguments = syn::PathArguments::AngleBracketed(turbofish_args(args));
-    Expr::Path(syn::ExprPath {
-        attrs: Vec::new(),
-        qself: None,
-        path: syn::Path::from(segment),
-    })
-}
-
 /// `receiver.method::<args>(call_args)`.
 pub fn method_turbofish(
     receiver: Expr,
@@ -528,16 +517,6 @@ pub fn turbofish_path(segments: &[&str], types: impl IntoIterator<Item = Type>) 
     })
 }
 
-/// `&mut expr`.
-pub fn reference_mut(expr: Expr) -> Expr {
-    Expr::Reference(syn::ExprReference {
-        attrs: Vec::new(),
-        and_token: Default::default(),
-        mutability: Some(Default::default()),
-        expr: Box::new(expr),
-    })
-}
-
 /// `expr.await`.
 pub fn await_expr(expr: Expr) -> Expr {
     Expr::Await(syn::ExprAwait {
@@ -572,15 +551,6 @@ pub fn tuple_expr(elems: impl IntoIterator<Item = Expr>) -> Expr {
     Expr::Tuple(syn::ExprTuple {
         attrs: Vec::new(),
         paren_token: Default::default(),
-        elems: elems.into_iter().collect(),
-    })
-}
-
-/// `[elems]`.
-pub fn array_expr(elems: impl IntoIterator<Item = Expr>) -> Expr {
-    Expr::Array(syn::ExprArray {
-        attrs: Vec::new(),
-        bracket_token: Default::default(),
         elems: elems.into_iter().collect(),
     })
 }

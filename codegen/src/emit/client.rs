@@ -615,7 +615,7 @@ fn operation(api: &Api, op: &Operation, op_names: &[&str]) -> Result<Emitted> {
                 if p.ty == Ty::String && p.style == ParamStyle::Simple {
                     path_parts.push(ast::semi(ast::call(
                         ast::path_expr(&["runtime", "push_path_segment"]),
-                        [ast::reference_mut(var("path")), ast::ident_expr(arg)],
+                        [ast::mut_reference(var("path")), ast::ident_expr(arg)],
                     )));
                     continue;
                 }
@@ -661,7 +661,7 @@ fn operation(api: &Api, op: &Operation, op_names: &[&str]) -> Result<Emitted> {
     let security = op.security.as_ref().unwrap_or(&api.security);
     let alternatives = security
         .iter()
-        .map(|alt| ast::reference(ast::array_expr(alt.iter().map(|s| ast::str_lit(s)))));
+        .map(|alt| ast::reference(ast::array(alt.iter().map(|s| ast::str_lit(s)))));
     let mut request = ast::method(
         ast::call(
             ast::path_expr(&["runtime", "Request", "new"]),
@@ -671,7 +671,7 @@ fn operation(api: &Api, op: &Operation, op_names: &[&str]) -> Result<Emitted> {
             ],
         ),
         "security",
-        [ast::reference(ast::array_expr(alternatives))],
+        [ast::reference(ast::array(alternatives))],
     );
     if !other_params.is_empty() {
         let has_default = other_params

@@ -269,7 +269,7 @@ fn parser(api: &Api, ty: &Ty, mentions: &mut Mentions) -> Expr {
         _ => "parse_serde",
     };
     mentions.note(helper);
-    ast::turbofish(helper, [models_syn(api, ty, mentions)])
+    ast::turbofish_path(&[helper], [models_syn(api, ty, mentions)])
 }
 
 /// A default written as a Rust expression of the parameter's type, when it is a scalar or
