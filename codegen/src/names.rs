@@ -1,7 +1,6 @@
 //! Rust names for arbitrary document names: legal for every input, unique within a scope.
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
-use std::collections::BTreeSet;
 
 const KEYWORDS: &[&str] = &[
     "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
@@ -165,7 +164,8 @@ pub fn ident(name: &str) -> proc_macro2::Ident {
 /// Hands out names unique within one scope (a module, a struct's fields, an enum's variants).
 #[derive(Debug, Default, Clone)]
 pub struct Scope {
-    taken: BTreeSet<String>,
+    // Thousands of type names in a large document's module scope: hashed, not ordered.
+    taken: rustc_hash::FxHashSet<String>,
 }
 
 impl Scope {
