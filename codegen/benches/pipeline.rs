@@ -124,7 +124,7 @@ fn bench(path: &str) {
         ms(minus(parse, read))
     );
     println!("  lower (-> IR)                       {}", ms(lower));
-    println!("  emit, one thread (-> tokens)        {}", ms(emit));
+    println!("  emit, one thread (-> trees, tokens) {}", ms(emit));
     println!(
         "  syn parse, one thread (-> AST)      {}",
         ms(minus(syn_parse, emit))

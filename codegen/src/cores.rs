@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `work(i)` for every `i < jobs`, in order of `i` across the machine's cores (each
 /// thread takes the next job when done), the results in job order. Put the biggest jobs
-/// first, so that no core is left alone with one at the end. A job that panicked leaves
-/// `None`.
+/// first, so that no core is left alone with one at the end. A job that panicked (a bug)
+/// leaves `None` in its place, whichever thread ran it; the others' results stand.
 pub fn map_jobs<T: Send>(jobs: usize, work: impl Fn(usize) -> T + Sync) -> Vec<Option<T>> {
     let next = AtomicUsize::new(0);
     let threads = std::thread::available_parallelism()
@@ -19,7 +19,8 @@ pub fn map_jobs<T: Send>(jobs: usize, work: impl Fn(usize) -> T + Sync) -> Vec<O
             if i >= jobs {
                 return done;
             }
-            done.push((i, work(i)));
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(i)));
+            done.push((i, result.ok()));
         }
     };
     let mut results: Vec<Option<T>> = (0..jobs).map(|_| None).collect();
@@ -30,7 +31,7 @@ pub fn map_jobs<T: Send>(jobs: usize, work: impl Fn(usize) -> T + Sync) -> Vec<O
             all.extend(helper.join().unwrap_or_default());
         }
         for (i, result) in all {
-            results[i] = Some(result);
+            results[i] = result;
         }
     });
     results
@@ -51,5 +52,15 @@ mod tests {
         let expected: Vec<Option<usize>> = (0..100).map(|i| Some(i * i)).collect();
         assert_eq!(squares, expected);
         assert!(super::map_jobs(0, |i| i).is_empty());
+    }
+
+    #[test]
+    fn a_panicking_job_leaves_only_its_own_result_out() {
+        let results = super::map_jobs(40, |i| {
+            assert!(i != 7, "job 7 fails");
+            i
+        });
+        assert_eq!(results[7], None);
+        assert_eq!(results.iter().flatten().count(), 39);
     }
 }

@@ -2,7 +2,8 @@
 //! axum server traits).
 //!
 //! The pipeline: [`load::parse`] (text → `openapiv3`), [`lower::lower`] (→ [`ir::Api`]),
-//! the emitters in [`emit`] (→ tokens), [`format_rust`] (→ text with a header).
+//! the emitters in [`emit`] (→ `syn` trees, a few rare items through `quote!` tokens),
+//! [`print`] (→ text; every piece of the crate on every core).
 
 mod cores;
 pub mod emit;

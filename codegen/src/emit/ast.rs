@@ -1,9 +1,9 @@
 //! Builders of `syn` syntax trees for the numerous, regular items of the models (structs,
 //! aliases, their `Validate` impls), of the client (each operation's method and types)
-//! and of the server (each operation's params, responses, handler, trait method). Built directly, they skip the token stream `quote!`
-//! would build and `syn` would parse back: on large documents (Stripe's: thousands of
-//! types) that round trip was most of the generator's time. `prettyplease` prints the
-//! trees, so layout still has one source.
+//! and of the server (each operation's params, responses, handler, trait method). Built
+//! directly, they skip the token stream `quote!` would build and `syn` would parse back:
+//! on large documents (Stripe's: thousands of types) that round trip was most of the
+//! generator's time. `prettyplease` prints the trees, so layout still has one source.
 
 use proc_macro2::{Literal, Span, TokenStream};
 use syn::punctuated::Punctuated;

@@ -41,8 +41,12 @@ pub fn fill(text: String) -> String {
         while let Some(at) = rest.find(FENCE) {
             let (before, marked) = (&rest[..at], &rest[at + FENCE.len_utf8()..]);
             let digits = marked.bytes().take_while(u8::is_ascii_digit).count();
-            let line_start = before.rfind('\n').map_or(0, |n| n + 1);
-            let whole_line = before[line_start..].trim_start_matches(' ') == "///"
+            // The line began in `before`, or where `rest` does (after a filled marker's
+            // line, or at the start), never inside text already passed.
+            let line_start = before.rfind('\n').map(|n| n + 1);
+            let starts_here = line_start.is_some() || filled.is_empty() || filled.ends_with('\n');
+            let whole_line = starts_here
+                && before[line_start.unwrap_or(0)..].trim_start_matches(' ') == "///"
                 && marked[digits..].starts_with("\u{1}\n");
             let line = marked[..digits]
                 .parse::<usize>()
@@ -67,11 +71,16 @@ pub fn fill(text: String) -> String {
 }
 
 /// Runs `emit_and_print` (which emits trees and prints them on this thread), then forgets
-/// the lines it made.
+/// the lines it made, and only those, even if it panics.
 pub fn scoped<T>(emit_and_print: impl FnOnce() -> T) -> T {
-    let result = emit_and_print();
-    LINES.with(|lines| lines.borrow_mut().clear());
-    result
+    struct Forget(usize);
+    impl Drop for Forget {
+        fn drop(&mut self) {
+            LINES.with(|lines| lines.borrow_mut().truncate(self.0));
+        }
+    }
+    let _forget = Forget(LINES.with(|lines| lines.borrow().len()));
+    emit_and_print()
 }
 
 #[cfg(test)]
@@ -84,12 +93,12 @@ mod tests {
             let first = marker(" First line.".into());
             let second = marker(String::new());
             let printed = format!(
-                "///{first}\n    ///{second}\nfn f() {{}} // ///{first}\n/// prose ///{first}\n"
+                "///{first}\n    ///{second}\nfn f() {{}} // ///{first}\n/// prose ///{first}\nx\u{1}///{first}\n"
             );
             assert_eq!(
                 fill(printed),
                 format!(
-                    "/// First line.\n    ///\nfn f() {{}} // ///{first}\n/// prose ///{first}\n"
+                    "/// First line.\n    ///\nfn f() {{}} // ///{first}\n/// prose ///{first}\nx\u{1}///{first}\n"
                 )
             );
         });

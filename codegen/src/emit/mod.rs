@@ -58,8 +58,8 @@ pub fn parse_items(tokens: TokenStream) -> crate::Result<Vec<syn::Item>> {
     Ok(parse_file(tokens)?.items)
 }
 
-/// Document prose made safe for a doc attribute: no control or bidi-override characters
-/// (which rustc rejects), no carriage returns. `quote!` escapes quotes and backslashes.
+/// Document prose made safe for a doc comment: no control or bidi-override characters
+/// (which rustc rejects), no carriage returns.
 pub fn clean_doc(text: &str) -> String {
     let text = if text.contains('\r') {
         text.replace("\r\n", "\n")
@@ -93,18 +93,22 @@ pub fn holds_rejected(text: &str) -> bool {
     };
     let mut i = 0;
     while i < bytes.len() {
-        // Printable ASCII and newlines, nearly all text, a run at a time with no branch
-        // per byte; any other byte is looked at alone.
-        let run = bytes[i..].iter().take(16);
+        // Printable ASCII and newlines, nearly all text, sixteen bytes at a time with no
+        // branch per byte; a run holding anything else is looked at byte by byte.
+        let run = &bytes[i..(i + 16).min(bytes.len())];
         if run.len() == 16
-            && run.fold(true, |ok, &b| {
+            && run.iter().fold(true, |ok, &b| {
                 ok & ((0x20..0x7f).contains(&b) | (b == b'\n'))
             })
         {
             i += 16;
-        } else if rejected_at(i) {
-            return true;
-        } else {
+            continue;
+        }
+        let end = i + run.len();
+        while i < end {
+            if rejected_at(i) {
+                return true;
+            }
             i += 1;
         }
     }

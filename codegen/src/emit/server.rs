@@ -1269,19 +1269,7 @@ fn not_implemented(
                                 " the implementation does not serve (the trait's default body).",
                             ),
                         ],
-                        fields: syn::Fields::Unnamed(syn::FieldsUnnamed {
-                            paren_token: Default::default(),
-                            unnamed: [syn::Field {
-                                attrs: Vec::new(),
-                                vis: syn::Visibility::Inherited,
-                                mutability: syn::FieldMutability::None,
-                                ident: None,
-                                colon_token: None,
-                                ty: envelope.ty.clone(),
-                            }]
-                            .into_iter()
-                            .collect(),
-                        }),
+                        fields: ast::tuple_fields(envelope.ty.clone()),
                         ident: name.clone(),
                         discriminant: None,
                     },
@@ -1568,7 +1556,7 @@ fn trait_method(
     let claims = if shared.auth() {
         ast::path_ty(ast::path(&["Self", "Claims"]))
     } else {
-        unit_ty()
+        ast::unit_ty()
     };
     let mut args = vec![(
         "ctx",
@@ -1631,14 +1619,6 @@ fn trait_method(
     syn::TraitItem::Fn(method)
 }
 
-/// `()` as a type.
-fn unit_ty() -> syn::Type {
-    syn::Type::Tuple(syn::TypeTuple {
-        paren_token: Default::default(),
-        elems: Punctuated::new(),
-    })
-}
-
 thread_local! {
     /// Every operation's handler starts as a copy of this one.
     static HANDLER: syn::ItemFn = syn::parse_quote! {
@@ -1688,13 +1668,13 @@ fn handler(
                 ast::path_ty(ast::path(&[&name.to_string()])),
             )
         }
-        None => typed(ast::wild_pat(), unit_ty()),
+        None => typed(ast::wild_pat(), ast::unit_ty()),
     };
     let body_arg = if has_body {
         arg_names.push("body");
         ast::ident_pat("body")
     } else {
-        typed(ast::wild_pat(), unit_ty())
+        typed(ast::wild_pat(), ast::unit_ty())
     };
     let mut call = ast::method(
         ast::path_expr(&["api"]),
