@@ -170,14 +170,14 @@ pub fn try_stmt(expr: Expr) -> Stmt {
     Stmt::Expr(try_expr(expr), Some(Default::default()))
 }
 
+/// `Ok(())`.
+pub fn ok_unit_expr() -> Expr {
+    call(path_expr(&["Ok"]), [tuple_expr([])])
+}
+
 /// `Ok(())`, as a block's value.
 pub fn ok_unit() -> Stmt {
-    let unit = Expr::Tuple(syn::ExprTuple {
-        attrs: Vec::new(),
-        paren_token: Default::default(),
-        elems: Punctuated::new(),
-    });
-    Stmt::Expr(call(path_expr(&["Ok"]), [unit]), None)
+    Stmt::Expr(ok_unit_expr(), None)
 }
 
 pub fn block(stmts: Vec<Stmt>) -> syn::Block {

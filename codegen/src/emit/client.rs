@@ -8,7 +8,6 @@
 
 use super::{
     ast, doc_attr_list, doc_attrs, inner_doc_attrs, parse_at, parse_file, parse_items, ty_syn_in,
-    ty_tokens_in,
 };
 use crate::ir::{
     Api, Content, MediaKind, Operation, Param, ParamLocation, ParamStyle, PathSegment, RequestBody,
@@ -17,7 +16,7 @@ use crate::ir::{
 use crate::names::{ident, snake_name, type_name, Scope};
 use crate::Result;
 use proc_macro2::{Literal, TokenStream};
-use quote::quote;
+use quote::{quote, ToTokens};
 use syn::{Expr, Item, Stmt, Type};
 
 /// The runtime module, emitted as `src/client/runtime.rs`.
@@ -150,9 +149,8 @@ fn usage(shows: &[(String, Shows)], env_prefix: &str) -> String {
 /// The once-per-API items are built through tokens; the per-operation methods and types,
 /// nearly all of the file, as syntax trees put into them.
 fn items_and_shows(api: &Api, env_prefix: &str) -> Result<(Vec<Item>, OperationShows)> {
-    let models = quote!(super::models::);
     let envelope = match api.error_type {
-        Some(id) => ty_tokens_in(api, &Ty::Named(id), &models),
+        Some(id) => ty_syn_in(api, &Ty::Named(id), MODELS).into_token_stream(),
         None => quote!(serde_json::Value),
     };
     let schemes = api.security_schemes.iter().map(|s| {
@@ -536,11 +534,6 @@ fn var(name: &str) -> Expr {
     ast::path_expr(&[name])
 }
 
-/// `let request = value;`: each step of a method rebinds the request.
-fn set_request(value: Expr) -> Stmt {
-    ast::local(ast::ident_pat("request"), value)
-}
-
 /// `request.name(args)`.
 fn on_request(name: &str, args: impl IntoIterator<Item = Expr>) -> Expr {
     ast::method(var("request"), name, args)
@@ -766,26 +759,29 @@ fn operation(api: &Api, op: &Operation, op_names: &[&str]) -> Result<Emitted> {
                     };
                     if required {
                         args.push(body_arg(ast::ref_ty(body_ty)));
-                        body_call = vec![set_request(on_request(call, [var("body")]))];
+                        body_call = vec![ast::let_stmt("request", on_request(call, [var("body")]))];
                         if content.kind == MediaKind::Json && has_stream_flag(api, content) {
                             stream_flag_body = true;
                         }
                     } else {
                         args.push(body_arg(generic_ty(&["Option"], ast::ref_ty(body_ty))));
                         let encode = ast::path_expr(&["runtime", "Request", call]);
-                        body_call = vec![set_request(on_request(
-                            "optional_body",
-                            [var("body"), encode],
-                        ))];
+                        body_call = vec![ast::let_stmt(
+                            "request",
+                            on_request("optional_body", [var("body"), encode]),
+                        )];
                     }
                 }
                 MediaKind::Text => {
                     args.push(body_arg(named_ty("String")));
-                    body_call = vec![set_request(on_request("text", [var("body")]))];
+                    body_call = vec![ast::let_stmt("request", on_request("text", [var("body")]))];
                 }
                 MediaKind::Binary => {
                     args.push(body_arg(ast::path_ty(ast::path(&["runtime", "Upload"]))));
-                    body_call = vec![set_request(on_request("binary", [var("body")]))];
+                    body_call = vec![ast::let_stmt(
+                        "request",
+                        on_request("binary", [var("body")]),
+                    )];
                 }
                 MediaKind::Multipart if !is_struct(api, content.ty.as_ref()) => {
                     // Not an object with properties: the caller builds the parts.
@@ -820,7 +816,7 @@ fn operation(api: &Api, op: &Operation, op_names: &[&str]) -> Result<Emitted> {
         ast::call(ast::path_expr(&["String", "new"]), []),
     )];
     request_start.extend(path_parts);
-    request_start.push(set_request(request));
+    request_start.push(ast::let_stmt("request", request));
 
     // Success outcomes, SSE apart.
     let successes: Vec<_> = op
@@ -865,10 +861,13 @@ fn operation(api: &Api, op: &Operation, op_names: &[&str]) -> Result<Emitted> {
 
     // Where a JSON body says whether to stream, each form sends its own answer.
     let stream_flag = |stream| {
-        vec![set_request(on_request(
-            "json_with_stream_flag",
-            [var("body"), ast::bool_lit(stream)],
-        ))]
+        vec![ast::let_stmt(
+            "request",
+            on_request(
+                "json_with_stream_flag",
+                [var("body"), ast::bool_lit(stream)],
+            ),
+        )]
     };
     let stream_body_call = (stream_flag_body && event_stream.is_some() && !outcomes.is_empty())
         .then(|| {
@@ -947,7 +946,7 @@ fn operation(api: &Api, op: &Operation, op_names: &[&str]) -> Result<Emitted> {
             if streamed {
                 adjusted = ast::method(adjusted, "streamed", []);
             }
-            adjust.push(set_request(adjusted));
+            adjust.push(ast::let_stmt("request", adjusted));
         }
         let (ret, call) = if let [outcome] = outcomes.as_slice() {
             match outcome.content {

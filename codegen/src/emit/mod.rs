@@ -12,7 +12,7 @@ pub mod validate;
 
 use crate::ir::{Api, Ty};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, ToTokens};
+use quote::{quote, ToTokens};
 
 /// Lints the generated crate allows: prose copied from the document into doc comments
 /// trips the documentation lints, and the document decides literal values (a default of
@@ -169,16 +169,6 @@ pub fn ty_syn(api: &Api, ty: &Ty) -> syn::Type {
 /// The Rust spelling of an IR type, as tokens.
 pub fn ty_tokens(api: &Api, ty: &Ty) -> TokenStream {
     ty_syn(api, ty).into_token_stream()
-}
-
-/// As [`ty_tokens`], named types spelled through `module` (e.g. `models::`), for code
-/// outside the `models` module.
-pub fn ty_tokens_in(api: &Api, ty: &Ty, module: &TokenStream) -> TokenStream {
-    ty_syn_with(api, ty, &|name| {
-        let name = format_ident!("{}", name);
-        syn::Type::Verbatim(quote!(#module #name))
-    })
-    .into_token_stream()
 }
 
 /// As [`ty_syn`], named types spelled through `module` (e.g. `["super", "models"]`).

@@ -1630,12 +1630,7 @@ thread_local! {
 
 /// The function the router binds the implementation to for one operation (`security`:
 /// its index among the distinct requirements).
-fn handler(
-    api: &Api,
-    shared: &Shared,
-    op: &Operation,
-    security: Option<usize>,
-) -> Result<syn::Item> {
+fn handler(api: &Api, shared: &Shared, op: &Operation, security: Option<usize>) -> syn::Item {
     let params = params_name(op);
     // The trait's methods name the same types.
     let body = request_body(api, op, &mut Mentions::default());
@@ -1703,7 +1698,7 @@ fn handler(
             .args
             .extend([security, reader, ast::closure(inputs, answer)]);
     }
-    Ok(syn::Item::Fn(handler))
+    syn::Item::Fn(handler)
 }
 
 fn router(api: &Api, trait_ident: &proc_macro2::Ident) -> TokenStream {
@@ -1952,7 +1947,7 @@ pub fn server_handlers(api: &Api, range: std::ops::Range<usize>) -> Result<Vec<s
     api.operations[range.clone()]
         .iter()
         .zip(&shared.securities[range])
-        .map(|(op, security)| handler(api, &shared, op, *security))
+        .map(|(op, security)| Ok(handler(api, &shared, op, *security)))
         .collect()
 }
 

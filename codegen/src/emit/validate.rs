@@ -114,7 +114,7 @@ fn checks_at(api: &Api, ty: &Ty, constraints: &Constraints, value: &Expr, at: &E
                     {
                         static PATTERN: std::sync::OnceLock<Option<regex_lite::Regex>> =
                             std::sync::OnceLock::new();
-                        let regex = PATTERN.get_or_init(|| regex_lite::Regex::new(#pattern).ok());
+                        let regex = PATTERN.get_or_init(|| regex_lite::Regex::new(#pattern).ast::ok_unit_expr());
                         if regex.as_ref().is_some_and(|r| !r.is_match(#value)) {
                             return Err(#at.violation(concat!("must match the pattern `", #pattern, "`")));
                         }
@@ -266,7 +266,6 @@ fn struct_checks(api: &Api, checked: &Checked, s: &Struct) -> Vec<Stmt> {
 /// The body of `validate_at`, if the type has anything to check.
 fn body(api: &Api, checked: &Checked, t: &TypeDef) -> Option<Vec<Stmt>> {
     let at = || ast::path_expr(&["at"]);
-    let ok = || ast::call(ast::path_expr(&["Ok"]), [ast::tuple_expr([])]);
     let matched = |arms| {
         let matched = ast::match_expr(ast::path_expr(&["self"]), arms);
         Some(vec![Stmt::Expr(matched, None)])
@@ -298,7 +297,7 @@ fn body(api: &Api, checked: &Checked, t: &TypeDef) -> Option<Vec<Stmt>> {
                     ast::tuple_struct_pat(&["Self", other], [ast::ident_pat("value")]),
                     unknown,
                 ),
-                ast::arm(ast::wild_pat(), ok()),
+                ast::arm(ast::wild_pat(), ast::ok_unit_expr()),
             ])
         }
         TypeKind::StringEnum(_) | TypeKind::IntEnum(_) => None,
@@ -316,7 +315,10 @@ fn body(api: &Api, checked: &Checked, t: &TypeDef) -> Option<Vec<Stmt>> {
                             check,
                         )
                     } else {
-                        ast::arm(ast::tuple_struct_pat(&path, [ast::wild_pat()]), ok())
+                        ast::arm(
+                            ast::tuple_struct_pat(&path, [ast::wild_pat()]),
+                            ast::ok_unit_expr(),
+                        )
                     }
                 })
                 .collect();
