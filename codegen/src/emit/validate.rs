@@ -114,7 +114,7 @@ fn checks_at(api: &Api, ty: &Ty, constraints: &Constraints, value: &Expr, at: &E
                     {
                         static PATTERN: std::sync::OnceLock<Option<regex_lite::Regex>> =
                             std::sync::OnceLock::new();
-                        let regex = PATTERN.get_or_init(|| regex_lite::Regex::new(#pattern).ast::ok_unit_expr());
+                        let regex = PATTERN.get_or_init(|| regex_lite::Regex::new(#pattern).ok());
                         if regex.as_ref().is_some_and(|r| !r.is_match(#value)) {
                             return Err(#at.violation(concat!("must match the pattern `", #pattern, "`")));
                         }
