@@ -473,7 +473,8 @@ async fn chat(State(log): State<Arc<ChatLog>>, headers: HeaderMap, body: Bytes) 
             .unwrap_or_default(),
     );
     let scenario = request["model"].as_str().unwrap_or_default().to_owned();
-    if request["stream"] != json!(true) {
+    // A server that ignores the request for a stream answers JSON anyway.
+    if request["stream"] != json!(true) || scenario == "json-anyway" {
         let res = json!({
             "id": "chatcmpl-1", "object": "chat.completion", "created": 1767225600,
             "model": scenario,
@@ -579,6 +580,29 @@ async fn sse_yields_typed_chunks_and_ends_at_done() {
         *log.accepts.lock().unwrap(),
         ["text/event-stream", "application/json"]
     );
+}
+
+#[tokio::test]
+async fn a_stream_answered_with_json_says_what_came() {
+    let (base, _) = chat_server().await;
+    let error = client(&base)
+        .chat_completions_create_stream(&chat_request("json-anyway"))
+        .await
+        .unwrap_err();
+    match &error {
+        Error::UnexpectedResponse {
+            status,
+            media_type,
+            body_start,
+            ..
+        } => {
+            assert_eq!(status.as_u16(), 200);
+            assert_eq!(media_type, "application/json");
+            assert!(body_start.contains("chat.completion"), "{body_start}");
+        }
+        other => panic!("expected UnexpectedResponse, got {other:?}"),
+    }
+    assert!(error.to_string().contains("application/json"), "{error}");
 }
 
 #[tokio::test]

@@ -3,7 +3,12 @@
 fn load_fixture(name: &str) -> codegen::Error {
     let path = format!("{}/fixtures/errors/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(path).unwrap();
-    codegen::load(&text).expect_err("the document is bad")
+    let error = codegen::load(&text).expect_err("the document is bad");
+    assert!(
+        !error.internal,
+        "{name}.yaml: internal generator error {error}"
+    );
+    error
 }
 
 #[track_caller]
@@ -133,6 +138,7 @@ fn garbage_never_panics() {
             match outcome {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
+                    assert!(!e.internal, "internal generator error (line {cut}): {e}");
                     assert!(e.pointer.starts_with('#'), "{e}");
                     errors += 1;
                 }
@@ -218,7 +224,11 @@ fn valid_constructs_without_a_faithful_type_warn_where_and_what() {
 }
 
 fn load_text(text: &str) -> codegen::Result<codegen::ir::Api> {
-    codegen::load(text)
+    let loaded = codegen::load(text);
+    if let Err(e) = &loaded {
+        assert!(!e.internal, "internal generator error: {e}");
+    }
+    loaded
 }
 
 const HEAD: &str =

@@ -252,6 +252,10 @@ fn mutants_generate_code_or_fail_with_a_located_error() {
             Err(_) => panic!("{label}: the generator panicked on:\n{text}"),
             Ok(Err(e)) => {
                 assert!(
+                    !e.internal,
+                    "{label}: internal generator error {e} on:\n{text}"
+                );
+                assert!(
                     e.pointer.starts_with('#') && !e.message.is_empty(),
                     "{label}: unlocated error {e:?}"
                 );

@@ -820,6 +820,31 @@ async fn unimplemented_operations_answer_501_in_the_envelope() {
 }
 
 #[tokio::test]
+async fn whole_numbers_go_out_without_a_fraction() {
+    // `created`, `index` and the token counts are JSON Schema `number`s (f64): typed
+    // clients read `12.0` as a float and refuse it where they expect an integer.
+    let addr = serve(Arc::new(Mock::default())).await;
+    let text = reqwest::Client::new()
+        .post(format!("http://{addr}/v1/chat/completions"))
+        .bearer_auth("k")
+        .json(&request_example("chat_completions_create"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for whole in [
+        r#""created":1767225600"#,
+        r#""index":0"#,
+        r#""prompt_tokens":12"#,
+    ] {
+        assert!(text.contains(whole), "{whole} not in {text}");
+    }
+    assert!(!text.contains(".0,") && !text.contains(".0}"), "{text}");
+}
+
+#[tokio::test]
 async fn request_ids_are_echoed_or_made() {
     let server = Server::start().await;
     let response = server

@@ -123,6 +123,7 @@ macro_rules! fixture_snapshots {
 
 fixture_snapshots!(
     composition,
+    constructs,
     content_params,
     enums,
     fields,

@@ -11,6 +11,9 @@ pub struct Error {
     pub line: Option<usize>,
     /// What is wrong and, where it helps, what to do about it.
     pub message: String,
+    /// A bug in the generator (a panic, emitted code that does not parse), not in the
+    /// document: tests and the corpus runner fail on it, whatever the input.
+    pub internal: bool,
 }
 
 impl Error {
@@ -19,6 +22,18 @@ impl Error {
             pointer: pointer.into(),
             line: None,
             message: message.into(),
+            internal: false,
+        }
+    }
+
+    /// A generator bug found while working on the node at `pointer`: `what` went wrong.
+    pub fn internal(pointer: impl Into<String>, what: impl std::fmt::Display) -> Self {
+        Error {
+            internal: true,
+            ..Error::at(
+                pointer,
+                format!("internal error: {what}; please report this document"),
+            )
         }
     }
 

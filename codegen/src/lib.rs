@@ -176,14 +176,7 @@ fn format_pieces(api: &ir::Api, pieces: &[Piece]) -> Result<Vec<(String, emit::s
     let checked = emit::validate::Checked::new(api);
     cores::map_jobs(pieces.len(), |i| pieces[i].text(api, &checked))
         .into_iter()
-        .map(|text| {
-            text.unwrap_or_else(|| {
-                Err(Error::at(
-                    "#",
-                    "internal error: emitting the crate failed; please report this document",
-                ))
-            })
-        })
+        .map(|text| text.unwrap_or_else(|panicked| Err(Error::internal("#", panicked))))
         .collect()
 }
 

@@ -163,7 +163,8 @@ fn type_parts(
     let mut openapi = None;
     let (mut typed_schemas, mut typed_paths) = (Vec::new(), Vec::new());
     for part in typed {
-        match part?? {
+        // A panic here happens again, uncaught, in the sequential typing that follows.
+        match part.ok()?? {
             Typed::Rest(rest) => openapi = Some(*rest),
             Typed::Schemas(run) => typed_schemas.extend(run),
             Typed::Paths(run) => typed_paths.extend(run),
@@ -637,12 +638,7 @@ fn normalize(raw: &mut Value) -> Result<Normalizer> {
             .map(|()| visitor)
     });
     for visitor in walked {
-        let visitor = visitor.unwrap_or_else(|| {
-            Err(Error::at(
-                "#",
-                "internal error: reading the document failed; please report this document",
-            ))
-        })?;
+        let visitor = visitor.unwrap_or_else(|panicked| Err(Error::internal("#", panicked)))?;
         whole.pointer_refs.extend(visitor.pointer_refs);
         whole.outside_refs.extend(visitor.outside_refs);
         whole.warnings.extend(visitor.warnings);

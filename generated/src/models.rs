@@ -168,7 +168,11 @@ pub struct ChatReq {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub models: Option<Vec<String>>,
     /// Frequency penalty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub frequency_penalty: Option<f64>,
     /// Logit bias.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -177,19 +181,35 @@ pub struct ChatReq {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<bool>,
     /// Top logprobs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub top_logprobs: Option<f64>,
     /// Max completion tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub max_completion_tokens: Option<f64>,
     /// Max tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub max_tokens: Option<f64>,
     /// Arbitrary key/value metadata to attach to the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Presence penalty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub presence_penalty: Option<f64>,
     /// Reasoning config.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -210,7 +230,11 @@ pub struct ChatReq {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream_options: Option<StreamOptions>,
     /// Temperature.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub temperature: Option<f64>,
     /// Tool choice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -219,7 +243,11 @@ pub struct ChatReq {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<Vec<ToolDefinition>>,
     /// Top p.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub top_p: Option<f64>,
     /// Optional tags for tracking.
     #[serde(default = "ChatReq::default_tags")]
@@ -1015,6 +1043,7 @@ pub struct ChatRes {
     /// Completion choices.
     pub choices: Vec<ChatCompletionChoice>,
     /// Creation timestamp (unix).
+    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub created: f64,
     /// Model used.
     pub model: String,
@@ -1065,6 +1094,7 @@ impl super::validate::Validate for ChatRes {
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ChatCompletionChoice {
     /// Choice index.
+    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub index: f64,
     pub message: ChatResponseMessage,
     /// Why generation stopped.
@@ -1200,6 +1230,7 @@ pub struct TokenLogprob {
     /// The token.
     pub token: String,
     /// Log probability of the token.
+    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub logprob: f64,
     /// UTF-8 bytes of the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1217,6 +1248,7 @@ pub struct TopLogprob {
     /// The token.
     pub token: String,
     /// Log probability of the token.
+    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub logprob: f64,
     /// UTF-8 bytes of the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1229,10 +1261,13 @@ impl super::validate::Validate for TopLogprob {}
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ChatResponseUsage {
     /// Tokens in the prompt.
+    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub prompt_tokens: f64,
     /// Tokens in the completion.
+    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub completion_tokens: f64,
     /// Total tokens.
+    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub total_tokens: f64,
     /// Breakdown of completion tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1253,6 +1288,7 @@ pub struct ChatCompletionChunk {
     #[serde(default = "ChatCompletionChunk::default_object")]
     pub object: ChatCompletionChunkObject,
     /// Creation timestamp (unix).
+    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub created: f64,
     /// Model used.
     pub model: String,
@@ -1302,6 +1338,7 @@ impl super::validate::Validate for ChatCompletionChunk {
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ChatCompletionChunkChoice {
     /// Choice index.
+    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub index: f64,
     pub delta: ChatCompletionChunkDelta,
     /// Why generation stopped (last chunk of the choice).
@@ -1440,7 +1477,11 @@ pub struct ChatResRelaxed {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_id: Option<String>,
     /// Estimated spend.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub spend: Option<f64>,
     /// Tags for this completion.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1582,7 +1623,11 @@ pub struct InferenceParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
     /// Frequency penalty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub frequency_penalty: Option<f64>,
     /// Logit bias.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1591,16 +1636,32 @@ pub struct InferenceParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<bool>,
     /// Top logprobs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub top_logprobs: Option<f64>,
     /// Max completion tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub max_completion_tokens: Option<f64>,
     /// Max tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub max_tokens: Option<f64>,
     /// Presence penalty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub presence_penalty: Option<f64>,
     /// Reasoning config.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1615,7 +1676,11 @@ pub struct InferenceParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<StopSequences>,
     /// Temperature.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub temperature: Option<f64>,
     /// Tool choice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1624,7 +1689,11 @@ pub struct InferenceParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<Vec<ToolDefinition>>,
     /// Top p.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub top_p: Option<f64>,
     /// Image generation configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2484,7 +2553,11 @@ pub struct CreateEvaluatorReq {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requirements: Option<Vec<String>>,
     /// Optional pass threshold.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub pass_threshold: Option<f64>,
     /// Optional metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2563,7 +2636,8 @@ pub struct UpdateEvaluatorReq {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "deserialize_some"
+        deserialize_with = "deserialize_some",
+        serialize_with = "super::validate::whole_numbers"
     )]
     pub pass_threshold: Option<Option<f64>>,
     /// Optional metadata.
@@ -2714,7 +2788,11 @@ pub struct JudgeEvaluator {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Pass threshold.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub pass_threshold: Option<f64>,
     /// API type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2793,7 +2871,11 @@ pub struct CodeEvaluator {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Pass threshold.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub pass_threshold: Option<f64>,
     /// API type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3501,7 +3583,11 @@ pub struct EvaluationRun {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<serde_json::Map<String, serde_json::Value>>,
     /// Estimated spend.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub spend: Option<f64>,
     /// Run metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3571,10 +3657,18 @@ impl super::validate::Validate for EvaluationRunResults {}
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct EvaluationRunOverall {
     /// Average score.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub avg_score: Option<f64>,
     /// Average accuracy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub avg_accuracy: Option<f64>,
 }
 impl super::validate::Validate for EvaluationRunOverall {}
@@ -3592,10 +3686,18 @@ pub struct EvaluationRunModelResult {
         std::collections::BTreeMap<String, EvaluationRunEvaluatorResult>,
     >,
     /// Average score.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub avg_score: Option<f64>,
     /// Average accuracy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub avg_accuracy: Option<f64>,
     /// Launch index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3611,13 +3713,25 @@ impl super::validate::Validate for EvaluationRunModelResult {}
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct EvaluationRunEvaluatorResult {
     /// Share of scored items that passed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub accuracy: Option<f64>,
     /// Average score.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub avg_score: Option<f64>,
     /// Average accuracy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub avg_accuracy: Option<f64>,
     /// Why the evaluation of this model stopped early, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3766,8 +3880,10 @@ impl super::validate::Validate for IntegerOrIntegerList {}
 #[serde(untagged)]
 pub enum NumberOrNumberList {
     /// A `number`.
+    #[serde(serialize_with = "super::validate::whole_numbers")]
     Number(f64),
     /// A `list of number`.
+    #[serde(serialize_with = "super::validate::whole_numbers")]
     NumberList(Vec<f64>),
 }
 impl super::validate::Validate for NumberOrNumberList {}
@@ -3951,10 +4067,12 @@ impl super::validate::Validate for SftHyperparameters {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GrpoHyperparameters {
     /// LoRA alpha values.
+    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub lora_alpha: Vec<f64>,
     /// LoRA target modules.
     pub lora_targets: Vec<String>,
     /// Learning rate.
+    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub learning_rate: f64,
     /// Batch size.
     pub batch_size: i32,
@@ -4156,7 +4274,11 @@ pub struct CreateOptimizationRunRes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<serde_json::Map<String, serde_json::Value>>,
     /// Estimated spend.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub spend: Option<f64>,
     /// Best checkpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4313,10 +4435,18 @@ pub struct RlmControls {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_iterations: Option<i32>,
     /// Maximum spend of the run.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub max_budget: Option<f64>,
     /// Maximum run time in seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::validate::whole_numbers"
+    )]
     pub max_timeout: Option<f64>,
     /// Tools the RLM may use.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -46,9 +46,9 @@ pub fn parse_file(tokens: TokenStream) -> crate::Result<syn::File> {
 /// if they do not parse (a generator bug, reported rather than panicking).
 pub fn parse_at<T: syn::parse::Parse>(tokens: TokenStream, pointer: &str) -> crate::Result<T> {
     syn::parse2(tokens).map_err(|e| {
-        crate::Error::at(
+        crate::Error::internal(
             pointer,
-            format!("internal error: the emitted code does not parse ({e}); please report this document"),
+            format_args!("the emitted code does not parse ({e})"),
         )
     })
 }

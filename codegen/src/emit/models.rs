@@ -210,6 +210,9 @@ fn struct_def(
                     serde_args.push(quote!(default = #path));
                 }
             }
+            if holds_number(api, &f.ty) {
+                serde_args.push(quote!(serialize_with = #WHOLE_NUMBERS));
+            }
             if !serde_args.is_empty() {
                 attrs.push(ast::list_attr("serde", quote!(#(#serde_args),*)));
             }
@@ -399,6 +402,33 @@ fn string_enum(name: &str, attrs: Vec<syn::Attribute>, e: &StringEnum) -> Vec<It
     })
 }
 
+/// Writes whole `number`s as integers (`12`, not `12.0`): see the runtime's doc.
+const WHOLE_NUMBERS: &str = "super::validate::whole_numbers";
+
+/// Whether serializing `ty` writes an `f64` of its own (not one inside a named struct or
+/// union, which writes its numbers itself): such fields go through [`WHOLE_NUMBERS`]. A
+/// flattened map of numbers (`additionalProperties: {type: number}`) is left to serde:
+/// `flatten` takes no `serialize_with`.
+fn holds_number(api: &Api, ty: &Ty) -> bool {
+    fn through_aliases(api: &Api, ty: &Ty, aliases_left: usize) -> bool {
+        match ty {
+            Ty::F64 => true,
+            Ty::List(inner) | Ty::Map(inner) | Ty::Option(inner) | Ty::Box(inner) => {
+                through_aliases(api, inner, aliases_left)
+            }
+            // Self-referencing aliases are newtypes; the count bounds any chain regardless.
+            Ty::Named(id) => match &api.ty(*id).kind {
+                TypeKind::Alias(inner) if aliases_left > 0 => {
+                    through_aliases(api, inner, aliases_left - 1)
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+    through_aliases(api, ty, api.types.len())
+}
+
 fn variant(attrs: Vec<syn::Attribute>, name: &str, fields: syn::Fields) -> syn::Variant {
     syn::Variant {
         attrs,
@@ -521,11 +551,14 @@ fn union_def(
                 }
                 _ => format!("A `{}`.", api_ty_label(api, &v.ty)),
             };
-            variant(
-                doc_attr_list(Some(&doc)),
-                &v.name,
-                ast::tuple_fields(ty_syn(api, &v.ty)),
-            )
+            let mut attrs = doc_attr_list(Some(&doc));
+            if holds_number(api, &v.ty) {
+                attrs.push(ast::list_attr(
+                    "serde",
+                    quote!(serialize_with = #WHOLE_NUMBERS),
+                ));
+            }
+            variant(attrs, &v.name, ast::tuple_fields(ty_syn(api, &v.ty)))
         })
         .collect();
     attrs.push(ast::list_attr(

@@ -186,11 +186,14 @@ pub enum Error<E> {
     },
     /// Reading an upload from, or writing a download to, the file system.
     Io(std::io::Error),
-    /// A success status or media type the document does not list for the operation.
+    /// A success status or media type the document does not list for the operation (or
+    /// a stream asked for and something else answered).
     UnexpectedResponse {
         status: StatusCode,
         media_type: String,
         request_id: Option<String>,
+        /// The first bytes of the body, lossily as UTF-8.
+        body_start: String,
     },
 }
 
@@ -296,9 +299,10 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
                 status,
                 media_type,
                 request_id,
+                body_start,
             } => write!(
                 f,
-                "undocumented response: {status} `{media_type}`{}",
+                "undocumented response: {status} `{media_type}`{}; it starts: {body_start}",
                 id(request_id)
             ),
         }
@@ -596,6 +600,15 @@ pub enum PathStyle {
 fn scalar_text(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(s) => s.clone(),
+        // A whole `number` as an integer (`limit=20`, not `20.0`), as the models write them
+        // (`validate::whole_numbers`): a server typing the parameter as an integer refuses
+        // the fraction.
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 => {
+                (f as i64).to_string()
+            }
+            _ => n.to_string(),
+        },
         other => other.to_string(),
     }
 }
@@ -1483,6 +1496,11 @@ impl Transport {
         E: DeserializeOwned + Send + 'static,
     {
         let response = self.send(request.streamed()).await?;
+        // A server that ignores the request for a stream (a JSON answer, say) would read as
+        // a stream that ends before `[DONE]`: say what came instead.
+        if media_type(&response) != "text/event-stream" {
+            return Err(unexpected(response).await);
+        }
         Ok(self.event_stream(response))
     }
 
@@ -1532,12 +1550,24 @@ pub fn head(response: &reqwest::Response) -> Response<()> {
     Response::from_parts(response, ())
 }
 
-/// The error for a success response the document does not describe.
-pub fn unexpected<E>(response: &reqwest::Response) -> Error<E> {
+/// The error for a success response the document does not describe, with the start of
+/// its body (read only that far: the body may be an endless stream).
+pub async fn unexpected<E>(mut response: reqwest::Response) -> Error<E> {
+    let status = response.status();
+    let media_type = media_type(&response);
+    let request_id = request_id(response.headers());
+    let mut start = Vec::new();
+    while start.len() < BODY_START_LEN {
+        match response.chunk().await {
+            Ok(Some(chunk)) => start.extend_from_slice(&chunk),
+            Ok(None) | Err(_) => break,
+        }
+    }
     Error::UnexpectedResponse {
-        status: response.status(),
-        media_type: media_type(response),
-        request_id: request_id(response.headers()),
+        status,
+        media_type,
+        request_id,
+        body_start: body_start(&start),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Schema constraints the types cannot hold (bounds, lengths, item counts, closed value
-//! sets), checked after deserializing. The same for every API: written once in the
-//! generator's tree and copied verbatim into each generated crate as `src/validate.rs`;
-//! the per-type `Validate` impls in `models.rs` call it.
+//! sets), checked after deserializing, and how numbers are written. The same for every
+//! API: written once in the generator's tree and copied verbatim into each generated crate
+//! as `src/validate.rs`; the per-type `Validate` impls and serde attributes in `models.rs`
+//! call it.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -198,6 +199,151 @@ pub fn unknown_value(at: Path<'_>, value: &dyn fmt::Display) -> Result<(), Viola
     Err(at.violation(format!("`{value}` is not one of the allowed values")))
 }
 
+/// `#[serde(serialize_with)]` for fields holding JSON Schema `number`s (`f64`, alone or in
+/// options, lists and maps): a whole number within ±2⁵³ is written as an integer, `12`
+/// rather than `12.0`. JSON Schema counts both as the same number, but clients in typed
+/// languages read `12.0` as a float and refuse it where they expect an integer (a token
+/// count, an index, a timestamp).
+pub fn whole_numbers<T, S>(value: &T, serializer: S) -> Result<S::Ok, S::Error>
+where
+    T: serde::Serialize + ?Sized,
+    S: serde::Serializer,
+{
+    value.serialize(WholeNumbers(serializer))
+}
+
+/// Beyond 2⁵³ not every integer is an `f64`: such values keep serde's float form.
+const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+
+fn as_whole(value: f64) -> Option<i64> {
+    (value.fract() == 0.0 && value.abs() <= EXACT_INTEGERS).then_some(value as i64)
+}
+
+/// A serializer that writes whole floats as integers and passes everything else through;
+/// options, lists and maps hand it on to what they hold.
+struct WholeNumbers<S>(S);
+
+/// A value serialized through [`WholeNumbers`].
+struct Whole<'a, T: ?Sized>(&'a T);
+
+impl<T: serde::Serialize + ?Sized> serde::Serialize for Whole<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(WholeNumbers(serializer))
+    }
+}
+
+/// A list's or map's serializer whose items go through [`WholeNumbers`].
+struct WholeItems<C>(C);
+
+impl<C: serde::ser::SerializeSeq> serde::ser::SerializeSeq for WholeItems<C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_element<T: serde::Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
+        self.0.serialize_element(&Whole(v))
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.0.end()
+    }
+}
+
+impl<C: serde::ser::SerializeMap> serde::ser::SerializeMap for WholeItems<C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_key<T: serde::Serialize + ?Sized>(&mut self, key: &T) -> Result<(), C::Error> {
+        self.0.serialize_key(key)
+    }
+    fn serialize_value<T: serde::Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
+        self.0.serialize_value(&Whole(v))
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.0.end()
+    }
+}
+
+/// Forwards serializer methods unchanged.
+macro_rules! forward {
+    ($($method:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
+        $(fn $method(self, $($arg: $ty),*) -> Result<$out, S::Error> {
+            self.0.$method($($arg),*)
+        })*
+    };
+}
+
+impl<S: serde::Serializer> serde::Serializer for WholeNumbers<S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    type SerializeSeq = WholeItems<S::SerializeSeq>;
+    type SerializeTuple = S::SerializeTuple;
+    type SerializeTupleStruct = S::SerializeTupleStruct;
+    type SerializeTupleVariant = S::SerializeTupleVariant;
+    type SerializeMap = WholeItems<S::SerializeMap>;
+    type SerializeStruct = S::SerializeStruct;
+    type SerializeStructVariant = S::SerializeStructVariant;
+
+    fn serialize_f64(self, v: f64) -> Result<S::Ok, S::Error> {
+        match as_whole(v) {
+            Some(whole) => self.0.serialize_i64(whole),
+            None => self.0.serialize_f64(v),
+        }
+    }
+    fn serialize_f32(self, v: f32) -> Result<S::Ok, S::Error> {
+        self.serialize_f64(f64::from(v))
+    }
+    fn serialize_some<T: serde::Serialize + ?Sized>(self, v: &T) -> Result<S::Ok, S::Error> {
+        self.0.serialize_some(&Whole(v))
+    }
+    fn serialize_newtype_struct<T: serde::Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        v: &T,
+    ) -> Result<S::Ok, S::Error> {
+        self.0.serialize_newtype_struct(name, &Whole(v))
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
+        self.0.serialize_seq(len).map(WholeItems)
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
+        self.0.serialize_map(len).map(WholeItems)
+    }
+    fn serialize_newtype_variant<T: serde::Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        v: &T,
+    ) -> Result<S::Ok, S::Error> {
+        self.0.serialize_newtype_variant(name, index, variant, v)
+    }
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
+    }
+    forward! {
+        serialize_bool(v: bool) -> S::Ok;
+        serialize_i8(v: i8) -> S::Ok;
+        serialize_i16(v: i16) -> S::Ok;
+        serialize_i32(v: i32) -> S::Ok;
+        serialize_i64(v: i64) -> S::Ok;
+        serialize_i128(v: i128) -> S::Ok;
+        serialize_u8(v: u8) -> S::Ok;
+        serialize_u16(v: u16) -> S::Ok;
+        serialize_u32(v: u32) -> S::Ok;
+        serialize_u64(v: u64) -> S::Ok;
+        serialize_u128(v: u128) -> S::Ok;
+        serialize_char(v: char) -> S::Ok;
+        serialize_str(v: &str) -> S::Ok;
+        serialize_bytes(v: &[u8]) -> S::Ok;
+        serialize_none() -> S::Ok;
+        serialize_unit() -> S::Ok;
+        serialize_unit_struct(name: &'static str) -> S::Ok;
+        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str) -> S::Ok;
+        serialize_tuple(len: usize) -> S::SerializeTuple;
+        serialize_tuple_struct(name: &'static str, len: usize) -> S::SerializeTupleStruct;
+        serialize_tuple_variant(name: &'static str, index: u32, variant: &'static str, len: usize) -> S::SerializeTupleVariant;
+        serialize_struct(name: &'static str, len: usize) -> S::SerializeStruct;
+        serialize_struct_variant(name: &'static str, index: u32, variant: &'static str, len: usize) -> S::SerializeStructVariant;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,5 +398,35 @@ mod tests {
         let mut map = BTreeMap::new();
         map.insert("k".to_owned(), Some(Box::new(Positive(0.0))));
         assert_eq!(map.validate().unwrap_err().pointer, "/k");
+    }
+
+    #[test]
+    fn whole_numbers_are_written_as_integers() {
+        #[derive(serde::Serialize)]
+        struct Usage {
+            #[serde(serialize_with = "whole_numbers")]
+            tokens: f64,
+            #[serde(serialize_with = "whole_numbers")]
+            spend: Option<f64>,
+            #[serde(serialize_with = "whole_numbers")]
+            scores: Vec<Option<f64>>,
+            #[serde(serialize_with = "whole_numbers")]
+            by_model: BTreeMap<String, f64>,
+        }
+        let usage = Usage {
+            tokens: 12.0,
+            spend: Some(0.5),
+            scores: vec![Some(-0.0), None, Some(1767225600.0), Some(2.5)],
+            by_model: BTreeMap::from([("a".to_owned(), 3.0), ("b".to_owned(), 1e300)]),
+        };
+        assert_eq!(
+            serde_json::to_string(&usage).unwrap(),
+            r#"{"tokens":12,"spend":0.5,"scores":[0,null,1767225600,2.5],"by_model":{"a":3,"b":1e+300}}"#
+        );
+        // Past 2^53 an f64 may not be the integer it prints as: serde's form stays.
+        let big = serde_json::to_value(Whole(&9_007_199_254_740_994.0f64)).unwrap();
+        assert!(big.is_f64());
+        let edge = serde_json::to_value(Whole(&-9_007_199_254_740_992.0f64)).unwrap();
+        assert_eq!(edge, serde_json::json!(-9_007_199_254_740_992i64));
     }
 }
