@@ -1,12 +1,14 @@
-"""Strict example and nullability check for an OpenAPI 3.0 or 3.1 document.
+"""Strict example and nullability check for an OpenAPI 3.0, 3.1 or 3.2 document.
 
 Every example (media types' and parameters' and headers' `example`/`examples`, schemas'
 `example` or 3.1 `examples`) must validate against its own schema, and every schema that
-admits null by its own words (3.0 `nullable: true`; 3.1 a `null` type, a `{type: 'null'}`
-branch, a null enum member or const) must accept null. The validator is
-openapi-schema-validator's, chosen by the document's version (OAS 3.0: read validator for
-responses, write validator for requests; OAS 3.1), with `$ref`s resolved inside the
-document and formats checked.
+admits null by its own words (3.0 `nullable: true`; 3.1/3.2 a `null` type, a
+`{type: 'null'}` branch, a null enum member or const) must accept null. A 3.2 event
+stream's example (the stream's text, its `schema` a string) must also hold, event by event,
+data that validates against the media type's `itemSchema`: JSON, or the terminator its
+`x-maniac-stream-terminator` names. The validator is openapi-schema-validator's, chosen
+by the document's version (OAS 3.0: read validator for responses, write validator for
+requests; OAS 3.1; OAS 3.2), with `$ref`s resolved inside the document and formats checked.
 
 Usage: python check_examples.py DOCUMENT   (exit 1 and one line per failure, naming the
 JSON pointer of the example or schema and the value)
@@ -23,8 +25,10 @@ from openapi_schema_validator import (
     OAS30ReadValidator,
     OAS30WriteValidator,
     OAS31Validator,
+    OAS32Validator,
     oas30_format_checker,
     oas31_format_checker,
+    oas32_format_checker,
 )
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
@@ -70,7 +74,10 @@ def resolve(doc, node):
 class Checker:
     def __init__(self, doc):
         self.doc = doc
-        self.v31 = str(doc.get("openapi", "")).startswith("3.1")
+        version = str(doc.get("openapi", ""))
+        self.v32 = version.startswith("3.2")
+        # 3.1 and 3.2 schemas are JSON Schema 2020-12; `v31` means "3.1 or later".
+        self.v31 = self.v32 or version.startswith("3.1")
         spec = DRAFT202012 if self.v31 else DRAFT4
         self.registry = Registry().with_resource(BASE, Resource(contents=doc, specification=spec))
         self.failures: list[str] = []
@@ -80,6 +87,8 @@ class Checker:
 
     def validator(self, schema_at: str, direction: str):
         schema = {"$ref": f"{BASE}#{schema_at[1:]}"}
+        if self.v32:
+            return OAS32Validator(schema, registry=self.registry, format_checker=oas32_format_checker)
         if self.v31:
             return OAS31Validator(schema, registry=self.registry, format_checker=oas31_format_checker)
         cls = OAS30WriteValidator if direction == "request" else OAS30ReadValidator
@@ -117,8 +126,37 @@ class Checker:
             self.examples += 1
             self.check(value, schema_at, where, direction)
         self.schema_tree(holder["schema"], ptr(at, "schema"), direction)
+        if "itemSchema" in holder:
+            self.item_schema(holder, at, direction)
         for name, content in (holder.get("content") or {}).items():
             self.media_or_param(content, ptr(at, "content", name), direction)
+
+    def item_schema(self, media: dict, at: str, direction: str):
+        """A sequential media type's `itemSchema` (3.2): its own schema tree, and, for an
+        event stream, the data of each event of its examples (the stream's text)."""
+        items_at = ptr(at, "itemSchema")
+        target, ref = resolve(self.doc, media["itemSchema"])
+        schema_at = ref or items_at
+        self.schema_tree(media["itemSchema"], items_at, direction)
+        if not at.endswith("/text~1event-stream"):
+            return
+        terminator = media.get("x-maniac-stream-terminator")
+        for where, value in self.example_values(media, at):
+            if not isinstance(value, str):
+                self.failures.append(f"{where}: an event stream's example is its text, not {type(value).__name__}")
+                continue
+            events = sse_data(value)
+            if not events:
+                self.failures.append(f"{where}: the stream's text holds no `data:` event")
+            for i, data in enumerate(events):
+                try:
+                    event = json.loads(data)
+                except ValueError:
+                    if data != terminator:
+                        self.failures.append(f"{where}: event {i} data {data[:80]!r} is neither JSON nor the terminator {terminator!r}")
+                    continue
+                self.examples += 1
+                self.check(event, schema_at, f"{where} (event {i})", direction)
 
     def parameters(self, params, at: str):
         for i, p in enumerate(params or []):
@@ -209,6 +247,24 @@ class Checker:
         return self.failures
 
 
+def sse_data(text: str) -> list[str]:
+    """The `data` of each event of a Server-Sent Events text (its lines joined by LF)."""
+    events, data = [], None
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if not line:
+            if data is not None:
+                events.append(data)
+            data = None
+            continue
+        field, _, value = line.partition(":")
+        if field == "data":
+            value = value[1:] if value.startswith(" ") else value
+            data = value if data is None else data + "\n" + value
+    if data is not None:
+        events.append(data)
+    return events
+
+
 def main(argv):
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -219,7 +275,7 @@ def main(argv):
     failures = checker.run()
     for line in failures:
         print(line)
-    version = "OAS 3.1" if checker.v31 else "OAS 3.0"
+    version = "OAS 3.2" if checker.v32 else "OAS 3.1" if checker.v31 else "OAS 3.0"
     print(
         f"check-examples: {checker.examples} examples and {checker.nullables} nullable schemas "
         f"checked with the strict {version} validator: {len(failures)} failures"

@@ -322,3 +322,29 @@ fn server_variables_take_their_defaults_and_an_undeclared_one_warns() {
     assert_eq!(api.warnings[0].pointer, "#/servers/0/url");
     assert!(api.warnings[0].message.contains("`base`"));
 }
+
+#[test]
+fn openapi_3_2_loads_and_what_it_cannot_read_is_said() {
+    // A 3.2 document loads as 3.1 does; `query` operations have no place and warn.
+    let api = load_text(
+        "openapi: 3.2.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    query:\n      responses: {'200': {description: ok}}\n    get:\n      responses: {'200': {description: ok}}\n",
+    )
+    .unwrap();
+    assert_eq!(api.operations.len(), 1);
+    let warnings: Vec<(&str, &str)> = api
+        .warnings
+        .iter()
+        .map(|w| (w.pointer.as_str(), w.message.as_str()))
+        .collect();
+    assert_eq!(
+        warnings,
+        [(
+            "#/paths/~1a/query",
+            "`query` (OpenAPI 3.2) is not read: its operations are left out"
+        )]
+    );
+    // A later version is refused by name.
+    let error =
+        load_text("openapi: 3.3.0\ninfo: {title: t, version: '1'}\npaths: {}\n").unwrap_err();
+    assert!(error.message.contains("3.0.x, 3.1.x and 3.2.x"), "{error}");
+}

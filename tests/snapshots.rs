@@ -128,6 +128,7 @@ fixture_snapshots!(
     enums,
     fields,
     identical_inline,
+    item_schema,
     json_schema_2020,
     loose_30,
     loose_unions,
@@ -184,5 +185,47 @@ fn fixture_lib_rs_escapes_hostile_info() {
     assert!(
         cargo.contains("version = \"0.1.0\""),
         "non-semver info.version falls back"
+    );
+}
+
+#[test]
+fn item_schema_types_each_event_of_a_stream() {
+    use codegen::ir::MediaKind;
+    let (api, _) = fixture("item_schema");
+    let content = |id: &str| {
+        let op = api.operations.iter().find(|op| op.id == id).unwrap();
+        op.responses[0].content[0].clone()
+    };
+    let ty = |c: &codegen::ir::Content| {
+        codegen::emit::ty_tokens(&api, c.ty.as_ref().unwrap()).to_string()
+    };
+    // itemSchema, not the stream's `{type: string}`, is each event's type.
+    let events = content("events_create");
+    assert_eq!(
+        (events.kind, ty(&events).as_str()),
+        (MediaKind::EventStream, "Event")
+    );
+    // The example, the stream's text, is each event's data; `[DONE]` is no event.
+    let values: Vec<_> = events.examples.iter().map(|e| e.value.clone()).collect();
+    assert_eq!(
+        values,
+        [
+            serde_json::json!({"id": 1, "text": "a"}),
+            serde_json::json!({"id": 2, "text": null})
+        ]
+    );
+    // An inline item schema is named as an inline `schema` would be; a `$ref` into it
+    // resolves.
+    assert_eq!(ty(&content("ticks_list")), "TicksListResponse");
+    assert!(api.types.iter().any(|t| t.name == "TickAt"));
+    // Without itemSchema an event stream's schema types its events, as before 3.2.
+    assert_eq!(ty(&content("legacy_list")), "Event");
+    // Elsewhere itemSchema is not read, and a warning says so.
+    let lines = content("lines_list");
+    assert_eq!(lines.kind, MediaKind::Binary);
+    let warned: Vec<&str> = api.warnings.iter().map(|w| w.pointer.as_str()).collect();
+    assert_eq!(
+        warned,
+        ["#/paths/~1lines/get/responses/200/content/application~1jsonl/itemSchema"]
     );
 }

@@ -306,6 +306,14 @@ fn chat_create_answers_json_or_an_event_stream_of_chunks() {
             (MediaKind::EventStream, "ChatCompletionChunk".to_owned())
         ]
     );
+    // The stream's example is its text (OpenAPI 3.2: `schema` a string, `itemSchema` the
+    // chunk); the IR holds each event's data, the `[DONE]` terminator being no chunk.
+    let events: Vec<&serde_json::Value> = ok.content[1].examples.iter().map(|e| &e.value).collect();
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert!(events
+        .iter()
+        .all(|e| e["object"] == "chat.completion.chunk"));
+    assert_eq!(events[2]["choices"][0]["finish_reason"], "stop");
     let content = find(&api, "files_content");
     let bytes = &content.responses[0].content[0];
     assert_eq!(

@@ -409,7 +409,10 @@ pub struct Param {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MediaKind {
     Json,
-    /// `text/event-stream`: each `data:` frame holds one JSON value of the schema.
+    /// `text/event-stream`: each `data:` frame holds one JSON value of the content's type,
+    /// the media type's `itemSchema` (OpenAPI 3.2; its `schema` is then the stream's text),
+    /// else its `schema`. Its examples are events' data (from a 3.2 example, the stream's
+    /// text, the data of each event that is JSON).
     EventStream,
     /// `multipart/form-data`: one part per field of the body's struct. A body whose schema
     /// is not an object with properties (a map, say) is typed as such, with a warning: its

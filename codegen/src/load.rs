@@ -1,8 +1,10 @@
-//! Text → `openapiv3::OpenAPI`: YAML or JSON, 3.1 lowered to 3.0, errors with locations.
+//! Text → `openapiv3::OpenAPI`: YAML or JSON, 3.1 and 3.2 lowered to 3.0, errors with
+//! locations.
 //!
 //! The document is read into `serde_json::Value` (JSON straight through `serde_json`, never
 //! the YAML parser), rewritten where 3.0 has no spelling for a valid construct (boolean
-//! schemas, type arrays, 2020-12 keywords), and only then typed as `openapiv3`.
+//! schemas, type arrays, 2020-12 keywords, a media type's 3.2 `itemSchema`), and only then
+//! typed as `openapiv3`.
 
 use crate::error::{pointer, Error, Result, Warning};
 use openapiv3::{ReferenceOr, Schema};
@@ -12,6 +14,12 @@ use std::collections::HashMap;
 /// Extension the loader sets on a schema whose `default` is an explicit `null`, which
 /// `openapiv3` cannot tell from an absent default.
 pub const DEFAULT_NULL: &str = "x-codegen-default-null";
+
+/// Extension the loader copies a media type's `itemSchema` into (OpenAPI 3.2: the schema
+/// of each item of a sequential media type, such as each event of `text/event-stream`),
+/// normalized like any schema, as `openapiv3` keeps only `x-` members of a media type.
+/// The `itemSchema` itself stays in place for `$ref`s that point into it.
+pub const ITEM_SCHEMA: &str = "x-codegen-item-schema";
 
 /// A parsed document and what the loader learned on the way.
 #[derive(Debug, Clone)]
@@ -25,7 +33,10 @@ pub struct Document {
     pub warnings: Vec<Warning>,
 }
 
-/// Parses an OpenAPI 3.0 or 3.1 document (YAML or JSON).
+/// Parses an OpenAPI 3.0, 3.1 or 3.2 document (YAML or JSON). 3.2 is read as 3.1 is, with
+/// media types' `itemSchema`; operations only 3.2 has (the `query` method,
+/// `additionalOperations`) are left out with a warning, and an `in: querystring` parameter
+/// is an error.
 pub fn parse(text: &str) -> Result<Document> {
     let json = is_json(text);
     let mut raw = read_value(text, json)?;
@@ -35,7 +46,7 @@ pub fn parse(text: &str) -> Result<Document> {
         .map(str::to_owned);
     match version.as_deref() {
         Some(v) if v.starts_with("3.0.") || v == "3.0" => {}
-        Some(v) if v.starts_with("3.1.") || v == "3.1" => {
+        Some(v) if ["3.1", "3.2"].iter().any(|m| v == *m || v.starts_with(&format!("{m}."))) => {
             raw["openapi"] = Value::String("3.0.3".into());
             if raw.get("paths").is_none() {
                 raw["paths"] = Value::Object(Map::new());
@@ -44,7 +55,7 @@ pub fn parse(text: &str) -> Result<Document> {
         Some(v) => {
             return Err(Error::at(
                 "#/openapi",
-                format!("unsupported OpenAPI version `{v}`: this generator reads 3.0.x and 3.1.x"),
+                format!("unsupported OpenAPI version `{v}`: this generator reads 3.0.x, 3.1.x and 3.2.x"),
             ))
         }
         None if raw.get("swagger").is_some() => {
@@ -62,6 +73,7 @@ pub fn parse(text: &str) -> Result<Document> {
     }
     inline_path_item_refs(&mut raw)?;
     let mut visitor = normalize(&mut raw)?;
+    visitor.warnings.extend(operations_left_out(&raw));
     inline_pointer_refs(&mut raw, std::mem::take(&mut visitor.outside_refs))?;
     // Path tracking costs on every node: only a failure is typed again to locate it.
     let openapi = match type_in_parallel(&mut raw) {
@@ -84,6 +96,28 @@ pub fn parse(text: &str) -> Result<Document> {
         pointer_schemas,
         warnings: visitor.warnings,
     })
+}
+
+/// 3.2's operations outside the eight methods 3.0 knows, which the typed model has no
+/// place for.
+fn operations_left_out(raw: &Value) -> Vec<Warning> {
+    let Some(Value::Object(paths)) = raw.get("paths") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (path, item) in paths {
+        for key in ["query", "additionalOperations"] {
+            if item.get(key).is_some() {
+                out.push(Warning {
+                    pointer: pointer(&pointer("#/paths", path), key),
+                    message: format!(
+                        "`{key}` (OpenAPI 3.2) is not read: its operations are left out"
+                    ),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Types the document on every core: the component schemas and the path items (the bulk
@@ -446,6 +480,9 @@ pub fn is_schema_position(tokens: &[String]) -> bool {
     for (i, token) in tokens.iter().enumerate() {
         state = match state {
             State::Outside if token == "schema" => State::Schema,
+            State::Outside if token == "itemSchema" && i >= 2 && tokens[i - 2] == "content" => {
+                State::Schema
+            }
             State::Outside if token == "schemas" && i == 1 && tokens[0] == "components" => {
                 State::Container
             }
@@ -663,7 +700,13 @@ impl Normalizer {
         }
     }
 
-    /// Everything outside schemas: a `schema` key holds one; data and extensions do not.
+    /// Whether the object being walked is a Media Type Object (a member of a `content`).
+    fn in_media_type(&self) -> bool {
+        self.path.len() >= 2 && self.path[self.path.len() - 2] == "content"
+    }
+
+    /// Everything outside schemas: a `schema` key holds one (and a media type's
+    /// `itemSchema`); data and extensions do not.
     fn walk(&mut self, value: &mut Value, at: &mut String, depth: usize) -> Result<()> {
         if depth > MAX_DEPTH {
             return Err(Error::at(at.as_str(), "the document nests too deeply"));
@@ -696,6 +739,11 @@ impl Normalizer {
                     self.member(key, child, components_schemas, at, depth + 1)?;
                     at.truncate(len);
                 }
+                if self.in_media_type() {
+                    if let Some(items) = map.get("itemSchema").cloned() {
+                        map.insert(ITEM_SCHEMA.into(), items);
+                    }
+                }
             }
             _ => {}
         }
@@ -715,6 +763,9 @@ impl Normalizer {
         self.path.push(key.to_owned());
         match key {
             "schema" => self.schema(child, at, depth)?,
+            "itemSchema" if self.path.len() >= 3 && self.path[self.path.len() - 3] == "content" => {
+                self.schema(child, at, depth)?
+            }
             "schemas" if components_schemas => self.schema_map(child, at, depth)?,
             k if is_data_key(k) => {}
             _ => self.walk(child, at, depth)?,
@@ -983,6 +1034,12 @@ mod tests {
         )));
         assert!(is_schema_position(&tokens(
             "#/paths/~1a/get/responses/200/content/application~1json/schema/oneOf/1"
+        )));
+        assert!(is_schema_position(&tokens(
+            "#/paths/~1a/get/responses/200/content/text~1event-stream/itemSchema/properties/x"
+        )));
+        assert!(!is_schema_position(&tokens(
+            "#/components/responses/itemSchema"
         )));
         assert!(!is_schema_position(&tokens("#/info")));
         assert!(!is_schema_position(&tokens("#/paths/~1a")));

@@ -14,7 +14,7 @@ const USAGE: &str = "usage:
   cargo xtask regenerate                 write generated/ from spec/maniac.yaml
   cargo xtask check                      fail if generated/ differs from what the spec gives
   cargo xtask generate --spec FILE --out DIR [--name CRATE]
-                                         write a standalone crate for any OpenAPI 3.0/3.1 document
+                                         write a standalone crate for any OpenAPI 3.0/3.1/3.2 document
 ";
 
 const SPEC: &str = "spec/maniac.yaml";

@@ -219,6 +219,7 @@ fn pointer_hint(reference: &str) -> String {
         "paths",
         "content",
         "schema",
+        "itemSchema",
         "responses",
         "requestBody",
         "parameters",

@@ -20,6 +20,45 @@ pub(super) fn media_kind(media_type: &str) -> MediaKind {
     }
 }
 
+/// An event stream's example as examples of its events: the stream's text (what 3.2's
+/// `schema` describes) gives the JSON of each event's `data` (an event whose data is not
+/// JSON, such as the `[DONE]` terminator, is none); any other value is one event's data.
+fn event_examples(example: Example) -> Vec<Example> {
+    let Value::String(text) = &example.value else {
+        return vec![example];
+    };
+    let mut out = Vec::new();
+    let mut data: Option<String> = None;
+    let mut dispatch = |data: &mut Option<String>| {
+        if let Some(value) = data.take().and_then(|d| serde_json::from_str(&d).ok()) {
+            out.push(Example {
+                pointer: example.pointer.clone(),
+                value,
+            });
+        }
+    };
+    // Lines end with CRLF, LF or CR; a blank line ends an event; `data` lines join with LF.
+    for line in text.split("\r\n").flat_map(|l| l.split(['\n', '\r'])) {
+        if line.is_empty() {
+            dispatch(&mut data);
+            continue;
+        }
+        let (field, value) = line.split_once(':').unwrap_or((line, ""));
+        if field == "data" {
+            let value = value.strip_prefix(' ').unwrap_or(value);
+            match &mut data {
+                Some(d) => {
+                    d.push('\n');
+                    d.push_str(value);
+                }
+                None => data = Some(value.to_owned()),
+            }
+        }
+    }
+    dispatch(&mut data);
+    out
+}
+
 pub(super) fn requirements(reqs: &[openapiv3::SecurityRequirement]) -> Vec<Vec<String>> {
     reqs.iter().map(|r| r.keys().cloned().collect()).collect()
 }
@@ -204,13 +243,33 @@ impl<'a> Lowerer<'a> {
             } else {
                 format!("{hint}{}", type_name(media_type, "Media"))
             };
-            let ty = match &media.schema {
-                Some(schema) => {
+            let items = match media.extensions.get(crate::load::ITEM_SCHEMA) {
+                Some(items) if kind == MediaKind::EventStream => Some(items),
+                Some(_) => {
+                    self.warn(
+                        &pointer(&media_at, "itemSchema"),
+                        format!("`itemSchema` is read for text/event-stream only: {media_type} is typed by its `schema`"),
+                    );
+                    None
+                }
+                None => None,
+            };
+            let ty = match (items, &media.schema) {
+                // 3.2's event stream: `schema` is the whole stream's text, `itemSchema`
+                // each event's data, which is what the client reads and the server sends.
+                (Some(items), _) => {
+                    let items_at = pointer(&media_at, "itemSchema");
+                    let items: ReferenceOr<Schema> = serde_json::from_value(items.clone())
+                        .map_err(|e| Error::at(&items_at, e.to_string()))?;
+                    Some(self.lower_schema(&items, &hint, &items_at)?.nullable_ty())
+                }
+                // Without `itemSchema`, an event stream's schema is each event's data.
+                (None, Some(schema)) => {
                     let lowered =
                         self.lower_schema(schema, &hint, &pointer(&media_at, "schema"))?;
                     Some(lowered.nullable_ty())
                 }
-                None => None,
+                (None, None) => None,
             };
             let is_struct = |ty: &Ty| matches!(ty, Ty::Named(id) if matches!(self.types[id.0].kind, TypeKind::Struct(_)));
             if kind == MediaKind::Multipart && ty.as_ref().is_some_and(|ty| !is_struct(ty)) {
@@ -219,11 +278,15 @@ impl<'a> Lowerer<'a> {
                     "a multipart/form-data body that is not an object with properties has no typed parts: its value's top-level members are sent as the parts",
                 );
             }
+            let mut examples = self.examples(media, &media_at)?;
+            if items.is_some() {
+                examples = examples.into_iter().flat_map(event_examples).collect();
+            }
             out.push(Content {
                 media_type: media_type.clone(),
                 kind,
                 ty,
-                examples: self.examples(media, &media_at)?,
+                examples,
             });
         }
         Ok(out)
