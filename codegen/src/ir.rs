@@ -228,6 +228,10 @@ pub struct Constraints {
     pub pattern: Option<String>,
     pub min_items: Option<usize>,
     pub max_items: Option<usize>,
+    pub multiple_of: Option<f64>,
+    /// `format` as written (`date-time`, `email`, ...): the Rust type holds only `uuid`
+    /// and `binary`; the mock's synthesized answers honour the rest.
+    pub format: Option<String>,
 }
 
 impl Constraints {
@@ -426,11 +430,15 @@ pub struct Content {
     pub kind: MediaKind,
     /// `None` when the media type carries no schema.
     pub ty: Option<Ty>,
+    /// The schema's own constraints (a `text/plain` body's `maxLength`), for made examples.
+    pub constraints: Constraints,
     pub examples: Vec<Example>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Example {
+    /// The key in the media type's `examples` map; `None` for its `example`.
+    pub name: Option<String>,
     pub pointer: String,
     pub value: Value,
 }
@@ -466,4 +474,6 @@ pub struct Header {
     pub ty: Ty,
     pub required: bool,
     pub docs: Option<String>,
+    /// Not checked (the client reads headers as they come); the mock's made values honour them.
+    pub constraints: Constraints,
 }

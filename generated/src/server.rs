@@ -11,7 +11,7 @@ use std::sync::Arc;
 /// The HTTP plumbing every generated server shares (emitted verbatim).
 #[path = "server/runtime.rs"]
 pub mod runtime;
-/// An implementation answering every operation with its documented example.
+/// An implementation answering every operation with an example of a documented answer.
 #[path = "server/mock.rs"]
 pub mod mock;
 pub use runtime::{

@@ -1,12 +1,13 @@
 //! The `server` module (cargo feature `server`): one trait per API with a default 501 body
 //! per operation, a params struct, body type and response enum per operation, the router,
-//! and a mock answering every operation with its documented example. The HTTP plumbing the
-//! same for every API is the runtime (`codegen/src/runtime/server.rs`), emitted verbatim.
+//! and a mock answering every operation with an example of a documented answer. The HTTP
+//! plumbing the same for every API is the runtime (`codegen/src/runtime/server.rs`), emitted
+//! verbatim.
 //! `server.rs` is emitted in parts (see [`server`]) that the pipeline prints on their own;
 //! each operation's items are built as syntax trees, the rarer items through tokens.
 
 use super::validate::{check_stmts, checks, resolved, strip_options};
-use super::{ast, doc_attr_list, doc_attrs, parse_items, ty_syn_with};
+use super::{ast, doc_attr_list, doc_attrs, parse_items, synth, ty_syn_with};
 use crate::ir::*;
 use crate::names::{ident, type_name};
 use crate::Result;
@@ -1835,7 +1836,7 @@ pub fn server_head(api: &Api, mentions: &mut Mentions) -> Result<Vec<syn::Item>>
         /// The HTTP plumbing every generated server shares (emitted verbatim).
         #[path = "server/runtime.rs"]
         pub mod runtime;
-        /// An implementation answering every operation with its documented example.
+        /// An implementation answering every operation with an example of a documented answer.
         #[path = "server/mock.rs"]
         pub mod mock;
 
@@ -2006,101 +2007,277 @@ impl Mentions {
     }
 }
 
-/// An example of `ty` the document gives: on the media type, else on the schema.
-fn example_of(api: &Api, content: &Content) -> Option<serde_json::Value> {
-    content
+/// The bodies one documented answer can send, each `(name, parts)` as
+/// the runtime's `MockExample` holds them: the media type's examples
+/// (a named one by its name), else the schema's, else one made from the schema.
+fn mock_examples(api: &Api, content: &Content) -> Vec<(String, Vec<String>)> {
+    let compact = |value: &serde_json::Value| value.to_string();
+    let as_text = |value: &serde_json::Value| match value {
+        serde_json::Value::String(text) => text.clone(),
+        other => compact(other),
+    };
+    let parts = |value: &serde_json::Value| match content.kind {
+        MediaKind::Json => Some(vec![compact(value)]),
+        MediaKind::EventStream => sse_events(value),
+        _ => Some(vec![as_text(value)]),
+    };
+    let documented: Vec<(String, Vec<String>)> = content
         .examples
-        .first()
-        .map(|e| e.value.clone())
-        .or_else(|| {
-            let id = content.ty.as_ref()?.direct_named()?;
-            api.ty(id).examples.first().cloned()
-        })
+        .iter()
+        .filter_map(|e| Some((e.name.clone().unwrap_or_default(), parts(&e.value)?)))
+        .collect();
+    if !documented.is_empty() {
+        return documented;
+    }
+    let schema_example = content
+        .ty
+        .as_ref()
+        .and_then(Ty::direct_named)
+        .and_then(|id| api.ty(id).examples.first().cloned());
+    let made = match content.kind {
+        // A byte body has no schema to honour: any bytes will do.
+        MediaKind::Binary | MediaKind::Multipart | MediaKind::FormUrlEncoded => {
+            Some(serde_json::Value::String("mock file contents\n".into()))
+        }
+        _ => schema_example.or_else(|| {
+            let ty = content.ty.as_ref().unwrap_or(&Ty::Any);
+            synth::constrained(api, ty, &content.constraints)
+        }),
+    };
+    made.and_then(|value| parts(&value))
+        .map(|parts| vec![(String::new(), parts)])
+        .unwrap_or_default()
 }
 
-/// `src/server/mock.rs`: answers each operation with the first documented 2xx example.
+/// The events of a `text/event-stream` example, each as compact JSON: a string example is
+/// the stream's text, read as SSE (`data:` lines, a blank line ending an event, `[DONE]` the
+/// stream); any other value is one event's payload. `None` when a payload is not JSON.
+fn sse_events(example: &serde_json::Value) -> Option<Vec<String>> {
+    let serde_json::Value::String(text) = example else {
+        return Some(vec![example.to_string()]);
+    };
+    let mut payloads = Vec::new();
+    let mut data: Option<String> = None;
+    for line in text.lines().chain([""]) {
+        if line.is_empty() {
+            payloads.extend(data.take());
+        } else if let Some(value) = line.strip_prefix("data:") {
+            let value = value.strip_prefix(' ').unwrap_or(value);
+            match &mut data {
+                Some(data) => {
+                    data.push('\n');
+                    data.push_str(value);
+                }
+                None => data = Some(value.to_owned()),
+            }
+        }
+    }
+    let events: Vec<String> = payloads
+        .iter()
+        .take_while(|p| p.trim() != "[DONE]")
+        .map(|p| {
+            serde_json::from_str::<serde_json::Value>(p)
+                .ok()
+                .map(|v| v.to_string())
+        })
+        .collect::<Option<_>>()?;
+    (!events.is_empty()).then_some(events)
+}
+
+/// An expression telling whether the request body asks to stream: `"stream": true`, when
+/// the body is one JSON model with a boolean `stream` property; `None` otherwise.
+fn stream_flag(api: &Api, op: &Operation) -> Option<TokenStream> {
+    let body = op.body.as_ref()?;
+    let [content] = body.content.as_slice() else {
+        return None;
+    };
+    if content.kind != MediaKind::Json {
+        return None;
+    }
+    let Ty::Named(id) = resolved(api, content.ty.as_ref()?) else {
+        return None;
+    };
+    let TypeKind::Struct(s) = &api.ty(*id).kind else {
+        return None;
+    };
+    let field = s.fields.iter().find(|f| f.wire == "stream")?;
+    let (core, layers) = strip_options(&field.ty);
+    if *resolved(api, core) != Ty::Bool {
+        return None;
+    }
+    let name = ident(&field.name);
+    let wanted = (0..layers).fold(quote!(true), |inner, _| quote!(Some(#inner)));
+    let flag = if layers == 0 {
+        quote!(body.#name)
+    } else {
+        quote!(body.#name == #wanted)
+    };
+    Some(if body.required {
+        flag
+    } else {
+        quote!(body.as_ref().is_some_and(|body| #flag))
+    })
+}
+
+/// The answers' example lists, each once (error responses repeat one component's examples
+/// across operations), as `const EXAMPLES_<n>` in order of first use.
+#[derive(Default)]
+struct MockBodies {
+    names: std::collections::HashMap<Vec<(String, Vec<String>)>, proc_macro2::Ident>,
+    consts: Vec<TokenStream>,
+}
+
+impl MockBodies {
+    /// The const holding `examples`, or an empty list inline.
+    fn list(&mut self, examples: Vec<(String, Vec<String>)>) -> TokenStream {
+        if examples.is_empty() {
+            return quote!(&[]);
+        }
+        if let Some(name) = self.names.get(&examples) {
+            return quote!(#name);
+        }
+        let name = format_ident!("EXAMPLES_{}", self.consts.len() + 1);
+        let items = examples
+            .iter()
+            .map(|(example, parts)| quote!(MockExample::new(#example, &[#(#parts),*])));
+        self.consts
+            .push(quote!(const #name: &[MockExample] = &[#(#items),*];));
+        self.names.insert(examples, name.clone());
+        quote!(#name)
+    }
+}
+
+/// `answers::op`: the operation's documented answers as a table, and the chosen one built
+/// as the response enum's variant (`None` when its example does not fit its type).
+fn mock_answer_fn(api: &Api, op: &Operation, bodies: &mut MockBodies) -> TokenStream {
+    let name = ident(&op.name);
+    let response = format_ident!("{}Response", op.type_stem);
+    let variants = variants(op);
+    let rows = variants.iter().map(|v| {
+        let status = match v.response.status {
+            Status::Code(code) => {
+                let code = Literal::u16_unsuffixed(code);
+                quote!(MockStatus::Code(#code))
+            }
+            Status::Range(digit) => {
+                let digit = Literal::u16_unsuffixed(digit);
+                quote!(MockStatus::Range(#digit))
+            }
+            Status::Default => quote!(MockStatus::Default),
+        };
+        let media_type = v.content.map_or("", |c| c.media_type.as_str());
+        let examples = bodies.list(v.content.map(|c| mock_examples(api, c)).unwrap_or_default());
+        quote!(MockAnswer::new(#status, #media_type, #examples))
+    });
+    let rows: Vec<TokenStream> = rows.collect();
+    let arms = variants.iter().enumerate().filter_map(|(index, v)| {
+        let variant = &v.name;
+        let body = v.content.map(|content| match content.kind {
+            MediaKind::Json => quote!(chosen.json()?),
+            MediaKind::EventStream => quote!(chosen.events()?),
+            MediaKind::Text => quote!(String::from(chosen.text()?)),
+            _ => quote!(Binary::from_bytes(chosen.text()?)),
+        });
+        let value = if v.has_fields() {
+            let status = (!matches!(v.response.status, Status::Code(_)))
+                .then(|| quote!(status: chosen.status,));
+            let body = body.map(|body| quote!(body: #body,));
+            let mut headers = Vec::new();
+            for h in &v.response.headers {
+                let field = header_ident(h);
+                headers.push(if h.required {
+                    // Made at generation time; without a value the answer cannot be built.
+                    let json = synth::constrained(api, &h.ty, &h.constraints)?.to_string();
+                    quote!(#field: runtime::mock_value(#json)?,)
+                } else {
+                    quote!(#field: None,)
+                });
+            }
+            quote!(#response::#variant { #status #body #(#headers)* })
+        } else {
+            match body {
+                Some(body) => quote!(#response::#variant(#body)),
+                None => quote!(#response::#variant),
+            }
+        };
+        let index = Literal::usize_unsuffixed(index);
+        Some(quote!(#index => #value,))
+    });
+    let doc = format!(
+        "`{}`'s documented answers; the one the request asks for (see `runtime::MockChoice`).",
+        op.id
+    );
+    quote! {
+        #[doc = #doc]
+        pub(super) fn #name(headers: &axum::http::HeaderMap, stream: bool) -> Option<#response> {
+            const ANSWERS: &[MockAnswer] = &[#(#rows),*];
+            let chosen = runtime::MockChoice::new(ANSWERS, headers, stream)?;
+            let answer = match chosen.index {
+                #(#arms)*
+                _ => return None,
+            };
+            Some(answer)
+        }
+    }
+}
+
+/// `src/server/mock.rs`: answers each operation with a documented (or made) example of the
+/// answer the request asks for (see `runtime::MockChoice`).
 pub fn mock(api: &Api) -> TokenStream {
     let trait_ident = format_ident!("{}", trait_name(api));
     let key_var = api_key_var(api);
     let auth = uses_auth(api);
-    let methods = api.operations.iter().map(|op| {
-        let name = ident(&op.name);
-        let response = format_ident!("{}Response", op.type_stem);
-        let claims = if auth {
-            quote!(Self::Claims)
-        } else {
-            quote!(())
-        };
-        let mut args = vec![quote!(_ctx: RequestContext<#claims>)];
-        if !op.params.is_empty() {
-            let params = format_ident!("{}Params", op.type_stem);
-            args.push(quote!(_params: #params));
-        }
-        // The mock module imports everything the server's does.
-        if let Some((ty, _, _)) = request_body(api, op, &mut Mentions::default()) {
-            args.push(quote!(_body: #ty));
-        }
-        let success = variants(op).into_iter().find(|v| {
-            matches!(v.response.status, Status::Code(200..=299))
-                && v.response.headers.iter().all(|h| !h.required)
-                && v.content.is_none_or(|c| c.kind != MediaKind::EventStream)
-        });
-        let answer = success.and_then(|v| {
-            let variant = &v.name;
-            let headers: Vec<TokenStream> = v
-                .response
-                .headers
-                .iter()
-                .map(|h| {
-                    let field = header_ident(h);
-                    quote!(#field: None)
-                })
-                .collect();
-            let wrap = |value: TokenStream| {
-                if v.has_fields() {
-                    quote!(#response::#variant { body: #value, #(#headers,)* })
-                } else {
-                    quote!(#response::#variant(#value))
-                }
+    let mut bodies = MockBodies::default();
+    let mut answer_fns = Vec::new();
+    let methods: Vec<TokenStream> = api
+        .operations
+        .iter()
+        .map(|op| {
+            let name = ident(&op.name);
+            let response = format_ident!("{}Response", op.type_stem);
+            let claims = if auth {
+                quote!(Self::Claims)
+            } else {
+                quote!(())
             };
-            Some(match v.content {
-                None if v.has_fields() => quote!(#response::#variant { #(#headers,)* }),
-                None => quote!(#response::#variant),
-                Some(content) => match content.kind {
-                    MediaKind::Json => {
-                        let example = example_of(api, content)?;
-                        let json = serde_json::to_string(&example).ok()?;
-                        let ok = wrap(quote!(example));
-                        quote! {
-                            match serde_json::from_str(#json) {
-                                Ok(example) => #ok,
-                                Err(_) => #response::not_implemented(),
-                            }
-                        }
-                    }
-                    MediaKind::Text => {
-                        let text = example_of(api, content)
-                            .and_then(|e| e.as_str().map(str::to_owned))
-                            .unwrap_or_default();
-                        wrap(quote!(String::from(#text)))
-                    }
-                    MediaKind::EventStream => return None,
-                    _ => {
-                        let bytes = example_of(api, content)
-                            .and_then(|e| e.as_str().map(str::to_owned))
-                            .unwrap_or_else(|| "mock file contents\n".to_owned());
-                        wrap(quote!(Binary::from_bytes(#bytes)))
-                    }
-                },
-            })
-        });
-        let answer = answer.unwrap_or_else(|| quote!(#response::not_implemented()));
-        quote! {
-            async fn #name(&self, #(#args),*) -> #response {
-                #answer
+            let answered = !op.responses.is_empty();
+            let ctx = if answered { quote!(ctx) } else { quote!(_ctx) };
+            let mut args = vec![quote!(#ctx: RequestContext<#claims>)];
+            if !op.params.is_empty() {
+                let params = format_ident!("{}Params", op.type_stem);
+                args.push(quote!(_params: #params));
             }
-        }
-    });
+            let streams = op
+                .responses
+                .iter()
+                .flat_map(|r| &r.content)
+                .any(|c| c.kind == MediaKind::EventStream);
+            let stream = stream_flag(api, op).filter(|_| streams && answered);
+            // The mock module imports everything the server's does.
+            if let Some((ty, _, _)) = request_body(api, op, &mut Mentions::default()) {
+                let body = if stream.is_some() {
+                    quote!(body)
+                } else {
+                    quote!(_body)
+                };
+                args.push(quote!(#body: #ty));
+            }
+            let answer = if answered {
+                answer_fns.push(mock_answer_fn(api, op, &mut bodies));
+                let stream = stream.unwrap_or_else(|| quote!(false));
+                quote! {
+                    answers::#name(&ctx.headers, #stream).unwrap_or_else(#response::not_implemented)
+                }
+            } else {
+                quote!(#response::not_implemented())
+            };
+            quote! {
+                async fn #name(&self, #(#args),*) -> #response {
+                    #answer
+                }
+            }
+        })
+        .collect();
     let auth_items = auth.then(|| {
         quote! {
             type Claims = ();
@@ -2117,10 +2294,30 @@ pub fn mock(api: &Api) -> TokenStream {
         }
     });
     let doc = format!(
-        "Answers every operation with its documented example (the first 2xx response's), \
-         so clients can run against the API locally. Authentication accepts only the key in \
+        "Answers every operation with an example of one of its documented answers, so clients \
+         can run against the API locally: the document's example, else one the generator made \
+         from the schema. By default the first documented 2xx; `Prefer: code=404` picks \
+         another documented status (a range or `default` answers with the code asked for) and \
+         `Prefer: example=name` a named example, as with Prism; a body's `\"stream\": true` or \
+         an `Accept` preferring `text/event-stream` picks the event stream where one is \
+         documented. A status or example the document does not list is ignored; an operation \
+         that documents no answer answers 501. Authentication accepts only the key in \
          `{key_var}` when it is set, any non-empty credential when it is not."
     );
+    let consts = &bodies.consts;
+    let answers = (!answer_fns.is_empty()).then(|| {
+        quote! {
+            /// Each operation's documented answers and how the chosen one is built.
+            mod answers {
+                use super::*;
+                use runtime::{MockAnswer, MockExample, MockStatus};
+
+                #(#answer_fns)*
+
+                #(#consts)*
+            }
+        }
+    });
     quote! {
         use super::*;
 
@@ -2148,6 +2345,8 @@ pub fn mock(api: &Api) -> TokenStream {
 
             #(#methods)*
         }
+
+        #answers
     }
 }
 
@@ -2253,7 +2452,9 @@ pub fn crate_docs(api: &Api) -> String {
          axum::serve(listener, router(Arc::new(Gateway))).await?;\n\
          ```\n\n\
          The mock (`server::mock::Mock`) answers every operation with its documented \
-         example: `cargo run --features server --example mock -- --port 8080`.",
+         example (or one made from the schema), another documented status on \
+         `Prefer: code=404`, events where the request asks to stream: \
+         `cargo run --features server --example mock -- --port 8080`.",
         example_method.unwrap_or_default()
     )
 }

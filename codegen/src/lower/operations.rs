@@ -172,6 +172,7 @@ impl<'a> Lowerer<'a> {
             .example
             .iter()
             .map(|value| Example {
+                name: None,
                 pointer: pointer(at, "example"),
                 value: value.clone(),
             })
@@ -181,6 +182,7 @@ impl<'a> Lowerer<'a> {
             let (example, _) = self.resolve(example, "examples", |c| &c.examples, &example_at)?;
             if let Some(value) = &example.value {
                 out.push(Example {
+                    name: Some(name.clone()),
                     pointer: pointer(&example_at, "value"),
                     value: value.clone(),
                 });
@@ -204,13 +206,13 @@ impl<'a> Lowerer<'a> {
             } else {
                 format!("{hint}{}", type_name(media_type, "Media"))
             };
-            let ty = match &media.schema {
+            let (ty, constraints) = match &media.schema {
                 Some(schema) => {
                     let lowered =
                         self.lower_schema(schema, &hint, &pointer(&media_at, "schema"))?;
-                    Some(lowered.nullable_ty())
+                    (Some(lowered.nullable_ty()), lowered.constraints)
                 }
-                None => None,
+                None => (None, Constraints::default()),
             };
             let is_struct = |ty: &Ty| matches!(ty, Ty::Named(id) if matches!(self.types[id.0].kind, TypeKind::Struct(_)));
             if kind == MediaKind::Multipart && ty.as_ref().is_some_and(|ty| !is_struct(ty)) {
@@ -223,6 +225,7 @@ impl<'a> Lowerer<'a> {
                 media_type: media_type.clone(),
                 kind,
                 ty,
+                constraints,
                 examples: self.examples(media, &media_at)?,
             });
         }
@@ -449,6 +452,7 @@ impl<'a> Lowerer<'a> {
                     ty: lowered.ty,
                     required: header.required,
                     docs: header.description.clone(),
+                    constraints: lowered.constraints,
                 });
             }
             out.push(Response {
