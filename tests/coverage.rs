@@ -105,6 +105,8 @@ fn constraints(reached: &mut Reached, where_: &str, on: &Ty, c: &Constraints) {
         pattern,
         min_items,
         max_items,
+        multiple_of,
+        format,
     } = c;
     let mut base = on;
     while let Ty::Option(inner) | Ty::Box(inner) = base {
@@ -123,6 +125,9 @@ fn constraints(reached: &mut Reached, where_: &str, on: &Ty, c: &Constraints) {
         ("pattern", pattern.is_some()),
         ("min_items", min_items.is_some()),
         ("max_items", max_items.is_some()),
+        ("multiple_of", multiple_of.is_some()),
+        // Other types' formats (`int32`, `uuid`, `binary`) are their Rust type.
+        ("format", format.is_some() && on == "String"),
     ] {
         if present {
             reached.add(format!("{where_} constraint {name} on {on}"));
@@ -351,6 +356,7 @@ fn content(reached: &mut Reached, where_: &str, c: &Content) {
         media_type: _,
         kind,
         ty: t,
+        constraints: _,
         examples,
     } = c;
     let kind = media_name(*kind);
@@ -558,8 +564,11 @@ fn expressible() -> BTreeSet<String> {
                 all.insert(format!("{where_} constraint {bound} on {on}"));
             }
         }
-        for name in ["min_length", "max_length", "pattern"] {
+        for name in ["min_length", "max_length", "pattern", "format"] {
             all.insert(format!("{where_} constraint {name} on String"));
+        }
+        for on in ["I32", "I64", "F64"] {
+            all.insert(format!("{where_} constraint multiple_of on {on}"));
         }
     }
     for name in ["min_items", "max_items"] {

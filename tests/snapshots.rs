@@ -132,6 +132,7 @@ fixture_snapshots!(
     json_schema_2020,
     loose_30,
     loose_unions,
+    mock_answers,
     names,
     openapi31,
     operations,

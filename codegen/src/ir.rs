@@ -228,6 +228,10 @@ pub struct Constraints {
     pub pattern: Option<String>,
     pub min_items: Option<usize>,
     pub max_items: Option<usize>,
+    pub multiple_of: Option<f64>,
+    /// `format` as written (`date-time`, `email`, ...): the Rust type holds only `uuid`
+    /// and `binary`; the mock's synthesized answers honour the rest.
+    pub format: Option<String>,
 }
 
 impl Constraints {
@@ -411,8 +415,9 @@ pub enum MediaKind {
     Json,
     /// `text/event-stream`: each `data:` frame holds one JSON value of the content's type,
     /// the media type's `itemSchema` (OpenAPI 3.2; its `schema` is then the stream's text),
-    /// else its `schema`. Its examples are events' data (from a 3.2 example, the stream's
-    /// text, the data of each event that is JSON).
+    /// else its `schema`. Its examples are events' data: a string example is the stream's
+    /// text, lowered to one example per event whose data is JSON, each at the example's
+    /// pointer; any other example is one event's data.
     EventStream,
     /// `multipart/form-data`: one part per field of the body's struct. A body whose schema
     /// is not an object with properties (a map, say) is typed as such, with a warning: its
@@ -429,11 +434,15 @@ pub struct Content {
     pub kind: MediaKind,
     /// `None` when the media type carries no schema.
     pub ty: Option<Ty>,
+    /// The schema's own constraints (a `text/plain` body's `maxLength`), for made examples.
+    pub constraints: Constraints,
     pub examples: Vec<Example>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Example {
+    /// The key in the media type's `examples` map; `None` for its `example`.
+    pub name: Option<String>,
     pub pointer: String,
     pub value: Value,
 }
@@ -469,4 +478,6 @@ pub struct Header {
     pub ty: Ty,
     pub required: bool,
     pub docs: Option<String>,
+    /// Not checked (the client reads headers as they come); the mock's made values honour them.
+    pub constraints: Constraints,
 }

@@ -33,7 +33,7 @@
 //! axum::serve(listener, router(Arc::new(Gateway))).await?;
 //! ```
 //!
-//! The mock (`server::mock::Mock`) answers every operation with its documented example: `cargo run --features server --example mock -- --port 8080`.
+//! The mock (`server::mock::Mock`) answers every operation with its documented example (or one made from the schema), another documented status on `Prefer: code=404`, events where the request asks to stream: `cargo run --features server --example mock -- --port 8080`.
 #![allow(
     unknown_lints,
     clippy::approx_constant,

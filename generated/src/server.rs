@@ -11,7 +11,7 @@ use std::sync::Arc;
 /// The HTTP plumbing every generated server shares (emitted verbatim).
 #[path = "server/runtime.rs"]
 pub mod runtime;
-/// An implementation answering every operation with its documented example.
+/// An implementation answering every operation with an example of a documented answer.
 #[path = "server/mock.rs"]
 pub mod mock;
 pub use runtime::{
@@ -1535,6 +1535,11 @@ pub struct FilesCreateForm {
     pub file: runtime::FilePart,
     /// Intended file purpose (e.g. `fine-tune`, `evaluation`).
     pub purpose: String,
+}
+impl runtime::Discard for FilesCreateForm {
+    async fn discard(self) {
+        runtime::Discard::discard(self.file).await;
+    }
 }
 impl runtime::FromMultipart for FilesCreateForm {
     #[allow(clippy::single_match)]

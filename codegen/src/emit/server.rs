@@ -1,12 +1,13 @@
 //! The `server` module (cargo feature `server`): one trait per API with a default 501 body
 //! per operation, a params struct, body type and response enum per operation, the router,
-//! and a mock answering every operation with its documented example. The HTTP plumbing the
-//! same for every API is the runtime (`codegen/src/runtime/server.rs`), emitted verbatim.
+//! and a mock answering every operation with an example of a documented answer. The HTTP
+//! plumbing the same for every API is the runtime (`codegen/src/runtime/server.rs`), emitted
+//! verbatim.
 //! `server.rs` is emitted in parts (see [`server`]) that the pipeline prints on their own;
 //! each operation's items are built as syntax trees, the rarer items through tokens.
 
 use super::validate::{check_stmts, checks, resolved, strip_options};
-use super::{ast, doc_attr_list, doc_attrs, parse_items, ty_syn_with};
+use super::{ast, doc_attr_list, doc_attrs, parse_items, synth, ty_syn_with};
 use crate::ir::*;
 use crate::names::{ident, type_name};
 use crate::Result;
@@ -879,11 +880,23 @@ fn form_struct(
             }
         }
     });
+    let files: Vec<proc_macro2::Ident> = fields
+        .iter()
+        .zip(&kinds)
+        .filter(|(_, (kind, _, _))| matches!(kind, Kind::File | Kind::Files))
+        .map(|(f, _)| ident(&f.name))
+        .collect();
     let items = quote! {
         #[doc = #doc]
         #[derive(Debug)]
         pub struct #name {
             #(#decls,)*
+        }
+
+        impl runtime::Discard for #name {
+            async fn discard(self) {
+                #(runtime::Discard::discard(self.#files).await;)*
+            }
         }
 
         impl runtime::FromMultipart for #name {
@@ -1835,7 +1848,7 @@ pub fn server_head(api: &Api, mentions: &mut Mentions) -> Result<Vec<syn::Item>>
         /// The HTTP plumbing every generated server shares (emitted verbatim).
         #[path = "server/runtime.rs"]
         pub mod runtime;
-        /// An implementation answering every operation with its documented example.
+        /// An implementation answering every operation with an example of a documented answer.
         #[path = "server/mock.rs"]
         pub mod mock;
 
@@ -2006,101 +2019,258 @@ impl Mentions {
     }
 }
 
-/// An example of `ty` the document gives: on the media type, else on the schema.
-fn example_of(api: &Api, content: &Content) -> Option<serde_json::Value> {
-    content
-        .examples
-        .first()
-        .map(|e| e.value.clone())
-        .or_else(|| {
-            let id = content.ty.as_ref()?.direct_named()?;
-            api.ty(id).examples.first().cloned()
-        })
+/// The bodies one documented answer can send, each `(name, parts)` as
+/// the runtime's `MockExample` holds them: the media type's examples
+/// (a named one by its name), else the schema's, else one made from the schema.
+fn mock_examples(api: &Api, content: &Content) -> Vec<(String, Vec<String>)> {
+    let compact = |value: &serde_json::Value| value.to_string();
+    let as_text = |value: &serde_json::Value| match value {
+        serde_json::Value::String(text) => text.clone(),
+        other => compact(other),
+    };
+    let parts = |value: &serde_json::Value| match content.kind {
+        MediaKind::Json | MediaKind::EventStream => vec![compact(value)],
+        _ => vec![as_text(value)],
+    };
+    let mut documented: Vec<(String, Vec<String>)> = Vec::new();
+    let mut last_pointer = None;
+    for example in &content.examples {
+        // Lowering gives an event stream's example as one IR example per event, each at
+        // the example's pointer: consecutive ones are the events of one answer.
+        let same_stream =
+            content.kind == MediaKind::EventStream && last_pointer == Some(&example.pointer);
+        match documented.last_mut() {
+            Some((_, events)) if same_stream => events.push(compact(&example.value)),
+            _ => documented.push((
+                example.name.clone().unwrap_or_default(),
+                parts(&example.value),
+            )),
+        }
+        last_pointer = Some(&example.pointer);
+    }
+    if !documented.is_empty() {
+        return documented;
+    }
+    let schema_example = content
+        .ty
+        .as_ref()
+        .and_then(Ty::direct_named)
+        .and_then(|id| api.ty(id).examples.first().cloned());
+    let made = match content.kind {
+        // A byte body has no schema to honour: any bytes will do.
+        MediaKind::Binary | MediaKind::Multipart | MediaKind::FormUrlEncoded => {
+            Some(serde_json::Value::String("mock file contents\n".into()))
+        }
+        _ => schema_example.or_else(|| {
+            let ty = content.ty.as_ref().unwrap_or(&Ty::Any);
+            synth::constrained(api, ty, &content.constraints)
+        }),
+    };
+    made.map(|value| vec![(String::new(), parts(&value))])
+        .unwrap_or_default()
 }
 
-/// `src/server/mock.rs`: answers each operation with the first documented 2xx example.
+/// An expression telling whether the request body asks to stream: `"stream": true`, when
+/// the body is one JSON model with a boolean `stream` property; `None` otherwise.
+fn stream_flag(api: &Api, op: &Operation) -> Option<TokenStream> {
+    let body = op.body.as_ref()?;
+    let [content] = body.content.as_slice() else {
+        return None;
+    };
+    if content.kind != MediaKind::Json {
+        return None;
+    }
+    let Ty::Named(id) = resolved(api, content.ty.as_ref()?) else {
+        return None;
+    };
+    let TypeKind::Struct(s) = &api.ty(*id).kind else {
+        return None;
+    };
+    let field = s.fields.iter().find(|f| f.wire == "stream")?;
+    let (core, layers) = strip_options(&field.ty);
+    if *resolved(api, core) != Ty::Bool {
+        return None;
+    }
+    let name = ident(&field.name);
+    let wanted = (0..layers).fold(quote!(true), |inner, _| quote!(Some(#inner)));
+    let flag = if layers == 0 {
+        quote!(body.#name)
+    } else {
+        quote!(body.#name == #wanted)
+    };
+    Some(if body.required {
+        flag
+    } else {
+        quote!(body.as_ref().is_some_and(|body| #flag))
+    })
+}
+
+/// The answers' example lists, each once (error responses repeat one component's examples
+/// across operations), as `const EXAMPLES_<n>` in order of first use.
+#[derive(Default)]
+struct MockBodies {
+    names: std::collections::HashMap<Vec<(String, Vec<String>)>, proc_macro2::Ident>,
+    consts: Vec<TokenStream>,
+}
+
+impl MockBodies {
+    /// The const holding `examples`, or an empty list inline.
+    fn list(&mut self, examples: Vec<(String, Vec<String>)>) -> TokenStream {
+        if examples.is_empty() {
+            return quote!(&[]);
+        }
+        if let Some(name) = self.names.get(&examples) {
+            return quote!(#name);
+        }
+        let name = format_ident!("EXAMPLES_{}", self.consts.len() + 1);
+        let items = examples
+            .iter()
+            .map(|(example, parts)| quote!(MockExample::new(#example, &[#(#parts),*])));
+        self.consts
+            .push(quote!(const #name: &[MockExample] = &[#(#items),*];));
+        self.names.insert(examples, name.clone());
+        quote!(#name)
+    }
+}
+
+/// `answers::op`: the operation's documented answers as a table, and the chosen one built
+/// as the response enum's variant (`None` when its example does not fit its type).
+fn mock_answer_fn(api: &Api, op: &Operation, bodies: &mut MockBodies) -> TokenStream {
+    let name = ident(&op.name);
+    let response = format_ident!("{}Response", op.type_stem);
+    let variants = variants(op);
+    let rows = variants.iter().map(|v| {
+        let status = match v.response.status {
+            Status::Code(code) => {
+                let code = Literal::u16_unsuffixed(code);
+                quote!(MockStatus::Code(#code))
+            }
+            Status::Range(digit) => {
+                let digit = Literal::u16_unsuffixed(digit);
+                quote!(MockStatus::Range(#digit))
+            }
+            Status::Default => quote!(MockStatus::Default),
+        };
+        let media_type = v.content.map_or("", |c| c.media_type.as_str());
+        let examples = bodies.list(v.content.map(|c| mock_examples(api, c)).unwrap_or_default());
+        quote!(MockAnswer::new(#status, #media_type, #examples))
+    });
+    let rows: Vec<TokenStream> = rows.collect();
+    let arms = variants.iter().enumerate().filter_map(|(index, v)| {
+        let variant = &v.name;
+        let body = v.content.map(|content| match content.kind {
+            MediaKind::Json => quote!(chosen.json()?),
+            MediaKind::EventStream => quote!(chosen.events()?),
+            MediaKind::Text => quote!(String::from(chosen.text()?)),
+            _ => quote!(Binary::from_bytes(chosen.text()?)),
+        });
+        let value = if v.has_fields() {
+            let status = (!matches!(v.response.status, Status::Code(_)))
+                .then(|| quote!(status: chosen.status,));
+            let body = body.map(|body| quote!(body: #body,));
+            let mut headers = Vec::new();
+            for h in &v.response.headers {
+                let field = header_ident(h);
+                headers.push(if h.required {
+                    // Made at generation time; without a value the answer cannot be built.
+                    let json = synth::constrained(api, &h.ty, &h.constraints)?.to_string();
+                    quote!(#field: runtime::mock_value(#json)?,)
+                } else {
+                    quote!(#field: None,)
+                });
+            }
+            quote!(#response::#variant { #status #body #(#headers)* })
+        } else {
+            match body {
+                Some(body) => quote!(#response::#variant(#body)),
+                None => quote!(#response::#variant),
+            }
+        };
+        let index = Literal::usize_unsuffixed(index);
+        Some(quote!(#index => #value,))
+    });
+    let doc = format!(
+        "`{}`'s documented answers; the one the request asks for (see `runtime::MockChoice`).",
+        op.id
+    );
+    quote! {
+        #[doc = #doc]
+        pub(super) fn #name(headers: &axum::http::HeaderMap, stream: bool) -> Option<#response> {
+            const ANSWERS: &[MockAnswer] = &[#(#rows),*];
+            let chosen = runtime::MockChoice::new(ANSWERS, headers, stream)?;
+            let answer = match chosen.index {
+                #(#arms)*
+                _ => return None,
+            };
+            Some(answer)
+        }
+    }
+}
+
+/// `src/server/mock.rs`: answers each operation with a documented (or made) example of the
+/// answer the request asks for (see `runtime::MockChoice`).
 pub fn mock(api: &Api) -> TokenStream {
     let trait_ident = format_ident!("{}", trait_name(api));
     let key_var = api_key_var(api);
     let auth = uses_auth(api);
-    let methods = api.operations.iter().map(|op| {
-        let name = ident(&op.name);
-        let response = format_ident!("{}Response", op.type_stem);
-        let claims = if auth {
-            quote!(Self::Claims)
-        } else {
-            quote!(())
-        };
-        let mut args = vec![quote!(_ctx: RequestContext<#claims>)];
-        if !op.params.is_empty() {
-            let params = format_ident!("{}Params", op.type_stem);
-            args.push(quote!(_params: #params));
-        }
-        // The mock module imports everything the server's does.
-        if let Some((ty, _, _)) = request_body(api, op, &mut Mentions::default()) {
-            args.push(quote!(_body: #ty));
-        }
-        let success = variants(op).into_iter().find(|v| {
-            matches!(v.response.status, Status::Code(200..=299))
-                && v.response.headers.iter().all(|h| !h.required)
-                && v.content.is_none_or(|c| c.kind != MediaKind::EventStream)
-        });
-        let answer = success.and_then(|v| {
-            let variant = &v.name;
-            let headers: Vec<TokenStream> = v
-                .response
-                .headers
-                .iter()
-                .map(|h| {
-                    let field = header_ident(h);
-                    quote!(#field: None)
-                })
-                .collect();
-            let wrap = |value: TokenStream| {
-                if v.has_fields() {
-                    quote!(#response::#variant { body: #value, #(#headers,)* })
-                } else {
-                    quote!(#response::#variant(#value))
-                }
+    let mut bodies = MockBodies::default();
+    let mut answer_fns = Vec::new();
+    let methods: Vec<TokenStream> = api
+        .operations
+        .iter()
+        .map(|op| {
+            let name = ident(&op.name);
+            let response = format_ident!("{}Response", op.type_stem);
+            let claims = if auth {
+                quote!(Self::Claims)
+            } else {
+                quote!(())
             };
-            Some(match v.content {
-                None if v.has_fields() => quote!(#response::#variant { #(#headers,)* }),
-                None => quote!(#response::#variant),
-                Some(content) => match content.kind {
-                    MediaKind::Json => {
-                        let example = example_of(api, content)?;
-                        let json = serde_json::to_string(&example).ok()?;
-                        let ok = wrap(quote!(example));
-                        quote! {
-                            match serde_json::from_str(#json) {
-                                Ok(example) => #ok,
-                                Err(_) => #response::not_implemented(),
-                            }
-                        }
-                    }
-                    MediaKind::Text => {
-                        let text = example_of(api, content)
-                            .and_then(|e| e.as_str().map(str::to_owned))
-                            .unwrap_or_default();
-                        wrap(quote!(String::from(#text)))
-                    }
-                    MediaKind::EventStream => return None,
-                    _ => {
-                        let bytes = example_of(api, content)
-                            .and_then(|e| e.as_str().map(str::to_owned))
-                            .unwrap_or_else(|| "mock file contents\n".to_owned());
-                        wrap(quote!(Binary::from_bytes(#bytes)))
-                    }
-                },
-            })
-        });
-        let answer = answer.unwrap_or_else(|| quote!(#response::not_implemented()));
-        quote! {
-            async fn #name(&self, #(#args),*) -> #response {
-                #answer
+            let answered = !op.responses.is_empty();
+            let ctx = if answered { quote!(ctx) } else { quote!(_ctx) };
+            let mut args = vec![quote!(#ctx: RequestContext<#claims>)];
+            if !op.params.is_empty() {
+                let params = format_ident!("{}Params", op.type_stem);
+                args.push(quote!(_params: #params));
             }
-        }
-    });
+            let streams = op
+                .responses
+                .iter()
+                .flat_map(|r| &r.content)
+                .any(|c| c.kind == MediaKind::EventStream);
+            let stream = stream_flag(api, op).filter(|_| streams && answered);
+            // An upload is read to its end before the answer (see `runtime::Discard`).
+            let upload = op.body.as_ref().is_some_and(|b| {
+                b.content.len() == 1
+                    && matches!(b.content[0].kind, MediaKind::Multipart | MediaKind::Binary)
+            });
+            // The mock module imports everything the server's does.
+            if let Some((ty, _, _)) = request_body(api, op, &mut Mentions::default()) {
+                let body = if stream.is_some() || upload {
+                    quote!(body)
+                } else {
+                    quote!(_body)
+                };
+                args.push(quote!(#body: #ty));
+            }
+            let discard = upload.then(|| quote!(runtime::Discard::discard(body).await;));
+            let answer = if answered {
+                answer_fns.push(mock_answer_fn(api, op, &mut bodies));
+                let stream = stream.unwrap_or_else(|| quote!(false));
+                quote! {
+                    answers::#name(&ctx.headers, #stream).unwrap_or_else(#response::not_implemented)
+                }
+            } else {
+                quote!(#response::not_implemented())
+            };
+            quote! {
+                async fn #name(&self, #(#args),*) -> #response {
+                    #discard
+                    #answer
+                }
+            }
+        })
+        .collect();
     let auth_items = auth.then(|| {
         quote! {
             type Claims = ();
@@ -2117,10 +2287,30 @@ pub fn mock(api: &Api) -> TokenStream {
         }
     });
     let doc = format!(
-        "Answers every operation with its documented example (the first 2xx response's), \
-         so clients can run against the API locally. Authentication accepts only the key in \
+        "Answers every operation with an example of one of its documented answers, so clients \
+         can run against the API locally: the document's example, else one the generator made \
+         from the schema. By default the first documented 2xx; `Prefer: code=404` picks \
+         another documented status (a range or `default` answers with the code asked for) and \
+         `Prefer: example=name` a named example, as with Prism; a body's `\"stream\": true` or \
+         an `Accept` preferring `text/event-stream` picks the event stream where one is \
+         documented. A status or example the document does not list is ignored; an operation \
+         that documents no answer answers 501. Authentication accepts only the key in \
          `{key_var}` when it is set, any non-empty credential when it is not."
     );
+    let consts = &bodies.consts;
+    let answers = (!answer_fns.is_empty()).then(|| {
+        quote! {
+            /// Each operation's documented answers and how the chosen one is built.
+            mod answers {
+                use super::*;
+                use runtime::{MockAnswer, MockExample, MockStatus};
+
+                #(#answer_fns)*
+
+                #(#consts)*
+            }
+        }
+    });
     quote! {
         use super::*;
 
@@ -2148,6 +2338,8 @@ pub fn mock(api: &Api) -> TokenStream {
 
             #(#methods)*
         }
+
+        #answers
     }
 }
 
@@ -2253,7 +2445,9 @@ pub fn crate_docs(api: &Api) -> String {
          axum::serve(listener, router(Arc::new(Gateway))).await?;\n\
          ```\n\n\
          The mock (`server::mock::Mock`) answers every operation with its documented \
-         example: `cargo run --features server --example mock -- --port 8080`.",
+         example (or one made from the schema), another documented status on \
+         `Prefer: code=404`, events where the request asks to stream: \
+         `cargo run --features server --example mock -- --port 8080`.",
         example_method.unwrap_or_default()
     )
 }

@@ -32,6 +32,7 @@ fn event_examples(example: Example) -> Vec<Example> {
     let mut dispatch = |data: &mut Option<String>| {
         if let Some(value) = data.take().and_then(|d| serde_json::from_str(&d).ok()) {
             out.push(Example {
+                name: example.name.clone(),
                 pointer: example.pointer.clone(),
                 value,
             });
@@ -211,6 +212,7 @@ impl<'a> Lowerer<'a> {
             .example
             .iter()
             .map(|value| Example {
+                name: None,
                 pointer: pointer(at, "example"),
                 value: value.clone(),
             })
@@ -220,6 +222,7 @@ impl<'a> Lowerer<'a> {
             let (example, _) = self.resolve(example, "examples", |c| &c.examples, &example_at)?;
             if let Some(value) = &example.value {
                 out.push(Example {
+                    name: Some(name.clone()),
                     pointer: pointer(&example_at, "value"),
                     value: value.clone(),
                 });
@@ -254,22 +257,23 @@ impl<'a> Lowerer<'a> {
                 }
                 None => None,
             };
-            let ty = match (items, &media.schema) {
+            let (ty, constraints) = match (items, &media.schema) {
                 // 3.2's event stream: `schema` is the whole stream's text, `itemSchema`
                 // each event's data, which is what the client reads and the server sends.
                 (Some(items), _) => {
                     let items_at = pointer(&media_at, "itemSchema");
                     let items: ReferenceOr<Schema> = serde_json::from_value(items.clone())
                         .map_err(|e| Error::at(&items_at, e.to_string()))?;
-                    Some(self.lower_schema(&items, &hint, &items_at)?.nullable_ty())
+                    let lowered = self.lower_schema(&items, &hint, &items_at)?;
+                    (Some(lowered.nullable_ty()), lowered.constraints)
                 }
                 // Without `itemSchema`, an event stream's schema is each event's data.
                 (None, Some(schema)) => {
                     let lowered =
                         self.lower_schema(schema, &hint, &pointer(&media_at, "schema"))?;
-                    Some(lowered.nullable_ty())
+                    (Some(lowered.nullable_ty()), lowered.constraints)
                 }
-                (None, None) => None,
+                (None, None) => (None, Constraints::default()),
             };
             let is_struct = |ty: &Ty| matches!(ty, Ty::Named(id) if matches!(self.types[id.0].kind, TypeKind::Struct(_)));
             if kind == MediaKind::Multipart && ty.as_ref().is_some_and(|ty| !is_struct(ty)) {
@@ -279,13 +283,14 @@ impl<'a> Lowerer<'a> {
                 );
             }
             let mut examples = self.examples(media, &media_at)?;
-            if items.is_some() {
+            if kind == MediaKind::EventStream {
                 examples = examples.into_iter().flat_map(event_examples).collect();
             }
             out.push(Content {
                 media_type: media_type.clone(),
                 kind,
                 ty,
+                constraints,
                 examples,
             });
         }
@@ -512,6 +517,7 @@ impl<'a> Lowerer<'a> {
                     ty: lowered.ty,
                     required: header.required,
                     docs: header.description.clone(),
+                    constraints: lowered.constraints,
                 });
             }
             out.push(Response {

@@ -52,6 +52,8 @@ impl<'s> Shape<'s> {
 
 pub(super) fn normalize<'s>(schema: &'s Schema, at: &str) -> Result<Shape<'s>> {
     let mut shape = kind_shape(schema, at)?;
+    // The Rust type keeps only `uuid` and `binary`; the mock's made values honour the rest.
+    shape.constraints.format = shape.format.clone();
     // `anyOf: [{required: [a]}, {required: [b]}]` next to properties says which must be
     // present, not what the value is: a check, not a type (GitHub's request bodies).
     for union in [&mut shape.one_of, &mut shape.any_of] {
@@ -123,6 +125,8 @@ fn kind_shape<'s>(schema: &'s Schema, at: &str) -> Result<Shape<'s>> {
                 pattern: any.pattern.clone(),
                 min_items: any.min_items.filter(|n| *n > 0),
                 max_items: any.max_items,
+                multiple_of: any.multiple_of,
+                ..Constraints::default()
             },
         },
     })
@@ -165,6 +169,7 @@ fn type_shape<'s>(t: &'s openapiv3::Type, at: &str) -> Result<Shape<'s>> {
             constraints: Constraints {
                 minimum: bound(n.minimum, n.exclusive_minimum),
                 maximum: bound(n.maximum, n.exclusive_maximum),
+                multiple_of: n.multiple_of,
                 ..Constraints::default()
             },
             enumeration: n
@@ -183,6 +188,7 @@ fn type_shape<'s>(t: &'s openapiv3::Type, at: &str) -> Result<Shape<'s>> {
             constraints: Constraints {
                 minimum: bound(i.minimum.map(|v| v as f64), i.exclusive_minimum),
                 maximum: bound(i.maximum.map(|v| v as f64), i.exclusive_maximum),
+                multiple_of: i.multiple_of.map(|v| v as f64),
                 ..Constraints::default()
             },
             enumeration: i
