@@ -499,6 +499,11 @@ impl<'a> Lowerer<'a> {
                 format!("{stem}{}Response", type_name(&key, "Status"))
             };
             let mut headers = Vec::new();
+            // Headers are fields beside the response's `body` and `status`: named in one
+            // scope with them (a header `super`, `body` or both `X-Id` and `x_id`).
+            let mut header_names = Scope::default();
+            header_names.claim("body");
+            header_names.claim("status");
             for (name, header) in &response.headers {
                 let header_at = pointer(&pointer(&response_at, "headers"), name);
                 if name.eq_ignore_ascii_case("content-type") {
@@ -513,7 +518,7 @@ impl<'a> Lowerer<'a> {
                 )?;
                 headers.push(Header {
                     wire: name.clone(),
-                    name: snake_name(name, "header"),
+                    name: header_names.claim(&snake_name(name, "header")),
                     ty: lowered.ty,
                     required: header.required,
                     docs: header.description.clone(),
