@@ -2298,12 +2298,19 @@ pub fn mock(api: &Api) -> TokenStream {
          `{key_var}` when it is set, any non-empty credential when it is not."
     );
     let consts = &bodies.consts;
+    // Without any example list (every answer empty-bodied), nothing names `MockExample`.
+    let example_import = (!consts.is_empty()).then(|| {
+        quote!(
+            use runtime::MockExample;
+        )
+    });
     let answers = (!answer_fns.is_empty()).then(|| {
         quote! {
             /// Each operation's documented answers and how the chosen one is built.
             mod answers {
                 use super::*;
-                use runtime::{MockAnswer, MockExample, MockStatus};
+                use runtime::{MockAnswer, MockStatus};
+                #example_import
 
                 #(#answer_fns)*
 

@@ -290,7 +290,8 @@ impl ManiacApi for Mock {
 /// Each operation's documented answers and how the chosen one is built.
 mod answers {
     use super::*;
-    use runtime::{MockAnswer, MockExample, MockStatus};
+    use runtime::{MockAnswer, MockStatus};
+    use runtime::MockExample;
     ///`chat_completions_list`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
     pub(super) fn chat_completions_list(
         headers: &axum::http::HeaderMap,
