@@ -117,6 +117,9 @@ class Checker:
     def media_or_param(self, holder: dict, at: str, direction: str):
         """A media type, parameter or header: its examples against its `schema`."""
         if "schema" not in holder:
+            # A 3.2 sequential media type may give only `itemSchema`.
+            if "itemSchema" in holder:
+                self.item_schema(holder, at, direction)
             return
         schema_at = ptr(at, "schema")
         target, ref = resolve(self.doc, holder["schema"])
@@ -138,6 +141,22 @@ class Checker:
         target, ref = resolve(self.doc, media["itemSchema"])
         schema_at = ref or items_at
         self.schema_tree(media["itemSchema"], items_at, direction)
+        # 3.2 describes an event as an object whose `data` holds JSON by `contentSchema`
+        # (an annotation validators do not apply): each event's data is checked against it.
+        # It may be one branch of an anyOf/oneOf beside the terminator.
+        data = ((target.get("properties") or {}).get("data") or {}) if isinstance(target, dict) else {}
+        data_at = ptr(schema_at, "properties", "data")
+        branches = [(data, data_at)] + [
+            (b, ptr(data_at, k, str(i)))
+            for k in ("anyOf", "oneOf")
+            for i, b in enumerate(data.get(k) or [])
+            if isinstance(b, dict)
+        ]
+        for branch, branch_at in branches:
+            if "contentSchema" in branch:
+                _, content_ref = resolve(self.doc, branch["contentSchema"])
+                schema_at = content_ref or ptr(branch_at, "contentSchema")
+                break
         if not at.endswith("/text~1event-stream"):
             return
         terminator = media.get("x-maniac-stream-terminator")

@@ -93,13 +93,10 @@ impl Document {
         let media_node = self.json.pointer(&media)?;
         if content.kind == MediaKind::EventStream {
             if let Some(item) = media_node.get("itemSchema") {
-                // OpenAPI 3.2 describes the event object; its `data`'s `contentSchema` is the
-                // payload's schema. Otherwise `itemSchema` is the payload's.
-                let payload = "properties/data/contentSchema";
-                return Some(match item.pointer(&format!("/{payload}")) {
-                    Some(_) => format!("{media}/itemSchema/{payload}"),
-                    None => format!("{media}/itemSchema"),
-                });
+                // Where the generator reads each event's data schema (3.2's `data`
+                // `contentSchema`, or `itemSchema` itself).
+                let (_, at) = codegen::lower::event_data_schema(item, &format!("#{media}"));
+                return Some(at.trim_start_matches('#').to_owned());
             }
         }
         media_node.get("schema").map(|_| format!("{media}/schema"))

@@ -22,6 +22,7 @@ mod cycles;
 mod defaults;
 mod identical;
 mod operations;
+pub use operations::event_data_schema;
 mod patterns;
 mod schema;
 

@@ -23,6 +23,33 @@ pub(super) fn media_kind(media_type: &str) -> MediaKind {
 /// An event stream's example as examples of its events: the stream's text (what 3.2's
 /// `schema` describes) gives the JSON of each event's `data` (an event whose data is not
 /// JSON, such as the `[DONE]` terminator, is none); any other value is one event's data.
+/// The schema of an event stream's data, and where it is: 3.2 describes each event as an
+/// object (`data`, `event`, `id`, `retry`) whose `data` carries JSON as `contentMediaType:
+/// application/json` with a `contentSchema`, directly or as one branch of an `anyOf` or
+/// `oneOf` (beside a terminator such as `const: '[DONE]'`, which the client and server
+/// handle themselves); documents that give the payload's schema as `itemSchema` itself
+/// are read that way.
+pub fn event_data_schema<'v>(items: &'v Value, media_at: &str) -> (&'v Value, String) {
+    let items_at = pointer(media_at, "itemSchema");
+    let data_at = pointer(&pointer(&items_at, "properties"), "data");
+    let Some(data) = items.get("properties").and_then(|p| p.get("data")) else {
+        return (items, items_at);
+    };
+    if let Some(content) = data.get("contentSchema") {
+        return (content, pointer(&data_at, "contentSchema"));
+    }
+    for keyword in ["anyOf", "oneOf"] {
+        let branches = data.get(keyword).and_then(Value::as_array);
+        for (i, branch) in branches.into_iter().flatten().enumerate() {
+            if let Some(content) = branch.get("contentSchema") {
+                let branch_at = pointer(&pointer(&data_at, keyword), &i.to_string());
+                return (content, pointer(&branch_at, "contentSchema"));
+            }
+        }
+    }
+    (items, items_at)
+}
+
 fn event_examples(example: Example) -> Vec<Example> {
     let Value::String(text) = &example.value else {
         return vec![example];
@@ -261,7 +288,7 @@ impl<'a> Lowerer<'a> {
                 // 3.2's event stream: `schema` is the whole stream's text, `itemSchema`
                 // each event's data, which is what the client reads and the server sends.
                 (Some(items), _) => {
-                    let items_at = pointer(&media_at, "itemSchema");
+                    let (items, items_at) = event_data_schema(items, &media_at);
                     let items: ReferenceOr<Schema> = serde_json::from_value(items.clone())
                         .map_err(|e| Error::at(&items_at, e.to_string()))?;
                     let lowered = self.lower_schema(&items, &hint, &items_at)?;
