@@ -944,3 +944,91 @@ async fn idle_streams_get_keep_alive_comments() {
     assert!(raw.lines().any(|l| l.starts_with(':')), "{raw}");
     assert!(raw.trim_end().ends_with("data: [DONE]"), "{raw}");
 }
+
+/// files.com's forms name fields like the server's own locals (`part`, `multipart`,
+/// `text_limit`, `form`): they once shadowed them and the crate did not compile. Each part
+/// reaches its field, the file is streamed once the required parts are in, and the
+/// `pattern` on `form` is checked.
+#[tokio::test]
+async fn form_fields_named_like_the_servers_locals_reach_the_handler() {
+    use codegen_tests::fixtures::real_documents::server as fixture;
+    use tower::ServiceExt;
+
+    #[derive(Default)]
+    struct Uploads(Mutex<Vec<String>>);
+    impl fixture::WhatApi for Uploads {
+        async fn upload_part(
+            &self,
+            _ctx: fixture::RequestContext<()>,
+            body: fixture::UploadPartForm,
+        ) -> fixture::UploadPartResponse {
+            let file = body.file.bytes().await.unwrap();
+            self.0.lock().unwrap().push(format!(
+                "part={} part_field={:?} multipart={:?} text_limit={:?} form={} file={}",
+                body.part,
+                body.part_field,
+                body.multipart,
+                body.text_limit,
+                body.form,
+                String::from_utf8_lossy(&file)
+            ));
+            fixture::UploadPartResponse::NoContent
+        }
+    }
+
+    let api = Arc::new(Uploads::default());
+    let post = |parts: &[(&str, &str)]| {
+        let mut body = String::new();
+        for (name, value) in parts {
+            let file = if *name == "file" {
+                "; filename=\"a.bin\""
+            } else {
+                ""
+            };
+            body.push_str(&format!(
+                "--X\r\nContent-Disposition: form-data; name=\"{name}\"{file}\r\n\r\n{value}\r\n"
+            ));
+        }
+        body.push_str("--X--\r\n");
+        let request = axum::http::Request::post("/uploads")
+            .header("content-type", "multipart/form-data; boundary=X")
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        fixture::router(api.clone()).oneshot(request)
+    };
+    let response = post(&[
+        ("part", "3"),
+        ("part_field", "p"),
+        ("multipart", "true"),
+        ("text_limit", "1"),
+        ("text_limit", "2"),
+        ("form", "abc"),
+        ("file", "contents"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        api.0.lock().unwrap().last().unwrap(),
+        "part=3 part_field=Some(\"p\") multipart=Some(true) text_limit=[1, 2] form=abc file=contents"
+    );
+    // The file first: buffered until `part` and `form` came.
+    let response = post(&[("file", "early"), ("form", "xyz"), ("part", "4")])
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert!(api
+        .0
+        .lock()
+        .unwrap()
+        .last()
+        .unwrap()
+        .ends_with("form=xyz file=early"));
+    let response = post(&[("part", "5"), ("form", "ABC"), ("file", "x")])
+        .await
+        .unwrap();
+    assert!(response.status().is_client_error(), "{}", response.status());
+    let response = post(&[("form", "abc"), ("file", "x")]).await.unwrap();
+    assert!(response.status().is_client_error(), "{}", response.status());
+    assert_eq!(api.0.lock().unwrap().len(), 2);
+}

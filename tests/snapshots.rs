@@ -137,6 +137,7 @@ fixture_snapshots!(
     openapi31,
     operations,
     pointer_refs,
+    real_documents,
     recursion,
     references,
     requests,

@@ -461,9 +461,38 @@ fn schema_keyword(key: &str) -> Holds {
     }
 }
 
-/// Outside schemas, keys whose values are data (or extensions), never document structure.
-fn is_data_key(key: &str) -> bool {
-    matches!(key, "example" | "examples" | "default" | "enum") || key.starts_with("x-")
+/// Outside schemas, keys whose values are data (or extensions), never document structure;
+/// `above` is the pointer's tokens down to the object that has the key. `default` is a
+/// server variable's value, but in a Responses Object (or as the name of a response
+/// component) a response. An `examples` map holds Example Objects, or `$ref`s to be
+/// followed, each with its data in `value`.
+fn is_data_key(key: &str, above: &[String]) -> bool {
+    let parent = |n: usize| above.len().checked_sub(n).map(|i| above[i].as_str());
+    match key {
+        "default" => parent(1) != Some("responses"),
+        "value" => parent(2) == Some("examples"),
+        _ => matches!(key, "example" | "enum") || key.starts_with("x-"),
+    }
+}
+
+/// The `#/components/<section>` a Reference Object at `path` (outside schemas) must name:
+/// what the object there is. `None` where the position does not tell.
+fn expected_section(path: &[String]) -> Option<&'static str> {
+    let last = path.last()?.as_str();
+    if last == "requestBody" {
+        return Some("requestBodies");
+    }
+    let parent = path.len().checked_sub(2).map(|i| path[i].as_str())?;
+    Some(match parent {
+        "responses" => "responses",
+        "parameters" => "parameters",
+        "headers" => "headers",
+        "links" => "links",
+        "callbacks" => "callbacks",
+        "examples" => "examples",
+        "requestBodies" => "requestBodies",
+        _ => return None,
+    })
 }
 
 /// Whether a pointer names a Schema Object by its position in the document (not by
@@ -486,7 +515,7 @@ pub fn is_schema_position(tokens: &[String]) -> bool {
             State::Outside if token == "schemas" && i == 1 && tokens[0] == "components" => {
                 State::Container
             }
-            State::Outside if is_data_key(token) => State::Data,
+            State::Outside if is_data_key(token, &tokens[..i]) => State::Data,
             State::Outside => State::Outside,
             State::Schema => match schema_keyword(token) {
                 Holds::One => State::Schema,
@@ -595,33 +624,75 @@ fn inline_path_item_refs(raw: &mut Value) -> Result<()> {
 
 /// Outside schemas, a `$ref` to a pointer such as `#/paths/~1a/get/responses/401` has no
 /// place in the typed model (which follows only `#/components/<section>/<name>`): the
-/// object it names is copied in its place. Chains are followed; a cycle is an error.
-fn inline_pointer_refs(raw: &mut Value, refs: Vec<(Vec<String>, String)>) -> Result<()> {
-    for (at_tokens, first) in refs {
-        let at = pointer_of(&at_tokens);
-        let mut seen = vec![first.clone()];
-        let mut reference = first;
-        let target = loop {
-            let tokens = pointer_tokens(&reference).ok_or_else(|| {
-                Error::at(&at, format!("$ref `{reference}` is not a JSON pointer"))
-            })?;
-            let target = lookup(raw, &tokens)
-                .ok_or_else(|| Error::at(&at, format!("dangling $ref `{reference}`")))?;
-            match target.get("$ref").and_then(Value::as_str) {
-                Some(next) if seen.iter().any(|s| s == next) => {
-                    return Err(Error::at(&at, format!("circular $ref through `{next}`")))
-                }
-                Some(next) if !next.starts_with("#/components/") => {
-                    seen.push(next.to_owned());
-                    reference = next.to_owned();
-                }
-                _ => break target.clone(),
-            }
-        };
-        if let Some(slot) = lookup_mut(raw, &at_tokens) {
-            *slot = target;
-        }
+/// object it names is copied in its place. Chains are followed; a cycle is an error. The
+/// `$ref`s inside a target are inlined before it is copied, whatever their order in the
+/// document: digitalocean.com's responses are copies of another operation's, whose
+/// headers are `$ref`s to a third's.
+fn inline_pointer_refs(raw: &mut Value, mut refs: Vec<(Vec<String>, String)>) -> Result<()> {
+    // Sorted by position, the `$ref`s inside a target are one run.
+    refs.sort();
+    let mut state = vec![Inlining::Pending; refs.len()];
+    for i in 0..refs.len() {
+        inline_pointer_ref(raw, &refs, &mut state, i, 0)?;
     }
+    Ok(())
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Inlining {
+    Pending,
+    Active,
+    Done,
+}
+
+fn inline_pointer_ref(
+    raw: &mut Value,
+    refs: &[(Vec<String>, String)],
+    state: &mut [Inlining],
+    i: usize,
+    depth: usize,
+) -> Result<()> {
+    let (at_tokens, first) = &refs[i];
+    let at = pointer_of(at_tokens);
+    match state[i] {
+        Inlining::Done => return Ok(()),
+        Inlining::Active => return Err(Error::at(&at, format!("circular $ref through `{first}`"))),
+        Inlining::Pending if depth > MAX_DEPTH => {
+            return Err(Error::at(
+                &at,
+                format!("$ref `{first}`: the chain of $refs is too long"),
+            ))
+        }
+        Inlining::Pending => {}
+    }
+    state[i] = Inlining::Active;
+    let mut seen = vec![first.clone()];
+    let mut reference = first.clone();
+    let target = loop {
+        let tokens = pointer_tokens(&reference)
+            .ok_or_else(|| Error::at(&at, format!("$ref `{reference}` is not a JSON pointer")))?;
+        // The `$ref`s at or below the target first, so that the copy has none left.
+        let start = refs.partition_point(|(p, _)| p.as_slice() < tokens.as_slice());
+        for j in (start..refs.len()).take_while(|&j| refs[j].0.starts_with(&tokens)) {
+            inline_pointer_ref(raw, refs, state, j, depth + 1)?;
+        }
+        let target = lookup(raw, &tokens)
+            .ok_or_else(|| Error::at(&at, format!("dangling $ref `{reference}`")))?;
+        match target.get("$ref").and_then(Value::as_str) {
+            Some(next) if seen.iter().any(|s| s == next) => {
+                return Err(Error::at(&at, format!("circular $ref through `{next}`")))
+            }
+            Some(next) if !next.starts_with("#/components/") => {
+                seen.push(next.to_owned());
+                reference = next.to_owned();
+            }
+            _ => break target.clone(),
+        }
+    };
+    if let Some(slot) = lookup_mut(raw, at_tokens) {
+        *slot = target;
+    }
+    state[i] = Inlining::Done;
     Ok(())
 }
 
@@ -724,10 +795,16 @@ impl Normalizer {
             }
             Value::Object(map) => {
                 if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
-                    let component = matches!(
-                        pointer_tokens(reference).as_deref(),
-                        Some([c, _, _]) if c == "components"
-                    );
+                    // A component of the section the position wants stays a `$ref`; any other
+                    // pointer (another operation's response, a schema that reads as a response,
+                    // as swaggerhub.com's responses name `#/components/schemas/BadRequest`) is
+                    // copied in place.
+                    let component = match pointer_tokens(reference).as_deref() {
+                        Some([c, section, _]) if c == "components" => {
+                            !matches!(expected_section(&self.path), Some(s) if s != section)
+                        }
+                        _ => false,
+                    };
                     if reference.starts_with('#') && !component {
                         self.outside_refs
                             .push((self.path.clone(), reference.to_owned()));
@@ -759,6 +836,7 @@ impl Normalizer {
         at: &mut String,
         depth: usize,
     ) -> Result<()> {
+        let data = is_data_key(key, &self.path);
         push_token(at, key);
         self.path.push(key.to_owned());
         match key {
@@ -767,7 +845,7 @@ impl Normalizer {
                 self.schema(child, at, depth)?
             }
             "schemas" if components_schemas => self.schema_map(child, at, depth)?,
-            k if is_data_key(k) => {}
+            _ if data => {}
             _ => self.walk(child, at, depth)?,
         }
         self.path.pop();

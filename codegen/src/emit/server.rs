@@ -700,6 +700,23 @@ fn request_body(
     }
 }
 
+/// The names `from_multipart` itself uses, which a part's local variable must not shadow.
+const FORM_LOCALS: &[&str] = &["part", "multipart", "text_limit", "form"];
+
+/// The local variable that collects a form field's part: the field's own name, unless
+/// `from_multipart` uses that name (files.com's `part` field, beside the loop's `part`),
+/// then with `_field` appended (and more underscores while another field has that name).
+fn form_local(fields: &[Field], field: &Field) -> proc_macro2::Ident {
+    let mut name = field.name.clone();
+    if FORM_LOCALS.contains(&name.as_str()) {
+        name.push_str("_field");
+        while fields.iter().any(|other| other.name == name) {
+            name.push('_');
+        }
+    }
+    ident(&name)
+}
+
 /// A multipart form: text parts parsed as typed, file parts as streams.
 fn form_struct(
     api: &Api,
@@ -742,6 +759,7 @@ fn form_struct(
     let mut checks_out = Vec::new();
     for (i, (f, (kind, ty, required))) in fields.iter().zip(&kinds).enumerate() {
         let field = ident(&f.name);
+        let local = form_local(fields, f);
         let wire = &f.wire;
         let docs = doc_attrs(f.docs.as_deref());
         let missing = format!("body/{wire}");
@@ -761,22 +779,22 @@ fn form_struct(
                         *j != i && *req && matches!(k, Kind::File | Kind::Value)
                     })
                     .map(|(_, (g, _))| {
-                        let g = ident(&g.name);
+                        let g = form_local(fields, g);
                         quote!(#g.is_some())
                     })
                     .collect();
                 let arm = if others.is_empty() {
                     quote! {
-                        #field = Some(part.into_file());
+                        #local = Some(part.into_file());
                         break;
                     }
                 } else {
                     quote! {
                         if #(#others)&&* {
-                            #field = Some(part.into_file());
+                            #local = Some(part.into_file());
                             break;
                         }
-                        #field = Some(part.into_buffered_file().await?);
+                        #local = Some(part.into_buffered_file().await?);
                     }
                 };
                 (
@@ -788,22 +806,22 @@ fn form_struct(
             Kind::Files => (
                 quote!(Vec<runtime::FilePart>),
                 quote!(Vec<runtime::FilePart>),
-                quote!(#field.push(part.into_buffered_file().await?);),
+                quote!(#local.push(part.into_buffered_file().await?);),
             ),
             Kind::Value => (
                 spelled.clone(),
                 quote!(Option<#spelled>),
                 quote! {
-                    if #field.is_some() {
+                    if #local.is_some() {
                         return Err(runtime::Rejection::invalid(#missing, "the part is given more than once"));
                     }
-                    #field = Some(part.value(#parse, text_limit).await?);
+                    #local = Some(part.value(#parse, text_limit).await?);
                 },
             ),
             Kind::Values => (
                 quote!(Vec<#spelled>),
                 quote!(Vec<#spelled>),
-                quote!(#field.push(part.value(#parse, text_limit).await?);),
+                quote!(#local.push(part.value(#parse, text_limit).await?);),
             ),
         };
         let is_list = matches!(kind, Kind::Files | Kind::Values);
@@ -818,12 +836,14 @@ fn form_struct(
         } else {
             quote!(None)
         };
-        locals.push(quote!(let mut #field: #local_ty = #start;));
+        locals.push(quote!(let mut #local: #local_ty = #start;));
         arms.push(quote!(#wire => { #arm }));
         inits.push(if *required && !is_list {
-            quote!(#field: #field.ok_or_else(|| runtime::Rejection::invalid(#missing, "required part is missing"))?)
-        } else {
+            quote!(#field: #local.ok_or_else(|| runtime::Rejection::invalid(#missing, "required part is missing"))?)
+        } else if local == field {
             quote!(#field)
+        } else {
+            quote!(#field: #local)
         });
         if matches!(kind, Kind::Value) {
             let check = checks(api, ty, &f.constraints, quote!(value));
