@@ -369,21 +369,8 @@ fn content(reached: &mut Reached, where_: &str, c: &Content) {
     }
 }
 
-fn method_name(m: Method) -> &'static str {
-    match m {
-        Method::Get => "GET",
-        Method::Put => "PUT",
-        Method::Post => "POST",
-        Method::Delete => "DELETE",
-        Method::Options => "OPTIONS",
-        Method::Head => "HEAD",
-        Method::Patch => "PATCH",
-        Method::Trace => "TRACE",
-    }
-}
-
 fn operation(reached: &mut Reached, api: &Api, op: &Operation) {
-    reached.add(format!("method {}", method_name(op.method)));
+    reached.add(format!("method {}", op.method.as_str()));
     if op.deprecated {
         reached.add("deprecated operation");
     }
@@ -584,7 +571,7 @@ fn expressible() -> BTreeSet<String> {
         Method::Patch,
         Method::Trace,
     ] {
-        all.insert(format!("method {}", method_name(method)));
+        all.insert(format!("method {}", method.as_str()));
     }
     for location in [
         ParamLocation::Path,
