@@ -250,6 +250,29 @@ fn a_ref_to_something_that_is_not_a_schema_is_a_located_error() {
 }
 
 #[test]
+fn a_discriminator_mapping_to_nothing_is_a_warning_not_an_error() {
+    // digitalocean.com's mapping names files left over from bundling: the union's branches
+    // are still listed, so only the tags are lost.
+    let api = load_text(&format!(
+        "{HEAD}    A: {{type: object, properties: {{kind: {{type: string}}}}}}
+    B: {{type: object, properties: {{size: {{type: integer}}}}}}
+    U:
+      oneOf: [{{$ref: '#/components/schemas/A'}}, {{$ref: '#/components/schemas/B'}}]
+      discriminator:
+        propertyName: kind
+        mapping: {{a: 'models/a.yml#/A'}}
+"
+    ))
+    .unwrap();
+    let warning = api
+        .warnings
+        .iter()
+        .find(|w| w.pointer == "#/components/schemas/U/discriminator/mapping/a")
+        .unwrap_or_else(|| panic!("{:?}", api.warnings));
+    assert!(warning.message.contains("cannot be followed"), "{warning}");
+}
+
+#[test]
 fn a_pointer_cycle_with_no_structure_is_an_error_not_a_crash() {
     let error = load_text(&format!(
         "{HEAD}    A:\n      properties:\n        b: {{$ref: '#/components/schemas/A/properties/c'}}\n        c: {{$ref: '#/components/schemas/A/properties/b'}}\n"

@@ -179,7 +179,19 @@ impl<'a> Lowerer<'a> {
                     format!("{SCHEMA_PREFIX}{target}")
                 };
                 let target_ref = ReferenceOr::Reference { reference };
-                let target_schema = self.canonical_schema(&target_ref, &mapping_at)?;
+                // The mapping is a hint beside the branches the union lists: one that names
+                // nothing in the document (a file left over from bundling, say) costs only
+                // the tags, not the document.
+                let target_schema = match self.canonical_schema(&target_ref, &mapping_at) {
+                    Ok(schema) => schema,
+                    Err(e) => {
+                        let reason = format!(
+                            "mapping target `{target}` cannot be followed ({})",
+                            e.message
+                        );
+                        return self.untagged(&pointer(&mapping_at, value), &reason);
+                    }
+                };
                 let mut found = None;
                 for (i, (part, _, _, part_at)) in branches.iter().enumerate() {
                     if std::ptr::eq(self.canonical_schema(part, part_at)?, target_schema) {
