@@ -412,9 +412,9 @@ fn measure_one(args: &Args, xtask: &Path, document: &Path, results: &Path) -> Ou
     outcome
 }
 
-/// Whether an error message is one the generator gives for its own bug (`internal
-/// error: …`), or the one `xtask` prints for a panic it caught.
-pub(crate) fn is_internal(message: &str) -> bool {
+/// Whether a stored error message is one the generator gives for its own bug: results
+/// written before `xtask` exited 2 for those.
+fn is_internal(message: &str) -> bool {
     message.contains("internal error") || message.contains("internal generator error")
 }
 
@@ -500,10 +500,12 @@ fn classify(status: std::process::ExitStatus, stderr: &str) -> (&'static str, St
     match status.code() {
         _ if status.success() => ("ok", String::new()),
         None => ("crash", format!("killed by a signal ({status})")),
-        Some(_) if panicked.is_some() || error.contains("internal generator error") => {
-            ("panic", panicked.unwrap_or_else(|| error.to_owned()))
-        }
-        Some(_) if is_internal(error) => ("internal", error.to_owned()),
+        // `xtask`'s exit code for a generator bug: a caught panic (its report precedes the
+        // error line) or an internal error.
+        Some(2) => match panicked {
+            Some(panic) => ("panic", panic),
+            None => ("internal", error.to_owned()),
+        },
         // Exit code 101 is Rust's for a panic that nothing caught.
         Some(101) => ("panic", format!("exit code 101: {error}")),
         Some(_) => ("error", error.to_owned()),
@@ -686,10 +688,10 @@ mod tests {
         let located = "error: a.json: at #/paths/~1x: $ref `#/nowhere` does not resolve\n";
         assert_eq!(classify(exited(1), located).0, "error");
         let internal = "error: a.json: at #: internal error: emitting the crate failed; please report this document\n";
-        assert_eq!(classify(exited(1), internal).0, "internal");
+        assert_eq!(classify(exited(2), internal).0, "internal");
         let caught = "thread 'main' (7) panicked at codegen/src/emit/validate.rs:113:41:\nexpected `<`\n\
                       error: internal generator error (a bug): please report the document that caused it\n";
-        let (class, cause) = classify(exited(1), caught);
+        let (class, cause) = classify(exited(2), caught);
         assert_eq!(class, "panic");
         // The thread is left out, so that one bug's panics group together.
         assert_eq!(

@@ -23,18 +23,42 @@ const SPEC: &str = "spec/maniac.yaml";
 const CRATE_DIR: &str = "generated";
 const CRATE_NAME: &str = "maniac-api";
 
+/// Exit code for a generator bug (an internal error or a caught panic), apart from 1 for
+/// a bad document or command, so that the corpus runner tells them apart without reading
+/// messages.
+const EXIT_INTERNAL: u8 = 2;
+
+/// Why a command failed; `internal` when the generator is at fault, not its input.
+struct Failure {
+    message: String,
+    internal: bool,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure {
+            message,
+            internal: false,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    // The generator is meant never to panic; should it, say so and exit 1, not 101.
+    // The generator is meant never to panic; should it, say so and exit 2, not 101.
     match std::panic::catch_unwind(|| run(&args)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(message)) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
+        Ok(Err(failure)) => {
+            eprintln!("error: {}", failure.message);
+            if failure.internal {
+                ExitCode::from(EXIT_INTERNAL)
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Err(_) => {
             eprintln!("error: internal generator error (a bug): please report the document that caused it");
-            ExitCode::FAILURE
+            ExitCode::from(EXIT_INTERNAL)
         }
     }
 }
@@ -46,33 +70,35 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
-fn run(args: &[String]) -> Result<(), String> {
+fn run(args: &[String]) -> Result<(), Failure> {
     match args.first().map(String::as_str) {
         Some("regenerate") => regenerate(),
         Some("check") => check(),
         Some("generate") => generate(&args[1..]),
-        Some("corpus") => corpus::run(&args[1..]),
+        Some("corpus") => Ok(corpus::run(&args[1..])?),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}{}", corpus::USAGE);
             Ok(())
         }
-        Some(other) => Err(format!("unknown command `{other}`\n{USAGE}")),
-        None => Err(USAGE.to_owned()),
+        Some(other) => Err(format!("unknown command `{other}`\n{USAGE}").into()),
+        None => Err(USAGE.to_owned().into()),
     }
 }
 
-fn generate_from(spec: &Path, options: &Options) -> Result<Generated, String> {
+fn generate_from(spec: &Path, options: &Options) -> Result<Generated, Failure> {
     let text = std::fs::read_to_string(spec)
         .map_err(|e| format!("cannot read {}: {e}", spec.display()))?;
-    let generated =
-        codegen::generate(&text, options).map_err(|e| format!("{}: {e}", spec.display()))?;
+    let generated = codegen::generate(&text, options).map_err(|e| Failure {
+        message: format!("{}: {e}", spec.display()),
+        internal: e.internal,
+    })?;
     for warning in &generated.warnings {
         eprintln!("{}: {warning}", spec.display());
     }
     Ok(generated)
 }
 
-fn maniac() -> Result<Generated, String> {
+fn maniac() -> Result<Generated, Failure> {
     generate_from(
         &root().join(SPEC),
         &Options {
@@ -111,7 +137,7 @@ fn leftovers(generated: &Generated, out: &Path) -> Vec<PathBuf> {
     stale
 }
 
-fn regenerate() -> Result<(), String> {
+fn regenerate() -> Result<(), Failure> {
     let started = Instant::now();
     let generated = maniac()?;
     let out = root().join(CRATE_DIR);
@@ -128,7 +154,7 @@ fn regenerate() -> Result<(), String> {
     Ok(())
 }
 
-fn check() -> Result<(), String> {
+fn check() -> Result<(), Failure> {
     let generated = maniac()?;
     let out = root().join(CRATE_DIR);
     let mut stale: Vec<String> = generated
@@ -149,11 +175,12 @@ fn check() -> Result<(), String> {
         Err(format!(
             "{CRATE_DIR}/ is stale:\n  {}\nrun `cargo xtask regenerate` and commit the result",
             stale.join("\n  ")
-        ))
+        )
+        .into())
     }
 }
 
-fn generate(args: &[String]) -> Result<(), String> {
+fn generate(args: &[String]) -> Result<(), Failure> {
     let mut spec = None;
     let mut out = None;
     let mut name = None;
@@ -168,7 +195,7 @@ fn generate(args: &[String]) -> Result<(), String> {
             "--spec" => &mut spec,
             "--out" => &mut out,
             "--name" => &mut name,
-            other => return Err(format!("unknown option `{other}`\n{USAGE}")),
+            other => return Err(format!("unknown option `{other}`\n{USAGE}").into()),
         };
         *slot = Some(
             rest.next()

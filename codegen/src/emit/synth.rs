@@ -13,14 +13,10 @@
 use crate::ir::*;
 use serde_json::{Map, Number, Value};
 
-/// A value of `ty` its schema accepts, or `None` when none can be made: a cycle of required
-/// properties, a pattern no candidate matches, bounds no number fits, raw bytes in JSON
-/// (typed `Vec<u8>`, a list, where the schema wants a string).
-pub fn value(api: &Api, ty: &Ty) -> Option<Value> {
-    constrained(api, ty, &Constraints::default())
-}
-
-/// As [`value`], under a property's or parameter's constraints.
+/// A value of `ty` its schema accepts under `constraints` (a property's, a parameter's, a
+/// media type's own), or `None` when none can be made: a cycle of required properties, a
+/// pattern no candidate matches, bounds no number fits, raw bytes in JSON (typed
+/// `Vec<u8>`, a list, where the schema wants a string).
 pub fn constrained(api: &Api, ty: &Ty, constraints: &Constraints) -> Option<Value> {
     Synth {
         api,

@@ -2201,7 +2201,8 @@ fn choose_media(
     headers: &HeaderMap,
     stream: bool,
 ) -> Option<usize> {
-    let is_stream = |i: &usize| media_essence(answers[*i].media_type) == "text/event-stream";
+    let is_stream =
+        |i: &usize| essence(answers[*i].media_type).eq_ignore_ascii_case("text/event-stream");
     if stream {
         if let Some(index) = candidates.iter().copied().find(is_stream) {
             return Some(index);
@@ -2236,33 +2237,27 @@ fn choose_media(
         .or(candidates.first().copied())
 }
 
-/// `text/event-stream; charset=utf-8` → `text/event-stream`.
-fn media_essence(media_type: &str) -> String {
-    media_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
-}
-
 /// The quality `Accept` gives `media_type`: that of the most specific range matching it
 /// (`type/subtype` over `type/*` over `*/*`), 0 when none does.
 fn accept_quality(accept: &[&str], media_type: &str) -> f32 {
-    let essence = media_essence(media_type);
-    let (kind, subtype) = essence.split_once('/').unwrap_or((essence.as_str(), ""));
+    let media_type = essence(media_type);
+    let (kind, subtype) = media_type.split_once('/').unwrap_or((media_type, ""));
     let mut best: Option<(u8, f32)> = None;
     for range in accept.iter().flat_map(|value| value.split(',')) {
         let mut pieces = range.split(';');
-        let range = media_essence(pieces.next().unwrap_or_default());
+        let range = essence(pieces.next().unwrap_or_default());
         let Some((range_kind, range_subtype)) = range.split_once('/') else {
             continue;
         };
-        let specificity = match (range_kind, range_subtype) {
-            (k, s) if k == kind && s == subtype => 2,
-            (k, "*") if k == kind => 1,
-            ("*", "*") => 0,
-            _ => continue,
+        let same_kind = range_kind.eq_ignore_ascii_case(kind);
+        let specificity = if same_kind && range_subtype.eq_ignore_ascii_case(subtype) {
+            2
+        } else if same_kind && range_subtype == "*" {
+            1
+        } else if range_kind == "*" && range_subtype == "*" {
+            0
+        } else {
+            continue;
         };
         let quality = pieces
             .filter_map(|p| p.trim().strip_prefix("q="))
