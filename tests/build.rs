@@ -1,5 +1,5 @@
-//! Generates the fixture documents' models into OUT_DIR so the test suite compiles them
-//! (not only snapshots them), and a dispatcher that round-trips the Maniac document's
+//! Generates the fixture documents' crates into OUT_DIR so the test suite compiles them
+//! (models, client, server and mock; not only snapshots them), and a dispatcher that round-trips the Maniac document's
 //! examples through the generated types, by type.
 
 use quote::{format_ident, quote};
@@ -24,90 +24,43 @@ fn main() {
     names.sort();
     let allows = codegen::emit::lint_allows();
     let mut modules = Vec::new();
-    let mut clients = Vec::new();
-    let runtime = root.join("../codegen/src/runtime/client.rs");
-    println!("cargo:rerun-if-changed={}", runtime.display());
-    let runtime = runtime.display().to_string();
     for name in &names {
         let path = fixtures.join(format!("{name}.yaml"));
         println!("cargo:rerun-if-changed={}", path.display());
         let text = std::fs::read_to_string(&path).expect("fixture readable");
-        let api = codegen::load(&text).unwrap_or_else(|e| panic!("{name}.yaml: {e}"));
-        // The fixture's crate, laid out as the generator lays it out, compiled as a module.
-        let source = format!("tests/fixtures/{name}.yaml");
+        // The fixture's crate as the generator's one pipeline lays it out (what
+        // `cargo xtask generate` writes), its `src/lib.rs` compiled as a module.
+        let options = codegen::Options {
+            crate_name: name.replace('_', "-"),
+            source: format!("tests/fixtures/{name}.yaml"),
+            standalone: false,
+            runtime: codegen::Runtime::Path("../../codegen/runtime".into()),
+        };
+        let generated =
+            codegen::generate(&text, &options).unwrap_or_else(|e| panic!("{name}.yaml: {e}"));
         let dir = out.join(format!("fixture_{name}"));
-        std::fs::create_dir_all(dir.join("server")).expect("OUT_DIR writable");
-        let rust = |tokens| codegen::format_rust(tokens, &source).unwrap_or_else(|e| panic!("{e}"));
-        let files = [
-            (
-                "models.rs",
-                codegen::format_items(
-                    codegen::emit::models::models(&api).unwrap_or_else(|e| panic!("{e}")),
-                    &source,
-                ),
-            ),
-            (
-                "validate.rs",
-                codegen::verbatim(codegen::emit::validate::RUNTIME, &source, "validate.rs"),
-            ),
-            (
-                "server.rs",
-                codegen::format_items(
-                    codegen::emit::server::server(&api).unwrap_or_else(|e| panic!("{e}")),
-                    &source,
-                ),
-            ),
-            (
-                "server/runtime.rs",
-                codegen::verbatim(codegen::emit::server::RUNTIME, &source, "server.rs"),
-            ),
-            ("server/mock.rs", rust(codegen::emit::server::mock(&api))),
-        ];
-        for (file, code) in files {
-            std::fs::write(dir.join(file), code).expect("OUT_DIR writable");
+        for file in &generated.files {
+            let path = dir.join(&file.path);
+            std::fs::create_dir_all(path.parent().expect("a file has a folder"))
+                .expect("OUT_DIR writable");
+            std::fs::write(&path, &file.contents).expect("OUT_DIR writable");
         }
-        let path = |file: &str| dir.join(file).display().to_string();
-        let (models, validate, server) =
-            (path("models.rs"), path("validate.rs"), path("server.rs"));
+        let lib = dir.join("src/lib.rs").display().to_string();
         let module = format_ident!("{}", name);
-        // The fixture's client, compiled by tests/client.rs against its models, with its
-        // own copy of the runtime (the generated crate's layout: `client::runtime`).
-        let client = codegen::emit::client::client_items(&api).unwrap_or_else(|e| panic!("{e}"));
-        let client_file = format!("fixture_{name}_client.rs");
-        let code = codegen::format_items(client, &source);
-        std::fs::write(out.join(&client_file), code).expect("OUT_DIR writable");
-        clients.push(quote! {
-            #[doc = #source]
-            #[allow(#allows)]
-            pub mod #module {
-                pub use codegen_tests::fixtures::#module as models;
-                /// The generated client.
-                pub mod client {
-                    #[path = #runtime]
-                    pub mod runtime;
-                    include!(concat!(env!("OUT_DIR"), "/", #client_file));
-                }
-            }
-        });
+        let source = &options.source;
         modules.push(quote! {
             #[doc = #source]
             #[allow(#allows)]
             pub mod #module {
-                #[path = #models]
-                pub mod models;
-                pub use self::models::*;
-                #[path = #validate]
-                pub mod validate;
-                #[path = #server]
-                pub mod server;
+                #[path = #lib]
+                mod generated;
+                pub use self::generated::*;
+                pub use self::generated::models::*;
             }
         });
     }
     let fixtures_rs = quote!(#(#modules)*);
     std::fs::write(out.join("fixtures.rs"), fixtures_rs.to_string()).expect("OUT_DIR writable");
-    let clients_rs = quote!(#(#clients)*);
-    std::fs::write(out.join("fixture_clients.rs"), clients_rs.to_string())
-        .expect("OUT_DIR writable");
 
     // One arm per type an example is given for: JSON → Rust → JSON.
     let spec = std::fs::read_to_string(root.join("../spec/maniac.yaml")).expect("spec readable");

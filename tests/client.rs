@@ -17,15 +17,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Every fixture document's client, compiled here (not only snapshotted). Its re-exports
-/// are unused in this binary, hence the allows; the generated crates themselves are
-/// libraries checked by clippy.
-/// Each carries its own copy of the runtime, as each generated crate does.
-#[allow(dead_code, unused_imports, clippy::duplicate_mod)]
-mod fixture_clients {
-    include!(concat!(env!("OUT_DIR"), "/fixture_clients.rs"));
-}
-
 const KEY: &str = "sk-test-secret-0123456789";
 
 async fn serve(router: Router) -> String {
@@ -902,7 +893,7 @@ async fn path_parameters_are_percent_encoded_and_query_follows_style() {
 
     // The fixture client: every query style, a label path parameter, a cookie parameter,
     // and API keys in a header, the query and a cookie, and basic auth.
-    use fixture_clients::requests::client as fixture;
+    use codegen_tests::fixtures::requests::client as fixture;
     let (base, seen) = recording_server().await;
     let client = fixture::Client::builder()
         .base_url(&base)
@@ -983,7 +974,7 @@ async fn default_headers_operation_accept_and_credentials_combine() {
         .build()
         .unwrap();
     client.files_retrieve("f").await.unwrap();
-    use fixture_clients::requests::client as fixture;
+    use codegen_tests::fixtures::requests::client as fixture;
     let basic = fixture::Client::builder()
         .base_url(&base)
         .basic("user", "pass")
@@ -1042,7 +1033,7 @@ async fn the_key_is_sent_but_never_shown() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
-    use fixture_clients::requests::client as fixture;
+    use codegen_tests::fixtures::requests::client as fixture;
     let in_query = fixture::Client::builder()
         .base_url(format!("http://{addr}"))
         .key_query(KEY)
@@ -1083,7 +1074,7 @@ fn from_env_reads_the_key_and_base_url() {
 /// multipart form with required, optional and repeated files, and an SSE-only operation.
 #[tokio::test]
 async fn result_enums_multipart_forms_and_sse_only_operations() {
-    use fixture_clients::requests::client as fixture;
+    use codegen_tests::fixtures::requests::client as fixture;
     async fn replace(body: Bytes) -> Response {
         let thing = json!({"id": "t1"}).to_string();
         let (status, media, body) = match &body[..] {

@@ -638,6 +638,7 @@ fn the_fixtures_reach_everything_the_ir_can_express() {
             crate_name: "coverage-api".to_owned(),
             source: path.display().to_string(),
             standalone: true,
+            runtime: codegen::Runtime::Path("../codegen/runtime".into()),
         };
         if let Err(e) = codegen::generate(&text, &options) {
             panic!("{}: {e}", path.display());

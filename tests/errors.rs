@@ -131,6 +131,7 @@ fn garbage_never_panics() {
                         crate_name: "x".into(),
                         source: "x".into(),
                         standalone: true,
+                        runtime: codegen::Runtime::Path("../codegen/runtime".into()),
                     },
                 )
                 .map(|_| ())

@@ -212,6 +212,7 @@ fn options() -> codegen::Options {
         crate_name: "fuzz-mutant".into(),
         source: "mutant".into(),
         standalone: true,
+        runtime: codegen::Runtime::Path("../codegen/runtime".into()),
     }
 }
 

@@ -71,6 +71,7 @@ fn bench(path: &str) {
         crate_name: "bench-api".into(),
         source: name.clone(),
         standalone: false,
+        runtime: codegen::Runtime::Path("../codegen/runtime".into()),
     };
     let doc = codegen::load::parse(&text).expect("document parses");
     let api = codegen::lower::lower(&doc).expect("document lowers");

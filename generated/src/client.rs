@@ -17,9 +17,11 @@
 //! while let Some(item) = items.try_next().await? { /* ... */ }
 //! // Errors: `e.kind()` (NotFound, RateLimited, ...), `e.envelope()`, `e.request_id()`, `e.is_retryable()`.
 //! ```
-/// The code every generated client shares: errors, retries, streams, uploads.
-pub mod runtime;
-pub use runtime::{ClientBuilder, ErrorKind, Part, Response, Secret, Upload};
+/// The code every generated client shares: errors, retries, streams, uploads (the
+/// runtime crate's `client` module).
+pub use codegen_runtime::client as runtime;
+pub use runtime::{ErrorKind, Part, Response, Secret, Upload};
+runtime::client_builder!();
 /// The API's error envelope, parsed from error bodies and error frames.
 pub type ErrorEnvelope = super::models::ErrorResponse;
 /// Every way a call can fail.
@@ -31,10 +33,10 @@ pub type ByteStream = runtime::ByteStream<ErrorEnvelope>;
 /// A Server-Sent Events response, one decoded item per `data:` event.
 pub type EventStream<T> = runtime::EventStream<T, ErrorEnvelope>;
 /// A stream of items (a streamed response or an auto-paginated list).
-pub type ItemStream<T> = futures_util::stream::BoxStream<'static, Result<T, Error>>;
+pub type ItemStream<T> = runtime::BoxStream<'static, Result<T, Error>>;
 /// The document's security schemes.
-const SCHEMES: &[runtime::Scheme] = &[
-    runtime::Scheme {
+const SCHEMES: &[runtime::SecurityScheme] = &[
+    runtime::SecurityScheme {
         name: "ApiKeyAuth",
         kind: runtime::SchemeKind::Bearer,
     },

@@ -53,9 +53,9 @@
 /// Request and response types: one Rust type per schema of the document.
 #[rustfmt::skip]
 pub mod models;
-/// Schema constraints the types cannot hold, checked after deserializing.
-#[rustfmt::skip]
-pub mod validate;
+/// Schema constraints the types cannot hold, checked after deserializing (the
+/// runtime crate's).
+pub use codegen_runtime::validate;
 /// The async HTTP client: one method per operation (cargo feature `client`).
 #[cfg(feature = "client")]
 #[rustfmt::skip]

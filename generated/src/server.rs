@@ -8,9 +8,10 @@ use std::future::Future;
 use runtime::{Location, parse_from_str, parse_serde, parse_string};
 use axum::Router;
 use std::sync::Arc;
-/// The HTTP plumbing every generated server shares (emitted verbatim).
-#[path = "server/runtime.rs"]
-pub mod runtime;
+/// The HTTP plumbing every generated server shares (the runtime crate's `server`
+/// module; `runtime::axum` is the axum it is built on).
+pub use codegen_runtime::server as runtime;
+use runtime::axum;
 /// An implementation answering every operation with an example of a documented answer.
 #[path = "server/mock.rs"]
 pub mod mock;
@@ -3972,17 +3973,24 @@ pub fn router<A: ManiacApi>(api: Arc<A>) -> Router {
         .fallback(runtime::not_found::<Envelope>)
         .with_state(())
 }
-impl<A: ManiacApi> runtime::Service for A {
+/// An implementation as the runtime's handler serves it: with the trait's auth
+/// hook and limits, and the API's envelope.
+struct Served<A>(Arc<A>);
+impl<A: ManiacApi> runtime::Service for Served<A> {
+    type Api = A;
     type Claims = A::Claims;
     type Envelope = Envelope;
     fn check_credential(
         &self,
         credential: Credential<'_>,
     ) -> impl Future<Output = Result<Self::Claims, Rejection>> + Send {
-        ManiacApi::authenticate(self, credential)
+        ManiacApi::authenticate(&*self.0, credential)
+    }
+    fn api(&self) -> &A {
+        &self.0
     }
     fn body_limits(&self) -> Limits {
-        ManiacApi::limits(self)
+        ManiacApi::limits(&*self.0)
     }
 }
 /// A security requirement of operations: alternatives (any one suffices), each the
@@ -4000,7 +4008,7 @@ fn handle_chat_completions_list<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4014,7 +4022,7 @@ fn handle_chat_completions_create<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::JsonBody::<models::ChatReq>::new(),
@@ -4026,7 +4034,7 @@ fn handle_chat_completions_register<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::JsonBody::<models::RegisterCompletionsReq>::new(),
@@ -4038,7 +4046,7 @@ fn handle_chat_completions_retrieve<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4052,7 +4060,7 @@ fn handle_containers_list<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4066,7 +4074,7 @@ fn handle_containers_create<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::JsonBody::<models::CreateContainerReq>::new(),
@@ -4078,7 +4086,7 @@ fn handle_containers_retrieve<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4092,7 +4100,7 @@ fn handle_containers_delete<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4106,7 +4114,7 @@ fn handle_containers_update<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::JsonBody::<models::UpdateContainerReq>::new(),
@@ -4120,7 +4128,7 @@ fn handle_files_list<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4134,7 +4142,7 @@ fn handle_files_create<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::FormBody::<FilesCreateForm>::new(),
@@ -4146,7 +4154,7 @@ fn handle_files_retrieve<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4160,7 +4168,7 @@ fn handle_files_delete<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4174,7 +4182,7 @@ fn handle_files_content<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4188,7 +4196,7 @@ fn handle_models_list<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4202,7 +4210,7 @@ fn handle_models_create<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::JsonBody::<models::AddModelToContainerReq>::new(),
@@ -4214,7 +4222,7 @@ fn handle_evaluators_list<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4228,7 +4236,7 @@ fn handle_evaluators_create<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::JsonBody::<models::CreateEvaluatorReq>::new(),
@@ -4240,7 +4248,7 @@ fn handle_evaluators_retrieve<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4254,7 +4262,7 @@ fn handle_evaluators_delete<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4268,7 +4276,7 @@ fn handle_evaluators_update<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::JsonBody::<models::UpdateEvaluatorReq>::new(),
@@ -4282,7 +4290,7 @@ fn handle_datasets_list<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4296,7 +4304,7 @@ fn handle_datasets_create<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::JsonBody::<models::CreateDatasetReq>::new(),
@@ -4308,7 +4316,7 @@ fn handle_datasets_retrieve<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4322,7 +4330,7 @@ fn handle_evaluation_runs_list<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4336,7 +4344,7 @@ fn handle_evaluation_runs_create<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::JsonBody::<models::CreateEvaluationRunReq>::new(),
@@ -4348,7 +4356,7 @@ fn handle_evaluation_runs_retrieve<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4362,7 +4370,7 @@ fn handle_optimization_runs_create<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::JsonBody::<models::CreateOptimizationRunReq>::new(),
@@ -4374,7 +4382,7 @@ fn handle_rlm_responses_create<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::JsonBody::<models::CreateRlmResponseReq>::new(),
@@ -4386,7 +4394,7 @@ fn handle_rlm_responses_retrieve<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4400,7 +4408,7 @@ fn handle_traces_list<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,
@@ -4414,7 +4422,7 @@ fn handle_traces_retrieve<A: ManiacApi>(
     request: Request,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send {
     runtime::handle(
-        api,
+        Served(api),
         request,
         Some(SECURITY),
         runtime::NoBody,

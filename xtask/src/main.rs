@@ -3,7 +3,7 @@
 mod corpus;
 mod slice;
 
-use codegen::{Generated, Options};
+use codegen::{Generated, Options, Runtime};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -14,9 +14,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const USAGE: &str = "usage:
   cargo xtask regenerate                 write generated/ from spec/maniac.yaml
   cargo xtask check                      fail if generated/ differs from what the spec gives
-  cargo xtask generate --spec FILE --out DIR [--name CRATE] [--member]
+  cargo xtask generate --spec FILE --out DIR [--name CRATE] [--member] [--vendor-runtime]
                                          write a standalone crate for any OpenAPI 3.0/3.1/3.2 document
-                                         (--member: one for an enclosing workspace)
+                                         (--member: one for an enclosing workspace;
+                                         --vendor-runtime: copy the runtime crate into DIR/runtime
+                                         instead of depending on this checkout's codegen/runtime)
 ";
 
 const SPEC: &str = "spec/maniac.yaml";
@@ -105,6 +107,7 @@ fn maniac() -> Result<Generated, Failure> {
             crate_name: CRATE_NAME.into(),
             source: SPEC.into(),
             standalone: false,
+            runtime: Runtime::Path("../codegen/runtime".into()),
         },
     )
 }
@@ -185,11 +188,16 @@ fn generate(args: &[String]) -> Result<(), Failure> {
     let mut out = None;
     let mut name = None;
     let mut member = false;
+    let mut vendor_runtime = false;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         let slot = match flag.as_str() {
             "--member" => {
                 member = true;
+                continue;
+            }
+            "--vendor-runtime" => {
+                vendor_runtime = true;
                 continue;
             }
             "--spec" => &mut spec,
@@ -219,6 +227,11 @@ fn generate(args: &[String]) -> Result<(), Failure> {
             crate_name: name.clone(),
             source: spec.display().to_string(),
             standalone: !member,
+            runtime: if vendor_runtime {
+                Runtime::Vendored
+            } else {
+                Runtime::Path(root().join("codegen/runtime").display().to_string())
+            },
         },
     )?;
     write_crate(&generated, &out)?;

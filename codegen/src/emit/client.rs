@@ -1,5 +1,5 @@
-//! The async client: `src/client.rs` (per-API code, from the IR) and `src/client/runtime.rs`
-//! (the same for every API: [`RUNTIME`], copied verbatim).
+//! The async client: `src/client.rs`, the per-API code from the IR. What is the same for
+//! every API is the runtime crate's `client` module, re-exported as `client::runtime`.
 //!
 //! Each operation becomes one `Client` method: path parameters as arguments, query,
 //! header and cookie parameters in a `{Op}Params` struct, the body typed. A success
@@ -18,9 +18,6 @@ use crate::Result;
 use proc_macro2::{Literal, TokenStream};
 use quote::{quote, ToTokens};
 use syn::{Expr, Item, Stmt, Type};
-
-/// The runtime module, emitted as `src/client/runtime.rs`.
-pub const RUNTIME: &str = include_str!("../runtime/client.rs");
 
 /// Methods of the runtime's `ClientBuilder`; a scheme setter of the same name is renamed.
 const BUILDER_METHODS: &[&str] = &[
@@ -61,8 +58,9 @@ pub fn client_rs(api: &Api) -> Result<syn::File> {
     let mut file = parse_file(quote! {
         #docs
 
-        /// The code every generated client shares: errors, retries, streams, uploads.
-        pub mod runtime;
+        /// The code every generated client shares: errors, retries, streams, uploads (the
+        /// runtime crate's `client` module).
+        pub use codegen_runtime::client as runtime;
     })?;
     file.items.extend(items);
     Ok(file)
@@ -164,7 +162,7 @@ fn items_and_shows(api: &Api, env_prefix: &str) -> Result<(Vec<Item>, OperationS
                 ParamLocation::Header | ParamLocation::Path => quote!(Header(#name)),
             },
         };
-        quote!(runtime::Scheme { name: #name, kind: runtime::SchemeKind::#kind })
+        quote!(runtime::SecurityScheme { name: #name, kind: runtime::SchemeKind::#kind })
     });
     let default_base_url = api
         .servers
@@ -245,7 +243,9 @@ fn items_and_shows(api: &Api, env_prefix: &str) -> Result<(Vec<Item>, OperationS
     }
 
     let mut items = parse_items(quote! {
-        pub use runtime::{ClientBuilder, ErrorKind, Part, Response, Secret, Upload};
+        pub use runtime::{ErrorKind, Part, Response, Secret, Upload};
+
+        runtime::client_builder!();
 
         /// The API's error envelope, parsed from error bodies and error frames.
         pub type ErrorEnvelope = #envelope;
@@ -258,10 +258,10 @@ fn items_and_shows(api: &Api, env_prefix: &str) -> Result<(Vec<Item>, OperationS
         /// A Server-Sent Events response, one decoded item per `data:` event.
         pub type EventStream<T> = runtime::EventStream<T, ErrorEnvelope>;
         /// A stream of items (a streamed response or an auto-paginated list).
-        pub type ItemStream<T> = futures_util::stream::BoxStream<'static, Result<T, Error>>;
+        pub type ItemStream<T> = runtime::BoxStream<'static, Result<T, Error>>;
 
         /// The document's security schemes.
-        const SCHEMES: &[runtime::Scheme] = &[#(#schemes),*];
+        const SCHEMES: &[runtime::SecurityScheme] = &[#(#schemes),*];
 
         /// The API client: cheap to clone (clones share one connection pool).
         #[derive(Debug, Clone)]

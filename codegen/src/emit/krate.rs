@@ -2,6 +2,7 @@
 
 use super::{inner_doc_attrs, lint_allows, uses_uuid};
 use crate::ir::Api;
+use crate::Runtime;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -30,9 +31,9 @@ pub fn lib_rs(api: &Api) -> TokenStream {
         #[rustfmt::skip]
         pub mod models;
 
-        /// Schema constraints the types cannot hold, checked after deserializing.
-        #[rustfmt::skip]
-        pub mod validate;
+        /// Schema constraints the types cannot hold, checked after deserializing (the
+        /// runtime crate's).
+        pub use codegen_runtime::validate;
 
         /// The async HTTP client: one method per operation (cargo feature `client`).
         #[cfg(feature = "client")]
@@ -76,53 +77,43 @@ fn toml_string(value: &str) -> String {
     out
 }
 
-/// The client's optional dependencies: reqwest with rustls (no system OpenSSL), the SSE
-/// parser, and small helpers for backoff jitter (fastrand), `Retry-After` dates (httpdate)
-/// and path encoding. tokio is declared as the server declares it; the feature adds what
-/// the client needs of it.
-const CLIENT_DEPENDENCIES: &[&str] = &[
-    "bytes = { version = \"1\", optional = true }",
-    "eventsource-stream = { version = \"0.2\", optional = true }",
-    "fastrand = { version = \"2\", optional = true }",
-    "futures-util = { version = \"0.3\", optional = true, default-features = false, features = [\"std\"] }",
-    "httpdate = { version = \"1\", optional = true }",
-    "percent-encoding = { version = \"2\", optional = true }",
-    "reqwest = { version = \"0.12\", optional = true, default-features = false, features = [\"rustls-tls\", \"http2\", \"json\", \"multipart\", \"stream\"] }",
-    "tokio = { version = \"1\", optional = true, features = [\"time\"] }",
-    "tokio-util = { version = \"0.7\", optional = true, features = [\"io\"] }",
-];
+/// The package name of the runtime crate (`codegen/runtime/Cargo.toml`), which lists what
+/// the `client` and `server` features need: that list is written once, there.
+const RUNTIME_PACKAGE: &str = "codegen-runtime";
 
-/// Off by default, so depending on the crate for its models pulls in no HTTP stack.
-const CLIENT_FEATURE: &str = "# The async HTTP client (`client` module).\n\
-     client = [\"dep:bytes\", \"dep:eventsource-stream\", \"dep:fastrand\", \"dep:futures-util\", \"dep:httpdate\", \"dep:percent-encoding\", \"dep:reqwest\", \"dep:tokio\", \"tokio/fs\", \"tokio/io-util\", \"dep:tokio-util\"]\n";
-
-/// The optional dependencies of the `client` and `server` features, each crate once and
-/// sorted (both sides declare a shared crate the same way), then the features.
-fn optional_dependencies(api: &Api) -> String {
-    let mut lines: Vec<&str> = CLIENT_DEPENDENCIES
-        .iter()
-        .chain(super::server::CARGO_DEPENDENCIES)
-        .copied()
-        .collect();
-    lines.sort_unstable();
-    lines.dedup();
-    let mut out = String::new();
-    if super::validate::uses_pattern(api) {
-        out.push_str("regex-lite = \"0.1\"\n");
-    }
-    out.push_str("# Optional: what the `client` and `server` features use.\n");
-    for line in lines {
-        out.push_str(line);
-        out.push('\n');
-    }
-    out.push_str("\n[features]\n");
-    out.push_str(CLIENT_FEATURE);
-    out.push_str(super::server::CARGO_FEATURE);
-    out.push_str(super::server::CARGO_EXTRAS);
-    out
+/// The runtime dependency line, and the features that switch its parts on. Off by
+/// default, so depending on the crate for its models pulls in no HTTP stack.
+fn runtime_dependency(runtime: &Runtime, uuid: bool) -> String {
+    let path = match runtime {
+        Runtime::Path(path) => path.as_str(),
+        Runtime::Vendored => "runtime",
+    };
+    let features = if uuid { ", features = [\"uuid\"]" } else { "" };
+    format!(
+        "# What is the same for every API: schema checks, client and server plumbing.\n\
+         {RUNTIME_PACKAGE} = {{ path = {}{features} }}\n",
+        toml_string(path)
+    )
 }
 
-pub fn cargo_toml(api: &Api, crate_name: &str, header: &str, standalone: bool) -> String {
+const FEATURES: &str = "\n[features]\n\
+     # The async HTTP client (`client` module).\n\
+     client = [\"codegen-runtime/client\"]\n\
+     # The axum server trait, router and mock (`server` module).\n\
+     server = [\"codegen-runtime/server\"]\n";
+
+/// The mock example and what it needs.
+const EXAMPLE: &str = "\n[dev-dependencies]\n\
+     tokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"net\", \"signal\"] }\n\
+     \n[[example]]\nname = \"mock\"\nrequired-features = [\"server\"]\n";
+
+pub fn cargo_toml(
+    api: &Api,
+    crate_name: &str,
+    header: &str,
+    standalone: bool,
+    runtime: &Runtime,
+) -> String {
     let mut out = format!(
         "# {header}\n[package]\nname = {}\nversion = {}\nedition = \"2021\"\ndescription = {}\n\n\
          [lib]\n# Doc comments are the document's prose, not Rust examples.\ndoctest = false\n\n\
@@ -134,7 +125,12 @@ pub fn cargo_toml(api: &Api, crate_name: &str, header: &str, standalone: bool) -
     if uses_uuid(api) {
         out.push_str("uuid = { version = \"1\", features = [\"serde\"] }\n");
     }
-    out.push_str(&optional_dependencies(api));
+    if super::validate::uses_pattern(api) {
+        out.push_str("regex-lite = \"0.1\"\n");
+    }
+    out.push_str(&runtime_dependency(runtime, uses_uuid(api)));
+    out.push_str(FEATURES);
+    out.push_str(EXAMPLE);
     if standalone {
         out.push_str("\n# Not part of any enclosing workspace.\n[workspace]\n");
     }

@@ -1,6 +1,6 @@
 //! The `models` module: one Rust type per named schema.
 
-use super::validate::{uuid_impl, validate_impl, Checked};
+use super::validate::{validate_impl, Checked};
 use super::{ast, doc_attr_list, doc_attrs, parse_items, ty_syn};
 use crate::ir::*;
 use crate::names::ident;
@@ -50,10 +50,8 @@ pub fn helpers(api: &Api) -> TokenStream {
             }
         }
     });
-    let uuid = uuid_impl(api);
     quote! {
         #helper
-        #uuid
     }
 }
 

@@ -1,8 +1,8 @@
 //! The `server` module (cargo feature `server`): one trait per API with a default 501 body
 //! per operation, a params struct, body type and response enum per operation, the router,
 //! and a mock answering every operation with an example of a documented answer. The HTTP
-//! plumbing the same for every API is the runtime (`codegen/src/runtime/server.rs`), emitted
-//! verbatim.
+//! plumbing the same for every API is the runtime crate's `server` module
+//! (`codegen/runtime/src/server/`), re-exported as `server::runtime`.
 //! `server.rs` is emitted in parts (see [`server`]) that the pipeline prints on their own;
 //! each operation's items are built as syntax trees, the rarer items through tokens.
 
@@ -15,33 +15,6 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Stmt};
-
-/// The runtime file emitted as the crate's `src/server/runtime.rs`.
-pub const RUNTIME: &str = include_str!("../runtime/server.rs");
-
-/// The `server` feature's optional dependencies (Cargo.toml lines; `krate` merges them
-/// with the client's, each crate once).
-pub const CARGO_DEPENDENCIES: &[&str] = &[
-    "axum = { version = \"0.8\", optional = true, default-features = false, features = [\"http1\", \"tokio\"] }",
-    "bytes = { version = \"1\", optional = true }",
-    "form_urlencoded = { version = \"1\", optional = true }",
-    "futures-util = { version = \"0.3\", optional = true, default-features = false, features = [\"std\"] }",
-    "multer = { version = \"3\", optional = true }",
-    "serde_path_to_error = { version = \"0.1\", optional = true }",
-    "tokio = { version = \"1\", optional = true, features = [\"time\"] }",
-    "tower-service = { version = \"0.3\", optional = true }",
-];
-
-/// The `server` feature's line under `[features]`.
-pub const CARGO_FEATURE: &str = "# The axum server trait, router and mock (`server` module).\n\
-     # float_roundtrip: a whole number written as `2251799813685247.0` must parse exactly\n\
-     # to be accepted as the integer JSON Schema says it is.\n\
-     server = [\"dep:axum\", \"dep:bytes\", \"dep:form_urlencoded\", \"dep:futures-util\", \"dep:multer\", \"dep:serde_path_to_error\", \"dep:tokio\", \"dep:tower-service\", \"serde_json/float_roundtrip\"]\n";
-
-/// What follows `[features]`: the mock example and what it needs.
-pub const CARGO_EXTRAS: &str = "\n[dev-dependencies]\n\
-     tokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"net\", \"signal\"] }\n\
-     \n[[example]]\nname = \"mock\"\nrequired-features = [\"server\"]\n";
 
 /// The trait's name: the title's first word + `Api` (`Maniac Inference Gateway API` →
 /// `ManiacApi`).
@@ -1656,7 +1629,7 @@ thread_local! {
     /// Every operation's handler starts as a copy of this one.
     static HANDLER: syn::ItemFn = syn::parse_quote! {
         fn handle<A: Api>(api: Arc<A>, request: Request) -> impl Future<Output = Result<Response, Infallible>> + Send {
-            runtime::handle(api, request)
+            runtime::handle(Served(api), request)
         }
     };
 }
@@ -1865,9 +1838,10 @@ pub fn server_head(api: &Api, mentions: &mut Mentions) -> Result<Vec<syn::Item>>
         api.title, api.version
     );
     let tokens = quote! {
-        /// The HTTP plumbing every generated server shares (emitted verbatim).
-        #[path = "server/runtime.rs"]
-        pub mod runtime;
+        /// The HTTP plumbing every generated server shares (the runtime crate's `server`
+        /// module; `runtime::axum` is the axum it is built on).
+        pub use codegen_runtime::server as runtime;
+        use runtime::axum;
         /// An implementation answering every operation with an example of a documented answer.
         #[path = "server/mock.rs"]
         pub mod mock;
@@ -1938,7 +1912,7 @@ pub fn server_tail(api: &Api) -> Result<Vec<syn::Item>> {
         let (claims, check) = if auth {
             (
                 quote!(A::Claims),
-                quote!(#trait_ident::authenticate(self, credential)),
+                quote!(#trait_ident::authenticate(&*self.0, credential)),
             )
         } else {
             (
@@ -1950,7 +1924,12 @@ pub fn server_tail(api: &Api) -> Result<Vec<syn::Item>> {
             )
         };
         quote! {
-            impl<A: #trait_ident> runtime::Service for A {
+            /// An implementation as the runtime's handler serves it: with the trait's auth
+            /// hook and limits, and the API's envelope.
+            struct Served<A>(Arc<A>);
+
+            impl<A: #trait_ident> runtime::Service for Served<A> {
+                type Api = A;
                 type Claims = #claims;
                 type Envelope = Envelope;
 
@@ -1958,8 +1937,12 @@ pub fn server_tail(api: &Api) -> Result<Vec<syn::Item>> {
                     #check
                 }
 
+                fn api(&self) -> &A {
+                    &self.0
+                }
+
                 fn body_limits(&self) -> Limits {
-                    #trait_ident::limits(self)
+                    #trait_ident::limits(&*self.0)
                 }
             }
         }
@@ -2388,6 +2371,7 @@ pub fn mock_example(api: &Api, crate_name: &str) -> TokenStream {
     quote! {
         #![doc = #usage]
 
+        use #krate::server::runtime::axum;
         use std::sync::Arc;
 
         // Laid out by prettyplease at generation time; rustfmt would make it drift.

@@ -1,18 +1,15 @@
 //! `Validate` impls for the models: the schema constraints the Rust types cannot hold
 //! (bounds, lengths, patterns, item counts) and the closed value sets of open enums, which
 //! accept unknown values from a server but must reject them in a request. The checks
-//! themselves live in the runtime (`codegen/src/runtime/validate.rs`).
+//! themselves live in the runtime crate (`codegen/runtime/src/validate.rs`).
 
-use super::{ast, ty_tokens, uses_uuid};
+use super::ast;
 use crate::ir::*;
 use crate::names::ident;
 use crate::Result;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 use syn::{Expr, Stmt};
-
-/// The runtime file emitted as the crate's `src/validate.rs`.
-pub const RUNTIME: &str = include_str!("../runtime/validate.rs");
 
 /// Follows aliases to the type a value really has (`Temperature` → `f64`).
 pub fn resolved<'a>(api: &'a Api, ty: &'a Ty) -> &'a Ty {
@@ -371,13 +368,4 @@ pub fn validate_impl(api: &Api, checked: &Checked, id: TypeId) -> Result<Option<
         None => item.items.clear(),
     }
     Ok(Some(syn::Item::Impl(item)))
-}
-
-/// `Validate` for `uuid::Uuid` where the document uses it (nothing to check).
-pub fn uuid_impl(api: &Api) -> TokenStream {
-    if !uses_uuid(api) {
-        return TokenStream::new();
-    }
-    let ty = ty_tokens(api, &Ty::Uuid);
-    quote!(impl super::validate::Validate for #ty {})
 }

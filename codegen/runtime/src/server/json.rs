@@ -1,0 +1,450 @@
+//! Request bodies read whole: media types, size limits and JSON.
+
+use super::*;
+
+pub(crate) fn content_type(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// Whether the request's media type is the one an operation's body variant takes: JSON
+/// types by family, others by essence (`multipart/form-data`, `application/octet-stream`).
+pub fn media_type_is(parts: &Parts, expected: &str) -> bool {
+    match content_type(parts) {
+        Some(given) if is_json(expected) => is_json(given),
+        Some(given) => essence(given).eq_ignore_ascii_case(essence(expected)),
+        None => false,
+    }
+}
+
+/// Whether the request carries a body at all (a length above zero, or chunked).
+pub fn has_body(parts: &Parts) -> bool {
+    match parts.headers.get(header::CONTENT_LENGTH) {
+        Some(length) => length.as_bytes() != b"0",
+        None => parts.headers.contains_key(header::TRANSFER_ENCODING),
+    }
+}
+
+/// Whether the body announces more than `limit` bytes: hyper gives a body with a
+/// `Content-Length` that exact size hint (no header lookup and parse needed).
+pub(crate) fn declared_too_large(body: &Body, limit: usize) -> bool {
+    axum::body::HttpBody::size_hint(body).lower() > limit as u64
+}
+
+/// Reads a whole body, 413 beyond `limit` bytes (checked against `Content-Length` first,
+/// then while reading, so a lying or chunked request cannot get past it).
+pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, Rejection> {
+    if declared_too_large(&body, limit) {
+        return Err(Rejection::too_large(limit));
+    }
+    let mut stream = body.into_data_stream();
+    // A body in one chunk (the usual case) is handed on without a copy.
+    let mut first: Option<Bytes> = None;
+    let mut collected = bytes::BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| Rejection::malformed(format!("cannot read the body: {e}")))?;
+        let seen = first.as_ref().map_or(0, Bytes::len) + collected.len();
+        if seen + chunk.len() > limit {
+            return Err(Rejection::too_large(limit));
+        }
+        match first.take() {
+            None if collected.is_empty() => first = Some(chunk),
+            earlier => {
+                if let Some(earlier) = earlier {
+                    collected.extend_from_slice(&earlier);
+                }
+                collected.extend_from_slice(&chunk);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| collected.freeze()))
+}
+
+/// The JSON pointer of the place serde stopped at.
+fn serde_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                pointer.push('/');
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+/// Parses and validates a JSON document: 400 when it is not JSON, 422 naming the field when
+/// a value is missing, of the wrong type or breaks a constraint.
+// Inlined, with the failure path out of line, and the value validated where it lies: each
+// unwrapping and wrapping again of a large value would copy it.
+#[inline]
+pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rejection> {
+    let parsed: Result<T, Rejection> = deserialize_json(bytes).or_else(|e| reparse_json(bytes, e));
+    let checked = parsed
+        .as_ref()
+        .map_or(Ok(()), |value| value.validate_at(Path::Root));
+    match checked {
+        Ok(()) => parsed,
+        Err(v) => Err(Rejection::invalid(format!("body{}", v.pointer), v.message)),
+    }
+}
+
+/// A document that failed to parse as typed: accepted after all when its only fault was a
+/// whole number written as a float, else the rejection naming the fault.
+#[cold]
+#[inline(never)]
+fn reparse_json<T: DeserializeOwned>(
+    bytes: &[u8],
+    error: serde_json::Error,
+) -> Result<T, Rejection> {
+    if error.classify() != serde_json::error::Category::Data {
+        return Err(Rejection::malformed(format!(
+            "the body is not valid JSON: {error}"
+        )));
+    }
+    // JSON Schema counts `2.0` as an integer; serde does not. Only a document failing as
+    // typed pays for the second pass.
+    let mut document: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Rejection::malformed(format!("the body is not valid JSON: {e}")))?;
+    if whole_floats_to_integers(&mut document) {
+        if let Ok(value) = T::deserialize(ObjectsOnly(document.clone())) {
+            return Ok(value);
+        }
+    }
+    // Again, tracking the path this time, to name the field at fault.
+    serde_path_to_error::deserialize(ObjectsOnly(document)).map_err(data_error)
+}
+
+/// Deserializes a whole document (nothing may follow it), structs from objects only.
+#[inline]
+fn deserialize_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed = T::deserialize(ObjectsOnly(&mut deserializer));
+    // Handed on as it came, not unwrapped and wrapped again: each would copy a large value.
+    if parsed.is_ok() {
+        deserializer.end()?;
+    }
+    parsed
+}
+
+/// 422 naming the place serde stopped at.
+fn data_error<E: std::fmt::Display>(error: serde_path_to_error::Error<E>) -> Rejection {
+    let pointer = serde_pointer(error.path());
+    Rejection::invalid(
+        format!("body{pointer}"),
+        strip_position(&error.into_inner().to_string()),
+    )
+}
+
+// `#[inline]` throughout: the adapter should cost nothing once inlined, and a large
+// struct returned through each layer of it would otherwise be copied once per layer.
+/// A deserializer that takes structs from JSON objects only. serde's derive also builds a
+/// struct from an array of its fields in order, which the schema (`type: object`) forbids;
+/// every nested value goes through the same adapter.
+struct ObjectsOnly<D>(D);
+
+macro_rules! forward_deserialize {
+    ($($method:ident)*) => {
+        $(#[inline]
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+            self.0.$method(Objects(visitor))
+        })*
+    };
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
+    type Error = D::Error;
+
+    forward_deserialize!(
+        deserialize_any deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32
+        deserialize_i64 deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32
+        deserialize_u64 deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char
+        deserialize_str deserialize_string deserialize_bytes deserialize_byte_buf
+        deserialize_option deserialize_unit deserialize_seq deserialize_map
+        deserialize_identifier deserialize_ignored_any
+    );
+
+    #[inline]
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_unit_struct(name, Objects(visitor))
+    }
+
+    #[inline]
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_newtype_struct(name, Objects(visitor))
+    }
+
+    #[inline]
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple(len, Objects(visitor))
+    }
+
+    #[inline]
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple_struct(name, len, Objects(visitor))
+    }
+
+    #[inline]
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        // A map only: an array is "invalid type: sequence, expected ...".
+        self.0.deserialize_map(Objects(visitor))
+    }
+
+    #[inline]
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_enum(name, variants, Objects(visitor))
+    }
+
+    #[inline]
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
+    }
+}
+
+/// Wraps what a visitor is handed (elements, values, variants) in [`ObjectsOnly`].
+struct Objects<T>(T);
+
+macro_rules! forward_visit {
+    ($($method:ident($ty:ty))*) => {
+        $(#[inline]
+        fn $method<E: serde::de::Error>(self, v: $ty) -> Result<V::Value, E> {
+            self.0.$method(v)
+        })*
+    };
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for Objects<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.expecting(f)
+    }
+
+    forward_visit!(
+        visit_bool(bool) visit_i8(i8) visit_i16(i16) visit_i32(i32) visit_i64(i64)
+        visit_i128(i128) visit_u8(u8) visit_u16(u16) visit_u32(u32) visit_u64(u64)
+        visit_u128(u128) visit_f32(f32) visit_f64(f64) visit_char(char) visit_str(&str)
+        visit_borrowed_str(&'de str) visit_string(String) visit_bytes(&[u8])
+        visit_borrowed_bytes(&'de [u8]) visit_byte_buf(Vec<u8>)
+    );
+
+    #[inline]
+    fn visit_none<E: serde::de::Error>(self) -> Result<V::Value, E> {
+        self.0.visit_none()
+    }
+
+    #[inline]
+    fn visit_unit<E: serde::de::Error>(self) -> Result<V::Value, E> {
+        self.0.visit_unit()
+    }
+
+    #[inline]
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        self.0.visit_some(ObjectsOnly(d))
+    }
+
+    #[inline]
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        self.0.visit_newtype_struct(ObjectsOnly(d))
+    }
+
+    #[inline]
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
+        self.0.visit_seq(Objects(seq))
+    }
+
+    #[inline]
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.0.visit_map(Objects(map))
+    }
+
+    #[inline]
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
+        self.0.visit_enum(Objects(data))
+    }
+}
+
+impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Objects<A> {
+    type Error = A::Error;
+
+    #[inline]
+    fn next_element_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, A::Error> {
+        self.0.next_element_seed(Objects(seed))
+    }
+
+    #[inline]
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Objects<A> {
+    type Error = A::Error;
+
+    #[inline]
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        self.0.next_key_seed(seed)
+    }
+
+    #[inline]
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        self.0.next_value_seed(Objects(seed))
+    }
+
+    #[inline]
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Objects<S> {
+    type Value = S::Value;
+
+    #[inline]
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
+        self.0.deserialize(ObjectsOnly(d))
+    }
+}
+
+impl<'de, A: EnumAccess<'de>> EnumAccess<'de> for Objects<A> {
+    type Error = A::Error;
+    type Variant = Objects<A::Variant>;
+
+    #[inline]
+    fn variant_seed<S: DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Self::Variant), A::Error> {
+        self.0
+            .variant_seed(seed)
+            .map(|(value, variant)| (value, Objects(variant)))
+    }
+}
+
+impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Objects<A> {
+    type Error = A::Error;
+
+    #[inline]
+    fn unit_variant(self) -> Result<(), A::Error> {
+        self.0.unit_variant()
+    }
+
+    #[inline]
+    fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, A::Error> {
+        self.0.newtype_variant_seed(Objects(seed))
+    }
+
+    #[inline]
+    fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
+        self.0.tuple_variant(len, Objects(visitor))
+    }
+
+    #[inline]
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, A::Error> {
+        self.0.struct_variant(fields, Objects(visitor))
+    }
+}
+
+/// Rewrites `2.0` as `2` throughout; whether anything changed.
+fn whole_floats_to_integers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            // Strictly inside ±2^63: `-9223372036854775809` rounds to -2^63 and is out of range.
+            Some(f)
+                if f.fract() == 0.0
+                    && f > -9.223_372_036_854_776e18
+                    && f < 9.223_372_036_854_776e18 =>
+            {
+                *value = Value::from(f as i64);
+                true
+            }
+            _ => false,
+        },
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, v| whole_floats_to_integers(v) | changed),
+        Value::Object(members) => members
+            .values_mut()
+            .fold(false, |changed, v| whole_floats_to_integers(v) | changed),
+        _ => false,
+    }
+}
+
+/// serde_json's message without " at line 1 column 17": the field names the place.
+fn strip_position(text: &str) -> String {
+    let text = text.to_owned();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// Set once a streamed body passes its limit, so the router answers 413 whatever the
+/// handler made of the error.
+#[derive(Debug, Clone)]
+pub struct Overflow {
+    flag: Arc<AtomicBool>,
+    pub(crate) limit: usize,
+}
+
+impl Overflow {
+    pub(crate) fn new(limit: usize) -> Self {
+        Overflow {
+            flag: Arc::default(),
+            limit,
+        }
+    }
+
+    pub fn happened(&self) -> bool {
+        self.flag.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+    }
+}
