@@ -82,6 +82,10 @@ pub const RUNTIME_FILES: &[(&str, &str)] = &[
         include_str!("../runtime/src/client/upload.rs"),
     ),
     (
+        "src/client/tests.rs",
+        include_str!("../runtime/src/client/tests.rs"),
+    ),
+    (
         "src/server/mod.rs",
         include_str!("../runtime/src/server/mod.rs"),
     ),
@@ -366,6 +370,34 @@ pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> 
 
 #[cfg(test)]
 mod tests {
+    /// A vendored runtime is the whole runtime crate: a file added to it must be listed.
+    #[test]
+    fn runtime_files_are_the_whole_runtime_crate() {
+        fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    if path.file_name().is_some_and(|n| n != "target") {
+                        walk(&path, root, out);
+                    }
+                } else {
+                    let relative = path.strip_prefix(root).unwrap();
+                    out.push(relative.display().to_string());
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runtime");
+        let mut on_disk = Vec::new();
+        walk(&root, &root, &mut on_disk);
+        on_disk.sort();
+        let mut listed: Vec<String> = super::RUNTIME_FILES
+            .iter()
+            .map(|(path, _)| path.to_string())
+            .collect();
+        listed.sort();
+        assert_eq!(listed, on_disk);
+    }
+
     /// The byte scan finds exactly the characters the formatter must drop: each alone and
     /// amid other text, and no other character.
     #[test]

@@ -1375,3 +1375,24 @@ fn multipart_form(api: &Api, op: &Operation, content: &Content) -> MultipartForm
         file_field,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The names a scheme setter must not take are the methods the runtime's
+    /// `client_builder!` defines, and the `build` the emitter adds.
+    #[test]
+    fn builder_methods_are_the_runtime_builders() {
+        let config = include_str!("../../runtime/src/client/config.rs");
+        let start = config.find("macro_rules! client_builder").unwrap();
+        let mut defined: Vec<&str> = config[start..]
+            .split("pub fn ")
+            .skip(1)
+            .map(|rest| rest.split(['(', '<']).next().unwrap())
+            .collect();
+        defined.push("build");
+        let mut listed = super::BUILDER_METHODS.to_vec();
+        defined.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(listed, defined);
+    }
+}
