@@ -7,6 +7,7 @@ use super::response::{
     success_outcomes,
 };
 use super::{generic_ty, named_ty, on_request, result_of, transport_await, var, Shows, MODELS};
+use crate::emit::naming::status_text;
 use crate::emit::{ast, doc_attr_list, parse_at, ty_syn_in};
 use crate::ir::{Api, Operation, ParamLocation, Status};
 use crate::names::ident;
@@ -37,9 +38,8 @@ fn method_docs(op: &Operation, extra: &str) -> Vec<syn::Attribute> {
         .filter(|r| !is_success(r.status))
         .map(|r| {
             let status = match r.status {
-                Status::Code(code) => code.to_string(),
-                Status::Range(digit) => format!("{digit}XX"),
                 Status::Default => "other".to_owned(),
+                status => status_text(status),
             };
             format!("- {status}: {}", r.description.trim())
         })

@@ -3,6 +3,7 @@
 //! (a multipart one as an `{Op}Form` struct).
 
 use super::{add_part, generic_ty, named_ty, on_request, var, MODELS};
+use crate::emit::naming::{form_name, location_name, unshadowed};
 use crate::emit::{ast, doc_attr_list, ty_syn_in};
 use crate::ir::{
     Api, Content, MediaKind, Operation, Param, ParamLocation, ParamStyle, PathSegment, RequestBody,
@@ -22,14 +23,9 @@ const METHOD_LOCALS: &[&str] = &[
 /// arguments use that name (GitHub's `GET /repos/{owner}/{repo}/contents/{path}`), then
 /// with `_param` appended (and more underscores while another parameter has that name).
 fn argument_name(op: &Operation, p: &Param) -> String {
-    let mut name = p.name.clone();
-    if METHOD_LOCALS.contains(&name.as_str()) {
-        name.push_str("_param");
-        while op.params.iter().any(|other| other.name == name) {
-            name.push('_');
-        }
-    }
-    name
+    unshadowed(&p.name, METHOD_LOCALS, "_param", |name| {
+        op.params.iter().any(|other| other.name == name)
+    })
 }
 
 /// The body's chosen media type: JSON first, then multipart, form, text, binary.
@@ -185,13 +181,7 @@ pub(super) fn params_struct(api: &Api, op: &Operation, params: &[&Param]) -> (It
                 generic_ty(&["Option"], inner)
             };
             let mut doc = p.docs.clone().unwrap_or_default();
-            let location = match p.location {
-                ParamLocation::Query => "query",
-                ParamLocation::Header => "header",
-                ParamLocation::Cookie => "cookie",
-                ParamLocation::Path => "path",
-            };
-            doc.push_str(&format!("\n\n`{}` ({location}", p.wire));
+            doc.push_str(&format!("\n\n`{}` ({}", p.wire, location_name(p.location)));
             if let Some(default) = &p.default {
                 doc.push_str(&format!("; the server's default: `{default}`"));
             }
@@ -368,7 +358,7 @@ struct MultipartForm {
 /// `{Op}Form`: the multipart body's fields, binary ones as [`Upload`]s (streamed), and
 /// the request calls that add them as parts.
 fn multipart_form(api: &Api, op: &Operation, content: &Content) -> MultipartForm {
-    let name = format!("{}Form", op.type_stem);
+    let name = form_name(&op.type_stem);
     let mut file_field = None;
     let fields = match content
         .ty

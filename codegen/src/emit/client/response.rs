@@ -3,6 +3,7 @@
 //! auto-paginating `{op}_stream` of a `limit`/`offset` list.
 
 use super::{named_ty, transport, transport_await, var, MODELS};
+use crate::emit::naming::{status_text, status_variant};
 use crate::emit::{ast, doc_attr_list, ty_syn_in};
 use crate::ir::{Api, Content, MediaKind, Operation, Param, ParamLocation, Status, Ty, TypeKind};
 use crate::names::{ident, type_name, Scope};
@@ -16,20 +17,6 @@ pub(super) struct Outcome<'a> {
     content: Option<&'a Content>,
     /// Several media types share the status: dispatch on the media type too.
     by_media: bool,
-}
-
-fn status_word(status: Status) -> String {
-    match status {
-        Status::Code(200) => "Ok".into(),
-        Status::Code(201) => "Created".into(),
-        Status::Code(202) => "Accepted".into(),
-        Status::Code(203) => "NonAuthoritative".into(),
-        Status::Code(204) => "NoContent".into(),
-        Status::Code(206) => "PartialContent".into(),
-        Status::Code(code) => format!("Status{code}"),
-        Status::Range(digit) => format!("Status{digit}xx"),
-        Status::Default => "Default".into(),
-    }
 }
 
 pub(super) fn is_success(status: Status) -> bool {
@@ -159,7 +146,7 @@ pub(super) fn decode_many(api: &Api, op: &Operation, outcomes: &[Outcome]) -> (I
     let mut variants = Vec::new();
     let mut arms = Vec::new();
     for outcome in outcomes {
-        let mut base = status_word(outcome.status);
+        let mut base = status_variant(outcome.status);
         if outcome.by_media {
             if let Some(c) = outcome.content {
                 base.push_str(&type_name(&c.media_type, "Media"));
@@ -210,12 +197,7 @@ pub(super) fn decode_many(api: &Api, op: &Operation, outcomes: &[Outcome]) -> (I
             .content
             .map(|c| format!("`{}`", c.media_type))
             .unwrap_or_else(|| "no body".to_owned());
-        let status_text = match outcome.status {
-            Status::Code(code) => code.to_string(),
-            Status::Range(digit) => format!("{digit}XX"),
-            Status::Default => "default".to_owned(),
-        };
-        let doc = format!(" {status_text}: {description}.");
+        let doc = format!(" {}: {description}.", status_text(outcome.status));
         let wrap = || ast::path_expr(&[&output, &variant]);
         let (payload, decoded) = match outcome.content {
             None => {

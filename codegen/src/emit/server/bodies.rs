@@ -3,6 +3,7 @@
 //! enum where several media types are accepted.
 
 use super::mentions::{models_syn, parser, Mentions};
+use crate::emit::naming::{form_name, unshadowed};
 use crate::emit::validate::{checks, resolved, strip_options};
 use crate::emit::{ast, doc_attrs};
 use crate::ir::*;
@@ -195,14 +196,9 @@ const FORM_LOCALS: &[&str] = &["part", "multipart", "text_limit", "form"];
 /// `from_multipart` uses that name (files.com's `part` field, beside the loop's `part`),
 /// then with `_field` appended (and more underscores while another field has that name).
 fn form_local(fields: &[Field], field: &Field) -> proc_macro2::Ident {
-    let mut name = field.name.clone();
-    if FORM_LOCALS.contains(&name.as_str()) {
-        name.push_str("_field");
-        while fields.iter().any(|other| other.name == name) {
-            name.push('_');
-        }
-    }
-    ident(&name)
+    ident(&unshadowed(&field.name, FORM_LOCALS, "_field", |name| {
+        fields.iter().any(|other| other.name == name)
+    }))
 }
 
 /// A multipart form: text parts parsed as typed, file parts as streams.
@@ -212,7 +208,7 @@ fn form_struct(
     content: &Content,
     stem: &str,
 ) -> (TokenStream, proc_macro2::Ident) {
-    let name = format_ident!("{}Form", stem);
+    let name = ident(&form_name(stem));
     let (fields, closed): (&[Field], bool) = match content.ty.as_ref().map(|ty| resolved(api, ty)) {
         Some(Ty::Named(id)) => match &api.ty(*id).kind {
             TypeKind::Struct(s) => (&s.fields, s.closed),

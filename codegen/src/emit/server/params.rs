@@ -2,6 +2,7 @@
 //! defaults applied) and its `impl runtime::Params`, which parses and checks them.
 
 use super::mentions::{models_syn, parser, Mentions};
+use crate::emit::naming::location_name;
 use crate::emit::validate::{check_stmts, resolved, strip_options};
 use crate::emit::{ast, doc_attr_list};
 use crate::ir::*;
@@ -254,15 +255,6 @@ pub(super) fn params_struct(
         }),
         extract: syn::Item::Impl(extract),
     })
-}
-
-fn location_name(location: ParamLocation) -> &'static str {
-    match location {
-        ParamLocation::Path => "path",
-        ParamLocation::Query => "query",
-        ParamLocation::Header => "header",
-        ParamLocation::Cookie => "cookie",
-    }
 }
 
 pub(super) fn params_name(op: &Operation) -> Option<proc_macro2::Ident> {

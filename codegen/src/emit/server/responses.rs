@@ -3,6 +3,7 @@
 
 use super::envelope::Envelope;
 use super::mentions::{models_syn, Mentions};
+use crate::emit::naming::{status_name, status_text, status_variant};
 use crate::emit::validate::resolved;
 use crate::emit::{ast, doc_attr_list};
 use crate::ir::*;
@@ -11,42 +12,6 @@ use proc_macro2::Literal;
 use quote::format_ident;
 use syn::punctuated::Punctuated;
 use syn::{Expr, Stmt};
-
-fn status_name(code: u16) -> Option<(&'static str, &'static str)> {
-    Some(match code {
-        200 => ("Ok", "OK"),
-        201 => ("Created", "CREATED"),
-        202 => ("Accepted", "ACCEPTED"),
-        204 => ("NoContent", "NO_CONTENT"),
-        206 => ("PartialContent", "PARTIAL_CONTENT"),
-        301 => ("MovedPermanently", "MOVED_PERMANENTLY"),
-        302 => ("Found", "FOUND"),
-        303 => ("SeeOther", "SEE_OTHER"),
-        304 => ("NotModified", "NOT_MODIFIED"),
-        307 => ("TemporaryRedirect", "TEMPORARY_REDIRECT"),
-        400 => ("BadRequest", "BAD_REQUEST"),
-        401 => ("Unauthorized", "UNAUTHORIZED"),
-        402 => ("PaymentRequired", "PAYMENT_REQUIRED"),
-        403 => ("Forbidden", "FORBIDDEN"),
-        404 => ("NotFound", "NOT_FOUND"),
-        405 => ("MethodNotAllowed", "METHOD_NOT_ALLOWED"),
-        406 => ("NotAcceptable", "NOT_ACCEPTABLE"),
-        408 => ("RequestTimeout", "REQUEST_TIMEOUT"),
-        409 => ("Conflict", "CONFLICT"),
-        410 => ("Gone", "GONE"),
-        412 => ("PreconditionFailed", "PRECONDITION_FAILED"),
-        413 => ("PayloadTooLarge", "PAYLOAD_TOO_LARGE"),
-        415 => ("UnsupportedMediaType", "UNSUPPORTED_MEDIA_TYPE"),
-        422 => ("UnprocessableEntity", "UNPROCESSABLE_ENTITY"),
-        429 => ("TooManyRequests", "TOO_MANY_REQUESTS"),
-        500 => ("InternalServerError", "INTERNAL_SERVER_ERROR"),
-        501 => ("NotImplemented", "NOT_IMPLEMENTED"),
-        502 => ("BadGateway", "BAD_GATEWAY"),
-        503 => ("ServiceUnavailable", "SERVICE_UNAVAILABLE"),
-        504 => ("GatewayTimeout", "GATEWAY_TIMEOUT"),
-        _ => return None,
-    })
-}
 
 fn status_expr(code: u16) -> Expr {
     match status_name(code) {
@@ -81,13 +46,7 @@ pub(super) fn variants(op: &Operation) -> Vec<Variant<'_>> {
     let mut out = Vec::new();
     let mut names = crate::names::Scope::default();
     for response in &op.responses {
-        let base = match response.status {
-            Status::Code(code) => status_name(code)
-                .map(|(name, _)| name.to_owned())
-                .unwrap_or_else(|| format!("Status{code}")),
-            Status::Range(digit) => format!("Status{digit}xx"),
-            Status::Default => "Default".to_owned(),
-        };
+        let base = status_variant(response.status);
         if response.content.is_empty() {
             out.push(Variant {
                 name: format_ident!("{}", names.claim(&base)),
@@ -284,11 +243,7 @@ fn variant_arm(api: &Api, envelope: &Envelope, variant: &Variant<'_>) -> syn::Ar
 }
 
 fn variant_decl(api: &Api, variant: &Variant<'_>, mentions: &mut Mentions) -> syn::Variant {
-    let status = match variant.response.status {
-        Status::Code(code) => code.to_string(),
-        Status::Range(digit) => format!("{digit}XX"),
-        Status::Default => "default".to_owned(),
-    };
+    let status = status_text(variant.response.status);
     let media = variant
         .content
         .map(|c| format!(", `{}`", c.media_type))
