@@ -1128,11 +1128,11 @@ async fn result_enums_multipart_forms_and_sse_only_operations() {
     ));
     assert!(matches!(
         replace(b"203j").await.unwrap().into_inner(),
-        Out::NonAuthoritativeApplicationJson(t) if t.id == "t1"
+        Out::NonAuthoritativeInformationApplicationJson(t) if t.id == "t1"
     ));
     assert!(matches!(
         replace(b"203t").await.unwrap().into_inner(),
-        Out::NonAuthoritativeTextPlain(text) if text == "as text"
+        Out::NonAuthoritativeInformationTextPlain(text) if text == "as text"
     ));
     // A success the document does not list is an error, not a guess.
     let error = replace(b"other").await.unwrap_err();

@@ -1,10 +1,12 @@
 //! The crate around the modules: `Cargo.toml` and `src/lib.rs`.
 
+use super::naming::trait_name;
+use super::server::{request_body, uses_auth, Mentions};
 use super::{inner_doc_attrs, lint_allows, uses_uuid};
 use crate::ir::Api;
 use crate::Runtime;
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, ToTokens};
 
 pub fn lib_rs(api: &Api) -> TokenStream {
     let mut about = format!("{} (API version {})", api.title, api.version);
@@ -18,10 +20,10 @@ pub fn lib_rs(api: &Api) -> TokenStream {
          `server` (cargo feature `server`) an axum server trait and router.",
     );
     about.push_str("\n\n");
-    about.push_str(&super::server::crate_docs(api));
+    about.push_str(&crate_docs(api));
     let docs = inner_doc_attrs(&about);
     let allows = lint_allows();
-    let server = super::server::lib_item(api);
+    let server = lib_item(api);
     quote! {
         #docs
         #![allow(#allows)]
@@ -46,6 +48,67 @@ pub fn lib_rs(api: &Api) -> TokenStream {
 
         #server
     }
+}
+
+/// The `server` module's declaration in `lib.rs`.
+fn lib_item(api: &Api) -> TokenStream {
+    let doc = format!(
+        " The axum server (cargo feature `server`): the [`server::{}`] trait, [`server::router`] \
+         and [`server::mock::Mock`].",
+        trait_name(api)
+    );
+    quote! {
+        #[doc = #doc]
+        #[cfg(feature = "server")]
+        #[rustfmt::skip]
+        pub mod server;
+    }
+}
+
+/// The crate docs' server section: an example to copy and how to run the mock.
+fn crate_docs(api: &Api) -> String {
+    let trait_name = trait_name(api);
+    let first = api.operations.first();
+    let example_method = first.map(|op| {
+        let response = format!("{}Response", op.type_stem);
+        let mut args = vec!["ctx: RequestContext<Self::Claims>".to_owned()];
+        if !op.params.is_empty() {
+            args.push(format!("params: {}Params", op.type_stem));
+        }
+        if let Some((ty, _, _)) = request_body(api, op, &mut Mentions::default()) {
+            let ty = ty.to_token_stream().to_string().replace(" :: ", "::").replace(" < ", "<").replace(" >", ">");
+            args.push(format!("body: {ty}"));
+        }
+        format!(
+            "    async fn {}(&self, {}) -> {response} {{\n        // ... answer with one of the documented variants, e.g. {response}::Ok(...)\n        {response}::not_implemented()\n    }}\n",
+            op.name,
+            args.join(", ")
+        )
+    });
+    let auth = if uses_auth(api) {
+        "    type Claims = String;\n\n    async fn authenticate(&self, credential: Credential<'_>) -> Result<String, Rejection> {\n        // Look the key up; the claims reach handlers as `ctx.claims`.\n        if credential.value.is_empty() { Err(Rejection::unauthorized(\"unknown key\")) } else { Ok(credential.value.to_owned()) }\n    }\n\n"
+    } else {
+        ""
+    };
+    format!(
+        "# Server\n\n\
+         With the cargo feature `server`: implement `server::{trait_name}`, serve \
+         `server::router`. Methods not written answer 501 in the API's error envelope; every \
+         rejection (400, 401, 404, 405, 413, 415, 422) is in the envelope too.\n\n\
+         ```ignore\n\
+         use std::sync::Arc;\n\
+         use server::*; // this crate's `server` module\n\n\
+         struct Gateway;\n\n\
+         impl {trait_name} for Gateway {{\n{auth}{}}}\n\n\
+         let listener = tokio::net::TcpListener::bind(\"127.0.0.1:8080\").await?;\n\
+         axum::serve(listener, router(Arc::new(Gateway))).await?;\n\
+         ```\n\n\
+         The mock (`server::mock::Mock`) answers every operation with its documented \
+         example (or one made from the schema), another documented status on \
+         `Prefer: code=404`, events where the request asks to stream: \
+         `cargo run --features server --example mock -- --port 8080`.",
+        example_method.unwrap_or_default()
+    )
 }
 
 /// A crate version from `info.version` when it is plain `x.y.z` (semver: no leading

@@ -7,6 +7,7 @@ pub mod client;
 pub mod doc_markers;
 pub mod krate;
 pub mod models;
+pub mod naming;
 pub mod server;
 pub mod synth;
 pub mod validate;

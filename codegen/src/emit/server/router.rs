@@ -1,0 +1,233 @@
+//! The router, the runtime's view of the trait, the security constants, and one handler
+//! per operation binding the implementation's method to its route.
+
+use super::bodies::request_body;
+use super::mentions::Mentions;
+use super::params::params_name;
+use super::security::{requirement, uses_auth};
+use super::Shared;
+use crate::emit::{ast, parse_items};
+use crate::ir::*;
+use crate::names::ident;
+use crate::Result;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::{Expr, Stmt};
+
+fn handler_name(op: &Operation) -> proc_macro2::Ident {
+    format_ident!("handle_{}", op.name)
+}
+
+thread_local! {
+    /// Every operation's handler starts as a copy of this one.
+    static HANDLER: syn::ItemFn = syn::parse_quote! {
+        fn handle<A: Api>(api: Arc<A>, request: Request) -> impl Future<Output = Result<Response, Infallible>> + Send {
+            runtime::handle(Served(api), request)
+        }
+    };
+}
+
+/// The function the router binds the implementation to for one operation (`security`:
+/// its index among the distinct requirements).
+fn handler(api: &Api, shared: &Shared, op: &Operation, security: Option<usize>) -> syn::Item {
+    let params = params_name(op);
+    // The trait's methods name the same types.
+    let body = request_body(api, op, &mut Mentions::default());
+    let security = match security {
+        Some(i) => ast::call(
+            ast::path_expr(&["Some"]),
+            [ast::ident_expr(shared.security_ident(i))],
+        ),
+        None => ast::path_expr(&["None"]),
+    };
+    let has_body = body.is_some();
+    let reader = match body {
+        Some((_, reader, _)) => reader,
+        None => ast::path_expr(&["runtime", "NoBody"]),
+    };
+    let typed = |pat: syn::Pat, ty: syn::Type| {
+        syn::Pat::Type(syn::PatType {
+            attrs: Vec::new(),
+            pat: Box::new(pat),
+            colon_token: Default::default(),
+            ty: Box::new(ty),
+        })
+    };
+    let mut arg_names = vec!["ctx"];
+    let params_arg = match &params {
+        Some(name) => {
+            arg_names.push("params");
+            typed(
+                ast::ident_pat("params"),
+                ast::path_ty(ast::path(&[&name.to_string()])),
+            )
+        }
+        None => typed(ast::wild_pat(), ast::unit_ty()),
+    };
+    let body_arg = if has_body {
+        arg_names.push("body");
+        ast::ident_pat("body")
+    } else {
+        typed(ast::wild_pat(), ast::unit_ty())
+    };
+    let mut call = ast::method(
+        ast::path_expr(&["api"]),
+        "method",
+        arg_names.iter().map(|name| ast::path_expr(&[name])),
+    );
+    if let Expr::MethodCall(call) = &mut call {
+        call.method = ident(&op.name);
+    }
+    let answer = ast::call(ast::path_expr(&["runtime", "answer"]), [call]);
+    let inputs = [
+        ast::ident_pat("api"),
+        ast::ident_pat("ctx"),
+        params_arg,
+        body_arg,
+    ];
+    let mut handler = HANDLER.with(Clone::clone);
+    handler.sig.ident = handler_name(op);
+    if let Some(syn::GenericParam::Type(param)) = handler.sig.generics.params.first_mut() {
+        if let Some(syn::TypeParamBound::Trait(bound)) = param.bounds.first_mut() {
+            bound.path = syn::Path::from(shared.trait_ident.clone());
+        }
+    }
+    if let Some(Stmt::Expr(Expr::Call(handle), None)) = handler.block.stmts.last_mut() {
+        handle
+            .args
+            .extend([security, reader, ast::closure(inputs, answer)]);
+    }
+    syn::Item::Fn(handler)
+}
+
+pub(super) fn router(api: &Api, trait_ident: &proc_macro2::Ident) -> TokenStream {
+    let ops = &api.operations;
+    // Document order of first appearance, one route per path.
+    let mut paths: Vec<&str> = Vec::new();
+    for op in ops {
+        if !paths.contains(&op.path.as_str()) {
+            paths.push(&op.path);
+        }
+    }
+    let routes = paths.iter().map(|path| {
+        let on_path: Vec<&Operation> = ops.iter().filter(|op| op.path == *path).collect();
+        let allow = on_path
+            .iter()
+            .map(|op| op.method.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let methods = on_path.iter().map(|op| {
+            let filter = format_ident!("{}_service", op.method.as_str().to_ascii_lowercase());
+            let handler = handler_name(op);
+            quote!(.#filter(runtime::bind(&api, #handler::<A>)))
+        });
+        quote! {
+            .route(#path, axum::routing::MethodRouter::new()
+                #(#methods)*
+                .fallback(runtime::method_not_allowed::<Envelope>(#allow)))
+        }
+    });
+    // The implementation is bound into each route's handler; without operations it is unused.
+    let no_routes = paths.is_empty().then(|| quote!(let _ = api;));
+    let trait_name = trait_ident.to_string();
+    let doc = format!(
+        "The HTTP API over an implementation of [`{trait_name}`]: every operation's route, \
+         authentication through [`{trait_name}::authenticate`] where the document requires \
+         it, and every rejection (404, 405 with `Allow`, 400, 401, 413, 415, 422) in the \
+         API's error envelope. Add tower layers with `Router::layer`."
+    );
+    let doc = if uses_auth(api) {
+        doc
+    } else {
+        doc.replace(&format!(", authentication through [`{trait_name}::authenticate`] where the document requires it"), "")
+    };
+    quote! {
+        #[doc = #doc]
+        pub fn router<A: #trait_ident>(api: Arc<A>) -> Router {
+            #no_routes
+            Router::new()
+                #(#routes)*
+                .fallback(runtime::not_found::<Envelope>)
+                // The fallbacks (axum handlers) made services once, not on every request.
+                .with_state(())
+        }
+    }
+}
+
+/// The router, the runtime's view of the trait and the security requirements.
+pub fn server_tail(api: &Api) -> Result<Vec<syn::Item>> {
+    let shared = Shared::new(api);
+    let trait_ident = &shared.trait_ident;
+    let auth = shared.auth();
+    let security_consts = (0..shared.requirements).map(|i| {
+        let name = shared.security_ident(i);
+        let requirement = api
+            .operations
+            .iter()
+            .zip(&shared.securities)
+            .find(|(_, security)| **security == Some(i))
+            .and_then(|(op, _)| requirement(api, op));
+        quote! {
+            /// A security requirement of operations: alternatives (any one suffices), each the
+            /// schemes it needs.
+            const #name: runtime::Requirement = #requirement;
+        }
+    });
+    let service_impl = (!api.operations.is_empty()).then(|| {
+        let (claims, check) = if auth {
+            (
+                quote!(A::Claims),
+                quote!(#trait_ident::authenticate(&*self.0, credential)),
+            )
+        } else {
+            (
+                quote!(()),
+                quote! {
+                    let _ = credential;
+                    std::future::ready(Ok(()))
+                },
+            )
+        };
+        quote! {
+            /// An implementation as the runtime's handler serves it: with the trait's auth
+            /// hook and limits, and the API's envelope.
+            struct Served<A>(Arc<A>);
+
+            impl<A: #trait_ident> runtime::Service for Served<A> {
+                type Api = A;
+                type Claims = #claims;
+                type Envelope = Envelope;
+
+                fn check_credential(&self, credential: Credential<'_>) -> impl Future<Output = Result<Self::Claims, Rejection>> + Send {
+                    #check
+                }
+
+                fn api(&self) -> &A {
+                    &self.0
+                }
+
+                fn body_limits(&self) -> Limits {
+                    #trait_ident::limits(&*self.0)
+                }
+            }
+        }
+    });
+    let router = router(api, trait_ident);
+    parse_items(quote! {
+        #router
+
+        #service_impl
+
+        #(#security_consts)*
+    })
+}
+
+/// The handlers of the operations in `range`, after the tail.
+pub fn server_handlers(api: &Api, range: std::ops::Range<usize>) -> Result<Vec<syn::Item>> {
+    let shared = Shared::new(api);
+    api.operations[range.clone()]
+        .iter()
+        .zip(&shared.securities[range])
+        .map(|(op, security)| Ok(handler(api, &shared, op, *security)))
+        .collect()
+}
