@@ -33,35 +33,35 @@ impl fmt::Debug for Upload {
 }
 
 impl Upload {
-    pub fn from_bytes(bytes: impl Into<Bytes>) -> Self {
-        let bytes = bytes.into();
+    /// Every constructor's start: no file name or media type until the caller sets them.
+    fn from_source(source: Source, length: Option<u64>) -> Self {
         Upload {
-            length: Some(bytes.len() as u64),
-            source: Source::Bytes(bytes),
+            source,
+            length,
             file_name: None,
             content_type: None,
         }
+    }
+
+    pub fn from_bytes(bytes: impl Into<Bytes>) -> Self {
+        let bytes: Bytes = bytes.into();
+        let length = bytes.len() as u64;
+        Self::from_source(Source::Bytes(bytes), Some(length))
     }
 
     /// The file is opened when the request is sent; its name becomes the part's file name.
     pub fn from_path(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
         Upload {
-            file_name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
-            source: Source::Path(path),
-            content_type: None,
-            length: None,
+            file_name,
+            ..Self::from_source(Source::Path(path), None)
         }
     }
 
     /// Streamed once: a request with it is not retried.
     pub fn from_reader(reader: impl tokio::io::AsyncRead + Send + Sync + 'static) -> Self {
-        Upload {
-            source: Source::Reader(Some(Box::pin(reader))),
-            file_name: None,
-            content_type: None,
-            length: None,
-        }
+        Self::from_source(Source::Reader(Some(Box::pin(reader))), None)
     }
 
     pub fn file_name(mut self, name: impl Into<String>) -> Self {
