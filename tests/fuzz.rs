@@ -212,7 +212,10 @@ fn options() -> codegen::Options {
         crate_name: "fuzz-mutant".into(),
         source: "mutant".into(),
         standalone: true,
-        runtime: codegen::Runtime::Path("../codegen/runtime".into()),
+        // The mutants' crates are checked outside the workspace.
+        runtime: codegen::Runtime::Path(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../codegen/runtime").into(),
+        ),
     }
 }
 
