@@ -164,16 +164,6 @@ pub fn format_rust(tokens: proc_macro2::TokenStream, source: &str) -> Result<Str
     Ok(format!("// {}\n{}", header(source), unparse(tokens)?))
 }
 
-/// Formats a syntax tree as a Rust file with the `@generated` header.
-pub fn format_file(file: &syn::File, source: &str) -> String {
-    format!("// {}\n{}", header(source), print(file))
-}
-
-/// Formats items as a Rust file with the `@generated` header.
-pub fn format_items(items: Vec<syn::Item>, source: &str) -> String {
-    format_file(&items_file(items), source)
-}
-
 fn items_file(items: Vec<syn::Item>) -> syn::File {
     syn::File {
         shebang: None,

@@ -9,7 +9,8 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use syn::Item;
 
-/// The whole module's items.
+/// `src/models.rs`'s items whole, for the stage benchmark (the pipeline in `lib.rs` emits
+/// them in runs, on every core).
 pub fn models(api: &Api) -> Result<Vec<Item>> {
     let checked = Checked::new(api);
     let mut items = type_defs(api, &checked, 0..api.types.len())?;

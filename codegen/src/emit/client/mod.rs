@@ -70,12 +70,6 @@ pub fn client_rs(api: &Api) -> Result<syn::File> {
     Ok(file)
 }
 
-/// The per-API items, with the runtime reached as `runtime` and the models as
-/// `super::models` (so a test can compile them inside any module).
-pub fn client_items(api: &Api) -> Result<Vec<Item>> {
-    Ok(items_and_shows(api, &env_prefix(api))?.0)
-}
-
 /// The prefix of the client's environment variables, `{PREFIX}_API_KEY` (the variable the
 /// server's mock checks) and `{PREFIX}_BASE_URL`: `MANIAC` for the Maniac document.
 fn env_prefix(api: &Api) -> String {

@@ -45,7 +45,8 @@ use quote::{format_ident, quote};
 use responses::response_enum;
 use security::requirement_schemes;
 
-/// `src/server.rs` whole: its parts in order (the pipeline prints each on its own).
+/// `src/server.rs`'s items whole, its parts in order, for the stage benchmark (the pipeline
+/// in `lib.rs` prints each part on its own and lays out the crate).
 pub fn server(api: &Api) -> Result<Vec<syn::Item>> {
     let all = 0..api.operations.len();
     let mut mentions = Mentions::default();
