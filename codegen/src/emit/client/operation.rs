@@ -14,6 +14,7 @@ use crate::names::ident;
 use crate::Result;
 use syn::{Item, Stmt};
 
+/// What one operation adds to the client: module-level types and `Client` methods.
 pub(super) struct Emitted {
     pub(super) types: Vec<Item>,
     pub(super) methods: Vec<syn::ImplItem>,

@@ -100,7 +100,7 @@ fn handler(api: &Api, shared: &Shared, op: &Operation, security: Option<usize>) 
     syn::Item::Fn(handler)
 }
 
-pub(super) fn router(api: &Api, trait_ident: &proc_macro2::Ident) -> TokenStream {
+fn router(api: &Api, trait_ident: &proc_macro2::Ident) -> TokenStream {
     let ops = &api.operations;
     // Document order of first appearance, one route per path.
     let mut paths: Vec<&str> = Vec::new();
