@@ -11,7 +11,7 @@ async fn main() -> Result<(), maniac_api::client::Error> {
     // `limit` is the page size; the stream asks for the next page (next `offset`) only
     // when the previous one is used up, and stops at `total`.
     let params = FilesListParams {
-        limit: Some(50),
+        limit: 50,
         ..Default::default()
     };
     let mut files = client.files_list_stream(&params);

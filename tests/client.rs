@@ -809,7 +809,7 @@ async fn pagination_streams_every_item_across_pages() {
     );
     let client = client(&serve(router).await);
     let params = FilesListParams {
-        limit: Some(3),
+        limit: 3,
         purpose: Some("fine-tune".into()),
         ..Default::default()
     };
@@ -829,8 +829,8 @@ async fn pagination_streams_every_item_across_pages() {
     offsets.lock().unwrap().clear();
     let first_two: Vec<String> = client
         .files_list_stream(&FilesListParams {
-            limit: Some(2),
-            offset: Some(4),
+            limit: 2,
+            offset: 4,
             ..Default::default()
         })
         .take(2)
@@ -877,8 +877,8 @@ async fn path_parameters_are_percent_encoded_and_query_follows_style() {
     client
         .files_list(&FilesListParams {
             purpose: Some("fine tune&more".into()),
-            limit: Some(5),
-            offset: None,
+            limit: 5,
+            offset: 0,
         })
         .await
         .unwrap();

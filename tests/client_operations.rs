@@ -449,7 +449,7 @@ async fn streams_errors_and_defaults_through_the_generated_router() {
     assert!(error.envelope().is_some(), "{error:?}");
     let error = client
         .files_list(&FilesListParams {
-            limit: Some(0),
+            limit: 0,
             ..Default::default()
         })
         .await

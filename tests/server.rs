@@ -58,7 +58,7 @@ macro_rules! forward {
         $(
             async fn $name(&self, ctx: Ctx, $($arg: $ty),*) -> $response {
                 let mut line = String::from(stringify!($name));
-                $(line.push_str(&format!(" {:?}", $arg));)*
+                $(line.push_str(&format!(" {}: {:?}", stringify!($arg), $arg));)*
                 self.record(&ctx, line);
                 self.mock.$name(unit(&ctx), $($arg),*).await
             }
@@ -153,34 +153,34 @@ impl ManiacApi for Recorder {
     forward! {
         chat_completions_list(params: ChatCompletionsListParams) -> ChatCompletionsListResponse;
         chat_completions_register(body: models::RegisterCompletionsReq) -> ChatCompletionsRegisterResponse;
-        chat_completions_retrieve(params: ChatCompletionsRetrieveParams) -> ChatCompletionsRetrieveResponse;
+        chat_completions_retrieve(completion_id: String) -> ChatCompletionsRetrieveResponse;
         containers_list(params: ContainersListParams) -> ContainersListResponse;
         containers_create(body: models::CreateContainerReq) -> ContainersCreateResponse;
-        containers_retrieve(params: ContainersRetrieveParams) -> ContainersRetrieveResponse;
-        containers_delete(params: ContainersDeleteParams) -> ContainersDeleteResponse;
-        containers_update(params: ContainersUpdateParams, body: models::UpdateContainerReq) -> ContainersUpdateResponse;
+        containers_retrieve(label: String) -> ContainersRetrieveResponse;
+        containers_delete(label: String) -> ContainersDeleteResponse;
+        containers_update(label: String, body: models::UpdateContainerReq) -> ContainersUpdateResponse;
         files_list(params: FilesListParams) -> FilesListResponse;
-        files_retrieve(params: FilesRetrieveParams) -> FilesRetrieveResponse;
-        files_delete(params: FilesDeleteParams) -> FilesDeleteResponse;
-        files_content(params: FilesContentParams) -> FilesContentResponse;
+        files_retrieve(file_id: String) -> FilesRetrieveResponse;
+        files_delete(file_id: String) -> FilesDeleteResponse;
+        files_content(file_id: String) -> FilesContentResponse;
         models_list(params: ModelsListParams) -> ModelsListResponse;
         models_create(body: models::AddModelToContainerReq) -> ModelsCreateResponse;
         evaluators_list(params: EvaluatorsListParams) -> EvaluatorsListResponse;
         evaluators_create(body: models::CreateEvaluatorReq) -> EvaluatorsCreateResponse;
-        evaluators_retrieve(params: EvaluatorsRetrieveParams) -> EvaluatorsRetrieveResponse;
-        evaluators_delete(params: EvaluatorsDeleteParams) -> EvaluatorsDeleteResponse;
-        evaluators_update(params: EvaluatorsUpdateParams, body: models::UpdateEvaluatorReq) -> EvaluatorsUpdateResponse;
+        evaluators_retrieve(evaluator_id: String) -> EvaluatorsRetrieveResponse;
+        evaluators_delete(evaluator_id: String) -> EvaluatorsDeleteResponse;
+        evaluators_update(evaluator_id: String, body: models::UpdateEvaluatorReq) -> EvaluatorsUpdateResponse;
         datasets_list(params: DatasetsListParams) -> DatasetsListResponse;
         datasets_create(body: models::CreateDatasetReq) -> DatasetsCreateResponse;
-        datasets_retrieve(params: DatasetsRetrieveParams) -> DatasetsRetrieveResponse;
+        datasets_retrieve(dataset_id: String) -> DatasetsRetrieveResponse;
         evaluation_runs_list(params: EvaluationRunsListParams) -> EvaluationRunsListResponse;
         evaluation_runs_create(body: models::CreateEvaluationRunReq) -> EvaluationRunsCreateResponse;
-        evaluation_runs_retrieve(params: EvaluationRunsRetrieveParams) -> EvaluationRunsRetrieveResponse;
+        evaluation_runs_retrieve(run_id: String) -> EvaluationRunsRetrieveResponse;
         optimization_runs_create(body: models::CreateOptimizationRunReq) -> OptimizationRunsCreateResponse;
         rlm_responses_create(body: models::CreateRlmResponseReq) -> RlmResponsesCreateResponse;
-        rlm_responses_retrieve(params: RlmResponsesRetrieveParams) -> RlmResponsesRetrieveResponse;
+        rlm_responses_retrieve(response_id: String) -> RlmResponsesRetrieveResponse;
         traces_list(params: TracesListParams) -> TracesListResponse;
-        traces_retrieve(params: TracesRetrieveParams) -> TracesRetrieveResponse;
+        traces_retrieve(id: String) -> TracesRetrieveResponse;
     }
 }
 

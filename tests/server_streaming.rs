@@ -62,7 +62,7 @@ impl ManiacApi for Files {
     async fn files_content(
         &self,
         _ctx: RequestContext<()>,
-        _params: FilesContentParams,
+        _file_id: String,
     ) -> FilesContentResponse {
         FilesContentResponse::Ok(Binary::from_stream(hundred_megabytes(), Some(SIZE)))
     }

@@ -37,6 +37,7 @@ fn maniac_crate_files() {
             "Cargo.toml",
             "src/lib.rs",
             "src/models.rs",
+            "src/params.rs",
             "src/client.rs",
             "src/server.rs",
             "src/server/mock.rs",
@@ -88,6 +89,21 @@ impl FixtureCrate {
         FixtureCrate(codegen::generate_from_api(&api, &options).unwrap())
     }
 
+    /// `models.rs` and, where there is one, `params.rs`: one snapshot.
+    fn models(&self) -> String {
+        let mut text = self.file("src/models.rs").to_owned();
+        if let Some(params) = self
+            .0
+            .files
+            .iter()
+            .find(|f| f.path == Path::new("src/params.rs"))
+        {
+            text.push_str("\n// ---- params.rs\n");
+            text.push_str(&params.contents);
+        }
+        text
+    }
+
     fn file(&self, path: &str) -> &str {
         let file = self.0.files.iter().find(|f| f.path == Path::new(path));
         &file.unwrap_or_else(|| panic!("no {path}")).contents
@@ -109,7 +125,7 @@ macro_rules! fixture_snapshots {
             #[test]
             fn $name() {
                 let generated = FixtureCrate::new(stringify!($name));
-                insta::assert_snapshot!(concat!("fixture__", stringify!($name)), generated.file("src/models.rs"));
+                insta::assert_snapshot!(concat!("fixture__", stringify!($name)), generated.models());
                 insta::assert_snapshot!(concat!("fixture_client__", stringify!($name)), generated.file("src/client.rs"));
                 insta::assert_snapshot!(concat!("fixture_server__", stringify!($name)), generated.server());
             }

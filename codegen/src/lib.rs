@@ -212,6 +212,8 @@ enum Piece {
     Mock,
     /// A run of `src/models.rs`'s types.
     Models(std::ops::Range<usize>),
+    /// A run of operations' `{Op}Params` in `src/params.rs`.
+    Params(std::ops::Range<usize>),
     ModelHelpers,
 }
 
@@ -251,6 +253,13 @@ impl Piece {
                 range.clone(),
             )?)),
             Piece::ModelHelpers => unparse(emit::models::helpers(api))?,
+            Piece::Params(range) => print(&items_file(
+                api.operations[range.clone()]
+                    .iter()
+                    .filter_map(|op| emit::params::params_struct(api, op))
+                    .flatten()
+                    .collect(),
+            )),
         };
         Ok((text, mentions))
     }
@@ -289,10 +298,16 @@ pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> 
     pieces.extend(runs(operations, OPERATIONS_BATCH).map(Piece::ServerHandlers));
     pieces.extend(runs(api.types.len(), BATCH).map(Piece::Models));
     pieces.push(Piece::ModelHelpers);
+    pieces.extend(runs(operations, OPERATIONS_BATCH).map(Piece::Params));
     let texts = format_pieces(api, &pieces)?;
     let head = format!("// {}\n", header(source));
-    let (mut client, mut server, mut mock, mut models) =
-        (head.clone(), String::new(), head.clone(), head.clone());
+    let (mut client, mut server, mut mock, mut models, mut params) = (
+        head.clone(),
+        String::new(),
+        head.clone(),
+        head.clone(),
+        head.clone(),
+    );
     let mut mentions = emit::server::Mentions::default();
     for (piece, (text, mentioned)) in pieces.iter().zip(texts) {
         mentions.merge(&mentioned);
@@ -300,6 +315,7 @@ pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> 
             Piece::Client => client.push_str(&text),
             Piece::Mock => mock.push_str(&text),
             Piece::Models(_) | Piece::ModelHelpers => models.push_str(&text),
+            Piece::Params(_) => params.push_str(&text),
             Piece::ServerHead
             | Piece::ServerOperations(_)
             | Piece::ServerTail
@@ -327,6 +343,14 @@ pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> 
             path: "src/models.rs".into(),
             contents: models,
         },
+    ];
+    if emit::params::any_params(api) {
+        files.push(GeneratedFile {
+            path: "src/params.rs".into(),
+            contents: params,
+        });
+    }
+    files.extend([
         GeneratedFile {
             path: "src/client.rs".into(),
             contents: client,
@@ -345,7 +369,7 @@ pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> 
                 format_rust(emit::server::mock_example(api, &options.crate_name), source)
             })?,
         },
-    ];
+    ]);
     if options.runtime == Runtime::Vendored {
         files.extend(RUNTIME_FILES.iter().map(|(path, text)| GeneratedFile {
             path: std::path::Path::new("runtime").join(path),

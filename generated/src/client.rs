@@ -20,6 +20,8 @@
 /// The code every generated client shares: errors, retries, streams, uploads (the
 /// runtime crate's `client` module).
 pub use codegen_runtime::client as runtime;
+/// The operations' query, header and cookie parameters (shared with the server).
+pub use super::params::*;
 pub use runtime::{ErrorKind, Part, Response, Secret, Upload};
 runtime::client_builder!();
 /// The API's error envelope, parsed from error bodies and error frames.
@@ -99,11 +101,26 @@ impl Client {
         path.push_str("/v1/chat/completions");
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]])
-            .query("limit", &params.limit, runtime::QueryStyle::Form, true)
-            .query("offset", &params.offset, runtime::QueryStyle::Form, true)
+            .query(
+                "limit",
+                &runtime::non_default(&params.limit, 20i32),
+                runtime::QueryStyle::Form,
+                true,
+            )
+            .query(
+                "offset",
+                &runtime::non_default(&params.offset, 0i32),
+                runtime::QueryStyle::Form,
+                true,
+            )
             .query("model", &params.model, runtime::QueryStyle::Form, true)
             .query("container", &params.container, runtime::QueryStyle::Form, true)
-            .query("order", &params.order, runtime::QueryStyle::Form, true);
+            .query(
+                "order",
+                &runtime::non_default(&params.order, super::models::SortOrder::Desc),
+                runtime::QueryStyle::Form,
+                true,
+            );
         let request = request.accept("application/json");
         self.transport.json::<super::models::ChatListRes, ErrorEnvelope>(request).await
     }
@@ -130,12 +147,12 @@ impl Client {
         let client = self.clone();
         let params = params.clone();
         runtime::paginate(
-            params.offset.map(i64::from).unwrap_or(0),
+            i64::from(params.offset),
             move |offset| {
                 let client = client.clone();
                 let mut params = params.clone();
                 let offset = i32::try_from(offset).unwrap_or(i32::MAX);
-                params.offset = Some(offset);
+                params.offset = offset;
                 async move {
                     let page = client.chat_completions_list(&params).await?.into_inner();
                     Ok(runtime::Page {
@@ -298,8 +315,18 @@ impl Client {
         path.push_str("/v1/containers");
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]])
-            .query("limit", &params.limit, runtime::QueryStyle::Form, true)
-            .query("offset", &params.offset, runtime::QueryStyle::Form, true);
+            .query(
+                "limit",
+                &runtime::non_default(&params.limit, 20i32),
+                runtime::QueryStyle::Form,
+                true,
+            )
+            .query(
+                "offset",
+                &runtime::non_default(&params.offset, 0i32),
+                runtime::QueryStyle::Form,
+                true,
+            );
         let request = request.accept("application/json");
         self.transport
             .json::<super::models::ContainerListResponse, ErrorEnvelope>(request)
@@ -328,12 +355,12 @@ impl Client {
         let client = self.clone();
         let params = params.clone();
         runtime::paginate(
-            params.offset.map(i64::from).unwrap_or(0),
+            i64::from(params.offset),
             move |offset| {
                 let client = client.clone();
                 let mut params = params.clone();
                 let offset = i32::try_from(offset).unwrap_or(i32::MAX);
-                params.offset = Some(offset);
+                params.offset = offset;
                 async move {
                     let page = client.containers_list(&params).await?.into_inner();
                     Ok(runtime::Page {
@@ -498,8 +525,18 @@ impl Client {
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]])
             .query("purpose", &params.purpose, runtime::QueryStyle::Form, true)
-            .query("limit", &params.limit, runtime::QueryStyle::Form, true)
-            .query("offset", &params.offset, runtime::QueryStyle::Form, true);
+            .query(
+                "limit",
+                &runtime::non_default(&params.limit, 100i32),
+                runtime::QueryStyle::Form,
+                true,
+            )
+            .query(
+                "offset",
+                &runtime::non_default(&params.offset, 0i32),
+                runtime::QueryStyle::Form,
+                true,
+            );
         let request = request.accept("application/json");
         self.transport
             .json::<super::models::FileListResponse, ErrorEnvelope>(request)
@@ -527,12 +564,12 @@ impl Client {
         let client = self.clone();
         let params = params.clone();
         runtime::paginate(
-            params.offset.map(i64::from).unwrap_or(0),
+            i64::from(params.offset),
             move |offset| {
                 let client = client.clone();
                 let mut params = params.clone();
                 let offset = i32::try_from(offset).unwrap_or(i32::MAX);
-                params.offset = Some(offset);
+                params.offset = offset;
                 async move {
                     let page = client.files_list(&params).await?.into_inner();
                     Ok(runtime::Page {
@@ -684,8 +721,18 @@ impl Client {
         path.push_str("/v1/models");
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]])
-            .query("limit", &params.limit, runtime::QueryStyle::Form, true)
-            .query("offset", &params.offset, runtime::QueryStyle::Form, true)
+            .query(
+                "limit",
+                &runtime::non_default(&params.limit, 100i32),
+                runtime::QueryStyle::Form,
+                true,
+            )
+            .query(
+                "offset",
+                &runtime::non_default(&params.offset, 0i32),
+                runtime::QueryStyle::Form,
+                true,
+            )
             .query("container", &params.container, runtime::QueryStyle::Form, true);
         let request = request.accept("application/json");
         self.transport
@@ -715,12 +762,12 @@ impl Client {
         let client = self.clone();
         let params = params.clone();
         runtime::paginate(
-            params.offset.map(i64::from).unwrap_or(0),
+            i64::from(params.offset),
             move |offset| {
                 let client = client.clone();
                 let mut params = params.clone();
                 let offset = i32::try_from(offset).unwrap_or(i32::MAX);
-                params.offset = Some(offset);
+                params.offset = offset;
                 async move {
                     let page = client.models_list(&params).await?.into_inner();
                     Ok(runtime::Page {
@@ -788,8 +835,18 @@ impl Client {
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]])
             .query("container", &params.container, runtime::QueryStyle::Form, true)
-            .query("limit", &params.limit, runtime::QueryStyle::Form, true)
-            .query("offset", &params.offset, runtime::QueryStyle::Form, true);
+            .query(
+                "limit",
+                &runtime::non_default(&params.limit, 20i32),
+                runtime::QueryStyle::Form,
+                true,
+            )
+            .query(
+                "offset",
+                &runtime::non_default(&params.offset, 0i32),
+                runtime::QueryStyle::Form,
+                true,
+            );
         let request = request.accept("application/json");
         self.transport
             .json::<super::models::EvaluatorListResponse, ErrorEnvelope>(request)
@@ -818,12 +875,12 @@ impl Client {
         let client = self.clone();
         let params = params.clone();
         runtime::paginate(
-            params.offset.map(i64::from).unwrap_or(0),
+            i64::from(params.offset),
             move |offset| {
                 let client = client.clone();
                 let mut params = params.clone();
                 let offset = i32::try_from(offset).unwrap_or(i32::MAX);
-                params.offset = Some(offset);
+                params.offset = offset;
                 async move {
                     let page = client.evaluators_list(&params).await?.into_inner();
                     Ok(runtime::Page {
@@ -982,8 +1039,18 @@ impl Client {
         path.push_str("/v1/datasets");
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]])
-            .query("limit", &params.limit, runtime::QueryStyle::Form, true)
-            .query("offset", &params.offset, runtime::QueryStyle::Form, true)
+            .query(
+                "limit",
+                &runtime::non_default(&params.limit, 100i32),
+                runtime::QueryStyle::Form,
+                true,
+            )
+            .query(
+                "offset",
+                &runtime::non_default(&params.offset, 0i32),
+                runtime::QueryStyle::Form,
+                true,
+            )
             .query("container", &params.container, runtime::QueryStyle::Form, true);
         let request = request.accept("application/json");
         self.transport
@@ -1013,12 +1080,12 @@ impl Client {
         let client = self.clone();
         let params = params.clone();
         runtime::paginate(
-            params.offset.map(i64::from).unwrap_or(0),
+            i64::from(params.offset),
             move |offset| {
                 let client = client.clone();
                 let mut params = params.clone();
                 let offset = i32::try_from(offset).unwrap_or(i32::MAX);
-                params.offset = Some(offset);
+                params.offset = offset;
                 async move {
                     let page = client.datasets_list(&params).await?.into_inner();
                     Ok(runtime::Page {
@@ -1117,8 +1184,18 @@ impl Client {
             .security(&[&["ApiKeyAuth"]])
             .query("container", &params.container, runtime::QueryStyle::Form, true)
             .query("status", &params.status, runtime::QueryStyle::Form, true)
-            .query("limit", &params.limit, runtime::QueryStyle::Form, true)
-            .query("offset", &params.offset, runtime::QueryStyle::Form, true);
+            .query(
+                "limit",
+                &runtime::non_default(&params.limit, 20i32),
+                runtime::QueryStyle::Form,
+                true,
+            )
+            .query(
+                "offset",
+                &runtime::non_default(&params.offset, 0i32),
+                runtime::QueryStyle::Form,
+                true,
+            );
         let request = request.accept("application/json");
         self.transport
             .json::<super::models::EvaluationRunListResponse, ErrorEnvelope>(request)
@@ -1147,12 +1224,12 @@ impl Client {
         let client = self.clone();
         let params = params.clone();
         runtime::paginate(
-            params.offset.map(i64::from).unwrap_or(0),
+            i64::from(params.offset),
             move |offset| {
                 let client = client.clone();
                 let mut params = params.clone();
                 let offset = i32::try_from(offset).unwrap_or(i32::MAX);
-                params.offset = Some(offset);
+                params.offset = offset;
                 async move {
                     let page = client.evaluation_runs_list(&params).await?.into_inner();
                     Ok(runtime::Page {
@@ -1343,8 +1420,18 @@ impl Client {
         path.push_str("/v1/traces");
         let request = runtime::Request::new(runtime::Method::GET, path)
             .security(&[&["ApiKeyAuth"]])
-            .query("limit", &params.limit, runtime::QueryStyle::Form, true)
-            .query("offset", &params.offset, runtime::QueryStyle::Form, true);
+            .query(
+                "limit",
+                &runtime::non_default(&params.limit, 20i32),
+                runtime::QueryStyle::Form,
+                true,
+            )
+            .query(
+                "offset",
+                &runtime::non_default(&params.offset, 0i32),
+                runtime::QueryStyle::Form,
+                true,
+            );
         let request = request.accept("application/json");
         self.transport.json::<super::models::TraceListRes, ErrorEnvelope>(request).await
     }
@@ -1371,12 +1458,12 @@ impl Client {
         let client = self.clone();
         let params = params.clone();
         runtime::paginate(
-            params.offset.map(i64::from).unwrap_or(0),
+            i64::from(params.offset),
             move |offset| {
                 let client = client.clone();
                 let mut params = params.clone();
                 let offset = i32::try_from(offset).unwrap_or(i32::MAX);
-                params.offset = Some(offset);
+                params.offset = offset;
                 async move {
                     let page = client.traces_list(&params).await?.into_inner();
                     Ok(runtime::Page {
@@ -1430,58 +1517,6 @@ impl ClientBuilder {
         self.credential("ApiKeyAuth", runtime::Credential::Token(token.into()))
     }
 }
-/// Query, header and cookie parameters of [`Client::chat_completions_list`].
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ChatCompletionsListParams {
-    /// Max number of completions to return.
-    ///
-    /// `limit` (query; the server's default: `20`)
-    pub limit: Option<i32>,
-    /// Number of completions to skip.
-    ///
-    /// `offset` (query; the server's default: `0`)
-    pub offset: Option<i32>,
-    /// Filter by model slug.
-    ///
-    /// `model` (query)
-    pub model: Option<String>,
-    /// Filter by container label.
-    ///
-    /// `container` (query)
-    pub container: Option<String>,
-    /// Sort order by creation time.
-    ///
-    /// `order` (query; the server's default: `"desc"`)
-    pub order: Option<super::models::SortOrder>,
-}
-/// Query, header and cookie parameters of [`Client::containers_list`].
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ContainersListParams {
-    /// Max number of containers to return.
-    ///
-    /// `limit` (query; the server's default: `20`)
-    pub limit: Option<i32>,
-    /// Number of containers to skip.
-    ///
-    /// `offset` (query; the server's default: `0`)
-    pub offset: Option<i32>,
-}
-/// Query, header and cookie parameters of [`Client::files_list`].
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct FilesListParams {
-    /// Filter by purpose
-    ///
-    /// `purpose` (query)
-    pub purpose: Option<String>,
-    /// Max number of files.
-    ///
-    /// `limit` (query; the server's default: `100`)
-    pub limit: Option<i32>,
-    /// Number of files to skip.
-    ///
-    /// `offset` (query; the server's default: `0`)
-    pub offset: Option<i32>,
-}
 /// The `multipart/form-data` body of [`Client::files_create`]; files are streamed.
 #[derive(Debug)]
 pub struct FilesCreateForm {
@@ -1489,84 +1524,4 @@ pub struct FilesCreateForm {
     pub file: runtime::Upload,
     /// Intended file purpose (e.g. `fine-tune`, `evaluation`).
     pub purpose: String,
-}
-/// Query, header and cookie parameters of [`Client::models_list`].
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ModelsListParams {
-    /// Max number of models.
-    ///
-    /// `limit` (query; the server's default: `100`)
-    pub limit: Option<i32>,
-    /// Number of models to skip.
-    ///
-    /// `offset` (query; the server's default: `0`)
-    pub offset: Option<i32>,
-    /// Container ID or label to filter models by.
-    ///
-    /// `container` (query)
-    pub container: Option<String>,
-}
-/// Query, header and cookie parameters of [`Client::evaluators_list`].
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct EvaluatorsListParams {
-    /// Container id or label to filter evaluators by.
-    ///
-    /// `container` (query)
-    pub container: Option<String>,
-    /// Max number of evaluators to return.
-    ///
-    /// `limit` (query; the server's default: `20`)
-    pub limit: Option<i32>,
-    /// Number of evaluators to skip.
-    ///
-    /// `offset` (query; the server's default: `0`)
-    pub offset: Option<i32>,
-}
-/// Query, header and cookie parameters of [`Client::datasets_list`].
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct DatasetsListParams {
-    /// Max number of datasets.
-    ///
-    /// `limit` (query; the server's default: `100`)
-    pub limit: Option<i32>,
-    /// Number of datasets to skip.
-    ///
-    /// `offset` (query; the server's default: `0`)
-    pub offset: Option<i32>,
-    /// Container id or label to filter datasets by.
-    ///
-    /// `container` (query)
-    pub container: Option<String>,
-}
-/// Query, header and cookie parameters of [`Client::evaluation_runs_list`].
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct EvaluationRunsListParams {
-    /// Container id or label to filter runs by.
-    ///
-    /// `container` (query)
-    pub container: Option<String>,
-    /// Filter by run status (e.g. running, completed, error).
-    ///
-    /// `status` (query)
-    pub status: Option<String>,
-    /// Max number of runs to return.
-    ///
-    /// `limit` (query; the server's default: `20`)
-    pub limit: Option<i32>,
-    /// Number of runs to skip.
-    ///
-    /// `offset` (query; the server's default: `0`)
-    pub offset: Option<i32>,
-}
-/// Query, header and cookie parameters of [`Client::traces_list`].
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TracesListParams {
-    /// Max number of traces to return.
-    ///
-    /// `limit` (query; the server's default: `20`)
-    pub limit: Option<i32>,
-    /// Number of traces to skip.
-    ///
-    /// `offset` (query; the server's default: `0`)
-    pub offset: Option<i32>,
 }

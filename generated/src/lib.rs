@@ -53,6 +53,10 @@
 /// Request and response types: one Rust type per schema of the document.
 #[rustfmt::skip]
 pub mod models;
+/// Each operation's query, header and cookie parameters: one type the client
+/// sends and the server receives.
+#[rustfmt::skip]
+pub mod params;
 /// Schema constraints the types cannot hold, checked after deserializing (the
 /// runtime crate's).
 pub use codegen_runtime::validate;

@@ -8,6 +8,8 @@ use std::future::Future;
 use runtime::{Location, parse_from_str, parse_serde, parse_string};
 use axum::Router;
 use std::sync::Arc;
+/// The operations' query, header and cookie parameters (shared with the client).
+pub use super::params::*;
 /// The HTTP plumbing every generated server shares (the runtime crate's `server`
 /// module; `runtime::axum` is the axum it is built on).
 pub use codegen_runtime::server as runtime;
@@ -95,9 +97,9 @@ pub trait ManiacApi: Send + Sync + 'static {
     fn chat_completions_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
-        params: ChatCompletionsRetrieveParams,
+        completion_id: String,
     ) -> impl Future<Output = ChatCompletionsRetrieveResponse> + Send {
-        let _ = (ctx, params);
+        let _ = (ctx, completion_id);
         std::future::ready(ChatCompletionsRetrieveResponse::not_implemented())
     }
     /// `GET /v1/containers` (`containers_list`)
@@ -134,9 +136,9 @@ pub trait ManiacApi: Send + Sync + 'static {
     fn containers_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
-        params: ContainersRetrieveParams,
+        label: String,
     ) -> impl Future<Output = ContainersRetrieveResponse> + Send {
-        let _ = (ctx, params);
+        let _ = (ctx, label);
         std::future::ready(ContainersRetrieveResponse::not_implemented())
     }
     /// `DELETE /v1/containers/{label}` (`containers_delete`)
@@ -147,9 +149,9 @@ pub trait ManiacApi: Send + Sync + 'static {
     fn containers_delete(
         &self,
         ctx: RequestContext<Self::Claims>,
-        params: ContainersDeleteParams,
+        label: String,
     ) -> impl Future<Output = ContainersDeleteResponse> + Send {
-        let _ = (ctx, params);
+        let _ = (ctx, label);
         std::future::ready(ContainersDeleteResponse::not_implemented())
     }
     /// `PATCH /v1/containers/{label}` (`containers_update`)
@@ -160,10 +162,10 @@ pub trait ManiacApi: Send + Sync + 'static {
     fn containers_update(
         &self,
         ctx: RequestContext<Self::Claims>,
-        params: ContainersUpdateParams,
+        label: String,
         body: models::UpdateContainerReq,
     ) -> impl Future<Output = ContainersUpdateResponse> + Send {
-        let _ = (ctx, params, body);
+        let _ = (ctx, label, body);
         std::future::ready(ContainersUpdateResponse::not_implemented())
     }
     /// `GET /v1/files` (`files_list`)
@@ -200,9 +202,9 @@ pub trait ManiacApi: Send + Sync + 'static {
     fn files_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
-        params: FilesRetrieveParams,
+        file_id: String,
     ) -> impl Future<Output = FilesRetrieveResponse> + Send {
-        let _ = (ctx, params);
+        let _ = (ctx, file_id);
         std::future::ready(FilesRetrieveResponse::not_implemented())
     }
     /// `DELETE /v1/files/{file_id}` (`files_delete`)
@@ -213,9 +215,9 @@ pub trait ManiacApi: Send + Sync + 'static {
     fn files_delete(
         &self,
         ctx: RequestContext<Self::Claims>,
-        params: FilesDeleteParams,
+        file_id: String,
     ) -> impl Future<Output = FilesDeleteResponse> + Send {
-        let _ = (ctx, params);
+        let _ = (ctx, file_id);
         std::future::ready(FilesDeleteResponse::not_implemented())
     }
     /// `GET /v1/files/{file_id}/content` (`files_content`)
@@ -226,9 +228,9 @@ pub trait ManiacApi: Send + Sync + 'static {
     fn files_content(
         &self,
         ctx: RequestContext<Self::Claims>,
-        params: FilesContentParams,
+        file_id: String,
     ) -> impl Future<Output = FilesContentResponse> + Send {
-        let _ = (ctx, params);
+        let _ = (ctx, file_id);
         std::future::ready(FilesContentResponse::not_implemented())
     }
     /// `GET /v1/models` (`models_list`)
@@ -291,9 +293,9 @@ pub trait ManiacApi: Send + Sync + 'static {
     fn evaluators_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
-        params: EvaluatorsRetrieveParams,
+        evaluator_id: String,
     ) -> impl Future<Output = EvaluatorsRetrieveResponse> + Send {
-        let _ = (ctx, params);
+        let _ = (ctx, evaluator_id);
         std::future::ready(EvaluatorsRetrieveResponse::not_implemented())
     }
     /// `DELETE /v1/evaluators/{evaluator_id}` (`evaluators_delete`)
@@ -304,9 +306,9 @@ pub trait ManiacApi: Send + Sync + 'static {
     fn evaluators_delete(
         &self,
         ctx: RequestContext<Self::Claims>,
-        params: EvaluatorsDeleteParams,
+        evaluator_id: String,
     ) -> impl Future<Output = EvaluatorsDeleteResponse> + Send {
-        let _ = (ctx, params);
+        let _ = (ctx, evaluator_id);
         std::future::ready(EvaluatorsDeleteResponse::not_implemented())
     }
     /// `PATCH /v1/evaluators/{evaluator_id}` (`evaluators_update`)
@@ -317,10 +319,10 @@ pub trait ManiacApi: Send + Sync + 'static {
     fn evaluators_update(
         &self,
         ctx: RequestContext<Self::Claims>,
-        params: EvaluatorsUpdateParams,
+        evaluator_id: String,
         body: models::UpdateEvaluatorReq,
     ) -> impl Future<Output = EvaluatorsUpdateResponse> + Send {
-        let _ = (ctx, params, body);
+        let _ = (ctx, evaluator_id, body);
         std::future::ready(EvaluatorsUpdateResponse::not_implemented())
     }
     /// `GET /v1/datasets` (`datasets_list`)
@@ -357,9 +359,9 @@ pub trait ManiacApi: Send + Sync + 'static {
     fn datasets_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
-        params: DatasetsRetrieveParams,
+        dataset_id: String,
     ) -> impl Future<Output = DatasetsRetrieveResponse> + Send {
-        let _ = (ctx, params);
+        let _ = (ctx, dataset_id);
         std::future::ready(DatasetsRetrieveResponse::not_implemented())
     }
     /// `GET /v1/evaluation/runs` (`evaluation_runs_list`)
@@ -396,9 +398,9 @@ pub trait ManiacApi: Send + Sync + 'static {
     fn evaluation_runs_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
-        params: EvaluationRunsRetrieveParams,
+        run_id: String,
     ) -> impl Future<Output = EvaluationRunsRetrieveResponse> + Send {
-        let _ = (ctx, params);
+        let _ = (ctx, run_id);
         std::future::ready(EvaluationRunsRetrieveResponse::not_implemented())
     }
     /// `POST /v1/optimization/runs` (`optimization_runs_create`)
@@ -435,9 +437,9 @@ pub trait ManiacApi: Send + Sync + 'static {
     fn rlm_responses_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
-        params: RlmResponsesRetrieveParams,
+        response_id: String,
     ) -> impl Future<Output = RlmResponsesRetrieveResponse> + Send {
-        let _ = (ctx, params);
+        let _ = (ctx, response_id);
         std::future::ready(RlmResponsesRetrieveResponse::not_implemented())
     }
     /// `GET /v1/traces` (`traces_list`)
@@ -461,31 +463,11 @@ pub trait ManiacApi: Send + Sync + 'static {
     fn traces_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
-        params: TracesRetrieveParams,
+        id: String,
     ) -> impl Future<Output = TracesRetrieveResponse> + Send {
-        let _ = (ctx, params);
+        let _ = (ctx, id);
         std::future::ready(TracesRetrieveResponse::not_implemented())
     }
-}
-/// Parameters of `chat_completions_list` (`GET /v1/chat/completions`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChatCompletionsListParams {
-    /// Max number of completions to return.
-    ///
-    /// Default: `20`.
-    pub limit: i32,
-    /// Number of completions to skip.
-    ///
-    /// Default: `0`.
-    pub offset: i32,
-    /// Filter by model slug.
-    pub model: Option<String>,
-    /// Filter by container label.
-    pub container: Option<String>,
-    /// Sort order by creation time.
-    ///
-    /// Default: `"desc"`.
-    pub order: models::SortOrder,
 }
 impl runtime::Params for ChatCompletionsListParams {
     const IN_PATH: bool = false;
@@ -786,13 +768,12 @@ impl IntoResponse for ChatCompletionsRegisterResponse {
         }
     }
 }
-/// Parameters of `chat_completions_retrieve` (`GET /v1/chat/completions/{completion_id}`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChatCompletionsRetrieveParams {
-    /// Completion id.
+/// What `chat_completions_retrieve`'s handler extracts: its path parameters and params.
+#[derive(Debug)]
+struct ChatCompletionsRetrieveArgs {
     pub completion_id: String,
 }
-impl runtime::Params for ChatCompletionsRetrieveParams {
+impl runtime::Params for ChatCompletionsRetrieveArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
@@ -887,18 +868,6 @@ impl IntoResponse for ChatCompletionsRetrieveResponse {
             }
         }
     }
-}
-/// Parameters of `containers_list` (`GET /v1/containers`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ContainersListParams {
-    /// Max number of containers to return.
-    ///
-    /// Default: `20`.
-    pub limit: i32,
-    /// Number of containers to skip.
-    ///
-    /// Default: `0`.
-    pub offset: i32,
 }
 impl runtime::Params for ContainersListParams {
     const IN_PATH: bool = false;
@@ -1097,13 +1066,12 @@ impl IntoResponse for ContainersCreateResponse {
         }
     }
 }
-/// Parameters of `containers_retrieve` (`GET /v1/containers/{label}`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ContainersRetrieveParams {
-    /// Container label.
+/// What `containers_retrieve`'s handler extracts: its path parameters and params.
+#[derive(Debug)]
+struct ContainersRetrieveArgs {
     pub label: String,
 }
-impl runtime::Params for ContainersRetrieveParams {
+impl runtime::Params for ContainersRetrieveArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
@@ -1199,13 +1167,12 @@ impl IntoResponse for ContainersRetrieveResponse {
         }
     }
 }
-/// Parameters of `containers_delete` (`DELETE /v1/containers/{label}`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ContainersDeleteParams {
-    /// Container label.
+/// What `containers_delete`'s handler extracts: its path parameters and params.
+#[derive(Debug)]
+struct ContainersDeleteArgs {
     pub label: String,
 }
-impl runtime::Params for ContainersDeleteParams {
+impl runtime::Params for ContainersDeleteArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
@@ -1301,13 +1268,12 @@ impl IntoResponse for ContainersDeleteResponse {
         }
     }
 }
-/// Parameters of `containers_update` (`PATCH /v1/containers/{label}`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ContainersUpdateParams {
-    /// Container label.
+/// What `containers_update`'s handler extracts: its path parameters and params.
+#[derive(Debug)]
+struct ContainersUpdateArgs {
     pub label: String,
 }
-impl runtime::Params for ContainersUpdateParams {
+impl runtime::Params for ContainersUpdateArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
@@ -1402,20 +1368,6 @@ impl IntoResponse for ContainersUpdateResponse {
             }
         }
     }
-}
-/// Parameters of `files_list` (`GET /v1/files`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FilesListParams {
-    /// Filter by purpose
-    pub purpose: Option<String>,
-    /// Max number of files.
-    ///
-    /// Default: `100`.
-    pub limit: i32,
-    /// Number of files to skip.
-    ///
-    /// Default: `0`.
-    pub offset: i32,
 }
 impl runtime::Params for FilesListParams {
     const IN_PATH: bool = false;
@@ -1678,13 +1630,12 @@ impl IntoResponse for FilesCreateResponse {
         }
     }
 }
-/// Parameters of `files_retrieve` (`GET /v1/files/{file_id}`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FilesRetrieveParams {
-    /// File id (UUID)
+/// What `files_retrieve`'s handler extracts: its path parameters and params.
+#[derive(Debug)]
+struct FilesRetrieveArgs {
     pub file_id: String,
 }
-impl runtime::Params for FilesRetrieveParams {
+impl runtime::Params for FilesRetrieveArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
@@ -1776,13 +1727,12 @@ impl IntoResponse for FilesRetrieveResponse {
         }
     }
 }
-/// Parameters of `files_delete` (`DELETE /v1/files/{file_id}`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FilesDeleteParams {
-    /// File id (UUID)
+/// What `files_delete`'s handler extracts: its path parameters and params.
+#[derive(Debug)]
+struct FilesDeleteArgs {
     pub file_id: String,
 }
-impl runtime::Params for FilesDeleteParams {
+impl runtime::Params for FilesDeleteArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
@@ -1874,13 +1824,12 @@ impl IntoResponse for FilesDeleteResponse {
         }
     }
 }
-/// Parameters of `files_content` (`GET /v1/files/{file_id}/content`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FilesContentParams {
-    /// File id (UUID)
+/// What `files_content`'s handler extracts: its path parameters and params.
+#[derive(Debug)]
+struct FilesContentArgs {
     pub file_id: String,
 }
-impl runtime::Params for FilesContentParams {
+impl runtime::Params for FilesContentArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
@@ -1973,20 +1922,6 @@ impl IntoResponse for FilesContentResponse {
             }
         }
     }
-}
-/// Parameters of `models_list` (`GET /v1/models`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModelsListParams {
-    /// Max number of models.
-    ///
-    /// Default: `100`.
-    pub limit: i32,
-    /// Number of models to skip.
-    ///
-    /// Default: `0`.
-    pub offset: i32,
-    /// Container ID or label to filter models by.
-    pub container: Option<String>,
 }
 impl runtime::Params for ModelsListParams {
     const IN_PATH: bool = false;
@@ -2186,20 +2121,6 @@ impl IntoResponse for ModelsCreateResponse {
         }
     }
 }
-/// Parameters of `evaluators_list` (`GET /v1/evaluators`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EvaluatorsListParams {
-    /// Container id or label to filter evaluators by.
-    pub container: Option<String>,
-    /// Max number of evaluators to return.
-    ///
-    /// Default: `20`.
-    pub limit: i32,
-    /// Number of evaluators to skip.
-    ///
-    /// Default: `0`.
-    pub offset: i32,
-}
 impl runtime::Params for EvaluatorsListParams {
     const IN_PATH: bool = false;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -2398,13 +2319,12 @@ impl IntoResponse for EvaluatorsCreateResponse {
         }
     }
 }
-/// Parameters of `evaluators_retrieve` (`GET /v1/evaluators/{evaluator_id}`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EvaluatorsRetrieveParams {
-    /// Evaluator id, or evaluator name.
+/// What `evaluators_retrieve`'s handler extracts: its path parameters and params.
+#[derive(Debug)]
+struct EvaluatorsRetrieveArgs {
     pub evaluator_id: String,
 }
-impl runtime::Params for EvaluatorsRetrieveParams {
+impl runtime::Params for EvaluatorsRetrieveArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
@@ -2500,13 +2420,12 @@ impl IntoResponse for EvaluatorsRetrieveResponse {
         }
     }
 }
-/// Parameters of `evaluators_delete` (`DELETE /v1/evaluators/{evaluator_id}`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EvaluatorsDeleteParams {
-    /// Evaluator id.
+/// What `evaluators_delete`'s handler extracts: its path parameters and params.
+#[derive(Debug)]
+struct EvaluatorsDeleteArgs {
     pub evaluator_id: String,
 }
-impl runtime::Params for EvaluatorsDeleteParams {
+impl runtime::Params for EvaluatorsDeleteArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
@@ -2602,13 +2521,12 @@ impl IntoResponse for EvaluatorsDeleteResponse {
         }
     }
 }
-/// Parameters of `evaluators_update` (`PATCH /v1/evaluators/{evaluator_id}`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EvaluatorsUpdateParams {
-    /// Evaluator id, or evaluator name.
+/// What `evaluators_update`'s handler extracts: its path parameters and params.
+#[derive(Debug)]
+struct EvaluatorsUpdateArgs {
     pub evaluator_id: String,
 }
-impl runtime::Params for EvaluatorsUpdateParams {
+impl runtime::Params for EvaluatorsUpdateArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
@@ -2703,20 +2621,6 @@ impl IntoResponse for EvaluatorsUpdateResponse {
             }
         }
     }
-}
-/// Parameters of `datasets_list` (`GET /v1/datasets`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DatasetsListParams {
-    /// Max number of datasets.
-    ///
-    /// Default: `100`.
-    pub limit: i32,
-    /// Number of datasets to skip.
-    ///
-    /// Default: `0`.
-    pub offset: i32,
-    /// Container id or label to filter datasets by.
-    pub container: Option<String>,
 }
 impl runtime::Params for DatasetsListParams {
     const IN_PATH: bool = false;
@@ -2916,13 +2820,12 @@ impl IntoResponse for DatasetsCreateResponse {
         }
     }
 }
-/// Parameters of `datasets_retrieve` (`GET /v1/datasets/{dataset_id}`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DatasetsRetrieveParams {
-    /// Dataset id.
+/// What `datasets_retrieve`'s handler extracts: its path parameters and params.
+#[derive(Debug)]
+struct DatasetsRetrieveArgs {
     pub dataset_id: String,
 }
-impl runtime::Params for DatasetsRetrieveParams {
+impl runtime::Params for DatasetsRetrieveArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
@@ -3017,22 +2920,6 @@ impl IntoResponse for DatasetsRetrieveResponse {
             }
         }
     }
-}
-/// Parameters of `evaluation_runs_list` (`GET /v1/evaluation/runs`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EvaluationRunsListParams {
-    /// Container id or label to filter runs by.
-    pub container: Option<String>,
-    /// Filter by run status (e.g. running, completed, error).
-    pub status: Option<String>,
-    /// Max number of runs to return.
-    ///
-    /// Default: `20`.
-    pub limit: i32,
-    /// Number of runs to skip.
-    ///
-    /// Default: `0`.
-    pub offset: i32,
 }
 impl runtime::Params for EvaluationRunsListParams {
     const IN_PATH: bool = false;
@@ -3233,13 +3120,12 @@ impl IntoResponse for EvaluationRunsCreateResponse {
         }
     }
 }
-/// Parameters of `evaluation_runs_retrieve` (`GET /v1/evaluation/runs/{run_id}`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EvaluationRunsRetrieveParams {
-    /// Evaluation run id.
+/// What `evaluation_runs_retrieve`'s handler extracts: its path parameters and params.
+#[derive(Debug)]
+struct EvaluationRunsRetrieveArgs {
     pub run_id: String,
 }
-impl runtime::Params for EvaluationRunsRetrieveParams {
+impl runtime::Params for EvaluationRunsRetrieveArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
@@ -3509,13 +3395,12 @@ impl IntoResponse for RlmResponsesCreateResponse {
         }
     }
 }
-/// Parameters of `rlm_responses_retrieve` (`GET /v1/rlm/responses/{response_id}`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RlmResponsesRetrieveParams {
-    /// RLM response id.
+/// What `rlm_responses_retrieve`'s handler extracts: its path parameters and params.
+#[derive(Debug)]
+struct RlmResponsesRetrieveArgs {
     pub response_id: String,
 }
-impl runtime::Params for RlmResponsesRetrieveParams {
+impl runtime::Params for RlmResponsesRetrieveArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
@@ -3610,18 +3495,6 @@ impl IntoResponse for RlmResponsesRetrieveResponse {
             }
         }
     }
-}
-/// Parameters of `traces_list` (`GET /v1/traces`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TracesListParams {
-    /// Max number of traces to return.
-    ///
-    /// Default: `20`.
-    pub limit: i32,
-    /// Number of traces to skip.
-    ///
-    /// Default: `0`.
-    pub offset: i32,
 }
 impl runtime::Params for TracesListParams {
     const IN_PATH: bool = false;
@@ -3733,13 +3606,12 @@ impl IntoResponse for TracesListResponse {
         }
     }
 }
-/// Parameters of `traces_retrieve` (`GET /v1/traces/{id}`), defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TracesRetrieveParams {
-    /// External trace id (`trace.id`).
+/// What `traces_retrieve`'s handler extracts: its path parameters and params.
+#[derive(Debug)]
+struct TracesRetrieveArgs {
     pub id: String,
 }
-impl runtime::Params for TracesRetrieveParams {
+impl runtime::Params for TracesRetrieveArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
         let params = Self {
@@ -4050,8 +3922,8 @@ fn handle_chat_completions_retrieve<A: ManiacApi>(
         request,
         Some(SECURITY),
         runtime::NoBody,
-        |api, ctx, params: ChatCompletionsRetrieveParams, _: ()| runtime::answer(
-            api.chat_completions_retrieve(ctx, params),
+        |api, ctx, args: ChatCompletionsRetrieveArgs, _: ()| runtime::answer(
+            api.chat_completions_retrieve(ctx, args.completion_id),
         ),
     )
 }
@@ -4090,8 +3962,8 @@ fn handle_containers_retrieve<A: ManiacApi>(
         request,
         Some(SECURITY),
         runtime::NoBody,
-        |api, ctx, params: ContainersRetrieveParams, _: ()| runtime::answer(
-            api.containers_retrieve(ctx, params),
+        |api, ctx, args: ContainersRetrieveArgs, _: ()| runtime::answer(
+            api.containers_retrieve(ctx, args.label),
         ),
     )
 }
@@ -4104,8 +3976,8 @@ fn handle_containers_delete<A: ManiacApi>(
         request,
         Some(SECURITY),
         runtime::NoBody,
-        |api, ctx, params: ContainersDeleteParams, _: ()| runtime::answer(
-            api.containers_delete(ctx, params),
+        |api, ctx, args: ContainersDeleteArgs, _: ()| runtime::answer(
+            api.containers_delete(ctx, args.label),
         ),
     )
 }
@@ -4118,8 +3990,8 @@ fn handle_containers_update<A: ManiacApi>(
         request,
         Some(SECURITY),
         runtime::JsonBody::<models::UpdateContainerReq>::new(),
-        |api, ctx, params: ContainersUpdateParams, body| runtime::answer(
-            api.containers_update(ctx, params, body),
+        |api, ctx, args: ContainersUpdateArgs, body| runtime::answer(
+            api.containers_update(ctx, args.label, body),
         ),
     )
 }
@@ -4158,8 +4030,8 @@ fn handle_files_retrieve<A: ManiacApi>(
         request,
         Some(SECURITY),
         runtime::NoBody,
-        |api, ctx, params: FilesRetrieveParams, _: ()| runtime::answer(
-            api.files_retrieve(ctx, params),
+        |api, ctx, args: FilesRetrieveArgs, _: ()| runtime::answer(
+            api.files_retrieve(ctx, args.file_id),
         ),
     )
 }
@@ -4172,8 +4044,8 @@ fn handle_files_delete<A: ManiacApi>(
         request,
         Some(SECURITY),
         runtime::NoBody,
-        |api, ctx, params: FilesDeleteParams, _: ()| runtime::answer(
-            api.files_delete(ctx, params),
+        |api, ctx, args: FilesDeleteArgs, _: ()| runtime::answer(
+            api.files_delete(ctx, args.file_id),
         ),
     )
 }
@@ -4186,8 +4058,8 @@ fn handle_files_content<A: ManiacApi>(
         request,
         Some(SECURITY),
         runtime::NoBody,
-        |api, ctx, params: FilesContentParams, _: ()| runtime::answer(
-            api.files_content(ctx, params),
+        |api, ctx, args: FilesContentArgs, _: ()| runtime::answer(
+            api.files_content(ctx, args.file_id),
         ),
     )
 }
@@ -4252,8 +4124,8 @@ fn handle_evaluators_retrieve<A: ManiacApi>(
         request,
         Some(SECURITY),
         runtime::NoBody,
-        |api, ctx, params: EvaluatorsRetrieveParams, _: ()| runtime::answer(
-            api.evaluators_retrieve(ctx, params),
+        |api, ctx, args: EvaluatorsRetrieveArgs, _: ()| runtime::answer(
+            api.evaluators_retrieve(ctx, args.evaluator_id),
         ),
     )
 }
@@ -4266,8 +4138,8 @@ fn handle_evaluators_delete<A: ManiacApi>(
         request,
         Some(SECURITY),
         runtime::NoBody,
-        |api, ctx, params: EvaluatorsDeleteParams, _: ()| runtime::answer(
-            api.evaluators_delete(ctx, params),
+        |api, ctx, args: EvaluatorsDeleteArgs, _: ()| runtime::answer(
+            api.evaluators_delete(ctx, args.evaluator_id),
         ),
     )
 }
@@ -4280,8 +4152,8 @@ fn handle_evaluators_update<A: ManiacApi>(
         request,
         Some(SECURITY),
         runtime::JsonBody::<models::UpdateEvaluatorReq>::new(),
-        |api, ctx, params: EvaluatorsUpdateParams, body| runtime::answer(
-            api.evaluators_update(ctx, params, body),
+        |api, ctx, args: EvaluatorsUpdateArgs, body| runtime::answer(
+            api.evaluators_update(ctx, args.evaluator_id, body),
         ),
     )
 }
@@ -4320,8 +4192,8 @@ fn handle_datasets_retrieve<A: ManiacApi>(
         request,
         Some(SECURITY),
         runtime::NoBody,
-        |api, ctx, params: DatasetsRetrieveParams, _: ()| runtime::answer(
-            api.datasets_retrieve(ctx, params),
+        |api, ctx, args: DatasetsRetrieveArgs, _: ()| runtime::answer(
+            api.datasets_retrieve(ctx, args.dataset_id),
         ),
     )
 }
@@ -4360,8 +4232,8 @@ fn handle_evaluation_runs_retrieve<A: ManiacApi>(
         request,
         Some(SECURITY),
         runtime::NoBody,
-        |api, ctx, params: EvaluationRunsRetrieveParams, _: ()| runtime::answer(
-            api.evaluation_runs_retrieve(ctx, params),
+        |api, ctx, args: EvaluationRunsRetrieveArgs, _: ()| runtime::answer(
+            api.evaluation_runs_retrieve(ctx, args.run_id),
         ),
     )
 }
@@ -4398,8 +4270,8 @@ fn handle_rlm_responses_retrieve<A: ManiacApi>(
         request,
         Some(SECURITY),
         runtime::NoBody,
-        |api, ctx, params: RlmResponsesRetrieveParams, _: ()| runtime::answer(
-            api.rlm_responses_retrieve(ctx, params),
+        |api, ctx, args: RlmResponsesRetrieveArgs, _: ()| runtime::answer(
+            api.rlm_responses_retrieve(ctx, args.response_id),
         ),
     )
 }
@@ -4426,8 +4298,8 @@ fn handle_traces_retrieve<A: ManiacApi>(
         request,
         Some(SECURITY),
         runtime::NoBody,
-        |api, ctx, params: TracesRetrieveParams, _: ()| runtime::answer(
-            api.traces_retrieve(ctx, params),
+        |api, ctx, args: TracesRetrieveArgs, _: ()| runtime::answer(
+            api.traces_retrieve(ctx, args.id),
         ),
     )
 }

@@ -24,6 +24,14 @@ pub fn lib_rs(api: &Api) -> TokenStream {
     let docs = inner_doc_attrs(&about);
     let allows = lint_allows();
     let server = lib_item(api);
+    let params = super::params::any_params(api).then(|| {
+        quote! {
+            /// Each operation's query, header and cookie parameters: one type the client
+            /// sends and the server receives.
+            #[rustfmt::skip]
+            pub mod params;
+        }
+    });
     quote! {
         #docs
         #![allow(#allows)]
@@ -32,6 +40,8 @@ pub fn lib_rs(api: &Api) -> TokenStream {
         // Laid out by prettyplease at generation time; rustfmt would make it drift.
         #[rustfmt::skip]
         pub mod models;
+
+        #params
 
         /// Schema constraints the types cannot hold, checked after deserializing (the
         /// runtime crate's).

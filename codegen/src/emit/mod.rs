@@ -8,6 +8,7 @@ pub mod doc_markers;
 pub mod krate;
 pub mod models;
 pub mod naming;
+pub mod params;
 pub mod server;
 pub mod synth;
 pub mod validate;

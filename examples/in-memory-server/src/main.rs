@@ -108,26 +108,22 @@ impl ManiacApi for InMemory {
         ContainersCreateResponse::Ok(container)
     }
 
-    async fn containers_retrieve(
-        &self,
-        _ctx: Ctx,
-        params: ContainersRetrieveParams,
-    ) -> ContainersRetrieveResponse {
-        match self.store().containers.get(&params.label) {
+    async fn containers_retrieve(&self, _ctx: Ctx, label: String) -> ContainersRetrieveResponse {
+        match self.store().containers.get(&label) {
             Some(container) => ContainersRetrieveResponse::Ok(container.clone()),
-            None => ContainersRetrieveResponse::NotFound(not_found("container", &params.label)),
+            None => ContainersRetrieveResponse::NotFound(not_found("container", &label)),
         }
     }
 
     async fn containers_update(
         &self,
         _ctx: Ctx,
-        params: ContainersUpdateParams,
+        label: String,
         body: models::UpdateContainerReq,
     ) -> ContainersUpdateResponse {
         let mut store = self.store();
-        let Some(container) = store.containers.get_mut(&params.label) else {
-            return ContainersUpdateResponse::NotFound(not_found("container", &params.label));
+        let Some(container) = store.containers.get_mut(&label) else {
+            return ContainersUpdateResponse::NotFound(not_found("container", &label));
         };
         // Absent: unchanged; null: cleared.
         if let Some(parameters) = body.default_parameters {
@@ -142,18 +138,14 @@ impl ManiacApi for InMemory {
         ContainersUpdateResponse::Ok(container.clone())
     }
 
-    async fn containers_delete(
-        &self,
-        _ctx: Ctx,
-        params: ContainersDeleteParams,
-    ) -> ContainersDeleteResponse {
-        match self.store().containers.remove(&params.label) {
+    async fn containers_delete(&self, _ctx: Ctx, label: String) -> ContainersDeleteResponse {
+        match self.store().containers.remove(&label) {
             Some(_) => ContainersDeleteResponse::Ok(models::DeleteContainerRes {
-                label: params.label,
+                label,
                 deleted: true,
                 ..Default::default()
             }),
-            None => ContainersDeleteResponse::NotFound(not_found("container", &params.label)),
+            None => ContainersDeleteResponse::NotFound(not_found("container", &label)),
         }
     }
 
@@ -213,32 +205,28 @@ impl ManiacApi for InMemory {
         FilesCreateResponse::Ok(object)
     }
 
-    async fn files_retrieve(
-        &self,
-        _ctx: Ctx,
-        params: FilesRetrieveParams,
-    ) -> FilesRetrieveResponse {
-        match self.store().files.get(&params.file_id) {
+    async fn files_retrieve(&self, _ctx: Ctx, file_id: String) -> FilesRetrieveResponse {
+        match self.store().files.get(&file_id) {
             Some((object, _)) => FilesRetrieveResponse::Ok(object.clone()),
-            None => FilesRetrieveResponse::NotFound(not_found("file", &params.file_id)),
+            None => FilesRetrieveResponse::NotFound(not_found("file", &file_id)),
         }
     }
 
-    async fn files_content(&self, _ctx: Ctx, params: FilesContentParams) -> FilesContentResponse {
-        match self.store().files.get(&params.file_id) {
+    async fn files_content(&self, _ctx: Ctx, file_id: String) -> FilesContentResponse {
+        match self.store().files.get(&file_id) {
             Some((_, bytes)) => FilesContentResponse::Ok(Binary::from_bytes(bytes.clone())),
-            None => FilesContentResponse::NotFound(not_found("file", &params.file_id)),
+            None => FilesContentResponse::NotFound(not_found("file", &file_id)),
         }
     }
 
-    async fn files_delete(&self, _ctx: Ctx, params: FilesDeleteParams) -> FilesDeleteResponse {
-        match self.store().files.remove(&params.file_id) {
+    async fn files_delete(&self, _ctx: Ctx, file_id: String) -> FilesDeleteResponse {
+        match self.store().files.remove(&file_id) {
             Some(_) => FilesDeleteResponse::Ok(models::FileDeleteResponse {
-                id: params.file_id,
+                id: file_id,
                 deleted: true,
                 ..Default::default()
             }),
-            None => FilesDeleteResponse::NotFound(not_found("file", &params.file_id)),
+            None => FilesDeleteResponse::NotFound(not_found("file", &file_id)),
         }
     }
 
@@ -279,28 +267,23 @@ impl ManiacApi for InMemory {
     async fn evaluators_retrieve(
         &self,
         _ctx: Ctx,
-        params: EvaluatorsRetrieveParams,
+        evaluator_id: String,
     ) -> EvaluatorsRetrieveResponse {
-        match self.store().evaluators.get(&params.evaluator_id) {
+        match self.store().evaluators.get(&evaluator_id) {
             Some(evaluator) => EvaluatorsRetrieveResponse::Ok(evaluator.clone()),
-            None => {
-                EvaluatorsRetrieveResponse::NotFound(not_found("evaluator", &params.evaluator_id))
-            }
+            None => EvaluatorsRetrieveResponse::NotFound(not_found("evaluator", &evaluator_id)),
         }
     }
 
     async fn evaluators_update(
         &self,
         _ctx: Ctx,
-        params: EvaluatorsUpdateParams,
+        evaluator_id: String,
         body: models::UpdateEvaluatorReq,
     ) -> EvaluatorsUpdateResponse {
         let mut store = self.store();
-        let Some(evaluator) = store.evaluators.get_mut(&params.evaluator_id) else {
-            return EvaluatorsUpdateResponse::NotFound(not_found(
-                "evaluator",
-                &params.evaluator_id,
-            ));
+        let Some(evaluator) = store.evaluators.get_mut(&evaluator_id) else {
+            return EvaluatorsUpdateResponse::NotFound(not_found("evaluator", &evaluator_id));
         };
         // Fields the update sets, merged onto the stored evaluator (absent: unchanged).
         let changes = serde_json::to_value(&body).unwrap_or_default();
@@ -318,20 +301,14 @@ impl ManiacApi for InMemory {
         EvaluatorsUpdateResponse::Ok(evaluator.clone())
     }
 
-    async fn evaluators_delete(
-        &self,
-        _ctx: Ctx,
-        params: EvaluatorsDeleteParams,
-    ) -> EvaluatorsDeleteResponse {
-        match self.store().evaluators.remove(&params.evaluator_id) {
+    async fn evaluators_delete(&self, _ctx: Ctx, evaluator_id: String) -> EvaluatorsDeleteResponse {
+        match self.store().evaluators.remove(&evaluator_id) {
             Some(_) => EvaluatorsDeleteResponse::Ok(models::DeleteEvaluatorRes {
-                id: params.evaluator_id,
+                id: evaluator_id,
                 deleted: true,
                 ..Default::default()
             }),
-            None => {
-                EvaluatorsDeleteResponse::NotFound(not_found("evaluator", &params.evaluator_id))
-            }
+            None => EvaluatorsDeleteResponse::NotFound(not_found("evaluator", &evaluator_id)),
         }
     }
 
@@ -379,14 +356,10 @@ impl ManiacApi for InMemory {
         })
     }
 
-    async fn datasets_retrieve(
-        &self,
-        _ctx: Ctx,
-        params: DatasetsRetrieveParams,
-    ) -> DatasetsRetrieveResponse {
-        match self.store().datasets.get(&params.dataset_id) {
+    async fn datasets_retrieve(&self, _ctx: Ctx, dataset_id: String) -> DatasetsRetrieveResponse {
+        match self.store().datasets.get(&dataset_id) {
             Some(dataset) => DatasetsRetrieveResponse::Ok(dataset.clone()),
-            None => DatasetsRetrieveResponse::NotFound(not_found("dataset", &params.dataset_id)),
+            None => DatasetsRetrieveResponse::NotFound(not_found("dataset", &dataset_id)),
         }
     }
 
@@ -432,9 +405,11 @@ impl ManiacApi for InMemory {
     async fn chat_completions_retrieve(
         &self,
         ctx: Ctx,
-        params: ChatCompletionsRetrieveParams,
+        completion_id: String,
     ) -> ChatCompletionsRetrieveResponse {
-        self.mock.chat_completions_retrieve(ctx, params).await
+        self.mock
+            .chat_completions_retrieve(ctx, completion_id)
+            .await
     }
 
     async fn models_list(&self, ctx: Ctx, params: ModelsListParams) -> ModelsListResponse {
@@ -468,9 +443,9 @@ impl ManiacApi for InMemory {
     async fn evaluation_runs_retrieve(
         &self,
         ctx: Ctx,
-        params: EvaluationRunsRetrieveParams,
+        run_id: String,
     ) -> EvaluationRunsRetrieveResponse {
-        self.mock.evaluation_runs_retrieve(ctx, params).await
+        self.mock.evaluation_runs_retrieve(ctx, run_id).await
     }
 
     async fn optimization_runs_create(
@@ -492,21 +467,17 @@ impl ManiacApi for InMemory {
     async fn rlm_responses_retrieve(
         &self,
         ctx: Ctx,
-        params: RlmResponsesRetrieveParams,
+        response_id: String,
     ) -> RlmResponsesRetrieveResponse {
-        self.mock.rlm_responses_retrieve(ctx, params).await
+        self.mock.rlm_responses_retrieve(ctx, response_id).await
     }
 
     async fn traces_list(&self, ctx: Ctx, params: TracesListParams) -> TracesListResponse {
         self.mock.traces_list(ctx, params).await
     }
 
-    async fn traces_retrieve(
-        &self,
-        ctx: Ctx,
-        params: TracesRetrieveParams,
-    ) -> TracesRetrieveResponse {
-        self.mock.traces_retrieve(ctx, params).await
+    async fn traces_retrieve(&self, ctx: Ctx, id: String) -> TracesRetrieveResponse {
+        self.mock.traces_retrieve(ctx, id).await
     }
 }
 

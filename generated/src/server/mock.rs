@@ -54,7 +54,7 @@ impl ManiacApi for Mock {
     async fn chat_completions_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
-        _params: ChatCompletionsRetrieveParams,
+        _completion_id: String,
     ) -> ChatCompletionsRetrieveResponse {
         answers::chat_completions_retrieve(&ctx.headers, false)
             .unwrap_or_else(ChatCompletionsRetrieveResponse::not_implemented)
@@ -78,7 +78,7 @@ impl ManiacApi for Mock {
     async fn containers_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
-        _params: ContainersRetrieveParams,
+        _label: String,
     ) -> ContainersRetrieveResponse {
         answers::containers_retrieve(&ctx.headers, false)
             .unwrap_or_else(ContainersRetrieveResponse::not_implemented)
@@ -86,7 +86,7 @@ impl ManiacApi for Mock {
     async fn containers_delete(
         &self,
         ctx: RequestContext<Self::Claims>,
-        _params: ContainersDeleteParams,
+        _label: String,
     ) -> ContainersDeleteResponse {
         answers::containers_delete(&ctx.headers, false)
             .unwrap_or_else(ContainersDeleteResponse::not_implemented)
@@ -94,7 +94,7 @@ impl ManiacApi for Mock {
     async fn containers_update(
         &self,
         ctx: RequestContext<Self::Claims>,
-        _params: ContainersUpdateParams,
+        _label: String,
         _body: models::UpdateContainerReq,
     ) -> ContainersUpdateResponse {
         answers::containers_update(&ctx.headers, false)
@@ -120,7 +120,7 @@ impl ManiacApi for Mock {
     async fn files_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
-        _params: FilesRetrieveParams,
+        _file_id: String,
     ) -> FilesRetrieveResponse {
         answers::files_retrieve(&ctx.headers, false)
             .unwrap_or_else(FilesRetrieveResponse::not_implemented)
@@ -128,7 +128,7 @@ impl ManiacApi for Mock {
     async fn files_delete(
         &self,
         ctx: RequestContext<Self::Claims>,
-        _params: FilesDeleteParams,
+        _file_id: String,
     ) -> FilesDeleteResponse {
         answers::files_delete(&ctx.headers, false)
             .unwrap_or_else(FilesDeleteResponse::not_implemented)
@@ -136,7 +136,7 @@ impl ManiacApi for Mock {
     async fn files_content(
         &self,
         ctx: RequestContext<Self::Claims>,
-        _params: FilesContentParams,
+        _file_id: String,
     ) -> FilesContentResponse {
         answers::files_content(&ctx.headers, false)
             .unwrap_or_else(FilesContentResponse::not_implemented)
@@ -176,7 +176,7 @@ impl ManiacApi for Mock {
     async fn evaluators_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
-        _params: EvaluatorsRetrieveParams,
+        _evaluator_id: String,
     ) -> EvaluatorsRetrieveResponse {
         answers::evaluators_retrieve(&ctx.headers, false)
             .unwrap_or_else(EvaluatorsRetrieveResponse::not_implemented)
@@ -184,7 +184,7 @@ impl ManiacApi for Mock {
     async fn evaluators_delete(
         &self,
         ctx: RequestContext<Self::Claims>,
-        _params: EvaluatorsDeleteParams,
+        _evaluator_id: String,
     ) -> EvaluatorsDeleteResponse {
         answers::evaluators_delete(&ctx.headers, false)
             .unwrap_or_else(EvaluatorsDeleteResponse::not_implemented)
@@ -192,7 +192,7 @@ impl ManiacApi for Mock {
     async fn evaluators_update(
         &self,
         ctx: RequestContext<Self::Claims>,
-        _params: EvaluatorsUpdateParams,
+        _evaluator_id: String,
         _body: models::UpdateEvaluatorReq,
     ) -> EvaluatorsUpdateResponse {
         answers::evaluators_update(&ctx.headers, false)
@@ -217,7 +217,7 @@ impl ManiacApi for Mock {
     async fn datasets_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
-        _params: DatasetsRetrieveParams,
+        _dataset_id: String,
     ) -> DatasetsRetrieveResponse {
         answers::datasets_retrieve(&ctx.headers, false)
             .unwrap_or_else(DatasetsRetrieveResponse::not_implemented)
@@ -241,7 +241,7 @@ impl ManiacApi for Mock {
     async fn evaluation_runs_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
-        _params: EvaluationRunsRetrieveParams,
+        _run_id: String,
     ) -> EvaluationRunsRetrieveResponse {
         answers::evaluation_runs_retrieve(&ctx.headers, false)
             .unwrap_or_else(EvaluationRunsRetrieveResponse::not_implemented)
@@ -265,7 +265,7 @@ impl ManiacApi for Mock {
     async fn rlm_responses_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
-        _params: RlmResponsesRetrieveParams,
+        _response_id: String,
     ) -> RlmResponsesRetrieveResponse {
         answers::rlm_responses_retrieve(&ctx.headers, false)
             .unwrap_or_else(RlmResponsesRetrieveResponse::not_implemented)
@@ -281,7 +281,7 @@ impl ManiacApi for Mock {
     async fn traces_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
-        _params: TracesRetrieveParams,
+        _id: String,
     ) -> TracesRetrieveResponse {
         answers::traces_retrieve(&ctx.headers, false)
             .unwrap_or_else(TracesRetrieveResponse::not_implemented)

@@ -410,3 +410,9 @@ pub fn query_pairs(
         scalar => pairs.push((name.to_owned(), scalar_text(scalar))),
     }
 }
+
+/// A parameter's value, or nothing when it equals the document's default: the server fills
+/// a default in, so the request stays as short as one that never set it.
+pub fn non_default<T: PartialEq>(value: &T, default: T) -> Option<&T> {
+    (*value != default).then_some(value)
+}

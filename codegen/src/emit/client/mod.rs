@@ -240,7 +240,18 @@ fn items_and_shows(api: &Api, env_prefix: &str) -> Result<(Vec<Item>, OperationS
         shows.push((op.name.clone(), emitted.shows));
     }
 
+    let shared_params = api
+        .operations
+        .iter()
+        .any(|op| crate::emit::params::params_name(op).is_some())
+        .then(|| {
+            quote! {
+                /// The operations' query, header and cookie parameters (shared with the server).
+                pub use super::params::*;
+            }
+        });
     let mut items = parse_items(quote! {
+        #shared_params
         pub use runtime::{ErrorKind, Part, Response, Secret, Upload};
 
         runtime::client_builder!();

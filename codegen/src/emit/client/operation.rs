@@ -1,13 +1,14 @@
 //! One operation's `Client` methods and types: the plain method, and its `_stream` form
 //! where the operation streams events or pages through a list.
 
-use super::request::{body_step, non_path_params, params_struct, path_building, request_expr};
+use super::request::{body_step, path_building, request_expr};
 use super::response::{
     accept_outcomes, decode_many, decode_one, is_success, item_ty, paginate, pagination,
     success_outcomes,
 };
 use super::{generic_ty, named_ty, on_request, result_of, transport_await, var, Shows, MODELS};
 use crate::emit::naming::status_text;
+use crate::emit::params::{has_default, params_name, struct_params};
 use crate::emit::{ast, doc_attr_list, parse_at, ty_syn_in};
 use crate::ir::{Api, Operation, ParamLocation, Status};
 use crate::names::ident;
@@ -65,18 +66,17 @@ pub(super) fn operation(api: &Api, op: &Operation, op_names: &[&str]) -> Result<
     let (path_args, path_parts) = path_building(api, op);
     let mut args = vec![ast::ref_self()];
     args.extend(path_args);
-    let params = non_path_params(op);
+    let params = struct_params(op);
     let request = request_expr(api, op, &params);
-    if params.is_empty() {
+    if params_name(op).is_none() {
         shows.plain = Some(String::new());
     } else {
-        let (def, has_default) = params_struct(api, op, &params);
-        types.push(def);
+        // The struct itself is the shared one, in `src/params.rs`.
         args.push(ast::typed_arg(
             ast::ident("params"),
             ast::ref_ty(named_ty(&params_ty)),
         ));
-        if has_default {
+        if has_default(api, op) {
             shows.plain = Some(format!("&{params_ty}::default()"));
         }
     }
@@ -215,6 +215,7 @@ pub(super) fn operation(api: &Api, op: &Operation, op_names: &[&str]) -> Result<
             shows.paginates = shows.plain.is_some();
             let params_ty = ast::ident(&params_ty);
             let tokens = paginate(
+                api,
                 &pages,
                 &ty_syn_in(api, &pages.item, MODELS),
                 &fn_name,

@@ -1,9 +1,10 @@
 //! The request steps of an operation method: path parameters as arguments and the path
-//! built from the template, the `{Op}Params` struct of the other parameters, and the body
+//! built from the template, the other parameters from the shared `{Op}Params`, and the body
 //! (a multipart one as an `{Op}Form` struct).
 
 use super::{add_part, generic_ty, named_ty, on_request, var, MODELS};
-use crate::emit::naming::{form_name, location_name, unshadowed};
+use crate::emit::naming::form_name;
+use crate::emit::params::{path_argument, presence, Presence};
 use crate::emit::{ast, doc_attr_list, ty_syn_in};
 use crate::ir::{
     Api, Content, MediaKind, Operation, Param, ParamLocation, ParamStyle, PathSegment, RequestBody,
@@ -13,20 +14,6 @@ use crate::names::ident;
 use proc_macro2::Literal;
 use quote::quote;
 use syn::{Expr, Item, Stmt};
-
-/// The names an operation method's body and its other arguments use.
-const METHOD_LOCALS: &[&str] = &[
-    "path", "request", "response", "status", "media", "params", "body", "form",
-];
-
-/// A path parameter's argument name: its own, unless the method's body or other
-/// arguments use that name (GitHub's `GET /repos/{owner}/{repo}/contents/{path}`), then
-/// with `_param` appended (and more underscores while another parameter has that name).
-fn argument_name(op: &Operation, p: &Param) -> String {
-    unshadowed(&p.name, METHOD_LOCALS, "_param", |name| {
-        op.params.iter().any(|other| other.name == name)
-    })
-}
 
 /// The body's chosen media type: JSON first, then multipart, form, text, binary.
 fn chosen_body(body: &RequestBody) -> Option<&Content> {
@@ -64,14 +51,6 @@ fn scalar_by_value(ty: &Ty) -> bool {
     matches!(ty, Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 | Ty::Uuid)
 }
 
-fn ty_has_default(api: &Api, ty: &Ty) -> bool {
-    match ty {
-        Ty::Named(id) => api.ty(*id).has_default,
-        Ty::Box(_) => false,
-        _ => true,
-    }
-}
-
 fn query_style(style: ParamStyle) -> &'static str {
     match style {
         ParamStyle::SpaceDelimited => "SpaceDelimited",
@@ -106,7 +85,7 @@ pub(super) fn path_building(api: &Api, op: &Operation) -> (Vec<syn::FnArg>, Vec<
             }
             PathSegment::Param(index) => {
                 let p = &op.params[*index];
-                let arg = ident(&argument_name(op, p));
+                let arg = ident(&path_argument(op, p));
                 let ty = match &p.ty {
                     Ty::String => ast::ref_ty(named_ty("str")),
                     ty if scalar_by_value(ty) => ty_in(ty),
@@ -155,55 +134,6 @@ pub(super) fn path_building(api: &Api, op: &Operation) -> (Vec<syn::FnArg>, Vec<
     (args, path_parts)
 }
 
-/// The query, header and cookie parameters: those the `{Op}Params` struct holds.
-pub(super) fn non_path_params(op: &Operation) -> Vec<&Param> {
-    op.params
-        .iter()
-        .filter(|p| p.location != ParamLocation::Path)
-        .collect()
-}
-
-/// The `{Op}Params` struct of the query, header and cookie parameters, and whether it
-/// derives `Default` (every required field's type has one).
-pub(super) fn params_struct(api: &Api, op: &Operation, params: &[&Param]) -> (Item, bool) {
-    let ty_in = |ty: &Ty| ty_syn_in(api, ty, MODELS);
-    let has_default = params
-        .iter()
-        .all(|p| !p.required || ty_has_default(api, &p.ty));
-    let derive_default = has_default.then(|| quote!(Default,));
-    let fields = params
-        .iter()
-        .map(|p| {
-            let inner = ty_in(&p.ty);
-            let ty = if p.required {
-                inner
-            } else {
-                generic_ty(&["Option"], inner)
-            };
-            let mut doc = p.docs.clone().unwrap_or_default();
-            doc.push_str(&format!("\n\n`{}` ({}", p.wire, location_name(p.location)));
-            if let Some(default) = &p.default {
-                doc.push_str(&format!("; the server's default: `{default}`"));
-            }
-            doc.push(')');
-            if p.deprecated {
-                doc.push_str("\n\nDeprecated.");
-            }
-            ast::named_field(doc_attr_list(Some(&doc)), ident(&p.name), ty)
-        })
-        .collect();
-    let mut attrs = doc_attr_list(Some(&format!(
-        "Query, header and cookie parameters of [`Client::{}`].",
-        op.name
-    )));
-    attrs.push(ast::list_attr(
-        "derive",
-        quote!(Debug, Clone, PartialEq, #derive_default),
-    ));
-    let name = format!("{}Params", op.type_stem);
-    (ast::pub_struct(attrs, &name, fields), has_default)
-}
-
 /// `runtime::Request::new(method, path)` with the operation's security requirement and
 /// each of `params` (from the `params` argument) added.
 pub(super) fn request_expr(api: &Api, op: &Operation, params: &[&Param]) -> Expr {
@@ -224,10 +154,18 @@ pub(super) fn request_expr(api: &Api, op: &Operation, params: &[&Param]) -> Expr
     );
     for p in params {
         let wire = ast::str_lit(&p.wire);
-        let value = ast::reference(ast::field(
+        let field = ast::reference(ast::field(
             var("params"),
             syn::Member::Named(ident(&p.name)),
         ));
+        // At its default a parameter is left off the wire: the server fills it in.
+        let value = match presence(api, p, MODELS) {
+            Presence::Defaulted(default) => ast::reference(ast::call(
+                ast::path_expr(&["runtime", "non_default"]),
+                [field, default],
+            )),
+            Presence::Required | Presence::Optional => field,
+        };
         let explode = ast::bool_lit(p.explode);
         request = match p.location {
             ParamLocation::Query => {

@@ -4,6 +4,7 @@
 
 use super::{named_ty, transport, transport_await, var, MODELS};
 use crate::emit::naming::{status_text, status_variant};
+use crate::emit::params::{presence, Presence};
 use crate::emit::{ast, doc_attr_list, ty_syn_in};
 use crate::ir::{Api, Content, MediaKind, Operation, Param, ParamLocation, Status, Ty, TypeKind};
 use crate::names::{ident, type_name, Scope};
@@ -354,6 +355,7 @@ pub(super) fn pagination(api: &Api, op: &Operation, outcomes: &[Outcome]) -> Opt
 /// `{op}_stream` of a paginated list, as tokens: one per list operation of a few
 /// documents, so it is not worth a tree builder of its own.
 pub(super) fn paginate(
+    api: &Api,
     pages: &Pagination,
     item: &Type,
     fn_name: &syn::Ident,
@@ -374,7 +376,8 @@ pub(super) fn paginate(
             value
         }
     };
-    let (start, set_offset) = if pages.offset.required {
+    let plain = !matches!(presence(api, &pages.offset, MODELS), Presence::Optional);
+    let (start, set_offset) = if plain {
         (
             widen(quote!(params.#offset_field)),
             quote!(params.#offset_field = offset;),

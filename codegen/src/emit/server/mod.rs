@@ -40,7 +40,7 @@ use crate::ir::*;
 use crate::Result;
 use envelope::{envelope, Envelope};
 use mentions::PARSE_HELPERS;
-use params::params_struct;
+use params::params_extraction;
 use quote::{format_ident, quote};
 use responses::response_enum;
 use security::requirement_schemes;
@@ -116,9 +116,7 @@ fn operation_items(
     mentions: &mut Mentions,
 ) -> Result<Vec<syn::Item>> {
     let mut items = Vec::new();
-    if let Some(params) = params_struct(api, op, mentions) {
-        items.extend([params.decl, params.extract]);
-    }
+    items.extend(params_extraction(api, op, mentions).into_iter().flatten());
     if let Some((_, _, body_items)) = request_body(api, op, mentions) {
         mentions.walk(body_items.clone());
         items.extend(parse_items(body_items)?);

@@ -1,14 +1,16 @@
-//! Each operation's `{Op}Params` struct (path, query, header and cookie parameters,
-//! defaults applied) and its `impl runtime::Params`, which parses and checks them.
+//! Each operation's parameter extraction: `impl runtime::Params` for the shared
+//! `{Op}Params` (see `emit::params`), or, where the path has parameters, for a private
+//! `{Op}Args` holding them and the `{Op}Params`. It parses, applies defaults and checks.
 
 use super::mentions::{models_syn, parser, Mentions};
 use crate::emit::naming::location_name;
+use crate::emit::params::{params_name, path_argument, presence, Presence};
 use crate::emit::validate::{check_stmts, resolved, strip_options};
 use crate::emit::{ast, doc_attr_list};
 use crate::ir::*;
 use crate::names::ident;
 use proc_macro2::Literal;
-use quote::{format_ident, quote};
+use quote::quote;
 use syn::punctuated::Punctuated;
 use syn::Expr;
 
@@ -22,41 +24,6 @@ fn location(location: ParamLocation, mentions: &mut Mentions) -> Expr {
         ParamLocation::Cookie => "Cookie",
     };
     ast::path_expr(&["Location", variant])
-}
-
-/// A default written as a Rust expression of the parameter's type, when it is a scalar or
-/// an enum value; other defaults are documented, not applied.
-fn param_default(
-    api: &Api,
-    ty: &Ty,
-    value: &serde_json::Value,
-    mentions: &mut Mentions,
-) -> Option<Expr> {
-    use serde_json::Value;
-    Some(match (resolved(api, ty), value) {
-        (Ty::String, Value::String(s)) => {
-            ast::call(ast::path_expr(&["String", "from"]), [ast::str_lit(s)])
-        }
-        (Ty::Bool, Value::Bool(b)) => ast::bool_lit(*b),
-        (Ty::I32, Value::Number(n)) => {
-            ast::lit(Literal::i32_suffixed(i32::try_from(n.as_i64()?).ok()?))
-        }
-        (Ty::I64, Value::Number(n)) => ast::lit(Literal::i64_suffixed(n.as_i64()?)),
-        (Ty::F64, Value::Number(n)) => ast::lit(Literal::f64_suffixed(n.as_f64()?)),
-        (Ty::Named(id), Value::String(s)) => {
-            let TypeKind::StringEnum(e) = &api.ty(*id).kind else {
-                return None;
-            };
-            let variant = e.variants.iter().find(|v| &v.value == s)?;
-            // `ty` may be an alias of the enum: spelled by its own name.
-            let Ty::Named(named) = ty else {
-                return None;
-            };
-            mentions.models_path = true;
-            ast::path_expr(&["models", &api.ty(*named).name, &variant.name])
-        }
-        _ => return None,
-    })
 }
 
 thread_local! {
@@ -74,49 +41,47 @@ thread_local! {
     };
 }
 
-/// An operation's params struct and its `impl runtime::Params`.
-pub(super) struct ParamsCode {
-    pub(super) decl: syn::Item,
-    pub(super) extract: syn::Item,
+/// What the router's handler extracts for an operation: the `{Op}Params` itself, or the
+/// `{Op}Args` of its path parameters and params; nothing without parameters.
+pub(super) fn extracted_name(op: &Operation) -> Option<String> {
+    if op.params.iter().any(|p| p.location == ParamLocation::Path) {
+        Some(format!("{}Args", op.type_stem))
+    } else {
+        params_name(op)
+    }
 }
 
-/// The params struct and its extraction, or nothing for an operation without parameters.
-pub(super) fn params_struct(
+/// The extraction of an operation's parameters (and the `{Op}Args` struct it fills, where
+/// there is one), or nothing for an operation without parameters.
+pub(super) fn params_extraction(
     api: &Api,
     op: &Operation,
     mentions: &mut Mentions,
-) -> Option<ParamsCode> {
-    if op.params.is_empty() {
-        return None;
-    }
-    let name = format_ident!("{}Params", op.type_stem);
-    let doc = format!(
-        "Parameters of `{}` (`{} {}`), defaults applied.",
-        op.id,
-        op.method.as_str(),
-        op.path
-    );
-    let mut fields = Vec::new();
+) -> Option<Vec<syn::Item>> {
+    let extracted = extracted_name(op)?;
+    let in_args = extracted != params_name(op).unwrap_or_default();
+    let mut path_fields = Vec::new();
+    let mut path_inits = Punctuated::<syn::FieldValue, syn::Token![,]>::new();
     let mut inits = Punctuated::<syn::FieldValue, syn::Token![,]>::new();
     let mut checks_out = Vec::new();
     for p in &op.params {
-        let field = ident(&p.name);
+        let in_path = p.location == ParamLocation::Path;
+        let field = if in_path {
+            ident(&path_argument(op, p))
+        } else {
+            ident(&p.name)
+        };
         let wire = || ast::str_lit(&p.wire);
         let loc_name = location_name(p.location);
-        let mut docs = p.docs.clone().unwrap_or_default();
-        if let Some(default) = &p.default {
-            docs.push_str(&format!("\n\nDefault: `{default}`."));
-        }
-        let docs = doc_attr_list(
-            Some(&docs)
-                .filter(|d| !d.trim().is_empty())
-                .map(String::as_str),
-        );
-        let default = p
-            .default
-            .as_ref()
-            .filter(|_| !p.required)
-            .and_then(|v| param_default(api, &p.ty, v, mentions));
+        let default = match presence(api, p, &["models"]) {
+            Presence::Defaulted(default) => {
+                if matches!(resolved(api, &p.ty), Ty::Named(_)) {
+                    mentions.models_path = true;
+                }
+                Some(default)
+            }
+            Presence::Required | Presence::Optional => None,
+        };
         let read = |method: &str, mut args: Vec<Expr>, mentions: &mut Mentions| {
             args.insert(0, location(p.location, mentions));
             args.insert(1, wire());
@@ -182,22 +147,24 @@ pub(super) fn params_struct(
                 }
             }
         };
-        fields.push(syn::Field {
-            attrs: docs,
-            vis: ast::public(),
-            mutability: syn::FieldMutability::None,
-            ident: Some(field.clone()),
-            colon_token: Some(Default::default()),
-            ty: field_ty,
-        });
-        inits.push(ast::field_value(field.clone(), value));
+        if in_path {
+            path_fields.push(ast::named_field(
+                Vec::new(),
+                field.clone(),
+                field_ty.clone(),
+            ));
+            path_inits.push(ast::field_value(field.clone(), value));
+        } else {
+            inits.push(ast::field_value(field.clone(), value));
+        }
         let (core, _) = strip_options(&p.ty);
         let check = check_stmts(api, core, &p.constraints, &ast::path_expr(&["value"]));
         if !check.is_empty() {
-            let place = ast::reference(ast::field(
-                ast::path_expr(&["params"]),
-                syn::Member::Named(field),
-            ));
+            let mut place = ast::path_expr(&["params"]);
+            if in_args && !in_path {
+                place = ast::field(place, syn::Member::Named(ident("params")));
+            }
+            let place = ast::reference(ast::field(place, syn::Member::Named(field)));
             let mut body = if optional {
                 let bound = ast::if_let(ast::some_pat(ast::ident_pat("value")), place, check);
                 vec![ast::block_stmt(bound)]
@@ -218,45 +185,69 @@ pub(super) fn params_struct(
             )));
         }
     }
-    if !inits.empty_or_trailing() {
-        inits.push_punct(Default::default());
+    let params_literal = params_name(op).map(|name| {
+        if !inits.empty_or_trailing() {
+            inits.push_punct(Default::default());
+        }
+        Expr::Struct(syn::ExprStruct {
+            attrs: Vec::new(),
+            qself: None,
+            path: ast::path(&[&name]),
+            brace_token: Default::default(),
+            fields: inits,
+            dot2_token: None,
+            rest: None,
+        })
+    });
+    let mut items = Vec::new();
+    let fields = if in_args {
+        let mut fields = path_inits;
+        let mut decl_fields = path_fields;
+        if let Some(literal) = params_literal {
+            fields.push(ast::field_value(ident("params"), literal));
+            decl_fields.push(ast::named_field(
+                Vec::new(),
+                ident("params"),
+                ast::path_ty(ast::path(&[&params_name(op).unwrap_or_default()])),
+            ));
+        }
+        let doc = format!(
+            "What `{}`'s handler extracts: its path parameters and params.",
+            op.id
+        );
+        let mut attrs = doc_attr_list(Some(&doc));
+        attrs.push(ast::list_attr("derive", quote!(Debug)));
+        let mut decl = ast::pub_struct(attrs, &extracted, decl_fields);
+        if let syn::Item::Struct(decl) = &mut decl {
+            decl.vis = syn::Visibility::Inherited;
+        }
+        items.push(decl);
+        fields
+    } else {
+        match params_literal {
+            Some(Expr::Struct(literal)) => literal.fields,
+            _ => Punctuated::new(),
+        }
+    };
+    let mut fields = fields;
+    if !fields.empty_or_trailing() {
+        fields.push_punct(Default::default());
     }
     let mut extract = PARAMS_IMPL.with(Clone::clone);
-    extract.self_ty = Box::new(ast::path_ty(ast::path(&[&name.to_string()])));
+    extract.self_ty = Box::new(ast::path_ty(ast::path(&[&extracted])));
     if let [syn::ImplItem::Const(in_path), syn::ImplItem::Fn(method)] = &mut extract.items[..] {
-        in_path.expr = ast::bool_lit(op.params.iter().any(|p| p.location == ParamLocation::Path));
+        in_path.expr = ast::bool_lit(in_args);
         if let Some(syn::Stmt::Local(syn::Local {
             init: Some(init), ..
         })) = method.block.stmts.first_mut()
         {
             if let Expr::Struct(built) = &mut *init.expr {
-                built.fields = inits;
+                built.fields = fields;
             }
         }
         let last = method.block.stmts.len().saturating_sub(1);
         method.block.stmts.splice(last..last, checks_out);
     }
-    let mut attrs = doc_attr_list(Some(&doc));
-    attrs.push(ast::list_attr("derive", quote!(Debug, Clone, PartialEq)));
-    let mut fields: Punctuated<syn::Field, syn::Token![,]> = fields.into_iter().collect();
-    fields.push_punct(Default::default());
-    Some(ParamsCode {
-        decl: syn::Item::Struct(syn::ItemStruct {
-            attrs,
-            vis: ast::public(),
-            struct_token: Default::default(),
-            ident: name,
-            generics: Default::default(),
-            fields: syn::Fields::Named(syn::FieldsNamed {
-                brace_token: Default::default(),
-                named: fields,
-            }),
-            semi_token: None,
-        }),
-        extract: syn::Item::Impl(extract),
-    })
-}
-
-pub(super) fn params_name(op: &Operation) -> Option<proc_macro2::Ident> {
-    (!op.params.is_empty()).then(|| format_ident!("{}Params", op.type_stem))
+    items.push(syn::Item::Impl(extract));
+    Some(items)
 }

@@ -3,9 +3,10 @@
 
 use super::bodies::request_body;
 use super::mentions::Mentions;
-use super::params::params_name;
+use super::params::extracted_name;
 use super::security::{requirement, uses_auth};
 use super::Shared;
+use crate::emit::params::{params_name, path_argument};
 use crate::emit::{ast, parse_items};
 use crate::ir::*;
 use crate::names::ident;
@@ -30,7 +31,7 @@ thread_local! {
 /// The function the router binds the implementation to for one operation (`security`:
 /// its index among the distinct requirements).
 fn handler(api: &Api, shared: &Shared, op: &Operation, security: Option<usize>) -> syn::Item {
-    let params = params_name(op);
+    let extracted = extracted_name(op);
     // The trait's methods name the same types.
     let body = request_body(api, op, &mut Mentions::default());
     let security = match security {
@@ -53,28 +54,35 @@ fn handler(api: &Api, shared: &Shared, op: &Operation, security: Option<usize>) 
             ty: Box::new(ty),
         })
     };
-    let mut arg_names = vec!["ctx"];
-    let params_arg = match &params {
+    let mut call_args = vec![ast::path_expr(&["ctx"])];
+    let params_arg = match &extracted {
+        // An `{Op}Args`: the path parameters, then the params.
+        Some(name) if Some(name) != params_name(op).as_ref() => {
+            let args = || ast::path_expr(&["args"]);
+            for segment in &op.segments {
+                if let PathSegment::Param(index) = segment {
+                    let field = ident(&path_argument(op, &op.params[*index]));
+                    call_args.push(ast::field(args(), syn::Member::Named(field)));
+                }
+            }
+            if params_name(op).is_some() {
+                call_args.push(ast::field(args(), syn::Member::Named(ident("params"))));
+            }
+            typed(ast::ident_pat("args"), ast::path_ty(ast::path(&[name])))
+        }
         Some(name) => {
-            arg_names.push("params");
-            typed(
-                ast::ident_pat("params"),
-                ast::path_ty(ast::path(&[&name.to_string()])),
-            )
+            call_args.push(ast::path_expr(&["params"]));
+            typed(ast::ident_pat("params"), ast::path_ty(ast::path(&[name])))
         }
         None => typed(ast::wild_pat(), ast::unit_ty()),
     };
     let body_arg = if has_body {
-        arg_names.push("body");
+        call_args.push(ast::path_expr(&["body"]));
         ast::ident_pat("body")
     } else {
         typed(ast::wild_pat(), ast::unit_ty())
     };
-    let mut call = ast::method(
-        ast::path_expr(&["api"]),
-        "method",
-        arg_names.iter().map(|name| ast::path_expr(&[name])),
-    );
+    let mut call = ast::method(ast::path_expr(&["api"]), "method", call_args);
     if let Expr::MethodCall(call) = &mut call {
         call.method = ident(&op.name);
     }

@@ -1,10 +1,11 @@
 //! The service trait: one method per operation, each answering 501 until implemented, and
 //! the items before it (runtime and mock modules, the error envelope).
 
-use super::bodies::{local_ty, request_body};
+use super::bodies::request_body;
+use super::mentions::models_syn;
 use super::mentions::Mentions;
-use super::params::params_name;
 use super::Shared;
+use crate::emit::params::{params_name, path_argument};
 use crate::emit::{ast, doc_attr_list, parse_items};
 use crate::ir::*;
 use crate::names::ident;
@@ -48,19 +49,26 @@ fn trait_method(
         ast::unit_ty()
     };
     let mut args = vec![(
-        "ctx",
+        "ctx".to_owned(),
         ast::path_ty(ast::generic_path(&["RequestContext"], [claims])),
     )];
+    // Path parameters in template order, named and typed as the client's arguments.
+    for segment in &op.segments {
+        if let PathSegment::Param(index) = segment {
+            let p = &op.params[*index];
+            args.push((path_argument(op, p), models_syn(api, &p.ty, mentions)));
+        }
+    }
     if let Some(name) = params_name(op) {
-        args.push(("params", local_ty(&name)));
+        args.push(("params".to_owned(), ast::path_ty(ast::path(&[&name]))));
     }
     if let Some((ty, _, _)) = request_body(api, op, mentions) {
-        args.push(("body", ty));
+        args.push(("body".to_owned(), ty));
     }
     let unused = if args.len() == 1 {
         ast::path_expr(&["ctx"])
     } else {
-        ast::tuple_expr(args.iter().map(|(name, _)| ast::path_expr(&[name])))
+        ast::tuple_expr(args.iter().map(|(name, _)| ast::ident_expr(ident(name))))
     };
     let mut method = TRAIT_METHOD.with(Clone::clone);
     method.attrs = doc_attr_list(Some(&op_doc(op)));
@@ -68,7 +76,7 @@ fn trait_method(
     method.sig.inputs.extend(args.into_iter().map(|(name, ty)| {
         syn::FnArg::Typed(syn::PatType {
             attrs: Vec::new(),
-            pat: Box::new(ast::ident_pat(name)),
+            pat: Box::new(syn::Pat::Ident(ast::binding(ident(&name)))),
             colon_token: Default::default(),
             ty: Box::new(ty),
         })
@@ -137,7 +145,18 @@ pub fn server_head(api: &Api, mentions: &mut Mentions) -> Result<Vec<syn::Item>>
          writes only what it serves. Serve it with [`router`].",
         api.title, api.version
     );
+    let shared_params = api
+        .operations
+        .iter()
+        .any(|op| params_name(op).is_some())
+        .then(|| {
+            quote! {
+                /// The operations' query, header and cookie parameters (shared with the client).
+                pub use super::params::*;
+            }
+        });
     let tokens = quote! {
+        #shared_params
         /// The HTTP plumbing every generated server shares (the runtime crate's `server`
         /// module; `runtime::axum` is the axum it is built on).
         pub use codegen_runtime::server as runtime;
