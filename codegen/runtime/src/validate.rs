@@ -184,6 +184,36 @@ pub fn max_length(at: Path<'_>, value: &str, bound: usize) -> Result<(), Violati
     Ok(())
 }
 
+/// A `pattern` constraint: its regular expression, compiled on first use (the generator
+/// drops, with a warning, the patterns regex-lite cannot compile).
+#[cfg(feature = "pattern")]
+pub struct Pattern {
+    source: &'static str,
+    regex: std::sync::OnceLock<Option<regex_lite::Regex>>,
+}
+
+#[cfg(feature = "pattern")]
+impl Pattern {
+    pub const fn new(source: &'static str) -> Self {
+        Pattern {
+            source,
+            regex: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+#[cfg(feature = "pattern")]
+pub fn pattern(at: Path<'_>, value: &str, pattern: &Pattern) -> Result<(), Violation> {
+    let regex = pattern
+        .regex
+        .get_or_init(|| regex_lite::Regex::new(pattern.source).ok());
+    if regex.as_ref().is_some_and(|r| !r.is_match(value)) {
+        let source = pattern.source;
+        return Err(at.violation(format!("must match the pattern `{source}`")));
+    }
+    Ok(())
+}
+
 pub fn min_items(at: Path<'_>, len: usize, bound: usize) -> Result<(), Violation> {
     if len < bound {
         return Err(at.violation(format!("must have at least {bound} items")));

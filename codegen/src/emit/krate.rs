@@ -156,12 +156,24 @@ const RUNTIME_PACKAGE: &str = "codegen-runtime";
 
 /// The runtime dependency line, and the features that switch its parts on. Off by
 /// default, so depending on the crate for its models pulls in no HTTP stack.
-fn runtime_dependency(runtime: &Runtime, uuid: bool) -> String {
+fn runtime_dependency(runtime: &Runtime, api: &Api) -> String {
     let path = match runtime {
         Runtime::Path(path) => path.as_str(),
         Runtime::Vendored => "runtime",
     };
-    let features = if uuid { ", features = [\"uuid\"]" } else { "" };
+    // What the models need of it: `Validate` for `uuid::Uuid`, `pattern` checks.
+    let needed: Vec<&str> = [
+        (uses_uuid(api), "\"uuid\""),
+        (super::validate::uses_pattern(api), "\"pattern\""),
+    ]
+    .into_iter()
+    .filter_map(|(used, feature)| used.then_some(feature))
+    .collect();
+    let features = if needed.is_empty() {
+        String::new()
+    } else {
+        format!(", features = [{}]", needed.join(", "))
+    };
     format!(
         "# What is the same for every API: schema checks, client and server plumbing.\n\
          {RUNTIME_PACKAGE} = {{ path = {}{features} }}\n",
@@ -198,10 +210,7 @@ pub fn cargo_toml(
     if uses_uuid(api) {
         out.push_str("uuid = { version = \"1\", features = [\"serde\"] }\n");
     }
-    if super::validate::uses_pattern(api) {
-        out.push_str("regex-lite = \"0.1\"\n");
-    }
-    out.push_str(&runtime_dependency(runtime, uses_uuid(api)));
+    out.push_str(&runtime_dependency(runtime, api));
     out.push_str(FEATURES);
     out.push_str(EXAMPLE);
     if standalone {

@@ -109,12 +109,8 @@ fn checks_at(api: &Api, ty: &Ty, constraints: &Constraints, value: &Expr, at: &E
                 // Lowering dropped the patterns regex-lite cannot compile, with a warning.
                 let check: syn::Block = syn::parse_quote! {
                     {
-                        static PATTERN: std::sync::OnceLock<Option<regex_lite::Regex>> =
-                            std::sync::OnceLock::new();
-                        let regex = PATTERN.get_or_init(|| regex_lite::Regex::new(#pattern).ok());
-                        if regex.as_ref().is_some_and(|r| !r.is_match(#value)) {
-                            return Err(#at.violation(concat!("must match the pattern `", #pattern, "`")));
-                        }
+                        static PATTERN: super::validate::Pattern = super::validate::Pattern::new(#pattern);
+                        super::validate::pattern(#at, #value, &PATTERN)?;
                     }
                 };
                 out.push(ast::block_stmt(Expr::Block(syn::ExprBlock {

@@ -12,7 +12,7 @@ use crate::ir::{
 };
 use crate::names::ident;
 use proc_macro2::Literal;
-use quote::quote;
+use quote::{format_ident, quote};
 use syn::{Expr, Item, Stmt};
 
 /// The body's chosen media type: JSON first, then multipart, form, text, binary.
@@ -92,42 +92,20 @@ pub(super) fn path_building(api: &Api, op: &Operation) -> (Vec<syn::FnArg>, Vec<
                     ty => ast::ref_ty(ty_in(ty)),
                 };
                 args.push(ast::typed_arg(arg.clone(), ty));
-                if p.ty == Ty::String && p.style == ParamStyle::Simple {
-                    path_parts.push(ast::semi(ast::call(
-                        ast::path_expr(&["runtime", "push_path_segment"]),
-                        [ast::mut_reference(var("path")), ast::ident_expr(arg)],
-                    )));
-                    continue;
-                }
-                let segment = ast::call(
-                    ast::path_expr(&["runtime", "path_param"]),
-                    [
-                        ast::str_lit(&p.wire),
-                        ast::reference(ast::ident_expr(arg)),
-                        ast::path_expr(&["runtime", "PathStyle", path_style(p.style)]),
-                        ast::bool_lit(p.explode),
-                    ],
-                );
-                let invalid = ast::call(
-                    var("Err"),
-                    [ast::call(
-                        ast::path_expr(&["Error", "InvalidRequest"]),
-                        [var("message")],
-                    )],
-                );
-                path_parts.push(ast::block_stmt(ast::match_expr(
-                    segment,
-                    vec![
-                        ast::arm(
-                            ast::tuple_struct_pat(&["Ok"], [ast::ident_pat("segment")]),
-                            ast::method(var("path"), "push_str", [ast::reference(var("segment"))]),
-                        ),
-                        ast::arm(
-                            ast::tuple_struct_pat(&["Err"], [ast::ident_pat("message")]),
-                            ast::return_expr(invalid),
-                        ),
-                    ],
-                )));
+                let wire = &p.wire;
+                let style = format_ident!("{}", path_style(p.style));
+                let explode = p.explode;
+                // A plain string segment needs no fallible encoding.
+                path_parts.push(if p.ty == Ty::String && p.style == ParamStyle::Simple {
+                    syn::parse_quote!(runtime::push_path_segment(&mut path, #arg);)
+                } else {
+                    syn::parse_quote! {
+                        match runtime::path_param(#wire, &#arg, runtime::PathStyle::#style, #explode) {
+                            Ok(segment) => path.push_str(&segment),
+                            Err(message) => return Err(Error::InvalidRequest(message)),
+                        }
+                    }
+                });
             }
         }
     }
