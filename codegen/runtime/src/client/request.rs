@@ -221,18 +221,7 @@ impl Request {
     pub fn header<T: Serialize + ?Sized>(mut self, name: &str, value: &T, explode: bool) -> Self {
         let text = match to_json(value) {
             Ok(serde_json::Value::Null) => return self,
-            Ok(serde_json::Value::Array(items)) => {
-                items.iter().map(scalar_text).collect::<Vec<_>>().join(",")
-            }
-            Ok(serde_json::Value::Object(map)) => sorted_members(&map)
-                .into_iter()
-                .map(|(k, v)| {
-                    let sep = if explode { "=" } else { "," };
-                    format!("{k}{sep}{}", scalar_text(v))
-                })
-                .collect::<Vec<_>>()
-                .join(","),
-            Ok(scalar) => scalar_text(&scalar),
+            Ok(value) => listed_text(&value, explode),
             Err(e) => {
                 self.fail(format!("header `{name}`: {e}"));
                 return self;
@@ -253,11 +242,11 @@ impl Request {
     }
 
     /// Adds a cookie parameter.
-    pub fn cookie<T: Serialize + ?Sized>(mut self, name: &str, value: &T) -> Self {
+    pub fn cookie<T: Serialize + ?Sized>(mut self, name: &str, value: &T, explode: bool) -> Self {
         match to_json(value) {
             Ok(serde_json::Value::Null) => {}
             Ok(value) => {
-                let cookie = format!("{name}={}", scalar_text(&value));
+                let cookie = format!("{name}={}", listed_text(&value, explode));
                 match HeaderValue::from_str(&cookie) {
                     Ok(value) => {
                         self.headers.append(reqwest::header::COOKIE, value);
@@ -360,6 +349,28 @@ impl Request {
                 self
             }
         }
+    }
+}
+
+/// A header's or cookie's value: an array's items joined by commas, an object's members as
+/// `key,value,...` (`key=value,...` exploded), a scalar as text (OpenAPI's simple style).
+fn listed_text(value: &serde_json::Value, explode: bool) -> String {
+    match value {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .filter(|v| !v.is_null())
+            .map(scalar_text)
+            .collect::<Vec<_>>()
+            .join(","),
+        serde_json::Value::Object(map) => sorted_members(map)
+            .into_iter()
+            .map(|(k, v)| {
+                let sep = if explode { "=" } else { "," };
+                format!("{k}{sep}{}", scalar_text(v))
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        scalar => scalar_text(scalar),
     }
 }
 

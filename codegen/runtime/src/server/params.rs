@@ -45,6 +45,19 @@ impl Location {
     }
 }
 
+/// How a parameter is laid out on the wire (OpenAPI's `style`), for the layouts that are
+/// more than the value's text: label and matrix path segments, and objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Form,
+    SpaceDelimited,
+    PipeDelimited,
+    DeepObject,
+    Simple,
+    Label,
+    Matrix,
+}
+
 /// Runs a parameter's constraint checks: 422 naming the parameter for the first it breaks.
 pub fn check(
     location: Location,
@@ -201,6 +214,225 @@ impl<'a> RawParams<'a> {
             None => Ok(None),
         }
     }
+}
+
+impl RawParams<'_> {
+    /// A scalar in a label (`.v`) or matrix (`;name=v`) path segment, as the client writes
+    /// it; other styles hold the text as is.
+    pub fn styled<T>(
+        &self,
+        location: Location,
+        name: &str,
+        style: Style,
+        parse: Parse<T>,
+    ) -> Result<Option<T>, Rejection> {
+        let Some(text) = self.raw(location, name)? else {
+            return Ok(None);
+        };
+        let text = unprefixed(text, name, style)
+            .ok_or_else(|| Rejection::invalid(location.field(name), prefix_expected(style)))?;
+        parse(text)
+            .map(Some)
+            .map_err(|e| Rejection::invalid(location.field(name), e))
+    }
+
+    /// An array in a label (`.a,b`, exploded `.a.b`) or matrix (`;name=a,b`, exploded
+    /// `;name=a;name=b`) path segment.
+    pub fn styled_list<T>(
+        &self,
+        location: Location,
+        name: &str,
+        style: Style,
+        explode: bool,
+        parse: Parse<T>,
+    ) -> Result<Option<Vec<T>>, Rejection> {
+        let invalid = |e: String| Rejection::invalid(location.field(name), e);
+        let Some(text) = self.raw(location, name)? else {
+            return Ok(None);
+        };
+        let items: Vec<&str> = match (style, explode) {
+            (Style::Matrix, true) => text
+                .split(';')
+                .skip(1)
+                .map(|item| {
+                    item.strip_prefix(name)
+                        .and_then(|rest| rest.strip_prefix('='))
+                        .ok_or_else(|| invalid(prefix_expected(style)))
+                })
+                .collect::<Result<_, _>>()?,
+            _ => {
+                let rest =
+                    unprefixed(text, name, style).ok_or_else(|| invalid(prefix_expected(style)))?;
+                let separator = if style == Style::Label && explode {
+                    '.'
+                } else {
+                    ','
+                };
+                if rest.is_empty() {
+                    Vec::new()
+                } else {
+                    rest.split(separator).collect()
+                }
+            }
+        };
+        items
+            .into_iter()
+            .map(|item| parse(item).map_err(invalid))
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+
+    /// An object parameter, from the members its style lays out (as the client writes
+    /// them): `name[key]=value` (deepObject), `key=value` pairs (exploded form), `key,value`
+    /// lists (form, simple, label, matrix; headers and cookies) or `key=value` lists
+    /// (exploded simple, label, matrix; headers and cookies). Members are text; numbers and
+    /// booleans are read from it.
+    pub fn object<T: DeserializeOwned>(
+        &self,
+        location: Location,
+        name: &str,
+        style: Style,
+        explode: bool,
+    ) -> Result<Option<T>, Rejection> {
+        let invalid = |e: String| Rejection::invalid(location.field(name), e);
+        let members: Vec<(Cow<'_, str>, Cow<'_, str>)> = match (location, style) {
+            (Location::Query, Style::DeepObject) => self
+                .query
+                .iter()
+                .filter_map(|(key, value)| {
+                    let member = key
+                        .strip_prefix(name)?
+                        .strip_prefix('[')?
+                        .strip_suffix(']')?;
+                    Some((Cow::Borrowed(member), Cow::Borrowed(value.as_ref())))
+                })
+                .collect(),
+            (Location::Query, _) if explode => {
+                return Err(invalid(
+                    "an exploded query object is read by `query_members`".to_owned(),
+                ));
+            }
+            _ => {
+                let Some(text) = self.raw(location, name)? else {
+                    return Ok(None);
+                };
+                listed_members(text, name, style, explode).ok_or_else(|| {
+                    invalid(format!("expected {}", members_expected(style, explode)))
+                })?
+            }
+        };
+        if members.is_empty() && !(location == Location::Path || location == Location::Header) {
+            return Ok(None);
+        }
+        members_value(members.into_iter())
+            .map(Some)
+            .map_err(invalid)
+    }
+}
+
+impl RawParams<'_> {
+    /// An object whose members are query parameters of their own (form style, exploded):
+    /// every query pair but the operation's `others` parameters; none of them, no object.
+    pub fn query_members<T: DeserializeOwned>(
+        &self,
+        name: &str,
+        others: &[&str],
+    ) -> Result<Option<T>, Rejection> {
+        let members: Vec<_> = self
+            .query
+            .iter()
+            .filter(|(key, _)| !others.contains(&key.as_ref()))
+            .map(|(k, v)| (Cow::Borrowed(k.as_ref()), Cow::Borrowed(v.as_ref())))
+            .collect();
+        if members.is_empty() {
+            return Ok(None);
+        }
+        members_value(members.into_iter())
+            .map(Some)
+            .map_err(|e| Rejection::invalid(Location::Query.field(name), e))
+    }
+}
+
+/// The text after a label (`.`) or matrix (`;name=`) prefix; other styles have none.
+fn unprefixed<'t>(text: &'t str, name: &str, style: Style) -> Option<&'t str> {
+    match style {
+        Style::Label => text.strip_prefix('.'),
+        Style::Matrix => text
+            .strip_prefix(';')?
+            .strip_prefix(name)?
+            .strip_prefix('='),
+        _ => Some(text),
+    }
+}
+
+fn prefix_expected(style: Style) -> String {
+    match style {
+        Style::Label => "expected a label segment starting with `.`".to_owned(),
+        _ => "expected a matrix segment `;name=value`".to_owned(),
+    }
+}
+
+fn members_expected(style: Style, explode: bool) -> &'static str {
+    match (style, explode) {
+        (Style::Label, false) => "`.key,value,...`",
+        (Style::Label, true) => "`.key=value.key=value`",
+        (Style::Matrix, false) => "`;name=key,value,...`",
+        (Style::Matrix, true) => "`;key=value;key=value`",
+        (_, true) => "`key=value,key=value`",
+        (_, false) => "`key,value,key,value`",
+    }
+}
+
+/// An object's members from one listed value, per style (see [`RawParams::object`]).
+fn listed_members<'t>(
+    text: &'t str,
+    name: &str,
+    style: Style,
+    explode: bool,
+) -> Option<Vec<(Cow<'t, str>, Cow<'t, str>)>> {
+    let (rest, separator) = match (style, explode) {
+        (Style::Matrix, true) => (text.strip_prefix(';')?, ';'),
+        (Style::Label, true) => (text.strip_prefix('.')?, '.'),
+        (Style::SpaceDelimited, false) => (text, ' '),
+        (Style::PipeDelimited, false) => (text, '|'),
+        _ => (unprefixed(text, name, style)?, ','),
+    };
+    if rest.is_empty() {
+        return Some(Vec::new());
+    }
+    let items: Vec<&str> = rest.split(separator).collect();
+    if explode {
+        items
+            .into_iter()
+            .map(|item| {
+                let (key, value) = item.split_once('=')?;
+                Some((Cow::Borrowed(key), Cow::Borrowed(value)))
+            })
+            .collect()
+    } else {
+        let pairs = items.chunks_exact(2);
+        // A key without its value.
+        if !pairs.remainder().is_empty() {
+            return None;
+        }
+        Some(
+            pairs
+                .map(|pair| (Cow::Borrowed(pair[0]), Cow::Borrowed(pair[1])))
+                .collect(),
+        )
+    }
+}
+
+/// Deserializes members given as text into `T` (numbers and booleans parsed from it, as a
+/// form would be).
+fn members_value<'m, T: DeserializeOwned>(
+    members: impl Iterator<Item = (Cow<'m, str>, Cow<'m, str>)>,
+) -> Result<T, String> {
+    let mut encoded = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in members {
+        encoded.append_pair(&key, &value);
+    }
+    serde_urlencoded::from_str(&encoded.finish()).map_err(|e| e.to_string())
 }
 
 /// Text as is.

@@ -151,7 +151,7 @@ pub(super) fn request_expr(api: &Api, op: &Operation, params: &[&Param]) -> Expr
                 ast::method(request, "query", [wire, value, style, explode])
             }
             ParamLocation::Header => ast::method(request, "header", [wire, value, explode]),
-            ParamLocation::Cookie => ast::method(request, "cookie", [wire, value]),
+            ParamLocation::Cookie => ast::method(request, "cookie", [wire, value, explode]),
             ParamLocation::Path => request,
         };
     }

@@ -37,8 +37,13 @@ pub(super) fn parser(api: &Api, ty: &Ty, mentions: &mut Mentions) -> Expr {
 }
 
 /// Runtime names imported only where used: parameter and form parsing name them often.
-pub(super) const PARSE_HELPERS: [&str; 4] =
-    ["Location", "parse_from_str", "parse_serde", "parse_string"];
+pub(super) const PARSE_HELPERS: [&str; 5] = [
+    "Location",
+    "Style",
+    "parse_from_str",
+    "parse_serde",
+    "parse_string",
+];
 
 /// What the server's code names: noted where trees are built, found in one walk of the
 /// tokens elsewhere (each walk copies the token tree).

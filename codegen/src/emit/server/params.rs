@@ -41,6 +41,29 @@ thread_local! {
     };
 }
 
+/// `Style::Label` and the like, for the runtime's readers.
+fn style_name(style: ParamStyle) -> &'static str {
+    match style {
+        ParamStyle::Simple => "Simple",
+        ParamStyle::Label => "Label",
+        ParamStyle::Matrix => "Matrix",
+        ParamStyle::Form => "Form",
+        ParamStyle::SpaceDelimited => "SpaceDelimited",
+        ParamStyle::PipeDelimited => "PipeDelimited",
+        ParamStyle::DeepObject => "DeepObject",
+    }
+}
+
+/// Whether a parameter's value is an object, which its style lays out as members (a
+/// cookie's is its JSON, which the runtime's `object` reads too).
+fn is_object(api: &Api, ty: &Ty) -> bool {
+    match resolved(api, ty) {
+        Ty::Named(id) => matches!(api.ty(*id).kind, TypeKind::Struct(_)),
+        Ty::Map(_) | Ty::JsonObject => true,
+        _ => false,
+    }
+}
+
 /// What the router's handler extracts for an operation: the `{Op}Params` itself, or the
 /// `{Op}Args` of its path parameters and params; nothing without parameters.
 pub(super) fn extracted_name(op: &Operation) -> Option<String> {
@@ -87,7 +110,43 @@ pub(super) fn params_extraction(
             args.insert(1, wire());
             ast::try_expr(ast::method(ast::path_expr(&["raw"]), method, args))
         };
+        let styled = p.location == ParamLocation::Path
+            && matches!(p.style, ParamStyle::Label | ParamStyle::Matrix);
+        let style = |mentions: &mut Mentions| {
+            mentions.note("Style");
+            ast::path_expr(&["Style", style_name(p.style)])
+        };
+        // Required: the value or 422; optional: an `Option` (or the default applied).
+        let required_or = |read: Expr, ty: syn::Type| {
+            if p.required {
+                let wire = &p.wire;
+                let missing = ast::call(
+                    ast::path_expr(&["runtime", "Rejection", "invalid"]),
+                    [
+                        ast::macro_call("concat", quote!(#loc_name, "/", #wire)),
+                        ast::str_lit("required parameter is missing"),
+                    ],
+                );
+                let or_missing = ast::method(read, "ok_or_else", [ast::closure([], missing)]);
+                (ast::try_expr(or_missing), ty, false)
+            } else {
+                (
+                    read,
+                    ast::path_ty(ast::generic_path(&["Option"], [ty])),
+                    true,
+                )
+            }
+        };
         let (value, field_ty, optional) = match &p.ty {
+            Ty::List(item) if styled => {
+                let args = vec![
+                    style(mentions),
+                    ast::bool_lit(p.explode),
+                    parser(api, item, mentions),
+                ];
+                let list = read("styled_list", args, mentions);
+                required_or(list, models_syn(api, &p.ty, mentions))
+            }
             Ty::List(item) => {
                 let delimiter = match p.style {
                     ParamStyle::SpaceDelimited => ' ',
@@ -100,25 +159,48 @@ pub(super) fn params_extraction(
                     parser(api, item, mentions),
                 ];
                 let list = read("list", args, mentions);
-                let ty = models_syn(api, &p.ty, mentions);
-                if p.required {
-                    let wire = &p.wire;
-                    let missing = ast::call(
-                        ast::path_expr(&["runtime", "Rejection", "invalid"]),
-                        [
-                            ast::macro_call("concat", quote!(#loc_name, "/", #wire)),
-                            ast::str_lit("required parameter is missing"),
-                        ],
-                    );
-                    let or_missing = ast::method(list, "ok_or_else", [ast::closure([], missing)]);
-                    (ast::try_expr(or_missing), ty, false)
-                } else {
-                    (
-                        list,
-                        ast::path_ty(ast::generic_path(&["Option"], [ty])),
-                        true,
+                required_or(list, models_syn(api, &p.ty, mentions))
+            }
+            // An object is laid out as members: read as the client writes them. Exploded in
+            // the query, its members are parameters of their own, told apart from the
+            // operation's other query parameters.
+            ty if is_object(api, ty) => {
+                let spelled = models_syn(api, ty, mentions);
+                let query_members = p.location == ParamLocation::Query
+                    && p.explode
+                    && p.style != ParamStyle::DeepObject;
+                let mut call = if query_members {
+                    let others = op
+                        .params
+                        .iter()
+                        .filter(|o| o.location == ParamLocation::Query && o.wire != p.wire)
+                        .map(|o| ast::str_lit(&o.wire));
+                    ast::method(
+                        ast::path_expr(&["raw"]),
+                        "query_members",
+                        [wire(), ast::reference(ast::array(others))],
                     )
+                } else {
+                    ast::method(
+                        ast::path_expr(&["raw"]),
+                        "object",
+                        [
+                            location(p.location, mentions),
+                            wire(),
+                            style(mentions),
+                            ast::bool_lit(p.explode),
+                        ],
+                    )
+                };
+                if let Expr::MethodCall(call) = &mut call {
+                    call.turbofish = Some(ast::turbofish_args([spelled.clone()]));
                 }
+                required_or(ast::try_expr(call), spelled)
+            }
+            ty if styled => {
+                let args = vec![style(mentions), parser(api, ty, mentions)];
+                let scalar = read("styled", args, mentions);
+                required_or(scalar, models_syn(api, ty, mentions))
             }
             ty => {
                 let parse = vec![parser(api, ty, mentions)];
