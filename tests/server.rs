@@ -974,6 +974,14 @@ async fn form_fields_named_like_the_servers_locals_reach_the_handler() {
             ));
             fixture::UploadPartResponse::NoContent
         }
+
+        async fn tags_put(
+            &self,
+            _ctx: fixture::RequestContext<()>,
+            body: Vec<String>,
+        ) -> fixture::TagsPutResponse {
+            fixture::TagsPutResponse::Ok(body)
+        }
     }
 
     let api = Arc::new(Uploads::default());
@@ -1031,4 +1039,21 @@ async fn form_fields_named_like_the_servers_locals_reach_the_handler() {
     let response = post(&[("form", "abc"), ("file", "x")]).await.unwrap();
     assert!(response.status().is_client_error(), "{}", response.status());
     assert_eq!(api.0.lock().unwrap().len(), 2);
+
+    // `text/json` is JSON: typed, checked, answered as JSON.
+    let put = |body: &'static str| {
+        let request = axum::http::Request::put("/tags")
+            .header("content-type", "text/json; charset=utf-8")
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        fixture::router(api.clone()).oneshot(request)
+    };
+    let response = put(r#"["a","b"]"#).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(&body[..], br#"["a","b"]"#);
+    let response = put("{}").await.unwrap();
+    assert_eq!(response.status(), 422);
 }

@@ -11,13 +11,20 @@ pub fn essence(media_type: &str) -> &str {
     media_type[..end].trim_ascii()
 }
 
-/// Whether a media type (parameters allowed) is JSON: `application/json` or any `+json`
-/// suffix type, in any case.
+/// Whether a media type (parameters allowed) is JSON: any `*/json` (`application/json`,
+/// `text/json`) or `*+json` suffix type, in any case. The generator types bodies by the
+/// same rule.
 pub fn is_json(media_type: &str) -> bool {
     let essence = essence(media_type).as_bytes();
-    essence == b"application/json"
-        || essence.eq_ignore_ascii_case(b"application/json")
-        || essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case(b"+json")
+    if essence == b"application/json" {
+        return true;
+    }
+    let Some(slash) = essence.iter().position(|&b| b == b'/') else {
+        return false;
+    };
+    let subtype = &essence[slash + 1..];
+    subtype.eq_ignore_ascii_case(b"json")
+        || subtype.len() > 5 && subtype[subtype.len() - 5..].eq_ignore_ascii_case(b"+json")
 }
 
 #[cfg(test)]
@@ -31,6 +38,8 @@ mod tests {
             "Application/JSON; charset=utf-8",
             "application/problem+json",
             " application/vnd.api+JSON ",
+            "text/json",
+            "application/x-amz-json-1.1+json",
         ] {
             assert!(is_json(json), "{json}");
         }
@@ -38,7 +47,9 @@ mod tests {
             "text/plain",
             "application/jsonl",
             "+json",
+            "/+json",
             "application/json-seq",
+            "json",
         ] {
             assert!(!is_json(other), "{other}");
         }

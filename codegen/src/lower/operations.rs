@@ -10,8 +10,7 @@ pub(super) fn media_kind(media_type: &str) -> MediaKind {
         .trim()
         .to_ascii_lowercase();
     match essence.as_str() {
-        "application/json" => MediaKind::Json,
-        e if e.ends_with("+json") => MediaKind::Json,
+        e if codegen_runtime::media::is_json(e) => MediaKind::Json,
         "text/event-stream" => MediaKind::EventStream,
         "multipart/form-data" => MediaKind::Multipart,
         "application/x-www-form-urlencoded" => MediaKind::FormUrlEncoded,
