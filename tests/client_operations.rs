@@ -433,10 +433,14 @@ async fn streams_errors_and_defaults_through_the_generated_router() {
     assert!(stream.next().await.is_none());
 
     // Operations left to the trait's default: 501 in the envelope, with a request id.
-    let error = client.files_retrieve("f").await.unwrap_err();
+    let error = client.traces_retrieve("t").await.unwrap_err();
     assert_eq!(error.kind(), Some(ErrorKind::NotImplemented));
     assert!(error.envelope().is_some(), "{error:?}");
     assert!(error.request_id().is_some());
+    // One whose document lists no 501 answers with the closest status it lists, its 500.
+    let error = client.files_retrieve("f").await.unwrap_err();
+    assert_eq!(error.kind(), Some(ErrorKind::InternalServer));
+    assert!(error.envelope().is_some(), "{error:?}");
 
     // The router's own rejections: a wrong key (401) and a bound broken (limit ≥ 1).
     let stranger = Client::builder()

@@ -49,6 +49,7 @@ pub const RUNTIME_FILES: &[(&str, &str)] = &[
         "src/security.rs",
         include_str!("../runtime/src/security.rs"),
     ),
+    ("src/status.rs", include_str!("../runtime/src/status.rs")),
     (
         "src/validate.rs",
         include_str!("../runtime/src/validate.rs"),

@@ -1427,15 +1427,12 @@ pub enum FilesListResponse {
     InternalServerError(models::ErrorResponse),
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
-    /// 501, `application/json`: not in the document; the answer of an operation
-    /// the implementation does not serve (the trait's default body).
-    NotImplemented(models::ErrorResponse),
 }
 impl FilesListResponse {
     ///501 in the API's error envelope: the trait's default for `files_list`.
     pub fn not_implemented() -> Self {
         let body = runtime::not_implemented("files_list");
-        Self::NotImplemented(body)
+        Self::InternalServerError(body)
     }
 }
 impl IntoResponse for FilesListResponse {
@@ -1474,9 +1471,6 @@ impl IntoResponse for FilesListResponse {
             }
             Self::ServiceUnavailable(ref body) => {
                 runtime::json_response(StatusCode::SERVICE_UNAVAILABLE, body)
-            }
-            Self::NotImplemented(ref body) => {
-                runtime::json_response(StatusCode::NOT_IMPLEMENTED, body)
             }
         }
     }
@@ -1573,15 +1567,12 @@ pub enum FilesCreateResponse {
     InternalServerError(models::ErrorResponse),
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
-    /// 501, `application/json`: not in the document; the answer of an operation
-    /// the implementation does not serve (the trait's default body).
-    NotImplemented(models::ErrorResponse),
 }
 impl FilesCreateResponse {
     ///501 in the API's error envelope: the trait's default for `files_create`.
     pub fn not_implemented() -> Self {
         let body = runtime::not_implemented("files_create");
-        Self::NotImplemented(body)
+        Self::InternalServerError(body)
     }
 }
 impl IntoResponse for FilesCreateResponse {
@@ -1623,9 +1614,6 @@ impl IntoResponse for FilesCreateResponse {
             }
             Self::ServiceUnavailable(ref body) => {
                 runtime::json_response(StatusCode::SERVICE_UNAVAILABLE, body)
-            }
-            Self::NotImplemented(ref body) => {
-                runtime::json_response(StatusCode::NOT_IMPLEMENTED, body)
             }
         }
     }
@@ -1670,15 +1658,12 @@ pub enum FilesRetrieveResponse {
     InternalServerError(models::ErrorResponse),
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
-    /// 501, `application/json`: not in the document; the answer of an operation
-    /// the implementation does not serve (the trait's default body).
-    NotImplemented(models::ErrorResponse),
 }
 impl FilesRetrieveResponse {
     ///501 in the API's error envelope: the trait's default for `files_retrieve`.
     pub fn not_implemented() -> Self {
         let body = runtime::not_implemented("files_retrieve");
-        Self::NotImplemented(body)
+        Self::InternalServerError(body)
     }
 }
 impl IntoResponse for FilesRetrieveResponse {
@@ -1720,9 +1705,6 @@ impl IntoResponse for FilesRetrieveResponse {
             }
             Self::ServiceUnavailable(ref body) => {
                 runtime::json_response(StatusCode::SERVICE_UNAVAILABLE, body)
-            }
-            Self::NotImplemented(ref body) => {
-                runtime::json_response(StatusCode::NOT_IMPLEMENTED, body)
             }
         }
     }
@@ -1767,15 +1749,12 @@ pub enum FilesDeleteResponse {
     InternalServerError(models::ErrorResponse),
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
-    /// 501, `application/json`: not in the document; the answer of an operation
-    /// the implementation does not serve (the trait's default body).
-    NotImplemented(models::ErrorResponse),
 }
 impl FilesDeleteResponse {
     ///501 in the API's error envelope: the trait's default for `files_delete`.
     pub fn not_implemented() -> Self {
         let body = runtime::not_implemented("files_delete");
-        Self::NotImplemented(body)
+        Self::InternalServerError(body)
     }
 }
 impl IntoResponse for FilesDeleteResponse {
@@ -1817,9 +1796,6 @@ impl IntoResponse for FilesDeleteResponse {
             }
             Self::ServiceUnavailable(ref body) => {
                 runtime::json_response(StatusCode::SERVICE_UNAVAILABLE, body)
-            }
-            Self::NotImplemented(ref body) => {
-                runtime::json_response(StatusCode::NOT_IMPLEMENTED, body)
             }
         }
     }
@@ -1864,15 +1840,12 @@ pub enum FilesContentResponse {
     InternalServerError(models::ErrorResponse),
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
-    /// 501, `application/json`: not in the document; the answer of an operation
-    /// the implementation does not serve (the trait's default body).
-    NotImplemented(models::ErrorResponse),
 }
 impl FilesContentResponse {
     ///501 in the API's error envelope: the trait's default for `files_content`.
     pub fn not_implemented() -> Self {
         let body = runtime::not_implemented("files_content");
-        Self::NotImplemented(body)
+        Self::InternalServerError(body)
     }
 }
 impl IntoResponse for FilesContentResponse {
@@ -1916,9 +1889,6 @@ impl IntoResponse for FilesContentResponse {
             }
             Self::ServiceUnavailable(ref body) => {
                 runtime::json_response(StatusCode::SERVICE_UNAVAILABLE, body)
-            }
-            Self::NotImplemented(ref body) => {
-                runtime::json_response(StatusCode::NOT_IMPLEMENTED, body)
             }
         }
     }
@@ -3883,6 +3853,11 @@ fn handle_chat_completions_list<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, params: ChatCompletionsListParams, _: ()| runtime::answer(
             api.chat_completions_list(ctx, params),
@@ -3897,6 +3872,11 @@ fn handle_chat_completions_create<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 402, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::JsonBody::<models::ChatReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.chat_completions_create(ctx, body)),
     )
@@ -3909,6 +3889,11 @@ fn handle_chat_completions_register<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::JsonBody::<models::RegisterCompletionsReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.chat_completions_register(ctx, body)),
     )
@@ -3921,6 +3906,11 @@ fn handle_chat_completions_retrieve<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, args: ChatCompletionsRetrieveArgs, _: ()| runtime::answer(
             api.chat_completions_retrieve(ctx, args.completion_id),
@@ -3935,6 +3925,11 @@ fn handle_containers_list<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, params: ContainersListParams, _: ()| runtime::answer(
             api.containers_list(ctx, params),
@@ -3949,6 +3944,11 @@ fn handle_containers_create<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::JsonBody::<models::CreateContainerReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.containers_create(ctx, body)),
     )
@@ -3961,6 +3961,11 @@ fn handle_containers_retrieve<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, args: ContainersRetrieveArgs, _: ()| runtime::answer(
             api.containers_retrieve(ctx, args.label),
@@ -3975,6 +3980,11 @@ fn handle_containers_delete<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, args: ContainersDeleteArgs, _: ()| runtime::answer(
             api.containers_delete(ctx, args.label),
@@ -3989,6 +3999,11 @@ fn handle_containers_update<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::JsonBody::<models::UpdateContainerReq>::new(),
         |api, ctx, args: ContainersUpdateArgs, body| runtime::answer(
             api.containers_update(ctx, args.label, body),
@@ -4003,6 +4018,11 @@ fn handle_files_list<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 422, 429, 500, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, params: FilesListParams, _: ()| runtime::answer(
             api.files_list(ctx, params),
@@ -4017,6 +4037,11 @@ fn handle_files_create<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 409, 422, 429, 500, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::FormBody::<FilesCreateForm>::new(),
         |api, ctx, _: (), body| runtime::answer(api.files_create(ctx, body)),
     )
@@ -4029,6 +4054,11 @@ fn handle_files_retrieve<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 422, 429, 500, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, args: FilesRetrieveArgs, _: ()| runtime::answer(
             api.files_retrieve(ctx, args.file_id),
@@ -4043,6 +4073,11 @@ fn handle_files_delete<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 422, 429, 500, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, args: FilesDeleteArgs, _: ()| runtime::answer(
             api.files_delete(ctx, args.file_id),
@@ -4057,6 +4092,11 @@ fn handle_files_content<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 422, 429, 500, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, args: FilesContentArgs, _: ()| runtime::answer(
             api.files_content(ctx, args.file_id),
@@ -4071,6 +4111,11 @@ fn handle_models_list<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, params: ModelsListParams, _: ()| runtime::answer(
             api.models_list(ctx, params),
@@ -4085,6 +4130,11 @@ fn handle_models_create<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::JsonBody::<models::AddModelToContainerReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.models_create(ctx, body)),
     )
@@ -4097,6 +4147,11 @@ fn handle_evaluators_list<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, params: EvaluatorsListParams, _: ()| runtime::answer(
             api.evaluators_list(ctx, params),
@@ -4111,6 +4166,11 @@ fn handle_evaluators_create<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::JsonBody::<models::CreateEvaluatorReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.evaluators_create(ctx, body)),
     )
@@ -4123,6 +4183,11 @@ fn handle_evaluators_retrieve<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, args: EvaluatorsRetrieveArgs, _: ()| runtime::answer(
             api.evaluators_retrieve(ctx, args.evaluator_id),
@@ -4137,6 +4202,11 @@ fn handle_evaluators_delete<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, args: EvaluatorsDeleteArgs, _: ()| runtime::answer(
             api.evaluators_delete(ctx, args.evaluator_id),
@@ -4151,6 +4221,11 @@ fn handle_evaluators_update<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::JsonBody::<models::UpdateEvaluatorReq>::new(),
         |api, ctx, args: EvaluatorsUpdateArgs, body| runtime::answer(
             api.evaluators_update(ctx, args.evaluator_id, body),
@@ -4165,6 +4240,11 @@ fn handle_datasets_list<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, params: DatasetsListParams, _: ()| runtime::answer(
             api.datasets_list(ctx, params),
@@ -4179,6 +4259,11 @@ fn handle_datasets_create<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::JsonBody::<models::CreateDatasetReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.datasets_create(ctx, body)),
     )
@@ -4191,6 +4276,11 @@ fn handle_datasets_retrieve<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, args: DatasetsRetrieveArgs, _: ()| runtime::answer(
             api.datasets_retrieve(ctx, args.dataset_id),
@@ -4205,6 +4295,11 @@ fn handle_evaluation_runs_list<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, params: EvaluationRunsListParams, _: ()| runtime::answer(
             api.evaluation_runs_list(ctx, params),
@@ -4219,6 +4314,11 @@ fn handle_evaluation_runs_create<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::JsonBody::<models::CreateEvaluationRunReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.evaluation_runs_create(ctx, body)),
     )
@@ -4231,6 +4331,11 @@ fn handle_evaluation_runs_retrieve<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, args: EvaluationRunsRetrieveArgs, _: ()| runtime::answer(
             api.evaluation_runs_retrieve(ctx, args.run_id),
@@ -4245,6 +4350,11 @@ fn handle_optimization_runs_create<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::JsonBody::<models::CreateOptimizationRunReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.optimization_runs_create(ctx, body)),
     )
@@ -4257,6 +4367,11 @@ fn handle_rlm_responses_create<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::JsonBody::<models::CreateRlmResponseReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.rlm_responses_create(ctx, body)),
     )
@@ -4269,6 +4384,11 @@ fn handle_rlm_responses_retrieve<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, args: RlmResponsesRetrieveArgs, _: ()| runtime::answer(
             api.rlm_responses_retrieve(ctx, args.response_id),
@@ -4283,6 +4403,11 @@ fn handle_traces_list<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, params: TracesListParams, _: ()| runtime::answer(
             api.traces_list(ctx, params),
@@ -4297,6 +4422,11 @@ fn handle_traces_retrieve<A: ManiacApi>(
         Served(api),
         request,
         Some(SECURITY),
+        &runtime::Documented {
+            statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
+            ranges: &[],
+            default: false,
+        },
         runtime::NoBody,
         |api, ctx, args: TracesRetrieveArgs, _: ()| runtime::answer(
             api.traces_retrieve(ctx, args.id),

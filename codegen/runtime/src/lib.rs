@@ -9,6 +9,7 @@
 
 pub mod media;
 pub mod security;
+pub mod status;
 pub mod validate;
 
 #[cfg(feature = "client")]

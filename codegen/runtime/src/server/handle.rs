@@ -445,6 +445,7 @@ pub fn handle<S, P, R, F>(
     service: S,
     request: axum::extract::Request,
     security: Option<Requirement>,
+    documented: &'static Documented<'static>,
     reader: R,
     call: F,
 ) -> impl std::future::Future<Output = Result<Response, Infallible>> + Send
@@ -494,7 +495,12 @@ where
             Ok(std::future::poll_fn(|cx| answer.as_mut().poll_respond(cx)).await)
         }
         .await;
-        Ok(finish::<S::Envelope>(result, overflow.as_ref(), request_id))
+        Ok(finish::<S::Envelope>(
+            result,
+            overflow.as_ref(),
+            request_id,
+            documented,
+        ))
     }
 }
 
@@ -504,15 +510,19 @@ pub fn finish<E: ErrorEnvelope>(
     result: Result<Response, Rejection>,
     overflow: Option<&Overflow>,
     request_id: RequestId,
+    documented: &Documented<'_>,
 ) -> Response {
-    let mut response = match result {
+    let rejection = match result {
         Ok(_) if overflow.is_some_and(Overflow::happened) => {
-            let limit = overflow.map_or(0, |o| o.limit);
-            Rejection::too_large(limit).into_response_with::<E>()
+            Rejection::too_large(overflow.map_or(0, |o| o.limit))
         }
-        Ok(response) => response,
-        Err(rejection) => rejection.into_response_with::<E>(),
+        Ok(mut response) => {
+            response.headers_mut().insert(REQUEST_ID, request_id.0);
+            return response;
+        }
+        Err(rejection) => rejection,
     };
+    let mut response = rejection.documented(documented).into_response_with::<E>();
     response.headers_mut().insert(REQUEST_ID, request_id.0);
     response
 }
@@ -527,6 +537,7 @@ pub fn method_not_allowed<E: ErrorEnvelope>(
             Err(rejection),
             None,
             RequestId::from_headers(&headers),
+            &Documented::ANY,
         ))
     }
 }
@@ -537,5 +548,6 @@ pub async fn not_found<E: ErrorEnvelope>(headers: HeaderMap) -> Response {
         Err(Rejection::not_found()),
         None,
         RequestId::from_headers(&headers),
+        &Documented::ANY,
     )
 }

@@ -9,6 +9,7 @@
 pub use axum;
 
 use crate::media::{essence, is_json};
+pub use crate::status::Documented;
 use crate::validate::{Path, Validate, Violation};
 use axum::body::{Body, Bytes};
 use axum::http::{header, request::Parts, HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -198,6 +199,15 @@ impl Rejection {
     }
 
     /// The answer, with the body in the envelope `E`.
+    /// The rejection in a status the operation documents (see [`Documented::closest`]).
+    pub fn documented(mut self, documented: &Documented<'_>) -> Self {
+        let status = documented.closest(self.problem.status.as_u16());
+        if let Ok(status) = StatusCode::from_u16(status) {
+            self.problem.status = status;
+        }
+        self
+    }
+
     pub fn into_response_with<E: ErrorEnvelope>(self) -> Response {
         let mut response = json_response(self.problem.status, &E::from_problem(&self.problem));
         let headers = response.headers_mut();

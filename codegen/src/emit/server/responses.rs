@@ -326,6 +326,21 @@ fn not_implemented(
                     }
             })
     };
+    // The status a rejection would take (the runtime's rule): 501 where the document has
+    // nothing closer, else e.g. its 500.
+    let codes: Vec<u16> = variants
+        .iter()
+        .filter_map(|v| match v.response.status {
+            Status::Code(code) => Some(code),
+            _ => None,
+        })
+        .collect();
+    let closest = codegen_runtime::status::Documented {
+        statuses: &codes,
+        ranges: &[],
+        default: false,
+    }
+    .closest(501);
     let documented = variants
         .iter()
         .find(|v| v.response.status == Status::Code(501) && is_envelope(v))
@@ -333,6 +348,11 @@ fn not_implemented(
             variants
                 .iter()
                 .find(|v| v.response.status == Status::Default && is_envelope(v))
+        })
+        .or_else(|| {
+            variants
+                .iter()
+                .find(|v| v.response.status == Status::Code(closest) && is_envelope(v))
         });
     let _ = api;
     let body = || ast::path_expr(&["body"]);

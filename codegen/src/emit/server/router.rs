@@ -11,7 +11,7 @@ use crate::emit::{ast, parse_items};
 use crate::ir::*;
 use crate::names::ident;
 use crate::Result;
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use syn::{Expr, Stmt};
 
@@ -101,11 +101,34 @@ fn handler(api: &Api, shared: &Shared, op: &Operation, security: Option<usize>) 
         }
     }
     if let Some(Stmt::Expr(Expr::Call(handle), None)) = handler.block.stmts.last_mut() {
-        handle
-            .args
-            .extend([security, reader, ast::closure(inputs, answer)]);
+        handle.args.extend([
+            security,
+            documented(op),
+            reader,
+            ast::closure(inputs, answer),
+        ]);
     }
     syn::Item::Fn(handler)
+}
+
+/// `&runtime::Documented { .. }`: the statuses the operation's document lists, which its
+/// rejections are answered in.
+fn documented(op: &Operation) -> Expr {
+    let mut statuses = Vec::new();
+    let mut ranges = Vec::new();
+    let mut default = false;
+    for response in &op.responses {
+        match response.status {
+            Status::Code(code) => statuses.push(code),
+            Status::Range(digit) => ranges.push(digit),
+            Status::Default => default = true,
+        }
+    }
+    let statuses = statuses.into_iter().map(Literal::u16_unsuffixed);
+    let ranges = ranges.into_iter().map(Literal::u16_unsuffixed);
+    syn::parse_quote! {
+        &runtime::Documented { statuses: &[#(#statuses),*], ranges: &[#(#ranges),*], default: #default }
+    }
 }
 
 fn router(api: &Api, trait_ident: &proc_macro2::Ident) -> TokenStream {
