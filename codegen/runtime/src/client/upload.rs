@@ -166,7 +166,16 @@ impl Body {
             Body::Json(bytes) => builder
                 .header(CONTENT_TYPE, "application/json")
                 .body(bytes.clone()),
-            Body::Form(value) => builder.form(value),
+            // Nested objects and arrays in brackets, as the server reads them.
+            Body::Form(value) => match serde_qs::to_string(value) {
+                Ok(text) => builder
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    )
+                    .body(text),
+                Err(_) => builder.form(value),
+            },
             Body::Text(text) => builder
                 .header(CONTENT_TYPE, "text/plain; charset=utf-8")
                 .body(text.clone()),

@@ -129,32 +129,54 @@ macro_rules! body_reader {
     };
 }
 
-body_reader!(
+/// A reader of a body read whole (up to the body limit) and parsed as `T` by a format:
+/// `$accepts` says whether the request's media type is one, `$parse` reads and checks it.
+macro_rules! whole_body_reader {
+    ($(#[$doc:meta])* $name:ident, $media_type:expr, $accepts:expr, $parse:path) => {
+        body_reader!($(#[$doc])* $name<T>);
+
+        impl<T: DeserializeOwned + Validate + Send> ReadBody for $name<T> {
+            type Raw = Bytes;
+            type Body = T;
+
+            async fn read(
+                self,
+                parts: &Parts,
+                body: Body,
+                limits: Limits,
+            ) -> Result<(Bytes, Option<Overflow>), Rejection> {
+                let accepts: fn(&str) -> bool = $accepts;
+                if !content_type(parts).is_some_and(accepts) {
+                    return Err(Rejection::wrong_body(parts, $media_type));
+                }
+                Ok((read_body(body, limits.body).await?, None))
+            }
+
+            fn parse(raw: Bytes) -> Result<T, Rejection> {
+                $parse(&raw)
+            }
+        }
+    };
+}
+
+whole_body_reader!(
     /// A JSON body of type `T`: 415 for another media type, 413 beyond the body limit,
     /// then [`parse_json`].
-    JsonBody<T>
+    JsonBody,
+    "application/json",
+    is_json,
+    parse_json
 );
 
-impl<T: DeserializeOwned + Validate + Send> ReadBody for JsonBody<T> {
-    type Raw = Bytes;
-    type Body = T;
-
-    async fn read(
-        self,
-        parts: &Parts,
-        body: Body,
-        limits: Limits,
-    ) -> Result<(Bytes, Option<Overflow>), Rejection> {
-        if !content_type(parts).is_some_and(is_json) {
-            return Err(Rejection::wrong_body(parts, "application/json"));
-        }
-        Ok((read_body(body, limits.body).await?, None))
-    }
-
-    fn parse(raw: Bytes) -> Result<T, Rejection> {
-        parse_json(&raw)
-    }
-}
+whole_body_reader!(
+    /// An `application/x-www-form-urlencoded` body of type `T`, nested objects and arrays
+    /// in brackets (`items[0][price]=p`): 415 for another media type, 413 beyond the body
+    /// limit, then [`parse_url_encoded`].
+    UrlEncodedBody,
+    URL_ENCODED,
+    |given| essence(given).eq_ignore_ascii_case(URL_ENCODED),
+    parse_url_encoded
+);
 
 /// 415 unless the request's media type is `expected` (`None`: any, for a wildcard).
 fn expect_media_type(parts: &Parts, expected: Option<&str>) -> Result<(), Rejection> {

@@ -70,6 +70,16 @@ fn body_part(
             let reader = new_reader("FormBody", local_ty(&name));
             ("Multipart", local_ty(&name), reader, items)
         }
+        // Typed and checked as JSON is; without a schema, the text.
+        MediaKind::FormUrlEncoded if content.ty.is_some() => {
+            let ty = content
+                .ty
+                .as_ref()
+                .map(|ty| models_syn(api, ty, mentions))
+                .unwrap_or_else(|| ast::path_ty(ast::path(&["String"])));
+            let reader = new_reader("UrlEncodedBody", ty.clone());
+            ("Form", ty, reader, TokenStream::new())
+        }
         MediaKind::Text | MediaKind::FormUrlEncoded | MediaKind::EventStream => (
             "Text",
             ast::path_ty(ast::path(&["String"])),
