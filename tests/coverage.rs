@@ -388,6 +388,11 @@ fn operation(reached: &mut Reached, api: &Api, op: &Operation) {
     {
         reached.add("path with several parameters");
     }
+    match &op.route {
+        Some(route) if !route.own_names => reached.add("route named by a sibling path"),
+        Some(_) => {}
+        None => reached.add("operation the router does not serve"),
+    }
     for p in &op.params {
         param(reached, api, p);
     }
@@ -505,6 +510,8 @@ fn expressible() -> BTreeSet<String> {
         "operation without auth",
         "operation with its own security",
         "path with several parameters",
+        "route named by a sibling path",
+        "operation the router does not serve",
         "security bearer",
         "security basic",
         "security api key in header",

@@ -298,7 +298,42 @@ fn mutants_generate_code_or_fail_with_a_located_error() {
     compile_sample(&sample);
 }
 
-/// `[dependencies]` and `[features]` entries of every sampled crate, first spelling wins.
+/// The quoted names in a dependency line's `features = [...]`.
+fn features(line: &str) -> Vec<&str> {
+    let Some((_, list)) = line.split_once("features = [") else {
+        return Vec::new();
+    };
+    let list = list.split(']').next().unwrap_or_default();
+    list.split(',')
+        .map(|f| f.trim().trim_matches('"'))
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+/// `kept` with `other`'s features added (a dependency line `name = { ... }`).
+fn with_features_of(kept: &str, other: &str) -> String {
+    let mut all = features(kept);
+    for feature in features(other) {
+        if !all.contains(&feature) {
+            all.push(feature);
+        }
+    }
+    if all.is_empty() || !kept.ends_with('}') {
+        return kept.to_owned();
+    }
+    let list = all
+        .iter()
+        .map(|f| format!("\"{f}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let head = kept
+        .split_once(", features = [")
+        .map_or_else(|| kept.trim_end_matches('}').trim_end(), |(head, _)| head);
+    format!("{head}, features = [{list}] }}")
+}
+
+/// `[dependencies]` and `[features]` entries of every sampled crate, first spelling wins
+/// (a dependency's features are merged).
 fn merged_manifest(sample: &[(String, codegen::Generated)]) -> String {
     let mut sections: Vec<(String, Vec<(String, String)>)> = vec![
         ("dependencies".into(), Vec::new()),
@@ -317,8 +352,11 @@ fn merged_manifest(sample: &[(String, codegen::Generated)]) -> String {
             } else if let Some((key, _)) = line.split_once('=') {
                 if let Some((_, entries)) = sections.iter_mut().find(|(s, _)| *s == section) {
                     let key = key.trim().to_owned();
-                    if !entries.iter().any(|(k, _)| *k == key) {
-                        entries.push((key, line.to_owned()));
+                    match entries.iter_mut().find(|(k, _)| *k == key) {
+                        None => entries.push((key, line.to_owned())),
+                        // A dependency's features differ by crate (the runtime's `pattern`
+                        // only where a pattern is checked): the sample needs all of them.
+                        Some((_, kept)) => *kept = with_features_of(kept, line),
                     }
                 }
             }

@@ -1068,3 +1068,208 @@ async fn form_fields_named_like_the_servers_locals_reach_the_handler() {
     let response = put("{}").await.unwrap();
     assert_eq!(response.status(), 400);
 }
+
+/// Paths that differ only in a parameter's name (GitHub's
+/// `/orgs/{org}/attestations/{attestation_id}` and `.../{subject_digest}`) share one route,
+/// as axum refuses two: each operation is reached with its own parameters, parsed to its
+/// own types and named as it names them in rejections. The router also builds with the
+/// fixture's other paths axum took badly (a `:` segment, a literal `}`, a name with `*`).
+#[tokio::test]
+async fn sibling_paths_differing_in_names_reach_each_operation() {
+    use codegen_tests::fixtures::routes::server as fixture;
+
+    #[derive(Default)]
+    struct Seen(Mutex<Vec<String>>);
+    type Ctx = fixture::RequestContext<()>;
+    impl Seen {
+        fn push(&self, line: String) {
+            self.0.lock().unwrap().push(line);
+        }
+    }
+    impl fixture::RoutesApi for Seen {
+        async fn attestation_get(
+            &self,
+            _: Ctx,
+            org: String,
+            attestation_id: i64,
+        ) -> fixture::AttestationGetResponse {
+            self.push(format!("get org={org} attestation_id={attestation_id}"));
+            fixture::AttestationGetResponse::Ok(Default::default())
+        }
+        async fn attestation_delete(
+            &self,
+            _: Ctx,
+            org: String,
+            subject_digest: String,
+        ) -> fixture::AttestationDeleteResponse {
+            self.push(format!("delete org={org} subject_digest={subject_digest}"));
+            fixture::AttestationDeleteResponse::NoContent
+        }
+        async fn key_version_get(
+            &self,
+            _: Ctx,
+            star_key: String,
+            v: i64,
+        ) -> fixture::KeyVersionGetResponse {
+            self.push(format!("key get *key={star_key} v={v}"));
+            fixture::KeyVersionGetResponse::NoContent
+        }
+        async fn key_version_put(
+            &self,
+            _: Ctx,
+            key: String,
+            version: i64,
+        ) -> fixture::KeyVersionPutResponse {
+            self.push(format!("key put key={key} version={version}"));
+            fixture::KeyVersionPutResponse::NoContent
+        }
+        async fn report_version_get(
+            &self,
+            _: Ctx,
+            version: i64,
+        ) -> fixture::ReportVersionGetResponse {
+            self.push(format!("report version={version}"));
+            fixture::ReportVersionGetResponse::NoContent
+        }
+        async fn jobs_batch(&self, _: Ctx) -> fixture::JobsBatchResponse {
+            self.push("jobs batch".into());
+            fixture::JobsBatchResponse::NoContent
+        }
+    }
+
+    let api = Arc::new(Seen::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = fixture::router(api.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let http = reqwest::Client::new();
+    let send = |method: reqwest::Method, path: &str| {
+        let request = http.request(method, format!("http://{addr}{path}"));
+        async move { answer(request.send().await.unwrap()).await }
+    };
+    let last = || api.0.lock().unwrap().last().cloned().unwrap_or_default();
+    use reqwest::Method;
+
+    assert_eq!(send(Method::GET, "/orgs/acme/attestations/42").await.0, 200);
+    assert_eq!(last(), "get org=acme attestation_id=42");
+    let (status, _) = send(Method::DELETE, "/orgs/acme/attestations/sha256:ab").await;
+    assert_eq!(status, 204);
+    assert_eq!(last(), "delete org=acme subject_digest=sha256:ab");
+    // Each checks its own parameter, under its own name.
+    let (status, body) = send(Method::GET, "/orgs/acme/attestations/sha256:ab").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("path/attestation_id"), "{body}");
+    let (status, body) = send(Method::DELETE, "/orgs/acme/attestations/42").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("path/subject_digest"), "{body}");
+    // One route, both methods.
+    let response = http
+        .post(format!("http://{addr}/orgs/acme/attestations/42"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "GET, DELETE");
+
+    // A route named by position (`*key` is no name axum takes), read under both
+    // operations' own names.
+    assert_eq!(send(Method::GET, "/keys/k1/versions/2").await.0, 204);
+    assert_eq!(last(), "key get *key=k1 v=2");
+    assert_eq!(send(Method::PUT, "/keys/k1/versions/3").await.0, 204);
+    assert_eq!(last(), "key put key=k1 version=3");
+
+    assert_eq!(send(Method::GET, "/reports/v7").await.0, 204);
+    assert_eq!(last(), "report version=7");
+    assert_eq!(send(Method::POST, "/jobs/:batch").await.0, 204);
+    assert_eq!(last(), "jobs batch");
+    // Not served (warned at generation): a parameter followed by text in its segment.
+    assert_eq!(send(Method::GET, "/reports/r1.json").await.0, 404);
+}
+
+/// The routes a generated router registers, read from the emitted `server.rs`.
+fn emitted_routes(document: &str) -> (Vec<String>, Vec<codegen::Warning>) {
+    let options = codegen::Options {
+        crate_name: "routes".into(),
+        source: "routes.yaml".into(),
+        standalone: false,
+        runtime: codegen::Runtime::Path("../codegen/runtime".into()),
+    };
+    let generated = codegen::generate(document, &options).unwrap();
+    let server = generated
+        .files
+        .iter()
+        .find(|f| f.path == std::path::Path::new("src/server.rs"))
+        .unwrap();
+    let mut routes = Vec::new();
+    for (at, _) in server.contents.match_indices(".route(") {
+        let rest = server.contents[at + ".route(".len()..].trim_start();
+        let end = rest[1..].find('"').unwrap() + 2;
+        let literal: syn::LitStr = syn::parse_str(&rest[..end]).unwrap();
+        routes.push(literal.value());
+    }
+    (routes, generated.warnings)
+}
+
+/// Without building a whole crate: the routes emitted for sibling paths that differ only
+/// in names (different methods, the same method, under two prefixes as GitHub has them)
+/// all go into one axum router, which panics on a conflict.
+#[test]
+fn emitted_routes_of_sibling_paths_build_an_axum_router() {
+    let op = |id: &str, names: &[&str]| {
+        let params: Vec<String> = names
+            .iter()
+            .map(|n| format!("{{name: '{n}', in: path, required: true, schema: {{type: string}}}}"))
+            .collect();
+        format!(
+            "      operationId: {id}\n      parameters: [{}]\n      responses: {{'204': {{description: ok}}}}\n",
+            params.join(", ")
+        )
+    };
+    let mut document = String::from("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n");
+    for (owner, prefix) in [("org", "orgs"), ("username", "users")] {
+        let path = |last: &str| format!("  /{prefix}/{{{owner}}}/attestations/{{{last}}}:\n");
+        document.push_str(&path("attestation_id"));
+        document.push_str("    get:\n");
+        document.push_str(&op(&format!("{prefix}_get"), &[owner, "attestation_id"]));
+        document.push_str(&path("subject_digest"));
+        document.push_str("    delete:\n");
+        document.push_str(&op(&format!("{prefix}_delete"), &[owner, "subject_digest"]));
+        document.push_str("    get:\n");
+        document.push_str(&op(&format!("{prefix}_list"), &[owner, "subject_digest"]));
+    }
+    let (routes, warnings) = emitted_routes(&document);
+    assert_eq!(
+        routes,
+        [
+            "/orgs/{org}/attestations/{attestation_id}",
+            "/users/{username}/attestations/{attestation_id}"
+        ]
+    );
+    let mut router = axum::Router::<()>::new();
+    for route in &routes {
+        router = router.route(route, axum::routing::get(|| async {}));
+    }
+    drop(router);
+    // The same method twice on one shape: the later one is left out, located.
+    let pointers: Vec<&str> = warnings.iter().map(|w| w.pointer.as_str()).collect();
+    assert_eq!(
+        pointers,
+        [
+            "#/paths/~1orgs~1{org}~1attestations~1{subject_digest}/get",
+            "#/paths/~1users~1{username}~1attestations~1{subject_digest}/get"
+        ]
+    );
+    assert!(warnings[0]
+        .message
+        .contains("`GET /orgs/{org}/attestations/{attestation_id}`"));
+
+    // The fixture's paths axum took badly: every emitted route goes in.
+    let fixture =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/routes.yaml"))
+            .unwrap();
+    let mut router = axum::Router::<()>::new().without_v07_checks();
+    for route in emitted_routes(&fixture).0 {
+        router = router.route(&route, axum::routing::get(|| async {}));
+    }
+    drop(router);
+}

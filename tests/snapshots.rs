@@ -166,6 +166,7 @@ fixture_snapshots!(
     recursion,
     references,
     requests,
+    routes,
     unions
 );
 

@@ -355,6 +355,9 @@ pub struct Operation {
     pub method: Method,
     pub path: String,
     pub segments: Vec<PathSegment>,
+    /// Where the server's router serves the operation; `None` where it cannot (a located
+    /// warning says why): see `lower/routes.rs`.
+    pub route: Option<Route>,
     pub summary: Option<String>,
     pub description: Option<String>,
     pub tags: Vec<String>,
@@ -365,6 +368,19 @@ pub struct Operation {
     /// `None`: the API-wide requirement applies; `Some(vec![])`: no authentication.
     pub security: Option<Vec<Vec<String>>>,
     pub pointer: String,
+}
+
+/// An operation's route in the server's router.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The template as axum's router takes it: the path with each parameter named as the
+    /// first operation on a path of the same shape names it (axum refuses two templates
+    /// that differ only in names), or `p0`, `p1`... where those names are not ones it
+    /// takes; `}` in literal text doubled.
+    pub template: String,
+    /// Whether the template names the path parameters as this operation does. Otherwise
+    /// its handler takes the router's values by position under its own names.
+    pub own_names: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

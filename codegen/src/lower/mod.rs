@@ -1,7 +1,8 @@
 //! `openapiv3::OpenAPI` → [`ir::Api`]. The only module that reads `openapiv3` types.
 //!
 //! The steps, one file each: [`schema`] (types and naming), [`composition`]
-//! (`oneOf`/`anyOf`/`allOf`), [`operations`], [`defaults`], [`cycles`] (whole-API passes).
+//! (`oneOf`/`anyOf`/`allOf`), [`operations`], [`defaults`], [`cycles`] and [`routes`]
+//! (whole-API passes).
 
 use crate::error::{pointer, Error, Result, Warning};
 use crate::ir::*;
@@ -24,6 +25,7 @@ mod identical;
 mod operations;
 pub use operations::event_data_schema;
 mod patterns;
+mod routes;
 mod schema;
 
 use cycles::*;
@@ -31,6 +33,7 @@ use defaults::*;
 use identical::*;
 use operations::*;
 use patterns::*;
+use routes::*;
 use schema::*;
 
 /// A server's URL with each `{variable}` replaced by its `default`. A variable the server
@@ -80,6 +83,7 @@ pub fn lower(document: &crate::load::Document) -> Result<Api> {
     mark_defaults(&mut types);
     drop_uncheckable_patterns(&mut types, &mut operations, &mut warnings);
     alias_identical_inline_types(&mut types, &operations);
+    assign_routes(&mut operations, &mut warnings);
     let servers = doc
         .servers
         .iter()

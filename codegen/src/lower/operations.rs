@@ -403,6 +403,8 @@ impl<'a> Lowerer<'a> {
                     method,
                     path: path.clone(),
                     segments,
+                    // Decided for all operations at once (`routes.rs`).
+                    route: None,
                     summary: op.summary.clone(),
                     description: op.description.clone(),
                     tags: op.tags.clone(),

@@ -33,6 +33,10 @@ pub trait Params: Sized {
     const IN_PATH: bool;
     /// Whether the operation has none: then the query string is not even parsed.
     const NONE: bool = false;
+    /// The operation's own names of its path parameters, in the path's order, where its
+    /// route names them otherwise (a path differing only in parameter names came first:
+    /// the router takes one route for both). Empty: the route's names are its own.
+    const PATH_NAMES: &'static [&'static str] = &[];
 
     /// Parses and checks the parameters: 422 naming the first one that is missing, of the
     /// wrong type or out of its schema's bounds.
@@ -489,7 +493,7 @@ where
             // The order of the checks is the order of the rejections: path, auth,
             // parameters, body.
             let path = if P::IN_PATH {
-                path_params(&mut parts).await?
+                path_params(&mut parts).await?.renamed(P::PATH_NAMES)
             } else {
                 PathParams::default()
             };

@@ -72,6 +72,17 @@ pub fn check(
 #[derive(Debug, Default)]
 pub struct PathParams(Vec<(Arc<str>, Arc<str>)>);
 
+impl PathParams {
+    /// The values under `names` by position (the router gives them in the path's order);
+    /// as they are when `names` is empty.
+    pub fn renamed(mut self, names: &[&str]) -> PathParams {
+        for ((name, _), own) in self.0.iter_mut().zip(names) {
+            *name = Arc::from(*own);
+        }
+        self
+    }
+}
+
 /// Reads the path parameters axum matched (percent-decoded); 400 when one is not UTF-8.
 pub async fn path_params(parts: &mut Parts) -> Result<PathParams, Rejection> {
     use axum::extract::{FromRequestParts, RawPathParams};

@@ -40,7 +40,7 @@ use crate::ir::*;
 use crate::Result;
 use envelope::{envelope, Envelope};
 use mentions::PARSE_HELPERS;
-use params::params_extraction;
+use params::{extracted_name, params_extraction};
 use quote::{format_ident, quote};
 use responses::response_enum;
 use security::requirement_schemes;
@@ -116,7 +116,10 @@ fn operation_items(
     mentions: &mut Mentions,
 ) -> Result<Vec<syn::Item>> {
     let mut items = Vec::new();
-    items.extend(params_extraction(api, op, mentions).into_iter().flatten());
+    // An operation the router does not serve has no handler to extract its `{Op}Args`.
+    if op.route.is_some() || extracted_name(op) == crate::emit::params::params_name(op) {
+        items.extend(params_extraction(api, op, mentions).into_iter().flatten());
+    }
     if let Some((_, _, body_items)) = request_body(api, op, mentions) {
         mentions.walk(body_items.clone());
         items.extend(parse_items(body_items)?);
@@ -131,10 +134,14 @@ struct Shared {
     envelope: Envelope,
     trait_ident: proc_macro2::Ident,
     /// Each operation's security requirement: an index into the distinct requirements,
-    /// each a constant the handlers name.
+    /// each a constant the handlers name (none for an operation the router does not
+    /// serve: it has no handler, and a constant only it named would be unused).
     securities: Vec<Option<usize>>,
     /// How many distinct requirements there are.
     requirements: usize,
+    /// Whether any operation authenticates, served or not (the trait's `Claims` and
+    /// `authenticate` are there either way).
+    auth: bool,
 }
 
 impl Shared {
@@ -144,6 +151,7 @@ impl Shared {
             .operations
             .iter()
             .map(|op| {
+                op.route.as_ref()?;
                 let key: Vec<Vec<&str>> = requirement_schemes(api, op)?
                     .iter()
                     .map(|schemes| schemes.iter().map(|s| s.name.as_str()).collect())
@@ -162,12 +170,16 @@ impl Shared {
             trait_ident: format_ident!("{}", trait_name(api)),
             securities,
             requirements: keys.len(),
+            auth: api
+                .operations
+                .iter()
+                .any(|op| requirement_schemes(api, op).is_some()),
         }
     }
 
     /// Whether any operation authenticates.
     fn auth(&self) -> bool {
-        self.requirements > 0
+        self.auth
     }
 
     fn security_ident(&self, i: usize) -> proc_macro2::Ident {

@@ -330,6 +330,18 @@ pub(super) fn params_extraction(
         let last = method.block.stmts.len().saturating_sub(1);
         method.block.stmts.splice(last..last, checks_out);
     }
+    if op.route.as_ref().is_some_and(|route| !route.own_names) {
+        // The route names the path parameters as a sibling path does: take the router's
+        // values by position under this operation's own names.
+        let names = op.segments.iter().filter_map(|segment| match segment {
+            PathSegment::Param(index) => Some(op.params[*index].wire.as_str()),
+            PathSegment::Literal(_) => None,
+        });
+        extract.items.insert(
+            1,
+            syn::parse_quote!(const PATH_NAMES: &'static [&'static str] = &[#(#names),*];),
+        );
+    }
     items.push(syn::Item::Impl(extract));
     Some(items)
 }

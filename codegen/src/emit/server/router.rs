@@ -132,16 +132,25 @@ fn documented(op: &Operation) -> Expr {
 }
 
 fn router(api: &Api, trait_ident: &proc_macro2::Ident) -> TokenStream {
-    let ops = &api.operations;
-    // Document order of first appearance, one route per path.
+    // Document order of first appearance, one route per template: operations on paths that
+    // differ only in parameter names share one (lowering decided which are served).
+    let routed: Vec<(&Operation, &str)> = api
+        .operations
+        .iter()
+        .filter_map(|op| Some((op, op.route.as_ref()?.template.as_str())))
+        .collect();
     let mut paths: Vec<&str> = Vec::new();
-    for op in ops {
-        if !paths.contains(&op.path.as_str()) {
-            paths.push(&op.path);
+    for (_, template) in &routed {
+        if !paths.contains(template) {
+            paths.push(template);
         }
     }
     let routes = paths.iter().map(|path| {
-        let on_path: Vec<&Operation> = ops.iter().filter(|op| op.path == *path).collect();
+        let on_path: Vec<&Operation> = routed
+            .iter()
+            .filter(|(_, template)| template == path)
+            .map(|(op, _)| *op)
+            .collect();
         let allow = on_path
             .iter()
             .map(|op| op.method.as_str())
@@ -160,6 +169,15 @@ fn router(api: &Api, trait_ident: &proc_macro2::Ident) -> TokenStream {
     });
     // The implementation is bound into each route's handler; without operations it is unused.
     let no_routes = paths.is_empty().then(|| quote!(let _ = api;));
+    // axum refuses a literal segment starting with `:` or `*` (the spelling of parameters
+    // before axum 0.8) unless told that it is meant literally.
+    let literal_colons = paths
+        .iter()
+        .any(|path| {
+            path.split('/')
+                .any(|segment| segment.starts_with([':', '*']))
+        })
+        .then(|| quote!(.without_v07_checks()));
     let trait_name = trait_ident.to_string();
     let doc = format!(
         "The HTTP API over an implementation of [`{trait_name}`]: every operation's route, \
@@ -177,6 +195,7 @@ fn router(api: &Api, trait_ident: &proc_macro2::Ident) -> TokenStream {
         pub fn router<A: #trait_ident>(api: Arc<A>) -> Router {
             #no_routes
             Router::new()
+                #literal_colons
                 #(#routes)*
                 .fallback(runtime::not_found::<Envelope>)
                 // The fallbacks (axum handlers) made services once, not on every request.
@@ -253,12 +272,13 @@ pub fn server_tail(api: &Api) -> Result<Vec<syn::Item>> {
     })
 }
 
-/// The handlers of the operations in `range`, after the tail.
+/// The handlers of the operations in `range` the router serves, after the tail.
 pub fn server_handlers(api: &Api, range: std::ops::Range<usize>) -> Result<Vec<syn::Item>> {
     let shared = Shared::new(api);
     api.operations[range.clone()]
         .iter()
         .zip(&shared.securities[range])
+        .filter(|(op, _)| op.route.is_some())
         .map(|(op, security)| Ok(handler(api, &shared, op, *security)))
         .collect()
 }

@@ -22,6 +22,12 @@ fn op_doc(op: &Operation) -> String {
     if op.deprecated {
         text.push_str("\n\nDeprecated.");
     }
+    if op.route.is_none() {
+        // Implementing it would do nothing: say so where the implementer looks.
+        text.push_str(
+            "\n\nNot served: the router has no route for it (the generator's warning says why).",
+        );
+    }
     text
 }
 
