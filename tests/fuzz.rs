@@ -298,7 +298,9 @@ fn mutants_generate_code_or_fail_with_a_located_error() {
     compile_sample(&sample);
 }
 
-/// `[dependencies]` and `[features]` entries of every sampled crate, first spelling wins.
+/// `[dependencies]` and `[features]` entries of every sampled crate, first spelling wins,
+/// except that a dependency gets the features any crate asks of it (one crate's runtime
+/// needs `pattern`, another's `uuid`).
 fn merged_manifest(sample: &[(String, codegen::Generated)]) -> String {
     let mut sections: Vec<(String, Vec<(String, String)>)> = vec![
         ("dependencies".into(), Vec::new()),
@@ -317,8 +319,9 @@ fn merged_manifest(sample: &[(String, codegen::Generated)]) -> String {
             } else if let Some((key, _)) = line.split_once('=') {
                 if let Some((_, entries)) = sections.iter_mut().find(|(s, _)| *s == section) {
                     let key = key.trim().to_owned();
-                    if !entries.iter().any(|(k, _)| *k == key) {
-                        entries.push((key, line.to_owned()));
+                    match entries.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, first)) => *first = with_features_of(first, line),
+                        None => entries.push((key, line.to_owned())),
                     }
                 }
             }
@@ -336,6 +339,44 @@ fn merged_manifest(sample: &[(String, codegen::Generated)]) -> String {
         }
     }
     out
+}
+
+/// The features a dependency's line names (`features = ["a", "b"]`).
+fn features_of(line: &str) -> Vec<&str> {
+    line.split_once("features = [")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(list, _)| {
+            list.split(',')
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `first`, a dependency's line, also naming the features `other` names.
+fn with_features_of(first: &str, other: &str) -> String {
+    let mut features = features_of(first);
+    let before = features.len();
+    for feature in features_of(other) {
+        if !features.contains(&feature) {
+            features.push(feature);
+        }
+    }
+    if features.len() == before {
+        return first.to_owned();
+    }
+    let list = format!("features = [{}]", features.join(", "));
+    match (first.split_once("features = ["), first.rsplit_once(" }")) {
+        (Some((head, rest)), _) => {
+            format!(
+                "{head}{list}{}",
+                rest.split_once(']').map_or("", |(_, tail)| tail)
+            )
+        }
+        (None, Some((head, _))) => format!("{head}, {list} }}"),
+        (None, None) => first.to_owned(),
+    }
 }
 
 /// Writes each sampled crate as a module (its `src/lib.rs` as the module root) of one
@@ -388,5 +429,18 @@ fn compile_sample(sample: &[(String, codegen::Generated)]) {
         "sampled mutants do not compile cleanly ({}):\n{}",
         dir.display(),
         String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn merged_dependencies_get_every_feature_asked_of_them() {
+    let plain = r#"codegen-runtime = { path = "/r" }"#;
+    let pattern = r#"codegen-runtime = { path = "/r", features = ["pattern"] }"#;
+    let uuid = r#"codegen-runtime = { path = "/r", features = ["uuid"] }"#;
+    assert_eq!(with_features_of(plain, pattern), pattern);
+    assert_eq!(with_features_of(pattern, plain), pattern);
+    assert_eq!(
+        with_features_of(&with_features_of(plain, pattern), uuid),
+        r#"codegen-runtime = { path = "/r", features = ["pattern", "uuid"] }"#
     );
 }
