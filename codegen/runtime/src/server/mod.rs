@@ -1,6 +1,7 @@
 //! The HTTP plumbing every generated server shares: rejections in the API's error envelope,
 //! request ids, credentials for the auth hook, parameter parsing, JSON, multipart and binary
-//! bodies with size limits, SSE framing and streamed downloads.
+//! bodies with size limits (and JSON with a nesting limit, [`MAX_DEPTH`]), SSE framing and
+//! streamed downloads.
 //!
 //! A generated crate re-exports it as `server::runtime`; the per-API code in its
 //! `src/server.rs` (trait, params, responses, router) calls it.

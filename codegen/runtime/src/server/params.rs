@@ -461,13 +461,16 @@ where
 }
 
 /// Enums and anything else with serde: the text as a JSON string, then as JSON (integer
-/// enums, objects).
+/// enums, objects) nesting no deeper than [`MAX_DEPTH`].
 pub fn parse_serde<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     use serde::de::IntoDeserializer;
     let as_string: Result<T, serde::de::value::Error> = T::deserialize(text.into_deserializer());
-    as_string
-        .or_else(|_| serde_json::from_str(text))
-        .map_err(|_| format!("`{text}` is not one of the allowed values"))
+    as_string.or_else(|_| {
+        if nests_too_deep(text.as_bytes()) {
+            return Err(too_deep("the value"));
+        }
+        serde_json::from_str(text).map_err(|_| format!("`{text}` is not one of the allowed values"))
+    })
 }
 
 fn short_type_name<T>() -> &'static str {

@@ -295,3 +295,36 @@ async fn mock_examples_become_bodies_and_events() {
     assert_eq!(body, "data: 1\n\ndata: [DONE]\n\n");
     assert_eq!(mock_value::<i32>("60"), Some(60));
 }
+
+#[test]
+fn json_nesting_is_bounded_before_parsing() {
+    let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    assert!(!nests_too_deep(nested(MAX_DEPTH).as_bytes()));
+    assert!(nests_too_deep(nested(MAX_DEPTH + 1).as_bytes()));
+    // Brackets in strings, escaped quotes among them, are text.
+    let quoted = format!(r#"["\"{}\\", "{}"]"#, "[".repeat(100), "{".repeat(100));
+    assert!(!nests_too_deep(quoted.as_bytes()));
+    let objects = format!(
+        "{}1{}",
+        r#"{"a":"}","b":["#.repeat(MAX_DEPTH / 2 + 1),
+        "]}".repeat(MAX_DEPTH / 2 + 1)
+    );
+    assert!(nests_too_deep(objects.as_bytes()));
+
+    #[derive(Debug, Deserialize)]
+    struct Tree(Vec<Tree>);
+    impl Validate for Tree {}
+    let deepest = parse_json::<Tree>(nested(MAX_DEPTH).as_bytes()).unwrap();
+    assert_eq!(deepest.0.len(), 1);
+    // Far past serde_json's own limit: refused by the count, naming the limit.
+    let hostile = parse_json::<Tree>(nested(100_000).as_bytes()).unwrap_err();
+    assert_eq!(hostile.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        hostile.problem().message,
+        format!("the body nests deeper than the limit of {MAX_DEPTH} levels of arrays and objects")
+    );
+    assert!(parse_serde::<Tree>(&nested(MAX_DEPTH)).is_ok());
+    assert!(parse_serde::<Tree>(&nested(100_000))
+        .unwrap_err()
+        .contains("deeper than the limit"));
+}
