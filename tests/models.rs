@@ -420,3 +420,40 @@ fn identical_inline_schemas_share_one_type_and_components_stay_apart() {
         json!({"name": "a", "children": [{"name": "b"}]})
     );
 }
+
+/// A type too large to hold inline (Stripe's `PaymentIntent`, 965 KB, inside its error
+/// type) is boxed where it is held, so generated values stay small on a worker's stack;
+/// small types stay inline.
+#[test]
+fn large_types_are_boxed_where_they_are_held() {
+    use codegen::ir::{Ty, TypeKind};
+    let fields: String = (0..120)
+        .map(|i| format!("        f{i}: {{type: string}}\n"))
+        .collect();
+    let doc = format!(
+        "openapi: 3.0.3\ninfo: {{title: T, version: '1'}}\npaths: {{}}\ncomponents:\n  schemas:\n    \
+         Holder:\n      type: object\n      required: [big]\n      properties:\n        \
+         big: {{$ref: '#/components/schemas/Big'}}\n        \
+         maybe: {{$ref: '#/components/schemas/Big'}}\n        \
+         small: {{$ref: '#/components/schemas/Small'}}\n    \
+         Small:\n      type: object\n      properties:\n        a: {{type: string}}\n    \
+         Big:\n      type: object\n      properties:\n{fields}"
+    );
+    let api = codegen::load(&doc).unwrap();
+    let holder = api.types.iter().find(|t| t.name == "Holder").unwrap();
+    let TypeKind::Struct(s) = &holder.kind else {
+        panic!("a struct")
+    };
+    let ty = |name: &str| &s.fields.iter().find(|f| f.name == name).unwrap().ty;
+    assert!(matches!(ty("big"), Ty::Box(_)), "{:?}", ty("big"));
+    assert!(
+        matches!(ty("maybe"), Ty::Option(inner) if matches!(**inner, Ty::Box(_))),
+        "{:?}",
+        ty("maybe")
+    );
+    assert!(
+        matches!(ty("small"), Ty::Option(inner) if matches!(**inner, Ty::Named(_))),
+        "{:?}",
+        ty("small")
+    );
+}

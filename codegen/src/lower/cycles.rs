@@ -125,3 +125,67 @@ pub(super) fn box_cycles(types: &mut [TypeDef]) {
         }
     }
 }
+
+/// Largest value a type may hold inline in another (bytes, estimated as rustc lays types
+/// out, upper bounds): a larger one is boxed where it is held. Generated values live on the
+/// stack of a server's worker (2 MiB): Stripe's `ApiErrors` held `PaymentIntent` (965 KB)
+/// inline, so every response enum carrying an error took 1.26 MB and the mock overflowed
+/// answering any request.
+const INLINE_LIMIT: usize = 2048;
+
+/// Boxes every field, variant or alias target whose type is larger than [`INLINE_LIMIT`],
+/// innermost first, so no type is larger than its slots times the limit. Runs after
+/// [`box_cycles`]: direct containment is then acyclic.
+pub(super) fn box_large(types: &mut [TypeDef]) {
+    fn ty_size(ty: &Ty, sizes: &[Option<usize>]) -> usize {
+        match ty {
+            Ty::Bool => 1,
+            Ty::I32 => 4,
+            Ty::I64 | Ty::F64 | Ty::Box(_) => 8,
+            Ty::Uuid => 16,
+            Ty::String | Ty::Bytes | Ty::List(_) | Ty::Map(_) => 24,
+            Ty::Any | Ty::JsonObject => 32,
+            Ty::Option(inner) => ty_size(inner, sizes) + 8,
+            Ty::Named(id) => sizes[id.0].unwrap_or(8),
+        }
+    }
+    fn visit(id: usize, types: &mut [TypeDef], sizes: &mut Vec<Option<usize>>) {
+        if sizes[id].is_some() {
+            return;
+        }
+        // In progress: a cycle through boxes only, which does not count.
+        sizes[id] = Some(8);
+        let targets: Vec<Option<TypeId>> = types[id]
+            .kind
+            .tys()
+            .into_iter()
+            .map(|ty| ty.direct_named())
+            .collect();
+        for target in targets.into_iter().flatten() {
+            visit(target.0, types, sizes);
+        }
+        for slot in types[id].kind.tys_mut() {
+            if slot.direct_named().is_some() && ty_size(slot, sizes) > INLINE_LIMIT {
+                *slot = slot.clone().boxed();
+            }
+        }
+        let slots = types[id]
+            .kind
+            .tys()
+            .into_iter()
+            .map(|ty| ty_size(ty, sizes));
+        let size = match &types[id].kind {
+            TypeKind::Struct(_) => slots.sum(),
+            TypeKind::Union(_) => slots.max().unwrap_or(0) + 8,
+            TypeKind::Alias(_) | TypeKind::Newtype(_) => slots.sum(),
+            TypeKind::StringEnum(e) if e.other.is_some() => 32,
+            TypeKind::IntEnum(e) if e.other.is_some() => 16,
+            TypeKind::StringEnum(_) | TypeKind::IntEnum(_) => 8,
+        };
+        sizes[id] = Some(size);
+    }
+    let mut sizes = vec![None; types.len()];
+    for id in 0..types.len() {
+        visit(id, types, &mut sizes);
+    }
+}

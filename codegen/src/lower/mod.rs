@@ -80,6 +80,7 @@ pub fn lower(document: &crate::load::Document) -> Result<Api> {
     } = lowerer;
     mark_from_server(&mut types, &operations);
     box_cycles(&mut types);
+    box_large(&mut types);
     mark_defaults(&mut types);
     drop_uncheckable_patterns(&mut types, &mut operations, &mut warnings);
     alias_identical_inline_types(&mut types, &operations);
