@@ -52,6 +52,9 @@ fn main() {
             #[doc = #source]
             #[allow(#allows)]
             pub mod #module {
+                // A crate root for users (crate-level attributes such as
+                // `recursion_limit`), a module here.
+                #[allow(unused_attributes)]
                 #[path = #lib]
                 mod generated;
                 pub use self::generated::*;

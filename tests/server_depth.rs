@@ -184,12 +184,14 @@ async fn deep_values_are_served_up_to_the_limit_and_refused_past_it() {
         }
         // A form part: 422 naming it. (An object query parameter is read as its members,
         // flat text, not as JSON: it has no depth.)
-        for (name, (status, body)) in [("body/forest", client.part(forest(depth)).await)] {
-            assert_eq!(status, 422, "{name} at {depth}: {body}");
-            let (code, field, message) = error_of(&body);
-            assert_eq!((code, field), ("validation_error", Some(name)));
-            assert!(message.contains(&limit), "{name} at {depth}: {message}");
-        }
+        let (status, body) = client.part(forest(depth)).await;
+        assert_eq!(status, 422, "body/forest at {depth}: {body}");
+        let (code, field, message) = error_of(&body);
+        assert_eq!((code, field), ("validation_error", Some("body/forest")));
+        assert!(
+            message.contains(&limit),
+            "body/forest at {depth}: {message}"
+        );
     }
 
     // Still serving.

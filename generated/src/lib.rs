@@ -50,6 +50,7 @@
     rustdoc::invalid_html_tags,
     rustdoc::invalid_rust_codeblocks
 )]
+#![recursion_limit = "512"]
 /// Request and response types: one Rust type per schema of the document.
 #[rustfmt::skip]
 pub mod models;

@@ -35,6 +35,9 @@ pub fn lib_rs(api: &Api) -> TokenStream {
     quote! {
         #docs
         #![allow(#allows)]
+        // Proving large documents' types `Send` (the server's futures) walks their whole
+        // containment graph: Stripe's goes past rustc's default of 128.
+        #![recursion_limit = "512"]
 
         /// Request and response types: one Rust type per schema of the document.
         // Laid out by prettyplease at generation time; rustfmt would make it drift.
