@@ -384,7 +384,7 @@ fn compile_sample(sample: &[(String, codegen::Generated)]) {
     }
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-sample");
     let _ = std::fs::remove_dir_all(&dir);
-    let mut lib = String::from("#![deny(warnings)]\n");
+    let mut lib = String::from("#![deny(warnings)]\n#![recursion_limit = \"512\"]\n");
     for (i, (label, generated)) in sample.iter().enumerate() {
         let module = dir.join(format!("m{i}"));
         for file in &generated.files {
@@ -400,8 +400,10 @@ fn compile_sample(sample: &[(String, codegen::Generated)]) {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, &file.contents).unwrap();
         }
+        // Each crate root's crate-level attributes (`recursion_limit`) are a module's here;
+        // the sample crate sets the limit itself.
         lib.push_str(&format!(
-            "/// {}\npub mod m{i};\n",
+            "/// {}\n#[allow(unused_attributes)]\npub mod m{i};\n",
             label.replace('\n', " ")
         ));
     }
