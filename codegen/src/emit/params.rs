@@ -8,7 +8,7 @@
 use super::naming::{location_name, unshadowed};
 use super::validate::resolved;
 use super::{ast, doc_attr_list, ty_syn_in};
-use crate::ir::{Api, Operation, Param, ParamLocation, Ty, TypeKind};
+use crate::ir::{Api, Operation, Param, ParamLocation, PathSegment, Ty, TypeKind};
 use crate::names::ident;
 use proc_macro2::Literal;
 use quote::quote;
@@ -30,6 +30,14 @@ const METHOD_LOCALS: &[&str] = &[
 pub fn path_argument(op: &Operation, p: &Param) -> String {
     unshadowed(&p.name, METHOD_LOCALS, "_param", |name| {
         op.params.iter().any(|other| other.name == name)
+    })
+}
+
+/// The path parameters in template order: the order of both sides' method arguments.
+pub fn path_params(op: &Operation) -> impl Iterator<Item = &Param> {
+    op.segments.iter().filter_map(|segment| match segment {
+        PathSegment::Param(index) => Some(&op.params[*index]),
+        PathSegment::Literal(_) => None,
     })
 }
 

@@ -6,7 +6,7 @@ use super::mentions::Mentions;
 use super::responses::{header_ident, variants};
 use super::security::uses_auth;
 use crate::emit::naming::{api_key_var, trait_name};
-use crate::emit::params::{params_name, path_argument};
+use crate::emit::params::{params_name, path_argument, path_params};
 use crate::emit::synth;
 use crate::emit::ty_syn_in;
 use crate::emit::validate::{resolved, strip_options};
@@ -225,13 +225,10 @@ pub fn mock(api: &Api) -> TokenStream {
             let answered = !op.responses.is_empty();
             let ctx = if answered { quote!(ctx) } else { quote!(_ctx) };
             let mut args = vec![quote!(#ctx: RequestContext<#claims>)];
-            for segment in &op.segments {
-                if let PathSegment::Param(index) = segment {
-                    let p = &op.params[*index];
-                    let name = format_ident!("_{}", path_argument(op, p));
-                    let ty = ty_syn_in(api, &p.ty, &["models"]);
-                    args.push(quote!(#name: #ty));
-                }
+            for p in path_params(op) {
+                let name = format_ident!("_{}", path_argument(op, p));
+                let ty = ty_syn_in(api, &p.ty, &["models"]);
+                args.push(quote!(#name: #ty));
             }
             if let Some(params) = params_name(op) {
                 let params = format_ident!("{}", params);

@@ -40,7 +40,7 @@ use crate::ir::*;
 use crate::Result;
 use envelope::{envelope, Envelope};
 use mentions::PARSE_HELPERS;
-use params::{extracted_name, params_extraction};
+use params::{extracted, params_extraction, Extracted};
 use quote::{format_ident, quote};
 use responses::response_enum;
 use security::requirement_schemes;
@@ -117,7 +117,7 @@ fn operation_items(
 ) -> Result<Vec<syn::Item>> {
     let mut items = Vec::new();
     // An operation the router does not serve has no handler to extract its `{Op}Args`.
-    if op.route.is_some() || extracted_name(op) == crate::emit::params::params_name(op) {
+    if op.route.is_some() || !matches!(extracted(op), Some(Extracted::Args(_))) {
         items.extend(params_extraction(api, op, mentions).into_iter().flatten());
     }
     if let Some((_, _, body_items)) = request_body(api, op, mentions) {

@@ -4,7 +4,7 @@
 
 use super::mentions::{models_syn, parser, Mentions};
 use crate::emit::naming::location_name;
-use crate::emit::params::{params_name, path_argument, presence, Presence};
+use crate::emit::params::{params_name, path_argument, path_params, presence, Presence};
 use crate::emit::validate::{check_stmts, resolved, strip_options};
 use crate::emit::{ast, doc_attr_list};
 use crate::ir::*;
@@ -64,13 +64,20 @@ fn is_object(api: &Api, ty: &Ty) -> bool {
     }
 }
 
-/// What the router's handler extracts for an operation: the `{Op}Params` itself, or the
-/// `{Op}Args` of its path parameters and params; nothing without parameters.
-pub(super) fn extracted_name(op: &Operation) -> Option<String> {
-    if op.params.iter().any(|p| p.location == ParamLocation::Path) {
-        Some(format!("{}Args", op.type_stem))
+/// What the router's handler extracts for an operation (by type name); nothing for an
+/// operation without parameters.
+pub(super) enum Extracted {
+    /// The shared `{Op}Params` itself: no path parameters.
+    Params(String),
+    /// The private `{Op}Args` of its path parameters and, if any, its `{Op}Params`.
+    Args(String),
+}
+
+pub(super) fn extracted(op: &Operation) -> Option<Extracted> {
+    if path_params(op).next().is_some() {
+        Some(Extracted::Args(format!("{}Args", op.type_stem)))
     } else {
-        params_name(op)
+        params_name(op).map(Extracted::Params)
     }
 }
 
@@ -81,8 +88,10 @@ pub(super) fn params_extraction(
     op: &Operation,
     mentions: &mut Mentions,
 ) -> Option<Vec<syn::Item>> {
-    let extracted = extracted_name(op)?;
-    let in_args = extracted != params_name(op).unwrap_or_default();
+    let (extracted, in_args) = match extracted(op)? {
+        Extracted::Params(name) => (name, false),
+        Extracted::Args(name) => (name, true),
+    };
     let mut path_fields = Vec::new();
     let mut path_inits = Punctuated::<syn::FieldValue, syn::Token![,]>::new();
     let mut inits = Punctuated::<syn::FieldValue, syn::Token![,]>::new();

@@ -308,6 +308,42 @@ fn variant_decl(api: &Api, variant: &Variant<'_>, mentions: &mut Mentions) -> sy
     }
 }
 
+/// The statuses an operation's document lists (by code, range, `default`): what the
+/// runtime's `status::Documented` answers its rejections in, and the 501 default too.
+pub(super) struct Documented {
+    pub(super) statuses: Vec<u16>,
+    pub(super) ranges: Vec<u16>,
+    pub(super) default: bool,
+}
+
+impl Documented {
+    pub(super) fn of(op: &Operation) -> Self {
+        let mut documented = Documented {
+            statuses: Vec::new(),
+            ranges: Vec::new(),
+            default: false,
+        };
+        for response in &op.responses {
+            match response.status {
+                Status::Code(code) => documented.statuses.push(code),
+                Status::Range(digit) => documented.ranges.push(digit),
+                Status::Default => documented.default = true,
+            }
+        }
+        documented
+    }
+
+    /// The runtime's rule, applied at generation time.
+    fn closest(&self, status: u16) -> u16 {
+        codegen_runtime::status::Documented {
+            statuses: &self.statuses,
+            ranges: &self.ranges,
+            default: self.default,
+        }
+        .closest(status)
+    }
+}
+
 /// How an operation's default body answers 501: through its documented 501 (or `default`)
 /// response when that carries the envelope, else through an added `NotImplemented` variant
 /// outside the document, the one answer an implementation cannot document.
@@ -315,6 +351,7 @@ fn not_implemented(
     api: &Api,
     envelope: &Envelope,
     variants: &[Variant<'_>],
+    documented: &Documented,
 ) -> (Expr, Option<AddedVariant>) {
     let is_envelope = |v: &Variant<'_>| {
         v.response.headers.iter().all(|h| !h.required)
@@ -328,19 +365,7 @@ fn not_implemented(
     };
     // The status a rejection would take (the runtime's rule): 501 where the document has
     // nothing closer, else e.g. its 500.
-    let codes: Vec<u16> = variants
-        .iter()
-        .filter_map(|v| match v.response.status {
-            Status::Code(code) => Some(code),
-            _ => None,
-        })
-        .collect();
-    let closest = codegen_runtime::status::Documented {
-        statuses: &codes,
-        ranges: &[],
-        default: false,
-    }
-    .closest(501);
+    let closest = documented.closest(501);
     let documented = variants
         .iter()
         .find(|v| v.response.status == Status::Code(501) && is_envelope(v))
@@ -485,7 +510,7 @@ pub(super) fn response_enum(
     let name = format_ident!("{}Response", op.type_stem);
     let self_ty = || Box::new(ast::path_ty(ast::path(&[&name.to_string()])));
     let variants = variants(op);
-    let (unimplemented, extra) = not_implemented(api, envelope, &variants);
+    let (unimplemented, extra) = not_implemented(api, envelope, &variants, &Documented::of(op));
     let mut decl = RESPONSE_ENUM.with(Clone::clone);
     // Built once and moved into the answer (`large_enum_variant` allowed): boxing would
     // burden every handler.

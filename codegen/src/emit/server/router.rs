@@ -3,10 +3,11 @@
 
 use super::bodies::request_body;
 use super::mentions::Mentions;
-use super::params::extracted_name;
+use super::params::{extracted, Extracted};
+use super::responses::Documented;
 use super::security::{requirement, uses_auth};
 use super::Shared;
-use crate::emit::params::{params_name, path_argument};
+use crate::emit::params::{params_name, path_argument, path_params};
 use crate::emit::{ast, parse_items};
 use crate::ir::*;
 use crate::names::ident;
@@ -31,7 +32,7 @@ thread_local! {
 /// The function the router binds the implementation to for one operation (`security`:
 /// its index among the distinct requirements).
 fn handler(api: &Api, shared: &Shared, op: &Operation, security: Option<usize>) -> syn::Item {
-    let extracted = extracted_name(op);
+    let extracted = extracted(op);
     // The trait's methods name the same types.
     let body = request_body(api, op, &mut Mentions::default());
     let security = match security {
@@ -57,20 +58,18 @@ fn handler(api: &Api, shared: &Shared, op: &Operation, security: Option<usize>) 
     let mut call_args = vec![ast::path_expr(&["ctx"])];
     let params_arg = match &extracted {
         // An `{Op}Args`: the path parameters, then the params.
-        Some(name) if Some(name) != params_name(op).as_ref() => {
+        Some(Extracted::Args(name)) => {
             let args = || ast::path_expr(&["args"]);
-            for segment in &op.segments {
-                if let PathSegment::Param(index) = segment {
-                    let field = ident(&path_argument(op, &op.params[*index]));
-                    call_args.push(ast::field(args(), syn::Member::Named(field)));
-                }
+            for p in path_params(op) {
+                let field = ident(&path_argument(op, p));
+                call_args.push(ast::field(args(), syn::Member::Named(field)));
             }
             if params_name(op).is_some() {
                 call_args.push(ast::field(args(), syn::Member::Named(ident("params"))));
             }
             typed(ast::ident_pat("args"), ast::path_ty(ast::path(&[name])))
         }
-        Some(name) => {
+        Some(Extracted::Params(name)) => {
             call_args.push(ast::path_expr(&["params"]));
             typed(ast::ident_pat("params"), ast::path_ty(ast::path(&[name])))
         }
@@ -114,16 +113,11 @@ fn handler(api: &Api, shared: &Shared, op: &Operation, security: Option<usize>) 
 /// `&runtime::Documented { .. }`: the statuses the operation's document lists, which its
 /// rejections are answered in.
 fn documented(op: &Operation) -> Expr {
-    let mut statuses = Vec::new();
-    let mut ranges = Vec::new();
-    let mut default = false;
-    for response in &op.responses {
-        match response.status {
-            Status::Code(code) => statuses.push(code),
-            Status::Range(digit) => ranges.push(digit),
-            Status::Default => default = true,
-        }
-    }
+    let Documented {
+        statuses,
+        ranges,
+        default,
+    } = Documented::of(op);
     let statuses = statuses.into_iter().map(Literal::u16_unsuffixed);
     let ranges = ranges.into_iter().map(Literal::u16_unsuffixed);
     syn::parse_quote! {

@@ -5,7 +5,7 @@ use super::bodies::request_body;
 use super::mentions::models_syn;
 use super::mentions::Mentions;
 use super::Shared;
-use crate::emit::params::{params_name, path_argument};
+use crate::emit::params::{params_name, path_argument, path_params};
 use crate::emit::{ast, doc_attr_list, parse_items};
 use crate::ir::*;
 use crate::names::ident;
@@ -59,11 +59,8 @@ fn trait_method(
         ast::path_ty(ast::generic_path(&["RequestContext"], [claims])),
     )];
     // Path parameters in template order, named and typed as the client's arguments.
-    for segment in &op.segments {
-        if let PathSegment::Param(index) = segment {
-            let p = &op.params[*index];
-            args.push((path_argument(op, p), models_syn(api, &p.ty, mentions)));
-        }
+    for p in path_params(op) {
+        args.push((path_argument(op, p), models_syn(api, &p.ty, mentions)));
     }
     if let Some(name) = params_name(op) {
         args.push(("params".to_owned(), ast::path_ty(ast::path(&[&name]))));
