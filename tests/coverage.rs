@@ -106,6 +106,7 @@ fn constraints(reached: &mut Reached, where_: &str, on: &Ty, c: &Constraints) {
         min_items,
         max_items,
         multiple_of,
+        bool_value,
         format,
     } = c;
     let mut base = on;
@@ -126,6 +127,7 @@ fn constraints(reached: &mut Reached, where_: &str, on: &Ty, c: &Constraints) {
         ("min_items", min_items.is_some()),
         ("max_items", max_items.is_some()),
         ("multiple_of", multiple_of.is_some()),
+        ("bool_value", bool_value.is_some()),
         // Other types' formats (`int32`, `uuid`, `binary`) are their Rust type.
         ("format", format.is_some() && on == "String"),
     ] {
@@ -568,6 +570,7 @@ fn expressible() -> BTreeSet<String> {
     for name in ["min_items", "max_items"] {
         all.insert(format!("field constraint {name} on List"));
     }
+    all.insert("field constraint bool_value on Bool".to_owned());
     for method in [
         Method::Get,
         Method::Put,

@@ -191,6 +191,19 @@ fn request(
     http: &reqwest::Client,
     base: &str,
 ) -> reqwest::RequestBuilder {
+    request_with(api, op, http, base, true, true)
+}
+
+/// [`request`], with or without the required query, header and cookie parameters, and
+/// with or without the body.
+fn request_with(
+    api: &Api,
+    op: &Operation,
+    http: &reqwest::Client,
+    base: &str,
+    required_params: bool,
+    body: bool,
+) -> reqwest::RequestBuilder {
     let value_of = |p: &codegen::ir::Param| {
         codegen::emit::synth::constrained(api, &p.ty, &p.constraints)
             .unwrap_or_else(|| panic!("{}: no value for parameter {}", op.id, p.wire))
@@ -217,7 +230,7 @@ fn request(
     let mut query: Vec<(String, String)> = Vec::new();
     let mut cookies: Vec<String> = Vec::new();
     let mut builder = http.request(method, format!("{base}{path}"));
-    for p in op.params.iter().filter(|p| p.required) {
+    for p in op.params.iter().filter(|p| p.required && required_params) {
         let value = value_of(p);
         let texts: Vec<String> = match &value {
             Value::Array(items) => items.iter().map(text_of).collect(),
@@ -253,7 +266,12 @@ fn request(
         builder = builder.header("cookie", cookies.join("; "));
     }
     builder = builder.query(&query);
-    let Some(content) = op.body.as_ref().and_then(|b| b.content.first()) else {
+    let Some(content) = op
+        .body
+        .as_ref()
+        .and_then(|b| b.content.first())
+        .filter(|_| body)
+    else {
         return builder;
     };
     let body = content
@@ -467,11 +485,12 @@ async fn every_answer_validates(document: &mut Document, base: &str) -> usize {
 }
 
 #[tokio::test]
-async fn every_maniac_answer_validates_against_the_document() {
+async fn every_maniac_answer_and_rejection_validates_against_the_document() {
     let mut document = Document::load("spec/maniac.yaml");
     let mock = maniac_api::server::mock::Mock { api_key: None };
     let base = serve(maniac_api::server::router(Arc::new(mock))).await;
     let checked = every_answer_validates(&mut document, &base).await;
+    assert!(every_rejection_validates(&mut document, &base).await > 10);
     let documented: usize = document
         .api
         .operations
@@ -480,6 +499,95 @@ async fn every_maniac_answer_validates_against_the_document() {
         .map(|r| r.content.len().max(1))
         .sum();
     assert_eq!(checked, documented);
+}
+
+/// A request `op` must refuse: a body that is not JSON where it takes one (or not of its
+/// media type), else its required parameters left out; `None` when it has neither.
+fn rejected_request(
+    api: &Api,
+    op: &Operation,
+    http: &reqwest::Client,
+    base: &str,
+) -> Option<reqwest::RequestBuilder> {
+    match op.body.as_ref().and_then(|b| b.content.first()) {
+        Some(_) if op.body.as_ref().is_some_and(|b| b.required) => Some(
+            request_with(api, op, http, base, true, false)
+                .header("content-type", "application/json")
+                .body("{"),
+        ),
+        _ if op
+            .params
+            .iter()
+            .any(|p| p.required && p.location != ParamLocation::Path) =>
+        {
+            Some(request_with(api, op, http, base, false, true))
+        }
+        _ => None,
+    }
+}
+
+/// Every rejection the server answers for `document` is in a status the operation
+/// documents (when it documents any of that class) and validates against the schema the
+/// document gives that status: the API's envelope or the operation's own error schema.
+async fn every_rejection_validates(document: &mut Document, base: &str) -> usize {
+    let http = reqwest::Client::new();
+    let api = document.api.clone();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for op in &api.operations {
+        let Some(request) = rejected_request(&api, op, &http, base) else {
+            continue;
+        };
+        let what = format!("{} {}", op.method.as_str(), op.path);
+        let (status, _, text) = fetch(request).await;
+        checked += 1;
+        if !(400..500).contains(&status) {
+            failures.push(format!("{what}: answered {status} {text}"));
+            continue;
+        }
+        let response = op
+            .responses
+            .iter()
+            .find(|r| r.status == Status::Code(status))
+            .or_else(|| {
+                op.responses
+                    .iter()
+                    .find(|r| r.status == Status::Range(status / 100))
+            })
+            .or_else(|| op.responses.iter().find(|r| r.status == Status::Default));
+        let Some(response) = response else {
+            let documents_class = op
+                .responses
+                .iter()
+                .any(|r| matches!(r.status, Status::Code(c) if c / 100 == 4));
+            if documents_class {
+                failures.push(format!(
+                    "{what}: answered {status}, which it does not document"
+                ));
+            }
+            continue;
+        };
+        let Some(content) = response.content.iter().find(|c| c.kind == MediaKind::Json) else {
+            continue;
+        };
+        let Some(schema) = document.schema_at(op, response.status, content) else {
+            continue;
+        };
+        let value = parse(&text);
+        if let Err(e) = document.validate(&schema, &value) {
+            failures.push(format!(
+                "{what}: {value} does not validate against {schema}: {e}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}: {} of {checked} rejections are wrong:\n{}",
+        document.name,
+        failures.len(),
+        failures.join("\n")
+    );
+    checked
 }
 
 macro_rules! fixture_mocks_validate {
@@ -491,6 +599,7 @@ macro_rules! fixture_mocks_validate {
                 let mock = fixtures::$name::server::mock::Mock::default();
                 let base = serve(fixtures::$name::server::router(Arc::new(mock))).await;
                 every_answer_validates(&mut document, &base).await;
+                every_rejection_validates(&mut document, &base).await;
             )*
         }
     };
@@ -500,6 +609,7 @@ macro_rules! fixture_mocks_validate {
 fixture_mocks_validate!(
     content_params,
     enums,
+    error_schemas,
     identical_inline,
     mock_answers,
     openapi31,
@@ -757,4 +867,113 @@ async fn mock_answers_by_preference_and_makes_what_is_not_documented() {
     let (status, _, text) = fetch(get("/undocumented")).await;
     assert_eq!(status, 501);
     assert_eq!(parse(&text)["error"]["code"], "not_implemented");
+}
+
+/// Rejections in each operation's own error schema, and what typing decides where JSON
+/// Schema would take more (README, "Validation"): `null` for an optional member that is not
+/// nullable is refused by the server and read as absent by the client; a body schema
+/// without `type` is an object (`null` refused); integers beyond 64 bits are refused.
+#[tokio::test]
+async fn rejections_use_the_operations_error_schemas_and_typing_decisions_hold() {
+    use fixtures::error_schemas::server::{mock::Mock, router};
+    let base = serve(router(Arc::new(Mock::default()))).await;
+    let http = reqwest::Client::new();
+    let put = |body: &str, query: &str| {
+        http.put(format!("{base}/caches/c{query}"))
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+    };
+    let (status, _, text) = fetch(put(r#"{"ttl": 30, "description": "a cache"}"#, "")).await;
+    assert_eq!(status, 200, "{text}");
+    // clearblade's shape, every member required: made, with the rejection filled in.
+    for (body, query, field) in [
+        (
+            r#"{"ttl": 30, "description": null}"#,
+            "",
+            "body/description",
+        ),
+        (r#"{"ttl": 30, "labels": null}"#, "", "body/labels"),
+        ("null", "", "body"),
+        (r#"{"ttl": 18446744073709551616}"#, "", "body/ttl"),
+        (
+            r#"{"ttl": 30}"#,
+            "?ttl_max=18446744073709551616",
+            "query/ttl_max",
+        ),
+    ] {
+        let (status, _, text) = fetch(put(body, query)).await;
+        assert_eq!(status, 400, "{body} {query}: {text}");
+        let error = parse(&text);
+        assert_eq!(error["statusCode"], 400, "{text}");
+        assert_eq!(error["error"]["code"], 400, "{text}");
+        assert_eq!(error["error"]["id"], "string", "{text}");
+        assert_eq!(error["error"]["level"], 0, "{text}");
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with(field), "{body} {query}: {message}");
+    }
+    // Stripe's: `default` documents every status, so 422 stays; the enum member takes the
+    // value naming a bad request, the others carry the message and the field.
+    let (status, _, text) = fetch(http.get(format!("{base}/charges?limit=0"))).await;
+    assert_eq!(status, 422, "{text}");
+    let error = parse(&text);
+    assert_eq!(error["error"]["type"], "invalid_request_error", "{text}");
+    assert_eq!(error["error"]["param"], "query/limit", "{text}");
+    assert!(error["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("at least 1"));
+    // Nothing documented but success: the status the rejection has, in the envelope.
+    let (status, _, text) = fetch(
+        http.post(format!("{base}/pings"))
+            .header("content-type", "application/json")
+            .body("{"),
+    )
+    .await;
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(parse(&text)["error"]["code"], "bad_request", "{text}");
+    // `additionalProperties: false` on a body only clients write: unknown members refused.
+    let (status, _, text) = fetch(
+        http.post(format!("{base}/pings"))
+            .header("content-type", "application/json")
+            .body(r#"{"count": 1, "extra": 2}"#),
+    )
+    .await;
+    assert_eq!(status, 422, "{text}");
+    assert!(text.contains("unknown field `extra`"), "{text}");
+    // `{type: object, additionalProperties: false}`: no member allowed.
+    let delete = |body: &'static str| {
+        http.delete(format!("{base}/caches/c"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+    };
+    assert_eq!(fetch(delete("")).await.0, 204);
+    let (status, _, text) = fetch(delete("expand=x")).await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("unknown field `expand`"), "{text}");
+    // A boolean `enum` of one value: the other is refused, and the mock makes that one.
+    let ping = |body: &'static str| {
+        http.post(format!("{base}/pings"))
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    let (status, _, text) = fetch(ping(r#"{"count": 1, "stream": true}"#)).await;
+    assert_eq!(status, 422, "{text}");
+    assert!(text.contains("body/stream: must be false"), "{text}");
+    for allowed in [
+        r#"{"count": 1, "stream": false}"#,
+        r#"{"count": 1, "stream": null}"#,
+    ] {
+        let (status, _, text) = fetch(ping(allowed)).await;
+        assert_eq!(status, 200, "{allowed}: {text}");
+    }
+    let (_, _, text) = fetch(put(r#"{"ttl": 30}"#, "")).await;
+    assert_eq!(parse(&text)["deleted"], true, "{text}");
+    // On a type the server sends, the client ignores them.
+    let read: fixtures::error_schemas::Success =
+        serde_json::from_str(r#"{"deleted": true, "success": true, "added_later": 1}"#).unwrap();
+    assert_eq!(read.success, Some(true));
+    // A client reads `null` for an optional member as absent.
+    let read: fixtures::error_schemas::CacheUpdate =
+        serde_json::from_str(r#"{"ttl": 30, "description": null}"#).unwrap();
+    assert_eq!(read.description, None);
 }

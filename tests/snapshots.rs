@@ -151,6 +151,7 @@ fixture_snapshots!(
     constructs,
     content_params,
     enums,
+    error_schemas,
     fields,
     identical_inline,
     item_schema,

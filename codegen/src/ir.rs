@@ -212,6 +212,9 @@ pub struct Field {
     /// The full Rust type, `Option` layers included.
     pub ty: Ty,
     pub presence: Presence,
+    /// `null` is a value of it: its schema is nullable, or its default is `null`. A server
+    /// refuses `null` for an optional member that is not.
+    pub nullable: bool,
     pub deprecated: bool,
     /// Checked by the generated `Validate` impl.
     pub constraints: Constraints,
@@ -229,6 +232,8 @@ pub struct Constraints {
     pub min_items: Option<usize>,
     pub max_items: Option<usize>,
     pub multiple_of: Option<f64>,
+    /// The one value a boolean `enum` allows (`enum: [true]`, Stripe's `deleted`).
+    pub bool_value: Option<bool>,
     /// `format` as written (`date-time`, `email`, ...): the Rust type holds only `uuid`
     /// and `binary`; the mock's synthesized answers honour the rest.
     pub format: Option<String>,

@@ -103,6 +103,10 @@ pub const RUNTIME_FILES: &[(&str, &str)] = &[
         include_str!("../runtime/src/server/json.rs"),
     ),
     (
+        "src/server/form.rs",
+        include_str!("../runtime/src/server/form.rs"),
+    ),
+    (
         "src/server/mock.rs",
         include_str!("../runtime/src/server/mock.rs"),
     ),

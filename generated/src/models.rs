@@ -2045,7 +2045,18 @@ impl Default for DeleteContainerRes {
         }
     }
 }
-impl super::validate::Validate for DeleteContainerRes {}
+impl super::validate::Validate for DeleteContainerRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let value = &self.deleted;
+            super::validate::bool_value(at.field("deleted"), *value, true)?;
+        }
+        Ok(())
+    }
+}
 /// List response for containers.
 ///
 /// Schema `#/components/schemas/ContainerListResponse`.
@@ -2090,6 +2101,7 @@ impl super::validate::Validate for ContainerListResponse {
 ///
 /// Schema `#/components/schemas/FileUploadReq`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FileUploadReq {
     /// The file to upload.
     pub file: Vec<u8>,
@@ -2997,7 +3009,18 @@ impl Default for DeleteEvaluatorRes {
         }
     }
 }
-impl super::validate::Validate for DeleteEvaluatorRes {}
+impl super::validate::Validate for DeleteEvaluatorRes {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        {
+            let value = &self.deleted;
+            super::validate::bool_value(at.field("deleted"), *value, true)?;
+        }
+        Ok(())
+    }
+}
 /// Comparison operator of a dataset filter.
 ///
 /// Schema `#/components/schemas/DatasetFilterOperator`.
@@ -4355,7 +4378,20 @@ impl CreateRlmResponseReq {
         Some(false)
     }
 }
-impl super::validate::Validate for CreateRlmResponseReq {}
+impl super::validate::Validate for CreateRlmResponseReq {
+    fn validate_at(
+        &self,
+        at: super::validate::Path<'_>,
+    ) -> Result<(), super::validate::Violation> {
+        if let Some(value) = &self.store {
+            super::validate::bool_value(at.field("store"), *value, false)?;
+        }
+        if let Some(value) = &self.stream {
+            super::validate::bool_value(at.field("stream"), *value, false)?;
+        }
+        Ok(())
+    }
+}
 /// The input, as a string or as a text-only array of Responses message items.
 ///
 /// Schema `#/components/schemas/RLMResponsesInput`.
@@ -4505,6 +4541,10 @@ impl super::validate::Validate for RlmResponsesResponse {
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
         super::validate::check(&self.status, at.field("status"))?;
+        {
+            let value = &self.store;
+            super::validate::bool_value(at.field("store"), *value, false)?;
+        }
         Ok(())
     }
 }

@@ -3857,6 +3857,7 @@ fn handle_chat_completions_list<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, params: ChatCompletionsListParams, _: ()| runtime::answer(
@@ -3876,6 +3877,7 @@ fn handle_chat_completions_create<A: ManiacApi>(
             statuses: &[200, 400, 401, 402, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::JsonBody::<models::ChatReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.chat_completions_create(ctx, body)),
@@ -3893,6 +3895,7 @@ fn handle_chat_completions_register<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::JsonBody::<models::RegisterCompletionsReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.chat_completions_register(ctx, body)),
@@ -3910,6 +3913,7 @@ fn handle_chat_completions_retrieve<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, args: ChatCompletionsRetrieveArgs, _: ()| runtime::answer(
@@ -3929,6 +3933,7 @@ fn handle_containers_list<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, params: ContainersListParams, _: ()| runtime::answer(
@@ -3948,6 +3953,7 @@ fn handle_containers_create<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::JsonBody::<models::CreateContainerReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.containers_create(ctx, body)),
@@ -3965,6 +3971,7 @@ fn handle_containers_retrieve<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, args: ContainersRetrieveArgs, _: ()| runtime::answer(
@@ -3984,6 +3991,7 @@ fn handle_containers_delete<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, args: ContainersDeleteArgs, _: ()| runtime::answer(
@@ -4003,6 +4011,7 @@ fn handle_containers_update<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::JsonBody::<models::UpdateContainerReq>::new(),
         |api, ctx, args: ContainersUpdateArgs, body| runtime::answer(
@@ -4022,6 +4031,7 @@ fn handle_files_list<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 422, 429, 500, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, params: FilesListParams, _: ()| runtime::answer(
@@ -4041,6 +4051,7 @@ fn handle_files_create<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 409, 422, 429, 500, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::FormBody::<FilesCreateForm>::new(),
         |api, ctx, _: (), body| runtime::answer(api.files_create(ctx, body)),
@@ -4058,6 +4069,7 @@ fn handle_files_retrieve<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 422, 429, 500, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, args: FilesRetrieveArgs, _: ()| runtime::answer(
@@ -4077,6 +4089,7 @@ fn handle_files_delete<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 422, 429, 500, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, args: FilesDeleteArgs, _: ()| runtime::answer(
@@ -4096,6 +4109,7 @@ fn handle_files_content<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 422, 429, 500, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, args: FilesContentArgs, _: ()| runtime::answer(
@@ -4115,6 +4129,7 @@ fn handle_models_list<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, params: ModelsListParams, _: ()| runtime::answer(
@@ -4134,6 +4149,7 @@ fn handle_models_create<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::JsonBody::<models::AddModelToContainerReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.models_create(ctx, body)),
@@ -4151,6 +4167,7 @@ fn handle_evaluators_list<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, params: EvaluatorsListParams, _: ()| runtime::answer(
@@ -4170,6 +4187,7 @@ fn handle_evaluators_create<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::JsonBody::<models::CreateEvaluatorReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.evaluators_create(ctx, body)),
@@ -4187,6 +4205,7 @@ fn handle_evaluators_retrieve<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, args: EvaluatorsRetrieveArgs, _: ()| runtime::answer(
@@ -4206,6 +4225,7 @@ fn handle_evaluators_delete<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, args: EvaluatorsDeleteArgs, _: ()| runtime::answer(
@@ -4225,6 +4245,7 @@ fn handle_evaluators_update<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::JsonBody::<models::UpdateEvaluatorReq>::new(),
         |api, ctx, args: EvaluatorsUpdateArgs, body| runtime::answer(
@@ -4244,6 +4265,7 @@ fn handle_datasets_list<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, params: DatasetsListParams, _: ()| runtime::answer(
@@ -4263,6 +4285,7 @@ fn handle_datasets_create<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::JsonBody::<models::CreateDatasetReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.datasets_create(ctx, body)),
@@ -4280,6 +4303,7 @@ fn handle_datasets_retrieve<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, args: DatasetsRetrieveArgs, _: ()| runtime::answer(
@@ -4299,6 +4323,7 @@ fn handle_evaluation_runs_list<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, params: EvaluationRunsListParams, _: ()| runtime::answer(
@@ -4318,6 +4343,7 @@ fn handle_evaluation_runs_create<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::JsonBody::<models::CreateEvaluationRunReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.evaluation_runs_create(ctx, body)),
@@ -4335,6 +4361,7 @@ fn handle_evaluation_runs_retrieve<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, args: EvaluationRunsRetrieveArgs, _: ()| runtime::answer(
@@ -4354,6 +4381,7 @@ fn handle_optimization_runs_create<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::JsonBody::<models::CreateOptimizationRunReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.optimization_runs_create(ctx, body)),
@@ -4371,6 +4399,7 @@ fn handle_rlm_responses_create<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::JsonBody::<models::CreateRlmResponseReq>::new(),
         |api, ctx, _: (), body| runtime::answer(api.rlm_responses_create(ctx, body)),
@@ -4388,6 +4417,7 @@ fn handle_rlm_responses_retrieve<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, args: RlmResponsesRetrieveArgs, _: ()| runtime::answer(
@@ -4407,6 +4437,7 @@ fn handle_traces_list<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, params: TracesListParams, _: ()| runtime::answer(
@@ -4426,6 +4457,7 @@ fn handle_traces_retrieve<A: ManiacApi>(
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
             ranges: &[],
             default: false,
+            errors: &[],
         },
         runtime::NoBody,
         |api, ctx, args: TracesRetrieveArgs, _: ()| runtime::answer(

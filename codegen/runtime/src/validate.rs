@@ -3,6 +3,7 @@
 //! API: a generated crate re-exports it as `validate`; the per-type `Validate` impls and
 //! serde attributes in its `models.rs` call it.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -210,6 +211,14 @@ pub fn pattern(at: Path<'_>, value: &str, pattern: &Pattern) -> Result<(), Viola
     if regex.as_ref().is_some_and(|r| !r.is_match(value)) {
         let source = pattern.source;
         return Err(at.violation(format!("must match the pattern `{source}`")));
+    }
+    Ok(())
+}
+
+/// A boolean `enum` of one value.
+pub fn bool_value(at: Path<'_>, value: bool, allowed: bool) -> Result<(), Violation> {
+    if value != allowed {
+        return Err(at.violation(format!("must be {allowed}")));
     }
     Ok(())
 }
@@ -463,4 +472,41 @@ mod tests {
         let edge = serde_json::to_value(Whole(&-9_007_199_254_740_992.0f64)).unwrap();
         assert_eq!(edge, serde_json::json!(-9_007_199_254_740_992i64));
     }
+}
+
+thread_local! {
+    /// Whether a server is reading a request on this thread (see [`refusing_null`]).
+    static REFUSE_NULL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Reads an optional member that is not nullable (the types' `deserialize_with`): `null`
+/// is refused while a server reads a request, as the schema says, and read as absent when
+/// a client reads an answer, forgiving servers that write `null` for "not set".
+pub fn optional<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    let value = <Option<T> as serde::Deserialize>::deserialize(deserializer)?;
+    if value.is_none() && REFUSE_NULL.with(Cell::get) {
+        return Err(serde::de::Error::invalid_type(
+            serde::de::Unexpected::Unit,
+            &"a value (the member is optional, not nullable)",
+        ));
+    }
+    Ok(value)
+}
+
+/// Runs `read` (a deserialization) with `null` refused for optional members that are not
+/// nullable: how a server reads requests.
+pub fn refusing_null<R>(read: impl FnOnce() -> R) -> R {
+    /// Puts the flag back however `read` ends.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            REFUSE_NULL.with(|flag| flag.set(self.0));
+        }
+    }
+    let _restore = Restore(REFUSE_NULL.with(|flag| flag.replace(true)));
+    read()
 }

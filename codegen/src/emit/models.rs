@@ -1,6 +1,6 @@
 //! The `models` module: one Rust type per named schema.
 
-use super::validate::{validate_impl, Checked};
+use super::validate::{resolved, strip_options, validate_impl, Checked};
 use super::{ast, doc_attr_list, doc_attrs, parse_items, ty_syn};
 use crate::ir::*;
 use crate::names::ident;
@@ -187,6 +187,12 @@ fn struct_def(
                 Presence::Optional => {
                     default_inits.push(quote!(#field: None));
                     serde_args.push(quote!(default, skip_serializing_if = "Option::is_none"));
+                    // Unless `null` is a value of it (a schema without type takes it too), a
+                    // server refuses it.
+                    let (core, _) = strip_options(&f.ty);
+                    if !f.nullable && !matches!(resolved(api, core), Ty::Any) {
+                        serde_args.push(quote!(deserialize_with = #OPTIONAL));
+                    }
                 }
                 Presence::DoubleOption => {
                     default_inits.push(quote!(#field: None));
@@ -229,6 +235,12 @@ fn struct_def(
     }
     let derive_default = t.has_default && default_fns.is_empty();
     attrs.push(serde_derive(derive_default));
+    // `additionalProperties: false` holds where only clients write the type; a type a
+    // server sends ignores what it does not know, so that a newer server's members do
+    // not break an older client.
+    if s.closed && !t.from_server {
+        attrs.push(ast::list_attr("serde", quote!(deny_unknown_fields)));
+    }
     items.push(Item::Struct(syn::ItemStruct {
         attrs,
         vis: ast::public(),
@@ -403,6 +415,8 @@ fn string_enum(name: &str, attrs: Vec<syn::Attribute>, e: &StringEnum) -> Vec<It
 
 /// Writes whole `number`s as integers (`12`, not `12.0`): see the runtime's doc.
 const WHOLE_NUMBERS: &str = "super::validate::whole_numbers";
+/// What optional members that are not nullable are read with (`null` refused by servers).
+const OPTIONAL: &str = "super::validate::optional";
 
 /// Whether serializing `ty` writes an `f64` of its own (not one inside a named struct or
 /// union, which writes its numbers itself): such fields go through [`WHOLE_NUMBERS`]. A

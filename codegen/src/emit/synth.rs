@@ -43,7 +43,7 @@ impl Synth<'_> {
     fn value(&mut self, ty: &Ty, constraints: &Constraints) -> Option<Value> {
         match ty {
             Ty::String => string(constraints).map(Value::String),
-            Ty::Bool => Some(Value::Bool(false)),
+            Ty::Bool => Some(Value::Bool(constraints.bool_value.unwrap_or(false))),
             Ty::I32 => number(constraints, Some((i32::MIN.into(), i32::MAX.into()))),
             Ty::I64 => number(constraints, Some((i64::MIN as f64, i64::MAX as f64))),
             Ty::F64 => number(constraints, None),

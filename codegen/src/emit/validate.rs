@@ -120,6 +120,18 @@ fn checks_at(api: &Api, ty: &Ty, constraints: &Constraints, value: &Expr, at: &E
                 })));
             }
         }
+        Ty::Bool => {
+            if let Some(allowed) = constraints.bool_value {
+                out.push(runtime_check(
+                    "bool_value",
+                    [
+                        at.clone(),
+                        ast::deref(value.clone()),
+                        ast::bool_lit(allowed),
+                    ],
+                ));
+            }
+        }
         Ty::List(_) => {
             let len = || ast::method(value.clone(), "len", []);
             if let Some(n) = constraints.min_items {

@@ -200,6 +200,10 @@ fn type_shape<'s>(t: &'s openapiv3::Type, at: &str) -> Result<Shape<'s>> {
         },
         Type::Boolean(b) => Shape {
             typ: Some("boolean"),
+            constraints: Constraints {
+                bool_value: one_boolean(&b.enumeration),
+                ..Constraints::default()
+            },
             enumeration: b
                 .enumeration
                 .iter()
@@ -225,6 +229,13 @@ fn type_shape<'s>(t: &'s openapiv3::Type, at: &str) -> Result<Shape<'s>> {
             ..Shape::empty()
         },
     })
+}
+
+/// The value a boolean `enum` allows when it allows one (`[true]`, `[false, null]`).
+fn one_boolean(values: &[Option<bool>]) -> Option<bool> {
+    let mut allowed = values.iter().flatten();
+    let first = *allowed.next()?;
+    allowed.all(|v| *v == first).then_some(first)
 }
 
 /// A schema or a `$ref`, borrowed: `properties` and `items` box their schemas, unions
@@ -616,7 +627,14 @@ impl<'a> Lowerer<'a> {
     pub(super) fn needs_named_type(&self, any: &Shape) -> bool {
         let has_values = any.enumeration.iter().any(|v| !v.is_null());
         let enum_kind = matches!(any.typ, Some("string") | Some("integer") | None) && has_values;
-        enum_kind || !any.properties.is_empty() || any.all_of.len() > 1
+        // `{type: object, additionalProperties: false}`: no member allowed (Stripe's GET
+        // bodies), a struct without fields that refuses any, not an open JSON object.
+        let closed_empty = any.typ == Some("object")
+            && matches!(
+                any.additional_properties,
+                Some(AdditionalProperties::Any(false))
+            );
+        enum_kind || !any.properties.is_empty() || any.all_of.len() > 1 || closed_empty
     }
 
     /// The kind of a named type: a component, or an inline schema that needs a name.
@@ -810,6 +828,7 @@ impl<'a> Lowerer<'a> {
                 docs,
                 ty,
                 presence,
+                nullable: lowered.nullable || matches!(lowered.default, Some(Value::Null)),
                 deprecated: lowered.deprecated,
                 constraints: lowered.constraints,
             });

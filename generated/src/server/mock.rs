@@ -1537,12 +1537,19 @@ mod answers {
                 "{\"object\":\"list\",\"data\":[{\"id\":\"chatcmpl-8f2c1a\",\"object\":\"chat.completion\",\"created\":1767225600,\"model\":\"openai/gpt-4o\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hello! How can I help you today?\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":9,\"total_tokens\":21},\"provider\":\"openai\",\"container\":\"my-container\",\"model_id\":\"3f1e2d4c-5b6a-4789-9abc-def012345678\",\"spend\":0.00012,\"tags\":[\"demo\"],\"metadata\":{\"source\":\"dashboard\"}}],\"total\":1}",
             ],
         ),
+        MockExample::new("", &["{\"data\":[],\"total\":0}"]),
     ];
     const EXAMPLES_2: &[MockExample] = &[
         MockExample::new(
             "",
             &[
                 "{\"error\":{\"code\":\"bad_request\",\"message\":\"Invalid value for field \\\"messages\\\".\",\"details\":null}}",
+            ],
+        ),
+        MockExample::new(
+            "",
+            &[
+                "{\"error\":{\"code\":\"not_found\",\"message\":\"Completion not found.\",\"details\":null}}",
             ],
         ),
     ];
@@ -1553,12 +1560,24 @@ mod answers {
                 "{\"error\":{\"code\":\"unauthorized\",\"message\":\"Missing or invalid API key.\"}}",
             ],
         ),
+        MockExample::new(
+            "",
+            &[
+                "{\"error\":{\"code\":\"not_found\",\"message\":\"Completion not found.\",\"details\":null}}",
+            ],
+        ),
     ];
     const EXAMPLES_4: &[MockExample] = &[
         MockExample::new(
             "",
             &[
                 "{\"error\":{\"code\":\"forbidden\",\"message\":\"The API key cannot access this project.\"}}",
+            ],
+        ),
+        MockExample::new(
+            "",
+            &[
+                "{\"error\":{\"code\":\"not_found\",\"message\":\"Completion not found.\",\"details\":null}}",
             ],
         ),
     ];
@@ -1569,12 +1588,24 @@ mod answers {
                 "{\"error\":{\"code\":\"validation_error\",\"message\":\"Request validation failed.\",\"details\":{\"field\":\"messages\"}}}",
             ],
         ),
+        MockExample::new(
+            "",
+            &[
+                "{\"error\":{\"code\":\"not_found\",\"message\":\"Completion not found.\",\"details\":null}}",
+            ],
+        ),
     ];
     const EXAMPLES_6: &[MockExample] = &[
         MockExample::new(
             "",
             &[
                 "{\"error\":{\"code\":\"rate_limited\",\"message\":\"Too many requests, retry later.\"}}",
+            ],
+        ),
+        MockExample::new(
+            "",
+            &[
+                "{\"error\":{\"code\":\"not_found\",\"message\":\"Completion not found.\",\"details\":null}}",
             ],
         ),
     ];
@@ -1585,12 +1616,24 @@ mod answers {
                 "{\"error\":{\"code\":\"internal_error\",\"message\":\"Internal server error.\"}}",
             ],
         ),
+        MockExample::new(
+            "",
+            &[
+                "{\"error\":{\"code\":\"not_found\",\"message\":\"Completion not found.\",\"details\":null}}",
+            ],
+        ),
     ];
     const EXAMPLES_8: &[MockExample] = &[
         MockExample::new(
             "",
             &[
                 "{\"error\":{\"code\":\"not_implemented\",\"message\":\"This feature is not implemented.\"}}",
+            ],
+        ),
+        MockExample::new(
+            "",
+            &[
+                "{\"error\":{\"code\":\"not_found\",\"message\":\"Completion not found.\",\"details\":null}}",
             ],
         ),
     ];
@@ -1601,6 +1644,12 @@ mod answers {
                 "{\"error\":{\"code\":\"upstream_unavailable\",\"message\":\"The upstream provider is unavailable.\",\"details\":{\"provider\":\"openai\"}}}",
             ],
         ),
+        MockExample::new(
+            "",
+            &[
+                "{\"error\":{\"code\":\"not_found\",\"message\":\"Completion not found.\",\"details\":null}}",
+            ],
+        ),
     ];
     const EXAMPLES_10: &[MockExample] = &[
         MockExample::new(
@@ -1608,6 +1657,10 @@ mod answers {
             &[
                 "{\"id\":\"chatcmpl-8f2c1a\",\"object\":\"chat.completion\",\"created\":1767225600,\"model\":\"openai/gpt-4o\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hello! How can I help you today?\",\"tool_calls\":null},\"finish_reason\":\"stop\",\"logprobs\":null}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":9,\"total_tokens\":21},\"provider\":\"openai\",\"container\":null}",
             ],
+        ),
+        MockExample::new(
+            "",
+            &["{\"id\":\"string\",\"choices\":[],\"created\":0.0,\"model\":\"string\"}"],
         ),
     ];
     const EXAMPLES_11: &[MockExample] = &[
@@ -1627,12 +1680,24 @@ mod answers {
                 "{\"error\":{\"code\":\"payment_required\",\"message\":\"Insufficient credits.\"}}",
             ],
         ),
+        MockExample::new(
+            "",
+            &[
+                "{\"error\":{\"code\":\"not_found\",\"message\":\"Completion not found.\",\"details\":null}}",
+            ],
+        ),
     ];
     const EXAMPLES_13: &[MockExample] = &[
         MockExample::new(
             "",
             &[
                 "{\"error\":{\"code\":\"not_found\",\"message\":\"Container \\\"my-container\\\" not found.\",\"details\":{\"label\":\"my-container\"}}}",
+            ],
+        ),
+        MockExample::new(
+            "",
+            &[
+                "{\"error\":{\"code\":\"not_found\",\"message\":\"Completion not found.\",\"details\":null}}",
             ],
         ),
     ];
@@ -1643,6 +1708,12 @@ mod answers {
                 "{\"error\":{\"code\":\"conflict\",\"message\":\"A container with this label already exists.\"}}",
             ],
         ),
+        MockExample::new(
+            "",
+            &[
+                "{\"error\":{\"code\":\"not_found\",\"message\":\"Completion not found.\",\"details\":null}}",
+            ],
+        ),
     ];
     const EXAMPLES_15: &[MockExample] = &[
         MockExample::new(
@@ -1650,6 +1721,10 @@ mod answers {
             &[
                 "{\"ok\":true,\"container\":\"maniac:my-container\",\"summary\":{\"registered\":1},\"errors\":[]}",
             ],
+        ),
+        MockExample::new(
+            "",
+            &["{\"ok\":false,\"container\":\"string\",\"summary\":{},\"errors\":[]}"],
         ),
     ];
     const EXAMPLES_16: &[MockExample] = &[
@@ -1659,6 +1734,7 @@ mod answers {
                 "{\"id\":\"chatcmpl-8f2c1a\",\"object\":\"chat.completion\",\"created\":1767225600,\"model\":\"openai/gpt-4o\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hello! How can I help you today?\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":9,\"total_tokens\":21},\"provider\":\"openai\",\"container\":\"my-container\",\"model_id\":\"3f1e2d4c-5b6a-4789-9abc-def012345678\",\"spend\":0.00012,\"tags\":[\"demo\"],\"metadata\":{\"source\":\"dashboard\"},\"trace\":null}",
             ],
         ),
+        MockExample::new("", &["{\"choices\":[]}"]),
     ];
     const EXAMPLES_17: &[MockExample] = &[
         MockExample::new(
@@ -1667,6 +1743,7 @@ mod answers {
                 "{\"object\":\"list\",\"data\":[{\"id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"object\":\"container\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"org_id\":\"org_123\",\"user_id\":\"user_456\",\"created_at\":\"2026-02-01T12:00:00Z\",\"label\":\"my-container\",\"api\":\"chat.completions\",\"best_model_id\":null,\"default_system_prompt\":\"You are a support assistant.\",\"default_parameters\":{\"temperature\":0.2},\"optimized_system_prompt\":null,\"optimized_parameters\":null,\"initial_model\":\"openai/gpt-4o\",\"deleted_at\":false}],\"total\":1}",
             ],
         ),
+        MockExample::new("", &["{\"data\":[],\"total\":0}"]),
     ];
     const EXAMPLES_18: &[MockExample] = &[
         MockExample::new(
@@ -1675,6 +1752,7 @@ mod answers {
                 "{\"id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"object\":\"container\",\"org_id\":\"org_123\",\"created_at\":\"2026-02-01T12:00:00Z\",\"label\":\"my-container\",\"api\":\"chat.completions\",\"default_system_prompt\":\"You are a support assistant.\",\"default_parameters\":{\"temperature\":0.2,\"max_tokens\":512},\"optimized_system_prompt\":null,\"optimized_parameters\":null,\"initial_model\":\"openai/gpt-4o\",\"deleted_at\":false}",
             ],
         ),
+        MockExample::new("", &["{\"id\":\"string\",\"label\":\"string\"}"]),
     ];
     const EXAMPLES_19: &[MockExample] = &[
         MockExample::new(
@@ -1683,12 +1761,14 @@ mod answers {
                 "{\"id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"object\":\"container\",\"org_id\":\"org_123\",\"created_at\":\"2026-02-01T12:00:00Z\",\"label\":\"my-container\",\"api\":\"chat.completions\",\"default_system_prompt\":\"You are a support assistant.\",\"default_parameters\":null,\"optimized_system_prompt\":null,\"optimized_parameters\":null,\"initial_model\":\"openai/gpt-4o\",\"deleted_at\":false,\"system_prompt_prefix\":null,\"default_few_shot_messages\":null,\"optimized_few_shot_messages\":null}",
             ],
         ),
+        MockExample::new("", &["{\"id\":\"string\",\"label\":\"string\"}"]),
     ];
     const EXAMPLES_20: &[MockExample] = &[
         MockExample::new(
             "",
             &["{\"object\":\"container\",\"label\":\"my-container\",\"deleted\":true}"],
         ),
+        MockExample::new("", &["{\"label\":\"string\"}"]),
     ];
     const EXAMPLES_21: &[MockExample] = &[
         MockExample::new(
@@ -1697,6 +1777,7 @@ mod answers {
                 "{\"id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"object\":\"container\",\"org_id\":\"org_123\",\"created_at\":\"2026-02-01T12:00:00Z\",\"label\":\"my-container\",\"api\":\"chat.completions\",\"default_system_prompt\":\"You are a concise support assistant.\",\"default_parameters\":{\"temperature\":0.2,\"max_tokens\":512},\"optimized_system_prompt\":null,\"system_prompt_prefix\":null,\"optimized_parameters\":null,\"default_few_shot_messages\":null,\"optimized_few_shot_messages\":null,\"initial_model\":\"openai/gpt-4o-mini\",\"deleted_at\":false}",
             ],
         ),
+        MockExample::new("", &["{\"id\":\"string\",\"label\":\"string\"}"]),
     ];
     const EXAMPLES_22: &[MockExample] = &[
         MockExample::new(
@@ -1705,12 +1786,19 @@ mod answers {
                 "{\"object\":\"list\",\"data\":[{\"id\":\"5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60\",\"object\":\"file\",\"bytes\":48213,\"created_at\":1767225600,\"filename\":\"train.jsonl\",\"purpose\":\"fine-tune\",\"status\":\"processed\",\"status_details\":null}],\"total\":1}",
             ],
         ),
+        MockExample::new("", &["{\"data\":[],\"total\":0}"]),
     ];
     const EXAMPLES_23: &[MockExample] = &[
         MockExample::new(
             "",
             &[
                 "{\"id\":\"5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60\",\"object\":\"file\",\"bytes\":48213,\"created_at\":1767225600,\"filename\":\"train.jsonl\",\"purpose\":\"fine-tune\",\"status\":\"uploaded\",\"status_details\":null}",
+            ],
+        ),
+        MockExample::new(
+            "",
+            &[
+                "{\"id\":\"string\",\"bytes\":0,\"created_at\":0,\"filename\":\"string\",\"purpose\":\"string\",\"status\":\"string\"}",
             ],
         ),
     ];
@@ -1721,6 +1809,12 @@ mod answers {
                 "{\"id\":\"5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60\",\"object\":\"file\",\"bytes\":48213,\"created_at\":1767225600,\"filename\":\"train.jsonl\",\"purpose\":\"fine-tune\",\"status\":\"processed\",\"status_details\":null}",
             ],
         ),
+        MockExample::new(
+            "",
+            &[
+                "{\"id\":\"string\",\"bytes\":0,\"created_at\":0,\"filename\":\"string\",\"purpose\":\"string\",\"status\":\"string\"}",
+            ],
+        ),
     ];
     const EXAMPLES_25: &[MockExample] = &[
         MockExample::new(
@@ -1729,6 +1823,7 @@ mod answers {
                 "{\"id\":\"5f0c8a3e-2b1d-4c6e-9f7a-1b2c3d4e5f60\",\"object\":\"file\",\"deleted\":true}",
             ],
         ),
+        MockExample::new("", &["{\"id\":\"string\"}"]),
     ];
     const EXAMPLES_26: &[MockExample] = &[
         MockExample::new(
@@ -1745,12 +1840,19 @@ mod answers {
                 "{\"object\":\"list\",\"data\":[{\"object\":\"model\",\"id\":\"9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a\",\"slug\":\"openai/gpt-4o\",\"pricing\":{\"prompt\":\"0.0000025\",\"completion\":\"0.00001\",\"image\":null,\"request\":\"0\"},\"supported_parameters\":[\"temperature\",\"top_p\",\"max_tokens\",\"tools\",\"tool_choice\",\"response_format\"],\"supported_apis\":[\"chat.completions\"],\"provider\":\"openai\"}],\"total\":1}",
             ],
         ),
+        MockExample::new("", &["{\"data\":[],\"total\":0}"]),
     ];
     const EXAMPLES_28: &[MockExample] = &[
         MockExample::new(
             "",
             &[
                 "{\"object\":\"model\",\"id\":\"2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"slug\":\"fast\",\"container\":\"my-container\",\"default_parameters\":null,\"default_system_prompt\":\"Answer in one sentence.\"}",
+            ],
+        ),
+        MockExample::new(
+            "",
+            &[
+                "{\"id\":\"string\",\"container_id\":\"string\",\"slug\":\"string\",\"container\":\"string\"}",
             ],
         ),
     ];
@@ -1761,12 +1863,19 @@ mod answers {
                 "{\"object\":\"list\",\"data\":[{\"object\":\"evaluator.code\",\"id\":\"e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"container\":\"my-container\",\"name\":\"exact-match\",\"description\":\"Scores 1 when the answer matches the reference.\",\"created_at\":\"2026-02-01T12:00:00Z\",\"metadata\":null,\"pass_threshold\":1,\"api\":\"chat.completions\",\"mode\":\"reference\",\"source\":\"def run_evaluation(item):\\n    return {\\\"score\\\": 1}\\n\",\"requirements\":[]}],\"total\":1}",
             ],
         ),
+        MockExample::new("", &["{\"data\":[],\"total\":0}"]),
     ];
     const EXAMPLES_30: &[MockExample] = &[
         MockExample::new(
             "",
             &[
                 "{\"object\":\"evaluator.judge\",\"id\":\"d4c3b2a1-0f9e-4d8c-8b7a-6f5e4d3c2b1a\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"container\":\"my-container\",\"name\":\"helpfulness\",\"description\":\"Rates how helpful the answer is.\",\"created_at\":\"2026-02-01T12:00:00Z\",\"metadata\":null,\"pass_threshold\":0.7,\"api\":null,\"mode\":\"pointwise\",\"model\":\"openai/gpt-4o\",\"prompt\":\"Rate the helpfulness of the answer from 0 to 1.\",\"inference_parameters\":{\"temperature\":0}}",
+            ],
+        ),
+        MockExample::new(
+            "",
+            &[
+                "{\"object\":\"evaluator.judge\",\"project_id\":\"string\",\"id\":\"string\",\"name\":\"string\",\"created_at\":\"string\",\"model\":\"string\",\"prompt\":\"string\"}",
             ],
         ),
     ];
@@ -1777,6 +1886,12 @@ mod answers {
                 "{\"object\":\"evaluator.code\",\"id\":\"e5d4c3b2-a1f0-4e9d-8c7b-6a5f4e3d2c1b\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"container_id\":null,\"container\":null,\"name\":\"valid-json\",\"description\":\"Passes when the answer is valid JSON.\",\"created_at\":\"2026-02-02T08:30:00Z\",\"metadata\":null,\"pass_threshold\":1,\"api\":null,\"mode\":\"pointwise\",\"source\":\"import json\\n\\ndef run_evaluation(item):\\n    try:\\n        json.loads(item[\\\"output\\\"])\\n        return {\\\"score\\\": 1}\\n    except ValueError:\\n        return {\\\"score\\\": 0}\\n\",\"requirements\":[]}",
             ],
         ),
+        MockExample::new(
+            "",
+            &[
+                "{\"object\":\"evaluator.judge\",\"project_id\":\"string\",\"id\":\"string\",\"name\":\"string\",\"created_at\":\"string\",\"model\":\"string\",\"prompt\":\"string\"}",
+            ],
+        ),
     ];
     const EXAMPLES_32: &[MockExample] = &[
         MockExample::new(
@@ -1785,12 +1900,19 @@ mod answers {
                 "{\"object\":\"evaluator\",\"id\":\"d4c3b2a1-0f9e-4d8c-8b7a-6f5e4d3c2b1a\",\"deleted\":true}",
             ],
         ),
+        MockExample::new("", &["{\"id\":\"string\"}"]),
     ];
     const EXAMPLES_33: &[MockExample] = &[
         MockExample::new(
             "",
             &[
                 "{\"object\":\"evaluator.judge\",\"id\":\"d4c3b2a1-0f9e-4d8c-8b7a-6f5e4d3c2b1a\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"container\":\"my-container\",\"name\":\"helpfulness\",\"description\":\"Rates how helpful the answer is.\",\"created_at\":\"2026-02-01T12:00:00Z\",\"metadata\":null,\"pass_threshold\":0.8,\"api\":null,\"mode\":\"pointwise\",\"model\":\"openai/gpt-4o\",\"prompt\":\"Rate the helpfulness of the answer from 0 to 1.\",\"inference_parameters\":{\"temperature\":0}}",
+            ],
+        ),
+        MockExample::new(
+            "",
+            &[
+                "{\"object\":\"evaluator.judge\",\"project_id\":\"string\",\"id\":\"string\",\"name\":\"string\",\"created_at\":\"string\",\"model\":\"string\",\"prompt\":\"string\"}",
             ],
         ),
     ];
@@ -1801,6 +1923,7 @@ mod answers {
                 "{\"object\":\"list\",\"data\":[{\"id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"object\":\"dataset\",\"name\":\"support-v1\",\"description\":\"Dashboard traffic of the support container.\",\"user_id\":\"user_456\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"org_id\":\"org_123\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"requested_size\":500,\"size\":487,\"filters\":[{\"key\":\"metadata.source\",\"operator\":\"equals\",\"value\":\"dashboard\"}],\"created_at\":\"2026-02-01T12:00:00Z\",\"tags\":[\"support\"],\"metadata\":{\"owner\":\"data-team\"}}],\"total\":1}",
             ],
         ),
+        MockExample::new("", &["{\"data\":[],\"total\":0}"]),
     ];
     const EXAMPLES_35: &[MockExample] = &[
         MockExample::new(
@@ -1809,6 +1932,7 @@ mod answers {
                 "{\"id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"message\":\"Dataset creation started.\"}",
             ],
         ),
+        MockExample::new("", &["{\"id\":\"string\",\"message\":\"string\"}"]),
     ];
     const EXAMPLES_36: &[MockExample] = &[
         MockExample::new(
@@ -1817,6 +1941,7 @@ mod answers {
                 "{\"id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"object\":\"dataset\",\"name\":\"support-v1\",\"description\":\"Dashboard traffic of the support container.\",\"user_id\":\"user_456\",\"project_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d\",\"org_id\":\"org_123\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"requested_size\":500,\"size\":487,\"filters\":[{\"key\":\"metadata.source\",\"operator\":\"equals\",\"value\":\"dashboard\"}],\"created_at\":\"2026-02-01T12:00:00Z\",\"tags\":[\"support\"],\"metadata\":{\"owner\":\"data-team\"}}",
             ],
         ),
+        MockExample::new("", &["{\"id\":\"string\",\"name\":\"string\"}"]),
     ];
     const EXAMPLES_37: &[MockExample] = &[
         MockExample::new(
@@ -1825,6 +1950,7 @@ mod answers {
                 "{\"object\":\"list\",\"data\":[{\"object\":\"evaluation.run\",\"id\":\"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\",\"created_at\":\"2026-03-01T09:00:00Z\",\"finished_at\":\"2026-03-01T09:12:40Z\",\"error_at\":null,\"status\":\"completed\",\"error\":null,\"process_id\":\"proc_5e2a\",\"evaluators\":[\"helpfulness\"],\"container\":\"my-container\",\"dataset_id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"sample\":{\"type\":\"container\",\"container\":\"my-container\",\"range\":\"0:100\"},\"ground_truth\":{\"type\":\"dataset\",\"dataset\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"range\":\"0:100\"},\"results\":{\"overall\":{\"avg_score\":0.82,\"avg_accuracy\":0.9},\"metadata\":null,\"per_model\":[{\"model\":{\"slug\":\"openai/gpt-4o\"},\"per_eval\":{\"helpfulness\":{\"accuracy\":0.9,\"avg_score\":0.82,\"avg_accuracy\":0.9,\"break_reason\":null,\"expected_count\":100,\"num_total\":100,\"num_passed\":90,\"num_failed\":10,\"num_scored\":100,\"num_missing\":0,\"num_errors\":0}},\"avg_score\":0.82,\"avg_accuracy\":0.9,\"launch_index\":0,\"launch_call_id\":\"call_91c2\"}],\"launch_count\":1},\"metrics\":null,\"config\":null,\"spend\":0.42,\"metadata\":null}],\"total\":1}",
             ],
         ),
+        MockExample::new("", &["{\"data\":[],\"total\":0}"]),
     ];
     const EXAMPLES_38: &[MockExample] = &[
         MockExample::new(
@@ -1832,6 +1958,10 @@ mod answers {
             &[
                 "{\"object\":\"evaluation.run\",\"id\":\"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\",\"created_at\":\"2026-03-01T09:00:00Z\",\"status\":\"running\",\"evaluators\":[\"helpfulness\"],\"container\":\"my-container\"}",
             ],
+        ),
+        MockExample::new(
+            "",
+            &["{\"created_at\":\"string\",\"status\":\"string\",\"id\":\"string\"}"],
         ),
     ];
     const EXAMPLES_39: &[MockExample] = &[
@@ -1841,12 +1971,22 @@ mod answers {
                 "{\"object\":\"evaluation.run\",\"id\":\"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\",\"created_at\":\"2026-03-01T09:00:00Z\",\"finished_at\":\"2026-03-01T09:12:40Z\",\"error_at\":null,\"status\":\"completed\",\"error\":null,\"process_id\":\"proc_5e2a\",\"evaluators\":[\"helpfulness\"],\"container\":\"my-container\",\"dataset_id\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"sample\":{\"type\":\"container\",\"container\":\"my-container\",\"range\":\"0:100\"},\"ground_truth\":{\"type\":\"dataset\",\"dataset\":\"6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f\",\"range\":\"0:100\"},\"results\":{\"overall\":{\"avg_score\":0.82,\"avg_accuracy\":0.9},\"metadata\":null,\"per_model\":[{\"model\":{\"slug\":\"openai/gpt-4o\"},\"per_eval\":{\"helpfulness\":{\"accuracy\":0.9,\"avg_score\":0.82,\"avg_accuracy\":0.9,\"break_reason\":null,\"expected_count\":100,\"num_total\":100,\"num_passed\":90,\"num_failed\":10,\"num_scored\":100,\"num_missing\":0,\"num_errors\":0}},\"avg_score\":0.82,\"avg_accuracy\":0.9,\"launch_index\":0,\"launch_call_id\":\"call_91c2\"}],\"launch_count\":1},\"metrics\":null,\"config\":null,\"spend\":0.42,\"metadata\":null}",
             ],
         ),
+        MockExample::new(
+            "",
+            &["{\"created_at\":\"string\",\"status\":\"string\",\"id\":\"string\"}"],
+        ),
     ];
     const EXAMPLES_40: &[MockExample] = &[
         MockExample::new(
             "",
             &[
                 "{\"object\":\"optimization.run\",\"id\":\"f0e1d2c3-b4a5-4968-8776-5a4b3c2d1e0f\",\"created_at\":\"2026-03-01T09:00:00Z\",\"status\":\"queued\",\"container_id\":\"7b9e0c2a-1d3f-4a5b-8c6d-9e0f1a2b3c4d\",\"base_models\":[\"qwen/qwen3-8b\"],\"methods\":[{\"type\":\"grpo\",\"hyperparameters\":{\"lora_alpha\":[16],\"lora_targets\":[\"q_proj\",\"v_proj\"],\"learning_rate\":0.00001,\"batch_size\":8,\"max_steps\":200,\"seed\":42,\"num_eval_checkpoints\":5}}],\"evaluators\":[\"helpfulness\"]}",
+            ],
+        ),
+        MockExample::new(
+            "",
+            &[
+                "{\"created_at\":\"string\",\"status\":\"string\",\"id\":\"string\",\"container_id\":\"string\",\"base_models\":[],\"methods\":[],\"evaluators\":[]}",
             ],
         ),
     ];
@@ -1857,12 +1997,24 @@ mod answers {
                 "{\"id\":\"resp_3f9a1c2b7d4e\",\"object\":\"response\",\"created_at\":1772355600,\"status\":\"completed\",\"model\":\"openai/gpt-4o\",\"store\":false,\"metadata\":{\"ticket\":\"T-1234\"},\"output\":[{\"id\":\"msg_8b2d4f6a1c3e\",\"type\":\"message\",\"status\":\"completed\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\",\"text\":\"- Term: 12 months\\n- Fee: 500 EUR per month\\n- Notice: 30 days\",\"annotations\":[]}]}],\"output_text\":\"- Term: 12 months\\n- Fee: 500 EUR per month\\n- Notice: 30 days\",\"usage\":{\"input_tokens\":1840,\"output_tokens\":42,\"total_tokens\":1882},\"error\":null}",
             ],
         ),
+        MockExample::new(
+            "",
+            &[
+                "{\"id\":\"string\",\"created_at\":0,\"status\":\"in_progress\",\"model\":\"string\"}",
+            ],
+        ),
     ];
     const EXAMPLES_42: &[MockExample] = &[
         MockExample::new(
             "",
             &[
                 "{\"id\":\"resp_7c1e9a3d5b2f\",\"object\":\"response\",\"created_at\":1772355660,\"status\":\"in_progress\",\"model\":\"openai/gpt-4o\",\"store\":false,\"metadata\":null,\"output\":null,\"output_text\":null,\"usage\":null,\"error\":null}",
+            ],
+        ),
+        MockExample::new(
+            "",
+            &[
+                "{\"id\":\"string\",\"created_at\":0,\"status\":\"in_progress\",\"model\":\"string\"}",
             ],
         ),
     ];
@@ -1873,12 +2025,19 @@ mod answers {
                 "{\"object\":\"list\",\"data\":[{\"id\":\"checkout-flow-42\",\"name\":\"checkout\",\"source\":\"web\",\"first_seen\":\"2026-03-01T09:00:00Z\",\"last_seen\":\"2026-03-01T09:00:07Z\",\"request_count\":3,\"container_count\":2,\"spend\":0,\"success_count\":3,\"error_count\":0}],\"total\":1}",
             ],
         ),
+        MockExample::new("", &["{\"data\":[],\"total\":0}"]),
     ];
     const EXAMPLES_44: &[MockExample] = &[
         MockExample::new(
             "",
             &[
                 "{\"id\":\"checkout-flow-42\",\"name\":\"checkout\",\"source\":\"web\",\"trace_context\":{\"id\":\"checkout-flow-42\",\"span_id\":null,\"parent_span_id\":null,\"name\":\"checkout\",\"source\":\"web\",\"metadata\":{\"user\":\"u_981\"}},\"first_seen\":\"2026-03-01T09:00:00Z\",\"last_seen\":\"2026-03-01T09:00:07Z\",\"request_count\":3,\"container_count\":2,\"error_count\":0,\"spans\":[{\"span_id\":\"plan\",\"parent_span_id\":null,\"first_seen\":\"2026-03-01T09:00:00Z\",\"last_seen\":\"2026-03-01T09:00:02Z\",\"attempt_count\":1,\"inference_log_ids\":[\"9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a\"],\"latest_inference_log_id\":\"9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a\",\"latest_status\":\"success\",\"container_count\":1},{\"span_id\":\"answer\",\"parent_span_id\":\"plan\",\"first_seen\":\"2026-03-01T09:00:03Z\",\"last_seen\":\"2026-03-01T09:00:07Z\",\"attempt_count\":2,\"inference_log_ids\":[\"1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d\",\"2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e\"],\"latest_inference_log_id\":\"2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e\",\"latest_status\":\"success\",\"container_count\":1}]}",
+            ],
+        ),
+        MockExample::new(
+            "",
+            &[
+                "{\"id\":\"string\",\"request_count\":0,\"container_count\":0,\"error_count\":0}",
             ],
         ),
     ];

@@ -548,7 +548,7 @@ pub fn finish<E: ErrorEnvelope>(
         }
         Err(rejection) => rejection,
     };
-    let mut response = rejection.documented(documented).into_response_with::<E>();
+    let mut response = rejection.into_documented_response::<E>(documented);
     response.headers_mut().insert(REQUEST_ID, request_id.0);
     response
 }

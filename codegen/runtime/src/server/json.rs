@@ -64,7 +64,7 @@ pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, Rejection> {
 }
 
 /// The JSON pointer of the place serde stopped at.
-fn serde_pointer(path: &serde_path_to_error::Path) -> String {
+pub(super) fn serde_pointer(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut pointer = String::new();
     for segment in path.iter() {
@@ -141,7 +141,9 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rej
     if nests_too_deep(bytes) {
         return Err(Rejection::malformed(too_deep("the body")));
     }
-    let parsed: Result<T, Rejection> = deserialize_json(bytes).or_else(|e| reparse_json(bytes, e));
+    let parsed: Result<T, Rejection> = crate::validate::refusing_null(|| {
+        deserialize_json(bytes).or_else(|e| reparse_json(bytes, e))
+    });
     let checked = parsed
         .as_ref()
         .map_or(Ok(()), |value| value.validate_at(Path::Root));
@@ -153,22 +155,6 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rej
 
 /// The media type of form bodies.
 pub const URL_ENCODED: &str = "application/x-www-form-urlencoded";
-
-/// How deep a form body's brackets may nest (`a[b][c][d][e]`): deeper keys are refused
-/// rather than followed.
-const FORM_DEPTH: usize = 8;
-
-/// A form body read as `T` (members are text; numbers and booleans are read from it), then
-/// its constraints checked.
-pub fn parse_url_encoded<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rejection> {
-    let value: T = serde_qs::Config::new(FORM_DEPTH, false)
-        .deserialize_bytes(bytes)
-        .map_err(|e| Rejection::invalid("body", e.to_string()))?;
-    value
-        .validate_at(Path::Root)
-        .map_err(|v| Rejection::invalid(format!("body{}", v.pointer), v.message))?;
-    Ok(value)
-}
 
 /// A document that failed to parse as typed: accepted after all when its only fault was a
 /// whole number written as a float, else the rejection naming the fault.

@@ -18,9 +18,10 @@ pub struct MockAnswer {
     pub status: MockStatus,
     /// Empty for an answer without a body.
     pub media_type: &'static str,
-    /// The document's examples, else one made from the schema; the first is sent unless
-    /// `Prefer: example=name` names another. Empty for an answer without a body, and for
-    /// one no example could be made for (the mock answers it 501).
+    /// The document's examples (else the schema's), then one made from the schema; the
+    /// first is sent unless `Prefer: example=name` names another, and when it does not fit
+    /// the type, the next that does. Empty for an answer without a body, and for one no
+    /// example could be made for (the mock answers it 501).
     pub examples: &'static [MockExample],
 }
 
@@ -71,6 +72,8 @@ pub struct MockChoice {
     /// The status to send: for a range or `default`, the code asked for.
     pub status: StatusCode,
     pub example: Option<&'static MockExample>,
+    /// All of the answer's examples, tried in order when `example` does not fit the type.
+    pub examples: &'static [MockExample],
 }
 
 impl MockChoice {
@@ -123,12 +126,20 @@ impl MockChoice {
             index,
             status,
             example,
+            examples,
         })
     }
 
-    /// The example as a JSON body; `None` when there is none or it does not fit `T`.
+    /// The chosen example, then the others in order.
+    fn candidates(&self) -> impl Iterator<Item = &'static MockExample> + '_ {
+        self.example.into_iter().chain(self.examples.iter())
+    }
+
+    /// The example as a JSON body: the chosen one, else the first that fits `T`; `None`
+    /// when none does.
     pub fn json<T: DeserializeOwned>(&self) -> Option<T> {
-        serde_json::from_str(self.example?.parts.first()?).ok()
+        self.candidates()
+            .find_map(|example| serde_json::from_str(example.parts.first()?).ok())
     }
 
     /// The example as text (a text or binary body).
@@ -140,12 +151,13 @@ impl MockChoice {
     pub fn events<T: DeserializeOwned + Serialize + Send + 'static>(
         &self,
     ) -> Option<EventStream<T>> {
-        let events: Vec<Result<T, Problem>> = self
-            .example?
-            .parts
-            .iter()
-            .map(|part| serde_json::from_str(part).ok().map(Ok))
-            .collect::<Option<_>>()?;
+        let events: Vec<Result<T, Problem>> = self.candidates().find_map(|example| {
+            example
+                .parts
+                .iter()
+                .map(|part| serde_json::from_str(part).ok().map(Ok))
+                .collect::<Option<_>>()
+        })?;
         Some(EventStream::new(futures_util::stream::iter(events)))
     }
 }

@@ -10,7 +10,7 @@
 pub use axum;
 
 use crate::media::{essence, is_json};
-pub use crate::status::Documented;
+pub use crate::status::{Documented, ErrorBody, Fill, Listed, Part};
 use crate::validate::{Path, Validate, Violation};
 use axum::body::{Body, Bytes};
 use axum::http::{header, request::Parts, HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -199,7 +199,6 @@ impl Rejection {
         self.problem.status
     }
 
-    /// The answer, with the body in the envelope `E`.
     /// The rejection in a status the operation documents (see [`Documented::closest`]).
     pub fn documented(mut self, documented: &Documented<'_>) -> Self {
         let status = documented.closest(self.problem.status.as_u16());
@@ -209,19 +208,59 @@ impl Rejection {
         self
     }
 
-    pub fn into_response_with<E: ErrorEnvelope>(self) -> Response {
-        let mut response = json_response(self.problem.status, &E::from_problem(&self.problem));
+    /// The answer, in a status the operation documents, with the body in the schema the
+    /// document gives that status: its own ([`ErrorBody`]) or the API's envelope `E`.
+    pub fn into_documented_response<E: ErrorEnvelope>(
+        self,
+        documented: &Documented<'_>,
+    ) -> Response {
+        let rejection = self.documented(documented);
+        let status = rejection.problem.status;
+        let mut response = match documented.error_body(status.as_u16()) {
+            Some(body) => json_response(status, &body.render(&rejection.problem)),
+            None => json_response(status, &E::from_problem(&rejection.problem)),
+        };
         let headers = response.headers_mut();
-        if let Some(allow) = self.allow {
+        if let Some(allow) = rejection.allow {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
-        if let Some(challenge) = self.challenge {
+        if let Some(challenge) = rejection.challenge {
             headers.insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(challenge),
             );
         }
         response
+    }
+}
+
+impl ErrorBody<'_> {
+    /// The body, with the rejection's parts in the members that carry them. The generator
+    /// made `json` and the paths together, so every path's parents are objects in it.
+    pub fn render(&self, problem: &Problem) -> serde_json::Value {
+        let mut body: serde_json::Value =
+            serde_json::from_str(self.json).unwrap_or(serde_json::Value::Null);
+        for fill in self.fills {
+            let value = match fill.part {
+                Part::Message => problem.message.clone().into(),
+                Part::Code => problem.code.as_ref().into(),
+                Part::Status => problem.status.as_u16().into(),
+                Part::Field => match &problem.field {
+                    Some(field) => field.clone().into(),
+                    None => continue,
+                },
+            };
+            let Some((member, parents)) = fill.path.split_last() else {
+                continue;
+            };
+            let parent = parents
+                .iter()
+                .try_fold(&mut body, |at, key| at.get_mut(*key));
+            if let Some(object) = parent.and_then(serde_json::Value::as_object_mut) {
+                object.insert((*member).to_owned(), value);
+            }
+        }
+        body
     }
 }
 
@@ -326,13 +365,14 @@ pub struct RequestContext<C> {
 }
 
 mod body;
+mod form;
 mod handle;
 mod json;
 mod mock;
 mod params;
 mod security;
 
-pub use self::{body::*, handle::*, json::*, mock::*, params::*, security::*};
+pub use self::{body::*, form::*, handle::*, json::*, mock::*, params::*, security::*};
 
 #[cfg(test)]
 mod tests;

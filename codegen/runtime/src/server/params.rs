@@ -469,7 +469,8 @@ pub fn parse_serde<T: DeserializeOwned>(text: &str) -> Result<T, String> {
         if nests_too_deep(text.as_bytes()) {
             return Err(too_deep("the value"));
         }
-        serde_json::from_str(text).map_err(|_| format!("`{text}` is not one of the allowed values"))
+        crate::validate::refusing_null(|| serde_json::from_str(text))
+            .map_err(|_| format!("`{text}` is not one of the allowed values"))
     })
 }
 

@@ -44,26 +44,43 @@ fn mock_examples(api: &Api, content: &Content) -> Vec<(String, Vec<String>)> {
         }
         last_pointer = Some(&example.pointer);
     }
-    if !documented.is_empty() {
+    if content.kind == MediaKind::EventStream && !documented.is_empty() {
         return documented;
     }
-    let schema_example = content
-        .ty
-        .as_ref()
-        .and_then(Ty::direct_named)
-        .and_then(|id| api.ty(id).examples.first().cloned());
+    if documented.is_empty() {
+        let schema_example = content
+            .ty
+            .as_ref()
+            .and_then(Ty::direct_named)
+            .and_then(|id| api.ty(id).examples.first().cloned());
+        documented.extend(schema_example.map(|value| (String::new(), parts(&value))));
+    }
     let made = match content.kind {
         // A byte body has no schema to honour: any bytes will do.
         MediaKind::Binary | MediaKind::Multipart | MediaKind::FormUrlEncoded => {
             Some(serde_json::Value::String("mock file contents\n".into()))
         }
-        _ => schema_example.or_else(|| {
+        _ => {
             let ty = content.ty.as_ref().unwrap_or(&Ty::Any);
             synth::constrained(api, ty, &content.constraints)
-        }),
+        }
     };
-    made.map(|value| vec![(String::new(), parts(&value))])
-        .unwrap_or_default()
+    // Last, after the document's: what the mock sends when none of those fits the type
+    // (GitHub's examples leave out members their schemas require).
+    if let Some(made) = made.map(|value| (String::new(), parts(&value))) {
+        let any_text_fits = !documented.is_empty()
+            && matches!(
+                content.kind,
+                MediaKind::Binary
+                    | MediaKind::Multipart
+                    | MediaKind::FormUrlEncoded
+                    | MediaKind::Text
+            );
+        if !any_text_fits && !documented.contains(&made) {
+            documented.push(made);
+        }
+    }
+    documented
 }
 
 /// An expression telling whether the request body asks to stream: `"stream": true`, when

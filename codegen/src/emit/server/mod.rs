@@ -38,7 +38,7 @@ use crate::emit::naming::trait_name;
 use crate::emit::parse_items;
 use crate::ir::*;
 use crate::Result;
-use envelope::{envelope, Envelope};
+use envelope::{envelope, Envelope, ErrorBodies};
 use mentions::PARSE_HELPERS;
 use params::{extracted, params_extraction, Extracted};
 use quote::{format_ident, quote};
@@ -132,6 +132,8 @@ fn operation_items(
 /// (syntax trees and tokens are not `Send`).
 struct Shared {
     envelope: Envelope,
+    /// The operations' own error bodies.
+    errors: ErrorBodies,
     trait_ident: proc_macro2::Ident,
     /// Each operation's security requirement: an index into the distinct requirements,
     /// each a constant the handlers name (none for an operation the router does not
@@ -165,8 +167,10 @@ impl Shared {
                 })
             })
             .collect();
+        let envelope = envelope(api);
         Shared {
-            envelope: envelope(api),
+            errors: ErrorBodies::new(api, &envelope),
+            envelope,
             trait_ident: format_ident!("{}", trait_name(api)),
             securities,
             requirements: keys.len(),

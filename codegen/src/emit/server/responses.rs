@@ -339,6 +339,7 @@ impl Documented {
             statuses: &self.statuses,
             ranges: &self.ranges,
             default: self.default,
+            errors: &[],
         }
         .closest(status)
     }

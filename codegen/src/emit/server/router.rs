@@ -31,7 +31,8 @@ thread_local! {
 
 /// The function the router binds the implementation to for one operation (`security`:
 /// its index among the distinct requirements).
-fn handler(api: &Api, shared: &Shared, op: &Operation, security: Option<usize>) -> syn::Item {
+fn handler(api: &Api, shared: &Shared, op_index: usize, security: Option<usize>) -> syn::Item {
+    let op = &api.operations[op_index];
     let extracted = extracted(op);
     // The trait's methods name the same types.
     let body = request_body(api, op, &mut Mentions::default());
@@ -102,7 +103,7 @@ fn handler(api: &Api, shared: &Shared, op: &Operation, security: Option<usize>) 
     if let Some(Stmt::Expr(Expr::Call(handle), None)) = handler.block.stmts.last_mut() {
         handle.args.extend([
             security,
-            documented(op),
+            documented(op, shared.errors.of(op_index)),
             reader,
             ast::closure(inputs, answer),
         ]);
@@ -111,8 +112,8 @@ fn handler(api: &Api, shared: &Shared, op: &Operation, security: Option<usize>) 
 }
 
 /// `&runtime::Documented { .. }`: the statuses the operation's document lists, which its
-/// rejections are answered in.
-fn documented(op: &Operation) -> Expr {
+/// rejections are answered in, and its own error bodies.
+fn documented(op: &Operation, errors: Vec<TokenStream>) -> Expr {
     let Documented {
         statuses,
         ranges,
@@ -121,7 +122,12 @@ fn documented(op: &Operation) -> Expr {
     let statuses = statuses.into_iter().map(Literal::u16_unsuffixed);
     let ranges = ranges.into_iter().map(Literal::u16_unsuffixed);
     syn::parse_quote! {
-        &runtime::Documented { statuses: &[#(#statuses),*], ranges: &[#(#ranges),*], default: #default }
+        &runtime::Documented {
+            statuses: &[#(#statuses),*],
+            ranges: &[#(#ranges),*],
+            default: #default,
+            errors: &[#(#errors),*],
+        }
     }
 }
 
@@ -257,22 +263,25 @@ pub fn server_tail(api: &Api) -> Result<Vec<syn::Item>> {
         }
     });
     let router = router(api, trait_ident);
+    let error_bodies = shared.errors.constants();
     parse_items(quote! {
         #router
 
         #service_impl
 
         #(#security_consts)*
+
+        #error_bodies
     })
 }
 
 /// The handlers of the operations in `range` the router serves, after the tail.
 pub fn server_handlers(api: &Api, range: std::ops::Range<usize>) -> Result<Vec<syn::Item>> {
     let shared = Shared::new(api);
-    api.operations[range.clone()]
-        .iter()
+    range
+        .clone()
         .zip(&shared.securities[range])
-        .filter(|(op, _)| op.route.is_some())
-        .map(|(op, security)| Ok(handler(api, &shared, op, *security)))
+        .filter(|(i, _)| api.operations[*i].route.is_some())
+        .map(|(i, security)| Ok(handler(api, &shared, i, *security)))
         .collect()
 }

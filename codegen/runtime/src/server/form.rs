@@ -1,0 +1,410 @@
+//! Form bodies (`application/x-www-form-urlencoded`) read into the generated types: the
+//! pairs become a tree by their keys' brackets (`a[b][0]=x`, Stripe's and Rails'
+//! convention), and the tree is read as the type asks. Both spellings of an array are
+//! taken: brackets (`tags[]=a`, `tags[0]=a`) and OpenAPI's default, the key repeated
+//! (`tags=a&tags=b`), where one value is an array of one. Numbers and booleans are read
+//! from their text.
+
+use super::*;
+use serde::de::value::Error;
+use serde::de::{Error as _, IntoDeserializer};
+
+/// How deep a form body's brackets may nest (`a[b][c][d][e]`): deeper keys are refused
+/// rather than followed.
+const FORM_DEPTH: usize = 8;
+
+/// A form body as a tree: a text, members by name (in order of appearance) or the values
+/// of a repeated key.
+#[derive(Debug, PartialEq)]
+enum Node {
+    Text(String),
+    Members(Vec<(String, Node)>),
+    Repeated(Vec<Node>),
+}
+
+impl Node {
+    fn member(members: &[(String, Node)], name: &str) -> Option<usize> {
+        members.iter().position(|(key, _)| key == name)
+    }
+
+    /// Puts `value` at `path` under this node (members), repeating a key given again.
+    fn insert(&mut self, key: &str, path: &[&str], value: String) -> Result<(), String> {
+        let Node::Members(members) = self else {
+            return Err(format!("`{key}` is both a value and an object"));
+        };
+        let (first, rest) = path.split_first().expect("a key has a name");
+        let index = match Self::member(members, first) {
+            Some(index) => index,
+            None if rest.is_empty() => {
+                members.push(((*first).to_owned(), Node::Text(value)));
+                return Ok(());
+            }
+            None => {
+                members.push(((*first).to_owned(), Node::Members(Vec::new())));
+                members.len() - 1
+            }
+        };
+        let node = &mut members[index].1;
+        if rest.is_empty() {
+            match node {
+                Node::Repeated(values) => values.push(Node::Text(value)),
+                Node::Text(_) => {
+                    let earlier = std::mem::replace(node, Node::Repeated(Vec::new()));
+                    *node = Node::Repeated(vec![earlier, Node::Text(value)]);
+                }
+                Node::Members(_) => {
+                    return Err(format!("`{key}` is both a value and an object"));
+                }
+            }
+            return Ok(());
+        }
+        node.insert(key, rest, value)
+    }
+}
+
+/// `a[b][]` as `["a", "b", "<n>"]`: an empty bracket is the next index of its array.
+fn key_path<'k>(
+    key: &'k str,
+    next_index: &mut Vec<(String, usize)>,
+) -> Result<Vec<Cow<'k, str>>, String> {
+    let (name, mut rest) = match key.find('[') {
+        Some(at) => (&key[..at], &key[at..]),
+        None => (key, ""),
+    };
+    let mut path = vec![Cow::Borrowed(name)];
+    while let Some(inner) = rest.strip_prefix('[') {
+        let Some(end) = inner.find(']') else {
+            return Err(format!("`{key}` has an unclosed `[`"));
+        };
+        let segment = &inner[..end];
+        if segment.contains('[') {
+            return Err(format!("`{key}` is not a form key"));
+        }
+        if segment.is_empty() {
+            let parent = key[..key.len() - rest.len()].to_owned();
+            let index = match next_index.iter_mut().find(|(p, _)| *p == parent) {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    next_index.push((parent, 0));
+                    0
+                }
+            };
+            path.push(Cow::Owned(index.to_string()));
+        } else {
+            path.push(Cow::Borrowed(segment));
+        }
+        rest = &inner[end + 1..];
+        if path.len() > FORM_DEPTH + 1 {
+            return Err(format!("`{key}` nests deeper than {FORM_DEPTH} levels"));
+        }
+    }
+    if !rest.is_empty() || name.is_empty() {
+        return Err(format!("`{key}` is not a form key"));
+    }
+    Ok(path)
+}
+
+fn tree(bytes: &[u8]) -> Result<Node, String> {
+    let mut root = Node::Members(Vec::new());
+    let mut next_index = Vec::new();
+    for (key, value) in form_urlencoded::parse(bytes) {
+        let path = key_path(&key, &mut next_index)?;
+        let path: Vec<&str> = path.iter().map(|s| s.as_ref()).collect();
+        root.insert(&key, &path, value.into_owned())?;
+    }
+    Ok(root)
+}
+
+/// A form body read as `T`, then its constraints checked: 422 naming the member at fault.
+pub fn parse_url_encoded<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rejection> {
+    let root = tree(bytes).map_err(|message| Rejection::invalid("body", message))?;
+    let value: T = serde_path_to_error::deserialize(&root).map_err(|error| {
+        let pointer = super::json::serde_pointer(error.path());
+        Rejection::invalid(format!("body{pointer}"), error.into_inner().to_string())
+    })?;
+    value
+        .validate_at(Path::Root)
+        .map_err(|v| Rejection::invalid(format!("body{}", v.pointer), v.message))?;
+    Ok(value)
+}
+
+impl Node {
+    fn text(&self, expected: &str) -> Result<&str, Error> {
+        match self {
+            Node::Text(text) => Ok(text),
+            _ => Err(Error::custom(format!(
+                "expected {expected}, found an object or array"
+            ))),
+        }
+    }
+
+    fn parse<N: std::str::FromStr>(&self, expected: &str) -> Result<N, Error> {
+        let text = self.text(expected)?;
+        text.parse()
+            .map_err(|_| Error::custom(format!("`{text}` is not {expected}")))
+    }
+}
+
+macro_rules! parsed {
+    ($($method:ident $visit:ident $ty:ty, $what:literal;)*) => {
+        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            visitor.$visit(self.parse::<$ty>($what)?)
+        })*
+    };
+}
+
+impl<'de> Deserializer<'de> for &'de Node {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Node::Text(text) => visitor.visit_borrowed_str(text),
+            Node::Members(members) => visitor.visit_map(Members::new(members)),
+            Node::Repeated(values) => visitor.visit_seq(Items(values.iter())),
+        }
+    }
+
+    parsed! {
+        deserialize_bool visit_bool bool, "a boolean (true or false)";
+        deserialize_i8 visit_i8 i8, "an integer";
+        deserialize_i16 visit_i16 i16, "an integer";
+        deserialize_i32 visit_i32 i32, "an integer";
+        deserialize_i64 visit_i64 i64, "an integer";
+        deserialize_u8 visit_u8 u8, "an integer";
+        deserialize_u16 visit_u16 u16, "an integer";
+        deserialize_u32 visit_u32 u32, "an integer";
+        deserialize_u64 visit_u64 u64, "an integer";
+        deserialize_f32 visit_f32 f32, "a number";
+        deserialize_f64 visit_f64 f64, "a number";
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Node::Text(text) if text.is_empty() => visitor.visit_unit(),
+            _ => Err(Error::custom("expected an empty value")),
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Node::Repeated(values) => visitor.visit_seq(Items(values.iter())),
+            // One value of a repeated key; `[]` for no values is not expressible.
+            Node::Text(_) => visitor.visit_seq(Items(std::slice::from_ref(self).iter())),
+            // `a[0]=x&a[1]=y`: indices in any order, none missing.
+            Node::Members(members) => {
+                let mut indexed = Vec::with_capacity(members.len());
+                for (key, node) in members {
+                    let index: usize = key.parse().map_err(|_| {
+                        Error::custom(format!("expected an array, found the member `{key}`"))
+                    })?;
+                    indexed.push((index, node));
+                }
+                indexed.sort_by_key(|(index, _)| *index);
+                if indexed
+                    .iter()
+                    .enumerate()
+                    .any(|(i, (index, _))| i != *index)
+                {
+                    return Err(Error::custom(
+                        "an array's indices must run from 0 without gaps",
+                    ));
+                }
+                let items: Vec<&Node> = indexed.into_iter().map(|(_, node)| node).collect();
+                visitor.visit_seq(serde::de::value::SeqDeserializer::new(items.into_iter()))
+            }
+        }
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Node::Members(members) => visitor.visit_map(Members::new(members)),
+            // Stripe's `metadata=`: an empty value is an empty object.
+            Node::Text(text) if text.is_empty() => visitor.visit_map(Members::new(&[])),
+            _ => Err(Error::custom("expected an object (`name[member]=value`)")),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        let text = self.text("one of the allowed values")?;
+        visitor.visit_enum(text.into_deserializer())
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        char str string bytes byte_buf unit_struct tuple tuple_struct identifier
+    }
+}
+
+impl<'de> IntoDeserializer<'de, Error> for &'de Node {
+    type Deserializer = Self;
+
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+struct Items<'de>(std::slice::Iter<'de, Node>);
+
+impl<'de> SeqAccess<'de> for Items<'de> {
+    type Error = Error;
+
+    fn next_element_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, Error> {
+        self.0.next().map(|node| seed.deserialize(node)).transpose()
+    }
+}
+
+struct Members<'de> {
+    members: std::slice::Iter<'de, (String, Node)>,
+    value: Option<&'de Node>,
+}
+
+impl<'de> Members<'de> {
+    fn new(members: &'de [(String, Node)]) -> Self {
+        Members {
+            members: members.iter(),
+            value: None,
+        }
+    }
+}
+
+impl<'de> MapAccess<'de> for Members<'de> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        let Some((key, value)) = self.members.next() else {
+            return Ok(None);
+        };
+        self.value = Some(value);
+        seed.deserialize(key.as_str().into_deserializer()).map(Some)
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Error> {
+        let value = self
+            .value
+            .take()
+            .ok_or_else(|| Error::custom("a value without a key"))?;
+        seed.deserialize(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct Item {
+        price: String,
+        quantity: Option<i64>,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize, Default)]
+    struct Body {
+        #[serde(default)]
+        expand: Vec<String>,
+        #[serde(default)]
+        items: Vec<Item>,
+        #[serde(default)]
+        metadata: BTreeMap<String, String>,
+        amount: Option<i64>,
+        capture: Option<bool>,
+    }
+
+    impl Validate for Body {}
+
+    fn read(form: &str) -> Result<Body, String> {
+        parse_url_encoded::<Body>(form.as_bytes()).map_err(|r| r.problem().message.clone())
+    }
+
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn arrays_by_brackets_or_repeated_keys() {
+        let expected = vec!["a".to_owned(), "b".to_owned()];
+        assert_eq!(read("expand=a&expand=b").unwrap().expand, expected);
+        assert_eq!(read("expand[]=a&expand[]=b").unwrap().expand, expected);
+        assert_eq!(read("expand[1]=b&expand[0]=a").unwrap().expand, expected);
+        assert_eq!(read("expand=a").unwrap().expand, vec!["a".to_owned()]);
+        assert!(read("expand[0]=a&expand[2]=b")
+            .unwrap_err()
+            .contains("gaps"));
+    }
+
+    #[test]
+    fn nested_objects_numbers_and_booleans() {
+        let body =
+            read("items[0][price]=p1&items[0][quantity]=2&items[1][price]=p2&metadata[k]=v&amount=100&capture=true")
+                .unwrap();
+        assert_eq!(
+            body.items,
+            vec![
+                Item {
+                    price: "p1".into(),
+                    quantity: Some(2)
+                },
+                Item {
+                    price: "p2".into(),
+                    quantity: None
+                }
+            ]
+        );
+        assert_eq!(body.metadata.get("k").map(String::as_str), Some("v"));
+        assert_eq!((body.amount, body.capture), (Some(100), Some(true)));
+        assert_eq!(read("metadata=").unwrap().metadata, BTreeMap::new());
+    }
+
+    #[test]
+    fn faults_are_named() {
+        assert_eq!(
+            read("amount=ten").unwrap_err(),
+            "body/amount: `ten` is not an integer"
+        );
+        let unknown = read("items[0][price]=p&items[0][colour]=red").unwrap_err();
+        assert!(unknown.contains("unknown field `colour`"), "{unknown}");
+        assert!(unknown.starts_with("body/items/0"), "{unknown}");
+        assert!(read("items[0][price]=p&items=x")
+            .unwrap_err()
+            .contains("both a value and an object"));
+        assert!(read("a[b[c]=1").unwrap_err().contains("not a form key"));
+        let deep = format!("metadata{}=1", "[x]".repeat(FORM_DEPTH + 1));
+        assert!(read(&deep).unwrap_err().contains("deeper than"));
+    }
+}
