@@ -107,6 +107,7 @@ fn constraints(reached: &mut Reached, where_: &str, on: &Ty, c: &Constraints) {
         max_items,
         multiple_of,
         bool_value,
+        items,
         format,
     } = c;
     let mut base = on;
@@ -128,6 +129,7 @@ fn constraints(reached: &mut Reached, where_: &str, on: &Ty, c: &Constraints) {
         ("max_items", max_items.is_some()),
         ("multiple_of", multiple_of.is_some()),
         ("bool_value", bool_value.is_some()),
+        ("items", items.is_some()),
         // Other types' formats (`int32`, `uuid`, `binary`) are their Rust type.
         ("format", format.is_some() && on == "String"),
     ] {
@@ -571,6 +573,7 @@ fn expressible() -> BTreeSet<String> {
         all.insert(format!("field constraint {name} on List"));
     }
     all.insert("field constraint bool_value on Bool".to_owned());
+    all.insert("field constraint items on List".to_owned());
     for method in [
         Method::Get,
         Method::Put,

@@ -893,6 +893,16 @@ async fn rejections_use_the_operations_error_schemas_and_typing_decisions_hold()
             "body/description",
         ),
         (r#"{"ttl": 30, "labels": null}"#, "", "body/labels"),
+        (
+            r#"{"ttl": 30, "labels": ["ok", "too long by far"]}"#,
+            "",
+            "body/labels/1",
+        ),
+        (
+            r#"{"ttl": 30, "weights": [1, null, -1]}"#,
+            "",
+            "body/weights/2",
+        ),
         ("null", "", "body"),
         (r#"{"ttl": 18446744073709551616}"#, "", "body/ttl"),
         (

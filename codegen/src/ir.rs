@@ -234,6 +234,8 @@ pub struct Constraints {
     pub multiple_of: Option<f64>,
     /// The one value a boolean `enum` allows (`enum: [true]`, Stripe's `deleted`).
     pub bool_value: Option<bool>,
+    /// A list's items' own (an inline item schema's `maxLength`, `pattern`, bounds).
+    pub items: Option<Box<Constraints>>,
     /// `format` as written (`date-time`, `email`, ...): the Rust type holds only `uuid`
     /// and `binary`; the mock's synthesized answers honour the rest.
     pub format: Option<String>,

@@ -132,7 +132,7 @@ fn checks_at(api: &Api, ty: &Ty, constraints: &Constraints, value: &Expr, at: &E
                 ));
             }
         }
-        Ty::List(_) => {
+        Ty::List(item) => {
             let len = || ast::method(value.clone(), "len", []);
             if let Some(n) = constraints.min_items {
                 out.push(runtime_check("min_items", [at.clone(), len(), count(n)]));
@@ -140,10 +140,47 @@ fn checks_at(api: &Api, ty: &Ty, constraints: &Constraints, value: &Expr, at: &E
             if let Some(n) = constraints.max_items {
                 out.push(runtime_check("max_items", [at.clone(), len(), count(n)]));
             }
+            if let Some(items) = &constraints.items {
+                out.extend(item_checks(api, item, items, value, at));
+            }
         }
         _ => {}
     }
     out
+}
+
+/// Each item of the list `value` checked against `constraints` (a `null` item has none to
+/// break); nothing when they ask nothing of the item's type.
+fn item_checks(
+    api: &Api,
+    item: &Ty,
+    constraints: &Constraints,
+    value: &Expr,
+    at: &Expr,
+) -> Option<Stmt> {
+    let (core, layers) = strip_options(item);
+    let item_value = ast::path_expr(&["item"]);
+    let item_at = ast::path_expr(&["item_at"]);
+    let checks = checks_at(api, core, constraints, &item_value, &item_at);
+    if checks.is_empty() {
+        return None;
+    }
+    let body = if layers == 0 {
+        quote!(#(#checks)*)
+    } else {
+        // `item` is `&Option<..>`: checked when it holds a value.
+        let pattern = (0..layers).fold(quote!(item), |inner, _| quote!(Some(#inner)));
+        quote!(if let #pattern = item { #(#checks)* })
+    };
+    Some(syn::parse_quote! {
+        {
+            let items_at = #at;
+            for (index, item) in (#value).iter().enumerate() {
+                let item_at = items_at.index(index);
+                #body
+            }
+        }
+    })
 }
 
 /// Which types have something to check: a constraint of their own, an open enum's

@@ -54,6 +54,14 @@ pub(super) fn normalize<'s>(schema: &'s Schema, at: &str) -> Result<Shape<'s>> {
     let mut shape = kind_shape(schema, at)?;
     // The Rust type keeps only `uuid` and `binary`; the mock's made values honour the rest.
     shape.constraints.format = shape.format.clone();
+    // An inline item schema's constraints (Stripe's `expand: {items: {maxLength: 5000}}`),
+    // checked on every item. A referenced item type's are its own type's business.
+    if let Some(ReferenceOr::Item(item)) = shape.items {
+        let item = normalize(item, &pointer(at, "items"))?.constraints;
+        if !item.is_empty() {
+            shape.constraints.items = Some(Box::new(item));
+        }
+    }
     // `anyOf: [{required: [a]}, {required: [b]}]` next to properties says which must be
     // present, not what the value is: a check, not a type (GitHub's request bodies).
     for union in [&mut shape.one_of, &mut shape.any_of] {
