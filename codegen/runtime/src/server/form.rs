@@ -159,9 +159,19 @@ macro_rules! parsed {
 impl<'de> Deserializer<'de> for &'de Node {
     type Error = Error;
 
+    // Only what takes any value asks for it: a union trying its branches (Stripe's
+    // `cancel_at: anyOf [integer, enum ["now"]]`) or `serde_json::Value`. A text is given
+    // as the number or boolean it spells, if it spells one plainly (`12`, `-3`, `0.5`,
+    // `true`; not `007` or `+1`), since a form has no other way to send them; a member
+    // typed as a string asks for a string and gets the text as it is.
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self {
-            Node::Text(text) => visitor.visit_borrowed_str(text),
+            Node::Text(text) => match plain_scalar(text) {
+                Some(Scalar::Bool(b)) => visitor.visit_bool(b),
+                Some(Scalar::Int(n)) => visitor.visit_i64(n),
+                Some(Scalar::Float(x)) => visitor.visit_f64(x),
+                None => visitor.visit_borrowed_str(text),
+            },
             Node::Members(members) => visitor.visit_map(Members::new(members)),
             Node::Repeated(values) => visitor.visit_seq(Items(values.iter())),
         }
@@ -262,8 +272,53 @@ impl<'de> Deserializer<'de> for &'de Node {
         visitor.visit_unit()
     }
 
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Node::Text(text) => visitor.visit_borrowed_str(text),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
     serde::forward_to_deserialize_any! {
-        char str string bytes byte_buf unit_struct tuple tuple_struct identifier
+        char bytes byte_buf unit_struct tuple tuple_struct
+    }
+}
+
+enum Scalar {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+}
+
+/// The boolean or number `text` spells in JSON's way (no sign but `-`, no leading zeros).
+fn plain_scalar(text: &str) -> Option<Scalar> {
+    match text {
+        "true" => return Some(Scalar::Bool(true)),
+        "false" => return Some(Scalar::Bool(false)),
+        _ => {}
+    }
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let leading_zero = digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0.");
+    if !digits.starts_with(|c: char| c.is_ascii_digit()) || leading_zero {
+        return None;
+    }
+    if let Ok(n) = text.parse::<i64>() {
+        return Some(Scalar::Int(n));
+    }
+    let number = digits
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'));
+    match text.parse::<f64>() {
+        Ok(x) if number && x.is_finite() => Some(Scalar::Float(x)),
+        _ => None,
     }
 }
 
@@ -389,6 +444,58 @@ mod tests {
         assert_eq!(body.metadata.get("k").map(String::as_str), Some("v"));
         assert_eq!((body.amount, body.capture), (Some(100), Some(true)));
         assert_eq!(read("metadata=").unwrap().metadata, BTreeMap::new());
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(untagged)]
+    enum CancelAt {
+        At(i64),
+        Word(When),
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum When {
+        Now,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(untagged)]
+    enum Product {
+        Id(String),
+        Inline { name: String },
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Update {
+        cancel_at: CancelAt,
+        product: Option<Product>,
+        note: Option<String>,
+    }
+
+    impl Validate for Update {}
+
+    #[test]
+    fn unions_take_numbers_and_booleans_strings_stay_text() {
+        let read = |form: &str| parse_url_encoded::<Update>(form.as_bytes()).unwrap();
+        assert_eq!(
+            read("cancel_at=1700000000").cancel_at,
+            CancelAt::At(1_700_000_000)
+        );
+        assert_eq!(read("cancel_at=now").cancel_at, CancelAt::Word(When::Now));
+        assert_eq!(
+            read("cancel_at=1&product=prod_1").product,
+            Some(Product::Id("prod_1".into()))
+        );
+        assert_eq!(
+            read("cancel_at=1&product[name]=Tea").product,
+            Some(Product::Inline { name: "Tea".into() })
+        );
+        // A member typed as a string reads numeric text as text.
+        assert_eq!(read("cancel_at=1&note=007").note.as_deref(), Some("007"));
+        assert_eq!(read("cancel_at=1&note=12").note.as_deref(), Some("12"));
+        assert!(plain_scalar("007").is_none() && plain_scalar("+1").is_none());
+        assert!(matches!(plain_scalar("-0.5"), Some(Scalar::Float(x)) if x == -0.5));
     }
 
     #[test]
