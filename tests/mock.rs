@@ -932,6 +932,10 @@ async fn rejections_use_the_operations_error_schemas_and_typing_decisions_hold()
         .as_str()
         .unwrap()
         .contains("at least 1"));
+    // A bare string documented: the message is the body.
+    let (status, _, text) = fetch(http.get(format!("{base}/pools?size=big"))).await;
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(parse(&text), "query/size: `big` is not a valid integer");
     // Nothing documented but success: the status the rejection has, in the envelope.
     let (status, _, text) = fetch(
         http.post(format!("{base}/pings"))

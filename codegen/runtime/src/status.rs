@@ -33,7 +33,7 @@ pub struct ErrorBody<'a> {
 }
 
 /// A member of an error body that carries part of the rejection, by its object keys from
-/// the body's root.
+/// the body's root (none: the body itself, a string).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fill<'a> {
     pub part: Part,

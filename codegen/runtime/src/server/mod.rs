@@ -251,6 +251,8 @@ impl ErrorBody<'_> {
                 },
             };
             let Some((member, parents)) = fill.path.split_last() else {
+                // The body itself.
+                body = value;
                 continue;
             };
             let parent = parents

@@ -273,6 +273,10 @@ fn error_template(api: &Api, ty: &Ty) -> Option<ErrorTemplate> {
     }
     let mut value = synth::constrained(api, ty, &Constraints::default())?;
     let mut fills = Vec::new();
+    if *resolved(api, ty) == Ty::String {
+        // A bare string (visualstudio's 400s): the message is the body.
+        fills.push((Part::Message, Vec::new()));
+    }
     fill_members(api, ty, &mut value, &mut Vec::new(), &mut fills, 0);
     Some(ErrorTemplate {
         json: value.to_string(),
