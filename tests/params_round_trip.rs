@@ -235,6 +235,15 @@ mod real_documents_server {
             self.push(format!("{body:?}"));
             ChargesCreateResponse::Ok(body)
         }
+
+        async fn charges_list(
+            &self,
+            _: RequestContext<()>,
+            params: ChargesListParams,
+        ) -> ChargesListResponse {
+            self.push(format!("{params:?}"));
+            ChargesListResponse::Ok(String::new())
+        }
     }
 }
 
@@ -252,6 +261,7 @@ async fn form_bodies_with_nested_values_read_back_what_the_client_wrote() {
         amount: 2000,
         currency: Some("eur & more".into()),
         capture: Some(false),
+        statement_descriptor: None,
         metadata: Some([("order".to_owned(), "7".to_owned())].into()),
         items: Some(vec![
             models::ChargeItemsItem {
@@ -284,4 +294,72 @@ async fn form_bodies_with_nested_values_read_back_what_the_client_wrote() {
     assert_eq!(response.status(), 400, "minimum 1, in the operation's 400");
     let response = post("amount=many").await.unwrap();
     assert_eq!(response.status(), 400);
+    // A union's branch keeps its own constraints: `maxLength: 10` of the string branch.
+    let response = post("amount=5&statement_descriptor=").await.unwrap();
+    assert_eq!(response.status(), 200);
+    let response = post("amount=5&statement_descriptor=0123456789")
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let response = post("amount=5&statement_descriptor=0123456789x")
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+}
+
+/// Stripe's list filters: deepObject unions of a range and a time, nested a level deeper.
+#[tokio::test]
+async fn deep_object_unions_and_nesting_read_back_what_the_client_wrote() {
+    use codegen_tests::fixtures::real_documents::{client, models, params::ChargesListParams};
+    let received = Arc::new(Received::default());
+    let base = serve(codegen_tests::fixtures::real_documents::server::router(
+        received.clone(),
+    ))
+    .await;
+    let client = client::Client::new(format!("http://{base}")).unwrap();
+    let range = |gt, lte| {
+        models::RangeOrTime::RangeQuerySpecs(models::RangeOrTimeRangeQuerySpecs {
+            gt: Some(gt),
+            lte,
+            ..Default::default()
+        })
+    };
+    let sent = [
+        ChargesListParams {
+            created: Some(range(1, Some(9))),
+            status_transitions: Some(models::ChargesListStatusTransitions {
+                posted_at: Some(range(2, None)),
+            }),
+        },
+        ChargesListParams {
+            created: Some(models::RangeOrTime::Integer(1_700_000_000)),
+            status_transitions: Some(models::ChargesListStatusTransitions {
+                posted_at: Some(models::RangeOrTime::Integer(0)),
+            }),
+        },
+        ChargesListParams::default(),
+    ];
+    for params in &sent {
+        client.charges_list(params).await.unwrap();
+    }
+    let expected: Vec<String> = sent.iter().map(|p| format!("{p:?}")).collect();
+    assert_eq!(received.take(), expected);
+
+    // As Stripe's own clients and schemathesis spell them, and values that break the type.
+    let http = reqwest::Client::new();
+    for (query, status) in [
+        ("created[gte]=3&status_transitions[posted_at]=0", 200),
+        ("created=5&status_transitions[posted_at][lt]=7", 200),
+        ("created[gte]=soon", 422),
+        ("status_transitions[posted_at][gt]=x", 422),
+        ("created=yesterday", 422),
+    ] {
+        let response = http
+            .get(format!("http://{base}/charges?{query}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{query}");
+    }
+    assert_eq!(received.take().len(), 2);
 }

@@ -1273,3 +1273,64 @@ fn emitted_routes_of_sibling_paths_build_an_axum_router() {
     }
     drop(router);
 }
+
+/// The gaps a sweep of hostile requests found (issue 18): each is now refused, naming the
+/// value at fault.
+#[tokio::test]
+async fn values_of_the_wrong_type_repeated_and_empty_parameters_are_refused() {
+    let server = Server::start().await;
+    let chat = || server.request("POST", "/v1/chat/completions");
+    // An enum (here the tag choosing the message's variant) given another type: 422 naming
+    // the message, not 400 "not valid JSON".
+    for role in [json!(5), Value::Null, json!(["user"])] {
+        let (status, body) = answer(
+            chat()
+                .json(&json!({"model": "m", "messages": [{"role": role, "content": "hi"}]}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 422, "{role}: {body}");
+        assert!(error_of(&body).1.starts_with("body/messages/0"), "{body}");
+    }
+
+    // `enum: [false, null]`: the RLM backend neither streams nor stores.
+    for member in ["stream", "store"] {
+        let (status, body) = answer(
+            server
+                .request("POST", "/v1/rlm/responses")
+                .json(&json!({"model": "m", "input": "hi", member: true}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 422, "{member}: {body}");
+        assert_eq!(body["error"]["details"]["field"], format!("body/{member}"));
+    }
+
+    // A parameter given twice: which one counts would be a guess.
+    let (status, body) = answer(
+        server
+            .request("GET", "/v1/chat/completions?limit=1&limit=2")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["details"]["field"], "query/limit");
+
+    // An empty path segment is no value of a path parameter.
+    let (status, body) = answer(
+        server
+            .request("GET", "/v1/files//content")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!((400..500).contains(&status), "{status}: {body}");
+    assert_eq!(body["error"]["details"]["field"], "path/file_id", "{body}");
+}

@@ -320,6 +320,9 @@ pub struct Union {
 pub struct UnionVariant {
     pub name: String,
     pub ty: Ty,
+    /// The branch's own constraints (`maxLength` of a string branch), checked on a value
+    /// that deserialized as this variant.
+    pub constraints: Constraints,
     /// Tag values selecting this variant (discriminated unions only).
     pub tags: Vec<String>,
 }

@@ -30,7 +30,8 @@
 //! }
 //!
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! axum::serve(listener, router(Arc::new(Gateway))).await?;
+//! // Timeouts, a connection cap and a graceful stop on Ctrl-C or SIGTERM; `axum::serve` works too, without them.
+//! Serve::new().run(listener, router(Arc::new(Gateway))).await?;
 //! ```
 //!
 //! The mock (`server::mock::Mock`) answers every operation with its documented example (or one made from the schema), another documented status on `Prefer: code=404`, events where the request asks to stream: `cargo run --features server --example mock -- --port 8080`.

@@ -18,8 +18,8 @@ use runtime::axum;
 #[path = "server/mock.rs"]
 pub mod mock;
 pub use runtime::{
-    Binary, BodyError, BodyStream, Credential, EventStream, FilePart, Limits, Problem,
-    Rejection, RequestContext, RequestId,
+    constant_time_eq, Binary, BodyError, BodyStream, Credential, EventStream, FilePart,
+    Limits, Problem, Rejection, RequestContext, RequestId, Serve,
 };
 /// The API's error envelope: every rejection and 501 is sent in it.
 pub type Envelope = models::ErrorResponse;
@@ -3852,6 +3852,10 @@ fn handle_chat_completions_list<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "chat_completions_list",
+            path: "/v1/chat/completions",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
@@ -3872,6 +3876,10 @@ fn handle_chat_completions_create<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "chat_completions_create",
+            path: "/v1/chat/completions",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 402, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -3890,6 +3898,10 @@ fn handle_chat_completions_register<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "chat_completions_register",
+            path: "/v1/chat/completions/register",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -3908,6 +3920,10 @@ fn handle_chat_completions_retrieve<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "chat_completions_retrieve",
+            path: "/v1/chat/completions/{completion_id}",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -3928,6 +3944,10 @@ fn handle_containers_list<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "containers_list",
+            path: "/v1/containers",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
@@ -3948,6 +3968,10 @@ fn handle_containers_create<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "containers_create",
+            path: "/v1/containers",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -3966,6 +3990,10 @@ fn handle_containers_retrieve<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "containers_retrieve",
+            path: "/v1/containers/{label}",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -3986,6 +4014,10 @@ fn handle_containers_delete<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "containers_delete",
+            path: "/v1/containers/{label}",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -4006,6 +4038,10 @@ fn handle_containers_update<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "containers_update",
+            path: "/v1/containers/{label}",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -4026,6 +4062,10 @@ fn handle_files_list<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "files_list",
+            path: "/v1/files",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 422, 429, 500, 503],
@@ -4046,6 +4086,10 @@ fn handle_files_create<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "files_create",
+            path: "/v1/files",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 409, 422, 429, 500, 503],
@@ -4064,6 +4108,10 @@ fn handle_files_retrieve<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "files_retrieve",
+            path: "/v1/files/{file_id}",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 422, 429, 500, 503],
@@ -4084,6 +4132,10 @@ fn handle_files_delete<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "files_delete",
+            path: "/v1/files/{file_id}",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 422, 429, 500, 503],
@@ -4104,6 +4156,10 @@ fn handle_files_content<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "files_content",
+            path: "/v1/files/{file_id}/content",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 422, 429, 500, 503],
@@ -4124,6 +4180,10 @@ fn handle_models_list<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "models_list",
+            path: "/v1/models",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
@@ -4144,6 +4204,10 @@ fn handle_models_create<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "models_create",
+            path: "/v1/models",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -4162,6 +4226,10 @@ fn handle_evaluators_list<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "evaluators_list",
+            path: "/v1/evaluators",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
@@ -4182,6 +4250,10 @@ fn handle_evaluators_create<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "evaluators_create",
+            path: "/v1/evaluators",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -4200,6 +4272,10 @@ fn handle_evaluators_retrieve<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "evaluators_retrieve",
+            path: "/v1/evaluators/{evaluator_id}",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -4220,6 +4296,10 @@ fn handle_evaluators_delete<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "evaluators_delete",
+            path: "/v1/evaluators/{evaluator_id}",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -4240,6 +4320,10 @@ fn handle_evaluators_update<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "evaluators_update",
+            path: "/v1/evaluators/{evaluator_id}",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -4260,6 +4344,10 @@ fn handle_datasets_list<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "datasets_list",
+            path: "/v1/datasets",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
@@ -4280,6 +4368,10 @@ fn handle_datasets_create<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "datasets_create",
+            path: "/v1/datasets",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -4298,6 +4390,10 @@ fn handle_datasets_retrieve<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "datasets_retrieve",
+            path: "/v1/datasets/{dataset_id}",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -4318,6 +4414,10 @@ fn handle_evaluation_runs_list<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "evaluation_runs_list",
+            path: "/v1/evaluation/runs",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
@@ -4338,6 +4438,10 @@ fn handle_evaluation_runs_create<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "evaluation_runs_create",
+            path: "/v1/evaluation/runs",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -4356,6 +4460,10 @@ fn handle_evaluation_runs_retrieve<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "evaluation_runs_retrieve",
+            path: "/v1/evaluation/runs/{run_id}",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -4376,6 +4484,10 @@ fn handle_optimization_runs_create<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "optimization_runs_create",
+            path: "/v1/optimization/runs",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -4394,6 +4506,10 @@ fn handle_rlm_responses_create<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "rlm_responses_create",
+            path: "/v1/rlm/responses",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -4412,6 +4528,10 @@ fn handle_rlm_responses_retrieve<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "rlm_responses_retrieve",
+            path: "/v1/rlm/responses/{response_id}",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],
@@ -4432,6 +4552,10 @@ fn handle_traces_list<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "traces_list",
+            path: "/v1/traces",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 422, 429, 500, 501, 503],
@@ -4452,6 +4576,10 @@ fn handle_traces_retrieve<A: ManiacApi>(
     runtime::handle(
         Served(api),
         request,
+        &runtime::Operation {
+            id: "traces_retrieve",
+            path: "/v1/traces/{id}",
+        },
         Some(SECURITY),
         &runtime::Documented {
             statuses: &[200, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503],

@@ -19,22 +19,75 @@ use std::sync::Arc;
 use std::time::Instant;
 use tower::ServiceExt;
 
-/// Counts allocations, to report allocations per request.
+/// Counts allocations, to report allocations per request, and the bytes held (and their
+/// peak), to report what a rejection costs in memory.
 struct Counting;
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+static HELD: AtomicU64 = AtomicU64::new(0);
+static PEAK: AtomicU64 = AtomicU64::new(0);
+
+fn hold(bytes: usize) {
+    let held = HELD.fetch_add(bytes as u64, Ordering::Relaxed) + bytes as u64;
+    PEAK.fetch_max(held, Ordering::Relaxed);
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        hold(layout.size());
         System.alloc(layout)
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        HELD.fetch_sub(layout.size() as u64, Ordering::Relaxed);
         System.dealloc(ptr, layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        HELD.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+        hold(new_size);
         System.realloc(ptr, layout, new_size)
     }
+}
+
+/// What parsing a 2 MiB chat body costs (best time of several, and the peak bytes held
+/// above what was held before) when accepted and when one field after a 500,000-item
+/// array has the wrong type: the 422 path should cost no more than about twice as much.
+fn rejection_cost() {
+    let models = vec!["a"; 500_000];
+    let accepted = serde_json::to_vec(&serde_json::json!({
+        "model": "m", "messages": [{"role": "user", "content": "hi"}], "models": models,
+    }))
+    .unwrap();
+    let mut rejected = accepted.clone();
+    rejected.truncate(rejected.len() - 1);
+    rejected.extend_from_slice(br#","temperature":"hot"}"#);
+    let measure = |body: &[u8]| {
+        let mut best = f64::MAX;
+        let mut peak = 0;
+        for _ in 0..5 {
+            let before = HELD.load(Ordering::Relaxed);
+            PEAK.store(before, Ordering::Relaxed);
+            let start = Instant::now();
+            let parsed = runtime::parse_json::<models::ChatReq>(body);
+            best = best.min(start.elapsed().as_secs_f64());
+            peak = peak.max(PEAK.load(Ordering::Relaxed) - before);
+            drop(parsed);
+        }
+        (best, peak as f64 / (1024.0 * 1024.0))
+    };
+    let (accept_time, accept_peak) = measure(&accepted);
+    let (reject_time, reject_peak) = measure(&rejected);
+    assert!(runtime::parse_json::<models::ChatReq>(&rejected).is_err());
+    println!(
+        "rejection cost ({:.1} MiB chat body): accepted {:.1} ms, peak {:.1} MiB; rejected (422) {:.1} ms, peak {:.1} MiB; ratios {:.2} (time), {:.2} (memory)",
+        accepted.len() as f64 / (1024.0 * 1024.0),
+        accept_time * 1e3,
+        accept_peak,
+        reject_time * 1e3,
+        reject_peak,
+        reject_time / accept_time,
+        reject_peak / accept_peak
+    );
 }
 
 #[global_allocator]
@@ -212,6 +265,8 @@ fn main() {
             println!("{side}: {count} requests, {allocations:.1} allocations/request");
             return;
         }
+
+        rejection_cost();
 
         // Warm up, then many short rounds alternating, so load from other processes hits
         // both alike; the best round of each is the least disturbed.

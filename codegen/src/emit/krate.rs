@@ -114,7 +114,9 @@ fn crate_docs(api: &Api) -> String {
          struct Gateway;\n\n\
          impl {trait_name} for Gateway {{\n{auth}{}}}\n\n\
          let listener = tokio::net::TcpListener::bind(\"127.0.0.1:8080\").await?;\n\
-         axum::serve(listener, router(Arc::new(Gateway))).await?;\n\
+         // Timeouts, a connection cap and a graceful stop on Ctrl-C or SIGTERM; \
+         `axum::serve` works too, without them.\n\
+         Serve::new().run(listener, router(Arc::new(Gateway))).await?;\n\
          ```\n\n\
          The mock (`server::mock::Mock`) answers every operation with its documented \
          example (or one made from the schema), another documented status on \

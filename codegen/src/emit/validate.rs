@@ -228,7 +228,14 @@ fn own_checks(api: &Api, t: &TypeDef) -> bool {
         }),
         TypeKind::StringEnum(e) => e.other.is_some(),
         TypeKind::IntEnum(e) => e.other.is_some(),
-        TypeKind::Union(u) => u.other.is_some(),
+        TypeKind::Union(u) => {
+            u.other.is_some()
+                || u.variants.iter().any(|v| {
+                    let (core, _) = strip_options(&v.ty);
+                    let value = ast::path_expr(&["value"]);
+                    !checks_at(api, core, &v.constraints, &value, &value).is_empty()
+                })
+        }
         TypeKind::Alias(_) | TypeKind::Newtype(_) => false,
     }
 }
@@ -349,7 +356,34 @@ fn body(api: &Api, checked: &Checked, t: &TypeDef) -> Option<Vec<Stmt>> {
                 .iter()
                 .map(|variant| {
                     let path = ["Self", variant.name.as_str()];
-                    if checked.ty(&variant.ty) {
+                    // A branch's own constraints, then what its type holds.
+                    let (core, depth) = strip_options(&variant.ty);
+                    let own = checks_at(
+                        api,
+                        core,
+                        &variant.constraints,
+                        &ast::path_expr(&["value"]),
+                        &at(),
+                    );
+                    if !own.is_empty() {
+                        // `variant` is already a reference: bound as is, not re-borrowed.
+                        let bound = || ast::path_expr(&["variant"]);
+                        let value = || ast::ident_pat("value");
+                        let mut stmts = vec![ast::block_stmt(match depth {
+                            0 => ast::let_block("value", bound(), own),
+                            1 => ast::if_let(ast::some_pat(value()), bound(), own),
+                            _ => ast::if_let(ast::some_pat(ast::some_pat(value())), bound(), own),
+                        })];
+                        if checked.ty(&variant.ty) {
+                            stmts
+                                .push(runtime_check("check", [ast::path_expr(&["variant"]), at()]));
+                        }
+                        stmts.push(ast::ok_unit());
+                        ast::arm(
+                            ast::tuple_struct_pat(&path, [ast::ident_pat("variant")]),
+                            ast::block_expr(stmts),
+                        )
+                    } else if checked.ty(&variant.ty) {
                         let check =
                             ast::call(runtime_fn("check"), [ast::path_expr(&["value"]), at()]);
                         ast::arm(

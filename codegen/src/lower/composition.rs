@@ -144,6 +144,7 @@ impl<'a> Lowerer<'a> {
             variants.push(UnionVariant {
                 name: variant_names.claim(&names::type_name(&base, "Variant")),
                 ty: lowered.nullable_ty(),
+                constraints: lowered.constraints.clone(),
                 tags: discriminator
                     .as_ref()
                     .map(|(_, tags)| tags[i].clone())

@@ -506,10 +506,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "in-memory server listening on http://{}",
         listener.local_addr()?
     );
-    axum::serve(listener, router(Arc::new(server)))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // Timeouts, a connection cap, and a graceful stop on Ctrl-C or SIGTERM.
+    Serve::new().run(listener, router(Arc::new(server))).await?;
     Ok(())
 }

@@ -21,7 +21,9 @@ impl ManiacApi for Mock {
     /// Only the key in the environment when it is set; any non-empty token when not.
     async fn authenticate(&self, credential: Credential<'_>) -> Result<(), Rejection> {
         match &self.api_key {
-            Some(key) if key.as_str() != credential.value => {
+            Some(
+                key,
+            ) if !constant_time_eq(credential.value.as_bytes(), key.as_bytes()) => {
                 Err(Rejection::unauthorized("invalid API key"))
             }
             _ => Ok(()),

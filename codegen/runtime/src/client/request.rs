@@ -404,9 +404,7 @@ pub fn query_pairs(
         Value::Object(map) => {
             let entries = sorted_members(map).into_iter();
             match (style, explode) {
-                (QueryStyle::DeepObject, _) => {
-                    pairs.extend(entries.map(|(k, v)| (format!("{name}[{k}]"), scalar_text(v))))
-                }
+                (QueryStyle::DeepObject, _) => deep_members(pairs, name, value),
                 (_, true) => pairs.extend(entries.map(|(k, v)| (k.clone(), scalar_text(v)))),
                 (_, false) => {
                     let joined: Vec<String> = entries
@@ -419,6 +417,26 @@ pub fn query_pairs(
             }
         }
         scalar => pairs.push((name.to_owned(), scalar_text(scalar))),
+    }
+}
+
+/// An object's members in brackets, nested ones too (`name[a][b]=v`, arrays by index:
+/// `name[a][0]=v`), as Stripe and Rails read them; OpenAPI leaves nesting undefined.
+fn deep_members(pairs: &mut Vec<(String, String)>, key: &str, value: &serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Null => {}
+        Value::Object(map) => {
+            for (member, v) in sorted_members(map) {
+                deep_members(pairs, &format!("{key}[{member}]"), v);
+            }
+        }
+        Value::Array(items) => {
+            for (index, v) in items.iter().enumerate() {
+                deep_members(pairs, &format!("{key}[{index}]"), v);
+            }
+        }
+        scalar => pairs.push((key.to_owned(), scalar_text(scalar))),
     }
 }
 

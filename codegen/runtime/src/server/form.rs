@@ -107,10 +107,10 @@ fn key_path<'k>(
     Ok(path)
 }
 
-fn tree(bytes: &[u8]) -> Result<Node, String> {
+fn tree<'p>(pairs: impl Iterator<Item = (Cow<'p, str>, Cow<'p, str>)>) -> Result<Node, String> {
     let mut root = Node::Members(Vec::new());
     let mut next_index = Vec::new();
-    for (key, value) in form_urlencoded::parse(bytes) {
+    for (key, value) in pairs {
         let path = key_path(&key, &mut next_index)?;
         let path: Vec<&str> = path.iter().map(|s| s.as_ref()).collect();
         root.insert(&key, &path, value.into_owned())?;
@@ -118,9 +118,18 @@ fn tree(bytes: &[u8]) -> Result<Node, String> {
     Ok(root)
 }
 
+/// Key and value pairs (a parameter's members) read as `T` the way a form body is.
+pub(super) fn read_pairs<'p, T: DeserializeOwned>(
+    pairs: impl Iterator<Item = (Cow<'p, str>, Cow<'p, str>)>,
+) -> Result<T, String> {
+    let root = tree(pairs)?;
+    T::deserialize(&root).map_err(|e| e.to_string())
+}
+
 /// A form body read as `T`, then its constraints checked: 422 naming the member at fault.
 pub fn parse_url_encoded<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rejection> {
-    let root = tree(bytes).map_err(|message| Rejection::invalid("body", message))?;
+    let root = tree(form_urlencoded::parse(bytes))
+        .map_err(|message| Rejection::invalid("body", message))?;
     let value: T = serde_path_to_error::deserialize(&root).map_err(|error| {
         let pointer = super::json::serde_pointer(error.path());
         Rejection::invalid(format!("body{pointer}"), error.into_inner().to_string())

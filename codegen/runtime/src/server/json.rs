@@ -44,8 +44,7 @@ pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, Rejection> {
     let mut first: Option<Bytes> = None;
     let mut collected = bytes::BytesMut::new();
     while let Some(chunk) = stream.next().await {
-        let chunk =
-            chunk.map_err(|e| Rejection::malformed(format!("cannot read the body: {e}")))?;
+        let chunk = chunk.map_err(|e| unreadable_body(&e))?;
         let seen = first.as_ref().map_or(0, Bytes::len) + collected.len();
         if seen + chunk.len() > limit {
             return Err(Rejection::too_large(limit));
@@ -61,6 +60,14 @@ pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, Rejection> {
         }
     }
     Ok(first.unwrap_or_else(|| collected.freeze()))
+}
+
+/// A body that could not be read to its end: 408 when it stalled, else 400.
+pub(super) fn unreadable_body(error: &(dyn std::error::Error + 'static)) -> Rejection {
+    match stalled(error) {
+        Some(stall) => Rejection::body_stalled(stall),
+        None => Rejection::malformed(format!("cannot read the body: {error}")),
+    }
 }
 
 /// The JSON pointer of the place serde stopped at.
@@ -157,29 +164,50 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rej
 pub const URL_ENCODED: &str = "application/x-www-form-urlencoded";
 
 /// A document that failed to parse as typed: accepted after all when its only fault was a
-/// whole number written as a float, else the rejection naming the fault.
+/// whole number written as a float, else the rejection naming the fault. Only a failing
+/// document pays for this, and no more than about one more pass over it: the path is found
+/// by parsing again from the bytes, not from a `Value` of the whole document.
 #[cold]
 #[inline(never)]
 fn reparse_json<T: DeserializeOwned>(
     bytes: &[u8],
     error: serde_json::Error,
 ) -> Result<T, Rejection> {
-    if error.classify() != serde_json::error::Category::Data {
+    use serde_json::error::Category;
+    if error.classify() != Category::Data
+        && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err()
+    {
         return Err(Rejection::malformed(format!(
             "the body is not valid JSON: {error}"
         )));
     }
-    // JSON Schema counts `2.0` as an integer; serde does not. Only a document failing as
-    // typed pays for the second pass.
-    let mut document: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| Rejection::malformed(format!("the body is not valid JSON: {e}")))?;
-    if whole_floats_to_integers(&mut document) {
-        if let Ok(value) = T::deserialize(ObjectsOnly(document.clone())) {
-            return Ok(value);
+    // Well-formed JSON that failed as a syntax error: serde_json reports a value of the
+    // wrong type for an enum (`"role": 5`) as "expected value". A data error then.
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let fault = match serde_path_to_error::deserialize(ObjectsOnly(&mut deserializer)) {
+        Ok(value) => return Ok(value),
+        Err(fault) => fault,
+    };
+    // JSON Schema counts `2.0` as an integer; serde does not. Only a document whose fault
+    // is a float where an integer goes pays for a `Value` of it.
+    let message = fault.inner().to_string();
+    if message.starts_with("invalid type: floating point")
+        || message.contains("did not match any variant")
+    {
+        let mut document: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| Rejection::malformed(format!("the body is not valid JSON: {e}")))?;
+        if whole_floats_to_integers(&mut document) {
+            return serde_path_to_error::deserialize(ObjectsOnly(document)).map_err(data_error);
         }
     }
-    // Again, tracking the path this time, to name the field at fault.
-    serde_path_to_error::deserialize(ObjectsOnly(document)).map_err(data_error)
+    if fault.inner().classify() != Category::Data {
+        let pointer = serde_pointer(fault.path());
+        return Err(Rejection::invalid(
+            format!("body{pointer}"),
+            "a value of the wrong type (not one of the allowed values)",
+        ));
+    }
+    Err(data_error(fault))
 }
 
 /// Deserializes a whole document (nothing may follow it), structs from objects only.

@@ -373,8 +373,9 @@ mod json;
 mod mock;
 mod params;
 mod security;
+mod serve;
 
-pub use self::{body::*, form::*, handle::*, json::*, mock::*, params::*, security::*};
+pub use self::{body::*, form::*, handle::*, json::*, mock::*, params::*, security::*, serve::*};
 
 #[cfg(test)]
 mod tests;

@@ -145,12 +145,28 @@ impl<'a> RawParams<'a> {
 
     fn raw(&self, location: Location, name: &str) -> Result<Option<&str>, Rejection> {
         Ok(match location {
-            Location::Path => self
-                .path
-                .iter()
-                .find(|(k, _)| &**k == name)
-                .map(|(_, v)| &**v),
-            Location::Query => self.query(name),
+            Location::Path => match self.path.iter().find(|(k, _)| &**k == name) {
+                // `/v1/files//content`: axum matches an empty segment, which is no value.
+                Some((_, value)) if value.is_empty() => {
+                    return Err(Rejection::invalid(
+                        location.field(name),
+                        "is empty (an empty path segment)",
+                    ));
+                }
+                found => found.map(|(_, v)| &**v),
+            },
+            Location::Query => {
+                let mut given = self.query.iter().filter(|(k, _)| k == name);
+                let first = given.next().map(|(_, v)| v.as_ref());
+                // Which of several would count is a guess (frameworks differ): refused.
+                if given.next().is_some() {
+                    return Err(Rejection::invalid(
+                        location.field(name),
+                        "given more than once",
+                    ));
+                }
+                first
+            }
             Location::Header => match self.headers.get(name) {
                 Some(value) => Some(value.to_str().map_err(|_| {
                     Rejection::invalid(location.field(name), "not visible ASCII text")
@@ -174,6 +190,27 @@ impl<'a> RawParams<'a> {
                 .map(Some)
                 .map_err(|e| Rejection::invalid(location.field(name), e)),
             None => Ok(None),
+        }
+    }
+
+    /// A deepObject parameter whose type is a union of an object and a scalar (Stripe's
+    /// `created`: a range or a time): read as members when the query has any
+    /// (`created[gt]=1`), else parsed from its text (`created=5`).
+    pub fn object_or_scalar<T: DeserializeOwned>(
+        &self,
+        location: Location,
+        name: &str,
+        parse: Parse<T>,
+    ) -> Result<Option<T>, Rejection> {
+        let has_members = location == Location::Query
+            && self.query.iter().any(|(key, _)| {
+                key.strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with('['))
+            });
+        if has_members {
+            self.object(location, name, Style::DeepObject, true)
+        } else {
+            self.optional(location, name, parse)
         }
     }
 
@@ -311,11 +348,14 @@ impl RawParams<'_> {
                 .query
                 .iter()
                 .filter_map(|(key, value)| {
-                    let member = key
-                        .strip_prefix(name)?
-                        .strip_prefix('[')?
-                        .strip_suffix(']')?;
-                    Some((Cow::Borrowed(member), Cow::Borrowed(value.as_ref())))
+                    // `name[a][b]` is member `a[b]`: nested members keep their brackets.
+                    let inner = key.strip_prefix(name)?.strip_prefix('[')?;
+                    let end = inner.find(']')?;
+                    let member = match &inner[end + 1..] {
+                        "" => Cow::Borrowed(&inner[..end]),
+                        nested => Cow::Owned(format!("{}{nested}", &inner[..end])),
+                    };
+                    Some((member, Cow::Borrowed(value.as_ref())))
                 })
                 .collect(),
             (Location::Query, _) if explode => {
@@ -434,16 +474,12 @@ fn listed_members<'t>(
     }
 }
 
-/// Deserializes members given as text into `T` (numbers and booleans parsed from it, as a
-/// form would be).
+/// Deserializes members given as text into `T` as a form body is read (numbers and
+/// booleans from their text, nested members by their brackets).
 fn members_value<'m, T: DeserializeOwned>(
     members: impl Iterator<Item = (Cow<'m, str>, Cow<'m, str>)>,
 ) -> Result<T, String> {
-    let mut encoded = form_urlencoded::Serializer::new(String::new());
-    for (key, value) in members {
-        encoded.append_pair(&key, &value);
-    }
-    serde_urlencoded::from_str(&encoded.finish()).map_err(|e| e.to_string())
+    super::form::read_pairs(members)
 }
 
 /// Text as is.

@@ -58,12 +58,24 @@ pub fn credential<'a>(
     parts: &'a Parts,
     requirement: Requirement,
 ) -> Result<Option<Credential<'a>>, Rejection> {
+    // Which of several would count is each server's (and proxy's) own choice: refuse all.
+    let repeated = |name: &HeaderName| parts.headers.get_all(name).iter().nth(1).is_some();
     let mut optional = false;
     for alternative in requirement {
         let Some(scheme) = alternative.first() else {
             optional = true;
             continue;
         };
+        let header = match scheme.kind {
+            SchemeKind::Bearer | SchemeKind::Basic => Some(header::AUTHORIZATION),
+            SchemeKind::Header(name) => HeaderName::from_bytes(name.as_bytes()).ok(),
+            _ => None,
+        };
+        if let Some(header) = header.filter(|h| repeated(h)) {
+            return Err(Rejection::unauthorized(format!(
+                "several `{header}` headers: send one"
+            )));
+        }
         let value = match scheme.kind {
             SchemeKind::Bearer => authorization(&parts.headers, "Bearer"),
             SchemeKind::Basic => authorization(&parts.headers, "Basic"),
@@ -95,4 +107,19 @@ pub fn credential<'a>(
     Err(Rejection::unauthorized(format!(
         "missing credentials: expected {expected}"
     )))
+}
+
+/// Whether a presented secret equals the expected one, in time that does not depend on
+/// where they first differ (a plain `==` stops at the first differing byte, which a client
+/// timing many guesses can learn from). Their lengths are not hidden.
+pub fn constant_time_eq(presented: &[u8], expected: &[u8]) -> bool {
+    if presented.len() != expected.len() {
+        return false;
+    }
+    let difference = presented
+        .iter()
+        .zip(expected)
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    // Keeps the optimizer from turning the fold into an early exit.
+    std::hint::black_box(difference) == 0
 }

@@ -328,3 +328,12 @@ fn json_nesting_is_bounded_before_parsing() {
         .unwrap_err()
         .contains("deeper than the limit"));
 }
+
+#[test]
+fn secrets_compare_equal_only_when_equal() {
+    assert!(constant_time_eq(b"sk-1234", b"sk-1234"));
+    assert!(!constant_time_eq(b"sk-1234", b"sk-1235"));
+    assert!(!constant_time_eq(b"xk-1234", b"sk-1234"));
+    assert!(!constant_time_eq(b"sk-123", b"sk-1234"));
+    assert!(constant_time_eq(b"", b""));
+}

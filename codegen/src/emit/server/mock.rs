@@ -296,7 +296,7 @@ pub fn mock(api: &Api) -> TokenStream {
             /// Only the key in the environment when it is set; any non-empty token when not.
             async fn authenticate(&self, credential: Credential<'_>) -> Result<(), Rejection> {
                 match &self.api_key {
-                    Some(key) if key.as_str() != credential.value => {
+                    Some(key) if !constant_time_eq(credential.value.as_bytes(), key.as_bytes()) => {
                         Err(Rejection::unauthorized("invalid API key"))
                     }
                     _ => Ok(()),
@@ -386,7 +386,6 @@ pub fn mock_example(api: &Api, crate_name: &str) -> TokenStream {
     quote! {
         #![doc = #usage]
 
-        use #krate::server::runtime::axum;
         use std::sync::Arc;
 
         // Laid out by prettyplease at generation time; rustfmt would make it drift.
@@ -407,10 +406,9 @@ pub fn mock_example(api: &Api, crate_name: &str) -> TokenStream {
             #auth_note
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
             println!("mock listening on http://{}", listener.local_addr()?);
-            axum::serve(listener, #krate::server::router(Arc::new(mock)))
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
+            // Timeouts, a connection cap, and a graceful stop on Ctrl-C or SIGTERM.
+            #krate::server::Serve::new()
+                .run(listener, #krate::server::router(Arc::new(mock)))
                 .await?;
             Ok(())
         }

@@ -64,6 +64,21 @@ fn is_object(api: &Api, ty: &Ty) -> bool {
     }
 }
 
+/// Whether a deepObject parameter's value is a union with an object among its branches
+/// (Stripe's `created`: a range or a time), read as members when there are any.
+fn is_object_or_scalar(api: &Api, p: &Param) -> bool {
+    if p.style != ParamStyle::DeepObject || p.location != ParamLocation::Query {
+        return false;
+    }
+    match resolved(api, &p.ty) {
+        Ty::Named(id) => match &api.ty(*id).kind {
+            TypeKind::Union(union) => union.variants.iter().any(|v| is_object(api, &v.ty)),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// What the router's handler extracts for an operation (by type name); nothing for an
 /// operation without parameters.
 pub(super) enum Extracted {
@@ -210,6 +225,11 @@ pub(super) fn params_extraction(
                 let args = vec![style(mentions), parser(api, ty, mentions)];
                 let scalar = read("styled", args, mentions);
                 required_or(scalar, models_syn(api, ty, mentions))
+            }
+            ty if default.is_none() && is_object_or_scalar(api, p) => {
+                let parse = vec![parser(api, ty, mentions)];
+                let read = read("object_or_scalar", parse, mentions);
+                required_or(read, models_syn(api, ty, mentions))
             }
             ty => {
                 let parse = vec![parser(api, ty, mentions)];

@@ -101,7 +101,11 @@ fn handler(api: &Api, shared: &Shared, op_index: usize, security: Option<usize>)
         }
     }
     if let Some(Stmt::Expr(Expr::Call(handle), None)) = handler.block.stmts.last_mut() {
+        let id = ast::str_lit(&op.id);
+        let path = ast::str_lit(&op.path);
+        let operation: Expr = syn::parse_quote!(&runtime::Operation { id: #id, path: #path });
         handle.args.extend([
+            operation,
             security,
             documented(op, shared.errors.of(op_index)),
             reader,

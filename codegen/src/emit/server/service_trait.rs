@@ -169,8 +169,8 @@ pub fn server_head(api: &Api, mentions: &mut Mentions) -> Result<Vec<syn::Item>>
         pub mod mock;
 
         pub use runtime::{
-            Binary, BodyError, BodyStream, Credential, EventStream, FilePart, Limits, Problem,
-            Rejection, RequestContext, RequestId,
+            constant_time_eq, Binary, BodyError, BodyStream, Credential, EventStream, FilePart,
+            Limits, Problem, Rejection, RequestContext, RequestId, Serve,
         };
 
         /// The API's error envelope: every rejection and 501 is sent in it.
