@@ -90,6 +90,7 @@ impl ManiacApi for Recorder {
         Limits {
             body: 64 * 1024,
             upload: 256 * 1024,
+            file_memory: 16 * 1024,
         }
     }
 
@@ -534,7 +535,7 @@ async fn every_operation_is_reached_with_its_path_query_header_and_body() {
 }
 
 #[tokio::test]
-async fn a_multipart_file_before_its_text_parts_is_buffered_and_still_reaches_the_handler() {
+async fn a_multipart_file_before_its_text_parts_still_reaches_the_handler() {
     let server = Server::start().await;
     let form = reqwest::multipart::Form::new()
         .part(
@@ -553,6 +554,231 @@ async fn a_multipart_file_before_its_text_parts_is_buffered_and_still_reaches_th
         .api
         .last()
         .contains("purpose=evaluation name=Some(\"b.txt\") content=first"));
+}
+
+/// A `multipart/form-data` body from `(name, file name, contents)` parts, closed with the
+/// last boundary when `closed`.
+fn raw_form(parts: &[(&str, Option<&str>, &[u8])], closed: bool) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, file_name, contents) in parts {
+        let file_name = file_name.map_or(String::new(), |f| format!("; filename=\"{f}\""));
+        body.extend_from_slice(
+            format!("--XB\r\nContent-Disposition: form-data; name=\"{name}\"{file_name}\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(contents);
+        body.extend_from_slice(b"\r\n");
+    }
+    if closed {
+        body.extend_from_slice(b"--XB--\r\n");
+    }
+    body
+}
+
+/// Every part of an upload is read and checked before the handler runs, whichever order
+/// the parts come in: a second file, an unknown part and a body without its closing
+/// boundary are refused in the envelope, after the file as before it.
+#[tokio::test]
+async fn multipart_uploads_are_checked_to_the_end_in_any_order() {
+    let server = Server::start().await;
+    let post = |body: Vec<u8>| {
+        server
+            .request("POST", "/v1/files")
+            .header("content-type", "multipart/form-data; boundary=XB")
+            .body(body)
+            .send()
+    };
+    let file = (0..40_000u32).map(|i| (i % 251) as u8).collect::<Vec<u8>>();
+    let purpose: &[u8] = b"fine-tune";
+    let cases: &[(&str, Vec<u8>, u16, &str)] = &[
+        (
+            "duplicate file, purpose first",
+            raw_form(
+                &[
+                    ("purpose", None, purpose),
+                    ("file", Some("a"), &file),
+                    ("file", Some("b"), b"second"),
+                ],
+                true,
+            ),
+            422,
+            "body/file: the part is given more than once",
+        ),
+        (
+            "duplicate file, file first",
+            raw_form(
+                &[
+                    ("file", Some("a"), &file),
+                    ("file", Some("b"), b"second"),
+                    ("purpose", None, purpose),
+                ],
+                true,
+            ),
+            422,
+            "body/file: the part is given more than once",
+        ),
+        (
+            "unknown part after the file",
+            raw_form(
+                &[
+                    ("purpose", None, purpose),
+                    ("file", Some("a"), &file),
+                    ("extra", None, b"x"),
+                ],
+                true,
+            ),
+            422,
+            "body/extra: the form has no such part",
+        ),
+        (
+            "unknown part before the file",
+            raw_form(
+                &[
+                    ("extra", Some("e"), b"x"),
+                    ("purpose", None, purpose),
+                    ("file", Some("a"), &file),
+                ],
+                true,
+            ),
+            422,
+            "body/extra: the form has no such part",
+        ),
+        (
+            "unterminated, file last",
+            raw_form(
+                &[("purpose", None, purpose), ("file", Some("a"), &file)],
+                false,
+            ),
+            400,
+            "malformed multipart body",
+        ),
+        (
+            "unterminated, file first",
+            raw_form(
+                &[("file", Some("a"), &file), ("purpose", None, purpose)],
+                false,
+            ),
+            400,
+            "malformed multipart body",
+        ),
+    ];
+    for (case, body, status, message) in cases {
+        let (got, answer) = answer(post(body.clone()).await.unwrap()).await;
+        assert_eq!(got, *status, "{case}: {answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(message)),
+            "{case}: {answer}"
+        );
+    }
+    // None of them reached the handler.
+    assert!(server.api.seen.lock().unwrap().is_empty());
+
+    // File first and file last: both whole (past this server's 16 KiB of file memory).
+    for parts in [
+        [
+            ("file", Some("f.bin"), &file[..]),
+            ("purpose", None, purpose),
+        ],
+        [
+            ("purpose", None, purpose),
+            ("file", Some("f.bin"), &file[..]),
+        ],
+    ] {
+        let (status, answer) = answer(post(raw_form(&parts, true)).await.unwrap()).await;
+        assert_eq!(status, 200, "{answer}");
+        let seen = server.api.last();
+        let expected = format!("content={}", String::from_utf8_lossy(&file));
+        assert!(
+            seen.contains("purpose=fine-tune name=Some(\"f.bin\")"),
+            "{seen}"
+        );
+        assert!(seen.contains(&expected));
+    }
+}
+
+/// Large files, before or after the other parts, go to a temporary file past
+/// `Limits::file_memory` and reach the handler whole.
+#[tokio::test]
+async fn large_uploads_spill_to_a_temporary_file_and_stream_back_intact() {
+    #[derive(Default)]
+    struct Spill(Mutex<Vec<(bool, u64, u64, String)>>);
+    impl ManiacApi for Spill {
+        type Claims = ();
+        async fn authenticate(&self, _: Credential<'_>) -> Result<(), Rejection> {
+            Ok(())
+        }
+        fn limits(&self) -> Limits {
+            Limits {
+                upload: 64 * 1024 * 1024,
+                file_memory: 1024 * 1024,
+                ..Limits::default()
+            }
+        }
+        async fn files_create(
+            &self,
+            ctx: RequestContext<()>,
+            body: FilesCreateForm,
+        ) -> FilesCreateResponse {
+            let on_disk = body.file.is_on_disk();
+            let size = body.file.size();
+            let mut file = body.file;
+            let (mut read, mut sum) = (0u64, 0u64);
+            while let Some(chunk) = file.next().await {
+                let chunk = chunk.unwrap();
+                read += chunk.len() as u64;
+                sum = chunk
+                    .iter()
+                    .fold(sum, |s, b| s.wrapping_mul(31).wrapping_add(u64::from(*b)));
+            }
+            assert_eq!(read, size);
+            self.0
+                .lock()
+                .unwrap()
+                .push((on_disk, size, sum, body.purpose));
+            let form = FilesCreateForm {
+                file: FilePart::from_bytes(None, Vec::new()),
+                purpose: "fine-tune".into(),
+            };
+            Mock::default().files_create(ctx, form).await
+        }
+    }
+
+    let api = Arc::new(Spill::default());
+    let addr = serve(api.clone()).await;
+    let big: Vec<u8> = (0..20 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let sum = big
+        .iter()
+        .fold(0u64, |s, b| s.wrapping_mul(31).wrapping_add(u64::from(*b)));
+    let http = reqwest::Client::new();
+    let send = |form: reqwest::multipart::Form| {
+        http.post(format!("http://{addr}/v1/files"))
+            .bearer_auth("k")
+            .multipart(form)
+            .send()
+    };
+    for file_first in [true, false] {
+        let file = reqwest::multipart::Part::bytes(big.clone()).file_name("big.bin");
+        let form = reqwest::multipart::Form::new();
+        let form = if file_first {
+            form.part("file", file).text("purpose", "evaluation")
+        } else {
+            form.text("purpose", "evaluation").part("file", file)
+        };
+        let response = send(form).await.unwrap();
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    }
+    let small = reqwest::multipart::Part::bytes(vec![1u8; 1000]).file_name("s");
+    let small = reqwest::multipart::Form::new()
+        .part("file", small)
+        .text("purpose", "evaluation");
+    assert_eq!(send(small).await.unwrap().status(), 200);
+    let seen = api.0.lock().unwrap().clone();
+    let large = (true, big.len() as u64, sum, "evaluation".to_owned());
+    assert_eq!(seen.len(), 3);
+    assert_eq!(seen[..2], [large.clone(), large]);
+    assert_eq!((seen[2].0, seen[2].1), (false, 1000));
 }
 
 fn error_of(body: &Value) -> (&str, &str) {

@@ -100,6 +100,20 @@ async fn a_stalled_body_is_answered_408_in_the_envelope() {
 }
 
 #[tokio::test]
+async fn a_stalled_upload_is_answered_408_in_the_envelope() {
+    let addr = start(Serve::new().body_stall_timeout(Duration::from_millis(300))).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n\
+         Content-Type: multipart/form-data; boundary=B\r\nContent-Length: 10000\r\n\r\n\
+         --B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_to_close(&mut stream).await;
+    assert!(answer.contains("request_timeout"), "{answer}");
+}
+
+#[tokio::test]
 async fn half_open_connections_do_not_keep_out_a_normal_request() {
     let addr = start(Serve::new().max_connections(16)).await;
     // 64 peers that send half a head and wait (the header-read timeout is 30 s).

@@ -1475,7 +1475,7 @@ impl IntoResponse for FilesListResponse {
         }
     }
 }
-///The `multipart/form-data` form of `files_create`. Parts are read in order; a file part is streamed to the handler when every other required part came before it (else it is read into memory first), and parts after a streamed file are not read.
+///The `multipart/form-data` form of `files_create`. Every part is read and checked, in any order, before the handler runs; a file part is kept in memory up to `Limits::file_memory` (shared by the form's files), past it in a temporary file, and read by the handler as a stream.
 #[derive(Debug)]
 pub struct FilesCreateForm {
     /// The file to upload.
@@ -1499,11 +1499,15 @@ impl runtime::FromMultipart for FilesCreateForm {
         while let Some(part) = multipart.next_part().await? {
             match part.name() {
                 "file" => {
-                    if purpose.is_some() {
-                        file = Some(part.into_file());
-                        break;
+                    if file.is_some() {
+                        return Err(
+                            runtime::Rejection::invalid(
+                                "body/file",
+                                "the part is given more than once",
+                            ),
+                        );
                     }
-                    file = Some(part.into_buffered_file().await?);
+                    file = Some(part.file().await?);
                 }
                 "purpose" => {
                     if purpose.is_some() {

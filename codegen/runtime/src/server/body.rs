@@ -1,6 +1,7 @@
 //! Streamed bodies: multipart forms, file parts, binary uploads and event streams.
 
 use super::*;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 /// Why a streamed body could not be read to its end.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +91,7 @@ pub struct Multipart {
     inner: multer::Multipart<'static>,
     overflow: Overflow,
     limit: usize,
+    memory: FileMemory,
 }
 
 fn multipart_error(error: multer::Error, limit: usize, overflow: &Overflow) -> Rejection {
@@ -98,14 +100,19 @@ fn multipart_error(error: multer::Error, limit: usize, overflow: &Overflow) -> R
             overflow.set();
             Rejection::too_large(limit)
         }
-        other => Rejection::malformed(format!("malformed multipart body: {other}")),
+        other => match stalled(&other) {
+            Some(stall) => Rejection::body_stalled(stall),
+            None => Rejection::malformed(format!("malformed multipart body: {other}")),
+        },
     }
 }
 
 impl Multipart {
     /// 415 unless the body is `multipart/form-data` with a boundary; 413 at once when
-    /// `Content-Length` declares more than the limit.
-    pub fn new(parts: &Parts, body: Body, limit: usize) -> Result<(Self, Overflow), Rejection> {
+    /// `Content-Length` declares more than `limits.upload`. File parts keep at most
+    /// `limits.file_memory` bytes in memory between them, the rest in temporary files.
+    pub fn new(parts: &Parts, body: Body, limits: Limits) -> Result<(Self, Overflow), Rejection> {
+        let limit = limits.upload;
         let boundary = content_type(parts)
             .filter(|_| media_type_is(parts, "multipart/form-data"))
             .and_then(|ct| multer::parse_boundary(ct).ok())
@@ -125,22 +132,74 @@ impl Multipart {
                 ),
                 overflow: overflow.clone(),
                 limit,
+                memory: FileMemory {
+                    used: Arc::new(AtomicU64::new(0)),
+                    on_disk: Arc::new(AtomicU64::new(0)),
+                    limit: limits.file_memory as u64,
+                },
             },
             overflow,
         ))
     }
 
-    /// The next part, `None` after the last.
+    /// The next part, `None` after the last (400 when the body ends without the closing
+    /// boundary).
     pub async fn next_part(&mut self) -> Result<Option<FormPart>, Rejection> {
         match self.inner.next_field().await {
             Ok(Some(field)) => Ok(Some(FormPart {
                 field,
                 overflow: self.overflow.clone(),
                 limit: self.limit,
+                memory: self.memory.clone(),
             })),
             Ok(None) => Ok(None),
             Err(e) => Err(multipart_error(e, self.limit, &self.overflow)),
         }
+    }
+}
+
+/// The bytes a form's file parts hold in memory, shared by its parts: past the limit a
+/// file goes to a temporary file, so a request's files hold at most the limit however
+/// many there are. The temporary files are counted too: each holds a file descriptor.
+#[derive(Clone)]
+struct FileMemory {
+    used: Arc<AtomicU64>,
+    on_disk: Arc<AtomicU64>,
+    limit: u64,
+}
+
+/// The temporary files one request may hold: a form with many file parts (an array of
+/// files) must not exhaust the process's file descriptors.
+const MAX_FILES_ON_DISK: u64 = 100;
+
+impl FileMemory {
+    /// Takes `n` bytes of the allowance, if that many are left.
+    fn take(&self, n: usize) -> bool {
+        let n = n as u64;
+        self.used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                used.checked_add(n).filter(|&total| total <= self.limit)
+            })
+            .is_ok()
+    }
+
+    fn give_back(&self, n: u64) {
+        self.used.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    /// Counts one more temporary file: 413 past [`MAX_FILES_ON_DISK`].
+    fn take_file(&self) -> Result<(), Rejection> {
+        if self.on_disk.fetch_add(1, Ordering::Relaxed) < MAX_FILES_ON_DISK {
+            return Ok(());
+        }
+        Err(Rejection::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "the form has more than {MAX_FILES_ON_DISK} files that do not fit in the \
+                 server's memory for uploads"
+            ),
+        ))
     }
 }
 
@@ -149,6 +208,30 @@ pub struct FormPart {
     field: multer::Field<'static>,
     overflow: Overflow,
     limit: usize,
+    memory: FileMemory,
+}
+
+/// What a temporary file is written and read back in: few, large writes and reads.
+const SPILL_CHUNK: usize = 256 * 1024;
+
+/// A failure to store an upload (disk full, temporary directory missing): the server's
+/// fault, not the request's.
+fn storage_error(error: std::io::Error) -> Rejection {
+    Rejection::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        format!("the upload could not be stored: {error}"),
+    )
+}
+
+/// An anonymous temporary file in [`std::env::temp_dir`]: on Unix it has no name once
+/// created, on Windows it is deleted when closed, so nothing is left behind.
+async fn temporary_file() -> std::io::Result<tokio::fs::File> {
+    // Creating a file blocks; tokio's own file operations run on the blocking pool too.
+    let file = tokio::task::spawn_blocking(tempfile::tempfile)
+        .await
+        .map_err(std::io::Error::other)??;
+    Ok(tokio::fs::File::from_std(file))
 }
 
 impl FormPart {
@@ -166,14 +249,16 @@ impl FormPart {
         parse(text).map_err(|e| Rejection::invalid(Location::Form.field(&name), e))
     }
 
-    async fn read(mut self, limit: usize) -> Result<Bytes, Rejection> {
-        let mut collected = bytes::BytesMut::new();
-        while let Some(chunk) = self
-            .field
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, Rejection> {
+        self.field
             .chunk()
             .await
-            .map_err(|e| multipart_error(e, self.limit, &self.overflow))?
-        {
+            .map_err(|e| multipart_error(e, self.limit, &self.overflow))
+    }
+
+    async fn read(mut self, limit: usize) -> Result<Bytes, Rejection> {
+        let mut collected = bytes::BytesMut::new();
+        while let Some(chunk) = self.next_chunk().await? {
             if collected.len() + chunk.len() > limit {
                 self.overflow.set();
                 return Err(Rejection::too_large(limit));
@@ -183,50 +268,96 @@ impl FormPart {
         Ok(collected.freeze())
     }
 
-    /// A file part, streamed: the handler reads it as it arrives.
-    pub fn into_file(self) -> FilePart {
-        FilePart {
-            file_name: self.field.file_name().map(str::to_owned),
-            content_type: self.field.content_type().map(|m| m.to_string()),
-            source: FileSource::Streaming(Box::new(self)),
-        }
-    }
-
-    /// A file part read into memory, for a form whose other required parts come after it.
-    pub async fn into_buffered_file(self) -> Result<FilePart, Rejection> {
+    /// A file part, read to its end: in memory while the form's files fit in
+    /// `Limits::file_memory`, else in a temporary file. Reading it whole lets the parts
+    /// after it be read and checked before the handler runs; the handler still gets it as a
+    /// stream.
+    pub async fn file(mut self) -> Result<FilePart, Rejection> {
         let file_name = self.field.file_name().map(str::to_owned);
         let content_type = self.field.content_type().map(|m| m.to_string());
-        let limit = self.limit;
-        let bytes = self.read(limit).await?;
+        let mut chunks = Vec::new();
+        let mut size = 0u64;
+        let mut spill = None;
+        while let Some(chunk) = self.next_chunk().await? {
+            size += chunk.len() as u64;
+            if spill.is_none() {
+                if self.memory.take(chunk.len()) {
+                    chunks.push(chunk);
+                    continue;
+                }
+                self.memory.take_file()?;
+                let file = temporary_file().await.map_err(storage_error)?;
+                let mut writer = tokio::io::BufWriter::with_capacity(SPILL_CHUNK, file);
+                let held: u64 = chunks.iter().map(|c: &Bytes| c.len() as u64).sum();
+                for held in chunks.drain(..) {
+                    writer.write_all(&held).await.map_err(storage_error)?;
+                }
+                self.memory.give_back(held);
+                spill = Some(writer);
+            }
+            if let Some(writer) = &mut spill {
+                writer.write_all(&chunk).await.map_err(storage_error)?;
+            }
+        }
+        let source = match spill {
+            None => FileSource::Memory(chunks.into_iter()),
+            Some(mut writer) => {
+                writer.flush().await.map_err(storage_error)?;
+                let mut file = writer.into_inner();
+                file.seek(std::io::SeekFrom::Start(0))
+                    .await
+                    .map_err(storage_error)?;
+                FileSource::Disk(tokio_util::io::ReaderStream::with_capacity(
+                    file,
+                    SPILL_CHUNK,
+                ))
+            }
+        };
         Ok(FilePart {
             file_name,
             content_type,
-            source: FileSource::Buffered(Some(bytes)),
+            size,
+            source,
         })
     }
 }
 
 enum FileSource {
-    Streaming(Box<FormPart>),
-    Buffered(Option<Bytes>),
+    Memory(std::vec::IntoIter<Bytes>),
+    Disk(tokio_util::io::ReaderStream<tokio::fs::File>),
 }
 
-/// A file in a multipart form: a stream of its bytes, read as it arrives (unless a
-/// required part came after it, when it was buffered to reach that part).
+/// A file in a multipart form, received whole before the handler runs, read as a stream
+/// of its bytes: from memory when small, else from a temporary file, removed when the
+/// `FilePart` is dropped.
 pub struct FilePart {
     pub file_name: Option<String>,
     pub content_type: Option<String>,
+    size: u64,
     source: FileSource,
 }
 
 impl FilePart {
     /// A file from bytes in memory (for tests and in-process callers).
     pub fn from_bytes(file_name: Option<String>, bytes: impl Into<Bytes>) -> Self {
+        let bytes = bytes.into();
         FilePart {
             file_name,
             content_type: None,
-            source: FileSource::Buffered(Some(bytes.into())),
+            size: bytes.len() as u64,
+            source: FileSource::Memory(vec![bytes].into_iter()),
         }
+    }
+
+    /// The file's size in bytes, as received (not what is left to read).
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Whether the file is read from a temporary file (it did not fit in
+    /// `Limits::file_memory`) rather than from memory.
+    pub fn is_on_disk(&self) -> bool {
+        matches!(self.source, FileSource::Disk(_))
     }
 
     /// Reads the rest into memory.
@@ -241,21 +372,15 @@ impl Stream for FilePart {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         match &mut self.source {
-            FileSource::Buffered(bytes) => Poll::Ready(bytes.take().map(Ok)),
-            FileSource::Streaming(part) => {
-                let polled = Pin::new(&mut part.field).poll_next(cx);
-                polled.map(|item| {
-                    item.map(|chunk| {
-                        chunk.map_err(|e| {
-                            let rejection = multipart_error(e, part.limit, &part.overflow);
-                            BodyError {
-                                too_large: rejection.status() == StatusCode::PAYLOAD_TOO_LARGE,
-                                message: rejection.problem().message.clone(),
-                            }
-                        })
+            FileSource::Memory(chunks) => Poll::Ready(chunks.next().map(Ok)),
+            FileSource::Disk(file) => Pin::new(file).poll_next(cx).map(|item| {
+                item.map(|chunk| {
+                    chunk.map_err(|e| BodyError {
+                        too_large: false,
+                        message: format!("the upload's temporary file could not be read: {e}"),
                     })
                 })
-            }
+            }),
         }
     }
 }
@@ -265,7 +390,9 @@ impl std::fmt::Debug for FilePart {
         f.debug_struct("FilePart")
             .field("file_name", &self.file_name)
             .field("content_type", &self.content_type)
-            .finish_non_exhaustive()
+            .field("size", &self.size)
+            .field("on_disk", &self.is_on_disk())
+            .finish()
     }
 }
 

@@ -263,10 +263,9 @@ async fn drain<S: Stream<Item = Result<Bytes, BodyError>> + Send + Unpin>(mut st
     while let Some(Ok(_)) = stream.next().await {}
 }
 
+/// A form's files are received whole before the handler runs: nothing is left to read.
 impl Discard for FilePart {
-    async fn discard(self) {
-        drain(self).await
-    }
+    async fn discard(self) {}
 }
 
 impl Discard for BodyStream {
@@ -306,7 +305,7 @@ impl<F: FromMultipart> ReadBody for FormBody<F> {
         body: Body,
         limits: Limits,
     ) -> Result<(F, Option<Overflow>), Rejection> {
-        let (multipart, overflow) = Multipart::new(parts, body, limits.upload)?;
+        let (multipart, overflow) = Multipart::new(parts, body, limits)?;
         let form = F::from_multipart(multipart, limits.body).await?;
         Ok((form, Some(overflow)))
     }

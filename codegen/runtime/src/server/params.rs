@@ -9,14 +9,18 @@ pub struct Limits {
     pub body: usize,
     /// Multipart and binary bodies, streamed to the handler: 413 above this many bytes.
     pub upload: usize,
+    /// The bytes of a multipart form's file parts held in memory per request: past it the
+    /// files are stored in temporary files until the handler reads them.
+    pub file_memory: usize,
 }
 
 impl Default for Limits {
-    /// 2 MiB for bodies read whole, 512 MiB for streamed uploads.
+    /// 2 MiB for bodies read whole, 512 MiB for streamed uploads, 1 MiB of files in memory.
     fn default() -> Self {
         Limits {
             body: 2 * 1024 * 1024,
             upload: 512 * 1024 * 1024,
+            file_memory: 1024 * 1024,
         }
     }
 }

@@ -121,7 +121,11 @@ async fn bodies_are_read_by_kind_and_media_type() {
     let present = OptionalBody(json()).read_parsed(&parts, body, limits);
     assert_eq!(present.await.unwrap().0.unwrap()["a"], 1);
     let (parts, body) = request(Some("application/json"), r#"{"a":1}"#);
-    let small = Limits { body: 3, upload: 3 };
+    let small = Limits {
+        body: 3,
+        upload: 3,
+        ..Limits::default()
+    };
     let large = json().read_parsed(&parts, body, small).await.unwrap_err();
     assert_eq!(large.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let (parts, body) = request(Some("application/json"), "{");
@@ -336,4 +340,113 @@ fn secrets_compare_equal_only_when_equal() {
     assert!(!constant_time_eq(b"xk-1234", b"sk-1234"));
     assert!(!constant_time_eq(b"sk-123", b"sk-1234"));
     assert!(constant_time_eq(b"", b""));
+}
+
+/// A multipart body of `(name, file name, contents)` parts, `closed` with the last boundary.
+fn multipart(parts: &[(&str, Option<&str>, &[u8])], closed: bool) -> (Parts, Body) {
+    let mut body = Vec::new();
+    for (name, file_name, contents) in parts {
+        let file_name = file_name.map_or(String::new(), |f| format!("; filename=\"{f}\""));
+        body.extend_from_slice(
+            format!("--B\r\nContent-Disposition: form-data; name=\"{name}\"{file_name}\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(contents);
+        body.extend_from_slice(b"\r\n");
+    }
+    if closed {
+        body.extend_from_slice(b"--B--\r\n");
+    }
+    let request = axum::http::Request::builder()
+        .header("content-type", "multipart/form-data; boundary=B")
+        .body(Body::from(body))
+        .unwrap();
+    request.into_parts()
+}
+
+#[tokio::test]
+async fn file_parts_past_the_memory_limit_are_read_back_from_a_temporary_file() {
+    let limits = Limits {
+        file_memory: 1000,
+        ..Limits::default()
+    };
+    let big: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+    let small = vec![7u8; 600];
+    let (parts, body) = multipart(
+        &[
+            ("a", Some("small.bin"), &small),
+            ("b", Some("big.bin"), &big),
+            // 600 + 600 is past the limit: the form's files share it.
+            ("c", Some("small2.bin"), &small),
+            ("t", None, b"text"),
+        ],
+        true,
+    );
+    let (mut form, _) = Multipart::new(&parts, body, limits).unwrap();
+    let mut files = Vec::new();
+    while let Some(part) = form.next_part().await.unwrap() {
+        if part.name() == "t" {
+            let text = part.value(parse_string, 100).await.unwrap();
+            assert_eq!(text, "text");
+        } else {
+            files.push(part.file().await.unwrap());
+        }
+    }
+    let on_disk: Vec<bool> = files.iter().map(FilePart::is_on_disk).collect();
+    assert_eq!(on_disk, [false, true, true]);
+    assert_eq!(files[1].size(), 5000);
+    assert_eq!(files[1].file_name.as_deref(), Some("big.bin"));
+    let mut contents = Vec::new();
+    for file in files {
+        contents.push(file.bytes().await.unwrap());
+    }
+    assert_eq!(contents, [&small[..], &big[..], &small[..]]);
+}
+
+#[tokio::test]
+async fn a_multipart_body_without_its_closing_boundary_is_malformed() {
+    let (parts, body) = multipart(&[("f", Some("f.bin"), b"data")], false);
+    let (mut form, _) = Multipart::new(&parts, body, Limits::default()).unwrap();
+    let mut error = None;
+    loop {
+        match form.next_part().await {
+            Ok(Some(part)) => {
+                if let Err(e) = part.file().await {
+                    error = Some(e);
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    let error = error.expect("an unterminated body is an error");
+    assert_eq!(error.status(), StatusCode::BAD_REQUEST, "{error:?}");
+}
+
+#[tokio::test]
+async fn a_form_holds_at_most_a_hundred_temporary_files() {
+    let limits = Limits {
+        file_memory: 0,
+        ..Limits::default()
+    };
+    let parts: Vec<(&str, Option<&str>, &[u8])> = vec![("f", Some("f"), b"x"); 101];
+    let (parts, body) = multipart(&parts, true);
+    let (mut form, _) = Multipart::new(&parts, body, limits).unwrap();
+    let mut files = Vec::new();
+    let error = loop {
+        match form.next_part().await.unwrap() {
+            Some(part) => match part.file().await {
+                Ok(file) => files.push(file),
+                Err(e) => break e,
+            },
+            None => panic!("the 101st file is refused"),
+        }
+    };
+    assert_eq!(files.len(), 100);
+    assert!(files.iter().all(FilePart::is_on_disk));
+    assert_eq!(error.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }

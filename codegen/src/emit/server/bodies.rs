@@ -251,7 +251,7 @@ fn form_struct(
     let mut arms = Vec::new();
     let mut inits = Vec::new();
     let mut checks_out = Vec::new();
-    for (i, (f, (kind, ty, required))) in fields.iter().zip(&kinds).enumerate() {
+    for (f, (kind, ty, required)) in fields.iter().zip(&kinds) {
         let field = ident(&f.name);
         let local = form_local(fields, f);
         let wire = &f.wire;
@@ -262,45 +262,20 @@ fn form_struct(
         let spelled = models_syn(api, ty, &mut walked).into_token_stream();
         let parse = parser(api, ty, &mut walked).into_token_stream();
         let (decl_ty, local_ty, arm) = match kind {
-            Kind::File => {
-                // Streamed only once every other required part is in hand: reading on
-                // would consume it.
-                let others: Vec<TokenStream> = fields
-                    .iter()
-                    .zip(&kinds)
-                    .enumerate()
-                    .filter(|(j, (_, (k, _, req)))| {
-                        *j != i && *req && matches!(k, Kind::File | Kind::Value)
-                    })
-                    .map(|(_, (g, _))| {
-                        let g = form_local(fields, g);
-                        quote!(#g.is_some())
-                    })
-                    .collect();
-                let arm = if others.is_empty() {
-                    quote! {
-                        #local = Some(part.into_file());
-                        break;
+            Kind::File => (
+                quote!(runtime::FilePart),
+                quote!(Option<runtime::FilePart>),
+                quote! {
+                    if #local.is_some() {
+                        return Err(runtime::Rejection::invalid(#missing, "the part is given more than once"));
                     }
-                } else {
-                    quote! {
-                        if #(#others)&&* {
-                            #local = Some(part.into_file());
-                            break;
-                        }
-                        #local = Some(part.into_buffered_file().await?);
-                    }
-                };
-                (
-                    quote!(runtime::FilePart),
-                    quote!(Option<runtime::FilePart>),
-                    arm,
-                )
-            }
+                    #local = Some(part.file().await?);
+                },
+            ),
             Kind::Files => (
                 quote!(Vec<runtime::FilePart>),
                 quote!(Vec<runtime::FilePart>),
-                quote!(#local.push(part.into_buffered_file().await?);),
+                quote!(#local.push(part.file().await?);),
             ),
             Kind::Value => (
                 spelled.clone(),
@@ -357,9 +332,9 @@ fn form_struct(
         }
     }
     let doc = format!(
-        "The `{}` form of `{}`. Parts are read in order; a file part is streamed to the \
-         handler when every other required part came before it (else it is read into memory \
-         first), and parts after a streamed file are not read.",
+        "The `{}` form of `{}`. Every part is read and checked, in any order, before the \
+         handler runs; a file part is kept in memory up to `Limits::file_memory` (shared by \
+         the form's files), past it in a temporary file, and read by the handler as a stream.",
         content.media_type, op.id
     );
     let has_fields = !fields.is_empty() || closed;
