@@ -17,14 +17,34 @@ pub struct Credential<'a> {
     pub value: &'a str,
 }
 
+/// The one value of header `name`: 401 when it is given more than once, since which one
+/// counts is each server's (and proxy's) own guess. One lookup for both.
+fn single<'a, N>(headers: &'a HeaderMap, name: N) -> Result<Option<&'a str>, Rejection>
+where
+    N: axum::http::header::AsHeaderName + std::fmt::Display + Copy,
+{
+    let mut values = headers.get_all(name).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(Rejection::unauthorized(format!(
+            "several `{name}` headers: send one"
+        )));
+    }
+    Ok(first.and_then(|v| v.to_str().ok()))
+}
+
 /// The credential of an `Authorization: <scheme> <credential>` header (the scheme matched
 /// without regard to case), trimmed; `None` for another scheme or an empty credential.
 /// Slices, no searching: this runs on every authenticated request.
-fn authorization<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (given, rest) = value.split_at_checked(scheme.len())?;
-    let credential = rest.strip_prefix(' ')?.trim_ascii();
-    (given.eq_ignore_ascii_case(scheme) && !credential.is_empty()).then_some(credential)
+fn authorization<'a>(headers: &'a HeaderMap, scheme: &str) -> Result<Option<&'a str>, Rejection> {
+    let Some(value) = single(headers, &header::AUTHORIZATION)? else {
+        return Ok(None);
+    };
+    let Some((given, rest)) = value.split_at_checked(scheme.len()) else {
+        return Ok(None);
+    };
+    let credential = rest.strip_prefix(' ').map(str::trim_ascii);
+    Ok(credential.filter(|c| given.eq_ignore_ascii_case(scheme) && !c.is_empty()))
 }
 
 /// A query parameter's raw value, when it needs no percent-decoding (API keys).
@@ -58,32 +78,16 @@ pub fn credential<'a>(
     parts: &'a Parts,
     requirement: Requirement,
 ) -> Result<Option<Credential<'a>>, Rejection> {
-    // Which of several would count is each server's (and proxy's) own choice: refuse all.
-    let repeated = |name: &HeaderName| parts.headers.get_all(name).iter().nth(1).is_some();
     let mut optional = false;
     for alternative in requirement {
         let Some(scheme) = alternative.first() else {
             optional = true;
             continue;
         };
-        let header = match scheme.kind {
-            SchemeKind::Bearer | SchemeKind::Basic => Some(header::AUTHORIZATION),
-            SchemeKind::Header(name) => HeaderName::from_bytes(name.as_bytes()).ok(),
-            _ => None,
-        };
-        if let Some(header) = header.filter(|h| repeated(h)) {
-            return Err(Rejection::unauthorized(format!(
-                "several `{header}` headers: send one"
-            )));
-        }
         let value = match scheme.kind {
-            SchemeKind::Bearer => authorization(&parts.headers, "Bearer"),
-            SchemeKind::Basic => authorization(&parts.headers, "Basic"),
-            SchemeKind::Header(name) => parts
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .filter(|v| !v.is_empty()),
+            SchemeKind::Bearer => authorization(&parts.headers, "Bearer")?,
+            SchemeKind::Basic => authorization(&parts.headers, "Basic")?,
+            SchemeKind::Header(name) => single(&parts.headers, name)?.filter(|v| !v.is_empty()),
             SchemeKind::Query(name) => query_value(parts, name).filter(|v| !v.is_empty()),
             SchemeKind::Cookie(name) => cookie(&parts.headers, name).filter(|v| !v.is_empty()),
         };
