@@ -363,36 +363,11 @@ async fn retry_after_is_honoured() {
 /// each less up to 25 %), then the third attempt is answered.
 #[tokio::test]
 async fn connection_errors_are_retried_with_backoff() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
-    tokio::spawn(async move {
-        loop {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            if counter.fetch_add(1, Ordering::SeqCst) < 2 {
-                drop(socket); // closed with no response
-                continue;
-            }
-            let mut buf = vec![0u8; 4096];
-            let _ = socket.read(&mut buf).await;
-            let body = file_object("after-reset", 1).to_string();
-            let head = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            );
-            socket.write_all(head.as_bytes()).await.unwrap();
-            socket.write_all(body.as_bytes()).await.unwrap();
-        }
-    });
+    let (base, hits) = raw_server(|n| if n < 2 { Answer::Closed } else { Answer::Whole }).await;
     let start = Instant::now();
-    let file = client(&format!("http://{addr}"))
-        .files_retrieve("f")
-        .await
-        .unwrap();
+    let file = client(&base).files_retrieve("f").await.unwrap();
     let waited = start.elapsed();
-    assert_eq!(file.id, "after-reset");
+    assert_eq!(file.id, "whole");
     assert_eq!(hits.load(Ordering::SeqCst), 3);
     assert!(waited >= Duration::from_millis(1125), "waited {waited:?}");
     assert!(waited < Duration::from_secs(10), "waited {waited:?}");
@@ -422,6 +397,301 @@ async fn streamed_uploads_are_not_retried() {
         .await
         .unwrap();
     assert_eq!(hits.load(Ordering::SeqCst), 2);
+}
+
+// ------------------------------------------------------------------------ cut bodies, deadline
+
+/// The case a server is asked to answer `files_retrieve` with.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// A `Content-Length` larger than the bytes sent before closing.
+    ShortOfLength,
+    /// A chunked body closed before its last (empty) chunk.
+    UnfinishedChunks,
+    /// The same as `ShortOfLength`, with status 400 and `x-should-retry: false`.
+    ShortError,
+    Whole,
+    /// Reads the request and never answers (the socket stays open).
+    Never,
+    /// Closes the connection without reading or answering.
+    Closed,
+}
+
+/// A raw loopback server (axum would not send a broken body) answering its `n`th
+/// connection with `answer(n)`; it counts connections.
+async fn raw_server(answer: fn(usize) -> Answer) -> (String, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            if let Answer::Closed = answer(n) {
+                continue;
+            }
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let body = file_object("whole", 1).to_string();
+                let half = &body[..body.len() / 2];
+                let head = |status: &str, extra: &str| {
+                    format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\nx-request-id: req-raw\r\n{extra}connection: close\r\n\r\n"
+                    )
+                };
+                let length = format!("content-length: {}\r\n", body.len());
+                let written = match answer(n) {
+                    Answer::ShortOfLength => head("200 OK", &length) + half,
+                    Answer::ShortError => {
+                        head("400 Bad Request", &(length + "x-should-retry: false\r\n")) + half
+                    }
+                    Answer::UnfinishedChunks => {
+                        head("200 OK", "transfer-encoding: chunked\r\n")
+                            + &format!("{:x}\r\n{half}\r\n", half.len())
+                    }
+                    Answer::Whole => head("200 OK", &length) + &body,
+                    Answer::Closed => return,
+                    Answer::Never => {
+                        // Held until the client gives up and closes.
+                        while matches!(socket.read(&mut buf).await, Ok(n) if n > 0) {}
+                        return;
+                    }
+                };
+                let _ = socket.write_all(written.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (format!("http://{addr}"), hits)
+}
+
+/// `files_retrieve("f")` from `base` with `max_retries`.
+async fn retrieve(base: String, max_retries: u32) -> Result<(), Error> {
+    let client = Client::builder()
+        .base_url(base)
+        .max_retries(max_retries)
+        .build()?;
+    client.files_retrieve("f").await.map(drop)
+}
+
+/// A body shorter than its `Content-Length`, or a chunked body without its end, is a
+/// connection error and retried, as the OpenAI SDKs treat httpx's incomplete reads;
+/// whatever the status said (the response is not whole, so neither are its headers'
+/// claims).
+#[tokio::test]
+async fn a_body_cut_short_is_a_connection_error_and_is_retried() {
+    let (base, hits) = raw_server(|n| match n {
+        0 => Answer::ShortOfLength,
+        1 => Answer::UnfinishedChunks,
+        _ => Answer::Whole,
+    })
+    .await;
+    let file = client(&base).files_retrieve("f").await.unwrap();
+    assert_eq!(file.id, "whole");
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+
+    for answer in [|_| Answer::ShortOfLength, |_| Answer::UnfinishedChunks] {
+        let (base, hits) = raw_server(answer).await;
+        let error = retrieve(base, 1).await.unwrap_err();
+        assert!(matches!(error, Error::Connection(_)), "{error:?}");
+        assert!(error.is_retryable());
+        assert_eq!(hits.load(Ordering::SeqCst), 2, "retried once: {error}");
+    }
+
+    let (base, hits) = raw_server(|_| Answer::ShortError).await;
+    let error = retrieve(base, 0).await.unwrap_err();
+    assert!(matches!(error, Error::Connection(_)), "{error:?}");
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+/// `Error::is_retryable` says yes exactly when the loop retries: the same outcome with
+/// one retry allowed takes a second attempt or not.
+#[tokio::test]
+async fn is_retryable_is_what_the_loop_retries() {
+    let cases: [(u16, ExtraHeaders); 6] = [
+        (503, FAST_RETRY),
+        (429, FAST_RETRY),
+        (404, FAST_RETRY),
+        (503, &[("x-should-retry", "false"), ("retry-after-ms", "5")]),
+        (400, &[("x-should-retry", "true"), ("retry-after-ms", "5")]),
+        (
+            422,
+            &[("x-should-retry", "nonsense"), ("retry-after-ms", "5")],
+        ),
+    ];
+    for (status, headers) in cases {
+        let (router, _) = flaky(usize::MAX, status, headers);
+        let error = retrieve(serve(router).await, 0).await.unwrap_err();
+        let (router, hits) = flaky(1, status, headers);
+        let retried = retrieve(serve(router).await, 1).await.is_ok();
+        assert_eq!(retried, hits.load(Ordering::SeqCst) == 2);
+        assert_eq!(
+            error.is_retryable(),
+            retried,
+            "{status} {headers:?}: {error}"
+        );
+    }
+}
+
+/// With a deadline, a server that never answers costs about the deadline, not
+/// (1 + retries) × timeout plus the waits: fewer attempts than allowed, then a timeout.
+#[tokio::test]
+async fn a_deadline_bounds_the_whole_call_across_retries() {
+    let (base, hits) = raw_server(|_| Answer::Never).await;
+    let start = Instant::now();
+    let error = Client::builder()
+        .base_url(base)
+        .timeout(Duration::from_millis(200))
+        .max_retries(3)
+        .deadline(Duration::from_millis(500))
+        .build()
+        .unwrap()
+        .files_retrieve("f")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Timeout), "{error:?}");
+    let attempts = hits.load(Ordering::SeqCst);
+    assert!((1..4).contains(&attempts), "{attempts} attempts");
+    // A hang guard, not a timing claim.
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+/// A retry whose wait would reach past the deadline is not made: the error in hand is
+/// returned, not a timeout after sleeping.
+#[tokio::test]
+async fn a_retry_that_would_outlast_the_deadline_is_not_made() {
+    let with_deadline = |base: String, seconds: u64| {
+        let client = Client::builder()
+            .base_url(base)
+            .deadline(Duration::from_secs(seconds))
+            .build()
+            .unwrap();
+        async move { client.files_retrieve("f").await }
+    };
+    let (router, hits) = flaky(5, 503, &[("retry-after", "30")]);
+    let error = with_deadline(serve(router).await, 10).await.unwrap_err();
+    assert_eq!(error.kind(), Some(ErrorKind::ServiceUnavailable));
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+
+    // Within the deadline, retries go on as without one.
+    let (router, hits) = flaky(2, 503, FAST_RETRY);
+    with_deadline(serve(router).await, 30).await.unwrap();
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+}
+
+// ------------------------------------------------------------------------ tracing
+
+/// A subscriber that keeps the runtime's spans (name and fields, recorded values
+/// included) and events, to check what an operator would see.
+mod capture {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata, Subscriber};
+
+    pub type Fields = BTreeMap<&'static str, String>;
+
+    #[derive(Default)]
+    pub struct Captured {
+        pub spans: Vec<(&'static str, Fields)>,
+        pub events: Vec<Fields>,
+    }
+
+    #[derive(Clone, Default)]
+    pub struct Capture(pub Arc<Mutex<Captured>>);
+
+    struct Collect<'a>(&'a mut Fields);
+
+    impl Visit for Collect<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.0.insert(field.name(), format!("{value:?}"));
+        }
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.insert(field.name(), value.to_owned());
+        }
+    }
+
+    impl Subscriber for Capture {
+        fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+            metadata.target().starts_with("codegen_runtime")
+        }
+        fn new_span(&self, span: &Attributes<'_>) -> Id {
+            let mut fields = Fields::new();
+            span.record(&mut Collect(&mut fields));
+            let mut captured = self.0.lock().unwrap();
+            captured.spans.push((span.metadata().name(), fields));
+            Id::from_u64(captured.spans.len() as u64)
+        }
+        fn record(&self, span: &Id, values: &Record<'_>) {
+            let mut captured = self.0.lock().unwrap();
+            let index = span.into_u64() as usize - 1;
+            if let Some((_, fields)) = captured.spans.get_mut(index) {
+                values.record(&mut Collect(fields));
+            }
+        }
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut fields = Fields::new();
+            event.record(&mut Collect(&mut fields));
+            self.0.lock().unwrap().events.push(fields);
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+}
+
+/// One span per call, named by the generated method's `operationId` and path template,
+/// with the final status, request id, attempts and latency; one event per retry.
+#[tokio::test]
+async fn each_call_is_a_span_with_its_operation_status_and_retries() {
+    let capture = capture::Capture::default();
+    // This (current-thread) runtime's tasks, the server's included, see it.
+    let _guard = tracing::subscriber::set_default(capture.clone());
+    let (router, hits) = flaky(1, 503, FAST_RETRY);
+    client(&serve(router).await)
+        .files_retrieve("f-1")
+        .await
+        .unwrap();
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+
+    let captured = capture.0.lock().unwrap();
+    let spans: Vec<_> = captured
+        .spans
+        .iter()
+        .filter(|(name, _)| *name == "request")
+        .collect();
+    assert_eq!(spans.len(), 1, "{:?}", captured.spans);
+    let fields = &spans[0].1;
+    assert_eq!(fields["operation"], "files_retrieve");
+    assert_eq!(fields["method"], "GET");
+    assert_eq!(
+        fields["path"], "/v1/files/{file_id}",
+        "the template, not the id"
+    );
+    assert_eq!(fields["status"], "200");
+    assert_eq!(fields["request_id"], "req-200");
+    assert_eq!(fields["attempts"], "2");
+    assert!(fields["latency_ms"].parse::<f64>().unwrap() > 0.0);
+
+    let retries: Vec<_> = captured
+        .events
+        .iter()
+        .filter(|event| event.get("message").map(String::as_str) == Some("retrying"))
+        .collect();
+    assert_eq!(retries.len(), 1, "{:?}", captured.events);
+    assert_eq!(retries[0]["attempt"], "1");
+    let delay_ms: f64 = retries[0]["delay_ms"].parse().unwrap();
+    assert!(
+        (delay_ms - 5.0).abs() < 0.01,
+        "the server's retry-after-ms: {delay_ms}"
+    );
+    assert_eq!(retries[0]["error"], "status 503");
 }
 
 // ------------------------------------------------------------------------ SSE

@@ -100,6 +100,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/chat/completions");
         let request = runtime::Request::new(runtime::Method::GET, path)
+            .operation("chat_completions_list", "/v1/chat/completions")
             .security(&[&["ApiKeyAuth"]])
             .query(
                 "limit",
@@ -189,6 +190,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/chat/completions");
         let request = runtime::Request::new(runtime::Method::POST, path)
+            .operation("chat_completions_create", "/v1/chat/completions")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.json_with_stream_flag(body, false);
         let request = request.accept("application/json");
@@ -220,6 +222,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/chat/completions");
         let request = runtime::Request::new(runtime::Method::POST, path)
+            .operation("chat_completions_create", "/v1/chat/completions")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.json_with_stream_flag(body, true);
         self.transport.events(request.accept("text/event-stream")).await
@@ -249,6 +252,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/chat/completions/register");
         let request = runtime::Request::new(runtime::Method::POST, path)
+            .operation("chat_completions_register", "/v1/chat/completions/register")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.json(body);
         let request = request.accept("application/json");
@@ -285,6 +289,10 @@ impl Client {
         path.push_str("/v1/chat/completions/");
         runtime::push_path_segment(&mut path, completion_id);
         let request = runtime::Request::new(runtime::Method::GET, path)
+            .operation(
+                "chat_completions_retrieve",
+                "/v1/chat/completions/{completion_id}",
+            )
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
         self.transport
@@ -314,6 +322,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/containers");
         let request = runtime::Request::new(runtime::Method::GET, path)
+            .operation("containers_list", "/v1/containers")
             .security(&[&["ApiKeyAuth"]])
             .query(
                 "limit",
@@ -396,6 +405,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/containers");
         let request = runtime::Request::new(runtime::Method::POST, path)
+            .operation("containers_create", "/v1/containers")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.json(body);
         let request = request.accept("application/json");
@@ -429,6 +439,7 @@ impl Client {
         path.push_str("/v1/containers/");
         runtime::push_path_segment(&mut path, label);
         let request = runtime::Request::new(runtime::Method::GET, path)
+            .operation("containers_retrieve", "/v1/containers/{label}")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
         self.transport
@@ -461,6 +472,7 @@ impl Client {
         path.push_str("/v1/containers/");
         runtime::push_path_segment(&mut path, label);
         let request = runtime::Request::new(runtime::Method::DELETE, path)
+            .operation("containers_delete", "/v1/containers/{label}")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
         self.transport
@@ -494,6 +506,7 @@ impl Client {
         path.push_str("/v1/containers/");
         runtime::push_path_segment(&mut path, label);
         let request = runtime::Request::new(runtime::Method::PATCH, path)
+            .operation("containers_update", "/v1/containers/{label}")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.json(body);
         let request = request.accept("application/json");
@@ -523,6 +536,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/files");
         let request = runtime::Request::new(runtime::Method::GET, path)
+            .operation("files_list", "/v1/files")
             .security(&[&["ApiKeyAuth"]])
             .query("purpose", &params.purpose, runtime::QueryStyle::Form, true)
             .query(
@@ -603,6 +617,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/files");
         let request = runtime::Request::new(runtime::Method::POST, path)
+            .operation("files_create", "/v1/files")
             .security(&[&["ApiKeyAuth"]]);
         let mut request = request;
         request = request.file_part("file", form.file);
@@ -634,6 +649,7 @@ impl Client {
         path.push_str("/v1/files/");
         runtime::push_path_segment(&mut path, file_id);
         let request = runtime::Request::new(runtime::Method::GET, path)
+            .operation("files_retrieve", "/v1/files/{file_id}")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
         self.transport.json::<super::models::FileObject, ErrorEnvelope>(request).await
@@ -662,6 +678,7 @@ impl Client {
         path.push_str("/v1/files/");
         runtime::push_path_segment(&mut path, file_id);
         let request = runtime::Request::new(runtime::Method::DELETE, path)
+            .operation("files_delete", "/v1/files/{file_id}")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
         self.transport
@@ -693,6 +710,7 @@ impl Client {
         runtime::push_path_segment(&mut path, file_id);
         path.push_str("/content");
         let request = runtime::Request::new(runtime::Method::GET, path)
+            .operation("files_content", "/v1/files/{file_id}/content")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/octet-stream").streamed();
         self.transport.bytes(request).await
@@ -720,6 +738,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/models");
         let request = runtime::Request::new(runtime::Method::GET, path)
+            .operation("models_list", "/v1/models")
             .security(&[&["ApiKeyAuth"]])
             .query(
                 "limit",
@@ -803,6 +822,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/models");
         let request = runtime::Request::new(runtime::Method::POST, path)
+            .operation("models_create", "/v1/models")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.json(body);
         let request = request.accept("application/json");
@@ -833,6 +853,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/evaluators");
         let request = runtime::Request::new(runtime::Method::GET, path)
+            .operation("evaluators_list", "/v1/evaluators")
             .security(&[&["ApiKeyAuth"]])
             .query("container", &params.container, runtime::QueryStyle::Form, true)
             .query(
@@ -916,6 +937,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/evaluators");
         let request = runtime::Request::new(runtime::Method::POST, path)
+            .operation("evaluators_create", "/v1/evaluators")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.json(body);
         let request = request.accept("application/json");
@@ -947,6 +969,7 @@ impl Client {
         path.push_str("/v1/evaluators/");
         runtime::push_path_segment(&mut path, evaluator_id);
         let request = runtime::Request::new(runtime::Method::GET, path)
+            .operation("evaluators_retrieve", "/v1/evaluators/{evaluator_id}")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
         self.transport.json::<super::models::Evaluator, ErrorEnvelope>(request).await
@@ -977,6 +1000,7 @@ impl Client {
         path.push_str("/v1/evaluators/");
         runtime::push_path_segment(&mut path, evaluator_id);
         let request = runtime::Request::new(runtime::Method::DELETE, path)
+            .operation("evaluators_delete", "/v1/evaluators/{evaluator_id}")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
         self.transport
@@ -1010,6 +1034,7 @@ impl Client {
         path.push_str("/v1/evaluators/");
         runtime::push_path_segment(&mut path, evaluator_id);
         let request = runtime::Request::new(runtime::Method::PATCH, path)
+            .operation("evaluators_update", "/v1/evaluators/{evaluator_id}")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.json(body);
         let request = request.accept("application/json");
@@ -1038,6 +1063,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/datasets");
         let request = runtime::Request::new(runtime::Method::GET, path)
+            .operation("datasets_list", "/v1/datasets")
             .security(&[&["ApiKeyAuth"]])
             .query(
                 "limit",
@@ -1121,6 +1147,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/datasets");
         let request = runtime::Request::new(runtime::Method::POST, path)
+            .operation("datasets_create", "/v1/datasets")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.json(body);
         let request = request.accept("application/json");
@@ -1154,6 +1181,7 @@ impl Client {
         path.push_str("/v1/datasets/");
         runtime::push_path_segment(&mut path, dataset_id);
         let request = runtime::Request::new(runtime::Method::GET, path)
+            .operation("datasets_retrieve", "/v1/datasets/{dataset_id}")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
         self.transport.json::<super::models::Dataset, ErrorEnvelope>(request).await
@@ -1181,6 +1209,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/evaluation/runs");
         let request = runtime::Request::new(runtime::Method::GET, path)
+            .operation("evaluation_runs_list", "/v1/evaluation/runs")
             .security(&[&["ApiKeyAuth"]])
             .query("container", &params.container, runtime::QueryStyle::Form, true)
             .query("status", &params.status, runtime::QueryStyle::Form, true)
@@ -1265,6 +1294,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/evaluation/runs");
         let request = runtime::Request::new(runtime::Method::POST, path)
+            .operation("evaluation_runs_create", "/v1/evaluation/runs")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.json(body);
         let request = request.accept("application/json");
@@ -1296,6 +1326,7 @@ impl Client {
         path.push_str("/v1/evaluation/runs/");
         runtime::push_path_segment(&mut path, run_id);
         let request = runtime::Request::new(runtime::Method::GET, path)
+            .operation("evaluation_runs_retrieve", "/v1/evaluation/runs/{run_id}")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
         self.transport.json::<super::models::EvaluationRun, ErrorEnvelope>(request).await
@@ -1325,6 +1356,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/optimization/runs");
         let request = runtime::Request::new(runtime::Method::POST, path)
+            .operation("optimization_runs_create", "/v1/optimization/runs")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.json(body);
         let request = request.accept("application/json");
@@ -1357,6 +1389,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/rlm/responses");
         let request = runtime::Request::new(runtime::Method::POST, path)
+            .operation("rlm_responses_create", "/v1/rlm/responses")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.json(body);
         let request = request.accept("application/json");
@@ -1390,6 +1423,7 @@ impl Client {
         path.push_str("/v1/rlm/responses/");
         runtime::push_path_segment(&mut path, response_id);
         let request = runtime::Request::new(runtime::Method::GET, path)
+            .operation("rlm_responses_retrieve", "/v1/rlm/responses/{response_id}")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
         self.transport
@@ -1419,6 +1453,7 @@ impl Client {
         let mut path = String::new();
         path.push_str("/v1/traces");
         let request = runtime::Request::new(runtime::Method::GET, path)
+            .operation("traces_list", "/v1/traces")
             .security(&[&["ApiKeyAuth"]])
             .query(
                 "limit",
@@ -1500,6 +1535,7 @@ impl Client {
         path.push_str("/v1/traces/");
         runtime::push_path_segment(&mut path, id);
         let request = runtime::Request::new(runtime::Method::GET, path)
+            .operation("traces_retrieve", "/v1/traces/{id}")
             .security(&[&["ApiKeyAuth"]]);
         let request = request.accept("application/json");
         self.transport.json::<super::models::TraceRes, ErrorEnvelope>(request).await

@@ -10,6 +10,7 @@ pub struct Settings {
     timeout: Duration,
     connect_timeout: Duration,
     idle_timeout: Duration,
+    deadline: Option<Duration>,
     max_retries: u32,
     default_headers: HeaderMap,
     user_agent: String,
@@ -26,6 +27,7 @@ impl fmt::Debug for Settings {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("idle_timeout", &self.idle_timeout)
+            .field("deadline", &self.deadline)
             .field("max_retries", &self.max_retries)
             // Names only: a caller may put a credential in a default header.
             .field(
@@ -46,6 +48,7 @@ impl Settings {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            deadline: None,
             max_retries: DEFAULT_MAX_RETRIES,
             default_headers: HeaderMap::new(),
             user_agent: concat!(
@@ -67,7 +70,7 @@ impl Settings {
         self
     }
 
-    /// Whole-request timeout (for streams: until the response head arrives).
+    /// Timeout of each attempt, body included (for streams: until the response head).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -82,6 +85,13 @@ impl Settings {
     /// Longest silence between two chunks of a streamed response.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = timeout;
+        self
+    }
+
+    /// A limit on the whole call: every attempt and the waits between them. See the
+    /// generated `ClientBuilder::deadline`.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
         self
     }
 
@@ -192,6 +202,7 @@ impl Settings {
             base_url,
             timeout: self.timeout,
             idle_timeout: self.idle_timeout,
+            deadline: self.deadline,
             max_retries: self.max_retries,
             common_headers,
             schemes: self.schemes,
@@ -227,7 +238,8 @@ macro_rules! client_builder {
                 ClientBuilder(self.0.base_url(base_url))
             }
 
-            /// Whole-request timeout (for streams: until the response head arrives).
+            /// Timeout of each attempt, body included (for streams: until the response
+            /// head arrives). Retries each get it afresh; `deadline` bounds the whole call.
             pub fn timeout(self, timeout: std::time::Duration) -> Self {
                 ClientBuilder(self.0.timeout(timeout))
             }
@@ -242,8 +254,18 @@ macro_rules! client_builder {
                 ClientBuilder(self.0.idle_timeout(timeout))
             }
 
-            /// Retries after the first attempt (connection errors, timeouts, 408, 409,
-            /// 429, 5xx).
+            /// A limit on the whole call, across its retries: when it passes, the call
+            /// ends with `Error::Timeout`, and no retry waits past it (a retry whose wait
+            /// would reach it is not made: the last error is returned). Unset by default:
+            /// then `timeout` applies to each attempt alone, so a server that never
+            /// answers costs up to (1 + `max_retries`) × `timeout` plus the waits. For a
+            /// stream it covers the calls until the response head, not the stream itself.
+            pub fn deadline(self, deadline: std::time::Duration) -> Self {
+                ClientBuilder(self.0.deadline(deadline))
+            }
+
+            /// Retries after the first attempt (connection errors, a body cut short,
+            /// timeouts, 408, 409, 429, 5xx; the server's `x-should-retry` overrides).
             pub fn max_retries(self, max_retries: u32) -> Self {
                 ClientBuilder(self.0.max_retries(max_retries))
             }

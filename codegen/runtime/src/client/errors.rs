@@ -94,12 +94,16 @@ pub enum Error<E> {
 }
 
 impl<E> Error<E> {
-    /// Whether the OpenAI SDKs' policy retries it: connection errors, timeouts, 408,
-    /// 409, 429 and 5xx; never another 4xx.
+    /// Whether the retry loop retries it (it asks this very function), as the OpenAI
+    /// SDKs do: connection errors (including a response body cut short), timeouts, and
+    /// API errors the server's `x-should-retry: true|false` says to retry or, without
+    /// that header, 408, 409, 429 and 5xx; never another 4xx. An upload from a reader
+    /// is not retried whatever this says (it cannot be sent again), nor an error past
+    /// `max_retries` or a deadline.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Connection(_) | Error::Timeout => true,
-            Error::Api(api) => retryable_status(api.status),
+            Error::Api(api) => should_retry(api.status, &api.headers),
             _ => false,
         }
     }
@@ -264,8 +268,10 @@ fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// Whether to retry a response: the server's `x-should-retry` decides when present.
-pub(crate) fn should_retry(status: StatusCode, headers: &HeaderMap) -> bool {
+/// Whether to retry an error response: the server's `x-should-retry` decides when
+/// present. Only [`Error::is_retryable`] calls it, so that what the loop retries and what
+/// a caller is told are one rule.
+fn should_retry(status: StatusCode, headers: &HeaderMap) -> bool {
     match headers.get("x-should-retry").and_then(|v| v.to_str().ok()) {
         Some("true") => true,
         Some("false") => false,

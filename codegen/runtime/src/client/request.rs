@@ -135,6 +135,8 @@ pub struct Request {
     pub(crate) accept: Option<HeaderValue>,
     pub(crate) streamed: bool,
     pub(crate) error: Option<String>,
+    /// The document's `operationId` and path template, for the call's tracing span.
+    pub(crate) operation: Option<(&'static str, &'static str)>,
 }
 
 /// A request body. Every kind but an upload from an async reader can be sent again, so
@@ -161,7 +163,16 @@ impl Request {
             accept: None,
             streamed: false,
             error: None,
+            operation: None,
         }
+    }
+
+    /// Names the operation in the call's tracing span: its `operationId` and its path
+    /// template (`/v1/files/{file_id}`; the filled-in path may hold ids a log should not).
+    /// Generated methods set it; a hand-built request may leave it out.
+    pub fn operation(mut self, id: &'static str, path_template: &'static str) -> Self {
+        self.operation = Some((id, path_template));
+        self
     }
 
     /// The operation's security alternatives (any one suffices, each naming the schemes it

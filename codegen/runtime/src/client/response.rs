@@ -7,7 +7,7 @@ use super::*;
 #[derive(Debug, Clone)]
 pub struct Response<T> {
     pub(crate) status: StatusCode,
-    headers: HeaderMap,
+    pub(crate) headers: HeaderMap,
     body: T,
 }
 

@@ -129,6 +129,18 @@ fn error_kinds_and_retryability_follow_the_status() {
     }
     assert!(Error::<()>::Timeout.is_retryable());
     assert!(!Error::<()>::InvalidRequest("x".into()).is_retryable());
+    // The server's `x-should-retry` overrides the status both ways; another value does not.
+    let with = |code: u16, value: &str| {
+        let mut error = api(code);
+        if let Error::Api(api) = &mut error {
+            api.headers = headers(&[("x-should-retry", value)]);
+        }
+        error
+    };
+    assert!(!with(503, "false").is_retryable());
+    assert!(with(400, "true").is_retryable());
+    assert!(with(503, "maybe").is_retryable());
+    assert!(!with(404, "maybe").is_retryable());
 }
 
 fn pairs(value: serde_json::Value, style: QueryStyle, explode: bool) -> Vec<(String, String)> {

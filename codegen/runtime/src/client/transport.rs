@@ -1,6 +1,8 @@
 //! The transport: sending with retries and reading response heads.
 
 use super::*;
+use std::time::Instant;
+use tracing::Instrument;
 
 /// Sends requests: base URL, credentials, default headers, timeouts and retries.
 #[derive(Clone)]
@@ -9,6 +11,7 @@ pub struct Transport {
     pub(crate) base_url: String,
     pub(crate) timeout: Duration,
     pub(crate) idle_timeout: Duration,
+    pub(crate) deadline: Option<Duration>,
     pub(crate) max_retries: u32,
     /// Default headers and the user agent.
     pub(crate) common_headers: HeaderMap,
@@ -24,6 +27,7 @@ impl fmt::Debug for Transport {
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
             .field("idle_timeout", &self.idle_timeout)
+            .field("deadline", &self.deadline)
             .field("max_retries", &self.max_retries)
             .field("headers", &self.common_headers.keys().collect::<Vec<_>>())
             .field("credentials", &self.credentials)
@@ -117,6 +121,7 @@ impl Transport {
         request: &Request,
         url: &str,
         chosen: &[&str],
+        timeout: Duration,
     ) -> (reqwest::Result<reqwest::RequestBuilder>, bool) {
         let mut builder = self.http.request(request.method.clone(), url);
         if !request.query.is_empty() {
@@ -131,7 +136,7 @@ impl Transport {
             if request.streamed {
                 builder
             } else {
-                builder.timeout(self.timeout)
+                builder.timeout(timeout)
             }
         });
         (prepared, secret_in_url)
@@ -143,6 +148,7 @@ impl Transport {
         body: &mut Body,
         builder: reqwest::RequestBuilder,
         streamed: bool,
+        timeout: Duration,
     ) -> Result<reqwest::Result<reqwest::Response>, Error<E>> {
         let builder = if body.is_upload() {
             body.apply_upload(builder).await.map_err(Error::Io)?
@@ -150,7 +156,7 @@ impl Transport {
             builder
         };
         if streamed {
-            tokio::time::timeout(self.timeout, builder.send())
+            tokio::time::timeout(timeout, builder.send())
                 .await
                 .map_err(|_| Error::Timeout)
         } else {
@@ -158,12 +164,63 @@ impl Transport {
         }
     }
 
-    /// Sends `request`, retrying as [`retry_delay`] and [`Error::is_retryable`] say, and
-    /// returns the first success response (its body unread) or the final error.
+    /// Sends `request`, retrying while [`Error::is_retryable`] says so (with the waits
+    /// of [`retry_delay`]), and returns the first success response or the final error.
+    /// Unless the request is [`streamed`](Request::streamed), the body has been read in
+    /// the loop (a body cut short is retried) and the response holds it.
     pub async fn send<E: DeserializeOwned>(
         &self,
-        mut request: Request,
+        request: Request,
     ) -> Result<reqwest::Response, Error<E>> {
+        Ok(match self.deliver(request).await? {
+            Delivered::Streaming(response) => response,
+            Delivered::Buffered {
+                head,
+                version,
+                body,
+            } => {
+                let mut response = http::Response::new(body);
+                *response.status_mut() = head.status;
+                *response.version_mut() = version;
+                *response.headers_mut() = head.headers;
+                reqwest::Response::from(response)
+            }
+        })
+    }
+
+    /// The retry loop inside the call's tracing span (when a subscriber wants it).
+    async fn deliver<E: DeserializeOwned>(&self, request: Request) -> Result<Delivered, Error<E>> {
+        use tracing::field::Empty;
+        let span = tracing::info_span!(
+            "request",
+            operation = Empty,
+            method = request.method.as_str(),
+            path = Empty,
+            status = Empty,
+            request_id = Empty,
+            attempts = Empty,
+            latency_ms = Empty,
+        );
+        // Without a subscriber the span is disabled: skip the clock and the instrumenting
+        // (the client's overhead over raw reqwest is budgeted at 3 %).
+        if span.is_disabled() {
+            return self.attempts(request, &span).await;
+        }
+        if let Some((id, template)) = request.operation {
+            span.record("operation", id);
+            span.record("path", template);
+        }
+        let start = Instant::now();
+        let result = self.attempts(request, &span).instrument(span.clone()).await;
+        span.record("latency_ms", start.elapsed().as_secs_f64() * 1000.0);
+        result
+    }
+
+    async fn attempts<E: DeserializeOwned>(
+        &self,
+        mut request: Request,
+        span: &tracing::Span,
+    ) -> Result<Delivered, Error<E>> {
         if let Some(message) = request.error.take() {
             return Err(Error::InvalidRequest(message));
         }
@@ -176,57 +233,105 @@ impl Transport {
         url.push_str(&self.base_url);
         url.push_str(&request.path);
         let chosen = self.chosen_security(request.security);
+        // A deadline too far to represent is no deadline.
+        let deadline = self.deadline.and_then(|d| Instant::now().checked_add(d));
         let mut retry = 0;
         loop {
-            let (prepared, secret_in_url) = self.prepare(&request, &url, chosen);
-            let sent = match prepared {
-                Ok(builder) if request.body.is_upload() || request.streamed => {
-                    // Boxed: these futures are large, and this one is moved into every call's.
-                    Box::pin(self.send_slow(&mut request.body, builder, request.streamed)).await?
-                }
-                Ok(builder) => builder.send().await,
-                Err(error) => Err(error),
+            let timeout = match deadline {
+                None => self.timeout,
+                Some(end) => match end.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => self.timeout.min(left),
+                    _ => return Err(Error::Timeout),
+                },
             };
-            let error = match sent {
-                Ok(response) if response.status().is_success() => return Ok(response),
-                Ok(response) => {
-                    if retry < max_retries && should_retry(response.status(), response.headers()) {
-                        let delay = retry_delay(response.headers(), retry, SystemTime::now());
-                        drop(response);
-                        Box::pin(tokio::time::sleep(delay)).await;
-                        retry += 1;
-                        continue;
-                    }
-                    return Err(Box::pin(self.api_error(response)).await);
-                }
-                Err(error) if secret_in_url => Error::from_reqwest(error.without_url()),
-                Err(error) => Error::from_reqwest(error),
-            };
-            if retry < max_retries && error.is_retryable() {
-                let delay = retry_delay(&HeaderMap::new(), retry, SystemTime::now());
-                Box::pin(tokio::time::sleep(delay)).await;
-                retry += 1;
-                continue;
+            let outcome = self
+                .attempt(&mut request, &url, chosen, timeout, span)
+                .await;
+            if !span.is_disabled() {
+                span.record("attempts", retry + 1);
             }
-            return Err(error);
+            let error = match outcome {
+                Ok(delivered) => return Ok(delivered),
+                Err(error) => error,
+            };
+            if retry >= max_retries || !error.is_retryable() {
+                return Err(error);
+            }
+            let no_headers = HeaderMap::new();
+            let delay = retry_delay(
+                error.headers().unwrap_or(&no_headers),
+                retry,
+                SystemTime::now(),
+            );
+            // A retry that could only start at or past the deadline would end in a
+            // timeout anyway: the error in hand says more.
+            if deadline.is_some_and(|end| Instant::now() + delay >= end) {
+                return Err(error);
+            }
+            tracing::info!(
+                attempt = retry + 1,
+                delay_ms = delay.as_secs_f64() * 1000.0,
+                error = %RetryReason(&error),
+                "retrying",
+            );
+            Box::pin(tokio::time::sleep(delay)).await;
+            retry += 1;
         }
     }
 
-    async fn api_error<E: DeserializeOwned>(&self, response: reqwest::Response) -> Error<E> {
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = match tokio::time::timeout(self.timeout, response.bytes()).await {
-            Ok(Ok(body)) => body,
-            Ok(Err(_)) | Err(_) => Bytes::new(),
+    /// One attempt: the response head, then (unless streamed) the whole body, each within
+    /// `timeout`; an error status is read into [`Error::Api`].
+    async fn attempt<E: DeserializeOwned>(
+        &self,
+        request: &mut Request,
+        url: &str,
+        chosen: &[&str],
+        timeout: Duration,
+        span: &tracing::Span,
+    ) -> Result<Delivered, Error<E>> {
+        let (prepared, secret_in_url) = self.prepare(request, url, chosen, timeout);
+        let sent = match prepared {
+            Ok(builder) if request.body.is_upload() || request.streamed => {
+                // Boxed: these futures are large, and this one is moved into every call's.
+                Box::pin(self.send_slow(&mut request.body, builder, request.streamed, timeout))
+                    .await?
+            }
+            Ok(builder) => builder.send().await,
+            Err(error) => Err(error),
         };
-        Error::Api(Box::new(ApiError {
-            status,
-            kind: ErrorKind::from_status(status),
-            envelope: serde_json::from_slice(&body).ok(),
-            body: String::from_utf8_lossy(&body).into_owned(),
-            request_id: request_id(&headers),
-            headers,
-        }))
+        let to_error = |error: reqwest::Error| {
+            Error::from_reqwest(if secret_in_url {
+                error.without_url()
+            } else {
+                error
+            })
+        };
+        let mut response = sent.map_err(to_error)?;
+        if !span.is_disabled() {
+            span.record("status", response.status().as_u16());
+            if let Some(id) = response.headers().get(REQUEST_ID_HEADER) {
+                if let Ok(id) = id.to_str() {
+                    span.record("request_id", id);
+                }
+            }
+        }
+        if !response.status().is_success() {
+            return Err(Box::pin(api_error(response, timeout, to_error)).await);
+        }
+        if request.streamed {
+            return Ok(Delivered::Streaming(response));
+        }
+        let head = Response::<()>::take_head(&mut response);
+        let version = response.version();
+        // Read here, not by the caller, so that a body cut short (shorter than its
+        // `Content-Length`, or chunks without their end) is a connection error the loop
+        // retries, as the OpenAI SDKs do; the request's timeout covers it.
+        let body = response.bytes().await.map_err(to_error)?;
+        Ok(Delivered::Buffered {
+            head,
+            version,
+            body,
+        })
     }
 
     /// Sends and decodes a JSON success body.
@@ -234,8 +339,10 @@ impl Transport {
         &self,
         request: Request,
     ) -> Result<Response<T>, Error<E>> {
-        let response = self.send(request).await?;
-        decode_json(response).await
+        match self.deliver(request).await? {
+            Delivered::Buffered { head, body, .. } => decode_json_body(head, &body),
+            Delivered::Streaming(response) => decode_json(response).await,
+        }
     }
 
     /// Sends, expecting no body (or ignoring it).
@@ -243,8 +350,10 @@ impl Transport {
         &self,
         request: Request,
     ) -> Result<Response<()>, Error<E>> {
-        let response = self.send(request).await?;
-        Ok(Response::from_parts(&response, ()))
+        Ok(match self.deliver(request).await? {
+            Delivered::Buffered { head, .. } => head,
+            Delivered::Streaming(response) => Response::from_parts(&response, ()),
+        })
     }
 
     /// Sends and reads a text body.
@@ -252,8 +361,12 @@ impl Transport {
         &self,
         request: Request,
     ) -> Result<Response<String>, Error<E>> {
-        let response = self.send(request).await?;
-        read_text(response).await
+        match self.deliver(request).await? {
+            Delivered::Buffered { head, body, .. } => {
+                Ok(head.map(|()| String::from_utf8_lossy(&body).into_owned()))
+            }
+            Delivered::Streaming(response) => read_text(response).await,
+        }
     }
 
     /// Sends and returns the body as a stream of chunks.
@@ -303,24 +416,83 @@ impl Transport {
     }
 }
 
+/// A success response as the retry loop delivers it.
+enum Delivered {
+    /// The whole body, read inside the loop.
+    Buffered {
+        head: Response<()>,
+        version: reqwest::Version,
+        body: Bytes,
+    },
+    /// A streamed response: its body is the caller's to read.
+    Streaming(reqwest::Response),
+}
+
+/// What a retry event says went wrong: the status of an API error (its body may be
+/// long), else the error.
+struct RetryReason<'a, E>(&'a Error<E>);
+
+impl<E> fmt::Display for RetryReason<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Error::Api(api) => write!(f, "status {}", api.status.as_u16()),
+            Error::Timeout => f.write_str("timeout"),
+            Error::Connection(e) => write!(f, "connection error: {e}"),
+            _ => f.write_str("error"),
+        }
+    }
+}
+
+/// An error response read into [`Error::Api`]. Its body is read within `timeout`; a body
+/// cut short or too slow makes a connection error or a timeout instead (as the OpenAI
+/// SDKs, which read it before looking at the status), which the loop retries.
+async fn api_error<E: DeserializeOwned>(
+    response: reqwest::Response,
+    timeout: Duration,
+    to_error: impl FnOnce(reqwest::Error) -> Error<E>,
+) -> Error<E> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = match tokio::time::timeout(timeout, response.bytes()).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(error)) => return to_error(error),
+        Err(_) => return Error::Timeout,
+    };
+    Error::Api(Box::new(ApiError {
+        status,
+        kind: ErrorKind::from_status(status),
+        envelope: serde_json::from_slice(&body).ok(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+        request_id: request_id(&headers),
+        headers,
+    }))
+}
+
 /// Reads and decodes a JSON body (errors keep the body's start).
 pub async fn decode_json<T: DeserializeOwned, E>(
     mut response: reqwest::Response,
 ) -> Result<Response<T>, Error<E>> {
     let head = Response::<()>::take_head(&mut response);
     let body = response.bytes().await.map_err(Error::from_reqwest)?;
+    decode_json_body(head, &body)
+}
+
+fn decode_json_body<T: DeserializeOwned, E>(
+    head: Response<()>,
+    body: &[u8],
+) -> Result<Response<T>, Error<E>> {
     // An empty body decodes as `null` (for `Option` and `()` results).
     let decoded = if body.is_empty() {
         serde_json::from_slice(b"null")
     } else {
-        serde_json::from_slice(&body)
+        serde_json::from_slice(body)
     };
     match decoded {
         Ok(value) => Ok(head.map(|()| value)),
         Err(source) => Err(Error::Decode {
             status: head.status,
             request_id: head.request_id().map(str::to_owned),
-            body_start: body_start(&body),
+            body_start: body_start(body),
             source,
         }),
     }

@@ -112,21 +112,28 @@ pub(super) fn path_building(api: &Api, op: &Operation) -> (Vec<syn::FnArg>, Vec<
     (args, path_parts)
 }
 
-/// `runtime::Request::new(method, path)` with the operation's security requirement and
-/// each of `params` (from the `params` argument) added.
+/// `runtime::Request::new(method, path)` with the operation's id and path template (for
+/// the call's tracing span), its security requirement and each of `params` (from the
+/// `params` argument) added.
 pub(super) fn request_expr(api: &Api, op: &Operation, params: &[&Param]) -> Expr {
     let security = op.security.as_ref().unwrap_or(&api.security);
     let alternatives = security
         .iter()
         .map(|alt| ast::reference(ast::array(alt.iter().map(|s| ast::str_lit(s)))));
+    let new = ast::call(
+        ast::path_expr(&["runtime", "Request", "new"]),
+        [
+            ast::path_expr(&["runtime", "Method", op.method.as_str()]),
+            var("path"),
+        ],
+    );
+    let named = ast::method(
+        new,
+        "operation",
+        [ast::str_lit(&op.id), ast::str_lit(&op.path)],
+    );
     let mut request = ast::method(
-        ast::call(
-            ast::path_expr(&["runtime", "Request", "new"]),
-            [
-                ast::path_expr(&["runtime", "Method", op.method.as_str()]),
-                var("path"),
-            ],
-        ),
+        named,
         "security",
         [ast::reference(ast::array(alternatives))],
     );
