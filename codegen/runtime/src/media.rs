@@ -15,6 +15,10 @@ pub fn essence(media_type: &str) -> &str {
 /// `text/json`) or `*+json` suffix type, in any case. The generator types bodies by the
 /// same rule.
 pub fn is_json(media_type: &str) -> bool {
+    // What nearly every request sends, before any trimming.
+    if media_type == "application/json" {
+        return true;
+    }
     let essence = essence(media_type).as_bytes();
     if essence == b"application/json" {
         return true;

@@ -472,10 +472,10 @@ pub struct Operation {
 
 /// Serves one operation: the request id, the path and query parameters, the auth hook
 /// (when `security` is `Some`), the parameters, the body, then `call` with them all; every
-/// rejection in the envelope, and the request id echoed. All of it in an `INFO` span named
+/// rejection in the envelope, and the request id echoed. Traced as an `INFO` span named
 /// `request` (operation id, method, path template, request id, then the status and the
-/// latency in milliseconds), which costs next to nothing when no `tracing` subscriber
-/// listens.
+/// latency in milliseconds), entered while the operation's method runs and for the
+/// rejection event; with no `tracing` subscriber taking INFO it costs one check.
 // Not an `async fn`: the request is split before the future is made, so the future holds
 // its parts once (an `async fn` keeps its arguments besides whatever they are moved into).
 pub fn handle<S, P, R, F>(
@@ -497,20 +497,25 @@ where
 {
     let (mut parts, body) = request.into_parts();
     let request_id = RequestId::from_headers(&parts.headers);
-    let span = tracing::info_span!(
+    let span = if !tracing::level_enabled!(tracing::Level::INFO) {
+        tracing::Span::none()
+    } else {
+        tracing::info_span!(
         "request",
         operation = operation.id,
         method = %parts.method,
         path = operation.path,
         request_id = request_id.as_str(),
-        status = tracing::field::Empty,
-        latency_ms = tracing::field::Empty,
-    );
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        )
+    };
     // Only timed when someone listens.
     let started = (!span.is_disabled()).then(std::time::Instant::now);
-    // The span is entered around each poll of the implementation's code and around the
-    // rejection, rather than wrapping this whole future (`Instrumented`): the wrapper cost
-    // a move of the future's state per request (~2,700 instructions, issue 18's bench).
+    // The span is made only when a subscriber takes INFO, and entered around each poll of
+    // the operation's method and around the rejection (not the auth hook's), rather than
+    // wrapping this whole future: every instruction here counts against the hand-written
+    // handler (docs/performance.md, "The generated server").
     async move {
         let service = &service;
         let mut overflow = None;
@@ -526,9 +531,7 @@ where
             };
             let claims = match security {
                 Some(requirement) => match credential(&parts, requirement)? {
-                    Some(credential) => {
-                        Some(in_span(&span, service.check_credential(credential)).await?)
-                    }
+                    Some(credential) => Some(service.check_credential(credential).await?),
                     None => None,
                 },
                 None => None,
@@ -569,17 +572,7 @@ where
     }
 }
 
-/// `future`, polled inside `span` (the auth hook: the implementation's code).
-async fn in_span<F: std::future::Future>(span: &tracing::Span, future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    std::future::poll_fn(|cx| {
-        let _entered = span.enter();
-        future.as_mut().poll(cx)
-    })
-    .await
-}
-
-/// The most header bytes (names and values) served: 431 beyond it. hyper itself answers
+/// The most header bytes (values, in all) served: 431 beyond it. hyper itself answers
 /// 431, with no body, when a head passes its read buffer (about 400 KiB) or has more than
 /// 100 headers.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -588,11 +581,7 @@ pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// request target gets no such bound: every one hyper lets through, up to 64 KiB, is
 /// served; long queries are valid requests.)
 fn check_head(parts: &Parts) -> Result<(), Rejection> {
-    let header_bytes: usize = parts
-        .headers
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len())
-        .sum();
+    let header_bytes: usize = parts.headers.values().map(HeaderValue::len).sum();
     if header_bytes > MAX_HEADER_BYTES {
         return Err(Rejection::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,

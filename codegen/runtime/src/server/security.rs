@@ -19,10 +19,14 @@ pub struct Credential<'a> {
 
 /// The one value of header `name`: 401 when it is given more than once, since which one
 /// counts is each server's (and proxy's) own guess. One lookup for both.
-fn single<'a, N>(headers: &'a HeaderMap, name: N) -> Result<Option<&'a str>, Rejection>
+fn single<N>(headers: &HeaderMap, name: N) -> Result<Option<&str>, Rejection>
 where
     N: axum::http::header::AsHeaderName + std::fmt::Display + Copy,
 {
+    // As many names as values: no header is repeated (the usual case, without a walk).
+    if headers.keys_len() == headers.len() {
+        return Ok(headers.get(name).and_then(|v| v.to_str().ok()));
+    }
     let mut values = headers.get_all(name).iter();
     let first = values.next();
     if values.next().is_some() {

@@ -450,3 +450,20 @@ async fn a_form_holds_at_most_a_hundred_temporary_files() {
     assert!(files.iter().all(FilePart::is_on_disk));
     assert_eq!(error.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[test]
+fn opening_brackets_are_counted_eight_bytes_at_a_time() {
+    let text = r#"{"a":[1,{"b":"[{x"}],"c":{}} [{[ ; { K"#;
+    let expected = text.bytes().filter(|&b| b == b'[' || b == b'{').count();
+    for start in 0..8 {
+        let slice = &text.as_bytes()[start..];
+        let want = slice.iter().filter(|&&b| b == b'[' || b == b'{').count();
+        assert_eq!(super::json::opening_brackets(slice), want, "from {start}");
+    }
+    assert_eq!(super::json::opening_brackets(text.as_bytes()), expected);
+    assert_eq!(super::json::opening_brackets(&[0x5b; 100]), 100);
+    assert_eq!(
+        super::json::opening_brackets(&[0xdb, 0xfb, 0x5a, 0x7c, 0x1b, 0x3b, 0x4b, 0x6b, 0x7b]),
+        1
+    );
+}
