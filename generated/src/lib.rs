@@ -5,6 +5,24 @@
 //!
 //! Generated from the API's OpenAPI document: `models` holds one Rust type per schema; `client` (cargo feature `client`) an async client with one method per operation; `server` (cargo feature `server`) an axum server trait and router.
 //!
+//! # Client
+//!
+//! With the cargo feature `client`, and `tokio` (features `macros`, `rt-multi-thread`) to run it; streams are `futures_util::Stream`s (`futures-util`'s `StreamExt` reads them). Every operation is one async method; streamed, uploading and paginated ones are sketched in the [`client`] module's docs.
+//!
+//! ```ignore
+//! use client::*; // this crate's `client` module
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Error> {
+//!     let client = Client::from_env()?; // MANIAC_API_KEY, MANIAC_BASE_URL
+//!     let answer = client.chat_completions_list(&ChatCompletionsListParams::default()).await?;
+//!     println!("{:?}", *answer); // the typed body; also answer.status(), answer.request_id()
+//!     Ok(())
+//! }
+//! ```
+//!
+//! A failed call is an [`client::Error`]: its `Display` is a sentence (`404 Not Found: No such file (code not_found, request id req_1)`), `kind()` says which (`NotFound`, `RateLimited`...), `envelope()` is the parsed error body, `request_id()` and `is_retryable()` the rest. Retries (2 by default, with backoff, honouring `Retry-After`) happen before it reaches you.
+//!
 //! # Server
 //!
 //! With the cargo feature `server`: implement `server::ManiacApi`, serve `server::router`. Methods not written answer 501 in the API's error envelope; every rejection (400, 401, 404, 405, 413, 415, 422) is in the envelope too.

@@ -20,6 +20,7 @@ pub fn lib_rs(api: &Api) -> TokenStream {
          `server` (cargo feature `server`) an axum server trait and router.",
     );
     about.push_str("\n\n");
+    about.push_str(&client_docs(api));
     about.push_str(&crate_docs(api));
     let docs = inner_doc_attrs(&about);
     let allows = lint_allows();
@@ -76,6 +77,51 @@ fn lib_item(api: &Api) -> TokenStream {
         #[rustfmt::skip]
         pub mod server;
     }
+}
+
+/// The crate docs' client section: what to add to Cargo.toml, a plain call, and errors
+/// (the `client` module's docs sketch streams, uploads and pages with this API's methods).
+fn client_docs(api: &Api) -> String {
+    let prefix = super::client::env_prefix(api);
+    // A call any reader can run: no path parameter, no body.
+    let call = api
+        .operations
+        .iter()
+        .find(|op| op.body.is_none() && !op.params.iter().any(|p| p.location == crate::ir::ParamLocation::Path))
+        .map(|op| {
+            let args = if op.params.is_empty() {
+                String::new()
+            } else {
+                format!("&{}Params::default()", op.type_stem)
+            };
+            format!(
+                "    let answer = client.{}({args}).await?;\n    \
+                 println!(\"{{:?}}\", *answer); // the typed body; also answer.status(), answer.request_id()\n",
+                op.name
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "# Client\n\n\
+         With the cargo feature `client`, and `tokio` (features `macros`, `rt-multi-thread`) to \
+         run it; streams are `futures_util::Stream`s (`futures-util`'s `StreamExt` reads them). \
+         Every operation is one async method; streamed, uploading and paginated ones are \
+         sketched in the [`client`] module's docs.\n\n\
+         ```ignore\n\
+         use client::*; // this crate's `client` module\n\n\
+         #[tokio::main]\n\
+         async fn main() -> Result<(), Error> {{\n\
+         \x20   let client = Client::from_env()?; // {prefix}_API_KEY, {prefix}_BASE_URL\n\
+         {call}\
+         \x20   Ok(())\n\
+         }}\n\
+         ```\n\n\
+         A failed call is an [`client::Error`]: its `Display` is a sentence (`404 Not Found: \
+         No such file (code not_found, request id req_1)`), `kind()` says which (`NotFound`, \
+         `RateLimited`...), `envelope()` is the parsed error body, `request_id()` and \
+         `is_retryable()` the rest. Retries (2 by default, with backoff, honouring \
+         `Retry-After`) happen before it reaches you.\n\n"
+    )
 }
 
 /// The crate docs' server section: an example to copy and how to run the mock.

@@ -167,14 +167,26 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
             None => String::new(),
         };
         match self {
+            // A sentence: `404 Not Found: No such file (code not_found, request id req_1)`.
             Error::Api(api) => {
-                write!(f, "{:?} ({})", api.kind, api.status)?;
-                match &api.envelope {
-                    Some(envelope) => write!(f, ": {envelope:?}")?,
-                    None if !api.body.is_empty() => write!(f, ": {}", api.body)?,
+                write!(f, "{}", api.status)?;
+                let (message, code) = message_and_code(&api.body);
+                match message {
+                    Some(message) => write!(f, ": {message}")?,
+                    None if !api.body.is_empty() => {
+                        write!(f, ": {}", body_start(api.body.as_bytes()))?
+                    }
                     None => {}
                 }
-                write!(f, "{}", id(&api.request_id))
+                let details: Vec<String> = code
+                    .map(|code| format!("code {code}"))
+                    .into_iter()
+                    .chain(api.request_id.as_ref().map(|id| format!("request id {id}")))
+                    .collect();
+                if !details.is_empty() {
+                    write!(f, " ({})", details.join(", "))?;
+                }
+                Ok(())
             }
             Error::Connection(e) => write!(f, "connection error: {e}"),
             Error::Timeout => f.write_str("request timed out"),
@@ -218,6 +230,31 @@ impl<E: fmt::Debug> std::error::Error for Error<E> {
             _ => None,
         }
     }
+}
+
+/// The message and code an error body carries, where error envelopes put them: in an
+/// `error` object or at the top (`message`, `detail`, `title`, `error` as text; `code`,
+/// `type`). For `Display`, whatever the API's envelope type.
+fn message_and_code(body: &str) -> (Option<String>, Option<String>) {
+    use serde_json::Value;
+    let Ok(value) = serde_json::from_str::<Value>(body) else {
+        return (None, None);
+    };
+    let text = |value: &Value, keys: &[&str]| {
+        keys.iter().find_map(|key| match value.get(key)? {
+            Value::String(text) if !text.is_empty() => Some(text.clone()),
+            Value::Number(number) => Some(number.to_string()),
+            _ => None,
+        })
+    };
+    let inner = value
+        .get("error")
+        .filter(|e| e.is_object())
+        .unwrap_or(&value);
+    let message = text(inner, &["message", "detail", "title", "description"])
+        .or_else(|| text(&value, &["message", "detail", "error", "title"]));
+    let code = text(inner, &["code", "type"]).or_else(|| text(&value, &["code", "type"]));
+    (message, code)
 }
 
 fn retryable_status(status: StatusCode) -> bool {

@@ -256,3 +256,31 @@ fn invalid_settings_fail_the_build_with_a_message() {
         .unwrap();
     assert_eq!(transport.base_url(), "http://127.0.0.1:1/api");
 }
+
+#[test]
+fn an_api_error_reads_as_a_sentence() {
+    let error = |body: &str, id: Option<&str>| {
+        Error::<serde_json::Value>::Api(Box::new(ApiError {
+            status: StatusCode::NOT_FOUND,
+            kind: ErrorKind::NotFound,
+            envelope: None,
+            body: body.to_owned(),
+            request_id: id.map(str::to_owned),
+            headers: HeaderMap::new(),
+        }))
+        .to_string()
+    };
+    assert_eq!(
+        error(
+            r#"{"error":{"code":"not_found","message":"No such file"}}"#,
+            Some("req_1")
+        ),
+        "404 Not Found: No such file (code not_found, request id req_1)"
+    );
+    assert_eq!(
+        error(r#"{"detail":"Gone","type":"about:blank"}"#, None),
+        "404 Not Found: Gone (code about:blank)"
+    );
+    assert_eq!(error("plain text", None), "404 Not Found: plain text");
+    assert_eq!(error("", Some("r")), "404 Not Found (request id r)");
+}

@@ -72,7 +72,7 @@ pub fn client_rs(api: &Api) -> Result<syn::File> {
 
 /// The prefix of the client's environment variables, `{PREFIX}_API_KEY` (the variable the
 /// server's mock checks) and `{PREFIX}_BASE_URL`: `MANIAC` for the Maniac document.
-fn env_prefix(api: &Api) -> String {
+pub(crate) fn env_prefix(api: &Api) -> String {
     let key_var = super::naming::api_key_var(api);
     key_var
         .strip_suffix("_API_KEY")
