@@ -16,6 +16,7 @@ const USAGE: &str = "usage:
   cargo xtask check                      fail if generated/ differs from what the spec gives
   cargo xtask generate --spec FILE --out DIR [--name CRATE] [--member] [--vendor-runtime]
                                          write a standalone crate for any OpenAPI 3.0/3.1/3.2 document
+                                         (the crate's name from the document's title by default)
                                          (--member: one for an enclosing workspace;
                                          --vendor-runtime: copy the runtime crate into DIR/runtime
                                          instead of depending on this checkout's codegen/runtime)
@@ -88,9 +89,27 @@ fn run(args: &[String]) -> Result<(), Failure> {
 }
 
 fn generate_from(spec: &Path, options: &Options) -> Result<Generated, Failure> {
+    let api = load(spec)?;
+    generate_api(spec, &api, options)
+}
+
+/// The document at `spec`, read and lowered; an error naming the file and the place.
+fn load(spec: &Path) -> Result<codegen::ir::Api, Failure> {
     let text = std::fs::read_to_string(spec)
         .map_err(|e| format!("cannot read {}: {e}", spec.display()))?;
-    let generated = codegen::generate(&text, options).map_err(|e| Failure {
+    codegen::load(&text).map_err(|e| Failure {
+        message: format!("{}: {e}", spec.display()),
+        internal: e.internal,
+    })
+}
+
+/// The crate for a loaded document, its warnings printed.
+fn generate_api(
+    spec: &Path,
+    api: &codegen::ir::Api,
+    options: &Options,
+) -> Result<Generated, Failure> {
+    let generated = codegen::generate_from_api(api, options).map_err(|e| Failure {
         message: format!("{}: {e}", spec.display()),
         internal: e.internal,
     })?;
@@ -98,6 +117,22 @@ fn generate_from(spec: &Path, options: &Options) -> Result<Generated, Failure> {
         eprintln!("{}: {warning}", spec.display());
     }
     Ok(generated)
+}
+
+/// A crate name from the document's title (`Stripe API` → `stripe-api`, `Operations` →
+/// `operations-api`), else from the file's name.
+fn default_crate_name(title: &str, spec: &Path) -> String {
+    let from = if title.chars().any(|c| c.is_ascii_alphanumeric()) {
+        title
+    } else {
+        spec.file_stem().and_then(|s| s.to_str()).unwrap_or("api")
+    };
+    let name = codegen::names::snake_name(from, "api").replace('_', "-");
+    if name == "api" || name.ends_with("-api") {
+        name
+    } else {
+        format!("{name}-api")
+    }
 }
 
 fn maniac() -> Result<Generated, Failure> {
@@ -213,16 +248,11 @@ fn generate(args: &[String]) -> Result<(), Failure> {
     }
     let spec = PathBuf::from(spec.ok_or_else(|| format!("`--spec FILE` is required\n{USAGE}"))?);
     let out = PathBuf::from(out.ok_or_else(|| format!("`--out DIR` is required\n{USAGE}"))?);
-    let name = match name {
-        Some(name) => name,
-        None => {
-            let stem = spec.file_stem().and_then(|s| s.to_str()).unwrap_or("api");
-            let name = codegen::names::snake_name(stem, "api").replace('_', "-");
-            format!("{name}-api").replace("-api-api", "-api")
-        }
-    };
-    let generated = generate_from(
+    let api = load(&spec)?;
+    let name = name.unwrap_or_else(|| default_crate_name(&api.title, &spec));
+    let generated = generate_api(
         &spec,
+        &api,
         &Options {
             crate_name: name.clone(),
             source: spec.display().to_string(),
@@ -240,5 +270,8 @@ fn generate(args: &[String]) -> Result<(), Failure> {
         generated.files.len(),
         out.display()
     );
+    // The process ends next: freeing the lowered document (millions of small allocations
+    // for Stripe's) would only delay it, as `codegen::generate` avoids by dropping it aside.
+    std::mem::forget(api);
     Ok(())
 }

@@ -102,3 +102,29 @@ fn generate_writes_a_standalone_crate_that_builds() {
     );
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+#[test]
+fn the_crate_is_named_from_the_documents_title_and_paths_from_where_it_runs() {
+    let dir = scratch("title");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A file name that says nothing of the API: the title names the crate.
+    std::fs::copy(fixture("error_schemas.yaml"), dir.join("generator.yaml")).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["generate", "--spec", "generator.yaml", "--out", "out"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let toml = std::fs::read_to_string(dir.join("out/Cargo.toml")).unwrap();
+    let title = std::fs::read_to_string(fixture("error_schemas.yaml")).unwrap();
+    assert!(!toml.contains("name = \"generator-api\""), "{toml}");
+    assert!(
+        title.contains("title: Error Schemas"),
+        "the fixture's title changed"
+    );
+    assert!(toml.contains("name = \"error-schemas-api\""), "{toml}");
+}
