@@ -64,9 +64,6 @@
     clippy::needless_doctest_main,
     clippy::tabs_in_doc_comments,
     clippy::test_attr_in_doctest,
-    rustdoc::bare_urls,
-    rustdoc::broken_intra_doc_links,
-    rustdoc::invalid_html_tags,
     rustdoc::invalid_rust_codeblocks
 )]
 #![recursion_limit = "512"]

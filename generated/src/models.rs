@@ -3288,7 +3288,7 @@ impl super::validate::Validate for Dataset {
         Ok(())
     }
 }
-/// ListResponse[Dataset]
+/// ListResponse\[Dataset\]
 ///
 /// List response for datasets.
 ///

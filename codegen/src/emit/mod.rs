@@ -33,9 +33,6 @@ pub fn lint_allows() -> TokenStream {
         clippy::needless_doctest_main,
         clippy::tabs_in_doc_comments,
         clippy::test_attr_in_doctest,
-        rustdoc::bare_urls,
-        rustdoc::broken_intra_doc_links,
-        rustdoc::invalid_html_tags,
         rustdoc::invalid_rust_codeblocks
     }
 }
@@ -69,11 +66,141 @@ pub fn clean_doc(text: &str) -> String {
     } else {
         text.to_owned()
     };
-    if holds_rejected(&text) {
+    let text = if holds_rejected(&text) {
         text.chars().filter(|c| !rejected_in_comment(*c)).collect()
     } else {
         text
+    };
+    // What rustdoc's lints would warn of, fixed where it is prose (code spans as they are).
+    if text.contains(['<', '[']) || text.contains("://") {
+        outside_code_spans(&text, |prose, out| {
+            let escaped = escape_unclosed_tags(&escape_link_brackets(prose));
+            link_bare_urls(&escaped, out);
+        })
+    } else {
+        text
     }
+}
+
+/// `text` with `fix` applied to what lies outside its code spans and blocks (between
+/// backticks), which rustdoc shows as written.
+fn outside_code_spans(text: &str, fix: impl Fn(&str, &mut String)) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, part) in text.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 0 {
+            fix(part, &mut out);
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// `[DONE]`, `[0, 1]`: brackets rustdoc would take for a link to an item, escaped. A
+/// Markdown link (`[text](url)`, `[text][ref]`) and a bracket before a code span (the
+/// generator's own `` [`Item`] `` links) are left as they are.
+fn escape_link_brackets(prose: &str) -> String {
+    if !prose.contains('[') {
+        return prose.to_owned();
+    }
+    let mut out = String::with_capacity(prose.len() + 8);
+    let mut rest = prose;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find(']') {
+            Some(close) if !after[..close].contains('[') => {
+                let next = after[close + 1..].chars().next();
+                if matches!(next, Some('(' | '[' | ':')) {
+                    out.push('[');
+                    rest = after;
+                } else {
+                    out.push_str("\\[");
+                    out.push_str(&after[..close]);
+                    out.push_str("\\]");
+                    rest = &after[close + 1..];
+                }
+            }
+            _ => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// HTML elements without content, which need no closing tag.
+const VOID_ELEMENTS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
+];
+
+/// `<name>` with no `</name>` after it (`Bearer <token>`), which rustdoc would take for an
+/// unclosed HTML tag, with its `<` written `&lt;`; tags that close, void elements,
+/// closing tags and autolinks (`<https://…>`) as they are.
+fn escape_unclosed_tags(text: &str) -> String {
+    if !text.contains('<') {
+        return text.to_owned();
+    }
+    // Searched for closing tags, once for the whole text.
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut done = 0;
+    for (at, _) in text.match_indices('<') {
+        out.push_str(&text[done..at]);
+        let after = &lower[at + 1..];
+        let name_len = after
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+            .unwrap_or(after.len());
+        let name = &after[..name_len];
+        let is_tag = name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && !after[name_len..].starts_with(':');
+        let closed = || {
+            VOID_ELEMENTS.contains(&name)
+                || after.match_indices("</").any(|(i, _)| {
+                    after[i + 2..].starts_with(name) && after[i + 2 + name.len()..].starts_with('>')
+                })
+        };
+        out.push_str(if is_tag && !closed() { "&lt;" } else { "<" });
+        done = at + 1;
+    }
+    out.push_str(&text[done..]);
+    out
+}
+
+/// Bare `http://` and `https://` URLs in angle brackets (rustdoc's `bare_urls`), leaving
+/// those already in a link, an autolink or quotes.
+fn link_bare_urls(text: &str, out: &mut String) {
+    let mut rest = text;
+    while let Some(at) = rest.find("http") {
+        let url_len = rest[at..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | ')' | ']'))
+            .unwrap_or(rest.len() - at);
+        let url = &rest[at..at + url_len];
+        // Trailing punctuation ends the sentence, not the URL.
+        let url = url.trim_end_matches(['.', ',', ';', ':', '!', '?']);
+        let before = rest[..at].chars().next_back();
+        let bare = (url.starts_with("http://") || url.starts_with("https://"))
+            && url.len() > "https://".len()
+            && !matches!(before, Some('<' | '(' | '"' | '\'' | '[' | '=' | '/'));
+        out.push_str(&rest[..at]);
+        if bare {
+            out.push('<');
+            out.push_str(url);
+            out.push('>');
+            rest = &rest[at + url.len()..];
+        } else {
+            let step = at + "http".len();
+            out.push_str(&rest[at..step]);
+            rest = &rest[step..];
+        }
+    }
+    out.push_str(rest);
 }
 
 /// Whether `text` holds a character [`rejected_in_comment`] names, read from its UTF-8
@@ -220,4 +347,37 @@ pub fn uses_uuid(api: &Api) -> bool {
         .iter()
         .flat_map(|op| op.params.iter().map(|p| &p.ty));
     in_types.chain(in_params).any(|ty| ty.contains(&Ty::Uuid))
+}
+
+#[cfg(test)]
+mod doc_tests {
+    use super::clean_doc;
+
+    #[test]
+    fn prose_is_made_what_rustdoc_reads_without_warnings() {
+        assert_eq!(
+            clean_doc("API key in Authorization header using Bearer <token>."),
+            "API key in Authorization header using Bearer &lt;token>."
+        );
+        // Tags that close, void ones, autolinks and code spans are left as they are.
+        for kept in [
+            "<p>Retrieves the <a href=\"https://stripe.com/docs\">account</a>.</p>",
+            "a line<br>another",
+            "see <https://example.com/docs>",
+            "send `Bearer <token>` as is",
+            "a < b and c > d",
+            "[the docs](https://example.com/x)",
+            "the [`Response`](crate::client::Response) type and [`client`]",
+        ] {
+            assert_eq!(clean_doc(kept), kept);
+        }
+        assert_eq!(
+            clean_doc("ends with data: [DONE], ids [0, 1]"),
+            "ends with data: \\[DONE\\], ids \\[0, 1\\]"
+        );
+        assert_eq!(
+            clean_doc("See https://example.com/docs/api. Or http://x.io, then `https://y.io`."),
+            "See <https://example.com/docs/api>. Or <http://x.io>, then `https://y.io`."
+        );
+    }
 }

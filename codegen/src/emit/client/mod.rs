@@ -52,8 +52,9 @@ pub fn client_rs(api: &Api) -> Result<syn::File> {
         "The async HTTP client for {} (cargo feature `client`).\n\n\
          `Client::from_env()` reads `{env_prefix}_API_KEY` and `{env_prefix}_BASE_URL`; \
          `Client::builder()` sets timeouts, retries, headers and credentials. Every \
-         operation is one async method returning the typed body wrapped in a [`Response`] \
-         (status, headers, request id) or an [`Error`]. Failed calls are retried (2 times by \
+         operation is one async method returning the typed body wrapped in a \
+         [`Response`](crate::client::Response) (status, headers, request id) or an \
+         [`Error`](crate::client::Error). Failed calls are retried (2 times by \
          default: connection errors, timeouts, 408, 409, 429, 5xx) with exponential backoff \
          and jitter, honouring `Retry-After`.\n\n{}",
         api.title,
