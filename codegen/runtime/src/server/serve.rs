@@ -94,7 +94,12 @@ impl Serve {
         router: axum::Router,
         signal: impl std::future::Future<Output = ()> + Send,
     ) -> std::io::Result<()> {
-        let capacity = self.max_connections.min(open_file_budget());
+        // Within what a semaphore holds and `acquire_many` takes, whatever was set.
+        let capacity = self
+            .max_connections
+            .min(open_file_budget())
+            .min(u32::MAX as usize)
+            .min(Semaphore::MAX_PERMITS);
         let slots = Arc::new(Semaphore::new(capacity));
         let registry = Arc::new(Registry::default());
         let (stop, stopped) = watch::channel(false);
