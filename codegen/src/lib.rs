@@ -119,6 +119,10 @@ pub const RUNTIME_FILES: &[(&str, &str)] = &[
         include_str!("../runtime/src/server/security.rs"),
     ),
     (
+        "src/server/serve.rs",
+        include_str!("../runtime/src/server/serve.rs"),
+    ),
+    (
         "src/server/tests.rs",
         include_str!("../runtime/src/server/tests.rs"),
     ),

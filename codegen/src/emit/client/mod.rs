@@ -31,6 +31,7 @@ const BUILDER_METHODS: &[&str] = &[
     "connect_timeout",
     "idle_timeout",
     "max_retries",
+    "deadline",
     "default_header",
     "default_headers",
     "user_agent",
