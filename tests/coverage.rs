@@ -279,12 +279,21 @@ fn styles_of(location: ParamLocation) -> &'static [&'static str] {
 
 /// How a parameter is written: `explode` changes nothing for a single value.
 fn param_form(location: &str, style: &str, explode: bool, shape: &str) -> String {
+    // Only deepObject reads a union with an object branch otherwise than a scalar (as
+    // members when there are any: Stripe's `created`).
+    let shape = match shape {
+        UNION_WITH_OBJECT if style != "deepObject" => "primitive",
+        other => other,
+    };
     if shape == "primitive" {
         return format!("{location} parameter, style {style}, primitive");
     }
     let explode = if explode { "exploded" } else { "not exploded" };
     format!("{location} parameter, style {style}, {explode}, {shape}")
 }
+
+/// The shape of a union one of whose branches is an object.
+const UNION_WITH_OBJECT: &str = "union with an object";
 
 /// A parameter's value shape as its serialization sees it.
 fn shape(api: &Api, t: &Ty) -> &'static str {
@@ -295,6 +304,11 @@ fn shape(api: &Api, t: &Ty) -> &'static str {
         Ty::Named(id) => match &api.ty(*id).kind {
             TypeKind::Struct(_) => "object",
             TypeKind::Alias(inner) | TypeKind::Newtype(inner) => shape(api, inner),
+            TypeKind::Union(union)
+                if union.variants.iter().any(|v| shape(api, &v.ty) == "object") =>
+            {
+                UNION_WITH_OBJECT
+            }
             _ => "primitive",
         },
         _ => "primitive",
@@ -618,6 +632,9 @@ fn expressible() -> BTreeSet<String> {
                         all.insert(param_form(location, style, explode, shape));
                     }
                 }
+            }
+            if *style == "deepObject" {
+                all.insert(param_form(location, style, true, UNION_WITH_OBJECT));
             }
         }
     }
