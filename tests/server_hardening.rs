@@ -42,6 +42,17 @@ async fn read_to_close(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&received).into_owned()
 }
 
+/// A container to create, sent after its head.
+const CONTAINER: &[u8] = br#"{"label":"c-1","initial_model":"openai/gpt"}"#;
+
+/// The head of a container creation whose body of `length` bytes comes after it.
+fn containers_head(length: usize, extra: &str) -> String {
+    format!(
+        "POST /v1/containers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n\
+         Content-Type: application/json\r\nContent-Length: {length}\r\n{extra}\r\n"
+    )
+}
+
 fn models_request(extra: &str) -> String {
     format!("GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n{extra}\r\n")
 }
@@ -86,10 +97,7 @@ async fn idle_keep_alive_connections_are_closed() {
 async fn a_stalled_body_is_answered_408_in_the_envelope() {
     let addr = start(Serve::new().body_stall_timeout(Duration::from_millis(300))).await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    let head = format!(
-        "POST /v1/containers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n\
-         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"label\":"
-    );
+    let head = containers_head(100, "") + r#"{"label":"#;
     stream.write_all(head.as_bytes()).await.unwrap();
     let answer = read_to_close(&mut stream).await;
     assert!(answer.contains("request_timeout"), "{answer}");
@@ -148,10 +156,7 @@ async fn at_the_cap_a_request_in_flight_is_never_closed_for_room() {
     .await;
     // In flight: its head is in, its body is still coming.
     let mut busy = TcpStream::connect(addr).await.unwrap();
-    let head = format!(
-        "POST /v1/containers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n\
-         Content-Type: application/json\r\nContent-Length: 44\r\nConnection: close\r\n\r\n"
-    );
+    let head = containers_head(CONTAINER.len(), "Connection: close\r\n");
     busy.write_all(head.as_bytes()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     // A second client waits for the slot instead of taking it.
@@ -164,9 +169,7 @@ async fn at_the_cap_a_request_in_flight_is_never_closed_for_room() {
         read_to_close(&mut stream).await
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
-    busy.write_all(br#"{"label":"c-1","initial_model":"openai/gpt"}"#)
-        .await
-        .unwrap();
+    busy.write_all(CONTAINER).await.unwrap();
     let answer = read_to_close(&mut busy).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let answer = waiting.await.unwrap();
@@ -182,18 +185,13 @@ async fn shutdown_finishes_requests_in_flight_then_returns() {
     .await;
     let mut idle = TcpStream::connect(addr).await.unwrap();
     let mut busy = TcpStream::connect(addr).await.unwrap();
-    let head = format!(
-        "POST /v1/containers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n\
-         Content-Type: application/json\r\nContent-Length: 44\r\n\r\n"
-    );
+    let head = containers_head(CONTAINER.len(), "");
     busy.write_all(head.as_bytes()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     stop.send(()).unwrap();
     // The idle connection is closed at once; the busy one gets its answer, then the close.
     assert_eq!(read_to_close(&mut idle).await, "");
-    busy.write_all(br#"{"label":"c-1","initial_model":"openai/gpt"}"#)
-        .await
-        .unwrap();
+    busy.write_all(CONTAINER).await.unwrap();
     let answer = read_to_close(&mut busy).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     tokio::time::timeout(GUARD, server)

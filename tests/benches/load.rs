@@ -1,11 +1,13 @@
-//! Load on the Maniac mock served by `Serve`, in a process of its own (this binary run with
-//! `--serve`), from clients on 127.0.0.1: latency p50 and p99 and the server's resident
+//! Load on the Maniac mock served by `Serve`, in a process of its own (this binary run
+//! again, `shared/server_process.rs`), from clients on 127.0.0.1: latency p50 and p99 and the server's resident
 //! memory at 1, 64 and 512 concurrent clients, for a list call (`GET /v1/models`) and a chat
 //! call (`POST /v1/chat/completions`). `cargo bench -p codegen-tests --bench load`. Bounded:
 //! a fixed number of requests per step. Numbers, not assertions (docs/performance.md).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+#[path = "shared/server_process.rs"]
+mod server_process;
+
+use std::process::Child;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,16 +34,8 @@ fn serve() {
 
 /// The server's resident and peak resident memory, in MiB.
 fn memory(server: &Child) -> (f64, f64) {
-    let status =
-        std::fs::read_to_string(format!("/proc/{}/status", server.id())).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
-            .map_or(f64::NAN, |kib| kib / 1024.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    let mib = |key| server_process::status_kib(server.id(), key) as f64 / 1024.0;
+    (mib("VmRSS"), mib("VmHWM"))
 }
 
 async fn step(
@@ -89,19 +83,11 @@ async fn step(
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--serve") {
+    if server_process::is_child() {
         return serve();
     }
-    let mut server = Command::new(std::env::current_exe().unwrap())
-        .arg("--serve")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = format!("http://{}", line.trim());
+    let (mut server, listening) = server_process::start();
+    let base = format!("http://{listening}");
     let (rss, _) = memory(&server);
     println!("server idle: RSS {rss:.1} MiB");
     let runtime = tokio::runtime::Builder::new_multi_thread()

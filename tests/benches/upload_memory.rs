@@ -7,9 +7,11 @@
 //! `cargo bench -p codegen-tests --bench upload_memory`, or in the dev profile
 //! `cargo test -p codegen-tests --bench upload_memory`.
 
+#[path = "shared/server_process.rs"]
+mod server_process;
+
 use maniac_api::models;
 use maniac_api::server::*;
-use std::io::BufRead;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -51,15 +53,6 @@ impl ManiacApi for Uploads {
             ..Default::default()
         })
     }
-}
-
-fn status_kib(pid: u32, key: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("Linux /proc");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("{key} in /proc/{pid}/status"))
 }
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -131,22 +124,14 @@ fn serve() {
 }
 
 fn main() {
-    if std::env::var_os("UPLOAD_MEMORY_SERVE").is_some() {
+    if server_process::is_child() {
         return serve();
     }
     let count = env_or("UPLOAD_MEMORY_COUNT", 4);
     let mib = env_or("UPLOAD_MEMORY_MIB", 300);
     let file_last = std::env::var_os("UPLOAD_MEMORY_FILE_LAST").is_some();
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .env("UPLOAD_MEMORY_SERVE", "1")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port: u16 = line.trim().parse().expect("the server prints its port");
+    let (mut child, line) = server_process::start();
+    let port: u16 = line.parse().expect("the server prints its port");
     let pid = child.id();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -157,7 +142,7 @@ fn main() {
         // One small upload first, so what the first request allocates once is in the baseline.
         let (answer, _) = upload(port, 1024, file_last).await;
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-        let before = status_kib(pid, "VmRSS");
+        let before = server_process::status_kib(pid, "VmRSS");
         let started = std::time::Instant::now();
         let uploads: Vec<_> = (0..count)
             .map(|_| tokio::spawn(upload(port, mib * 1024 * 1024, file_last)))
@@ -166,7 +151,7 @@ fn main() {
         for upload in uploads {
             results.push(upload.await.unwrap());
         }
-        let peak = status_kib(pid, "VmHWM");
+        let peak = server_process::status_kib(pid, "VmHWM");
         (before, peak, started.elapsed(), results)
     });
     let _ = child.kill();
