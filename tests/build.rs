@@ -34,6 +34,8 @@ fn main() {
             crate_name: name.replace('_', "-"),
             source: format!("tests/fixtures/{name}.yaml"),
             standalone: false,
+
+            feature_groups: false,
             runtime: codegen::Runtime::Path("../../codegen/runtime".into()),
         };
         let generated =

@@ -668,6 +668,8 @@ fn the_fixtures_reach_everything_the_ir_can_express() {
             crate_name: "coverage-api".to_owned(),
             source: path.display().to_string(),
             standalone: true,
+
+            feature_groups: true,
             runtime: codegen::Runtime::Path("../codegen/runtime".into()),
         };
         if let Err(e) = codegen::generate(&text, &options) {

@@ -131,6 +131,8 @@ fn garbage_never_panics() {
                         crate_name: "x".into(),
                         source: "x".into(),
                         standalone: true,
+
+                        feature_groups: true,
                         runtime: codegen::Runtime::Path("../codegen/runtime".into()),
                     },
                 )

@@ -214,6 +214,8 @@ fn options() -> codegen::Options {
         crate_name: "fuzz-mutant".into(),
         source: "mutant".into(),
         standalone: true,
+
+        feature_groups: true,
         // The mutants' crates are checked outside the workspace.
         runtime: codegen::Runtime::Path(
             concat!(env!("CARGO_MANIFEST_DIR"), "/../codegen/runtime").into(),

@@ -1418,6 +1418,8 @@ fn emitted_routes(document: &str) -> (Vec<String>, Vec<codegen::Warning>) {
         crate_name: "routes".into(),
         source: "routes.yaml".into(),
         standalone: false,
+
+        feature_groups: true,
         runtime: codegen::Runtime::Path("../codegen/runtime".into()),
     };
     let generated = codegen::generate(document, &options).unwrap();

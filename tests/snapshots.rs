@@ -14,6 +14,8 @@ fn maniac_options() -> codegen::Options {
         crate_name: "maniac-api".into(),
         source: "spec/maniac.yaml".into(),
         standalone: false,
+
+        feature_groups: true,
         runtime: codegen::Runtime::Path("../codegen/runtime".into()),
     }
 }
@@ -84,14 +86,25 @@ impl FixtureCrate {
             crate_name: name.replace('_', "-"),
             source,
             standalone: false,
+
+            feature_groups: true,
             runtime: codegen::Runtime::Path("../codegen/runtime".into()),
         };
         FixtureCrate(codegen::generate_from_api(&api, &options).unwrap())
     }
 
-    /// `models.rs` and, where there is one, `params.rs`: one snapshot.
+    /// `models.rs`, where there is one `params.rs`, and the cargo features of operation
+    /// groups: one snapshot.
     fn models(&self) -> String {
         let mut text = self.file("src/models.rs").to_owned();
+        let manifest = self.file("Cargo.toml");
+        if let Some(start) = manifest.find("# Every group of operations") {
+            let end = manifest[start..]
+                .find("\n[")
+                .map_or(manifest.len(), |end| start + end);
+            text.push_str("\n// ---- Cargo.toml, operation groups\n");
+            text.push_str(&manifest[start..end]);
+        }
         if let Some(params) = self
             .0
             .files
@@ -168,6 +181,7 @@ fixture_snapshots!(
     references,
     requests,
     routes,
+    tag_groups,
     unions
 );
 
@@ -180,6 +194,8 @@ fn fixture_lib_rs_escapes_hostile_info() {
             crate_name: "names".into(),
             source: "names.yaml".into(),
             standalone: true,
+
+            feature_groups: true,
             runtime: codegen::Runtime::Path("../codegen/runtime".into()),
         },
     )

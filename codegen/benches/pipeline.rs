@@ -71,6 +71,8 @@ fn bench(path: &str) {
         crate_name: "bench-api".into(),
         source: name.clone(),
         standalone: false,
+
+        feature_groups: true,
         runtime: codegen::Runtime::Path("../codegen/runtime".into()),
     };
     let doc = codegen::load::parse(&text).expect("document parses");

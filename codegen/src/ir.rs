@@ -18,7 +18,19 @@ pub struct Api {
     /// The API's error envelope: the named type most error responses (4XX, 5XX, `default`)
     /// carry as JSON. The server answers its own rejections in it; the client parses it.
     pub error_type: Option<TypeId>,
+    /// Cargo features that each compile one group of operations (a tag, or a resource:
+    /// the first path segment after the common prefix) and the types it reaches; empty
+    /// when the document has a single group. See `lower/features.rs`.
+    pub features: Vec<Feature>,
     pub warnings: Vec<Warning>,
+}
+
+/// A cargo feature of the generated crate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feature {
+    pub name: String,
+    /// What it compiles, for `Cargo.toml` and the crate docs.
+    pub docs: String,
 }
 
 impl Api {
@@ -147,6 +159,8 @@ pub struct TypeDef {
     /// The Rust type implements `Default` (every required field's type has one, or the
     /// enum has a default variant).
     pub has_default: bool,
+    /// The [`Api::features`] any one of which compiles the type; `None`: always compiled.
+    pub features: Option<Vec<usize>>,
 }
 
 #[derive(Debug, Clone)]
@@ -378,6 +392,8 @@ pub struct Operation {
     /// `None`: the API-wide requirement applies; `Some(vec![])`: no authentication.
     pub security: Option<Vec<Vec<String>>>,
     pub pointer: String,
+    /// The [`Api::features`] entry that compiles the operation; `None`: always compiled.
+    pub feature: Option<usize>,
 }
 
 /// An operation's route in the server's router.

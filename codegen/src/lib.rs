@@ -28,6 +28,9 @@ pub struct Options {
     pub standalone: bool,
     /// Where the crate finds the runtime crate.
     pub runtime: Runtime,
+    /// A cargo feature per group of operations (see `lower/features.rs`). `false` for code
+    /// compiled as a module of another crate, whose features are not the document's.
+    pub feature_groups: bool,
 }
 
 /// Where a generated crate finds `codegen-runtime`, the part that is the same for every API.
@@ -293,6 +296,16 @@ pub fn generate(text: &str, options: &Options) -> Result<Generated> {
 }
 
 pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> {
+    let ungrouped;
+    let api = if options.feature_groups || api.features.is_empty() {
+        api
+    } else {
+        ungrouped = ir::Api {
+            features: Vec::new(),
+            ..api.clone()
+        };
+        &ungrouped
+    };
     let source = &options.source;
     let runs = |len: usize, batch: usize| {
         (0..len)
@@ -346,7 +359,9 @@ pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> 
         },
         GeneratedFile {
             path: "src/lib.rs".into(),
-            contents: emit::doc_markers::scoped(|| format_rust(emit::krate::lib_rs(api), source))?,
+            contents: emit::doc_markers::scoped(|| {
+                format_rust(emit::krate::lib_rs(api, &options.crate_name), source)
+            })?,
         },
         GeneratedFile {
             path: "src/models.rs".into(),

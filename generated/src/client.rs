@@ -93,6 +93,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "chat")]
     pub async fn chat_completions_list(
         &self,
         params: &ChatCompletionsListParams,
@@ -141,6 +142,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "chat")]
     pub fn chat_completions_list_stream(
         &self,
         params: &ChatCompletionsListParams,
@@ -183,6 +185,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "chat")]
     pub async fn chat_completions_create(
         &self,
         body: &super::models::ChatReq,
@@ -215,6 +218,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "chat")]
     pub async fn chat_completions_create_stream(
         &self,
         body: &super::models::ChatReq,
@@ -245,6 +249,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "chat")]
     pub async fn chat_completions_register(
         &self,
         body: &super::models::RegisterCompletionsReq,
@@ -281,6 +286,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "chat")]
     pub async fn chat_completions_retrieve(
         &self,
         completion_id: &str,
@@ -315,6 +321,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "containers")]
     pub async fn containers_list(
         &self,
         params: &ContainersListParams,
@@ -357,6 +364,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "containers")]
     pub fn containers_list_stream(
         &self,
         params: &ContainersListParams,
@@ -398,6 +406,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "containers")]
     pub async fn containers_create(
         &self,
         body: &super::models::CreateContainerReq,
@@ -431,6 +440,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "containers")]
     pub async fn containers_retrieve(
         &self,
         label: &str,
@@ -464,6 +474,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "containers")]
     pub async fn containers_delete(
         &self,
         label: &str,
@@ -497,6 +508,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "containers")]
     pub async fn containers_update(
         &self,
         label: &str,
@@ -529,6 +541,7 @@ impl Client {
     /// - 429: Too Many Requests
     /// - 500: Internal Server Error
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "files")]
     pub async fn files_list(
         &self,
         params: &FilesListParams,
@@ -571,6 +584,7 @@ impl Client {
     /// - 429: Too Many Requests
     /// - 500: Internal Server Error
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "files")]
     pub fn files_list_stream(
         &self,
         params: &FilesListParams,
@@ -610,6 +624,7 @@ impl Client {
     /// - 429: Too Many Requests
     /// - 500: Internal Server Error
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "files")]
     pub async fn files_create(
         &self,
         form: FilesCreateForm,
@@ -641,6 +656,7 @@ impl Client {
     /// - 429: Too Many Requests
     /// - 500: Internal Server Error
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "files")]
     pub async fn files_retrieve(
         &self,
         file_id: &str,
@@ -670,6 +686,7 @@ impl Client {
     /// - 429: Too Many Requests
     /// - 500: Internal Server Error
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "files")]
     pub async fn files_delete(
         &self,
         file_id: &str,
@@ -701,6 +718,7 @@ impl Client {
     /// - 429: Too Many Requests
     /// - 500: Internal Server Error
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "files")]
     pub async fn files_content(
         &self,
         file_id: &str,
@@ -731,6 +749,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "models")]
     pub async fn models_list(
         &self,
         params: &ModelsListParams,
@@ -774,6 +793,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "models")]
     pub fn models_list_stream(
         &self,
         params: &ModelsListParams,
@@ -815,6 +835,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "models")]
     pub async fn models_create(
         &self,
         body: &super::models::AddModelToContainerReq,
@@ -846,6 +867,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "evaluators")]
     pub async fn evaluators_list(
         &self,
         params: &EvaluatorsListParams,
@@ -889,6 +911,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "evaluators")]
     pub fn evaluators_list_stream(
         &self,
         params: &EvaluatorsListParams,
@@ -930,6 +953,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "evaluators")]
     pub async fn evaluators_create(
         &self,
         body: &super::models::CreateEvaluatorReq,
@@ -961,6 +985,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "evaluators")]
     pub async fn evaluators_retrieve(
         &self,
         evaluator_id: &str,
@@ -992,6 +1017,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "evaluators")]
     pub async fn evaluators_delete(
         &self,
         evaluator_id: &str,
@@ -1025,6 +1051,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "evaluators")]
     pub async fn evaluators_update(
         &self,
         evaluator_id: &str,
@@ -1056,6 +1083,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "datasets")]
     pub async fn datasets_list(
         &self,
         params: &DatasetsListParams,
@@ -1099,6 +1127,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "datasets")]
     pub fn datasets_list_stream(
         &self,
         params: &DatasetsListParams,
@@ -1140,6 +1169,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "datasets")]
     pub async fn datasets_create(
         &self,
         body: &super::models::CreateDatasetReq,
@@ -1173,6 +1203,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "datasets")]
     pub async fn datasets_retrieve(
         &self,
         dataset_id: &str,
@@ -1202,6 +1233,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "evaluation")]
     pub async fn evaluation_runs_list(
         &self,
         params: &EvaluationRunsListParams,
@@ -1246,6 +1278,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "evaluation")]
     pub fn evaluation_runs_list_stream(
         &self,
         params: &EvaluationRunsListParams,
@@ -1287,6 +1320,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "evaluation")]
     pub async fn evaluation_runs_create(
         &self,
         body: &super::models::CreateEvaluationRunReq,
@@ -1318,6 +1352,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "evaluation")]
     pub async fn evaluation_runs_retrieve(
         &self,
         run_id: &str,
@@ -1349,6 +1384,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "optimization")]
     pub async fn optimization_runs_create(
         &self,
         body: &super::models::CreateOptimizationRunReq,
@@ -1382,6 +1418,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "rlm")]
     pub async fn rlm_responses_create(
         &self,
         body: &super::models::CreateRlmResponseReq,
@@ -1415,6 +1452,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "rlm")]
     pub async fn rlm_responses_retrieve(
         &self,
         response_id: &str,
@@ -1446,6 +1484,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "traces")]
     pub async fn traces_list(
         &self,
         params: &TracesListParams,
@@ -1486,6 +1525,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "traces")]
     pub fn traces_list_stream(
         &self,
         params: &TracesListParams,
@@ -1527,6 +1567,7 @@ impl Client {
     /// - 500: Internal Server Error
     /// - 501: Not Implemented
     /// - 503: Upstream Unavailable
+    #[cfg(feature = "traces")]
     pub async fn traces_retrieve(
         &self,
         id: &str,
@@ -1554,6 +1595,7 @@ impl ClientBuilder {
     }
 }
 /// The `multipart/form-data` body of [`Client::files_create`]; files are streamed.
+#[cfg(feature = "files")]
 #[derive(Debug)]
 pub struct FilesCreateForm {
     /// The file to upload.

@@ -53,6 +53,26 @@
 //! ```
 //!
 //! The mock (`server::mock::Mock`) answers every operation with its documented example (or one made from the schema), another documented status on `Prefer: code=404`, events where the request asks to stream: `cargo run --features server --example mock -- --port 8080`.
+//!
+//! # Features
+//!
+//! Besides `client` and `server`, each group of operations is a cargo feature, all on by default. To compile only what you call (a large API compiles much faster), turn the defaults off and list the groups: an operation compiles only with its group, and a type only when an enabled group reaches it.
+//!
+//! ```toml
+//! [dependencies]
+//! maniac-api = { path = "...", default-features = false, features = ["client", "chat"] }
+//! ```
+//!
+//! - `chat`: Operations tagged `Chat`: Chat completion endpoints (OpenAI-compatible).
+//! - `containers`: Operations tagged `Containers`: Containers group one task each: its models, routing defaults (system prompt, inference parameters), evaluators and data.
+//! - `files`: Operations tagged `Files`: File upload and management.
+//! - `models`: Operations tagged `Models`: Model listing and metadata.
+//! - `evaluators`: Operations tagged `Evaluators`: Judge (LLM) and code evaluators used to score completions.
+//! - `datasets`: Operations tagged `Datasets`: Dataset management.
+//! - `evaluation`: Operations tagged `Evaluation`: Evaluation runs that score a container's data with evaluators.
+//! - `optimization`: Operations tagged `Optimization`: Optimization (fine-tuning) runs for a container.
+//! - `rlm`: Operations tagged `RLM`: Recursive Language Model runs through an OpenAI Responses-style endpoint.
+//! - `traces`: Operations tagged `Traces`: Completions grouped by the external trace id sent with them.
 #![allow(
     unknown_lints,
     clippy::approx_constant,
@@ -65,6 +85,23 @@
     clippy::tabs_in_doc_comments,
     clippy::test_attr_in_doctest,
     rustdoc::invalid_rust_codeblocks
+)]
+#![cfg_attr(
+    not(
+        all(
+            feature = "chat",
+            feature = "containers",
+            feature = "files",
+            feature = "models",
+            feature = "evaluators",
+            feature = "datasets",
+            feature = "evaluation",
+            feature = "optimization",
+            feature = "rlm",
+            feature = "traces"
+        )
+    ),
+    allow(dead_code, unused_imports, unused_variables)
 )]
 #![recursion_limit = "512"]
 /// Request and response types: one Rust type per schema of the document.

@@ -24,6 +24,7 @@ impl super::validate::Validate for ManiacError {}
 /// Sort order.
 ///
 /// Schema `#/components/schemas/SortOrder`.
+#[cfg(feature = "chat")]
 #[derive(
     Debug,
     Clone,
@@ -46,6 +47,7 @@ pub enum SortOrder {
     #[serde(rename = "desc")]
     Desc,
 }
+#[cfg(feature = "chat")]
 impl SortOrder {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -55,15 +57,18 @@ impl SortOrder {
         }
     }
 }
+#[cfg(feature = "chat")]
 impl std::fmt::Display for SortOrder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for SortOrder {}
 /// API type.
 ///
 /// Schema `#/components/schemas/ApiType`.
+#[cfg(any(feature = "containers", feature = "models"))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ApiType {
     /// `"chat.completions"`
@@ -91,6 +96,7 @@ pub enum ApiType {
     /// A value this version of the API description does not know.
     Other(String),
 }
+#[cfg(any(feature = "containers", feature = "models"))]
 impl ApiType {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &str {
@@ -110,16 +116,19 @@ impl ApiType {
         }
     }
 }
+#[cfg(any(feature = "containers", feature = "models"))]
 impl std::fmt::Display for ApiType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(any(feature = "containers", feature = "models"))]
 impl serde::Serialize for ApiType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(any(feature = "containers", feature = "models"))]
 impl<'de> serde::Deserialize<'de> for ApiType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -143,6 +152,7 @@ impl<'de> serde::Deserialize<'de> for ApiType {
         )
     }
 }
+#[cfg(any(feature = "containers", feature = "models"))]
 impl super::validate::Validate for ApiType {
     fn validate_at(
         &self,
@@ -157,6 +167,7 @@ impl super::validate::Validate for ApiType {
 /// OpenAI-compatible chat completion request with Maniac extensions.
 ///
 /// Schema `#/components/schemas/ChatReq`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChatReq {
     /// Model slug to use. Supports global slugs or project slugs (maniac:). Forms: `<provider>/<model>` or `<provider>:<model>` (global), `maniac:<container_label>` (routed through a container).
@@ -262,6 +273,7 @@ pub struct ChatReq {
     #[serde(flatten)]
     pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
 }
+#[cfg(feature = "chat")]
 impl ChatReq {
     fn default_stream() -> Option<bool> {
         Some(false)
@@ -273,6 +285,7 @@ impl ChatReq {
         Some(true)
     }
 }
+#[cfg(feature = "chat")]
 impl Default for ChatReq {
     fn default() -> Self {
         Self {
@@ -304,6 +317,7 @@ impl Default for ChatReq {
         }
     }
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatReq {
     fn validate_at(
         &self,
@@ -319,6 +333,7 @@ impl super::validate::Validate for ChatReq {
 /// OpenAI-style chat message.
 ///
 /// Schema `#/components/schemas/Message`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Message {
     pub role: MessageRole,
@@ -335,6 +350,7 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for Message {
     fn validate_at(
         &self,
@@ -347,6 +363,7 @@ impl super::validate::Validate for Message {
 /// Role of the message author.
 ///
 /// Schema `#/components/schemas/MessageRole`.
+#[cfg(feature = "chat")]
 #[derive(
     Debug,
     Clone,
@@ -376,6 +393,7 @@ pub enum MessageRole {
     #[serde(rename = "tool")]
     Tool,
 }
+#[cfg(feature = "chat")]
 impl MessageRole {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -388,15 +406,18 @@ impl MessageRole {
         }
     }
 }
+#[cfg(feature = "chat")]
 impl std::fmt::Display for MessageRole {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for MessageRole {}
 /// Message content, as plain text or an array of content parts.
 ///
 /// Schema `#/components/schemas/MessageContent`.
+#[cfg(feature = "chat")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -406,6 +427,7 @@ pub enum MessageContent {
     /// A `list of ContentPart`.
     List(Vec<ContentPart>),
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for MessageContent {
     fn validate_at(
         &self,
@@ -420,6 +442,7 @@ impl super::validate::Validate for MessageContent {
 /// One part of a multi-part message content.
 ///
 /// Schema `#/components/schemas/ContentPart`.
+#[cfg(feature = "chat")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(untagged)]
@@ -431,6 +454,7 @@ pub enum ContentPart {
     /// An object whose `type` this version of the API description does not know.
     Other(serde_json::Value),
 }
+#[cfg(feature = "chat")]
 impl<'de> serde::Deserialize<'de> for ContentPart {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -457,6 +481,7 @@ impl<'de> serde::Deserialize<'de> for ContentPart {
         }
     }
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ContentPart {
     fn validate_at(
         &self,
@@ -472,6 +497,7 @@ impl super::validate::Validate for ContentPart {
 /// Text content part.
 ///
 /// Schema `#/components/schemas/TextContentPart`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct TextContentPart {
     /// Content part type.
@@ -479,10 +505,12 @@ pub struct TextContentPart {
     /// The text.
     pub text: String,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for TextContentPart {}
 /// Image content part.
 ///
 /// Schema `#/components/schemas/ImageContentPart`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ImageContentPart {
     /// Content part type.
@@ -490,10 +518,12 @@ pub struct ImageContentPart {
     /// Image reference, OpenAI-style (e.g. `{"url": "...", "detail": "auto"}`).
     pub image_url: serde_json::Map<String, serde_json::Value>,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ImageContentPart {}
 /// A tool call made by the model.
 ///
 /// Schema `#/components/schemas/ToolCall`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolCall {
     /// Tool call id.
@@ -503,11 +533,13 @@ pub struct ToolCall {
     pub r#type: ToolCallType2,
     pub function: FunctionCall,
 }
+#[cfg(feature = "chat")]
 impl ToolCall {
     fn default_type() -> ToolCallType2 {
         ToolCallType2::Function
     }
 }
+#[cfg(feature = "chat")]
 impl Default for ToolCall {
     fn default() -> Self {
         Self {
@@ -517,10 +549,12 @@ impl Default for ToolCall {
         }
     }
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ToolCall {}
 /// Tool call type.
 ///
 /// Schema `#/components/schemas/ToolCallType`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[derive(
     Debug,
     Clone,
@@ -540,6 +574,7 @@ pub enum ToolCallType {
     #[serde(rename = "function")]
     Function,
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl ToolCallType {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -548,15 +583,18 @@ impl ToolCallType {
         }
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl std::fmt::Display for ToolCallType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ToolCallType {}
 /// Function called by a tool call.
 ///
 /// Schema `#/components/schemas/FunctionCall`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct FunctionCall {
     /// Function name.
@@ -564,10 +602,12 @@ pub struct FunctionCall {
     /// Function arguments as a JSON-encoded string.
     pub arguments: String,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for FunctionCall {}
 /// A tool the model may call.
 ///
 /// Schema `#/components/schemas/ToolDefinition`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolDefinition {
     /// Tool type.
@@ -575,11 +615,13 @@ pub struct ToolDefinition {
     pub r#type: ToolDefinitionType,
     pub function: FunctionDefinition,
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl ToolDefinition {
     fn default_type() -> ToolDefinitionType {
         ToolDefinitionType::Function
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl Default for ToolDefinition {
     fn default() -> Self {
         Self {
@@ -588,10 +630,12 @@ impl Default for ToolDefinition {
         }
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ToolDefinition {}
 /// Function tool definition.
 ///
 /// Schema `#/components/schemas/FunctionDefinition`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct FunctionDefinition {
     /// Function name.
@@ -606,10 +650,12 @@ pub struct FunctionDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strict: Option<bool>,
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for FunctionDefinition {}
 /// Tool choice, as a mode string or a specific function.
 ///
 /// Schema `#/components/schemas/ToolChoice`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -619,6 +665,7 @@ pub enum ToolChoice {
     /// A `ToolChoiceFunction`.
     ToolChoiceFunction(ToolChoiceFunction),
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ToolChoice {
     fn validate_at(
         &self,
@@ -633,6 +680,7 @@ impl super::validate::Validate for ToolChoice {
 /// Tool choice mode.
 ///
 /// Schema `#/components/schemas/ToolChoiceMode`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ToolChoiceMode {
     /// `"none"`
@@ -644,6 +692,7 @@ pub enum ToolChoiceMode {
     /// A value this version of the API description does not know.
     Other(String),
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl ToolChoiceMode {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &str {
@@ -655,16 +704,19 @@ impl ToolChoiceMode {
         }
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl std::fmt::Display for ToolChoiceMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl serde::Serialize for ToolChoiceMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl<'de> serde::Deserialize<'de> for ToolChoiceMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -680,6 +732,7 @@ impl<'de> serde::Deserialize<'de> for ToolChoiceMode {
         )
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ToolChoiceMode {
     fn validate_at(
         &self,
@@ -694,6 +747,7 @@ impl super::validate::Validate for ToolChoiceMode {
 /// Forces a call of one specific function.
 ///
 /// Schema `#/components/schemas/ToolChoiceFunction`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolChoiceFunction {
     /// Tool choice type.
@@ -701,11 +755,13 @@ pub struct ToolChoiceFunction {
     pub r#type: ToolChoiceFunctionType,
     pub function: ToolChoiceFunctionName,
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl ToolChoiceFunction {
     fn default_type() -> ToolChoiceFunctionType {
         ToolChoiceFunctionType::Function
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl Default for ToolChoiceFunction {
     fn default() -> Self {
         Self {
@@ -714,19 +770,23 @@ impl Default for ToolChoiceFunction {
         }
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ToolChoiceFunction {}
 /// Name of the function to call.
 ///
 /// Schema `#/components/schemas/ToolChoiceFunctionName`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ToolChoiceFunctionName {
     /// Function name.
     pub name: String,
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ToolChoiceFunctionName {}
 /// Stop sequences, as one string or a list of strings.
 ///
 /// Schema `#/components/schemas/StopSequences`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -736,10 +796,12 @@ pub enum StopSequences {
     /// A `list of string`.
     StringList(Vec<String>),
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for StopSequences {}
 /// Response format.
 ///
 /// Schema `#/components/schemas/ResponseFormat`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(untagged)]
@@ -753,6 +815,7 @@ pub enum ResponseFormat {
     /// An object whose `type` this version of the API description does not know.
     Other(serde_json::Value),
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl<'de> serde::Deserialize<'de> for ResponseFormat {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -784,6 +847,7 @@ impl<'de> serde::Deserialize<'de> for ResponseFormat {
         }
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ResponseFormat {
     fn validate_at(
         &self,
@@ -800,34 +864,41 @@ impl super::validate::Validate for ResponseFormat {
 /// Plain text output.
 ///
 /// Schema `#/components/schemas/ResponseFormatText`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ResponseFormatText {
     /// Response format type.
     pub r#type: ResponseFormatTextType,
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ResponseFormatText {}
 /// Any JSON object output.
 ///
 /// Schema `#/components/schemas/ResponseFormatJsonObject`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ResponseFormatJsonObject {
     /// Response format type.
     pub r#type: ResponseFormatJsonObjectType,
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ResponseFormatJsonObject {}
 /// JSON output conforming to a JSON Schema.
 ///
 /// Schema `#/components/schemas/ResponseFormatJsonSchema`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ResponseFormatJsonSchema {
     /// Response format type.
     pub r#type: ResponseFormatJsonSchemaType,
     pub json_schema: JsonSchemaConfig,
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ResponseFormatJsonSchema {}
 /// JSON Schema output configuration.
 ///
 /// Schema `#/components/schemas/JsonSchemaConfig`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct JsonSchemaConfig {
     /// Schema name.
@@ -842,10 +913,12 @@ pub struct JsonSchemaConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strict: Option<bool>,
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for JsonSchemaConfig {}
 /// Reasoning config.
 ///
 /// Schema `#/components/schemas/ReasoningConfig`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ReasoningConfig {
     /// Reasoning effort.
@@ -855,6 +928,7 @@ pub struct ReasoningConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<ReasoningSummary>,
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ReasoningConfig {
     fn validate_at(
         &self,
@@ -868,6 +942,7 @@ impl super::validate::Validate for ReasoningConfig {
 /// Reasoning effort.
 ///
 /// Schema `#/components/schemas/ReasoningEffort`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReasoningEffort {
     /// `"none"`
@@ -885,6 +960,7 @@ pub enum ReasoningEffort {
     /// A value this version of the API description does not know.
     Other(String),
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl ReasoningEffort {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &str {
@@ -899,16 +975,19 @@ impl ReasoningEffort {
         }
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl std::fmt::Display for ReasoningEffort {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl serde::Serialize for ReasoningEffort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl<'de> serde::Deserialize<'de> for ReasoningEffort {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -927,6 +1006,7 @@ impl<'de> serde::Deserialize<'de> for ReasoningEffort {
         )
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ReasoningEffort {
     fn validate_at(
         &self,
@@ -941,6 +1021,7 @@ impl super::validate::Validate for ReasoningEffort {
 /// Reasoning summary verbosity.
 ///
 /// Schema `#/components/schemas/ReasoningSummary`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReasoningSummary {
     /// `"auto"`
@@ -952,6 +1033,7 @@ pub enum ReasoningSummary {
     /// A value this version of the API description does not know.
     Other(String),
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl ReasoningSummary {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &str {
@@ -963,16 +1045,19 @@ impl ReasoningSummary {
         }
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl std::fmt::Display for ReasoningSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl serde::Serialize for ReasoningSummary {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl<'de> serde::Deserialize<'de> for ReasoningSummary {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -988,6 +1073,7 @@ impl<'de> serde::Deserialize<'de> for ReasoningSummary {
         )
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ReasoningSummary {
     fn validate_at(
         &self,
@@ -1002,16 +1088,19 @@ impl super::validate::Validate for ReasoningSummary {
 /// Stream options.
 ///
 /// Schema `#/components/schemas/StreamOptions`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct StreamOptions {
     /// Send a final chunk with token usage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_usage: Option<bool>,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for StreamOptions {}
 /// Trace context of a completion. (Later addition.)
 ///
 /// Schema `#/components/schemas/TraceContext`.
+#[cfg(any(feature = "chat", feature = "traces"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct TraceContext {
     /// External trace id.
@@ -1032,10 +1121,12 @@ pub struct TraceContext {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
+#[cfg(any(feature = "chat", feature = "traces"))]
 impl super::validate::Validate for TraceContext {}
 /// Chat completion (non-streaming response).
 ///
 /// Schema `#/components/schemas/ChatRes`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChatRes {
     /// Completion id.
@@ -1060,11 +1151,13 @@ pub struct ChatRes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
 }
+#[cfg(feature = "chat")]
 impl ChatRes {
     fn default_object() -> ChatResObject {
         ChatResObject::ChatCompletion
     }
 }
+#[cfg(feature = "chat")]
 impl Default for ChatRes {
     fn default() -> Self {
         Self {
@@ -1079,6 +1172,7 @@ impl Default for ChatRes {
         }
     }
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatRes {
     fn validate_at(
         &self,
@@ -1091,6 +1185,7 @@ impl super::validate::Validate for ChatRes {
 /// A single chat completion choice.
 ///
 /// Schema `#/components/schemas/ChatCompletionChoice`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ChatCompletionChoice {
     /// Choice index.
@@ -1104,6 +1199,7 @@ pub struct ChatCompletionChoice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<ChatCompletionLogprobs>,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChoice {
     fn validate_at(
         &self,
@@ -1117,6 +1213,7 @@ impl super::validate::Validate for ChatCompletionChoice {
 /// Why generation stopped.
 ///
 /// Schema `#/components/schemas/FinishReason`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FinishReason {
     /// `"stop"`
@@ -1132,6 +1229,7 @@ pub enum FinishReason {
     /// A value this version of the API description does not know.
     Other(String),
 }
+#[cfg(feature = "chat")]
 impl FinishReason {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &str {
@@ -1145,16 +1243,19 @@ impl FinishReason {
         }
     }
 }
+#[cfg(feature = "chat")]
 impl std::fmt::Display for FinishReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "chat")]
 impl serde::Serialize for FinishReason {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "chat")]
 impl<'de> serde::Deserialize<'de> for FinishReason {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1172,6 +1273,7 @@ impl<'de> serde::Deserialize<'de> for FinishReason {
         )
     }
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for FinishReason {
     fn validate_at(
         &self,
@@ -1186,6 +1288,7 @@ impl super::validate::Validate for FinishReason {
 /// Assistant message.
 ///
 /// Schema `#/components/schemas/ChatResponseMessage`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ChatResponseMessage {
     /// Author role (normally `assistant`).
@@ -1200,6 +1303,7 @@ pub struct ChatResponseMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCall>>,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatResponseMessage {
     fn validate_at(
         &self,
@@ -1212,6 +1316,7 @@ impl super::validate::Validate for ChatResponseMessage {
 /// Log probability information of a choice (OpenAI shape).
 ///
 /// Schema `#/components/schemas/ChatCompletionLogprobs`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ChatCompletionLogprobs {
     /// Log probabilities of the content tokens.
@@ -1221,10 +1326,12 @@ pub struct ChatCompletionLogprobs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refusal: Option<Vec<TokenLogprob>>,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionLogprobs {}
 /// Log probability of one token.
 ///
 /// Schema `#/components/schemas/TokenLogprob`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct TokenLogprob {
     /// The token.
@@ -1239,10 +1346,12 @@ pub struct TokenLogprob {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_logprobs: Option<Vec<TopLogprob>>,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for TokenLogprob {}
 /// An alternative token and its log probability.
 ///
 /// Schema `#/components/schemas/TopLogprob`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct TopLogprob {
     /// The token.
@@ -1254,10 +1363,12 @@ pub struct TopLogprob {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes: Option<Vec<i32>>,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for TopLogprob {}
 /// Token usage.
 ///
 /// Schema `#/components/schemas/ChatResponseUsage`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ChatResponseUsage {
     /// Tokens in the prompt.
@@ -1276,10 +1387,12 @@ pub struct ChatResponseUsage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_tokens_details: Option<serde_json::Map<String, serde_json::Value>>,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatResponseUsage {}
 /// One Server-Sent Event payload of a streamed chat completion (`data: <chunk JSON>`); the stream ends with `data: [DONE]`.
 ///
 /// Schema `#/components/schemas/ChatCompletionChunk`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChatCompletionChunk {
     /// Completion id (same on every chunk).
@@ -1304,11 +1417,13 @@ pub struct ChatCompletionChunk {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
 }
+#[cfg(feature = "chat")]
 impl ChatCompletionChunk {
     fn default_object() -> ChatCompletionChunkObject {
         ChatCompletionChunkObject::ChatCompletionChunk
     }
 }
+#[cfg(feature = "chat")]
 impl Default for ChatCompletionChunk {
     fn default() -> Self {
         Self {
@@ -1323,6 +1438,7 @@ impl Default for ChatCompletionChunk {
         }
     }
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChunk {
     fn validate_at(
         &self,
@@ -1335,6 +1451,7 @@ impl super::validate::Validate for ChatCompletionChunk {
 /// Delta of one choice in a streamed chunk.
 ///
 /// Schema `#/components/schemas/ChatCompletionChunkChoice`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ChatCompletionChunkChoice {
     /// Choice index.
@@ -1348,6 +1465,7 @@ pub struct ChatCompletionChunkChoice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<ChatCompletionLogprobs>,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChunkChoice {
     fn validate_at(
         &self,
@@ -1360,6 +1478,7 @@ impl super::validate::Validate for ChatCompletionChunkChoice {
 /// Incremental message content.
 ///
 /// Schema `#/components/schemas/ChatCompletionChunkDelta`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ChatCompletionChunkDelta {
     /// Author role (first chunk only).
@@ -1372,10 +1491,12 @@ pub struct ChatCompletionChunkDelta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ChatCompletionChunkToolCall>>,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChunkDelta {}
 /// Fragment of a tool call in a streamed chunk.
 ///
 /// Schema `#/components/schemas/ChatCompletionChunkToolCall`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ChatCompletionChunkToolCall {
     /// Index of the tool call being built.
@@ -1390,10 +1511,12 @@ pub struct ChatCompletionChunkToolCall {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<ChatCompletionChunkFunctionCall>,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChunkToolCall {}
 /// Fragment of a function call.
 ///
 /// Schema `#/components/schemas/ChatCompletionChunkFunctionCall`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ChatCompletionChunkFunctionCall {
     /// Function name (first fragment only).
@@ -1403,10 +1526,12 @@ pub struct ChatCompletionChunkFunctionCall {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<String>,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChunkFunctionCall {}
 /// OpenAI-style list response for chat completions.
 ///
 /// Schema `#/components/schemas/ChatListRes`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChatListRes {
     /// Object type identifier.
@@ -1417,11 +1542,13 @@ pub struct ChatListRes {
     /// Total number of items available for this resource.
     pub total: i64,
 }
+#[cfg(feature = "chat")]
 impl ChatListRes {
     fn default_object() -> ChatListResObject {
         ChatListResObject::List
     }
 }
+#[cfg(feature = "chat")]
 impl Default for ChatListRes {
     fn default() -> Self {
         Self {
@@ -1431,6 +1558,7 @@ impl Default for ChatListRes {
         }
     }
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatListRes {
     fn validate_at(
         &self,
@@ -1448,6 +1576,7 @@ impl super::validate::Validate for ChatListRes {
 /// Stored chat completion (relaxed: most fields optional).
 ///
 /// Schema `#/components/schemas/ChatResRelaxed`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChatResRelaxed {
     /// Completion id.
@@ -1493,11 +1622,13 @@ pub struct ChatResRelaxed {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<TraceContext>,
 }
+#[cfg(feature = "chat")]
 impl ChatResRelaxed {
     fn default_object() -> ChatResRelaxedObject {
         ChatResRelaxedObject::ChatCompletion
     }
 }
+#[cfg(feature = "chat")]
 impl Default for ChatResRelaxed {
     fn default() -> Self {
         Self {
@@ -1517,10 +1648,12 @@ impl Default for ChatResRelaxed {
         }
     }
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatResRelaxed {}
 /// One choice of a stored or registered completion.
 ///
 /// Schema `#/components/schemas/RegisterOutputChoice`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RegisterOutputChoice {
     /// Choice index.
@@ -1531,10 +1664,12 @@ pub struct RegisterOutputChoice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<String>,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for RegisterOutputChoice {}
 /// Output message of a stored or registered completion.
 ///
 /// Schema `#/components/schemas/RegisterOutputMessage`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RegisterOutputMessage {
     /// Author role.
@@ -1543,10 +1678,12 @@ pub struct RegisterOutputMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for RegisterOutputMessage {}
 /// Register completed chat examples for evaluation or analytics.
 ///
 /// Schema `#/components/schemas/RegisterCompletionsReq`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RegisterCompletionsReq {
     /// Examples to register.
@@ -1554,6 +1691,7 @@ pub struct RegisterCompletionsReq {
     /// Container label to associate these examples with.
     pub container: String,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for RegisterCompletionsReq {
     fn validate_at(
         &self,
@@ -1568,6 +1706,7 @@ impl super::validate::Validate for RegisterCompletionsReq {
 /// One registered example (an input request and its output).
 ///
 /// Schema `#/components/schemas/RegisterItem`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RegisterItem {
     pub input: ChatReq,
@@ -1581,6 +1720,7 @@ pub struct RegisterItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for RegisterItem {
     fn validate_at(
         &self,
@@ -1593,6 +1733,7 @@ impl super::validate::Validate for RegisterItem {
 /// Result of a register operation.
 ///
 /// Schema `#/components/schemas/RegisterChatCompletionsResponse`.
+#[cfg(feature = "chat")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RegisterChatCompletionsResponse {
     /// Whether the register operation succeeded.
@@ -1604,10 +1745,12 @@ pub struct RegisterChatCompletionsResponse {
     /// Per-item errors.
     pub errors: Vec<serde_json::Map<String, serde_json::Value>>,
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for RegisterChatCompletionsResponse {}
 /// Inference-only parameters (no messages, model or stream).
 ///
 /// Schema `#/components/schemas/InferenceParams`.
+#[cfg(any(feature = "containers", feature = "models"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct InferenceParams {
     /// Provider routing preferences.
@@ -1705,6 +1848,7 @@ pub struct InferenceParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bad_words: Option<Vec<String>>,
 }
+#[cfg(any(feature = "containers", feature = "models"))]
 impl super::validate::Validate for InferenceParams {
     fn validate_at(
         &self,
@@ -1719,6 +1863,7 @@ impl super::validate::Validate for InferenceParams {
 /// Request body of container creation.
 ///
 /// Schema `#/components/schemas/CreateContainerReq`.
+#[cfg(feature = "containers")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreateContainerReq {
     /// Container label.
@@ -1735,11 +1880,13 @@ pub struct CreateContainerReq {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_system_prompt: Option<String>,
 }
+#[cfg(feature = "containers")]
 impl CreateContainerReq {
     fn default_api() -> ApiType {
         ApiType::ChatCompletions
     }
 }
+#[cfg(feature = "containers")]
 impl Default for CreateContainerReq {
     fn default() -> Self {
         Self {
@@ -1751,6 +1898,7 @@ impl Default for CreateContainerReq {
         }
     }
 }
+#[cfg(feature = "containers")]
 impl super::validate::Validate for CreateContainerReq {
     fn validate_at(
         &self,
@@ -1767,6 +1915,7 @@ impl super::validate::Validate for CreateContainerReq {
 /// Request body of container update; omitted fields are unchanged. (Later addition.)
 ///
 /// Schema `#/components/schemas/UpdateContainerReq`.
+#[cfg(feature = "containers")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct UpdateContainerReq {
     /// Default inference parameters.
@@ -1791,6 +1940,7 @@ pub struct UpdateContainerReq {
     )]
     pub default_model: Option<Option<String>>,
 }
+#[cfg(feature = "containers")]
 impl super::validate::Validate for UpdateContainerReq {
     fn validate_at(
         &self,
@@ -1806,10 +1956,12 @@ impl super::validate::Validate for UpdateContainerReq {
 /// A few-shot example message (free-form object, e.g. `{role, content}`).
 ///
 /// Schema `#/components/schemas/FewShotMessage`.
+#[cfg(feature = "containers")]
 pub type FewShotMessage = serde_json::Map<String, serde_json::Value>;
 /// A container (list item).
 ///
 /// Schema `#/components/schemas/Container`.
+#[cfg(feature = "containers")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Container {
     /// Container id.
@@ -1864,6 +2016,7 @@ pub struct Container {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimized_few_shot_messages: Option<Vec<FewShotMessage>>,
 }
+#[cfg(feature = "containers")]
 impl Container {
     fn default_object() -> ContainerObject {
         ContainerObject::Container
@@ -1875,6 +2028,7 @@ impl Container {
         false
     }
 }
+#[cfg(feature = "containers")]
 impl Default for Container {
     fn default() -> Self {
         Self {
@@ -1899,6 +2053,7 @@ impl Default for Container {
         }
     }
 }
+#[cfg(feature = "containers")]
 impl super::validate::Validate for Container {
     fn validate_at(
         &self,
@@ -1919,6 +2074,7 @@ impl super::validate::Validate for Container {
 /// A container (create / get response).
 ///
 /// Schema `#/components/schemas/CreateContainerRes`.
+#[cfg(feature = "containers")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreateContainerRes {
     /// Container id.
@@ -1965,6 +2121,7 @@ pub struct CreateContainerRes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimized_few_shot_messages: Option<Vec<FewShotMessage>>,
 }
+#[cfg(feature = "containers")]
 impl CreateContainerRes {
     fn default_object() -> CreateContainerResObject {
         CreateContainerResObject::Container
@@ -1976,6 +2133,7 @@ impl CreateContainerRes {
         false
     }
 }
+#[cfg(feature = "containers")]
 impl Default for CreateContainerRes {
     fn default() -> Self {
         Self {
@@ -1997,6 +2155,7 @@ impl Default for CreateContainerRes {
         }
     }
 }
+#[cfg(feature = "containers")]
 impl super::validate::Validate for CreateContainerRes {
     fn validate_at(
         &self,
@@ -2017,6 +2176,7 @@ impl super::validate::Validate for CreateContainerRes {
 /// Container deletion result.
 ///
 /// Schema `#/components/schemas/DeleteContainerRes`.
+#[cfg(feature = "containers")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeleteContainerRes {
     /// Object type.
@@ -2028,6 +2188,7 @@ pub struct DeleteContainerRes {
     #[serde(default = "DeleteContainerRes::default_deleted")]
     pub deleted: bool,
 }
+#[cfg(feature = "containers")]
 impl DeleteContainerRes {
     fn default_object() -> DeleteContainerResObject {
         DeleteContainerResObject::Container
@@ -2036,6 +2197,7 @@ impl DeleteContainerRes {
         true
     }
 }
+#[cfg(feature = "containers")]
 impl Default for DeleteContainerRes {
     fn default() -> Self {
         Self {
@@ -2045,6 +2207,7 @@ impl Default for DeleteContainerRes {
         }
     }
 }
+#[cfg(feature = "containers")]
 impl super::validate::Validate for DeleteContainerRes {
     fn validate_at(
         &self,
@@ -2060,6 +2223,7 @@ impl super::validate::Validate for DeleteContainerRes {
 /// List response for containers.
 ///
 /// Schema `#/components/schemas/ContainerListResponse`.
+#[cfg(feature = "containers")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContainerListResponse {
     /// Object type identifier.
@@ -2070,11 +2234,13 @@ pub struct ContainerListResponse {
     /// Total number of items available for this resource.
     pub total: i64,
 }
+#[cfg(feature = "containers")]
 impl ContainerListResponse {
     fn default_object() -> ContainerListResponseObject {
         ContainerListResponseObject::List
     }
 }
+#[cfg(feature = "containers")]
 impl Default for ContainerListResponse {
     fn default() -> Self {
         Self {
@@ -2084,6 +2250,7 @@ impl Default for ContainerListResponse {
         }
     }
 }
+#[cfg(feature = "containers")]
 impl super::validate::Validate for ContainerListResponse {
     fn validate_at(
         &self,
@@ -2100,6 +2267,7 @@ impl super::validate::Validate for ContainerListResponse {
 /// Multipart form of a file upload.
 ///
 /// Schema `#/components/schemas/FileUploadReq`.
+#[cfg(feature = "files")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileUploadReq {
@@ -2108,10 +2276,12 @@ pub struct FileUploadReq {
     /// Intended file purpose (e.g. `fine-tune`, `evaluation`).
     pub purpose: String,
 }
+#[cfg(feature = "files")]
 impl super::validate::Validate for FileUploadReq {}
 /// OpenAI-compatible file object (subset). We keep id as the DB UUID string, and expose the OpenAI-ish envelope.
 ///
 /// Schema `#/components/schemas/FileObject`.
+#[cfg(feature = "files")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileObject {
     /// File id (UUID).
@@ -2133,11 +2303,13 @@ pub struct FileObject {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_details: Option<String>,
 }
+#[cfg(feature = "files")]
 impl FileObject {
     fn default_object() -> FileObjectObject {
         FileObjectObject::File
     }
 }
+#[cfg(feature = "files")]
 impl Default for FileObject {
     fn default() -> Self {
         Self {
@@ -2152,6 +2324,7 @@ impl Default for FileObject {
         }
     }
 }
+#[cfg(feature = "files")]
 impl super::validate::Validate for FileObject {
     fn validate_at(
         &self,
@@ -2171,6 +2344,7 @@ impl super::validate::Validate for FileObject {
 /// OpenAI-compatible delete response.
 ///
 /// Schema `#/components/schemas/FileDeleteResponse`.
+#[cfg(feature = "files")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileDeleteResponse {
     /// File id (UUID).
@@ -2182,6 +2356,7 @@ pub struct FileDeleteResponse {
     #[serde(default = "FileDeleteResponse::default_deleted")]
     pub deleted: bool,
 }
+#[cfg(feature = "files")]
 impl FileDeleteResponse {
     fn default_object() -> FileDeleteResponseObject {
         FileDeleteResponseObject::File
@@ -2190,6 +2365,7 @@ impl FileDeleteResponse {
         true
     }
 }
+#[cfg(feature = "files")]
 impl Default for FileDeleteResponse {
     fn default() -> Self {
         Self {
@@ -2199,10 +2375,12 @@ impl Default for FileDeleteResponse {
         }
     }
 }
+#[cfg(feature = "files")]
 impl super::validate::Validate for FileDeleteResponse {}
 /// OpenAI-compatible list response for files.
 ///
 /// Schema `#/components/schemas/FileListResponse`.
+#[cfg(feature = "files")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileListResponse {
     /// Object type identifier.
@@ -2213,11 +2391,13 @@ pub struct FileListResponse {
     /// Total number of items available for this resource.
     pub total: i64,
 }
+#[cfg(feature = "files")]
 impl FileListResponse {
     fn default_object() -> FileListResponseObject {
         FileListResponseObject::List
     }
 }
+#[cfg(feature = "files")]
 impl Default for FileListResponse {
     fn default() -> Self {
         Self {
@@ -2227,6 +2407,7 @@ impl Default for FileListResponse {
         }
     }
 }
+#[cfg(feature = "files")]
 impl super::validate::Validate for FileListResponse {
     fn validate_at(
         &self,
@@ -2243,6 +2424,7 @@ impl super::validate::Validate for FileListResponse {
 /// Model prices, as decimal strings (USD).
 ///
 /// Schema `#/components/schemas/Pricing`.
+#[cfg(feature = "models")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Pricing {
     /// Price per prompt token.
@@ -2271,10 +2453,12 @@ pub struct Pricing {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub internal_reasoning: Option<String>,
 }
+#[cfg(feature = "models")]
 impl super::validate::Validate for Pricing {}
 /// A model usable as `model`.
 ///
 /// Schema `#/components/schemas/ModelListItem`.
+#[cfg(feature = "models")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelListItem {
     /// Object type.
@@ -2293,11 +2477,13 @@ pub struct ModelListItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
 }
+#[cfg(feature = "models")]
 impl ModelListItem {
     fn default_object() -> ModelListItemObject {
         ModelListItemObject::Model
     }
 }
+#[cfg(feature = "models")]
 impl Default for ModelListItem {
     fn default() -> Self {
         Self {
@@ -2311,6 +2497,7 @@ impl Default for ModelListItem {
         }
     }
 }
+#[cfg(feature = "models")]
 impl super::validate::Validate for ModelListItem {
     fn validate_at(
         &self,
@@ -2323,6 +2510,7 @@ impl super::validate::Validate for ModelListItem {
 /// List response for models.
 ///
 /// Schema `#/components/schemas/ModelListResponse`.
+#[cfg(feature = "models")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelListResponse {
     /// Object type identifier.
@@ -2333,11 +2521,13 @@ pub struct ModelListResponse {
     /// Total number of items available for this resource.
     pub total: i64,
 }
+#[cfg(feature = "models")]
 impl ModelListResponse {
     fn default_object() -> ModelListResponseObject {
         ModelListResponseObject::List
     }
 }
+#[cfg(feature = "models")]
 impl Default for ModelListResponse {
     fn default() -> Self {
         Self {
@@ -2347,6 +2537,7 @@ impl Default for ModelListResponse {
         }
     }
 }
+#[cfg(feature = "models")]
 impl super::validate::Validate for ModelListResponse {
     fn validate_at(
         &self,
@@ -2363,6 +2554,7 @@ impl super::validate::Validate for ModelListResponse {
 /// Request body of adding a model to a container.
 ///
 /// Schema `#/components/schemas/AddModelToContainerReq`.
+#[cfg(feature = "models")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AddModelToContainerReq {
     /// Container id or label.
@@ -2378,6 +2570,7 @@ pub struct AddModelToContainerReq {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_system_prompt: Option<String>,
 }
+#[cfg(feature = "models")]
 impl super::validate::Validate for AddModelToContainerReq {
     fn validate_at(
         &self,
@@ -2393,6 +2586,7 @@ impl super::validate::Validate for AddModelToContainerReq {
 /// A model added to a container.
 ///
 /// Schema `#/components/schemas/AddModelToContainerRes`.
+#[cfg(feature = "models")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AddModelToContainerRes {
     /// Object type.
@@ -2413,11 +2607,13 @@ pub struct AddModelToContainerRes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_system_prompt: Option<String>,
 }
+#[cfg(feature = "models")]
 impl AddModelToContainerRes {
     fn default_object() -> AddModelToContainerResObject {
         AddModelToContainerResObject::Model
     }
 }
+#[cfg(feature = "models")]
 impl Default for AddModelToContainerRes {
     fn default() -> Self {
         Self {
@@ -2431,6 +2627,7 @@ impl Default for AddModelToContainerRes {
         }
     }
 }
+#[cfg(feature = "models")]
 impl super::validate::Validate for AddModelToContainerRes {
     fn validate_at(
         &self,
@@ -2446,6 +2643,7 @@ impl super::validate::Validate for AddModelToContainerRes {
 /// Evaluator type.
 ///
 /// Schema `#/components/schemas/EvaluatorType`.
+#[cfg(feature = "evaluators")]
 #[derive(
     Debug,
     Clone,
@@ -2466,6 +2664,7 @@ pub enum EvaluatorType {
     #[serde(rename = "code")]
     Code,
 }
+#[cfg(feature = "evaluators")]
 impl EvaluatorType {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -2475,15 +2674,18 @@ impl EvaluatorType {
         }
     }
 }
+#[cfg(feature = "evaluators")]
 impl std::fmt::Display for EvaluatorType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "evaluators")]
 impl super::validate::Validate for EvaluatorType {}
 /// Evaluation mode. (Later addition.)
 ///
 /// Schema `#/components/schemas/EvaluatorMode`.
+#[cfg(feature = "evaluators")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum EvaluatorMode {
     /// `"pointwise"`
@@ -2496,6 +2698,7 @@ pub enum EvaluatorMode {
     /// A value this version of the API description does not know.
     Other(String),
 }
+#[cfg(feature = "evaluators")]
 impl EvaluatorMode {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &str {
@@ -2507,16 +2710,19 @@ impl EvaluatorMode {
         }
     }
 }
+#[cfg(feature = "evaluators")]
 impl std::fmt::Display for EvaluatorMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "evaluators")]
 impl serde::Serialize for EvaluatorMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "evaluators")]
 impl<'de> serde::Deserialize<'de> for EvaluatorMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2532,6 +2738,7 @@ impl<'de> serde::Deserialize<'de> for EvaluatorMode {
         )
     }
 }
+#[cfg(feature = "evaluators")]
 impl super::validate::Validate for EvaluatorMode {
     fn validate_at(
         &self,
@@ -2546,6 +2753,7 @@ impl super::validate::Validate for EvaluatorMode {
 /// Request body of evaluator creation. Judge evaluators use `model`, `prompt` and `inference_parameters`; code evaluators use `source` and `requirements`.
 ///
 /// Schema `#/components/schemas/CreateEvaluatorReq`.
+#[cfg(feature = "evaluators")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreateEvaluatorReq {
     /// Container label.
@@ -2590,11 +2798,13 @@ pub struct CreateEvaluatorReq {
     #[serde(default = "CreateEvaluatorReq::default_mode")]
     pub mode: EvaluatorMode,
 }
+#[cfg(feature = "evaluators")]
 impl CreateEvaluatorReq {
     fn default_mode() -> EvaluatorMode {
         EvaluatorMode::Pointwise
     }
 }
+#[cfg(feature = "evaluators")]
 impl super::validate::Validate for CreateEvaluatorReq {
     fn validate_at(
         &self,
@@ -2607,6 +2817,7 @@ impl super::validate::Validate for CreateEvaluatorReq {
 /// Request body of evaluator update; omitted fields are unchanged.
 ///
 /// Schema `#/components/schemas/UpdateEvaluatorReq`.
+#[cfg(feature = "evaluators")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UpdateEvaluatorReq {
     /// Container label.
@@ -2691,11 +2902,13 @@ pub struct UpdateEvaluatorReq {
     #[serde(default = "UpdateEvaluatorReq::default_mode")]
     pub mode: EvaluatorMode,
 }
+#[cfg(feature = "evaluators")]
 impl UpdateEvaluatorReq {
     fn default_mode() -> EvaluatorMode {
         EvaluatorMode::Pointwise
     }
 }
+#[cfg(feature = "evaluators")]
 impl Default for UpdateEvaluatorReq {
     fn default() -> Self {
         Self {
@@ -2714,6 +2927,7 @@ impl Default for UpdateEvaluatorReq {
         }
     }
 }
+#[cfg(feature = "evaluators")]
 impl super::validate::Validate for UpdateEvaluatorReq {
     fn validate_at(
         &self,
@@ -2726,6 +2940,7 @@ impl super::validate::Validate for UpdateEvaluatorReq {
 /// An evaluator, judge or code, discriminated by `object`.
 ///
 /// Schema `#/components/schemas/Evaluator`.
+#[cfg(feature = "evaluators")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(untagged)]
@@ -2737,6 +2952,7 @@ pub enum Evaluator {
     /// An object whose `object` this version of the API description does not know.
     Other(serde_json::Value),
 }
+#[cfg(feature = "evaluators")]
 impl<'de> serde::Deserialize<'de> for Evaluator {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2763,6 +2979,7 @@ impl<'de> serde::Deserialize<'de> for Evaluator {
         }
     }
 }
+#[cfg(feature = "evaluators")]
 impl super::validate::Validate for Evaluator {
     fn validate_at(
         &self,
@@ -2778,6 +2995,7 @@ impl super::validate::Validate for Evaluator {
 /// LLM-as-judge evaluator.
 ///
 /// Schema `#/components/schemas/JudgeEvaluator`.
+#[cfg(feature = "evaluators")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JudgeEvaluator {
     /// Object type.
@@ -2823,11 +3041,13 @@ pub struct JudgeEvaluator {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference_parameters: Option<serde_json::Map<String, serde_json::Value>>,
 }
+#[cfg(feature = "evaluators")]
 impl JudgeEvaluator {
     fn default_mode() -> EvaluatorMode {
         EvaluatorMode::Pointwise
     }
 }
+#[cfg(feature = "evaluators")]
 impl Default for JudgeEvaluator {
     fn default() -> Self {
         Self {
@@ -2849,6 +3069,7 @@ impl Default for JudgeEvaluator {
         }
     }
 }
+#[cfg(feature = "evaluators")]
 impl super::validate::Validate for JudgeEvaluator {
     fn validate_at(
         &self,
@@ -2861,6 +3082,7 @@ impl super::validate::Validate for JudgeEvaluator {
 /// Code (Python) evaluator.
 ///
 /// Schema `#/components/schemas/CodeEvaluator`.
+#[cfg(feature = "evaluators")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CodeEvaluator {
     /// Object type.
@@ -2904,11 +3126,13 @@ pub struct CodeEvaluator {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requirements: Option<Vec<String>>,
 }
+#[cfg(feature = "evaluators")]
 impl CodeEvaluator {
     fn default_mode() -> EvaluatorMode {
         EvaluatorMode::Pointwise
     }
 }
+#[cfg(feature = "evaluators")]
 impl Default for CodeEvaluator {
     fn default() -> Self {
         Self {
@@ -2929,6 +3153,7 @@ impl Default for CodeEvaluator {
         }
     }
 }
+#[cfg(feature = "evaluators")]
 impl super::validate::Validate for CodeEvaluator {
     fn validate_at(
         &self,
@@ -2941,6 +3166,7 @@ impl super::validate::Validate for CodeEvaluator {
 /// List response for evaluators.
 ///
 /// Schema `#/components/schemas/EvaluatorListResponse`.
+#[cfg(feature = "evaluators")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EvaluatorListResponse {
     /// Object type identifier.
@@ -2951,11 +3177,13 @@ pub struct EvaluatorListResponse {
     /// Total number of items available for this resource.
     pub total: i64,
 }
+#[cfg(feature = "evaluators")]
 impl EvaluatorListResponse {
     fn default_object() -> EvaluatorListResponseObject {
         EvaluatorListResponseObject::List
     }
 }
+#[cfg(feature = "evaluators")]
 impl Default for EvaluatorListResponse {
     fn default() -> Self {
         Self {
@@ -2965,6 +3193,7 @@ impl Default for EvaluatorListResponse {
         }
     }
 }
+#[cfg(feature = "evaluators")]
 impl super::validate::Validate for EvaluatorListResponse {
     fn validate_at(
         &self,
@@ -2981,6 +3210,7 @@ impl super::validate::Validate for EvaluatorListResponse {
 /// Evaluator deletion result.
 ///
 /// Schema `#/components/schemas/DeleteEvaluatorRes`.
+#[cfg(feature = "evaluators")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeleteEvaluatorRes {
     /// Object type.
@@ -2992,6 +3222,7 @@ pub struct DeleteEvaluatorRes {
     #[serde(default = "DeleteEvaluatorRes::default_deleted")]
     pub deleted: bool,
 }
+#[cfg(feature = "evaluators")]
 impl DeleteEvaluatorRes {
     fn default_object() -> DeleteEvaluatorResObject {
         DeleteEvaluatorResObject::Evaluator
@@ -3000,6 +3231,7 @@ impl DeleteEvaluatorRes {
         true
     }
 }
+#[cfg(feature = "evaluators")]
 impl Default for DeleteEvaluatorRes {
     fn default() -> Self {
         Self {
@@ -3009,6 +3241,7 @@ impl Default for DeleteEvaluatorRes {
         }
     }
 }
+#[cfg(feature = "evaluators")]
 impl super::validate::Validate for DeleteEvaluatorRes {
     fn validate_at(
         &self,
@@ -3024,6 +3257,7 @@ impl super::validate::Validate for DeleteEvaluatorRes {
 /// Comparison operator of a dataset filter.
 ///
 /// Schema `#/components/schemas/DatasetFilterOperator`.
+#[cfg(feature = "datasets")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DatasetFilterOperator {
     /// `"equals"`
@@ -3055,6 +3289,7 @@ pub enum DatasetFilterOperator {
     /// A value this version of the API description does not know.
     Other(String),
 }
+#[cfg(feature = "datasets")]
 impl DatasetFilterOperator {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &str {
@@ -3076,16 +3311,19 @@ impl DatasetFilterOperator {
         }
     }
 }
+#[cfg(feature = "datasets")]
 impl std::fmt::Display for DatasetFilterOperator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "datasets")]
 impl serde::Serialize for DatasetFilterOperator {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "datasets")]
 impl<'de> serde::Deserialize<'de> for DatasetFilterOperator {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3111,6 +3349,7 @@ impl<'de> serde::Deserialize<'de> for DatasetFilterOperator {
         )
     }
 }
+#[cfg(feature = "datasets")]
 impl super::validate::Validate for DatasetFilterOperator {
     fn validate_at(
         &self,
@@ -3125,6 +3364,7 @@ impl super::validate::Validate for DatasetFilterOperator {
 /// Filter selecting telemetry records for a dataset.
 ///
 /// Schema `#/components/schemas/DatasetFilter`.
+#[cfg(feature = "datasets")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DatasetFilter {
     /// Record field to compare (e.g. a metadata key).
@@ -3134,6 +3374,7 @@ pub struct DatasetFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<serde_json::Value>,
 }
+#[cfg(feature = "datasets")]
 impl super::validate::Validate for DatasetFilter {
     fn validate_at(
         &self,
@@ -3146,6 +3387,7 @@ impl super::validate::Validate for DatasetFilter {
 /// Request body of dataset creation.
 ///
 /// Schema `#/components/schemas/CreateDatasetReq`.
+#[cfg(feature = "datasets")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreateDatasetReq {
     /// Dataset name.
@@ -3167,6 +3409,7 @@ pub struct CreateDatasetReq {
     #[serde(default = "CreateDatasetReq::default_metadata")]
     pub metadata: serde_json::Map<String, serde_json::Value>,
 }
+#[cfg(feature = "datasets")]
 impl CreateDatasetReq {
     fn default_filters() -> Vec<DatasetFilter> {
         Vec::new()
@@ -3175,6 +3418,7 @@ impl CreateDatasetReq {
         Default::default()
     }
 }
+#[cfg(feature = "datasets")]
 impl Default for CreateDatasetReq {
     fn default() -> Self {
         Self {
@@ -3188,6 +3432,7 @@ impl Default for CreateDatasetReq {
         }
     }
 }
+#[cfg(feature = "datasets")]
 impl super::validate::Validate for CreateDatasetReq {
     fn validate_at(
         &self,
@@ -3200,6 +3445,7 @@ impl super::validate::Validate for CreateDatasetReq {
 /// Dataset creation result.
 ///
 /// Schema `#/components/schemas/CreateDatasetRes`.
+#[cfg(feature = "datasets")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct CreateDatasetRes {
     /// Dataset id.
@@ -3207,10 +3453,12 @@ pub struct CreateDatasetRes {
     /// Status message.
     pub message: String,
 }
+#[cfg(feature = "datasets")]
 impl super::validate::Validate for CreateDatasetRes {}
 /// A dataset.
 ///
 /// Schema `#/components/schemas/Dataset`.
+#[cfg(feature = "datasets")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Dataset {
     /// Dataset id.
@@ -3254,11 +3502,13 @@ pub struct Dataset {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
+#[cfg(feature = "datasets")]
 impl Dataset {
     fn default_object() -> DatasetObject {
         DatasetObject::Dataset
     }
 }
+#[cfg(feature = "datasets")]
 impl Default for Dataset {
     fn default() -> Self {
         Self {
@@ -3279,6 +3529,7 @@ impl Default for Dataset {
         }
     }
 }
+#[cfg(feature = "datasets")]
 impl super::validate::Validate for Dataset {
     fn validate_at(
         &self,
@@ -3293,6 +3544,7 @@ impl super::validate::Validate for Dataset {
 /// List response for datasets.
 ///
 /// Schema `#/components/schemas/DatasetListResponse`.
+#[cfg(feature = "datasets")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DatasetListResponse {
     /// Object type identifier.
@@ -3303,11 +3555,13 @@ pub struct DatasetListResponse {
     /// Total number of items available for this resource.
     pub total: i64,
 }
+#[cfg(feature = "datasets")]
 impl DatasetListResponse {
     fn default_object() -> DatasetListResponseObject {
         DatasetListResponseObject::List
     }
 }
+#[cfg(feature = "datasets")]
 impl Default for DatasetListResponse {
     fn default() -> Self {
         Self {
@@ -3317,6 +3571,7 @@ impl Default for DatasetListResponse {
         }
     }
 }
+#[cfg(feature = "datasets")]
 impl super::validate::Validate for DatasetListResponse {
     fn validate_at(
         &self,
@@ -3333,6 +3588,7 @@ impl super::validate::Validate for DatasetListResponse {
 /// Data taken from a dataset.
 ///
 /// Schema `#/components/schemas/DatasetDataSource`.
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DatasetDataSource {
     /// Data source type.
@@ -3343,11 +3599,13 @@ pub struct DatasetDataSource {
     /// Dataset id.
     pub dataset: String,
 }
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 impl DatasetDataSource {
     fn default_range() -> Option<String> {
         Some(String::from("0:100"))
     }
 }
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 impl Default for DatasetDataSource {
     fn default() -> Self {
         Self {
@@ -3357,10 +3615,12 @@ impl Default for DatasetDataSource {
         }
     }
 }
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 impl super::validate::Validate for DatasetDataSource {}
 /// Data taken from a container's logs.
 ///
 /// Schema `#/components/schemas/ContainerDataSource`.
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContainerDataSource {
     /// Data source type.
@@ -3371,11 +3631,13 @@ pub struct ContainerDataSource {
     /// Container id or label whose logs are used.
     pub container: String,
 }
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 impl ContainerDataSource {
     fn default_range() -> Option<String> {
         Some(String::from("0:100"))
     }
 }
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 impl Default for ContainerDataSource {
     fn default() -> Self {
         Self {
@@ -3385,10 +3647,12 @@ impl Default for ContainerDataSource {
         }
     }
 }
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 impl super::validate::Validate for ContainerDataSource {}
 /// Data that generates completions via one or more models.
 ///
 /// Schema `#/components/schemas/GenerateDataSource`.
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GenerateDataSource {
     /// Data source type.
@@ -3399,11 +3663,13 @@ pub struct GenerateDataSource {
     /// Model slugs that generate the completions.
     pub models: Vec<String>,
 }
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 impl GenerateDataSource {
     fn default_range() -> Option<String> {
         Some(String::from("0:100"))
     }
 }
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 impl Default for GenerateDataSource {
     fn default() -> Self {
         Self {
@@ -3413,10 +3679,12 @@ impl Default for GenerateDataSource {
         }
     }
 }
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 impl super::validate::Validate for GenerateDataSource {}
 /// Data taken from an uploaded file.
 ///
 /// Schema `#/components/schemas/FileDataSource`.
+#[cfg(feature = "optimization")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileDataSource {
     /// Data source type.
@@ -3427,11 +3695,13 @@ pub struct FileDataSource {
     /// File id.
     pub file: String,
 }
+#[cfg(feature = "optimization")]
 impl FileDataSource {
     fn default_range() -> Option<String> {
         Some(String::from("0:100"))
     }
 }
+#[cfg(feature = "optimization")]
 impl Default for FileDataSource {
     fn default() -> Self {
         Self {
@@ -3441,10 +3711,12 @@ impl Default for FileDataSource {
         }
     }
 }
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for FileDataSource {}
 /// Data source of an evaluation run side.
 ///
 /// Schema `#/components/schemas/EvaluationDataSource`.
+#[cfg(feature = "evaluation")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(untagged)]
@@ -3458,6 +3730,7 @@ pub enum EvaluationDataSource {
     /// An object whose `type` this version of the API description does not know.
     Other(serde_json::Value),
 }
+#[cfg(feature = "evaluation")]
 impl<'de> serde::Deserialize<'de> for EvaluationDataSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3489,6 +3762,7 @@ impl<'de> serde::Deserialize<'de> for EvaluationDataSource {
         }
     }
 }
+#[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationDataSource {
     fn validate_at(
         &self,
@@ -3505,6 +3779,7 @@ impl super::validate::Validate for EvaluationDataSource {
 /// Request body of evaluation run creation.
 ///
 /// Schema `#/components/schemas/CreateEvaluationRunReq`.
+#[cfg(feature = "evaluation")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreateEvaluationRunReq {
     /// Container id or label.
@@ -3524,11 +3799,13 @@ pub struct CreateEvaluationRunReq {
     #[serde(default = "CreateEvaluationRunReq::default_environment")]
     pub environment: Option<String>,
 }
+#[cfg(feature = "evaluation")]
 impl CreateEvaluationRunReq {
     fn default_environment() -> Option<String> {
         Some(String::from("main"))
     }
 }
+#[cfg(feature = "evaluation")]
 impl Default for CreateEvaluationRunReq {
     fn default() -> Self {
         Self {
@@ -3541,6 +3818,7 @@ impl Default for CreateEvaluationRunReq {
         }
     }
 }
+#[cfg(feature = "evaluation")]
 impl super::validate::Validate for CreateEvaluationRunReq {
     fn validate_at(
         &self,
@@ -3558,6 +3836,7 @@ impl super::validate::Validate for CreateEvaluationRunReq {
 /// An evaluation run.
 ///
 /// Schema `#/components/schemas/EvaluationRun`.
+#[cfg(feature = "evaluation")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EvaluationRun {
     /// Creation timestamp.
@@ -3616,11 +3895,13 @@ pub struct EvaluationRun {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
+#[cfg(feature = "evaluation")]
 impl EvaluationRun {
     fn default_object() -> EvaluationRunObject {
         EvaluationRunObject::EvaluationRun
     }
 }
+#[cfg(feature = "evaluation")]
 impl Default for EvaluationRun {
     fn default() -> Self {
         Self {
@@ -3645,6 +3926,7 @@ impl Default for EvaluationRun {
         }
     }
 }
+#[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRun {
     fn validate_at(
         &self,
@@ -3658,6 +3940,7 @@ impl super::validate::Validate for EvaluationRun {
 /// Results of an evaluation run.
 ///
 /// Schema `#/components/schemas/EvaluationRunResults`.
+#[cfg(feature = "evaluation")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct EvaluationRunResults {
     /// Aggregate scores.
@@ -3673,10 +3956,12 @@ pub struct EvaluationRunResults {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_count: Option<i32>,
 }
+#[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRunResults {}
 /// Aggregate scores of an evaluation run.
 ///
 /// Schema `#/components/schemas/EvaluationRunOverall`.
+#[cfg(feature = "evaluation")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct EvaluationRunOverall {
     /// Average score.
@@ -3694,10 +3979,12 @@ pub struct EvaluationRunOverall {
     )]
     pub avg_accuracy: Option<f64>,
 }
+#[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRunOverall {}
 /// Scores of one model in an evaluation run.
 ///
 /// Schema `#/components/schemas/EvaluationRunModelResult`.
+#[cfg(feature = "evaluation")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct EvaluationRunModelResult {
     /// The model that was evaluated (free-form object; its fields are not published).
@@ -3729,10 +4016,12 @@ pub struct EvaluationRunModelResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_call_id: Option<String>,
 }
+#[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRunModelResult {}
 /// Per-evaluator breakdown within a single model run.
 ///
 /// Schema `#/components/schemas/EvaluationRunEvaluatorResult`.
+#[cfg(feature = "evaluation")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct EvaluationRunEvaluatorResult {
     /// Share of scored items that passed.
@@ -3781,10 +4070,12 @@ pub struct EvaluationRunEvaluatorResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_errors: Option<i64>,
 }
+#[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRunEvaluatorResult {}
 /// List response for evaluation runs.
 ///
 /// Schema `#/components/schemas/EvaluationRunListResponse`.
+#[cfg(feature = "evaluation")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EvaluationRunListResponse {
     /// Object type identifier.
@@ -3795,11 +4086,13 @@ pub struct EvaluationRunListResponse {
     /// Total number of items available for this resource.
     pub total: i64,
 }
+#[cfg(feature = "evaluation")]
 impl EvaluationRunListResponse {
     fn default_object() -> EvaluationRunListResponseObject {
         EvaluationRunListResponseObject::List
     }
 }
+#[cfg(feature = "evaluation")]
 impl Default for EvaluationRunListResponse {
     fn default() -> Self {
         Self {
@@ -3809,6 +4102,7 @@ impl Default for EvaluationRunListResponse {
         }
     }
 }
+#[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRunListResponse {
     fn validate_at(
         &self,
@@ -3825,6 +4119,7 @@ impl super::validate::Validate for EvaluationRunListResponse {
 /// Training data source of an optimization run.
 ///
 /// Schema `#/components/schemas/OptimizationDataSource`.
+#[cfg(feature = "optimization")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(untagged)]
@@ -3838,6 +4133,7 @@ pub enum OptimizationDataSource {
     /// `type` = `file`
     FileDataSource(FileDataSource),
 }
+#[cfg(feature = "optimization")]
 impl<'de> serde::Deserialize<'de> for OptimizationDataSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3881,10 +4177,12 @@ impl<'de> serde::Deserialize<'de> for OptimizationDataSource {
         }
     }
 }
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for OptimizationDataSource {}
 /// An integer, or a list of integers (a sweep).
 ///
 /// Schema `#/components/schemas/IntegerOrIntegerList`.
+#[cfg(feature = "optimization")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -3894,10 +4192,12 @@ pub enum IntegerOrIntegerList {
     /// A `list of integer`.
     IntegerList(Vec<i64>),
 }
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for IntegerOrIntegerList {}
 /// A number, or a list of numbers (a sweep).
 ///
 /// Schema `#/components/schemas/NumberOrNumberList`.
+#[cfg(feature = "optimization")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -3909,10 +4209,12 @@ pub enum NumberOrNumberList {
     #[serde(serialize_with = "super::validate::whole_numbers")]
     NumberList(Vec<f64>),
 }
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for NumberOrNumberList {}
 /// A string, or a list of strings (a sweep).
 ///
 /// Schema `#/components/schemas/StringOrStringList`.
+#[cfg(feature = "optimization")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -3922,10 +4224,12 @@ pub enum StringOrStringList {
     /// A `list of string`.
     StringList(Vec<String>),
 }
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for StringOrStringList {}
 /// SFT objective.
 ///
 /// Schema `#/components/schemas/SFTMode`.
+#[cfg(feature = "optimization")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SftMode {
     /// `"autoregression"`
@@ -3937,6 +4241,7 @@ pub enum SftMode {
     /// A value this version of the API description does not know.
     Other(String),
 }
+#[cfg(feature = "optimization")]
 impl SftMode {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &str {
@@ -3948,16 +4253,19 @@ impl SftMode {
         }
     }
 }
+#[cfg(feature = "optimization")]
 impl std::fmt::Display for SftMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "optimization")]
 impl serde::Serialize for SftMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "optimization")]
 impl<'de> serde::Deserialize<'de> for SftMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3973,6 +4281,7 @@ impl<'de> serde::Deserialize<'de> for SftMode {
         )
     }
 }
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for SftMode {
     fn validate_at(
         &self,
@@ -3987,6 +4296,7 @@ impl super::validate::Validate for SftMode {
 /// An SFT objective, or a list of objectives.
 ///
 /// Schema `#/components/schemas/SFTModeOrList`.
+#[cfg(feature = "optimization")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -3996,6 +4306,7 @@ pub enum SftModeOrList {
     /// A `list of SftMode`.
     List(Vec<SftMode>),
 }
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for SftModeOrList {
     fn validate_at(
         &self,
@@ -4010,6 +4321,7 @@ impl super::validate::Validate for SftModeOrList {
 /// Supervised fine-tuning hyperparameters (list values define a sweep).
 ///
 /// Schema `#/components/schemas/SFTHyperparameters`.
+#[cfg(feature = "optimization")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SftHyperparameters {
     /// Training steps.
@@ -4055,6 +4367,7 @@ pub struct SftHyperparameters {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classification_labels: Option<Vec<String>>,
 }
+#[cfg(feature = "optimization")]
 impl SftHyperparameters {
     fn default_num_eval_checkpoints() -> i32 {
         7
@@ -4075,6 +4388,7 @@ impl SftHyperparameters {
         String::from("relevance")
     }
 }
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for SftHyperparameters {
     fn validate_at(
         &self,
@@ -4087,6 +4401,7 @@ impl super::validate::Validate for SftHyperparameters {
 /// GRPO (reinforcement learning) hyperparameters.
 ///
 /// Schema `#/components/schemas/GRPOHyperparameters`.
+#[cfg(feature = "optimization")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GrpoHyperparameters {
     /// LoRA alpha values.
@@ -4107,11 +4422,13 @@ pub struct GrpoHyperparameters {
     #[serde(default = "GrpoHyperparameters::default_num_eval_checkpoints")]
     pub num_eval_checkpoints: i32,
 }
+#[cfg(feature = "optimization")]
 impl GrpoHyperparameters {
     fn default_num_eval_checkpoints() -> i32 {
         5
     }
 }
+#[cfg(feature = "optimization")]
 impl Default for GrpoHyperparameters {
     fn default() -> Self {
         Self {
@@ -4125,16 +4442,19 @@ impl Default for GrpoHyperparameters {
         }
     }
 }
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for GrpoHyperparameters {}
 /// Supervised fine-tuning method.
 ///
 /// Schema `#/components/schemas/SFTMethod`.
+#[cfg(feature = "optimization")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SftMethod {
     /// Method type.
     pub r#type: SftMethodType,
     pub hyperparameters: SftHyperparameters,
 }
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for SftMethod {
     fn validate_at(
         &self,
@@ -4147,16 +4467,19 @@ impl super::validate::Validate for SftMethod {
 /// GRPO reinforcement-learning method.
 ///
 /// Schema `#/components/schemas/GRPOMethod`.
+#[cfg(feature = "optimization")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct GrpoMethod {
     /// Method type.
     pub r#type: GrpoMethodType,
     pub hyperparameters: GrpoHyperparameters,
 }
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for GrpoMethod {}
 /// Optimization method.
 ///
 /// Schema `#/components/schemas/OptimizationMethod`.
+#[cfg(feature = "optimization")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(untagged)]
@@ -4168,6 +4491,7 @@ pub enum OptimizationMethod {
     /// An object whose `type` this version of the API description does not know.
     Other(serde_json::Value),
 }
+#[cfg(feature = "optimization")]
 impl<'de> serde::Deserialize<'de> for OptimizationMethod {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -4194,6 +4518,7 @@ impl<'de> serde::Deserialize<'de> for OptimizationMethod {
         }
     }
 }
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for OptimizationMethod {
     fn validate_at(
         &self,
@@ -4209,6 +4534,7 @@ impl super::validate::Validate for OptimizationMethod {
 /// Request body of optimization run creation.
 ///
 /// Schema `#/components/schemas/CreateOptimizationRunReq`.
+#[cfg(feature = "optimization")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreateOptimizationRunReq {
     /// Container id or label.
@@ -4229,11 +4555,13 @@ pub struct CreateOptimizationRunReq {
     #[serde(default = "CreateOptimizationRunReq::default_environment")]
     pub environment: Option<String>,
 }
+#[cfg(feature = "optimization")]
 impl CreateOptimizationRunReq {
     fn default_environment() -> Option<String> {
         Some(String::from("main"))
     }
 }
+#[cfg(feature = "optimization")]
 impl Default for CreateOptimizationRunReq {
     fn default() -> Self {
         Self {
@@ -4247,6 +4575,7 @@ impl Default for CreateOptimizationRunReq {
         }
     }
 }
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for CreateOptimizationRunReq {
     fn validate_at(
         &self,
@@ -4259,6 +4588,7 @@ impl super::validate::Validate for CreateOptimizationRunReq {
 /// An optimization run.
 ///
 /// Schema `#/components/schemas/CreateOptimizationRunRes`.
+#[cfg(feature = "optimization")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreateOptimizationRunRes {
     /// Creation timestamp.
@@ -4307,11 +4637,13 @@ pub struct CreateOptimizationRunRes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub best_checkpoint: Option<String>,
 }
+#[cfg(feature = "optimization")]
 impl CreateOptimizationRunRes {
     fn default_object() -> CreateOptimizationRunResObject {
         CreateOptimizationRunResObject::OptimizationRun
     }
 }
+#[cfg(feature = "optimization")]
 impl Default for CreateOptimizationRunRes {
     fn default() -> Self {
         Self {
@@ -4334,6 +4666,7 @@ impl Default for CreateOptimizationRunRes {
         }
     }
 }
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for CreateOptimizationRunRes {
     fn validate_at(
         &self,
@@ -4346,6 +4679,7 @@ impl super::validate::Validate for CreateOptimizationRunRes {
 /// Request body of RLM response creation: a strict subset of the OpenAI Responses request.
 ///
 /// Schema `#/components/schemas/CreateRLMResponseReq`.
+#[cfg(feature = "rlm")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreateRlmResponseReq {
     pub input: RlmResponsesInput,
@@ -4373,11 +4707,13 @@ pub struct CreateRlmResponseReq {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
 }
+#[cfg(feature = "rlm")]
 impl CreateRlmResponseReq {
     fn default_background() -> Option<bool> {
         Some(false)
     }
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for CreateRlmResponseReq {
     fn validate_at(
         &self,
@@ -4395,6 +4731,7 @@ impl super::validate::Validate for CreateRlmResponseReq {
 /// The input, as a string or as a text-only array of Responses message items.
 ///
 /// Schema `#/components/schemas/RLMResponsesInput`.
+#[cfg(feature = "rlm")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -4404,10 +4741,12 @@ pub enum RlmResponsesInput {
     /// A `list of RlmResponsesInputMessage`.
     List(Vec<RlmResponsesInputMessage>),
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesInput {}
 /// One input message.
 ///
 /// Schema `#/components/schemas/RLMResponsesInputMessage`.
+#[cfg(feature = "rlm")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RlmResponsesInputMessage {
     /// Item type.
@@ -4418,15 +4757,18 @@ pub struct RlmResponsesInputMessage {
     /// The message text, as a string or as text parts.
     pub content: RlmResponsesInputMessageContent,
 }
+#[cfg(feature = "rlm")]
 impl RlmResponsesInputMessage {
     fn default_type() -> RlmResponsesInputMessageType {
         RlmResponsesInputMessageType::Message
     }
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesInputMessage {}
 /// A text part of an input message.
 ///
 /// Schema `#/components/schemas/RLMResponsesInputText`.
+#[cfg(feature = "rlm")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RlmResponsesInputText {
     /// Part type.
@@ -4435,11 +4777,13 @@ pub struct RlmResponsesInputText {
     /// The text.
     pub text: String,
 }
+#[cfg(feature = "rlm")]
 impl RlmResponsesInputText {
     fn default_type() -> RlmResponsesInputTextType {
         RlmResponsesInputTextType::InputText
     }
 }
+#[cfg(feature = "rlm")]
 impl Default for RlmResponsesInputText {
     fn default() -> Self {
         Self {
@@ -4448,20 +4792,24 @@ impl Default for RlmResponsesInputText {
         }
     }
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesInputText {}
 /// Reasoning controls of an RLM request.
 ///
 /// Schema `#/components/schemas/RLMResponsesReasoning`.
+#[cfg(feature = "rlm")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RlmResponsesReasoning {
     /// Reasoning effort.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effort: Option<RlmResponsesReasoningEffort>,
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesReasoning {}
 /// RLM-specific execution controls; an omitted limit takes the backend's default.
 ///
 /// Schema `#/components/schemas/RLMControls`.
+#[cfg(feature = "rlm")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RlmControls {
     /// Maximum recursion depth.
@@ -4491,10 +4839,12 @@ pub struct RlmControls {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_config: Option<serde_json::Map<String, serde_json::Value>>,
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmControls {}
 /// An RLM response (OpenAI Responses-style).
 ///
 /// Schema `#/components/schemas/RLMResponsesResponse`.
+#[cfg(feature = "rlm")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RlmResponsesResponse {
     /// Response id.
@@ -4527,6 +4877,7 @@ pub struct RlmResponsesResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RlmResponsesError>,
 }
+#[cfg(feature = "rlm")]
 impl RlmResponsesResponse {
     fn default_object() -> RlmResponsesResponseObject {
         RlmResponsesResponseObject::Response
@@ -4535,6 +4886,7 @@ impl RlmResponsesResponse {
         false
     }
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesResponse {
     fn validate_at(
         &self,
@@ -4551,6 +4903,7 @@ impl super::validate::Validate for RlmResponsesResponse {
 /// An output message.
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputMessage`.
+#[cfg(feature = "rlm")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RlmResponsesOutputMessage {
     /// Message id.
@@ -4567,6 +4920,7 @@ pub struct RlmResponsesOutputMessage {
     /// Text parts.
     pub content: Vec<RlmResponsesOutputText>,
 }
+#[cfg(feature = "rlm")]
 impl RlmResponsesOutputMessage {
     fn default_type() -> RlmResponsesOutputMessageType {
         RlmResponsesOutputMessageType::Message
@@ -4578,6 +4932,7 @@ impl RlmResponsesOutputMessage {
         RlmResponsesOutputMessageRole::Assistant
     }
 }
+#[cfg(feature = "rlm")]
 impl Default for RlmResponsesOutputMessage {
     fn default() -> Self {
         Self {
@@ -4589,10 +4944,12 @@ impl Default for RlmResponsesOutputMessage {
         }
     }
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesOutputMessage {}
 /// A text part of an output message.
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputText`.
+#[cfg(feature = "rlm")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RlmResponsesOutputText {
     /// Part type.
@@ -4604,11 +4961,13 @@ pub struct RlmResponsesOutputText {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
 }
+#[cfg(feature = "rlm")]
 impl RlmResponsesOutputText {
     fn default_type() -> RlmResponsesOutputTextType {
         RlmResponsesOutputTextType::OutputText
     }
 }
+#[cfg(feature = "rlm")]
 impl Default for RlmResponsesOutputText {
     fn default() -> Self {
         Self {
@@ -4618,10 +4977,12 @@ impl Default for RlmResponsesOutputText {
         }
     }
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesOutputText {}
 /// Token usage of an RLM response.
 ///
 /// Schema `#/components/schemas/RLMResponsesUsage`.
+#[cfg(feature = "rlm")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RlmResponsesUsage {
     /// Input tokens.
@@ -4631,10 +4992,12 @@ pub struct RlmResponsesUsage {
     /// Total tokens.
     pub total_tokens: i64,
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesUsage {}
 /// Error details of a failed RLM response.
 ///
 /// Schema `#/components/schemas/RLMResponsesError`.
+#[cfg(feature = "rlm")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RlmResponsesError {
     /// Machine-readable code.
@@ -4645,10 +5008,12 @@ pub struct RlmResponsesError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesError {}
 /// List response for project-scoped traces.
 ///
 /// Schema `#/components/schemas/TraceListRes`.
+#[cfg(feature = "traces")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TraceListRes {
     /// Object type identifier.
@@ -4659,11 +5024,13 @@ pub struct TraceListRes {
     /// Total number of items available for this resource.
     pub total: i64,
 }
+#[cfg(feature = "traces")]
 impl TraceListRes {
     fn default_object() -> TraceListResObject {
         TraceListResObject::List
     }
 }
+#[cfg(feature = "traces")]
 impl Default for TraceListRes {
     fn default() -> Self {
         Self {
@@ -4673,6 +5040,7 @@ impl Default for TraceListRes {
         }
     }
 }
+#[cfg(feature = "traces")]
 impl super::validate::Validate for TraceListRes {
     fn validate_at(
         &self,
@@ -4688,6 +5056,7 @@ impl super::validate::Validate for TraceListRes {
 /// Summary of one trace.
 ///
 /// Schema `#/components/schemas/TraceListItem`.
+#[cfg(feature = "traces")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct TraceListItem {
     /// External trace id.
@@ -4715,10 +5084,12 @@ pub struct TraceListItem {
     /// Number of failed requests.
     pub error_count: i64,
 }
+#[cfg(feature = "traces")]
 impl super::validate::Validate for TraceListItem {}
 /// One trace with its spans.
 ///
 /// Schema `#/components/schemas/TraceRes`.
+#[cfg(feature = "traces")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct TraceRes {
     /// External trace id.
@@ -4748,10 +5119,12 @@ pub struct TraceRes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spans: Option<Vec<TraceSpan>>,
 }
+#[cfg(feature = "traces")]
 impl super::validate::Validate for TraceRes {}
 /// One span of a trace.
 ///
 /// Schema `#/components/schemas/TraceSpan`.
+#[cfg(feature = "traces")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct TraceSpan {
     /// Span id.
@@ -4780,10 +5153,12 @@ pub struct TraceSpan {
     /// Number of containers involved.
     pub container_count: i64,
 }
+#[cfg(feature = "traces")]
 impl super::validate::Validate for TraceSpan {}
 /// Content part type.
 ///
 /// Schema `#/components/schemas/TextContentPart/properties/type`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[derive(
     Debug,
     Clone,
@@ -4803,6 +5178,7 @@ pub enum TextContentPartType {
     #[serde(rename = "text")]
     Text,
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl TextContentPartType {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -4811,15 +5187,18 @@ impl TextContentPartType {
         }
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl std::fmt::Display for TextContentPartType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for TextContentPartType {}
 /// Content part type.
 ///
 /// Schema `#/components/schemas/ImageContentPart/properties/type`.
+#[cfg(feature = "chat")]
 #[derive(
     Debug,
     Clone,
@@ -4839,6 +5218,7 @@ pub enum ImageContentPartType {
     #[serde(rename = "image_url")]
     ImageUrl,
 }
+#[cfg(feature = "chat")]
 impl ImageContentPartType {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -4847,39 +5227,46 @@ impl ImageContentPartType {
         }
     }
 }
+#[cfg(feature = "chat")]
 impl std::fmt::Display for ImageContentPartType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ImageContentPartType {}
 /// Tool call type.
 ///
 /// The same type as [`ToolCallType`]: the schemas are identical.
 ///
 /// Schema `#/components/schemas/ToolCall/properties/type`.
+#[cfg(feature = "chat")]
 pub type ToolCallType2 = ToolCallType;
 /// Tool type.
 ///
 /// The same type as [`ToolCallType`]: the schemas are identical.
 ///
 /// Schema `#/components/schemas/ToolDefinition/properties/type`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 pub type ToolDefinitionType = ToolCallType;
 /// Tool choice type.
 ///
 /// The same type as [`ToolCallType`]: the schemas are identical.
 ///
 /// Schema `#/components/schemas/ToolChoiceFunction/properties/type`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 pub type ToolChoiceFunctionType = ToolCallType;
 /// Response format type.
 ///
 /// The same type as [`TextContentPartType`]: the schemas are identical.
 ///
 /// Schema `#/components/schemas/ResponseFormatText/properties/type`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 pub type ResponseFormatTextType = TextContentPartType;
 /// Response format type.
 ///
 /// Schema `#/components/schemas/ResponseFormatJsonObject/properties/type`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[derive(
     Debug,
     Clone,
@@ -4899,6 +5286,7 @@ pub enum ResponseFormatJsonObjectType {
     #[serde(rename = "json_object")]
     JsonObject,
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl ResponseFormatJsonObjectType {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -4907,15 +5295,18 @@ impl ResponseFormatJsonObjectType {
         }
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl std::fmt::Display for ResponseFormatJsonObjectType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ResponseFormatJsonObjectType {}
 /// Response format type.
 ///
 /// Schema `#/components/schemas/ResponseFormatJsonSchema/properties/type`.
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[derive(
     Debug,
     Clone,
@@ -4935,6 +5326,7 @@ pub enum ResponseFormatJsonSchemaType {
     #[serde(rename = "json_schema")]
     JsonSchema,
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl ResponseFormatJsonSchemaType {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -4943,15 +5335,18 @@ impl ResponseFormatJsonSchemaType {
         }
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl std::fmt::Display for ResponseFormatJsonSchemaType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ResponseFormatJsonSchemaType {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/ChatRes/properties/object`.
+#[cfg(feature = "chat")]
 #[derive(
     Debug,
     Clone,
@@ -4971,6 +5366,7 @@ pub enum ChatResObject {
     #[serde(rename = "chat.completion")]
     ChatCompletion,
 }
+#[cfg(feature = "chat")]
 impl ChatResObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -4979,15 +5375,18 @@ impl ChatResObject {
         }
     }
 }
+#[cfg(feature = "chat")]
 impl std::fmt::Display for ChatResObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatResObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/ChatCompletionChunk/properties/object`.
+#[cfg(feature = "chat")]
 #[derive(
     Debug,
     Clone,
@@ -5007,6 +5406,7 @@ pub enum ChatCompletionChunkObject {
     #[serde(rename = "chat.completion.chunk")]
     ChatCompletionChunk,
 }
+#[cfg(feature = "chat")]
 impl ChatCompletionChunkObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5015,15 +5415,18 @@ impl ChatCompletionChunkObject {
         }
     }
 }
+#[cfg(feature = "chat")]
 impl std::fmt::Display for ChatCompletionChunkObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChunkObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/ChatListRes/properties/object`.
+#[cfg(feature = "chat")]
 #[derive(
     Debug,
     Clone,
@@ -5043,6 +5446,7 @@ pub enum ChatListResObject {
     #[serde(rename = "list")]
     List,
 }
+#[cfg(feature = "chat")]
 impl ChatListResObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5051,15 +5455,18 @@ impl ChatListResObject {
         }
     }
 }
+#[cfg(feature = "chat")]
 impl std::fmt::Display for ChatListResObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatListResObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/ChatResRelaxed/properties/object`.
+#[cfg(feature = "chat")]
 #[derive(
     Debug,
     Clone,
@@ -5079,6 +5486,7 @@ pub enum ChatResRelaxedObject {
     #[serde(rename = "chat.completion")]
     ChatCompletion,
 }
+#[cfg(feature = "chat")]
 impl ChatResRelaxedObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5087,15 +5495,18 @@ impl ChatResRelaxedObject {
         }
     }
 }
+#[cfg(feature = "chat")]
 impl std::fmt::Display for ChatResRelaxedObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatResRelaxedObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/Container/properties/object`.
+#[cfg(any(feature = "containers", feature = "evaluation", feature = "optimization"))]
 #[derive(
     Debug,
     Clone,
@@ -5115,6 +5526,7 @@ pub enum ContainerObject {
     #[serde(rename = "container")]
     Container,
 }
+#[cfg(any(feature = "containers", feature = "evaluation", feature = "optimization"))]
 impl ContainerObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5123,15 +5535,18 @@ impl ContainerObject {
         }
     }
 }
+#[cfg(any(feature = "containers", feature = "evaluation", feature = "optimization"))]
 impl std::fmt::Display for ContainerObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(any(feature = "containers", feature = "evaluation", feature = "optimization"))]
 impl super::validate::Validate for ContainerObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/CreateContainerRes/properties/object`.
+#[cfg(feature = "containers")]
 #[derive(
     Debug,
     Clone,
@@ -5151,6 +5566,7 @@ pub enum CreateContainerResObject {
     #[serde(rename = "container")]
     Container,
 }
+#[cfg(feature = "containers")]
 impl CreateContainerResObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5159,15 +5575,18 @@ impl CreateContainerResObject {
         }
     }
 }
+#[cfg(feature = "containers")]
 impl std::fmt::Display for CreateContainerResObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "containers")]
 impl super::validate::Validate for CreateContainerResObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/DeleteContainerRes/properties/object`.
+#[cfg(feature = "containers")]
 #[derive(
     Debug,
     Clone,
@@ -5187,6 +5606,7 @@ pub enum DeleteContainerResObject {
     #[serde(rename = "container")]
     Container,
 }
+#[cfg(feature = "containers")]
 impl DeleteContainerResObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5195,15 +5615,18 @@ impl DeleteContainerResObject {
         }
     }
 }
+#[cfg(feature = "containers")]
 impl std::fmt::Display for DeleteContainerResObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "containers")]
 impl super::validate::Validate for DeleteContainerResObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/ContainerListResponse/properties/object`.
+#[cfg(feature = "containers")]
 #[derive(
     Debug,
     Clone,
@@ -5223,6 +5646,7 @@ pub enum ContainerListResponseObject {
     #[serde(rename = "list")]
     List,
 }
+#[cfg(feature = "containers")]
 impl ContainerListResponseObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5231,15 +5655,18 @@ impl ContainerListResponseObject {
         }
     }
 }
+#[cfg(feature = "containers")]
 impl std::fmt::Display for ContainerListResponseObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "containers")]
 impl super::validate::Validate for ContainerListResponseObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/FileObject/properties/object`.
+#[cfg(any(feature = "files", feature = "optimization"))]
 #[derive(
     Debug,
     Clone,
@@ -5259,6 +5686,7 @@ pub enum FileObjectObject {
     #[serde(rename = "file")]
     File,
 }
+#[cfg(any(feature = "files", feature = "optimization"))]
 impl FileObjectObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5267,15 +5695,18 @@ impl FileObjectObject {
         }
     }
 }
+#[cfg(any(feature = "files", feature = "optimization"))]
 impl std::fmt::Display for FileObjectObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(any(feature = "files", feature = "optimization"))]
 impl super::validate::Validate for FileObjectObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/FileDeleteResponse/properties/object`.
+#[cfg(feature = "files")]
 #[derive(
     Debug,
     Clone,
@@ -5295,6 +5726,7 @@ pub enum FileDeleteResponseObject {
     #[serde(rename = "file")]
     File,
 }
+#[cfg(feature = "files")]
 impl FileDeleteResponseObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5303,15 +5735,18 @@ impl FileDeleteResponseObject {
         }
     }
 }
+#[cfg(feature = "files")]
 impl std::fmt::Display for FileDeleteResponseObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "files")]
 impl super::validate::Validate for FileDeleteResponseObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/FileListResponse/properties/object`.
+#[cfg(feature = "files")]
 #[derive(
     Debug,
     Clone,
@@ -5331,6 +5766,7 @@ pub enum FileListResponseObject {
     #[serde(rename = "list")]
     List,
 }
+#[cfg(feature = "files")]
 impl FileListResponseObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5339,15 +5775,18 @@ impl FileListResponseObject {
         }
     }
 }
+#[cfg(feature = "files")]
 impl std::fmt::Display for FileListResponseObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "files")]
 impl super::validate::Validate for FileListResponseObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/ModelListItem/properties/object`.
+#[cfg(feature = "models")]
 #[derive(
     Debug,
     Clone,
@@ -5367,6 +5806,7 @@ pub enum ModelListItemObject {
     #[serde(rename = "model")]
     Model,
 }
+#[cfg(feature = "models")]
 impl ModelListItemObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5375,15 +5815,18 @@ impl ModelListItemObject {
         }
     }
 }
+#[cfg(feature = "models")]
 impl std::fmt::Display for ModelListItemObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "models")]
 impl super::validate::Validate for ModelListItemObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/ModelListResponse/properties/object`.
+#[cfg(feature = "models")]
 #[derive(
     Debug,
     Clone,
@@ -5403,6 +5846,7 @@ pub enum ModelListResponseObject {
     #[serde(rename = "list")]
     List,
 }
+#[cfg(feature = "models")]
 impl ModelListResponseObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5411,15 +5855,18 @@ impl ModelListResponseObject {
         }
     }
 }
+#[cfg(feature = "models")]
 impl std::fmt::Display for ModelListResponseObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "models")]
 impl super::validate::Validate for ModelListResponseObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/AddModelToContainerRes/properties/object`.
+#[cfg(feature = "models")]
 #[derive(
     Debug,
     Clone,
@@ -5439,6 +5886,7 @@ pub enum AddModelToContainerResObject {
     #[serde(rename = "model")]
     Model,
 }
+#[cfg(feature = "models")]
 impl AddModelToContainerResObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5447,15 +5895,18 @@ impl AddModelToContainerResObject {
         }
     }
 }
+#[cfg(feature = "models")]
 impl std::fmt::Display for AddModelToContainerResObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "models")]
 impl super::validate::Validate for AddModelToContainerResObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/JudgeEvaluator/properties/object`.
+#[cfg(feature = "evaluators")]
 #[derive(
     Debug,
     Clone,
@@ -5475,6 +5926,7 @@ pub enum JudgeEvaluatorObject {
     #[serde(rename = "evaluator.judge")]
     EvaluatorJudge,
 }
+#[cfg(feature = "evaluators")]
 impl JudgeEvaluatorObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5483,15 +5935,18 @@ impl JudgeEvaluatorObject {
         }
     }
 }
+#[cfg(feature = "evaluators")]
 impl std::fmt::Display for JudgeEvaluatorObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "evaluators")]
 impl super::validate::Validate for JudgeEvaluatorObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/CodeEvaluator/properties/object`.
+#[cfg(feature = "evaluators")]
 #[derive(
     Debug,
     Clone,
@@ -5511,6 +5966,7 @@ pub enum CodeEvaluatorObject {
     #[serde(rename = "evaluator.code")]
     EvaluatorCode,
 }
+#[cfg(feature = "evaluators")]
 impl CodeEvaluatorObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5519,15 +5975,18 @@ impl CodeEvaluatorObject {
         }
     }
 }
+#[cfg(feature = "evaluators")]
 impl std::fmt::Display for CodeEvaluatorObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "evaluators")]
 impl super::validate::Validate for CodeEvaluatorObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/EvaluatorListResponse/properties/object`.
+#[cfg(feature = "evaluators")]
 #[derive(
     Debug,
     Clone,
@@ -5547,6 +6006,7 @@ pub enum EvaluatorListResponseObject {
     #[serde(rename = "list")]
     List,
 }
+#[cfg(feature = "evaluators")]
 impl EvaluatorListResponseObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5555,15 +6015,18 @@ impl EvaluatorListResponseObject {
         }
     }
 }
+#[cfg(feature = "evaluators")]
 impl std::fmt::Display for EvaluatorListResponseObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "evaluators")]
 impl super::validate::Validate for EvaluatorListResponseObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/DeleteEvaluatorRes/properties/object`.
+#[cfg(feature = "evaluators")]
 #[derive(
     Debug,
     Clone,
@@ -5583,6 +6046,7 @@ pub enum DeleteEvaluatorResObject {
     #[serde(rename = "evaluator")]
     Evaluator,
 }
+#[cfg(feature = "evaluators")]
 impl DeleteEvaluatorResObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5591,15 +6055,18 @@ impl DeleteEvaluatorResObject {
         }
     }
 }
+#[cfg(feature = "evaluators")]
 impl std::fmt::Display for DeleteEvaluatorResObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "evaluators")]
 impl super::validate::Validate for DeleteEvaluatorResObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/Dataset/properties/object`.
+#[cfg(any(feature = "datasets", feature = "evaluation", feature = "optimization"))]
 #[derive(
     Debug,
     Clone,
@@ -5619,6 +6086,7 @@ pub enum DatasetObject {
     #[serde(rename = "dataset")]
     Dataset,
 }
+#[cfg(any(feature = "datasets", feature = "evaluation", feature = "optimization"))]
 impl DatasetObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5627,15 +6095,18 @@ impl DatasetObject {
         }
     }
 }
+#[cfg(any(feature = "datasets", feature = "evaluation", feature = "optimization"))]
 impl std::fmt::Display for DatasetObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(any(feature = "datasets", feature = "evaluation", feature = "optimization"))]
 impl super::validate::Validate for DatasetObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/DatasetListResponse/properties/object`.
+#[cfg(feature = "datasets")]
 #[derive(
     Debug,
     Clone,
@@ -5655,6 +6126,7 @@ pub enum DatasetListResponseObject {
     #[serde(rename = "list")]
     List,
 }
+#[cfg(feature = "datasets")]
 impl DatasetListResponseObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5663,27 +6135,32 @@ impl DatasetListResponseObject {
         }
     }
 }
+#[cfg(feature = "datasets")]
 impl std::fmt::Display for DatasetListResponseObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "datasets")]
 impl super::validate::Validate for DatasetListResponseObject {}
 /// Data source type.
 ///
 /// The same type as [`DatasetObject`]: the schemas are identical.
 ///
 /// Schema `#/components/schemas/DatasetDataSource/properties/type`.
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 pub type DatasetDataSourceType = DatasetObject;
 /// Data source type.
 ///
 /// The same type as [`ContainerObject`]: the schemas are identical.
 ///
 /// Schema `#/components/schemas/ContainerDataSource/properties/type`.
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 pub type ContainerDataSourceType = ContainerObject;
 /// Data source type.
 ///
 /// Schema `#/components/schemas/GenerateDataSource/properties/type`.
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 #[derive(
     Debug,
     Clone,
@@ -5703,6 +6180,7 @@ pub enum GenerateDataSourceType {
     #[serde(rename = "generate")]
     Generate,
 }
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 impl GenerateDataSourceType {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5711,21 +6189,25 @@ impl GenerateDataSourceType {
         }
     }
 }
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 impl std::fmt::Display for GenerateDataSourceType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 impl super::validate::Validate for GenerateDataSourceType {}
 /// Data source type.
 ///
 /// The same type as [`FileObjectObject`]: the schemas are identical.
 ///
 /// Schema `#/components/schemas/FileDataSource/properties/type`.
+#[cfg(feature = "optimization")]
 pub type FileDataSourceType = FileObjectObject;
 /// Object type.
 ///
 /// Schema `#/components/schemas/EvaluationRun/properties/object`.
+#[cfg(feature = "evaluation")]
 #[derive(
     Debug,
     Clone,
@@ -5745,6 +6227,7 @@ pub enum EvaluationRunObject {
     #[serde(rename = "evaluation.run")]
     EvaluationRun,
 }
+#[cfg(feature = "evaluation")]
 impl EvaluationRunObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5753,15 +6236,18 @@ impl EvaluationRunObject {
         }
     }
 }
+#[cfg(feature = "evaluation")]
 impl std::fmt::Display for EvaluationRunObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRunObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/EvaluationRunListResponse/properties/object`.
+#[cfg(feature = "evaluation")]
 #[derive(
     Debug,
     Clone,
@@ -5781,6 +6267,7 @@ pub enum EvaluationRunListResponseObject {
     #[serde(rename = "list")]
     List,
 }
+#[cfg(feature = "evaluation")]
 impl EvaluationRunListResponseObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5789,15 +6276,18 @@ impl EvaluationRunListResponseObject {
         }
     }
 }
+#[cfg(feature = "evaluation")]
 impl std::fmt::Display for EvaluationRunListResponseObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRunListResponseObject {}
 /// Method type.
 ///
 /// Schema `#/components/schemas/SFTMethod/properties/type`.
+#[cfg(feature = "optimization")]
 #[derive(
     Debug,
     Clone,
@@ -5817,6 +6307,7 @@ pub enum SftMethodType {
     #[serde(rename = "sft")]
     Sft,
 }
+#[cfg(feature = "optimization")]
 impl SftMethodType {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5825,15 +6316,18 @@ impl SftMethodType {
         }
     }
 }
+#[cfg(feature = "optimization")]
 impl std::fmt::Display for SftMethodType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for SftMethodType {}
 /// Method type.
 ///
 /// Schema `#/components/schemas/GRPOMethod/properties/type`.
+#[cfg(feature = "optimization")]
 #[derive(
     Debug,
     Clone,
@@ -5853,6 +6347,7 @@ pub enum GrpoMethodType {
     #[serde(rename = "grpo")]
     Grpo,
 }
+#[cfg(feature = "optimization")]
 impl GrpoMethodType {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5861,15 +6356,18 @@ impl GrpoMethodType {
         }
     }
 }
+#[cfg(feature = "optimization")]
 impl std::fmt::Display for GrpoMethodType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for GrpoMethodType {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/CreateOptimizationRunRes/properties/object`.
+#[cfg(feature = "optimization")]
 #[derive(
     Debug,
     Clone,
@@ -5889,6 +6387,7 @@ pub enum CreateOptimizationRunResObject {
     #[serde(rename = "optimization.run")]
     OptimizationRun,
 }
+#[cfg(feature = "optimization")]
 impl CreateOptimizationRunResObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5897,15 +6396,18 @@ impl CreateOptimizationRunResObject {
         }
     }
 }
+#[cfg(feature = "optimization")]
 impl std::fmt::Display for CreateOptimizationRunResObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for CreateOptimizationRunResObject {}
 /// Item type.
 ///
 /// Schema `#/components/schemas/RLMResponsesInputMessage/properties/type`.
+#[cfg(feature = "rlm")]
 #[derive(
     Debug,
     Clone,
@@ -5925,6 +6427,7 @@ pub enum RlmResponsesInputMessageType {
     #[serde(rename = "message")]
     Message,
 }
+#[cfg(feature = "rlm")]
 impl RlmResponsesInputMessageType {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5933,15 +6436,18 @@ impl RlmResponsesInputMessageType {
         }
     }
 }
+#[cfg(feature = "rlm")]
 impl std::fmt::Display for RlmResponsesInputMessageType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesInputMessageType {}
 /// Author of the message.
 ///
 /// Schema `#/components/schemas/RLMResponsesInputMessage/properties/role`.
+#[cfg(feature = "rlm")]
 #[derive(
     Debug,
     Clone,
@@ -5968,6 +6474,7 @@ pub enum RlmResponsesInputMessageRole {
     #[serde(rename = "developer")]
     Developer,
 }
+#[cfg(feature = "rlm")]
 impl RlmResponsesInputMessageRole {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -5979,15 +6486,18 @@ impl RlmResponsesInputMessageRole {
         }
     }
 }
+#[cfg(feature = "rlm")]
 impl std::fmt::Display for RlmResponsesInputMessageRole {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesInputMessageRole {}
 /// The message text, as a string or as text parts.
 ///
 /// Schema `#/components/schemas/RLMResponsesInputMessage/properties/content`.
+#[cfg(feature = "rlm")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -5997,10 +6507,12 @@ pub enum RlmResponsesInputMessageContent {
     /// A `list of RlmResponsesInputText`.
     List(Vec<RlmResponsesInputText>),
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesInputMessageContent {}
 /// Part type.
 ///
 /// Schema `#/components/schemas/RLMResponsesInputText/properties/type`.
+#[cfg(feature = "rlm")]
 #[derive(
     Debug,
     Clone,
@@ -6020,6 +6532,7 @@ pub enum RlmResponsesInputTextType {
     #[serde(rename = "input_text")]
     InputText,
 }
+#[cfg(feature = "rlm")]
 impl RlmResponsesInputTextType {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -6028,15 +6541,18 @@ impl RlmResponsesInputTextType {
         }
     }
 }
+#[cfg(feature = "rlm")]
 impl std::fmt::Display for RlmResponsesInputTextType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesInputTextType {}
 /// Reasoning effort.
 ///
 /// Schema `#/components/schemas/RLMResponsesReasoning/properties/effort`.
+#[cfg(feature = "rlm")]
 #[derive(
     Debug,
     Clone,
@@ -6060,6 +6576,7 @@ pub enum RlmResponsesReasoningEffort {
     #[serde(rename = "high")]
     High,
 }
+#[cfg(feature = "rlm")]
 impl RlmResponsesReasoningEffort {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -6070,15 +6587,18 @@ impl RlmResponsesReasoningEffort {
         }
     }
 }
+#[cfg(feature = "rlm")]
 impl std::fmt::Display for RlmResponsesReasoningEffort {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesReasoningEffort {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/RLMResponsesResponse/properties/object`.
+#[cfg(feature = "rlm")]
 #[derive(
     Debug,
     Clone,
@@ -6098,6 +6618,7 @@ pub enum RlmResponsesResponseObject {
     #[serde(rename = "response")]
     Response,
 }
+#[cfg(feature = "rlm")]
 impl RlmResponsesResponseObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -6106,15 +6627,18 @@ impl RlmResponsesResponseObject {
         }
     }
 }
+#[cfg(feature = "rlm")]
 impl std::fmt::Display for RlmResponsesResponseObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesResponseObject {}
 /// Run status.
 ///
 /// Schema `#/components/schemas/RLMResponsesResponse/properties/status`.
+#[cfg(feature = "rlm")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RlmResponsesResponseStatus {
     /// `"in_progress"`
@@ -6126,6 +6650,7 @@ pub enum RlmResponsesResponseStatus {
     /// A value this version of the API description does not know.
     Other(String),
 }
+#[cfg(feature = "rlm")]
 impl RlmResponsesResponseStatus {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &str {
@@ -6137,16 +6662,19 @@ impl RlmResponsesResponseStatus {
         }
     }
 }
+#[cfg(feature = "rlm")]
 impl std::fmt::Display for RlmResponsesResponseStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "rlm")]
 impl serde::Serialize for RlmResponsesResponseStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "rlm")]
 impl<'de> serde::Deserialize<'de> for RlmResponsesResponseStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -6162,6 +6690,7 @@ impl<'de> serde::Deserialize<'de> for RlmResponsesResponseStatus {
         )
     }
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesResponseStatus {
     fn validate_at(
         &self,
@@ -6178,10 +6707,12 @@ impl super::validate::Validate for RlmResponsesResponseStatus {
 /// The same type as [`RlmResponsesInputMessageType`]: the schemas are identical.
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputMessage/properties/type`.
+#[cfg(feature = "rlm")]
 pub type RlmResponsesOutputMessageType = RlmResponsesInputMessageType;
 /// Message status.
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputMessage/properties/status`.
+#[cfg(feature = "rlm")]
 #[derive(
     Debug,
     Clone,
@@ -6201,6 +6732,7 @@ pub enum RlmResponsesOutputMessageStatus {
     #[serde(rename = "completed")]
     Completed,
 }
+#[cfg(feature = "rlm")]
 impl RlmResponsesOutputMessageStatus {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -6209,15 +6741,18 @@ impl RlmResponsesOutputMessageStatus {
         }
     }
 }
+#[cfg(feature = "rlm")]
 impl std::fmt::Display for RlmResponsesOutputMessageStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesOutputMessageStatus {}
 /// Author of the message.
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputMessage/properties/role`.
+#[cfg(feature = "rlm")]
 #[derive(
     Debug,
     Clone,
@@ -6237,6 +6772,7 @@ pub enum RlmResponsesOutputMessageRole {
     #[serde(rename = "assistant")]
     Assistant,
 }
+#[cfg(feature = "rlm")]
 impl RlmResponsesOutputMessageRole {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -6245,15 +6781,18 @@ impl RlmResponsesOutputMessageRole {
         }
     }
 }
+#[cfg(feature = "rlm")]
 impl std::fmt::Display for RlmResponsesOutputMessageRole {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesOutputMessageRole {}
 /// Part type.
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputText/properties/type`.
+#[cfg(feature = "rlm")]
 #[derive(
     Debug,
     Clone,
@@ -6273,6 +6812,7 @@ pub enum RlmResponsesOutputTextType {
     #[serde(rename = "output_text")]
     OutputText,
 }
+#[cfg(feature = "rlm")]
 impl RlmResponsesOutputTextType {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -6281,15 +6821,18 @@ impl RlmResponsesOutputTextType {
         }
     }
 }
+#[cfg(feature = "rlm")]
 impl std::fmt::Display for RlmResponsesOutputTextType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesOutputTextType {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/TraceListRes/properties/object`.
+#[cfg(feature = "traces")]
 #[derive(
     Debug,
     Clone,
@@ -6309,6 +6852,7 @@ pub enum TraceListResObject {
     #[serde(rename = "list")]
     List,
 }
+#[cfg(feature = "traces")]
 impl TraceListResObject {
     /// The value as it appears on the wire.
     pub fn as_str(&self) -> &'static str {
@@ -6317,11 +6861,13 @@ impl TraceListResObject {
         }
     }
 }
+#[cfg(feature = "traces")]
 impl std::fmt::Display for TraceListResObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "traces")]
 impl super::validate::Validate for TraceListResObject {}
 /// Tells an explicit `null` (`Some(None)`) from an absent field (`None`, through
 /// `#[serde(default)]`).

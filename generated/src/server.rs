@@ -55,6 +55,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// List chat completions
     ///
     /// Returns the chat completions captured by telemetry for the caller's project, newest first by default, with limit/offset pagination.
+    #[cfg(feature = "chat")]
     fn chat_completions_list(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -68,6 +69,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Create a chat completion
     ///
     /// OpenAI-compatible chat completion, streamed or not. `model` may be a global slug (`openai/gpt-4o`; `/` and `:` are interchangeable between provider and model) or a project slug routed through a container (`maniac:<container_label>`). With `stream: false` (default) the answer is one `application/json` ChatRes. With `stream: true` the answer is `text/event-stream`: a sequence of Server-Sent Events `data: <ChatCompletionChunk JSON>` separated by blank lines, terminated by the literal event `data: [DONE]`.
+    #[cfg(feature = "chat")]
     fn chat_completions_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -81,6 +83,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Register chat completion examples
     ///
     /// Stores already-produced input/output pairs in a container for evaluation or analytics and aggregates their usage. Registered items do not inherit the container's system prompt. Batch large uploads (e.g. 1,500 items per call).
+    #[cfg(feature = "chat")]
     fn chat_completions_register(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -94,6 +97,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Get a chat completion
     ///
     /// Returns one stored chat completion of the caller's project by id.
+    #[cfg(feature = "chat")]
     fn chat_completions_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -107,6 +111,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// List containers
     ///
     /// Lists the containers of the caller's project.
+    #[cfg(feature = "containers")]
     fn containers_list(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -120,6 +125,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Create a container
     ///
     /// Creates a container: one task with its own models, routing defaults, evaluators and data. Labels are unique per project.
+    #[cfg(feature = "containers")]
     fn containers_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -133,6 +139,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Get a container
     ///
     /// Looks up a container of the caller's project by its label.
+    #[cfg(feature = "containers")]
     fn containers_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -146,6 +153,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Delete a container
     ///
     /// Soft-deletes a container of the caller's project by label.
+    #[cfg(feature = "containers")]
     fn containers_delete(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -159,6 +167,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Update a container
     ///
     /// Updates a container's default parameters, default system prompt and/or default model. Omitted fields are left unchanged. (Later addition.)
+    #[cfg(feature = "containers")]
     fn containers_update(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -173,6 +182,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// List files (OpenAI-compatible)
     ///
     /// Lists the files of the caller's project, optionally filtered by purpose.
+    #[cfg(feature = "files")]
     fn files_list(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -186,6 +196,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Upload a file
     ///
     /// Uploads a file with a purpose (for example training or evaluation data).
+    #[cfg(feature = "files")]
     fn files_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -199,6 +210,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Retrieve file metadata
     ///
     /// Returns the metadata of one file of the caller's project.
+    #[cfg(feature = "files")]
     fn files_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -212,6 +224,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Delete a file (OpenAI-compatible)
     ///
     /// Soft-deletes one file of the caller's project.
+    #[cfg(feature = "files")]
     fn files_delete(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -225,6 +238,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Retrieve file content (OpenAI-compatible)
     ///
     /// Downloads the raw bytes of one file of the caller's project.
+    #[cfg(feature = "files")]
     fn files_content(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -238,6 +252,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// List available models
     ///
     /// Lists the models available to the caller, optionally scoped to a container. Container-scoped results may include the container's globally-scoped default model.
+    #[cfg(feature = "models")]
     fn models_list(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -251,6 +266,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Add a model to a container
     ///
     /// Adds a model (global slug or id) to a container under a user-chosen sub-model slug, with optional per-model defaults. (Not in the seed page.)
+    #[cfg(feature = "models")]
     fn models_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -264,6 +280,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// List evaluators
     ///
     /// Lists the evaluators of the caller's project, optionally filtered by container.
+    #[cfg(feature = "evaluators")]
     fn evaluators_list(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -277,6 +294,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Create an evaluator
     ///
     /// Creates a judge (LLM-as-judge: `model` + `prompt`) or code (Python `source` defining `run_evaluation(item) -> {"score": n}`) evaluator, scoped to the project or to a container.
+    #[cfg(feature = "evaluators")]
     fn evaluators_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -290,6 +308,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Get an evaluator
     ///
     /// Returns one evaluator of the caller's project by id or name. (Not in the seed page.)
+    #[cfg(feature = "evaluators")]
     fn evaluators_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -303,6 +322,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Delete an evaluator
     ///
     /// Deletes one evaluator of the caller's project by id.
+    #[cfg(feature = "evaluators")]
     fn evaluators_delete(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -316,6 +336,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Update an evaluator
     ///
     /// Updates an evaluator (by id or name); omitted fields are left unchanged. (Not in the seed page.)
+    #[cfg(feature = "evaluators")]
     fn evaluators_update(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -330,6 +351,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// List datasets
     ///
     /// Lists the datasets of the caller's project, optionally filtered by container. (Not in the seed page.)
+    #[cfg(feature = "datasets")]
     fn datasets_list(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -343,6 +365,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Create a dataset
     ///
     /// Builds a dataset from a container's telemetry, selecting records with filters.
+    #[cfg(feature = "datasets")]
     fn datasets_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -356,6 +379,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Get a dataset
     ///
     /// Returns one dataset of the caller's project by id.
+    #[cfg(feature = "datasets")]
     fn datasets_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -369,6 +393,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// List evaluation runs
     ///
     /// Lists the evaluation runs of the caller's project. (Not in the seed page.)
+    #[cfg(feature = "evaluation")]
     fn evaluation_runs_list(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -382,6 +407,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Create an evaluation run
     ///
     /// Starts an evaluation run of a container with one or more evaluators. `sample` and `ground_truth` are both optional but at least one is needed; an omitted side defaults to the container's logs, and at least one resolved side must not be `generate`. (Not in the seed page.)
+    #[cfg(feature = "evaluation")]
     fn evaluation_runs_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -395,6 +421,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Get an evaluation run
     ///
     /// Returns one evaluation run by id. (Not in the seed page.)
+    #[cfg(feature = "evaluation")]
     fn evaluation_runs_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -408,6 +435,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Create an optimization run
     ///
     /// Starts an optimization (fine-tuning) run for a container: trains the given base models with the given methods (SFT or GRPO) and scores checkpoints with the given evaluators. (Not in the seed page.)
+    #[cfg(feature = "optimization")]
     fn optimization_runs_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -421,6 +449,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Create an RLM response
     ///
     /// OpenAI Responses-style endpoint for Recursive Language Model execution. Accepts a strict subset of the Responses request shape and proxies to the internal RLM backend. With `background: true` the run starts in the background and the answer has status `in_progress`; fetch it later with rlm_responses_retrieve. (Not in the seed page.)
+    #[cfg(feature = "rlm")]
     fn rlm_responses_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -434,6 +463,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Get an RLM response
     ///
     /// Retrieves a background RLM response by id within the caller's project. (Not in the seed page.)
+    #[cfg(feature = "rlm")]
     fn rlm_responses_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -447,6 +477,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// List traces
     ///
     /// Lists the traces of the caller's project: completions grouped by the external trace id they were sent with (`trace.id` on chat completion creation). (Not in the seed page.)
+    #[cfg(feature = "traces")]
     fn traces_list(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -460,6 +491,7 @@ pub trait ManiacApi: Send + Sync + 'static {
     /// Get a trace
     ///
     /// Returns one trace of the caller's project by its external trace id (the `trace.id` sent with the completions), with its spans. (Not in the seed page.)
+    #[cfg(feature = "traces")]
     fn traces_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -469,6 +501,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         std::future::ready(TracesRetrieveResponse::not_implemented())
     }
 }
+#[cfg(feature = "chat")]
 impl runtime::Params for ChatCompletionsListParams {
     const IN_PATH: bool = false;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -508,6 +541,7 @@ impl runtime::Params for ChatCompletionsListParams {
     }
 }
 ///The answers `chat_completions_list` documents, one variant per status and media type.
+#[cfg(feature = "chat")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum ChatCompletionsListResponse {
@@ -534,6 +568,7 @@ pub enum ChatCompletionsListResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "chat")]
 impl ChatCompletionsListResponse {
     ///501 in the API's error envelope: the trait's default for `chat_completions_list`.
     pub fn not_implemented() -> Self {
@@ -541,6 +576,7 @@ impl ChatCompletionsListResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "chat")]
 impl IntoResponse for ChatCompletionsListResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -585,6 +621,7 @@ impl IntoResponse for ChatCompletionsListResponse {
     }
 }
 ///The answers `chat_completions_create` documents, one variant per status and media type.
+#[cfg(feature = "chat")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum ChatCompletionsCreateResponse {
@@ -619,6 +656,7 @@ pub enum ChatCompletionsCreateResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "chat")]
 impl ChatCompletionsCreateResponse {
     ///501 in the API's error envelope: the trait's default for `chat_completions_create`.
     pub fn not_implemented() -> Self {
@@ -626,6 +664,7 @@ impl ChatCompletionsCreateResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "chat")]
 impl IntoResponse for ChatCompletionsCreateResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -682,6 +721,7 @@ impl IntoResponse for ChatCompletionsCreateResponse {
     }
 }
 ///The answers `chat_completions_register` documents, one variant per status and media type.
+#[cfg(feature = "chat")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum ChatCompletionsRegisterResponse {
@@ -712,6 +752,7 @@ pub enum ChatCompletionsRegisterResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "chat")]
 impl ChatCompletionsRegisterResponse {
     ///501 in the API's error envelope: the trait's default for `chat_completions_register`.
     pub fn not_implemented() -> Self {
@@ -719,6 +760,7 @@ impl ChatCompletionsRegisterResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "chat")]
 impl IntoResponse for ChatCompletionsRegisterResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -769,10 +811,12 @@ impl IntoResponse for ChatCompletionsRegisterResponse {
     }
 }
 /// What `chat_completions_retrieve`'s handler extracts: its path parameters and params.
+#[cfg(feature = "chat")]
 #[derive(Debug)]
 struct ChatCompletionsRetrieveArgs {
     pub completion_id: String,
 }
+#[cfg(feature = "chat")]
 impl runtime::Params for ChatCompletionsRetrieveArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -783,6 +827,7 @@ impl runtime::Params for ChatCompletionsRetrieveArgs {
     }
 }
 ///The answers `chat_completions_retrieve` documents, one variant per status and media type.
+#[cfg(feature = "chat")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum ChatCompletionsRetrieveResponse {
@@ -813,6 +858,7 @@ pub enum ChatCompletionsRetrieveResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "chat")]
 impl ChatCompletionsRetrieveResponse {
     ///501 in the API's error envelope: the trait's default for `chat_completions_retrieve`.
     pub fn not_implemented() -> Self {
@@ -820,6 +866,7 @@ impl ChatCompletionsRetrieveResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "chat")]
 impl IntoResponse for ChatCompletionsRetrieveResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -869,6 +916,7 @@ impl IntoResponse for ChatCompletionsRetrieveResponse {
         }
     }
 }
+#[cfg(feature = "containers")]
 impl runtime::Params for ContainersListParams {
     const IN_PATH: bool = false;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -903,6 +951,7 @@ impl runtime::Params for ContainersListParams {
     }
 }
 ///The answers `containers_list` documents, one variant per status and media type.
+#[cfg(feature = "containers")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum ContainersListResponse {
@@ -929,6 +978,7 @@ pub enum ContainersListResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "containers")]
 impl ContainersListResponse {
     ///501 in the API's error envelope: the trait's default for `containers_list`.
     pub fn not_implemented() -> Self {
@@ -936,6 +986,7 @@ impl ContainersListResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "containers")]
 impl IntoResponse for ContainersListResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -980,6 +1031,7 @@ impl IntoResponse for ContainersListResponse {
     }
 }
 ///The answers `containers_create` documents, one variant per status and media type.
+#[cfg(feature = "containers")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum ContainersCreateResponse {
@@ -1010,6 +1062,7 @@ pub enum ContainersCreateResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "containers")]
 impl ContainersCreateResponse {
     ///501 in the API's error envelope: the trait's default for `containers_create`.
     pub fn not_implemented() -> Self {
@@ -1017,6 +1070,7 @@ impl ContainersCreateResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "containers")]
 impl IntoResponse for ContainersCreateResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -1067,10 +1121,12 @@ impl IntoResponse for ContainersCreateResponse {
     }
 }
 /// What `containers_retrieve`'s handler extracts: its path parameters and params.
+#[cfg(feature = "containers")]
 #[derive(Debug)]
 struct ContainersRetrieveArgs {
     pub label: String,
 }
+#[cfg(feature = "containers")]
 impl runtime::Params for ContainersRetrieveArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -1081,6 +1137,7 @@ impl runtime::Params for ContainersRetrieveArgs {
     }
 }
 ///The answers `containers_retrieve` documents, one variant per status and media type.
+#[cfg(feature = "containers")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum ContainersRetrieveResponse {
@@ -1111,6 +1168,7 @@ pub enum ContainersRetrieveResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "containers")]
 impl ContainersRetrieveResponse {
     ///501 in the API's error envelope: the trait's default for `containers_retrieve`.
     pub fn not_implemented() -> Self {
@@ -1118,6 +1176,7 @@ impl ContainersRetrieveResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "containers")]
 impl IntoResponse for ContainersRetrieveResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -1168,10 +1227,12 @@ impl IntoResponse for ContainersRetrieveResponse {
     }
 }
 /// What `containers_delete`'s handler extracts: its path parameters and params.
+#[cfg(feature = "containers")]
 #[derive(Debug)]
 struct ContainersDeleteArgs {
     pub label: String,
 }
+#[cfg(feature = "containers")]
 impl runtime::Params for ContainersDeleteArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -1182,6 +1243,7 @@ impl runtime::Params for ContainersDeleteArgs {
     }
 }
 ///The answers `containers_delete` documents, one variant per status and media type.
+#[cfg(feature = "containers")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum ContainersDeleteResponse {
@@ -1212,6 +1274,7 @@ pub enum ContainersDeleteResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "containers")]
 impl ContainersDeleteResponse {
     ///501 in the API's error envelope: the trait's default for `containers_delete`.
     pub fn not_implemented() -> Self {
@@ -1219,6 +1282,7 @@ impl ContainersDeleteResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "containers")]
 impl IntoResponse for ContainersDeleteResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -1269,10 +1333,12 @@ impl IntoResponse for ContainersDeleteResponse {
     }
 }
 /// What `containers_update`'s handler extracts: its path parameters and params.
+#[cfg(feature = "containers")]
 #[derive(Debug)]
 struct ContainersUpdateArgs {
     pub label: String,
 }
+#[cfg(feature = "containers")]
 impl runtime::Params for ContainersUpdateArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -1283,6 +1349,7 @@ impl runtime::Params for ContainersUpdateArgs {
     }
 }
 ///The answers `containers_update` documents, one variant per status and media type.
+#[cfg(feature = "containers")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum ContainersUpdateResponse {
@@ -1313,6 +1380,7 @@ pub enum ContainersUpdateResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "containers")]
 impl ContainersUpdateResponse {
     ///501 in the API's error envelope: the trait's default for `containers_update`.
     pub fn not_implemented() -> Self {
@@ -1320,6 +1388,7 @@ impl ContainersUpdateResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "containers")]
 impl IntoResponse for ContainersUpdateResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -1369,6 +1438,7 @@ impl IntoResponse for ContainersUpdateResponse {
         }
     }
 }
+#[cfg(feature = "files")]
 impl runtime::Params for FilesListParams {
     const IN_PATH: bool = false;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -1404,6 +1474,7 @@ impl runtime::Params for FilesListParams {
     }
 }
 ///The answers `files_list` documents, one variant per status and media type.
+#[cfg(feature = "files")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum FilesListResponse {
@@ -1428,6 +1499,7 @@ pub enum FilesListResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "files")]
 impl FilesListResponse {
     ///501 in the API's error envelope: the trait's default for `files_list`.
     pub fn not_implemented() -> Self {
@@ -1435,6 +1507,7 @@ impl FilesListResponse {
         Self::InternalServerError(body)
     }
 }
+#[cfg(feature = "files")]
 impl IntoResponse for FilesListResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -1476,6 +1549,7 @@ impl IntoResponse for FilesListResponse {
     }
 }
 ///The `multipart/form-data` form of `files_create`. Every part is read and checked, in any order, before the handler runs; a file part is kept in memory up to `Limits::file_memory` (shared by the form's files), past it in a temporary file, and read by the handler as a stream.
+#[cfg(feature = "files")]
 #[derive(Debug)]
 pub struct FilesCreateForm {
     /// The file to upload.
@@ -1483,11 +1557,13 @@ pub struct FilesCreateForm {
     /// Intended file purpose (e.g. `fine-tune`, `evaluation`).
     pub purpose: String,
 }
+#[cfg(feature = "files")]
 impl runtime::Discard for FilesCreateForm {
     async fn discard(self) {
         runtime::Discard::discard(self.file).await;
     }
 }
+#[cfg(feature = "files")]
 impl runtime::FromMultipart for FilesCreateForm {
     #[allow(clippy::single_match)]
     async fn from_multipart(
@@ -1546,6 +1622,7 @@ impl runtime::FromMultipart for FilesCreateForm {
     }
 }
 ///The answers `files_create` documents, one variant per status and media type.
+#[cfg(feature = "files")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum FilesCreateResponse {
@@ -1572,6 +1649,7 @@ pub enum FilesCreateResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "files")]
 impl FilesCreateResponse {
     ///501 in the API's error envelope: the trait's default for `files_create`.
     pub fn not_implemented() -> Self {
@@ -1579,6 +1657,7 @@ impl FilesCreateResponse {
         Self::InternalServerError(body)
     }
 }
+#[cfg(feature = "files")]
 impl IntoResponse for FilesCreateResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -1623,10 +1702,12 @@ impl IntoResponse for FilesCreateResponse {
     }
 }
 /// What `files_retrieve`'s handler extracts: its path parameters and params.
+#[cfg(feature = "files")]
 #[derive(Debug)]
 struct FilesRetrieveArgs {
     pub file_id: String,
 }
+#[cfg(feature = "files")]
 impl runtime::Params for FilesRetrieveArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -1637,6 +1718,7 @@ impl runtime::Params for FilesRetrieveArgs {
     }
 }
 ///The answers `files_retrieve` documents, one variant per status and media type.
+#[cfg(feature = "files")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum FilesRetrieveResponse {
@@ -1663,6 +1745,7 @@ pub enum FilesRetrieveResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "files")]
 impl FilesRetrieveResponse {
     ///501 in the API's error envelope: the trait's default for `files_retrieve`.
     pub fn not_implemented() -> Self {
@@ -1670,6 +1753,7 @@ impl FilesRetrieveResponse {
         Self::InternalServerError(body)
     }
 }
+#[cfg(feature = "files")]
 impl IntoResponse for FilesRetrieveResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -1714,10 +1798,12 @@ impl IntoResponse for FilesRetrieveResponse {
     }
 }
 /// What `files_delete`'s handler extracts: its path parameters and params.
+#[cfg(feature = "files")]
 #[derive(Debug)]
 struct FilesDeleteArgs {
     pub file_id: String,
 }
+#[cfg(feature = "files")]
 impl runtime::Params for FilesDeleteArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -1728,6 +1814,7 @@ impl runtime::Params for FilesDeleteArgs {
     }
 }
 ///The answers `files_delete` documents, one variant per status and media type.
+#[cfg(feature = "files")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum FilesDeleteResponse {
@@ -1754,6 +1841,7 @@ pub enum FilesDeleteResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "files")]
 impl FilesDeleteResponse {
     ///501 in the API's error envelope: the trait's default for `files_delete`.
     pub fn not_implemented() -> Self {
@@ -1761,6 +1849,7 @@ impl FilesDeleteResponse {
         Self::InternalServerError(body)
     }
 }
+#[cfg(feature = "files")]
 impl IntoResponse for FilesDeleteResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -1805,10 +1894,12 @@ impl IntoResponse for FilesDeleteResponse {
     }
 }
 /// What `files_content`'s handler extracts: its path parameters and params.
+#[cfg(feature = "files")]
 #[derive(Debug)]
 struct FilesContentArgs {
     pub file_id: String,
 }
+#[cfg(feature = "files")]
 impl runtime::Params for FilesContentArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -1819,6 +1910,7 @@ impl runtime::Params for FilesContentArgs {
     }
 }
 ///The answers `files_content` documents, one variant per status and media type.
+#[cfg(feature = "files")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum FilesContentResponse {
@@ -1845,6 +1937,7 @@ pub enum FilesContentResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "files")]
 impl FilesContentResponse {
     ///501 in the API's error envelope: the trait's default for `files_content`.
     pub fn not_implemented() -> Self {
@@ -1852,6 +1945,7 @@ impl FilesContentResponse {
         Self::InternalServerError(body)
     }
 }
+#[cfg(feature = "files")]
 impl IntoResponse for FilesContentResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -1897,6 +1991,7 @@ impl IntoResponse for FilesContentResponse {
         }
     }
 }
+#[cfg(feature = "models")]
 impl runtime::Params for ModelsListParams {
     const IN_PATH: bool = false;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -1932,6 +2027,7 @@ impl runtime::Params for ModelsListParams {
     }
 }
 ///The answers `models_list` documents, one variant per status and media type.
+#[cfg(feature = "models")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum ModelsListResponse {
@@ -1958,6 +2054,7 @@ pub enum ModelsListResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "models")]
 impl ModelsListResponse {
     ///501 in the API's error envelope: the trait's default for `models_list`.
     pub fn not_implemented() -> Self {
@@ -1965,6 +2062,7 @@ impl ModelsListResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "models")]
 impl IntoResponse for ModelsListResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -2009,6 +2107,7 @@ impl IntoResponse for ModelsListResponse {
     }
 }
 ///The answers `models_create` documents, one variant per status and media type.
+#[cfg(feature = "models")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum ModelsCreateResponse {
@@ -2039,6 +2138,7 @@ pub enum ModelsCreateResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "models")]
 impl ModelsCreateResponse {
     ///501 in the API's error envelope: the trait's default for `models_create`.
     pub fn not_implemented() -> Self {
@@ -2046,6 +2146,7 @@ impl ModelsCreateResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "models")]
 impl IntoResponse for ModelsCreateResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -2095,6 +2196,7 @@ impl IntoResponse for ModelsCreateResponse {
         }
     }
 }
+#[cfg(feature = "evaluators")]
 impl runtime::Params for EvaluatorsListParams {
     const IN_PATH: bool = false;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -2130,6 +2232,7 @@ impl runtime::Params for EvaluatorsListParams {
     }
 }
 ///The answers `evaluators_list` documents, one variant per status and media type.
+#[cfg(feature = "evaluators")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum EvaluatorsListResponse {
@@ -2156,6 +2259,7 @@ pub enum EvaluatorsListResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "evaluators")]
 impl EvaluatorsListResponse {
     ///501 in the API's error envelope: the trait's default for `evaluators_list`.
     pub fn not_implemented() -> Self {
@@ -2163,6 +2267,7 @@ impl EvaluatorsListResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "evaluators")]
 impl IntoResponse for EvaluatorsListResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -2207,6 +2312,7 @@ impl IntoResponse for EvaluatorsListResponse {
     }
 }
 ///The answers `evaluators_create` documents, one variant per status and media type.
+#[cfg(feature = "evaluators")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum EvaluatorsCreateResponse {
@@ -2237,6 +2343,7 @@ pub enum EvaluatorsCreateResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "evaluators")]
 impl EvaluatorsCreateResponse {
     ///501 in the API's error envelope: the trait's default for `evaluators_create`.
     pub fn not_implemented() -> Self {
@@ -2244,6 +2351,7 @@ impl EvaluatorsCreateResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "evaluators")]
 impl IntoResponse for EvaluatorsCreateResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -2294,10 +2402,12 @@ impl IntoResponse for EvaluatorsCreateResponse {
     }
 }
 /// What `evaluators_retrieve`'s handler extracts: its path parameters and params.
+#[cfg(feature = "evaluators")]
 #[derive(Debug)]
 struct EvaluatorsRetrieveArgs {
     pub evaluator_id: String,
 }
+#[cfg(feature = "evaluators")]
 impl runtime::Params for EvaluatorsRetrieveArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -2308,6 +2418,7 @@ impl runtime::Params for EvaluatorsRetrieveArgs {
     }
 }
 ///The answers `evaluators_retrieve` documents, one variant per status and media type.
+#[cfg(feature = "evaluators")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum EvaluatorsRetrieveResponse {
@@ -2338,6 +2449,7 @@ pub enum EvaluatorsRetrieveResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "evaluators")]
 impl EvaluatorsRetrieveResponse {
     ///501 in the API's error envelope: the trait's default for `evaluators_retrieve`.
     pub fn not_implemented() -> Self {
@@ -2345,6 +2457,7 @@ impl EvaluatorsRetrieveResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "evaluators")]
 impl IntoResponse for EvaluatorsRetrieveResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -2395,10 +2508,12 @@ impl IntoResponse for EvaluatorsRetrieveResponse {
     }
 }
 /// What `evaluators_delete`'s handler extracts: its path parameters and params.
+#[cfg(feature = "evaluators")]
 #[derive(Debug)]
 struct EvaluatorsDeleteArgs {
     pub evaluator_id: String,
 }
+#[cfg(feature = "evaluators")]
 impl runtime::Params for EvaluatorsDeleteArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -2409,6 +2524,7 @@ impl runtime::Params for EvaluatorsDeleteArgs {
     }
 }
 ///The answers `evaluators_delete` documents, one variant per status and media type.
+#[cfg(feature = "evaluators")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum EvaluatorsDeleteResponse {
@@ -2439,6 +2555,7 @@ pub enum EvaluatorsDeleteResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "evaluators")]
 impl EvaluatorsDeleteResponse {
     ///501 in the API's error envelope: the trait's default for `evaluators_delete`.
     pub fn not_implemented() -> Self {
@@ -2446,6 +2563,7 @@ impl EvaluatorsDeleteResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "evaluators")]
 impl IntoResponse for EvaluatorsDeleteResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -2496,10 +2614,12 @@ impl IntoResponse for EvaluatorsDeleteResponse {
     }
 }
 /// What `evaluators_update`'s handler extracts: its path parameters and params.
+#[cfg(feature = "evaluators")]
 #[derive(Debug)]
 struct EvaluatorsUpdateArgs {
     pub evaluator_id: String,
 }
+#[cfg(feature = "evaluators")]
 impl runtime::Params for EvaluatorsUpdateArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -2510,6 +2630,7 @@ impl runtime::Params for EvaluatorsUpdateArgs {
     }
 }
 ///The answers `evaluators_update` documents, one variant per status and media type.
+#[cfg(feature = "evaluators")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum EvaluatorsUpdateResponse {
@@ -2540,6 +2661,7 @@ pub enum EvaluatorsUpdateResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "evaluators")]
 impl EvaluatorsUpdateResponse {
     ///501 in the API's error envelope: the trait's default for `evaluators_update`.
     pub fn not_implemented() -> Self {
@@ -2547,6 +2669,7 @@ impl EvaluatorsUpdateResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "evaluators")]
 impl IntoResponse for EvaluatorsUpdateResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -2596,6 +2719,7 @@ impl IntoResponse for EvaluatorsUpdateResponse {
         }
     }
 }
+#[cfg(feature = "datasets")]
 impl runtime::Params for DatasetsListParams {
     const IN_PATH: bool = false;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -2631,6 +2755,7 @@ impl runtime::Params for DatasetsListParams {
     }
 }
 ///The answers `datasets_list` documents, one variant per status and media type.
+#[cfg(feature = "datasets")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum DatasetsListResponse {
@@ -2657,6 +2782,7 @@ pub enum DatasetsListResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "datasets")]
 impl DatasetsListResponse {
     ///501 in the API's error envelope: the trait's default for `datasets_list`.
     pub fn not_implemented() -> Self {
@@ -2664,6 +2790,7 @@ impl DatasetsListResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "datasets")]
 impl IntoResponse for DatasetsListResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -2708,6 +2835,7 @@ impl IntoResponse for DatasetsListResponse {
     }
 }
 ///The answers `datasets_create` documents, one variant per status and media type.
+#[cfg(feature = "datasets")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum DatasetsCreateResponse {
@@ -2738,6 +2866,7 @@ pub enum DatasetsCreateResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "datasets")]
 impl DatasetsCreateResponse {
     ///501 in the API's error envelope: the trait's default for `datasets_create`.
     pub fn not_implemented() -> Self {
@@ -2745,6 +2874,7 @@ impl DatasetsCreateResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "datasets")]
 impl IntoResponse for DatasetsCreateResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -2795,10 +2925,12 @@ impl IntoResponse for DatasetsCreateResponse {
     }
 }
 /// What `datasets_retrieve`'s handler extracts: its path parameters and params.
+#[cfg(feature = "datasets")]
 #[derive(Debug)]
 struct DatasetsRetrieveArgs {
     pub dataset_id: String,
 }
+#[cfg(feature = "datasets")]
 impl runtime::Params for DatasetsRetrieveArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -2809,6 +2941,7 @@ impl runtime::Params for DatasetsRetrieveArgs {
     }
 }
 ///The answers `datasets_retrieve` documents, one variant per status and media type.
+#[cfg(feature = "datasets")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum DatasetsRetrieveResponse {
@@ -2839,6 +2972,7 @@ pub enum DatasetsRetrieveResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "datasets")]
 impl DatasetsRetrieveResponse {
     ///501 in the API's error envelope: the trait's default for `datasets_retrieve`.
     pub fn not_implemented() -> Self {
@@ -2846,6 +2980,7 @@ impl DatasetsRetrieveResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "datasets")]
 impl IntoResponse for DatasetsRetrieveResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -2895,6 +3030,7 @@ impl IntoResponse for DatasetsRetrieveResponse {
         }
     }
 }
+#[cfg(feature = "evaluation")]
 impl runtime::Params for EvaluationRunsListParams {
     const IN_PATH: bool = false;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -2931,6 +3067,7 @@ impl runtime::Params for EvaluationRunsListParams {
     }
 }
 ///The answers `evaluation_runs_list` documents, one variant per status and media type.
+#[cfg(feature = "evaluation")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum EvaluationRunsListResponse {
@@ -2957,6 +3094,7 @@ pub enum EvaluationRunsListResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "evaluation")]
 impl EvaluationRunsListResponse {
     ///501 in the API's error envelope: the trait's default for `evaluation_runs_list`.
     pub fn not_implemented() -> Self {
@@ -2964,6 +3102,7 @@ impl EvaluationRunsListResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "evaluation")]
 impl IntoResponse for EvaluationRunsListResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -3008,6 +3147,7 @@ impl IntoResponse for EvaluationRunsListResponse {
     }
 }
 ///The answers `evaluation_runs_create` documents, one variant per status and media type.
+#[cfg(feature = "evaluation")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum EvaluationRunsCreateResponse {
@@ -3038,6 +3178,7 @@ pub enum EvaluationRunsCreateResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "evaluation")]
 impl EvaluationRunsCreateResponse {
     ///501 in the API's error envelope: the trait's default for `evaluation_runs_create`.
     pub fn not_implemented() -> Self {
@@ -3045,6 +3186,7 @@ impl EvaluationRunsCreateResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "evaluation")]
 impl IntoResponse for EvaluationRunsCreateResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -3095,10 +3237,12 @@ impl IntoResponse for EvaluationRunsCreateResponse {
     }
 }
 /// What `evaluation_runs_retrieve`'s handler extracts: its path parameters and params.
+#[cfg(feature = "evaluation")]
 #[derive(Debug)]
 struct EvaluationRunsRetrieveArgs {
     pub run_id: String,
 }
+#[cfg(feature = "evaluation")]
 impl runtime::Params for EvaluationRunsRetrieveArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -3109,6 +3253,7 @@ impl runtime::Params for EvaluationRunsRetrieveArgs {
     }
 }
 ///The answers `evaluation_runs_retrieve` documents, one variant per status and media type.
+#[cfg(feature = "evaluation")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum EvaluationRunsRetrieveResponse {
@@ -3139,6 +3284,7 @@ pub enum EvaluationRunsRetrieveResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "evaluation")]
 impl EvaluationRunsRetrieveResponse {
     ///501 in the API's error envelope: the trait's default for `evaluation_runs_retrieve`.
     pub fn not_implemented() -> Self {
@@ -3146,6 +3292,7 @@ impl EvaluationRunsRetrieveResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "evaluation")]
 impl IntoResponse for EvaluationRunsRetrieveResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -3196,6 +3343,7 @@ impl IntoResponse for EvaluationRunsRetrieveResponse {
     }
 }
 ///The answers `optimization_runs_create` documents, one variant per status and media type.
+#[cfg(feature = "optimization")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum OptimizationRunsCreateResponse {
@@ -3226,6 +3374,7 @@ pub enum OptimizationRunsCreateResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "optimization")]
 impl OptimizationRunsCreateResponse {
     ///501 in the API's error envelope: the trait's default for `optimization_runs_create`.
     pub fn not_implemented() -> Self {
@@ -3233,6 +3382,7 @@ impl OptimizationRunsCreateResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "optimization")]
 impl IntoResponse for OptimizationRunsCreateResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -3283,6 +3433,7 @@ impl IntoResponse for OptimizationRunsCreateResponse {
     }
 }
 ///The answers `rlm_responses_create` documents, one variant per status and media type.
+#[cfg(feature = "rlm")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum RlmResponsesCreateResponse {
@@ -3313,6 +3464,7 @@ pub enum RlmResponsesCreateResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "rlm")]
 impl RlmResponsesCreateResponse {
     ///501 in the API's error envelope: the trait's default for `rlm_responses_create`.
     pub fn not_implemented() -> Self {
@@ -3320,6 +3472,7 @@ impl RlmResponsesCreateResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "rlm")]
 impl IntoResponse for RlmResponsesCreateResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -3370,10 +3523,12 @@ impl IntoResponse for RlmResponsesCreateResponse {
     }
 }
 /// What `rlm_responses_retrieve`'s handler extracts: its path parameters and params.
+#[cfg(feature = "rlm")]
 #[derive(Debug)]
 struct RlmResponsesRetrieveArgs {
     pub response_id: String,
 }
+#[cfg(feature = "rlm")]
 impl runtime::Params for RlmResponsesRetrieveArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -3384,6 +3539,7 @@ impl runtime::Params for RlmResponsesRetrieveArgs {
     }
 }
 ///The answers `rlm_responses_retrieve` documents, one variant per status and media type.
+#[cfg(feature = "rlm")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum RlmResponsesRetrieveResponse {
@@ -3414,6 +3570,7 @@ pub enum RlmResponsesRetrieveResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "rlm")]
 impl RlmResponsesRetrieveResponse {
     ///501 in the API's error envelope: the trait's default for `rlm_responses_retrieve`.
     pub fn not_implemented() -> Self {
@@ -3421,6 +3578,7 @@ impl RlmResponsesRetrieveResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "rlm")]
 impl IntoResponse for RlmResponsesRetrieveResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -3470,6 +3628,7 @@ impl IntoResponse for RlmResponsesRetrieveResponse {
         }
     }
 }
+#[cfg(feature = "traces")]
 impl runtime::Params for TracesListParams {
     const IN_PATH: bool = false;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -3504,6 +3663,7 @@ impl runtime::Params for TracesListParams {
     }
 }
 ///The answers `traces_list` documents, one variant per status and media type.
+#[cfg(feature = "traces")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum TracesListResponse {
@@ -3530,6 +3690,7 @@ pub enum TracesListResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "traces")]
 impl TracesListResponse {
     ///501 in the API's error envelope: the trait's default for `traces_list`.
     pub fn not_implemented() -> Self {
@@ -3537,6 +3698,7 @@ impl TracesListResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "traces")]
 impl IntoResponse for TracesListResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -3581,10 +3743,12 @@ impl IntoResponse for TracesListResponse {
     }
 }
 /// What `traces_retrieve`'s handler extracts: its path parameters and params.
+#[cfg(feature = "traces")]
 #[derive(Debug)]
 struct TracesRetrieveArgs {
     pub id: String,
 }
+#[cfg(feature = "traces")]
 impl runtime::Params for TracesRetrieveArgs {
     const IN_PATH: bool = true;
     fn extract(raw: &runtime::RawParams<'_>) -> Result<Self, runtime::Rejection> {
@@ -3595,6 +3759,7 @@ impl runtime::Params for TracesRetrieveArgs {
     }
 }
 ///The answers `traces_retrieve` documents, one variant per status and media type.
+#[cfg(feature = "traces")]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum TracesRetrieveResponse {
@@ -3625,6 +3790,7 @@ pub enum TracesRetrieveResponse {
     /// 503, `application/json`: Upstream Unavailable
     ServiceUnavailable(models::ErrorResponse),
 }
+#[cfg(feature = "traces")]
 impl TracesRetrieveResponse {
     ///501 in the API's error envelope: the trait's default for `traces_retrieve`.
     pub fn not_implemented() -> Self {
@@ -3632,6 +3798,7 @@ impl TracesRetrieveResponse {
         Self::NotImplemented(body)
     }
 }
+#[cfg(feature = "traces")]
 impl IntoResponse for TracesRetrieveResponse {
     #[inline]
     fn into_response(self) -> Response {
@@ -3683,33 +3850,43 @@ impl IntoResponse for TracesRetrieveResponse {
 }
 ///The HTTP API over an implementation of [`ManiacApi`]: every operation's route, authentication through [`ManiacApi::authenticate`] where the document requires it, and every rejection (404, 405 with `Allow`, 400, 401, 413, 415, 422) in the API's error envelope. Add tower layers with `Router::layer`.
 pub fn router<A: ManiacApi>(api: Arc<A>) -> Router {
-    Router::new()
+    let router = Router::new();
+    #[cfg(feature = "chat")]
+    let router = router
         .route(
             "/v1/chat/completions",
             axum::routing::MethodRouter::new()
                 .get_service(runtime::bind(&api, handle_chat_completions_list::<A>))
                 .post_service(runtime::bind(&api, handle_chat_completions_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, POST")),
-        )
+        );
+    #[cfg(feature = "chat")]
+    let router = router
         .route(
             "/v1/chat/completions/register",
             axum::routing::MethodRouter::new()
                 .post_service(runtime::bind(&api, handle_chat_completions_register::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("POST")),
-        )
+        );
+    #[cfg(feature = "chat")]
+    let router = router
         .route(
             "/v1/chat/completions/{completion_id}",
             axum::routing::MethodRouter::new()
                 .get_service(runtime::bind(&api, handle_chat_completions_retrieve::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET")),
-        )
+        );
+    #[cfg(feature = "containers")]
+    let router = router
         .route(
             "/v1/containers",
             axum::routing::MethodRouter::new()
                 .get_service(runtime::bind(&api, handle_containers_list::<A>))
                 .post_service(runtime::bind(&api, handle_containers_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, POST")),
-        )
+        );
+    #[cfg(feature = "containers")]
+    let router = router
         .route(
             "/v1/containers/{label}",
             axum::routing::MethodRouter::new()
@@ -3717,41 +3894,53 @@ pub fn router<A: ManiacApi>(api: Arc<A>) -> Router {
                 .delete_service(runtime::bind(&api, handle_containers_delete::<A>))
                 .patch_service(runtime::bind(&api, handle_containers_update::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, DELETE, PATCH")),
-        )
+        );
+    #[cfg(feature = "files")]
+    let router = router
         .route(
             "/v1/files",
             axum::routing::MethodRouter::new()
                 .get_service(runtime::bind(&api, handle_files_list::<A>))
                 .post_service(runtime::bind(&api, handle_files_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, POST")),
-        )
+        );
+    #[cfg(feature = "files")]
+    let router = router
         .route(
             "/v1/files/{file_id}",
             axum::routing::MethodRouter::new()
                 .get_service(runtime::bind(&api, handle_files_retrieve::<A>))
                 .delete_service(runtime::bind(&api, handle_files_delete::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, DELETE")),
-        )
+        );
+    #[cfg(feature = "files")]
+    let router = router
         .route(
             "/v1/files/{file_id}/content",
             axum::routing::MethodRouter::new()
                 .get_service(runtime::bind(&api, handle_files_content::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET")),
-        )
+        );
+    #[cfg(feature = "models")]
+    let router = router
         .route(
             "/v1/models",
             axum::routing::MethodRouter::new()
                 .get_service(runtime::bind(&api, handle_models_list::<A>))
                 .post_service(runtime::bind(&api, handle_models_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, POST")),
-        )
+        );
+    #[cfg(feature = "evaluators")]
+    let router = router
         .route(
             "/v1/evaluators",
             axum::routing::MethodRouter::new()
                 .get_service(runtime::bind(&api, handle_evaluators_list::<A>))
                 .post_service(runtime::bind(&api, handle_evaluators_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, POST")),
-        )
+        );
+    #[cfg(feature = "evaluators")]
+    let router = router
         .route(
             "/v1/evaluators/{evaluator_id}",
             axum::routing::MethodRouter::new()
@@ -3759,65 +3948,82 @@ pub fn router<A: ManiacApi>(api: Arc<A>) -> Router {
                 .delete_service(runtime::bind(&api, handle_evaluators_delete::<A>))
                 .patch_service(runtime::bind(&api, handle_evaluators_update::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, DELETE, PATCH")),
-        )
+        );
+    #[cfg(feature = "datasets")]
+    let router = router
         .route(
             "/v1/datasets",
             axum::routing::MethodRouter::new()
                 .get_service(runtime::bind(&api, handle_datasets_list::<A>))
                 .post_service(runtime::bind(&api, handle_datasets_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, POST")),
-        )
+        );
+    #[cfg(feature = "datasets")]
+    let router = router
         .route(
             "/v1/datasets/{dataset_id}",
             axum::routing::MethodRouter::new()
                 .get_service(runtime::bind(&api, handle_datasets_retrieve::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET")),
-        )
+        );
+    #[cfg(feature = "evaluation")]
+    let router = router
         .route(
             "/v1/evaluation/runs",
             axum::routing::MethodRouter::new()
                 .get_service(runtime::bind(&api, handle_evaluation_runs_list::<A>))
                 .post_service(runtime::bind(&api, handle_evaluation_runs_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET, POST")),
-        )
+        );
+    #[cfg(feature = "evaluation")]
+    let router = router
         .route(
             "/v1/evaluation/runs/{run_id}",
             axum::routing::MethodRouter::new()
                 .get_service(runtime::bind(&api, handle_evaluation_runs_retrieve::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET")),
-        )
+        );
+    #[cfg(feature = "optimization")]
+    let router = router
         .route(
             "/v1/optimization/runs",
             axum::routing::MethodRouter::new()
                 .post_service(runtime::bind(&api, handle_optimization_runs_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("POST")),
-        )
+        );
+    #[cfg(feature = "rlm")]
+    let router = router
         .route(
             "/v1/rlm/responses",
             axum::routing::MethodRouter::new()
                 .post_service(runtime::bind(&api, handle_rlm_responses_create::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("POST")),
-        )
+        );
+    #[cfg(feature = "rlm")]
+    let router = router
         .route(
             "/v1/rlm/responses/{response_id}",
             axum::routing::MethodRouter::new()
                 .get_service(runtime::bind(&api, handle_rlm_responses_retrieve::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET")),
-        )
+        );
+    #[cfg(feature = "traces")]
+    let router = router
         .route(
             "/v1/traces",
             axum::routing::MethodRouter::new()
                 .get_service(runtime::bind(&api, handle_traces_list::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET")),
-        )
+        );
+    #[cfg(feature = "traces")]
+    let router = router
         .route(
             "/v1/traces/{id}",
             axum::routing::MethodRouter::new()
                 .get_service(runtime::bind(&api, handle_traces_retrieve::<A>))
                 .fallback(runtime::method_not_allowed::<Envelope>("GET")),
-        )
-        .fallback(runtime::not_found::<Envelope>)
-        .with_state(())
+        );
+    router.fallback(runtime::not_found::<Envelope>).with_state(())
 }
 /// An implementation as the runtime's handler serves it: with the trait's auth
 /// hook and limits, and the API's envelope.
@@ -3849,6 +4055,7 @@ const SECURITY: runtime::Requirement = &[
         },
     ],
 ];
+#[cfg(feature = "chat")]
 fn handle_chat_completions_list<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -3873,6 +4080,7 @@ fn handle_chat_completions_list<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "chat")]
 fn handle_chat_completions_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -3895,6 +4103,7 @@ fn handle_chat_completions_create<A: ManiacApi>(
         |api, ctx, _: (), body| runtime::answer(api.chat_completions_create(ctx, body)),
     )
 }
+#[cfg(feature = "chat")]
 fn handle_chat_completions_register<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -3917,6 +4126,7 @@ fn handle_chat_completions_register<A: ManiacApi>(
         |api, ctx, _: (), body| runtime::answer(api.chat_completions_register(ctx, body)),
     )
 }
+#[cfg(feature = "chat")]
 fn handle_chat_completions_retrieve<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -3941,6 +4151,7 @@ fn handle_chat_completions_retrieve<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "containers")]
 fn handle_containers_list<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -3965,6 +4176,7 @@ fn handle_containers_list<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "containers")]
 fn handle_containers_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -3987,6 +4199,7 @@ fn handle_containers_create<A: ManiacApi>(
         |api, ctx, _: (), body| runtime::answer(api.containers_create(ctx, body)),
     )
 }
+#[cfg(feature = "containers")]
 fn handle_containers_retrieve<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4011,6 +4224,7 @@ fn handle_containers_retrieve<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "containers")]
 fn handle_containers_delete<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4035,6 +4249,7 @@ fn handle_containers_delete<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "containers")]
 fn handle_containers_update<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4059,6 +4274,7 @@ fn handle_containers_update<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "files")]
 fn handle_files_list<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4083,6 +4299,7 @@ fn handle_files_list<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "files")]
 fn handle_files_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4105,6 +4322,7 @@ fn handle_files_create<A: ManiacApi>(
         |api, ctx, _: (), body| runtime::answer(api.files_create(ctx, body)),
     )
 }
+#[cfg(feature = "files")]
 fn handle_files_retrieve<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4129,6 +4347,7 @@ fn handle_files_retrieve<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "files")]
 fn handle_files_delete<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4153,6 +4372,7 @@ fn handle_files_delete<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "files")]
 fn handle_files_content<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4177,6 +4397,7 @@ fn handle_files_content<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "models")]
 fn handle_models_list<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4201,6 +4422,7 @@ fn handle_models_list<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "models")]
 fn handle_models_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4223,6 +4445,7 @@ fn handle_models_create<A: ManiacApi>(
         |api, ctx, _: (), body| runtime::answer(api.models_create(ctx, body)),
     )
 }
+#[cfg(feature = "evaluators")]
 fn handle_evaluators_list<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4247,6 +4470,7 @@ fn handle_evaluators_list<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "evaluators")]
 fn handle_evaluators_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4269,6 +4493,7 @@ fn handle_evaluators_create<A: ManiacApi>(
         |api, ctx, _: (), body| runtime::answer(api.evaluators_create(ctx, body)),
     )
 }
+#[cfg(feature = "evaluators")]
 fn handle_evaluators_retrieve<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4293,6 +4518,7 @@ fn handle_evaluators_retrieve<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "evaluators")]
 fn handle_evaluators_delete<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4317,6 +4543,7 @@ fn handle_evaluators_delete<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "evaluators")]
 fn handle_evaluators_update<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4341,6 +4568,7 @@ fn handle_evaluators_update<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "datasets")]
 fn handle_datasets_list<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4365,6 +4593,7 @@ fn handle_datasets_list<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "datasets")]
 fn handle_datasets_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4387,6 +4616,7 @@ fn handle_datasets_create<A: ManiacApi>(
         |api, ctx, _: (), body| runtime::answer(api.datasets_create(ctx, body)),
     )
 }
+#[cfg(feature = "datasets")]
 fn handle_datasets_retrieve<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4411,6 +4641,7 @@ fn handle_datasets_retrieve<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "evaluation")]
 fn handle_evaluation_runs_list<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4435,6 +4666,7 @@ fn handle_evaluation_runs_list<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "evaluation")]
 fn handle_evaluation_runs_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4457,6 +4689,7 @@ fn handle_evaluation_runs_create<A: ManiacApi>(
         |api, ctx, _: (), body| runtime::answer(api.evaluation_runs_create(ctx, body)),
     )
 }
+#[cfg(feature = "evaluation")]
 fn handle_evaluation_runs_retrieve<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4481,6 +4714,7 @@ fn handle_evaluation_runs_retrieve<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "optimization")]
 fn handle_optimization_runs_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4503,6 +4737,7 @@ fn handle_optimization_runs_create<A: ManiacApi>(
         |api, ctx, _: (), body| runtime::answer(api.optimization_runs_create(ctx, body)),
     )
 }
+#[cfg(feature = "rlm")]
 fn handle_rlm_responses_create<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4525,6 +4760,7 @@ fn handle_rlm_responses_create<A: ManiacApi>(
         |api, ctx, _: (), body| runtime::answer(api.rlm_responses_create(ctx, body)),
     )
 }
+#[cfg(feature = "rlm")]
 fn handle_rlm_responses_retrieve<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4549,6 +4785,7 @@ fn handle_rlm_responses_retrieve<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "traces")]
 fn handle_traces_list<A: ManiacApi>(
     api: Arc<A>,
     request: Request,
@@ -4573,6 +4810,7 @@ fn handle_traces_list<A: ManiacApi>(
         ),
     )
 }
+#[cfg(feature = "traces")]
 fn handle_traces_retrieve<A: ManiacApi>(
     api: Arc<A>,
     request: Request,

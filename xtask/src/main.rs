@@ -1,6 +1,7 @@
 //! `cargo xtask regenerate | check | generate --spec FILE --out DIR [--name CRATE]`.
 
 mod corpus;
+mod features;
 mod slice;
 
 use codegen::{Generated, Options, Runtime};
@@ -79,8 +80,11 @@ fn run(args: &[String]) -> Result<(), Failure> {
         Some("check") => check(),
         Some("generate") => generate(&args[1..]),
         Some("corpus") => Ok(corpus::run(&args[1..])?),
+        Some("features") => features::features(&args[1..]),
+        Some("bench-compile") => features::bench_compile(&args[1..]),
+        Some("__measure") => features::measure(&args[1..]),
         Some("help" | "--help" | "-h") => {
-            println!("{USAGE}{}", corpus::USAGE);
+            println!("{USAGE}{}{}", corpus::USAGE, features::USAGE);
             Ok(())
         }
         Some(other) => Err(format!("unknown command `{other}`\n{USAGE}").into()),
@@ -142,6 +146,8 @@ fn maniac() -> Result<Generated, Failure> {
             crate_name: CRATE_NAME.into(),
             source: SPEC.into(),
             standalone: false,
+
+            feature_groups: true,
             runtime: Runtime::Path("../codegen/runtime".into()),
         },
     )
@@ -257,6 +263,8 @@ fn generate(args: &[String]) -> Result<(), Failure> {
             crate_name: name.clone(),
             source: spec.display().to_string(),
             standalone: !member,
+
+            feature_groups: true,
             runtime: if vendor_runtime {
                 Runtime::Vendored
             } else {

@@ -8,7 +8,7 @@ use crate::Runtime;
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 
-pub fn lib_rs(api: &Api) -> TokenStream {
+pub fn lib_rs(api: &Api, crate_name: &str) -> TokenStream {
     let mut about = format!("{} (API version {})", api.title, api.version);
     if let Some(description) = &api.description {
         about.push_str("\n\n");
@@ -22,8 +22,10 @@ pub fn lib_rs(api: &Api) -> TokenStream {
     about.push_str("\n\n");
     about.push_str(&client_docs(api));
     about.push_str(&crate_docs(api));
+    about.push_str(&features_docs(api, crate_name));
     let docs = inner_doc_attrs(&about);
     let allows = lint_allows();
+    let partial = super::partial_features_allow(api);
     let server = lib_item(api);
     let params = super::params::any_params(api).then(|| {
         quote! {
@@ -36,6 +38,7 @@ pub fn lib_rs(api: &Api) -> TokenStream {
     quote! {
         #docs
         #![allow(#allows)]
+        #partial
         // Proving large documents' types `Send` (the server's futures) walks their whole
         // containment graph: Stripe's goes past rustc's default of 128.
         #![recursion_limit = "512"]
@@ -62,6 +65,29 @@ pub fn lib_rs(api: &Api) -> TokenStream {
 
         #server
     }
+}
+
+/// The crate docs' section on the per-group features, where the document has groups.
+fn features_docs(api: &Api, crate_name: &str) -> String {
+    let groups: Vec<&crate::ir::Feature> = api.features.iter().collect();
+    let Some(first) = groups.first() else {
+        return String::new();
+    };
+    let list: Vec<String> = groups
+        .iter()
+        .map(|f| format!("- `{}`: {}", f.name, f.docs))
+        .collect();
+    format!(
+        "\n\n# Features\n\nBesides `client` and `server`, each group of operations is a cargo \
+         feature, all on by default. To compile only what you call (a large API compiles much \
+         faster), turn the defaults off and list the groups: an operation compiles only with \
+         its group, and a type only when an enabled group reaches it.\n\n\
+         ```toml\n[dependencies]\n{crate} = {{ path = \"...\", default-features = false, \
+         features = [\"client\", \"{first}\"] }}\n```\n\n{}",
+        list.join("\n"),
+        crate = crate_name,
+        first = first.name,
+    )
 }
 
 /// The `server` module's declaration in `lib.rs`.
@@ -238,6 +264,32 @@ const FEATURES: &str = "\n[features]\n\
      # The axum server trait, router and mock (`server` module).\n\
      server = [\"codegen-runtime/server\"]\n";
 
+/// `[features]`: `client`, `server`, and one per group of operations, all of those on by
+/// default.
+fn features(api: &Api) -> String {
+    let mut out = String::from(FEATURES);
+    if api.features.is_empty() {
+        return out;
+    }
+    let names: Vec<String> = api.features.iter().map(|f| toml_string(&f.name)).collect();
+    out.push_str(&format!(
+        "# Every group of operations below. With `default-features = false`, list the groups\n\
+         # you call: only their operations compile, and only the types they reach.\n\
+         default = [{}]\n",
+        names.join(", ")
+    ));
+    for feature in &api.features {
+        let docs: String = feature
+            .docs
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let docs: String = docs.chars().filter(|c| !c.is_control()).collect();
+        out.push_str(&format!("# {docs}\n{} = []\n", feature.name));
+    }
+    out
+}
+
 /// The mock example and what it needs.
 const EXAMPLE: &str = "\n[dev-dependencies]\n\
      tokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"net\", \"signal\"] }\n\
@@ -262,7 +314,7 @@ pub fn cargo_toml(
         out.push_str("uuid = { version = \"1\", features = [\"serde\"] }\n");
     }
     out.push_str(&runtime_dependency(runtime, api));
-    out.push_str(FEATURES);
+    out.push_str(&features(api));
     out.push_str(EXAMPLE);
     if standalone {
         out.push_str("\n# Not part of any enclosing workspace.\n[workspace]\n");

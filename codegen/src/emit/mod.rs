@@ -349,6 +349,72 @@ pub fn uses_uuid(api: &Api) -> bool {
     in_types.chain(in_params).any(|ty| ty.contains(&Ty::Uuid))
 }
 
+/// `#[cfg(feature = "a")]` (or `any(...)` of several): what compiles an item that exists
+/// for the given [`Api::features`]; `None` for an item always compiled.
+pub fn features_cfg(api: &Api, features: Option<&[usize]>) -> Option<syn::Attribute> {
+    if api.features.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = features?
+        .iter()
+        .map(|&i| api.features[i].name.as_str())
+        .collect();
+    Some(match names.as_slice() {
+        [one] => ast::list_attr("cfg", quote!(feature = #one)),
+        many => ast::list_attr("cfg", quote!(any(#(feature = #many),*))),
+    })
+}
+
+/// What compiles an operation's items (its methods, handler, parameters, answers).
+pub fn operation_cfg(api: &Api, op: &crate::ir::Operation) -> Option<syn::Attribute> {
+    features_cfg(api, op.feature.as_ref().map(std::slice::from_ref))
+}
+
+/// Puts `attr` (a `cfg`) on an item.
+pub fn with_cfg(mut item: syn::Item, attr: &Option<syn::Attribute>) -> syn::Item {
+    use syn::Item;
+    let Some(attr) = attr else { return item };
+    let attrs = match &mut item {
+        Item::Const(i) => &mut i.attrs,
+        Item::Enum(i) => &mut i.attrs,
+        Item::Fn(i) => &mut i.attrs,
+        Item::Impl(i) => &mut i.attrs,
+        Item::Mod(i) => &mut i.attrs,
+        Item::Static(i) => &mut i.attrs,
+        Item::Struct(i) => &mut i.attrs,
+        Item::Trait(i) => &mut i.attrs,
+        Item::Type(i) => &mut i.attrs,
+        Item::Union(i) => &mut i.attrs,
+        Item::Use(i) => &mut i.attrs,
+        Item::Macro(i) => &mut i.attrs,
+        _ => return item,
+    };
+    insert_cfg(attrs, attr);
+    item
+}
+
+/// Puts a `cfg` after the doc comments (where a reader looks for it).
+pub fn insert_cfg(attrs: &mut Vec<syn::Attribute>, cfg: &syn::Attribute) {
+    let after_docs = attrs
+        .iter()
+        .take_while(|attr| attr.path().is_ident("doc"))
+        .count();
+    attrs.insert(after_docs, cfg.clone());
+}
+
+/// With only some operation groups enabled, items shared by operations (helpers,
+/// imports, constants, the router's implementation) may go unused: allowed then, and
+/// only then.
+pub fn partial_features_allow(api: &Api) -> Option<TokenStream> {
+    if api.features.is_empty() {
+        return None;
+    }
+    let names = api.features.iter().map(|f| f.name.as_str());
+    Some(quote! {
+        #![cfg_attr(not(all(#(feature = #names),*)), allow(dead_code, unused_imports, unused_variables))]
+    })
+}
+
 #[cfg(test)]
 mod doc_tests {
     use super::clean_doc;

@@ -23,8 +23,14 @@ pub fn models(api: &Api) -> Result<Vec<Item>> {
 pub fn type_defs(api: &Api, checked: &Checked, range: std::ops::Range<usize>) -> Result<Vec<Item>> {
     let mut items = Vec::new();
     for i in range {
+        let start = items.len();
         type_def(api, &api.types[i], &mut items)?;
         items.extend(validate_impl(api, checked, TypeId(i))?);
+        let cfg = super::features_cfg(api, api.types[i].features.as_deref());
+        if cfg.is_some() {
+            let typed = items.split_off(start);
+            items.extend(typed.into_iter().map(|item| super::with_cfg(item, &cfg)));
+        }
     }
     Ok(items)
 }

@@ -191,7 +191,13 @@ pub fn params_struct(api: &Api, op: &Operation) -> Option<Vec<syn::Item>> {
             }
         });
     }
-    Some(items)
+    let cfg = super::operation_cfg(api, op);
+    Some(
+        items
+            .into_iter()
+            .map(|item| super::with_cfg(item, &cfg))
+            .collect(),
+    )
 }
 
 /// Whether the operation's params struct has a `Default` (every field has one).

@@ -21,6 +21,7 @@ use std::collections::HashMap;
 mod composition;
 mod cycles;
 mod defaults;
+mod features;
 mod identical;
 mod operations;
 pub use operations::event_data_schema;
@@ -95,6 +96,8 @@ pub fn lower(document: &crate::load::Document) -> Result<Api> {
             description: s.description.clone(),
         })
         .collect();
+    let error_type = error_type(&operations);
+    let features = features::assign(&mut types, &mut operations, error_type, &doc.tags);
     warnings.sort_by(|a, b| a.pointer.cmp(&b.pointer));
     Ok(Api {
         title: doc.info.title.clone(),
@@ -107,7 +110,8 @@ pub fn lower(document: &crate::load::Document) -> Result<Api> {
             .as_deref()
             .map(requirements)
             .unwrap_or_default(),
-        error_type: error_type(&operations),
+        error_type,
+        features,
         types,
         operations,
         warnings,
@@ -280,6 +284,7 @@ impl<'a> Lowerer<'a> {
             from_server: false,
             examples: Vec::new(),
             has_default: false,
+            features: None,
         });
         TypeId(self.types.len() - 1)
     }

@@ -414,6 +414,8 @@ impl<'a> Lowerer<'a> {
                     responses,
                     security,
                     pointer: at,
+                    // Decided for all operations at once (`features.rs`).
+                    feature: None,
                 });
             }
         }

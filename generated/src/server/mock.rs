@@ -29,6 +29,7 @@ impl ManiacApi for Mock {
             _ => Ok(()),
         }
     }
+    #[cfg(feature = "chat")]
     async fn chat_completions_list(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -37,6 +38,7 @@ impl ManiacApi for Mock {
         answers::chat_completions_list(&ctx.headers, false)
             .unwrap_or_else(ChatCompletionsListResponse::not_implemented)
     }
+    #[cfg(feature = "chat")]
     async fn chat_completions_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -45,6 +47,7 @@ impl ManiacApi for Mock {
         answers::chat_completions_create(&ctx.headers, body.stream == Some(true))
             .unwrap_or_else(ChatCompletionsCreateResponse::not_implemented)
     }
+    #[cfg(feature = "chat")]
     async fn chat_completions_register(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -53,6 +56,7 @@ impl ManiacApi for Mock {
         answers::chat_completions_register(&ctx.headers, false)
             .unwrap_or_else(ChatCompletionsRegisterResponse::not_implemented)
     }
+    #[cfg(feature = "chat")]
     async fn chat_completions_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -61,6 +65,7 @@ impl ManiacApi for Mock {
         answers::chat_completions_retrieve(&ctx.headers, false)
             .unwrap_or_else(ChatCompletionsRetrieveResponse::not_implemented)
     }
+    #[cfg(feature = "containers")]
     async fn containers_list(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -69,6 +74,7 @@ impl ManiacApi for Mock {
         answers::containers_list(&ctx.headers, false)
             .unwrap_or_else(ContainersListResponse::not_implemented)
     }
+    #[cfg(feature = "containers")]
     async fn containers_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -77,6 +83,7 @@ impl ManiacApi for Mock {
         answers::containers_create(&ctx.headers, false)
             .unwrap_or_else(ContainersCreateResponse::not_implemented)
     }
+    #[cfg(feature = "containers")]
     async fn containers_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -85,6 +92,7 @@ impl ManiacApi for Mock {
         answers::containers_retrieve(&ctx.headers, false)
             .unwrap_or_else(ContainersRetrieveResponse::not_implemented)
     }
+    #[cfg(feature = "containers")]
     async fn containers_delete(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -93,6 +101,7 @@ impl ManiacApi for Mock {
         answers::containers_delete(&ctx.headers, false)
             .unwrap_or_else(ContainersDeleteResponse::not_implemented)
     }
+    #[cfg(feature = "containers")]
     async fn containers_update(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -102,6 +111,7 @@ impl ManiacApi for Mock {
         answers::containers_update(&ctx.headers, false)
             .unwrap_or_else(ContainersUpdateResponse::not_implemented)
     }
+    #[cfg(feature = "files")]
     async fn files_list(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -110,6 +120,7 @@ impl ManiacApi for Mock {
         answers::files_list(&ctx.headers, false)
             .unwrap_or_else(FilesListResponse::not_implemented)
     }
+    #[cfg(feature = "files")]
     async fn files_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -119,6 +130,7 @@ impl ManiacApi for Mock {
         answers::files_create(&ctx.headers, false)
             .unwrap_or_else(FilesCreateResponse::not_implemented)
     }
+    #[cfg(feature = "files")]
     async fn files_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -127,6 +139,7 @@ impl ManiacApi for Mock {
         answers::files_retrieve(&ctx.headers, false)
             .unwrap_or_else(FilesRetrieveResponse::not_implemented)
     }
+    #[cfg(feature = "files")]
     async fn files_delete(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -135,6 +148,7 @@ impl ManiacApi for Mock {
         answers::files_delete(&ctx.headers, false)
             .unwrap_or_else(FilesDeleteResponse::not_implemented)
     }
+    #[cfg(feature = "files")]
     async fn files_content(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -143,6 +157,7 @@ impl ManiacApi for Mock {
         answers::files_content(&ctx.headers, false)
             .unwrap_or_else(FilesContentResponse::not_implemented)
     }
+    #[cfg(feature = "models")]
     async fn models_list(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -151,6 +166,7 @@ impl ManiacApi for Mock {
         answers::models_list(&ctx.headers, false)
             .unwrap_or_else(ModelsListResponse::not_implemented)
     }
+    #[cfg(feature = "models")]
     async fn models_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -159,6 +175,7 @@ impl ManiacApi for Mock {
         answers::models_create(&ctx.headers, false)
             .unwrap_or_else(ModelsCreateResponse::not_implemented)
     }
+    #[cfg(feature = "evaluators")]
     async fn evaluators_list(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -167,6 +184,7 @@ impl ManiacApi for Mock {
         answers::evaluators_list(&ctx.headers, false)
             .unwrap_or_else(EvaluatorsListResponse::not_implemented)
     }
+    #[cfg(feature = "evaluators")]
     async fn evaluators_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -175,6 +193,7 @@ impl ManiacApi for Mock {
         answers::evaluators_create(&ctx.headers, false)
             .unwrap_or_else(EvaluatorsCreateResponse::not_implemented)
     }
+    #[cfg(feature = "evaluators")]
     async fn evaluators_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -183,6 +202,7 @@ impl ManiacApi for Mock {
         answers::evaluators_retrieve(&ctx.headers, false)
             .unwrap_or_else(EvaluatorsRetrieveResponse::not_implemented)
     }
+    #[cfg(feature = "evaluators")]
     async fn evaluators_delete(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -191,6 +211,7 @@ impl ManiacApi for Mock {
         answers::evaluators_delete(&ctx.headers, false)
             .unwrap_or_else(EvaluatorsDeleteResponse::not_implemented)
     }
+    #[cfg(feature = "evaluators")]
     async fn evaluators_update(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -200,6 +221,7 @@ impl ManiacApi for Mock {
         answers::evaluators_update(&ctx.headers, false)
             .unwrap_or_else(EvaluatorsUpdateResponse::not_implemented)
     }
+    #[cfg(feature = "datasets")]
     async fn datasets_list(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -208,6 +230,7 @@ impl ManiacApi for Mock {
         answers::datasets_list(&ctx.headers, false)
             .unwrap_or_else(DatasetsListResponse::not_implemented)
     }
+    #[cfg(feature = "datasets")]
     async fn datasets_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -216,6 +239,7 @@ impl ManiacApi for Mock {
         answers::datasets_create(&ctx.headers, false)
             .unwrap_or_else(DatasetsCreateResponse::not_implemented)
     }
+    #[cfg(feature = "datasets")]
     async fn datasets_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -224,6 +248,7 @@ impl ManiacApi for Mock {
         answers::datasets_retrieve(&ctx.headers, false)
             .unwrap_or_else(DatasetsRetrieveResponse::not_implemented)
     }
+    #[cfg(feature = "evaluation")]
     async fn evaluation_runs_list(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -232,6 +257,7 @@ impl ManiacApi for Mock {
         answers::evaluation_runs_list(&ctx.headers, false)
             .unwrap_or_else(EvaluationRunsListResponse::not_implemented)
     }
+    #[cfg(feature = "evaluation")]
     async fn evaluation_runs_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -240,6 +266,7 @@ impl ManiacApi for Mock {
         answers::evaluation_runs_create(&ctx.headers, false)
             .unwrap_or_else(EvaluationRunsCreateResponse::not_implemented)
     }
+    #[cfg(feature = "evaluation")]
     async fn evaluation_runs_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -248,6 +275,7 @@ impl ManiacApi for Mock {
         answers::evaluation_runs_retrieve(&ctx.headers, false)
             .unwrap_or_else(EvaluationRunsRetrieveResponse::not_implemented)
     }
+    #[cfg(feature = "optimization")]
     async fn optimization_runs_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -256,6 +284,7 @@ impl ManiacApi for Mock {
         answers::optimization_runs_create(&ctx.headers, false)
             .unwrap_or_else(OptimizationRunsCreateResponse::not_implemented)
     }
+    #[cfg(feature = "rlm")]
     async fn rlm_responses_create(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -264,6 +293,7 @@ impl ManiacApi for Mock {
         answers::rlm_responses_create(&ctx.headers, false)
             .unwrap_or_else(RlmResponsesCreateResponse::not_implemented)
     }
+    #[cfg(feature = "rlm")]
     async fn rlm_responses_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -272,6 +302,7 @@ impl ManiacApi for Mock {
         answers::rlm_responses_retrieve(&ctx.headers, false)
             .unwrap_or_else(RlmResponsesRetrieveResponse::not_implemented)
     }
+    #[cfg(feature = "traces")]
     async fn traces_list(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -280,6 +311,7 @@ impl ManiacApi for Mock {
         answers::traces_list(&ctx.headers, false)
             .unwrap_or_else(TracesListResponse::not_implemented)
     }
+    #[cfg(feature = "traces")]
     async fn traces_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
@@ -295,6 +327,7 @@ mod answers {
     use runtime::{MockAnswer, MockStatus};
     use runtime::MockExample;
     ///`chat_completions_list`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "chat")]
     pub(super) fn chat_completions_list(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -331,6 +364,7 @@ mod answers {
         Some(answer)
     }
     ///`chat_completions_create`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "chat")]
     pub(super) fn chat_completions_create(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -375,6 +409,7 @@ mod answers {
         Some(answer)
     }
     ///`chat_completions_register`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "chat")]
     pub(super) fn chat_completions_register(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -415,6 +450,7 @@ mod answers {
         Some(answer)
     }
     ///`chat_completions_retrieve`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "chat")]
     pub(super) fn chat_completions_retrieve(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -455,6 +491,7 @@ mod answers {
         Some(answer)
     }
     ///`containers_list`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "containers")]
     pub(super) fn containers_list(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -491,6 +528,7 @@ mod answers {
         Some(answer)
     }
     ///`containers_create`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "containers")]
     pub(super) fn containers_create(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -531,6 +569,7 @@ mod answers {
         Some(answer)
     }
     ///`containers_retrieve`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "containers")]
     pub(super) fn containers_retrieve(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -571,6 +610,7 @@ mod answers {
         Some(answer)
     }
     ///`containers_delete`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "containers")]
     pub(super) fn containers_delete(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -611,6 +651,7 @@ mod answers {
         Some(answer)
     }
     ///`containers_update`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "containers")]
     pub(super) fn containers_update(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -651,6 +692,7 @@ mod answers {
         Some(answer)
     }
     ///`files_list`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "files")]
     pub(super) fn files_list(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -685,6 +727,7 @@ mod answers {
         Some(answer)
     }
     ///`files_create`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "files")]
     pub(super) fn files_create(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -721,6 +764,7 @@ mod answers {
         Some(answer)
     }
     ///`files_retrieve`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "files")]
     pub(super) fn files_retrieve(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -757,6 +801,7 @@ mod answers {
         Some(answer)
     }
     ///`files_delete`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "files")]
     pub(super) fn files_delete(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -793,6 +838,7 @@ mod answers {
         Some(answer)
     }
     ///`files_content`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "files")]
     pub(super) fn files_content(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -833,6 +879,7 @@ mod answers {
         Some(answer)
     }
     ///`models_list`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "models")]
     pub(super) fn models_list(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -869,6 +916,7 @@ mod answers {
         Some(answer)
     }
     ///`models_create`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "models")]
     pub(super) fn models_create(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -909,6 +957,7 @@ mod answers {
         Some(answer)
     }
     ///`evaluators_list`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "evaluators")]
     pub(super) fn evaluators_list(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -945,6 +994,7 @@ mod answers {
         Some(answer)
     }
     ///`evaluators_create`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "evaluators")]
     pub(super) fn evaluators_create(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -985,6 +1035,7 @@ mod answers {
         Some(answer)
     }
     ///`evaluators_retrieve`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "evaluators")]
     pub(super) fn evaluators_retrieve(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -1025,6 +1076,7 @@ mod answers {
         Some(answer)
     }
     ///`evaluators_delete`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "evaluators")]
     pub(super) fn evaluators_delete(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -1065,6 +1117,7 @@ mod answers {
         Some(answer)
     }
     ///`evaluators_update`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "evaluators")]
     pub(super) fn evaluators_update(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -1105,6 +1158,7 @@ mod answers {
         Some(answer)
     }
     ///`datasets_list`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "datasets")]
     pub(super) fn datasets_list(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -1141,6 +1195,7 @@ mod answers {
         Some(answer)
     }
     ///`datasets_create`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "datasets")]
     pub(super) fn datasets_create(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -1181,6 +1236,7 @@ mod answers {
         Some(answer)
     }
     ///`datasets_retrieve`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "datasets")]
     pub(super) fn datasets_retrieve(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -1221,6 +1277,7 @@ mod answers {
         Some(answer)
     }
     ///`evaluation_runs_list`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "evaluation")]
     pub(super) fn evaluation_runs_list(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -1257,6 +1314,7 @@ mod answers {
         Some(answer)
     }
     ///`evaluation_runs_create`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "evaluation")]
     pub(super) fn evaluation_runs_create(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -1297,6 +1355,7 @@ mod answers {
         Some(answer)
     }
     ///`evaluation_runs_retrieve`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "evaluation")]
     pub(super) fn evaluation_runs_retrieve(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -1337,6 +1396,7 @@ mod answers {
         Some(answer)
     }
     ///`optimization_runs_create`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "optimization")]
     pub(super) fn optimization_runs_create(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -1377,6 +1437,7 @@ mod answers {
         Some(answer)
     }
     ///`rlm_responses_create`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "rlm")]
     pub(super) fn rlm_responses_create(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -1417,6 +1478,7 @@ mod answers {
         Some(answer)
     }
     ///`rlm_responses_retrieve`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "rlm")]
     pub(super) fn rlm_responses_retrieve(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -1457,6 +1519,7 @@ mod answers {
         Some(answer)
     }
     ///`traces_list`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "traces")]
     pub(super) fn traces_list(
         headers: &axum::http::HeaderMap,
         stream: bool,
@@ -1493,6 +1556,7 @@ mod answers {
         Some(answer)
     }
     ///`traces_retrieve`'s documented answers; the one the request asks for (see `runtime::MockChoice`).
+    #[cfg(feature = "traces")]
     pub(super) fn traces_retrieve(
         headers: &axum::http::HeaderMap,
         stream: bool,

@@ -622,10 +622,17 @@ pub fn finish<E: ErrorEnvelope>(
     response
 }
 
+/// The `Allow` value of a path whose methods are compiled by different cargo features:
+/// those compiled in.
+pub fn allowed(methods: &[&str]) -> Cow<'static, str> {
+    Cow::Owned(methods.join(", "))
+}
+
 /// A path's fallback handler for the methods it lacks: 405 with `Allow`, in the envelope.
 pub fn method_not_allowed<E: ErrorEnvelope>(
-    allow: &'static str,
+    allow: impl Into<Cow<'static, str>>,
 ) -> impl FnOnce(HeaderMap) -> std::future::Ready<Response> + Clone + Send + Sync + 'static {
+    let allow = allow.into();
     move |headers: HeaderMap| {
         let rejection = Rejection::method_not_allowed(allow);
         std::future::ready(finish::<E>(

@@ -106,7 +106,7 @@ impl ErrorEnvelope for DefaultErrorEnvelope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
     problem: Problem,
-    allow: Option<&'static str>,
+    allow: Option<Cow<'static, str>>,
     challenge: Option<&'static str>,
 }
 
@@ -181,7 +181,8 @@ impl Rejection {
     }
 
     /// 405 with `Allow`, the methods the path has.
-    pub fn method_not_allowed(allow: &'static str) -> Self {
+    pub fn method_not_allowed(allow: impl Into<Cow<'static, str>>) -> Self {
+        let allow = allow.into();
         let mut rejection = Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
@@ -222,7 +223,13 @@ impl Rejection {
         };
         let headers = response.headers_mut();
         if let Some(allow) = rejection.allow {
-            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+            let allow = match allow {
+                Cow::Borrowed(allow) => Ok(HeaderValue::from_static(allow)),
+                Cow::Owned(allow) => HeaderValue::try_from(allow),
+            };
+            if let Ok(allow) = allow {
+                headers.insert(header::ALLOW, allow);
+            }
         }
         if let Some(challenge) = rejection.challenge {
             headers.insert(

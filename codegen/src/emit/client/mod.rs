@@ -237,8 +237,19 @@ fn items_and_shows(api: &Api, env_prefix: &str) -> Result<(Vec<Item>, OperationS
     let mut shows = Vec::new();
     for op in &api.operations {
         let emitted = operation(api, op, &op_names)?;
-        types.extend(emitted.types);
-        methods.extend(emitted.methods);
+        let cfg = crate::emit::operation_cfg(api, op);
+        types.extend(
+            emitted
+                .types
+                .into_iter()
+                .map(|item| crate::emit::with_cfg(item, &cfg)),
+        );
+        methods.extend(emitted.methods.into_iter().map(|mut method| {
+            if let (Some(cfg), syn::ImplItem::Fn(f)) = (&cfg, &mut method) {
+                crate::emit::insert_cfg(&mut f.attrs, cfg);
+            }
+            method
+        }));
         shows.push((op.name.clone(), emitted.shows));
     }
 

@@ -149,6 +149,7 @@ impl MockBodies {
 /// `answers::op`: the operation's documented answers as a table, and the chosen one built
 /// as the response enum's variant (`None` when its example does not fit its type).
 fn mock_answer_fn(api: &Api, op: &Operation, bodies: &mut MockBodies) -> TokenStream {
+    let cfg = crate::emit::operation_cfg(api, op);
     let name = ident(&op.name);
     let response = format_ident!("{}Response", op.type_stem);
     let variants = variants(op);
@@ -208,6 +209,7 @@ fn mock_answer_fn(api: &Api, op: &Operation, bodies: &mut MockBodies) -> TokenSt
     );
     quote! {
         #[doc = #doc]
+        #cfg
         pub(super) fn #name(headers: &axum::http::HeaderMap, stream: bool) -> Option<#response> {
             const ANSWERS: &[MockAnswer] = &[#(#rows),*];
             let chosen = runtime::MockChoice::new(ANSWERS, headers, stream)?;
@@ -233,6 +235,7 @@ pub fn mock(api: &Api) -> TokenStream {
         .iter()
         .map(|op| {
             let name = ident(&op.name);
+            let cfg = crate::emit::operation_cfg(api, op);
             let response = format_ident!("{}Response", op.type_stem);
             let claims = if auth {
                 quote!(Self::Claims)
@@ -282,6 +285,7 @@ pub fn mock(api: &Api) -> TokenStream {
                 quote!(#response::not_implemented())
             };
             quote! {
+                #cfg
                 async fn #name(&self, #(#args),*) -> #response {
                     #discard
                     #answer

@@ -102,7 +102,12 @@ pub fn server_operations(
     let envelope = envelope(api);
     let mut items = Vec::new();
     for op in &api.operations[range] {
-        items.extend(operation_items(api, &envelope, op, mentions)?);
+        let cfg = crate::emit::operation_cfg(api, op);
+        items.extend(
+            operation_items(api, &envelope, op, mentions)?
+                .into_iter()
+                .map(|item| crate::emit::with_cfg(item, &cfg)),
+        );
     }
     Ok(items)
 }

@@ -8,7 +8,7 @@ use super::responses::Documented;
 use super::security::{requirement, uses_auth};
 use super::Shared;
 use crate::emit::params::{params_name, path_argument, path_params};
-use crate::emit::{ast, parse_items};
+use crate::emit::{ast, features_cfg, operation_cfg, parse_items};
 use crate::ir::*;
 use crate::names::ident;
 use crate::Result;
@@ -155,20 +155,47 @@ fn router(api: &Api, trait_ident: &proc_macro2::Ident) -> TokenStream {
             .filter(|(_, template)| template == path)
             .map(|(op, _)| *op)
             .collect();
-        let allow = on_path
-            .iter()
-            .map(|op| op.method.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let methods = on_path.iter().map(|op| {
+        let method_router = |op: &Operation| {
             let filter = format_ident!("{}_service", op.method.as_str().to_ascii_lowercase());
             let handler = handler_name(op);
-            quote!(.#filter(runtime::bind(&api, #handler::<A>)))
-        });
+            quote!(#filter(runtime::bind(&api, #handler::<A>)))
+        };
+        let features: Vec<Option<usize>> = on_path
+            .iter()
+            .map(|op| op.feature.filter(|_| !api.features.is_empty()))
+            .collect();
+        let route = if features.iter().all(|f| *f == features[0]) {
+            // One feature compiles the whole path (the common case): a route as written.
+            let allow = on_path
+                .iter()
+                .map(|op| op.method.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let methods = on_path.iter().map(|op| method_router(op));
+            quote! {
+                axum::routing::MethodRouter::new()
+                    #(.#methods)*
+                    .fallback(runtime::method_not_allowed::<Envelope>(#allow))
+            }
+        } else {
+            // Methods compiled by different features: each added, and allowed, when on.
+            let cfgs: Vec<_> = on_path.iter().map(|op| operation_cfg(api, op)).collect();
+            let methods = on_path.iter().map(|op| method_router(op));
+            let names = on_path.iter().map(|op| op.method.as_str());
+            quote! {{
+                let methods = axum::routing::MethodRouter::new();
+                #(#cfgs let methods = methods.#methods;)*
+                methods.fallback(runtime::method_not_allowed::<Envelope>(runtime::allowed(&[#(#cfgs #names),*])))
+            }}
+        };
+        let mut all: Vec<usize> = features.iter().flatten().copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        // Compiled when any of its methods is; always where one of them always is.
+        let cfg = features_cfg(api, features.iter().all(Option::is_some).then_some(&all[..]));
         quote! {
-            .route(#path, axum::routing::MethodRouter::new()
-                #(#methods)*
-                .fallback(runtime::method_not_allowed::<Envelope>(#allow)))
+            #cfg
+            let router = router.route(#path, #route);
         }
     });
     // The implementation is bound into each route's handler; without operations it is unused.
@@ -198,9 +225,9 @@ fn router(api: &Api, trait_ident: &proc_macro2::Ident) -> TokenStream {
         #[doc = #doc]
         pub fn router<A: #trait_ident>(api: Arc<A>) -> Router {
             #no_routes
-            Router::new()
-                #literal_colons
-                #(#routes)*
+            let router = Router::new() #literal_colons;
+            #(#routes)*
+            router
                 .fallback(runtime::not_found::<Envelope>)
                 // The fallbacks (axum handlers) made services once, not on every request.
                 .with_state(())
@@ -286,6 +313,12 @@ pub fn server_handlers(api: &Api, range: std::ops::Range<usize>) -> Result<Vec<s
         .clone()
         .zip(&shared.securities[range])
         .filter(|(i, _)| api.operations[*i].route.is_some())
-        .map(|(i, security)| Ok(handler(api, &shared, i, *security)))
+        .map(|(i, security)| {
+            let cfg = crate::emit::operation_cfg(api, &api.operations[i]);
+            Ok(crate::emit::with_cfg(
+                handler(api, &shared, i, *security),
+                &cfg,
+            ))
+        })
         .collect()
 }

@@ -126,7 +126,15 @@ pub fn server_head(api: &Api, mentions: &mut Mentions) -> Result<Vec<syn::Item>>
     let methods: Vec<syn::TraitItem> = api
         .operations
         .iter()
-        .map(|op| trait_method(api, &shared, op, mentions))
+        .map(|op| {
+            let mut method = trait_method(api, &shared, op, mentions);
+            if let (Some(cfg), syn::TraitItem::Fn(f)) =
+                (crate::emit::operation_cfg(api, op), &mut method)
+            {
+                crate::emit::insert_cfg(&mut f.attrs, &cfg);
+            }
+            method
+        })
         .collect();
     let envelope_ty = &shared.envelope.ty;
     let envelope_imp = &shared.envelope.imp;
