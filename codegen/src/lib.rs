@@ -5,6 +5,7 @@
 //! the emitters in [`emit`] (→ `syn` trees, a few rare items through `quote!` tokens),
 //! [`print`] (→ text; every piece of the crate on every core).
 
+pub mod build;
 mod cores;
 pub mod emit;
 pub mod error;
