@@ -256,6 +256,7 @@ fn generate(args: &[String]) -> Result<(), Failure> {
     let out = PathBuf::from(out.ok_or_else(|| format!("`--out DIR` is required\n{USAGE}"))?);
     let api = load(&spec)?;
     let name = name.unwrap_or_else(|| default_crate_name(&api.title, &spec));
+    let runtime_dir = root().join("codegen/runtime");
     let generated = generate_api(
         &spec,
         &api,
@@ -265,10 +266,11 @@ fn generate(args: &[String]) -> Result<(), Failure> {
             standalone: !member,
 
             feature_groups: true,
-            runtime: if vendor_runtime {
+            // An installed generator whose checkout is gone has only its own copy.
+            runtime: if vendor_runtime || !runtime_dir.is_dir() {
                 Runtime::Vendored
             } else {
-                Runtime::Path(root().join("codegen/runtime").display().to_string())
+                Runtime::Path(runtime_dir.display().to_string())
             },
         },
     )?;
