@@ -1,8 +1,8 @@
 //! Behaviour of generated models, on the fixture documents' types (compiled by build.rs).
 
 use codegen_tests::fixtures::{
-    composition, enums, fields, json_schema_2020, loose_30, loose_unions, names, openapi31,
-    pointer_refs, recursion, references, unions,
+    composition, enums, error_schemas, fields, json_schema_2020, loose_30, loose_unions, names,
+    openapi31, pointer_refs, recursion, references, unions,
 };
 use serde_json::json;
 
@@ -230,6 +230,93 @@ fn maps_and_free_form_values() {
         serde_json::from_value::<composition::Extensible>(json!({"kind": "k", "bad": "x"}))
             .is_err()
     );
+}
+
+/// The field at fault and the message of a request body a server refuses.
+fn refused<T>(body: &str) -> (String, String)
+where
+    T: serde::de::DeserializeOwned + codegen_runtime::validate::Validate + std::fmt::Debug,
+{
+    let rejection = codegen_runtime::server::parse_json::<T>(body.as_bytes()).unwrap_err();
+    let problem = rejection.problem();
+    (
+        problem.field.clone().unwrap_or_default(),
+        problem.message.clone(),
+    )
+}
+
+#[test]
+fn servers_refuse_what_the_schema_does_not_allow_naming_the_member() {
+    use error_schemas::{CacheUpdate, ErrorResp, PingRequest};
+    let cases = [
+        // `null` for an optional member that is not nullable.
+        (
+            refused::<CacheUpdate>(r#"{"ttl": 1, "description": null}"#),
+            "body/description",
+            "invalid type: null, expected a value (the member is optional, not nullable)",
+        ),
+        (
+            refused::<CacheUpdate>(r#"{"ttl": 1, "ttl": 2}"#),
+            "body",
+            "duplicate field `ttl`",
+        ),
+        (
+            refused::<CacheUpdate>(r#"{"description": "d"}"#),
+            "body",
+            "missing field `ttl`",
+        ),
+        // `type: object`: an array of the members' values is no object, at any depth.
+        (
+            refused::<CacheUpdate>("[1]"),
+            "body",
+            "invalid type: sequence, expected struct CacheUpdate",
+        ),
+        (
+            refused::<ErrorResp>(r#"{"statusCode": 400, "error": ["i", 1, 0, "m"]}"#),
+            "body/error",
+            "invalid type: sequence, expected struct Error",
+        ),
+        // Closed and written by clients only.
+        (
+            refused::<PingRequest>(r#"{"count": 1, "extra": 2}"#),
+            "body/extra",
+            "unknown field `extra`, expected `count` or `stream`",
+        ),
+    ];
+    for ((field, message), expected_field, expected) in cases {
+        assert_eq!(field, expected_field, "{message}");
+        assert!(message.contains(expected), "{field}: {message}");
+    }
+    // A client forgives a server the `null` a server refuses, and the closed type a server
+    // sends takes members it does not know.
+    let update: CacheUpdate = from(json!({"ttl": 1, "description": null}));
+    assert_eq!(update.description, None);
+    // Nor does a client take an array for an object.
+    let array = serde_json::from_value::<CacheUpdate>(json!([1])).unwrap_err();
+    assert!(
+        array.to_string().contains("expected struct CacheUpdate"),
+        "{array}"
+    );
+    let success: error_schemas::Success = from(json!({"deleted": true, "later": 1}));
+    assert!(success.deleted);
+}
+
+#[test]
+fn structs_write_the_members_they_hold() {
+    // Optional members left out when `None`, numbers whole where they are, other members
+    // after the declared ones; what is written reads back the same.
+    let update: error_schemas::CacheUpdate = from(json!({"ttl": 1, "weights": [2, null]}));
+    assert_eq!(to(&update), json!({"ttl": 1, "weights": [2, null]}));
+    let empty = serde_json::to_string(&error_schemas::CacheDeleteRequest {}).unwrap();
+    assert_eq!(empty, "{}");
+    let extensible: composition::Extensible = from(json!({"kind": "k", "b": 2, "a": 1}));
+    assert_eq!(
+        serde_json::to_string(&extensible).unwrap(),
+        r#"{"kind":"k","a":1,"b":2}"#
+    );
+    // A member beyond the declared ones of the wrong type: refused where it is.
+    let (field, message) = refused::<composition::Extensible>(r#"{"kind": "k", "bad": "x"}"#);
+    assert_eq!(field, "body/bad", "{message}");
 }
 
 #[test]

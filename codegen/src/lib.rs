@@ -49,6 +49,7 @@ pub const RUNTIME_FILES: &[(&str, &str)] = &[
     ("Cargo.toml", include_str!("../runtime/Cargo.toml")),
     ("src/lib.rs", include_str!("../runtime/src/lib.rs")),
     ("src/media.rs", include_str!("../runtime/src/media.rs")),
+    ("src/object.rs", include_str!("../runtime/src/object.rs")),
     (
         "src/security.rs",
         include_str!("../runtime/src/security.rs"),
@@ -227,7 +228,6 @@ enum Piece {
     Models(std::ops::Range<usize>),
     /// A run of operations' `{Op}Params` in `src/params.rs`.
     Params(std::ops::Range<usize>),
-    ModelHelpers,
 }
 
 impl Piece {
@@ -265,7 +265,6 @@ impl Piece {
                 checked,
                 range.clone(),
             )?)),
-            Piece::ModelHelpers => unparse(emit::models::helpers(api))?,
             Piece::Params(range) => print(&items_file(
                 api.operations[range.clone()]
                     .iter()
@@ -320,7 +319,6 @@ pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> 
     pieces.push(Piece::ServerTail);
     pieces.extend(runs(operations, OPERATIONS_BATCH).map(Piece::ServerHandlers));
     pieces.extend(runs(api.types.len(), BATCH).map(Piece::Models));
-    pieces.push(Piece::ModelHelpers);
     pieces.extend(runs(operations, OPERATIONS_BATCH).map(Piece::Params));
     let texts = format_pieces(api, &pieces)?;
     let head = format!("// {}\n", header(source));
@@ -337,7 +335,7 @@ pub fn generate_from_api(api: &ir::Api, options: &Options) -> Result<Generated> 
         match piece {
             Piece::Client => client.push_str(&text),
             Piece::Mock => mock.push_str(&text),
-            Piece::Models(_) | Piece::ModelHelpers => models.push_str(&text),
+            Piece::Models(_) => models.push_str(&text),
             Piece::Params(_) => params.push_str(&text),
             Piece::ServerHead
             | Piece::ServerOperations(_)

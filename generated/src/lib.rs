@@ -87,18 +87,20 @@
     rustdoc::invalid_rust_codeblocks
 )]
 #![cfg_attr(
-    not(all(
-        feature = "chat",
-        feature = "containers",
-        feature = "files",
-        feature = "models",
-        feature = "evaluators",
-        feature = "datasets",
-        feature = "evaluation",
-        feature = "optimization",
-        feature = "rlm",
-        feature = "traces"
-    )),
+    not(
+        all(
+            feature = "chat",
+            feature = "containers",
+            feature = "files",
+            feature = "models",
+            feature = "evaluators",
+            feature = "datasets",
+            feature = "evaluation",
+            feature = "optimization",
+            feature = "rlm",
+            feature = "traces"
+        )
+    ),
     allow(dead_code, unused_imports, unused_variables)
 )]
 #![recursion_limit = "512"]

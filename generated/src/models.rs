@@ -2,23 +2,102 @@
 /// Error envelope returned by every non-2xx response.
 ///
 /// Schema `#/components/schemas/ErrorResponse`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ErrorResponse {
     pub error: ManiacError,
+}
+impl codegen_runtime::object::Object for ErrorResponse {
+    const NAME: &'static str = "ErrorResponse";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut error_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "error" => map.field(&mut error_, "error")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            error: map.required(error_, "error")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("error", &self.error)?;
+        Ok(())
+    }
+}
+impl serde::Serialize for ErrorResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+impl<'de> serde::Deserialize<'de> for ErrorResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 impl super::validate::Validate for ErrorResponse {}
 /// Error details.
 ///
 /// Schema `#/components/schemas/ManiacError`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ManiacError {
     /// Machine-readable error code.
     pub code: String,
     /// Human-readable error message.
     pub message: String,
     /// Extra context about the error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<serde_json::Map<String, serde_json::Value>>,
+}
+impl codegen_runtime::object::Object for ManiacError {
+    const NAME: &'static str = "ManiacError";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut code_ = None;
+        let mut message_ = None;
+        let mut details_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "code" => map.field(&mut code_, "code")?,
+                "message" => map.field(&mut message_, "message")?,
+                "details" => map.field(&mut details_, "details")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            code: map.required(code_, "code")?,
+            message: map.required(message_, "message")?,
+            details: details_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("code", &self.code)?;
+        out.member("message", &self.message)?;
+        out.optional("details", &self.details)?;
+        Ok(())
+    }
+}
+impl serde::Serialize for ManiacError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+impl<'de> serde::Deserialize<'de> for ManiacError {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 impl super::validate::Validate for ManiacError {}
 /// Sort order.
@@ -168,110 +247,199 @@ impl super::validate::Validate for ApiType {
 ///
 /// Schema `#/components/schemas/ChatReq`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChatReq {
     /// Model slug to use. Supports global slugs or project slugs (maniac:). Forms: `<provider>/<model>` or `<provider>:<model>` (global), `maniac:<container_label>` (routed through a container).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Conversation so far.
     pub messages: Vec<Message>,
     /// Fallback models.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub models: Option<Vec<String>>,
     /// Frequency penalty.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub frequency_penalty: Option<f64>,
     /// Logit bias.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logit_bias: Option<serde_json::Map<String, serde_json::Value>>,
     /// Include logprobs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<bool>,
     /// Top logprobs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub top_logprobs: Option<f64>,
     /// Max completion tokens.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub max_completion_tokens: Option<f64>,
     /// Max tokens.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub max_tokens: Option<f64>,
     /// Arbitrary key/value metadata to attach to the request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Presence penalty.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub presence_penalty: Option<f64>,
     /// Reasoning config.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<ReasoningConfig>,
     /// Response format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_format: Option<ResponseFormat>,
     /// Random seed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
     /// Stop sequences.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<StopSequences>,
     /// Stream response.
-    #[serde(default = "ChatReq::default_stream")]
     pub stream: Option<bool>,
     /// Stream options.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream_options: Option<StreamOptions>,
     /// Temperature.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub temperature: Option<f64>,
     /// Tool choice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<ToolChoice>,
     /// Tools.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<Vec<ToolDefinition>>,
     /// Top p.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub top_p: Option<f64>,
     /// Optional tags for tracking.
-    #[serde(default = "ChatReq::default_tags")]
     pub tags: Vec<String>,
     /// Whether to store the completion in the database.
-    #[serde(default = "ChatReq::default_store")]
     pub store: Option<bool>,
     /// Trace context to attach the completion to. (Later addition.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<TraceContext>,
     /// Properties beyond the declared ones (`additionalProperties`).
-    #[serde(flatten)]
     pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for ChatReq {
+    const NAME: &'static str = "ChatReq";
+    const ADDITIONAL: bool = true;
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut model_ = None;
+        let mut messages_ = None;
+        let mut models_ = None;
+        let mut frequency_penalty_ = None;
+        let mut logit_bias_ = None;
+        let mut logprobs_ = None;
+        let mut top_logprobs_ = None;
+        let mut max_completion_tokens_ = None;
+        let mut max_tokens_ = None;
+        let mut metadata_ = None;
+        let mut presence_penalty_ = None;
+        let mut reasoning_ = None;
+        let mut response_format_ = None;
+        let mut seed_ = None;
+        let mut stop_ = None;
+        let mut stream_ = None;
+        let mut stream_options_ = None;
+        let mut temperature_ = None;
+        let mut tool_choice_ = None;
+        let mut tools_ = None;
+        let mut top_p_ = None;
+        let mut tags_ = None;
+        let mut store_ = None;
+        let mut trace_ = None;
+        let mut additional_properties_ = Default::default();
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "model" => map.field(&mut model_, "model")?,
+                "messages" => map.field(&mut messages_, "messages")?,
+                "models" => map.field(&mut models_, "models")?,
+                "frequency_penalty" => {
+                    map.field(&mut frequency_penalty_, "frequency_penalty")?
+                }
+                "logit_bias" => map.field(&mut logit_bias_, "logit_bias")?,
+                "logprobs" => map.field(&mut logprobs_, "logprobs")?,
+                "top_logprobs" => map.field(&mut top_logprobs_, "top_logprobs")?,
+                "max_completion_tokens" => {
+                    map.field(&mut max_completion_tokens_, "max_completion_tokens")?
+                }
+                "max_tokens" => map.field(&mut max_tokens_, "max_tokens")?,
+                "metadata" => map.field(&mut metadata_, "metadata")?,
+                "presence_penalty" => {
+                    map.field(&mut presence_penalty_, "presence_penalty")?
+                }
+                "reasoning" => map.field(&mut reasoning_, "reasoning")?,
+                "response_format" => map.field(&mut response_format_, "response_format")?,
+                "seed" => map.field(&mut seed_, "seed")?,
+                "stop" => map.field(&mut stop_, "stop")?,
+                "stream" => map.field(&mut stream_, "stream")?,
+                "stream_options" => map.field(&mut stream_options_, "stream_options")?,
+                "temperature" => map.field(&mut temperature_, "temperature")?,
+                "tool_choice" => map.field(&mut tool_choice_, "tool_choice")?,
+                "tools" => map.field(&mut tools_, "tools")?,
+                "top_p" => map.field(&mut top_p_, "top_p")?,
+                "tags" => map.field(&mut tags_, "tags")?,
+                "store" => map.field(&mut store_, "store")?,
+                "trace" => map.field(&mut trace_, "trace")?,
+                _ => map.extra(&mut additional_properties_, key)?,
+            }
+        }
+        Ok(Self {
+            model: model_.flatten(),
+            messages: map.required(messages_, "messages")?,
+            models: models_.flatten(),
+            frequency_penalty: frequency_penalty_.flatten(),
+            logit_bias: logit_bias_.flatten(),
+            logprobs: logprobs_.flatten(),
+            top_logprobs: top_logprobs_.flatten(),
+            max_completion_tokens: max_completion_tokens_.flatten(),
+            max_tokens: max_tokens_.flatten(),
+            metadata: metadata_.flatten(),
+            presence_penalty: presence_penalty_.flatten(),
+            reasoning: reasoning_.flatten(),
+            response_format: response_format_.flatten(),
+            seed: seed_.flatten(),
+            stop: stop_.flatten(),
+            stream: stream_.unwrap_or_else(Self::default_stream),
+            stream_options: stream_options_.flatten(),
+            temperature: temperature_.flatten(),
+            tool_choice: tool_choice_.flatten(),
+            tools: tools_.flatten(),
+            top_p: top_p_.flatten(),
+            tags: tags_.unwrap_or_else(Self::default_tags),
+            store: store_.unwrap_or_else(Self::default_store),
+            trace: trace_.flatten(),
+            additional_properties: additional_properties_,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional("model", &self.model)?;
+        out.member("messages", &self.messages)?;
+        out.optional("models", &self.models)?;
+        out.optional_number("frequency_penalty", &self.frequency_penalty)?;
+        out.optional("logit_bias", &self.logit_bias)?;
+        out.optional("logprobs", &self.logprobs)?;
+        out.optional_number("top_logprobs", &self.top_logprobs)?;
+        out.optional_number("max_completion_tokens", &self.max_completion_tokens)?;
+        out.optional_number("max_tokens", &self.max_tokens)?;
+        out.optional("metadata", &self.metadata)?;
+        out.optional_number("presence_penalty", &self.presence_penalty)?;
+        out.optional("reasoning", &self.reasoning)?;
+        out.optional("response_format", &self.response_format)?;
+        out.optional("seed", &self.seed)?;
+        out.optional("stop", &self.stop)?;
+        out.member("stream", &self.stream)?;
+        out.optional("stream_options", &self.stream_options)?;
+        out.optional_number("temperature", &self.temperature)?;
+        out.optional("tool_choice", &self.tool_choice)?;
+        out.optional("tools", &self.tools)?;
+        out.optional_number("top_p", &self.top_p)?;
+        out.member("tags", &self.tags)?;
+        out.member("store", &self.store)?;
+        out.optional("trace", &self.trace)?;
+        out.additional(&self.additional_properties)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for ChatReq {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ChatReq {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl ChatReq {
@@ -334,21 +502,72 @@ impl super::validate::Validate for ChatReq {
 ///
 /// Schema `#/components/schemas/Message`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub role: MessageRole,
     /// Message content, as a string or an array of content parts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<MessageContent>,
     /// Optional participant name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Tool calls made by the assistant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCall>>,
     /// Id of the tool call this (tool) message answers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for Message {
+    const NAME: &'static str = "Message";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut role_ = None;
+        let mut content_ = None;
+        let mut name_ = None;
+        let mut tool_calls_ = None;
+        let mut tool_call_id_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "role" => map.field(&mut role_, "role")?,
+                "content" => map.field(&mut content_, "content")?,
+                "name" => map.field(&mut name_, "name")?,
+                "tool_calls" => map.field(&mut tool_calls_, "tool_calls")?,
+                "tool_call_id" => map.field(&mut tool_call_id_, "tool_call_id")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            role: map.required(role_, "role")?,
+            content: content_.flatten(),
+            name: name_.flatten(),
+            tool_calls: tool_calls_.flatten(),
+            tool_call_id: tool_call_id_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("role", &self.role)?;
+        out.optional("content", &self.content)?;
+        out.optional("name", &self.name)?;
+        out.optional("tool_calls", &self.tool_calls)?;
+        out.optional("tool_call_id", &self.tool_call_id)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for Message {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for Message {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl super::validate::Validate for Message {
@@ -498,7 +717,7 @@ impl super::validate::Validate for ContentPart {
 ///
 /// Schema `#/components/schemas/TextContentPart`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TextContentPart {
     /// Content part type.
     pub r#type: TextContentPartType,
@@ -506,12 +725,55 @@ pub struct TextContentPart {
     pub text: String,
 }
 #[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for TextContentPart {
+    const NAME: &'static str = "TextContentPart";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut type_ = None;
+        let mut text_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "type" => map.field(&mut type_, "type")?,
+                "text" => map.field(&mut text_, "text")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            r#type: map.required(type_, "type")?,
+            text: map.required(text_, "text")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("type", &self.r#type)?;
+        out.member("text", &self.text)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for TextContentPart {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for TextContentPart {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for TextContentPart {}
 /// Image content part.
 ///
 /// Schema `#/components/schemas/ImageContentPart`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageContentPart {
     /// Content part type.
     pub r#type: ImageContentPartType,
@@ -519,19 +781,108 @@ pub struct ImageContentPart {
     pub image_url: serde_json::Map<String, serde_json::Value>,
 }
 #[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for ImageContentPart {
+    const NAME: &'static str = "ImageContentPart";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut type_ = None;
+        let mut image_url_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "type" => map.field(&mut type_, "type")?,
+                "image_url" => map.field(&mut image_url_, "image_url")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            r#type: map.required(type_, "type")?,
+            image_url: map.required(image_url_, "image_url")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("type", &self.r#type)?;
+        out.member("image_url", &self.image_url)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for ImageContentPart {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ImageContentPart {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ImageContentPart {}
 /// A tool call made by the model.
 ///
 /// Schema `#/components/schemas/ToolCall`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ToolCall {
     /// Tool call id.
     pub id: String,
     /// Tool call type.
-    #[serde(default = "ToolCall::default_type")]
     pub r#type: ToolCallType2,
     pub function: FunctionCall,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for ToolCall {
+    const NAME: &'static str = "ToolCall";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut id_ = None;
+        let mut type_ = None;
+        let mut function_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "id" => map.field(&mut id_, "id")?,
+                "type" => map.field(&mut type_, "type")?,
+                "function" => map.field(&mut function_, "function")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            id: map.required(id_, "id")?,
+            r#type: type_.unwrap_or_else(Self::default_type),
+            function: map.required(function_, "function")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("id", &self.id)?;
+        out.member("type", &self.r#type)?;
+        out.member("function", &self.function)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for ToolCall {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ToolCall {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl ToolCall {
@@ -595,7 +946,7 @@ impl super::validate::Validate for ToolCallType {}
 ///
 /// Schema `#/components/schemas/FunctionCall`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FunctionCall {
     /// Function name.
     pub name: String,
@@ -603,17 +954,102 @@ pub struct FunctionCall {
     pub arguments: String,
 }
 #[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for FunctionCall {
+    const NAME: &'static str = "FunctionCall";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut name_ = None;
+        let mut arguments_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "name" => map.field(&mut name_, "name")?,
+                "arguments" => map.field(&mut arguments_, "arguments")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            name: map.required(name_, "name")?,
+            arguments: map.required(arguments_, "arguments")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("name", &self.name)?;
+        out.member("arguments", &self.arguments)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for FunctionCall {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for FunctionCall {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for FunctionCall {}
 /// A tool the model may call.
 ///
 /// Schema `#/components/schemas/ToolDefinition`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ToolDefinition {
     /// Tool type.
-    #[serde(default = "ToolDefinition::default_type")]
     pub r#type: ToolDefinitionType,
     pub function: FunctionDefinition,
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl codegen_runtime::object::Object for ToolDefinition {
+    const NAME: &'static str = "ToolDefinition";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut type_ = None;
+        let mut function_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "type" => map.field(&mut type_, "type")?,
+                "function" => map.field(&mut function_, "function")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            r#type: type_.unwrap_or_else(Self::default_type),
+            function: map.required(function_, "function")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("type", &self.r#type)?;
+        out.member("function", &self.function)?;
+        Ok(())
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl serde::Serialize for ToolDefinition {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl<'de> serde::Deserialize<'de> for ToolDefinition {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl ToolDefinition {
@@ -636,19 +1072,67 @@ impl super::validate::Validate for ToolDefinition {}
 ///
 /// Schema `#/components/schemas/FunctionDefinition`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FunctionDefinition {
     /// Function name.
     pub name: String,
     /// What the function does.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// JSON Schema of the function parameters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameters: Option<serde_json::Map<String, serde_json::Value>>,
     /// Enforce strict schema adherence.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strict: Option<bool>,
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl codegen_runtime::object::Object for FunctionDefinition {
+    const NAME: &'static str = "FunctionDefinition";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut name_ = None;
+        let mut description_ = None;
+        let mut parameters_ = None;
+        let mut strict_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "name" => map.field(&mut name_, "name")?,
+                "description" => map.field(&mut description_, "description")?,
+                "parameters" => map.field(&mut parameters_, "parameters")?,
+                "strict" => map.field(&mut strict_, "strict")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            name: map.required(name_, "name")?,
+            description: description_.flatten(),
+            parameters: parameters_.flatten(),
+            strict: strict_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("name", &self.name)?;
+        out.optional("description", &self.description)?;
+        out.optional("parameters", &self.parameters)?;
+        out.optional("strict", &self.strict)?;
+        Ok(())
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl serde::Serialize for FunctionDefinition {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl<'de> serde::Deserialize<'de> for FunctionDefinition {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for FunctionDefinition {}
@@ -748,12 +1232,54 @@ impl super::validate::Validate for ToolChoiceMode {
 ///
 /// Schema `#/components/schemas/ToolChoiceFunction`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ToolChoiceFunction {
     /// Tool choice type.
-    #[serde(default = "ToolChoiceFunction::default_type")]
     pub r#type: ToolChoiceFunctionType,
     pub function: ToolChoiceFunctionName,
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl codegen_runtime::object::Object for ToolChoiceFunction {
+    const NAME: &'static str = "ToolChoiceFunction";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut type_ = None;
+        let mut function_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "type" => map.field(&mut type_, "type")?,
+                "function" => map.field(&mut function_, "function")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            r#type: type_.unwrap_or_else(Self::default_type),
+            function: map.required(function_, "function")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("type", &self.r#type)?;
+        out.member("function", &self.function)?;
+        Ok(())
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl serde::Serialize for ToolChoiceFunction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl<'de> serde::Deserialize<'de> for ToolChoiceFunction {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl ToolChoiceFunction {
@@ -776,10 +1302,49 @@ impl super::validate::Validate for ToolChoiceFunction {}
 ///
 /// Schema `#/components/schemas/ToolChoiceFunctionName`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ToolChoiceFunctionName {
     /// Function name.
     pub name: String,
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl codegen_runtime::object::Object for ToolChoiceFunctionName {
+    const NAME: &'static str = "ToolChoiceFunctionName";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut name_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "name" => map.field(&mut name_, "name")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            name: map.required(name_, "name")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("name", &self.name)?;
+        Ok(())
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl serde::Serialize for ToolChoiceFunctionName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl<'de> serde::Deserialize<'de> for ToolChoiceFunctionName {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ToolChoiceFunctionName {}
@@ -865,10 +1430,49 @@ impl super::validate::Validate for ResponseFormat {
 ///
 /// Schema `#/components/schemas/ResponseFormatText`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResponseFormatText {
     /// Response format type.
     pub r#type: ResponseFormatTextType,
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl codegen_runtime::object::Object for ResponseFormatText {
+    const NAME: &'static str = "ResponseFormatText";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut type_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "type" => map.field(&mut type_, "type")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            r#type: map.required(type_, "type")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("type", &self.r#type)?;
+        Ok(())
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl serde::Serialize for ResponseFormatText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl<'de> serde::Deserialize<'de> for ResponseFormatText {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ResponseFormatText {}
@@ -876,10 +1480,49 @@ impl super::validate::Validate for ResponseFormatText {}
 ///
 /// Schema `#/components/schemas/ResponseFormatJsonObject`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResponseFormatJsonObject {
     /// Response format type.
     pub r#type: ResponseFormatJsonObjectType,
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl codegen_runtime::object::Object for ResponseFormatJsonObject {
+    const NAME: &'static str = "ResponseFormatJsonObject";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut type_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "type" => map.field(&mut type_, "type")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            r#type: map.required(type_, "type")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("type", &self.r#type)?;
+        Ok(())
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl serde::Serialize for ResponseFormatJsonObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl<'de> serde::Deserialize<'de> for ResponseFormatJsonObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ResponseFormatJsonObject {}
@@ -887,11 +1530,54 @@ impl super::validate::Validate for ResponseFormatJsonObject {}
 ///
 /// Schema `#/components/schemas/ResponseFormatJsonSchema`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResponseFormatJsonSchema {
     /// Response format type.
     pub r#type: ResponseFormatJsonSchemaType,
     pub json_schema: JsonSchemaConfig,
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl codegen_runtime::object::Object for ResponseFormatJsonSchema {
+    const NAME: &'static str = "ResponseFormatJsonSchema";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut type_ = None;
+        let mut json_schema_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "type" => map.field(&mut type_, "type")?,
+                "json_schema" => map.field(&mut json_schema_, "json_schema")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            r#type: map.required(type_, "type")?,
+            json_schema: map.required(json_schema_, "json_schema")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("type", &self.r#type)?;
+        out.member("json_schema", &self.json_schema)?;
+        Ok(())
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl serde::Serialize for ResponseFormatJsonSchema {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl<'de> serde::Deserialize<'de> for ResponseFormatJsonSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ResponseFormatJsonSchema {}
@@ -899,19 +1585,67 @@ impl super::validate::Validate for ResponseFormatJsonSchema {}
 ///
 /// Schema `#/components/schemas/JsonSchemaConfig`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct JsonSchemaConfig {
     /// Schema name.
     pub name: String,
     /// Schema description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The JSON Schema.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<serde_json::Map<String, serde_json::Value>>,
     /// Enforce strict schema adherence.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strict: Option<bool>,
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl codegen_runtime::object::Object for JsonSchemaConfig {
+    const NAME: &'static str = "JsonSchemaConfig";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut name_ = None;
+        let mut description_ = None;
+        let mut schema_ = None;
+        let mut strict_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "name" => map.field(&mut name_, "name")?,
+                "description" => map.field(&mut description_, "description")?,
+                "schema" => map.field(&mut schema_, "schema")?,
+                "strict" => map.field(&mut strict_, "strict")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            name: map.required(name_, "name")?,
+            description: description_.flatten(),
+            schema: schema_.flatten(),
+            strict: strict_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("name", &self.name)?;
+        out.optional("description", &self.description)?;
+        out.optional("schema", &self.schema)?;
+        out.optional("strict", &self.strict)?;
+        Ok(())
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl serde::Serialize for JsonSchemaConfig {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl<'de> serde::Deserialize<'de> for JsonSchemaConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for JsonSchemaConfig {}
@@ -919,14 +1653,55 @@ impl super::validate::Validate for JsonSchemaConfig {}
 ///
 /// Schema `#/components/schemas/ReasoningConfig`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReasoningConfig {
     /// Reasoning effort.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effort: Option<ReasoningEffort>,
     /// Reasoning summary verbosity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<ReasoningSummary>,
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl codegen_runtime::object::Object for ReasoningConfig {
+    const NAME: &'static str = "ReasoningConfig";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut effort_ = None;
+        let mut summary_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "effort" => map.field(&mut effort_, "effort")?,
+                "summary" => map.field(&mut summary_, "summary")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            effort: effort_.flatten(),
+            summary: summary_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional("effort", &self.effort)?;
+        out.optional("summary", &self.summary)?;
+        Ok(())
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl serde::Serialize for ReasoningConfig {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl<'de> serde::Deserialize<'de> for ReasoningConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ReasoningConfig {
@@ -1089,11 +1864,49 @@ impl super::validate::Validate for ReasoningSummary {
 ///
 /// Schema `#/components/schemas/StreamOptions`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StreamOptions {
     /// Send a final chunk with token usage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_usage: Option<bool>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for StreamOptions {
+    const NAME: &'static str = "StreamOptions";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut include_usage_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "include_usage" => map.field(&mut include_usage_, "include_usage")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            include_usage: include_usage_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional("include_usage", &self.include_usage)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for StreamOptions {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for StreamOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl super::validate::Validate for StreamOptions {}
@@ -1101,25 +1914,79 @@ impl super::validate::Validate for StreamOptions {}
 ///
 /// Schema `#/components/schemas/TraceContext`.
 #[cfg(any(feature = "chat", feature = "traces"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TraceContext {
     /// External trace id.
     pub id: String,
     /// Span id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub span_id: Option<String>,
     /// Parent span id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_span_id: Option<String>,
     /// Span name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Source of the trace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Trace metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+#[cfg(any(feature = "chat", feature = "traces"))]
+impl codegen_runtime::object::Object for TraceContext {
+    const NAME: &'static str = "TraceContext";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut id_ = None;
+        let mut span_id_ = None;
+        let mut parent_span_id_ = None;
+        let mut name_ = None;
+        let mut source_ = None;
+        let mut metadata_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "id" => map.field(&mut id_, "id")?,
+                "span_id" => map.field(&mut span_id_, "span_id")?,
+                "parent_span_id" => map.field(&mut parent_span_id_, "parent_span_id")?,
+                "name" => map.field(&mut name_, "name")?,
+                "source" => map.field(&mut source_, "source")?,
+                "metadata" => map.field(&mut metadata_, "metadata")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            id: map.required(id_, "id")?,
+            span_id: span_id_.flatten(),
+            parent_span_id: parent_span_id_.flatten(),
+            name: name_.flatten(),
+            source: source_.flatten(),
+            metadata: metadata_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("id", &self.id)?;
+        out.optional("span_id", &self.span_id)?;
+        out.optional("parent_span_id", &self.parent_span_id)?;
+        out.optional("name", &self.name)?;
+        out.optional("source", &self.source)?;
+        out.optional("metadata", &self.metadata)?;
+        Ok(())
+    }
+}
+#[cfg(any(feature = "chat", feature = "traces"))]
+impl serde::Serialize for TraceContext {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(any(feature = "chat", feature = "traces"))]
+impl<'de> serde::Deserialize<'de> for TraceContext {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "chat", feature = "traces"))]
 impl super::validate::Validate for TraceContext {}
@@ -1127,29 +1994,91 @@ impl super::validate::Validate for TraceContext {}
 ///
 /// Schema `#/components/schemas/ChatRes`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChatRes {
     /// Completion id.
     pub id: String,
     /// Completion choices.
     pub choices: Vec<ChatCompletionChoice>,
     /// Creation timestamp (unix).
-    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub created: f64,
     /// Model used.
     pub model: String,
     /// Object type.
-    #[serde(default = "ChatRes::default_object")]
     pub object: ChatResObject,
     /// Token usage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<ChatResponseUsage>,
     /// Upstream provider name, if available.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     /// Container label used for routing, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for ChatRes {
+    const NAME: &'static str = "ChatRes";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut id_ = None;
+        let mut choices_ = None;
+        let mut created_ = None;
+        let mut model_ = None;
+        let mut object_ = None;
+        let mut usage_ = None;
+        let mut provider_ = None;
+        let mut container_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "id" => map.field(&mut id_, "id")?,
+                "choices" => map.field(&mut choices_, "choices")?,
+                "created" => map.field(&mut created_, "created")?,
+                "model" => map.field(&mut model_, "model")?,
+                "object" => map.field(&mut object_, "object")?,
+                "usage" => map.field(&mut usage_, "usage")?,
+                "provider" => map.field(&mut provider_, "provider")?,
+                "container" => map.field(&mut container_, "container")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            id: map.required(id_, "id")?,
+            choices: map.required(choices_, "choices")?,
+            created: map.required(created_, "created")?,
+            model: map.required(model_, "model")?,
+            object: object_.unwrap_or_else(Self::default_object),
+            usage: usage_.flatten(),
+            provider: provider_.flatten(),
+            container: container_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("id", &self.id)?;
+        out.member("choices", &self.choices)?;
+        out.number("created", &self.created)?;
+        out.member("model", &self.model)?;
+        out.member("object", &self.object)?;
+        out.optional("usage", &self.usage)?;
+        out.optional("provider", &self.provider)?;
+        out.optional("container", &self.container)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for ChatRes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ChatRes {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl ChatRes {
@@ -1186,18 +2115,66 @@ impl super::validate::Validate for ChatRes {
 ///
 /// Schema `#/components/schemas/ChatCompletionChoice`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChatCompletionChoice {
     /// Choice index.
-    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub index: f64,
     pub message: ChatResponseMessage,
     /// Why generation stopped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<FinishReason>,
     /// Log probabilities of the output tokens, when requested.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<ChatCompletionLogprobs>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for ChatCompletionChoice {
+    const NAME: &'static str = "ChatCompletionChoice";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut index_ = None;
+        let mut message_ = None;
+        let mut finish_reason_ = None;
+        let mut logprobs_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "index" => map.field(&mut index_, "index")?,
+                "message" => map.field(&mut message_, "message")?,
+                "finish_reason" => map.field(&mut finish_reason_, "finish_reason")?,
+                "logprobs" => map.field(&mut logprobs_, "logprobs")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            index: map.required(index_, "index")?,
+            message: map.required(message_, "message")?,
+            finish_reason: finish_reason_.flatten(),
+            logprobs: logprobs_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.number("index", &self.index)?;
+        out.member("message", &self.message)?;
+        out.optional("finish_reason", &self.finish_reason)?;
+        out.optional("logprobs", &self.logprobs)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for ChatCompletionChoice {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ChatCompletionChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChoice {
@@ -1289,19 +2266,67 @@ impl super::validate::Validate for FinishReason {
 ///
 /// Schema `#/components/schemas/ChatResponseMessage`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChatResponseMessage {
     /// Author role (normally `assistant`).
     pub role: String,
     /// Message content (normally a string).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<MessageContent>,
     /// Optional participant name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Tool calls requested by the model.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCall>>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for ChatResponseMessage {
+    const NAME: &'static str = "ChatResponseMessage";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut role_ = None;
+        let mut content_ = None;
+        let mut name_ = None;
+        let mut tool_calls_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "role" => map.field(&mut role_, "role")?,
+                "content" => map.field(&mut content_, "content")?,
+                "name" => map.field(&mut name_, "name")?,
+                "tool_calls" => map.field(&mut tool_calls_, "tool_calls")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            role: map.required(role_, "role")?,
+            content: content_.flatten(),
+            name: name_.flatten(),
+            tool_calls: tool_calls_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("role", &self.role)?;
+        out.optional("content", &self.content)?;
+        out.optional("name", &self.name)?;
+        out.optional("tool_calls", &self.tool_calls)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for ChatResponseMessage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ChatResponseMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl super::validate::Validate for ChatResponseMessage {
@@ -1317,14 +2342,55 @@ impl super::validate::Validate for ChatResponseMessage {
 ///
 /// Schema `#/components/schemas/ChatCompletionLogprobs`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChatCompletionLogprobs {
     /// Log probabilities of the content tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<Vec<TokenLogprob>>,
     /// Log probabilities of the refusal tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refusal: Option<Vec<TokenLogprob>>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for ChatCompletionLogprobs {
+    const NAME: &'static str = "ChatCompletionLogprobs";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut content_ = None;
+        let mut refusal_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "content" => map.field(&mut content_, "content")?,
+                "refusal" => map.field(&mut refusal_, "refusal")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            content: content_.flatten(),
+            refusal: refusal_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional("content", &self.content)?;
+        out.optional("refusal", &self.refusal)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for ChatCompletionLogprobs {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ChatCompletionLogprobs {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionLogprobs {}
@@ -1332,19 +2398,67 @@ impl super::validate::Validate for ChatCompletionLogprobs {}
 ///
 /// Schema `#/components/schemas/TokenLogprob`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TokenLogprob {
     /// The token.
     pub token: String,
     /// Log probability of the token.
-    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub logprob: f64,
     /// UTF-8 bytes of the token.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes: Option<Vec<i32>>,
     /// Most likely alternative tokens at this position.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_logprobs: Option<Vec<TopLogprob>>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for TokenLogprob {
+    const NAME: &'static str = "TokenLogprob";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut token_ = None;
+        let mut logprob_ = None;
+        let mut bytes_ = None;
+        let mut top_logprobs_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "token" => map.field(&mut token_, "token")?,
+                "logprob" => map.field(&mut logprob_, "logprob")?,
+                "bytes" => map.field(&mut bytes_, "bytes")?,
+                "top_logprobs" => map.field(&mut top_logprobs_, "top_logprobs")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            token: map.required(token_, "token")?,
+            logprob: map.required(logprob_, "logprob")?,
+            bytes: bytes_.flatten(),
+            top_logprobs: top_logprobs_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("token", &self.token)?;
+        out.number("logprob", &self.logprob)?;
+        out.optional("bytes", &self.bytes)?;
+        out.optional("top_logprobs", &self.top_logprobs)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for TokenLogprob {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for TokenLogprob {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl super::validate::Validate for TokenLogprob {}
@@ -1352,16 +2466,61 @@ impl super::validate::Validate for TokenLogprob {}
 ///
 /// Schema `#/components/schemas/TopLogprob`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopLogprob {
     /// The token.
     pub token: String,
     /// Log probability of the token.
-    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub logprob: f64,
     /// UTF-8 bytes of the token.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes: Option<Vec<i32>>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for TopLogprob {
+    const NAME: &'static str = "TopLogprob";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut token_ = None;
+        let mut logprob_ = None;
+        let mut bytes_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "token" => map.field(&mut token_, "token")?,
+                "logprob" => map.field(&mut logprob_, "logprob")?,
+                "bytes" => map.field(&mut bytes_, "bytes")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            token: map.required(token_, "token")?,
+            logprob: map.required(logprob_, "logprob")?,
+            bytes: bytes_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("token", &self.token)?;
+        out.number("logprob", &self.logprob)?;
+        out.optional("bytes", &self.bytes)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for TopLogprob {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for TopLogprob {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl super::validate::Validate for TopLogprob {}
@@ -1369,23 +2528,82 @@ impl super::validate::Validate for TopLogprob {}
 ///
 /// Schema `#/components/schemas/ChatResponseUsage`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChatResponseUsage {
     /// Tokens in the prompt.
-    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub prompt_tokens: f64,
     /// Tokens in the completion.
-    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub completion_tokens: f64,
     /// Total tokens.
-    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub total_tokens: f64,
     /// Breakdown of completion tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completion_tokens_details: Option<serde_json::Map<String, serde_json::Value>>,
     /// Breakdown of prompt tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_tokens_details: Option<serde_json::Map<String, serde_json::Value>>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for ChatResponseUsage {
+    const NAME: &'static str = "ChatResponseUsage";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut prompt_tokens_ = None;
+        let mut completion_tokens_ = None;
+        let mut total_tokens_ = None;
+        let mut completion_tokens_details_ = None;
+        let mut prompt_tokens_details_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "prompt_tokens" => map.field(&mut prompt_tokens_, "prompt_tokens")?,
+                "completion_tokens" => {
+                    map.field(&mut completion_tokens_, "completion_tokens")?
+                }
+                "total_tokens" => map.field(&mut total_tokens_, "total_tokens")?,
+                "completion_tokens_details" => {
+                    map.field(
+                        &mut completion_tokens_details_,
+                        "completion_tokens_details",
+                    )?
+                }
+                "prompt_tokens_details" => {
+                    map.field(&mut prompt_tokens_details_, "prompt_tokens_details")?
+                }
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            prompt_tokens: map.required(prompt_tokens_, "prompt_tokens")?,
+            completion_tokens: map.required(completion_tokens_, "completion_tokens")?,
+            total_tokens: map.required(total_tokens_, "total_tokens")?,
+            completion_tokens_details: completion_tokens_details_.flatten(),
+            prompt_tokens_details: prompt_tokens_details_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.number("prompt_tokens", &self.prompt_tokens)?;
+        out.number("completion_tokens", &self.completion_tokens)?;
+        out.number("total_tokens", &self.total_tokens)?;
+        out.optional("completion_tokens_details", &self.completion_tokens_details)?;
+        out.optional("prompt_tokens_details", &self.prompt_tokens_details)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for ChatResponseUsage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ChatResponseUsage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl super::validate::Validate for ChatResponseUsage {}
@@ -1393,29 +2611,91 @@ impl super::validate::Validate for ChatResponseUsage {}
 ///
 /// Schema `#/components/schemas/ChatCompletionChunk`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChatCompletionChunk {
     /// Completion id (same on every chunk).
     pub id: String,
     /// Object type.
-    #[serde(default = "ChatCompletionChunk::default_object")]
     pub object: ChatCompletionChunkObject,
     /// Creation timestamp (unix).
-    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub created: f64,
     /// Model used.
     pub model: String,
     /// Choice deltas (may be empty on a final usage chunk).
     pub choices: Vec<ChatCompletionChunkChoice>,
     /// Token usage (final chunk, with `stream_options.include_usage`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<ChatResponseUsage>,
     /// Upstream provider name, if available.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     /// Container label used for routing, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for ChatCompletionChunk {
+    const NAME: &'static str = "ChatCompletionChunk";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut id_ = None;
+        let mut object_ = None;
+        let mut created_ = None;
+        let mut model_ = None;
+        let mut choices_ = None;
+        let mut usage_ = None;
+        let mut provider_ = None;
+        let mut container_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "id" => map.field(&mut id_, "id")?,
+                "object" => map.field(&mut object_, "object")?,
+                "created" => map.field(&mut created_, "created")?,
+                "model" => map.field(&mut model_, "model")?,
+                "choices" => map.field(&mut choices_, "choices")?,
+                "usage" => map.field(&mut usage_, "usage")?,
+                "provider" => map.field(&mut provider_, "provider")?,
+                "container" => map.field(&mut container_, "container")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            id: map.required(id_, "id")?,
+            object: object_.unwrap_or_else(Self::default_object),
+            created: map.required(created_, "created")?,
+            model: map.required(model_, "model")?,
+            choices: map.required(choices_, "choices")?,
+            usage: usage_.flatten(),
+            provider: provider_.flatten(),
+            container: container_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("id", &self.id)?;
+        out.member("object", &self.object)?;
+        out.number("created", &self.created)?;
+        out.member("model", &self.model)?;
+        out.member("choices", &self.choices)?;
+        out.optional("usage", &self.usage)?;
+        out.optional("provider", &self.provider)?;
+        out.optional("container", &self.container)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for ChatCompletionChunk {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ChatCompletionChunk {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl ChatCompletionChunk {
@@ -1452,18 +2732,66 @@ impl super::validate::Validate for ChatCompletionChunk {
 ///
 /// Schema `#/components/schemas/ChatCompletionChunkChoice`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChatCompletionChunkChoice {
     /// Choice index.
-    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub index: f64,
     pub delta: ChatCompletionChunkDelta,
     /// Why generation stopped (last chunk of the choice).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<FinishReason>,
     /// Log probabilities of the delta tokens, when requested.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<ChatCompletionLogprobs>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for ChatCompletionChunkChoice {
+    const NAME: &'static str = "ChatCompletionChunkChoice";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut index_ = None;
+        let mut delta_ = None;
+        let mut finish_reason_ = None;
+        let mut logprobs_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "index" => map.field(&mut index_, "index")?,
+                "delta" => map.field(&mut delta_, "delta")?,
+                "finish_reason" => map.field(&mut finish_reason_, "finish_reason")?,
+                "logprobs" => map.field(&mut logprobs_, "logprobs")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            index: map.required(index_, "index")?,
+            delta: map.required(delta_, "delta")?,
+            finish_reason: finish_reason_.flatten(),
+            logprobs: logprobs_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.number("index", &self.index)?;
+        out.member("delta", &self.delta)?;
+        out.optional("finish_reason", &self.finish_reason)?;
+        out.optional("logprobs", &self.logprobs)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for ChatCompletionChunkChoice {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ChatCompletionChunkChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChunkChoice {
@@ -1479,17 +2807,61 @@ impl super::validate::Validate for ChatCompletionChunkChoice {
 ///
 /// Schema `#/components/schemas/ChatCompletionChunkDelta`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChatCompletionChunkDelta {
     /// Author role (first chunk only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// Content fragment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// Tool call fragments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ChatCompletionChunkToolCall>>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for ChatCompletionChunkDelta {
+    const NAME: &'static str = "ChatCompletionChunkDelta";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut role_ = None;
+        let mut content_ = None;
+        let mut tool_calls_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "role" => map.field(&mut role_, "role")?,
+                "content" => map.field(&mut content_, "content")?,
+                "tool_calls" => map.field(&mut tool_calls_, "tool_calls")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            role: role_.flatten(),
+            content: content_.flatten(),
+            tool_calls: tool_calls_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional("role", &self.role)?;
+        out.optional("content", &self.content)?;
+        out.optional("tool_calls", &self.tool_calls)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for ChatCompletionChunkDelta {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ChatCompletionChunkDelta {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChunkDelta {}
@@ -1497,19 +2869,67 @@ impl super::validate::Validate for ChatCompletionChunkDelta {}
 ///
 /// Schema `#/components/schemas/ChatCompletionChunkToolCall`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChatCompletionChunkToolCall {
     /// Index of the tool call being built.
     pub index: i32,
     /// Tool call id (first fragment only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Tool call type (first fragment only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<ToolCallType>,
     /// Function name / argument fragment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<ChatCompletionChunkFunctionCall>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for ChatCompletionChunkToolCall {
+    const NAME: &'static str = "ChatCompletionChunkToolCall";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut index_ = None;
+        let mut id_ = None;
+        let mut type_ = None;
+        let mut function_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "index" => map.field(&mut index_, "index")?,
+                "id" => map.field(&mut id_, "id")?,
+                "type" => map.field(&mut type_, "type")?,
+                "function" => map.field(&mut function_, "function")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            index: map.required(index_, "index")?,
+            id: id_.flatten(),
+            r#type: type_.flatten(),
+            function: function_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("index", &self.index)?;
+        out.optional("id", &self.id)?;
+        out.optional("type", &self.r#type)?;
+        out.optional("function", &self.function)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for ChatCompletionChunkToolCall {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ChatCompletionChunkToolCall {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChunkToolCall {}
@@ -1517,14 +2937,55 @@ impl super::validate::Validate for ChatCompletionChunkToolCall {}
 ///
 /// Schema `#/components/schemas/ChatCompletionChunkFunctionCall`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChatCompletionChunkFunctionCall {
     /// Function name (first fragment only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Fragment of the JSON-encoded arguments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<String>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for ChatCompletionChunkFunctionCall {
+    const NAME: &'static str = "ChatCompletionChunkFunctionCall";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut name_ = None;
+        let mut arguments_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "name" => map.field(&mut name_, "name")?,
+                "arguments" => map.field(&mut arguments_, "arguments")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            name: name_.flatten(),
+            arguments: arguments_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional("name", &self.name)?;
+        out.optional("arguments", &self.arguments)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for ChatCompletionChunkFunctionCall {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ChatCompletionChunkFunctionCall {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChunkFunctionCall {}
@@ -1532,15 +2993,61 @@ impl super::validate::Validate for ChatCompletionChunkFunctionCall {}
 ///
 /// Schema `#/components/schemas/ChatListRes`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChatListRes {
     /// Object type identifier.
-    #[serde(default = "ChatListRes::default_object")]
     pub object: ChatListResObject,
     /// The page of completions.
     pub data: Vec<ChatResRelaxed>,
     /// Total number of items available for this resource.
     pub total: i64,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for ChatListRes {
+    const NAME: &'static str = "ChatListRes";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut object_ = None;
+        let mut data_ = None;
+        let mut total_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "object" => map.field(&mut object_, "object")?,
+                "data" => map.field(&mut data_, "data")?,
+                "total" => map.field(&mut total_, "total")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            object: object_.unwrap_or_else(Self::default_object),
+            data: map.required(data_, "data")?,
+            total: map.required(total_, "total")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("object", &self.object)?;
+        out.member("data", &self.data)?;
+        out.member("total", &self.total)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for ChatListRes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ChatListRes {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl ChatListRes {
@@ -1577,50 +3084,121 @@ impl super::validate::Validate for ChatListRes {
 ///
 /// Schema `#/components/schemas/ChatResRelaxed`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChatResRelaxed {
     /// Completion id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Completion choices.
     pub choices: Vec<RegisterOutputChoice>,
     /// Creation timestamp (unix seconds).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<serde_json::Value>,
     /// Model slug used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Object type.
-    #[serde(default = "ChatResRelaxed::default_object")]
     pub object: ChatResRelaxedObject,
     /// Token usage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<ChatResponseUsage>,
     /// Upstream provider name, if available.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     /// Container label used for routing, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
     /// Model ID (uuid).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_id: Option<String>,
     /// Estimated spend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub spend: Option<f64>,
     /// Tags for this completion.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Metadata for this completion.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Trace context of this completion. (Later addition.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<TraceContext>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for ChatResRelaxed {
+    const NAME: &'static str = "ChatResRelaxed";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut id_ = None;
+        let mut choices_ = None;
+        let mut created_ = None;
+        let mut model_ = None;
+        let mut object_ = None;
+        let mut usage_ = None;
+        let mut provider_ = None;
+        let mut container_ = None;
+        let mut model_id_ = None;
+        let mut spend_ = None;
+        let mut tags_ = None;
+        let mut metadata_ = None;
+        let mut trace_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "id" => map.field(&mut id_, "id")?,
+                "choices" => map.field(&mut choices_, "choices")?,
+                "created" => map.field(&mut created_, "created")?,
+                "model" => map.field(&mut model_, "model")?,
+                "object" => map.field(&mut object_, "object")?,
+                "usage" => map.field(&mut usage_, "usage")?,
+                "provider" => map.field(&mut provider_, "provider")?,
+                "container" => map.field(&mut container_, "container")?,
+                "model_id" => map.field(&mut model_id_, "model_id")?,
+                "spend" => map.field(&mut spend_, "spend")?,
+                "tags" => map.field(&mut tags_, "tags")?,
+                "metadata" => map.field(&mut metadata_, "metadata")?,
+                "trace" => map.field(&mut trace_, "trace")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            id: id_.flatten(),
+            choices: map.required(choices_, "choices")?,
+            created: created_.flatten(),
+            model: model_.flatten(),
+            object: object_.unwrap_or_else(Self::default_object),
+            usage: usage_.flatten(),
+            provider: provider_.flatten(),
+            container: container_.flatten(),
+            model_id: model_id_.flatten(),
+            spend: spend_.flatten(),
+            tags: tags_.flatten(),
+            metadata: metadata_.flatten(),
+            trace: trace_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional("id", &self.id)?;
+        out.member("choices", &self.choices)?;
+        out.optional("created", &self.created)?;
+        out.optional("model", &self.model)?;
+        out.member("object", &self.object)?;
+        out.optional("usage", &self.usage)?;
+        out.optional("provider", &self.provider)?;
+        out.optional("container", &self.container)?;
+        out.optional("model_id", &self.model_id)?;
+        out.optional_number("spend", &self.spend)?;
+        out.optional("tags", &self.tags)?;
+        out.optional("metadata", &self.metadata)?;
+        out.optional("trace", &self.trace)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for ChatResRelaxed {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ChatResRelaxed {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl ChatResRelaxed {
@@ -1654,15 +3232,60 @@ impl super::validate::Validate for ChatResRelaxed {}
 ///
 /// Schema `#/components/schemas/RegisterOutputChoice`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegisterOutputChoice {
     /// Choice index.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<i32>,
     pub message: RegisterOutputMessage,
     /// Why generation stopped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<String>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for RegisterOutputChoice {
+    const NAME: &'static str = "RegisterOutputChoice";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut index_ = None;
+        let mut message_ = None;
+        let mut finish_reason_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "index" => map.field(&mut index_, "index")?,
+                "message" => map.field(&mut message_, "message")?,
+                "finish_reason" => map.field(&mut finish_reason_, "finish_reason")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            index: index_.flatten(),
+            message: map.required(message_, "message")?,
+            finish_reason: finish_reason_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional("index", &self.index)?;
+        out.member("message", &self.message)?;
+        out.optional("finish_reason", &self.finish_reason)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for RegisterOutputChoice {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for RegisterOutputChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl super::validate::Validate for RegisterOutputChoice {}
@@ -1670,13 +3293,55 @@ impl super::validate::Validate for RegisterOutputChoice {}
 ///
 /// Schema `#/components/schemas/RegisterOutputMessage`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegisterOutputMessage {
     /// Author role.
     pub role: String,
     /// Message text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for RegisterOutputMessage {
+    const NAME: &'static str = "RegisterOutputMessage";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut role_ = None;
+        let mut content_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "role" => map.field(&mut role_, "role")?,
+                "content" => map.field(&mut content_, "content")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            role: map.required(role_, "role")?,
+            content: content_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("role", &self.role)?;
+        out.optional("content", &self.content)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for RegisterOutputMessage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for RegisterOutputMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl super::validate::Validate for RegisterOutputMessage {}
@@ -1684,12 +3349,55 @@ impl super::validate::Validate for RegisterOutputMessage {}
 ///
 /// Schema `#/components/schemas/RegisterCompletionsReq`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegisterCompletionsReq {
     /// Examples to register.
     pub items: Vec<RegisterItem>,
     /// Container label to associate these examples with.
     pub container: String,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for RegisterCompletionsReq {
+    const NAME: &'static str = "RegisterCompletionsReq";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut items_ = None;
+        let mut container_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "items" => map.field(&mut items_, "items")?,
+                "container" => map.field(&mut container_, "container")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            items: map.required(items_, "items")?,
+            container: map.required(container_, "container")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("items", &self.items)?;
+        out.member("container", &self.container)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for RegisterCompletionsReq {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for RegisterCompletionsReq {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl super::validate::Validate for RegisterCompletionsReq {
@@ -1707,18 +3415,66 @@ impl super::validate::Validate for RegisterCompletionsReq {
 ///
 /// Schema `#/components/schemas/RegisterItem`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegisterItem {
     pub input: ChatReq,
     /// The completion produced for the input.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<ChatResRelaxed>,
     /// Tags for this example.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Metadata for this example.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+#[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for RegisterItem {
+    const NAME: &'static str = "RegisterItem";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut input_ = None;
+        let mut output_ = None;
+        let mut tags_ = None;
+        let mut metadata_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "input" => map.field(&mut input_, "input")?,
+                "output" => map.field(&mut output_, "output")?,
+                "tags" => map.field(&mut tags_, "tags")?,
+                "metadata" => map.field(&mut metadata_, "metadata")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            input: map.required(input_, "input")?,
+            output: output_.flatten(),
+            tags: tags_.flatten(),
+            metadata: metadata_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("input", &self.input)?;
+        out.optional("output", &self.output)?;
+        out.optional("tags", &self.tags)?;
+        out.optional("metadata", &self.metadata)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for RegisterItem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for RegisterItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "chat")]
 impl super::validate::Validate for RegisterItem {
@@ -1734,7 +3490,7 @@ impl super::validate::Validate for RegisterItem {
 ///
 /// Schema `#/components/schemas/RegisterChatCompletionsResponse`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegisterChatCompletionsResponse {
     /// Whether the register operation succeeded.
     pub ok: bool,
@@ -1746,107 +3502,237 @@ pub struct RegisterChatCompletionsResponse {
     pub errors: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 #[cfg(feature = "chat")]
+impl codegen_runtime::object::Object for RegisterChatCompletionsResponse {
+    const NAME: &'static str = "RegisterChatCompletionsResponse";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut ok_ = None;
+        let mut container_ = None;
+        let mut summary_ = None;
+        let mut errors_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "ok" => map.field(&mut ok_, "ok")?,
+                "container" => map.field(&mut container_, "container")?,
+                "summary" => map.field(&mut summary_, "summary")?,
+                "errors" => map.field(&mut errors_, "errors")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            ok: map.required(ok_, "ok")?,
+            container: map.required(container_, "container")?,
+            summary: map.required(summary_, "summary")?,
+            errors: map.required(errors_, "errors")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("ok", &self.ok)?;
+        out.member("container", &self.container)?;
+        out.member("summary", &self.summary)?;
+        out.member("errors", &self.errors)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for RegisterChatCompletionsResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for RegisterChatCompletionsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for RegisterChatCompletionsResponse {}
 /// Inference-only parameters (no messages, model or stream).
 ///
 /// Schema `#/components/schemas/InferenceParams`.
 #[cfg(any(feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct InferenceParams {
     /// Provider routing preferences.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<serde_json::Map<String, serde_json::Value>>,
     /// Plugins.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugins: Option<Vec<serde_json::Value>>,
     /// Routing strategy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route: Option<String>,
     /// Session id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
     /// Frequency penalty.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub frequency_penalty: Option<f64>,
     /// Logit bias.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logit_bias: Option<serde_json::Map<String, serde_json::Value>>,
     /// Include logprobs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<bool>,
     /// Top logprobs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub top_logprobs: Option<f64>,
     /// Max completion tokens.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub max_completion_tokens: Option<f64>,
     /// Max tokens.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub max_tokens: Option<f64>,
     /// Presence penalty.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub presence_penalty: Option<f64>,
     /// Reasoning config.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<ReasoningConfig>,
     /// Response format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_format: Option<ResponseFormat>,
     /// Random seed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
     /// Stop sequences.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<StopSequences>,
     /// Temperature.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub temperature: Option<f64>,
     /// Tool choice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<ToolChoice>,
     /// Tools.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<Vec<ToolDefinition>>,
     /// Top p.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub top_p: Option<f64>,
     /// Image generation configuration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_config: Option<serde_json::Map<String, serde_json::Value>>,
     /// Output modalities.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modalities: Option<Vec<String>>,
     /// Words the model must not generate. (Later addition.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bad_words: Option<Vec<String>>,
+}
+#[cfg(any(feature = "containers", feature = "models"))]
+impl codegen_runtime::object::Object for InferenceParams {
+    const NAME: &'static str = "InferenceParams";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut provider_ = None;
+        let mut plugins_ = None;
+        let mut route_ = None;
+        let mut session_id_ = None;
+        let mut frequency_penalty_ = None;
+        let mut logit_bias_ = None;
+        let mut logprobs_ = None;
+        let mut top_logprobs_ = None;
+        let mut max_completion_tokens_ = None;
+        let mut max_tokens_ = None;
+        let mut presence_penalty_ = None;
+        let mut reasoning_ = None;
+        let mut response_format_ = None;
+        let mut seed_ = None;
+        let mut stop_ = None;
+        let mut temperature_ = None;
+        let mut tool_choice_ = None;
+        let mut tools_ = None;
+        let mut top_p_ = None;
+        let mut image_config_ = None;
+        let mut modalities_ = None;
+        let mut bad_words_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "provider" => map.field(&mut provider_, "provider")?,
+                "plugins" => map.field(&mut plugins_, "plugins")?,
+                "route" => map.field(&mut route_, "route")?,
+                "session_id" => map.field(&mut session_id_, "session_id")?,
+                "frequency_penalty" => {
+                    map.field(&mut frequency_penalty_, "frequency_penalty")?
+                }
+                "logit_bias" => map.field(&mut logit_bias_, "logit_bias")?,
+                "logprobs" => map.field(&mut logprobs_, "logprobs")?,
+                "top_logprobs" => map.field(&mut top_logprobs_, "top_logprobs")?,
+                "max_completion_tokens" => {
+                    map.field(&mut max_completion_tokens_, "max_completion_tokens")?
+                }
+                "max_tokens" => map.field(&mut max_tokens_, "max_tokens")?,
+                "presence_penalty" => {
+                    map.field(&mut presence_penalty_, "presence_penalty")?
+                }
+                "reasoning" => map.field(&mut reasoning_, "reasoning")?,
+                "response_format" => map.field(&mut response_format_, "response_format")?,
+                "seed" => map.field(&mut seed_, "seed")?,
+                "stop" => map.field(&mut stop_, "stop")?,
+                "temperature" => map.field(&mut temperature_, "temperature")?,
+                "tool_choice" => map.field(&mut tool_choice_, "tool_choice")?,
+                "tools" => map.field(&mut tools_, "tools")?,
+                "top_p" => map.field(&mut top_p_, "top_p")?,
+                "image_config" => map.field(&mut image_config_, "image_config")?,
+                "modalities" => map.field(&mut modalities_, "modalities")?,
+                "bad_words" => map.field(&mut bad_words_, "bad_words")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            provider: provider_.flatten(),
+            plugins: plugins_.flatten(),
+            route: route_.flatten(),
+            session_id: session_id_.flatten(),
+            frequency_penalty: frequency_penalty_.flatten(),
+            logit_bias: logit_bias_.flatten(),
+            logprobs: logprobs_.flatten(),
+            top_logprobs: top_logprobs_.flatten(),
+            max_completion_tokens: max_completion_tokens_.flatten(),
+            max_tokens: max_tokens_.flatten(),
+            presence_penalty: presence_penalty_.flatten(),
+            reasoning: reasoning_.flatten(),
+            response_format: response_format_.flatten(),
+            seed: seed_.flatten(),
+            stop: stop_.flatten(),
+            temperature: temperature_.flatten(),
+            tool_choice: tool_choice_.flatten(),
+            tools: tools_.flatten(),
+            top_p: top_p_.flatten(),
+            image_config: image_config_.flatten(),
+            modalities: modalities_.flatten(),
+            bad_words: bad_words_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional("provider", &self.provider)?;
+        out.optional("plugins", &self.plugins)?;
+        out.optional("route", &self.route)?;
+        out.optional("session_id", &self.session_id)?;
+        out.optional_number("frequency_penalty", &self.frequency_penalty)?;
+        out.optional("logit_bias", &self.logit_bias)?;
+        out.optional("logprobs", &self.logprobs)?;
+        out.optional_number("top_logprobs", &self.top_logprobs)?;
+        out.optional_number("max_completion_tokens", &self.max_completion_tokens)?;
+        out.optional_number("max_tokens", &self.max_tokens)?;
+        out.optional_number("presence_penalty", &self.presence_penalty)?;
+        out.optional("reasoning", &self.reasoning)?;
+        out.optional("response_format", &self.response_format)?;
+        out.optional("seed", &self.seed)?;
+        out.optional("stop", &self.stop)?;
+        out.optional_number("temperature", &self.temperature)?;
+        out.optional("tool_choice", &self.tool_choice)?;
+        out.optional("tools", &self.tools)?;
+        out.optional_number("top_p", &self.top_p)?;
+        out.optional("image_config", &self.image_config)?;
+        out.optional("modalities", &self.modalities)?;
+        out.optional("bad_words", &self.bad_words)?;
+        Ok(())
+    }
+}
+#[cfg(any(feature = "containers", feature = "models"))]
+impl serde::Serialize for InferenceParams {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(any(feature = "containers", feature = "models"))]
+impl<'de> serde::Deserialize<'de> for InferenceParams {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "containers", feature = "models"))]
 impl super::validate::Validate for InferenceParams {
@@ -1864,21 +3750,77 @@ impl super::validate::Validate for InferenceParams {
 ///
 /// Schema `#/components/schemas/CreateContainerReq`.
 #[cfg(feature = "containers")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CreateContainerReq {
     /// Container label.
     pub label: String,
     /// Initial model slug.
     pub initial_model: String,
     /// API type.
-    #[serde(default = "CreateContainerReq::default_api")]
     pub api: ApiType,
     /// Default inference parameters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_parameters: Option<InferenceParams>,
     /// Default system prompt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_system_prompt: Option<String>,
+}
+#[cfg(feature = "containers")]
+impl codegen_runtime::object::Object for CreateContainerReq {
+    const NAME: &'static str = "CreateContainerReq";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut label_ = None;
+        let mut initial_model_ = None;
+        let mut api_ = None;
+        let mut default_parameters_ = None;
+        let mut default_system_prompt_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "label" => map.field(&mut label_, "label")?,
+                "initial_model" => map.field(&mut initial_model_, "initial_model")?,
+                "api" => map.field(&mut api_, "api")?,
+                "default_parameters" => {
+                    map.field(&mut default_parameters_, "default_parameters")?
+                }
+                "default_system_prompt" => {
+                    map.field(&mut default_system_prompt_, "default_system_prompt")?
+                }
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            label: map.required(label_, "label")?,
+            initial_model: map.required(initial_model_, "initial_model")?,
+            api: api_.unwrap_or_else(Self::default_api),
+            default_parameters: default_parameters_.flatten(),
+            default_system_prompt: default_system_prompt_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("label", &self.label)?;
+        out.member("initial_model", &self.initial_model)?;
+        out.member("api", &self.api)?;
+        out.optional("default_parameters", &self.default_parameters)?;
+        out.optional("default_system_prompt", &self.default_system_prompt)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "containers")]
+impl serde::Serialize for CreateContainerReq {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "containers")]
+impl<'de> serde::Deserialize<'de> for CreateContainerReq {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "containers")]
 impl CreateContainerReq {
@@ -1916,29 +3858,65 @@ impl super::validate::Validate for CreateContainerReq {
 ///
 /// Schema `#/components/schemas/UpdateContainerReq`.
 #[cfg(feature = "containers")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdateContainerReq {
     /// Default inference parameters.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "deserialize_some"
-    )]
     pub default_parameters: Option<Option<InferenceParams>>,
     /// Default system prompt.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "deserialize_some"
-    )]
     pub default_system_prompt: Option<Option<String>>,
     /// Default model id or slug.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "deserialize_some"
-    )]
     pub default_model: Option<Option<String>>,
+}
+#[cfg(feature = "containers")]
+impl codegen_runtime::object::Object for UpdateContainerReq {
+    const NAME: &'static str = "UpdateContainerReq";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut default_parameters_ = None;
+        let mut default_system_prompt_ = None;
+        let mut default_model_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "default_parameters" => {
+                    map.nullable(&mut default_parameters_, "default_parameters")?
+                }
+                "default_system_prompt" => {
+                    map.nullable(&mut default_system_prompt_, "default_system_prompt")?
+                }
+                "default_model" => map.nullable(&mut default_model_, "default_model")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            default_parameters: default_parameters_.flatten(),
+            default_system_prompt: default_system_prompt_.flatten(),
+            default_model: default_model_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional("default_parameters", &self.default_parameters)?;
+        out.optional("default_system_prompt", &self.default_system_prompt)?;
+        out.optional("default_model", &self.default_model)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "containers")]
+impl serde::Serialize for UpdateContainerReq {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "containers")]
+impl<'de> serde::Deserialize<'de> for UpdateContainerReq {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "containers")]
 impl super::validate::Validate for UpdateContainerReq {
@@ -1962,59 +3940,171 @@ pub type FewShotMessage = serde_json::Map<String, serde_json::Value>;
 ///
 /// Schema `#/components/schemas/Container`.
 #[cfg(feature = "containers")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Container {
     /// Container id.
     pub id: String,
     /// Object type.
-    #[serde(default = "Container::default_object")]
     pub object: ContainerObject,
     /// Project id.
     pub project_id: String,
     /// Organization id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
     /// Creator user id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// Creation timestamp.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Container label.
     pub label: String,
     /// API type.
-    #[serde(default = "Container::default_api")]
     pub api: ApiType,
     /// Id of the best model found for this container.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub best_model_id: Option<String>,
     /// Default system prompt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_system_prompt: Option<String>,
     /// Default inference parameters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_parameters: Option<InferenceParams>,
     /// Optimized system prompt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimized_system_prompt: Option<String>,
     /// Optimized inference parameters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimized_parameters: Option<InferenceParams>,
     /// Initial model slug.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_model: Option<String>,
     /// Soft delete flag.
-    #[serde(default = "Container::default_deleted_at")]
     pub deleted_at: bool,
     /// Prefix prepended to the system prompt. (Later addition.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_prompt_prefix: Option<String>,
     /// Default few-shot messages. (Later addition.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_few_shot_messages: Option<Vec<FewShotMessage>>,
     /// Optimized few-shot messages. (Later addition.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimized_few_shot_messages: Option<Vec<FewShotMessage>>,
+}
+#[cfg(feature = "containers")]
+impl codegen_runtime::object::Object for Container {
+    const NAME: &'static str = "Container";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut id_ = None;
+        let mut object_ = None;
+        let mut project_id_ = None;
+        let mut org_id_ = None;
+        let mut user_id_ = None;
+        let mut created_at_ = None;
+        let mut label_ = None;
+        let mut api_ = None;
+        let mut best_model_id_ = None;
+        let mut default_system_prompt_ = None;
+        let mut default_parameters_ = None;
+        let mut optimized_system_prompt_ = None;
+        let mut optimized_parameters_ = None;
+        let mut initial_model_ = None;
+        let mut deleted_at_ = None;
+        let mut system_prompt_prefix_ = None;
+        let mut default_few_shot_messages_ = None;
+        let mut optimized_few_shot_messages_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "id" => map.field(&mut id_, "id")?,
+                "object" => map.field(&mut object_, "object")?,
+                "project_id" => map.field(&mut project_id_, "project_id")?,
+                "org_id" => map.field(&mut org_id_, "org_id")?,
+                "user_id" => map.field(&mut user_id_, "user_id")?,
+                "created_at" => map.field(&mut created_at_, "created_at")?,
+                "label" => map.field(&mut label_, "label")?,
+                "api" => map.field(&mut api_, "api")?,
+                "best_model_id" => map.field(&mut best_model_id_, "best_model_id")?,
+                "default_system_prompt" => {
+                    map.field(&mut default_system_prompt_, "default_system_prompt")?
+                }
+                "default_parameters" => {
+                    map.field(&mut default_parameters_, "default_parameters")?
+                }
+                "optimized_system_prompt" => {
+                    map.field(&mut optimized_system_prompt_, "optimized_system_prompt")?
+                }
+                "optimized_parameters" => {
+                    map.field(&mut optimized_parameters_, "optimized_parameters")?
+                }
+                "initial_model" => map.field(&mut initial_model_, "initial_model")?,
+                "deleted_at" => map.field(&mut deleted_at_, "deleted_at")?,
+                "system_prompt_prefix" => {
+                    map.field(&mut system_prompt_prefix_, "system_prompt_prefix")?
+                }
+                "default_few_shot_messages" => {
+                    map.field(
+                        &mut default_few_shot_messages_,
+                        "default_few_shot_messages",
+                    )?
+                }
+                "optimized_few_shot_messages" => {
+                    map.field(
+                        &mut optimized_few_shot_messages_,
+                        "optimized_few_shot_messages",
+                    )?
+                }
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            id: map.required(id_, "id")?,
+            object: object_.unwrap_or_else(Self::default_object),
+            project_id: map.required(project_id_, "project_id")?,
+            org_id: org_id_.flatten(),
+            user_id: user_id_.flatten(),
+            created_at: created_at_.flatten(),
+            label: map.required(label_, "label")?,
+            api: api_.unwrap_or_else(Self::default_api),
+            best_model_id: best_model_id_.flatten(),
+            default_system_prompt: default_system_prompt_.flatten(),
+            default_parameters: default_parameters_.flatten(),
+            optimized_system_prompt: optimized_system_prompt_.flatten(),
+            optimized_parameters: optimized_parameters_.flatten(),
+            initial_model: initial_model_.flatten(),
+            deleted_at: deleted_at_.unwrap_or_else(Self::default_deleted_at),
+            system_prompt_prefix: system_prompt_prefix_.flatten(),
+            default_few_shot_messages: default_few_shot_messages_.flatten(),
+            optimized_few_shot_messages: optimized_few_shot_messages_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("id", &self.id)?;
+        out.member("object", &self.object)?;
+        out.member("project_id", &self.project_id)?;
+        out.optional("org_id", &self.org_id)?;
+        out.optional("user_id", &self.user_id)?;
+        out.optional("created_at", &self.created_at)?;
+        out.member("label", &self.label)?;
+        out.member("api", &self.api)?;
+        out.optional("best_model_id", &self.best_model_id)?;
+        out.optional("default_system_prompt", &self.default_system_prompt)?;
+        out.optional("default_parameters", &self.default_parameters)?;
+        out.optional("optimized_system_prompt", &self.optimized_system_prompt)?;
+        out.optional("optimized_parameters", &self.optimized_parameters)?;
+        out.optional("initial_model", &self.initial_model)?;
+        out.member("deleted_at", &self.deleted_at)?;
+        out.optional("system_prompt_prefix", &self.system_prompt_prefix)?;
+        out.optional("default_few_shot_messages", &self.default_few_shot_messages)?;
+        out.optional("optimized_few_shot_messages", &self.optimized_few_shot_messages)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "containers")]
+impl serde::Serialize for Container {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "containers")]
+impl<'de> serde::Deserialize<'de> for Container {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "containers")]
 impl Container {
@@ -2075,51 +4165,153 @@ impl super::validate::Validate for Container {
 ///
 /// Schema `#/components/schemas/CreateContainerRes`.
 #[cfg(feature = "containers")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CreateContainerRes {
     /// Container id.
     pub id: String,
     /// Object type.
-    #[serde(default = "CreateContainerRes::default_object")]
     pub object: CreateContainerResObject,
     /// Organization id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
     /// Creation timestamp.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Container label.
     pub label: String,
     /// API type.
-    #[serde(default = "CreateContainerRes::default_api")]
     pub api: ApiType,
     /// Default system prompt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_system_prompt: Option<String>,
     /// Default inference parameters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_parameters: Option<InferenceParams>,
     /// Optimized system prompt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimized_system_prompt: Option<String>,
     /// Optimized inference parameters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimized_parameters: Option<InferenceParams>,
     /// Initial model slug.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_model: Option<String>,
     /// Soft delete flag.
-    #[serde(default = "CreateContainerRes::default_deleted_at")]
     pub deleted_at: bool,
     /// Prefix prepended to the system prompt. (Later addition.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_prompt_prefix: Option<String>,
     /// Default few-shot messages. (Later addition.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_few_shot_messages: Option<Vec<FewShotMessage>>,
     /// Optimized few-shot messages. (Later addition.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimized_few_shot_messages: Option<Vec<FewShotMessage>>,
+}
+#[cfg(feature = "containers")]
+impl codegen_runtime::object::Object for CreateContainerRes {
+    const NAME: &'static str = "CreateContainerRes";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut id_ = None;
+        let mut object_ = None;
+        let mut org_id_ = None;
+        let mut created_at_ = None;
+        let mut label_ = None;
+        let mut api_ = None;
+        let mut default_system_prompt_ = None;
+        let mut default_parameters_ = None;
+        let mut optimized_system_prompt_ = None;
+        let mut optimized_parameters_ = None;
+        let mut initial_model_ = None;
+        let mut deleted_at_ = None;
+        let mut system_prompt_prefix_ = None;
+        let mut default_few_shot_messages_ = None;
+        let mut optimized_few_shot_messages_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "id" => map.field(&mut id_, "id")?,
+                "object" => map.field(&mut object_, "object")?,
+                "org_id" => map.field(&mut org_id_, "org_id")?,
+                "created_at" => map.field(&mut created_at_, "created_at")?,
+                "label" => map.field(&mut label_, "label")?,
+                "api" => map.field(&mut api_, "api")?,
+                "default_system_prompt" => {
+                    map.field(&mut default_system_prompt_, "default_system_prompt")?
+                }
+                "default_parameters" => {
+                    map.field(&mut default_parameters_, "default_parameters")?
+                }
+                "optimized_system_prompt" => {
+                    map.field(&mut optimized_system_prompt_, "optimized_system_prompt")?
+                }
+                "optimized_parameters" => {
+                    map.field(&mut optimized_parameters_, "optimized_parameters")?
+                }
+                "initial_model" => map.field(&mut initial_model_, "initial_model")?,
+                "deleted_at" => map.field(&mut deleted_at_, "deleted_at")?,
+                "system_prompt_prefix" => {
+                    map.field(&mut system_prompt_prefix_, "system_prompt_prefix")?
+                }
+                "default_few_shot_messages" => {
+                    map.field(
+                        &mut default_few_shot_messages_,
+                        "default_few_shot_messages",
+                    )?
+                }
+                "optimized_few_shot_messages" => {
+                    map.field(
+                        &mut optimized_few_shot_messages_,
+                        "optimized_few_shot_messages",
+                    )?
+                }
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            id: map.required(id_, "id")?,
+            object: object_.unwrap_or_else(Self::default_object),
+            org_id: org_id_.flatten(),
+            created_at: created_at_.flatten(),
+            label: map.required(label_, "label")?,
+            api: api_.unwrap_or_else(Self::default_api),
+            default_system_prompt: default_system_prompt_.flatten(),
+            default_parameters: default_parameters_.flatten(),
+            optimized_system_prompt: optimized_system_prompt_.flatten(),
+            optimized_parameters: optimized_parameters_.flatten(),
+            initial_model: initial_model_.flatten(),
+            deleted_at: deleted_at_.unwrap_or_else(Self::default_deleted_at),
+            system_prompt_prefix: system_prompt_prefix_.flatten(),
+            default_few_shot_messages: default_few_shot_messages_.flatten(),
+            optimized_few_shot_messages: optimized_few_shot_messages_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("id", &self.id)?;
+        out.member("object", &self.object)?;
+        out.optional("org_id", &self.org_id)?;
+        out.optional("created_at", &self.created_at)?;
+        out.member("label", &self.label)?;
+        out.member("api", &self.api)?;
+        out.optional("default_system_prompt", &self.default_system_prompt)?;
+        out.optional("default_parameters", &self.default_parameters)?;
+        out.optional("optimized_system_prompt", &self.optimized_system_prompt)?;
+        out.optional("optimized_parameters", &self.optimized_parameters)?;
+        out.optional("initial_model", &self.initial_model)?;
+        out.member("deleted_at", &self.deleted_at)?;
+        out.optional("system_prompt_prefix", &self.system_prompt_prefix)?;
+        out.optional("default_few_shot_messages", &self.default_few_shot_messages)?;
+        out.optional("optimized_few_shot_messages", &self.optimized_few_shot_messages)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "containers")]
+impl serde::Serialize for CreateContainerRes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "containers")]
+impl<'de> serde::Deserialize<'de> for CreateContainerRes {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "containers")]
 impl CreateContainerRes {
@@ -2177,16 +4369,61 @@ impl super::validate::Validate for CreateContainerRes {
 ///
 /// Schema `#/components/schemas/DeleteContainerRes`.
 #[cfg(feature = "containers")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeleteContainerRes {
     /// Object type.
-    #[serde(default = "DeleteContainerRes::default_object")]
     pub object: DeleteContainerResObject,
     /// Container label.
     pub label: String,
     /// Deletion status.
-    #[serde(default = "DeleteContainerRes::default_deleted")]
     pub deleted: bool,
+}
+#[cfg(feature = "containers")]
+impl codegen_runtime::object::Object for DeleteContainerRes {
+    const NAME: &'static str = "DeleteContainerRes";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut object_ = None;
+        let mut label_ = None;
+        let mut deleted_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "object" => map.field(&mut object_, "object")?,
+                "label" => map.field(&mut label_, "label")?,
+                "deleted" => map.field(&mut deleted_, "deleted")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            object: object_.unwrap_or_else(Self::default_object),
+            label: map.required(label_, "label")?,
+            deleted: deleted_.unwrap_or_else(Self::default_deleted),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("object", &self.object)?;
+        out.member("label", &self.label)?;
+        out.member("deleted", &self.deleted)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "containers")]
+impl serde::Serialize for DeleteContainerRes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "containers")]
+impl<'de> serde::Deserialize<'de> for DeleteContainerRes {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "containers")]
 impl DeleteContainerRes {
@@ -2224,15 +4461,61 @@ impl super::validate::Validate for DeleteContainerRes {
 ///
 /// Schema `#/components/schemas/ContainerListResponse`.
 #[cfg(feature = "containers")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ContainerListResponse {
     /// Object type identifier.
-    #[serde(default = "ContainerListResponse::default_object")]
     pub object: ContainerListResponseObject,
     /// The page of containers.
     pub data: Vec<Container>,
     /// Total number of items available for this resource.
     pub total: i64,
+}
+#[cfg(feature = "containers")]
+impl codegen_runtime::object::Object for ContainerListResponse {
+    const NAME: &'static str = "ContainerListResponse";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut object_ = None;
+        let mut data_ = None;
+        let mut total_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "object" => map.field(&mut object_, "object")?,
+                "data" => map.field(&mut data_, "data")?,
+                "total" => map.field(&mut total_, "total")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            object: object_.unwrap_or_else(Self::default_object),
+            data: map.required(data_, "data")?,
+            total: map.required(total_, "total")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("object", &self.object)?;
+        out.member("data", &self.data)?;
+        out.member("total", &self.total)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "containers")]
+impl serde::Serialize for ContainerListResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "containers")]
+impl<'de> serde::Deserialize<'de> for ContainerListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "containers")]
 impl ContainerListResponse {
@@ -2268,8 +4551,7 @@ impl super::validate::Validate for ContainerListResponse {
 ///
 /// Schema `#/components/schemas/FileUploadReq`.
 #[cfg(feature = "files")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FileUploadReq {
     /// The file to upload.
     pub file: Vec<u8>,
@@ -2277,17 +4559,59 @@ pub struct FileUploadReq {
     pub purpose: String,
 }
 #[cfg(feature = "files")]
+impl codegen_runtime::object::Object for FileUploadReq {
+    const NAME: &'static str = "FileUploadReq";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut file_ = None;
+        let mut purpose_ = None;
+        while let Some(key) = map.known_key(&["file", "purpose"])? {
+            match key.as_str() {
+                "file" => map.field(&mut file_, "file")?,
+                "purpose" => map.field(&mut purpose_, "purpose")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            file: map.required(file_, "file")?,
+            purpose: map.required(purpose_, "purpose")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("file", &self.file)?;
+        out.member("purpose", &self.purpose)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "files")]
+impl serde::Serialize for FileUploadReq {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "files")]
+impl<'de> serde::Deserialize<'de> for FileUploadReq {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "files")]
 impl super::validate::Validate for FileUploadReq {}
 /// OpenAI-compatible file object (subset). We keep id as the DB UUID string, and expose the OpenAI-ish envelope.
 ///
 /// Schema `#/components/schemas/FileObject`.
 #[cfg(feature = "files")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FileObject {
     /// File id (UUID).
     pub id: String,
     /// Object type.
-    #[serde(default = "FileObject::default_object")]
     pub object: FileObjectObject,
     /// File size in bytes.
     pub bytes: i64,
@@ -2300,8 +4624,74 @@ pub struct FileObject {
     /// Current file status.
     pub status: String,
     /// Optional status details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_details: Option<String>,
+}
+#[cfg(feature = "files")]
+impl codegen_runtime::object::Object for FileObject {
+    const NAME: &'static str = "FileObject";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut id_ = None;
+        let mut object_ = None;
+        let mut bytes_ = None;
+        let mut created_at_ = None;
+        let mut filename_ = None;
+        let mut purpose_ = None;
+        let mut status_ = None;
+        let mut status_details_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "id" => map.field(&mut id_, "id")?,
+                "object" => map.field(&mut object_, "object")?,
+                "bytes" => map.field(&mut bytes_, "bytes")?,
+                "created_at" => map.field(&mut created_at_, "created_at")?,
+                "filename" => map.field(&mut filename_, "filename")?,
+                "purpose" => map.field(&mut purpose_, "purpose")?,
+                "status" => map.field(&mut status_, "status")?,
+                "status_details" => map.field(&mut status_details_, "status_details")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            id: map.required(id_, "id")?,
+            object: object_.unwrap_or_else(Self::default_object),
+            bytes: map.required(bytes_, "bytes")?,
+            created_at: map.required(created_at_, "created_at")?,
+            filename: map.required(filename_, "filename")?,
+            purpose: map.required(purpose_, "purpose")?,
+            status: map.required(status_, "status")?,
+            status_details: status_details_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("id", &self.id)?;
+        out.member("object", &self.object)?;
+        out.member("bytes", &self.bytes)?;
+        out.member("created_at", &self.created_at)?;
+        out.member("filename", &self.filename)?;
+        out.member("purpose", &self.purpose)?;
+        out.member("status", &self.status)?;
+        out.optional("status_details", &self.status_details)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "files")]
+impl serde::Serialize for FileObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "files")]
+impl<'de> serde::Deserialize<'de> for FileObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "files")]
 impl FileObject {
@@ -2345,16 +4735,61 @@ impl super::validate::Validate for FileObject {
 ///
 /// Schema `#/components/schemas/FileDeleteResponse`.
 #[cfg(feature = "files")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FileDeleteResponse {
     /// File id (UUID).
     pub id: String,
     /// Object type.
-    #[serde(default = "FileDeleteResponse::default_object")]
     pub object: FileDeleteResponseObject,
     /// Deletion status.
-    #[serde(default = "FileDeleteResponse::default_deleted")]
     pub deleted: bool,
+}
+#[cfg(feature = "files")]
+impl codegen_runtime::object::Object for FileDeleteResponse {
+    const NAME: &'static str = "FileDeleteResponse";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut id_ = None;
+        let mut object_ = None;
+        let mut deleted_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "id" => map.field(&mut id_, "id")?,
+                "object" => map.field(&mut object_, "object")?,
+                "deleted" => map.field(&mut deleted_, "deleted")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            id: map.required(id_, "id")?,
+            object: object_.unwrap_or_else(Self::default_object),
+            deleted: deleted_.unwrap_or_else(Self::default_deleted),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("id", &self.id)?;
+        out.member("object", &self.object)?;
+        out.member("deleted", &self.deleted)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "files")]
+impl serde::Serialize for FileDeleteResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "files")]
+impl<'de> serde::Deserialize<'de> for FileDeleteResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "files")]
 impl FileDeleteResponse {
@@ -2381,15 +4816,61 @@ impl super::validate::Validate for FileDeleteResponse {}
 ///
 /// Schema `#/components/schemas/FileListResponse`.
 #[cfg(feature = "files")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FileListResponse {
     /// Object type identifier.
-    #[serde(default = "FileListResponse::default_object")]
     pub object: FileListResponseObject,
     /// The page of files.
     pub data: Vec<FileObject>,
     /// Total number of items available for this resource.
     pub total: i64,
+}
+#[cfg(feature = "files")]
+impl codegen_runtime::object::Object for FileListResponse {
+    const NAME: &'static str = "FileListResponse";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut object_ = None;
+        let mut data_ = None;
+        let mut total_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "object" => map.field(&mut object_, "object")?,
+                "data" => map.field(&mut data_, "data")?,
+                "total" => map.field(&mut total_, "total")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            object: object_.unwrap_or_else(Self::default_object),
+            data: map.required(data_, "data")?,
+            total: map.required(total_, "total")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("object", &self.object)?;
+        out.member("data", &self.data)?;
+        out.member("total", &self.total)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "files")]
+impl serde::Serialize for FileListResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "files")]
+impl<'de> serde::Deserialize<'de> for FileListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "files")]
 impl FileListResponse {
@@ -2425,33 +4906,101 @@ impl super::validate::Validate for FileListResponse {
 ///
 /// Schema `#/components/schemas/Pricing`.
 #[cfg(feature = "models")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Pricing {
     /// Price per prompt token.
     pub prompt: String,
     /// Price per completion token.
     pub completion: String,
     /// Price per input image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// Price per request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<String>,
     /// Discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<String>,
     /// Price per web search.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web_search: Option<String>,
     /// Price per output image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_output: Option<String>,
     /// Price per cached input token read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_cache_read: Option<String>,
     /// Price per internal reasoning token.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub internal_reasoning: Option<String>,
+}
+#[cfg(feature = "models")]
+impl codegen_runtime::object::Object for Pricing {
+    const NAME: &'static str = "Pricing";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut prompt_ = None;
+        let mut completion_ = None;
+        let mut image_ = None;
+        let mut request_ = None;
+        let mut discount_ = None;
+        let mut web_search_ = None;
+        let mut image_output_ = None;
+        let mut input_cache_read_ = None;
+        let mut internal_reasoning_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "prompt" => map.field(&mut prompt_, "prompt")?,
+                "completion" => map.field(&mut completion_, "completion")?,
+                "image" => map.field(&mut image_, "image")?,
+                "request" => map.field(&mut request_, "request")?,
+                "discount" => map.field(&mut discount_, "discount")?,
+                "web_search" => map.field(&mut web_search_, "web_search")?,
+                "image_output" => map.field(&mut image_output_, "image_output")?,
+                "input_cache_read" => {
+                    map.field(&mut input_cache_read_, "input_cache_read")?
+                }
+                "internal_reasoning" => {
+                    map.field(&mut internal_reasoning_, "internal_reasoning")?
+                }
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            prompt: map.required(prompt_, "prompt")?,
+            completion: map.required(completion_, "completion")?,
+            image: image_.flatten(),
+            request: request_.flatten(),
+            discount: discount_.flatten(),
+            web_search: web_search_.flatten(),
+            image_output: image_output_.flatten(),
+            input_cache_read: input_cache_read_.flatten(),
+            internal_reasoning: internal_reasoning_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("prompt", &self.prompt)?;
+        out.member("completion", &self.completion)?;
+        out.optional("image", &self.image)?;
+        out.optional("request", &self.request)?;
+        out.optional("discount", &self.discount)?;
+        out.optional("web_search", &self.web_search)?;
+        out.optional("image_output", &self.image_output)?;
+        out.optional("input_cache_read", &self.input_cache_read)?;
+        out.optional("internal_reasoning", &self.internal_reasoning)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "models")]
+impl serde::Serialize for Pricing {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "models")]
+impl<'de> serde::Deserialize<'de> for Pricing {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "models")]
 impl super::validate::Validate for Pricing {}
@@ -2459,10 +5008,9 @@ impl super::validate::Validate for Pricing {}
 ///
 /// Schema `#/components/schemas/ModelListItem`.
 #[cfg(feature = "models")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModelListItem {
     /// Object type.
-    #[serde(default = "ModelListItem::default_object")]
     pub object: ModelListItemObject,
     /// Model id.
     pub id: String,
@@ -2474,8 +5022,73 @@ pub struct ModelListItem {
     /// APIs the model supports.
     pub supported_apis: Vec<ApiType>,
     /// Upstream provider name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
+}
+#[cfg(feature = "models")]
+impl codegen_runtime::object::Object for ModelListItem {
+    const NAME: &'static str = "ModelListItem";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut object_ = None;
+        let mut id_ = None;
+        let mut slug_ = None;
+        let mut pricing_ = None;
+        let mut supported_parameters_ = None;
+        let mut supported_apis_ = None;
+        let mut provider_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "object" => map.field(&mut object_, "object")?,
+                "id" => map.field(&mut id_, "id")?,
+                "slug" => map.field(&mut slug_, "slug")?,
+                "pricing" => map.field(&mut pricing_, "pricing")?,
+                "supported_parameters" => {
+                    map.field(&mut supported_parameters_, "supported_parameters")?
+                }
+                "supported_apis" => map.field(&mut supported_apis_, "supported_apis")?,
+                "provider" => map.field(&mut provider_, "provider")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            object: object_.unwrap_or_else(Self::default_object),
+            id: map.required(id_, "id")?,
+            slug: map.required(slug_, "slug")?,
+            pricing: map.required(pricing_, "pricing")?,
+            supported_parameters: map
+                .required(supported_parameters_, "supported_parameters")?,
+            supported_apis: map.required(supported_apis_, "supported_apis")?,
+            provider: provider_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("object", &self.object)?;
+        out.member("id", &self.id)?;
+        out.member("slug", &self.slug)?;
+        out.member("pricing", &self.pricing)?;
+        out.member("supported_parameters", &self.supported_parameters)?;
+        out.member("supported_apis", &self.supported_apis)?;
+        out.optional("provider", &self.provider)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "models")]
+impl serde::Serialize for ModelListItem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "models")]
+impl<'de> serde::Deserialize<'de> for ModelListItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "models")]
 impl ModelListItem {
@@ -2511,15 +5124,61 @@ impl super::validate::Validate for ModelListItem {
 ///
 /// Schema `#/components/schemas/ModelListResponse`.
 #[cfg(feature = "models")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModelListResponse {
     /// Object type identifier.
-    #[serde(default = "ModelListResponse::default_object")]
     pub object: ModelListResponseObject,
     /// The page of models.
     pub data: Vec<ModelListItem>,
     /// Total number of items available for this resource.
     pub total: i64,
+}
+#[cfg(feature = "models")]
+impl codegen_runtime::object::Object for ModelListResponse {
+    const NAME: &'static str = "ModelListResponse";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut object_ = None;
+        let mut data_ = None;
+        let mut total_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "object" => map.field(&mut object_, "object")?,
+                "data" => map.field(&mut data_, "data")?,
+                "total" => map.field(&mut total_, "total")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            object: object_.unwrap_or_else(Self::default_object),
+            data: map.required(data_, "data")?,
+            total: map.required(total_, "total")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("object", &self.object)?;
+        out.member("data", &self.data)?;
+        out.member("total", &self.total)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "models")]
+impl serde::Serialize for ModelListResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "models")]
+impl<'de> serde::Deserialize<'de> for ModelListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "models")]
 impl ModelListResponse {
@@ -2555,7 +5214,7 @@ impl super::validate::Validate for ModelListResponse {
 ///
 /// Schema `#/components/schemas/AddModelToContainerReq`.
 #[cfg(feature = "models")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddModelToContainerReq {
     /// Container id or label.
     pub container: String,
@@ -2564,11 +5223,68 @@ pub struct AddModelToContainerReq {
     /// User-chosen slug of the model inside the container.
     pub slug: String,
     /// Default inference parameters for this model.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_parameters: Option<InferenceParams>,
     /// Default system prompt for this model.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_system_prompt: Option<String>,
+}
+#[cfg(feature = "models")]
+impl codegen_runtime::object::Object for AddModelToContainerReq {
+    const NAME: &'static str = "AddModelToContainerReq";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut container_ = None;
+        let mut model_ = None;
+        let mut slug_ = None;
+        let mut default_parameters_ = None;
+        let mut default_system_prompt_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "container" => map.field(&mut container_, "container")?,
+                "model" => map.field(&mut model_, "model")?,
+                "slug" => map.field(&mut slug_, "slug")?,
+                "default_parameters" => {
+                    map.field(&mut default_parameters_, "default_parameters")?
+                }
+                "default_system_prompt" => {
+                    map.field(&mut default_system_prompt_, "default_system_prompt")?
+                }
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            container: map.required(container_, "container")?,
+            model: map.required(model_, "model")?,
+            slug: map.required(slug_, "slug")?,
+            default_parameters: default_parameters_.flatten(),
+            default_system_prompt: default_system_prompt_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("container", &self.container)?;
+        out.member("model", &self.model)?;
+        out.member("slug", &self.slug)?;
+        out.optional("default_parameters", &self.default_parameters)?;
+        out.optional("default_system_prompt", &self.default_system_prompt)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "models")]
+impl serde::Serialize for AddModelToContainerReq {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "models")]
+impl<'de> serde::Deserialize<'de> for AddModelToContainerReq {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "models")]
 impl super::validate::Validate for AddModelToContainerReq {
@@ -2587,10 +5303,9 @@ impl super::validate::Validate for AddModelToContainerReq {
 ///
 /// Schema `#/components/schemas/AddModelToContainerRes`.
 #[cfg(feature = "models")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AddModelToContainerRes {
     /// Object type.
-    #[serde(default = "AddModelToContainerRes::default_object")]
     pub object: AddModelToContainerResObject,
     /// Container model id.
     pub id: String,
@@ -2601,11 +5316,76 @@ pub struct AddModelToContainerRes {
     /// Container label.
     pub container: String,
     /// Default inference parameters for this model.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_parameters: Option<InferenceParams>,
     /// Default system prompt for this model.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_system_prompt: Option<String>,
+}
+#[cfg(feature = "models")]
+impl codegen_runtime::object::Object for AddModelToContainerRes {
+    const NAME: &'static str = "AddModelToContainerRes";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut object_ = None;
+        let mut id_ = None;
+        let mut container_id_ = None;
+        let mut slug_ = None;
+        let mut container_ = None;
+        let mut default_parameters_ = None;
+        let mut default_system_prompt_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "object" => map.field(&mut object_, "object")?,
+                "id" => map.field(&mut id_, "id")?,
+                "container_id" => map.field(&mut container_id_, "container_id")?,
+                "slug" => map.field(&mut slug_, "slug")?,
+                "container" => map.field(&mut container_, "container")?,
+                "default_parameters" => {
+                    map.field(&mut default_parameters_, "default_parameters")?
+                }
+                "default_system_prompt" => {
+                    map.field(&mut default_system_prompt_, "default_system_prompt")?
+                }
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            object: object_.unwrap_or_else(Self::default_object),
+            id: map.required(id_, "id")?,
+            container_id: map.required(container_id_, "container_id")?,
+            slug: map.required(slug_, "slug")?,
+            container: map.required(container_, "container")?,
+            default_parameters: default_parameters_.flatten(),
+            default_system_prompt: default_system_prompt_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("object", &self.object)?;
+        out.member("id", &self.id)?;
+        out.member("container_id", &self.container_id)?;
+        out.member("slug", &self.slug)?;
+        out.member("container", &self.container)?;
+        out.optional("default_parameters", &self.default_parameters)?;
+        out.optional("default_system_prompt", &self.default_system_prompt)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "models")]
+impl serde::Serialize for AddModelToContainerRes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "models")]
+impl<'de> serde::Deserialize<'de> for AddModelToContainerRes {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "models")]
 impl AddModelToContainerRes {
@@ -2754,49 +5534,122 @@ impl super::validate::Validate for EvaluatorMode {
 ///
 /// Schema `#/components/schemas/CreateEvaluatorReq`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CreateEvaluatorReq {
     /// Container label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
     pub r#type: EvaluatorType,
     /// Judge model slug.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Judge prompt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
     /// Code evaluator source. Python defining `run_evaluation(item) -> {"score": n}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Optional requirements list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requirements: Option<Vec<String>>,
     /// Optional pass threshold.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub pass_threshold: Option<f64>,
     /// Optional metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Evaluator name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Evaluator description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// API type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<String>,
     /// Optional inference parameters for judge evaluators (e.g. response_format, temperature).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference_parameters: Option<serde_json::Map<String, serde_json::Value>>,
     /// Evaluation mode. (Later addition.)
-    #[serde(default = "CreateEvaluatorReq::default_mode")]
     pub mode: EvaluatorMode,
+}
+#[cfg(feature = "evaluators")]
+impl codegen_runtime::object::Object for CreateEvaluatorReq {
+    const NAME: &'static str = "CreateEvaluatorReq";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut container_ = None;
+        let mut type_ = None;
+        let mut model_ = None;
+        let mut prompt_ = None;
+        let mut source_ = None;
+        let mut requirements_ = None;
+        let mut pass_threshold_ = None;
+        let mut metadata_ = None;
+        let mut name_ = None;
+        let mut description_ = None;
+        let mut api_ = None;
+        let mut inference_parameters_ = None;
+        let mut mode_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "container" => map.field(&mut container_, "container")?,
+                "type" => map.field(&mut type_, "type")?,
+                "model" => map.field(&mut model_, "model")?,
+                "prompt" => map.field(&mut prompt_, "prompt")?,
+                "source" => map.field(&mut source_, "source")?,
+                "requirements" => map.field(&mut requirements_, "requirements")?,
+                "pass_threshold" => map.field(&mut pass_threshold_, "pass_threshold")?,
+                "metadata" => map.field(&mut metadata_, "metadata")?,
+                "name" => map.field(&mut name_, "name")?,
+                "description" => map.field(&mut description_, "description")?,
+                "api" => map.field(&mut api_, "api")?,
+                "inference_parameters" => {
+                    map.field(&mut inference_parameters_, "inference_parameters")?
+                }
+                "mode" => map.field(&mut mode_, "mode")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            container: container_.flatten(),
+            r#type: map.required(type_, "type")?,
+            model: model_.flatten(),
+            prompt: prompt_.flatten(),
+            source: source_.flatten(),
+            requirements: requirements_.flatten(),
+            pass_threshold: pass_threshold_.flatten(),
+            metadata: metadata_.flatten(),
+            name: name_.flatten(),
+            description: description_.flatten(),
+            api: api_.flatten(),
+            inference_parameters: inference_parameters_.flatten(),
+            mode: mode_.unwrap_or_else(Self::default_mode),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional("container", &self.container)?;
+        out.member("type", &self.r#type)?;
+        out.optional("model", &self.model)?;
+        out.optional("prompt", &self.prompt)?;
+        out.optional("source", &self.source)?;
+        out.optional("requirements", &self.requirements)?;
+        out.optional_number("pass_threshold", &self.pass_threshold)?;
+        out.optional("metadata", &self.metadata)?;
+        out.optional("name", &self.name)?;
+        out.optional("description", &self.description)?;
+        out.optional("api", &self.api)?;
+        out.optional("inference_parameters", &self.inference_parameters)?;
+        out.member("mode", &self.mode)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "evaluators")]
+impl serde::Serialize for CreateEvaluatorReq {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "evaluators")]
+impl<'de> serde::Deserialize<'de> for CreateEvaluatorReq {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "evaluators")]
 impl CreateEvaluatorReq {
@@ -2818,89 +5671,117 @@ impl super::validate::Validate for CreateEvaluatorReq {
 ///
 /// Schema `#/components/schemas/UpdateEvaluatorReq`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UpdateEvaluatorReq {
     /// Container label.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "deserialize_some"
-    )]
     pub container: Option<Option<String>>,
     /// Judge model slug.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "deserialize_some"
-    )]
     pub model: Option<Option<String>>,
     /// Judge prompt.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "deserialize_some"
-    )]
     pub prompt: Option<Option<String>>,
     /// Code evaluator source.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "deserialize_some"
-    )]
     pub source: Option<Option<String>>,
     /// Optional requirements list.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "deserialize_some"
-    )]
     pub requirements: Option<Option<Vec<String>>>,
     /// Optional pass threshold.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "deserialize_some",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub pass_threshold: Option<Option<f64>>,
     /// Optional metadata.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "deserialize_some"
-    )]
     pub metadata: Option<Option<serde_json::Map<String, serde_json::Value>>>,
     /// Evaluator name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "deserialize_some"
-    )]
     pub name: Option<Option<String>>,
     /// Evaluator description.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "deserialize_some"
-    )]
     pub description: Option<Option<String>>,
     /// API type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "deserialize_some"
-    )]
     pub api: Option<Option<String>>,
     /// Optional inference parameters for judge evaluators (e.g. response_format, temperature).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "deserialize_some"
-    )]
     pub inference_parameters: Option<Option<serde_json::Map<String, serde_json::Value>>>,
     /// Evaluation mode. (Later addition.)
-    #[serde(default = "UpdateEvaluatorReq::default_mode")]
     pub mode: EvaluatorMode,
+}
+#[cfg(feature = "evaluators")]
+impl codegen_runtime::object::Object for UpdateEvaluatorReq {
+    const NAME: &'static str = "UpdateEvaluatorReq";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut container_ = None;
+        let mut model_ = None;
+        let mut prompt_ = None;
+        let mut source_ = None;
+        let mut requirements_ = None;
+        let mut pass_threshold_ = None;
+        let mut metadata_ = None;
+        let mut name_ = None;
+        let mut description_ = None;
+        let mut api_ = None;
+        let mut inference_parameters_ = None;
+        let mut mode_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "container" => map.nullable(&mut container_, "container")?,
+                "model" => map.nullable(&mut model_, "model")?,
+                "prompt" => map.nullable(&mut prompt_, "prompt")?,
+                "source" => map.nullable(&mut source_, "source")?,
+                "requirements" => map.nullable(&mut requirements_, "requirements")?,
+                "pass_threshold" => map.nullable(&mut pass_threshold_, "pass_threshold")?,
+                "metadata" => map.nullable(&mut metadata_, "metadata")?,
+                "name" => map.nullable(&mut name_, "name")?,
+                "description" => map.nullable(&mut description_, "description")?,
+                "api" => map.nullable(&mut api_, "api")?,
+                "inference_parameters" => {
+                    map.nullable(&mut inference_parameters_, "inference_parameters")?
+                }
+                "mode" => map.field(&mut mode_, "mode")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            container: container_.flatten(),
+            model: model_.flatten(),
+            prompt: prompt_.flatten(),
+            source: source_.flatten(),
+            requirements: requirements_.flatten(),
+            pass_threshold: pass_threshold_.flatten(),
+            metadata: metadata_.flatten(),
+            name: name_.flatten(),
+            description: description_.flatten(),
+            api: api_.flatten(),
+            inference_parameters: inference_parameters_.flatten(),
+            mode: mode_.unwrap_or_else(Self::default_mode),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional("container", &self.container)?;
+        out.optional("model", &self.model)?;
+        out.optional("prompt", &self.prompt)?;
+        out.optional("source", &self.source)?;
+        out.optional("requirements", &self.requirements)?;
+        out.optional_number("pass_threshold", &self.pass_threshold)?;
+        out.optional("metadata", &self.metadata)?;
+        out.optional("name", &self.name)?;
+        out.optional("description", &self.description)?;
+        out.optional("api", &self.api)?;
+        out.optional("inference_parameters", &self.inference_parameters)?;
+        out.member("mode", &self.mode)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "evaluators")]
+impl serde::Serialize for UpdateEvaluatorReq {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "evaluators")]
+impl<'de> serde::Deserialize<'de> for UpdateEvaluatorReq {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "evaluators")]
 impl UpdateEvaluatorReq {
@@ -2996,50 +5877,135 @@ impl super::validate::Validate for Evaluator {
 ///
 /// Schema `#/components/schemas/JudgeEvaluator`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct JudgeEvaluator {
     /// Object type.
     pub object: JudgeEvaluatorObject,
     /// Project id.
     pub project_id: String,
     /// Container id, for container-scoped evaluators.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_id: Option<String>,
     /// Evaluator id.
     pub id: String,
     /// Evaluator name.
     pub name: String,
     /// Evaluator description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Creation timestamp.
     pub created_at: String,
     /// Metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Pass threshold.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub pass_threshold: Option<f64>,
     /// API type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<String>,
     /// Container label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
     /// Evaluation mode. (Later addition.)
-    #[serde(default = "JudgeEvaluator::default_mode")]
     pub mode: EvaluatorMode,
     /// Judge model slug.
     pub model: String,
     /// Judge prompt.
     pub prompt: String,
     /// Inference parameters of the judge (e.g. response_format, temperature).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference_parameters: Option<serde_json::Map<String, serde_json::Value>>,
+}
+#[cfg(feature = "evaluators")]
+impl codegen_runtime::object::Object for JudgeEvaluator {
+    const NAME: &'static str = "JudgeEvaluator";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut object_ = None;
+        let mut project_id_ = None;
+        let mut container_id_ = None;
+        let mut id_ = None;
+        let mut name_ = None;
+        let mut description_ = None;
+        let mut created_at_ = None;
+        let mut metadata_ = None;
+        let mut pass_threshold_ = None;
+        let mut api_ = None;
+        let mut container_ = None;
+        let mut mode_ = None;
+        let mut model_ = None;
+        let mut prompt_ = None;
+        let mut inference_parameters_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "object" => map.field(&mut object_, "object")?,
+                "project_id" => map.field(&mut project_id_, "project_id")?,
+                "container_id" => map.field(&mut container_id_, "container_id")?,
+                "id" => map.field(&mut id_, "id")?,
+                "name" => map.field(&mut name_, "name")?,
+                "description" => map.field(&mut description_, "description")?,
+                "created_at" => map.field(&mut created_at_, "created_at")?,
+                "metadata" => map.field(&mut metadata_, "metadata")?,
+                "pass_threshold" => map.field(&mut pass_threshold_, "pass_threshold")?,
+                "api" => map.field(&mut api_, "api")?,
+                "container" => map.field(&mut container_, "container")?,
+                "mode" => map.field(&mut mode_, "mode")?,
+                "model" => map.field(&mut model_, "model")?,
+                "prompt" => map.field(&mut prompt_, "prompt")?,
+                "inference_parameters" => {
+                    map.field(&mut inference_parameters_, "inference_parameters")?
+                }
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            object: map.required(object_, "object")?,
+            project_id: map.required(project_id_, "project_id")?,
+            container_id: container_id_.flatten(),
+            id: map.required(id_, "id")?,
+            name: map.required(name_, "name")?,
+            description: description_.flatten(),
+            created_at: map.required(created_at_, "created_at")?,
+            metadata: metadata_.flatten(),
+            pass_threshold: pass_threshold_.flatten(),
+            api: api_.flatten(),
+            container: container_.flatten(),
+            mode: mode_.unwrap_or_else(Self::default_mode),
+            model: map.required(model_, "model")?,
+            prompt: map.required(prompt_, "prompt")?,
+            inference_parameters: inference_parameters_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("object", &self.object)?;
+        out.member("project_id", &self.project_id)?;
+        out.optional("container_id", &self.container_id)?;
+        out.member("id", &self.id)?;
+        out.member("name", &self.name)?;
+        out.optional("description", &self.description)?;
+        out.member("created_at", &self.created_at)?;
+        out.optional("metadata", &self.metadata)?;
+        out.optional_number("pass_threshold", &self.pass_threshold)?;
+        out.optional("api", &self.api)?;
+        out.optional("container", &self.container)?;
+        out.member("mode", &self.mode)?;
+        out.member("model", &self.model)?;
+        out.member("prompt", &self.prompt)?;
+        out.optional("inference_parameters", &self.inference_parameters)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "evaluators")]
+impl serde::Serialize for JudgeEvaluator {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "evaluators")]
+impl<'de> serde::Deserialize<'de> for JudgeEvaluator {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "evaluators")]
 impl JudgeEvaluator {
@@ -3083,48 +6049,127 @@ impl super::validate::Validate for JudgeEvaluator {
 ///
 /// Schema `#/components/schemas/CodeEvaluator`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CodeEvaluator {
     /// Object type.
     pub object: CodeEvaluatorObject,
     /// Project id.
     pub project_id: String,
     /// Container id, for container-scoped evaluators.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_id: Option<String>,
     /// Evaluator id.
     pub id: String,
     /// Evaluator name.
     pub name: String,
     /// Evaluator description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Creation timestamp.
     pub created_at: String,
     /// Metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Pass threshold.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub pass_threshold: Option<f64>,
     /// API type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<String>,
     /// Container label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
     /// Evaluation mode. (Later addition.)
-    #[serde(default = "CodeEvaluator::default_mode")]
     pub mode: EvaluatorMode,
     /// Python source defining `run_evaluation(item)`.
     pub source: String,
     /// Python requirements.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requirements: Option<Vec<String>>,
+}
+#[cfg(feature = "evaluators")]
+impl codegen_runtime::object::Object for CodeEvaluator {
+    const NAME: &'static str = "CodeEvaluator";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut object_ = None;
+        let mut project_id_ = None;
+        let mut container_id_ = None;
+        let mut id_ = None;
+        let mut name_ = None;
+        let mut description_ = None;
+        let mut created_at_ = None;
+        let mut metadata_ = None;
+        let mut pass_threshold_ = None;
+        let mut api_ = None;
+        let mut container_ = None;
+        let mut mode_ = None;
+        let mut source_ = None;
+        let mut requirements_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "object" => map.field(&mut object_, "object")?,
+                "project_id" => map.field(&mut project_id_, "project_id")?,
+                "container_id" => map.field(&mut container_id_, "container_id")?,
+                "id" => map.field(&mut id_, "id")?,
+                "name" => map.field(&mut name_, "name")?,
+                "description" => map.field(&mut description_, "description")?,
+                "created_at" => map.field(&mut created_at_, "created_at")?,
+                "metadata" => map.field(&mut metadata_, "metadata")?,
+                "pass_threshold" => map.field(&mut pass_threshold_, "pass_threshold")?,
+                "api" => map.field(&mut api_, "api")?,
+                "container" => map.field(&mut container_, "container")?,
+                "mode" => map.field(&mut mode_, "mode")?,
+                "source" => map.field(&mut source_, "source")?,
+                "requirements" => map.field(&mut requirements_, "requirements")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            object: map.required(object_, "object")?,
+            project_id: map.required(project_id_, "project_id")?,
+            container_id: container_id_.flatten(),
+            id: map.required(id_, "id")?,
+            name: map.required(name_, "name")?,
+            description: description_.flatten(),
+            created_at: map.required(created_at_, "created_at")?,
+            metadata: metadata_.flatten(),
+            pass_threshold: pass_threshold_.flatten(),
+            api: api_.flatten(),
+            container: container_.flatten(),
+            mode: mode_.unwrap_or_else(Self::default_mode),
+            source: map.required(source_, "source")?,
+            requirements: requirements_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("object", &self.object)?;
+        out.member("project_id", &self.project_id)?;
+        out.optional("container_id", &self.container_id)?;
+        out.member("id", &self.id)?;
+        out.member("name", &self.name)?;
+        out.optional("description", &self.description)?;
+        out.member("created_at", &self.created_at)?;
+        out.optional("metadata", &self.metadata)?;
+        out.optional_number("pass_threshold", &self.pass_threshold)?;
+        out.optional("api", &self.api)?;
+        out.optional("container", &self.container)?;
+        out.member("mode", &self.mode)?;
+        out.member("source", &self.source)?;
+        out.optional("requirements", &self.requirements)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "evaluators")]
+impl serde::Serialize for CodeEvaluator {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "evaluators")]
+impl<'de> serde::Deserialize<'de> for CodeEvaluator {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "evaluators")]
 impl CodeEvaluator {
@@ -3167,15 +6212,61 @@ impl super::validate::Validate for CodeEvaluator {
 ///
 /// Schema `#/components/schemas/EvaluatorListResponse`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EvaluatorListResponse {
     /// Object type identifier.
-    #[serde(default = "EvaluatorListResponse::default_object")]
     pub object: EvaluatorListResponseObject,
     /// The page of evaluators.
     pub data: Vec<Evaluator>,
     /// Total number of items available for this resource.
     pub total: i64,
+}
+#[cfg(feature = "evaluators")]
+impl codegen_runtime::object::Object for EvaluatorListResponse {
+    const NAME: &'static str = "EvaluatorListResponse";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut object_ = None;
+        let mut data_ = None;
+        let mut total_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "object" => map.field(&mut object_, "object")?,
+                "data" => map.field(&mut data_, "data")?,
+                "total" => map.field(&mut total_, "total")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            object: object_.unwrap_or_else(Self::default_object),
+            data: map.required(data_, "data")?,
+            total: map.required(total_, "total")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("object", &self.object)?;
+        out.member("data", &self.data)?;
+        out.member("total", &self.total)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "evaluators")]
+impl serde::Serialize for EvaluatorListResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "evaluators")]
+impl<'de> serde::Deserialize<'de> for EvaluatorListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "evaluators")]
 impl EvaluatorListResponse {
@@ -3211,16 +6302,61 @@ impl super::validate::Validate for EvaluatorListResponse {
 ///
 /// Schema `#/components/schemas/DeleteEvaluatorRes`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeleteEvaluatorRes {
     /// Object type.
-    #[serde(default = "DeleteEvaluatorRes::default_object")]
     pub object: DeleteEvaluatorResObject,
     /// Evaluator id.
     pub id: String,
     /// Deletion status.
-    #[serde(default = "DeleteEvaluatorRes::default_deleted")]
     pub deleted: bool,
+}
+#[cfg(feature = "evaluators")]
+impl codegen_runtime::object::Object for DeleteEvaluatorRes {
+    const NAME: &'static str = "DeleteEvaluatorRes";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut object_ = None;
+        let mut id_ = None;
+        let mut deleted_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "object" => map.field(&mut object_, "object")?,
+                "id" => map.field(&mut id_, "id")?,
+                "deleted" => map.field(&mut deleted_, "deleted")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            object: object_.unwrap_or_else(Self::default_object),
+            id: map.required(id_, "id")?,
+            deleted: deleted_.unwrap_or_else(Self::default_deleted),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("object", &self.object)?;
+        out.member("id", &self.id)?;
+        out.member("deleted", &self.deleted)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "evaluators")]
+impl serde::Serialize for DeleteEvaluatorRes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "evaluators")]
+impl<'de> serde::Deserialize<'de> for DeleteEvaluatorRes {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "evaluators")]
 impl DeleteEvaluatorRes {
@@ -3365,14 +6501,60 @@ impl super::validate::Validate for DatasetFilterOperator {
 ///
 /// Schema `#/components/schemas/DatasetFilter`.
 #[cfg(feature = "datasets")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DatasetFilter {
     /// Record field to compare (e.g. a metadata key).
     pub key: String,
     pub operator: DatasetFilterOperator,
     /// Comparison value (any JSON value; a list for `in`/`not_in`/`between`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<serde_json::Value>,
+}
+#[cfg(feature = "datasets")]
+impl codegen_runtime::object::Object for DatasetFilter {
+    const NAME: &'static str = "DatasetFilter";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut key_ = None;
+        let mut operator_ = None;
+        let mut value_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "key" => map.field(&mut key_, "key")?,
+                "operator" => map.field(&mut operator_, "operator")?,
+                "value" => map.field(&mut value_, "value")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            key: map.required(key_, "key")?,
+            operator: map.required(operator_, "operator")?,
+            value: value_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("key", &self.key)?;
+        out.member("operator", &self.operator)?;
+        out.optional("value", &self.value)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "datasets")]
+impl serde::Serialize for DatasetFilter {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "datasets")]
+impl<'de> serde::Deserialize<'de> for DatasetFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "datasets")]
 impl super::validate::Validate for DatasetFilter {
@@ -3388,26 +6570,85 @@ impl super::validate::Validate for DatasetFilter {
 ///
 /// Schema `#/components/schemas/CreateDatasetReq`.
 #[cfg(feature = "datasets")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CreateDatasetReq {
     /// Dataset name.
     pub name: String,
     /// Dataset description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Container id or label for source data.
     pub container: String,
     /// Requested dataset size.
     pub size: i32,
     /// Optional dataset tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Filters selecting the records.
-    #[serde(default = "CreateDatasetReq::default_filters")]
     pub filters: Vec<DatasetFilter>,
     /// Dataset metadata.
-    #[serde(default = "CreateDatasetReq::default_metadata")]
     pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+#[cfg(feature = "datasets")]
+impl codegen_runtime::object::Object for CreateDatasetReq {
+    const NAME: &'static str = "CreateDatasetReq";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut name_ = None;
+        let mut description_ = None;
+        let mut container_ = None;
+        let mut size_ = None;
+        let mut tags_ = None;
+        let mut filters_ = None;
+        let mut metadata_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "name" => map.field(&mut name_, "name")?,
+                "description" => map.field(&mut description_, "description")?,
+                "container" => map.field(&mut container_, "container")?,
+                "size" => map.field(&mut size_, "size")?,
+                "tags" => map.field(&mut tags_, "tags")?,
+                "filters" => map.field(&mut filters_, "filters")?,
+                "metadata" => map.field(&mut metadata_, "metadata")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            name: map.required(name_, "name")?,
+            description: description_.flatten(),
+            container: map.required(container_, "container")?,
+            size: map.required(size_, "size")?,
+            tags: tags_.flatten(),
+            filters: filters_.unwrap_or_else(Self::default_filters),
+            metadata: metadata_.unwrap_or_else(Self::default_metadata),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("name", &self.name)?;
+        out.optional("description", &self.description)?;
+        out.member("container", &self.container)?;
+        out.member("size", &self.size)?;
+        out.optional("tags", &self.tags)?;
+        out.member("filters", &self.filters)?;
+        out.member("metadata", &self.metadata)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "datasets")]
+impl serde::Serialize for CreateDatasetReq {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "datasets")]
+impl<'de> serde::Deserialize<'de> for CreateDatasetReq {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "datasets")]
 impl CreateDatasetReq {
@@ -3446,7 +6687,7 @@ impl super::validate::Validate for CreateDatasetReq {
 ///
 /// Schema `#/components/schemas/CreateDatasetRes`.
 #[cfg(feature = "datasets")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateDatasetRes {
     /// Dataset id.
     pub id: String,
@@ -3454,53 +6695,175 @@ pub struct CreateDatasetRes {
     pub message: String,
 }
 #[cfg(feature = "datasets")]
+impl codegen_runtime::object::Object for CreateDatasetRes {
+    const NAME: &'static str = "CreateDatasetRes";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut id_ = None;
+        let mut message_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "id" => map.field(&mut id_, "id")?,
+                "message" => map.field(&mut message_, "message")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            id: map.required(id_, "id")?,
+            message: map.required(message_, "message")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("id", &self.id)?;
+        out.member("message", &self.message)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "datasets")]
+impl serde::Serialize for CreateDatasetRes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "datasets")]
+impl<'de> serde::Deserialize<'de> for CreateDatasetRes {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "datasets")]
 impl super::validate::Validate for CreateDatasetRes {}
 /// A dataset.
 ///
 /// Schema `#/components/schemas/Dataset`.
 #[cfg(feature = "datasets")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
     /// Dataset id.
     pub id: String,
     /// Object type.
-    #[serde(default = "Dataset::default_object")]
     pub object: DatasetObject,
     /// Dataset name.
     pub name: String,
     /// Dataset description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Owner user id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// Project id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project_id: Option<String>,
     /// Organization id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
     /// Container id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_id: Option<String>,
     /// Requested dataset size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_size: Option<i32>,
     /// Actual dataset size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i32>,
     /// Filters applied when building the dataset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<DatasetFilter>>,
     /// Creation timestamp.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Optional dataset tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Dataset metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+#[cfg(feature = "datasets")]
+impl codegen_runtime::object::Object for Dataset {
+    const NAME: &'static str = "Dataset";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut id_ = None;
+        let mut object_ = None;
+        let mut name_ = None;
+        let mut description_ = None;
+        let mut user_id_ = None;
+        let mut project_id_ = None;
+        let mut org_id_ = None;
+        let mut container_id_ = None;
+        let mut requested_size_ = None;
+        let mut size_ = None;
+        let mut filters_ = None;
+        let mut created_at_ = None;
+        let mut tags_ = None;
+        let mut metadata_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "id" => map.field(&mut id_, "id")?,
+                "object" => map.field(&mut object_, "object")?,
+                "name" => map.field(&mut name_, "name")?,
+                "description" => map.field(&mut description_, "description")?,
+                "user_id" => map.field(&mut user_id_, "user_id")?,
+                "project_id" => map.field(&mut project_id_, "project_id")?,
+                "org_id" => map.field(&mut org_id_, "org_id")?,
+                "container_id" => map.field(&mut container_id_, "container_id")?,
+                "requested_size" => map.field(&mut requested_size_, "requested_size")?,
+                "size" => map.field(&mut size_, "size")?,
+                "filters" => map.field(&mut filters_, "filters")?,
+                "created_at" => map.field(&mut created_at_, "created_at")?,
+                "tags" => map.field(&mut tags_, "tags")?,
+                "metadata" => map.field(&mut metadata_, "metadata")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            id: map.required(id_, "id")?,
+            object: object_.unwrap_or_else(Self::default_object),
+            name: map.required(name_, "name")?,
+            description: description_.flatten(),
+            user_id: user_id_.flatten(),
+            project_id: project_id_.flatten(),
+            org_id: org_id_.flatten(),
+            container_id: container_id_.flatten(),
+            requested_size: requested_size_.flatten(),
+            size: size_.flatten(),
+            filters: filters_.flatten(),
+            created_at: created_at_.flatten(),
+            tags: tags_.flatten(),
+            metadata: metadata_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("id", &self.id)?;
+        out.member("object", &self.object)?;
+        out.member("name", &self.name)?;
+        out.optional("description", &self.description)?;
+        out.optional("user_id", &self.user_id)?;
+        out.optional("project_id", &self.project_id)?;
+        out.optional("org_id", &self.org_id)?;
+        out.optional("container_id", &self.container_id)?;
+        out.optional("requested_size", &self.requested_size)?;
+        out.optional("size", &self.size)?;
+        out.optional("filters", &self.filters)?;
+        out.optional("created_at", &self.created_at)?;
+        out.optional("tags", &self.tags)?;
+        out.optional("metadata", &self.metadata)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "datasets")]
+impl serde::Serialize for Dataset {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "datasets")]
+impl<'de> serde::Deserialize<'de> for Dataset {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "datasets")]
 impl Dataset {
@@ -3545,15 +6908,61 @@ impl super::validate::Validate for Dataset {
 ///
 /// Schema `#/components/schemas/DatasetListResponse`.
 #[cfg(feature = "datasets")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DatasetListResponse {
     /// Object type identifier.
-    #[serde(default = "DatasetListResponse::default_object")]
     pub object: DatasetListResponseObject,
     /// The page of datasets.
     pub data: Vec<Dataset>,
     /// Total number of items available for this resource.
     pub total: i64,
+}
+#[cfg(feature = "datasets")]
+impl codegen_runtime::object::Object for DatasetListResponse {
+    const NAME: &'static str = "DatasetListResponse";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut object_ = None;
+        let mut data_ = None;
+        let mut total_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "object" => map.field(&mut object_, "object")?,
+                "data" => map.field(&mut data_, "data")?,
+                "total" => map.field(&mut total_, "total")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            object: object_.unwrap_or_else(Self::default_object),
+            data: map.required(data_, "data")?,
+            total: map.required(total_, "total")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("object", &self.object)?;
+        out.member("data", &self.data)?;
+        out.member("total", &self.total)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "datasets")]
+impl serde::Serialize for DatasetListResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "datasets")]
+impl<'de> serde::Deserialize<'de> for DatasetListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "datasets")]
 impl DatasetListResponse {
@@ -3589,15 +6998,61 @@ impl super::validate::Validate for DatasetListResponse {
 ///
 /// Schema `#/components/schemas/DatasetDataSource`.
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DatasetDataSource {
     /// Data source type.
     pub r#type: DatasetDataSourceType,
     /// Slice of records to use (`start:end`); null is accepted, as in the SDK (what it selects is not published).
-    #[serde(default = "DatasetDataSource::default_range")]
     pub range: Option<String>,
     /// Dataset id.
     pub dataset: String,
+}
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
+impl codegen_runtime::object::Object for DatasetDataSource {
+    const NAME: &'static str = "DatasetDataSource";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut type_ = None;
+        let mut range_ = None;
+        let mut dataset_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "type" => map.field(&mut type_, "type")?,
+                "range" => map.field(&mut range_, "range")?,
+                "dataset" => map.field(&mut dataset_, "dataset")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            r#type: map.required(type_, "type")?,
+            range: range_.unwrap_or_else(Self::default_range),
+            dataset: map.required(dataset_, "dataset")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("type", &self.r#type)?;
+        out.member("range", &self.range)?;
+        out.member("dataset", &self.dataset)?;
+        Ok(())
+    }
+}
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
+impl serde::Serialize for DatasetDataSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
+impl<'de> serde::Deserialize<'de> for DatasetDataSource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
 impl DatasetDataSource {
@@ -3621,15 +7076,61 @@ impl super::validate::Validate for DatasetDataSource {}
 ///
 /// Schema `#/components/schemas/ContainerDataSource`.
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ContainerDataSource {
     /// Data source type.
     pub r#type: ContainerDataSourceType,
     /// Slice of records to use (`start:end`); null is accepted, as in the SDK (what it selects is not published).
-    #[serde(default = "ContainerDataSource::default_range")]
     pub range: Option<String>,
     /// Container id or label whose logs are used.
     pub container: String,
+}
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
+impl codegen_runtime::object::Object for ContainerDataSource {
+    const NAME: &'static str = "ContainerDataSource";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut type_ = None;
+        let mut range_ = None;
+        let mut container_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "type" => map.field(&mut type_, "type")?,
+                "range" => map.field(&mut range_, "range")?,
+                "container" => map.field(&mut container_, "container")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            r#type: map.required(type_, "type")?,
+            range: range_.unwrap_or_else(Self::default_range),
+            container: map.required(container_, "container")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("type", &self.r#type)?;
+        out.member("range", &self.range)?;
+        out.member("container", &self.container)?;
+        Ok(())
+    }
+}
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
+impl serde::Serialize for ContainerDataSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
+impl<'de> serde::Deserialize<'de> for ContainerDataSource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
 impl ContainerDataSource {
@@ -3653,15 +7154,61 @@ impl super::validate::Validate for ContainerDataSource {}
 ///
 /// Schema `#/components/schemas/GenerateDataSource`.
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GenerateDataSource {
     /// Data source type.
     pub r#type: GenerateDataSourceType,
     /// Slice of records to use (`start:end`); null is accepted, as in the SDK (what it selects is not published).
-    #[serde(default = "GenerateDataSource::default_range")]
     pub range: Option<String>,
     /// Model slugs that generate the completions.
     pub models: Vec<String>,
+}
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
+impl codegen_runtime::object::Object for GenerateDataSource {
+    const NAME: &'static str = "GenerateDataSource";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut type_ = None;
+        let mut range_ = None;
+        let mut models_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "type" => map.field(&mut type_, "type")?,
+                "range" => map.field(&mut range_, "range")?,
+                "models" => map.field(&mut models_, "models")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            r#type: map.required(type_, "type")?,
+            range: range_.unwrap_or_else(Self::default_range),
+            models: map.required(models_, "models")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("type", &self.r#type)?;
+        out.member("range", &self.range)?;
+        out.member("models", &self.models)?;
+        Ok(())
+    }
+}
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
+impl serde::Serialize for GenerateDataSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
+impl<'de> serde::Deserialize<'de> for GenerateDataSource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
 impl GenerateDataSource {
@@ -3685,15 +7232,61 @@ impl super::validate::Validate for GenerateDataSource {}
 ///
 /// Schema `#/components/schemas/FileDataSource`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FileDataSource {
     /// Data source type.
     pub r#type: FileDataSourceType,
     /// Slice of records to use (`start:end`); null is accepted, as in the SDK (what it selects is not published).
-    #[serde(default = "FileDataSource::default_range")]
     pub range: Option<String>,
     /// File id.
     pub file: String,
+}
+#[cfg(feature = "optimization")]
+impl codegen_runtime::object::Object for FileDataSource {
+    const NAME: &'static str = "FileDataSource";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut type_ = None;
+        let mut range_ = None;
+        let mut file_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "type" => map.field(&mut type_, "type")?,
+                "range" => map.field(&mut range_, "range")?,
+                "file" => map.field(&mut file_, "file")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            r#type: map.required(type_, "type")?,
+            range: range_.unwrap_or_else(Self::default_range),
+            file: map.required(file_, "file")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("type", &self.r#type)?;
+        out.member("range", &self.range)?;
+        out.member("file", &self.file)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "optimization")]
+impl serde::Serialize for FileDataSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "optimization")]
+impl<'de> serde::Deserialize<'de> for FileDataSource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "optimization")]
 impl FileDataSource {
@@ -3780,24 +7373,79 @@ impl super::validate::Validate for EvaluationDataSource {
 ///
 /// Schema `#/components/schemas/CreateEvaluationRunReq`.
 #[cfg(feature = "evaluation")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CreateEvaluationRunReq {
     /// Container id or label.
     pub container: String,
     /// Evaluator ids or names.
     pub evaluators: Vec<String>,
     /// Data to evaluate (defaults to the container's logs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample: Option<EvaluationDataSource>,
     /// Reference data (defaults to the container's logs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ground_truth: Option<EvaluationDataSource>,
     /// Run metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Environment to run in.
-    #[serde(default = "CreateEvaluationRunReq::default_environment")]
     pub environment: Option<String>,
+}
+#[cfg(feature = "evaluation")]
+impl codegen_runtime::object::Object for CreateEvaluationRunReq {
+    const NAME: &'static str = "CreateEvaluationRunReq";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut container_ = None;
+        let mut evaluators_ = None;
+        let mut sample_ = None;
+        let mut ground_truth_ = None;
+        let mut metadata_ = None;
+        let mut environment_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "container" => map.field(&mut container_, "container")?,
+                "evaluators" => map.field(&mut evaluators_, "evaluators")?,
+                "sample" => map.field(&mut sample_, "sample")?,
+                "ground_truth" => map.field(&mut ground_truth_, "ground_truth")?,
+                "metadata" => map.field(&mut metadata_, "metadata")?,
+                "environment" => map.field(&mut environment_, "environment")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            container: map.required(container_, "container")?,
+            evaluators: map.required(evaluators_, "evaluators")?,
+            sample: sample_.flatten(),
+            ground_truth: ground_truth_.flatten(),
+            metadata: metadata_.flatten(),
+            environment: environment_.unwrap_or_else(Self::default_environment),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("container", &self.container)?;
+        out.member("evaluators", &self.evaluators)?;
+        out.optional("sample", &self.sample)?;
+        out.optional("ground_truth", &self.ground_truth)?;
+        out.optional("metadata", &self.metadata)?;
+        out.member("environment", &self.environment)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "evaluation")]
+impl serde::Serialize for CreateEvaluationRunReq {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "evaluation")]
+impl<'de> serde::Deserialize<'de> for CreateEvaluationRunReq {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "evaluation")]
 impl CreateEvaluationRunReq {
@@ -3837,63 +7485,151 @@ impl super::validate::Validate for CreateEvaluationRunReq {
 ///
 /// Schema `#/components/schemas/EvaluationRun`.
 #[cfg(feature = "evaluation")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EvaluationRun {
     /// Creation timestamp.
     pub created_at: String,
     /// Completion timestamp.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
     /// Failure timestamp.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_at: Option<String>,
     /// Run status (e.g. running, completed, error).
     pub status: String,
     /// Error information (any JSON value).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<serde_json::Value>,
     /// Object type.
-    #[serde(default = "EvaluationRun::default_object")]
     pub object: EvaluationRunObject,
     /// Run id.
     pub id: String,
     /// Id of the worker process.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process_id: Option<String>,
     /// Evaluators used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluators: Option<Vec<String>>,
     /// Container label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
     /// Dataset id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset_id: Option<String>,
     /// Resolved sample data source.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample: Option<EvaluationDataSource>,
     /// Resolved ground-truth data source.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ground_truth: Option<EvaluationDataSource>,
     /// Results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<EvaluationRunResults>,
     /// Metrics.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<serde_json::Map<String, serde_json::Value>>,
     /// Run configuration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<serde_json::Map<String, serde_json::Value>>,
     /// Estimated spend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub spend: Option<f64>,
     /// Run metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+#[cfg(feature = "evaluation")]
+impl codegen_runtime::object::Object for EvaluationRun {
+    const NAME: &'static str = "EvaluationRun";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut created_at_ = None;
+        let mut finished_at_ = None;
+        let mut error_at_ = None;
+        let mut status_ = None;
+        let mut error_ = None;
+        let mut object_ = None;
+        let mut id_ = None;
+        let mut process_id_ = None;
+        let mut evaluators_ = None;
+        let mut container_ = None;
+        let mut dataset_id_ = None;
+        let mut sample_ = None;
+        let mut ground_truth_ = None;
+        let mut results_ = None;
+        let mut metrics_ = None;
+        let mut config_ = None;
+        let mut spend_ = None;
+        let mut metadata_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "created_at" => map.field(&mut created_at_, "created_at")?,
+                "finished_at" => map.field(&mut finished_at_, "finished_at")?,
+                "error_at" => map.field(&mut error_at_, "error_at")?,
+                "status" => map.field(&mut status_, "status")?,
+                "error" => map.field(&mut error_, "error")?,
+                "object" => map.field(&mut object_, "object")?,
+                "id" => map.field(&mut id_, "id")?,
+                "process_id" => map.field(&mut process_id_, "process_id")?,
+                "evaluators" => map.field(&mut evaluators_, "evaluators")?,
+                "container" => map.field(&mut container_, "container")?,
+                "dataset_id" => map.field(&mut dataset_id_, "dataset_id")?,
+                "sample" => map.field(&mut sample_, "sample")?,
+                "ground_truth" => map.field(&mut ground_truth_, "ground_truth")?,
+                "results" => map.field(&mut results_, "results")?,
+                "metrics" => map.field(&mut metrics_, "metrics")?,
+                "config" => map.field(&mut config_, "config")?,
+                "spend" => map.field(&mut spend_, "spend")?,
+                "metadata" => map.field(&mut metadata_, "metadata")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            created_at: map.required(created_at_, "created_at")?,
+            finished_at: finished_at_.flatten(),
+            error_at: error_at_.flatten(),
+            status: map.required(status_, "status")?,
+            error: error_.flatten(),
+            object: object_.unwrap_or_else(Self::default_object),
+            id: map.required(id_, "id")?,
+            process_id: process_id_.flatten(),
+            evaluators: evaluators_.flatten(),
+            container: container_.flatten(),
+            dataset_id: dataset_id_.flatten(),
+            sample: sample_.flatten(),
+            ground_truth: ground_truth_.flatten(),
+            results: results_.flatten(),
+            metrics: metrics_.flatten(),
+            config: config_.flatten(),
+            spend: spend_.flatten(),
+            metadata: metadata_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("created_at", &self.created_at)?;
+        out.optional("finished_at", &self.finished_at)?;
+        out.optional("error_at", &self.error_at)?;
+        out.member("status", &self.status)?;
+        out.optional("error", &self.error)?;
+        out.member("object", &self.object)?;
+        out.member("id", &self.id)?;
+        out.optional("process_id", &self.process_id)?;
+        out.optional("evaluators", &self.evaluators)?;
+        out.optional("container", &self.container)?;
+        out.optional("dataset_id", &self.dataset_id)?;
+        out.optional("sample", &self.sample)?;
+        out.optional("ground_truth", &self.ground_truth)?;
+        out.optional("results", &self.results)?;
+        out.optional("metrics", &self.metrics)?;
+        out.optional("config", &self.config)?;
+        out.optional_number("spend", &self.spend)?;
+        out.optional("metadata", &self.metadata)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "evaluation")]
+impl serde::Serialize for EvaluationRun {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "evaluation")]
+impl<'de> serde::Deserialize<'de> for EvaluationRun {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "evaluation")]
 impl EvaluationRun {
@@ -3941,20 +7677,67 @@ impl super::validate::Validate for EvaluationRun {
 ///
 /// Schema `#/components/schemas/EvaluationRunResults`.
 #[cfg(feature = "evaluation")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EvaluationRunResults {
     /// Aggregate scores.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overall: Option<EvaluationRunOverall>,
     /// Results metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Scores per model.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_model: Option<Vec<EvaluationRunModelResult>>,
     /// Number of launches.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_count: Option<i32>,
+}
+#[cfg(feature = "evaluation")]
+impl codegen_runtime::object::Object for EvaluationRunResults {
+    const NAME: &'static str = "EvaluationRunResults";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut overall_ = None;
+        let mut metadata_ = None;
+        let mut per_model_ = None;
+        let mut launch_count_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "overall" => map.field(&mut overall_, "overall")?,
+                "metadata" => map.field(&mut metadata_, "metadata")?,
+                "per_model" => map.field(&mut per_model_, "per_model")?,
+                "launch_count" => map.field(&mut launch_count_, "launch_count")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            overall: overall_.flatten(),
+            metadata: metadata_.flatten(),
+            per_model: per_model_.flatten(),
+            launch_count: launch_count_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional("overall", &self.overall)?;
+        out.optional("metadata", &self.metadata)?;
+        out.optional("per_model", &self.per_model)?;
+        out.optional("launch_count", &self.launch_count)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "evaluation")]
+impl serde::Serialize for EvaluationRunResults {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "evaluation")]
+impl<'de> serde::Deserialize<'de> for EvaluationRunResults {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRunResults {}
@@ -3962,22 +7745,55 @@ impl super::validate::Validate for EvaluationRunResults {}
 ///
 /// Schema `#/components/schemas/EvaluationRunOverall`.
 #[cfg(feature = "evaluation")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EvaluationRunOverall {
     /// Average score.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub avg_score: Option<f64>,
     /// Average accuracy.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub avg_accuracy: Option<f64>,
+}
+#[cfg(feature = "evaluation")]
+impl codegen_runtime::object::Object for EvaluationRunOverall {
+    const NAME: &'static str = "EvaluationRunOverall";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut avg_score_ = None;
+        let mut avg_accuracy_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "avg_score" => map.field(&mut avg_score_, "avg_score")?,
+                "avg_accuracy" => map.field(&mut avg_accuracy_, "avg_accuracy")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            avg_score: avg_score_.flatten(),
+            avg_accuracy: avg_accuracy_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional_number("avg_score", &self.avg_score)?;
+        out.optional_number("avg_accuracy", &self.avg_accuracy)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "evaluation")]
+impl serde::Serialize for EvaluationRunOverall {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "evaluation")]
+impl<'de> serde::Deserialize<'de> for EvaluationRunOverall {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRunOverall {}
@@ -3985,36 +7801,81 @@ impl super::validate::Validate for EvaluationRunOverall {}
 ///
 /// Schema `#/components/schemas/EvaluationRunModelResult`.
 #[cfg(feature = "evaluation")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EvaluationRunModelResult {
     /// The model that was evaluated (free-form object; its fields are not published).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<serde_json::Map<String, serde_json::Value>>,
     /// Scores per evaluator, keyed by evaluator name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_eval: Option<
         std::collections::BTreeMap<String, EvaluationRunEvaluatorResult>,
     >,
     /// Average score.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub avg_score: Option<f64>,
     /// Average accuracy.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub avg_accuracy: Option<f64>,
     /// Launch index.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_index: Option<i32>,
     /// Launch call id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_call_id: Option<String>,
+}
+#[cfg(feature = "evaluation")]
+impl codegen_runtime::object::Object for EvaluationRunModelResult {
+    const NAME: &'static str = "EvaluationRunModelResult";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut model_ = None;
+        let mut per_eval_ = None;
+        let mut avg_score_ = None;
+        let mut avg_accuracy_ = None;
+        let mut launch_index_ = None;
+        let mut launch_call_id_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "model" => map.field(&mut model_, "model")?,
+                "per_eval" => map.field(&mut per_eval_, "per_eval")?,
+                "avg_score" => map.field(&mut avg_score_, "avg_score")?,
+                "avg_accuracy" => map.field(&mut avg_accuracy_, "avg_accuracy")?,
+                "launch_index" => map.field(&mut launch_index_, "launch_index")?,
+                "launch_call_id" => map.field(&mut launch_call_id_, "launch_call_id")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            model: model_.flatten(),
+            per_eval: per_eval_.flatten(),
+            avg_score: avg_score_.flatten(),
+            avg_accuracy: avg_accuracy_.flatten(),
+            launch_index: launch_index_.flatten(),
+            launch_call_id: launch_call_id_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional("model", &self.model)?;
+        out.optional("per_eval", &self.per_eval)?;
+        out.optional_number("avg_score", &self.avg_score)?;
+        out.optional_number("avg_accuracy", &self.avg_accuracy)?;
+        out.optional("launch_index", &self.launch_index)?;
+        out.optional("launch_call_id", &self.launch_call_id)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "evaluation")]
+impl serde::Serialize for EvaluationRunModelResult {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "evaluation")]
+impl<'de> serde::Deserialize<'de> for EvaluationRunModelResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRunModelResult {}
@@ -4022,53 +7883,109 @@ impl super::validate::Validate for EvaluationRunModelResult {}
 ///
 /// Schema `#/components/schemas/EvaluationRunEvaluatorResult`.
 #[cfg(feature = "evaluation")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EvaluationRunEvaluatorResult {
     /// Share of scored items that passed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub accuracy: Option<f64>,
     /// Average score.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub avg_score: Option<f64>,
     /// Average accuracy.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub avg_accuracy: Option<f64>,
     /// Why the evaluation of this model stopped early, if it did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub break_reason: Option<String>,
     /// Number of items expected to be scored.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_count: Option<i64>,
     /// Number of items evaluated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_total: Option<i64>,
     /// Number of items that passed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_passed: Option<i64>,
     /// Number of items that failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_failed: Option<i64>,
     /// Number of items that received a score.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_scored: Option<i64>,
     /// Number of items with no output to score.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_missing: Option<i64>,
     /// Number of items whose evaluation raised an error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_errors: Option<i64>,
+}
+#[cfg(feature = "evaluation")]
+impl codegen_runtime::object::Object for EvaluationRunEvaluatorResult {
+    const NAME: &'static str = "EvaluationRunEvaluatorResult";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut accuracy_ = None;
+        let mut avg_score_ = None;
+        let mut avg_accuracy_ = None;
+        let mut break_reason_ = None;
+        let mut expected_count_ = None;
+        let mut num_total_ = None;
+        let mut num_passed_ = None;
+        let mut num_failed_ = None;
+        let mut num_scored_ = None;
+        let mut num_missing_ = None;
+        let mut num_errors_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "accuracy" => map.field(&mut accuracy_, "accuracy")?,
+                "avg_score" => map.field(&mut avg_score_, "avg_score")?,
+                "avg_accuracy" => map.field(&mut avg_accuracy_, "avg_accuracy")?,
+                "break_reason" => map.field(&mut break_reason_, "break_reason")?,
+                "expected_count" => map.field(&mut expected_count_, "expected_count")?,
+                "num_total" => map.field(&mut num_total_, "num_total")?,
+                "num_passed" => map.field(&mut num_passed_, "num_passed")?,
+                "num_failed" => map.field(&mut num_failed_, "num_failed")?,
+                "num_scored" => map.field(&mut num_scored_, "num_scored")?,
+                "num_missing" => map.field(&mut num_missing_, "num_missing")?,
+                "num_errors" => map.field(&mut num_errors_, "num_errors")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            accuracy: accuracy_.flatten(),
+            avg_score: avg_score_.flatten(),
+            avg_accuracy: avg_accuracy_.flatten(),
+            break_reason: break_reason_.flatten(),
+            expected_count: expected_count_.flatten(),
+            num_total: num_total_.flatten(),
+            num_passed: num_passed_.flatten(),
+            num_failed: num_failed_.flatten(),
+            num_scored: num_scored_.flatten(),
+            num_missing: num_missing_.flatten(),
+            num_errors: num_errors_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional_number("accuracy", &self.accuracy)?;
+        out.optional_number("avg_score", &self.avg_score)?;
+        out.optional_number("avg_accuracy", &self.avg_accuracy)?;
+        out.optional("break_reason", &self.break_reason)?;
+        out.optional("expected_count", &self.expected_count)?;
+        out.optional("num_total", &self.num_total)?;
+        out.optional("num_passed", &self.num_passed)?;
+        out.optional("num_failed", &self.num_failed)?;
+        out.optional("num_scored", &self.num_scored)?;
+        out.optional("num_missing", &self.num_missing)?;
+        out.optional("num_errors", &self.num_errors)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "evaluation")]
+impl serde::Serialize for EvaluationRunEvaluatorResult {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "evaluation")]
+impl<'de> serde::Deserialize<'de> for EvaluationRunEvaluatorResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRunEvaluatorResult {}
@@ -4076,15 +7993,61 @@ impl super::validate::Validate for EvaluationRunEvaluatorResult {}
 ///
 /// Schema `#/components/schemas/EvaluationRunListResponse`.
 #[cfg(feature = "evaluation")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EvaluationRunListResponse {
     /// Object type identifier.
-    #[serde(default = "EvaluationRunListResponse::default_object")]
     pub object: EvaluationRunListResponseObject,
     /// The page of runs.
     pub data: Vec<EvaluationRun>,
     /// Total number of items available for this resource.
     pub total: i64,
+}
+#[cfg(feature = "evaluation")]
+impl codegen_runtime::object::Object for EvaluationRunListResponse {
+    const NAME: &'static str = "EvaluationRunListResponse";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut object_ = None;
+        let mut data_ = None;
+        let mut total_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "object" => map.field(&mut object_, "object")?,
+                "data" => map.field(&mut data_, "data")?,
+                "total" => map.field(&mut total_, "total")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            object: object_.unwrap_or_else(Self::default_object),
+            data: map.required(data_, "data")?,
+            total: map.required(total_, "total")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("object", &self.object)?;
+        out.member("data", &self.data)?;
+        out.member("total", &self.total)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "evaluation")]
+impl serde::Serialize for EvaluationRunListResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "evaluation")]
+impl<'de> serde::Deserialize<'de> for EvaluationRunListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "evaluation")]
 impl EvaluationRunListResponse {
@@ -4322,7 +8285,7 @@ impl super::validate::Validate for SftModeOrList {
 ///
 /// Schema `#/components/schemas/SFTHyperparameters`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SftHyperparameters {
     /// Training steps.
     pub max_steps: i32,
@@ -4340,32 +8303,165 @@ pub struct SftHyperparameters {
     pub lr_scheduler_type: StringOrStringList,
     pub mode: SftModeOrList,
     /// Number of checkpoints to evaluate.
-    #[serde(default = "SftHyperparameters::default_num_eval_checkpoints")]
     pub num_eval_checkpoints: i32,
     /// Slice of records used for training (`start:end`).
-    #[serde(default = "SftHyperparameters::default_train_range")]
     pub train_range: String,
     /// Slice of records used for evaluation (`start:end`).
-    #[serde(default = "SftHyperparameters::default_eval_range")]
     pub eval_range: String,
     /// Number of top candidates kept.
-    #[serde(default = "SftHyperparameters::default_top_c")]
     pub top_c: i32,
     /// Record filter expression (its syntax is not published).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<String>,
     /// Maximum sequence length.
-    #[serde(default = "SftHyperparameters::default_max_seq_len")]
     pub max_seq_len: i32,
     /// Maximum generated tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_gen_tokens: Option<i32>,
     /// Target key for classification / regression.
-    #[serde(default = "SftHyperparameters::default_target_key")]
     pub target_key: String,
     /// Labels for classification (item type not published; strings assumed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classification_labels: Option<Vec<String>>,
+}
+#[cfg(feature = "optimization")]
+impl codegen_runtime::object::Object for SftHyperparameters {
+    const NAME: &'static str = "SftHyperparameters";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut max_steps_ = None;
+        let mut lora_targets_ = None;
+        let mut lora_dim_ = None;
+        let mut lora_alpha_ = None;
+        let mut per_device_train_batch_size_ = None;
+        let mut gradient_accumulation_steps_ = None;
+        let mut seed_ = None;
+        let mut warmup_ratio_ = None;
+        let mut weight_decay_ = None;
+        let mut learning_rate_ = None;
+        let mut optim_ = None;
+        let mut lr_scheduler_type_ = None;
+        let mut mode_ = None;
+        let mut num_eval_checkpoints_ = None;
+        let mut train_range_ = None;
+        let mut eval_range_ = None;
+        let mut top_c_ = None;
+        let mut filter_ = None;
+        let mut max_seq_len_ = None;
+        let mut max_gen_tokens_ = None;
+        let mut target_key_ = None;
+        let mut classification_labels_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "max_steps" => map.field(&mut max_steps_, "max_steps")?,
+                "lora_targets" => map.field(&mut lora_targets_, "lora_targets")?,
+                "lora_dim" => map.field(&mut lora_dim_, "lora_dim")?,
+                "lora_alpha" => map.field(&mut lora_alpha_, "lora_alpha")?,
+                "per_device_train_batch_size" => {
+                    map.field(
+                        &mut per_device_train_batch_size_,
+                        "per_device_train_batch_size",
+                    )?
+                }
+                "gradient_accumulation_steps" => {
+                    map.field(
+                        &mut gradient_accumulation_steps_,
+                        "gradient_accumulation_steps",
+                    )?
+                }
+                "seed" => map.field(&mut seed_, "seed")?,
+                "warmup_ratio" => map.field(&mut warmup_ratio_, "warmup_ratio")?,
+                "weight_decay" => map.field(&mut weight_decay_, "weight_decay")?,
+                "learning_rate" => map.field(&mut learning_rate_, "learning_rate")?,
+                "optim" => map.field(&mut optim_, "optim")?,
+                "lr_scheduler_type" => {
+                    map.field(&mut lr_scheduler_type_, "lr_scheduler_type")?
+                }
+                "mode" => map.field(&mut mode_, "mode")?,
+                "num_eval_checkpoints" => {
+                    map.field(&mut num_eval_checkpoints_, "num_eval_checkpoints")?
+                }
+                "train_range" => map.field(&mut train_range_, "train_range")?,
+                "eval_range" => map.field(&mut eval_range_, "eval_range")?,
+                "top_c" => map.field(&mut top_c_, "top_c")?,
+                "filter" => map.field(&mut filter_, "filter")?,
+                "max_seq_len" => map.field(&mut max_seq_len_, "max_seq_len")?,
+                "max_gen_tokens" => map.field(&mut max_gen_tokens_, "max_gen_tokens")?,
+                "target_key" => map.field(&mut target_key_, "target_key")?,
+                "classification_labels" => {
+                    map.field(&mut classification_labels_, "classification_labels")?
+                }
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            max_steps: map.required(max_steps_, "max_steps")?,
+            lora_targets: map.required(lora_targets_, "lora_targets")?,
+            lora_dim: map.required(lora_dim_, "lora_dim")?,
+            lora_alpha: map.required(lora_alpha_, "lora_alpha")?,
+            per_device_train_batch_size: map
+                .required(per_device_train_batch_size_, "per_device_train_batch_size")?,
+            gradient_accumulation_steps: map
+                .required(gradient_accumulation_steps_, "gradient_accumulation_steps")?,
+            seed: map.required(seed_, "seed")?,
+            warmup_ratio: map.required(warmup_ratio_, "warmup_ratio")?,
+            weight_decay: map.required(weight_decay_, "weight_decay")?,
+            learning_rate: map.required(learning_rate_, "learning_rate")?,
+            optim: map.required(optim_, "optim")?,
+            lr_scheduler_type: map.required(lr_scheduler_type_, "lr_scheduler_type")?,
+            mode: map.required(mode_, "mode")?,
+            num_eval_checkpoints: num_eval_checkpoints_
+                .unwrap_or_else(Self::default_num_eval_checkpoints),
+            train_range: train_range_.unwrap_or_else(Self::default_train_range),
+            eval_range: eval_range_.unwrap_or_else(Self::default_eval_range),
+            top_c: top_c_.unwrap_or_else(Self::default_top_c),
+            filter: filter_.flatten(),
+            max_seq_len: max_seq_len_.unwrap_or_else(Self::default_max_seq_len),
+            max_gen_tokens: max_gen_tokens_.flatten(),
+            target_key: target_key_.unwrap_or_else(Self::default_target_key),
+            classification_labels: classification_labels_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("max_steps", &self.max_steps)?;
+        out.member("lora_targets", &self.lora_targets)?;
+        out.member("lora_dim", &self.lora_dim)?;
+        out.member("lora_alpha", &self.lora_alpha)?;
+        out.member("per_device_train_batch_size", &self.per_device_train_batch_size)?;
+        out.member("gradient_accumulation_steps", &self.gradient_accumulation_steps)?;
+        out.member("seed", &self.seed)?;
+        out.member("warmup_ratio", &self.warmup_ratio)?;
+        out.member("weight_decay", &self.weight_decay)?;
+        out.member("learning_rate", &self.learning_rate)?;
+        out.member("optim", &self.optim)?;
+        out.member("lr_scheduler_type", &self.lr_scheduler_type)?;
+        out.member("mode", &self.mode)?;
+        out.member("num_eval_checkpoints", &self.num_eval_checkpoints)?;
+        out.member("train_range", &self.train_range)?;
+        out.member("eval_range", &self.eval_range)?;
+        out.member("top_c", &self.top_c)?;
+        out.optional("filter", &self.filter)?;
+        out.member("max_seq_len", &self.max_seq_len)?;
+        out.optional("max_gen_tokens", &self.max_gen_tokens)?;
+        out.member("target_key", &self.target_key)?;
+        out.optional("classification_labels", &self.classification_labels)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "optimization")]
+impl serde::Serialize for SftHyperparameters {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "optimization")]
+impl<'de> serde::Deserialize<'de> for SftHyperparameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "optimization")]
 impl SftHyperparameters {
@@ -4402,15 +8498,13 @@ impl super::validate::Validate for SftHyperparameters {
 ///
 /// Schema `#/components/schemas/GRPOHyperparameters`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GrpoHyperparameters {
     /// LoRA alpha values.
-    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub lora_alpha: Vec<f64>,
     /// LoRA target modules.
     pub lora_targets: Vec<String>,
     /// Learning rate.
-    #[serde(serialize_with = "super::validate::whole_numbers")]
     pub learning_rate: f64,
     /// Batch size.
     pub batch_size: i32,
@@ -4419,8 +8513,73 @@ pub struct GrpoHyperparameters {
     /// Random seed.
     pub seed: i64,
     /// Number of checkpoints to evaluate.
-    #[serde(default = "GrpoHyperparameters::default_num_eval_checkpoints")]
     pub num_eval_checkpoints: i32,
+}
+#[cfg(feature = "optimization")]
+impl codegen_runtime::object::Object for GrpoHyperparameters {
+    const NAME: &'static str = "GrpoHyperparameters";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut lora_alpha_ = None;
+        let mut lora_targets_ = None;
+        let mut learning_rate_ = None;
+        let mut batch_size_ = None;
+        let mut max_steps_ = None;
+        let mut seed_ = None;
+        let mut num_eval_checkpoints_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "lora_alpha" => map.field(&mut lora_alpha_, "lora_alpha")?,
+                "lora_targets" => map.field(&mut lora_targets_, "lora_targets")?,
+                "learning_rate" => map.field(&mut learning_rate_, "learning_rate")?,
+                "batch_size" => map.field(&mut batch_size_, "batch_size")?,
+                "max_steps" => map.field(&mut max_steps_, "max_steps")?,
+                "seed" => map.field(&mut seed_, "seed")?,
+                "num_eval_checkpoints" => {
+                    map.field(&mut num_eval_checkpoints_, "num_eval_checkpoints")?
+                }
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            lora_alpha: map.required(lora_alpha_, "lora_alpha")?,
+            lora_targets: map.required(lora_targets_, "lora_targets")?,
+            learning_rate: map.required(learning_rate_, "learning_rate")?,
+            batch_size: map.required(batch_size_, "batch_size")?,
+            max_steps: map.required(max_steps_, "max_steps")?,
+            seed: map.required(seed_, "seed")?,
+            num_eval_checkpoints: num_eval_checkpoints_
+                .unwrap_or_else(Self::default_num_eval_checkpoints),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.number("lora_alpha", &self.lora_alpha)?;
+        out.member("lora_targets", &self.lora_targets)?;
+        out.number("learning_rate", &self.learning_rate)?;
+        out.member("batch_size", &self.batch_size)?;
+        out.member("max_steps", &self.max_steps)?;
+        out.member("seed", &self.seed)?;
+        out.member("num_eval_checkpoints", &self.num_eval_checkpoints)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "optimization")]
+impl serde::Serialize for GrpoHyperparameters {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "optimization")]
+impl<'de> serde::Deserialize<'de> for GrpoHyperparameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "optimization")]
 impl GrpoHyperparameters {
@@ -4448,11 +8607,54 @@ impl super::validate::Validate for GrpoHyperparameters {}
 ///
 /// Schema `#/components/schemas/SFTMethod`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SftMethod {
     /// Method type.
     pub r#type: SftMethodType,
     pub hyperparameters: SftHyperparameters,
+}
+#[cfg(feature = "optimization")]
+impl codegen_runtime::object::Object for SftMethod {
+    const NAME: &'static str = "SftMethod";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut type_ = None;
+        let mut hyperparameters_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "type" => map.field(&mut type_, "type")?,
+                "hyperparameters" => map.field(&mut hyperparameters_, "hyperparameters")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            r#type: map.required(type_, "type")?,
+            hyperparameters: map.required(hyperparameters_, "hyperparameters")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("type", &self.r#type)?;
+        out.member("hyperparameters", &self.hyperparameters)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "optimization")]
+impl serde::Serialize for SftMethod {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "optimization")]
+impl<'de> serde::Deserialize<'de> for SftMethod {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "optimization")]
 impl super::validate::Validate for SftMethod {
@@ -4468,11 +8670,54 @@ impl super::validate::Validate for SftMethod {
 ///
 /// Schema `#/components/schemas/GRPOMethod`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GrpoMethod {
     /// Method type.
     pub r#type: GrpoMethodType,
     pub hyperparameters: GrpoHyperparameters,
+}
+#[cfg(feature = "optimization")]
+impl codegen_runtime::object::Object for GrpoMethod {
+    const NAME: &'static str = "GrpoMethod";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut type_ = None;
+        let mut hyperparameters_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "type" => map.field(&mut type_, "type")?,
+                "hyperparameters" => map.field(&mut hyperparameters_, "hyperparameters")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            r#type: map.required(type_, "type")?,
+            hyperparameters: map.required(hyperparameters_, "hyperparameters")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("type", &self.r#type)?;
+        out.member("hyperparameters", &self.hyperparameters)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "optimization")]
+impl serde::Serialize for GrpoMethod {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "optimization")]
+impl<'de> serde::Deserialize<'de> for GrpoMethod {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "optimization")]
 impl super::validate::Validate for GrpoMethod {}
@@ -4535,7 +8780,7 @@ impl super::validate::Validate for OptimizationMethod {
 ///
 /// Schema `#/components/schemas/CreateOptimizationRunReq`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CreateOptimizationRunReq {
     /// Container id or label.
     pub container: String,
@@ -4546,14 +8791,74 @@ pub struct CreateOptimizationRunReq {
     /// Training methods.
     pub methods: Vec<OptimizationMethod>,
     /// Training data (defaults to the container's logs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_source: Option<OptimizationDataSource>,
     /// Run metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Environment to run in.
-    #[serde(default = "CreateOptimizationRunReq::default_environment")]
     pub environment: Option<String>,
+}
+#[cfg(feature = "optimization")]
+impl codegen_runtime::object::Object for CreateOptimizationRunReq {
+    const NAME: &'static str = "CreateOptimizationRunReq";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut container_ = None;
+        let mut base_models_ = None;
+        let mut evals_ = None;
+        let mut methods_ = None;
+        let mut data_source_ = None;
+        let mut metadata_ = None;
+        let mut environment_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "container" => map.field(&mut container_, "container")?,
+                "base_models" => map.field(&mut base_models_, "base_models")?,
+                "evals" => map.field(&mut evals_, "evals")?,
+                "methods" => map.field(&mut methods_, "methods")?,
+                "data_source" => map.field(&mut data_source_, "data_source")?,
+                "metadata" => map.field(&mut metadata_, "metadata")?,
+                "environment" => map.field(&mut environment_, "environment")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            container: map.required(container_, "container")?,
+            base_models: map.required(base_models_, "base_models")?,
+            evals: map.required(evals_, "evals")?,
+            methods: map.required(methods_, "methods")?,
+            data_source: data_source_.flatten(),
+            metadata: metadata_.flatten(),
+            environment: environment_.unwrap_or_else(Self::default_environment),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("container", &self.container)?;
+        out.member("base_models", &self.base_models)?;
+        out.member("evals", &self.evals)?;
+        out.member("methods", &self.methods)?;
+        out.optional("data_source", &self.data_source)?;
+        out.optional("metadata", &self.metadata)?;
+        out.member("environment", &self.environment)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "optimization")]
+impl serde::Serialize for CreateOptimizationRunReq {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "optimization")]
+impl<'de> serde::Deserialize<'de> for CreateOptimizationRunReq {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "optimization")]
 impl CreateOptimizationRunReq {
@@ -4589,23 +8894,19 @@ impl super::validate::Validate for CreateOptimizationRunReq {
 ///
 /// Schema `#/components/schemas/CreateOptimizationRunRes`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CreateOptimizationRunRes {
     /// Creation timestamp.
     pub created_at: String,
     /// Completion timestamp.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
     /// Failure timestamp.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_at: Option<String>,
     /// Run status.
     pub status: String,
     /// Error information (any JSON value).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<serde_json::Value>,
     /// Object type.
-    #[serde(default = "CreateOptimizationRunRes::default_object")]
     pub object: CreateOptimizationRunResObject,
     /// Run id.
     pub id: String,
@@ -4616,26 +8917,116 @@ pub struct CreateOptimizationRunRes {
     /// Training methods.
     pub methods: Vec<OptimizationMethod>,
     /// Training dataset id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset: Option<String>,
     /// Evaluators used.
     pub evaluators: Vec<String>,
     /// Run metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Metrics.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<serde_json::Map<String, serde_json::Value>>,
     /// Estimated spend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub spend: Option<f64>,
     /// Best checkpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub best_checkpoint: Option<String>,
+}
+#[cfg(feature = "optimization")]
+impl codegen_runtime::object::Object for CreateOptimizationRunRes {
+    const NAME: &'static str = "CreateOptimizationRunRes";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut created_at_ = None;
+        let mut finished_at_ = None;
+        let mut error_at_ = None;
+        let mut status_ = None;
+        let mut error_ = None;
+        let mut object_ = None;
+        let mut id_ = None;
+        let mut container_id_ = None;
+        let mut base_models_ = None;
+        let mut methods_ = None;
+        let mut dataset_ = None;
+        let mut evaluators_ = None;
+        let mut metadata_ = None;
+        let mut metrics_ = None;
+        let mut spend_ = None;
+        let mut best_checkpoint_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "created_at" => map.field(&mut created_at_, "created_at")?,
+                "finished_at" => map.field(&mut finished_at_, "finished_at")?,
+                "error_at" => map.field(&mut error_at_, "error_at")?,
+                "status" => map.field(&mut status_, "status")?,
+                "error" => map.field(&mut error_, "error")?,
+                "object" => map.field(&mut object_, "object")?,
+                "id" => map.field(&mut id_, "id")?,
+                "container_id" => map.field(&mut container_id_, "container_id")?,
+                "base_models" => map.field(&mut base_models_, "base_models")?,
+                "methods" => map.field(&mut methods_, "methods")?,
+                "dataset" => map.field(&mut dataset_, "dataset")?,
+                "evaluators" => map.field(&mut evaluators_, "evaluators")?,
+                "metadata" => map.field(&mut metadata_, "metadata")?,
+                "metrics" => map.field(&mut metrics_, "metrics")?,
+                "spend" => map.field(&mut spend_, "spend")?,
+                "best_checkpoint" => map.field(&mut best_checkpoint_, "best_checkpoint")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            created_at: map.required(created_at_, "created_at")?,
+            finished_at: finished_at_.flatten(),
+            error_at: error_at_.flatten(),
+            status: map.required(status_, "status")?,
+            error: error_.flatten(),
+            object: object_.unwrap_or_else(Self::default_object),
+            id: map.required(id_, "id")?,
+            container_id: map.required(container_id_, "container_id")?,
+            base_models: map.required(base_models_, "base_models")?,
+            methods: map.required(methods_, "methods")?,
+            dataset: dataset_.flatten(),
+            evaluators: map.required(evaluators_, "evaluators")?,
+            metadata: metadata_.flatten(),
+            metrics: metrics_.flatten(),
+            spend: spend_.flatten(),
+            best_checkpoint: best_checkpoint_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("created_at", &self.created_at)?;
+        out.optional("finished_at", &self.finished_at)?;
+        out.optional("error_at", &self.error_at)?;
+        out.member("status", &self.status)?;
+        out.optional("error", &self.error)?;
+        out.member("object", &self.object)?;
+        out.member("id", &self.id)?;
+        out.member("container_id", &self.container_id)?;
+        out.member("base_models", &self.base_models)?;
+        out.member("methods", &self.methods)?;
+        out.optional("dataset", &self.dataset)?;
+        out.member("evaluators", &self.evaluators)?;
+        out.optional("metadata", &self.metadata)?;
+        out.optional("metrics", &self.metrics)?;
+        out.optional_number("spend", &self.spend)?;
+        out.optional("best_checkpoint", &self.best_checkpoint)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "optimization")]
+impl serde::Serialize for CreateOptimizationRunRes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "optimization")]
+impl<'de> serde::Deserialize<'de> for CreateOptimizationRunRes {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "optimization")]
 impl CreateOptimizationRunRes {
@@ -4680,32 +9071,96 @@ impl super::validate::Validate for CreateOptimizationRunRes {
 ///
 /// Schema `#/components/schemas/CreateRLMResponseReq`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CreateRlmResponseReq {
     pub input: RlmResponsesInput,
     /// Model slug to run through the RLM backend.
     pub model: String,
     /// When true, start the RLM run in the background and return at once with status `in_progress`.
-    #[serde(default = "CreateRlmResponseReq::default_background")]
     pub background: Option<bool>,
     /// Top-level instructions for the root model.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions: Option<String>,
     /// Metadata echoed in the response.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Reasoning controls.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<RlmResponsesReasoning>,
     /// RLM-specific execution controls.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rlm: Option<RlmControls>,
     /// Must be false or omitted; stateful Responses storage is not supported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<bool>,
     /// Must be false or omitted; streaming is not supported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
+}
+#[cfg(feature = "rlm")]
+impl codegen_runtime::object::Object for CreateRlmResponseReq {
+    const NAME: &'static str = "CreateRlmResponseReq";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut input_ = None;
+        let mut model_ = None;
+        let mut background_ = None;
+        let mut instructions_ = None;
+        let mut metadata_ = None;
+        let mut reasoning_ = None;
+        let mut rlm_ = None;
+        let mut store_ = None;
+        let mut stream_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "input" => map.field(&mut input_, "input")?,
+                "model" => map.field(&mut model_, "model")?,
+                "background" => map.field(&mut background_, "background")?,
+                "instructions" => map.field(&mut instructions_, "instructions")?,
+                "metadata" => map.field(&mut metadata_, "metadata")?,
+                "reasoning" => map.field(&mut reasoning_, "reasoning")?,
+                "rlm" => map.field(&mut rlm_, "rlm")?,
+                "store" => map.field(&mut store_, "store")?,
+                "stream" => map.field(&mut stream_, "stream")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            input: map.required(input_, "input")?,
+            model: map.required(model_, "model")?,
+            background: background_.unwrap_or_else(Self::default_background),
+            instructions: instructions_.flatten(),
+            metadata: metadata_.flatten(),
+            reasoning: reasoning_.flatten(),
+            rlm: rlm_.flatten(),
+            store: store_.flatten(),
+            stream: stream_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("input", &self.input)?;
+        out.member("model", &self.model)?;
+        out.member("background", &self.background)?;
+        out.optional("instructions", &self.instructions)?;
+        out.optional("metadata", &self.metadata)?;
+        out.optional("reasoning", &self.reasoning)?;
+        out.optional("rlm", &self.rlm)?;
+        out.optional("store", &self.store)?;
+        out.optional("stream", &self.stream)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "rlm")]
+impl serde::Serialize for CreateRlmResponseReq {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for CreateRlmResponseReq {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "rlm")]
 impl CreateRlmResponseReq {
@@ -4747,15 +9202,61 @@ impl super::validate::Validate for RlmResponsesInput {}
 ///
 /// Schema `#/components/schemas/RLMResponsesInputMessage`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RlmResponsesInputMessage {
     /// Item type.
-    #[serde(default = "RlmResponsesInputMessage::default_type")]
     pub r#type: RlmResponsesInputMessageType,
     /// Author of the message.
     pub role: RlmResponsesInputMessageRole,
     /// The message text, as a string or as text parts.
     pub content: RlmResponsesInputMessageContent,
+}
+#[cfg(feature = "rlm")]
+impl codegen_runtime::object::Object for RlmResponsesInputMessage {
+    const NAME: &'static str = "RlmResponsesInputMessage";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut type_ = None;
+        let mut role_ = None;
+        let mut content_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "type" => map.field(&mut type_, "type")?,
+                "role" => map.field(&mut role_, "role")?,
+                "content" => map.field(&mut content_, "content")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            r#type: type_.unwrap_or_else(Self::default_type),
+            role: map.required(role_, "role")?,
+            content: map.required(content_, "content")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("type", &self.r#type)?;
+        out.member("role", &self.role)?;
+        out.member("content", &self.content)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesInputMessage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesInputMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "rlm")]
 impl RlmResponsesInputMessage {
@@ -4769,13 +9270,55 @@ impl super::validate::Validate for RlmResponsesInputMessage {}
 ///
 /// Schema `#/components/schemas/RLMResponsesInputText`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RlmResponsesInputText {
     /// Part type.
-    #[serde(default = "RlmResponsesInputText::default_type")]
     pub r#type: RlmResponsesInputTextType,
     /// The text.
     pub text: String,
+}
+#[cfg(feature = "rlm")]
+impl codegen_runtime::object::Object for RlmResponsesInputText {
+    const NAME: &'static str = "RlmResponsesInputText";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut type_ = None;
+        let mut text_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "type" => map.field(&mut type_, "type")?,
+                "text" => map.field(&mut text_, "text")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            r#type: type_.unwrap_or_else(Self::default_type),
+            text: map.required(text_, "text")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("type", &self.r#type)?;
+        out.member("text", &self.text)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesInputText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesInputText {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "rlm")]
 impl RlmResponsesInputText {
@@ -4798,11 +9341,47 @@ impl super::validate::Validate for RlmResponsesInputText {}
 ///
 /// Schema `#/components/schemas/RLMResponsesReasoning`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RlmResponsesReasoning {
     /// Reasoning effort.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effort: Option<RlmResponsesReasoningEffort>,
+}
+#[cfg(feature = "rlm")]
+impl codegen_runtime::object::Object for RlmResponsesReasoning {
+    const NAME: &'static str = "RlmResponsesReasoning";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut effort_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "effort" => map.field(&mut effort_, "effort")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self { effort: effort_.flatten() })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional("effort", &self.effort)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesReasoning {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesReasoning {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesReasoning {}
@@ -4810,34 +9389,79 @@ impl super::validate::Validate for RlmResponsesReasoning {}
 ///
 /// Schema `#/components/schemas/RLMControls`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RlmControls {
     /// Maximum recursion depth.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_depth: Option<i32>,
     /// Maximum number of iterations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_iterations: Option<i32>,
     /// Maximum spend of the run.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub max_budget: Option<f64>,
     /// Maximum run time in seconds.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::validate::whole_numbers"
-    )]
     pub max_timeout: Option<f64>,
     /// Tools the RLM may use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled_tools: Option<Vec<String>>,
     /// Per-tool configuration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_config: Option<serde_json::Map<String, serde_json::Value>>,
+}
+#[cfg(feature = "rlm")]
+impl codegen_runtime::object::Object for RlmControls {
+    const NAME: &'static str = "RlmControls";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut max_depth_ = None;
+        let mut max_iterations_ = None;
+        let mut max_budget_ = None;
+        let mut max_timeout_ = None;
+        let mut enabled_tools_ = None;
+        let mut tool_config_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "max_depth" => map.field(&mut max_depth_, "max_depth")?,
+                "max_iterations" => map.field(&mut max_iterations_, "max_iterations")?,
+                "max_budget" => map.field(&mut max_budget_, "max_budget")?,
+                "max_timeout" => map.field(&mut max_timeout_, "max_timeout")?,
+                "enabled_tools" => map.field(&mut enabled_tools_, "enabled_tools")?,
+                "tool_config" => map.field(&mut tool_config_, "tool_config")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            max_depth: max_depth_.flatten(),
+            max_iterations: max_iterations_.flatten(),
+            max_budget: max_budget_.flatten(),
+            max_timeout: max_timeout_.flatten(),
+            enabled_tools: enabled_tools_.flatten(),
+            tool_config: tool_config_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional("max_depth", &self.max_depth)?;
+        out.optional("max_iterations", &self.max_iterations)?;
+        out.optional_number("max_budget", &self.max_budget)?;
+        out.optional_number("max_timeout", &self.max_timeout)?;
+        out.optional("enabled_tools", &self.enabled_tools)?;
+        out.optional("tool_config", &self.tool_config)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "rlm")]
+impl serde::Serialize for RlmControls {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmControls {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmControls {}
@@ -4845,12 +9469,11 @@ impl super::validate::Validate for RlmControls {}
 ///
 /// Schema `#/components/schemas/RLMResponsesResponse`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RlmResponsesResponse {
     /// Response id.
     pub id: String,
     /// Object type.
-    #[serde(default = "RlmResponsesResponse::default_object")]
     pub object: RlmResponsesResponseObject,
     /// Creation time (Unix seconds).
     pub created_at: i64,
@@ -4859,23 +9482,96 @@ pub struct RlmResponsesResponse {
     /// Model slug.
     pub model: String,
     /// Always false; responses are not stored statefully.
-    #[serde(default = "RlmResponsesResponse::default_store")]
     pub store: bool,
     /// Metadata echoed from the request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Output messages (set once completed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<Vec<RlmResponsesOutputMessage>>,
     /// The output messages' text, concatenated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_text: Option<String>,
     /// Token usage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<RlmResponsesUsage>,
     /// Error details, when the status is `failed`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RlmResponsesError>,
+}
+#[cfg(feature = "rlm")]
+impl codegen_runtime::object::Object for RlmResponsesResponse {
+    const NAME: &'static str = "RlmResponsesResponse";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut id_ = None;
+        let mut object_ = None;
+        let mut created_at_ = None;
+        let mut status_ = None;
+        let mut model_ = None;
+        let mut store_ = None;
+        let mut metadata_ = None;
+        let mut output_ = None;
+        let mut output_text_ = None;
+        let mut usage_ = None;
+        let mut error_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "id" => map.field(&mut id_, "id")?,
+                "object" => map.field(&mut object_, "object")?,
+                "created_at" => map.field(&mut created_at_, "created_at")?,
+                "status" => map.field(&mut status_, "status")?,
+                "model" => map.field(&mut model_, "model")?,
+                "store" => map.field(&mut store_, "store")?,
+                "metadata" => map.field(&mut metadata_, "metadata")?,
+                "output" => map.field(&mut output_, "output")?,
+                "output_text" => map.field(&mut output_text_, "output_text")?,
+                "usage" => map.field(&mut usage_, "usage")?,
+                "error" => map.field(&mut error_, "error")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            id: map.required(id_, "id")?,
+            object: object_.unwrap_or_else(Self::default_object),
+            created_at: map.required(created_at_, "created_at")?,
+            status: map.required(status_, "status")?,
+            model: map.required(model_, "model")?,
+            store: store_.unwrap_or_else(Self::default_store),
+            metadata: metadata_.flatten(),
+            output: output_.flatten(),
+            output_text: output_text_.flatten(),
+            usage: usage_.flatten(),
+            error: error_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("id", &self.id)?;
+        out.member("object", &self.object)?;
+        out.member("created_at", &self.created_at)?;
+        out.member("status", &self.status)?;
+        out.member("model", &self.model)?;
+        out.member("store", &self.store)?;
+        out.optional("metadata", &self.metadata)?;
+        out.optional("output", &self.output)?;
+        out.optional("output_text", &self.output_text)?;
+        out.optional("usage", &self.usage)?;
+        out.optional("error", &self.error)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "rlm")]
 impl RlmResponsesResponse {
@@ -4904,21 +9600,73 @@ impl super::validate::Validate for RlmResponsesResponse {
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputMessage`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RlmResponsesOutputMessage {
     /// Message id.
     pub id: String,
     /// Item type.
-    #[serde(default = "RlmResponsesOutputMessage::default_type")]
     pub r#type: RlmResponsesOutputMessageType,
     /// Message status.
-    #[serde(default = "RlmResponsesOutputMessage::default_status")]
     pub status: RlmResponsesOutputMessageStatus,
     /// Author of the message.
-    #[serde(default = "RlmResponsesOutputMessage::default_role")]
     pub role: RlmResponsesOutputMessageRole,
     /// Text parts.
     pub content: Vec<RlmResponsesOutputText>,
+}
+#[cfg(feature = "rlm")]
+impl codegen_runtime::object::Object for RlmResponsesOutputMessage {
+    const NAME: &'static str = "RlmResponsesOutputMessage";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut id_ = None;
+        let mut type_ = None;
+        let mut status_ = None;
+        let mut role_ = None;
+        let mut content_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "id" => map.field(&mut id_, "id")?,
+                "type" => map.field(&mut type_, "type")?,
+                "status" => map.field(&mut status_, "status")?,
+                "role" => map.field(&mut role_, "role")?,
+                "content" => map.field(&mut content_, "content")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            id: map.required(id_, "id")?,
+            r#type: type_.unwrap_or_else(Self::default_type),
+            status: status_.unwrap_or_else(Self::default_status),
+            role: role_.unwrap_or_else(Self::default_role),
+            content: map.required(content_, "content")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("id", &self.id)?;
+        out.member("type", &self.r#type)?;
+        out.member("status", &self.status)?;
+        out.member("role", &self.role)?;
+        out.member("content", &self.content)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesOutputMessage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesOutputMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "rlm")]
 impl RlmResponsesOutputMessage {
@@ -4950,16 +9698,61 @@ impl super::validate::Validate for RlmResponsesOutputMessage {}
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputText`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RlmResponsesOutputText {
     /// Part type.
-    #[serde(default = "RlmResponsesOutputText::default_type")]
     pub r#type: RlmResponsesOutputTextType,
     /// The text.
     pub text: String,
     /// Annotations (free-form objects).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
+}
+#[cfg(feature = "rlm")]
+impl codegen_runtime::object::Object for RlmResponsesOutputText {
+    const NAME: &'static str = "RlmResponsesOutputText";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut type_ = None;
+        let mut text_ = None;
+        let mut annotations_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "type" => map.field(&mut type_, "type")?,
+                "text" => map.field(&mut text_, "text")?,
+                "annotations" => map.field(&mut annotations_, "annotations")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            r#type: type_.unwrap_or_else(Self::default_type),
+            text: map.required(text_, "text")?,
+            annotations: annotations_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("type", &self.r#type)?;
+        out.member("text", &self.text)?;
+        out.optional("annotations", &self.annotations)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesOutputText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesOutputText {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "rlm")]
 impl RlmResponsesOutputText {
@@ -4983,7 +9776,7 @@ impl super::validate::Validate for RlmResponsesOutputText {}
 ///
 /// Schema `#/components/schemas/RLMResponsesUsage`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RlmResponsesUsage {
     /// Input tokens.
     pub input_tokens: i64,
@@ -4993,20 +9786,113 @@ pub struct RlmResponsesUsage {
     pub total_tokens: i64,
 }
 #[cfg(feature = "rlm")]
+impl codegen_runtime::object::Object for RlmResponsesUsage {
+    const NAME: &'static str = "RlmResponsesUsage";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut input_tokens_ = None;
+        let mut output_tokens_ = None;
+        let mut total_tokens_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "input_tokens" => map.field(&mut input_tokens_, "input_tokens")?,
+                "output_tokens" => map.field(&mut output_tokens_, "output_tokens")?,
+                "total_tokens" => map.field(&mut total_tokens_, "total_tokens")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            input_tokens: map.required(input_tokens_, "input_tokens")?,
+            output_tokens: map.required(output_tokens_, "output_tokens")?,
+            total_tokens: map.required(total_tokens_, "total_tokens")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("input_tokens", &self.input_tokens)?;
+        out.member("output_tokens", &self.output_tokens)?;
+        out.member("total_tokens", &self.total_tokens)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesUsage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesUsage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesUsage {}
 /// Error details of a failed RLM response.
 ///
 /// Schema `#/components/schemas/RLMResponsesError`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RlmResponsesError {
     /// Machine-readable code.
     pub code: String,
     /// Human-readable message.
     pub message: String,
     /// Extra context.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<serde_json::Map<String, serde_json::Value>>,
+}
+#[cfg(feature = "rlm")]
+impl codegen_runtime::object::Object for RlmResponsesError {
+    const NAME: &'static str = "RlmResponsesError";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut code_ = None;
+        let mut message_ = None;
+        let mut details_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "code" => map.field(&mut code_, "code")?,
+                "message" => map.field(&mut message_, "message")?,
+                "details" => map.field(&mut details_, "details")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            code: map.required(code_, "code")?,
+            message: map.required(message_, "message")?,
+            details: details_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("code", &self.code)?;
+        out.member("message", &self.message)?;
+        out.optional("details", &self.details)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesError {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesError {}
@@ -5014,15 +9900,61 @@ impl super::validate::Validate for RlmResponsesError {}
 ///
 /// Schema `#/components/schemas/TraceListRes`.
 #[cfg(feature = "traces")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TraceListRes {
     /// Object type identifier.
-    #[serde(default = "TraceListRes::default_object")]
     pub object: TraceListResObject,
     /// The page of traces.
     pub data: Vec<TraceListItem>,
     /// Total number of items available for this resource.
     pub total: i64,
+}
+#[cfg(feature = "traces")]
+impl codegen_runtime::object::Object for TraceListRes {
+    const NAME: &'static str = "TraceListRes";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut object_ = None;
+        let mut data_ = None;
+        let mut total_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "object" => map.field(&mut object_, "object")?,
+                "data" => map.field(&mut data_, "data")?,
+                "total" => map.field(&mut total_, "total")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            object: object_.unwrap_or_else(Self::default_object),
+            data: map.required(data_, "data")?,
+            total: map.required(total_, "total")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("object", &self.object)?;
+        out.member("data", &self.data)?;
+        out.member("total", &self.total)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "traces")]
+impl serde::Serialize for TraceListRes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "traces")]
+impl<'de> serde::Deserialize<'de> for TraceListRes {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "traces")]
 impl TraceListRes {
@@ -5057,21 +9989,17 @@ impl super::validate::Validate for TraceListRes {
 ///
 /// Schema `#/components/schemas/TraceListItem`.
 #[cfg(feature = "traces")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TraceListItem {
     /// External trace id.
     pub id: String,
     /// Trace name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Source of the trace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Timestamp of the first request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_seen: Option<String>,
     /// Timestamp of the last request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<String>,
     /// Number of requests.
     pub request_count: i64,
@@ -5085,29 +10013,99 @@ pub struct TraceListItem {
     pub error_count: i64,
 }
 #[cfg(feature = "traces")]
+impl codegen_runtime::object::Object for TraceListItem {
+    const NAME: &'static str = "TraceListItem";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut id_ = None;
+        let mut name_ = None;
+        let mut source_ = None;
+        let mut first_seen_ = None;
+        let mut last_seen_ = None;
+        let mut request_count_ = None;
+        let mut container_count_ = None;
+        let mut spend_ = None;
+        let mut success_count_ = None;
+        let mut error_count_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "id" => map.field(&mut id_, "id")?,
+                "name" => map.field(&mut name_, "name")?,
+                "source" => map.field(&mut source_, "source")?,
+                "first_seen" => map.field(&mut first_seen_, "first_seen")?,
+                "last_seen" => map.field(&mut last_seen_, "last_seen")?,
+                "request_count" => map.field(&mut request_count_, "request_count")?,
+                "container_count" => map.field(&mut container_count_, "container_count")?,
+                "spend" => map.field(&mut spend_, "spend")?,
+                "success_count" => map.field(&mut success_count_, "success_count")?,
+                "error_count" => map.field(&mut error_count_, "error_count")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            id: map.required(id_, "id")?,
+            name: name_.flatten(),
+            source: source_.flatten(),
+            first_seen: first_seen_.flatten(),
+            last_seen: last_seen_.flatten(),
+            request_count: map.required(request_count_, "request_count")?,
+            container_count: map.required(container_count_, "container_count")?,
+            spend: map.required(spend_, "spend")?,
+            success_count: map.required(success_count_, "success_count")?,
+            error_count: map.required(error_count_, "error_count")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("id", &self.id)?;
+        out.optional("name", &self.name)?;
+        out.optional("source", &self.source)?;
+        out.optional("first_seen", &self.first_seen)?;
+        out.optional("last_seen", &self.last_seen)?;
+        out.member("request_count", &self.request_count)?;
+        out.member("container_count", &self.container_count)?;
+        out.member("spend", &self.spend)?;
+        out.member("success_count", &self.success_count)?;
+        out.member("error_count", &self.error_count)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "traces")]
+impl serde::Serialize for TraceListItem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "traces")]
+impl<'de> serde::Deserialize<'de> for TraceListItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "traces")]
 impl super::validate::Validate for TraceListItem {}
 /// One trace with its spans.
 ///
 /// Schema `#/components/schemas/TraceRes`.
 #[cfg(feature = "traces")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TraceRes {
     /// External trace id.
     pub id: String,
     /// Trace name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Source of the trace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Trace context as sent with the completions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_context: Option<TraceContext>,
     /// Timestamp of the first request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_seen: Option<String>,
     /// Timestamp of the last request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<String>,
     /// Number of requests.
     pub request_count: i64,
@@ -5116,8 +10114,82 @@ pub struct TraceRes {
     /// Number of failed requests.
     pub error_count: i64,
     /// Spans of the trace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spans: Option<Vec<TraceSpan>>,
+}
+#[cfg(feature = "traces")]
+impl codegen_runtime::object::Object for TraceRes {
+    const NAME: &'static str = "TraceRes";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut id_ = None;
+        let mut name_ = None;
+        let mut source_ = None;
+        let mut trace_context_ = None;
+        let mut first_seen_ = None;
+        let mut last_seen_ = None;
+        let mut request_count_ = None;
+        let mut container_count_ = None;
+        let mut error_count_ = None;
+        let mut spans_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "id" => map.field(&mut id_, "id")?,
+                "name" => map.field(&mut name_, "name")?,
+                "source" => map.field(&mut source_, "source")?,
+                "trace_context" => map.field(&mut trace_context_, "trace_context")?,
+                "first_seen" => map.field(&mut first_seen_, "first_seen")?,
+                "last_seen" => map.field(&mut last_seen_, "last_seen")?,
+                "request_count" => map.field(&mut request_count_, "request_count")?,
+                "container_count" => map.field(&mut container_count_, "container_count")?,
+                "error_count" => map.field(&mut error_count_, "error_count")?,
+                "spans" => map.field(&mut spans_, "spans")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            id: map.required(id_, "id")?,
+            name: name_.flatten(),
+            source: source_.flatten(),
+            trace_context: trace_context_.flatten(),
+            first_seen: first_seen_.flatten(),
+            last_seen: last_seen_.flatten(),
+            request_count: map.required(request_count_, "request_count")?,
+            container_count: map.required(container_count_, "container_count")?,
+            error_count: map.required(error_count_, "error_count")?,
+            spans: spans_.flatten(),
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.member("id", &self.id)?;
+        out.optional("name", &self.name)?;
+        out.optional("source", &self.source)?;
+        out.optional("trace_context", &self.trace_context)?;
+        out.optional("first_seen", &self.first_seen)?;
+        out.optional("last_seen", &self.last_seen)?;
+        out.member("request_count", &self.request_count)?;
+        out.member("container_count", &self.container_count)?;
+        out.member("error_count", &self.error_count)?;
+        out.optional("spans", &self.spans)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "traces")]
+impl serde::Serialize for TraceRes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "traces")]
+impl<'de> serde::Deserialize<'de> for TraceRes {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "traces")]
 impl super::validate::Validate for TraceRes {}
@@ -5125,33 +10197,101 @@ impl super::validate::Validate for TraceRes {}
 ///
 /// Schema `#/components/schemas/TraceSpan`.
 #[cfg(feature = "traces")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TraceSpan {
     /// Span id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub span_id: Option<String>,
     /// Parent span id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_span_id: Option<String>,
     /// Timestamp of the first attempt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_seen: Option<String>,
     /// Timestamp of the last attempt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<String>,
     /// Number of attempts (requests) in the span.
     pub attempt_count: i64,
     /// Ids of the span's inference logs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference_log_ids: Option<Vec<String>>,
     /// Id of the latest inference log.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_inference_log_id: Option<String>,
     /// Status of the latest attempt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_status: Option<String>,
     /// Number of containers involved.
     pub container_count: i64,
+}
+#[cfg(feature = "traces")]
+impl codegen_runtime::object::Object for TraceSpan {
+    const NAME: &'static str = "TraceSpan";
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        mut map: codegen_runtime::object::Members<A>,
+    ) -> Result<Self, A::Error> {
+        let mut span_id_ = None;
+        let mut parent_span_id_ = None;
+        let mut first_seen_ = None;
+        let mut last_seen_ = None;
+        let mut attempt_count_ = None;
+        let mut inference_log_ids_ = None;
+        let mut latest_inference_log_id_ = None;
+        let mut latest_status_ = None;
+        let mut container_count_ = None;
+        while let Some(key) = map.key()? {
+            match key.as_str() {
+                "span_id" => map.field(&mut span_id_, "span_id")?,
+                "parent_span_id" => map.field(&mut parent_span_id_, "parent_span_id")?,
+                "first_seen" => map.field(&mut first_seen_, "first_seen")?,
+                "last_seen" => map.field(&mut last_seen_, "last_seen")?,
+                "attempt_count" => map.field(&mut attempt_count_, "attempt_count")?,
+                "inference_log_ids" => {
+                    map.field(&mut inference_log_ids_, "inference_log_ids")?
+                }
+                "latest_inference_log_id" => {
+                    map.field(&mut latest_inference_log_id_, "latest_inference_log_id")?
+                }
+                "latest_status" => map.field(&mut latest_status_, "latest_status")?,
+                "container_count" => map.field(&mut container_count_, "container_count")?,
+                _ => map.skip()?,
+            }
+        }
+        Ok(Self {
+            span_id: span_id_.flatten(),
+            parent_span_id: parent_span_id_.flatten(),
+            first_seen: first_seen_.flatten(),
+            last_seen: last_seen_.flatten(),
+            attempt_count: map.required(attempt_count_, "attempt_count")?,
+            inference_log_ids: inference_log_ids_.flatten(),
+            latest_inference_log_id: latest_inference_log_id_.flatten(),
+            latest_status: latest_status_.flatten(),
+            container_count: map.required(container_count_, "container_count")?,
+        })
+    }
+    fn write<W: codegen_runtime::object::Write>(
+        &self,
+        out: &mut W,
+    ) -> Result<(), W::Error> {
+        out.optional("span_id", &self.span_id)?;
+        out.optional("parent_span_id", &self.parent_span_id)?;
+        out.optional("first_seen", &self.first_seen)?;
+        out.optional("last_seen", &self.last_seen)?;
+        out.member("attempt_count", &self.attempt_count)?;
+        out.optional("inference_log_ids", &self.inference_log_ids)?;
+        out.optional("latest_inference_log_id", &self.latest_inference_log_id)?;
+        out.optional("latest_status", &self.latest_status)?;
+        out.member("container_count", &self.container_count)?;
+        Ok(())
+    }
+}
+#[cfg(feature = "traces")]
+impl serde::Serialize for TraceSpan {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        codegen_runtime::object::serialize(self, serializer)
+    }
+}
+#[cfg(feature = "traces")]
+impl<'de> serde::Deserialize<'de> for TraceSpan {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        codegen_runtime::object::deserialize(deserializer)
+    }
 }
 #[cfg(feature = "traces")]
 impl super::validate::Validate for TraceSpan {}
@@ -6869,12 +12009,3 @@ impl std::fmt::Display for TraceListResObject {
 }
 #[cfg(feature = "traces")]
 impl super::validate::Validate for TraceListResObject {}
-/// Tells an explicit `null` (`Some(None)`) from an absent field (`None`, through
-/// `#[serde(default)]`).
-fn deserialize_some<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
-}

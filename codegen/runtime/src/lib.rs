@@ -1,6 +1,7 @@
 //! The part of every generated API crate that is the same for every API: schema checks
-//! ([`validate`]), the async client's plumbing ([`client`], cargo feature `client`) and the
-//! axum server's ([`server`], cargo feature `server`).
+//! ([`validate`]), reading and writing the generated structs ([`object`]), the async
+//! client's plumbing ([`client`], cargo feature `client`) and the axum server's
+//! ([`server`], cargo feature `server`).
 //!
 //! A generated crate re-exports these modules where its users expect them
 //! (`validate`, `client::runtime`, `server::runtime`), so two generated crates share one
@@ -8,6 +9,7 @@
 //! knows any API.
 
 pub mod media;
+pub mod object;
 pub mod security;
 pub mod status;
 pub mod validate;

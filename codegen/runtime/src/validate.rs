@@ -267,7 +267,7 @@ fn as_whole(value: f64) -> Option<i64> {
 struct WholeNumbers<S>(S);
 
 /// A value serialized through [`WholeNumbers`].
-struct Whole<'a, T: ?Sized>(&'a T);
+pub(crate) struct Whole<'a, T: ?Sized>(pub(crate) &'a T);
 
 impl<T: serde::Serialize + ?Sized> serde::Serialize for Whole<'_, T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -215,18 +215,17 @@ pub fn let_block(name: &str, init: Expr, mut stmts: Vec<Stmt>) -> Expr {
 
 /// `if let pat = expr { stmts }`.
 pub fn if_let(pat: Pat, expr: Expr, stmts: Vec<Stmt>) -> Expr {
-    Expr::If(syn::ExprIf {
+    if_expr(let_cond(pat, expr), stmts)
+}
+
+/// `let pat = expr`, the condition of an `if let` or a `while let`.
+fn let_cond(pat: Pat, expr: Expr) -> Expr {
+    Expr::Let(syn::ExprLet {
         attrs: Vec::new(),
-        if_token: Default::default(),
-        cond: Box::new(Expr::Let(syn::ExprLet {
-            attrs: Vec::new(),
-            let_token: Default::default(),
-            pat: Box::new(pat),
-            eq_token: Default::default(),
-            expr: Box::new(expr),
-        })),
-        then_branch: block(stmts),
-        else_branch: None,
+        let_token: Default::default(),
+        pat: Box::new(pat),
+        eq_token: Default::default(),
+        expr: Box::new(expr),
     })
 }
 
@@ -709,5 +708,34 @@ pub fn tuple_fields(ty: syn::Type) -> syn::Fields {
     syn::Fields::Unnamed(syn::FieldsUnnamed {
         paren_token: Default::default(),
         unnamed: [field].into_iter().collect(),
+    })
+}
+
+/// `while cond { stmts }`.
+pub fn while_loop(cond: Expr, stmts: Vec<Stmt>) -> Expr {
+    Expr::While(syn::ExprWhile {
+        attrs: Vec::new(),
+        label: None,
+        while_token: Default::default(),
+        cond: Box::new(cond),
+        body: block(stmts),
+    })
+}
+
+/// `while let pat = expr { stmts }`.
+pub fn while_let(pat: Pat, expr: Expr, stmts: Vec<Stmt>) -> Expr {
+    while_loop(let_cond(pat, expr), stmts)
+}
+
+/// `path { fields }`, a struct expression.
+pub fn struct_expr(segments: &[&str], fields: Vec<syn::FieldValue>) -> Expr {
+    Expr::Struct(syn::ExprStruct {
+        attrs: Vec::new(),
+        qself: None,
+        path: path(segments),
+        brace_token: Default::default(),
+        fields: fields.into_iter().collect(),
+        dot2_token: None,
+        rest: None,
     })
 }

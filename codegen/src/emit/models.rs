@@ -13,9 +13,7 @@ use syn::Item;
 /// them in runs, on every core).
 pub fn models(api: &Api) -> Result<Vec<Item>> {
     let checked = Checked::new(api);
-    let mut items = type_defs(api, &checked, 0..api.types.len())?;
-    items.extend(parse_items(helpers(api))?);
-    Ok(items)
+    type_defs(api, &checked, 0..api.types.len())
 }
 
 /// The items of the types in `range`, each followed by its `Validate` impl (types are
@@ -35,33 +33,6 @@ pub fn type_defs(api: &Api, checked: &Checked, range: std::ops::Range<usize>) ->
     Ok(items)
 }
 
-/// Private helpers the types' attributes name, after the types.
-pub fn helpers(api: &Api) -> TokenStream {
-    let needs_deserialize_some = api.types.iter().any(|t| match &t.kind {
-        TypeKind::Struct(s) => s
-            .fields
-            .iter()
-            .any(|f| f.presence == Presence::DoubleOption),
-        _ => false,
-    });
-    let helper = needs_deserialize_some.then(|| {
-        quote! {
-            /// Tells an explicit `null` (`Some(None)`) from an absent field (`None`, through
-            /// `#[serde(default)]`).
-            fn deserialize_some<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-            where
-                D: serde::Deserializer<'de>,
-                T: serde::Deserialize<'de>,
-            {
-                T::deserialize(deserializer).map(Some)
-            }
-        }
-    });
-    quote! {
-        #helper
-    }
-}
-
 fn type_docs_text(t: &TypeDef) -> String {
     let origin = format!("Schema `{}`.", t.pointer);
     match &t.docs {
@@ -70,7 +41,8 @@ fn type_docs_text(t: &TypeDef) -> String {
     }
 }
 
-/// `#[derive(Debug, Clone, PartialEq, [Default,] serde::Serialize, serde::Deserialize)]`.
+/// `#[derive(Debug, Clone, PartialEq, [Default,] serde::Serialize, serde::Deserialize)]`,
+/// for newtypes (structs write their own impls: see [`ObjectImpl`]).
 fn serde_derive(default: bool) -> syn::Attribute {
     let default = default.then(|| quote!(Default,));
     ast::list_attr(
@@ -167,6 +139,7 @@ fn struct_def(
     let name = format_ident!("{}", t.name);
     let mut default_fns = Vec::new();
     let mut default_inits = Vec::new();
+    let mut object = ObjectImpl::default();
     let mut fields: Vec<syn::Field> = s
         .fields
         .iter()
@@ -180,37 +153,29 @@ fn struct_def(
                     None => "Deprecated.".to_owned(),
                 });
             }
-            let mut attrs = doc_attr_list(doc_text.as_deref());
-            let mut serde_args = Vec::new();
-            if f.name != f.wire {
-                let wire = &f.wire;
-                serde_args.push(quote!(rename = #wire));
-            }
-            match &f.presence {
+            let (read, absent) = match &f.presence {
                 Presence::Required | Presence::RequiredNullable => {
                     default_inits.push(quote!(#field: Default::default()));
+                    (Read::Field, Absent::Required)
                 }
                 Presence::Optional => {
                     default_inits.push(quote!(#field: None));
-                    serde_args.push(quote!(default, skip_serializing_if = "Option::is_none"));
                     // Unless `null` is a value of it (a schema without type takes it too), a
                     // server refuses it.
                     let (core, _) = strip_options(&f.ty);
-                    if !f.nullable && !matches!(resolved(api, core), Ty::Any) {
-                        serde_args.push(quote!(deserialize_with = #OPTIONAL));
-                    }
+                    let read = if !f.nullable && !matches!(resolved(api, core), Ty::Any) {
+                        Read::Optional
+                    } else {
+                        Read::Field
+                    };
+                    (read, Absent::Flattened)
                 }
                 Presence::DoubleOption => {
                     default_inits.push(quote!(#field: None));
-                    serde_args.push(quote!(
-                        default,
-                        skip_serializing_if = "Option::is_none",
-                        deserialize_with = "deserialize_some"
-                    ));
+                    (Read::Nullable, Absent::Flattened)
                 }
                 Presence::Defaulted(value) => {
                     let fn_name = format_ident!("default_{}", f.name);
-                    let path = format!("{name}::{fn_name}");
                     let expr = default_expr(api, value);
                     default_fns.push(quote! {
                         fn #fn_name() -> #ty {
@@ -218,35 +183,34 @@ fn struct_def(
                         }
                     });
                     default_inits.push(quote!(#field: Self::#fn_name()));
-                    serde_args.push(quote!(default = #path));
+                    (Read::Field, Absent::Defaulted(fn_name.to_string()))
                 }
-            }
-            if holds_number(api, &f.ty) {
-                serde_args.push(quote!(serialize_with = #WHOLE_NUMBERS));
-            }
-            if !serde_args.is_empty() {
-                attrs.push(ast::list_attr("serde", quote!(#(#serde_args),*)));
-            }
-            ast::named_field(attrs, field, ty)
+            };
+            object.member(f, read, absent, holds_number(api, &f.ty));
+            ast::named_field(doc_attr_list(doc_text.as_deref()), field, ty)
         })
         .collect();
     if let Some((field, ty)) = &s.additional {
+        object.additional(field);
         let field = ident(field);
         default_inits.push(quote!(#field: Default::default()));
-        let attrs = vec![
-            ast::doc_attr(" Properties beyond the declared ones (`additionalProperties`)."),
-            ast::list_attr("serde", quote!(flatten)),
-        ];
+        let attrs = vec![ast::doc_attr(
+            " Properties beyond the declared ones (`additionalProperties`).",
+        )];
         fields.push(ast::named_field(attrs, field, ty_syn(api, ty)));
     }
-    let derive_default = t.has_default && default_fns.is_empty();
-    attrs.push(serde_derive(derive_default));
     // `additionalProperties: false` holds where only clients write the type; a type a
     // server sends ignores what it does not know, so that a newer server's members do
     // not break an older client.
-    if s.closed && !t.from_server {
-        attrs.push(ast::list_attr("serde", quote!(deny_unknown_fields)));
-    }
+    object.closed = s.closed && !t.from_server;
+    let derive_default = t.has_default && default_fns.is_empty();
+    let default = derive_default.then(|| quote!(Default,));
+    // `Serialize` and `Deserialize` are written out below: serde's derives cost most of a
+    // large crate's build.
+    attrs.push(ast::list_attr(
+        "derive",
+        quote!(Debug, Clone, PartialEq, #default),
+    ));
     items.push(Item::Struct(syn::ItemStruct {
         attrs,
         vis: ast::public(),
@@ -259,6 +223,7 @@ fn struct_def(
         }),
         semi_token: None,
     }));
+    object.impls(&t.name, items);
     if default_fns.is_empty() {
         return Ok(());
     }
@@ -278,6 +243,246 @@ fn struct_def(
         #default_impl
     })?);
     Ok(())
+}
+
+/// How a member's value is read (a method of the runtime's `object::Members`).
+#[derive(Clone, Copy)]
+enum Read {
+    /// As its type reads it (`field`).
+    Field,
+    /// Optional, not nullable: `null` refused while a server reads (`optional`).
+    Optional,
+    /// Optional and nullable: `null` kept apart from absent (`nullable`).
+    Nullable,
+}
+
+/// What a member left out is read as.
+enum Absent {
+    /// `missing field` (`None` for an `Option`, as serde has it).
+    Required,
+    /// `None`: its slot (`Option<Option<T>>`) flattened. Written only when `Some`.
+    Flattened,
+    /// Its default, from this associated function.
+    Defaulted(String),
+}
+
+/// A struct's `codegen_runtime::object::Object` impl, built member by member. `read`: one
+/// local each (the member's slot, its name with `_` after, so that none clashes with `map`
+/// and `key`), one `match` arm, one field of the struct expression; `write`: one call.
+#[derive(Default)]
+struct ObjectImpl {
+    slots: Vec<syn::Stmt>,
+    arms: Vec<syn::Arm>,
+    values: Vec<syn::FieldValue>,
+    wires: Vec<syn::Expr>,
+    writes: Vec<syn::Stmt>,
+    /// The map's field that keeps the members the type does not declare.
+    additional: Option<String>,
+    /// Members the type does not declare are refused.
+    closed: bool,
+}
+
+/// `receiver.name(args)`: `map`'s methods are the runtime's `object::Members`', `out`'s
+/// its `object::Write`'s.
+fn call(receiver: &str, name: &str, args: impl IntoIterator<Item = syn::Expr>) -> syn::Expr {
+    ast::method(local(receiver), name, args)
+}
+
+fn local(name: &str) -> syn::Expr {
+    ast::path_expr(&[name])
+}
+
+fn slot_name(field: &str) -> String {
+    format!("{field}_")
+}
+
+/// `&self.field`.
+fn self_field(field: &str) -> syn::Expr {
+    ast::reference(ast::field(local("self"), syn::Member::Named(ident(field))))
+}
+
+impl ObjectImpl {
+    fn member(&mut self, f: &Field, read: Read, absent: Absent, number: bool) {
+        let slot = slot_name(&f.name);
+        let wire = || ast::str_lit(&f.wire);
+        self.slots
+            .push(ast::let_mut_stmt(&slot, ast::path_expr(&["None"])));
+        let function = match read {
+            Read::Field => "field",
+            Read::Optional => "optional",
+            Read::Nullable => "nullable",
+        };
+        let read = call("map", function, [ast::mut_reference(local(&slot)), wire()]);
+        self.arms
+            .push(ast::arm(ast::str_pat(&f.wire), ast::try_expr(read)));
+        let skipped_when_none = matches!(absent, Absent::Flattened);
+        let value = match absent {
+            Absent::Required => ast::try_expr(call("map", "required", [local(&slot), wire()])),
+            Absent::Flattened => ast::method(local(&slot), "flatten", []),
+            Absent::Defaulted(function) => ast::method(
+                local(&slot),
+                "unwrap_or_else",
+                [ast::path_expr(&["Self", &function])],
+            ),
+        };
+        self.values.push(ast::field_value(ident(&f.name), value));
+        self.wires.push(wire());
+        let write = match (skipped_when_none, number) {
+            (false, false) => "member",
+            (true, false) => "optional",
+            (false, true) => "number",
+            (true, true) => "optional_number",
+        };
+        self.writes.push(ast::try_stmt(call(
+            "out",
+            write,
+            [wire(), self_field(&f.name)],
+        )));
+    }
+
+    /// The map of the members the type does not declare. Its numbers are written as they
+    /// are: serde's `flatten`, which wrote it before, took no `serialize_with`.
+    fn additional(&mut self, field: &str) {
+        self.additional = Some(field.to_owned());
+        self.writes.push(ast::try_stmt(call(
+            "out",
+            "additional",
+            [self_field(field)],
+        )));
+    }
+
+    /// The struct's `Object`, `Serialize` and `Deserialize` impls.
+    fn impls(self, name: &str, items: &mut Vec<Item>) {
+        let next = if self.closed {
+            call("map", "known_key", [ast::reference(ast::array(self.wires))])
+        } else {
+            call("map", "key", [])
+        };
+        let next = ast::try_expr(next);
+        let mut read = self.slots;
+        let mut values = self.values;
+        // A member the type does not declare (a closed type's are refused with the key).
+        let other = match &self.additional {
+            Some(field) => {
+                let slot = slot_name(field);
+                read.push(ast::let_mut_stmt(
+                    &slot,
+                    ast::call(ast::path_expr(&["Default", "default"]), []),
+                ));
+                values.push(ast::field_value(ident(field), local(&slot)));
+                call(
+                    "map",
+                    "extra",
+                    [ast::mut_reference(local(&slot)), local("key")],
+                )
+            }
+            None => call("map", "skip", []),
+        };
+        let other = ast::try_expr(other);
+        let each = if self.arms.is_empty() && self.additional.is_none() {
+            // Nothing to tell apart: `while map.key()?.is_some() { map.skip()?; }`.
+            ast::while_loop(ast::method(next, "is_some", []), vec![ast::semi(other)])
+        } else {
+            let body = if self.arms.is_empty() {
+                ast::semi(other)
+            } else {
+                let mut arms = self.arms;
+                arms.push(ast::arm(ast::wild_pat(), other));
+                ast::block_stmt(ast::match_expr(
+                    ast::method(local("key"), "as_str", []),
+                    arms,
+                ))
+            };
+            ast::while_let(ast::some_pat(ast::ident_pat("key")), next, vec![body])
+        };
+        read.push(ast::block_stmt(each));
+        read.push(ast::block_stmt(ast::call(
+            ast::path_expr(&["Ok"]),
+            [ast::struct_expr(&["Self"], values)],
+        )));
+        let mut write = self.writes;
+        let additional = self.additional.is_some();
+        OBJECT_IMPLS.with(|impls| {
+            let self_ty = || Box::new(ast::path_ty(ast::path(&[name])));
+            let mut object = impls.object.clone();
+            object.self_ty = self_ty();
+            for item in &mut object.items {
+                match item {
+                    syn::ImplItem::Const(constant) => constant.expr = ast::str_lit(name),
+                    syn::ImplItem::Fn(f) if f.sig.ident == "read" => {
+                        f.block.stmts = std::mem::take(&mut read);
+                    }
+                    syn::ImplItem::Fn(f) => {
+                        if write.is_empty() {
+                            unused_out(f);
+                        }
+                        write.push(ast::ok_unit());
+                        f.block.stmts = std::mem::take(&mut write);
+                    }
+                    _ => {}
+                }
+            }
+            if additional {
+                object.items.insert(1, impls.additional.clone());
+            }
+            let mut serialize = impls.serialize.clone();
+            serialize.self_ty = self_ty();
+            let mut deserialize = impls.deserialize.clone();
+            deserialize.self_ty = self_ty();
+            items.extend([object, serialize, deserialize].map(Item::Impl));
+        });
+    }
+}
+
+/// `_out` for `write`'s `out`, in a struct with no members to write.
+fn unused_out(write: &mut syn::ImplItemFn) {
+    for input in &mut write.sig.inputs {
+        if let syn::FnArg::Typed(typed) = input {
+            if let syn::Pat::Ident(binding) = &mut *typed.pat {
+                binding.ident = ast::ident("_out");
+            }
+        }
+    }
+}
+
+/// The impls of every struct's reading and writing, copied and filled in for each.
+struct ObjectImpls {
+    object: syn::ItemImpl,
+    /// `Object::ADDITIONAL`, for a struct that keeps other members.
+    additional: syn::ImplItem,
+    serialize: syn::ItemImpl,
+    deserialize: syn::ItemImpl,
+}
+
+thread_local! {
+    static OBJECT_IMPLS: ObjectImpls = ObjectImpls {
+        object: syn::parse_quote! {
+            impl codegen_runtime::object::Object for Type {
+                const NAME: &'static str = "";
+                fn read<'de, A: serde::de::MapAccess<'de>>(
+                    mut map: codegen_runtime::object::Members<A>,
+                ) -> Result<Self, A::Error> {}
+                fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) -> Result<(), W::Error> {}
+            }
+        },
+        additional: syn::parse_quote! {
+            const ADDITIONAL: bool = true;
+        },
+        serialize: syn::parse_quote! {
+            impl serde::Serialize for Type {
+                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    codegen_runtime::object::serialize(self, serializer)
+                }
+            }
+        },
+        deserialize: syn::parse_quote! {
+            impl<'de> serde::Deserialize<'de> for Type {
+                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    codegen_runtime::object::deserialize(deserializer)
+                }
+            }
+        },
+    };
 }
 
 /// The impls of string enums, copied and filled in for each (syntax trees cannot be shared
@@ -421,13 +626,12 @@ fn string_enum(name: &str, attrs: Vec<syn::Attribute>, e: &StringEnum) -> Vec<It
 
 /// Writes whole `number`s as integers (`12`, not `12.0`): see the runtime's doc.
 const WHOLE_NUMBERS: &str = "super::validate::whole_numbers";
-/// What optional members that are not nullable are read with (`null` refused by servers).
-const OPTIONAL: &str = "super::validate::optional";
 
 /// Whether serializing `ty` writes an `f64` of its own (not one inside a named struct or
-/// union, which writes its numbers itself): such fields go through [`WHOLE_NUMBERS`]. A
-/// flattened map of numbers (`additionalProperties: {type: number}`) is left to serde:
-/// `flatten` takes no `serialize_with`.
+/// union, which writes its numbers itself): such union variants go through
+/// [`WHOLE_NUMBERS`], such struct members through the runtime's `Write::number`. A map of
+/// other members' numbers (`additionalProperties: {type: number}`) is written as it is, as
+/// serde's `flatten` (which takes no `serialize_with`) wrote it.
 fn holds_number(api: &Api, ty: &Ty) -> bool {
     fn through_aliases(api: &Api, ty: &Ty, aliases_left: usize) -> bool {
         match ty {

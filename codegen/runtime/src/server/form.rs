@@ -377,7 +377,9 @@ impl<'de> MapAccess<'de> for Members<'de> {
             return Ok(None);
         };
         self.value = Some(value);
-        seed.deserialize(key.as_str().into_deserializer()).map(Some)
+        // Lent, not copied: the generated structs' member names borrow it.
+        let key = serde::de::value::BorrowedStrDeserializer::new(key.as_str());
+        seed.deserialize(key).map(Some)
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Error> {

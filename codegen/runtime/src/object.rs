@@ -1,0 +1,407 @@
+//! Reading and writing the generated structs. serde's derives emit, for every struct, a
+//! field-identifier enum with its own visitor, a visitor that also takes arrays, and a
+//! wrapper type per member read or written through a function: most of what a large
+//! document's crate costs to compile. A generated struct instead implements [`Object`]:
+//! `read`, one `match` over its members' names, each arm a call to a method of [`Members`];
+//! `write`, one call of a [`Write`] method per member. These do what the derives did, with the same
+//! errors raised at the same places, so that the paths `serde_path_to_error` finds (a 422's
+//! field) stay the same.
+
+use serde::de::{DeserializeSeed, Deserializer, Error, IgnoredAny, MapAccess, Visitor};
+use serde::ser::{SerializeMap, SerializeStruct, Serializer};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// A generated struct, read from and written as an object's members; its `Deserialize`
+/// and `Serialize` are [`deserialize`] and [`serialize`].
+pub trait Object: Sized {
+    /// The Rust name, for `invalid type: ..., expected struct Name` (and the serializer).
+    const NAME: &'static str;
+
+    /// Whether the struct keeps other members in a map (`additionalProperties`): it is
+    /// then written as a map, not a struct, as serde's `flatten` has it.
+    const ADDITIONAL: bool = false;
+
+    /// Reads the members up to the end of the object.
+    fn read<'de, A: MapAccess<'de>>(map: Members<A>) -> Result<Self, A::Error>;
+
+    /// Writes the members, in order.
+    fn write<W: Write>(&self, out: &mut W) -> Result<(), W::Error>;
+}
+
+/// `Deserialize::deserialize` of a generated struct: an object only (an array is
+/// `invalid type: sequence, expected struct Name`, as the schema's `type: object` says).
+pub fn deserialize<'de, T: Object, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+    deserializer.deserialize_map(ObjectVisitor(PhantomData))
+}
+
+/// `Serialize::serialize` of a generated struct: as serde's derive does, a struct of the
+/// members written (counted first: a serializer may rely on the count), or a map when the
+/// struct keeps other members.
+pub fn serialize<T: Object, S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+    if T::ADDITIONAL {
+        let mut map = serializer.serialize_map(None)?;
+        value.write(&mut Entries(&mut map))?;
+        return map.end();
+    }
+    let mut count = Count(0);
+    if let Err(never) = value.write(&mut count) {
+        match never {}
+    }
+    let mut fields = serializer.serialize_struct(T::NAME, count.0)?;
+    value.write(&mut Fields(&mut fields))?;
+    fields.end()
+}
+
+struct ObjectVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "struct {}", T::NAME)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::read(Members(map))
+    }
+}
+
+/// A member's name: borrowed from the input where the deserializer lends it (JSON without
+/// escapes), else owned.
+#[derive(Debug)]
+pub struct Key<'de>(Cow<'de, str>);
+
+impl Key<'_> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // As the derive asks for member names: `serde_path_to_error` records the name
+        // from the `visit_*str*` call, for the path of an error in the member.
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E: Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: Error>(self, v: &str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E: Error>(self, v: String) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v)))
+    }
+}
+
+/// An object's members as a generated struct reads them: names with [`Members::key`] (or
+/// [`Members::known_key`]), then each value with the method its member's presence asks
+/// for, into a slot of its own.
+pub struct Members<A>(A);
+
+impl<'de, A: MapAccess<'de>> Members<A> {
+    /// The next member's name; `None` past the last.
+    #[inline]
+    pub fn key(&mut self) -> Result<Option<Key<'de>>, A::Error> {
+        self.0.next_key()
+    }
+
+    /// The next member's name in a type closed to other members (`additionalProperties:
+    /// false`): another name is refused while it is read, as `deny_unknown_fields` does, so
+    /// that the error's path ends at that member.
+    #[inline]
+    pub fn known_key(
+        &mut self,
+        names: &'static [&'static str],
+    ) -> Result<Option<Key<'de>>, A::Error> {
+        self.0.next_key_seed(Known(names))
+    }
+
+    /// A member's value, as its type reads it.
+    #[inline]
+    pub fn field<T: Deserialize<'de>>(
+        &mut self,
+        slot: &mut Option<T>,
+        name: &'static str,
+    ) -> Result<(), A::Error> {
+        self.value(slot, name, PhantomData)
+    }
+
+    /// An optional member that is not nullable: `null` is refused while a server reads a
+    /// request (see [`crate::validate::optional`]), read as absent otherwise.
+    #[inline]
+    pub fn optional<T: Deserialize<'de>>(
+        &mut self,
+        slot: &mut Option<Option<T>>,
+        name: &'static str,
+    ) -> Result<(), A::Error> {
+        // Refused within the value's read, so that the error's path names the member.
+        self.value(slot, name, NotNull(PhantomData))
+    }
+
+    /// An optional nullable member (`Option<Option<T>>`): a `null` given is `Some(None)`,
+    /// apart from the member left out (`None`).
+    #[inline]
+    pub fn nullable<T: Deserialize<'de>>(
+        &mut self,
+        slot: &mut Option<Option<T>>,
+        name: &'static str,
+    ) -> Result<(), A::Error> {
+        self.value(slot, name, Given(PhantomData))
+    }
+
+    /// A member's value read by `seed` into its slot; a member given twice is refused, as
+    /// serde's derive does.
+    #[inline]
+    fn value<S: DeserializeSeed<'de>>(
+        &mut self,
+        slot: &mut Option<S::Value>,
+        name: &'static str,
+        seed: S,
+    ) -> Result<(), A::Error> {
+        if slot.is_some() {
+            return Err(A::Error::duplicate_field(name));
+        }
+        *slot = Some(self.0.next_value_seed(seed)?);
+        Ok(())
+    }
+
+    /// A member the type does not declare, passed over.
+    #[inline]
+    pub fn skip(&mut self) -> Result<(), A::Error> {
+        self.0.next_value::<IgnoredAny>().map(|_| ())
+    }
+
+    /// A member the type does not declare, kept in its `additionalProperties` map.
+    #[inline]
+    pub fn extra<M, T>(&mut self, into: &mut M, key: Key<'de>) -> Result<(), A::Error>
+    where
+        M: Extend<(String, T)>,
+        T: Deserialize<'de>,
+    {
+        let value = self.0.next_value()?;
+        into.extend(Some((key.0.into_owned(), value)));
+        Ok(())
+    }
+
+    /// A required member's value. One left out is `missing field`, but for a type that
+    /// reads `null` (an `Option`: a required nullable member), which is `None` then, as
+    /// serde's derive has it.
+    #[inline]
+    pub fn required<T: Deserialize<'de>>(
+        &self,
+        slot: Option<T>,
+        name: &'static str,
+    ) -> Result<T, A::Error> {
+        match slot {
+            Some(value) => Ok(value),
+            None => T::deserialize(Missing(name, PhantomData)),
+        }
+    }
+}
+
+struct Known(&'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for Known {
+    type Value = Key<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key<'de>, D::Error> {
+        let key = Key::deserialize(deserializer)?;
+        if !self.0.contains(&key.as_str()) {
+            return Err(D::Error::unknown_field(key.as_str(), self.0));
+        }
+        Ok(key)
+    }
+}
+
+/// Reads `Option<T>` as [`crate::validate::optional`] does.
+struct NotNull<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for NotNull<T> {
+    type Value = Option<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<T>, D::Error> {
+        crate::validate::optional(deserializer)
+    }
+}
+
+/// Reads `T` as `Some`: a member given, whatever its value.
+struct Given<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Given<T> {
+    type Value = Option<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<T>, D::Error> {
+        T::deserialize(deserializer).map(Some)
+    }
+}
+
+/// What a left-out member reads as: `None` for an `Option`, else `missing field`.
+struct Missing<E>(&'static str, PhantomData<E>);
+
+impl<'de, E: Error> Deserializer<'de> for Missing<E> {
+    type Error = E;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, E> {
+        Err(E::missing_field(self.0))
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
+        visitor.visit_none()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
+        ignored_any
+    }
+}
+
+/// Where a struct's `write` puts its members: one call per member, by its presence.
+pub trait Write {
+    type Error;
+
+    /// A member written (as its type writes it).
+    fn member<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), Self::Error>;
+
+    /// A member left out (`None` for an optional one).
+    fn skipped(&mut self, name: &'static str) -> Result<(), Self::Error>;
+
+    /// The members kept beyond the declared ones (`additionalProperties`), each as it is.
+    fn additional<T: Serialize>(
+        &mut self,
+        members: &BTreeMap<String, T>,
+    ) -> Result<(), Self::Error>;
+
+    /// An optional member: left out when `None`.
+    #[inline]
+    fn optional<T: Serialize>(
+        &mut self,
+        name: &'static str,
+        value: &Option<T>,
+    ) -> Result<(), Self::Error> {
+        match value {
+            Some(_) => self.member(name, value),
+            None => self.skipped(name),
+        }
+    }
+
+    /// A member holding JSON Schema `number`s, whole ones written as integers (see
+    /// [`crate::validate::whole_numbers`]).
+    #[inline]
+    fn number<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), Self::Error> {
+        self.member(name, &crate::validate::Whole(value))
+    }
+
+    /// An optional member holding `number`s: left out when `None`.
+    #[inline]
+    fn optional_number<T: Serialize>(
+        &mut self,
+        name: &'static str,
+        value: &Option<T>,
+    ) -> Result<(), Self::Error> {
+        match value {
+            Some(_) => self.number(name, value),
+            None => self.skipped(name),
+        }
+    }
+}
+
+/// Counts the members written, for `serialize_struct`.
+struct Count(usize);
+
+impl Write for Count {
+    type Error = std::convert::Infallible;
+
+    fn member<T: Serialize + ?Sized>(&mut self, _: &'static str, _: &T) -> Result<(), Self::Error> {
+        self.0 += 1;
+        Ok(())
+    }
+
+    fn skipped(&mut self, _: &'static str) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    fn additional<T: Serialize>(&mut self, _: &BTreeMap<String, T>) -> Result<(), Self::Error> {
+        // Such a struct is written as a map, never counted.
+        Ok(())
+    }
+}
+
+/// A struct's members, as its fields.
+struct Fields<'a, S>(&'a mut S);
+
+impl<S: SerializeStruct> Write for Fields<'_, S> {
+    type Error = S::Error;
+
+    fn member<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), S::Error> {
+        self.0.serialize_field(name, value)
+    }
+
+    fn skipped(&mut self, name: &'static str) -> Result<(), S::Error> {
+        self.0.skip_field(name)
+    }
+
+    fn additional<T: Serialize>(&mut self, _: &BTreeMap<String, T>) -> Result<(), S::Error> {
+        // Not reached: a struct that keeps other members says so (`ADDITIONAL`), and
+        // `serialize` writes it as a map.
+        Err(serde::ser::Error::custom(
+            "members beyond the declared ones are written to a map",
+        ))
+    }
+}
+
+/// A struct's members, as a map's entries (a struct that keeps other members).
+struct Entries<'a, M>(&'a mut M);
+
+impl<M: SerializeMap> Write for Entries<'_, M> {
+    type Error = M::Error;
+
+    fn member<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), M::Error> {
+        self.0.serialize_entry(name, value)
+    }
+
+    fn skipped(&mut self, _: &'static str) -> Result<(), M::Error> {
+        Ok(())
+    }
+
+    fn additional<T: Serialize>(&mut self, members: &BTreeMap<String, T>) -> Result<(), M::Error> {
+        // As serde's `flatten` hands a map's entries on.
+        members
+            .iter()
+            .try_for_each(|(key, value)| self.0.serialize_entry(key, value))
+    }
+}
