@@ -86,7 +86,20 @@
     clippy::test_attr_in_doctest,
     rustdoc::invalid_rust_codeblocks
 )]
-#![cfg_attr(
+#![recursion_limit = "512"]
+/// Request and response types: one Rust type per schema of the document.
+#[rustfmt::skip]
+pub mod models;
+/// Each operation's query, header and cookie parameters: one type the client
+/// sends and the server receives.
+#[rustfmt::skip]
+pub mod params;
+/// Schema constraints the types cannot hold, checked after deserializing (the
+/// runtime crate's).
+pub use codegen_runtime::validate;
+/// The async HTTP client: one method per operation (cargo feature `client`).
+#[cfg(feature = "client")]
+#[cfg_attr(
     not(
         all(
             feature = "chat",
@@ -103,19 +116,6 @@
     ),
     allow(dead_code, unused_imports, unused_variables)
 )]
-#![recursion_limit = "512"]
-/// Request and response types: one Rust type per schema of the document.
-#[rustfmt::skip]
-pub mod models;
-/// Each operation's query, header and cookie parameters: one type the client
-/// sends and the server receives.
-#[rustfmt::skip]
-pub mod params;
-/// Schema constraints the types cannot hold, checked after deserializing (the
-/// runtime crate's).
-pub use codegen_runtime::validate;
-/// The async HTTP client: one method per operation (cargo feature `client`).
-#[cfg(feature = "client")]
 #[rustfmt::skip]
 pub mod client;
 /// The API client, also at the crate root.
@@ -123,5 +123,22 @@ pub mod client;
 pub use client::Client;
 /// The axum server (cargo feature `server`): the [`server::ManiacApi`] trait, [`server::router`] and [`server::mock::Mock`].
 #[cfg(feature = "server")]
+#[cfg_attr(
+    not(
+        all(
+            feature = "chat",
+            feature = "containers",
+            feature = "files",
+            feature = "models",
+            feature = "evaluators",
+            feature = "datasets",
+            feature = "evaluation",
+            feature = "optimization",
+            feature = "rlm",
+            feature = "traces"
+        )
+    ),
+    allow(dead_code, unused_imports, unused_variables)
+)]
 #[rustfmt::skip]
 pub mod server;

@@ -26,7 +26,7 @@ pub fn lib_rs(api: &Api, crate_name: &str) -> TokenStream {
     let docs = inner_doc_attrs(&about);
     let allows = lint_allows();
     let partial = super::partial_features_allow(api);
-    let server = lib_item(api);
+    let server = lib_item(api, &partial);
     let params = super::params::any_params(api).then(|| {
         quote! {
             /// Each operation's query, header and cookie parameters: one type the client
@@ -38,7 +38,6 @@ pub fn lib_rs(api: &Api, crate_name: &str) -> TokenStream {
     quote! {
         #docs
         #![allow(#allows)]
-        #partial
         // Proving large documents' types `Send` (the server's futures) walks their whole
         // containment graph: Stripe's goes past rustc's default of 128.
         #![recursion_limit = "512"]
@@ -56,6 +55,7 @@ pub fn lib_rs(api: &Api, crate_name: &str) -> TokenStream {
 
         /// The async HTTP client: one method per operation (cargo feature `client`).
         #[cfg(feature = "client")]
+        #partial
         #[rustfmt::skip]
         pub mod client;
 
@@ -91,7 +91,7 @@ fn features_docs(api: &Api, crate_name: &str) -> String {
 }
 
 /// The `server` module's declaration in `lib.rs`.
-fn lib_item(api: &Api) -> TokenStream {
+fn lib_item(api: &Api, partial: &Option<TokenStream>) -> TokenStream {
     let doc = format!(
         " The axum server (cargo feature `server`): the [`server::{}`] trait, [`server::router`] \
          and [`server::mock::Mock`].",
@@ -100,6 +100,7 @@ fn lib_item(api: &Api) -> TokenStream {
     quote! {
         #[doc = #doc]
         #[cfg(feature = "server")]
+        #partial
         #[rustfmt::skip]
         pub mod server;
     }

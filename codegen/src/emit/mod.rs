@@ -402,16 +402,17 @@ pub fn insert_cfg(attrs: &mut Vec<syn::Attribute>, cfg: &syn::Attribute) {
     attrs.insert(after_docs, cfg.clone());
 }
 
-/// With only some operation groups enabled, items shared by operations (helpers,
-/// imports, constants, the router's implementation) may go unused: allowed then, and
-/// only then.
+/// With only some operation groups enabled, items the client's or server's operations
+/// share (helpers, imports, constants, the router's implementation) may go unused:
+/// allowed then, and only then. On the module declarations, which rustfmt skips: it
+/// would lay the list out unlike the generator does.
 pub fn partial_features_allow(api: &Api) -> Option<TokenStream> {
     if api.features.is_empty() {
         return None;
     }
     let names = api.features.iter().map(|f| f.name.as_str());
     Some(quote! {
-        #![cfg_attr(not(all(#(feature = #names),*)), allow(dead_code, unused_imports, unused_variables))]
+        #[cfg_attr(not(all(#(feature = #names),*)), allow(dead_code, unused_imports, unused_variables))]
     })
 }
 
