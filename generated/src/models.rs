@@ -104,26 +104,12 @@ impl super::validate::Validate for ManiacError {}
 ///
 /// Schema `#/components/schemas/SortOrder`.
 #[cfg(feature = "chat")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum SortOrder {
     /// `"asc"`
-    #[serde(rename = "asc")]
     Asc,
     /// `"desc"`
     #[default]
-    #[serde(rename = "desc")]
     Desc,
 }
 #[cfg(feature = "chat")]
@@ -140,6 +126,31 @@ impl SortOrder {
 impl std::fmt::Display for SortOrder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for SortOrder {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for SortOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "asc" => Self::Asc,
+                "desc" => Self::Desc,
+                _ => {
+                    return Err(
+                        serde::de::Error::unknown_variant(&value, &["asc", "desc"]),
+                    );
+                }
+            },
+        )
     }
 }
 #[cfg(feature = "chat")]
@@ -583,33 +594,17 @@ impl super::validate::Validate for Message {
 ///
 /// Schema `#/components/schemas/MessageRole`.
 #[cfg(feature = "chat")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MessageRole {
     /// `"system"`
-    #[serde(rename = "system")]
     System,
     /// `"user"`
-    #[serde(rename = "user")]
     User,
     /// `"assistant"`
-    #[serde(rename = "assistant")]
     Assistant,
     /// `"developer"`
-    #[serde(rename = "developer")]
     Developer,
     /// `"tool"`
-    #[serde(rename = "tool")]
     Tool,
 }
 #[cfg(feature = "chat")]
@@ -629,6 +624,37 @@ impl MessageRole {
 impl std::fmt::Display for MessageRole {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for MessageRole {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for MessageRole {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "system" => Self::System,
+                "user" => Self::User,
+                "assistant" => Self::Assistant,
+                "developer" => Self::Developer,
+                "tool" => Self::Tool,
+                _ => {
+                    return Err(
+                        serde::de::Error::unknown_variant(
+                            &value,
+                            &["system", "user", "assistant", "developer", "tool"],
+                        ),
+                    );
+                }
+            },
+        )
     }
 }
 #[cfg(feature = "chat")]
@@ -906,23 +932,10 @@ impl super::validate::Validate for ToolCall {}
 ///
 /// Schema `#/components/schemas/ToolCallType`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum ToolCallType {
     /// `"function"`
     #[default]
-    #[serde(rename = "function")]
     Function,
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -938,6 +951,26 @@ impl ToolCallType {
 impl std::fmt::Display for ToolCallType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl serde::Serialize for ToolCallType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl<'de> serde::Deserialize<'de> for ToolCallType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "function" => Self::Function,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["function"])),
+            },
+        )
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -5424,24 +5457,11 @@ impl super::validate::Validate for AddModelToContainerRes {
 ///
 /// Schema `#/components/schemas/EvaluatorType`.
 #[cfg(feature = "evaluators")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EvaluatorType {
     /// `"judge"`
-    #[serde(rename = "judge")]
     Judge,
     /// `"code"`
-    #[serde(rename = "code")]
     Code,
 }
 #[cfg(feature = "evaluators")]
@@ -5458,6 +5478,31 @@ impl EvaluatorType {
 impl std::fmt::Display for EvaluatorType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "evaluators")]
+impl serde::Serialize for EvaluatorType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "evaluators")]
+impl<'de> serde::Deserialize<'de> for EvaluatorType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "judge" => Self::Judge,
+                "code" => Self::Code,
+                _ => {
+                    return Err(
+                        serde::de::Error::unknown_variant(&value, &["judge", "code"]),
+                    );
+                }
+            },
+        )
     }
 }
 #[cfg(feature = "evaluators")]
@@ -10299,23 +10344,10 @@ impl super::validate::Validate for TraceSpan {}
 ///
 /// Schema `#/components/schemas/TextContentPart/properties/type`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum TextContentPartType {
     /// `"text"`
     #[default]
-    #[serde(rename = "text")]
     Text,
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -10334,28 +10366,35 @@ impl std::fmt::Display for TextContentPartType {
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl serde::Serialize for TextContentPartType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl<'de> serde::Deserialize<'de> for TextContentPartType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "text" => Self::Text,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["text"])),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for TextContentPartType {}
 /// Content part type.
 ///
 /// Schema `#/components/schemas/ImageContentPart/properties/type`.
 #[cfg(feature = "chat")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum ImageContentPartType {
     /// `"image_url"`
     #[default]
-    #[serde(rename = "image_url")]
     ImageUrl,
 }
 #[cfg(feature = "chat")]
@@ -10371,6 +10410,28 @@ impl ImageContentPartType {
 impl std::fmt::Display for ImageContentPartType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for ImageContentPartType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ImageContentPartType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "image_url" => Self::ImageUrl,
+                _ => {
+                    return Err(serde::de::Error::unknown_variant(&value, &["image_url"]));
+                }
+            },
+        )
     }
 }
 #[cfg(feature = "chat")]
@@ -10407,23 +10468,10 @@ pub type ResponseFormatTextType = TextContentPartType;
 ///
 /// Schema `#/components/schemas/ResponseFormatJsonObject/properties/type`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum ResponseFormatJsonObjectType {
     /// `"json_object"`
     #[default]
-    #[serde(rename = "json_object")]
     JsonObject,
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -10442,28 +10490,39 @@ impl std::fmt::Display for ResponseFormatJsonObjectType {
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl serde::Serialize for ResponseFormatJsonObjectType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl<'de> serde::Deserialize<'de> for ResponseFormatJsonObjectType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "json_object" => Self::JsonObject,
+                _ => {
+                    return Err(
+                        serde::de::Error::unknown_variant(&value, &["json_object"]),
+                    );
+                }
+            },
+        )
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ResponseFormatJsonObjectType {}
 /// Response format type.
 ///
 /// Schema `#/components/schemas/ResponseFormatJsonSchema/properties/type`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum ResponseFormatJsonSchemaType {
     /// `"json_schema"`
     #[default]
-    #[serde(rename = "json_schema")]
     JsonSchema,
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -10482,28 +10541,39 @@ impl std::fmt::Display for ResponseFormatJsonSchemaType {
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl serde::Serialize for ResponseFormatJsonSchemaType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl<'de> serde::Deserialize<'de> for ResponseFormatJsonSchemaType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "json_schema" => Self::JsonSchema,
+                _ => {
+                    return Err(
+                        serde::de::Error::unknown_variant(&value, &["json_schema"]),
+                    );
+                }
+            },
+        )
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ResponseFormatJsonSchemaType {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/ChatRes/properties/object`.
 #[cfg(feature = "chat")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum ChatResObject {
     /// `"chat.completion"`
     #[default]
-    #[serde(rename = "chat.completion")]
     ChatCompletion,
 }
 #[cfg(feature = "chat")]
@@ -10522,28 +10592,39 @@ impl std::fmt::Display for ChatResObject {
     }
 }
 #[cfg(feature = "chat")]
+impl serde::Serialize for ChatResObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ChatResObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "chat.completion" => Self::ChatCompletion,
+                _ => {
+                    return Err(
+                        serde::de::Error::unknown_variant(&value, &["chat.completion"]),
+                    );
+                }
+            },
+        )
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatResObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/ChatCompletionChunk/properties/object`.
 #[cfg(feature = "chat")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum ChatCompletionChunkObject {
     /// `"chat.completion.chunk"`
     #[default]
-    #[serde(rename = "chat.completion.chunk")]
     ChatCompletionChunk,
 }
 #[cfg(feature = "chat")]
@@ -10562,28 +10643,42 @@ impl std::fmt::Display for ChatCompletionChunkObject {
     }
 }
 #[cfg(feature = "chat")]
+impl serde::Serialize for ChatCompletionChunkObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ChatCompletionChunkObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "chat.completion.chunk" => Self::ChatCompletionChunk,
+                _ => {
+                    return Err(
+                        serde::de::Error::unknown_variant(
+                            &value,
+                            &["chat.completion.chunk"],
+                        ),
+                    );
+                }
+            },
+        )
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChunkObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/ChatListRes/properties/object`.
 #[cfg(feature = "chat")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum ChatListResObject {
     /// `"list"`
     #[default]
-    #[serde(rename = "list")]
     List,
 }
 #[cfg(feature = "chat")]
@@ -10602,28 +10697,35 @@ impl std::fmt::Display for ChatListResObject {
     }
 }
 #[cfg(feature = "chat")]
+impl serde::Serialize for ChatListResObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ChatListResObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "list" => Self::List,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["list"])),
+            },
+        )
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatListResObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/ChatResRelaxed/properties/object`.
 #[cfg(feature = "chat")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum ChatResRelaxedObject {
     /// `"chat.completion"`
     #[default]
-    #[serde(rename = "chat.completion")]
     ChatCompletion,
 }
 #[cfg(feature = "chat")]
@@ -10642,28 +10744,39 @@ impl std::fmt::Display for ChatResRelaxedObject {
     }
 }
 #[cfg(feature = "chat")]
+impl serde::Serialize for ChatResRelaxedObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for ChatResRelaxedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "chat.completion" => Self::ChatCompletion,
+                _ => {
+                    return Err(
+                        serde::de::Error::unknown_variant(&value, &["chat.completion"]),
+                    );
+                }
+            },
+        )
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatResRelaxedObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/Container/properties/object`.
 #[cfg(any(feature = "containers", feature = "evaluation", feature = "optimization"))]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum ContainerObject {
     /// `"container"`
     #[default]
-    #[serde(rename = "container")]
     Container,
 }
 #[cfg(any(feature = "containers", feature = "evaluation", feature = "optimization"))]
@@ -10682,28 +10795,37 @@ impl std::fmt::Display for ContainerObject {
     }
 }
 #[cfg(any(feature = "containers", feature = "evaluation", feature = "optimization"))]
+impl serde::Serialize for ContainerObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(any(feature = "containers", feature = "evaluation", feature = "optimization"))]
+impl<'de> serde::Deserialize<'de> for ContainerObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "container" => Self::Container,
+                _ => {
+                    return Err(serde::de::Error::unknown_variant(&value, &["container"]));
+                }
+            },
+        )
+    }
+}
+#[cfg(any(feature = "containers", feature = "evaluation", feature = "optimization"))]
 impl super::validate::Validate for ContainerObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/CreateContainerRes/properties/object`.
 #[cfg(feature = "containers")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum CreateContainerResObject {
     /// `"container"`
     #[default]
-    #[serde(rename = "container")]
     Container,
 }
 #[cfg(feature = "containers")]
@@ -10722,28 +10844,37 @@ impl std::fmt::Display for CreateContainerResObject {
     }
 }
 #[cfg(feature = "containers")]
+impl serde::Serialize for CreateContainerResObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "containers")]
+impl<'de> serde::Deserialize<'de> for CreateContainerResObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "container" => Self::Container,
+                _ => {
+                    return Err(serde::de::Error::unknown_variant(&value, &["container"]));
+                }
+            },
+        )
+    }
+}
+#[cfg(feature = "containers")]
 impl super::validate::Validate for CreateContainerResObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/DeleteContainerRes/properties/object`.
 #[cfg(feature = "containers")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum DeleteContainerResObject {
     /// `"container"`
     #[default]
-    #[serde(rename = "container")]
     Container,
 }
 #[cfg(feature = "containers")]
@@ -10762,28 +10893,37 @@ impl std::fmt::Display for DeleteContainerResObject {
     }
 }
 #[cfg(feature = "containers")]
+impl serde::Serialize for DeleteContainerResObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "containers")]
+impl<'de> serde::Deserialize<'de> for DeleteContainerResObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "container" => Self::Container,
+                _ => {
+                    return Err(serde::de::Error::unknown_variant(&value, &["container"]));
+                }
+            },
+        )
+    }
+}
+#[cfg(feature = "containers")]
 impl super::validate::Validate for DeleteContainerResObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/ContainerListResponse/properties/object`.
 #[cfg(feature = "containers")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum ContainerListResponseObject {
     /// `"list"`
     #[default]
-    #[serde(rename = "list")]
     List,
 }
 #[cfg(feature = "containers")]
@@ -10802,28 +10942,35 @@ impl std::fmt::Display for ContainerListResponseObject {
     }
 }
 #[cfg(feature = "containers")]
+impl serde::Serialize for ContainerListResponseObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "containers")]
+impl<'de> serde::Deserialize<'de> for ContainerListResponseObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "list" => Self::List,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["list"])),
+            },
+        )
+    }
+}
+#[cfg(feature = "containers")]
 impl super::validate::Validate for ContainerListResponseObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/FileObject/properties/object`.
 #[cfg(any(feature = "files", feature = "optimization"))]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum FileObjectObject {
     /// `"file"`
     #[default]
-    #[serde(rename = "file")]
     File,
 }
 #[cfg(any(feature = "files", feature = "optimization"))]
@@ -10842,28 +10989,35 @@ impl std::fmt::Display for FileObjectObject {
     }
 }
 #[cfg(any(feature = "files", feature = "optimization"))]
+impl serde::Serialize for FileObjectObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(any(feature = "files", feature = "optimization"))]
+impl<'de> serde::Deserialize<'de> for FileObjectObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "file" => Self::File,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["file"])),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "files", feature = "optimization"))]
 impl super::validate::Validate for FileObjectObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/FileDeleteResponse/properties/object`.
 #[cfg(feature = "files")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum FileDeleteResponseObject {
     /// `"file"`
     #[default]
-    #[serde(rename = "file")]
     File,
 }
 #[cfg(feature = "files")]
@@ -10882,28 +11036,35 @@ impl std::fmt::Display for FileDeleteResponseObject {
     }
 }
 #[cfg(feature = "files")]
+impl serde::Serialize for FileDeleteResponseObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "files")]
+impl<'de> serde::Deserialize<'de> for FileDeleteResponseObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "file" => Self::File,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["file"])),
+            },
+        )
+    }
+}
+#[cfg(feature = "files")]
 impl super::validate::Validate for FileDeleteResponseObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/FileListResponse/properties/object`.
 #[cfg(feature = "files")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum FileListResponseObject {
     /// `"list"`
     #[default]
-    #[serde(rename = "list")]
     List,
 }
 #[cfg(feature = "files")]
@@ -10922,28 +11083,35 @@ impl std::fmt::Display for FileListResponseObject {
     }
 }
 #[cfg(feature = "files")]
+impl serde::Serialize for FileListResponseObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "files")]
+impl<'de> serde::Deserialize<'de> for FileListResponseObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "list" => Self::List,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["list"])),
+            },
+        )
+    }
+}
+#[cfg(feature = "files")]
 impl super::validate::Validate for FileListResponseObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/ModelListItem/properties/object`.
 #[cfg(feature = "models")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum ModelListItemObject {
     /// `"model"`
     #[default]
-    #[serde(rename = "model")]
     Model,
 }
 #[cfg(feature = "models")]
@@ -10962,28 +11130,35 @@ impl std::fmt::Display for ModelListItemObject {
     }
 }
 #[cfg(feature = "models")]
+impl serde::Serialize for ModelListItemObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "models")]
+impl<'de> serde::Deserialize<'de> for ModelListItemObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "model" => Self::Model,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["model"])),
+            },
+        )
+    }
+}
+#[cfg(feature = "models")]
 impl super::validate::Validate for ModelListItemObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/ModelListResponse/properties/object`.
 #[cfg(feature = "models")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum ModelListResponseObject {
     /// `"list"`
     #[default]
-    #[serde(rename = "list")]
     List,
 }
 #[cfg(feature = "models")]
@@ -11002,28 +11177,35 @@ impl std::fmt::Display for ModelListResponseObject {
     }
 }
 #[cfg(feature = "models")]
+impl serde::Serialize for ModelListResponseObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "models")]
+impl<'de> serde::Deserialize<'de> for ModelListResponseObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "list" => Self::List,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["list"])),
+            },
+        )
+    }
+}
+#[cfg(feature = "models")]
 impl super::validate::Validate for ModelListResponseObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/AddModelToContainerRes/properties/object`.
 #[cfg(feature = "models")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum AddModelToContainerResObject {
     /// `"model"`
     #[default]
-    #[serde(rename = "model")]
     Model,
 }
 #[cfg(feature = "models")]
@@ -11042,28 +11224,35 @@ impl std::fmt::Display for AddModelToContainerResObject {
     }
 }
 #[cfg(feature = "models")]
+impl serde::Serialize for AddModelToContainerResObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "models")]
+impl<'de> serde::Deserialize<'de> for AddModelToContainerResObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "model" => Self::Model,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["model"])),
+            },
+        )
+    }
+}
+#[cfg(feature = "models")]
 impl super::validate::Validate for AddModelToContainerResObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/JudgeEvaluator/properties/object`.
 #[cfg(feature = "evaluators")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum JudgeEvaluatorObject {
     /// `"evaluator.judge"`
     #[default]
-    #[serde(rename = "evaluator.judge")]
     EvaluatorJudge,
 }
 #[cfg(feature = "evaluators")]
@@ -11082,28 +11271,39 @@ impl std::fmt::Display for JudgeEvaluatorObject {
     }
 }
 #[cfg(feature = "evaluators")]
+impl serde::Serialize for JudgeEvaluatorObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "evaluators")]
+impl<'de> serde::Deserialize<'de> for JudgeEvaluatorObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "evaluator.judge" => Self::EvaluatorJudge,
+                _ => {
+                    return Err(
+                        serde::de::Error::unknown_variant(&value, &["evaluator.judge"]),
+                    );
+                }
+            },
+        )
+    }
+}
+#[cfg(feature = "evaluators")]
 impl super::validate::Validate for JudgeEvaluatorObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/CodeEvaluator/properties/object`.
 #[cfg(feature = "evaluators")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum CodeEvaluatorObject {
     /// `"evaluator.code"`
     #[default]
-    #[serde(rename = "evaluator.code")]
     EvaluatorCode,
 }
 #[cfg(feature = "evaluators")]
@@ -11122,28 +11322,39 @@ impl std::fmt::Display for CodeEvaluatorObject {
     }
 }
 #[cfg(feature = "evaluators")]
+impl serde::Serialize for CodeEvaluatorObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "evaluators")]
+impl<'de> serde::Deserialize<'de> for CodeEvaluatorObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "evaluator.code" => Self::EvaluatorCode,
+                _ => {
+                    return Err(
+                        serde::de::Error::unknown_variant(&value, &["evaluator.code"]),
+                    );
+                }
+            },
+        )
+    }
+}
+#[cfg(feature = "evaluators")]
 impl super::validate::Validate for CodeEvaluatorObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/EvaluatorListResponse/properties/object`.
 #[cfg(feature = "evaluators")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum EvaluatorListResponseObject {
     /// `"list"`
     #[default]
-    #[serde(rename = "list")]
     List,
 }
 #[cfg(feature = "evaluators")]
@@ -11162,28 +11373,35 @@ impl std::fmt::Display for EvaluatorListResponseObject {
     }
 }
 #[cfg(feature = "evaluators")]
+impl serde::Serialize for EvaluatorListResponseObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "evaluators")]
+impl<'de> serde::Deserialize<'de> for EvaluatorListResponseObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "list" => Self::List,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["list"])),
+            },
+        )
+    }
+}
+#[cfg(feature = "evaluators")]
 impl super::validate::Validate for EvaluatorListResponseObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/DeleteEvaluatorRes/properties/object`.
 #[cfg(feature = "evaluators")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum DeleteEvaluatorResObject {
     /// `"evaluator"`
     #[default]
-    #[serde(rename = "evaluator")]
     Evaluator,
 }
 #[cfg(feature = "evaluators")]
@@ -11202,28 +11420,37 @@ impl std::fmt::Display for DeleteEvaluatorResObject {
     }
 }
 #[cfg(feature = "evaluators")]
+impl serde::Serialize for DeleteEvaluatorResObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "evaluators")]
+impl<'de> serde::Deserialize<'de> for DeleteEvaluatorResObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "evaluator" => Self::Evaluator,
+                _ => {
+                    return Err(serde::de::Error::unknown_variant(&value, &["evaluator"]));
+                }
+            },
+        )
+    }
+}
+#[cfg(feature = "evaluators")]
 impl super::validate::Validate for DeleteEvaluatorResObject {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/Dataset/properties/object`.
 #[cfg(any(feature = "datasets", feature = "evaluation", feature = "optimization"))]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum DatasetObject {
     /// `"dataset"`
     #[default]
-    #[serde(rename = "dataset")]
     Dataset,
 }
 #[cfg(any(feature = "datasets", feature = "evaluation", feature = "optimization"))]
@@ -11242,28 +11469,35 @@ impl std::fmt::Display for DatasetObject {
     }
 }
 #[cfg(any(feature = "datasets", feature = "evaluation", feature = "optimization"))]
+impl serde::Serialize for DatasetObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(any(feature = "datasets", feature = "evaluation", feature = "optimization"))]
+impl<'de> serde::Deserialize<'de> for DatasetObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "dataset" => Self::Dataset,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["dataset"])),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "datasets", feature = "evaluation", feature = "optimization"))]
 impl super::validate::Validate for DatasetObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/DatasetListResponse/properties/object`.
 #[cfg(feature = "datasets")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum DatasetListResponseObject {
     /// `"list"`
     #[default]
-    #[serde(rename = "list")]
     List,
 }
 #[cfg(feature = "datasets")]
@@ -11279,6 +11513,26 @@ impl DatasetListResponseObject {
 impl std::fmt::Display for DatasetListResponseObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "datasets")]
+impl serde::Serialize for DatasetListResponseObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "datasets")]
+impl<'de> serde::Deserialize<'de> for DatasetListResponseObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "list" => Self::List,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["list"])),
+            },
+        )
     }
 }
 #[cfg(feature = "datasets")]
@@ -11301,23 +11555,10 @@ pub type ContainerDataSourceType = ContainerObject;
 ///
 /// Schema `#/components/schemas/GenerateDataSource/properties/type`.
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum GenerateDataSourceType {
     /// `"generate"`
     #[default]
-    #[serde(rename = "generate")]
     Generate,
 }
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
@@ -11336,6 +11577,26 @@ impl std::fmt::Display for GenerateDataSourceType {
     }
 }
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
+impl serde::Serialize for GenerateDataSourceType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
+impl<'de> serde::Deserialize<'de> for GenerateDataSourceType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "generate" => Self::Generate,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["generate"])),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
 impl super::validate::Validate for GenerateDataSourceType {}
 /// Data source type.
 ///
@@ -11348,23 +11609,10 @@ pub type FileDataSourceType = FileObjectObject;
 ///
 /// Schema `#/components/schemas/EvaluationRun/properties/object`.
 #[cfg(feature = "evaluation")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum EvaluationRunObject {
     /// `"evaluation.run"`
     #[default]
-    #[serde(rename = "evaluation.run")]
     EvaluationRun,
 }
 #[cfg(feature = "evaluation")]
@@ -11383,28 +11631,39 @@ impl std::fmt::Display for EvaluationRunObject {
     }
 }
 #[cfg(feature = "evaluation")]
+impl serde::Serialize for EvaluationRunObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "evaluation")]
+impl<'de> serde::Deserialize<'de> for EvaluationRunObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "evaluation.run" => Self::EvaluationRun,
+                _ => {
+                    return Err(
+                        serde::de::Error::unknown_variant(&value, &["evaluation.run"]),
+                    );
+                }
+            },
+        )
+    }
+}
+#[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRunObject {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/EvaluationRunListResponse/properties/object`.
 #[cfg(feature = "evaluation")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum EvaluationRunListResponseObject {
     /// `"list"`
     #[default]
-    #[serde(rename = "list")]
     List,
 }
 #[cfg(feature = "evaluation")]
@@ -11423,28 +11682,35 @@ impl std::fmt::Display for EvaluationRunListResponseObject {
     }
 }
 #[cfg(feature = "evaluation")]
+impl serde::Serialize for EvaluationRunListResponseObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "evaluation")]
+impl<'de> serde::Deserialize<'de> for EvaluationRunListResponseObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "list" => Self::List,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["list"])),
+            },
+        )
+    }
+}
+#[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRunListResponseObject {}
 /// Method type.
 ///
 /// Schema `#/components/schemas/SFTMethod/properties/type`.
 #[cfg(feature = "optimization")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum SftMethodType {
     /// `"sft"`
     #[default]
-    #[serde(rename = "sft")]
     Sft,
 }
 #[cfg(feature = "optimization")]
@@ -11463,28 +11729,35 @@ impl std::fmt::Display for SftMethodType {
     }
 }
 #[cfg(feature = "optimization")]
+impl serde::Serialize for SftMethodType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "optimization")]
+impl<'de> serde::Deserialize<'de> for SftMethodType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "sft" => Self::Sft,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["sft"])),
+            },
+        )
+    }
+}
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for SftMethodType {}
 /// Method type.
 ///
 /// Schema `#/components/schemas/GRPOMethod/properties/type`.
 #[cfg(feature = "optimization")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum GrpoMethodType {
     /// `"grpo"`
     #[default]
-    #[serde(rename = "grpo")]
     Grpo,
 }
 #[cfg(feature = "optimization")]
@@ -11503,28 +11776,35 @@ impl std::fmt::Display for GrpoMethodType {
     }
 }
 #[cfg(feature = "optimization")]
+impl serde::Serialize for GrpoMethodType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "optimization")]
+impl<'de> serde::Deserialize<'de> for GrpoMethodType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "grpo" => Self::Grpo,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["grpo"])),
+            },
+        )
+    }
+}
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for GrpoMethodType {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/CreateOptimizationRunRes/properties/object`.
 #[cfg(feature = "optimization")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum CreateOptimizationRunResObject {
     /// `"optimization.run"`
     #[default]
-    #[serde(rename = "optimization.run")]
     OptimizationRun,
 }
 #[cfg(feature = "optimization")]
@@ -11543,28 +11823,39 @@ impl std::fmt::Display for CreateOptimizationRunResObject {
     }
 }
 #[cfg(feature = "optimization")]
+impl serde::Serialize for CreateOptimizationRunResObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "optimization")]
+impl<'de> serde::Deserialize<'de> for CreateOptimizationRunResObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "optimization.run" => Self::OptimizationRun,
+                _ => {
+                    return Err(
+                        serde::de::Error::unknown_variant(&value, &["optimization.run"]),
+                    );
+                }
+            },
+        )
+    }
+}
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for CreateOptimizationRunResObject {}
 /// Item type.
 ///
 /// Schema `#/components/schemas/RLMResponsesInputMessage/properties/type`.
 #[cfg(feature = "rlm")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum RlmResponsesInputMessageType {
     /// `"message"`
     #[default]
-    #[serde(rename = "message")]
     Message,
 }
 #[cfg(feature = "rlm")]
@@ -11583,35 +11874,40 @@ impl std::fmt::Display for RlmResponsesInputMessageType {
     }
 }
 #[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesInputMessageType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesInputMessageType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "message" => Self::Message,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["message"])),
+            },
+        )
+    }
+}
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesInputMessageType {}
 /// Author of the message.
 ///
 /// Schema `#/components/schemas/RLMResponsesInputMessage/properties/role`.
 #[cfg(feature = "rlm")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RlmResponsesInputMessageRole {
     /// `"user"`
-    #[serde(rename = "user")]
     User,
     /// `"assistant"`
-    #[serde(rename = "assistant")]
     Assistant,
     /// `"system"`
-    #[serde(rename = "system")]
     System,
     /// `"developer"`
-    #[serde(rename = "developer")]
     Developer,
 }
 #[cfg(feature = "rlm")]
@@ -11630,6 +11926,36 @@ impl RlmResponsesInputMessageRole {
 impl std::fmt::Display for RlmResponsesInputMessageRole {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesInputMessageRole {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesInputMessageRole {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "user" => Self::User,
+                "assistant" => Self::Assistant,
+                "system" => Self::System,
+                "developer" => Self::Developer,
+                _ => {
+                    return Err(
+                        serde::de::Error::unknown_variant(
+                            &value,
+                            &["user", "assistant", "system", "developer"],
+                        ),
+                    );
+                }
+            },
+        )
     }
 }
 #[cfg(feature = "rlm")]
@@ -11653,23 +11979,10 @@ impl super::validate::Validate for RlmResponsesInputMessageContent {}
 ///
 /// Schema `#/components/schemas/RLMResponsesInputText/properties/type`.
 #[cfg(feature = "rlm")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum RlmResponsesInputTextType {
     /// `"input_text"`
     #[default]
-    #[serde(rename = "input_text")]
     InputText,
 }
 #[cfg(feature = "rlm")]
@@ -11688,32 +12001,42 @@ impl std::fmt::Display for RlmResponsesInputTextType {
     }
 }
 #[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesInputTextType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesInputTextType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "input_text" => Self::InputText,
+                _ => {
+                    return Err(
+                        serde::de::Error::unknown_variant(&value, &["input_text"]),
+                    );
+                }
+            },
+        )
+    }
+}
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesInputTextType {}
 /// Reasoning effort.
 ///
 /// Schema `#/components/schemas/RLMResponsesReasoning/properties/effort`.
 #[cfg(feature = "rlm")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RlmResponsesReasoningEffort {
     /// `"low"`
-    #[serde(rename = "low")]
     Low,
     /// `"medium"`
-    #[serde(rename = "medium")]
     Medium,
     /// `"high"`
-    #[serde(rename = "high")]
     High,
 }
 #[cfg(feature = "rlm")]
@@ -11734,28 +12057,44 @@ impl std::fmt::Display for RlmResponsesReasoningEffort {
     }
 }
 #[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesReasoningEffort {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesReasoningEffort {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "low" => Self::Low,
+                "medium" => Self::Medium,
+                "high" => Self::High,
+                _ => {
+                    return Err(
+                        serde::de::Error::unknown_variant(
+                            &value,
+                            &["low", "medium", "high"],
+                        ),
+                    );
+                }
+            },
+        )
+    }
+}
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesReasoningEffort {}
 /// Object type.
 ///
 /// Schema `#/components/schemas/RLMResponsesResponse/properties/object`.
 #[cfg(feature = "rlm")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum RlmResponsesResponseObject {
     /// `"response"`
     #[default]
-    #[serde(rename = "response")]
     Response,
 }
 #[cfg(feature = "rlm")]
@@ -11771,6 +12110,26 @@ impl RlmResponsesResponseObject {
 impl std::fmt::Display for RlmResponsesResponseObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesResponseObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesResponseObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "response" => Self::Response,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["response"])),
+            },
+        )
     }
 }
 #[cfg(feature = "rlm")]
@@ -11853,23 +12212,10 @@ pub type RlmResponsesOutputMessageType = RlmResponsesInputMessageType;
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputMessage/properties/status`.
 #[cfg(feature = "rlm")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum RlmResponsesOutputMessageStatus {
     /// `"completed"`
     #[default]
-    #[serde(rename = "completed")]
     Completed,
 }
 #[cfg(feature = "rlm")]
@@ -11888,28 +12234,37 @@ impl std::fmt::Display for RlmResponsesOutputMessageStatus {
     }
 }
 #[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesOutputMessageStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesOutputMessageStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "completed" => Self::Completed,
+                _ => {
+                    return Err(serde::de::Error::unknown_variant(&value, &["completed"]));
+                }
+            },
+        )
+    }
+}
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesOutputMessageStatus {}
 /// Author of the message.
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputMessage/properties/role`.
 #[cfg(feature = "rlm")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum RlmResponsesOutputMessageRole {
     /// `"assistant"`
     #[default]
-    #[serde(rename = "assistant")]
     Assistant,
 }
 #[cfg(feature = "rlm")]
@@ -11928,28 +12283,37 @@ impl std::fmt::Display for RlmResponsesOutputMessageRole {
     }
 }
 #[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesOutputMessageRole {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesOutputMessageRole {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "assistant" => Self::Assistant,
+                _ => {
+                    return Err(serde::de::Error::unknown_variant(&value, &["assistant"]));
+                }
+            },
+        )
+    }
+}
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesOutputMessageRole {}
 /// Part type.
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputText/properties/type`.
 #[cfg(feature = "rlm")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum RlmResponsesOutputTextType {
     /// `"output_text"`
     #[default]
-    #[serde(rename = "output_text")]
     OutputText,
 }
 #[cfg(feature = "rlm")]
@@ -11968,28 +12332,39 @@ impl std::fmt::Display for RlmResponsesOutputTextType {
     }
 }
 #[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesOutputTextType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesOutputTextType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "output_text" => Self::OutputText,
+                _ => {
+                    return Err(
+                        serde::de::Error::unknown_variant(&value, &["output_text"]),
+                    );
+                }
+            },
+        )
+    }
+}
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesOutputTextType {}
 /// Object type identifier.
 ///
 /// Schema `#/components/schemas/TraceListRes/properties/object`.
 #[cfg(feature = "traces")]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum TraceListResObject {
     /// `"list"`
     #[default]
-    #[serde(rename = "list")]
     List,
 }
 #[cfg(feature = "traces")]
@@ -12005,6 +12380,26 @@ impl TraceListResObject {
 impl std::fmt::Display for TraceListResObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "traces")]
+impl serde::Serialize for TraceListResObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "traces")]
+impl<'de> serde::Deserialize<'de> for TraceListResObject {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(
+            match value.as_str() {
+                "list" => Self::List,
+                _ => return Err(serde::de::Error::unknown_variant(&value, &["list"])),
+            },
+        )
     }
 }
 #[cfg(feature = "traces")]

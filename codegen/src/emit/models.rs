@@ -561,10 +561,6 @@ fn string_enum(name: &str, attrs: Vec<syn::Attribute>, e: &StringEnum) -> Vec<It
             if e.default == Some(i) {
                 attrs.push(ast::path_attr("default"));
             }
-            if e.other.is_none() {
-                let value = &v.value;
-                attrs.push(ast::list_attr("serde", quote!(rename = #value)));
-            }
             variant(attrs, &v.name, syn::Fields::Unit)
         })
         .collect();
@@ -578,13 +574,26 @@ fn string_enum(name: &str, attrs: Vec<syn::Attribute>, e: &StringEnum) -> Vec<It
         attrs.push(ast::list_attr("derive", derive));
         attrs
     };
+    // Read as a string and matched: serde's derive would add a variant-identifier enum
+    // and visitors per enum, a large part of a big document's compile time.
+    let mut from_str_arms: Vec<syn::Arm> = e
+        .variants
+        .iter()
+        .map(|v| ast::arm(ast::str_pat(&v.value), ast::path_expr(&["Self", &v.name])))
+        .collect();
     STRING_ENUM_IMPLS.with(|impls| match &e.other {
         None => {
-            let derive = quote!(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, #default serde::Serialize, serde::Deserialize);
+            let values = e.variants.iter().map(|v| v.value.as_str());
+            from_str_arms.push(syn::parse_quote! {
+                _ => return Err(serde::de::Error::unknown_variant(&value, &[#(#values),*])),
+            });
+            let derive = quote!(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, #default);
             vec![
                 enum_item(name, with_derive(attrs, derive), variants),
                 filled(&impls.as_str, name, as_str_arms),
                 filled(&impls.display, name, Vec::new()),
+                filled(&impls.serialize, name, Vec::new()),
+                filled(&impls.deserialize, name, from_str_arms),
             ]
         }
         Some(other) => {
@@ -600,14 +609,6 @@ fn string_enum(name: &str, attrs: Vec<syn::Attribute>, e: &StringEnum) -> Vec<It
                 ast::tuple_struct_pat(&["Self", other], [ast::ident_pat("value")]),
                 value(),
             ));
-            let mut from_str_arms: Vec<syn::Arm> = e
-                .variants
-                .iter()
-                .map(|v| {
-                    let pat = ast::str_pat(&v.value);
-                    ast::arm(pat, ast::path_expr(&["Self", &v.name]))
-                })
-                .collect();
             from_str_arms.push(ast::arm(
                 ast::wild_pat(),
                 ast::call(ast::path_expr(&["Self", other]), [value()]),
