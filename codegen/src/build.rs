@@ -51,20 +51,15 @@ pub fn module_in(spec: &Path, module: &str, out: &Path) -> Result<PathBuf, Strin
         // Unused: no Cargo.toml of its own is written.
         runtime: Runtime::Vendored,
     };
-    let generated = generate(&text, &options).map_err(|e| format!("{}: {e}", spec.display()))?;
+    let mut generated =
+        generate(&text, &options).map_err(|e| format!("{}: {e}", spec.display()))?;
     for warning in &generated.warnings {
         println!("cargo:warning={}: {warning}", spec.display());
     }
+    // The sources only: the including crate is the package.
+    generated.files.retain(|f| f.path.starts_with("src"));
     let dir = out.join(module);
-    for file in generated.files.iter().filter(|f| f.path.starts_with("src")) {
-        let path = dir.join(&file.path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-        }
-        std::fs::write(&path, &file.contents)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    }
+    generated.write(&dir)?;
     let lib = dir.join("src/lib.rs");
     let declaration = format!(
         "/// Generated from `{}`.\n\

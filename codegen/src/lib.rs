@@ -147,6 +147,22 @@ pub struct Generated {
     pub warnings: Vec<Warning>,
 }
 
+impl Generated {
+    /// Writes the files under `out`, creating folders as needed.
+    pub fn write(&self, out: &std::path::Path) -> std::result::Result<(), String> {
+        for file in &self.files {
+            let path = out.join(&file.path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            }
+            std::fs::write(&path, &file.contents)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
 /// Parses and lowers a document (YAML or JSON, OpenAPI 3.0 or 3.1).
 pub fn load(text: &str) -> Result<ir::Api> {
     let doc = load::parse(text)?;

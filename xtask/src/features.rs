@@ -3,7 +3,7 @@
 //! `cargo xtask bench-compile`: how long a large generated crate takes to check, whole
 //! and one group alone, against a fixed reference build in the same run.
 
-use crate::{load, root, write_crate, Failure, CRATE_NAME};
+use crate::{load, root, Failure, CRATE_NAME};
 use codegen::{Options, Runtime};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -147,7 +147,7 @@ fn generate_standalone(spec: &Path, work: &Path) -> Result<(PathBuf, Vec<String>
     )?;
     // A fresh directory: files of an earlier generation would linger otherwise.
     let _ = std::fs::remove_dir_all(dir.join("src"));
-    write_crate(&generated, &dir)?;
+    generated.write(&dir)?;
     Ok((dir, api.features.iter().map(|f| f.name.clone()).collect()))
 }
 

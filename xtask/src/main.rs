@@ -153,19 +153,6 @@ fn maniac() -> Result<Generated, Failure> {
     )
 }
 
-fn write_crate(generated: &Generated, out: &Path) -> Result<(), String> {
-    for file in &generated.files {
-        let path = out.join(&file.path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-        }
-        std::fs::write(&path, &file.contents)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    }
-    Ok(())
-}
-
 /// `.rs` files under `src/` that the generator no longer emits.
 fn leftovers(generated: &Generated, out: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(out.join("src")) else {
@@ -185,7 +172,7 @@ fn regenerate() -> Result<(), Failure> {
     let started = Instant::now();
     let generated = maniac()?;
     let out = root().join(CRATE_DIR);
-    write_crate(&generated, &out)?;
+    generated.write(&out)?;
     for stale in leftovers(&generated, &out) {
         std::fs::remove_file(out.join(&stale))
             .map_err(|e| format!("cannot remove {}: {e}", stale.display()))?;
@@ -274,7 +261,7 @@ fn generate(args: &[String]) -> Result<(), Failure> {
             },
         },
     )?;
-    write_crate(&generated, &out)?;
+    generated.write(&out)?;
     println!(
         "wrote crate `{name}` ({} files) to {}",
         generated.files.len(),
