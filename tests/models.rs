@@ -191,7 +191,13 @@ fn untagged_unions_take_the_first_shape_that_fits() {
         from(json!({"content": [{"type": "text", "text": "t"}], "choice": {"name": "f"}}));
     assert!(matches!(parts.content, unions::Content::List(ref p) if p.len() == 1));
     assert!(matches!(parts.choice, Some(unions::MessageChoice::Named(ref n)) if n.name == "f"));
-    assert!(serde_json::from_value::<unions::Message>(json!({"content": 5})).is_err());
+    let error = serde_json::from_value::<unions::Message>(json!({"content": 5})).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "data did not match any variant of untagged enum Content"
+    );
+    // Written as the branch it holds.
+    assert_eq!(to(&message.content), json!("plain"));
 }
 
 #[test]
@@ -317,6 +323,22 @@ fn structs_write_the_members_they_hold() {
     // A member beyond the declared ones of the wrong type: refused where it is.
     let (field, message) = refused::<composition::Extensible>(r#"{"kind": "k", "bad": "x"}"#);
     assert_eq!(field, "body/bad", "{message}");
+}
+
+#[test]
+fn debug_shows_a_struct_as_it_is_written() {
+    let update: error_schemas::CacheUpdate = from(json!({"ttl": 1, "weights": [2, null]}));
+    // `description` and `labels`, absent, are left out, as they are when written.
+    assert_eq!(
+        format!("{update:?}"),
+        "CacheUpdate { ttl: 1, weights: Some([Some(2), None]) }"
+    );
+    let extensible: composition::Extensible = from(json!({"kind": "k", "b": 2}));
+    // Members beyond the declared ones inline, as they are written.
+    assert_eq!(
+        format!("{extensible:?}"),
+        r#"Extensible { kind: "k", b: 2 }"#
+    );
 }
 
 #[test]

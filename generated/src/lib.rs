@@ -77,6 +77,7 @@
     unknown_lints,
     clippy::approx_constant,
     clippy::type_complexity,
+    clippy::question_mark,
     clippy::doc_lazy_continuation,
     clippy::doc_nested_refdefs,
     clippy::doc_overindented_list_items,

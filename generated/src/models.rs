@@ -2,7 +2,7 @@
 /// Error envelope returned by every non-2xx response.
 ///
 /// Schema `#/components/schemas/ErrorResponse`.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ErrorResponse {
     pub error: ManiacError,
 }
@@ -14,20 +14,17 @@ impl codegen_runtime::object::Object for ErrorResponse {
         let mut error_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "error" => map.field(&mut error_, "error")?,
-                _ => map.skip()?,
-            }
+                "error" => map.field(&mut error_, "error"),
+                _ => map.skip(),
+            }?;
         }
-        Ok(Self {
-            error: map.required(error_, "error")?,
-        })
+        let Some(error_) = error_ else {
+            return Err(map.missing("error"));
+        };
+        Ok(Self { error: error_ })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("error", &self.error)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("error", &self.error);
     }
 }
 impl serde::Serialize for ErrorResponse {
@@ -42,11 +39,16 @@ impl<'de> serde::Deserialize<'de> for ErrorResponse {
         codegen_runtime::object::deserialize(deserializer)
     }
 }
+impl std::fmt::Debug for ErrorResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
 impl super::validate::Validate for ErrorResponse {}
 /// Error details.
 ///
 /// Schema `#/components/schemas/ManiacError`.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ManiacError {
     /// Machine-readable error code.
     pub code: String,
@@ -65,26 +67,28 @@ impl codegen_runtime::object::Object for ManiacError {
         let mut details_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "code" => map.field(&mut code_, "code")?,
-                "message" => map.field(&mut message_, "message")?,
-                "details" => map.field(&mut details_, "details")?,
-                _ => map.skip()?,
-            }
+                "code" => map.field(&mut code_, "code"),
+                "message" => map.field(&mut message_, "message"),
+                "details" => map.field(&mut details_, "details"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(code_) = code_ else {
+            return Err(map.missing("code"));
+        };
+        let Some(message_) = message_ else {
+            return Err(map.missing("message"));
+        };
         Ok(Self {
-            code: map.required(code_, "code")?,
-            message: map.required(message_, "message")?,
+            code: code_,
+            message: message_,
             details: details_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("code", &self.code)?;
-        out.member("message", &self.message)?;
-        out.optional("details", &self.details)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("code", &self.code);
+        out.member("message", &self.message);
+        out.optional("details", &self.details);
     }
 }
 impl serde::Serialize for ManiacError {
@@ -97,6 +101,11 @@ impl<'de> serde::Deserialize<'de> for ManiacError {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+impl std::fmt::Debug for ManiacError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 impl super::validate::Validate for ManiacError {}
@@ -258,7 +267,7 @@ impl super::validate::Validate for ApiType {
 ///
 /// Schema `#/components/schemas/ChatReq`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ChatReq {
     /// Model slug to use. Supports global slugs or project slugs (maniac:). Forms: `<provider>/<model>` or `<provider>:<model>` (global), `maniac:<container_label>` (routed through a container).
     pub model: Option<String>,
@@ -345,42 +354,45 @@ impl codegen_runtime::object::Object for ChatReq {
         let mut additional_properties_ = Default::default();
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "model" => map.field(&mut model_, "model")?,
-                "messages" => map.field(&mut messages_, "messages")?,
-                "models" => map.field(&mut models_, "models")?,
+                "model" => map.field(&mut model_, "model"),
+                "messages" => map.field(&mut messages_, "messages"),
+                "models" => map.field(&mut models_, "models"),
                 "frequency_penalty" => {
-                    map.field(&mut frequency_penalty_, "frequency_penalty")?
+                    map.field(&mut frequency_penalty_, "frequency_penalty")
                 }
-                "logit_bias" => map.field(&mut logit_bias_, "logit_bias")?,
-                "logprobs" => map.field(&mut logprobs_, "logprobs")?,
-                "top_logprobs" => map.field(&mut top_logprobs_, "top_logprobs")?,
+                "logit_bias" => map.field(&mut logit_bias_, "logit_bias"),
+                "logprobs" => map.field(&mut logprobs_, "logprobs"),
+                "top_logprobs" => map.field(&mut top_logprobs_, "top_logprobs"),
                 "max_completion_tokens" => {
-                    map.field(&mut max_completion_tokens_, "max_completion_tokens")?
+                    map.field(&mut max_completion_tokens_, "max_completion_tokens")
                 }
-                "max_tokens" => map.field(&mut max_tokens_, "max_tokens")?,
-                "metadata" => map.field(&mut metadata_, "metadata")?,
+                "max_tokens" => map.field(&mut max_tokens_, "max_tokens"),
+                "metadata" => map.field(&mut metadata_, "metadata"),
                 "presence_penalty" => {
-                    map.field(&mut presence_penalty_, "presence_penalty")?
+                    map.field(&mut presence_penalty_, "presence_penalty")
                 }
-                "reasoning" => map.field(&mut reasoning_, "reasoning")?,
-                "response_format" => map.field(&mut response_format_, "response_format")?,
-                "seed" => map.field(&mut seed_, "seed")?,
-                "stop" => map.field(&mut stop_, "stop")?,
-                "stream" => map.field(&mut stream_, "stream")?,
-                "stream_options" => map.field(&mut stream_options_, "stream_options")?,
-                "temperature" => map.field(&mut temperature_, "temperature")?,
-                "tool_choice" => map.field(&mut tool_choice_, "tool_choice")?,
-                "tools" => map.field(&mut tools_, "tools")?,
-                "top_p" => map.field(&mut top_p_, "top_p")?,
-                "tags" => map.field(&mut tags_, "tags")?,
-                "store" => map.field(&mut store_, "store")?,
-                "trace" => map.field(&mut trace_, "trace")?,
-                _ => map.extra(&mut additional_properties_, key)?,
-            }
+                "reasoning" => map.field(&mut reasoning_, "reasoning"),
+                "response_format" => map.field(&mut response_format_, "response_format"),
+                "seed" => map.field(&mut seed_, "seed"),
+                "stop" => map.field(&mut stop_, "stop"),
+                "stream" => map.field(&mut stream_, "stream"),
+                "stream_options" => map.field(&mut stream_options_, "stream_options"),
+                "temperature" => map.field(&mut temperature_, "temperature"),
+                "tool_choice" => map.field(&mut tool_choice_, "tool_choice"),
+                "tools" => map.field(&mut tools_, "tools"),
+                "top_p" => map.field(&mut top_p_, "top_p"),
+                "tags" => map.field(&mut tags_, "tags"),
+                "store" => map.field(&mut store_, "store"),
+                "trace" => map.field(&mut trace_, "trace"),
+                _ => map.extra(&mut additional_properties_, key),
+            }?;
         }
+        let Some(messages_) = messages_ else {
+            return Err(map.missing("messages"));
+        };
         Ok(Self {
             model: model_.flatten(),
-            messages: map.required(messages_, "messages")?,
+            messages: messages_,
             models: models_.flatten(),
             frequency_penalty: frequency_penalty_.flatten(),
             logit_bias: logit_bias_.flatten(),
@@ -406,36 +418,32 @@ impl codegen_runtime::object::Object for ChatReq {
             additional_properties: additional_properties_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional("model", &self.model)?;
-        out.member("messages", &self.messages)?;
-        out.optional("models", &self.models)?;
-        out.optional_number("frequency_penalty", &self.frequency_penalty)?;
-        out.optional("logit_bias", &self.logit_bias)?;
-        out.optional("logprobs", &self.logprobs)?;
-        out.optional_number("top_logprobs", &self.top_logprobs)?;
-        out.optional_number("max_completion_tokens", &self.max_completion_tokens)?;
-        out.optional_number("max_tokens", &self.max_tokens)?;
-        out.optional("metadata", &self.metadata)?;
-        out.optional_number("presence_penalty", &self.presence_penalty)?;
-        out.optional("reasoning", &self.reasoning)?;
-        out.optional("response_format", &self.response_format)?;
-        out.optional("seed", &self.seed)?;
-        out.optional("stop", &self.stop)?;
-        out.member("stream", &self.stream)?;
-        out.optional("stream_options", &self.stream_options)?;
-        out.optional_number("temperature", &self.temperature)?;
-        out.optional("tool_choice", &self.tool_choice)?;
-        out.optional("tools", &self.tools)?;
-        out.optional_number("top_p", &self.top_p)?;
-        out.member("tags", &self.tags)?;
-        out.member("store", &self.store)?;
-        out.optional("trace", &self.trace)?;
-        out.additional(&self.additional_properties)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional("model", &self.model);
+        out.member("messages", &self.messages);
+        out.optional("models", &self.models);
+        out.optional_number("frequency_penalty", &self.frequency_penalty);
+        out.optional("logit_bias", &self.logit_bias);
+        out.optional("logprobs", &self.logprobs);
+        out.optional_number("top_logprobs", &self.top_logprobs);
+        out.optional_number("max_completion_tokens", &self.max_completion_tokens);
+        out.optional_number("max_tokens", &self.max_tokens);
+        out.optional("metadata", &self.metadata);
+        out.optional_number("presence_penalty", &self.presence_penalty);
+        out.optional("reasoning", &self.reasoning);
+        out.optional("response_format", &self.response_format);
+        out.optional("seed", &self.seed);
+        out.optional("stop", &self.stop);
+        out.member("stream", &self.stream);
+        out.optional("stream_options", &self.stream_options);
+        out.optional_number("temperature", &self.temperature);
+        out.optional("tool_choice", &self.tool_choice);
+        out.optional("tools", &self.tools);
+        out.optional_number("top_p", &self.top_p);
+        out.member("tags", &self.tags);
+        out.member("store", &self.store);
+        out.optional("trace", &self.trace);
+        out.additional(&self.additional_properties);
     }
 }
 #[cfg(feature = "chat")]
@@ -450,6 +458,12 @@ impl<'de> serde::Deserialize<'de> for ChatReq {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl std::fmt::Debug for ChatReq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "chat")]
@@ -502,10 +516,30 @@ impl super::validate::Validate for ChatReq {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.messages, at.field("messages"))?;
-        super::validate::check(&self.reasoning, at.field("reasoning"))?;
-        super::validate::check(&self.response_format, at.field("response_format"))?;
-        super::validate::check(&self.tool_choice, at.field("tool_choice"))?;
+        if let Err(error) = super::validate::check(
+            &self.messages,
+            at.field("messages"),
+        ) {
+            return Err(error);
+        }
+        if let Err(error) = super::validate::check(
+            &self.reasoning,
+            at.field("reasoning"),
+        ) {
+            return Err(error);
+        }
+        if let Err(error) = super::validate::check(
+            &self.response_format,
+            at.field("response_format"),
+        ) {
+            return Err(error);
+        }
+        if let Err(error) = super::validate::check(
+            &self.tool_choice,
+            at.field("tool_choice"),
+        ) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -513,7 +547,7 @@ impl super::validate::Validate for ChatReq {
 ///
 /// Schema `#/components/schemas/Message`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Message {
     pub role: MessageRole,
     /// Message content, as a string or an array of content parts.
@@ -538,32 +572,31 @@ impl codegen_runtime::object::Object for Message {
         let mut tool_call_id_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "role" => map.field(&mut role_, "role")?,
-                "content" => map.field(&mut content_, "content")?,
-                "name" => map.field(&mut name_, "name")?,
-                "tool_calls" => map.field(&mut tool_calls_, "tool_calls")?,
-                "tool_call_id" => map.field(&mut tool_call_id_, "tool_call_id")?,
-                _ => map.skip()?,
-            }
+                "role" => map.field(&mut role_, "role"),
+                "content" => map.field(&mut content_, "content"),
+                "name" => map.field(&mut name_, "name"),
+                "tool_calls" => map.field(&mut tool_calls_, "tool_calls"),
+                "tool_call_id" => map.field(&mut tool_call_id_, "tool_call_id"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(role_) = role_ else {
+            return Err(map.missing("role"));
+        };
         Ok(Self {
-            role: map.required(role_, "role")?,
+            role: role_,
             content: content_.flatten(),
             name: name_.flatten(),
             tool_calls: tool_calls_.flatten(),
             tool_call_id: tool_call_id_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("role", &self.role)?;
-        out.optional("content", &self.content)?;
-        out.optional("name", &self.name)?;
-        out.optional("tool_calls", &self.tool_calls)?;
-        out.optional("tool_call_id", &self.tool_call_id)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("role", &self.role);
+        out.optional("content", &self.content);
+        out.optional("name", &self.name);
+        out.optional("tool_calls", &self.tool_calls);
+        out.optional("tool_call_id", &self.tool_call_id);
     }
 }
 #[cfg(feature = "chat")]
@@ -581,12 +614,20 @@ impl<'de> serde::Deserialize<'de> for Message {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for Message {
     fn validate_at(
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.content, at.field("content"))?;
+        if let Err(error) = super::validate::check(&self.content, at.field("content")) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -664,13 +705,36 @@ impl super::validate::Validate for MessageRole {}
 /// Schema `#/components/schemas/MessageContent`.
 #[cfg(feature = "chat")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum MessageContent {
     /// A `string`.
     String(String),
     /// A `list of ContentPart`.
     List(Vec<ContentPart>),
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for MessageContent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::String(value) => serde::Serialize::serialize(value, serializer),
+            Self::List(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
+}
+#[cfg(feature = "chat")]
+impl<'de> serde::Deserialize<'de> for MessageContent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = codegen_runtime::object::Buffered::read(deserializer)?;
+        if let Some(branch) = value.branch() {
+            return Ok(Self::String(branch));
+        }
+        if let Some(branch) = value.branch() {
+            return Ok(Self::List(branch));
+        }
+        Err(value.none_of("MessageContent"))
+    }
 }
 #[cfg(feature = "chat")]
 impl super::validate::Validate for MessageContent {
@@ -689,8 +753,7 @@ impl super::validate::Validate for MessageContent {
 /// Schema `#/components/schemas/ContentPart`.
 #[cfg(feature = "chat")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ContentPart {
     /// `type` = `text`
     TextContentPart(TextContentPart),
@@ -698,6 +761,20 @@ pub enum ContentPart {
     ImageContentPart(ImageContentPart),
     /// An object whose `type` this version of the API description does not know.
     Other(serde_json::Value),
+}
+#[cfg(feature = "chat")]
+impl serde::Serialize for ContentPart {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::TextContentPart(value) => {
+                serde::Serialize::serialize(value, serializer)
+            }
+            Self::ImageContentPart(value) => {
+                serde::Serialize::serialize(value, serializer)
+            }
+            Self::Other(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
 }
 #[cfg(feature = "chat")]
 impl<'de> serde::Deserialize<'de> for ContentPart {
@@ -743,7 +820,7 @@ impl super::validate::Validate for ContentPart {
 ///
 /// Schema `#/components/schemas/TextContentPart`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct TextContentPart {
     /// Content part type.
     pub r#type: TextContentPartType,
@@ -760,23 +837,22 @@ impl codegen_runtime::object::Object for TextContentPart {
         let mut text_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "type" => map.field(&mut type_, "type")?,
-                "text" => map.field(&mut text_, "text")?,
-                _ => map.skip()?,
-            }
+                "type" => map.field(&mut type_, "type"),
+                "text" => map.field(&mut text_, "text"),
+                _ => map.skip(),
+            }?;
         }
-        Ok(Self {
-            r#type: map.required(type_, "type")?,
-            text: map.required(text_, "text")?,
-        })
+        let Some(type_) = type_ else {
+            return Err(map.missing("type"));
+        };
+        let Some(text_) = text_ else {
+            return Err(map.missing("text"));
+        };
+        Ok(Self { r#type: type_, text: text_ })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("type", &self.r#type)?;
-        out.member("text", &self.text)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("type", &self.r#type);
+        out.member("text", &self.text);
     }
 }
 #[cfg(feature = "chat")]
@@ -794,12 +870,18 @@ impl<'de> serde::Deserialize<'de> for TextContentPart {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for TextContentPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for TextContentPart {}
 /// Image content part.
 ///
 /// Schema `#/components/schemas/ImageContentPart`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ImageContentPart {
     /// Content part type.
     pub r#type: ImageContentPartType,
@@ -816,23 +898,25 @@ impl codegen_runtime::object::Object for ImageContentPart {
         let mut image_url_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "type" => map.field(&mut type_, "type")?,
-                "image_url" => map.field(&mut image_url_, "image_url")?,
-                _ => map.skip()?,
-            }
+                "type" => map.field(&mut type_, "type"),
+                "image_url" => map.field(&mut image_url_, "image_url"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(type_) = type_ else {
+            return Err(map.missing("type"));
+        };
+        let Some(image_url_) = image_url_ else {
+            return Err(map.missing("image_url"));
+        };
         Ok(Self {
-            r#type: map.required(type_, "type")?,
-            image_url: map.required(image_url_, "image_url")?,
+            r#type: type_,
+            image_url: image_url_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("type", &self.r#type)?;
-        out.member("image_url", &self.image_url)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("type", &self.r#type);
+        out.member("image_url", &self.image_url);
     }
 }
 #[cfg(feature = "chat")]
@@ -850,12 +934,18 @@ impl<'de> serde::Deserialize<'de> for ImageContentPart {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for ImageContentPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ImageContentPart {}
 /// A tool call made by the model.
 ///
 /// Schema `#/components/schemas/ToolCall`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ToolCall {
     /// Tool call id.
     pub id: String,
@@ -874,26 +964,28 @@ impl codegen_runtime::object::Object for ToolCall {
         let mut function_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "id" => map.field(&mut id_, "id")?,
-                "type" => map.field(&mut type_, "type")?,
-                "function" => map.field(&mut function_, "function")?,
-                _ => map.skip()?,
-            }
+                "id" => map.field(&mut id_, "id"),
+                "type" => map.field(&mut type_, "type"),
+                "function" => map.field(&mut function_, "function"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
+        let Some(function_) = function_ else {
+            return Err(map.missing("function"));
+        };
         Ok(Self {
-            id: map.required(id_, "id")?,
+            id: id_,
             r#type: type_.unwrap_or_else(Self::default_type),
-            function: map.required(function_, "function")?,
+            function: function_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("id", &self.id)?;
-        out.member("type", &self.r#type)?;
-        out.member("function", &self.function)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("id", &self.id);
+        out.member("type", &self.r#type);
+        out.member("function", &self.function);
     }
 }
 #[cfg(feature = "chat")]
@@ -908,6 +1000,12 @@ impl<'de> serde::Deserialize<'de> for ToolCall {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl std::fmt::Debug for ToolCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "chat")]
@@ -979,7 +1077,7 @@ impl super::validate::Validate for ToolCallType {}
 ///
 /// Schema `#/components/schemas/FunctionCall`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct FunctionCall {
     /// Function name.
     pub name: String,
@@ -996,23 +1094,25 @@ impl codegen_runtime::object::Object for FunctionCall {
         let mut arguments_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "name" => map.field(&mut name_, "name")?,
-                "arguments" => map.field(&mut arguments_, "arguments")?,
-                _ => map.skip()?,
-            }
+                "name" => map.field(&mut name_, "name"),
+                "arguments" => map.field(&mut arguments_, "arguments"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(name_) = name_ else {
+            return Err(map.missing("name"));
+        };
+        let Some(arguments_) = arguments_ else {
+            return Err(map.missing("arguments"));
+        };
         Ok(Self {
-            name: map.required(name_, "name")?,
-            arguments: map.required(arguments_, "arguments")?,
+            name: name_,
+            arguments: arguments_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("name", &self.name)?;
-        out.member("arguments", &self.arguments)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("name", &self.name);
+        out.member("arguments", &self.arguments);
     }
 }
 #[cfg(feature = "chat")]
@@ -1030,12 +1130,18 @@ impl<'de> serde::Deserialize<'de> for FunctionCall {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for FunctionCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for FunctionCall {}
 /// A tool the model may call.
 ///
 /// Schema `#/components/schemas/ToolDefinition`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ToolDefinition {
     /// Tool type.
     pub r#type: ToolDefinitionType,
@@ -1051,23 +1157,22 @@ impl codegen_runtime::object::Object for ToolDefinition {
         let mut function_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "type" => map.field(&mut type_, "type")?,
-                "function" => map.field(&mut function_, "function")?,
-                _ => map.skip()?,
-            }
+                "type" => map.field(&mut type_, "type"),
+                "function" => map.field(&mut function_, "function"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(function_) = function_ else {
+            return Err(map.missing("function"));
+        };
         Ok(Self {
             r#type: type_.unwrap_or_else(Self::default_type),
-            function: map.required(function_, "function")?,
+            function: function_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("type", &self.r#type)?;
-        out.member("function", &self.function)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("type", &self.r#type);
+        out.member("function", &self.function);
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -1082,6 +1187,12 @@ impl<'de> serde::Deserialize<'de> for ToolDefinition {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl std::fmt::Debug for ToolDefinition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -1105,7 +1216,7 @@ impl super::validate::Validate for ToolDefinition {}
 ///
 /// Schema `#/components/schemas/FunctionDefinition`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct FunctionDefinition {
     /// Function name.
     pub name: String,
@@ -1128,29 +1239,28 @@ impl codegen_runtime::object::Object for FunctionDefinition {
         let mut strict_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "name" => map.field(&mut name_, "name")?,
-                "description" => map.field(&mut description_, "description")?,
-                "parameters" => map.field(&mut parameters_, "parameters")?,
-                "strict" => map.field(&mut strict_, "strict")?,
-                _ => map.skip()?,
-            }
+                "name" => map.field(&mut name_, "name"),
+                "description" => map.field(&mut description_, "description"),
+                "parameters" => map.field(&mut parameters_, "parameters"),
+                "strict" => map.field(&mut strict_, "strict"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(name_) = name_ else {
+            return Err(map.missing("name"));
+        };
         Ok(Self {
-            name: map.required(name_, "name")?,
+            name: name_,
             description: description_.flatten(),
             parameters: parameters_.flatten(),
             strict: strict_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("name", &self.name)?;
-        out.optional("description", &self.description)?;
-        out.optional("parameters", &self.parameters)?;
-        out.optional("strict", &self.strict)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("name", &self.name);
+        out.optional("description", &self.description);
+        out.optional("parameters", &self.parameters);
+        out.optional("strict", &self.strict);
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -1168,19 +1278,50 @@ impl<'de> serde::Deserialize<'de> for FunctionDefinition {
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl std::fmt::Debug for FunctionDefinition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for FunctionDefinition {}
 /// Tool choice, as a mode string or a specific function.
 ///
 /// Schema `#/components/schemas/ToolChoice`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ToolChoice {
     /// A `ToolChoiceMode`.
     ToolChoiceMode(ToolChoiceMode),
     /// A `ToolChoiceFunction`.
     ToolChoiceFunction(ToolChoiceFunction),
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl serde::Serialize for ToolChoice {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::ToolChoiceMode(value) => serde::Serialize::serialize(value, serializer),
+            Self::ToolChoiceFunction(value) => {
+                serde::Serialize::serialize(value, serializer)
+            }
+        }
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl<'de> serde::Deserialize<'de> for ToolChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = codegen_runtime::object::Buffered::read(deserializer)?;
+        if let Some(branch) = value.branch() {
+            return Ok(Self::ToolChoiceMode(branch));
+        }
+        if let Some(branch) = value.branch() {
+            return Ok(Self::ToolChoiceFunction(branch));
+        }
+        Err(value.none_of("ToolChoice"))
+    }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ToolChoice {
@@ -1265,7 +1406,7 @@ impl super::validate::Validate for ToolChoiceMode {
 ///
 /// Schema `#/components/schemas/ToolChoiceFunction`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ToolChoiceFunction {
     /// Tool choice type.
     pub r#type: ToolChoiceFunctionType,
@@ -1281,23 +1422,22 @@ impl codegen_runtime::object::Object for ToolChoiceFunction {
         let mut function_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "type" => map.field(&mut type_, "type")?,
-                "function" => map.field(&mut function_, "function")?,
-                _ => map.skip()?,
-            }
+                "type" => map.field(&mut type_, "type"),
+                "function" => map.field(&mut function_, "function"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(function_) = function_ else {
+            return Err(map.missing("function"));
+        };
         Ok(Self {
             r#type: type_.unwrap_or_else(Self::default_type),
-            function: map.required(function_, "function")?,
+            function: function_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("type", &self.r#type)?;
-        out.member("function", &self.function)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("type", &self.r#type);
+        out.member("function", &self.function);
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -1312,6 +1452,12 @@ impl<'de> serde::Deserialize<'de> for ToolChoiceFunction {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl std::fmt::Debug for ToolChoiceFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -1335,7 +1481,7 @@ impl super::validate::Validate for ToolChoiceFunction {}
 ///
 /// Schema `#/components/schemas/ToolChoiceFunctionName`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ToolChoiceFunctionName {
     /// Function name.
     pub name: String,
@@ -1349,20 +1495,17 @@ impl codegen_runtime::object::Object for ToolChoiceFunctionName {
         let mut name_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "name" => map.field(&mut name_, "name")?,
-                _ => map.skip()?,
-            }
+                "name" => map.field(&mut name_, "name"),
+                _ => map.skip(),
+            }?;
         }
-        Ok(Self {
-            name: map.required(name_, "name")?,
-        })
+        let Some(name_) = name_ else {
+            return Err(map.missing("name"));
+        };
+        Ok(Self { name: name_ })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("name", &self.name)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("name", &self.name);
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -1380,19 +1523,48 @@ impl<'de> serde::Deserialize<'de> for ToolChoiceFunctionName {
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl std::fmt::Debug for ToolChoiceFunctionName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ToolChoiceFunctionName {}
 /// Stop sequences, as one string or a list of strings.
 ///
 /// Schema `#/components/schemas/StopSequences`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum StopSequences {
     /// A `string`.
     String(String),
     /// A `list of string`.
     StringList(Vec<String>),
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl serde::Serialize for StopSequences {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::String(value) => serde::Serialize::serialize(value, serializer),
+            Self::StringList(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl<'de> serde::Deserialize<'de> for StopSequences {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = codegen_runtime::object::Buffered::read(deserializer)?;
+        if let Some(branch) = value.branch() {
+            return Ok(Self::String(branch));
+        }
+        if let Some(branch) = value.branch() {
+            return Ok(Self::StringList(branch));
+        }
+        Err(value.none_of("StopSequences"))
+    }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for StopSequences {}
@@ -1401,8 +1573,7 @@ impl super::validate::Validate for StopSequences {}
 /// Schema `#/components/schemas/ResponseFormat`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ResponseFormat {
     /// `type` = `text`
     ResponseFormatText(ResponseFormatText),
@@ -1412,6 +1583,23 @@ pub enum ResponseFormat {
     ResponseFormatJsonSchema(ResponseFormatJsonSchema),
     /// An object whose `type` this version of the API description does not know.
     Other(serde_json::Value),
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl serde::Serialize for ResponseFormat {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::ResponseFormatText(value) => {
+                serde::Serialize::serialize(value, serializer)
+            }
+            Self::ResponseFormatJsonObject(value) => {
+                serde::Serialize::serialize(value, serializer)
+            }
+            Self::ResponseFormatJsonSchema(value) => {
+                serde::Serialize::serialize(value, serializer)
+            }
+            Self::Other(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl<'de> serde::Deserialize<'de> for ResponseFormat {
@@ -1463,7 +1651,7 @@ impl super::validate::Validate for ResponseFormat {
 ///
 /// Schema `#/components/schemas/ResponseFormatText`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ResponseFormatText {
     /// Response format type.
     pub r#type: ResponseFormatTextType,
@@ -1477,20 +1665,17 @@ impl codegen_runtime::object::Object for ResponseFormatText {
         let mut type_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "type" => map.field(&mut type_, "type")?,
-                _ => map.skip()?,
-            }
+                "type" => map.field(&mut type_, "type"),
+                _ => map.skip(),
+            }?;
         }
-        Ok(Self {
-            r#type: map.required(type_, "type")?,
-        })
+        let Some(type_) = type_ else {
+            return Err(map.missing("type"));
+        };
+        Ok(Self { r#type: type_ })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("type", &self.r#type)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("type", &self.r#type);
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -1508,12 +1693,18 @@ impl<'de> serde::Deserialize<'de> for ResponseFormatText {
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl std::fmt::Debug for ResponseFormatText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ResponseFormatText {}
 /// Any JSON object output.
 ///
 /// Schema `#/components/schemas/ResponseFormatJsonObject`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ResponseFormatJsonObject {
     /// Response format type.
     pub r#type: ResponseFormatJsonObjectType,
@@ -1527,20 +1718,17 @@ impl codegen_runtime::object::Object for ResponseFormatJsonObject {
         let mut type_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "type" => map.field(&mut type_, "type")?,
-                _ => map.skip()?,
-            }
+                "type" => map.field(&mut type_, "type"),
+                _ => map.skip(),
+            }?;
         }
-        Ok(Self {
-            r#type: map.required(type_, "type")?,
-        })
+        let Some(type_) = type_ else {
+            return Err(map.missing("type"));
+        };
+        Ok(Self { r#type: type_ })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("type", &self.r#type)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("type", &self.r#type);
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -1558,12 +1746,18 @@ impl<'de> serde::Deserialize<'de> for ResponseFormatJsonObject {
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl std::fmt::Debug for ResponseFormatJsonObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ResponseFormatJsonObject {}
 /// JSON output conforming to a JSON Schema.
 ///
 /// Schema `#/components/schemas/ResponseFormatJsonSchema`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ResponseFormatJsonSchema {
     /// Response format type.
     pub r#type: ResponseFormatJsonSchemaType,
@@ -1579,23 +1773,25 @@ impl codegen_runtime::object::Object for ResponseFormatJsonSchema {
         let mut json_schema_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "type" => map.field(&mut type_, "type")?,
-                "json_schema" => map.field(&mut json_schema_, "json_schema")?,
-                _ => map.skip()?,
-            }
+                "type" => map.field(&mut type_, "type"),
+                "json_schema" => map.field(&mut json_schema_, "json_schema"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(type_) = type_ else {
+            return Err(map.missing("type"));
+        };
+        let Some(json_schema_) = json_schema_ else {
+            return Err(map.missing("json_schema"));
+        };
         Ok(Self {
-            r#type: map.required(type_, "type")?,
-            json_schema: map.required(json_schema_, "json_schema")?,
+            r#type: type_,
+            json_schema: json_schema_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("type", &self.r#type)?;
-        out.member("json_schema", &self.json_schema)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("type", &self.r#type);
+        out.member("json_schema", &self.json_schema);
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -1613,12 +1809,18 @@ impl<'de> serde::Deserialize<'de> for ResponseFormatJsonSchema {
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl std::fmt::Debug for ResponseFormatJsonSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ResponseFormatJsonSchema {}
 /// JSON Schema output configuration.
 ///
 /// Schema `#/components/schemas/JsonSchemaConfig`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct JsonSchemaConfig {
     /// Schema name.
     pub name: String,
@@ -1641,29 +1843,28 @@ impl codegen_runtime::object::Object for JsonSchemaConfig {
         let mut strict_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "name" => map.field(&mut name_, "name")?,
-                "description" => map.field(&mut description_, "description")?,
-                "schema" => map.field(&mut schema_, "schema")?,
-                "strict" => map.field(&mut strict_, "strict")?,
-                _ => map.skip()?,
-            }
+                "name" => map.field(&mut name_, "name"),
+                "description" => map.field(&mut description_, "description"),
+                "schema" => map.field(&mut schema_, "schema"),
+                "strict" => map.field(&mut strict_, "strict"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(name_) = name_ else {
+            return Err(map.missing("name"));
+        };
         Ok(Self {
-            name: map.required(name_, "name")?,
+            name: name_,
             description: description_.flatten(),
             schema: schema_.flatten(),
             strict: strict_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("name", &self.name)?;
-        out.optional("description", &self.description)?;
-        out.optional("schema", &self.schema)?;
-        out.optional("strict", &self.strict)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("name", &self.name);
+        out.optional("description", &self.description);
+        out.optional("schema", &self.schema);
+        out.optional("strict", &self.strict);
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -1681,12 +1882,18 @@ impl<'de> serde::Deserialize<'de> for JsonSchemaConfig {
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl std::fmt::Debug for JsonSchemaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for JsonSchemaConfig {}
 /// Reasoning config.
 ///
 /// Schema `#/components/schemas/ReasoningConfig`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ReasoningConfig {
     /// Reasoning effort.
     pub effort: Option<ReasoningEffort>,
@@ -1703,23 +1910,19 @@ impl codegen_runtime::object::Object for ReasoningConfig {
         let mut summary_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "effort" => map.field(&mut effort_, "effort")?,
-                "summary" => map.field(&mut summary_, "summary")?,
-                _ => map.skip()?,
-            }
+                "effort" => map.field(&mut effort_, "effort"),
+                "summary" => map.field(&mut summary_, "summary"),
+                _ => map.skip(),
+            }?;
         }
         Ok(Self {
             effort: effort_.flatten(),
             summary: summary_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional("effort", &self.effort)?;
-        out.optional("summary", &self.summary)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional("effort", &self.effort);
+        out.optional("summary", &self.summary);
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -1737,13 +1940,23 @@ impl<'de> serde::Deserialize<'de> for ReasoningConfig {
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
+impl std::fmt::Debug for ReasoningConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
 impl super::validate::Validate for ReasoningConfig {
     fn validate_at(
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.effort, at.field("effort"))?;
-        super::validate::check(&self.summary, at.field("summary"))?;
+        if let Err(error) = super::validate::check(&self.effort, at.field("effort")) {
+            return Err(error);
+        }
+        if let Err(error) = super::validate::check(&self.summary, at.field("summary")) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -1897,7 +2110,7 @@ impl super::validate::Validate for ReasoningSummary {
 ///
 /// Schema `#/components/schemas/StreamOptions`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct StreamOptions {
     /// Send a final chunk with token usage.
     pub include_usage: Option<bool>,
@@ -1911,20 +2124,16 @@ impl codegen_runtime::object::Object for StreamOptions {
         let mut include_usage_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "include_usage" => map.field(&mut include_usage_, "include_usage")?,
-                _ => map.skip()?,
-            }
+                "include_usage" => map.field(&mut include_usage_, "include_usage"),
+                _ => map.skip(),
+            }?;
         }
         Ok(Self {
             include_usage: include_usage_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional("include_usage", &self.include_usage)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional("include_usage", &self.include_usage);
     }
 }
 #[cfg(feature = "chat")]
@@ -1942,12 +2151,18 @@ impl<'de> serde::Deserialize<'de> for StreamOptions {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for StreamOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for StreamOptions {}
 /// Trace context of a completion. (Later addition.)
 ///
 /// Schema `#/components/schemas/TraceContext`.
 #[cfg(any(feature = "chat", feature = "traces"))]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct TraceContext {
     /// External trace id.
     pub id: String,
@@ -1976,17 +2191,20 @@ impl codegen_runtime::object::Object for TraceContext {
         let mut metadata_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "id" => map.field(&mut id_, "id")?,
-                "span_id" => map.field(&mut span_id_, "span_id")?,
-                "parent_span_id" => map.field(&mut parent_span_id_, "parent_span_id")?,
-                "name" => map.field(&mut name_, "name")?,
-                "source" => map.field(&mut source_, "source")?,
-                "metadata" => map.field(&mut metadata_, "metadata")?,
-                _ => map.skip()?,
-            }
+                "id" => map.field(&mut id_, "id"),
+                "span_id" => map.field(&mut span_id_, "span_id"),
+                "parent_span_id" => map.field(&mut parent_span_id_, "parent_span_id"),
+                "name" => map.field(&mut name_, "name"),
+                "source" => map.field(&mut source_, "source"),
+                "metadata" => map.field(&mut metadata_, "metadata"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
         Ok(Self {
-            id: map.required(id_, "id")?,
+            id: id_,
             span_id: span_id_.flatten(),
             parent_span_id: parent_span_id_.flatten(),
             name: name_.flatten(),
@@ -1994,17 +2212,13 @@ impl codegen_runtime::object::Object for TraceContext {
             metadata: metadata_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("id", &self.id)?;
-        out.optional("span_id", &self.span_id)?;
-        out.optional("parent_span_id", &self.parent_span_id)?;
-        out.optional("name", &self.name)?;
-        out.optional("source", &self.source)?;
-        out.optional("metadata", &self.metadata)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("id", &self.id);
+        out.optional("span_id", &self.span_id);
+        out.optional("parent_span_id", &self.parent_span_id);
+        out.optional("name", &self.name);
+        out.optional("source", &self.source);
+        out.optional("metadata", &self.metadata);
     }
 }
 #[cfg(any(feature = "chat", feature = "traces"))]
@@ -2022,12 +2236,18 @@ impl<'de> serde::Deserialize<'de> for TraceContext {
     }
 }
 #[cfg(any(feature = "chat", feature = "traces"))]
+impl std::fmt::Debug for TraceContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(any(feature = "chat", feature = "traces"))]
 impl super::validate::Validate for TraceContext {}
 /// Chat completion (non-streaming response).
 ///
 /// Schema `#/components/schemas/ChatRes`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ChatRes {
     /// Completion id.
     pub id: String,
@@ -2062,41 +2282,49 @@ impl codegen_runtime::object::Object for ChatRes {
         let mut container_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "id" => map.field(&mut id_, "id")?,
-                "choices" => map.field(&mut choices_, "choices")?,
-                "created" => map.field(&mut created_, "created")?,
-                "model" => map.field(&mut model_, "model")?,
-                "object" => map.field(&mut object_, "object")?,
-                "usage" => map.field(&mut usage_, "usage")?,
-                "provider" => map.field(&mut provider_, "provider")?,
-                "container" => map.field(&mut container_, "container")?,
-                _ => map.skip()?,
-            }
+                "id" => map.field(&mut id_, "id"),
+                "choices" => map.field(&mut choices_, "choices"),
+                "created" => map.field(&mut created_, "created"),
+                "model" => map.field(&mut model_, "model"),
+                "object" => map.field(&mut object_, "object"),
+                "usage" => map.field(&mut usage_, "usage"),
+                "provider" => map.field(&mut provider_, "provider"),
+                "container" => map.field(&mut container_, "container"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
+        let Some(choices_) = choices_ else {
+            return Err(map.missing("choices"));
+        };
+        let Some(created_) = created_ else {
+            return Err(map.missing("created"));
+        };
+        let Some(model_) = model_ else {
+            return Err(map.missing("model"));
+        };
         Ok(Self {
-            id: map.required(id_, "id")?,
-            choices: map.required(choices_, "choices")?,
-            created: map.required(created_, "created")?,
-            model: map.required(model_, "model")?,
+            id: id_,
+            choices: choices_,
+            created: created_,
+            model: model_,
             object: object_.unwrap_or_else(Self::default_object),
             usage: usage_.flatten(),
             provider: provider_.flatten(),
             container: container_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("id", &self.id)?;
-        out.member("choices", &self.choices)?;
-        out.number("created", &self.created)?;
-        out.member("model", &self.model)?;
-        out.member("object", &self.object)?;
-        out.optional("usage", &self.usage)?;
-        out.optional("provider", &self.provider)?;
-        out.optional("container", &self.container)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("id", &self.id);
+        out.member("choices", &self.choices);
+        out.number("created", &self.created);
+        out.member("model", &self.model);
+        out.member("object", &self.object);
+        out.optional("usage", &self.usage);
+        out.optional("provider", &self.provider);
+        out.optional("container", &self.container);
     }
 }
 #[cfg(feature = "chat")]
@@ -2111,6 +2339,12 @@ impl<'de> serde::Deserialize<'de> for ChatRes {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl std::fmt::Debug for ChatRes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "chat")]
@@ -2140,7 +2374,9 @@ impl super::validate::Validate for ChatRes {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.choices, at.field("choices"))?;
+        if let Err(error) = super::validate::check(&self.choices, at.field("choices")) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -2148,7 +2384,7 @@ impl super::validate::Validate for ChatRes {
 ///
 /// Schema `#/components/schemas/ChatCompletionChoice`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ChatCompletionChoice {
     /// Choice index.
     pub index: f64,
@@ -2170,29 +2406,31 @@ impl codegen_runtime::object::Object for ChatCompletionChoice {
         let mut logprobs_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "index" => map.field(&mut index_, "index")?,
-                "message" => map.field(&mut message_, "message")?,
-                "finish_reason" => map.field(&mut finish_reason_, "finish_reason")?,
-                "logprobs" => map.field(&mut logprobs_, "logprobs")?,
-                _ => map.skip()?,
-            }
+                "index" => map.field(&mut index_, "index"),
+                "message" => map.field(&mut message_, "message"),
+                "finish_reason" => map.field(&mut finish_reason_, "finish_reason"),
+                "logprobs" => map.field(&mut logprobs_, "logprobs"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(index_) = index_ else {
+            return Err(map.missing("index"));
+        };
+        let Some(message_) = message_ else {
+            return Err(map.missing("message"));
+        };
         Ok(Self {
-            index: map.required(index_, "index")?,
-            message: map.required(message_, "message")?,
+            index: index_,
+            message: message_,
             finish_reason: finish_reason_.flatten(),
             logprobs: logprobs_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.number("index", &self.index)?;
-        out.member("message", &self.message)?;
-        out.optional("finish_reason", &self.finish_reason)?;
-        out.optional("logprobs", &self.logprobs)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.number("index", &self.index);
+        out.member("message", &self.message);
+        out.optional("finish_reason", &self.finish_reason);
+        out.optional("logprobs", &self.logprobs);
     }
 }
 #[cfg(feature = "chat")]
@@ -2210,13 +2448,26 @@ impl<'de> serde::Deserialize<'de> for ChatCompletionChoice {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for ChatCompletionChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChoice {
     fn validate_at(
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.message, at.field("message"))?;
-        super::validate::check(&self.finish_reason, at.field("finish_reason"))?;
+        if let Err(error) = super::validate::check(&self.message, at.field("message")) {
+            return Err(error);
+        }
+        if let Err(error) = super::validate::check(
+            &self.finish_reason,
+            at.field("finish_reason"),
+        ) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -2299,7 +2550,7 @@ impl super::validate::Validate for FinishReason {
 ///
 /// Schema `#/components/schemas/ChatResponseMessage`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ChatResponseMessage {
     /// Author role (normally `assistant`).
     pub role: String,
@@ -2322,29 +2573,28 @@ impl codegen_runtime::object::Object for ChatResponseMessage {
         let mut tool_calls_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "role" => map.field(&mut role_, "role")?,
-                "content" => map.field(&mut content_, "content")?,
-                "name" => map.field(&mut name_, "name")?,
-                "tool_calls" => map.field(&mut tool_calls_, "tool_calls")?,
-                _ => map.skip()?,
-            }
+                "role" => map.field(&mut role_, "role"),
+                "content" => map.field(&mut content_, "content"),
+                "name" => map.field(&mut name_, "name"),
+                "tool_calls" => map.field(&mut tool_calls_, "tool_calls"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(role_) = role_ else {
+            return Err(map.missing("role"));
+        };
         Ok(Self {
-            role: map.required(role_, "role")?,
+            role: role_,
             content: content_.flatten(),
             name: name_.flatten(),
             tool_calls: tool_calls_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("role", &self.role)?;
-        out.optional("content", &self.content)?;
-        out.optional("name", &self.name)?;
-        out.optional("tool_calls", &self.tool_calls)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("role", &self.role);
+        out.optional("content", &self.content);
+        out.optional("name", &self.name);
+        out.optional("tool_calls", &self.tool_calls);
     }
 }
 #[cfg(feature = "chat")]
@@ -2362,12 +2612,20 @@ impl<'de> serde::Deserialize<'de> for ChatResponseMessage {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for ChatResponseMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatResponseMessage {
     fn validate_at(
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.content, at.field("content"))?;
+        if let Err(error) = super::validate::check(&self.content, at.field("content")) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -2375,7 +2633,7 @@ impl super::validate::Validate for ChatResponseMessage {
 ///
 /// Schema `#/components/schemas/ChatCompletionLogprobs`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ChatCompletionLogprobs {
     /// Log probabilities of the content tokens.
     pub content: Option<Vec<TokenLogprob>>,
@@ -2392,23 +2650,19 @@ impl codegen_runtime::object::Object for ChatCompletionLogprobs {
         let mut refusal_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "content" => map.field(&mut content_, "content")?,
-                "refusal" => map.field(&mut refusal_, "refusal")?,
-                _ => map.skip()?,
-            }
+                "content" => map.field(&mut content_, "content"),
+                "refusal" => map.field(&mut refusal_, "refusal"),
+                _ => map.skip(),
+            }?;
         }
         Ok(Self {
             content: content_.flatten(),
             refusal: refusal_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional("content", &self.content)?;
-        out.optional("refusal", &self.refusal)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional("content", &self.content);
+        out.optional("refusal", &self.refusal);
     }
 }
 #[cfg(feature = "chat")]
@@ -2426,12 +2680,18 @@ impl<'de> serde::Deserialize<'de> for ChatCompletionLogprobs {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for ChatCompletionLogprobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionLogprobs {}
 /// Log probability of one token.
 ///
 /// Schema `#/components/schemas/TokenLogprob`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct TokenLogprob {
     /// The token.
     pub token: String,
@@ -2454,29 +2714,31 @@ impl codegen_runtime::object::Object for TokenLogprob {
         let mut top_logprobs_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "token" => map.field(&mut token_, "token")?,
-                "logprob" => map.field(&mut logprob_, "logprob")?,
-                "bytes" => map.field(&mut bytes_, "bytes")?,
-                "top_logprobs" => map.field(&mut top_logprobs_, "top_logprobs")?,
-                _ => map.skip()?,
-            }
+                "token" => map.field(&mut token_, "token"),
+                "logprob" => map.field(&mut logprob_, "logprob"),
+                "bytes" => map.field(&mut bytes_, "bytes"),
+                "top_logprobs" => map.field(&mut top_logprobs_, "top_logprobs"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(token_) = token_ else {
+            return Err(map.missing("token"));
+        };
+        let Some(logprob_) = logprob_ else {
+            return Err(map.missing("logprob"));
+        };
         Ok(Self {
-            token: map.required(token_, "token")?,
-            logprob: map.required(logprob_, "logprob")?,
+            token: token_,
+            logprob: logprob_,
             bytes: bytes_.flatten(),
             top_logprobs: top_logprobs_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("token", &self.token)?;
-        out.number("logprob", &self.logprob)?;
-        out.optional("bytes", &self.bytes)?;
-        out.optional("top_logprobs", &self.top_logprobs)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("token", &self.token);
+        out.number("logprob", &self.logprob);
+        out.optional("bytes", &self.bytes);
+        out.optional("top_logprobs", &self.top_logprobs);
     }
 }
 #[cfg(feature = "chat")]
@@ -2494,12 +2756,18 @@ impl<'de> serde::Deserialize<'de> for TokenLogprob {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for TokenLogprob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for TokenLogprob {}
 /// An alternative token and its log probability.
 ///
 /// Schema `#/components/schemas/TopLogprob`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct TopLogprob {
     /// The token.
     pub token: String,
@@ -2519,26 +2787,28 @@ impl codegen_runtime::object::Object for TopLogprob {
         let mut bytes_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "token" => map.field(&mut token_, "token")?,
-                "logprob" => map.field(&mut logprob_, "logprob")?,
-                "bytes" => map.field(&mut bytes_, "bytes")?,
-                _ => map.skip()?,
-            }
+                "token" => map.field(&mut token_, "token"),
+                "logprob" => map.field(&mut logprob_, "logprob"),
+                "bytes" => map.field(&mut bytes_, "bytes"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(token_) = token_ else {
+            return Err(map.missing("token"));
+        };
+        let Some(logprob_) = logprob_ else {
+            return Err(map.missing("logprob"));
+        };
         Ok(Self {
-            token: map.required(token_, "token")?,
-            logprob: map.required(logprob_, "logprob")?,
+            token: token_,
+            logprob: logprob_,
             bytes: bytes_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("token", &self.token)?;
-        out.number("logprob", &self.logprob)?;
-        out.optional("bytes", &self.bytes)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("token", &self.token);
+        out.number("logprob", &self.logprob);
+        out.optional("bytes", &self.bytes);
     }
 }
 #[cfg(feature = "chat")]
@@ -2556,12 +2826,18 @@ impl<'de> serde::Deserialize<'de> for TopLogprob {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for TopLogprob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for TopLogprob {}
 /// Token usage.
 ///
 /// Schema `#/components/schemas/ChatResponseUsage`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ChatResponseUsage {
     /// Tokens in the prompt.
     pub prompt_tokens: f64,
@@ -2587,41 +2863,46 @@ impl codegen_runtime::object::Object for ChatResponseUsage {
         let mut prompt_tokens_details_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "prompt_tokens" => map.field(&mut prompt_tokens_, "prompt_tokens")?,
+                "prompt_tokens" => map.field(&mut prompt_tokens_, "prompt_tokens"),
                 "completion_tokens" => {
-                    map.field(&mut completion_tokens_, "completion_tokens")?
+                    map.field(&mut completion_tokens_, "completion_tokens")
                 }
-                "total_tokens" => map.field(&mut total_tokens_, "total_tokens")?,
+                "total_tokens" => map.field(&mut total_tokens_, "total_tokens"),
                 "completion_tokens_details" => {
                     map.field(
                         &mut completion_tokens_details_,
                         "completion_tokens_details",
-                    )?
+                    )
                 }
                 "prompt_tokens_details" => {
-                    map.field(&mut prompt_tokens_details_, "prompt_tokens_details")?
+                    map.field(&mut prompt_tokens_details_, "prompt_tokens_details")
                 }
-                _ => map.skip()?,
-            }
+                _ => map.skip(),
+            }?;
         }
+        let Some(prompt_tokens_) = prompt_tokens_ else {
+            return Err(map.missing("prompt_tokens"));
+        };
+        let Some(completion_tokens_) = completion_tokens_ else {
+            return Err(map.missing("completion_tokens"));
+        };
+        let Some(total_tokens_) = total_tokens_ else {
+            return Err(map.missing("total_tokens"));
+        };
         Ok(Self {
-            prompt_tokens: map.required(prompt_tokens_, "prompt_tokens")?,
-            completion_tokens: map.required(completion_tokens_, "completion_tokens")?,
-            total_tokens: map.required(total_tokens_, "total_tokens")?,
+            prompt_tokens: prompt_tokens_,
+            completion_tokens: completion_tokens_,
+            total_tokens: total_tokens_,
             completion_tokens_details: completion_tokens_details_.flatten(),
             prompt_tokens_details: prompt_tokens_details_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.number("prompt_tokens", &self.prompt_tokens)?;
-        out.number("completion_tokens", &self.completion_tokens)?;
-        out.number("total_tokens", &self.total_tokens)?;
-        out.optional("completion_tokens_details", &self.completion_tokens_details)?;
-        out.optional("prompt_tokens_details", &self.prompt_tokens_details)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.number("prompt_tokens", &self.prompt_tokens);
+        out.number("completion_tokens", &self.completion_tokens);
+        out.number("total_tokens", &self.total_tokens);
+        out.optional("completion_tokens_details", &self.completion_tokens_details);
+        out.optional("prompt_tokens_details", &self.prompt_tokens_details);
     }
 }
 #[cfg(feature = "chat")]
@@ -2639,12 +2920,18 @@ impl<'de> serde::Deserialize<'de> for ChatResponseUsage {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for ChatResponseUsage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatResponseUsage {}
 /// One Server-Sent Event payload of a streamed chat completion (`data: <chunk JSON>`); the stream ends with `data: [DONE]`.
 ///
 /// Schema `#/components/schemas/ChatCompletionChunk`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ChatCompletionChunk {
     /// Completion id (same on every chunk).
     pub id: String,
@@ -2679,41 +2966,49 @@ impl codegen_runtime::object::Object for ChatCompletionChunk {
         let mut container_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "id" => map.field(&mut id_, "id")?,
-                "object" => map.field(&mut object_, "object")?,
-                "created" => map.field(&mut created_, "created")?,
-                "model" => map.field(&mut model_, "model")?,
-                "choices" => map.field(&mut choices_, "choices")?,
-                "usage" => map.field(&mut usage_, "usage")?,
-                "provider" => map.field(&mut provider_, "provider")?,
-                "container" => map.field(&mut container_, "container")?,
-                _ => map.skip()?,
-            }
+                "id" => map.field(&mut id_, "id"),
+                "object" => map.field(&mut object_, "object"),
+                "created" => map.field(&mut created_, "created"),
+                "model" => map.field(&mut model_, "model"),
+                "choices" => map.field(&mut choices_, "choices"),
+                "usage" => map.field(&mut usage_, "usage"),
+                "provider" => map.field(&mut provider_, "provider"),
+                "container" => map.field(&mut container_, "container"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
+        let Some(created_) = created_ else {
+            return Err(map.missing("created"));
+        };
+        let Some(model_) = model_ else {
+            return Err(map.missing("model"));
+        };
+        let Some(choices_) = choices_ else {
+            return Err(map.missing("choices"));
+        };
         Ok(Self {
-            id: map.required(id_, "id")?,
+            id: id_,
             object: object_.unwrap_or_else(Self::default_object),
-            created: map.required(created_, "created")?,
-            model: map.required(model_, "model")?,
-            choices: map.required(choices_, "choices")?,
+            created: created_,
+            model: model_,
+            choices: choices_,
             usage: usage_.flatten(),
             provider: provider_.flatten(),
             container: container_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("id", &self.id)?;
-        out.member("object", &self.object)?;
-        out.number("created", &self.created)?;
-        out.member("model", &self.model)?;
-        out.member("choices", &self.choices)?;
-        out.optional("usage", &self.usage)?;
-        out.optional("provider", &self.provider)?;
-        out.optional("container", &self.container)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("id", &self.id);
+        out.member("object", &self.object);
+        out.number("created", &self.created);
+        out.member("model", &self.model);
+        out.member("choices", &self.choices);
+        out.optional("usage", &self.usage);
+        out.optional("provider", &self.provider);
+        out.optional("container", &self.container);
     }
 }
 #[cfg(feature = "chat")]
@@ -2728,6 +3023,12 @@ impl<'de> serde::Deserialize<'de> for ChatCompletionChunk {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl std::fmt::Debug for ChatCompletionChunk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "chat")]
@@ -2757,7 +3058,9 @@ impl super::validate::Validate for ChatCompletionChunk {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.choices, at.field("choices"))?;
+        if let Err(error) = super::validate::check(&self.choices, at.field("choices")) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -2765,7 +3068,7 @@ impl super::validate::Validate for ChatCompletionChunk {
 ///
 /// Schema `#/components/schemas/ChatCompletionChunkChoice`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ChatCompletionChunkChoice {
     /// Choice index.
     pub index: f64,
@@ -2787,29 +3090,31 @@ impl codegen_runtime::object::Object for ChatCompletionChunkChoice {
         let mut logprobs_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "index" => map.field(&mut index_, "index")?,
-                "delta" => map.field(&mut delta_, "delta")?,
-                "finish_reason" => map.field(&mut finish_reason_, "finish_reason")?,
-                "logprobs" => map.field(&mut logprobs_, "logprobs")?,
-                _ => map.skip()?,
-            }
+                "index" => map.field(&mut index_, "index"),
+                "delta" => map.field(&mut delta_, "delta"),
+                "finish_reason" => map.field(&mut finish_reason_, "finish_reason"),
+                "logprobs" => map.field(&mut logprobs_, "logprobs"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(index_) = index_ else {
+            return Err(map.missing("index"));
+        };
+        let Some(delta_) = delta_ else {
+            return Err(map.missing("delta"));
+        };
         Ok(Self {
-            index: map.required(index_, "index")?,
-            delta: map.required(delta_, "delta")?,
+            index: index_,
+            delta: delta_,
             finish_reason: finish_reason_.flatten(),
             logprobs: logprobs_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.number("index", &self.index)?;
-        out.member("delta", &self.delta)?;
-        out.optional("finish_reason", &self.finish_reason)?;
-        out.optional("logprobs", &self.logprobs)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.number("index", &self.index);
+        out.member("delta", &self.delta);
+        out.optional("finish_reason", &self.finish_reason);
+        out.optional("logprobs", &self.logprobs);
     }
 }
 #[cfg(feature = "chat")]
@@ -2827,12 +3132,23 @@ impl<'de> serde::Deserialize<'de> for ChatCompletionChunkChoice {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for ChatCompletionChunkChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChunkChoice {
     fn validate_at(
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.finish_reason, at.field("finish_reason"))?;
+        if let Err(error) = super::validate::check(
+            &self.finish_reason,
+            at.field("finish_reason"),
+        ) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -2840,7 +3156,7 @@ impl super::validate::Validate for ChatCompletionChunkChoice {
 ///
 /// Schema `#/components/schemas/ChatCompletionChunkDelta`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ChatCompletionChunkDelta {
     /// Author role (first chunk only).
     pub role: Option<String>,
@@ -2860,11 +3176,11 @@ impl codegen_runtime::object::Object for ChatCompletionChunkDelta {
         let mut tool_calls_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "role" => map.field(&mut role_, "role")?,
-                "content" => map.field(&mut content_, "content")?,
-                "tool_calls" => map.field(&mut tool_calls_, "tool_calls")?,
-                _ => map.skip()?,
-            }
+                "role" => map.field(&mut role_, "role"),
+                "content" => map.field(&mut content_, "content"),
+                "tool_calls" => map.field(&mut tool_calls_, "tool_calls"),
+                _ => map.skip(),
+            }?;
         }
         Ok(Self {
             role: role_.flatten(),
@@ -2872,14 +3188,10 @@ impl codegen_runtime::object::Object for ChatCompletionChunkDelta {
             tool_calls: tool_calls_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional("role", &self.role)?;
-        out.optional("content", &self.content)?;
-        out.optional("tool_calls", &self.tool_calls)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional("role", &self.role);
+        out.optional("content", &self.content);
+        out.optional("tool_calls", &self.tool_calls);
     }
 }
 #[cfg(feature = "chat")]
@@ -2897,12 +3209,18 @@ impl<'de> serde::Deserialize<'de> for ChatCompletionChunkDelta {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for ChatCompletionChunkDelta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChunkDelta {}
 /// Fragment of a tool call in a streamed chunk.
 ///
 /// Schema `#/components/schemas/ChatCompletionChunkToolCall`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ChatCompletionChunkToolCall {
     /// Index of the tool call being built.
     pub index: i32,
@@ -2925,29 +3243,28 @@ impl codegen_runtime::object::Object for ChatCompletionChunkToolCall {
         let mut function_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "index" => map.field(&mut index_, "index")?,
-                "id" => map.field(&mut id_, "id")?,
-                "type" => map.field(&mut type_, "type")?,
-                "function" => map.field(&mut function_, "function")?,
-                _ => map.skip()?,
-            }
+                "index" => map.field(&mut index_, "index"),
+                "id" => map.field(&mut id_, "id"),
+                "type" => map.field(&mut type_, "type"),
+                "function" => map.field(&mut function_, "function"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(index_) = index_ else {
+            return Err(map.missing("index"));
+        };
         Ok(Self {
-            index: map.required(index_, "index")?,
+            index: index_,
             id: id_.flatten(),
             r#type: type_.flatten(),
             function: function_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("index", &self.index)?;
-        out.optional("id", &self.id)?;
-        out.optional("type", &self.r#type)?;
-        out.optional("function", &self.function)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("index", &self.index);
+        out.optional("id", &self.id);
+        out.optional("type", &self.r#type);
+        out.optional("function", &self.function);
     }
 }
 #[cfg(feature = "chat")]
@@ -2965,12 +3282,18 @@ impl<'de> serde::Deserialize<'de> for ChatCompletionChunkToolCall {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for ChatCompletionChunkToolCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChunkToolCall {}
 /// Fragment of a function call.
 ///
 /// Schema `#/components/schemas/ChatCompletionChunkFunctionCall`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ChatCompletionChunkFunctionCall {
     /// Function name (first fragment only).
     pub name: Option<String>,
@@ -2987,23 +3310,19 @@ impl codegen_runtime::object::Object for ChatCompletionChunkFunctionCall {
         let mut arguments_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "name" => map.field(&mut name_, "name")?,
-                "arguments" => map.field(&mut arguments_, "arguments")?,
-                _ => map.skip()?,
-            }
+                "name" => map.field(&mut name_, "name"),
+                "arguments" => map.field(&mut arguments_, "arguments"),
+                _ => map.skip(),
+            }?;
         }
         Ok(Self {
             name: name_.flatten(),
             arguments: arguments_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional("name", &self.name)?;
-        out.optional("arguments", &self.arguments)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional("name", &self.name);
+        out.optional("arguments", &self.arguments);
     }
 }
 #[cfg(feature = "chat")]
@@ -3021,12 +3340,18 @@ impl<'de> serde::Deserialize<'de> for ChatCompletionChunkFunctionCall {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for ChatCompletionChunkFunctionCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for ChatCompletionChunkFunctionCall {}
 /// OpenAI-style list response for chat completions.
 ///
 /// Schema `#/components/schemas/ChatListRes`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ChatListRes {
     /// Object type identifier.
     pub object: ChatListResObject,
@@ -3046,26 +3371,28 @@ impl codegen_runtime::object::Object for ChatListRes {
         let mut total_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "object" => map.field(&mut object_, "object")?,
-                "data" => map.field(&mut data_, "data")?,
-                "total" => map.field(&mut total_, "total")?,
-                _ => map.skip()?,
-            }
+                "object" => map.field(&mut object_, "object"),
+                "data" => map.field(&mut data_, "data"),
+                "total" => map.field(&mut total_, "total"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(data_) = data_ else {
+            return Err(map.missing("data"));
+        };
+        let Some(total_) = total_ else {
+            return Err(map.missing("total"));
+        };
         Ok(Self {
             object: object_.unwrap_or_else(Self::default_object),
-            data: map.required(data_, "data")?,
-            total: map.required(total_, "total")?,
+            data: data_,
+            total: total_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("object", &self.object)?;
-        out.member("data", &self.data)?;
-        out.member("total", &self.total)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("object", &self.object);
+        out.member("data", &self.data);
+        out.member("total", &self.total);
     }
 }
 #[cfg(feature = "chat")]
@@ -3080,6 +3407,12 @@ impl<'de> serde::Deserialize<'de> for ChatListRes {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl std::fmt::Debug for ChatListRes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "chat")]
@@ -3106,7 +3439,14 @@ impl super::validate::Validate for ChatListRes {
     ) -> Result<(), super::validate::Violation> {
         {
             let value = &self.total;
-            super::validate::minimum(at.field("total"), *value as f64, 0.0, false)?;
+            if let Err(error) = super::validate::minimum(
+                at.field("total"),
+                *value as f64,
+                0.0,
+                false,
+            ) {
+                return Err(error);
+            }
         }
         Ok(())
     }
@@ -3117,7 +3457,7 @@ impl super::validate::Validate for ChatListRes {
 ///
 /// Schema `#/components/schemas/ChatResRelaxed`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ChatResRelaxed {
     /// Completion id.
     pub id: Option<String>,
@@ -3167,25 +3507,28 @@ impl codegen_runtime::object::Object for ChatResRelaxed {
         let mut trace_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "id" => map.field(&mut id_, "id")?,
-                "choices" => map.field(&mut choices_, "choices")?,
-                "created" => map.field(&mut created_, "created")?,
-                "model" => map.field(&mut model_, "model")?,
-                "object" => map.field(&mut object_, "object")?,
-                "usage" => map.field(&mut usage_, "usage")?,
-                "provider" => map.field(&mut provider_, "provider")?,
-                "container" => map.field(&mut container_, "container")?,
-                "model_id" => map.field(&mut model_id_, "model_id")?,
-                "spend" => map.field(&mut spend_, "spend")?,
-                "tags" => map.field(&mut tags_, "tags")?,
-                "metadata" => map.field(&mut metadata_, "metadata")?,
-                "trace" => map.field(&mut trace_, "trace")?,
-                _ => map.skip()?,
-            }
+                "id" => map.field(&mut id_, "id"),
+                "choices" => map.field(&mut choices_, "choices"),
+                "created" => map.field(&mut created_, "created"),
+                "model" => map.field(&mut model_, "model"),
+                "object" => map.field(&mut object_, "object"),
+                "usage" => map.field(&mut usage_, "usage"),
+                "provider" => map.field(&mut provider_, "provider"),
+                "container" => map.field(&mut container_, "container"),
+                "model_id" => map.field(&mut model_id_, "model_id"),
+                "spend" => map.field(&mut spend_, "spend"),
+                "tags" => map.field(&mut tags_, "tags"),
+                "metadata" => map.field(&mut metadata_, "metadata"),
+                "trace" => map.field(&mut trace_, "trace"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(choices_) = choices_ else {
+            return Err(map.missing("choices"));
+        };
         Ok(Self {
             id: id_.flatten(),
-            choices: map.required(choices_, "choices")?,
+            choices: choices_,
             created: created_.flatten(),
             model: model_.flatten(),
             object: object_.unwrap_or_else(Self::default_object),
@@ -3199,24 +3542,20 @@ impl codegen_runtime::object::Object for ChatResRelaxed {
             trace: trace_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional("id", &self.id)?;
-        out.member("choices", &self.choices)?;
-        out.optional("created", &self.created)?;
-        out.optional("model", &self.model)?;
-        out.member("object", &self.object)?;
-        out.optional("usage", &self.usage)?;
-        out.optional("provider", &self.provider)?;
-        out.optional("container", &self.container)?;
-        out.optional("model_id", &self.model_id)?;
-        out.optional_number("spend", &self.spend)?;
-        out.optional("tags", &self.tags)?;
-        out.optional("metadata", &self.metadata)?;
-        out.optional("trace", &self.trace)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional("id", &self.id);
+        out.member("choices", &self.choices);
+        out.optional("created", &self.created);
+        out.optional("model", &self.model);
+        out.member("object", &self.object);
+        out.optional("usage", &self.usage);
+        out.optional("provider", &self.provider);
+        out.optional("container", &self.container);
+        out.optional("model_id", &self.model_id);
+        out.optional_number("spend", &self.spend);
+        out.optional("tags", &self.tags);
+        out.optional("metadata", &self.metadata);
+        out.optional("trace", &self.trace);
     }
 }
 #[cfg(feature = "chat")]
@@ -3231,6 +3570,12 @@ impl<'de> serde::Deserialize<'de> for ChatResRelaxed {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "chat")]
+impl std::fmt::Debug for ChatResRelaxed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "chat")]
@@ -3265,7 +3610,7 @@ impl super::validate::Validate for ChatResRelaxed {}
 ///
 /// Schema `#/components/schemas/RegisterOutputChoice`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RegisterOutputChoice {
     /// Choice index.
     pub index: Option<i32>,
@@ -3284,26 +3629,25 @@ impl codegen_runtime::object::Object for RegisterOutputChoice {
         let mut finish_reason_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "index" => map.field(&mut index_, "index")?,
-                "message" => map.field(&mut message_, "message")?,
-                "finish_reason" => map.field(&mut finish_reason_, "finish_reason")?,
-                _ => map.skip()?,
-            }
+                "index" => map.field(&mut index_, "index"),
+                "message" => map.field(&mut message_, "message"),
+                "finish_reason" => map.field(&mut finish_reason_, "finish_reason"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(message_) = message_ else {
+            return Err(map.missing("message"));
+        };
         Ok(Self {
             index: index_.flatten(),
-            message: map.required(message_, "message")?,
+            message: message_,
             finish_reason: finish_reason_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional("index", &self.index)?;
-        out.member("message", &self.message)?;
-        out.optional("finish_reason", &self.finish_reason)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional("index", &self.index);
+        out.member("message", &self.message);
+        out.optional("finish_reason", &self.finish_reason);
     }
 }
 #[cfg(feature = "chat")]
@@ -3321,12 +3665,18 @@ impl<'de> serde::Deserialize<'de> for RegisterOutputChoice {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for RegisterOutputChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for RegisterOutputChoice {}
 /// Output message of a stored or registered completion.
 ///
 /// Schema `#/components/schemas/RegisterOutputMessage`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RegisterOutputMessage {
     /// Author role.
     pub role: String,
@@ -3343,23 +3693,22 @@ impl codegen_runtime::object::Object for RegisterOutputMessage {
         let mut content_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "role" => map.field(&mut role_, "role")?,
-                "content" => map.field(&mut content_, "content")?,
-                _ => map.skip()?,
-            }
+                "role" => map.field(&mut role_, "role"),
+                "content" => map.field(&mut content_, "content"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(role_) = role_ else {
+            return Err(map.missing("role"));
+        };
         Ok(Self {
-            role: map.required(role_, "role")?,
+            role: role_,
             content: content_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("role", &self.role)?;
-        out.optional("content", &self.content)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("role", &self.role);
+        out.optional("content", &self.content);
     }
 }
 #[cfg(feature = "chat")]
@@ -3377,12 +3726,18 @@ impl<'de> serde::Deserialize<'de> for RegisterOutputMessage {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for RegisterOutputMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for RegisterOutputMessage {}
 /// Register completed chat examples for evaluation or analytics.
 ///
 /// Schema `#/components/schemas/RegisterCompletionsReq`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RegisterCompletionsReq {
     /// Examples to register.
     pub items: Vec<RegisterItem>,
@@ -3399,23 +3754,25 @@ impl codegen_runtime::object::Object for RegisterCompletionsReq {
         let mut container_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "items" => map.field(&mut items_, "items")?,
-                "container" => map.field(&mut container_, "container")?,
-                _ => map.skip()?,
-            }
+                "items" => map.field(&mut items_, "items"),
+                "container" => map.field(&mut container_, "container"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(items_) = items_ else {
+            return Err(map.missing("items"));
+        };
+        let Some(container_) = container_ else {
+            return Err(map.missing("container"));
+        };
         Ok(Self {
-            items: map.required(items_, "items")?,
-            container: map.required(container_, "container")?,
+            items: items_,
+            container: container_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("items", &self.items)?;
-        out.member("container", &self.container)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("items", &self.items);
+        out.member("container", &self.container);
     }
 }
 #[cfg(feature = "chat")]
@@ -3433,12 +3790,20 @@ impl<'de> serde::Deserialize<'de> for RegisterCompletionsReq {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for RegisterCompletionsReq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for RegisterCompletionsReq {
     fn validate_at(
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.items, at.field("items"))?;
+        if let Err(error) = super::validate::check(&self.items, at.field("items")) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -3448,7 +3813,7 @@ impl super::validate::Validate for RegisterCompletionsReq {
 ///
 /// Schema `#/components/schemas/RegisterItem`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RegisterItem {
     pub input: ChatReq,
     /// The completion produced for the input.
@@ -3470,29 +3835,28 @@ impl codegen_runtime::object::Object for RegisterItem {
         let mut metadata_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "input" => map.field(&mut input_, "input")?,
-                "output" => map.field(&mut output_, "output")?,
-                "tags" => map.field(&mut tags_, "tags")?,
-                "metadata" => map.field(&mut metadata_, "metadata")?,
-                _ => map.skip()?,
-            }
+                "input" => map.field(&mut input_, "input"),
+                "output" => map.field(&mut output_, "output"),
+                "tags" => map.field(&mut tags_, "tags"),
+                "metadata" => map.field(&mut metadata_, "metadata"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(input_) = input_ else {
+            return Err(map.missing("input"));
+        };
         Ok(Self {
-            input: map.required(input_, "input")?,
+            input: input_,
             output: output_.flatten(),
             tags: tags_.flatten(),
             metadata: metadata_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("input", &self.input)?;
-        out.optional("output", &self.output)?;
-        out.optional("tags", &self.tags)?;
-        out.optional("metadata", &self.metadata)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("input", &self.input);
+        out.optional("output", &self.output);
+        out.optional("tags", &self.tags);
+        out.optional("metadata", &self.metadata);
     }
 }
 #[cfg(feature = "chat")]
@@ -3510,12 +3874,20 @@ impl<'de> serde::Deserialize<'de> for RegisterItem {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for RegisterItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for RegisterItem {
     fn validate_at(
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.input, at.field("input"))?;
+        if let Err(error) = super::validate::check(&self.input, at.field("input")) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -3523,7 +3895,7 @@ impl super::validate::Validate for RegisterItem {
 ///
 /// Schema `#/components/schemas/RegisterChatCompletionsResponse`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RegisterChatCompletionsResponse {
     /// Whether the register operation succeeded.
     pub ok: bool,
@@ -3546,29 +3918,37 @@ impl codegen_runtime::object::Object for RegisterChatCompletionsResponse {
         let mut errors_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "ok" => map.field(&mut ok_, "ok")?,
-                "container" => map.field(&mut container_, "container")?,
-                "summary" => map.field(&mut summary_, "summary")?,
-                "errors" => map.field(&mut errors_, "errors")?,
-                _ => map.skip()?,
-            }
+                "ok" => map.field(&mut ok_, "ok"),
+                "container" => map.field(&mut container_, "container"),
+                "summary" => map.field(&mut summary_, "summary"),
+                "errors" => map.field(&mut errors_, "errors"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(ok_) = ok_ else {
+            return Err(map.missing("ok"));
+        };
+        let Some(container_) = container_ else {
+            return Err(map.missing("container"));
+        };
+        let Some(summary_) = summary_ else {
+            return Err(map.missing("summary"));
+        };
+        let Some(errors_) = errors_ else {
+            return Err(map.missing("errors"));
+        };
         Ok(Self {
-            ok: map.required(ok_, "ok")?,
-            container: map.required(container_, "container")?,
-            summary: map.required(summary_, "summary")?,
-            errors: map.required(errors_, "errors")?,
+            ok: ok_,
+            container: container_,
+            summary: summary_,
+            errors: errors_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("ok", &self.ok)?;
-        out.member("container", &self.container)?;
-        out.member("summary", &self.summary)?;
-        out.member("errors", &self.errors)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("ok", &self.ok);
+        out.member("container", &self.container);
+        out.member("summary", &self.summary);
+        out.member("errors", &self.errors);
     }
 }
 #[cfg(feature = "chat")]
@@ -3586,12 +3966,18 @@ impl<'de> serde::Deserialize<'de> for RegisterChatCompletionsResponse {
     }
 }
 #[cfg(feature = "chat")]
+impl std::fmt::Debug for RegisterChatCompletionsResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "chat")]
 impl super::validate::Validate for RegisterChatCompletionsResponse {}
 /// Inference-only parameters (no messages, model or stream).
 ///
 /// Schema `#/components/schemas/InferenceParams`.
 #[cfg(any(feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct InferenceParams {
     /// Provider routing preferences.
     pub provider: Option<serde_json::Map<String, serde_json::Value>>,
@@ -3668,36 +4054,36 @@ impl codegen_runtime::object::Object for InferenceParams {
         let mut bad_words_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "provider" => map.field(&mut provider_, "provider")?,
-                "plugins" => map.field(&mut plugins_, "plugins")?,
-                "route" => map.field(&mut route_, "route")?,
-                "session_id" => map.field(&mut session_id_, "session_id")?,
+                "provider" => map.field(&mut provider_, "provider"),
+                "plugins" => map.field(&mut plugins_, "plugins"),
+                "route" => map.field(&mut route_, "route"),
+                "session_id" => map.field(&mut session_id_, "session_id"),
                 "frequency_penalty" => {
-                    map.field(&mut frequency_penalty_, "frequency_penalty")?
+                    map.field(&mut frequency_penalty_, "frequency_penalty")
                 }
-                "logit_bias" => map.field(&mut logit_bias_, "logit_bias")?,
-                "logprobs" => map.field(&mut logprobs_, "logprobs")?,
-                "top_logprobs" => map.field(&mut top_logprobs_, "top_logprobs")?,
+                "logit_bias" => map.field(&mut logit_bias_, "logit_bias"),
+                "logprobs" => map.field(&mut logprobs_, "logprobs"),
+                "top_logprobs" => map.field(&mut top_logprobs_, "top_logprobs"),
                 "max_completion_tokens" => {
-                    map.field(&mut max_completion_tokens_, "max_completion_tokens")?
+                    map.field(&mut max_completion_tokens_, "max_completion_tokens")
                 }
-                "max_tokens" => map.field(&mut max_tokens_, "max_tokens")?,
+                "max_tokens" => map.field(&mut max_tokens_, "max_tokens"),
                 "presence_penalty" => {
-                    map.field(&mut presence_penalty_, "presence_penalty")?
+                    map.field(&mut presence_penalty_, "presence_penalty")
                 }
-                "reasoning" => map.field(&mut reasoning_, "reasoning")?,
-                "response_format" => map.field(&mut response_format_, "response_format")?,
-                "seed" => map.field(&mut seed_, "seed")?,
-                "stop" => map.field(&mut stop_, "stop")?,
-                "temperature" => map.field(&mut temperature_, "temperature")?,
-                "tool_choice" => map.field(&mut tool_choice_, "tool_choice")?,
-                "tools" => map.field(&mut tools_, "tools")?,
-                "top_p" => map.field(&mut top_p_, "top_p")?,
-                "image_config" => map.field(&mut image_config_, "image_config")?,
-                "modalities" => map.field(&mut modalities_, "modalities")?,
-                "bad_words" => map.field(&mut bad_words_, "bad_words")?,
-                _ => map.skip()?,
-            }
+                "reasoning" => map.field(&mut reasoning_, "reasoning"),
+                "response_format" => map.field(&mut response_format_, "response_format"),
+                "seed" => map.field(&mut seed_, "seed"),
+                "stop" => map.field(&mut stop_, "stop"),
+                "temperature" => map.field(&mut temperature_, "temperature"),
+                "tool_choice" => map.field(&mut tool_choice_, "tool_choice"),
+                "tools" => map.field(&mut tools_, "tools"),
+                "top_p" => map.field(&mut top_p_, "top_p"),
+                "image_config" => map.field(&mut image_config_, "image_config"),
+                "modalities" => map.field(&mut modalities_, "modalities"),
+                "bad_words" => map.field(&mut bad_words_, "bad_words"),
+                _ => map.skip(),
+            }?;
         }
         Ok(Self {
             provider: provider_.flatten(),
@@ -3724,33 +4110,29 @@ impl codegen_runtime::object::Object for InferenceParams {
             bad_words: bad_words_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional("provider", &self.provider)?;
-        out.optional("plugins", &self.plugins)?;
-        out.optional("route", &self.route)?;
-        out.optional("session_id", &self.session_id)?;
-        out.optional_number("frequency_penalty", &self.frequency_penalty)?;
-        out.optional("logit_bias", &self.logit_bias)?;
-        out.optional("logprobs", &self.logprobs)?;
-        out.optional_number("top_logprobs", &self.top_logprobs)?;
-        out.optional_number("max_completion_tokens", &self.max_completion_tokens)?;
-        out.optional_number("max_tokens", &self.max_tokens)?;
-        out.optional_number("presence_penalty", &self.presence_penalty)?;
-        out.optional("reasoning", &self.reasoning)?;
-        out.optional("response_format", &self.response_format)?;
-        out.optional("seed", &self.seed)?;
-        out.optional("stop", &self.stop)?;
-        out.optional_number("temperature", &self.temperature)?;
-        out.optional("tool_choice", &self.tool_choice)?;
-        out.optional("tools", &self.tools)?;
-        out.optional_number("top_p", &self.top_p)?;
-        out.optional("image_config", &self.image_config)?;
-        out.optional("modalities", &self.modalities)?;
-        out.optional("bad_words", &self.bad_words)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional("provider", &self.provider);
+        out.optional("plugins", &self.plugins);
+        out.optional("route", &self.route);
+        out.optional("session_id", &self.session_id);
+        out.optional_number("frequency_penalty", &self.frequency_penalty);
+        out.optional("logit_bias", &self.logit_bias);
+        out.optional("logprobs", &self.logprobs);
+        out.optional_number("top_logprobs", &self.top_logprobs);
+        out.optional_number("max_completion_tokens", &self.max_completion_tokens);
+        out.optional_number("max_tokens", &self.max_tokens);
+        out.optional_number("presence_penalty", &self.presence_penalty);
+        out.optional("reasoning", &self.reasoning);
+        out.optional("response_format", &self.response_format);
+        out.optional("seed", &self.seed);
+        out.optional("stop", &self.stop);
+        out.optional_number("temperature", &self.temperature);
+        out.optional("tool_choice", &self.tool_choice);
+        out.optional("tools", &self.tools);
+        out.optional_number("top_p", &self.top_p);
+        out.optional("image_config", &self.image_config);
+        out.optional("modalities", &self.modalities);
+        out.optional("bad_words", &self.bad_words);
     }
 }
 #[cfg(any(feature = "containers", feature = "models"))]
@@ -3768,14 +4150,35 @@ impl<'de> serde::Deserialize<'de> for InferenceParams {
     }
 }
 #[cfg(any(feature = "containers", feature = "models"))]
+impl std::fmt::Debug for InferenceParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(any(feature = "containers", feature = "models"))]
 impl super::validate::Validate for InferenceParams {
     fn validate_at(
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.reasoning, at.field("reasoning"))?;
-        super::validate::check(&self.response_format, at.field("response_format"))?;
-        super::validate::check(&self.tool_choice, at.field("tool_choice"))?;
+        if let Err(error) = super::validate::check(
+            &self.reasoning,
+            at.field("reasoning"),
+        ) {
+            return Err(error);
+        }
+        if let Err(error) = super::validate::check(
+            &self.response_format,
+            at.field("response_format"),
+        ) {
+            return Err(error);
+        }
+        if let Err(error) = super::validate::check(
+            &self.tool_choice,
+            at.field("tool_choice"),
+        ) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -3783,7 +4186,7 @@ impl super::validate::Validate for InferenceParams {
 ///
 /// Schema `#/components/schemas/CreateContainerReq`.
 #[cfg(feature = "containers")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateContainerReq {
     /// Container label.
     pub label: String,
@@ -3809,36 +4212,38 @@ impl codegen_runtime::object::Object for CreateContainerReq {
         let mut default_system_prompt_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "label" => map.field(&mut label_, "label")?,
-                "initial_model" => map.field(&mut initial_model_, "initial_model")?,
-                "api" => map.field(&mut api_, "api")?,
+                "label" => map.field(&mut label_, "label"),
+                "initial_model" => map.field(&mut initial_model_, "initial_model"),
+                "api" => map.field(&mut api_, "api"),
                 "default_parameters" => {
-                    map.field(&mut default_parameters_, "default_parameters")?
+                    map.field(&mut default_parameters_, "default_parameters")
                 }
                 "default_system_prompt" => {
-                    map.field(&mut default_system_prompt_, "default_system_prompt")?
+                    map.field(&mut default_system_prompt_, "default_system_prompt")
                 }
-                _ => map.skip()?,
-            }
+                _ => map.skip(),
+            }?;
         }
+        let Some(label_) = label_ else {
+            return Err(map.missing("label"));
+        };
+        let Some(initial_model_) = initial_model_ else {
+            return Err(map.missing("initial_model"));
+        };
         Ok(Self {
-            label: map.required(label_, "label")?,
-            initial_model: map.required(initial_model_, "initial_model")?,
+            label: label_,
+            initial_model: initial_model_,
             api: api_.unwrap_or_else(Self::default_api),
             default_parameters: default_parameters_.flatten(),
             default_system_prompt: default_system_prompt_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("label", &self.label)?;
-        out.member("initial_model", &self.initial_model)?;
-        out.member("api", &self.api)?;
-        out.optional("default_parameters", &self.default_parameters)?;
-        out.optional("default_system_prompt", &self.default_system_prompt)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("label", &self.label);
+        out.member("initial_model", &self.initial_model);
+        out.member("api", &self.api);
+        out.optional("default_parameters", &self.default_parameters);
+        out.optional("default_system_prompt", &self.default_system_prompt);
     }
 }
 #[cfg(feature = "containers")]
@@ -3853,6 +4258,12 @@ impl<'de> serde::Deserialize<'de> for CreateContainerReq {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "containers")]
+impl std::fmt::Debug for CreateContainerReq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "containers")]
@@ -3879,11 +4290,15 @@ impl super::validate::Validate for CreateContainerReq {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.api, at.field("api"))?;
-        super::validate::check(
+        if let Err(error) = super::validate::check(&self.api, at.field("api")) {
+            return Err(error);
+        }
+        if let Err(error) = super::validate::check(
             &self.default_parameters,
             at.field("default_parameters"),
-        )?;
+        ) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -3891,7 +4306,7 @@ impl super::validate::Validate for CreateContainerReq {
 ///
 /// Schema `#/components/schemas/UpdateContainerReq`.
 #[cfg(feature = "containers")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct UpdateContainerReq {
     /// Default inference parameters.
     pub default_parameters: Option<Option<InferenceParams>>,
@@ -3912,14 +4327,14 @@ impl codegen_runtime::object::Object for UpdateContainerReq {
         while let Some(key) = map.key()? {
             match key.as_str() {
                 "default_parameters" => {
-                    map.nullable(&mut default_parameters_, "default_parameters")?
+                    map.nullable(&mut default_parameters_, "default_parameters")
                 }
                 "default_system_prompt" => {
-                    map.nullable(&mut default_system_prompt_, "default_system_prompt")?
+                    map.nullable(&mut default_system_prompt_, "default_system_prompt")
                 }
-                "default_model" => map.nullable(&mut default_model_, "default_model")?,
-                _ => map.skip()?,
-            }
+                "default_model" => map.nullable(&mut default_model_, "default_model"),
+                _ => map.skip(),
+            }?;
         }
         Ok(Self {
             default_parameters: default_parameters_.flatten(),
@@ -3927,14 +4342,10 @@ impl codegen_runtime::object::Object for UpdateContainerReq {
             default_model: default_model_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional("default_parameters", &self.default_parameters)?;
-        out.optional("default_system_prompt", &self.default_system_prompt)?;
-        out.optional("default_model", &self.default_model)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional("default_parameters", &self.default_parameters);
+        out.optional("default_system_prompt", &self.default_system_prompt);
+        out.optional("default_model", &self.default_model);
     }
 }
 #[cfg(feature = "containers")]
@@ -3952,15 +4363,23 @@ impl<'de> serde::Deserialize<'de> for UpdateContainerReq {
     }
 }
 #[cfg(feature = "containers")]
+impl std::fmt::Debug for UpdateContainerReq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "containers")]
 impl super::validate::Validate for UpdateContainerReq {
     fn validate_at(
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(
+        if let Err(error) = super::validate::check(
             &self.default_parameters,
             at.field("default_parameters"),
-        )?;
+        ) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -3973,7 +4392,7 @@ pub type FewShotMessage = serde_json::Map<String, serde_json::Value>;
 ///
 /// Schema `#/components/schemas/Container`.
 #[cfg(feature = "containers")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Container {
     /// Container id.
     pub id: String,
@@ -4038,55 +4457,64 @@ impl codegen_runtime::object::Object for Container {
         let mut optimized_few_shot_messages_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "id" => map.field(&mut id_, "id")?,
-                "object" => map.field(&mut object_, "object")?,
-                "project_id" => map.field(&mut project_id_, "project_id")?,
-                "org_id" => map.field(&mut org_id_, "org_id")?,
-                "user_id" => map.field(&mut user_id_, "user_id")?,
-                "created_at" => map.field(&mut created_at_, "created_at")?,
-                "label" => map.field(&mut label_, "label")?,
-                "api" => map.field(&mut api_, "api")?,
-                "best_model_id" => map.field(&mut best_model_id_, "best_model_id")?,
+                "id" => map.field(&mut id_, "id"),
+                "object" => map.field(&mut object_, "object"),
+                "project_id" => map.field(&mut project_id_, "project_id"),
+                "org_id" => map.field(&mut org_id_, "org_id"),
+                "user_id" => map.field(&mut user_id_, "user_id"),
+                "created_at" => map.field(&mut created_at_, "created_at"),
+                "label" => map.field(&mut label_, "label"),
+                "api" => map.field(&mut api_, "api"),
+                "best_model_id" => map.field(&mut best_model_id_, "best_model_id"),
                 "default_system_prompt" => {
-                    map.field(&mut default_system_prompt_, "default_system_prompt")?
+                    map.field(&mut default_system_prompt_, "default_system_prompt")
                 }
                 "default_parameters" => {
-                    map.field(&mut default_parameters_, "default_parameters")?
+                    map.field(&mut default_parameters_, "default_parameters")
                 }
                 "optimized_system_prompt" => {
-                    map.field(&mut optimized_system_prompt_, "optimized_system_prompt")?
+                    map.field(&mut optimized_system_prompt_, "optimized_system_prompt")
                 }
                 "optimized_parameters" => {
-                    map.field(&mut optimized_parameters_, "optimized_parameters")?
+                    map.field(&mut optimized_parameters_, "optimized_parameters")
                 }
-                "initial_model" => map.field(&mut initial_model_, "initial_model")?,
-                "deleted_at" => map.field(&mut deleted_at_, "deleted_at")?,
+                "initial_model" => map.field(&mut initial_model_, "initial_model"),
+                "deleted_at" => map.field(&mut deleted_at_, "deleted_at"),
                 "system_prompt_prefix" => {
-                    map.field(&mut system_prompt_prefix_, "system_prompt_prefix")?
+                    map.field(&mut system_prompt_prefix_, "system_prompt_prefix")
                 }
                 "default_few_shot_messages" => {
                     map.field(
                         &mut default_few_shot_messages_,
                         "default_few_shot_messages",
-                    )?
+                    )
                 }
                 "optimized_few_shot_messages" => {
                     map.field(
                         &mut optimized_few_shot_messages_,
                         "optimized_few_shot_messages",
-                    )?
+                    )
                 }
-                _ => map.skip()?,
-            }
+                _ => map.skip(),
+            }?;
         }
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
+        let Some(project_id_) = project_id_ else {
+            return Err(map.missing("project_id"));
+        };
+        let Some(label_) = label_ else {
+            return Err(map.missing("label"));
+        };
         Ok(Self {
-            id: map.required(id_, "id")?,
+            id: id_,
             object: object_.unwrap_or_else(Self::default_object),
-            project_id: map.required(project_id_, "project_id")?,
+            project_id: project_id_,
             org_id: org_id_.flatten(),
             user_id: user_id_.flatten(),
             created_at: created_at_.flatten(),
-            label: map.required(label_, "label")?,
+            label: label_,
             api: api_.unwrap_or_else(Self::default_api),
             best_model_id: best_model_id_.flatten(),
             default_system_prompt: default_system_prompt_.flatten(),
@@ -4100,29 +4528,25 @@ impl codegen_runtime::object::Object for Container {
             optimized_few_shot_messages: optimized_few_shot_messages_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("id", &self.id)?;
-        out.member("object", &self.object)?;
-        out.member("project_id", &self.project_id)?;
-        out.optional("org_id", &self.org_id)?;
-        out.optional("user_id", &self.user_id)?;
-        out.optional("created_at", &self.created_at)?;
-        out.member("label", &self.label)?;
-        out.member("api", &self.api)?;
-        out.optional("best_model_id", &self.best_model_id)?;
-        out.optional("default_system_prompt", &self.default_system_prompt)?;
-        out.optional("default_parameters", &self.default_parameters)?;
-        out.optional("optimized_system_prompt", &self.optimized_system_prompt)?;
-        out.optional("optimized_parameters", &self.optimized_parameters)?;
-        out.optional("initial_model", &self.initial_model)?;
-        out.member("deleted_at", &self.deleted_at)?;
-        out.optional("system_prompt_prefix", &self.system_prompt_prefix)?;
-        out.optional("default_few_shot_messages", &self.default_few_shot_messages)?;
-        out.optional("optimized_few_shot_messages", &self.optimized_few_shot_messages)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("id", &self.id);
+        out.member("object", &self.object);
+        out.member("project_id", &self.project_id);
+        out.optional("org_id", &self.org_id);
+        out.optional("user_id", &self.user_id);
+        out.optional("created_at", &self.created_at);
+        out.member("label", &self.label);
+        out.member("api", &self.api);
+        out.optional("best_model_id", &self.best_model_id);
+        out.optional("default_system_prompt", &self.default_system_prompt);
+        out.optional("default_parameters", &self.default_parameters);
+        out.optional("optimized_system_prompt", &self.optimized_system_prompt);
+        out.optional("optimized_parameters", &self.optimized_parameters);
+        out.optional("initial_model", &self.initial_model);
+        out.member("deleted_at", &self.deleted_at);
+        out.optional("system_prompt_prefix", &self.system_prompt_prefix);
+        out.optional("default_few_shot_messages", &self.default_few_shot_messages);
+        out.optional("optimized_few_shot_messages", &self.optimized_few_shot_messages);
     }
 }
 #[cfg(feature = "containers")]
@@ -4137,6 +4561,12 @@ impl<'de> serde::Deserialize<'de> for Container {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "containers")]
+impl std::fmt::Debug for Container {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "containers")]
@@ -4182,15 +4612,21 @@ impl super::validate::Validate for Container {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.api, at.field("api"))?;
-        super::validate::check(
+        if let Err(error) = super::validate::check(&self.api, at.field("api")) {
+            return Err(error);
+        }
+        if let Err(error) = super::validate::check(
             &self.default_parameters,
             at.field("default_parameters"),
-        )?;
-        super::validate::check(
+        ) {
+            return Err(error);
+        }
+        if let Err(error) = super::validate::check(
             &self.optimized_parameters,
             at.field("optimized_parameters"),
-        )?;
+        ) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -4198,7 +4634,7 @@ impl super::validate::Validate for Container {
 ///
 /// Schema `#/components/schemas/CreateContainerRes`.
 #[cfg(feature = "containers")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateContainerRes {
     /// Container id.
     pub id: String,
@@ -4254,50 +4690,56 @@ impl codegen_runtime::object::Object for CreateContainerRes {
         let mut optimized_few_shot_messages_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "id" => map.field(&mut id_, "id")?,
-                "object" => map.field(&mut object_, "object")?,
-                "org_id" => map.field(&mut org_id_, "org_id")?,
-                "created_at" => map.field(&mut created_at_, "created_at")?,
-                "label" => map.field(&mut label_, "label")?,
-                "api" => map.field(&mut api_, "api")?,
+                "id" => map.field(&mut id_, "id"),
+                "object" => map.field(&mut object_, "object"),
+                "org_id" => map.field(&mut org_id_, "org_id"),
+                "created_at" => map.field(&mut created_at_, "created_at"),
+                "label" => map.field(&mut label_, "label"),
+                "api" => map.field(&mut api_, "api"),
                 "default_system_prompt" => {
-                    map.field(&mut default_system_prompt_, "default_system_prompt")?
+                    map.field(&mut default_system_prompt_, "default_system_prompt")
                 }
                 "default_parameters" => {
-                    map.field(&mut default_parameters_, "default_parameters")?
+                    map.field(&mut default_parameters_, "default_parameters")
                 }
                 "optimized_system_prompt" => {
-                    map.field(&mut optimized_system_prompt_, "optimized_system_prompt")?
+                    map.field(&mut optimized_system_prompt_, "optimized_system_prompt")
                 }
                 "optimized_parameters" => {
-                    map.field(&mut optimized_parameters_, "optimized_parameters")?
+                    map.field(&mut optimized_parameters_, "optimized_parameters")
                 }
-                "initial_model" => map.field(&mut initial_model_, "initial_model")?,
-                "deleted_at" => map.field(&mut deleted_at_, "deleted_at")?,
+                "initial_model" => map.field(&mut initial_model_, "initial_model"),
+                "deleted_at" => map.field(&mut deleted_at_, "deleted_at"),
                 "system_prompt_prefix" => {
-                    map.field(&mut system_prompt_prefix_, "system_prompt_prefix")?
+                    map.field(&mut system_prompt_prefix_, "system_prompt_prefix")
                 }
                 "default_few_shot_messages" => {
                     map.field(
                         &mut default_few_shot_messages_,
                         "default_few_shot_messages",
-                    )?
+                    )
                 }
                 "optimized_few_shot_messages" => {
                     map.field(
                         &mut optimized_few_shot_messages_,
                         "optimized_few_shot_messages",
-                    )?
+                    )
                 }
-                _ => map.skip()?,
-            }
+                _ => map.skip(),
+            }?;
         }
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
+        let Some(label_) = label_ else {
+            return Err(map.missing("label"));
+        };
         Ok(Self {
-            id: map.required(id_, "id")?,
+            id: id_,
             object: object_.unwrap_or_else(Self::default_object),
             org_id: org_id_.flatten(),
             created_at: created_at_.flatten(),
-            label: map.required(label_, "label")?,
+            label: label_,
             api: api_.unwrap_or_else(Self::default_api),
             default_system_prompt: default_system_prompt_.flatten(),
             default_parameters: default_parameters_.flatten(),
@@ -4310,26 +4752,22 @@ impl codegen_runtime::object::Object for CreateContainerRes {
             optimized_few_shot_messages: optimized_few_shot_messages_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("id", &self.id)?;
-        out.member("object", &self.object)?;
-        out.optional("org_id", &self.org_id)?;
-        out.optional("created_at", &self.created_at)?;
-        out.member("label", &self.label)?;
-        out.member("api", &self.api)?;
-        out.optional("default_system_prompt", &self.default_system_prompt)?;
-        out.optional("default_parameters", &self.default_parameters)?;
-        out.optional("optimized_system_prompt", &self.optimized_system_prompt)?;
-        out.optional("optimized_parameters", &self.optimized_parameters)?;
-        out.optional("initial_model", &self.initial_model)?;
-        out.member("deleted_at", &self.deleted_at)?;
-        out.optional("system_prompt_prefix", &self.system_prompt_prefix)?;
-        out.optional("default_few_shot_messages", &self.default_few_shot_messages)?;
-        out.optional("optimized_few_shot_messages", &self.optimized_few_shot_messages)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("id", &self.id);
+        out.member("object", &self.object);
+        out.optional("org_id", &self.org_id);
+        out.optional("created_at", &self.created_at);
+        out.member("label", &self.label);
+        out.member("api", &self.api);
+        out.optional("default_system_prompt", &self.default_system_prompt);
+        out.optional("default_parameters", &self.default_parameters);
+        out.optional("optimized_system_prompt", &self.optimized_system_prompt);
+        out.optional("optimized_parameters", &self.optimized_parameters);
+        out.optional("initial_model", &self.initial_model);
+        out.member("deleted_at", &self.deleted_at);
+        out.optional("system_prompt_prefix", &self.system_prompt_prefix);
+        out.optional("default_few_shot_messages", &self.default_few_shot_messages);
+        out.optional("optimized_few_shot_messages", &self.optimized_few_shot_messages);
     }
 }
 #[cfg(feature = "containers")]
@@ -4344,6 +4782,12 @@ impl<'de> serde::Deserialize<'de> for CreateContainerRes {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "containers")]
+impl std::fmt::Debug for CreateContainerRes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "containers")]
@@ -4386,15 +4830,21 @@ impl super::validate::Validate for CreateContainerRes {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.api, at.field("api"))?;
-        super::validate::check(
+        if let Err(error) = super::validate::check(&self.api, at.field("api")) {
+            return Err(error);
+        }
+        if let Err(error) = super::validate::check(
             &self.default_parameters,
             at.field("default_parameters"),
-        )?;
-        super::validate::check(
+        ) {
+            return Err(error);
+        }
+        if let Err(error) = super::validate::check(
             &self.optimized_parameters,
             at.field("optimized_parameters"),
-        )?;
+        ) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -4402,7 +4852,7 @@ impl super::validate::Validate for CreateContainerRes {
 ///
 /// Schema `#/components/schemas/DeleteContainerRes`.
 #[cfg(feature = "containers")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DeleteContainerRes {
     /// Object type.
     pub object: DeleteContainerResObject,
@@ -4422,26 +4872,25 @@ impl codegen_runtime::object::Object for DeleteContainerRes {
         let mut deleted_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "object" => map.field(&mut object_, "object")?,
-                "label" => map.field(&mut label_, "label")?,
-                "deleted" => map.field(&mut deleted_, "deleted")?,
-                _ => map.skip()?,
-            }
+                "object" => map.field(&mut object_, "object"),
+                "label" => map.field(&mut label_, "label"),
+                "deleted" => map.field(&mut deleted_, "deleted"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(label_) = label_ else {
+            return Err(map.missing("label"));
+        };
         Ok(Self {
             object: object_.unwrap_or_else(Self::default_object),
-            label: map.required(label_, "label")?,
+            label: label_,
             deleted: deleted_.unwrap_or_else(Self::default_deleted),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("object", &self.object)?;
-        out.member("label", &self.label)?;
-        out.member("deleted", &self.deleted)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("object", &self.object);
+        out.member("label", &self.label);
+        out.member("deleted", &self.deleted);
     }
 }
 #[cfg(feature = "containers")]
@@ -4456,6 +4905,12 @@ impl<'de> serde::Deserialize<'de> for DeleteContainerRes {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "containers")]
+impl std::fmt::Debug for DeleteContainerRes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "containers")]
@@ -4485,7 +4940,13 @@ impl super::validate::Validate for DeleteContainerRes {
     ) -> Result<(), super::validate::Violation> {
         {
             let value = &self.deleted;
-            super::validate::bool_value(at.field("deleted"), *value, true)?;
+            if let Err(error) = super::validate::bool_value(
+                at.field("deleted"),
+                *value,
+                true,
+            ) {
+                return Err(error);
+            }
         }
         Ok(())
     }
@@ -4494,7 +4955,7 @@ impl super::validate::Validate for DeleteContainerRes {
 ///
 /// Schema `#/components/schemas/ContainerListResponse`.
 #[cfg(feature = "containers")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContainerListResponse {
     /// Object type identifier.
     pub object: ContainerListResponseObject,
@@ -4514,26 +4975,28 @@ impl codegen_runtime::object::Object for ContainerListResponse {
         let mut total_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "object" => map.field(&mut object_, "object")?,
-                "data" => map.field(&mut data_, "data")?,
-                "total" => map.field(&mut total_, "total")?,
-                _ => map.skip()?,
-            }
+                "object" => map.field(&mut object_, "object"),
+                "data" => map.field(&mut data_, "data"),
+                "total" => map.field(&mut total_, "total"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(data_) = data_ else {
+            return Err(map.missing("data"));
+        };
+        let Some(total_) = total_ else {
+            return Err(map.missing("total"));
+        };
         Ok(Self {
             object: object_.unwrap_or_else(Self::default_object),
-            data: map.required(data_, "data")?,
-            total: map.required(total_, "total")?,
+            data: data_,
+            total: total_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("object", &self.object)?;
-        out.member("data", &self.data)?;
-        out.member("total", &self.total)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("object", &self.object);
+        out.member("data", &self.data);
+        out.member("total", &self.total);
     }
 }
 #[cfg(feature = "containers")]
@@ -4548,6 +5011,12 @@ impl<'de> serde::Deserialize<'de> for ContainerListResponse {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "containers")]
+impl std::fmt::Debug for ContainerListResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "containers")]
@@ -4572,10 +5041,19 @@ impl super::validate::Validate for ContainerListResponse {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.data, at.field("data"))?;
+        if let Err(error) = super::validate::check(&self.data, at.field("data")) {
+            return Err(error);
+        }
         {
             let value = &self.total;
-            super::validate::minimum(at.field("total"), *value as f64, 0.0, false)?;
+            if let Err(error) = super::validate::minimum(
+                at.field("total"),
+                *value as f64,
+                0.0,
+                false,
+            ) {
+                return Err(error);
+            }
         }
         Ok(())
     }
@@ -4584,7 +5062,7 @@ impl super::validate::Validate for ContainerListResponse {
 ///
 /// Schema `#/components/schemas/FileUploadReq`.
 #[cfg(feature = "files")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct FileUploadReq {
     /// The file to upload.
     pub file: Vec<u8>,
@@ -4601,23 +5079,25 @@ impl codegen_runtime::object::Object for FileUploadReq {
         let mut purpose_ = None;
         while let Some(key) = map.known_key(&["file", "purpose"])? {
             match key.as_str() {
-                "file" => map.field(&mut file_, "file")?,
-                "purpose" => map.field(&mut purpose_, "purpose")?,
-                _ => map.skip()?,
-            }
+                "file" => map.field(&mut file_, "file"),
+                "purpose" => map.field(&mut purpose_, "purpose"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(file_) = file_ else {
+            return Err(map.missing("file"));
+        };
+        let Some(purpose_) = purpose_ else {
+            return Err(map.missing("purpose"));
+        };
         Ok(Self {
-            file: map.required(file_, "file")?,
-            purpose: map.required(purpose_, "purpose")?,
+            file: file_,
+            purpose: purpose_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("file", &self.file)?;
-        out.member("purpose", &self.purpose)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("file", &self.file);
+        out.member("purpose", &self.purpose);
     }
 }
 #[cfg(feature = "files")]
@@ -4635,12 +5115,18 @@ impl<'de> serde::Deserialize<'de> for FileUploadReq {
     }
 }
 #[cfg(feature = "files")]
+impl std::fmt::Debug for FileUploadReq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "files")]
 impl super::validate::Validate for FileUploadReq {}
 /// OpenAI-compatible file object (subset). We keep id as the DB UUID string, and expose the OpenAI-ish envelope.
 ///
 /// Schema `#/components/schemas/FileObject`.
 #[cfg(feature = "files")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct FileObject {
     /// File id (UUID).
     pub id: String,
@@ -4675,41 +5161,55 @@ impl codegen_runtime::object::Object for FileObject {
         let mut status_details_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "id" => map.field(&mut id_, "id")?,
-                "object" => map.field(&mut object_, "object")?,
-                "bytes" => map.field(&mut bytes_, "bytes")?,
-                "created_at" => map.field(&mut created_at_, "created_at")?,
-                "filename" => map.field(&mut filename_, "filename")?,
-                "purpose" => map.field(&mut purpose_, "purpose")?,
-                "status" => map.field(&mut status_, "status")?,
-                "status_details" => map.field(&mut status_details_, "status_details")?,
-                _ => map.skip()?,
-            }
+                "id" => map.field(&mut id_, "id"),
+                "object" => map.field(&mut object_, "object"),
+                "bytes" => map.field(&mut bytes_, "bytes"),
+                "created_at" => map.field(&mut created_at_, "created_at"),
+                "filename" => map.field(&mut filename_, "filename"),
+                "purpose" => map.field(&mut purpose_, "purpose"),
+                "status" => map.field(&mut status_, "status"),
+                "status_details" => map.field(&mut status_details_, "status_details"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
+        let Some(bytes_) = bytes_ else {
+            return Err(map.missing("bytes"));
+        };
+        let Some(created_at_) = created_at_ else {
+            return Err(map.missing("created_at"));
+        };
+        let Some(filename_) = filename_ else {
+            return Err(map.missing("filename"));
+        };
+        let Some(purpose_) = purpose_ else {
+            return Err(map.missing("purpose"));
+        };
+        let Some(status_) = status_ else {
+            return Err(map.missing("status"));
+        };
         Ok(Self {
-            id: map.required(id_, "id")?,
+            id: id_,
             object: object_.unwrap_or_else(Self::default_object),
-            bytes: map.required(bytes_, "bytes")?,
-            created_at: map.required(created_at_, "created_at")?,
-            filename: map.required(filename_, "filename")?,
-            purpose: map.required(purpose_, "purpose")?,
-            status: map.required(status_, "status")?,
+            bytes: bytes_,
+            created_at: created_at_,
+            filename: filename_,
+            purpose: purpose_,
+            status: status_,
             status_details: status_details_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("id", &self.id)?;
-        out.member("object", &self.object)?;
-        out.member("bytes", &self.bytes)?;
-        out.member("created_at", &self.created_at)?;
-        out.member("filename", &self.filename)?;
-        out.member("purpose", &self.purpose)?;
-        out.member("status", &self.status)?;
-        out.optional("status_details", &self.status_details)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("id", &self.id);
+        out.member("object", &self.object);
+        out.member("bytes", &self.bytes);
+        out.member("created_at", &self.created_at);
+        out.member("filename", &self.filename);
+        out.member("purpose", &self.purpose);
+        out.member("status", &self.status);
+        out.optional("status_details", &self.status_details);
     }
 }
 #[cfg(feature = "files")]
@@ -4724,6 +5224,12 @@ impl<'de> serde::Deserialize<'de> for FileObject {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "files")]
+impl std::fmt::Debug for FileObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "files")]
@@ -4755,11 +5261,25 @@ impl super::validate::Validate for FileObject {
     ) -> Result<(), super::validate::Violation> {
         {
             let value = &self.bytes;
-            super::validate::minimum(at.field("bytes"), *value as f64, 0.0, false)?;
+            if let Err(error) = super::validate::minimum(
+                at.field("bytes"),
+                *value as f64,
+                0.0,
+                false,
+            ) {
+                return Err(error);
+            }
         }
         {
             let value = &self.created_at;
-            super::validate::minimum(at.field("created_at"), *value as f64, 0.0, false)?;
+            if let Err(error) = super::validate::minimum(
+                at.field("created_at"),
+                *value as f64,
+                0.0,
+                false,
+            ) {
+                return Err(error);
+            }
         }
         Ok(())
     }
@@ -4768,7 +5288,7 @@ impl super::validate::Validate for FileObject {
 ///
 /// Schema `#/components/schemas/FileDeleteResponse`.
 #[cfg(feature = "files")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct FileDeleteResponse {
     /// File id (UUID).
     pub id: String,
@@ -4788,26 +5308,25 @@ impl codegen_runtime::object::Object for FileDeleteResponse {
         let mut deleted_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "id" => map.field(&mut id_, "id")?,
-                "object" => map.field(&mut object_, "object")?,
-                "deleted" => map.field(&mut deleted_, "deleted")?,
-                _ => map.skip()?,
-            }
+                "id" => map.field(&mut id_, "id"),
+                "object" => map.field(&mut object_, "object"),
+                "deleted" => map.field(&mut deleted_, "deleted"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
         Ok(Self {
-            id: map.required(id_, "id")?,
+            id: id_,
             object: object_.unwrap_or_else(Self::default_object),
             deleted: deleted_.unwrap_or_else(Self::default_deleted),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("id", &self.id)?;
-        out.member("object", &self.object)?;
-        out.member("deleted", &self.deleted)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("id", &self.id);
+        out.member("object", &self.object);
+        out.member("deleted", &self.deleted);
     }
 }
 #[cfg(feature = "files")]
@@ -4822,6 +5341,12 @@ impl<'de> serde::Deserialize<'de> for FileDeleteResponse {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "files")]
+impl std::fmt::Debug for FileDeleteResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "files")]
@@ -4849,7 +5374,7 @@ impl super::validate::Validate for FileDeleteResponse {}
 ///
 /// Schema `#/components/schemas/FileListResponse`.
 #[cfg(feature = "files")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct FileListResponse {
     /// Object type identifier.
     pub object: FileListResponseObject,
@@ -4869,26 +5394,28 @@ impl codegen_runtime::object::Object for FileListResponse {
         let mut total_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "object" => map.field(&mut object_, "object")?,
-                "data" => map.field(&mut data_, "data")?,
-                "total" => map.field(&mut total_, "total")?,
-                _ => map.skip()?,
-            }
+                "object" => map.field(&mut object_, "object"),
+                "data" => map.field(&mut data_, "data"),
+                "total" => map.field(&mut total_, "total"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(data_) = data_ else {
+            return Err(map.missing("data"));
+        };
+        let Some(total_) = total_ else {
+            return Err(map.missing("total"));
+        };
         Ok(Self {
             object: object_.unwrap_or_else(Self::default_object),
-            data: map.required(data_, "data")?,
-            total: map.required(total_, "total")?,
+            data: data_,
+            total: total_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("object", &self.object)?;
-        out.member("data", &self.data)?;
-        out.member("total", &self.total)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("object", &self.object);
+        out.member("data", &self.data);
+        out.member("total", &self.total);
     }
 }
 #[cfg(feature = "files")]
@@ -4903,6 +5430,12 @@ impl<'de> serde::Deserialize<'de> for FileListResponse {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "files")]
+impl std::fmt::Debug for FileListResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "files")]
@@ -4927,10 +5460,19 @@ impl super::validate::Validate for FileListResponse {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.data, at.field("data"))?;
+        if let Err(error) = super::validate::check(&self.data, at.field("data")) {
+            return Err(error);
+        }
         {
             let value = &self.total;
-            super::validate::minimum(at.field("total"), *value as f64, 0.0, false)?;
+            if let Err(error) = super::validate::minimum(
+                at.field("total"),
+                *value as f64,
+                0.0,
+                false,
+            ) {
+                return Err(error);
+            }
         }
         Ok(())
     }
@@ -4939,7 +5481,7 @@ impl super::validate::Validate for FileListResponse {
 ///
 /// Schema `#/components/schemas/Pricing`.
 #[cfg(feature = "models")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct Pricing {
     /// Price per prompt token.
     pub prompt: String,
@@ -4977,25 +5519,31 @@ impl codegen_runtime::object::Object for Pricing {
         let mut internal_reasoning_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "prompt" => map.field(&mut prompt_, "prompt")?,
-                "completion" => map.field(&mut completion_, "completion")?,
-                "image" => map.field(&mut image_, "image")?,
-                "request" => map.field(&mut request_, "request")?,
-                "discount" => map.field(&mut discount_, "discount")?,
-                "web_search" => map.field(&mut web_search_, "web_search")?,
-                "image_output" => map.field(&mut image_output_, "image_output")?,
+                "prompt" => map.field(&mut prompt_, "prompt"),
+                "completion" => map.field(&mut completion_, "completion"),
+                "image" => map.field(&mut image_, "image"),
+                "request" => map.field(&mut request_, "request"),
+                "discount" => map.field(&mut discount_, "discount"),
+                "web_search" => map.field(&mut web_search_, "web_search"),
+                "image_output" => map.field(&mut image_output_, "image_output"),
                 "input_cache_read" => {
-                    map.field(&mut input_cache_read_, "input_cache_read")?
+                    map.field(&mut input_cache_read_, "input_cache_read")
                 }
                 "internal_reasoning" => {
-                    map.field(&mut internal_reasoning_, "internal_reasoning")?
+                    map.field(&mut internal_reasoning_, "internal_reasoning")
                 }
-                _ => map.skip()?,
-            }
+                _ => map.skip(),
+            }?;
         }
+        let Some(prompt_) = prompt_ else {
+            return Err(map.missing("prompt"));
+        };
+        let Some(completion_) = completion_ else {
+            return Err(map.missing("completion"));
+        };
         Ok(Self {
-            prompt: map.required(prompt_, "prompt")?,
-            completion: map.required(completion_, "completion")?,
+            prompt: prompt_,
+            completion: completion_,
             image: image_.flatten(),
             request: request_.flatten(),
             discount: discount_.flatten(),
@@ -5005,20 +5553,16 @@ impl codegen_runtime::object::Object for Pricing {
             internal_reasoning: internal_reasoning_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("prompt", &self.prompt)?;
-        out.member("completion", &self.completion)?;
-        out.optional("image", &self.image)?;
-        out.optional("request", &self.request)?;
-        out.optional("discount", &self.discount)?;
-        out.optional("web_search", &self.web_search)?;
-        out.optional("image_output", &self.image_output)?;
-        out.optional("input_cache_read", &self.input_cache_read)?;
-        out.optional("internal_reasoning", &self.internal_reasoning)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("prompt", &self.prompt);
+        out.member("completion", &self.completion);
+        out.optional("image", &self.image);
+        out.optional("request", &self.request);
+        out.optional("discount", &self.discount);
+        out.optional("web_search", &self.web_search);
+        out.optional("image_output", &self.image_output);
+        out.optional("input_cache_read", &self.input_cache_read);
+        out.optional("internal_reasoning", &self.internal_reasoning);
     }
 }
 #[cfg(feature = "models")]
@@ -5036,12 +5580,18 @@ impl<'de> serde::Deserialize<'de> for Pricing {
     }
 }
 #[cfg(feature = "models")]
+impl std::fmt::Debug for Pricing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "models")]
 impl super::validate::Validate for Pricing {}
 /// A model usable as `model`.
 ///
 /// Schema `#/components/schemas/ModelListItem`.
 #[cfg(feature = "models")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ModelListItem {
     /// Object type.
     pub object: ModelListItemObject,
@@ -5072,41 +5622,51 @@ impl codegen_runtime::object::Object for ModelListItem {
         let mut provider_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "object" => map.field(&mut object_, "object")?,
-                "id" => map.field(&mut id_, "id")?,
-                "slug" => map.field(&mut slug_, "slug")?,
-                "pricing" => map.field(&mut pricing_, "pricing")?,
+                "object" => map.field(&mut object_, "object"),
+                "id" => map.field(&mut id_, "id"),
+                "slug" => map.field(&mut slug_, "slug"),
+                "pricing" => map.field(&mut pricing_, "pricing"),
                 "supported_parameters" => {
-                    map.field(&mut supported_parameters_, "supported_parameters")?
+                    map.field(&mut supported_parameters_, "supported_parameters")
                 }
-                "supported_apis" => map.field(&mut supported_apis_, "supported_apis")?,
-                "provider" => map.field(&mut provider_, "provider")?,
-                _ => map.skip()?,
-            }
+                "supported_apis" => map.field(&mut supported_apis_, "supported_apis"),
+                "provider" => map.field(&mut provider_, "provider"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
+        let Some(slug_) = slug_ else {
+            return Err(map.missing("slug"));
+        };
+        let Some(pricing_) = pricing_ else {
+            return Err(map.missing("pricing"));
+        };
+        let Some(supported_parameters_) = supported_parameters_ else {
+            return Err(map.missing("supported_parameters"));
+        };
+        let Some(supported_apis_) = supported_apis_ else {
+            return Err(map.missing("supported_apis"));
+        };
         Ok(Self {
             object: object_.unwrap_or_else(Self::default_object),
-            id: map.required(id_, "id")?,
-            slug: map.required(slug_, "slug")?,
-            pricing: map.required(pricing_, "pricing")?,
-            supported_parameters: map
-                .required(supported_parameters_, "supported_parameters")?,
-            supported_apis: map.required(supported_apis_, "supported_apis")?,
+            id: id_,
+            slug: slug_,
+            pricing: pricing_,
+            supported_parameters: supported_parameters_,
+            supported_apis: supported_apis_,
             provider: provider_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("object", &self.object)?;
-        out.member("id", &self.id)?;
-        out.member("slug", &self.slug)?;
-        out.member("pricing", &self.pricing)?;
-        out.member("supported_parameters", &self.supported_parameters)?;
-        out.member("supported_apis", &self.supported_apis)?;
-        out.optional("provider", &self.provider)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("object", &self.object);
+        out.member("id", &self.id);
+        out.member("slug", &self.slug);
+        out.member("pricing", &self.pricing);
+        out.member("supported_parameters", &self.supported_parameters);
+        out.member("supported_apis", &self.supported_apis);
+        out.optional("provider", &self.provider);
     }
 }
 #[cfg(feature = "models")]
@@ -5121,6 +5681,12 @@ impl<'de> serde::Deserialize<'de> for ModelListItem {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "models")]
+impl std::fmt::Debug for ModelListItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "models")]
@@ -5149,7 +5715,12 @@ impl super::validate::Validate for ModelListItem {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.supported_apis, at.field("supported_apis"))?;
+        if let Err(error) = super::validate::check(
+            &self.supported_apis,
+            at.field("supported_apis"),
+        ) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -5157,7 +5728,7 @@ impl super::validate::Validate for ModelListItem {
 ///
 /// Schema `#/components/schemas/ModelListResponse`.
 #[cfg(feature = "models")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ModelListResponse {
     /// Object type identifier.
     pub object: ModelListResponseObject,
@@ -5177,26 +5748,28 @@ impl codegen_runtime::object::Object for ModelListResponse {
         let mut total_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "object" => map.field(&mut object_, "object")?,
-                "data" => map.field(&mut data_, "data")?,
-                "total" => map.field(&mut total_, "total")?,
-                _ => map.skip()?,
-            }
+                "object" => map.field(&mut object_, "object"),
+                "data" => map.field(&mut data_, "data"),
+                "total" => map.field(&mut total_, "total"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(data_) = data_ else {
+            return Err(map.missing("data"));
+        };
+        let Some(total_) = total_ else {
+            return Err(map.missing("total"));
+        };
         Ok(Self {
             object: object_.unwrap_or_else(Self::default_object),
-            data: map.required(data_, "data")?,
-            total: map.required(total_, "total")?,
+            data: data_,
+            total: total_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("object", &self.object)?;
-        out.member("data", &self.data)?;
-        out.member("total", &self.total)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("object", &self.object);
+        out.member("data", &self.data);
+        out.member("total", &self.total);
     }
 }
 #[cfg(feature = "models")]
@@ -5211,6 +5784,12 @@ impl<'de> serde::Deserialize<'de> for ModelListResponse {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "models")]
+impl std::fmt::Debug for ModelListResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "models")]
@@ -5235,10 +5814,19 @@ impl super::validate::Validate for ModelListResponse {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.data, at.field("data"))?;
+        if let Err(error) = super::validate::check(&self.data, at.field("data")) {
+            return Err(error);
+        }
         {
             let value = &self.total;
-            super::validate::minimum(at.field("total"), *value as f64, 0.0, false)?;
+            if let Err(error) = super::validate::minimum(
+                at.field("total"),
+                *value as f64,
+                0.0,
+                false,
+            ) {
+                return Err(error);
+            }
         }
         Ok(())
     }
@@ -5247,7 +5835,7 @@ impl super::validate::Validate for ModelListResponse {
 ///
 /// Schema `#/components/schemas/AddModelToContainerReq`.
 #[cfg(feature = "models")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct AddModelToContainerReq {
     /// Container id or label.
     pub container: String,
@@ -5273,36 +5861,41 @@ impl codegen_runtime::object::Object for AddModelToContainerReq {
         let mut default_system_prompt_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "container" => map.field(&mut container_, "container")?,
-                "model" => map.field(&mut model_, "model")?,
-                "slug" => map.field(&mut slug_, "slug")?,
+                "container" => map.field(&mut container_, "container"),
+                "model" => map.field(&mut model_, "model"),
+                "slug" => map.field(&mut slug_, "slug"),
                 "default_parameters" => {
-                    map.field(&mut default_parameters_, "default_parameters")?
+                    map.field(&mut default_parameters_, "default_parameters")
                 }
                 "default_system_prompt" => {
-                    map.field(&mut default_system_prompt_, "default_system_prompt")?
+                    map.field(&mut default_system_prompt_, "default_system_prompt")
                 }
-                _ => map.skip()?,
-            }
+                _ => map.skip(),
+            }?;
         }
+        let Some(container_) = container_ else {
+            return Err(map.missing("container"));
+        };
+        let Some(model_) = model_ else {
+            return Err(map.missing("model"));
+        };
+        let Some(slug_) = slug_ else {
+            return Err(map.missing("slug"));
+        };
         Ok(Self {
-            container: map.required(container_, "container")?,
-            model: map.required(model_, "model")?,
-            slug: map.required(slug_, "slug")?,
+            container: container_,
+            model: model_,
+            slug: slug_,
             default_parameters: default_parameters_.flatten(),
             default_system_prompt: default_system_prompt_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("container", &self.container)?;
-        out.member("model", &self.model)?;
-        out.member("slug", &self.slug)?;
-        out.optional("default_parameters", &self.default_parameters)?;
-        out.optional("default_system_prompt", &self.default_system_prompt)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("container", &self.container);
+        out.member("model", &self.model);
+        out.member("slug", &self.slug);
+        out.optional("default_parameters", &self.default_parameters);
+        out.optional("default_system_prompt", &self.default_system_prompt);
     }
 }
 #[cfg(feature = "models")]
@@ -5320,15 +5913,23 @@ impl<'de> serde::Deserialize<'de> for AddModelToContainerReq {
     }
 }
 #[cfg(feature = "models")]
+impl std::fmt::Debug for AddModelToContainerReq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "models")]
 impl super::validate::Validate for AddModelToContainerReq {
     fn validate_at(
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(
+        if let Err(error) = super::validate::check(
             &self.default_parameters,
             at.field("default_parameters"),
-        )?;
+        ) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -5336,7 +5937,7 @@ impl super::validate::Validate for AddModelToContainerReq {
 ///
 /// Schema `#/components/schemas/AddModelToContainerRes`.
 #[cfg(feature = "models")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AddModelToContainerRes {
     /// Object type.
     pub object: AddModelToContainerResObject,
@@ -5368,42 +5969,50 @@ impl codegen_runtime::object::Object for AddModelToContainerRes {
         let mut default_system_prompt_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "object" => map.field(&mut object_, "object")?,
-                "id" => map.field(&mut id_, "id")?,
-                "container_id" => map.field(&mut container_id_, "container_id")?,
-                "slug" => map.field(&mut slug_, "slug")?,
-                "container" => map.field(&mut container_, "container")?,
+                "object" => map.field(&mut object_, "object"),
+                "id" => map.field(&mut id_, "id"),
+                "container_id" => map.field(&mut container_id_, "container_id"),
+                "slug" => map.field(&mut slug_, "slug"),
+                "container" => map.field(&mut container_, "container"),
                 "default_parameters" => {
-                    map.field(&mut default_parameters_, "default_parameters")?
+                    map.field(&mut default_parameters_, "default_parameters")
                 }
                 "default_system_prompt" => {
-                    map.field(&mut default_system_prompt_, "default_system_prompt")?
+                    map.field(&mut default_system_prompt_, "default_system_prompt")
                 }
-                _ => map.skip()?,
-            }
+                _ => map.skip(),
+            }?;
         }
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
+        let Some(container_id_) = container_id_ else {
+            return Err(map.missing("container_id"));
+        };
+        let Some(slug_) = slug_ else {
+            return Err(map.missing("slug"));
+        };
+        let Some(container_) = container_ else {
+            return Err(map.missing("container"));
+        };
         Ok(Self {
             object: object_.unwrap_or_else(Self::default_object),
-            id: map.required(id_, "id")?,
-            container_id: map.required(container_id_, "container_id")?,
-            slug: map.required(slug_, "slug")?,
-            container: map.required(container_, "container")?,
+            id: id_,
+            container_id: container_id_,
+            slug: slug_,
+            container: container_,
             default_parameters: default_parameters_.flatten(),
             default_system_prompt: default_system_prompt_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("object", &self.object)?;
-        out.member("id", &self.id)?;
-        out.member("container_id", &self.container_id)?;
-        out.member("slug", &self.slug)?;
-        out.member("container", &self.container)?;
-        out.optional("default_parameters", &self.default_parameters)?;
-        out.optional("default_system_prompt", &self.default_system_prompt)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("object", &self.object);
+        out.member("id", &self.id);
+        out.member("container_id", &self.container_id);
+        out.member("slug", &self.slug);
+        out.member("container", &self.container);
+        out.optional("default_parameters", &self.default_parameters);
+        out.optional("default_system_prompt", &self.default_system_prompt);
     }
 }
 #[cfg(feature = "models")]
@@ -5418,6 +6027,12 @@ impl<'de> serde::Deserialize<'de> for AddModelToContainerRes {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "models")]
+impl std::fmt::Debug for AddModelToContainerRes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "models")]
@@ -5446,10 +6061,12 @@ impl super::validate::Validate for AddModelToContainerRes {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(
+        if let Err(error) = super::validate::check(
             &self.default_parameters,
             at.field("default_parameters"),
-        )?;
+        ) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -5579,7 +6196,7 @@ impl super::validate::Validate for EvaluatorMode {
 ///
 /// Schema `#/components/schemas/CreateEvaluatorReq`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateEvaluatorReq {
     /// Container label.
     pub container: Option<String>,
@@ -5628,27 +6245,30 @@ impl codegen_runtime::object::Object for CreateEvaluatorReq {
         let mut mode_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "container" => map.field(&mut container_, "container")?,
-                "type" => map.field(&mut type_, "type")?,
-                "model" => map.field(&mut model_, "model")?,
-                "prompt" => map.field(&mut prompt_, "prompt")?,
-                "source" => map.field(&mut source_, "source")?,
-                "requirements" => map.field(&mut requirements_, "requirements")?,
-                "pass_threshold" => map.field(&mut pass_threshold_, "pass_threshold")?,
-                "metadata" => map.field(&mut metadata_, "metadata")?,
-                "name" => map.field(&mut name_, "name")?,
-                "description" => map.field(&mut description_, "description")?,
-                "api" => map.field(&mut api_, "api")?,
+                "container" => map.field(&mut container_, "container"),
+                "type" => map.field(&mut type_, "type"),
+                "model" => map.field(&mut model_, "model"),
+                "prompt" => map.field(&mut prompt_, "prompt"),
+                "source" => map.field(&mut source_, "source"),
+                "requirements" => map.field(&mut requirements_, "requirements"),
+                "pass_threshold" => map.field(&mut pass_threshold_, "pass_threshold"),
+                "metadata" => map.field(&mut metadata_, "metadata"),
+                "name" => map.field(&mut name_, "name"),
+                "description" => map.field(&mut description_, "description"),
+                "api" => map.field(&mut api_, "api"),
                 "inference_parameters" => {
-                    map.field(&mut inference_parameters_, "inference_parameters")?
+                    map.field(&mut inference_parameters_, "inference_parameters")
                 }
-                "mode" => map.field(&mut mode_, "mode")?,
-                _ => map.skip()?,
-            }
+                "mode" => map.field(&mut mode_, "mode"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(type_) = type_ else {
+            return Err(map.missing("type"));
+        };
         Ok(Self {
             container: container_.flatten(),
-            r#type: map.required(type_, "type")?,
+            r#type: type_,
             model: model_.flatten(),
             prompt: prompt_.flatten(),
             source: source_.flatten(),
@@ -5662,24 +6282,20 @@ impl codegen_runtime::object::Object for CreateEvaluatorReq {
             mode: mode_.unwrap_or_else(Self::default_mode),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional("container", &self.container)?;
-        out.member("type", &self.r#type)?;
-        out.optional("model", &self.model)?;
-        out.optional("prompt", &self.prompt)?;
-        out.optional("source", &self.source)?;
-        out.optional("requirements", &self.requirements)?;
-        out.optional_number("pass_threshold", &self.pass_threshold)?;
-        out.optional("metadata", &self.metadata)?;
-        out.optional("name", &self.name)?;
-        out.optional("description", &self.description)?;
-        out.optional("api", &self.api)?;
-        out.optional("inference_parameters", &self.inference_parameters)?;
-        out.member("mode", &self.mode)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional("container", &self.container);
+        out.member("type", &self.r#type);
+        out.optional("model", &self.model);
+        out.optional("prompt", &self.prompt);
+        out.optional("source", &self.source);
+        out.optional("requirements", &self.requirements);
+        out.optional_number("pass_threshold", &self.pass_threshold);
+        out.optional("metadata", &self.metadata);
+        out.optional("name", &self.name);
+        out.optional("description", &self.description);
+        out.optional("api", &self.api);
+        out.optional("inference_parameters", &self.inference_parameters);
+        out.member("mode", &self.mode);
     }
 }
 #[cfg(feature = "evaluators")]
@@ -5697,6 +6313,12 @@ impl<'de> serde::Deserialize<'de> for CreateEvaluatorReq {
     }
 }
 #[cfg(feature = "evaluators")]
+impl std::fmt::Debug for CreateEvaluatorReq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "evaluators")]
 impl CreateEvaluatorReq {
     fn default_mode() -> EvaluatorMode {
         EvaluatorMode::Pointwise
@@ -5708,7 +6330,9 @@ impl super::validate::Validate for CreateEvaluatorReq {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.mode, at.field("mode"))?;
+        if let Err(error) = super::validate::check(&self.mode, at.field("mode")) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -5716,7 +6340,7 @@ impl super::validate::Validate for CreateEvaluatorReq {
 ///
 /// Schema `#/components/schemas/UpdateEvaluatorReq`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct UpdateEvaluatorReq {
     /// Container label.
     pub container: Option<Option<String>>,
@@ -5763,22 +6387,22 @@ impl codegen_runtime::object::Object for UpdateEvaluatorReq {
         let mut mode_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "container" => map.nullable(&mut container_, "container")?,
-                "model" => map.nullable(&mut model_, "model")?,
-                "prompt" => map.nullable(&mut prompt_, "prompt")?,
-                "source" => map.nullable(&mut source_, "source")?,
-                "requirements" => map.nullable(&mut requirements_, "requirements")?,
-                "pass_threshold" => map.nullable(&mut pass_threshold_, "pass_threshold")?,
-                "metadata" => map.nullable(&mut metadata_, "metadata")?,
-                "name" => map.nullable(&mut name_, "name")?,
-                "description" => map.nullable(&mut description_, "description")?,
-                "api" => map.nullable(&mut api_, "api")?,
+                "container" => map.nullable(&mut container_, "container"),
+                "model" => map.nullable(&mut model_, "model"),
+                "prompt" => map.nullable(&mut prompt_, "prompt"),
+                "source" => map.nullable(&mut source_, "source"),
+                "requirements" => map.nullable(&mut requirements_, "requirements"),
+                "pass_threshold" => map.nullable(&mut pass_threshold_, "pass_threshold"),
+                "metadata" => map.nullable(&mut metadata_, "metadata"),
+                "name" => map.nullable(&mut name_, "name"),
+                "description" => map.nullable(&mut description_, "description"),
+                "api" => map.nullable(&mut api_, "api"),
                 "inference_parameters" => {
-                    map.nullable(&mut inference_parameters_, "inference_parameters")?
+                    map.nullable(&mut inference_parameters_, "inference_parameters")
                 }
-                "mode" => map.field(&mut mode_, "mode")?,
-                _ => map.skip()?,
-            }
+                "mode" => map.field(&mut mode_, "mode"),
+                _ => map.skip(),
+            }?;
         }
         Ok(Self {
             container: container_.flatten(),
@@ -5795,23 +6419,19 @@ impl codegen_runtime::object::Object for UpdateEvaluatorReq {
             mode: mode_.unwrap_or_else(Self::default_mode),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional("container", &self.container)?;
-        out.optional("model", &self.model)?;
-        out.optional("prompt", &self.prompt)?;
-        out.optional("source", &self.source)?;
-        out.optional("requirements", &self.requirements)?;
-        out.optional_number("pass_threshold", &self.pass_threshold)?;
-        out.optional("metadata", &self.metadata)?;
-        out.optional("name", &self.name)?;
-        out.optional("description", &self.description)?;
-        out.optional("api", &self.api)?;
-        out.optional("inference_parameters", &self.inference_parameters)?;
-        out.member("mode", &self.mode)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional("container", &self.container);
+        out.optional("model", &self.model);
+        out.optional("prompt", &self.prompt);
+        out.optional("source", &self.source);
+        out.optional("requirements", &self.requirements);
+        out.optional_number("pass_threshold", &self.pass_threshold);
+        out.optional("metadata", &self.metadata);
+        out.optional("name", &self.name);
+        out.optional("description", &self.description);
+        out.optional("api", &self.api);
+        out.optional("inference_parameters", &self.inference_parameters);
+        out.member("mode", &self.mode);
     }
 }
 #[cfg(feature = "evaluators")]
@@ -5826,6 +6446,12 @@ impl<'de> serde::Deserialize<'de> for UpdateEvaluatorReq {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "evaluators")]
+impl std::fmt::Debug for UpdateEvaluatorReq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "evaluators")]
@@ -5859,7 +6485,9 @@ impl super::validate::Validate for UpdateEvaluatorReq {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.mode, at.field("mode"))?;
+        if let Err(error) = super::validate::check(&self.mode, at.field("mode")) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -5868,8 +6496,7 @@ impl super::validate::Validate for UpdateEvaluatorReq {
 /// Schema `#/components/schemas/Evaluator`.
 #[cfg(feature = "evaluators")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Evaluator {
     /// `object` = `evaluator.judge`
     JudgeEvaluator(JudgeEvaluator),
@@ -5877,6 +6504,16 @@ pub enum Evaluator {
     CodeEvaluator(CodeEvaluator),
     /// An object whose `object` this version of the API description does not know.
     Other(serde_json::Value),
+}
+#[cfg(feature = "evaluators")]
+impl serde::Serialize for Evaluator {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::JudgeEvaluator(value) => serde::Serialize::serialize(value, serializer),
+            Self::CodeEvaluator(value) => serde::Serialize::serialize(value, serializer),
+            Self::Other(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
 }
 #[cfg(feature = "evaluators")]
 impl<'de> serde::Deserialize<'de> for Evaluator {
@@ -5922,7 +6559,7 @@ impl super::validate::Validate for Evaluator {
 ///
 /// Schema `#/components/schemas/JudgeEvaluator`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct JudgeEvaluator {
     /// Object type.
     pub object: JudgeEvaluatorObject,
@@ -5978,64 +6615,81 @@ impl codegen_runtime::object::Object for JudgeEvaluator {
         let mut inference_parameters_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "object" => map.field(&mut object_, "object")?,
-                "project_id" => map.field(&mut project_id_, "project_id")?,
-                "container_id" => map.field(&mut container_id_, "container_id")?,
-                "id" => map.field(&mut id_, "id")?,
-                "name" => map.field(&mut name_, "name")?,
-                "description" => map.field(&mut description_, "description")?,
-                "created_at" => map.field(&mut created_at_, "created_at")?,
-                "metadata" => map.field(&mut metadata_, "metadata")?,
-                "pass_threshold" => map.field(&mut pass_threshold_, "pass_threshold")?,
-                "api" => map.field(&mut api_, "api")?,
-                "container" => map.field(&mut container_, "container")?,
-                "mode" => map.field(&mut mode_, "mode")?,
-                "model" => map.field(&mut model_, "model")?,
-                "prompt" => map.field(&mut prompt_, "prompt")?,
+                "object" => map.field(&mut object_, "object"),
+                "project_id" => map.field(&mut project_id_, "project_id"),
+                "container_id" => map.field(&mut container_id_, "container_id"),
+                "id" => map.field(&mut id_, "id"),
+                "name" => map.field(&mut name_, "name"),
+                "description" => map.field(&mut description_, "description"),
+                "created_at" => map.field(&mut created_at_, "created_at"),
+                "metadata" => map.field(&mut metadata_, "metadata"),
+                "pass_threshold" => map.field(&mut pass_threshold_, "pass_threshold"),
+                "api" => map.field(&mut api_, "api"),
+                "container" => map.field(&mut container_, "container"),
+                "mode" => map.field(&mut mode_, "mode"),
+                "model" => map.field(&mut model_, "model"),
+                "prompt" => map.field(&mut prompt_, "prompt"),
                 "inference_parameters" => {
-                    map.field(&mut inference_parameters_, "inference_parameters")?
+                    map.field(&mut inference_parameters_, "inference_parameters")
                 }
-                _ => map.skip()?,
-            }
+                _ => map.skip(),
+            }?;
         }
+        let Some(object_) = object_ else {
+            return Err(map.missing("object"));
+        };
+        let Some(project_id_) = project_id_ else {
+            return Err(map.missing("project_id"));
+        };
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
+        let Some(name_) = name_ else {
+            return Err(map.missing("name"));
+        };
+        let Some(created_at_) = created_at_ else {
+            return Err(map.missing("created_at"));
+        };
+        let Some(model_) = model_ else {
+            return Err(map.missing("model"));
+        };
+        let Some(prompt_) = prompt_ else {
+            return Err(map.missing("prompt"));
+        };
         Ok(Self {
-            object: map.required(object_, "object")?,
-            project_id: map.required(project_id_, "project_id")?,
+            object: object_,
+            project_id: project_id_,
             container_id: container_id_.flatten(),
-            id: map.required(id_, "id")?,
-            name: map.required(name_, "name")?,
+            id: id_,
+            name: name_,
             description: description_.flatten(),
-            created_at: map.required(created_at_, "created_at")?,
+            created_at: created_at_,
             metadata: metadata_.flatten(),
             pass_threshold: pass_threshold_.flatten(),
             api: api_.flatten(),
             container: container_.flatten(),
             mode: mode_.unwrap_or_else(Self::default_mode),
-            model: map.required(model_, "model")?,
-            prompt: map.required(prompt_, "prompt")?,
+            model: model_,
+            prompt: prompt_,
             inference_parameters: inference_parameters_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("object", &self.object)?;
-        out.member("project_id", &self.project_id)?;
-        out.optional("container_id", &self.container_id)?;
-        out.member("id", &self.id)?;
-        out.member("name", &self.name)?;
-        out.optional("description", &self.description)?;
-        out.member("created_at", &self.created_at)?;
-        out.optional("metadata", &self.metadata)?;
-        out.optional_number("pass_threshold", &self.pass_threshold)?;
-        out.optional("api", &self.api)?;
-        out.optional("container", &self.container)?;
-        out.member("mode", &self.mode)?;
-        out.member("model", &self.model)?;
-        out.member("prompt", &self.prompt)?;
-        out.optional("inference_parameters", &self.inference_parameters)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("object", &self.object);
+        out.member("project_id", &self.project_id);
+        out.optional("container_id", &self.container_id);
+        out.member("id", &self.id);
+        out.member("name", &self.name);
+        out.optional("description", &self.description);
+        out.member("created_at", &self.created_at);
+        out.optional("metadata", &self.metadata);
+        out.optional_number("pass_threshold", &self.pass_threshold);
+        out.optional("api", &self.api);
+        out.optional("container", &self.container);
+        out.member("mode", &self.mode);
+        out.member("model", &self.model);
+        out.member("prompt", &self.prompt);
+        out.optional("inference_parameters", &self.inference_parameters);
     }
 }
 #[cfg(feature = "evaluators")]
@@ -6050,6 +6704,12 @@ impl<'de> serde::Deserialize<'de> for JudgeEvaluator {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "evaluators")]
+impl std::fmt::Debug for JudgeEvaluator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "evaluators")]
@@ -6086,7 +6746,9 @@ impl super::validate::Validate for JudgeEvaluator {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.mode, at.field("mode"))?;
+        if let Err(error) = super::validate::check(&self.mode, at.field("mode")) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -6094,7 +6756,7 @@ impl super::validate::Validate for JudgeEvaluator {
 ///
 /// Schema `#/components/schemas/CodeEvaluator`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CodeEvaluator {
     /// Object type.
     pub object: CodeEvaluatorObject,
@@ -6147,59 +6809,73 @@ impl codegen_runtime::object::Object for CodeEvaluator {
         let mut requirements_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "object" => map.field(&mut object_, "object")?,
-                "project_id" => map.field(&mut project_id_, "project_id")?,
-                "container_id" => map.field(&mut container_id_, "container_id")?,
-                "id" => map.field(&mut id_, "id")?,
-                "name" => map.field(&mut name_, "name")?,
-                "description" => map.field(&mut description_, "description")?,
-                "created_at" => map.field(&mut created_at_, "created_at")?,
-                "metadata" => map.field(&mut metadata_, "metadata")?,
-                "pass_threshold" => map.field(&mut pass_threshold_, "pass_threshold")?,
-                "api" => map.field(&mut api_, "api")?,
-                "container" => map.field(&mut container_, "container")?,
-                "mode" => map.field(&mut mode_, "mode")?,
-                "source" => map.field(&mut source_, "source")?,
-                "requirements" => map.field(&mut requirements_, "requirements")?,
-                _ => map.skip()?,
-            }
+                "object" => map.field(&mut object_, "object"),
+                "project_id" => map.field(&mut project_id_, "project_id"),
+                "container_id" => map.field(&mut container_id_, "container_id"),
+                "id" => map.field(&mut id_, "id"),
+                "name" => map.field(&mut name_, "name"),
+                "description" => map.field(&mut description_, "description"),
+                "created_at" => map.field(&mut created_at_, "created_at"),
+                "metadata" => map.field(&mut metadata_, "metadata"),
+                "pass_threshold" => map.field(&mut pass_threshold_, "pass_threshold"),
+                "api" => map.field(&mut api_, "api"),
+                "container" => map.field(&mut container_, "container"),
+                "mode" => map.field(&mut mode_, "mode"),
+                "source" => map.field(&mut source_, "source"),
+                "requirements" => map.field(&mut requirements_, "requirements"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(object_) = object_ else {
+            return Err(map.missing("object"));
+        };
+        let Some(project_id_) = project_id_ else {
+            return Err(map.missing("project_id"));
+        };
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
+        let Some(name_) = name_ else {
+            return Err(map.missing("name"));
+        };
+        let Some(created_at_) = created_at_ else {
+            return Err(map.missing("created_at"));
+        };
+        let Some(source_) = source_ else {
+            return Err(map.missing("source"));
+        };
         Ok(Self {
-            object: map.required(object_, "object")?,
-            project_id: map.required(project_id_, "project_id")?,
+            object: object_,
+            project_id: project_id_,
             container_id: container_id_.flatten(),
-            id: map.required(id_, "id")?,
-            name: map.required(name_, "name")?,
+            id: id_,
+            name: name_,
             description: description_.flatten(),
-            created_at: map.required(created_at_, "created_at")?,
+            created_at: created_at_,
             metadata: metadata_.flatten(),
             pass_threshold: pass_threshold_.flatten(),
             api: api_.flatten(),
             container: container_.flatten(),
             mode: mode_.unwrap_or_else(Self::default_mode),
-            source: map.required(source_, "source")?,
+            source: source_,
             requirements: requirements_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("object", &self.object)?;
-        out.member("project_id", &self.project_id)?;
-        out.optional("container_id", &self.container_id)?;
-        out.member("id", &self.id)?;
-        out.member("name", &self.name)?;
-        out.optional("description", &self.description)?;
-        out.member("created_at", &self.created_at)?;
-        out.optional("metadata", &self.metadata)?;
-        out.optional_number("pass_threshold", &self.pass_threshold)?;
-        out.optional("api", &self.api)?;
-        out.optional("container", &self.container)?;
-        out.member("mode", &self.mode)?;
-        out.member("source", &self.source)?;
-        out.optional("requirements", &self.requirements)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("object", &self.object);
+        out.member("project_id", &self.project_id);
+        out.optional("container_id", &self.container_id);
+        out.member("id", &self.id);
+        out.member("name", &self.name);
+        out.optional("description", &self.description);
+        out.member("created_at", &self.created_at);
+        out.optional("metadata", &self.metadata);
+        out.optional_number("pass_threshold", &self.pass_threshold);
+        out.optional("api", &self.api);
+        out.optional("container", &self.container);
+        out.member("mode", &self.mode);
+        out.member("source", &self.source);
+        out.optional("requirements", &self.requirements);
     }
 }
 #[cfg(feature = "evaluators")]
@@ -6214,6 +6890,12 @@ impl<'de> serde::Deserialize<'de> for CodeEvaluator {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "evaluators")]
+impl std::fmt::Debug for CodeEvaluator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "evaluators")]
@@ -6249,7 +6931,9 @@ impl super::validate::Validate for CodeEvaluator {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.mode, at.field("mode"))?;
+        if let Err(error) = super::validate::check(&self.mode, at.field("mode")) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -6257,7 +6941,7 @@ impl super::validate::Validate for CodeEvaluator {
 ///
 /// Schema `#/components/schemas/EvaluatorListResponse`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct EvaluatorListResponse {
     /// Object type identifier.
     pub object: EvaluatorListResponseObject,
@@ -6277,26 +6961,28 @@ impl codegen_runtime::object::Object for EvaluatorListResponse {
         let mut total_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "object" => map.field(&mut object_, "object")?,
-                "data" => map.field(&mut data_, "data")?,
-                "total" => map.field(&mut total_, "total")?,
-                _ => map.skip()?,
-            }
+                "object" => map.field(&mut object_, "object"),
+                "data" => map.field(&mut data_, "data"),
+                "total" => map.field(&mut total_, "total"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(data_) = data_ else {
+            return Err(map.missing("data"));
+        };
+        let Some(total_) = total_ else {
+            return Err(map.missing("total"));
+        };
         Ok(Self {
             object: object_.unwrap_or_else(Self::default_object),
-            data: map.required(data_, "data")?,
-            total: map.required(total_, "total")?,
+            data: data_,
+            total: total_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("object", &self.object)?;
-        out.member("data", &self.data)?;
-        out.member("total", &self.total)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("object", &self.object);
+        out.member("data", &self.data);
+        out.member("total", &self.total);
     }
 }
 #[cfg(feature = "evaluators")]
@@ -6311,6 +6997,12 @@ impl<'de> serde::Deserialize<'de> for EvaluatorListResponse {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "evaluators")]
+impl std::fmt::Debug for EvaluatorListResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "evaluators")]
@@ -6335,10 +7027,19 @@ impl super::validate::Validate for EvaluatorListResponse {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.data, at.field("data"))?;
+        if let Err(error) = super::validate::check(&self.data, at.field("data")) {
+            return Err(error);
+        }
         {
             let value = &self.total;
-            super::validate::minimum(at.field("total"), *value as f64, 0.0, false)?;
+            if let Err(error) = super::validate::minimum(
+                at.field("total"),
+                *value as f64,
+                0.0,
+                false,
+            ) {
+                return Err(error);
+            }
         }
         Ok(())
     }
@@ -6347,7 +7048,7 @@ impl super::validate::Validate for EvaluatorListResponse {
 ///
 /// Schema `#/components/schemas/DeleteEvaluatorRes`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DeleteEvaluatorRes {
     /// Object type.
     pub object: DeleteEvaluatorResObject,
@@ -6367,26 +7068,25 @@ impl codegen_runtime::object::Object for DeleteEvaluatorRes {
         let mut deleted_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "object" => map.field(&mut object_, "object")?,
-                "id" => map.field(&mut id_, "id")?,
-                "deleted" => map.field(&mut deleted_, "deleted")?,
-                _ => map.skip()?,
-            }
+                "object" => map.field(&mut object_, "object"),
+                "id" => map.field(&mut id_, "id"),
+                "deleted" => map.field(&mut deleted_, "deleted"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
         Ok(Self {
             object: object_.unwrap_or_else(Self::default_object),
-            id: map.required(id_, "id")?,
+            id: id_,
             deleted: deleted_.unwrap_or_else(Self::default_deleted),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("object", &self.object)?;
-        out.member("id", &self.id)?;
-        out.member("deleted", &self.deleted)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("object", &self.object);
+        out.member("id", &self.id);
+        out.member("deleted", &self.deleted);
     }
 }
 #[cfg(feature = "evaluators")]
@@ -6401,6 +7101,12 @@ impl<'de> serde::Deserialize<'de> for DeleteEvaluatorRes {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "evaluators")]
+impl std::fmt::Debug for DeleteEvaluatorRes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "evaluators")]
@@ -6430,7 +7136,13 @@ impl super::validate::Validate for DeleteEvaluatorRes {
     ) -> Result<(), super::validate::Violation> {
         {
             let value = &self.deleted;
-            super::validate::bool_value(at.field("deleted"), *value, true)?;
+            if let Err(error) = super::validate::bool_value(
+                at.field("deleted"),
+                *value,
+                true,
+            ) {
+                return Err(error);
+            }
         }
         Ok(())
     }
@@ -6546,7 +7258,7 @@ impl super::validate::Validate for DatasetFilterOperator {
 ///
 /// Schema `#/components/schemas/DatasetFilter`.
 #[cfg(feature = "datasets")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DatasetFilter {
     /// Record field to compare (e.g. a metadata key).
     pub key: String,
@@ -6565,26 +7277,28 @@ impl codegen_runtime::object::Object for DatasetFilter {
         let mut value_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "key" => map.field(&mut key_, "key")?,
-                "operator" => map.field(&mut operator_, "operator")?,
-                "value" => map.field(&mut value_, "value")?,
-                _ => map.skip()?,
-            }
+                "key" => map.field(&mut key_, "key"),
+                "operator" => map.field(&mut operator_, "operator"),
+                "value" => map.field(&mut value_, "value"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(key_) = key_ else {
+            return Err(map.missing("key"));
+        };
+        let Some(operator_) = operator_ else {
+            return Err(map.missing("operator"));
+        };
         Ok(Self {
-            key: map.required(key_, "key")?,
-            operator: map.required(operator_, "operator")?,
+            key: key_,
+            operator: operator_,
             value: value_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("key", &self.key)?;
-        out.member("operator", &self.operator)?;
-        out.optional("value", &self.value)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("key", &self.key);
+        out.member("operator", &self.operator);
+        out.optional("value", &self.value);
     }
 }
 #[cfg(feature = "datasets")]
@@ -6602,12 +7316,23 @@ impl<'de> serde::Deserialize<'de> for DatasetFilter {
     }
 }
 #[cfg(feature = "datasets")]
+impl std::fmt::Debug for DatasetFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "datasets")]
 impl super::validate::Validate for DatasetFilter {
     fn validate_at(
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.operator, at.field("operator"))?;
+        if let Err(error) = super::validate::check(
+            &self.operator,
+            at.field("operator"),
+        ) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -6615,7 +7340,7 @@ impl super::validate::Validate for DatasetFilter {
 ///
 /// Schema `#/components/schemas/CreateDatasetReq`.
 #[cfg(feature = "datasets")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateDatasetReq {
     /// Dataset name.
     pub name: String,
@@ -6647,38 +7372,43 @@ impl codegen_runtime::object::Object for CreateDatasetReq {
         let mut metadata_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "name" => map.field(&mut name_, "name")?,
-                "description" => map.field(&mut description_, "description")?,
-                "container" => map.field(&mut container_, "container")?,
-                "size" => map.field(&mut size_, "size")?,
-                "tags" => map.field(&mut tags_, "tags")?,
-                "filters" => map.field(&mut filters_, "filters")?,
-                "metadata" => map.field(&mut metadata_, "metadata")?,
-                _ => map.skip()?,
-            }
+                "name" => map.field(&mut name_, "name"),
+                "description" => map.field(&mut description_, "description"),
+                "container" => map.field(&mut container_, "container"),
+                "size" => map.field(&mut size_, "size"),
+                "tags" => map.field(&mut tags_, "tags"),
+                "filters" => map.field(&mut filters_, "filters"),
+                "metadata" => map.field(&mut metadata_, "metadata"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(name_) = name_ else {
+            return Err(map.missing("name"));
+        };
+        let Some(container_) = container_ else {
+            return Err(map.missing("container"));
+        };
+        let Some(size_) = size_ else {
+            return Err(map.missing("size"));
+        };
         Ok(Self {
-            name: map.required(name_, "name")?,
+            name: name_,
             description: description_.flatten(),
-            container: map.required(container_, "container")?,
-            size: map.required(size_, "size")?,
+            container: container_,
+            size: size_,
             tags: tags_.flatten(),
             filters: filters_.unwrap_or_else(Self::default_filters),
             metadata: metadata_.unwrap_or_else(Self::default_metadata),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("name", &self.name)?;
-        out.optional("description", &self.description)?;
-        out.member("container", &self.container)?;
-        out.member("size", &self.size)?;
-        out.optional("tags", &self.tags)?;
-        out.member("filters", &self.filters)?;
-        out.member("metadata", &self.metadata)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("name", &self.name);
+        out.optional("description", &self.description);
+        out.member("container", &self.container);
+        out.member("size", &self.size);
+        out.optional("tags", &self.tags);
+        out.member("filters", &self.filters);
+        out.member("metadata", &self.metadata);
     }
 }
 #[cfg(feature = "datasets")]
@@ -6693,6 +7423,12 @@ impl<'de> serde::Deserialize<'de> for CreateDatasetReq {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "datasets")]
+impl std::fmt::Debug for CreateDatasetReq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "datasets")]
@@ -6724,7 +7460,9 @@ impl super::validate::Validate for CreateDatasetReq {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.filters, at.field("filters"))?;
+        if let Err(error) = super::validate::check(&self.filters, at.field("filters")) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -6732,7 +7470,7 @@ impl super::validate::Validate for CreateDatasetReq {
 ///
 /// Schema `#/components/schemas/CreateDatasetRes`.
 #[cfg(feature = "datasets")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct CreateDatasetRes {
     /// Dataset id.
     pub id: String,
@@ -6749,23 +7487,22 @@ impl codegen_runtime::object::Object for CreateDatasetRes {
         let mut message_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "id" => map.field(&mut id_, "id")?,
-                "message" => map.field(&mut message_, "message")?,
-                _ => map.skip()?,
-            }
+                "id" => map.field(&mut id_, "id"),
+                "message" => map.field(&mut message_, "message"),
+                _ => map.skip(),
+            }?;
         }
-        Ok(Self {
-            id: map.required(id_, "id")?,
-            message: map.required(message_, "message")?,
-        })
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
+        let Some(message_) = message_ else {
+            return Err(map.missing("message"));
+        };
+        Ok(Self { id: id_, message: message_ })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("id", &self.id)?;
-        out.member("message", &self.message)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("id", &self.id);
+        out.member("message", &self.message);
     }
 }
 #[cfg(feature = "datasets")]
@@ -6783,12 +7520,18 @@ impl<'de> serde::Deserialize<'de> for CreateDatasetRes {
     }
 }
 #[cfg(feature = "datasets")]
+impl std::fmt::Debug for CreateDatasetRes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "datasets")]
 impl super::validate::Validate for CreateDatasetRes {}
 /// A dataset.
 ///
 /// Schema `#/components/schemas/Dataset`.
 #[cfg(feature = "datasets")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Dataset {
     /// Dataset id.
     pub id: String,
@@ -6841,27 +7584,33 @@ impl codegen_runtime::object::Object for Dataset {
         let mut metadata_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "id" => map.field(&mut id_, "id")?,
-                "object" => map.field(&mut object_, "object")?,
-                "name" => map.field(&mut name_, "name")?,
-                "description" => map.field(&mut description_, "description")?,
-                "user_id" => map.field(&mut user_id_, "user_id")?,
-                "project_id" => map.field(&mut project_id_, "project_id")?,
-                "org_id" => map.field(&mut org_id_, "org_id")?,
-                "container_id" => map.field(&mut container_id_, "container_id")?,
-                "requested_size" => map.field(&mut requested_size_, "requested_size")?,
-                "size" => map.field(&mut size_, "size")?,
-                "filters" => map.field(&mut filters_, "filters")?,
-                "created_at" => map.field(&mut created_at_, "created_at")?,
-                "tags" => map.field(&mut tags_, "tags")?,
-                "metadata" => map.field(&mut metadata_, "metadata")?,
-                _ => map.skip()?,
-            }
+                "id" => map.field(&mut id_, "id"),
+                "object" => map.field(&mut object_, "object"),
+                "name" => map.field(&mut name_, "name"),
+                "description" => map.field(&mut description_, "description"),
+                "user_id" => map.field(&mut user_id_, "user_id"),
+                "project_id" => map.field(&mut project_id_, "project_id"),
+                "org_id" => map.field(&mut org_id_, "org_id"),
+                "container_id" => map.field(&mut container_id_, "container_id"),
+                "requested_size" => map.field(&mut requested_size_, "requested_size"),
+                "size" => map.field(&mut size_, "size"),
+                "filters" => map.field(&mut filters_, "filters"),
+                "created_at" => map.field(&mut created_at_, "created_at"),
+                "tags" => map.field(&mut tags_, "tags"),
+                "metadata" => map.field(&mut metadata_, "metadata"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
+        let Some(name_) = name_ else {
+            return Err(map.missing("name"));
+        };
         Ok(Self {
-            id: map.required(id_, "id")?,
+            id: id_,
             object: object_.unwrap_or_else(Self::default_object),
-            name: map.required(name_, "name")?,
+            name: name_,
             description: description_.flatten(),
             user_id: user_id_.flatten(),
             project_id: project_id_.flatten(),
@@ -6875,25 +7624,21 @@ impl codegen_runtime::object::Object for Dataset {
             metadata: metadata_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("id", &self.id)?;
-        out.member("object", &self.object)?;
-        out.member("name", &self.name)?;
-        out.optional("description", &self.description)?;
-        out.optional("user_id", &self.user_id)?;
-        out.optional("project_id", &self.project_id)?;
-        out.optional("org_id", &self.org_id)?;
-        out.optional("container_id", &self.container_id)?;
-        out.optional("requested_size", &self.requested_size)?;
-        out.optional("size", &self.size)?;
-        out.optional("filters", &self.filters)?;
-        out.optional("created_at", &self.created_at)?;
-        out.optional("tags", &self.tags)?;
-        out.optional("metadata", &self.metadata)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("id", &self.id);
+        out.member("object", &self.object);
+        out.member("name", &self.name);
+        out.optional("description", &self.description);
+        out.optional("user_id", &self.user_id);
+        out.optional("project_id", &self.project_id);
+        out.optional("org_id", &self.org_id);
+        out.optional("container_id", &self.container_id);
+        out.optional("requested_size", &self.requested_size);
+        out.optional("size", &self.size);
+        out.optional("filters", &self.filters);
+        out.optional("created_at", &self.created_at);
+        out.optional("tags", &self.tags);
+        out.optional("metadata", &self.metadata);
     }
 }
 #[cfg(feature = "datasets")]
@@ -6908,6 +7653,12 @@ impl<'de> serde::Deserialize<'de> for Dataset {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "datasets")]
+impl std::fmt::Debug for Dataset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "datasets")]
@@ -6943,7 +7694,9 @@ impl super::validate::Validate for Dataset {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.filters, at.field("filters"))?;
+        if let Err(error) = super::validate::check(&self.filters, at.field("filters")) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -6953,7 +7706,7 @@ impl super::validate::Validate for Dataset {
 ///
 /// Schema `#/components/schemas/DatasetListResponse`.
 #[cfg(feature = "datasets")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DatasetListResponse {
     /// Object type identifier.
     pub object: DatasetListResponseObject,
@@ -6973,26 +7726,28 @@ impl codegen_runtime::object::Object for DatasetListResponse {
         let mut total_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "object" => map.field(&mut object_, "object")?,
-                "data" => map.field(&mut data_, "data")?,
-                "total" => map.field(&mut total_, "total")?,
-                _ => map.skip()?,
-            }
+                "object" => map.field(&mut object_, "object"),
+                "data" => map.field(&mut data_, "data"),
+                "total" => map.field(&mut total_, "total"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(data_) = data_ else {
+            return Err(map.missing("data"));
+        };
+        let Some(total_) = total_ else {
+            return Err(map.missing("total"));
+        };
         Ok(Self {
             object: object_.unwrap_or_else(Self::default_object),
-            data: map.required(data_, "data")?,
-            total: map.required(total_, "total")?,
+            data: data_,
+            total: total_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("object", &self.object)?;
-        out.member("data", &self.data)?;
-        out.member("total", &self.total)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("object", &self.object);
+        out.member("data", &self.data);
+        out.member("total", &self.total);
     }
 }
 #[cfg(feature = "datasets")]
@@ -7007,6 +7762,12 @@ impl<'de> serde::Deserialize<'de> for DatasetListResponse {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "datasets")]
+impl std::fmt::Debug for DatasetListResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "datasets")]
@@ -7031,10 +7792,19 @@ impl super::validate::Validate for DatasetListResponse {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.data, at.field("data"))?;
+        if let Err(error) = super::validate::check(&self.data, at.field("data")) {
+            return Err(error);
+        }
         {
             let value = &self.total;
-            super::validate::minimum(at.field("total"), *value as f64, 0.0, false)?;
+            if let Err(error) = super::validate::minimum(
+                at.field("total"),
+                *value as f64,
+                0.0,
+                false,
+            ) {
+                return Err(error);
+            }
         }
         Ok(())
     }
@@ -7043,7 +7813,7 @@ impl super::validate::Validate for DatasetListResponse {
 ///
 /// Schema `#/components/schemas/DatasetDataSource`.
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DatasetDataSource {
     /// Data source type.
     pub r#type: DatasetDataSourceType,
@@ -7063,26 +7833,28 @@ impl codegen_runtime::object::Object for DatasetDataSource {
         let mut dataset_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "type" => map.field(&mut type_, "type")?,
-                "range" => map.field(&mut range_, "range")?,
-                "dataset" => map.field(&mut dataset_, "dataset")?,
-                _ => map.skip()?,
-            }
+                "type" => map.field(&mut type_, "type"),
+                "range" => map.field(&mut range_, "range"),
+                "dataset" => map.field(&mut dataset_, "dataset"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(type_) = type_ else {
+            return Err(map.missing("type"));
+        };
+        let Some(dataset_) = dataset_ else {
+            return Err(map.missing("dataset"));
+        };
         Ok(Self {
-            r#type: map.required(type_, "type")?,
+            r#type: type_,
             range: range_.unwrap_or_else(Self::default_range),
-            dataset: map.required(dataset_, "dataset")?,
+            dataset: dataset_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("type", &self.r#type)?;
-        out.member("range", &self.range)?;
-        out.member("dataset", &self.dataset)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("type", &self.r#type);
+        out.member("range", &self.range);
+        out.member("dataset", &self.dataset);
     }
 }
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
@@ -7097,6 +7869,12 @@ impl<'de> serde::Deserialize<'de> for DatasetDataSource {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
+impl std::fmt::Debug for DatasetDataSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
@@ -7121,7 +7899,7 @@ impl super::validate::Validate for DatasetDataSource {}
 ///
 /// Schema `#/components/schemas/ContainerDataSource`.
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContainerDataSource {
     /// Data source type.
     pub r#type: ContainerDataSourceType,
@@ -7141,26 +7919,28 @@ impl codegen_runtime::object::Object for ContainerDataSource {
         let mut container_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "type" => map.field(&mut type_, "type")?,
-                "range" => map.field(&mut range_, "range")?,
-                "container" => map.field(&mut container_, "container")?,
-                _ => map.skip()?,
-            }
+                "type" => map.field(&mut type_, "type"),
+                "range" => map.field(&mut range_, "range"),
+                "container" => map.field(&mut container_, "container"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(type_) = type_ else {
+            return Err(map.missing("type"));
+        };
+        let Some(container_) = container_ else {
+            return Err(map.missing("container"));
+        };
         Ok(Self {
-            r#type: map.required(type_, "type")?,
+            r#type: type_,
             range: range_.unwrap_or_else(Self::default_range),
-            container: map.required(container_, "container")?,
+            container: container_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("type", &self.r#type)?;
-        out.member("range", &self.range)?;
-        out.member("container", &self.container)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("type", &self.r#type);
+        out.member("range", &self.range);
+        out.member("container", &self.container);
     }
 }
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
@@ -7175,6 +7955,12 @@ impl<'de> serde::Deserialize<'de> for ContainerDataSource {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
+impl std::fmt::Debug for ContainerDataSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
@@ -7199,7 +7985,7 @@ impl super::validate::Validate for ContainerDataSource {}
 ///
 /// Schema `#/components/schemas/GenerateDataSource`.
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GenerateDataSource {
     /// Data source type.
     pub r#type: GenerateDataSourceType,
@@ -7219,26 +8005,28 @@ impl codegen_runtime::object::Object for GenerateDataSource {
         let mut models_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "type" => map.field(&mut type_, "type")?,
-                "range" => map.field(&mut range_, "range")?,
-                "models" => map.field(&mut models_, "models")?,
-                _ => map.skip()?,
-            }
+                "type" => map.field(&mut type_, "type"),
+                "range" => map.field(&mut range_, "range"),
+                "models" => map.field(&mut models_, "models"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(type_) = type_ else {
+            return Err(map.missing("type"));
+        };
+        let Some(models_) = models_ else {
+            return Err(map.missing("models"));
+        };
         Ok(Self {
-            r#type: map.required(type_, "type")?,
+            r#type: type_,
             range: range_.unwrap_or_else(Self::default_range),
-            models: map.required(models_, "models")?,
+            models: models_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("type", &self.r#type)?;
-        out.member("range", &self.range)?;
-        out.member("models", &self.models)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("type", &self.r#type);
+        out.member("range", &self.range);
+        out.member("models", &self.models);
     }
 }
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
@@ -7253,6 +8041,12 @@ impl<'de> serde::Deserialize<'de> for GenerateDataSource {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(any(feature = "evaluation", feature = "optimization"))]
+impl std::fmt::Debug for GenerateDataSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
@@ -7277,7 +8071,7 @@ impl super::validate::Validate for GenerateDataSource {}
 ///
 /// Schema `#/components/schemas/FileDataSource`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct FileDataSource {
     /// Data source type.
     pub r#type: FileDataSourceType,
@@ -7297,26 +8091,28 @@ impl codegen_runtime::object::Object for FileDataSource {
         let mut file_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "type" => map.field(&mut type_, "type")?,
-                "range" => map.field(&mut range_, "range")?,
-                "file" => map.field(&mut file_, "file")?,
-                _ => map.skip()?,
-            }
+                "type" => map.field(&mut type_, "type"),
+                "range" => map.field(&mut range_, "range"),
+                "file" => map.field(&mut file_, "file"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(type_) = type_ else {
+            return Err(map.missing("type"));
+        };
+        let Some(file_) = file_ else {
+            return Err(map.missing("file"));
+        };
         Ok(Self {
-            r#type: map.required(type_, "type")?,
+            r#type: type_,
             range: range_.unwrap_or_else(Self::default_range),
-            file: map.required(file_, "file")?,
+            file: file_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("type", &self.r#type)?;
-        out.member("range", &self.range)?;
-        out.member("file", &self.file)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("type", &self.r#type);
+        out.member("range", &self.range);
+        out.member("file", &self.file);
     }
 }
 #[cfg(feature = "optimization")]
@@ -7331,6 +8127,12 @@ impl<'de> serde::Deserialize<'de> for FileDataSource {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "optimization")]
+impl std::fmt::Debug for FileDataSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "optimization")]
@@ -7356,8 +8158,7 @@ impl super::validate::Validate for FileDataSource {}
 /// Schema `#/components/schemas/EvaluationDataSource`.
 #[cfg(feature = "evaluation")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum EvaluationDataSource {
     /// `type` = `dataset`
     DatasetDataSource(DatasetDataSource),
@@ -7367,6 +8168,23 @@ pub enum EvaluationDataSource {
     GenerateDataSource(GenerateDataSource),
     /// An object whose `type` this version of the API description does not know.
     Other(serde_json::Value),
+}
+#[cfg(feature = "evaluation")]
+impl serde::Serialize for EvaluationDataSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::DatasetDataSource(value) => {
+                serde::Serialize::serialize(value, serializer)
+            }
+            Self::ContainerDataSource(value) => {
+                serde::Serialize::serialize(value, serializer)
+            }
+            Self::GenerateDataSource(value) => {
+                serde::Serialize::serialize(value, serializer)
+            }
+            Self::Other(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
 }
 #[cfg(feature = "evaluation")]
 impl<'de> serde::Deserialize<'de> for EvaluationDataSource {
@@ -7418,7 +8236,7 @@ impl super::validate::Validate for EvaluationDataSource {
 ///
 /// Schema `#/components/schemas/CreateEvaluationRunReq`.
 #[cfg(feature = "evaluation")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateEvaluationRunReq {
     /// Container id or label.
     pub container: String,
@@ -7447,35 +8265,37 @@ impl codegen_runtime::object::Object for CreateEvaluationRunReq {
         let mut environment_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "container" => map.field(&mut container_, "container")?,
-                "evaluators" => map.field(&mut evaluators_, "evaluators")?,
-                "sample" => map.field(&mut sample_, "sample")?,
-                "ground_truth" => map.field(&mut ground_truth_, "ground_truth")?,
-                "metadata" => map.field(&mut metadata_, "metadata")?,
-                "environment" => map.field(&mut environment_, "environment")?,
-                _ => map.skip()?,
-            }
+                "container" => map.field(&mut container_, "container"),
+                "evaluators" => map.field(&mut evaluators_, "evaluators"),
+                "sample" => map.field(&mut sample_, "sample"),
+                "ground_truth" => map.field(&mut ground_truth_, "ground_truth"),
+                "metadata" => map.field(&mut metadata_, "metadata"),
+                "environment" => map.field(&mut environment_, "environment"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(container_) = container_ else {
+            return Err(map.missing("container"));
+        };
+        let Some(evaluators_) = evaluators_ else {
+            return Err(map.missing("evaluators"));
+        };
         Ok(Self {
-            container: map.required(container_, "container")?,
-            evaluators: map.required(evaluators_, "evaluators")?,
+            container: container_,
+            evaluators: evaluators_,
             sample: sample_.flatten(),
             ground_truth: ground_truth_.flatten(),
             metadata: metadata_.flatten(),
             environment: environment_.unwrap_or_else(Self::default_environment),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("container", &self.container)?;
-        out.member("evaluators", &self.evaluators)?;
-        out.optional("sample", &self.sample)?;
-        out.optional("ground_truth", &self.ground_truth)?;
-        out.optional("metadata", &self.metadata)?;
-        out.member("environment", &self.environment)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("container", &self.container);
+        out.member("evaluators", &self.evaluators);
+        out.optional("sample", &self.sample);
+        out.optional("ground_truth", &self.ground_truth);
+        out.optional("metadata", &self.metadata);
+        out.member("environment", &self.environment);
     }
 }
 #[cfg(feature = "evaluation")]
@@ -7490,6 +8310,12 @@ impl<'de> serde::Deserialize<'de> for CreateEvaluationRunReq {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "evaluation")]
+impl std::fmt::Debug for CreateEvaluationRunReq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "evaluation")]
@@ -7519,10 +8345,23 @@ impl super::validate::Validate for CreateEvaluationRunReq {
     ) -> Result<(), super::validate::Violation> {
         {
             let value = &self.evaluators;
-            super::validate::min_items(at.field("evaluators"), value.len(), 1usize)?;
+            if let Err(error) = super::validate::min_items(
+                at.field("evaluators"),
+                value.len(),
+                1usize,
+            ) {
+                return Err(error);
+            }
         }
-        super::validate::check(&self.sample, at.field("sample"))?;
-        super::validate::check(&self.ground_truth, at.field("ground_truth"))?;
+        if let Err(error) = super::validate::check(&self.sample, at.field("sample")) {
+            return Err(error);
+        }
+        if let Err(error) = super::validate::check(
+            &self.ground_truth,
+            at.field("ground_truth"),
+        ) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -7530,7 +8369,7 @@ impl super::validate::Validate for CreateEvaluationRunReq {
 ///
 /// Schema `#/components/schemas/EvaluationRun`.
 #[cfg(feature = "evaluation")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct EvaluationRun {
     /// Creation timestamp.
     pub created_at: String,
@@ -7595,35 +8434,44 @@ impl codegen_runtime::object::Object for EvaluationRun {
         let mut metadata_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "created_at" => map.field(&mut created_at_, "created_at")?,
-                "finished_at" => map.field(&mut finished_at_, "finished_at")?,
-                "error_at" => map.field(&mut error_at_, "error_at")?,
-                "status" => map.field(&mut status_, "status")?,
-                "error" => map.field(&mut error_, "error")?,
-                "object" => map.field(&mut object_, "object")?,
-                "id" => map.field(&mut id_, "id")?,
-                "process_id" => map.field(&mut process_id_, "process_id")?,
-                "evaluators" => map.field(&mut evaluators_, "evaluators")?,
-                "container" => map.field(&mut container_, "container")?,
-                "dataset_id" => map.field(&mut dataset_id_, "dataset_id")?,
-                "sample" => map.field(&mut sample_, "sample")?,
-                "ground_truth" => map.field(&mut ground_truth_, "ground_truth")?,
-                "results" => map.field(&mut results_, "results")?,
-                "metrics" => map.field(&mut metrics_, "metrics")?,
-                "config" => map.field(&mut config_, "config")?,
-                "spend" => map.field(&mut spend_, "spend")?,
-                "metadata" => map.field(&mut metadata_, "metadata")?,
-                _ => map.skip()?,
-            }
+                "created_at" => map.field(&mut created_at_, "created_at"),
+                "finished_at" => map.field(&mut finished_at_, "finished_at"),
+                "error_at" => map.field(&mut error_at_, "error_at"),
+                "status" => map.field(&mut status_, "status"),
+                "error" => map.field(&mut error_, "error"),
+                "object" => map.field(&mut object_, "object"),
+                "id" => map.field(&mut id_, "id"),
+                "process_id" => map.field(&mut process_id_, "process_id"),
+                "evaluators" => map.field(&mut evaluators_, "evaluators"),
+                "container" => map.field(&mut container_, "container"),
+                "dataset_id" => map.field(&mut dataset_id_, "dataset_id"),
+                "sample" => map.field(&mut sample_, "sample"),
+                "ground_truth" => map.field(&mut ground_truth_, "ground_truth"),
+                "results" => map.field(&mut results_, "results"),
+                "metrics" => map.field(&mut metrics_, "metrics"),
+                "config" => map.field(&mut config_, "config"),
+                "spend" => map.field(&mut spend_, "spend"),
+                "metadata" => map.field(&mut metadata_, "metadata"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(created_at_) = created_at_ else {
+            return Err(map.missing("created_at"));
+        };
+        let Some(status_) = status_ else {
+            return Err(map.missing("status"));
+        };
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
         Ok(Self {
-            created_at: map.required(created_at_, "created_at")?,
+            created_at: created_at_,
             finished_at: finished_at_.flatten(),
             error_at: error_at_.flatten(),
-            status: map.required(status_, "status")?,
+            status: status_,
             error: error_.flatten(),
             object: object_.unwrap_or_else(Self::default_object),
-            id: map.required(id_, "id")?,
+            id: id_,
             process_id: process_id_.flatten(),
             evaluators: evaluators_.flatten(),
             container: container_.flatten(),
@@ -7637,29 +8485,25 @@ impl codegen_runtime::object::Object for EvaluationRun {
             metadata: metadata_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("created_at", &self.created_at)?;
-        out.optional("finished_at", &self.finished_at)?;
-        out.optional("error_at", &self.error_at)?;
-        out.member("status", &self.status)?;
-        out.optional("error", &self.error)?;
-        out.member("object", &self.object)?;
-        out.member("id", &self.id)?;
-        out.optional("process_id", &self.process_id)?;
-        out.optional("evaluators", &self.evaluators)?;
-        out.optional("container", &self.container)?;
-        out.optional("dataset_id", &self.dataset_id)?;
-        out.optional("sample", &self.sample)?;
-        out.optional("ground_truth", &self.ground_truth)?;
-        out.optional("results", &self.results)?;
-        out.optional("metrics", &self.metrics)?;
-        out.optional("config", &self.config)?;
-        out.optional_number("spend", &self.spend)?;
-        out.optional("metadata", &self.metadata)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("created_at", &self.created_at);
+        out.optional("finished_at", &self.finished_at);
+        out.optional("error_at", &self.error_at);
+        out.member("status", &self.status);
+        out.optional("error", &self.error);
+        out.member("object", &self.object);
+        out.member("id", &self.id);
+        out.optional("process_id", &self.process_id);
+        out.optional("evaluators", &self.evaluators);
+        out.optional("container", &self.container);
+        out.optional("dataset_id", &self.dataset_id);
+        out.optional("sample", &self.sample);
+        out.optional("ground_truth", &self.ground_truth);
+        out.optional("results", &self.results);
+        out.optional("metrics", &self.metrics);
+        out.optional("config", &self.config);
+        out.optional_number("spend", &self.spend);
+        out.optional("metadata", &self.metadata);
     }
 }
 #[cfg(feature = "evaluation")]
@@ -7674,6 +8518,12 @@ impl<'de> serde::Deserialize<'de> for EvaluationRun {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "evaluation")]
+impl std::fmt::Debug for EvaluationRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "evaluation")]
@@ -7713,8 +8563,15 @@ impl super::validate::Validate for EvaluationRun {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.sample, at.field("sample"))?;
-        super::validate::check(&self.ground_truth, at.field("ground_truth"))?;
+        if let Err(error) = super::validate::check(&self.sample, at.field("sample")) {
+            return Err(error);
+        }
+        if let Err(error) = super::validate::check(
+            &self.ground_truth,
+            at.field("ground_truth"),
+        ) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -7722,7 +8579,7 @@ impl super::validate::Validate for EvaluationRun {
 ///
 /// Schema `#/components/schemas/EvaluationRunResults`.
 #[cfg(feature = "evaluation")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct EvaluationRunResults {
     /// Aggregate scores.
     pub overall: Option<EvaluationRunOverall>,
@@ -7745,12 +8602,12 @@ impl codegen_runtime::object::Object for EvaluationRunResults {
         let mut launch_count_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "overall" => map.field(&mut overall_, "overall")?,
-                "metadata" => map.field(&mut metadata_, "metadata")?,
-                "per_model" => map.field(&mut per_model_, "per_model")?,
-                "launch_count" => map.field(&mut launch_count_, "launch_count")?,
-                _ => map.skip()?,
-            }
+                "overall" => map.field(&mut overall_, "overall"),
+                "metadata" => map.field(&mut metadata_, "metadata"),
+                "per_model" => map.field(&mut per_model_, "per_model"),
+                "launch_count" => map.field(&mut launch_count_, "launch_count"),
+                _ => map.skip(),
+            }?;
         }
         Ok(Self {
             overall: overall_.flatten(),
@@ -7759,15 +8616,11 @@ impl codegen_runtime::object::Object for EvaluationRunResults {
             launch_count: launch_count_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional("overall", &self.overall)?;
-        out.optional("metadata", &self.metadata)?;
-        out.optional("per_model", &self.per_model)?;
-        out.optional("launch_count", &self.launch_count)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional("overall", &self.overall);
+        out.optional("metadata", &self.metadata);
+        out.optional("per_model", &self.per_model);
+        out.optional("launch_count", &self.launch_count);
     }
 }
 #[cfg(feature = "evaluation")]
@@ -7785,12 +8638,18 @@ impl<'de> serde::Deserialize<'de> for EvaluationRunResults {
     }
 }
 #[cfg(feature = "evaluation")]
+impl std::fmt::Debug for EvaluationRunResults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRunResults {}
 /// Aggregate scores of an evaluation run.
 ///
 /// Schema `#/components/schemas/EvaluationRunOverall`.
 #[cfg(feature = "evaluation")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct EvaluationRunOverall {
     /// Average score.
     pub avg_score: Option<f64>,
@@ -7807,23 +8666,19 @@ impl codegen_runtime::object::Object for EvaluationRunOverall {
         let mut avg_accuracy_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "avg_score" => map.field(&mut avg_score_, "avg_score")?,
-                "avg_accuracy" => map.field(&mut avg_accuracy_, "avg_accuracy")?,
-                _ => map.skip()?,
-            }
+                "avg_score" => map.field(&mut avg_score_, "avg_score"),
+                "avg_accuracy" => map.field(&mut avg_accuracy_, "avg_accuracy"),
+                _ => map.skip(),
+            }?;
         }
         Ok(Self {
             avg_score: avg_score_.flatten(),
             avg_accuracy: avg_accuracy_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional_number("avg_score", &self.avg_score)?;
-        out.optional_number("avg_accuracy", &self.avg_accuracy)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional_number("avg_score", &self.avg_score);
+        out.optional_number("avg_accuracy", &self.avg_accuracy);
     }
 }
 #[cfg(feature = "evaluation")]
@@ -7841,12 +8696,18 @@ impl<'de> serde::Deserialize<'de> for EvaluationRunOverall {
     }
 }
 #[cfg(feature = "evaluation")]
+impl std::fmt::Debug for EvaluationRunOverall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRunOverall {}
 /// Scores of one model in an evaluation run.
 ///
 /// Schema `#/components/schemas/EvaluationRunModelResult`.
 #[cfg(feature = "evaluation")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct EvaluationRunModelResult {
     /// The model that was evaluated (free-form object; its fields are not published).
     pub model: Option<serde_json::Map<String, serde_json::Value>>,
@@ -7877,14 +8738,14 @@ impl codegen_runtime::object::Object for EvaluationRunModelResult {
         let mut launch_call_id_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "model" => map.field(&mut model_, "model")?,
-                "per_eval" => map.field(&mut per_eval_, "per_eval")?,
-                "avg_score" => map.field(&mut avg_score_, "avg_score")?,
-                "avg_accuracy" => map.field(&mut avg_accuracy_, "avg_accuracy")?,
-                "launch_index" => map.field(&mut launch_index_, "launch_index")?,
-                "launch_call_id" => map.field(&mut launch_call_id_, "launch_call_id")?,
-                _ => map.skip()?,
-            }
+                "model" => map.field(&mut model_, "model"),
+                "per_eval" => map.field(&mut per_eval_, "per_eval"),
+                "avg_score" => map.field(&mut avg_score_, "avg_score"),
+                "avg_accuracy" => map.field(&mut avg_accuracy_, "avg_accuracy"),
+                "launch_index" => map.field(&mut launch_index_, "launch_index"),
+                "launch_call_id" => map.field(&mut launch_call_id_, "launch_call_id"),
+                _ => map.skip(),
+            }?;
         }
         Ok(Self {
             model: model_.flatten(),
@@ -7895,17 +8756,13 @@ impl codegen_runtime::object::Object for EvaluationRunModelResult {
             launch_call_id: launch_call_id_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional("model", &self.model)?;
-        out.optional("per_eval", &self.per_eval)?;
-        out.optional_number("avg_score", &self.avg_score)?;
-        out.optional_number("avg_accuracy", &self.avg_accuracy)?;
-        out.optional("launch_index", &self.launch_index)?;
-        out.optional("launch_call_id", &self.launch_call_id)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional("model", &self.model);
+        out.optional("per_eval", &self.per_eval);
+        out.optional_number("avg_score", &self.avg_score);
+        out.optional_number("avg_accuracy", &self.avg_accuracy);
+        out.optional("launch_index", &self.launch_index);
+        out.optional("launch_call_id", &self.launch_call_id);
     }
 }
 #[cfg(feature = "evaluation")]
@@ -7923,12 +8780,18 @@ impl<'de> serde::Deserialize<'de> for EvaluationRunModelResult {
     }
 }
 #[cfg(feature = "evaluation")]
+impl std::fmt::Debug for EvaluationRunModelResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRunModelResult {}
 /// Per-evaluator breakdown within a single model run.
 ///
 /// Schema `#/components/schemas/EvaluationRunEvaluatorResult`.
 #[cfg(feature = "evaluation")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct EvaluationRunEvaluatorResult {
     /// Share of scored items that passed.
     pub accuracy: Option<f64>,
@@ -7972,19 +8835,19 @@ impl codegen_runtime::object::Object for EvaluationRunEvaluatorResult {
         let mut num_errors_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "accuracy" => map.field(&mut accuracy_, "accuracy")?,
-                "avg_score" => map.field(&mut avg_score_, "avg_score")?,
-                "avg_accuracy" => map.field(&mut avg_accuracy_, "avg_accuracy")?,
-                "break_reason" => map.field(&mut break_reason_, "break_reason")?,
-                "expected_count" => map.field(&mut expected_count_, "expected_count")?,
-                "num_total" => map.field(&mut num_total_, "num_total")?,
-                "num_passed" => map.field(&mut num_passed_, "num_passed")?,
-                "num_failed" => map.field(&mut num_failed_, "num_failed")?,
-                "num_scored" => map.field(&mut num_scored_, "num_scored")?,
-                "num_missing" => map.field(&mut num_missing_, "num_missing")?,
-                "num_errors" => map.field(&mut num_errors_, "num_errors")?,
-                _ => map.skip()?,
-            }
+                "accuracy" => map.field(&mut accuracy_, "accuracy"),
+                "avg_score" => map.field(&mut avg_score_, "avg_score"),
+                "avg_accuracy" => map.field(&mut avg_accuracy_, "avg_accuracy"),
+                "break_reason" => map.field(&mut break_reason_, "break_reason"),
+                "expected_count" => map.field(&mut expected_count_, "expected_count"),
+                "num_total" => map.field(&mut num_total_, "num_total"),
+                "num_passed" => map.field(&mut num_passed_, "num_passed"),
+                "num_failed" => map.field(&mut num_failed_, "num_failed"),
+                "num_scored" => map.field(&mut num_scored_, "num_scored"),
+                "num_missing" => map.field(&mut num_missing_, "num_missing"),
+                "num_errors" => map.field(&mut num_errors_, "num_errors"),
+                _ => map.skip(),
+            }?;
         }
         Ok(Self {
             accuracy: accuracy_.flatten(),
@@ -8000,22 +8863,18 @@ impl codegen_runtime::object::Object for EvaluationRunEvaluatorResult {
             num_errors: num_errors_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional_number("accuracy", &self.accuracy)?;
-        out.optional_number("avg_score", &self.avg_score)?;
-        out.optional_number("avg_accuracy", &self.avg_accuracy)?;
-        out.optional("break_reason", &self.break_reason)?;
-        out.optional("expected_count", &self.expected_count)?;
-        out.optional("num_total", &self.num_total)?;
-        out.optional("num_passed", &self.num_passed)?;
-        out.optional("num_failed", &self.num_failed)?;
-        out.optional("num_scored", &self.num_scored)?;
-        out.optional("num_missing", &self.num_missing)?;
-        out.optional("num_errors", &self.num_errors)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional_number("accuracy", &self.accuracy);
+        out.optional_number("avg_score", &self.avg_score);
+        out.optional_number("avg_accuracy", &self.avg_accuracy);
+        out.optional("break_reason", &self.break_reason);
+        out.optional("expected_count", &self.expected_count);
+        out.optional("num_total", &self.num_total);
+        out.optional("num_passed", &self.num_passed);
+        out.optional("num_failed", &self.num_failed);
+        out.optional("num_scored", &self.num_scored);
+        out.optional("num_missing", &self.num_missing);
+        out.optional("num_errors", &self.num_errors);
     }
 }
 #[cfg(feature = "evaluation")]
@@ -8033,12 +8892,18 @@ impl<'de> serde::Deserialize<'de> for EvaluationRunEvaluatorResult {
     }
 }
 #[cfg(feature = "evaluation")]
+impl std::fmt::Debug for EvaluationRunEvaluatorResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "evaluation")]
 impl super::validate::Validate for EvaluationRunEvaluatorResult {}
 /// List response for evaluation runs.
 ///
 /// Schema `#/components/schemas/EvaluationRunListResponse`.
 #[cfg(feature = "evaluation")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct EvaluationRunListResponse {
     /// Object type identifier.
     pub object: EvaluationRunListResponseObject,
@@ -8058,26 +8923,28 @@ impl codegen_runtime::object::Object for EvaluationRunListResponse {
         let mut total_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "object" => map.field(&mut object_, "object")?,
-                "data" => map.field(&mut data_, "data")?,
-                "total" => map.field(&mut total_, "total")?,
-                _ => map.skip()?,
-            }
+                "object" => map.field(&mut object_, "object"),
+                "data" => map.field(&mut data_, "data"),
+                "total" => map.field(&mut total_, "total"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(data_) = data_ else {
+            return Err(map.missing("data"));
+        };
+        let Some(total_) = total_ else {
+            return Err(map.missing("total"));
+        };
         Ok(Self {
             object: object_.unwrap_or_else(Self::default_object),
-            data: map.required(data_, "data")?,
-            total: map.required(total_, "total")?,
+            data: data_,
+            total: total_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("object", &self.object)?;
-        out.member("data", &self.data)?;
-        out.member("total", &self.total)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("object", &self.object);
+        out.member("data", &self.data);
+        out.member("total", &self.total);
     }
 }
 #[cfg(feature = "evaluation")]
@@ -8092,6 +8959,12 @@ impl<'de> serde::Deserialize<'de> for EvaluationRunListResponse {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "evaluation")]
+impl std::fmt::Debug for EvaluationRunListResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "evaluation")]
@@ -8116,10 +8989,19 @@ impl super::validate::Validate for EvaluationRunListResponse {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.data, at.field("data"))?;
+        if let Err(error) = super::validate::check(&self.data, at.field("data")) {
+            return Err(error);
+        }
         {
             let value = &self.total;
-            super::validate::minimum(at.field("total"), *value as f64, 0.0, false)?;
+            if let Err(error) = super::validate::minimum(
+                at.field("total"),
+                *value as f64,
+                0.0,
+                false,
+            ) {
+                return Err(error);
+            }
         }
         Ok(())
     }
@@ -8129,8 +9011,7 @@ impl super::validate::Validate for EvaluationRunListResponse {
 /// Schema `#/components/schemas/OptimizationDataSource`.
 #[cfg(feature = "optimization")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum OptimizationDataSource {
     /// `type` = `dataset`
     DatasetDataSource(DatasetDataSource),
@@ -8140,6 +9021,23 @@ pub enum OptimizationDataSource {
     GenerateDataSource(GenerateDataSource),
     /// `type` = `file`
     FileDataSource(FileDataSource),
+}
+#[cfg(feature = "optimization")]
+impl serde::Serialize for OptimizationDataSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::DatasetDataSource(value) => {
+                serde::Serialize::serialize(value, serializer)
+            }
+            Self::ContainerDataSource(value) => {
+                serde::Serialize::serialize(value, serializer)
+            }
+            Self::GenerateDataSource(value) => {
+                serde::Serialize::serialize(value, serializer)
+            }
+            Self::FileDataSource(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
 }
 #[cfg(feature = "optimization")]
 impl<'de> serde::Deserialize<'de> for OptimizationDataSource {
@@ -8192,13 +9090,36 @@ impl super::validate::Validate for OptimizationDataSource {}
 /// Schema `#/components/schemas/IntegerOrIntegerList`.
 #[cfg(feature = "optimization")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum IntegerOrIntegerList {
     /// A `integer`.
     Integer(i64),
     /// A `list of integer`.
     IntegerList(Vec<i64>),
+}
+#[cfg(feature = "optimization")]
+impl serde::Serialize for IntegerOrIntegerList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Integer(value) => serde::Serialize::serialize(value, serializer),
+            Self::IntegerList(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
+}
+#[cfg(feature = "optimization")]
+impl<'de> serde::Deserialize<'de> for IntegerOrIntegerList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = codegen_runtime::object::Buffered::read(deserializer)?;
+        if let Some(branch) = value.branch() {
+            return Ok(Self::Integer(branch));
+        }
+        if let Some(branch) = value.branch() {
+            return Ok(Self::IntegerList(branch));
+        }
+        Err(value.none_of("IntegerOrIntegerList"))
+    }
 }
 #[cfg(feature = "optimization")]
 impl super::validate::Validate for IntegerOrIntegerList {}
@@ -8207,15 +9128,36 @@ impl super::validate::Validate for IntegerOrIntegerList {}
 /// Schema `#/components/schemas/NumberOrNumberList`.
 #[cfg(feature = "optimization")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum NumberOrNumberList {
     /// A `number`.
-    #[serde(serialize_with = "super::validate::whole_numbers")]
     Number(f64),
     /// A `list of number`.
-    #[serde(serialize_with = "super::validate::whole_numbers")]
     NumberList(Vec<f64>),
+}
+#[cfg(feature = "optimization")]
+impl serde::Serialize for NumberOrNumberList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Number(value) => super::validate::whole_numbers(value, serializer),
+            Self::NumberList(value) => super::validate::whole_numbers(value, serializer),
+        }
+    }
+}
+#[cfg(feature = "optimization")]
+impl<'de> serde::Deserialize<'de> for NumberOrNumberList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = codegen_runtime::object::Buffered::read(deserializer)?;
+        if let Some(branch) = value.branch() {
+            return Ok(Self::Number(branch));
+        }
+        if let Some(branch) = value.branch() {
+            return Ok(Self::NumberList(branch));
+        }
+        Err(value.none_of("NumberOrNumberList"))
+    }
 }
 #[cfg(feature = "optimization")]
 impl super::validate::Validate for NumberOrNumberList {}
@@ -8224,13 +9166,36 @@ impl super::validate::Validate for NumberOrNumberList {}
 /// Schema `#/components/schemas/StringOrStringList`.
 #[cfg(feature = "optimization")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum StringOrStringList {
     /// A `string`.
     String(String),
     /// A `list of string`.
     StringList(Vec<String>),
+}
+#[cfg(feature = "optimization")]
+impl serde::Serialize for StringOrStringList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::String(value) => serde::Serialize::serialize(value, serializer),
+            Self::StringList(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
+}
+#[cfg(feature = "optimization")]
+impl<'de> serde::Deserialize<'de> for StringOrStringList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = codegen_runtime::object::Buffered::read(deserializer)?;
+        if let Some(branch) = value.branch() {
+            return Ok(Self::String(branch));
+        }
+        if let Some(branch) = value.branch() {
+            return Ok(Self::StringList(branch));
+        }
+        Err(value.none_of("StringOrStringList"))
+    }
 }
 #[cfg(feature = "optimization")]
 impl super::validate::Validate for StringOrStringList {}
@@ -8306,13 +9271,36 @@ impl super::validate::Validate for SftMode {
 /// Schema `#/components/schemas/SFTModeOrList`.
 #[cfg(feature = "optimization")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SftModeOrList {
     /// A `SftMode`.
     SftMode(SftMode),
     /// A `list of SftMode`.
     List(Vec<SftMode>),
+}
+#[cfg(feature = "optimization")]
+impl serde::Serialize for SftModeOrList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::SftMode(value) => serde::Serialize::serialize(value, serializer),
+            Self::List(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
+}
+#[cfg(feature = "optimization")]
+impl<'de> serde::Deserialize<'de> for SftModeOrList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = codegen_runtime::object::Buffered::read(deserializer)?;
+        if let Some(branch) = value.branch() {
+            return Ok(Self::SftMode(branch));
+        }
+        if let Some(branch) = value.branch() {
+            return Ok(Self::List(branch));
+        }
+        Err(value.none_of("SftModeOrList"))
+    }
 }
 #[cfg(feature = "optimization")]
 impl super::validate::Validate for SftModeOrList {
@@ -8330,7 +9318,7 @@ impl super::validate::Validate for SftModeOrList {
 ///
 /// Schema `#/components/schemas/SFTHyperparameters`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SftHyperparameters {
     /// Training steps.
     pub max_steps: i32,
@@ -8396,63 +9384,100 @@ impl codegen_runtime::object::Object for SftHyperparameters {
         let mut classification_labels_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "max_steps" => map.field(&mut max_steps_, "max_steps")?,
-                "lora_targets" => map.field(&mut lora_targets_, "lora_targets")?,
-                "lora_dim" => map.field(&mut lora_dim_, "lora_dim")?,
-                "lora_alpha" => map.field(&mut lora_alpha_, "lora_alpha")?,
+                "max_steps" => map.field(&mut max_steps_, "max_steps"),
+                "lora_targets" => map.field(&mut lora_targets_, "lora_targets"),
+                "lora_dim" => map.field(&mut lora_dim_, "lora_dim"),
+                "lora_alpha" => map.field(&mut lora_alpha_, "lora_alpha"),
                 "per_device_train_batch_size" => {
                     map.field(
                         &mut per_device_train_batch_size_,
                         "per_device_train_batch_size",
-                    )?
+                    )
                 }
                 "gradient_accumulation_steps" => {
                     map.field(
                         &mut gradient_accumulation_steps_,
                         "gradient_accumulation_steps",
-                    )?
+                    )
                 }
-                "seed" => map.field(&mut seed_, "seed")?,
-                "warmup_ratio" => map.field(&mut warmup_ratio_, "warmup_ratio")?,
-                "weight_decay" => map.field(&mut weight_decay_, "weight_decay")?,
-                "learning_rate" => map.field(&mut learning_rate_, "learning_rate")?,
-                "optim" => map.field(&mut optim_, "optim")?,
+                "seed" => map.field(&mut seed_, "seed"),
+                "warmup_ratio" => map.field(&mut warmup_ratio_, "warmup_ratio"),
+                "weight_decay" => map.field(&mut weight_decay_, "weight_decay"),
+                "learning_rate" => map.field(&mut learning_rate_, "learning_rate"),
+                "optim" => map.field(&mut optim_, "optim"),
                 "lr_scheduler_type" => {
-                    map.field(&mut lr_scheduler_type_, "lr_scheduler_type")?
+                    map.field(&mut lr_scheduler_type_, "lr_scheduler_type")
                 }
-                "mode" => map.field(&mut mode_, "mode")?,
+                "mode" => map.field(&mut mode_, "mode"),
                 "num_eval_checkpoints" => {
-                    map.field(&mut num_eval_checkpoints_, "num_eval_checkpoints")?
+                    map.field(&mut num_eval_checkpoints_, "num_eval_checkpoints")
                 }
-                "train_range" => map.field(&mut train_range_, "train_range")?,
-                "eval_range" => map.field(&mut eval_range_, "eval_range")?,
-                "top_c" => map.field(&mut top_c_, "top_c")?,
-                "filter" => map.field(&mut filter_, "filter")?,
-                "max_seq_len" => map.field(&mut max_seq_len_, "max_seq_len")?,
-                "max_gen_tokens" => map.field(&mut max_gen_tokens_, "max_gen_tokens")?,
-                "target_key" => map.field(&mut target_key_, "target_key")?,
+                "train_range" => map.field(&mut train_range_, "train_range"),
+                "eval_range" => map.field(&mut eval_range_, "eval_range"),
+                "top_c" => map.field(&mut top_c_, "top_c"),
+                "filter" => map.field(&mut filter_, "filter"),
+                "max_seq_len" => map.field(&mut max_seq_len_, "max_seq_len"),
+                "max_gen_tokens" => map.field(&mut max_gen_tokens_, "max_gen_tokens"),
+                "target_key" => map.field(&mut target_key_, "target_key"),
                 "classification_labels" => {
-                    map.field(&mut classification_labels_, "classification_labels")?
+                    map.field(&mut classification_labels_, "classification_labels")
                 }
-                _ => map.skip()?,
-            }
+                _ => map.skip(),
+            }?;
         }
+        let Some(max_steps_) = max_steps_ else {
+            return Err(map.missing("max_steps"));
+        };
+        let Some(lora_targets_) = lora_targets_ else {
+            return Err(map.missing("lora_targets"));
+        };
+        let Some(lora_dim_) = lora_dim_ else {
+            return Err(map.missing("lora_dim"));
+        };
+        let Some(lora_alpha_) = lora_alpha_ else {
+            return Err(map.missing("lora_alpha"));
+        };
+        let Some(per_device_train_batch_size_) = per_device_train_batch_size_ else {
+            return Err(map.missing("per_device_train_batch_size"));
+        };
+        let Some(gradient_accumulation_steps_) = gradient_accumulation_steps_ else {
+            return Err(map.missing("gradient_accumulation_steps"));
+        };
+        let Some(seed_) = seed_ else {
+            return Err(map.missing("seed"));
+        };
+        let Some(warmup_ratio_) = warmup_ratio_ else {
+            return Err(map.missing("warmup_ratio"));
+        };
+        let Some(weight_decay_) = weight_decay_ else {
+            return Err(map.missing("weight_decay"));
+        };
+        let Some(learning_rate_) = learning_rate_ else {
+            return Err(map.missing("learning_rate"));
+        };
+        let Some(optim_) = optim_ else {
+            return Err(map.missing("optim"));
+        };
+        let Some(lr_scheduler_type_) = lr_scheduler_type_ else {
+            return Err(map.missing("lr_scheduler_type"));
+        };
+        let Some(mode_) = mode_ else {
+            return Err(map.missing("mode"));
+        };
         Ok(Self {
-            max_steps: map.required(max_steps_, "max_steps")?,
-            lora_targets: map.required(lora_targets_, "lora_targets")?,
-            lora_dim: map.required(lora_dim_, "lora_dim")?,
-            lora_alpha: map.required(lora_alpha_, "lora_alpha")?,
-            per_device_train_batch_size: map
-                .required(per_device_train_batch_size_, "per_device_train_batch_size")?,
-            gradient_accumulation_steps: map
-                .required(gradient_accumulation_steps_, "gradient_accumulation_steps")?,
-            seed: map.required(seed_, "seed")?,
-            warmup_ratio: map.required(warmup_ratio_, "warmup_ratio")?,
-            weight_decay: map.required(weight_decay_, "weight_decay")?,
-            learning_rate: map.required(learning_rate_, "learning_rate")?,
-            optim: map.required(optim_, "optim")?,
-            lr_scheduler_type: map.required(lr_scheduler_type_, "lr_scheduler_type")?,
-            mode: map.required(mode_, "mode")?,
+            max_steps: max_steps_,
+            lora_targets: lora_targets_,
+            lora_dim: lora_dim_,
+            lora_alpha: lora_alpha_,
+            per_device_train_batch_size: per_device_train_batch_size_,
+            gradient_accumulation_steps: gradient_accumulation_steps_,
+            seed: seed_,
+            warmup_ratio: warmup_ratio_,
+            weight_decay: weight_decay_,
+            learning_rate: learning_rate_,
+            optim: optim_,
+            lr_scheduler_type: lr_scheduler_type_,
+            mode: mode_,
             num_eval_checkpoints: num_eval_checkpoints_
                 .unwrap_or_else(Self::default_num_eval_checkpoints),
             train_range: train_range_.unwrap_or_else(Self::default_train_range),
@@ -8465,33 +9490,29 @@ impl codegen_runtime::object::Object for SftHyperparameters {
             classification_labels: classification_labels_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("max_steps", &self.max_steps)?;
-        out.member("lora_targets", &self.lora_targets)?;
-        out.member("lora_dim", &self.lora_dim)?;
-        out.member("lora_alpha", &self.lora_alpha)?;
-        out.member("per_device_train_batch_size", &self.per_device_train_batch_size)?;
-        out.member("gradient_accumulation_steps", &self.gradient_accumulation_steps)?;
-        out.member("seed", &self.seed)?;
-        out.member("warmup_ratio", &self.warmup_ratio)?;
-        out.member("weight_decay", &self.weight_decay)?;
-        out.member("learning_rate", &self.learning_rate)?;
-        out.member("optim", &self.optim)?;
-        out.member("lr_scheduler_type", &self.lr_scheduler_type)?;
-        out.member("mode", &self.mode)?;
-        out.member("num_eval_checkpoints", &self.num_eval_checkpoints)?;
-        out.member("train_range", &self.train_range)?;
-        out.member("eval_range", &self.eval_range)?;
-        out.member("top_c", &self.top_c)?;
-        out.optional("filter", &self.filter)?;
-        out.member("max_seq_len", &self.max_seq_len)?;
-        out.optional("max_gen_tokens", &self.max_gen_tokens)?;
-        out.member("target_key", &self.target_key)?;
-        out.optional("classification_labels", &self.classification_labels)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("max_steps", &self.max_steps);
+        out.member("lora_targets", &self.lora_targets);
+        out.member("lora_dim", &self.lora_dim);
+        out.member("lora_alpha", &self.lora_alpha);
+        out.member("per_device_train_batch_size", &self.per_device_train_batch_size);
+        out.member("gradient_accumulation_steps", &self.gradient_accumulation_steps);
+        out.member("seed", &self.seed);
+        out.member("warmup_ratio", &self.warmup_ratio);
+        out.member("weight_decay", &self.weight_decay);
+        out.member("learning_rate", &self.learning_rate);
+        out.member("optim", &self.optim);
+        out.member("lr_scheduler_type", &self.lr_scheduler_type);
+        out.member("mode", &self.mode);
+        out.member("num_eval_checkpoints", &self.num_eval_checkpoints);
+        out.member("train_range", &self.train_range);
+        out.member("eval_range", &self.eval_range);
+        out.member("top_c", &self.top_c);
+        out.optional("filter", &self.filter);
+        out.member("max_seq_len", &self.max_seq_len);
+        out.optional("max_gen_tokens", &self.max_gen_tokens);
+        out.member("target_key", &self.target_key);
+        out.optional("classification_labels", &self.classification_labels);
     }
 }
 #[cfg(feature = "optimization")]
@@ -8506,6 +9527,12 @@ impl<'de> serde::Deserialize<'de> for SftHyperparameters {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "optimization")]
+impl std::fmt::Debug for SftHyperparameters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "optimization")]
@@ -8535,7 +9562,9 @@ impl super::validate::Validate for SftHyperparameters {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.mode, at.field("mode"))?;
+        if let Err(error) = super::validate::check(&self.mode, at.field("mode")) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -8543,7 +9572,7 @@ impl super::validate::Validate for SftHyperparameters {
 ///
 /// Schema `#/components/schemas/GRPOHyperparameters`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GrpoHyperparameters {
     /// LoRA alpha values.
     pub lora_alpha: Vec<f64>,
@@ -8575,41 +9604,55 @@ impl codegen_runtime::object::Object for GrpoHyperparameters {
         let mut num_eval_checkpoints_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "lora_alpha" => map.field(&mut lora_alpha_, "lora_alpha")?,
-                "lora_targets" => map.field(&mut lora_targets_, "lora_targets")?,
-                "learning_rate" => map.field(&mut learning_rate_, "learning_rate")?,
-                "batch_size" => map.field(&mut batch_size_, "batch_size")?,
-                "max_steps" => map.field(&mut max_steps_, "max_steps")?,
-                "seed" => map.field(&mut seed_, "seed")?,
+                "lora_alpha" => map.field(&mut lora_alpha_, "lora_alpha"),
+                "lora_targets" => map.field(&mut lora_targets_, "lora_targets"),
+                "learning_rate" => map.field(&mut learning_rate_, "learning_rate"),
+                "batch_size" => map.field(&mut batch_size_, "batch_size"),
+                "max_steps" => map.field(&mut max_steps_, "max_steps"),
+                "seed" => map.field(&mut seed_, "seed"),
                 "num_eval_checkpoints" => {
-                    map.field(&mut num_eval_checkpoints_, "num_eval_checkpoints")?
+                    map.field(&mut num_eval_checkpoints_, "num_eval_checkpoints")
                 }
-                _ => map.skip()?,
-            }
+                _ => map.skip(),
+            }?;
         }
+        let Some(lora_alpha_) = lora_alpha_ else {
+            return Err(map.missing("lora_alpha"));
+        };
+        let Some(lora_targets_) = lora_targets_ else {
+            return Err(map.missing("lora_targets"));
+        };
+        let Some(learning_rate_) = learning_rate_ else {
+            return Err(map.missing("learning_rate"));
+        };
+        let Some(batch_size_) = batch_size_ else {
+            return Err(map.missing("batch_size"));
+        };
+        let Some(max_steps_) = max_steps_ else {
+            return Err(map.missing("max_steps"));
+        };
+        let Some(seed_) = seed_ else {
+            return Err(map.missing("seed"));
+        };
         Ok(Self {
-            lora_alpha: map.required(lora_alpha_, "lora_alpha")?,
-            lora_targets: map.required(lora_targets_, "lora_targets")?,
-            learning_rate: map.required(learning_rate_, "learning_rate")?,
-            batch_size: map.required(batch_size_, "batch_size")?,
-            max_steps: map.required(max_steps_, "max_steps")?,
-            seed: map.required(seed_, "seed")?,
+            lora_alpha: lora_alpha_,
+            lora_targets: lora_targets_,
+            learning_rate: learning_rate_,
+            batch_size: batch_size_,
+            max_steps: max_steps_,
+            seed: seed_,
             num_eval_checkpoints: num_eval_checkpoints_
                 .unwrap_or_else(Self::default_num_eval_checkpoints),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.number("lora_alpha", &self.lora_alpha)?;
-        out.member("lora_targets", &self.lora_targets)?;
-        out.number("learning_rate", &self.learning_rate)?;
-        out.member("batch_size", &self.batch_size)?;
-        out.member("max_steps", &self.max_steps)?;
-        out.member("seed", &self.seed)?;
-        out.member("num_eval_checkpoints", &self.num_eval_checkpoints)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.number("lora_alpha", &self.lora_alpha);
+        out.member("lora_targets", &self.lora_targets);
+        out.number("learning_rate", &self.learning_rate);
+        out.member("batch_size", &self.batch_size);
+        out.member("max_steps", &self.max_steps);
+        out.member("seed", &self.seed);
+        out.member("num_eval_checkpoints", &self.num_eval_checkpoints);
     }
 }
 #[cfg(feature = "optimization")]
@@ -8624,6 +9667,12 @@ impl<'de> serde::Deserialize<'de> for GrpoHyperparameters {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "optimization")]
+impl std::fmt::Debug for GrpoHyperparameters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "optimization")]
@@ -8652,7 +9701,7 @@ impl super::validate::Validate for GrpoHyperparameters {}
 ///
 /// Schema `#/components/schemas/SFTMethod`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SftMethod {
     /// Method type.
     pub r#type: SftMethodType,
@@ -8668,23 +9717,25 @@ impl codegen_runtime::object::Object for SftMethod {
         let mut hyperparameters_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "type" => map.field(&mut type_, "type")?,
-                "hyperparameters" => map.field(&mut hyperparameters_, "hyperparameters")?,
-                _ => map.skip()?,
-            }
+                "type" => map.field(&mut type_, "type"),
+                "hyperparameters" => map.field(&mut hyperparameters_, "hyperparameters"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(type_) = type_ else {
+            return Err(map.missing("type"));
+        };
+        let Some(hyperparameters_) = hyperparameters_ else {
+            return Err(map.missing("hyperparameters"));
+        };
         Ok(Self {
-            r#type: map.required(type_, "type")?,
-            hyperparameters: map.required(hyperparameters_, "hyperparameters")?,
+            r#type: type_,
+            hyperparameters: hyperparameters_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("type", &self.r#type)?;
-        out.member("hyperparameters", &self.hyperparameters)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("type", &self.r#type);
+        out.member("hyperparameters", &self.hyperparameters);
     }
 }
 #[cfg(feature = "optimization")]
@@ -8702,12 +9753,23 @@ impl<'de> serde::Deserialize<'de> for SftMethod {
     }
 }
 #[cfg(feature = "optimization")]
+impl std::fmt::Debug for SftMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for SftMethod {
     fn validate_at(
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.hyperparameters, at.field("hyperparameters"))?;
+        if let Err(error) = super::validate::check(
+            &self.hyperparameters,
+            at.field("hyperparameters"),
+        ) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -8715,7 +9777,7 @@ impl super::validate::Validate for SftMethod {
 ///
 /// Schema `#/components/schemas/GRPOMethod`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct GrpoMethod {
     /// Method type.
     pub r#type: GrpoMethodType,
@@ -8731,23 +9793,25 @@ impl codegen_runtime::object::Object for GrpoMethod {
         let mut hyperparameters_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "type" => map.field(&mut type_, "type")?,
-                "hyperparameters" => map.field(&mut hyperparameters_, "hyperparameters")?,
-                _ => map.skip()?,
-            }
+                "type" => map.field(&mut type_, "type"),
+                "hyperparameters" => map.field(&mut hyperparameters_, "hyperparameters"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(type_) = type_ else {
+            return Err(map.missing("type"));
+        };
+        let Some(hyperparameters_) = hyperparameters_ else {
+            return Err(map.missing("hyperparameters"));
+        };
         Ok(Self {
-            r#type: map.required(type_, "type")?,
-            hyperparameters: map.required(hyperparameters_, "hyperparameters")?,
+            r#type: type_,
+            hyperparameters: hyperparameters_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("type", &self.r#type)?;
-        out.member("hyperparameters", &self.hyperparameters)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("type", &self.r#type);
+        out.member("hyperparameters", &self.hyperparameters);
     }
 }
 #[cfg(feature = "optimization")]
@@ -8765,14 +9829,19 @@ impl<'de> serde::Deserialize<'de> for GrpoMethod {
     }
 }
 #[cfg(feature = "optimization")]
+impl std::fmt::Debug for GrpoMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "optimization")]
 impl super::validate::Validate for GrpoMethod {}
 /// Optimization method.
 ///
 /// Schema `#/components/schemas/OptimizationMethod`.
 #[cfg(feature = "optimization")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum OptimizationMethod {
     /// `type` = `sft`
     SftMethod(SftMethod),
@@ -8780,6 +9849,16 @@ pub enum OptimizationMethod {
     GrpoMethod(GrpoMethod),
     /// An object whose `type` this version of the API description does not know.
     Other(serde_json::Value),
+}
+#[cfg(feature = "optimization")]
+impl serde::Serialize for OptimizationMethod {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::SftMethod(value) => serde::Serialize::serialize(value, serializer),
+            Self::GrpoMethod(value) => serde::Serialize::serialize(value, serializer),
+            Self::Other(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
 }
 #[cfg(feature = "optimization")]
 impl<'de> serde::Deserialize<'de> for OptimizationMethod {
@@ -8825,7 +9904,7 @@ impl super::validate::Validate for OptimizationMethod {
 ///
 /// Schema `#/components/schemas/CreateOptimizationRunReq`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateOptimizationRunReq {
     /// Container id or label.
     pub container: String,
@@ -8857,38 +9936,46 @@ impl codegen_runtime::object::Object for CreateOptimizationRunReq {
         let mut environment_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "container" => map.field(&mut container_, "container")?,
-                "base_models" => map.field(&mut base_models_, "base_models")?,
-                "evals" => map.field(&mut evals_, "evals")?,
-                "methods" => map.field(&mut methods_, "methods")?,
-                "data_source" => map.field(&mut data_source_, "data_source")?,
-                "metadata" => map.field(&mut metadata_, "metadata")?,
-                "environment" => map.field(&mut environment_, "environment")?,
-                _ => map.skip()?,
-            }
+                "container" => map.field(&mut container_, "container"),
+                "base_models" => map.field(&mut base_models_, "base_models"),
+                "evals" => map.field(&mut evals_, "evals"),
+                "methods" => map.field(&mut methods_, "methods"),
+                "data_source" => map.field(&mut data_source_, "data_source"),
+                "metadata" => map.field(&mut metadata_, "metadata"),
+                "environment" => map.field(&mut environment_, "environment"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(container_) = container_ else {
+            return Err(map.missing("container"));
+        };
+        let Some(base_models_) = base_models_ else {
+            return Err(map.missing("base_models"));
+        };
+        let Some(evals_) = evals_ else {
+            return Err(map.missing("evals"));
+        };
+        let Some(methods_) = methods_ else {
+            return Err(map.missing("methods"));
+        };
         Ok(Self {
-            container: map.required(container_, "container")?,
-            base_models: map.required(base_models_, "base_models")?,
-            evals: map.required(evals_, "evals")?,
-            methods: map.required(methods_, "methods")?,
+            container: container_,
+            base_models: base_models_,
+            evals: evals_,
+            methods: methods_,
             data_source: data_source_.flatten(),
             metadata: metadata_.flatten(),
             environment: environment_.unwrap_or_else(Self::default_environment),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("container", &self.container)?;
-        out.member("base_models", &self.base_models)?;
-        out.member("evals", &self.evals)?;
-        out.member("methods", &self.methods)?;
-        out.optional("data_source", &self.data_source)?;
-        out.optional("metadata", &self.metadata)?;
-        out.member("environment", &self.environment)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("container", &self.container);
+        out.member("base_models", &self.base_models);
+        out.member("evals", &self.evals);
+        out.member("methods", &self.methods);
+        out.optional("data_source", &self.data_source);
+        out.optional("metadata", &self.metadata);
+        out.member("environment", &self.environment);
     }
 }
 #[cfg(feature = "optimization")]
@@ -8903,6 +9990,12 @@ impl<'de> serde::Deserialize<'de> for CreateOptimizationRunReq {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "optimization")]
+impl std::fmt::Debug for CreateOptimizationRunReq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "optimization")]
@@ -8931,7 +10024,9 @@ impl super::validate::Validate for CreateOptimizationRunReq {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.methods, at.field("methods"))?;
+        if let Err(error) = super::validate::check(&self.methods, at.field("methods")) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -8939,7 +10034,7 @@ impl super::validate::Validate for CreateOptimizationRunReq {
 ///
 /// Schema `#/components/schemas/CreateOptimizationRunRes`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateOptimizationRunRes {
     /// Creation timestamp.
     pub created_at: String,
@@ -8998,65 +10093,82 @@ impl codegen_runtime::object::Object for CreateOptimizationRunRes {
         let mut best_checkpoint_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "created_at" => map.field(&mut created_at_, "created_at")?,
-                "finished_at" => map.field(&mut finished_at_, "finished_at")?,
-                "error_at" => map.field(&mut error_at_, "error_at")?,
-                "status" => map.field(&mut status_, "status")?,
-                "error" => map.field(&mut error_, "error")?,
-                "object" => map.field(&mut object_, "object")?,
-                "id" => map.field(&mut id_, "id")?,
-                "container_id" => map.field(&mut container_id_, "container_id")?,
-                "base_models" => map.field(&mut base_models_, "base_models")?,
-                "methods" => map.field(&mut methods_, "methods")?,
-                "dataset" => map.field(&mut dataset_, "dataset")?,
-                "evaluators" => map.field(&mut evaluators_, "evaluators")?,
-                "metadata" => map.field(&mut metadata_, "metadata")?,
-                "metrics" => map.field(&mut metrics_, "metrics")?,
-                "spend" => map.field(&mut spend_, "spend")?,
-                "best_checkpoint" => map.field(&mut best_checkpoint_, "best_checkpoint")?,
-                _ => map.skip()?,
-            }
+                "created_at" => map.field(&mut created_at_, "created_at"),
+                "finished_at" => map.field(&mut finished_at_, "finished_at"),
+                "error_at" => map.field(&mut error_at_, "error_at"),
+                "status" => map.field(&mut status_, "status"),
+                "error" => map.field(&mut error_, "error"),
+                "object" => map.field(&mut object_, "object"),
+                "id" => map.field(&mut id_, "id"),
+                "container_id" => map.field(&mut container_id_, "container_id"),
+                "base_models" => map.field(&mut base_models_, "base_models"),
+                "methods" => map.field(&mut methods_, "methods"),
+                "dataset" => map.field(&mut dataset_, "dataset"),
+                "evaluators" => map.field(&mut evaluators_, "evaluators"),
+                "metadata" => map.field(&mut metadata_, "metadata"),
+                "metrics" => map.field(&mut metrics_, "metrics"),
+                "spend" => map.field(&mut spend_, "spend"),
+                "best_checkpoint" => map.field(&mut best_checkpoint_, "best_checkpoint"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(created_at_) = created_at_ else {
+            return Err(map.missing("created_at"));
+        };
+        let Some(status_) = status_ else {
+            return Err(map.missing("status"));
+        };
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
+        let Some(container_id_) = container_id_ else {
+            return Err(map.missing("container_id"));
+        };
+        let Some(base_models_) = base_models_ else {
+            return Err(map.missing("base_models"));
+        };
+        let Some(methods_) = methods_ else {
+            return Err(map.missing("methods"));
+        };
+        let Some(evaluators_) = evaluators_ else {
+            return Err(map.missing("evaluators"));
+        };
         Ok(Self {
-            created_at: map.required(created_at_, "created_at")?,
+            created_at: created_at_,
             finished_at: finished_at_.flatten(),
             error_at: error_at_.flatten(),
-            status: map.required(status_, "status")?,
+            status: status_,
             error: error_.flatten(),
             object: object_.unwrap_or_else(Self::default_object),
-            id: map.required(id_, "id")?,
-            container_id: map.required(container_id_, "container_id")?,
-            base_models: map.required(base_models_, "base_models")?,
-            methods: map.required(methods_, "methods")?,
+            id: id_,
+            container_id: container_id_,
+            base_models: base_models_,
+            methods: methods_,
             dataset: dataset_.flatten(),
-            evaluators: map.required(evaluators_, "evaluators")?,
+            evaluators: evaluators_,
             metadata: metadata_.flatten(),
             metrics: metrics_.flatten(),
             spend: spend_.flatten(),
             best_checkpoint: best_checkpoint_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("created_at", &self.created_at)?;
-        out.optional("finished_at", &self.finished_at)?;
-        out.optional("error_at", &self.error_at)?;
-        out.member("status", &self.status)?;
-        out.optional("error", &self.error)?;
-        out.member("object", &self.object)?;
-        out.member("id", &self.id)?;
-        out.member("container_id", &self.container_id)?;
-        out.member("base_models", &self.base_models)?;
-        out.member("methods", &self.methods)?;
-        out.optional("dataset", &self.dataset)?;
-        out.member("evaluators", &self.evaluators)?;
-        out.optional("metadata", &self.metadata)?;
-        out.optional("metrics", &self.metrics)?;
-        out.optional_number("spend", &self.spend)?;
-        out.optional("best_checkpoint", &self.best_checkpoint)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("created_at", &self.created_at);
+        out.optional("finished_at", &self.finished_at);
+        out.optional("error_at", &self.error_at);
+        out.member("status", &self.status);
+        out.optional("error", &self.error);
+        out.member("object", &self.object);
+        out.member("id", &self.id);
+        out.member("container_id", &self.container_id);
+        out.member("base_models", &self.base_models);
+        out.member("methods", &self.methods);
+        out.optional("dataset", &self.dataset);
+        out.member("evaluators", &self.evaluators);
+        out.optional("metadata", &self.metadata);
+        out.optional("metrics", &self.metrics);
+        out.optional_number("spend", &self.spend);
+        out.optional("best_checkpoint", &self.best_checkpoint);
     }
 }
 #[cfg(feature = "optimization")]
@@ -9071,6 +10183,12 @@ impl<'de> serde::Deserialize<'de> for CreateOptimizationRunRes {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "optimization")]
+impl std::fmt::Debug for CreateOptimizationRunRes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "optimization")]
@@ -9108,7 +10226,9 @@ impl super::validate::Validate for CreateOptimizationRunRes {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.methods, at.field("methods"))?;
+        if let Err(error) = super::validate::check(&self.methods, at.field("methods")) {
+            return Err(error);
+        }
         Ok(())
     }
 }
@@ -9116,7 +10236,7 @@ impl super::validate::Validate for CreateOptimizationRunRes {
 ///
 /// Schema `#/components/schemas/CreateRLMResponseReq`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateRlmResponseReq {
     pub input: RlmResponsesInput,
     /// Model slug to run through the RLM backend.
@@ -9153,21 +10273,27 @@ impl codegen_runtime::object::Object for CreateRlmResponseReq {
         let mut stream_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "input" => map.field(&mut input_, "input")?,
-                "model" => map.field(&mut model_, "model")?,
-                "background" => map.field(&mut background_, "background")?,
-                "instructions" => map.field(&mut instructions_, "instructions")?,
-                "metadata" => map.field(&mut metadata_, "metadata")?,
-                "reasoning" => map.field(&mut reasoning_, "reasoning")?,
-                "rlm" => map.field(&mut rlm_, "rlm")?,
-                "store" => map.field(&mut store_, "store")?,
-                "stream" => map.field(&mut stream_, "stream")?,
-                _ => map.skip()?,
-            }
+                "input" => map.field(&mut input_, "input"),
+                "model" => map.field(&mut model_, "model"),
+                "background" => map.field(&mut background_, "background"),
+                "instructions" => map.field(&mut instructions_, "instructions"),
+                "metadata" => map.field(&mut metadata_, "metadata"),
+                "reasoning" => map.field(&mut reasoning_, "reasoning"),
+                "rlm" => map.field(&mut rlm_, "rlm"),
+                "store" => map.field(&mut store_, "store"),
+                "stream" => map.field(&mut stream_, "stream"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(input_) = input_ else {
+            return Err(map.missing("input"));
+        };
+        let Some(model_) = model_ else {
+            return Err(map.missing("model"));
+        };
         Ok(Self {
-            input: map.required(input_, "input")?,
-            model: map.required(model_, "model")?,
+            input: input_,
+            model: model_,
             background: background_.unwrap_or_else(Self::default_background),
             instructions: instructions_.flatten(),
             metadata: metadata_.flatten(),
@@ -9177,20 +10303,16 @@ impl codegen_runtime::object::Object for CreateRlmResponseReq {
             stream: stream_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("input", &self.input)?;
-        out.member("model", &self.model)?;
-        out.member("background", &self.background)?;
-        out.optional("instructions", &self.instructions)?;
-        out.optional("metadata", &self.metadata)?;
-        out.optional("reasoning", &self.reasoning)?;
-        out.optional("rlm", &self.rlm)?;
-        out.optional("store", &self.store)?;
-        out.optional("stream", &self.stream)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("input", &self.input);
+        out.member("model", &self.model);
+        out.member("background", &self.background);
+        out.optional("instructions", &self.instructions);
+        out.optional("metadata", &self.metadata);
+        out.optional("reasoning", &self.reasoning);
+        out.optional("rlm", &self.rlm);
+        out.optional("store", &self.store);
+        out.optional("stream", &self.stream);
     }
 }
 #[cfg(feature = "rlm")]
@@ -9208,6 +10330,12 @@ impl<'de> serde::Deserialize<'de> for CreateRlmResponseReq {
     }
 }
 #[cfg(feature = "rlm")]
+impl std::fmt::Debug for CreateRlmResponseReq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "rlm")]
 impl CreateRlmResponseReq {
     fn default_background() -> Option<bool> {
         Some(false)
@@ -9220,10 +10348,22 @@ impl super::validate::Validate for CreateRlmResponseReq {
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
         if let Some(value) = &self.store {
-            super::validate::bool_value(at.field("store"), *value, false)?;
+            if let Err(error) = super::validate::bool_value(
+                at.field("store"),
+                *value,
+                false,
+            ) {
+                return Err(error);
+            }
         }
         if let Some(value) = &self.stream {
-            super::validate::bool_value(at.field("stream"), *value, false)?;
+            if let Err(error) = super::validate::bool_value(
+                at.field("stream"),
+                *value,
+                false,
+            ) {
+                return Err(error);
+            }
         }
         Ok(())
     }
@@ -9233,8 +10373,7 @@ impl super::validate::Validate for CreateRlmResponseReq {
 /// Schema `#/components/schemas/RLMResponsesInput`.
 #[cfg(feature = "rlm")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RlmResponsesInput {
     /// A `string`.
     String(String),
@@ -9242,12 +10381,36 @@ pub enum RlmResponsesInput {
     List(Vec<RlmResponsesInputMessage>),
 }
 #[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesInput {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::String(value) => serde::Serialize::serialize(value, serializer),
+            Self::List(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = codegen_runtime::object::Buffered::read(deserializer)?;
+        if let Some(branch) = value.branch() {
+            return Ok(Self::String(branch));
+        }
+        if let Some(branch) = value.branch() {
+            return Ok(Self::List(branch));
+        }
+        Err(value.none_of("RlmResponsesInput"))
+    }
+}
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesInput {}
 /// One input message.
 ///
 /// Schema `#/components/schemas/RLMResponsesInputMessage`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct RlmResponsesInputMessage {
     /// Item type.
     pub r#type: RlmResponsesInputMessageType,
@@ -9267,26 +10430,28 @@ impl codegen_runtime::object::Object for RlmResponsesInputMessage {
         let mut content_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "type" => map.field(&mut type_, "type")?,
-                "role" => map.field(&mut role_, "role")?,
-                "content" => map.field(&mut content_, "content")?,
-                _ => map.skip()?,
-            }
+                "type" => map.field(&mut type_, "type"),
+                "role" => map.field(&mut role_, "role"),
+                "content" => map.field(&mut content_, "content"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(role_) = role_ else {
+            return Err(map.missing("role"));
+        };
+        let Some(content_) = content_ else {
+            return Err(map.missing("content"));
+        };
         Ok(Self {
             r#type: type_.unwrap_or_else(Self::default_type),
-            role: map.required(role_, "role")?,
-            content: map.required(content_, "content")?,
+            role: role_,
+            content: content_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("type", &self.r#type)?;
-        out.member("role", &self.role)?;
-        out.member("content", &self.content)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("type", &self.r#type);
+        out.member("role", &self.role);
+        out.member("content", &self.content);
     }
 }
 #[cfg(feature = "rlm")]
@@ -9304,6 +10469,12 @@ impl<'de> serde::Deserialize<'de> for RlmResponsesInputMessage {
     }
 }
 #[cfg(feature = "rlm")]
+impl std::fmt::Debug for RlmResponsesInputMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "rlm")]
 impl RlmResponsesInputMessage {
     fn default_type() -> RlmResponsesInputMessageType {
         RlmResponsesInputMessageType::Message
@@ -9315,7 +10486,7 @@ impl super::validate::Validate for RlmResponsesInputMessage {}
 ///
 /// Schema `#/components/schemas/RLMResponsesInputText`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct RlmResponsesInputText {
     /// Part type.
     pub r#type: RlmResponsesInputTextType,
@@ -9332,23 +10503,22 @@ impl codegen_runtime::object::Object for RlmResponsesInputText {
         let mut text_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "type" => map.field(&mut type_, "type")?,
-                "text" => map.field(&mut text_, "text")?,
-                _ => map.skip()?,
-            }
+                "type" => map.field(&mut type_, "type"),
+                "text" => map.field(&mut text_, "text"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(text_) = text_ else {
+            return Err(map.missing("text"));
+        };
         Ok(Self {
             r#type: type_.unwrap_or_else(Self::default_type),
-            text: map.required(text_, "text")?,
+            text: text_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("type", &self.r#type)?;
-        out.member("text", &self.text)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("type", &self.r#type);
+        out.member("text", &self.text);
     }
 }
 #[cfg(feature = "rlm")]
@@ -9363,6 +10533,12 @@ impl<'de> serde::Deserialize<'de> for RlmResponsesInputText {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "rlm")]
+impl std::fmt::Debug for RlmResponsesInputText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "rlm")]
@@ -9386,7 +10562,7 @@ impl super::validate::Validate for RlmResponsesInputText {}
 ///
 /// Schema `#/components/schemas/RLMResponsesReasoning`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RlmResponsesReasoning {
     /// Reasoning effort.
     pub effort: Option<RlmResponsesReasoningEffort>,
@@ -9400,18 +10576,14 @@ impl codegen_runtime::object::Object for RlmResponsesReasoning {
         let mut effort_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "effort" => map.field(&mut effort_, "effort")?,
-                _ => map.skip()?,
-            }
+                "effort" => map.field(&mut effort_, "effort"),
+                _ => map.skip(),
+            }?;
         }
         Ok(Self { effort: effort_.flatten() })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional("effort", &self.effort)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional("effort", &self.effort);
     }
 }
 #[cfg(feature = "rlm")]
@@ -9429,12 +10601,18 @@ impl<'de> serde::Deserialize<'de> for RlmResponsesReasoning {
     }
 }
 #[cfg(feature = "rlm")]
+impl std::fmt::Debug for RlmResponsesReasoning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesReasoning {}
 /// RLM-specific execution controls; an omitted limit takes the backend's default.
 ///
 /// Schema `#/components/schemas/RLMControls`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RlmControls {
     /// Maximum recursion depth.
     pub max_depth: Option<i32>,
@@ -9463,14 +10641,14 @@ impl codegen_runtime::object::Object for RlmControls {
         let mut tool_config_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "max_depth" => map.field(&mut max_depth_, "max_depth")?,
-                "max_iterations" => map.field(&mut max_iterations_, "max_iterations")?,
-                "max_budget" => map.field(&mut max_budget_, "max_budget")?,
-                "max_timeout" => map.field(&mut max_timeout_, "max_timeout")?,
-                "enabled_tools" => map.field(&mut enabled_tools_, "enabled_tools")?,
-                "tool_config" => map.field(&mut tool_config_, "tool_config")?,
-                _ => map.skip()?,
-            }
+                "max_depth" => map.field(&mut max_depth_, "max_depth"),
+                "max_iterations" => map.field(&mut max_iterations_, "max_iterations"),
+                "max_budget" => map.field(&mut max_budget_, "max_budget"),
+                "max_timeout" => map.field(&mut max_timeout_, "max_timeout"),
+                "enabled_tools" => map.field(&mut enabled_tools_, "enabled_tools"),
+                "tool_config" => map.field(&mut tool_config_, "tool_config"),
+                _ => map.skip(),
+            }?;
         }
         Ok(Self {
             max_depth: max_depth_.flatten(),
@@ -9481,17 +10659,13 @@ impl codegen_runtime::object::Object for RlmControls {
             tool_config: tool_config_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional("max_depth", &self.max_depth)?;
-        out.optional("max_iterations", &self.max_iterations)?;
-        out.optional_number("max_budget", &self.max_budget)?;
-        out.optional_number("max_timeout", &self.max_timeout)?;
-        out.optional("enabled_tools", &self.enabled_tools)?;
-        out.optional("tool_config", &self.tool_config)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional("max_depth", &self.max_depth);
+        out.optional("max_iterations", &self.max_iterations);
+        out.optional_number("max_budget", &self.max_budget);
+        out.optional_number("max_timeout", &self.max_timeout);
+        out.optional("enabled_tools", &self.enabled_tools);
+        out.optional("tool_config", &self.tool_config);
     }
 }
 #[cfg(feature = "rlm")]
@@ -9509,12 +10683,18 @@ impl<'de> serde::Deserialize<'de> for RlmControls {
     }
 }
 #[cfg(feature = "rlm")]
+impl std::fmt::Debug for RlmControls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmControls {}
 /// An RLM response (OpenAI Responses-style).
 ///
 /// Schema `#/components/schemas/RLMResponsesResponse`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct RlmResponsesResponse {
     /// Response id.
     pub id: String,
@@ -9558,26 +10738,38 @@ impl codegen_runtime::object::Object for RlmResponsesResponse {
         let mut error_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "id" => map.field(&mut id_, "id")?,
-                "object" => map.field(&mut object_, "object")?,
-                "created_at" => map.field(&mut created_at_, "created_at")?,
-                "status" => map.field(&mut status_, "status")?,
-                "model" => map.field(&mut model_, "model")?,
-                "store" => map.field(&mut store_, "store")?,
-                "metadata" => map.field(&mut metadata_, "metadata")?,
-                "output" => map.field(&mut output_, "output")?,
-                "output_text" => map.field(&mut output_text_, "output_text")?,
-                "usage" => map.field(&mut usage_, "usage")?,
-                "error" => map.field(&mut error_, "error")?,
-                _ => map.skip()?,
-            }
+                "id" => map.field(&mut id_, "id"),
+                "object" => map.field(&mut object_, "object"),
+                "created_at" => map.field(&mut created_at_, "created_at"),
+                "status" => map.field(&mut status_, "status"),
+                "model" => map.field(&mut model_, "model"),
+                "store" => map.field(&mut store_, "store"),
+                "metadata" => map.field(&mut metadata_, "metadata"),
+                "output" => map.field(&mut output_, "output"),
+                "output_text" => map.field(&mut output_text_, "output_text"),
+                "usage" => map.field(&mut usage_, "usage"),
+                "error" => map.field(&mut error_, "error"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
+        let Some(created_at_) = created_at_ else {
+            return Err(map.missing("created_at"));
+        };
+        let Some(status_) = status_ else {
+            return Err(map.missing("status"));
+        };
+        let Some(model_) = model_ else {
+            return Err(map.missing("model"));
+        };
         Ok(Self {
-            id: map.required(id_, "id")?,
+            id: id_,
             object: object_.unwrap_or_else(Self::default_object),
-            created_at: map.required(created_at_, "created_at")?,
-            status: map.required(status_, "status")?,
-            model: map.required(model_, "model")?,
+            created_at: created_at_,
+            status: status_,
+            model: model_,
             store: store_.unwrap_or_else(Self::default_store),
             metadata: metadata_.flatten(),
             output: output_.flatten(),
@@ -9586,22 +10778,18 @@ impl codegen_runtime::object::Object for RlmResponsesResponse {
             error: error_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("id", &self.id)?;
-        out.member("object", &self.object)?;
-        out.member("created_at", &self.created_at)?;
-        out.member("status", &self.status)?;
-        out.member("model", &self.model)?;
-        out.member("store", &self.store)?;
-        out.optional("metadata", &self.metadata)?;
-        out.optional("output", &self.output)?;
-        out.optional("output_text", &self.output_text)?;
-        out.optional("usage", &self.usage)?;
-        out.optional("error", &self.error)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("id", &self.id);
+        out.member("object", &self.object);
+        out.member("created_at", &self.created_at);
+        out.member("status", &self.status);
+        out.member("model", &self.model);
+        out.member("store", &self.store);
+        out.optional("metadata", &self.metadata);
+        out.optional("output", &self.output);
+        out.optional("output_text", &self.output_text);
+        out.optional("usage", &self.usage);
+        out.optional("error", &self.error);
     }
 }
 #[cfg(feature = "rlm")]
@@ -9619,6 +10807,12 @@ impl<'de> serde::Deserialize<'de> for RlmResponsesResponse {
     }
 }
 #[cfg(feature = "rlm")]
+impl std::fmt::Debug for RlmResponsesResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "rlm")]
 impl RlmResponsesResponse {
     fn default_object() -> RlmResponsesResponseObject {
         RlmResponsesResponseObject::Response
@@ -9633,10 +10827,18 @@ impl super::validate::Validate for RlmResponsesResponse {
         &self,
         at: super::validate::Path<'_>,
     ) -> Result<(), super::validate::Violation> {
-        super::validate::check(&self.status, at.field("status"))?;
+        if let Err(error) = super::validate::check(&self.status, at.field("status")) {
+            return Err(error);
+        }
         {
             let value = &self.store;
-            super::validate::bool_value(at.field("store"), *value, false)?;
+            if let Err(error) = super::validate::bool_value(
+                at.field("store"),
+                *value,
+                false,
+            ) {
+                return Err(error);
+            }
         }
         Ok(())
     }
@@ -9645,7 +10847,7 @@ impl super::validate::Validate for RlmResponsesResponse {
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputMessage`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct RlmResponsesOutputMessage {
     /// Message id.
     pub id: String,
@@ -9671,32 +10873,34 @@ impl codegen_runtime::object::Object for RlmResponsesOutputMessage {
         let mut content_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "id" => map.field(&mut id_, "id")?,
-                "type" => map.field(&mut type_, "type")?,
-                "status" => map.field(&mut status_, "status")?,
-                "role" => map.field(&mut role_, "role")?,
-                "content" => map.field(&mut content_, "content")?,
-                _ => map.skip()?,
-            }
+                "id" => map.field(&mut id_, "id"),
+                "type" => map.field(&mut type_, "type"),
+                "status" => map.field(&mut status_, "status"),
+                "role" => map.field(&mut role_, "role"),
+                "content" => map.field(&mut content_, "content"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
+        let Some(content_) = content_ else {
+            return Err(map.missing("content"));
+        };
         Ok(Self {
-            id: map.required(id_, "id")?,
+            id: id_,
             r#type: type_.unwrap_or_else(Self::default_type),
             status: status_.unwrap_or_else(Self::default_status),
             role: role_.unwrap_or_else(Self::default_role),
-            content: map.required(content_, "content")?,
+            content: content_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("id", &self.id)?;
-        out.member("type", &self.r#type)?;
-        out.member("status", &self.status)?;
-        out.member("role", &self.role)?;
-        out.member("content", &self.content)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("id", &self.id);
+        out.member("type", &self.r#type);
+        out.member("status", &self.status);
+        out.member("role", &self.role);
+        out.member("content", &self.content);
     }
 }
 #[cfg(feature = "rlm")]
@@ -9711,6 +10915,12 @@ impl<'de> serde::Deserialize<'de> for RlmResponsesOutputMessage {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "rlm")]
+impl std::fmt::Debug for RlmResponsesOutputMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "rlm")]
@@ -9743,7 +10953,7 @@ impl super::validate::Validate for RlmResponsesOutputMessage {}
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputText`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct RlmResponsesOutputText {
     /// Part type.
     pub r#type: RlmResponsesOutputTextType,
@@ -9763,26 +10973,25 @@ impl codegen_runtime::object::Object for RlmResponsesOutputText {
         let mut annotations_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "type" => map.field(&mut type_, "type")?,
-                "text" => map.field(&mut text_, "text")?,
-                "annotations" => map.field(&mut annotations_, "annotations")?,
-                _ => map.skip()?,
-            }
+                "type" => map.field(&mut type_, "type"),
+                "text" => map.field(&mut text_, "text"),
+                "annotations" => map.field(&mut annotations_, "annotations"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(text_) = text_ else {
+            return Err(map.missing("text"));
+        };
         Ok(Self {
             r#type: type_.unwrap_or_else(Self::default_type),
-            text: map.required(text_, "text")?,
+            text: text_,
             annotations: annotations_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("type", &self.r#type)?;
-        out.member("text", &self.text)?;
-        out.optional("annotations", &self.annotations)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("type", &self.r#type);
+        out.member("text", &self.text);
+        out.optional("annotations", &self.annotations);
     }
 }
 #[cfg(feature = "rlm")]
@@ -9797,6 +11006,12 @@ impl<'de> serde::Deserialize<'de> for RlmResponsesOutputText {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "rlm")]
+impl std::fmt::Debug for RlmResponsesOutputText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "rlm")]
@@ -9821,7 +11036,7 @@ impl super::validate::Validate for RlmResponsesOutputText {}
 ///
 /// Schema `#/components/schemas/RLMResponsesUsage`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RlmResponsesUsage {
     /// Input tokens.
     pub input_tokens: i64,
@@ -9841,26 +11056,31 @@ impl codegen_runtime::object::Object for RlmResponsesUsage {
         let mut total_tokens_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "input_tokens" => map.field(&mut input_tokens_, "input_tokens")?,
-                "output_tokens" => map.field(&mut output_tokens_, "output_tokens")?,
-                "total_tokens" => map.field(&mut total_tokens_, "total_tokens")?,
-                _ => map.skip()?,
-            }
+                "input_tokens" => map.field(&mut input_tokens_, "input_tokens"),
+                "output_tokens" => map.field(&mut output_tokens_, "output_tokens"),
+                "total_tokens" => map.field(&mut total_tokens_, "total_tokens"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(input_tokens_) = input_tokens_ else {
+            return Err(map.missing("input_tokens"));
+        };
+        let Some(output_tokens_) = output_tokens_ else {
+            return Err(map.missing("output_tokens"));
+        };
+        let Some(total_tokens_) = total_tokens_ else {
+            return Err(map.missing("total_tokens"));
+        };
         Ok(Self {
-            input_tokens: map.required(input_tokens_, "input_tokens")?,
-            output_tokens: map.required(output_tokens_, "output_tokens")?,
-            total_tokens: map.required(total_tokens_, "total_tokens")?,
+            input_tokens: input_tokens_,
+            output_tokens: output_tokens_,
+            total_tokens: total_tokens_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("input_tokens", &self.input_tokens)?;
-        out.member("output_tokens", &self.output_tokens)?;
-        out.member("total_tokens", &self.total_tokens)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("input_tokens", &self.input_tokens);
+        out.member("output_tokens", &self.output_tokens);
+        out.member("total_tokens", &self.total_tokens);
     }
 }
 #[cfg(feature = "rlm")]
@@ -9878,12 +11098,18 @@ impl<'de> serde::Deserialize<'de> for RlmResponsesUsage {
     }
 }
 #[cfg(feature = "rlm")]
+impl std::fmt::Debug for RlmResponsesUsage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesUsage {}
 /// Error details of a failed RLM response.
 ///
 /// Schema `#/components/schemas/RLMResponsesError`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RlmResponsesError {
     /// Machine-readable code.
     pub code: String,
@@ -9903,26 +11129,28 @@ impl codegen_runtime::object::Object for RlmResponsesError {
         let mut details_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "code" => map.field(&mut code_, "code")?,
-                "message" => map.field(&mut message_, "message")?,
-                "details" => map.field(&mut details_, "details")?,
-                _ => map.skip()?,
-            }
+                "code" => map.field(&mut code_, "code"),
+                "message" => map.field(&mut message_, "message"),
+                "details" => map.field(&mut details_, "details"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(code_) = code_ else {
+            return Err(map.missing("code"));
+        };
+        let Some(message_) = message_ else {
+            return Err(map.missing("message"));
+        };
         Ok(Self {
-            code: map.required(code_, "code")?,
-            message: map.required(message_, "message")?,
+            code: code_,
+            message: message_,
             details: details_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("code", &self.code)?;
-        out.member("message", &self.message)?;
-        out.optional("details", &self.details)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("code", &self.code);
+        out.member("message", &self.message);
+        out.optional("details", &self.details);
     }
 }
 #[cfg(feature = "rlm")]
@@ -9940,12 +11168,18 @@ impl<'de> serde::Deserialize<'de> for RlmResponsesError {
     }
 }
 #[cfg(feature = "rlm")]
+impl std::fmt::Debug for RlmResponsesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesError {}
 /// List response for project-scoped traces.
 ///
 /// Schema `#/components/schemas/TraceListRes`.
 #[cfg(feature = "traces")]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct TraceListRes {
     /// Object type identifier.
     pub object: TraceListResObject,
@@ -9965,26 +11199,28 @@ impl codegen_runtime::object::Object for TraceListRes {
         let mut total_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "object" => map.field(&mut object_, "object")?,
-                "data" => map.field(&mut data_, "data")?,
-                "total" => map.field(&mut total_, "total")?,
-                _ => map.skip()?,
-            }
+                "object" => map.field(&mut object_, "object"),
+                "data" => map.field(&mut data_, "data"),
+                "total" => map.field(&mut total_, "total"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(data_) = data_ else {
+            return Err(map.missing("data"));
+        };
+        let Some(total_) = total_ else {
+            return Err(map.missing("total"));
+        };
         Ok(Self {
             object: object_.unwrap_or_else(Self::default_object),
-            data: map.required(data_, "data")?,
-            total: map.required(total_, "total")?,
+            data: data_,
+            total: total_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("object", &self.object)?;
-        out.member("data", &self.data)?;
-        out.member("total", &self.total)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("object", &self.object);
+        out.member("data", &self.data);
+        out.member("total", &self.total);
     }
 }
 #[cfg(feature = "traces")]
@@ -9999,6 +11235,12 @@ impl<'de> serde::Deserialize<'de> for TraceListRes {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "traces")]
+impl std::fmt::Debug for TraceListRes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "traces")]
@@ -10025,7 +11267,14 @@ impl super::validate::Validate for TraceListRes {
     ) -> Result<(), super::validate::Violation> {
         {
             let value = &self.total;
-            super::validate::minimum(at.field("total"), *value as f64, 0.0, false)?;
+            if let Err(error) = super::validate::minimum(
+                at.field("total"),
+                *value as f64,
+                0.0,
+                false,
+            ) {
+                return Err(error);
+            }
         }
         Ok(())
     }
@@ -10034,7 +11283,7 @@ impl super::validate::Validate for TraceListRes {
 ///
 /// Schema `#/components/schemas/TraceListItem`.
 #[cfg(feature = "traces")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct TraceListItem {
     /// External trace id.
     pub id: String,
@@ -10075,47 +11324,61 @@ impl codegen_runtime::object::Object for TraceListItem {
         let mut error_count_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "id" => map.field(&mut id_, "id")?,
-                "name" => map.field(&mut name_, "name")?,
-                "source" => map.field(&mut source_, "source")?,
-                "first_seen" => map.field(&mut first_seen_, "first_seen")?,
-                "last_seen" => map.field(&mut last_seen_, "last_seen")?,
-                "request_count" => map.field(&mut request_count_, "request_count")?,
-                "container_count" => map.field(&mut container_count_, "container_count")?,
-                "spend" => map.field(&mut spend_, "spend")?,
-                "success_count" => map.field(&mut success_count_, "success_count")?,
-                "error_count" => map.field(&mut error_count_, "error_count")?,
-                _ => map.skip()?,
-            }
+                "id" => map.field(&mut id_, "id"),
+                "name" => map.field(&mut name_, "name"),
+                "source" => map.field(&mut source_, "source"),
+                "first_seen" => map.field(&mut first_seen_, "first_seen"),
+                "last_seen" => map.field(&mut last_seen_, "last_seen"),
+                "request_count" => map.field(&mut request_count_, "request_count"),
+                "container_count" => map.field(&mut container_count_, "container_count"),
+                "spend" => map.field(&mut spend_, "spend"),
+                "success_count" => map.field(&mut success_count_, "success_count"),
+                "error_count" => map.field(&mut error_count_, "error_count"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
+        let Some(request_count_) = request_count_ else {
+            return Err(map.missing("request_count"));
+        };
+        let Some(container_count_) = container_count_ else {
+            return Err(map.missing("container_count"));
+        };
+        let Some(spend_) = spend_ else {
+            return Err(map.missing("spend"));
+        };
+        let Some(success_count_) = success_count_ else {
+            return Err(map.missing("success_count"));
+        };
+        let Some(error_count_) = error_count_ else {
+            return Err(map.missing("error_count"));
+        };
         Ok(Self {
-            id: map.required(id_, "id")?,
+            id: id_,
             name: name_.flatten(),
             source: source_.flatten(),
             first_seen: first_seen_.flatten(),
             last_seen: last_seen_.flatten(),
-            request_count: map.required(request_count_, "request_count")?,
-            container_count: map.required(container_count_, "container_count")?,
-            spend: map.required(spend_, "spend")?,
-            success_count: map.required(success_count_, "success_count")?,
-            error_count: map.required(error_count_, "error_count")?,
+            request_count: request_count_,
+            container_count: container_count_,
+            spend: spend_,
+            success_count: success_count_,
+            error_count: error_count_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("id", &self.id)?;
-        out.optional("name", &self.name)?;
-        out.optional("source", &self.source)?;
-        out.optional("first_seen", &self.first_seen)?;
-        out.optional("last_seen", &self.last_seen)?;
-        out.member("request_count", &self.request_count)?;
-        out.member("container_count", &self.container_count)?;
-        out.member("spend", &self.spend)?;
-        out.member("success_count", &self.success_count)?;
-        out.member("error_count", &self.error_count)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("id", &self.id);
+        out.optional("name", &self.name);
+        out.optional("source", &self.source);
+        out.optional("first_seen", &self.first_seen);
+        out.optional("last_seen", &self.last_seen);
+        out.member("request_count", &self.request_count);
+        out.member("container_count", &self.container_count);
+        out.member("spend", &self.spend);
+        out.member("success_count", &self.success_count);
+        out.member("error_count", &self.error_count);
     }
 }
 #[cfg(feature = "traces")]
@@ -10133,12 +11396,18 @@ impl<'de> serde::Deserialize<'de> for TraceListItem {
     }
 }
 #[cfg(feature = "traces")]
+impl std::fmt::Debug for TraceListItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "traces")]
 impl super::validate::Validate for TraceListItem {}
 /// One trace with its spans.
 ///
 /// Schema `#/components/schemas/TraceRes`.
 #[cfg(feature = "traces")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct TraceRes {
     /// External trace id.
     pub id: String,
@@ -10179,47 +11448,55 @@ impl codegen_runtime::object::Object for TraceRes {
         let mut spans_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "id" => map.field(&mut id_, "id")?,
-                "name" => map.field(&mut name_, "name")?,
-                "source" => map.field(&mut source_, "source")?,
-                "trace_context" => map.field(&mut trace_context_, "trace_context")?,
-                "first_seen" => map.field(&mut first_seen_, "first_seen")?,
-                "last_seen" => map.field(&mut last_seen_, "last_seen")?,
-                "request_count" => map.field(&mut request_count_, "request_count")?,
-                "container_count" => map.field(&mut container_count_, "container_count")?,
-                "error_count" => map.field(&mut error_count_, "error_count")?,
-                "spans" => map.field(&mut spans_, "spans")?,
-                _ => map.skip()?,
-            }
+                "id" => map.field(&mut id_, "id"),
+                "name" => map.field(&mut name_, "name"),
+                "source" => map.field(&mut source_, "source"),
+                "trace_context" => map.field(&mut trace_context_, "trace_context"),
+                "first_seen" => map.field(&mut first_seen_, "first_seen"),
+                "last_seen" => map.field(&mut last_seen_, "last_seen"),
+                "request_count" => map.field(&mut request_count_, "request_count"),
+                "container_count" => map.field(&mut container_count_, "container_count"),
+                "error_count" => map.field(&mut error_count_, "error_count"),
+                "spans" => map.field(&mut spans_, "spans"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(id_) = id_ else {
+            return Err(map.missing("id"));
+        };
+        let Some(request_count_) = request_count_ else {
+            return Err(map.missing("request_count"));
+        };
+        let Some(container_count_) = container_count_ else {
+            return Err(map.missing("container_count"));
+        };
+        let Some(error_count_) = error_count_ else {
+            return Err(map.missing("error_count"));
+        };
         Ok(Self {
-            id: map.required(id_, "id")?,
+            id: id_,
             name: name_.flatten(),
             source: source_.flatten(),
             trace_context: trace_context_.flatten(),
             first_seen: first_seen_.flatten(),
             last_seen: last_seen_.flatten(),
-            request_count: map.required(request_count_, "request_count")?,
-            container_count: map.required(container_count_, "container_count")?,
-            error_count: map.required(error_count_, "error_count")?,
+            request_count: request_count_,
+            container_count: container_count_,
+            error_count: error_count_,
             spans: spans_.flatten(),
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.member("id", &self.id)?;
-        out.optional("name", &self.name)?;
-        out.optional("source", &self.source)?;
-        out.optional("trace_context", &self.trace_context)?;
-        out.optional("first_seen", &self.first_seen)?;
-        out.optional("last_seen", &self.last_seen)?;
-        out.member("request_count", &self.request_count)?;
-        out.member("container_count", &self.container_count)?;
-        out.member("error_count", &self.error_count)?;
-        out.optional("spans", &self.spans)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.member("id", &self.id);
+        out.optional("name", &self.name);
+        out.optional("source", &self.source);
+        out.optional("trace_context", &self.trace_context);
+        out.optional("first_seen", &self.first_seen);
+        out.optional("last_seen", &self.last_seen);
+        out.member("request_count", &self.request_count);
+        out.member("container_count", &self.container_count);
+        out.member("error_count", &self.error_count);
+        out.optional("spans", &self.spans);
     }
 }
 #[cfg(feature = "traces")]
@@ -10237,12 +11514,18 @@ impl<'de> serde::Deserialize<'de> for TraceRes {
     }
 }
 #[cfg(feature = "traces")]
+impl std::fmt::Debug for TraceRes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
+    }
+}
+#[cfg(feature = "traces")]
 impl super::validate::Validate for TraceRes {}
 /// One span of a trace.
 ///
 /// Schema `#/components/schemas/TraceSpan`.
 #[cfg(feature = "traces")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct TraceSpan {
     /// Span id.
     pub span_id: Option<String>,
@@ -10280,48 +11563,50 @@ impl codegen_runtime::object::Object for TraceSpan {
         let mut container_count_ = None;
         while let Some(key) = map.key()? {
             match key.as_str() {
-                "span_id" => map.field(&mut span_id_, "span_id")?,
-                "parent_span_id" => map.field(&mut parent_span_id_, "parent_span_id")?,
-                "first_seen" => map.field(&mut first_seen_, "first_seen")?,
-                "last_seen" => map.field(&mut last_seen_, "last_seen")?,
-                "attempt_count" => map.field(&mut attempt_count_, "attempt_count")?,
+                "span_id" => map.field(&mut span_id_, "span_id"),
+                "parent_span_id" => map.field(&mut parent_span_id_, "parent_span_id"),
+                "first_seen" => map.field(&mut first_seen_, "first_seen"),
+                "last_seen" => map.field(&mut last_seen_, "last_seen"),
+                "attempt_count" => map.field(&mut attempt_count_, "attempt_count"),
                 "inference_log_ids" => {
-                    map.field(&mut inference_log_ids_, "inference_log_ids")?
+                    map.field(&mut inference_log_ids_, "inference_log_ids")
                 }
                 "latest_inference_log_id" => {
-                    map.field(&mut latest_inference_log_id_, "latest_inference_log_id")?
+                    map.field(&mut latest_inference_log_id_, "latest_inference_log_id")
                 }
-                "latest_status" => map.field(&mut latest_status_, "latest_status")?,
-                "container_count" => map.field(&mut container_count_, "container_count")?,
-                _ => map.skip()?,
-            }
+                "latest_status" => map.field(&mut latest_status_, "latest_status"),
+                "container_count" => map.field(&mut container_count_, "container_count"),
+                _ => map.skip(),
+            }?;
         }
+        let Some(attempt_count_) = attempt_count_ else {
+            return Err(map.missing("attempt_count"));
+        };
+        let Some(container_count_) = container_count_ else {
+            return Err(map.missing("container_count"));
+        };
         Ok(Self {
             span_id: span_id_.flatten(),
             parent_span_id: parent_span_id_.flatten(),
             first_seen: first_seen_.flatten(),
             last_seen: last_seen_.flatten(),
-            attempt_count: map.required(attempt_count_, "attempt_count")?,
+            attempt_count: attempt_count_,
             inference_log_ids: inference_log_ids_.flatten(),
             latest_inference_log_id: latest_inference_log_id_.flatten(),
             latest_status: latest_status_.flatten(),
-            container_count: map.required(container_count_, "container_count")?,
+            container_count: container_count_,
         })
     }
-    fn write<W: codegen_runtime::object::Write>(
-        &self,
-        out: &mut W,
-    ) -> Result<(), W::Error> {
-        out.optional("span_id", &self.span_id)?;
-        out.optional("parent_span_id", &self.parent_span_id)?;
-        out.optional("first_seen", &self.first_seen)?;
-        out.optional("last_seen", &self.last_seen)?;
-        out.member("attempt_count", &self.attempt_count)?;
-        out.optional("inference_log_ids", &self.inference_log_ids)?;
-        out.optional("latest_inference_log_id", &self.latest_inference_log_id)?;
-        out.optional("latest_status", &self.latest_status)?;
-        out.member("container_count", &self.container_count)?;
-        Ok(())
+    fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
+        out.optional("span_id", &self.span_id);
+        out.optional("parent_span_id", &self.parent_span_id);
+        out.optional("first_seen", &self.first_seen);
+        out.optional("last_seen", &self.last_seen);
+        out.member("attempt_count", &self.attempt_count);
+        out.optional("inference_log_ids", &self.inference_log_ids);
+        out.optional("latest_inference_log_id", &self.latest_inference_log_id);
+        out.optional("latest_status", &self.latest_status);
+        out.member("container_count", &self.container_count);
     }
 }
 #[cfg(feature = "traces")]
@@ -10336,6 +11621,12 @@ impl<'de> serde::Deserialize<'de> for TraceSpan {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         codegen_runtime::object::deserialize(deserializer)
+    }
+}
+#[cfg(feature = "traces")]
+impl std::fmt::Debug for TraceSpan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        codegen_runtime::object::debug(self, f)
     }
 }
 #[cfg(feature = "traces")]
@@ -11965,13 +13256,36 @@ impl super::validate::Validate for RlmResponsesInputMessageRole {}
 /// Schema `#/components/schemas/RLMResponsesInputMessage/properties/content`.
 #[cfg(feature = "rlm")]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RlmResponsesInputMessageContent {
     /// A `string`.
     String(String),
     /// A `list of RlmResponsesInputText`.
     List(Vec<RlmResponsesInputText>),
+}
+#[cfg(feature = "rlm")]
+impl serde::Serialize for RlmResponsesInputMessageContent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::String(value) => serde::Serialize::serialize(value, serializer),
+            Self::List(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
+}
+#[cfg(feature = "rlm")]
+impl<'de> serde::Deserialize<'de> for RlmResponsesInputMessageContent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = codegen_runtime::object::Buffered::read(deserializer)?;
+        if let Some(branch) = value.branch() {
+            return Ok(Self::String(branch));
+        }
+        if let Some(branch) = value.branch() {
+            return Ok(Self::List(branch));
+        }
+        Err(value.none_of("RlmResponsesInputMessageContent"))
+    }
 }
 #[cfg(feature = "rlm")]
 impl super::validate::Validate for RlmResponsesInputMessageContent {}

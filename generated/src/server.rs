@@ -62,7 +62,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         params: ChatCompletionsListParams,
     ) -> impl Future<Output = ChatCompletionsListResponse> + Send {
         let _ = (ctx, params);
-        std::future::ready(ChatCompletionsListResponse::not_implemented())
+        runtime::NotImplemented(ChatCompletionsListResponse::not_implemented)
     }
     /// `POST /v1/chat/completions` (`chat_completions_create`)
     ///
@@ -76,7 +76,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         body: models::ChatReq,
     ) -> impl Future<Output = ChatCompletionsCreateResponse> + Send {
         let _ = (ctx, body);
-        std::future::ready(ChatCompletionsCreateResponse::not_implemented())
+        runtime::NotImplemented(ChatCompletionsCreateResponse::not_implemented)
     }
     /// `POST /v1/chat/completions/register` (`chat_completions_register`)
     ///
@@ -90,7 +90,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         body: models::RegisterCompletionsReq,
     ) -> impl Future<Output = ChatCompletionsRegisterResponse> + Send {
         let _ = (ctx, body);
-        std::future::ready(ChatCompletionsRegisterResponse::not_implemented())
+        runtime::NotImplemented(ChatCompletionsRegisterResponse::not_implemented)
     }
     /// `GET /v1/chat/completions/{completion_id}` (`chat_completions_retrieve`)
     ///
@@ -104,7 +104,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         completion_id: String,
     ) -> impl Future<Output = ChatCompletionsRetrieveResponse> + Send {
         let _ = (ctx, completion_id);
-        std::future::ready(ChatCompletionsRetrieveResponse::not_implemented())
+        runtime::NotImplemented(ChatCompletionsRetrieveResponse::not_implemented)
     }
     /// `GET /v1/containers` (`containers_list`)
     ///
@@ -118,7 +118,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         params: ContainersListParams,
     ) -> impl Future<Output = ContainersListResponse> + Send {
         let _ = (ctx, params);
-        std::future::ready(ContainersListResponse::not_implemented())
+        runtime::NotImplemented(ContainersListResponse::not_implemented)
     }
     /// `POST /v1/containers` (`containers_create`)
     ///
@@ -132,7 +132,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         body: models::CreateContainerReq,
     ) -> impl Future<Output = ContainersCreateResponse> + Send {
         let _ = (ctx, body);
-        std::future::ready(ContainersCreateResponse::not_implemented())
+        runtime::NotImplemented(ContainersCreateResponse::not_implemented)
     }
     /// `GET /v1/containers/{label}` (`containers_retrieve`)
     ///
@@ -146,7 +146,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         label: String,
     ) -> impl Future<Output = ContainersRetrieveResponse> + Send {
         let _ = (ctx, label);
-        std::future::ready(ContainersRetrieveResponse::not_implemented())
+        runtime::NotImplemented(ContainersRetrieveResponse::not_implemented)
     }
     /// `DELETE /v1/containers/{label}` (`containers_delete`)
     ///
@@ -160,7 +160,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         label: String,
     ) -> impl Future<Output = ContainersDeleteResponse> + Send {
         let _ = (ctx, label);
-        std::future::ready(ContainersDeleteResponse::not_implemented())
+        runtime::NotImplemented(ContainersDeleteResponse::not_implemented)
     }
     /// `PATCH /v1/containers/{label}` (`containers_update`)
     ///
@@ -175,7 +175,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         body: models::UpdateContainerReq,
     ) -> impl Future<Output = ContainersUpdateResponse> + Send {
         let _ = (ctx, label, body);
-        std::future::ready(ContainersUpdateResponse::not_implemented())
+        runtime::NotImplemented(ContainersUpdateResponse::not_implemented)
     }
     /// `GET /v1/files` (`files_list`)
     ///
@@ -189,7 +189,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         params: FilesListParams,
     ) -> impl Future<Output = FilesListResponse> + Send {
         let _ = (ctx, params);
-        std::future::ready(FilesListResponse::not_implemented())
+        runtime::NotImplemented(FilesListResponse::not_implemented)
     }
     /// `POST /v1/files` (`files_create`)
     ///
@@ -203,7 +203,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         body: FilesCreateForm,
     ) -> impl Future<Output = FilesCreateResponse> + Send {
         let _ = (ctx, body);
-        std::future::ready(FilesCreateResponse::not_implemented())
+        runtime::NotImplemented(FilesCreateResponse::not_implemented)
     }
     /// `GET /v1/files/{file_id}` (`files_retrieve`)
     ///
@@ -217,7 +217,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         file_id: String,
     ) -> impl Future<Output = FilesRetrieveResponse> + Send {
         let _ = (ctx, file_id);
-        std::future::ready(FilesRetrieveResponse::not_implemented())
+        runtime::NotImplemented(FilesRetrieveResponse::not_implemented)
     }
     /// `DELETE /v1/files/{file_id}` (`files_delete`)
     ///
@@ -231,7 +231,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         file_id: String,
     ) -> impl Future<Output = FilesDeleteResponse> + Send {
         let _ = (ctx, file_id);
-        std::future::ready(FilesDeleteResponse::not_implemented())
+        runtime::NotImplemented(FilesDeleteResponse::not_implemented)
     }
     /// `GET /v1/files/{file_id}/content` (`files_content`)
     ///
@@ -245,7 +245,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         file_id: String,
     ) -> impl Future<Output = FilesContentResponse> + Send {
         let _ = (ctx, file_id);
-        std::future::ready(FilesContentResponse::not_implemented())
+        runtime::NotImplemented(FilesContentResponse::not_implemented)
     }
     /// `GET /v1/models` (`models_list`)
     ///
@@ -259,7 +259,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         params: ModelsListParams,
     ) -> impl Future<Output = ModelsListResponse> + Send {
         let _ = (ctx, params);
-        std::future::ready(ModelsListResponse::not_implemented())
+        runtime::NotImplemented(ModelsListResponse::not_implemented)
     }
     /// `POST /v1/models` (`models_create`)
     ///
@@ -273,7 +273,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         body: models::AddModelToContainerReq,
     ) -> impl Future<Output = ModelsCreateResponse> + Send {
         let _ = (ctx, body);
-        std::future::ready(ModelsCreateResponse::not_implemented())
+        runtime::NotImplemented(ModelsCreateResponse::not_implemented)
     }
     /// `GET /v1/evaluators` (`evaluators_list`)
     ///
@@ -287,7 +287,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         params: EvaluatorsListParams,
     ) -> impl Future<Output = EvaluatorsListResponse> + Send {
         let _ = (ctx, params);
-        std::future::ready(EvaluatorsListResponse::not_implemented())
+        runtime::NotImplemented(EvaluatorsListResponse::not_implemented)
     }
     /// `POST /v1/evaluators` (`evaluators_create`)
     ///
@@ -301,7 +301,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         body: models::CreateEvaluatorReq,
     ) -> impl Future<Output = EvaluatorsCreateResponse> + Send {
         let _ = (ctx, body);
-        std::future::ready(EvaluatorsCreateResponse::not_implemented())
+        runtime::NotImplemented(EvaluatorsCreateResponse::not_implemented)
     }
     /// `GET /v1/evaluators/{evaluator_id}` (`evaluators_retrieve`)
     ///
@@ -315,7 +315,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         evaluator_id: String,
     ) -> impl Future<Output = EvaluatorsRetrieveResponse> + Send {
         let _ = (ctx, evaluator_id);
-        std::future::ready(EvaluatorsRetrieveResponse::not_implemented())
+        runtime::NotImplemented(EvaluatorsRetrieveResponse::not_implemented)
     }
     /// `DELETE /v1/evaluators/{evaluator_id}` (`evaluators_delete`)
     ///
@@ -329,7 +329,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         evaluator_id: String,
     ) -> impl Future<Output = EvaluatorsDeleteResponse> + Send {
         let _ = (ctx, evaluator_id);
-        std::future::ready(EvaluatorsDeleteResponse::not_implemented())
+        runtime::NotImplemented(EvaluatorsDeleteResponse::not_implemented)
     }
     /// `PATCH /v1/evaluators/{evaluator_id}` (`evaluators_update`)
     ///
@@ -344,7 +344,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         body: models::UpdateEvaluatorReq,
     ) -> impl Future<Output = EvaluatorsUpdateResponse> + Send {
         let _ = (ctx, evaluator_id, body);
-        std::future::ready(EvaluatorsUpdateResponse::not_implemented())
+        runtime::NotImplemented(EvaluatorsUpdateResponse::not_implemented)
     }
     /// `GET /v1/datasets` (`datasets_list`)
     ///
@@ -358,7 +358,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         params: DatasetsListParams,
     ) -> impl Future<Output = DatasetsListResponse> + Send {
         let _ = (ctx, params);
-        std::future::ready(DatasetsListResponse::not_implemented())
+        runtime::NotImplemented(DatasetsListResponse::not_implemented)
     }
     /// `POST /v1/datasets` (`datasets_create`)
     ///
@@ -372,7 +372,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         body: models::CreateDatasetReq,
     ) -> impl Future<Output = DatasetsCreateResponse> + Send {
         let _ = (ctx, body);
-        std::future::ready(DatasetsCreateResponse::not_implemented())
+        runtime::NotImplemented(DatasetsCreateResponse::not_implemented)
     }
     /// `GET /v1/datasets/{dataset_id}` (`datasets_retrieve`)
     ///
@@ -386,7 +386,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         dataset_id: String,
     ) -> impl Future<Output = DatasetsRetrieveResponse> + Send {
         let _ = (ctx, dataset_id);
-        std::future::ready(DatasetsRetrieveResponse::not_implemented())
+        runtime::NotImplemented(DatasetsRetrieveResponse::not_implemented)
     }
     /// `GET /v1/evaluation/runs` (`evaluation_runs_list`)
     ///
@@ -400,7 +400,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         params: EvaluationRunsListParams,
     ) -> impl Future<Output = EvaluationRunsListResponse> + Send {
         let _ = (ctx, params);
-        std::future::ready(EvaluationRunsListResponse::not_implemented())
+        runtime::NotImplemented(EvaluationRunsListResponse::not_implemented)
     }
     /// `POST /v1/evaluation/runs` (`evaluation_runs_create`)
     ///
@@ -414,7 +414,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         body: models::CreateEvaluationRunReq,
     ) -> impl Future<Output = EvaluationRunsCreateResponse> + Send {
         let _ = (ctx, body);
-        std::future::ready(EvaluationRunsCreateResponse::not_implemented())
+        runtime::NotImplemented(EvaluationRunsCreateResponse::not_implemented)
     }
     /// `GET /v1/evaluation/runs/{run_id}` (`evaluation_runs_retrieve`)
     ///
@@ -428,7 +428,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         run_id: String,
     ) -> impl Future<Output = EvaluationRunsRetrieveResponse> + Send {
         let _ = (ctx, run_id);
-        std::future::ready(EvaluationRunsRetrieveResponse::not_implemented())
+        runtime::NotImplemented(EvaluationRunsRetrieveResponse::not_implemented)
     }
     /// `POST /v1/optimization/runs` (`optimization_runs_create`)
     ///
@@ -442,7 +442,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         body: models::CreateOptimizationRunReq,
     ) -> impl Future<Output = OptimizationRunsCreateResponse> + Send {
         let _ = (ctx, body);
-        std::future::ready(OptimizationRunsCreateResponse::not_implemented())
+        runtime::NotImplemented(OptimizationRunsCreateResponse::not_implemented)
     }
     /// `POST /v1/rlm/responses` (`rlm_responses_create`)
     ///
@@ -456,7 +456,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         body: models::CreateRlmResponseReq,
     ) -> impl Future<Output = RlmResponsesCreateResponse> + Send {
         let _ = (ctx, body);
-        std::future::ready(RlmResponsesCreateResponse::not_implemented())
+        runtime::NotImplemented(RlmResponsesCreateResponse::not_implemented)
     }
     /// `GET /v1/rlm/responses/{response_id}` (`rlm_responses_retrieve`)
     ///
@@ -470,7 +470,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         response_id: String,
     ) -> impl Future<Output = RlmResponsesRetrieveResponse> + Send {
         let _ = (ctx, response_id);
-        std::future::ready(RlmResponsesRetrieveResponse::not_implemented())
+        runtime::NotImplemented(RlmResponsesRetrieveResponse::not_implemented)
     }
     /// `GET /v1/traces` (`traces_list`)
     ///
@@ -484,7 +484,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         params: TracesListParams,
     ) -> impl Future<Output = TracesListResponse> + Send {
         let _ = (ctx, params);
-        std::future::ready(TracesListResponse::not_implemented())
+        runtime::NotImplemented(TracesListResponse::not_implemented)
     }
     /// `GET /v1/traces/{id}` (`traces_retrieve`)
     ///
@@ -498,7 +498,7 @@ pub trait ManiacApi: Send + Sync + 'static {
         id: String,
     ) -> impl Future<Output = TracesRetrieveResponse> + Send {
         let _ = (ctx, id);
-        std::future::ready(TracesRetrieveResponse::not_implemented())
+        runtime::NotImplemented(TracesRetrieveResponse::not_implemented)
     }
 }
 #[cfg(feature = "chat")]
@@ -523,8 +523,22 @@ impl runtime::Params for ChatCompletionsListParams {
             "limit",
             |at| {
                 let value = &params.limit;
-                super::validate::minimum(at, *value as f64, 1.0, false)?;
-                super::validate::maximum(at, *value as f64, 100.0, false)?;
+                if let Err(error) = super::validate::minimum(
+                    at,
+                    *value as f64,
+                    1.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
+                if let Err(error) = super::validate::maximum(
+                    at,
+                    *value as f64,
+                    100.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
                 Ok(())
             },
         )?;
@@ -533,7 +547,14 @@ impl runtime::Params for ChatCompletionsListParams {
             "offset",
             |at| {
                 let value = &params.offset;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
+                if let Err(error) = super::validate::minimum(
+                    at,
+                    *value as f64,
+                    0.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
                 Ok(())
             },
         )?;
@@ -933,8 +954,22 @@ impl runtime::Params for ContainersListParams {
             "limit",
             |at| {
                 let value = &params.limit;
-                super::validate::minimum(at, *value as f64, 1.0, false)?;
-                super::validate::maximum(at, *value as f64, 100.0, false)?;
+                if let Err(error) = super::validate::minimum(
+                    at,
+                    *value as f64,
+                    1.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
+                if let Err(error) = super::validate::maximum(
+                    at,
+                    *value as f64,
+                    100.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
                 Ok(())
             },
         )?;
@@ -943,7 +978,14 @@ impl runtime::Params for ContainersListParams {
             "offset",
             |at| {
                 let value = &params.offset;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
+                if let Err(error) = super::validate::minimum(
+                    at,
+                    *value as f64,
+                    0.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
                 Ok(())
             },
         )?;
@@ -1456,8 +1498,22 @@ impl runtime::Params for FilesListParams {
             "limit",
             |at| {
                 let value = &params.limit;
-                super::validate::minimum(at, *value as f64, 1.0, false)?;
-                super::validate::maximum(at, *value as f64, 1000.0, false)?;
+                if let Err(error) = super::validate::minimum(
+                    at,
+                    *value as f64,
+                    1.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
+                if let Err(error) = super::validate::maximum(
+                    at,
+                    *value as f64,
+                    1000.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
                 Ok(())
             },
         )?;
@@ -1466,7 +1522,14 @@ impl runtime::Params for FilesListParams {
             "offset",
             |at| {
                 let value = &params.offset;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
+                if let Err(error) = super::validate::minimum(
+                    at,
+                    *value as f64,
+                    0.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
                 Ok(())
             },
         )?;
@@ -2009,8 +2072,22 @@ impl runtime::Params for ModelsListParams {
             "limit",
             |at| {
                 let value = &params.limit;
-                super::validate::minimum(at, *value as f64, 1.0, false)?;
-                super::validate::maximum(at, *value as f64, 100.0, false)?;
+                if let Err(error) = super::validate::minimum(
+                    at,
+                    *value as f64,
+                    1.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
+                if let Err(error) = super::validate::maximum(
+                    at,
+                    *value as f64,
+                    100.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
                 Ok(())
             },
         )?;
@@ -2019,7 +2096,14 @@ impl runtime::Params for ModelsListParams {
             "offset",
             |at| {
                 let value = &params.offset;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
+                if let Err(error) = super::validate::minimum(
+                    at,
+                    *value as f64,
+                    0.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
                 Ok(())
             },
         )?;
@@ -2214,8 +2298,22 @@ impl runtime::Params for EvaluatorsListParams {
             "limit",
             |at| {
                 let value = &params.limit;
-                super::validate::minimum(at, *value as f64, 1.0, false)?;
-                super::validate::maximum(at, *value as f64, 100.0, false)?;
+                if let Err(error) = super::validate::minimum(
+                    at,
+                    *value as f64,
+                    1.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
+                if let Err(error) = super::validate::maximum(
+                    at,
+                    *value as f64,
+                    100.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
                 Ok(())
             },
         )?;
@@ -2224,7 +2322,14 @@ impl runtime::Params for EvaluatorsListParams {
             "offset",
             |at| {
                 let value = &params.offset;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
+                if let Err(error) = super::validate::minimum(
+                    at,
+                    *value as f64,
+                    0.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
                 Ok(())
             },
         )?;
@@ -2737,8 +2842,22 @@ impl runtime::Params for DatasetsListParams {
             "limit",
             |at| {
                 let value = &params.limit;
-                super::validate::minimum(at, *value as f64, 1.0, false)?;
-                super::validate::maximum(at, *value as f64, 100.0, false)?;
+                if let Err(error) = super::validate::minimum(
+                    at,
+                    *value as f64,
+                    1.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
+                if let Err(error) = super::validate::maximum(
+                    at,
+                    *value as f64,
+                    100.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
                 Ok(())
             },
         )?;
@@ -2747,7 +2866,14 @@ impl runtime::Params for DatasetsListParams {
             "offset",
             |at| {
                 let value = &params.offset;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
+                if let Err(error) = super::validate::minimum(
+                    at,
+                    *value as f64,
+                    0.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
                 Ok(())
             },
         )?;
@@ -3049,8 +3175,22 @@ impl runtime::Params for EvaluationRunsListParams {
             "limit",
             |at| {
                 let value = &params.limit;
-                super::validate::minimum(at, *value as f64, 1.0, false)?;
-                super::validate::maximum(at, *value as f64, 100.0, false)?;
+                if let Err(error) = super::validate::minimum(
+                    at,
+                    *value as f64,
+                    1.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
+                if let Err(error) = super::validate::maximum(
+                    at,
+                    *value as f64,
+                    100.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
                 Ok(())
             },
         )?;
@@ -3059,7 +3199,14 @@ impl runtime::Params for EvaluationRunsListParams {
             "offset",
             |at| {
                 let value = &params.offset;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
+                if let Err(error) = super::validate::minimum(
+                    at,
+                    *value as f64,
+                    0.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
                 Ok(())
             },
         )?;
@@ -3645,8 +3792,22 @@ impl runtime::Params for TracesListParams {
             "limit",
             |at| {
                 let value = &params.limit;
-                super::validate::minimum(at, *value as f64, 1.0, false)?;
-                super::validate::maximum(at, *value as f64, 100.0, false)?;
+                if let Err(error) = super::validate::minimum(
+                    at,
+                    *value as f64,
+                    1.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
+                if let Err(error) = super::validate::maximum(
+                    at,
+                    *value as f64,
+                    100.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
                 Ok(())
             },
         )?;
@@ -3655,7 +3816,14 @@ impl runtime::Params for TracesListParams {
             "offset",
             |at| {
                 let value = &params.offset;
-                super::validate::minimum(at, *value as f64, 0.0, false)?;
+                if let Err(error) = super::validate::minimum(
+                    at,
+                    *value as f64,
+                    0.0,
+                    false,
+                ) {
+                    return Err(error);
+                }
                 Ok(())
             },
         )?;

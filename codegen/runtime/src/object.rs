@@ -3,7 +3,9 @@
 //! wrapper type per member read or written through a function: most of what a large
 //! document's crate costs to compile. A generated struct instead implements [`Object`]:
 //! `read`, one `match` over its members' names, each arm a call to a method of [`Members`];
-//! `write`, one call of a [`Write`] method per member. These do what the derives did, with the same
+//! `write`, one call of a [`Write`] method per member. Neither uses `?` per member: a `?`
+//! (a `Try` and a `FromResidual` to prove, and their match to borrow-check) cost more to
+//! compile than the call it follows. These do what the derives did, with the same
 //! errors raised at the same places, so that the paths `serde_path_to_error` finds (a 422's
 //! field) stay the same.
 
@@ -29,7 +31,7 @@ pub trait Object: Sized {
     fn read<'de, A: MapAccess<'de>>(map: Members<A>) -> Result<Self, A::Error>;
 
     /// Writes the members, in order.
-    fn write<W: Write>(&self, out: &mut W) -> Result<(), W::Error>;
+    fn write<W: Write>(&self, out: &mut W);
 }
 
 /// `Deserialize::deserialize` of a generated struct: an object only (an array is
@@ -44,16 +46,72 @@ pub fn deserialize<'de, T: Object, D: Deserializer<'de>>(deserializer: D) -> Res
 pub fn serialize<T: Object, S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
     if T::ADDITIONAL {
         let mut map = serializer.serialize_map(None)?;
-        value.write(&mut Entries(&mut map))?;
-        return map.end();
+        let mut entries = Entries(Recorder::new(&mut map));
+        value.write(&mut entries);
+        return match entries.0.error {
+            Some(error) => Err(error),
+            None => map.end(),
+        };
     }
     let mut count = Count(0);
-    if let Err(never) = value.write(&mut count) {
-        match never {}
-    }
+    value.write(&mut count);
     let mut fields = serializer.serialize_struct(T::NAME, count.0)?;
-    value.write(&mut Fields(&mut fields))?;
-    fields.end()
+    let mut members = Fields(Recorder::new(&mut fields));
+    value.write(&mut members);
+    match members.0.error {
+        Some(error) => Err(error),
+        None => fields.end(),
+    }
+}
+
+/// `Debug::fmt` of a generated struct: `Name { member: value, .. }`, the members as
+/// `write` gives them (names as on the wire, optional members left out when absent, the
+/// other members kept inline). Not `derive(Debug)`: its body per struct cost the compiler
+/// as much again as `write`, which this reuses.
+pub fn debug<T: Object>(value: &T, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut out = Debugged(f.debug_struct(T::NAME));
+    value.write(&mut out);
+    out.0.finish()
+}
+
+struct Debugged<'a, 'b>(fmt::DebugStruct<'a, 'b>);
+
+impl Write for Debugged<'_, '_> {
+    fn member<T: Serialize + fmt::Debug + ?Sized>(&mut self, name: &'static str, value: &T) {
+        self.0.field(name, &value);
+    }
+
+    fn skipped(&mut self, _: &'static str) {}
+
+    fn additional<T: Serialize + fmt::Debug>(&mut self, members: &BTreeMap<String, T>) {
+        for (name, value) in members {
+            self.0.field(name, value);
+        }
+    }
+}
+
+/// A union's value (`oneOf`/`anyOf` without a discriminator), read once and then offered
+/// to each branch in turn, as serde's `untagged` does with its private buffer; a
+/// generated union's `Deserialize` returns the first branch that reads it.
+pub struct Buffered(serde_json::Value);
+
+impl Buffered {
+    /// Reads the value whole.
+    pub fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde_json::Value::deserialize(deserializer).map(Buffered)
+    }
+
+    /// The value as a branch's type, if it is one.
+    pub fn branch<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        T::deserialize(&self.0).ok()
+    }
+
+    /// No branch read it: serde's message for an `untagged` enum.
+    pub fn none_of<E: Error>(&self, name: &str) -> E {
+        E::custom(format_args!(
+            "data did not match any variant of untagged enum {name}"
+        ))
+    }
 }
 
 struct ObjectVisitor<T>(PhantomData<T>);
@@ -201,19 +259,10 @@ impl<'de, A: MapAccess<'de>> Members<A> {
         Ok(())
     }
 
-    /// A required member's value. One left out is `missing field`, but for a type that
-    /// reads `null` (an `Option`: a required nullable member), which is `None` then, as
-    /// serde's derive has it.
+    /// The error for a required member left out.
     #[inline]
-    pub fn required<T: Deserialize<'de>>(
-        &self,
-        slot: Option<T>,
-        name: &'static str,
-    ) -> Result<T, A::Error> {
-        match slot {
-            Some(value) => Ok(value),
-            None => T::deserialize(Missing(name, PhantomData)),
-        }
+    pub fn missing(&self, name: &'static str) -> A::Error {
+        A::Error::missing_field(name)
     }
 }
 
@@ -253,54 +302,22 @@ impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Given<T> {
     }
 }
 
-/// What a left-out member reads as: `None` for an `Option`, else `missing field`.
-struct Missing<E>(&'static str, PhantomData<E>);
-
-impl<'de, E: Error> Deserializer<'de> for Missing<E> {
-    type Error = E;
-
-    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, E> {
-        Err(E::missing_field(self.0))
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
-        visitor.visit_none()
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
-        ignored_any
-    }
-}
-
-/// Where a struct's `write` puts its members: one call per member, by its presence.
+/// Where a struct's `write` puts its members: one call per member, by its presence. The
+/// calls return nothing (no `?` per member, see the module docs): a writer keeps its first
+/// error and passes over the members after it, and [`serialize`] returns that error.
 pub trait Write {
-    type Error;
-
     /// A member written (as its type writes it).
-    fn member<T: Serialize + ?Sized>(
-        &mut self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<(), Self::Error>;
+    fn member<T: Serialize + fmt::Debug + ?Sized>(&mut self, name: &'static str, value: &T);
 
     /// A member left out (`None` for an optional one).
-    fn skipped(&mut self, name: &'static str) -> Result<(), Self::Error>;
+    fn skipped(&mut self, name: &'static str);
 
     /// The members kept beyond the declared ones (`additionalProperties`), each as it is.
-    fn additional<T: Serialize>(
-        &mut self,
-        members: &BTreeMap<String, T>,
-    ) -> Result<(), Self::Error>;
+    fn additional<T: Serialize + fmt::Debug>(&mut self, members: &BTreeMap<String, T>);
 
     /// An optional member: left out when `None`.
     #[inline]
-    fn optional<T: Serialize>(
-        &mut self,
-        name: &'static str,
-        value: &Option<T>,
-    ) -> Result<(), Self::Error> {
+    fn optional<T: Serialize + fmt::Debug>(&mut self, name: &'static str, value: &Option<T>) {
         match value {
             Some(_) => self.member(name, value),
             None => self.skipped(name),
@@ -310,21 +327,17 @@ pub trait Write {
     /// A member holding JSON Schema `number`s, whole ones written as integers (see
     /// [`crate::validate::whole_numbers`]).
     #[inline]
-    fn number<T: Serialize + ?Sized>(
-        &mut self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<(), Self::Error> {
+    fn number<T: Serialize + fmt::Debug + ?Sized>(&mut self, name: &'static str, value: &T) {
         self.member(name, &crate::validate::Whole(value))
     }
 
     /// An optional member holding `number`s: left out when `None`.
     #[inline]
-    fn optional_number<T: Serialize>(
+    fn optional_number<T: Serialize + fmt::Debug>(
         &mut self,
         name: &'static str,
         value: &Option<T>,
-    ) -> Result<(), Self::Error> {
+    ) {
         match value {
             Some(_) => self.number(name, value),
             None => self.skipped(name),
@@ -336,72 +349,76 @@ pub trait Write {
 struct Count(usize);
 
 impl Write for Count {
-    type Error = std::convert::Infallible;
-
-    fn member<T: Serialize + ?Sized>(&mut self, _: &'static str, _: &T) -> Result<(), Self::Error> {
+    fn member<T: Serialize + fmt::Debug + ?Sized>(&mut self, _: &'static str, _: &T) {
         self.0 += 1;
-        Ok(())
     }
 
-    fn skipped(&mut self, _: &'static str) -> Result<(), Self::Error> {
-        Ok(())
-    }
+    fn skipped(&mut self, _: &'static str) {}
 
-    fn additional<T: Serialize>(&mut self, _: &BTreeMap<String, T>) -> Result<(), Self::Error> {
+    fn additional<T: Serialize + fmt::Debug>(&mut self, _: &BTreeMap<String, T>) {
         // Such a struct is written as a map, never counted.
-        Ok(())
+    }
+}
+
+/// A serializer's part (a struct's or a map's) written member by member, keeping the
+/// first error and passing over the calls after it.
+struct Recorder<'a, O, E> {
+    out: &'a mut O,
+    error: Option<E>,
+}
+
+impl<'a, O, E> Recorder<'a, O, E> {
+    fn new(out: &'a mut O) -> Self {
+        Recorder { out, error: None }
+    }
+
+    #[inline]
+    fn record(&mut self, write: impl FnOnce(&mut O) -> Result<(), E>) {
+        if self.error.is_none() {
+            self.error = write(self.out).err();
+        }
     }
 }
 
 /// A struct's members, as its fields.
-struct Fields<'a, S>(&'a mut S);
+struct Fields<'a, S: SerializeStruct>(Recorder<'a, S, S::Error>);
 
 impl<S: SerializeStruct> Write for Fields<'_, S> {
-    type Error = S::Error;
-
-    fn member<T: Serialize + ?Sized>(
-        &mut self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<(), S::Error> {
-        self.0.serialize_field(name, value)
+    fn member<T: Serialize + fmt::Debug + ?Sized>(&mut self, name: &'static str, value: &T) {
+        self.0.record(|out| out.serialize_field(name, value));
     }
 
-    fn skipped(&mut self, name: &'static str) -> Result<(), S::Error> {
-        self.0.skip_field(name)
+    fn skipped(&mut self, name: &'static str) {
+        self.0.record(|out| out.skip_field(name));
     }
 
-    fn additional<T: Serialize>(&mut self, _: &BTreeMap<String, T>) -> Result<(), S::Error> {
+    fn additional<T: Serialize + fmt::Debug>(&mut self, _: &BTreeMap<String, T>) {
         // Not reached: a struct that keeps other members says so (`ADDITIONAL`), and
         // `serialize` writes it as a map.
-        Err(serde::ser::Error::custom(
-            "members beyond the declared ones are written to a map",
-        ))
+        self.0.record(|_| {
+            Err(serde::ser::Error::custom(
+                "members beyond the declared ones are written to a map",
+            ))
+        });
     }
 }
 
 /// A struct's members, as a map's entries (a struct that keeps other members).
-struct Entries<'a, M>(&'a mut M);
+struct Entries<'a, M: SerializeMap>(Recorder<'a, M, M::Error>);
 
 impl<M: SerializeMap> Write for Entries<'_, M> {
-    type Error = M::Error;
-
-    fn member<T: Serialize + ?Sized>(
-        &mut self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<(), M::Error> {
-        self.0.serialize_entry(name, value)
+    fn member<T: Serialize + fmt::Debug + ?Sized>(&mut self, name: &'static str, value: &T) {
+        self.0.record(|out| out.serialize_entry(name, value));
     }
 
-    fn skipped(&mut self, _: &'static str) -> Result<(), M::Error> {
-        Ok(())
-    }
+    fn skipped(&mut self, _: &'static str) {}
 
-    fn additional<T: Serialize>(&mut self, members: &BTreeMap<String, T>) -> Result<(), M::Error> {
+    fn additional<T: Serialize + fmt::Debug>(&mut self, members: &BTreeMap<String, T>) {
         // As serde's `flatten` hands a map's entries on.
-        members
-            .iter()
-            .try_for_each(|(key, value)| self.0.serialize_entry(key, value))
+        self.0.record(|out| {
+            members
+                .iter()
+                .try_for_each(|(key, value)| out.serialize_entry(key, value))
+        });
     }
 }

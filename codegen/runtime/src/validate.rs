@@ -269,6 +269,13 @@ struct WholeNumbers<S>(S);
 /// A value serialized through [`WholeNumbers`].
 pub(crate) struct Whole<'a, T: ?Sized>(pub(crate) &'a T);
 
+/// As the value it wraps: a struct's `Debug` shows its members as they are.
+impl<T: std::fmt::Debug + ?Sized> std::fmt::Debug for Whole<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 impl<T: serde::Serialize + ?Sized> serde::Serialize for Whole<'_, T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.0.serialize(WholeNumbers(serializer))

@@ -156,7 +156,12 @@ fn struct_def(
             let (read, absent) = match &f.presence {
                 Presence::Required | Presence::RequiredNullable => {
                     default_inits.push(quote!(#field: Default::default()));
-                    (Read::Field, Absent::Required)
+                    let absent = if reads_missing_as_none(api, &f.ty) {
+                        Absent::Null
+                    } else {
+                        Absent::Required
+                    };
+                    (Read::Field, absent)
                 }
                 Presence::Optional => {
                     default_inits.push(quote!(#field: None));
@@ -205,12 +210,9 @@ fn struct_def(
     object.closed = s.closed && !t.from_server;
     let derive_default = t.has_default && default_fns.is_empty();
     let default = derive_default.then(|| quote!(Default,));
-    // `Serialize` and `Deserialize` are written out below: serde's derives cost most of a
-    // large crate's build.
-    attrs.push(ast::list_attr(
-        "derive",
-        quote!(Debug, Clone, PartialEq, #default),
-    ));
+    // `Debug`, `Serialize` and `Deserialize` are written out below, through the runtime:
+    // their derives cost most of a large crate's build.
+    attrs.push(ast::list_attr("derive", quote!(Clone, PartialEq, #default)));
     items.push(Item::Struct(syn::ItemStruct {
         attrs,
         vis: ast::public(),
@@ -245,6 +247,15 @@ fn struct_def(
     Ok(())
 }
 
+/// Whether a value of the type reads a member left out as `None` (serde's `Option`).
+fn reads_missing_as_none(api: &Api, ty: &Ty) -> bool {
+    match resolved(api, ty) {
+        Ty::Option(_) => true,
+        Ty::Box(inner) => reads_missing_as_none(api, inner),
+        _ => false,
+    }
+}
+
 /// How a member's value is read (a method of the runtime's `object::Members`).
 #[derive(Clone, Copy)]
 enum Read {
@@ -258,8 +269,11 @@ enum Read {
 
 /// What a member left out is read as.
 enum Absent {
-    /// `missing field` (`None` for an `Option`, as serde has it).
+    /// `missing field`.
     Required,
+    /// `None`, for a required member of an `Option` type (nullable), as serde's derive has
+    /// it: its slot flattened, but written when `None` too.
+    Null,
     /// `None`: its slot (`Option<Option<T>>`) flattened. Written only when `Some`.
     Flattened,
     /// Its default, from this associated function.
@@ -274,6 +288,9 @@ struct ObjectImpl {
     slots: Vec<syn::Stmt>,
     arms: Vec<syn::Arm>,
     values: Vec<syn::FieldValue>,
+    /// `let Some(slot) = slot else { return Err(map.missing(name)) };` per required
+    /// member, before the struct is made.
+    requires: Vec<syn::Stmt>,
     wires: Vec<syn::Expr>,
     writes: Vec<syn::Stmt>,
     /// The map's field that keeps the members the type does not declare.
@@ -304,7 +321,9 @@ fn self_field(field: &str) -> syn::Expr {
 impl ObjectImpl {
     fn member(&mut self, f: &Field, read: Read, absent: Absent, number: bool) {
         let slot = slot_name(&f.name);
+        let slot_ident = ident(&slot);
         let wire = || ast::str_lit(&f.wire);
+        let wire_lit = wire();
         self.slots
             .push(ast::let_mut_stmt(&slot, ast::path_expr(&["None"])));
         let function = match read {
@@ -313,11 +332,18 @@ impl ObjectImpl {
             Read::Nullable => "nullable",
         };
         let read = call("map", function, [ast::mut_reference(local(&slot)), wire()]);
-        self.arms
-            .push(ast::arm(ast::str_pat(&f.wire), ast::try_expr(read)));
+        self.arms.push(ast::arm(ast::str_pat(&f.wire), read));
         let skipped_when_none = matches!(absent, Absent::Flattened);
         let value = match absent {
-            Absent::Required => ast::try_expr(call("map", "required", [local(&slot), wire()])),
+            Absent::Null => ast::method(local(&slot), "flatten", []),
+            Absent::Required => {
+                self.requires.push(syn::parse_quote! {
+                    let Some(#slot_ident) = #slot_ident else {
+                        return Err(map.missing(#wire_lit));
+                    };
+                });
+                local(&slot)
+            }
             Absent::Flattened => ast::method(local(&slot), "flatten", []),
             Absent::Defaulted(function) => ast::method(
                 local(&slot),
@@ -333,22 +359,16 @@ impl ObjectImpl {
             (false, true) => "number",
             (true, true) => "optional_number",
         };
-        self.writes.push(ast::try_stmt(call(
-            "out",
-            write,
-            [wire(), self_field(&f.name)],
-        )));
+        self.writes
+            .push(ast::semi(call("out", write, [wire(), self_field(&f.name)])));
     }
 
     /// The map of the members the type does not declare. Its numbers are written as they
     /// are: serde's `flatten`, which wrote it before, took no `serialize_with`.
     fn additional(&mut self, field: &str) {
         self.additional = Some(field.to_owned());
-        self.writes.push(ast::try_stmt(call(
-            "out",
-            "additional",
-            [self_field(field)],
-        )));
+        self.writes
+            .push(ast::semi(call("out", "additional", [self_field(field)])));
     }
 
     /// The struct's `Object`, `Serialize` and `Deserialize` impls.
@@ -378,24 +398,28 @@ impl ObjectImpl {
             }
             None => call("map", "skip", []),
         };
-        let other = ast::try_expr(other);
         let each = if self.arms.is_empty() && self.additional.is_none() {
             // Nothing to tell apart: `while map.key()?.is_some() { map.skip()?; }`.
-            ast::while_loop(ast::method(next, "is_some", []), vec![ast::semi(other)])
+            ast::while_loop(
+                ast::method(next, "is_some", []),
+                vec![ast::semi(ast::try_expr(other))],
+            )
         } else {
+            // One `?` after the `match`, not one per arm.
             let body = if self.arms.is_empty() {
-                ast::semi(other)
+                ast::semi(ast::try_expr(other))
             } else {
                 let mut arms = self.arms;
                 arms.push(ast::arm(ast::wild_pat(), other));
-                ast::block_stmt(ast::match_expr(
+                ast::semi(ast::try_expr(ast::match_expr(
                     ast::method(local("key"), "as_str", []),
                     arms,
-                ))
+                )))
             };
             ast::while_let(ast::some_pat(ast::ident_pat("key")), next, vec![body])
         };
         read.push(ast::block_stmt(each));
+        read.extend(self.requires);
         read.push(ast::block_stmt(ast::call(
             ast::path_expr(&["Ok"]),
             [ast::struct_expr(&["Self"], values)],
@@ -416,7 +440,6 @@ impl ObjectImpl {
                         if write.is_empty() {
                             unused_out(f);
                         }
-                        write.push(ast::ok_unit());
                         f.block.stmts = std::mem::take(&mut write);
                     }
                     _ => {}
@@ -429,7 +452,9 @@ impl ObjectImpl {
             serialize.self_ty = self_ty();
             let mut deserialize = impls.deserialize.clone();
             deserialize.self_ty = self_ty();
-            items.extend([object, serialize, deserialize].map(Item::Impl));
+            let mut debug = impls.debug.clone();
+            debug.self_ty = self_ty();
+            items.extend([object, serialize, deserialize, debug].map(Item::Impl));
         });
     }
 }
@@ -452,6 +477,7 @@ struct ObjectImpls {
     additional: syn::ImplItem,
     serialize: syn::ItemImpl,
     deserialize: syn::ItemImpl,
+    debug: syn::ItemImpl,
 }
 
 thread_local! {
@@ -462,7 +488,7 @@ thread_local! {
                 fn read<'de, A: serde::de::MapAccess<'de>>(
                     mut map: codegen_runtime::object::Members<A>,
                 ) -> Result<Self, A::Error> {}
-                fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) -> Result<(), W::Error> {}
+                fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {}
             }
         },
         additional: syn::parse_quote! {
@@ -479,6 +505,13 @@ thread_local! {
             impl<'de> serde::Deserialize<'de> for Type {
                 fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                     codegen_runtime::object::deserialize(deserializer)
+                }
+            }
+        },
+        debug: syn::parse_quote! {
+            impl std::fmt::Debug for Type {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    codegen_runtime::object::debug(self, f)
                 }
             }
         },
@@ -775,33 +808,69 @@ fn union_def(
                 }
                 _ => format!("A `{}`.", api_ty_label(api, &v.ty)),
             };
-            let mut attrs = doc_attr_list(Some(&doc));
-            if holds_number(api, &v.ty) {
-                attrs.push(ast::list_attr(
-                    "serde",
-                    quote!(serialize_with = #WHOLE_NUMBERS),
-                ));
-            }
-            variant(attrs, &v.name, ast::tuple_fields(ty_syn(api, &v.ty)))
+            variant(
+                doc_attr_list(Some(&doc)),
+                &v.name,
+                ast::tuple_fields(ty_syn(api, &v.ty)),
+            )
         })
         .collect();
     attrs.push(ast::list_attr(
         "allow",
         quote!(clippy::large_enum_variant, clippy::enum_variant_names),
     ));
+    // Written out, not serde's `untagged` derives: for a large document they cost the
+    // compiler as much as every other impl of the unions together.
+    attrs.push(ast::list_attr("derive", quote!(Debug, Clone, PartialEq)));
+    let name_ident = format_ident!("{}", name);
+    let write_arms = u.variants.iter().map(|v| {
+        let ident = format_ident!("{}", v.name);
+        if holds_number(api, &v.ty) {
+            let whole: syn::Path = syn::parse_str(WHOLE_NUMBERS).expect("a path");
+            quote!(Self::#ident(value) => #whole(value, serializer),)
+        } else {
+            quote!(Self::#ident(value) => serde::Serialize::serialize(value, serializer),)
+        }
+    });
+    let other_arm = u
+        .other
+        .as_ref()
+        .filter(|_| u.discriminator.is_some())
+        .map(|other| {
+            let other = format_ident!("{}", other);
+            quote!(Self::#other(value) => serde::Serialize::serialize(value, serializer),)
+        });
+    let serialize = quote! {
+        impl serde::Serialize for #name_ident {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    #(#write_arms)*
+                    #other_arm
+                }
+            }
+        }
+    };
     let Some(property) = &u.discriminator else {
-        attrs.push(ast::list_attr(
-            "derive",
-            quote!(
-                Debug,
-                Clone,
-                PartialEq,
-                serde::Serialize,
-                serde::Deserialize
-            ),
-        ));
-        attrs.push(ast::list_attr("serde", quote!(untagged)));
-        return Ok(vec![enum_item(name, attrs, variants)]);
+        let branches = u.variants.iter().map(|v| {
+            let ident = format_ident!("{}", v.name);
+            quote! {
+                if let Some(branch) = value.branch() {
+                    return Ok(Self::#ident(branch));
+                }
+            }
+        });
+        let mut items = vec![enum_item(name, attrs, variants)];
+        items.extend(parse_items(quote! {
+            #serialize
+            impl<'de> serde::Deserialize<'de> for #name_ident {
+                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    let value = codegen_runtime::object::Buffered::read(deserializer)?;
+                    #(#branches)*
+                    Err(value.none_of(#name))
+                }
+            }
+        })?);
+        return Ok(items);
     };
     let all_tags: Vec<&str> = u
         .variants
@@ -827,14 +896,9 @@ fn union_def(
         }
         None => quote!(Err(serde::de::Error::unknown_variant(&tag, &[#(#all_tags),*]))),
     };
-    attrs.push(ast::list_attr(
-        "derive",
-        quote!(Debug, Clone, PartialEq, serde::Serialize),
-    ));
-    attrs.push(ast::list_attr("serde", quote!(untagged)));
-    let name_ident = format_ident!("{}", name);
     let mut items = vec![enum_item(name, attrs, variants)];
     items.extend(parse_items(quote! {
+        #serialize
         impl<'de> serde::Deserialize<'de> for #name_ident {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;

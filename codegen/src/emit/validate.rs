@@ -57,9 +57,9 @@ fn runtime_fn(name: &str) -> Expr {
     ast::path_expr(&["super", "validate", name])
 }
 
-/// `super::validate::name(args)?;`
+/// `super::validate::name(args)`, its violation returned.
 fn runtime_check(name: &str, args: impl IntoIterator<Item = Expr>) -> Stmt {
-    ast::try_stmt(ast::call(runtime_fn(name), args))
+    ast::return_err_stmt(ast::call(runtime_fn(name), args))
 }
 
 /// [`checks`] with the place given as an expression of type `Path`.
@@ -110,7 +110,9 @@ fn checks_at(api: &Api, ty: &Ty, constraints: &Constraints, value: &Expr, at: &E
                 let check: syn::Block = syn::parse_quote! {
                     {
                         static PATTERN: super::validate::Pattern = super::validate::Pattern::new(#pattern);
-                        super::validate::pattern(#at, #value, &PATTERN)?;
+                        if let Err(violation) = super::validate::pattern(#at, #value, &PATTERN) {
+                            return Err(violation);
+                        }
                     }
                 };
                 out.push(ast::block_stmt(Expr::Block(syn::ExprBlock {

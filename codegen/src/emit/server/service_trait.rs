@@ -36,7 +36,7 @@ thread_local! {
     static TRAIT_METHOD: syn::TraitItemFn = syn::parse_quote! {
         fn method(&self) -> impl Future<Output = Response> + Send {
             let _ = ctx;
-            std::future::ready(Response::not_implemented())
+            runtime::NotImplemented(Response::not_implemented)
         }
     };
 }
@@ -106,11 +106,8 @@ fn trait_method(
             ast::let_wild_stmt(unused),
             Stmt::Expr(
                 ast::call(
-                    ast::path_expr(&["std", "future", "ready"]),
-                    [ast::call(
-                        ast::path_expr(&[&response_name, "not_implemented"]),
-                        [],
-                    )],
+                    ast::path_expr(&["runtime", "NotImplemented"]),
+                    [ast::path_expr(&[&response_name, "not_implemented"])],
                 ),
                 None,
             ),
