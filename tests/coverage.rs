@@ -369,6 +369,16 @@ const MEDIA: &[&str] = &[
     "binary",
 ];
 
+/// How a form body's property is laid out by its `encoding`: the style does not apply to
+/// JSON text.
+fn form_encoding(style: &str, explode: bool, json: bool) -> String {
+    if json {
+        return "form encoding JSON".to_owned();
+    }
+    let explode = if explode { "exploded" } else { "not exploded" };
+    format!("form encoding, style {style}, {explode}")
+}
+
 fn content(reached: &mut Reached, where_: &str, c: &Content) {
     let Content {
         media_type: _,
@@ -376,7 +386,21 @@ fn content(reached: &mut Reached, where_: &str, c: &Content) {
         ty: t,
         constraints: _,
         examples,
+        encoding,
     } = c;
+    for entry in encoding {
+        let FormEncoding {
+            property: _,
+            style,
+            explode,
+            allow_reserved,
+            json,
+        } = entry;
+        reached.add(form_encoding(style_name(*style), *explode, *json));
+        if *allow_reserved {
+            reached.add("form encoding allowReserved");
+        }
+    }
     let kind = media_name(*kind);
     reached.add(format!("{where_} {kind}"));
     if t.is_none() {
@@ -638,6 +662,18 @@ fn expressible() -> BTreeSet<String> {
             }
         }
     }
+    // The layouts OpenAPI defines for a form property (as for query parameters).
+    for (style, explode) in [
+        ("form", true),
+        ("form", false),
+        ("spaceDelimited", false),
+        ("pipeDelimited", false),
+        ("deepObject", true),
+    ] {
+        all.insert(form_encoding(style, explode, false));
+    }
+    all.insert(form_encoding("form", true, true));
+    all.insert("form encoding allowReserved".to_owned());
     for kind in MEDIA {
         all.insert(format!("response {kind}"));
         // Event streams are what servers send, not what clients upload.

@@ -222,6 +222,22 @@ fn valid_constructs_without_a_faithful_type_warn_where_and_what() {
         "#/components/schemas/Record/properties/choice/if",
         "conditional branches",
     );
+    let form = warnings_of("form_encoding");
+    let encoding =
+        "#/paths/~1loose/post/requestBody/content/application~1x-www-form-urlencoded/encoding";
+    for (at, message) in [
+        ("missing", "no property `missing`"),
+        ("name/headers", "ignored for a form body"),
+        (
+            "picture/contentType",
+            "`contentType: image/png` is not applied",
+        ),
+        ("point", "exploded form object"),
+        ("rows", "objects or arrays"),
+    ] {
+        assert_warns(&form, &format!("{encoding}/{at}"), message);
+    }
+    assert_eq!(form.len(), 6, "{form:#?}");
     assert!(warnings_of("pointer_refs").is_empty());
     assert!(warnings_of("loose_30").is_empty());
 }

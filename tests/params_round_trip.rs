@@ -363,3 +363,221 @@ async fn deep_object_unions_and_nesting_read_back_what_the_client_wrote() {
     }
     assert_eq!(received.take().len(), 2);
 }
+
+mod form_encoding_server {
+    use super::Received;
+    use codegen_tests::fixtures::form_encoding::{models, server::*};
+
+    impl FormApi for Received {
+        async fn create_thing(
+            &self,
+            _: RequestContext<()>,
+            body: models::Thing,
+        ) -> CreateThingResponse {
+            self.push(format!("{body:?}"));
+            CreateThingResponse::Ok(body)
+        }
+
+        async fn loose_encoding(
+            &self,
+            _: RequestContext<()>,
+            body: Option<models::LooseEncodingRequest>,
+        ) -> LooseEncodingResponse {
+            self.push(format!("{body:?}"));
+            LooseEncodingResponse::NoContent
+        }
+    }
+}
+
+/// A form body laid out by the document's `encoding`, one property per style (and JSON
+/// text, reserved characters, brackets where there is no entry): what the client writes,
+/// the server reads back.
+#[tokio::test]
+async fn form_bodies_laid_out_by_their_encoding_read_back_what_the_client_wrote() {
+    use codegen_tests::fixtures::form_encoding::{client, models, server};
+    let received = Arc::new(Received::default());
+    let base = serve(server::router(received.clone())).await;
+    let client = client::Client::new(format!("http://{base}")).unwrap();
+    let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let full = models::Thing {
+        tags: strings(&["a&b", "c=d", "e+f", "ü", "g h"]),
+        words: Some(strings(&["one", "two|2", "3,three"])),
+        ids: Some(vec![1, -2, 3]),
+        repeated: Some(strings(&["x,y", "z"])),
+        color: Some([("R".to_owned(), 100), ("G".to_owned(), 200)].into()),
+        size: Some(models::ThingSize {
+            w: Some(1),
+            h: Some(2),
+        }),
+        filter: Some(models::ThingFilter {
+            kind: Some("k|1,2".into()),
+            limit: Some(3),
+        }),
+        meta: Some(models::ThingMeta {
+            note: Some("a, b & \"c\"".into()),
+            level: Some(7),
+            marks: Some(vec![models::ThingMetaMarksItem { on: Some(true) }]),
+        }),
+        link: Some("https://x.test/a?b=c&d=e+f#g".into()),
+        plain: Some(strings(&["p,1", "q"])),
+    };
+    // Only the required array, empty: `tags=` is an array of none.
+    let bare = models::Thing {
+        tags: Vec::new(),
+        size: Some(models::ThingSize::default()),
+        ..Default::default()
+    };
+    for thing in [&full, &bare] {
+        let echoed = client.create_thing(thing).await.unwrap().into_inner();
+        assert_eq!(&echoed, thing);
+    }
+    assert_eq!(received.take(), [format!("{full:?}"), format!("{bare:?}")]);
+    let loose = models::LooseEncodingRequest {
+        name: Some("n".into()),
+        labels: Some(strings(&["l,1", "l 2"])),
+        point: Some(models::LooseEncodingRequestPoint { x: Some(4) }),
+        ..Default::default()
+    };
+    client.loose_encoding(Some(&loose)).await.unwrap();
+    client.loose_encoding(None).await.unwrap();
+    assert_eq!(
+        received.take(),
+        [format!("{:?}", Some(&loose)), "None".into()]
+    );
+
+    // On the wire, each property as its entry says.
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let seen = bodies.clone();
+    let capture = axum::Router::new().route(
+        "/things",
+        axum::routing::post(move |body: String| async move {
+            seen.lock().unwrap().push(body);
+            axum::Json(serde_json::json!({"tags": []}))
+        }),
+    );
+    let raw = client::Client::new(format!("http://{}", serve(capture).await)).unwrap();
+    raw.create_thing(&full).await.unwrap();
+    let body = bodies.lock().unwrap().pop().unwrap();
+    let pairs: Vec<&str> = body.split('&').collect();
+    for pair in [
+        "tags=a%26b,c%3Dd,e%2Bf,%C3%BC,g%20h",
+        "words=one%20two%7C2%203%2Cthree",
+        "ids=1|-2|3",
+        "repeated=x%2Cy",
+        "repeated=z",
+        "color=G,200,R,100",
+        "size=h|2|w|1",
+        "meta=%7B%22note%22%3A%22a%2C%20b%20%26%20%5C%22c%5C%22%22%2C%22level%22%3A7%2C%22marks%22%3A%5B%7B%22on%22%3Atrue%7D%5D%7D",
+        "link=https://x.test/a?b=c%26d=e%2Bf#g",
+    ] {
+        assert!(pairs.contains(&pair), "{pair} in {body}");
+    }
+    // Without an entry (and deepObject): brackets, as without `encoding`.
+    for pair in ["plain[0]=p%2C1", "plain[1]=q", "filter[limit]=3"] {
+        assert!(pairs.contains(&pair), "{pair} in {body}");
+    }
+}
+
+/// Bodies written by hand as the document's `encoding` says, and the bracket and
+/// repeated-key spellings the server also reads; malformed ones are 422 naming the member.
+#[tokio::test]
+async fn form_bodies_by_hand_are_read_as_their_encoding_says() {
+    use codegen_tests::fixtures::form_encoding::server;
+    let received = Arc::new(Received::default());
+    let base = serve(server::router(received.clone())).await;
+    let http = reqwest::Client::new();
+    let post = |body: &'static str| {
+        let request = http
+            .post(format!("http://{base}/things"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let json: serde_json::Value = response.json().await.unwrap();
+            (status, json)
+        }
+    };
+    let read = [
+        ("tags=a,b,c", serde_json::json!({"tags": ["a", "b", "c"]})),
+        ("tags=a&tags=b", serde_json::json!({"tags": ["a", "b"]})),
+        ("tags[]=a&tags[]=b", serde_json::json!({"tags": ["a", "b"]})),
+        (
+            "tags[1]=b&tags[0]=a",
+            serde_json::json!({"tags": ["a", "b"]}),
+        ),
+        (
+            "tags=&words=a%20b",
+            serde_json::json!({"tags": [], "words": ["a", "b"]}),
+        ),
+        (
+            "tags=&words=a+b",
+            serde_json::json!({"tags": [], "words": ["a", "b"]}),
+        ),
+        (
+            "tags=&ids=1|2|3",
+            serde_json::json!({"tags": [], "ids": [1, 2, 3]}),
+        ),
+        (
+            "tags=&ids=1%7C2",
+            serde_json::json!({"tags": [], "ids": [1, 2]}),
+        ),
+        (
+            "tags=&repeated=a,b&repeated=c",
+            serde_json::json!({"tags": [], "repeated": ["a,b", "c"]}),
+        ),
+        (
+            "tags=&color=R,100,G,200",
+            serde_json::json!({"tags": [], "color": {"G": 200, "R": 100}}),
+        ),
+        (
+            "tags=&color[R]=1",
+            serde_json::json!({"tags": [], "color": {"R": 1}}),
+        ),
+        (
+            "tags=&size=w|1|h|2",
+            serde_json::json!({"tags": [], "size": {"w": 1, "h": 2}}),
+        ),
+        (
+            "tags=&filter[kind]=k&filter[limit]=3",
+            serde_json::json!({"tags": [], "filter": {"kind": "k", "limit": 3}}),
+        ),
+        (
+            "tags=&meta=%7B%22level%22%3A2%2C%22marks%22%3A%5B%7B%22on%22%3Afalse%7D%5D%7D",
+            serde_json::json!({"tags": [], "meta": {"level": 2, "marks": [{"on": false}]}}),
+        ),
+        (
+            "tags=&link=https://x.test/?a=b",
+            serde_json::json!({"tags": [], "link": "https://x.test/?a=b"}),
+        ),
+        (
+            "tags=&plain=a,b",
+            serde_json::json!({"tags": [], "plain": ["a,b"]}),
+        ),
+    ];
+    let count = read.len();
+    for (body, expected) in read {
+        assert_eq!(post(body).await, (200, expected), "{body}");
+    }
+    let refused = [
+        ("tags=&ids=1|x", "body/ids/1"),
+        ("tags=&ids=1|2|3|4", "body/ids"),
+        ("tags=&color=R,100,G", "body/color"),
+        ("tags=&color=R,red", "body/color/R"),
+        ("tags=&size=w|1|h|tall", "body/size/h"),
+        ("tags=&meta={", "body/meta"),
+        (
+            "tags=&meta=%7B%22level%22%3A%22high%22%7D",
+            "body/meta/level",
+        ),
+        ("tags=&filter[limit]=11", "body/filter/limit"),
+        // A missing member is named in the message, at the body.
+        ("words=a", "body"),
+    ];
+    for (body, field) in refused {
+        let (status, json) = post(body).await;
+        assert_eq!(status, 422, "{body}: {json}");
+        assert_eq!(json["error"]["field"], field, "{body}: {json}");
+    }
+    assert_eq!(received.take().len(), count);
+}

@@ -166,6 +166,7 @@ fixture_snapshots!(
     enums,
     error_schemas,
     fields,
+    form_encoding,
     identical_inline,
     item_schema,
     json_schema_2020,

@@ -479,6 +479,24 @@ pub struct Content {
     /// The schema's own constraints (a `text/plain` body's `maxLength`), for made examples.
     pub constraints: Constraints,
     pub examples: Vec<Example>,
+    /// A form body's `encoding` (request bodies of [`MediaKind::FormUrlEncoded`] only):
+    /// how the top-level properties it names are laid out. Empty: the bracket convention
+    /// throughout.
+    pub encoding: Vec<FormEncoding>,
+}
+
+/// The Encoding Object of one top-level property of a form body, as the client writes it
+/// and the server reads it (see `runtime::FormEncoding`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormEncoding {
+    /// The property's name on the wire.
+    pub property: String,
+    /// `Form`, `SpaceDelimited`, `PipeDelimited` or `DeepObject`.
+    pub style: ParamStyle,
+    pub explode: bool,
+    pub allow_reserved: bool,
+    /// `contentType` is a JSON media type: the value is JSON text.
+    pub json: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -48,6 +48,7 @@ pub enum Runtime {
 pub const RUNTIME_FILES: &[(&str, &str)] = &[
     ("Cargo.toml", include_str!("../runtime/Cargo.toml")),
     ("src/lib.rs", include_str!("../runtime/src/lib.rs")),
+    ("src/form.rs", include_str!("../runtime/src/form.rs")),
     ("src/media.rs", include_str!("../runtime/src/media.rs")),
     ("src/object.rs", include_str!("../runtime/src/object.rs")),
     (
@@ -66,6 +67,10 @@ pub const RUNTIME_FILES: &[(&str, &str)] = &[
     (
         "src/client/config.rs",
         include_str!("../runtime/src/client/config.rs"),
+    ),
+    (
+        "src/client/form.rs",
+        include_str!("../runtime/src/client/form.rs"),
     ),
     (
         "src/client/errors.rs",

@@ -21,6 +21,10 @@ pub const DEFAULT_NULL: &str = "x-codegen-default-null";
 /// The `itemSchema` itself stays in place for `$ref`s that point into it.
 pub const ITEM_SCHEMA: &str = "x-codegen-item-schema";
 
+/// Extension the loader copies an Encoding Object's `explode` into, which `openapiv3`
+/// reads as `false` when absent (the default is `true` for `style: form`).
+pub const EXPLODE: &str = "x-codegen-explode";
+
 /// A parsed document and what the loader learned on the way.
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -776,6 +780,13 @@ impl Normalizer {
         self.path.len() >= 2 && self.path[self.path.len() - 2] == "content"
     }
 
+    /// Whether the object being walked is an Encoding Object (a member of a media type's
+    /// `encoding`).
+    fn in_encoding(&self) -> bool {
+        let n = self.path.len();
+        n >= 4 && self.path[n - 2] == "encoding" && self.path[n - 4] == "content"
+    }
+
     /// Everything outside schemas: a `schema` key holds one (and a media type's
     /// `itemSchema`); data and extensions do not.
     fn walk(&mut self, value: &mut Value, at: &mut String, depth: usize) -> Result<()> {
@@ -819,6 +830,11 @@ impl Normalizer {
                 if self.in_media_type() {
                     if let Some(items) = map.get("itemSchema").cloned() {
                         map.insert(ITEM_SCHEMA.into(), items);
+                    }
+                }
+                if self.in_encoding() {
+                    if let Some(explode) = map.get("explode").cloned() {
+                        map.insert(EXPLODE.into(), explode);
                     }
                 }
             }

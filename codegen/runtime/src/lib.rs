@@ -8,6 +8,7 @@
 //! `Secret`, `Upload`, `Rejection`. The per-API code calls into it by path; nothing here
 //! knows any API.
 
+pub mod form;
 pub mod media;
 pub mod object;
 pub mod security;

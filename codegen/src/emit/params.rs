@@ -8,7 +8,9 @@
 use super::naming::{location_name, unshadowed};
 use super::validate::resolved;
 use super::{ast, doc_attr_list, ty_syn_in};
-use crate::ir::{Api, Operation, Param, ParamLocation, PathSegment, Ty, TypeKind};
+use crate::ir::{
+    Api, FormEncoding, Operation, Param, ParamLocation, ParamStyle, PathSegment, Ty, TypeKind,
+};
 use crate::names::ident;
 use proc_macro2::Literal;
 use quote::quote;
@@ -31,6 +33,34 @@ pub fn path_argument(op: &Operation, p: &Param) -> String {
     unshadowed(&p.name, METHOD_LOCALS, "_param", |name| {
         op.params.iter().any(|other| other.name == name)
     })
+}
+
+/// `&[runtime::FormEncoding { .. }, ..]`: a form body's `encoding` as the table the
+/// client's writer and the server's reader take (`runtime` is either's runtime module).
+pub fn form_encoding_table(encoding: &[FormEncoding]) -> Expr {
+    let entries = encoding.iter().map(|e| {
+        let name = &e.property;
+        let style = quote::format_ident!(
+            "{}",
+            match e.style {
+                ParamStyle::SpaceDelimited => "SpaceDelimited",
+                ParamStyle::PipeDelimited => "PipeDelimited",
+                ParamStyle::DeepObject => "DeepObject",
+                _ => "Form",
+            }
+        );
+        let (explode, allow_reserved, json) = (e.explode, e.allow_reserved, e.json);
+        quote! {
+            runtime::FormEncoding {
+                name: #name,
+                style: runtime::FormStyle::#style,
+                explode: #explode,
+                allow_reserved: #allow_reserved,
+                json: #json,
+            }
+        }
+    });
+    syn::parse_quote!(&[#(#entries),*])
 }
 
 /// The path parameters in template order: the order of both sides' method arguments.

@@ -2,6 +2,15 @@
 
 use super::*;
 
+/// A form property's value: a scalar, or an array or object (and whether its items or
+/// members are arrays or objects themselves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FormShape {
+    Scalar,
+    Array(bool),
+    Object(bool),
+}
+
 pub(super) fn media_kind(media_type: &str) -> MediaKind {
     let essence = media_type
         .split(';')
@@ -318,9 +327,148 @@ impl<'a> Lowerer<'a> {
                 ty,
                 constraints,
                 examples,
+                encoding: Vec::new(),
             });
         }
         Ok(out)
+    }
+
+    /// The named type `ty` is, through aliases.
+    fn resolved(&self, ty: &Ty) -> Option<&TypeKind> {
+        let mut id = ty.direct_named()?;
+        for _ in 0..self.types.len() {
+            match &self.types[id.0].kind {
+                TypeKind::Alias(ty) => id = ty.direct_named()?,
+                kind => return Some(kind),
+            }
+        }
+        None
+    }
+
+    /// What a form property's value is on the wire: `nest` says whether its items or
+    /// members are looked at (one level, so a recursive type ends).
+    fn form_shape(&self, ty: &Ty, nest: bool) -> FormShape {
+        let nested = |ty: &Ty| nest && self.form_shape(ty, false) != FormShape::Scalar;
+        match ty {
+            Ty::Option(inner) | Ty::Box(inner) => self.form_shape(inner, nest),
+            Ty::List(item) => FormShape::Array(nested(item)),
+            Ty::Map(value) => FormShape::Object(nested(value)),
+            Ty::JsonObject => FormShape::Object(false),
+            Ty::Named(_) => match self.resolved(ty) {
+                Some(TypeKind::Struct(s)) => {
+                    FormShape::Object(s.fields.iter().any(|f| nested(&f.ty)))
+                }
+                _ => FormShape::Scalar,
+            },
+            _ => FormShape::Scalar,
+        }
+    }
+
+    /// A form body's `encoding`, entry by entry; what cannot be honoured is left out (the
+    /// property keeps the bracket convention) with a warning where it is.
+    pub(super) fn form_encoding(
+        &mut self,
+        media: &'a openapiv3::MediaType,
+        body: Option<&Ty>,
+        media_at: &str,
+    ) -> Vec<FormEncoding> {
+        let encoding_at = pointer(media_at, "encoding");
+        let fields = match body.and_then(|ty| self.resolved(ty)) {
+            Some(TypeKind::Struct(s)) => s.fields.clone(),
+            _ => {
+                self.warn(
+                    &encoding_at,
+                    "`encoding` is read for a form body that is an object with properties: ignored",
+                );
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for (property, encoding) in &media.encoding {
+            let at = pointer(&encoding_at, property);
+            if !encoding.headers.is_empty() {
+                self.warn(
+                    &pointer(&at, "headers"),
+                    "`headers` describe multipart parts: ignored for a form body",
+                );
+            }
+            let Some(field) = fields.iter().find(|f| f.wire == *property) else {
+                self.warn(
+                    &at,
+                    format!("the body has no property `{property}`: its encoding is ignored"),
+                );
+                continue;
+            };
+            let explode = encoding
+                .extensions
+                .get(crate::load::EXPLODE)
+                .and_then(Value::as_bool);
+            let layout_given =
+                encoding.style.is_some() || explode.is_some() || encoding.allow_reserved;
+            let json = match &encoding.content_type {
+                None => false,
+                Some(types) => {
+                    use codegen_runtime::media::{essence, is_json};
+                    let json = types.split(',').any(is_json);
+                    let text = types.split(',').all(|t| {
+                        let t = essence(t);
+                        t.eq_ignore_ascii_case("text/plain") || t == "text/*"
+                    });
+                    let why = if json && layout_given {
+                        "`style`, `explode` or `allowReserved` is given, which wins (OpenAPI 3.1.1): the value is laid out by its style"
+                    } else if !json && !text {
+                        "a form property is its text"
+                    } else {
+                        ""
+                    };
+                    if !why.is_empty() {
+                        self.warn(
+                            &pointer(&at, "contentType"),
+                            format!("`contentType: {types}` is not applied: {why}"),
+                        );
+                    }
+                    json && !layout_given
+                }
+            };
+            let style = match encoding.style {
+                None | Some(openapiv3::QueryStyle::Form) => ParamStyle::Form,
+                Some(openapiv3::QueryStyle::SpaceDelimited) => ParamStyle::SpaceDelimited,
+                Some(openapiv3::QueryStyle::PipeDelimited) => ParamStyle::PipeDelimited,
+                Some(openapiv3::QueryStyle::DeepObject) => ParamStyle::DeepObject,
+            };
+            let explode = explode.unwrap_or(style == ParamStyle::Form);
+            let laid_out = !json && style != ParamStyle::DeepObject;
+            let shape = self.form_shape(&field.ty, true);
+            // A scalar is its text whatever the style: only JSON and reserved characters
+            // change it.
+            if shape == FormShape::Scalar && !json && !encoding.allow_reserved {
+                continue;
+            }
+            let unsupported = match shape {
+                FormShape::Array(true) | FormShape::Object(true) if laid_out => {
+                    Some("its items or members are objects or arrays, which a style cannot lay out")
+                }
+                FormShape::Object(_) if laid_out && explode && style == ParamStyle::Form => Some(
+                    "an exploded form object (its members as the form's own keys) is not supported",
+                ),
+                _ => None,
+            };
+            if let Some(why) = unsupported {
+                self.warn(
+                    &at,
+                    format!("`{property}`: {why}; it keeps the bracket convention (`{property}[member]=value`, `{property}[0]=value`)"),
+                );
+                continue;
+            }
+            out.push(FormEncoding {
+                property: property.clone(),
+                style,
+                explode,
+                allow_reserved: encoding.allow_reserved,
+                json,
+            });
+        }
+        out
     }
 
     pub(super) fn operations(&mut self) -> Result<Vec<Operation>> {
@@ -365,14 +513,22 @@ impl<'a> Lowerer<'a> {
                         let body =
                             self.resolve(body, "requestBodies", |c| &c.request_bodies, &body_at)?;
                         let (body, body_at) = body;
+                        let mut content =
+                            self.content(&body.content, &format!("{type_stem}Request"), &body_at)?;
+                        for (content, (media_type, media)) in content.iter_mut().zip(&body.content)
+                        {
+                            if content.kind == MediaKind::FormUrlEncoded
+                                && !media.encoding.is_empty()
+                            {
+                                let media_at = pointer(&pointer(&body_at, "content"), media_type);
+                                content.encoding =
+                                    self.form_encoding(media, content.ty.as_ref(), &media_at);
+                            }
+                        }
                         Some(RequestBody {
                             required: body.required,
                             description: body.description.clone(),
-                            content: self.content(
-                                &body.content,
-                                &format!("{type_stem}Request"),
-                                &body_at,
-                            )?,
+                            content,
                         })
                     }
                     None => None,

@@ -19,6 +19,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 pub use crate::client_builder;
+pub use crate::form::{FormEncoding, FormStyle};
 pub use crate::media::is_json;
 pub use crate::security::{SchemeKind, SecurityScheme};
 pub use futures_util::stream::BoxStream;
@@ -87,6 +88,7 @@ pub enum Credential {
 
 mod config;
 mod errors;
+mod form;
 mod request;
 mod response;
 mod transport;

@@ -77,7 +77,7 @@ pub fn push_path_segment(path: &mut String, text: &str) {
 
 /// An object's members in name order, whatever map order serde_json was built with, so
 /// the same value always gives the same URL.
-fn sorted_members(
+pub(crate) fn sorted_members(
     map: &serde_json::Map<String, serde_json::Value>,
 ) -> Vec<(&String, &serde_json::Value)> {
     let mut members: Vec<_> = map.iter().filter(|(_, v)| !v.is_null()).collect();
@@ -144,7 +144,8 @@ pub struct Request {
 pub enum Body {
     Empty,
     Json(Bytes),
-    Form(serde_json::Value),
+    /// The value, and the `encoding` of its properties (none: brackets throughout).
+    Form(serde_json::Value, &'static [FormEncoding]),
     Text(String),
     Binary(Upload),
     Multipart(Vec<Part>),
@@ -310,8 +311,17 @@ impl Request {
     /// An `application/x-www-form-urlencoded` body.
     pub fn form<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
         match to_json(body) {
-            Ok(value) => self.body = Body::Form(value),
+            Ok(value) => self.body = Body::Form(value, &[]),
             Err(e) => self.fail(format!("request body: {e}")),
+        }
+        self
+    }
+
+    /// The form body's `encoding`: how the properties it names are laid out (see
+    /// [`FormEncoding`]); the others keep the bracket convention. No form body, no change.
+    pub fn form_encoding(mut self, encoding: &'static [FormEncoding]) -> Self {
+        if let Body::Form(_, table) = &mut self.body {
+            *table = encoding;
         }
         self
     }

@@ -167,7 +167,7 @@ impl Body {
                 .header(CONTENT_TYPE, "application/json")
                 .body(bytes.clone()),
             // Nested objects and arrays in brackets, as the server reads them.
-            Body::Form(value) => match serde_qs::to_string(value) {
+            Body::Form(value, encoding) => match super::form::form_text(value, encoding) {
                 Ok(text) => builder
                     .header(
                         reqwest::header::CONTENT_TYPE,
@@ -190,7 +190,7 @@ impl Body {
     ) -> Result<reqwest::RequestBuilder, std::io::Error> {
         use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
         Ok(match self {
-            Body::Empty | Body::Json(_) | Body::Form(_) | Body::Text(_) => builder,
+            Body::Empty | Body::Json(_) | Body::Form(..) | Body::Text(_) => builder,
             Body::Binary(upload) => {
                 let content_type = upload
                     .content_type

@@ -3,7 +3,10 @@
 //! convention), and the tree is read as the type asks. Both spellings of an array are
 //! taken: brackets (`tags[]=a`, `tags[0]=a`) and OpenAPI's default, the key repeated
 //! (`tags=a&tags=b`), where one value is an array of one. Numbers and booleans are read
-//! from their text.
+//! from their text. A top-level property the document gives an `encoding` for is read as
+//! it says when sent as one value: items or names and values in one text (`tags=a,b`,
+//! `tags=a|b`, `color=R,100,G,200`), or JSON text; sent otherwise (`tags[0]=a`), as
+//! without one.
 
 use super::*;
 use serde::de::value::Error;
@@ -14,12 +17,17 @@ use serde::de::{Error as _, IntoDeserializer};
 const FORM_DEPTH: usize = 8;
 
 /// A form body as a tree: a text, members by name (in order of appearance) or the values
-/// of a repeated key.
+/// of a repeated key; and, for a property whose `encoding` says so, a text that is items
+/// (or names and values) by a delimiter, or a JSON value.
 #[derive(Debug, PartialEq)]
 enum Node {
     Text(String),
     Members(Vec<(String, Node)>),
     Repeated(Vec<Node>),
+    /// The whole text, read as such by a scalar, and its items (texts), read by an array,
+    /// or in pairs by an object.
+    Listed(String, Vec<Node>),
+    Json(serde_json::Value),
 }
 
 impl Node {
@@ -52,7 +60,8 @@ impl Node {
                     let earlier = std::mem::replace(node, Node::Repeated(Vec::new()));
                     *node = Node::Repeated(vec![earlier, Node::Text(value)]);
                 }
-                Node::Members(_) => {
+                // Laid out by an encoding only once the tree is whole.
+                Node::Members(_) | Node::Listed(..) | Node::Json(_) => {
                     return Err(format!("`{key}` is both a value and an object"));
                 }
             }
@@ -118,6 +127,36 @@ fn tree<'p>(pairs: impl Iterator<Item = (Cow<'p, str>, Cow<'p, str>)>) -> Result
     Ok(root)
 }
 
+/// Lays out the top-level members `encoding` names that were sent as one text: split at
+/// the style's delimiter, or parsed as JSON (malformed JSON: the member's name and why).
+fn apply_encoding(root: &mut Node, encoding: &[FormEncoding]) -> Result<(), (String, String)> {
+    let Node::Members(members) = root else {
+        return Ok(());
+    };
+    for (name, node) in members.iter_mut() {
+        let Some(entry) = FormEncoding::find(encoding, name) else {
+            continue;
+        };
+        let Node::Text(text) = node else { continue };
+        if entry.json {
+            let value = serde_json::from_str(text)
+                .map_err(|e| (name.clone(), format!("not JSON text: {e}")))?;
+            *node = Node::Json(value);
+        } else if let Some(delimiter) = entry.delimiter() {
+            let text = std::mem::take(text);
+            let items = match text.is_empty() {
+                true => Vec::new(),
+                false => text
+                    .split(delimiter)
+                    .map(|s| Node::Text(s.to_owned()))
+                    .collect(),
+            };
+            *node = Node::Listed(text, items);
+        }
+    }
+    Ok(())
+}
+
 /// Key and value pairs (a parameter's members) read as `T` the way a form body is.
 pub(super) fn read_pairs<'p, T: DeserializeOwned>(
     pairs: impl Iterator<Item = (Cow<'p, str>, Cow<'p, str>)>,
@@ -128,8 +167,20 @@ pub(super) fn read_pairs<'p, T: DeserializeOwned>(
 
 /// A form body read as `T`, then its constraints checked: 422 naming the member at fault.
 pub fn parse_url_encoded<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Rejection> {
-    let root = tree(form_urlencoded::parse(bytes))
+    parse_url_encoded_with(bytes, &[])
+}
+
+/// [`parse_url_encoded`] with the document's `encoding` of the body's properties.
+pub fn parse_url_encoded_with<T: DeserializeOwned + Validate>(
+    bytes: &[u8],
+    encoding: &[FormEncoding],
+) -> Result<T, Rejection> {
+    let mut root = tree(form_urlencoded::parse(bytes))
         .map_err(|message| Rejection::invalid("body", message))?;
+    apply_encoding(&mut root, encoding).map_err(|(name, message)| {
+        let name = name.replace('~', "~0").replace('/', "~1");
+        Rejection::invalid(format!("body/{name}"), message)
+    })?;
     let value: T = serde_path_to_error::deserialize(&root).map_err(|error| {
         let pointer = super::json::serde_pointer(error.path());
         Rejection::invalid(format!("body{pointer}"), error.into_inner().to_string())
@@ -143,7 +194,7 @@ pub fn parse_url_encoded<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result
 impl Node {
     fn text(&self, expected: &str) -> Result<&str, Error> {
         match self {
-            Node::Text(text) => Ok(text),
+            Node::Text(text) | Node::Listed(text, _) => Ok(text),
             _ => Err(Error::custom(format!(
                 "expected {expected}, found an object or array"
             ))),
@@ -175,7 +226,7 @@ impl<'de> Deserializer<'de> for &'de Node {
     // typed as a string asks for a string and gets the text as it is.
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self {
-            Node::Text(text) => match plain_scalar(text) {
+            Node::Text(text) | Node::Listed(text, _) => match plain_scalar(text) {
                 Some(Scalar::Bool(b)) => visitor.visit_bool(b),
                 Some(Scalar::Int(n)) => visitor.visit_i64(n),
                 Some(Scalar::Float(x)) => visitor.visit_f64(x),
@@ -183,6 +234,7 @@ impl<'de> Deserializer<'de> for &'de Node {
             },
             Node::Members(members) => visitor.visit_map(Members::new(members)),
             Node::Repeated(values) => visitor.visit_seq(Items(values.iter())),
+            Node::Json(value) => value.deserialize_any(visitor).map_err(Error::custom),
         }
     }
 
@@ -206,16 +258,19 @@ impl<'de> Deserializer<'de> for &'de Node {
 
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self {
-            Node::Text(text) if text.is_empty() => visitor.visit_unit(),
+            Node::Text(text) | Node::Listed(text, _) if text.is_empty() => visitor.visit_unit(),
             _ => Err(Error::custom("expected an empty value")),
         }
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self {
-            Node::Repeated(values) => visitor.visit_seq(Items(values.iter())),
+            Node::Repeated(values) | Node::Listed(_, values) => {
+                visitor.visit_seq(Items(values.iter()))
+            }
             // One value of a repeated key; `[]` for no values is not expressible.
             Node::Text(_) => visitor.visit_seq(Items(std::slice::from_ref(self).iter())),
+            Node::Json(value) => value.deserialize_seq(visitor).map_err(Error::custom),
             // `a[0]=x&a[1]=y`: indices in any order, none missing.
             Node::Members(members) => {
                 let mut indexed = Vec::with_capacity(members.len());
@@ -246,6 +301,14 @@ impl<'de> Deserializer<'de> for &'de Node {
             Node::Members(members) => visitor.visit_map(Members::new(members)),
             // Stripe's `metadata=`: an empty value is an empty object.
             Node::Text(text) if text.is_empty() => visitor.visit_map(Members::new(&[])),
+            // `color=R,100,G,200`: names and values in turn.
+            Node::Listed(_, items) if items.len() % 2 == 0 => visitor.visit_map(Pairs {
+                items: items.iter(),
+                value: None,
+            }),
+            Node::Listed(..) => Err(Error::custom(
+                "expected an object's names and values in turn (`name,value,...`)",
+            )),
             _ => Err(Error::custom("expected an object (`name[member]=value`)")),
         }
     }
@@ -283,7 +346,7 @@ impl<'de> Deserializer<'de> for &'de Node {
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self {
-            Node::Text(text) => visitor.visit_borrowed_str(text),
+            Node::Text(text) | Node::Listed(text, _) => visitor.visit_borrowed_str(text),
             _ => self.deserialize_any(visitor),
         }
     }
@@ -352,6 +415,36 @@ impl<'de> SeqAccess<'de> for Items<'de> {
     }
 }
 
+/// A listed object's items, read as names and values in turn.
+struct Pairs<'de> {
+    items: std::slice::Iter<'de, Node>,
+    value: Option<&'de Node>,
+}
+
+impl<'de> MapAccess<'de> for Pairs<'de> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        let (Some(key), Some(value)) = (self.items.next(), self.items.next()) else {
+            return Ok(None);
+        };
+        self.value = Some(value);
+        let key = serde::de::value::BorrowedStrDeserializer::new(key.text("a name")?);
+        seed.deserialize(key).map(Some)
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Error> {
+        let value = self
+            .value
+            .take()
+            .ok_or_else(|| Error::custom("a value without a name"))?;
+        seed.deserialize(value)
+    }
+}
+
 struct Members<'de> {
     members: std::slice::Iter<'de, (String, Node)>,
     value: Option<&'de Node>,
@@ -387,7 +480,11 @@ impl<'de> MapAccess<'de> for Members<'de> {
             .value
             .take()
             .ok_or_else(|| Error::custom("a value without a key"))?;
-        seed.deserialize(value)
+        match value {
+            // Read as JSON is, whatever the type asks for.
+            Node::Json(value) => seed.deserialize(value).map_err(Error::custom),
+            node => seed.deserialize(node),
+        }
     }
 }
 
@@ -524,5 +621,154 @@ mod tests {
         assert!(read("a[b[c]=1").unwrap_err().contains("not a form key"));
         let deep = format!("metadata{}=1", "[x]".repeat(FORM_DEPTH + 1));
         assert!(read(&deep).unwrap_err().contains("deeper than"));
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Size {
+        w: i64,
+        h: i64,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize, Default)]
+    #[serde(default)]
+    struct Encoded {
+        tags: Vec<String>,
+        pipes: Vec<i64>,
+        words: Vec<String>,
+        color: BTreeMap<String, i64>,
+        size: Option<Size>,
+        meta: Option<Item>,
+        note: Option<String>,
+        plain: Vec<String>,
+    }
+
+    impl Validate for Encoded {}
+
+    const TABLE: &[FormEncoding] = &[
+        FormEncoding::new("tags", FormStyle::Form, false),
+        FormEncoding::new("pipes", FormStyle::PipeDelimited, false),
+        FormEncoding::new("words", FormStyle::SpaceDelimited, false),
+        FormEncoding::new("color", FormStyle::Form, false),
+        FormEncoding::new("size", FormStyle::PipeDelimited, false),
+        FormEncoding {
+            json: true,
+            ..FormEncoding::new("meta", FormStyle::Form, true)
+        },
+        FormEncoding::new("note", FormStyle::Form, false),
+    ];
+
+    fn read_encoded(form: &str) -> Result<Encoded, (String, String)> {
+        parse_url_encoded_with::<Encoded>(form.as_bytes(), TABLE).map_err(|r| {
+            let problem = r.problem();
+            (
+                problem.field.clone().unwrap_or_default(),
+                problem.message.clone(),
+            )
+        })
+    }
+
+    #[test]
+    fn encoded_arrays_read_by_their_delimiter_or_as_without_one() {
+        let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            read_encoded("tags=a,b,c").unwrap().tags,
+            strings(&["a", "b", "c"])
+        );
+        // The other spellings of an array still read.
+        for form in ["tags=a&tags=b", "tags[]=a&tags[]=b", "tags[1]=b&tags[0]=a"] {
+            assert_eq!(
+                read_encoded(form).unwrap().tags,
+                strings(&["a", "b"]),
+                "{form}"
+            );
+        }
+        // A delimited array of none is expressible.
+        assert_eq!(read_encoded("tags=").unwrap().tags, strings(&[]));
+        assert_eq!(read_encoded("pipes=1|2|3").unwrap().pipes, vec![1, 2, 3]);
+        assert_eq!(read_encoded("pipes=1%7C2").unwrap().pipes, vec![1, 2]);
+        assert_eq!(
+            read_encoded("words=a%20b").unwrap().words,
+            strings(&["a", "b"])
+        );
+        assert_eq!(
+            read_encoded("words=a+b").unwrap().words,
+            strings(&["a", "b"])
+        );
+        // Without an entry, a comma is text.
+        assert_eq!(read_encoded("plain=a,b").unwrap().plain, strings(&["a,b"]));
+        // A scalar with an entry is its whole text.
+        assert_eq!(
+            read_encoded("note=a,b").unwrap().note.as_deref(),
+            Some("a,b")
+        );
+        assert_eq!(
+            read_encoded("pipes=1|x").unwrap_err(),
+            (
+                "body/pipes/1".into(),
+                "body/pipes/1: `x` is not an integer".into()
+            )
+        );
+    }
+
+    #[test]
+    fn encoded_objects_read_as_names_and_values() {
+        let color = read_encoded("color=R,100,G,200").unwrap().color;
+        assert_eq!(color, [("G".into(), 200), ("R".into(), 100)].into());
+        assert_eq!(
+            read_encoded("size=w|1|h|2").unwrap().size,
+            Some(Size { w: 1, h: 2 })
+        );
+        // Brackets, as without an entry.
+        assert_eq!(
+            read_encoded("color[R]=1").unwrap().color,
+            [("R".into(), 1)].into()
+        );
+        let (field, message) = read_encoded("color=R,100,G").unwrap_err();
+        assert_eq!(field, "body/color");
+        assert!(message.contains("names and values in turn"), "{message}");
+        let (field, message) = read_encoded("size=w|1|d|2").unwrap_err();
+        assert_eq!(field, "body/size/d");
+        assert!(message.contains("unknown field `d`"), "{message}");
+        let (field, _) = read_encoded("size=w|1|h|x").unwrap_err();
+        assert_eq!(field, "body/size/h");
+    }
+
+    #[test]
+    fn json_properties_read_as_json() {
+        let meta = read_encoded(r#"meta={"price":"p","quantity":2}"#)
+            .unwrap()
+            .meta;
+        assert_eq!(
+            meta,
+            Some(Item {
+                price: "p".into(),
+                quantity: Some(2)
+            })
+        );
+        let encoded = "meta=%7B%22price%22%3A%22a%26b%22%7D";
+        assert_eq!(read_encoded(encoded).unwrap().meta.unwrap().price, "a&b");
+        let (field, message) = read_encoded("meta={").unwrap_err();
+        assert_eq!(field, "body/meta");
+        assert!(message.contains("not JSON text"), "{message}");
+        let (field, _) = read_encoded(r#"meta={"price":"p","quantity":"2"}"#).unwrap_err();
+        assert_eq!(field, "body/meta/quantity");
+        let (field, _) = read_encoded(r#"meta={"price":"p","colour":1}"#).unwrap_err();
+        assert_eq!(field, "body/meta/colour");
+        assert_eq!(read_encoded("meta=null").unwrap().meta, None);
+    }
+
+    #[test]
+    fn an_empty_table_reads_as_parse_url_encoded() {
+        let form = "tags=a,b&color[R]=1";
+        let plain = parse_url_encoded::<Encoded>(form.as_bytes()).unwrap();
+        assert_eq!(plain.tags, vec!["a,b".to_owned()]);
+        assert_eq!(
+            parse_url_encoded_with::<Encoded>(form.as_bytes(), &[]).unwrap(),
+            plain
+        );
+        let exploded = [FormEncoding::new("tags", FormStyle::Form, true)];
+        let read = parse_url_encoded_with::<Encoded>(form.as_bytes(), &exploded).unwrap();
+        assert_eq!(read, plain);
     }
 }

@@ -182,6 +182,42 @@ whole_body_reader!(
     parse_url_encoded
 );
 
+/// An `application/x-www-form-urlencoded` body of type `T` whose document gives an
+/// `encoding` for some of its properties: read as [`UrlEncodedBody`] is, those properties
+/// laid out as their entries say ([`parse_url_encoded_with`]).
+pub struct EncodedFormBody<T> {
+    encoding: &'static [FormEncoding],
+    ty: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> EncodedFormBody<T> {
+    pub const fn new(encoding: &'static [FormEncoding]) -> Self {
+        EncodedFormBody {
+            encoding,
+            ty: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: DeserializeOwned + Validate + Send> ReadBody for EncodedFormBody<T> {
+    type Raw = (Bytes, &'static [FormEncoding]);
+    type Body = T;
+
+    async fn read(
+        self,
+        parts: &Parts,
+        body: Body,
+        limits: Limits,
+    ) -> Result<(Self::Raw, Option<Overflow>), Rejection> {
+        let (raw, overflow) = UrlEncodedBody::<T>::new().read(parts, body, limits).await?;
+        Ok(((raw, self.encoding), overflow))
+    }
+
+    fn parse((raw, encoding): Self::Raw) -> Result<T, Rejection> {
+        parse_url_encoded_with(&raw, encoding)
+    }
+}
+
 /// 415 unless the request's media type is `expected` (`None`: any, for a wildcard).
 fn expect_media_type(parts: &Parts, expected: Option<&str>) -> Result<(), Rejection> {
     match expected {

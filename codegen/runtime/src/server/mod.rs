@@ -9,6 +9,7 @@
 /// The web framework the generated router is built on, for serving it.
 pub use axum;
 
+pub use crate::form::{FormEncoding, FormStyle};
 use crate::media::{essence, is_json};
 pub use crate::status::{Documented, ErrorBody, Fill, Listed, Part};
 use crate::validate::{Path, Validate, Violation};

@@ -4,7 +4,7 @@
 
 use super::{add_part, generic_ty, named_ty, on_request, var, MODELS};
 use crate::emit::naming::form_name;
-use crate::emit::params::{path_argument, presence, Presence};
+use crate::emit::params::{form_encoding_table, path_argument, presence, Presence};
 use crate::emit::{ast, doc_attr_list, ty_syn_in};
 use crate::ir::{
     Api, Content, MediaKind, Operation, Param, ParamLocation, ParamStyle, PathSegment, RequestBody,
@@ -205,7 +205,7 @@ pub(super) fn body_step(api: &Api, op: &Operation) -> Option<BodyStep> {
             } else {
                 "json"
             };
-            if required {
+            let mut sent = if required {
                 BodyStep {
                     stream_flag: content.kind == MediaKind::Json && has_stream_flag(api, content),
                     ..step(
@@ -222,7 +222,13 @@ pub(super) fn body_step(api: &Api, op: &Operation) -> Option<BodyStep> {
                         on_request("optional_body", [var("body"), encode]),
                     )],
                 )
+            };
+            if !content.encoding.is_empty() {
+                let table = form_encoding_table(&content.encoding);
+                let encoded = on_request("form_encoding", [table]);
+                sent.calls.push(ast::let_stmt("request", encoded));
             }
+            sent
         }
         MediaKind::Text => step(
             body_arg(named_ty("String")),

@@ -4,6 +4,7 @@
 
 use super::mentions::{models_syn, parser, Mentions};
 use crate::emit::naming::{form_name, unshadowed};
+use crate::emit::params::form_encoding_table;
 use crate::emit::validate::{checks, resolved, strip_options};
 use crate::emit::{ast, doc_attrs};
 use crate::ir::*;
@@ -77,7 +78,15 @@ fn body_part(
                 .as_ref()
                 .map(|ty| models_syn(api, ty, mentions))
                 .unwrap_or_else(|| ast::path_ty(ast::path(&["String"])));
-            let reader = new_reader("UrlEncodedBody", ty.clone());
+            let reader = if content.encoding.is_empty() {
+                new_reader("UrlEncodedBody", ty.clone())
+            } else {
+                let Expr::Call(mut reader) = new_reader("EncodedFormBody", ty.clone()) else {
+                    unreachable!("new_reader makes a call")
+                };
+                reader.args.push(form_encoding_table(&content.encoding));
+                Expr::Call(reader)
+            };
             ("Form", ty, reader, TokenStream::new())
         }
         MediaKind::Text | MediaKind::FormUrlEncoded | MediaKind::EventStream => (
