@@ -658,12 +658,9 @@ fn string_enum(name: &str, attrs: Vec<syn::Attribute>, e: &StringEnum) -> Vec<It
     })
 }
 
-/// Writes whole `number`s as integers (`12`, not `12.0`): see the runtime's doc.
-const WHOLE_NUMBERS: &str = "super::validate::whole_numbers";
-
 /// Whether serializing `ty` writes an `f64` of its own (not one inside a named struct or
 /// union, which writes its numbers itself): such union variants go through
-/// [`WHOLE_NUMBERS`], such struct members through the runtime's `Write::number`. A map of
+/// `validate::whole_numbers`, such struct members through the runtime's `Write::number`. A map of
 /// other members' numbers (`additionalProperties: {type: number}`) is written as it is, as
 /// serde's `flatten` (which takes no `serialize_with`) wrote it.
 fn holds_number(api: &Api, ty: &Ty) -> bool {
@@ -826,8 +823,8 @@ fn union_def(
     let write_arms = u.variants.iter().map(|v| {
         let ident = format_ident!("{}", v.name);
         if holds_number(api, &v.ty) {
-            let whole: syn::Path = syn::parse_str(WHOLE_NUMBERS).expect("a path");
-            quote!(Self::#ident(value) => #whole(value, serializer),)
+            // Whole `number`s as integers (`12`, not `12.0`): see the runtime's doc.
+            quote!(Self::#ident(value) => super::validate::whole_numbers(value, serializer),)
         } else {
             quote!(Self::#ident(value) => serde::Serialize::serialize(value, serializer),)
         }
