@@ -11,17 +11,12 @@ impl codegen_runtime::object::Object for ErrorResponse {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut error_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "error" => map.field(&mut error_, "error"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(error_) = error_ else {
-            return Err(map.missing("error"));
-        };
-        Ok(Self { error: error_ })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [("error", &mut codegen_runtime::object::Required(&mut value.error))],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("error", &self.error);
@@ -62,28 +57,16 @@ impl codegen_runtime::object::Object for ManiacError {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut code_ = None;
-        let mut message_ = None;
-        let mut details_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "code" => map.field(&mut code_, "code"),
-                "message" => map.field(&mut message_, "message"),
-                "details" => map.field(&mut details_, "details"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(code_) = code_ else {
-            return Err(map.missing("code"));
-        };
-        let Some(message_) = message_ else {
-            return Err(map.missing("message"));
-        };
-        Ok(Self {
-            code: code_,
-            message: message_,
-            details: details_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("code", &mut codegen_runtime::object::Required(&mut value.code)),
+                ("message", &mut codegen_runtime::object::Required(&mut value.message)),
+                ("details", &mut codegen_runtime::object::Value(&mut value.details)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("code", &self.code);
@@ -327,96 +310,70 @@ impl codegen_runtime::object::Object for ChatReq {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut model_ = None;
-        let mut messages_ = None;
-        let mut models_ = None;
-        let mut frequency_penalty_ = None;
-        let mut logit_bias_ = None;
-        let mut logprobs_ = None;
-        let mut top_logprobs_ = None;
-        let mut max_completion_tokens_ = None;
-        let mut max_tokens_ = None;
-        let mut metadata_ = None;
-        let mut presence_penalty_ = None;
-        let mut reasoning_ = None;
-        let mut response_format_ = None;
-        let mut seed_ = None;
-        let mut stop_ = None;
-        let mut stream_ = None;
-        let mut stream_options_ = None;
-        let mut temperature_ = None;
-        let mut tool_choice_ = None;
-        let mut tools_ = None;
-        let mut top_p_ = None;
-        let mut tags_ = None;
-        let mut store_ = None;
-        let mut trace_ = None;
-        let mut additional_properties_ = Default::default();
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "model" => map.field(&mut model_, "model"),
-                "messages" => map.field(&mut messages_, "messages"),
-                "models" => map.field(&mut models_, "models"),
-                "frequency_penalty" => {
-                    map.field(&mut frequency_penalty_, "frequency_penalty")
-                }
-                "logit_bias" => map.field(&mut logit_bias_, "logit_bias"),
-                "logprobs" => map.field(&mut logprobs_, "logprobs"),
-                "top_logprobs" => map.field(&mut top_logprobs_, "top_logprobs"),
-                "max_completion_tokens" => {
-                    map.field(&mut max_completion_tokens_, "max_completion_tokens")
-                }
-                "max_tokens" => map.field(&mut max_tokens_, "max_tokens"),
-                "metadata" => map.field(&mut metadata_, "metadata"),
-                "presence_penalty" => {
-                    map.field(&mut presence_penalty_, "presence_penalty")
-                }
-                "reasoning" => map.field(&mut reasoning_, "reasoning"),
-                "response_format" => map.field(&mut response_format_, "response_format"),
-                "seed" => map.field(&mut seed_, "seed"),
-                "stop" => map.field(&mut stop_, "stop"),
-                "stream" => map.field(&mut stream_, "stream"),
-                "stream_options" => map.field(&mut stream_options_, "stream_options"),
-                "temperature" => map.field(&mut temperature_, "temperature"),
-                "tool_choice" => map.field(&mut tool_choice_, "tool_choice"),
-                "tools" => map.field(&mut tools_, "tools"),
-                "top_p" => map.field(&mut top_p_, "top_p"),
-                "tags" => map.field(&mut tags_, "tags"),
-                "store" => map.field(&mut store_, "store"),
-                "trace" => map.field(&mut trace_, "trace"),
-                _ => map.extra(&mut additional_properties_, key),
-            }?;
-        }
-        let Some(messages_) = messages_ else {
-            return Err(map.missing("messages"));
-        };
-        Ok(Self {
-            model: model_.flatten(),
-            messages: messages_,
-            models: models_.flatten(),
-            frequency_penalty: frequency_penalty_.flatten(),
-            logit_bias: logit_bias_.flatten(),
-            logprobs: logprobs_.flatten(),
-            top_logprobs: top_logprobs_.flatten(),
-            max_completion_tokens: max_completion_tokens_.flatten(),
-            max_tokens: max_tokens_.flatten(),
-            metadata: metadata_.flatten(),
-            presence_penalty: presence_penalty_.flatten(),
-            reasoning: reasoning_.flatten(),
-            response_format: response_format_.flatten(),
-            seed: seed_.flatten(),
-            stop: stop_.flatten(),
-            stream: stream_.unwrap_or_else(Self::default_stream),
-            stream_options: stream_options_.flatten(),
-            temperature: temperature_.flatten(),
-            tool_choice: tool_choice_.flatten(),
-            tools: tools_.flatten(),
-            top_p: top_p_.flatten(),
-            tags: tags_.unwrap_or_else(Self::default_tags),
-            store: store_.unwrap_or_else(Self::default_store),
-            trace: trace_.flatten(),
-            additional_properties: additional_properties_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("model", &mut codegen_runtime::object::Value(&mut value.model)),
+                (
+                    "messages",
+                    &mut codegen_runtime::object::Required(&mut value.messages),
+                ),
+                ("models", &mut codegen_runtime::object::Value(&mut value.models)),
+                (
+                    "frequency_penalty",
+                    &mut codegen_runtime::object::Value(&mut value.frequency_penalty),
+                ),
+                (
+                    "logit_bias",
+                    &mut codegen_runtime::object::Value(&mut value.logit_bias),
+                ),
+                ("logprobs", &mut codegen_runtime::object::Value(&mut value.logprobs)),
+                (
+                    "top_logprobs",
+                    &mut codegen_runtime::object::Value(&mut value.top_logprobs),
+                ),
+                (
+                    "max_completion_tokens",
+                    &mut codegen_runtime::object::Value(&mut value.max_completion_tokens),
+                ),
+                (
+                    "max_tokens",
+                    &mut codegen_runtime::object::Value(&mut value.max_tokens),
+                ),
+                ("metadata", &mut codegen_runtime::object::Value(&mut value.metadata)),
+                (
+                    "presence_penalty",
+                    &mut codegen_runtime::object::Value(&mut value.presence_penalty),
+                ),
+                ("reasoning", &mut codegen_runtime::object::Value(&mut value.reasoning)),
+                (
+                    "response_format",
+                    &mut codegen_runtime::object::Value(&mut value.response_format),
+                ),
+                ("seed", &mut codegen_runtime::object::Value(&mut value.seed)),
+                ("stop", &mut codegen_runtime::object::Value(&mut value.stop)),
+                ("stream", &mut codegen_runtime::object::Value(&mut value.stream)),
+                (
+                    "stream_options",
+                    &mut codegen_runtime::object::Value(&mut value.stream_options),
+                ),
+                (
+                    "temperature",
+                    &mut codegen_runtime::object::Value(&mut value.temperature),
+                ),
+                (
+                    "tool_choice",
+                    &mut codegen_runtime::object::Value(&mut value.tool_choice),
+                ),
+                ("tools", &mut codegen_runtime::object::Value(&mut value.tools)),
+                ("top_p", &mut codegen_runtime::object::Value(&mut value.top_p)),
+                ("tags", &mut codegen_runtime::object::Value(&mut value.tags)),
+                ("store", &mut codegen_runtime::object::Value(&mut value.store)),
+                ("trace", &mut codegen_runtime::object::Value(&mut value.trace)),
+            ],
+            codegen_runtime::object::Rest::Keep(&mut value.additional_properties),
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional("model", &self.model);
@@ -833,22 +790,15 @@ impl codegen_runtime::object::Object for TextContentPart {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut type_ = None;
-        let mut text_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "type" => map.field(&mut type_, "type"),
-                "text" => map.field(&mut text_, "text"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(type_) = type_ else {
-            return Err(map.missing("type"));
-        };
-        let Some(text_) = text_ else {
-            return Err(map.missing("text"));
-        };
-        Ok(Self { r#type: type_, text: text_ })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("type", &mut codegen_runtime::object::Required(&mut value.r#type)),
+                ("text", &mut codegen_runtime::object::Required(&mut value.text)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("type", &self.r#type);
@@ -894,25 +844,18 @@ impl codegen_runtime::object::Object for ImageContentPart {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut type_ = None;
-        let mut image_url_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "type" => map.field(&mut type_, "type"),
-                "image_url" => map.field(&mut image_url_, "image_url"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(type_) = type_ else {
-            return Err(map.missing("type"));
-        };
-        let Some(image_url_) = image_url_ else {
-            return Err(map.missing("image_url"));
-        };
-        Ok(Self {
-            r#type: type_,
-            image_url: image_url_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("type", &mut codegen_runtime::object::Required(&mut value.r#type)),
+                (
+                    "image_url",
+                    &mut codegen_runtime::object::Required(&mut value.image_url),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("type", &self.r#type);
@@ -959,28 +902,16 @@ impl codegen_runtime::object::Object for ToolCall {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut id_ = None;
-        let mut type_ = None;
-        let mut function_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "id" => map.field(&mut id_, "id"),
-                "type" => map.field(&mut type_, "type"),
-                "function" => map.field(&mut function_, "function"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        let Some(function_) = function_ else {
-            return Err(map.missing("function"));
-        };
-        Ok(Self {
-            id: id_,
-            r#type: type_.unwrap_or_else(Self::default_type),
-            function: function_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                ("type", &mut codegen_runtime::object::Value(&mut value.r#type)),
+                ("function", &mut codegen_runtime::object::Required(&mut value.function)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("id", &self.id);
@@ -1090,25 +1021,18 @@ impl codegen_runtime::object::Object for FunctionCall {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut name_ = None;
-        let mut arguments_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "name" => map.field(&mut name_, "name"),
-                "arguments" => map.field(&mut arguments_, "arguments"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(name_) = name_ else {
-            return Err(map.missing("name"));
-        };
-        let Some(arguments_) = arguments_ else {
-            return Err(map.missing("arguments"));
-        };
-        Ok(Self {
-            name: name_,
-            arguments: arguments_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("name", &mut codegen_runtime::object::Required(&mut value.name)),
+                (
+                    "arguments",
+                    &mut codegen_runtime::object::Required(&mut value.arguments),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("name", &self.name);
@@ -1153,22 +1077,15 @@ impl codegen_runtime::object::Object for ToolDefinition {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut type_ = None;
-        let mut function_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "type" => map.field(&mut type_, "type"),
-                "function" => map.field(&mut function_, "function"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(function_) = function_ else {
-            return Err(map.missing("function"));
-        };
-        Ok(Self {
-            r#type: type_.unwrap_or_else(Self::default_type),
-            function: function_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("type", &mut codegen_runtime::object::Value(&mut value.r#type)),
+                ("function", &mut codegen_runtime::object::Required(&mut value.function)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("type", &self.r#type);
@@ -1233,28 +1150,23 @@ impl codegen_runtime::object::Object for FunctionDefinition {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut name_ = None;
-        let mut description_ = None;
-        let mut parameters_ = None;
-        let mut strict_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "name" => map.field(&mut name_, "name"),
-                "description" => map.field(&mut description_, "description"),
-                "parameters" => map.field(&mut parameters_, "parameters"),
-                "strict" => map.field(&mut strict_, "strict"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(name_) = name_ else {
-            return Err(map.missing("name"));
-        };
-        Ok(Self {
-            name: name_,
-            description: description_.flatten(),
-            parameters: parameters_.flatten(),
-            strict: strict_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("name", &mut codegen_runtime::object::Required(&mut value.name)),
+                (
+                    "description",
+                    &mut codegen_runtime::object::Value(&mut value.description),
+                ),
+                (
+                    "parameters",
+                    &mut codegen_runtime::object::Value(&mut value.parameters),
+                ),
+                ("strict", &mut codegen_runtime::object::Value(&mut value.strict)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("name", &self.name);
@@ -1418,22 +1330,15 @@ impl codegen_runtime::object::Object for ToolChoiceFunction {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut type_ = None;
-        let mut function_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "type" => map.field(&mut type_, "type"),
-                "function" => map.field(&mut function_, "function"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(function_) = function_ else {
-            return Err(map.missing("function"));
-        };
-        Ok(Self {
-            r#type: type_.unwrap_or_else(Self::default_type),
-            function: function_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("type", &mut codegen_runtime::object::Value(&mut value.r#type)),
+                ("function", &mut codegen_runtime::object::Required(&mut value.function)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("type", &self.r#type);
@@ -1492,17 +1397,12 @@ impl codegen_runtime::object::Object for ToolChoiceFunctionName {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut name_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "name" => map.field(&mut name_, "name"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(name_) = name_ else {
-            return Err(map.missing("name"));
-        };
-        Ok(Self { name: name_ })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [("name", &mut codegen_runtime::object::Required(&mut value.name))],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("name", &self.name);
@@ -1662,17 +1562,12 @@ impl codegen_runtime::object::Object for ResponseFormatText {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut type_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "type" => map.field(&mut type_, "type"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(type_) = type_ else {
-            return Err(map.missing("type"));
-        };
-        Ok(Self { r#type: type_ })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [("type", &mut codegen_runtime::object::Required(&mut value.r#type))],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("type", &self.r#type);
@@ -1715,17 +1610,12 @@ impl codegen_runtime::object::Object for ResponseFormatJsonObject {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut type_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "type" => map.field(&mut type_, "type"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(type_) = type_ else {
-            return Err(map.missing("type"));
-        };
-        Ok(Self { r#type: type_ })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [("type", &mut codegen_runtime::object::Required(&mut value.r#type))],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("type", &self.r#type);
@@ -1769,25 +1659,18 @@ impl codegen_runtime::object::Object for ResponseFormatJsonSchema {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut type_ = None;
-        let mut json_schema_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "type" => map.field(&mut type_, "type"),
-                "json_schema" => map.field(&mut json_schema_, "json_schema"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(type_) = type_ else {
-            return Err(map.missing("type"));
-        };
-        let Some(json_schema_) = json_schema_ else {
-            return Err(map.missing("json_schema"));
-        };
-        Ok(Self {
-            r#type: type_,
-            json_schema: json_schema_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("type", &mut codegen_runtime::object::Required(&mut value.r#type)),
+                (
+                    "json_schema",
+                    &mut codegen_runtime::object::Required(&mut value.json_schema),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("type", &self.r#type);
@@ -1837,28 +1720,20 @@ impl codegen_runtime::object::Object for JsonSchemaConfig {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut name_ = None;
-        let mut description_ = None;
-        let mut schema_ = None;
-        let mut strict_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "name" => map.field(&mut name_, "name"),
-                "description" => map.field(&mut description_, "description"),
-                "schema" => map.field(&mut schema_, "schema"),
-                "strict" => map.field(&mut strict_, "strict"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(name_) = name_ else {
-            return Err(map.missing("name"));
-        };
-        Ok(Self {
-            name: name_,
-            description: description_.flatten(),
-            schema: schema_.flatten(),
-            strict: strict_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("name", &mut codegen_runtime::object::Required(&mut value.name)),
+                (
+                    "description",
+                    &mut codegen_runtime::object::Value(&mut value.description),
+                ),
+                ("schema", &mut codegen_runtime::object::Value(&mut value.schema)),
+                ("strict", &mut codegen_runtime::object::Value(&mut value.strict)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("name", &self.name);
@@ -1906,19 +1781,15 @@ impl codegen_runtime::object::Object for ReasoningConfig {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut effort_ = None;
-        let mut summary_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "effort" => map.field(&mut effort_, "effort"),
-                "summary" => map.field(&mut summary_, "summary"),
-                _ => map.skip(),
-            }?;
-        }
-        Ok(Self {
-            effort: effort_.flatten(),
-            summary: summary_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("effort", &mut codegen_runtime::object::Value(&mut value.effort)),
+                ("summary", &mut codegen_runtime::object::Value(&mut value.summary)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional("effort", &self.effort);
@@ -2121,16 +1992,17 @@ impl codegen_runtime::object::Object for StreamOptions {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut include_usage_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "include_usage" => map.field(&mut include_usage_, "include_usage"),
-                _ => map.skip(),
-            }?;
-        }
-        Ok(Self {
-            include_usage: include_usage_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                (
+                    "include_usage",
+                    &mut codegen_runtime::object::Value(&mut value.include_usage),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional("include_usage", &self.include_usage);
@@ -2183,34 +2055,22 @@ impl codegen_runtime::object::Object for TraceContext {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut id_ = None;
-        let mut span_id_ = None;
-        let mut parent_span_id_ = None;
-        let mut name_ = None;
-        let mut source_ = None;
-        let mut metadata_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "id" => map.field(&mut id_, "id"),
-                "span_id" => map.field(&mut span_id_, "span_id"),
-                "parent_span_id" => map.field(&mut parent_span_id_, "parent_span_id"),
-                "name" => map.field(&mut name_, "name"),
-                "source" => map.field(&mut source_, "source"),
-                "metadata" => map.field(&mut metadata_, "metadata"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        Ok(Self {
-            id: id_,
-            span_id: span_id_.flatten(),
-            parent_span_id: parent_span_id_.flatten(),
-            name: name_.flatten(),
-            source: source_.flatten(),
-            metadata: metadata_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                ("span_id", &mut codegen_runtime::object::Value(&mut value.span_id)),
+                (
+                    "parent_span_id",
+                    &mut codegen_runtime::object::Value(&mut value.parent_span_id),
+                ),
+                ("name", &mut codegen_runtime::object::Value(&mut value.name)),
+                ("source", &mut codegen_runtime::object::Value(&mut value.source)),
+                ("metadata", &mut codegen_runtime::object::Value(&mut value.metadata)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("id", &self.id);
@@ -2272,49 +2132,21 @@ impl codegen_runtime::object::Object for ChatRes {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut id_ = None;
-        let mut choices_ = None;
-        let mut created_ = None;
-        let mut model_ = None;
-        let mut object_ = None;
-        let mut usage_ = None;
-        let mut provider_ = None;
-        let mut container_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "id" => map.field(&mut id_, "id"),
-                "choices" => map.field(&mut choices_, "choices"),
-                "created" => map.field(&mut created_, "created"),
-                "model" => map.field(&mut model_, "model"),
-                "object" => map.field(&mut object_, "object"),
-                "usage" => map.field(&mut usage_, "usage"),
-                "provider" => map.field(&mut provider_, "provider"),
-                "container" => map.field(&mut container_, "container"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        let Some(choices_) = choices_ else {
-            return Err(map.missing("choices"));
-        };
-        let Some(created_) = created_ else {
-            return Err(map.missing("created"));
-        };
-        let Some(model_) = model_ else {
-            return Err(map.missing("model"));
-        };
-        Ok(Self {
-            id: id_,
-            choices: choices_,
-            created: created_,
-            model: model_,
-            object: object_.unwrap_or_else(Self::default_object),
-            usage: usage_.flatten(),
-            provider: provider_.flatten(),
-            container: container_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                ("choices", &mut codegen_runtime::object::Required(&mut value.choices)),
+                ("created", &mut codegen_runtime::object::Required(&mut value.created)),
+                ("model", &mut codegen_runtime::object::Required(&mut value.model)),
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("usage", &mut codegen_runtime::object::Value(&mut value.usage)),
+                ("provider", &mut codegen_runtime::object::Value(&mut value.provider)),
+                ("container", &mut codegen_runtime::object::Value(&mut value.container)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("id", &self.id);
@@ -2400,31 +2232,20 @@ impl codegen_runtime::object::Object for ChatCompletionChoice {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut index_ = None;
-        let mut message_ = None;
-        let mut finish_reason_ = None;
-        let mut logprobs_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "index" => map.field(&mut index_, "index"),
-                "message" => map.field(&mut message_, "message"),
-                "finish_reason" => map.field(&mut finish_reason_, "finish_reason"),
-                "logprobs" => map.field(&mut logprobs_, "logprobs"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(index_) = index_ else {
-            return Err(map.missing("index"));
-        };
-        let Some(message_) = message_ else {
-            return Err(map.missing("message"));
-        };
-        Ok(Self {
-            index: index_,
-            message: message_,
-            finish_reason: finish_reason_.flatten(),
-            logprobs: logprobs_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("index", &mut codegen_runtime::object::Required(&mut value.index)),
+                ("message", &mut codegen_runtime::object::Required(&mut value.message)),
+                (
+                    "finish_reason",
+                    &mut codegen_runtime::object::Value(&mut value.finish_reason),
+                ),
+                ("logprobs", &mut codegen_runtime::object::Value(&mut value.logprobs)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.number("index", &self.index);
@@ -2567,28 +2388,20 @@ impl codegen_runtime::object::Object for ChatResponseMessage {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut role_ = None;
-        let mut content_ = None;
-        let mut name_ = None;
-        let mut tool_calls_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "role" => map.field(&mut role_, "role"),
-                "content" => map.field(&mut content_, "content"),
-                "name" => map.field(&mut name_, "name"),
-                "tool_calls" => map.field(&mut tool_calls_, "tool_calls"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(role_) = role_ else {
-            return Err(map.missing("role"));
-        };
-        Ok(Self {
-            role: role_,
-            content: content_.flatten(),
-            name: name_.flatten(),
-            tool_calls: tool_calls_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("role", &mut codegen_runtime::object::Required(&mut value.role)),
+                ("content", &mut codegen_runtime::object::Value(&mut value.content)),
+                ("name", &mut codegen_runtime::object::Value(&mut value.name)),
+                (
+                    "tool_calls",
+                    &mut codegen_runtime::object::Value(&mut value.tool_calls),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("role", &self.role);
@@ -2646,19 +2459,15 @@ impl codegen_runtime::object::Object for ChatCompletionLogprobs {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut content_ = None;
-        let mut refusal_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "content" => map.field(&mut content_, "content"),
-                "refusal" => map.field(&mut refusal_, "refusal"),
-                _ => map.skip(),
-            }?;
-        }
-        Ok(Self {
-            content: content_.flatten(),
-            refusal: refusal_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("content", &mut codegen_runtime::object::Value(&mut value.content)),
+                ("refusal", &mut codegen_runtime::object::Value(&mut value.refusal)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional("content", &self.content);
@@ -2708,31 +2517,20 @@ impl codegen_runtime::object::Object for TokenLogprob {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut token_ = None;
-        let mut logprob_ = None;
-        let mut bytes_ = None;
-        let mut top_logprobs_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "token" => map.field(&mut token_, "token"),
-                "logprob" => map.field(&mut logprob_, "logprob"),
-                "bytes" => map.field(&mut bytes_, "bytes"),
-                "top_logprobs" => map.field(&mut top_logprobs_, "top_logprobs"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(token_) = token_ else {
-            return Err(map.missing("token"));
-        };
-        let Some(logprob_) = logprob_ else {
-            return Err(map.missing("logprob"));
-        };
-        Ok(Self {
-            token: token_,
-            logprob: logprob_,
-            bytes: bytes_.flatten(),
-            top_logprobs: top_logprobs_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("token", &mut codegen_runtime::object::Required(&mut value.token)),
+                ("logprob", &mut codegen_runtime::object::Required(&mut value.logprob)),
+                ("bytes", &mut codegen_runtime::object::Value(&mut value.bytes)),
+                (
+                    "top_logprobs",
+                    &mut codegen_runtime::object::Value(&mut value.top_logprobs),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("token", &self.token);
@@ -2782,28 +2580,16 @@ impl codegen_runtime::object::Object for TopLogprob {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut token_ = None;
-        let mut logprob_ = None;
-        let mut bytes_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "token" => map.field(&mut token_, "token"),
-                "logprob" => map.field(&mut logprob_, "logprob"),
-                "bytes" => map.field(&mut bytes_, "bytes"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(token_) = token_ else {
-            return Err(map.missing("token"));
-        };
-        let Some(logprob_) = logprob_ else {
-            return Err(map.missing("logprob"));
-        };
-        Ok(Self {
-            token: token_,
-            logprob: logprob_,
-            bytes: bytes_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("token", &mut codegen_runtime::object::Required(&mut value.token)),
+                ("logprob", &mut codegen_runtime::object::Required(&mut value.logprob)),
+                ("bytes", &mut codegen_runtime::object::Value(&mut value.bytes)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("token", &self.token);
@@ -2856,46 +2642,35 @@ impl codegen_runtime::object::Object for ChatResponseUsage {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut prompt_tokens_ = None;
-        let mut completion_tokens_ = None;
-        let mut total_tokens_ = None;
-        let mut completion_tokens_details_ = None;
-        let mut prompt_tokens_details_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "prompt_tokens" => map.field(&mut prompt_tokens_, "prompt_tokens"),
-                "completion_tokens" => {
-                    map.field(&mut completion_tokens_, "completion_tokens")
-                }
-                "total_tokens" => map.field(&mut total_tokens_, "total_tokens"),
-                "completion_tokens_details" => {
-                    map.field(
-                        &mut completion_tokens_details_,
-                        "completion_tokens_details",
-                    )
-                }
-                "prompt_tokens_details" => {
-                    map.field(&mut prompt_tokens_details_, "prompt_tokens_details")
-                }
-                _ => map.skip(),
-            }?;
-        }
-        let Some(prompt_tokens_) = prompt_tokens_ else {
-            return Err(map.missing("prompt_tokens"));
-        };
-        let Some(completion_tokens_) = completion_tokens_ else {
-            return Err(map.missing("completion_tokens"));
-        };
-        let Some(total_tokens_) = total_tokens_ else {
-            return Err(map.missing("total_tokens"));
-        };
-        Ok(Self {
-            prompt_tokens: prompt_tokens_,
-            completion_tokens: completion_tokens_,
-            total_tokens: total_tokens_,
-            completion_tokens_details: completion_tokens_details_.flatten(),
-            prompt_tokens_details: prompt_tokens_details_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                (
+                    "prompt_tokens",
+                    &mut codegen_runtime::object::Required(&mut value.prompt_tokens),
+                ),
+                (
+                    "completion_tokens",
+                    &mut codegen_runtime::object::Required(&mut value.completion_tokens),
+                ),
+                (
+                    "total_tokens",
+                    &mut codegen_runtime::object::Required(&mut value.total_tokens),
+                ),
+                (
+                    "completion_tokens_details",
+                    &mut codegen_runtime::object::Value(
+                        &mut value.completion_tokens_details,
+                    ),
+                ),
+                (
+                    "prompt_tokens_details",
+                    &mut codegen_runtime::object::Value(&mut value.prompt_tokens_details),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.number("prompt_tokens", &self.prompt_tokens);
@@ -2956,49 +2731,21 @@ impl codegen_runtime::object::Object for ChatCompletionChunk {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut id_ = None;
-        let mut object_ = None;
-        let mut created_ = None;
-        let mut model_ = None;
-        let mut choices_ = None;
-        let mut usage_ = None;
-        let mut provider_ = None;
-        let mut container_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "id" => map.field(&mut id_, "id"),
-                "object" => map.field(&mut object_, "object"),
-                "created" => map.field(&mut created_, "created"),
-                "model" => map.field(&mut model_, "model"),
-                "choices" => map.field(&mut choices_, "choices"),
-                "usage" => map.field(&mut usage_, "usage"),
-                "provider" => map.field(&mut provider_, "provider"),
-                "container" => map.field(&mut container_, "container"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        let Some(created_) = created_ else {
-            return Err(map.missing("created"));
-        };
-        let Some(model_) = model_ else {
-            return Err(map.missing("model"));
-        };
-        let Some(choices_) = choices_ else {
-            return Err(map.missing("choices"));
-        };
-        Ok(Self {
-            id: id_,
-            object: object_.unwrap_or_else(Self::default_object),
-            created: created_,
-            model: model_,
-            choices: choices_,
-            usage: usage_.flatten(),
-            provider: provider_.flatten(),
-            container: container_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("created", &mut codegen_runtime::object::Required(&mut value.created)),
+                ("model", &mut codegen_runtime::object::Required(&mut value.model)),
+                ("choices", &mut codegen_runtime::object::Required(&mut value.choices)),
+                ("usage", &mut codegen_runtime::object::Value(&mut value.usage)),
+                ("provider", &mut codegen_runtime::object::Value(&mut value.provider)),
+                ("container", &mut codegen_runtime::object::Value(&mut value.container)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("id", &self.id);
@@ -3084,31 +2831,20 @@ impl codegen_runtime::object::Object for ChatCompletionChunkChoice {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut index_ = None;
-        let mut delta_ = None;
-        let mut finish_reason_ = None;
-        let mut logprobs_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "index" => map.field(&mut index_, "index"),
-                "delta" => map.field(&mut delta_, "delta"),
-                "finish_reason" => map.field(&mut finish_reason_, "finish_reason"),
-                "logprobs" => map.field(&mut logprobs_, "logprobs"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(index_) = index_ else {
-            return Err(map.missing("index"));
-        };
-        let Some(delta_) = delta_ else {
-            return Err(map.missing("delta"));
-        };
-        Ok(Self {
-            index: index_,
-            delta: delta_,
-            finish_reason: finish_reason_.flatten(),
-            logprobs: logprobs_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("index", &mut codegen_runtime::object::Required(&mut value.index)),
+                ("delta", &mut codegen_runtime::object::Required(&mut value.delta)),
+                (
+                    "finish_reason",
+                    &mut codegen_runtime::object::Value(&mut value.finish_reason),
+                ),
+                ("logprobs", &mut codegen_runtime::object::Value(&mut value.logprobs)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.number("index", &self.index);
@@ -3171,22 +2907,19 @@ impl codegen_runtime::object::Object for ChatCompletionChunkDelta {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut role_ = None;
-        let mut content_ = None;
-        let mut tool_calls_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "role" => map.field(&mut role_, "role"),
-                "content" => map.field(&mut content_, "content"),
-                "tool_calls" => map.field(&mut tool_calls_, "tool_calls"),
-                _ => map.skip(),
-            }?;
-        }
-        Ok(Self {
-            role: role_.flatten(),
-            content: content_.flatten(),
-            tool_calls: tool_calls_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("role", &mut codegen_runtime::object::Value(&mut value.role)),
+                ("content", &mut codegen_runtime::object::Value(&mut value.content)),
+                (
+                    "tool_calls",
+                    &mut codegen_runtime::object::Value(&mut value.tool_calls),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional("role", &self.role);
@@ -3237,28 +2970,17 @@ impl codegen_runtime::object::Object for ChatCompletionChunkToolCall {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut index_ = None;
-        let mut id_ = None;
-        let mut type_ = None;
-        let mut function_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "index" => map.field(&mut index_, "index"),
-                "id" => map.field(&mut id_, "id"),
-                "type" => map.field(&mut type_, "type"),
-                "function" => map.field(&mut function_, "function"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(index_) = index_ else {
-            return Err(map.missing("index"));
-        };
-        Ok(Self {
-            index: index_,
-            id: id_.flatten(),
-            r#type: type_.flatten(),
-            function: function_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("index", &mut codegen_runtime::object::Required(&mut value.index)),
+                ("id", &mut codegen_runtime::object::Value(&mut value.id)),
+                ("type", &mut codegen_runtime::object::Value(&mut value.r#type)),
+                ("function", &mut codegen_runtime::object::Value(&mut value.function)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("index", &self.index);
@@ -3306,19 +3028,15 @@ impl codegen_runtime::object::Object for ChatCompletionChunkFunctionCall {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut name_ = None;
-        let mut arguments_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "name" => map.field(&mut name_, "name"),
-                "arguments" => map.field(&mut arguments_, "arguments"),
-                _ => map.skip(),
-            }?;
-        }
-        Ok(Self {
-            name: name_.flatten(),
-            arguments: arguments_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("name", &mut codegen_runtime::object::Value(&mut value.name)),
+                ("arguments", &mut codegen_runtime::object::Value(&mut value.arguments)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional("name", &self.name);
@@ -3366,28 +3084,16 @@ impl codegen_runtime::object::Object for ChatListRes {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut object_ = None;
-        let mut data_ = None;
-        let mut total_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "object" => map.field(&mut object_, "object"),
-                "data" => map.field(&mut data_, "data"),
-                "total" => map.field(&mut total_, "total"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(data_) = data_ else {
-            return Err(map.missing("data"));
-        };
-        let Some(total_) = total_ else {
-            return Err(map.missing("total"));
-        };
-        Ok(Self {
-            object: object_.unwrap_or_else(Self::default_object),
-            data: data_,
-            total: total_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("data", &mut codegen_runtime::object::Required(&mut value.data)),
+                ("total", &mut codegen_runtime::object::Required(&mut value.total)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("object", &self.object);
@@ -3492,55 +3198,26 @@ impl codegen_runtime::object::Object for ChatResRelaxed {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut id_ = None;
-        let mut choices_ = None;
-        let mut created_ = None;
-        let mut model_ = None;
-        let mut object_ = None;
-        let mut usage_ = None;
-        let mut provider_ = None;
-        let mut container_ = None;
-        let mut model_id_ = None;
-        let mut spend_ = None;
-        let mut tags_ = None;
-        let mut metadata_ = None;
-        let mut trace_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "id" => map.field(&mut id_, "id"),
-                "choices" => map.field(&mut choices_, "choices"),
-                "created" => map.field(&mut created_, "created"),
-                "model" => map.field(&mut model_, "model"),
-                "object" => map.field(&mut object_, "object"),
-                "usage" => map.field(&mut usage_, "usage"),
-                "provider" => map.field(&mut provider_, "provider"),
-                "container" => map.field(&mut container_, "container"),
-                "model_id" => map.field(&mut model_id_, "model_id"),
-                "spend" => map.field(&mut spend_, "spend"),
-                "tags" => map.field(&mut tags_, "tags"),
-                "metadata" => map.field(&mut metadata_, "metadata"),
-                "trace" => map.field(&mut trace_, "trace"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(choices_) = choices_ else {
-            return Err(map.missing("choices"));
-        };
-        Ok(Self {
-            id: id_.flatten(),
-            choices: choices_,
-            created: created_.flatten(),
-            model: model_.flatten(),
-            object: object_.unwrap_or_else(Self::default_object),
-            usage: usage_.flatten(),
-            provider: provider_.flatten(),
-            container: container_.flatten(),
-            model_id: model_id_.flatten(),
-            spend: spend_.flatten(),
-            tags: tags_.flatten(),
-            metadata: metadata_.flatten(),
-            trace: trace_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("id", &mut codegen_runtime::object::Value(&mut value.id)),
+                ("choices", &mut codegen_runtime::object::Required(&mut value.choices)),
+                ("created", &mut codegen_runtime::object::Value(&mut value.created)),
+                ("model", &mut codegen_runtime::object::Value(&mut value.model)),
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("usage", &mut codegen_runtime::object::Value(&mut value.usage)),
+                ("provider", &mut codegen_runtime::object::Value(&mut value.provider)),
+                ("container", &mut codegen_runtime::object::Value(&mut value.container)),
+                ("model_id", &mut codegen_runtime::object::Value(&mut value.model_id)),
+                ("spend", &mut codegen_runtime::object::Value(&mut value.spend)),
+                ("tags", &mut codegen_runtime::object::Value(&mut value.tags)),
+                ("metadata", &mut codegen_runtime::object::Value(&mut value.metadata)),
+                ("trace", &mut codegen_runtime::object::Value(&mut value.trace)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional("id", &self.id);
@@ -3624,25 +3301,19 @@ impl codegen_runtime::object::Object for RegisterOutputChoice {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut index_ = None;
-        let mut message_ = None;
-        let mut finish_reason_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "index" => map.field(&mut index_, "index"),
-                "message" => map.field(&mut message_, "message"),
-                "finish_reason" => map.field(&mut finish_reason_, "finish_reason"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(message_) = message_ else {
-            return Err(map.missing("message"));
-        };
-        Ok(Self {
-            index: index_.flatten(),
-            message: message_,
-            finish_reason: finish_reason_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("index", &mut codegen_runtime::object::Value(&mut value.index)),
+                ("message", &mut codegen_runtime::object::Required(&mut value.message)),
+                (
+                    "finish_reason",
+                    &mut codegen_runtime::object::Value(&mut value.finish_reason),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional("index", &self.index);
@@ -3689,22 +3360,15 @@ impl codegen_runtime::object::Object for RegisterOutputMessage {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut role_ = None;
-        let mut content_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "role" => map.field(&mut role_, "role"),
-                "content" => map.field(&mut content_, "content"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(role_) = role_ else {
-            return Err(map.missing("role"));
-        };
-        Ok(Self {
-            role: role_,
-            content: content_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("role", &mut codegen_runtime::object::Required(&mut value.role)),
+                ("content", &mut codegen_runtime::object::Value(&mut value.content)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("role", &self.role);
@@ -3750,25 +3414,18 @@ impl codegen_runtime::object::Object for RegisterCompletionsReq {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut items_ = None;
-        let mut container_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "items" => map.field(&mut items_, "items"),
-                "container" => map.field(&mut container_, "container"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(items_) = items_ else {
-            return Err(map.missing("items"));
-        };
-        let Some(container_) = container_ else {
-            return Err(map.missing("container"));
-        };
-        Ok(Self {
-            items: items_,
-            container: container_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("items", &mut codegen_runtime::object::Required(&mut value.items)),
+                (
+                    "container",
+                    &mut codegen_runtime::object::Required(&mut value.container),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("items", &self.items);
@@ -3829,28 +3486,17 @@ impl codegen_runtime::object::Object for RegisterItem {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut input_ = None;
-        let mut output_ = None;
-        let mut tags_ = None;
-        let mut metadata_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "input" => map.field(&mut input_, "input"),
-                "output" => map.field(&mut output_, "output"),
-                "tags" => map.field(&mut tags_, "tags"),
-                "metadata" => map.field(&mut metadata_, "metadata"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(input_) = input_ else {
-            return Err(map.missing("input"));
-        };
-        Ok(Self {
-            input: input_,
-            output: output_.flatten(),
-            tags: tags_.flatten(),
-            metadata: metadata_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("input", &mut codegen_runtime::object::Required(&mut value.input)),
+                ("output", &mut codegen_runtime::object::Value(&mut value.output)),
+                ("tags", &mut codegen_runtime::object::Value(&mut value.tags)),
+                ("metadata", &mut codegen_runtime::object::Value(&mut value.metadata)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("input", &self.input);
@@ -3912,37 +3558,20 @@ impl codegen_runtime::object::Object for RegisterChatCompletionsResponse {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut ok_ = None;
-        let mut container_ = None;
-        let mut summary_ = None;
-        let mut errors_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "ok" => map.field(&mut ok_, "ok"),
-                "container" => map.field(&mut container_, "container"),
-                "summary" => map.field(&mut summary_, "summary"),
-                "errors" => map.field(&mut errors_, "errors"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(ok_) = ok_ else {
-            return Err(map.missing("ok"));
-        };
-        let Some(container_) = container_ else {
-            return Err(map.missing("container"));
-        };
-        let Some(summary_) = summary_ else {
-            return Err(map.missing("summary"));
-        };
-        let Some(errors_) = errors_ else {
-            return Err(map.missing("errors"));
-        };
-        Ok(Self {
-            ok: ok_,
-            container: container_,
-            summary: summary_,
-            errors: errors_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("ok", &mut codegen_runtime::object::Required(&mut value.ok)),
+                (
+                    "container",
+                    &mut codegen_runtime::object::Required(&mut value.container),
+                ),
+                ("summary", &mut codegen_runtime::object::Required(&mut value.summary)),
+                ("errors", &mut codegen_runtime::object::Required(&mut value.errors)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("ok", &self.ok);
@@ -4030,85 +3659,71 @@ impl codegen_runtime::object::Object for InferenceParams {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut provider_ = None;
-        let mut plugins_ = None;
-        let mut route_ = None;
-        let mut session_id_ = None;
-        let mut frequency_penalty_ = None;
-        let mut logit_bias_ = None;
-        let mut logprobs_ = None;
-        let mut top_logprobs_ = None;
-        let mut max_completion_tokens_ = None;
-        let mut max_tokens_ = None;
-        let mut presence_penalty_ = None;
-        let mut reasoning_ = None;
-        let mut response_format_ = None;
-        let mut seed_ = None;
-        let mut stop_ = None;
-        let mut temperature_ = None;
-        let mut tool_choice_ = None;
-        let mut tools_ = None;
-        let mut top_p_ = None;
-        let mut image_config_ = None;
-        let mut modalities_ = None;
-        let mut bad_words_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "provider" => map.field(&mut provider_, "provider"),
-                "plugins" => map.field(&mut plugins_, "plugins"),
-                "route" => map.field(&mut route_, "route"),
-                "session_id" => map.field(&mut session_id_, "session_id"),
-                "frequency_penalty" => {
-                    map.field(&mut frequency_penalty_, "frequency_penalty")
-                }
-                "logit_bias" => map.field(&mut logit_bias_, "logit_bias"),
-                "logprobs" => map.field(&mut logprobs_, "logprobs"),
-                "top_logprobs" => map.field(&mut top_logprobs_, "top_logprobs"),
-                "max_completion_tokens" => {
-                    map.field(&mut max_completion_tokens_, "max_completion_tokens")
-                }
-                "max_tokens" => map.field(&mut max_tokens_, "max_tokens"),
-                "presence_penalty" => {
-                    map.field(&mut presence_penalty_, "presence_penalty")
-                }
-                "reasoning" => map.field(&mut reasoning_, "reasoning"),
-                "response_format" => map.field(&mut response_format_, "response_format"),
-                "seed" => map.field(&mut seed_, "seed"),
-                "stop" => map.field(&mut stop_, "stop"),
-                "temperature" => map.field(&mut temperature_, "temperature"),
-                "tool_choice" => map.field(&mut tool_choice_, "tool_choice"),
-                "tools" => map.field(&mut tools_, "tools"),
-                "top_p" => map.field(&mut top_p_, "top_p"),
-                "image_config" => map.field(&mut image_config_, "image_config"),
-                "modalities" => map.field(&mut modalities_, "modalities"),
-                "bad_words" => map.field(&mut bad_words_, "bad_words"),
-                _ => map.skip(),
-            }?;
-        }
-        Ok(Self {
-            provider: provider_.flatten(),
-            plugins: plugins_.flatten(),
-            route: route_.flatten(),
-            session_id: session_id_.flatten(),
-            frequency_penalty: frequency_penalty_.flatten(),
-            logit_bias: logit_bias_.flatten(),
-            logprobs: logprobs_.flatten(),
-            top_logprobs: top_logprobs_.flatten(),
-            max_completion_tokens: max_completion_tokens_.flatten(),
-            max_tokens: max_tokens_.flatten(),
-            presence_penalty: presence_penalty_.flatten(),
-            reasoning: reasoning_.flatten(),
-            response_format: response_format_.flatten(),
-            seed: seed_.flatten(),
-            stop: stop_.flatten(),
-            temperature: temperature_.flatten(),
-            tool_choice: tool_choice_.flatten(),
-            tools: tools_.flatten(),
-            top_p: top_p_.flatten(),
-            image_config: image_config_.flatten(),
-            modalities: modalities_.flatten(),
-            bad_words: bad_words_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("provider", &mut codegen_runtime::object::Value(&mut value.provider)),
+                ("plugins", &mut codegen_runtime::object::Value(&mut value.plugins)),
+                ("route", &mut codegen_runtime::object::Value(&mut value.route)),
+                (
+                    "session_id",
+                    &mut codegen_runtime::object::Value(&mut value.session_id),
+                ),
+                (
+                    "frequency_penalty",
+                    &mut codegen_runtime::object::Value(&mut value.frequency_penalty),
+                ),
+                (
+                    "logit_bias",
+                    &mut codegen_runtime::object::Value(&mut value.logit_bias),
+                ),
+                ("logprobs", &mut codegen_runtime::object::Value(&mut value.logprobs)),
+                (
+                    "top_logprobs",
+                    &mut codegen_runtime::object::Value(&mut value.top_logprobs),
+                ),
+                (
+                    "max_completion_tokens",
+                    &mut codegen_runtime::object::Value(&mut value.max_completion_tokens),
+                ),
+                (
+                    "max_tokens",
+                    &mut codegen_runtime::object::Value(&mut value.max_tokens),
+                ),
+                (
+                    "presence_penalty",
+                    &mut codegen_runtime::object::Value(&mut value.presence_penalty),
+                ),
+                ("reasoning", &mut codegen_runtime::object::Value(&mut value.reasoning)),
+                (
+                    "response_format",
+                    &mut codegen_runtime::object::Value(&mut value.response_format),
+                ),
+                ("seed", &mut codegen_runtime::object::Value(&mut value.seed)),
+                ("stop", &mut codegen_runtime::object::Value(&mut value.stop)),
+                (
+                    "temperature",
+                    &mut codegen_runtime::object::Value(&mut value.temperature),
+                ),
+                (
+                    "tool_choice",
+                    &mut codegen_runtime::object::Value(&mut value.tool_choice),
+                ),
+                ("tools", &mut codegen_runtime::object::Value(&mut value.tools)),
+                ("top_p", &mut codegen_runtime::object::Value(&mut value.top_p)),
+                (
+                    "image_config",
+                    &mut codegen_runtime::object::Value(&mut value.image_config),
+                ),
+                (
+                    "modalities",
+                    &mut codegen_runtime::object::Value(&mut value.modalities),
+                ),
+                ("bad_words", &mut codegen_runtime::object::Value(&mut value.bad_words)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional("provider", &self.provider);
@@ -4205,38 +3820,27 @@ impl codegen_runtime::object::Object for CreateContainerReq {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut label_ = None;
-        let mut initial_model_ = None;
-        let mut api_ = None;
-        let mut default_parameters_ = None;
-        let mut default_system_prompt_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "label" => map.field(&mut label_, "label"),
-                "initial_model" => map.field(&mut initial_model_, "initial_model"),
-                "api" => map.field(&mut api_, "api"),
-                "default_parameters" => {
-                    map.field(&mut default_parameters_, "default_parameters")
-                }
-                "default_system_prompt" => {
-                    map.field(&mut default_system_prompt_, "default_system_prompt")
-                }
-                _ => map.skip(),
-            }?;
-        }
-        let Some(label_) = label_ else {
-            return Err(map.missing("label"));
-        };
-        let Some(initial_model_) = initial_model_ else {
-            return Err(map.missing("initial_model"));
-        };
-        Ok(Self {
-            label: label_,
-            initial_model: initial_model_,
-            api: api_.unwrap_or_else(Self::default_api),
-            default_parameters: default_parameters_.flatten(),
-            default_system_prompt: default_system_prompt_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("label", &mut codegen_runtime::object::Required(&mut value.label)),
+                (
+                    "initial_model",
+                    &mut codegen_runtime::object::Required(&mut value.initial_model),
+                ),
+                ("api", &mut codegen_runtime::object::Value(&mut value.api)),
+                (
+                    "default_parameters",
+                    &mut codegen_runtime::object::Value(&mut value.default_parameters),
+                ),
+                (
+                    "default_system_prompt",
+                    &mut codegen_runtime::object::Value(&mut value.default_system_prompt),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("label", &self.label);
@@ -4321,26 +3925,27 @@ impl codegen_runtime::object::Object for UpdateContainerReq {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut default_parameters_ = None;
-        let mut default_system_prompt_ = None;
-        let mut default_model_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "default_parameters" => {
-                    map.nullable(&mut default_parameters_, "default_parameters")
-                }
-                "default_system_prompt" => {
-                    map.nullable(&mut default_system_prompt_, "default_system_prompt")
-                }
-                "default_model" => map.nullable(&mut default_model_, "default_model"),
-                _ => map.skip(),
-            }?;
-        }
-        Ok(Self {
-            default_parameters: default_parameters_.flatten(),
-            default_system_prompt: default_system_prompt_.flatten(),
-            default_model: default_model_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                (
+                    "default_parameters",
+                    &mut codegen_runtime::object::Nullable(&mut value.default_parameters),
+                ),
+                (
+                    "default_system_prompt",
+                    &mut codegen_runtime::object::Nullable(
+                        &mut value.default_system_prompt,
+                    ),
+                ),
+                (
+                    "default_model",
+                    &mut codegen_runtime::object::Nullable(&mut value.default_model),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional("default_parameters", &self.default_parameters);
@@ -4437,96 +4042,73 @@ impl codegen_runtime::object::Object for Container {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut id_ = None;
-        let mut object_ = None;
-        let mut project_id_ = None;
-        let mut org_id_ = None;
-        let mut user_id_ = None;
-        let mut created_at_ = None;
-        let mut label_ = None;
-        let mut api_ = None;
-        let mut best_model_id_ = None;
-        let mut default_system_prompt_ = None;
-        let mut default_parameters_ = None;
-        let mut optimized_system_prompt_ = None;
-        let mut optimized_parameters_ = None;
-        let mut initial_model_ = None;
-        let mut deleted_at_ = None;
-        let mut system_prompt_prefix_ = None;
-        let mut default_few_shot_messages_ = None;
-        let mut optimized_few_shot_messages_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "id" => map.field(&mut id_, "id"),
-                "object" => map.field(&mut object_, "object"),
-                "project_id" => map.field(&mut project_id_, "project_id"),
-                "org_id" => map.field(&mut org_id_, "org_id"),
-                "user_id" => map.field(&mut user_id_, "user_id"),
-                "created_at" => map.field(&mut created_at_, "created_at"),
-                "label" => map.field(&mut label_, "label"),
-                "api" => map.field(&mut api_, "api"),
-                "best_model_id" => map.field(&mut best_model_id_, "best_model_id"),
-                "default_system_prompt" => {
-                    map.field(&mut default_system_prompt_, "default_system_prompt")
-                }
-                "default_parameters" => {
-                    map.field(&mut default_parameters_, "default_parameters")
-                }
-                "optimized_system_prompt" => {
-                    map.field(&mut optimized_system_prompt_, "optimized_system_prompt")
-                }
-                "optimized_parameters" => {
-                    map.field(&mut optimized_parameters_, "optimized_parameters")
-                }
-                "initial_model" => map.field(&mut initial_model_, "initial_model"),
-                "deleted_at" => map.field(&mut deleted_at_, "deleted_at"),
-                "system_prompt_prefix" => {
-                    map.field(&mut system_prompt_prefix_, "system_prompt_prefix")
-                }
-                "default_few_shot_messages" => {
-                    map.field(
-                        &mut default_few_shot_messages_,
-                        "default_few_shot_messages",
-                    )
-                }
-                "optimized_few_shot_messages" => {
-                    map.field(
-                        &mut optimized_few_shot_messages_,
-                        "optimized_few_shot_messages",
-                    )
-                }
-                _ => map.skip(),
-            }?;
-        }
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        let Some(project_id_) = project_id_ else {
-            return Err(map.missing("project_id"));
-        };
-        let Some(label_) = label_ else {
-            return Err(map.missing("label"));
-        };
-        Ok(Self {
-            id: id_,
-            object: object_.unwrap_or_else(Self::default_object),
-            project_id: project_id_,
-            org_id: org_id_.flatten(),
-            user_id: user_id_.flatten(),
-            created_at: created_at_.flatten(),
-            label: label_,
-            api: api_.unwrap_or_else(Self::default_api),
-            best_model_id: best_model_id_.flatten(),
-            default_system_prompt: default_system_prompt_.flatten(),
-            default_parameters: default_parameters_.flatten(),
-            optimized_system_prompt: optimized_system_prompt_.flatten(),
-            optimized_parameters: optimized_parameters_.flatten(),
-            initial_model: initial_model_.flatten(),
-            deleted_at: deleted_at_.unwrap_or_else(Self::default_deleted_at),
-            system_prompt_prefix: system_prompt_prefix_.flatten(),
-            default_few_shot_messages: default_few_shot_messages_.flatten(),
-            optimized_few_shot_messages: optimized_few_shot_messages_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                (
+                    "project_id",
+                    &mut codegen_runtime::object::Required(&mut value.project_id),
+                ),
+                ("org_id", &mut codegen_runtime::object::Value(&mut value.org_id)),
+                ("user_id", &mut codegen_runtime::object::Value(&mut value.user_id)),
+                (
+                    "created_at",
+                    &mut codegen_runtime::object::Value(&mut value.created_at),
+                ),
+                ("label", &mut codegen_runtime::object::Required(&mut value.label)),
+                ("api", &mut codegen_runtime::object::Value(&mut value.api)),
+                (
+                    "best_model_id",
+                    &mut codegen_runtime::object::Value(&mut value.best_model_id),
+                ),
+                (
+                    "default_system_prompt",
+                    &mut codegen_runtime::object::Value(&mut value.default_system_prompt),
+                ),
+                (
+                    "default_parameters",
+                    &mut codegen_runtime::object::Value(&mut value.default_parameters),
+                ),
+                (
+                    "optimized_system_prompt",
+                    &mut codegen_runtime::object::Value(
+                        &mut value.optimized_system_prompt,
+                    ),
+                ),
+                (
+                    "optimized_parameters",
+                    &mut codegen_runtime::object::Value(&mut value.optimized_parameters),
+                ),
+                (
+                    "initial_model",
+                    &mut codegen_runtime::object::Value(&mut value.initial_model),
+                ),
+                (
+                    "deleted_at",
+                    &mut codegen_runtime::object::Value(&mut value.deleted_at),
+                ),
+                (
+                    "system_prompt_prefix",
+                    &mut codegen_runtime::object::Value(&mut value.system_prompt_prefix),
+                ),
+                (
+                    "default_few_shot_messages",
+                    &mut codegen_runtime::object::Value(
+                        &mut value.default_few_shot_messages,
+                    ),
+                ),
+                (
+                    "optimized_few_shot_messages",
+                    &mut codegen_runtime::object::Value(
+                        &mut value.optimized_few_shot_messages,
+                    ),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("id", &self.id);
@@ -4673,84 +4255,64 @@ impl codegen_runtime::object::Object for CreateContainerRes {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut id_ = None;
-        let mut object_ = None;
-        let mut org_id_ = None;
-        let mut created_at_ = None;
-        let mut label_ = None;
-        let mut api_ = None;
-        let mut default_system_prompt_ = None;
-        let mut default_parameters_ = None;
-        let mut optimized_system_prompt_ = None;
-        let mut optimized_parameters_ = None;
-        let mut initial_model_ = None;
-        let mut deleted_at_ = None;
-        let mut system_prompt_prefix_ = None;
-        let mut default_few_shot_messages_ = None;
-        let mut optimized_few_shot_messages_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "id" => map.field(&mut id_, "id"),
-                "object" => map.field(&mut object_, "object"),
-                "org_id" => map.field(&mut org_id_, "org_id"),
-                "created_at" => map.field(&mut created_at_, "created_at"),
-                "label" => map.field(&mut label_, "label"),
-                "api" => map.field(&mut api_, "api"),
-                "default_system_prompt" => {
-                    map.field(&mut default_system_prompt_, "default_system_prompt")
-                }
-                "default_parameters" => {
-                    map.field(&mut default_parameters_, "default_parameters")
-                }
-                "optimized_system_prompt" => {
-                    map.field(&mut optimized_system_prompt_, "optimized_system_prompt")
-                }
-                "optimized_parameters" => {
-                    map.field(&mut optimized_parameters_, "optimized_parameters")
-                }
-                "initial_model" => map.field(&mut initial_model_, "initial_model"),
-                "deleted_at" => map.field(&mut deleted_at_, "deleted_at"),
-                "system_prompt_prefix" => {
-                    map.field(&mut system_prompt_prefix_, "system_prompt_prefix")
-                }
-                "default_few_shot_messages" => {
-                    map.field(
-                        &mut default_few_shot_messages_,
-                        "default_few_shot_messages",
-                    )
-                }
-                "optimized_few_shot_messages" => {
-                    map.field(
-                        &mut optimized_few_shot_messages_,
-                        "optimized_few_shot_messages",
-                    )
-                }
-                _ => map.skip(),
-            }?;
-        }
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        let Some(label_) = label_ else {
-            return Err(map.missing("label"));
-        };
-        Ok(Self {
-            id: id_,
-            object: object_.unwrap_or_else(Self::default_object),
-            org_id: org_id_.flatten(),
-            created_at: created_at_.flatten(),
-            label: label_,
-            api: api_.unwrap_or_else(Self::default_api),
-            default_system_prompt: default_system_prompt_.flatten(),
-            default_parameters: default_parameters_.flatten(),
-            optimized_system_prompt: optimized_system_prompt_.flatten(),
-            optimized_parameters: optimized_parameters_.flatten(),
-            initial_model: initial_model_.flatten(),
-            deleted_at: deleted_at_.unwrap_or_else(Self::default_deleted_at),
-            system_prompt_prefix: system_prompt_prefix_.flatten(),
-            default_few_shot_messages: default_few_shot_messages_.flatten(),
-            optimized_few_shot_messages: optimized_few_shot_messages_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("org_id", &mut codegen_runtime::object::Value(&mut value.org_id)),
+                (
+                    "created_at",
+                    &mut codegen_runtime::object::Value(&mut value.created_at),
+                ),
+                ("label", &mut codegen_runtime::object::Required(&mut value.label)),
+                ("api", &mut codegen_runtime::object::Value(&mut value.api)),
+                (
+                    "default_system_prompt",
+                    &mut codegen_runtime::object::Value(&mut value.default_system_prompt),
+                ),
+                (
+                    "default_parameters",
+                    &mut codegen_runtime::object::Value(&mut value.default_parameters),
+                ),
+                (
+                    "optimized_system_prompt",
+                    &mut codegen_runtime::object::Value(
+                        &mut value.optimized_system_prompt,
+                    ),
+                ),
+                (
+                    "optimized_parameters",
+                    &mut codegen_runtime::object::Value(&mut value.optimized_parameters),
+                ),
+                (
+                    "initial_model",
+                    &mut codegen_runtime::object::Value(&mut value.initial_model),
+                ),
+                (
+                    "deleted_at",
+                    &mut codegen_runtime::object::Value(&mut value.deleted_at),
+                ),
+                (
+                    "system_prompt_prefix",
+                    &mut codegen_runtime::object::Value(&mut value.system_prompt_prefix),
+                ),
+                (
+                    "default_few_shot_messages",
+                    &mut codegen_runtime::object::Value(
+                        &mut value.default_few_shot_messages,
+                    ),
+                ),
+                (
+                    "optimized_few_shot_messages",
+                    &mut codegen_runtime::object::Value(
+                        &mut value.optimized_few_shot_messages,
+                    ),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("id", &self.id);
@@ -4867,25 +4429,16 @@ impl codegen_runtime::object::Object for DeleteContainerRes {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut object_ = None;
-        let mut label_ = None;
-        let mut deleted_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "object" => map.field(&mut object_, "object"),
-                "label" => map.field(&mut label_, "label"),
-                "deleted" => map.field(&mut deleted_, "deleted"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(label_) = label_ else {
-            return Err(map.missing("label"));
-        };
-        Ok(Self {
-            object: object_.unwrap_or_else(Self::default_object),
-            label: label_,
-            deleted: deleted_.unwrap_or_else(Self::default_deleted),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("label", &mut codegen_runtime::object::Required(&mut value.label)),
+                ("deleted", &mut codegen_runtime::object::Value(&mut value.deleted)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("object", &self.object);
@@ -4970,28 +4523,16 @@ impl codegen_runtime::object::Object for ContainerListResponse {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut object_ = None;
-        let mut data_ = None;
-        let mut total_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "object" => map.field(&mut object_, "object"),
-                "data" => map.field(&mut data_, "data"),
-                "total" => map.field(&mut total_, "total"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(data_) = data_ else {
-            return Err(map.missing("data"));
-        };
-        let Some(total_) = total_ else {
-            return Err(map.missing("total"));
-        };
-        Ok(Self {
-            object: object_.unwrap_or_else(Self::default_object),
-            data: data_,
-            total: total_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("data", &mut codegen_runtime::object::Required(&mut value.data)),
+                ("total", &mut codegen_runtime::object::Required(&mut value.total)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("object", &self.object);
@@ -5075,25 +4616,15 @@ impl codegen_runtime::object::Object for FileUploadReq {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut file_ = None;
-        let mut purpose_ = None;
-        while let Some(key) = map.known_key(&["file", "purpose"])? {
-            match key.as_str() {
-                "file" => map.field(&mut file_, "file"),
-                "purpose" => map.field(&mut purpose_, "purpose"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(file_) = file_ else {
-            return Err(map.missing("file"));
-        };
-        let Some(purpose_) = purpose_ else {
-            return Err(map.missing("purpose"));
-        };
-        Ok(Self {
-            file: file_,
-            purpose: purpose_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("file", &mut codegen_runtime::object::Required(&mut value.file)),
+                ("purpose", &mut codegen_runtime::object::Required(&mut value.purpose)),
+            ],
+            codegen_runtime::object::Rest::Refuse(&["file", "purpose"]),
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("file", &self.file);
@@ -5151,55 +4682,30 @@ impl codegen_runtime::object::Object for FileObject {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut id_ = None;
-        let mut object_ = None;
-        let mut bytes_ = None;
-        let mut created_at_ = None;
-        let mut filename_ = None;
-        let mut purpose_ = None;
-        let mut status_ = None;
-        let mut status_details_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "id" => map.field(&mut id_, "id"),
-                "object" => map.field(&mut object_, "object"),
-                "bytes" => map.field(&mut bytes_, "bytes"),
-                "created_at" => map.field(&mut created_at_, "created_at"),
-                "filename" => map.field(&mut filename_, "filename"),
-                "purpose" => map.field(&mut purpose_, "purpose"),
-                "status" => map.field(&mut status_, "status"),
-                "status_details" => map.field(&mut status_details_, "status_details"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        let Some(bytes_) = bytes_ else {
-            return Err(map.missing("bytes"));
-        };
-        let Some(created_at_) = created_at_ else {
-            return Err(map.missing("created_at"));
-        };
-        let Some(filename_) = filename_ else {
-            return Err(map.missing("filename"));
-        };
-        let Some(purpose_) = purpose_ else {
-            return Err(map.missing("purpose"));
-        };
-        let Some(status_) = status_ else {
-            return Err(map.missing("status"));
-        };
-        Ok(Self {
-            id: id_,
-            object: object_.unwrap_or_else(Self::default_object),
-            bytes: bytes_,
-            created_at: created_at_,
-            filename: filename_,
-            purpose: purpose_,
-            status: status_,
-            status_details: status_details_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("bytes", &mut codegen_runtime::object::Required(&mut value.bytes)),
+                (
+                    "created_at",
+                    &mut codegen_runtime::object::Required(&mut value.created_at),
+                ),
+                (
+                    "filename",
+                    &mut codegen_runtime::object::Required(&mut value.filename),
+                ),
+                ("purpose", &mut codegen_runtime::object::Required(&mut value.purpose)),
+                ("status", &mut codegen_runtime::object::Required(&mut value.status)),
+                (
+                    "status_details",
+                    &mut codegen_runtime::object::Value(&mut value.status_details),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("id", &self.id);
@@ -5303,25 +4809,16 @@ impl codegen_runtime::object::Object for FileDeleteResponse {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut id_ = None;
-        let mut object_ = None;
-        let mut deleted_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "id" => map.field(&mut id_, "id"),
-                "object" => map.field(&mut object_, "object"),
-                "deleted" => map.field(&mut deleted_, "deleted"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        Ok(Self {
-            id: id_,
-            object: object_.unwrap_or_else(Self::default_object),
-            deleted: deleted_.unwrap_or_else(Self::default_deleted),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("deleted", &mut codegen_runtime::object::Value(&mut value.deleted)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("id", &self.id);
@@ -5389,28 +4886,16 @@ impl codegen_runtime::object::Object for FileListResponse {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut object_ = None;
-        let mut data_ = None;
-        let mut total_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "object" => map.field(&mut object_, "object"),
-                "data" => map.field(&mut data_, "data"),
-                "total" => map.field(&mut total_, "total"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(data_) = data_ else {
-            return Err(map.missing("data"));
-        };
-        let Some(total_) = total_ else {
-            return Err(map.missing("total"));
-        };
-        Ok(Self {
-            object: object_.unwrap_or_else(Self::default_object),
-            data: data_,
-            total: total_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("data", &mut codegen_runtime::object::Required(&mut value.data)),
+                ("total", &mut codegen_runtime::object::Required(&mut value.total)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("object", &self.object);
@@ -5508,50 +4993,37 @@ impl codegen_runtime::object::Object for Pricing {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut prompt_ = None;
-        let mut completion_ = None;
-        let mut image_ = None;
-        let mut request_ = None;
-        let mut discount_ = None;
-        let mut web_search_ = None;
-        let mut image_output_ = None;
-        let mut input_cache_read_ = None;
-        let mut internal_reasoning_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "prompt" => map.field(&mut prompt_, "prompt"),
-                "completion" => map.field(&mut completion_, "completion"),
-                "image" => map.field(&mut image_, "image"),
-                "request" => map.field(&mut request_, "request"),
-                "discount" => map.field(&mut discount_, "discount"),
-                "web_search" => map.field(&mut web_search_, "web_search"),
-                "image_output" => map.field(&mut image_output_, "image_output"),
-                "input_cache_read" => {
-                    map.field(&mut input_cache_read_, "input_cache_read")
-                }
-                "internal_reasoning" => {
-                    map.field(&mut internal_reasoning_, "internal_reasoning")
-                }
-                _ => map.skip(),
-            }?;
-        }
-        let Some(prompt_) = prompt_ else {
-            return Err(map.missing("prompt"));
-        };
-        let Some(completion_) = completion_ else {
-            return Err(map.missing("completion"));
-        };
-        Ok(Self {
-            prompt: prompt_,
-            completion: completion_,
-            image: image_.flatten(),
-            request: request_.flatten(),
-            discount: discount_.flatten(),
-            web_search: web_search_.flatten(),
-            image_output: image_output_.flatten(),
-            input_cache_read: input_cache_read_.flatten(),
-            internal_reasoning: internal_reasoning_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("prompt", &mut codegen_runtime::object::Required(&mut value.prompt)),
+                (
+                    "completion",
+                    &mut codegen_runtime::object::Required(&mut value.completion),
+                ),
+                ("image", &mut codegen_runtime::object::Value(&mut value.image)),
+                ("request", &mut codegen_runtime::object::Value(&mut value.request)),
+                ("discount", &mut codegen_runtime::object::Value(&mut value.discount)),
+                (
+                    "web_search",
+                    &mut codegen_runtime::object::Value(&mut value.web_search),
+                ),
+                (
+                    "image_output",
+                    &mut codegen_runtime::object::Value(&mut value.image_output),
+                ),
+                (
+                    "input_cache_read",
+                    &mut codegen_runtime::object::Value(&mut value.input_cache_read),
+                ),
+                (
+                    "internal_reasoning",
+                    &mut codegen_runtime::object::Value(&mut value.internal_reasoning),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("prompt", &self.prompt);
@@ -5613,51 +5085,28 @@ impl codegen_runtime::object::Object for ModelListItem {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut object_ = None;
-        let mut id_ = None;
-        let mut slug_ = None;
-        let mut pricing_ = None;
-        let mut supported_parameters_ = None;
-        let mut supported_apis_ = None;
-        let mut provider_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "object" => map.field(&mut object_, "object"),
-                "id" => map.field(&mut id_, "id"),
-                "slug" => map.field(&mut slug_, "slug"),
-                "pricing" => map.field(&mut pricing_, "pricing"),
-                "supported_parameters" => {
-                    map.field(&mut supported_parameters_, "supported_parameters")
-                }
-                "supported_apis" => map.field(&mut supported_apis_, "supported_apis"),
-                "provider" => map.field(&mut provider_, "provider"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        let Some(slug_) = slug_ else {
-            return Err(map.missing("slug"));
-        };
-        let Some(pricing_) = pricing_ else {
-            return Err(map.missing("pricing"));
-        };
-        let Some(supported_parameters_) = supported_parameters_ else {
-            return Err(map.missing("supported_parameters"));
-        };
-        let Some(supported_apis_) = supported_apis_ else {
-            return Err(map.missing("supported_apis"));
-        };
-        Ok(Self {
-            object: object_.unwrap_or_else(Self::default_object),
-            id: id_,
-            slug: slug_,
-            pricing: pricing_,
-            supported_parameters: supported_parameters_,
-            supported_apis: supported_apis_,
-            provider: provider_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                ("slug", &mut codegen_runtime::object::Required(&mut value.slug)),
+                ("pricing", &mut codegen_runtime::object::Required(&mut value.pricing)),
+                (
+                    "supported_parameters",
+                    &mut codegen_runtime::object::Required(
+                        &mut value.supported_parameters,
+                    ),
+                ),
+                (
+                    "supported_apis",
+                    &mut codegen_runtime::object::Required(&mut value.supported_apis),
+                ),
+                ("provider", &mut codegen_runtime::object::Value(&mut value.provider)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("object", &self.object);
@@ -5743,28 +5192,16 @@ impl codegen_runtime::object::Object for ModelListResponse {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut object_ = None;
-        let mut data_ = None;
-        let mut total_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "object" => map.field(&mut object_, "object"),
-                "data" => map.field(&mut data_, "data"),
-                "total" => map.field(&mut total_, "total"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(data_) = data_ else {
-            return Err(map.missing("data"));
-        };
-        let Some(total_) = total_ else {
-            return Err(map.missing("total"));
-        };
-        Ok(Self {
-            object: object_.unwrap_or_else(Self::default_object),
-            data: data_,
-            total: total_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("data", &mut codegen_runtime::object::Required(&mut value.data)),
+                ("total", &mut codegen_runtime::object::Required(&mut value.total)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("object", &self.object);
@@ -5854,41 +5291,27 @@ impl codegen_runtime::object::Object for AddModelToContainerReq {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut container_ = None;
-        let mut model_ = None;
-        let mut slug_ = None;
-        let mut default_parameters_ = None;
-        let mut default_system_prompt_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "container" => map.field(&mut container_, "container"),
-                "model" => map.field(&mut model_, "model"),
-                "slug" => map.field(&mut slug_, "slug"),
-                "default_parameters" => {
-                    map.field(&mut default_parameters_, "default_parameters")
-                }
-                "default_system_prompt" => {
-                    map.field(&mut default_system_prompt_, "default_system_prompt")
-                }
-                _ => map.skip(),
-            }?;
-        }
-        let Some(container_) = container_ else {
-            return Err(map.missing("container"));
-        };
-        let Some(model_) = model_ else {
-            return Err(map.missing("model"));
-        };
-        let Some(slug_) = slug_ else {
-            return Err(map.missing("slug"));
-        };
-        Ok(Self {
-            container: container_,
-            model: model_,
-            slug: slug_,
-            default_parameters: default_parameters_.flatten(),
-            default_system_prompt: default_system_prompt_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                (
+                    "container",
+                    &mut codegen_runtime::object::Required(&mut value.container),
+                ),
+                ("model", &mut codegen_runtime::object::Required(&mut value.model)),
+                ("slug", &mut codegen_runtime::object::Required(&mut value.slug)),
+                (
+                    "default_parameters",
+                    &mut codegen_runtime::object::Value(&mut value.default_parameters),
+                ),
+                (
+                    "default_system_prompt",
+                    &mut codegen_runtime::object::Value(&mut value.default_system_prompt),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("container", &self.container);
@@ -5960,50 +5383,32 @@ impl codegen_runtime::object::Object for AddModelToContainerRes {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut object_ = None;
-        let mut id_ = None;
-        let mut container_id_ = None;
-        let mut slug_ = None;
-        let mut container_ = None;
-        let mut default_parameters_ = None;
-        let mut default_system_prompt_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "object" => map.field(&mut object_, "object"),
-                "id" => map.field(&mut id_, "id"),
-                "container_id" => map.field(&mut container_id_, "container_id"),
-                "slug" => map.field(&mut slug_, "slug"),
-                "container" => map.field(&mut container_, "container"),
-                "default_parameters" => {
-                    map.field(&mut default_parameters_, "default_parameters")
-                }
-                "default_system_prompt" => {
-                    map.field(&mut default_system_prompt_, "default_system_prompt")
-                }
-                _ => map.skip(),
-            }?;
-        }
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        let Some(container_id_) = container_id_ else {
-            return Err(map.missing("container_id"));
-        };
-        let Some(slug_) = slug_ else {
-            return Err(map.missing("slug"));
-        };
-        let Some(container_) = container_ else {
-            return Err(map.missing("container"));
-        };
-        Ok(Self {
-            object: object_.unwrap_or_else(Self::default_object),
-            id: id_,
-            container_id: container_id_,
-            slug: slug_,
-            container: container_,
-            default_parameters: default_parameters_.flatten(),
-            default_system_prompt: default_system_prompt_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                (
+                    "container_id",
+                    &mut codegen_runtime::object::Required(&mut value.container_id),
+                ),
+                ("slug", &mut codegen_runtime::object::Required(&mut value.slug)),
+                (
+                    "container",
+                    &mut codegen_runtime::object::Required(&mut value.container),
+                ),
+                (
+                    "default_parameters",
+                    &mut codegen_runtime::object::Value(&mut value.default_parameters),
+                ),
+                (
+                    "default_system_prompt",
+                    &mut codegen_runtime::object::Value(&mut value.default_system_prompt),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("object", &self.object);
@@ -6373,51 +5778,45 @@ impl codegen_runtime::object::Object for UpdateEvaluatorReq {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut container_ = None;
-        let mut model_ = None;
-        let mut prompt_ = None;
-        let mut source_ = None;
-        let mut requirements_ = None;
-        let mut pass_threshold_ = None;
-        let mut metadata_ = None;
-        let mut name_ = None;
-        let mut description_ = None;
-        let mut api_ = None;
-        let mut inference_parameters_ = None;
-        let mut mode_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "container" => map.nullable(&mut container_, "container"),
-                "model" => map.nullable(&mut model_, "model"),
-                "prompt" => map.nullable(&mut prompt_, "prompt"),
-                "source" => map.nullable(&mut source_, "source"),
-                "requirements" => map.nullable(&mut requirements_, "requirements"),
-                "pass_threshold" => map.nullable(&mut pass_threshold_, "pass_threshold"),
-                "metadata" => map.nullable(&mut metadata_, "metadata"),
-                "name" => map.nullable(&mut name_, "name"),
-                "description" => map.nullable(&mut description_, "description"),
-                "api" => map.nullable(&mut api_, "api"),
-                "inference_parameters" => {
-                    map.nullable(&mut inference_parameters_, "inference_parameters")
-                }
-                "mode" => map.field(&mut mode_, "mode"),
-                _ => map.skip(),
-            }?;
-        }
-        Ok(Self {
-            container: container_.flatten(),
-            model: model_.flatten(),
-            prompt: prompt_.flatten(),
-            source: source_.flatten(),
-            requirements: requirements_.flatten(),
-            pass_threshold: pass_threshold_.flatten(),
-            metadata: metadata_.flatten(),
-            name: name_.flatten(),
-            description: description_.flatten(),
-            api: api_.flatten(),
-            inference_parameters: inference_parameters_.flatten(),
-            mode: mode_.unwrap_or_else(Self::default_mode),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                (
+                    "container",
+                    &mut codegen_runtime::object::Nullable(&mut value.container),
+                ),
+                ("model", &mut codegen_runtime::object::Nullable(&mut value.model)),
+                ("prompt", &mut codegen_runtime::object::Nullable(&mut value.prompt)),
+                ("source", &mut codegen_runtime::object::Nullable(&mut value.source)),
+                (
+                    "requirements",
+                    &mut codegen_runtime::object::Nullable(&mut value.requirements),
+                ),
+                (
+                    "pass_threshold",
+                    &mut codegen_runtime::object::Nullable(&mut value.pass_threshold),
+                ),
+                (
+                    "metadata",
+                    &mut codegen_runtime::object::Nullable(&mut value.metadata),
+                ),
+                ("name", &mut codegen_runtime::object::Nullable(&mut value.name)),
+                (
+                    "description",
+                    &mut codegen_runtime::object::Nullable(&mut value.description),
+                ),
+                ("api", &mut codegen_runtime::object::Nullable(&mut value.api)),
+                (
+                    "inference_parameters",
+                    &mut codegen_runtime::object::Nullable(
+                        &mut value.inference_parameters,
+                    ),
+                ),
+                ("mode", &mut codegen_runtime::object::Value(&mut value.mode)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional("container", &self.container);
@@ -6598,81 +5997,46 @@ impl codegen_runtime::object::Object for JudgeEvaluator {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut object_ = None;
-        let mut project_id_ = None;
-        let mut container_id_ = None;
-        let mut id_ = None;
-        let mut name_ = None;
-        let mut description_ = None;
-        let mut created_at_ = None;
-        let mut metadata_ = None;
-        let mut pass_threshold_ = None;
-        let mut api_ = None;
-        let mut container_ = None;
-        let mut mode_ = None;
-        let mut model_ = None;
-        let mut prompt_ = None;
-        let mut inference_parameters_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "object" => map.field(&mut object_, "object"),
-                "project_id" => map.field(&mut project_id_, "project_id"),
-                "container_id" => map.field(&mut container_id_, "container_id"),
-                "id" => map.field(&mut id_, "id"),
-                "name" => map.field(&mut name_, "name"),
-                "description" => map.field(&mut description_, "description"),
-                "created_at" => map.field(&mut created_at_, "created_at"),
-                "metadata" => map.field(&mut metadata_, "metadata"),
-                "pass_threshold" => map.field(&mut pass_threshold_, "pass_threshold"),
-                "api" => map.field(&mut api_, "api"),
-                "container" => map.field(&mut container_, "container"),
-                "mode" => map.field(&mut mode_, "mode"),
-                "model" => map.field(&mut model_, "model"),
-                "prompt" => map.field(&mut prompt_, "prompt"),
-                "inference_parameters" => {
-                    map.field(&mut inference_parameters_, "inference_parameters")
-                }
-                _ => map.skip(),
-            }?;
-        }
-        let Some(object_) = object_ else {
-            return Err(map.missing("object"));
-        };
-        let Some(project_id_) = project_id_ else {
-            return Err(map.missing("project_id"));
-        };
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        let Some(name_) = name_ else {
-            return Err(map.missing("name"));
-        };
-        let Some(created_at_) = created_at_ else {
-            return Err(map.missing("created_at"));
-        };
-        let Some(model_) = model_ else {
-            return Err(map.missing("model"));
-        };
-        let Some(prompt_) = prompt_ else {
-            return Err(map.missing("prompt"));
-        };
-        Ok(Self {
-            object: object_,
-            project_id: project_id_,
-            container_id: container_id_.flatten(),
-            id: id_,
-            name: name_,
-            description: description_.flatten(),
-            created_at: created_at_,
-            metadata: metadata_.flatten(),
-            pass_threshold: pass_threshold_.flatten(),
-            api: api_.flatten(),
-            container: container_.flatten(),
-            mode: mode_.unwrap_or_else(Self::default_mode),
-            model: model_,
-            prompt: prompt_,
-            inference_parameters: inference_parameters_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("object", &mut codegen_runtime::object::Required(&mut value.object)),
+                (
+                    "project_id",
+                    &mut codegen_runtime::object::Required(&mut value.project_id),
+                ),
+                (
+                    "container_id",
+                    &mut codegen_runtime::object::Value(&mut value.container_id),
+                ),
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                ("name", &mut codegen_runtime::object::Required(&mut value.name)),
+                (
+                    "description",
+                    &mut codegen_runtime::object::Value(&mut value.description),
+                ),
+                (
+                    "created_at",
+                    &mut codegen_runtime::object::Required(&mut value.created_at),
+                ),
+                ("metadata", &mut codegen_runtime::object::Value(&mut value.metadata)),
+                (
+                    "pass_threshold",
+                    &mut codegen_runtime::object::Value(&mut value.pass_threshold),
+                ),
+                ("api", &mut codegen_runtime::object::Value(&mut value.api)),
+                ("container", &mut codegen_runtime::object::Value(&mut value.container)),
+                ("mode", &mut codegen_runtime::object::Value(&mut value.mode)),
+                ("model", &mut codegen_runtime::object::Required(&mut value.model)),
+                ("prompt", &mut codegen_runtime::object::Required(&mut value.prompt)),
+                (
+                    "inference_parameters",
+                    &mut codegen_runtime::object::Value(&mut value.inference_parameters),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("object", &self.object);
@@ -6793,73 +6157,45 @@ impl codegen_runtime::object::Object for CodeEvaluator {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut object_ = None;
-        let mut project_id_ = None;
-        let mut container_id_ = None;
-        let mut id_ = None;
-        let mut name_ = None;
-        let mut description_ = None;
-        let mut created_at_ = None;
-        let mut metadata_ = None;
-        let mut pass_threshold_ = None;
-        let mut api_ = None;
-        let mut container_ = None;
-        let mut mode_ = None;
-        let mut source_ = None;
-        let mut requirements_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "object" => map.field(&mut object_, "object"),
-                "project_id" => map.field(&mut project_id_, "project_id"),
-                "container_id" => map.field(&mut container_id_, "container_id"),
-                "id" => map.field(&mut id_, "id"),
-                "name" => map.field(&mut name_, "name"),
-                "description" => map.field(&mut description_, "description"),
-                "created_at" => map.field(&mut created_at_, "created_at"),
-                "metadata" => map.field(&mut metadata_, "metadata"),
-                "pass_threshold" => map.field(&mut pass_threshold_, "pass_threshold"),
-                "api" => map.field(&mut api_, "api"),
-                "container" => map.field(&mut container_, "container"),
-                "mode" => map.field(&mut mode_, "mode"),
-                "source" => map.field(&mut source_, "source"),
-                "requirements" => map.field(&mut requirements_, "requirements"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(object_) = object_ else {
-            return Err(map.missing("object"));
-        };
-        let Some(project_id_) = project_id_ else {
-            return Err(map.missing("project_id"));
-        };
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        let Some(name_) = name_ else {
-            return Err(map.missing("name"));
-        };
-        let Some(created_at_) = created_at_ else {
-            return Err(map.missing("created_at"));
-        };
-        let Some(source_) = source_ else {
-            return Err(map.missing("source"));
-        };
-        Ok(Self {
-            object: object_,
-            project_id: project_id_,
-            container_id: container_id_.flatten(),
-            id: id_,
-            name: name_,
-            description: description_.flatten(),
-            created_at: created_at_,
-            metadata: metadata_.flatten(),
-            pass_threshold: pass_threshold_.flatten(),
-            api: api_.flatten(),
-            container: container_.flatten(),
-            mode: mode_.unwrap_or_else(Self::default_mode),
-            source: source_,
-            requirements: requirements_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("object", &mut codegen_runtime::object::Required(&mut value.object)),
+                (
+                    "project_id",
+                    &mut codegen_runtime::object::Required(&mut value.project_id),
+                ),
+                (
+                    "container_id",
+                    &mut codegen_runtime::object::Value(&mut value.container_id),
+                ),
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                ("name", &mut codegen_runtime::object::Required(&mut value.name)),
+                (
+                    "description",
+                    &mut codegen_runtime::object::Value(&mut value.description),
+                ),
+                (
+                    "created_at",
+                    &mut codegen_runtime::object::Required(&mut value.created_at),
+                ),
+                ("metadata", &mut codegen_runtime::object::Value(&mut value.metadata)),
+                (
+                    "pass_threshold",
+                    &mut codegen_runtime::object::Value(&mut value.pass_threshold),
+                ),
+                ("api", &mut codegen_runtime::object::Value(&mut value.api)),
+                ("container", &mut codegen_runtime::object::Value(&mut value.container)),
+                ("mode", &mut codegen_runtime::object::Value(&mut value.mode)),
+                ("source", &mut codegen_runtime::object::Required(&mut value.source)),
+                (
+                    "requirements",
+                    &mut codegen_runtime::object::Value(&mut value.requirements),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("object", &self.object);
@@ -6956,28 +6292,16 @@ impl codegen_runtime::object::Object for EvaluatorListResponse {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut object_ = None;
-        let mut data_ = None;
-        let mut total_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "object" => map.field(&mut object_, "object"),
-                "data" => map.field(&mut data_, "data"),
-                "total" => map.field(&mut total_, "total"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(data_) = data_ else {
-            return Err(map.missing("data"));
-        };
-        let Some(total_) = total_ else {
-            return Err(map.missing("total"));
-        };
-        Ok(Self {
-            object: object_.unwrap_or_else(Self::default_object),
-            data: data_,
-            total: total_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("data", &mut codegen_runtime::object::Required(&mut value.data)),
+                ("total", &mut codegen_runtime::object::Required(&mut value.total)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("object", &self.object);
@@ -7063,25 +6387,16 @@ impl codegen_runtime::object::Object for DeleteEvaluatorRes {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut object_ = None;
-        let mut id_ = None;
-        let mut deleted_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "object" => map.field(&mut object_, "object"),
-                "id" => map.field(&mut id_, "id"),
-                "deleted" => map.field(&mut deleted_, "deleted"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        Ok(Self {
-            object: object_.unwrap_or_else(Self::default_object),
-            id: id_,
-            deleted: deleted_.unwrap_or_else(Self::default_deleted),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                ("deleted", &mut codegen_runtime::object::Value(&mut value.deleted)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("object", &self.object);
@@ -7363,43 +6678,26 @@ impl codegen_runtime::object::Object for CreateDatasetReq {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut name_ = None;
-        let mut description_ = None;
-        let mut container_ = None;
-        let mut size_ = None;
-        let mut tags_ = None;
-        let mut filters_ = None;
-        let mut metadata_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "name" => map.field(&mut name_, "name"),
-                "description" => map.field(&mut description_, "description"),
-                "container" => map.field(&mut container_, "container"),
-                "size" => map.field(&mut size_, "size"),
-                "tags" => map.field(&mut tags_, "tags"),
-                "filters" => map.field(&mut filters_, "filters"),
-                "metadata" => map.field(&mut metadata_, "metadata"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(name_) = name_ else {
-            return Err(map.missing("name"));
-        };
-        let Some(container_) = container_ else {
-            return Err(map.missing("container"));
-        };
-        let Some(size_) = size_ else {
-            return Err(map.missing("size"));
-        };
-        Ok(Self {
-            name: name_,
-            description: description_.flatten(),
-            container: container_,
-            size: size_,
-            tags: tags_.flatten(),
-            filters: filters_.unwrap_or_else(Self::default_filters),
-            metadata: metadata_.unwrap_or_else(Self::default_metadata),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("name", &mut codegen_runtime::object::Required(&mut value.name)),
+                (
+                    "description",
+                    &mut codegen_runtime::object::Value(&mut value.description),
+                ),
+                (
+                    "container",
+                    &mut codegen_runtime::object::Required(&mut value.container),
+                ),
+                ("size", &mut codegen_runtime::object::Required(&mut value.size)),
+                ("tags", &mut codegen_runtime::object::Value(&mut value.tags)),
+                ("filters", &mut codegen_runtime::object::Value(&mut value.filters)),
+                ("metadata", &mut codegen_runtime::object::Value(&mut value.metadata)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("name", &self.name);
@@ -7483,22 +6781,15 @@ impl codegen_runtime::object::Object for CreateDatasetRes {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut id_ = None;
-        let mut message_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "id" => map.field(&mut id_, "id"),
-                "message" => map.field(&mut message_, "message"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        let Some(message_) = message_ else {
-            return Err(map.missing("message"));
-        };
-        Ok(Self { id: id_, message: message_ })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                ("message", &mut codegen_runtime::object::Required(&mut value.message)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("id", &self.id);
@@ -7568,61 +6859,42 @@ impl codegen_runtime::object::Object for Dataset {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut id_ = None;
-        let mut object_ = None;
-        let mut name_ = None;
-        let mut description_ = None;
-        let mut user_id_ = None;
-        let mut project_id_ = None;
-        let mut org_id_ = None;
-        let mut container_id_ = None;
-        let mut requested_size_ = None;
-        let mut size_ = None;
-        let mut filters_ = None;
-        let mut created_at_ = None;
-        let mut tags_ = None;
-        let mut metadata_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "id" => map.field(&mut id_, "id"),
-                "object" => map.field(&mut object_, "object"),
-                "name" => map.field(&mut name_, "name"),
-                "description" => map.field(&mut description_, "description"),
-                "user_id" => map.field(&mut user_id_, "user_id"),
-                "project_id" => map.field(&mut project_id_, "project_id"),
-                "org_id" => map.field(&mut org_id_, "org_id"),
-                "container_id" => map.field(&mut container_id_, "container_id"),
-                "requested_size" => map.field(&mut requested_size_, "requested_size"),
-                "size" => map.field(&mut size_, "size"),
-                "filters" => map.field(&mut filters_, "filters"),
-                "created_at" => map.field(&mut created_at_, "created_at"),
-                "tags" => map.field(&mut tags_, "tags"),
-                "metadata" => map.field(&mut metadata_, "metadata"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        let Some(name_) = name_ else {
-            return Err(map.missing("name"));
-        };
-        Ok(Self {
-            id: id_,
-            object: object_.unwrap_or_else(Self::default_object),
-            name: name_,
-            description: description_.flatten(),
-            user_id: user_id_.flatten(),
-            project_id: project_id_.flatten(),
-            org_id: org_id_.flatten(),
-            container_id: container_id_.flatten(),
-            requested_size: requested_size_.flatten(),
-            size: size_.flatten(),
-            filters: filters_.flatten(),
-            created_at: created_at_.flatten(),
-            tags: tags_.flatten(),
-            metadata: metadata_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("name", &mut codegen_runtime::object::Required(&mut value.name)),
+                (
+                    "description",
+                    &mut codegen_runtime::object::Value(&mut value.description),
+                ),
+                ("user_id", &mut codegen_runtime::object::Value(&mut value.user_id)),
+                (
+                    "project_id",
+                    &mut codegen_runtime::object::Value(&mut value.project_id),
+                ),
+                ("org_id", &mut codegen_runtime::object::Value(&mut value.org_id)),
+                (
+                    "container_id",
+                    &mut codegen_runtime::object::Value(&mut value.container_id),
+                ),
+                (
+                    "requested_size",
+                    &mut codegen_runtime::object::Value(&mut value.requested_size),
+                ),
+                ("size", &mut codegen_runtime::object::Value(&mut value.size)),
+                ("filters", &mut codegen_runtime::object::Value(&mut value.filters)),
+                (
+                    "created_at",
+                    &mut codegen_runtime::object::Value(&mut value.created_at),
+                ),
+                ("tags", &mut codegen_runtime::object::Value(&mut value.tags)),
+                ("metadata", &mut codegen_runtime::object::Value(&mut value.metadata)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("id", &self.id);
@@ -7721,28 +6993,16 @@ impl codegen_runtime::object::Object for DatasetListResponse {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut object_ = None;
-        let mut data_ = None;
-        let mut total_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "object" => map.field(&mut object_, "object"),
-                "data" => map.field(&mut data_, "data"),
-                "total" => map.field(&mut total_, "total"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(data_) = data_ else {
-            return Err(map.missing("data"));
-        };
-        let Some(total_) = total_ else {
-            return Err(map.missing("total"));
-        };
-        Ok(Self {
-            object: object_.unwrap_or_else(Self::default_object),
-            data: data_,
-            total: total_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("data", &mut codegen_runtime::object::Required(&mut value.data)),
+                ("total", &mut codegen_runtime::object::Required(&mut value.total)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("object", &self.object);
@@ -7828,28 +7088,16 @@ impl codegen_runtime::object::Object for DatasetDataSource {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut type_ = None;
-        let mut range_ = None;
-        let mut dataset_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "type" => map.field(&mut type_, "type"),
-                "range" => map.field(&mut range_, "range"),
-                "dataset" => map.field(&mut dataset_, "dataset"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(type_) = type_ else {
-            return Err(map.missing("type"));
-        };
-        let Some(dataset_) = dataset_ else {
-            return Err(map.missing("dataset"));
-        };
-        Ok(Self {
-            r#type: type_,
-            range: range_.unwrap_or_else(Self::default_range),
-            dataset: dataset_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("type", &mut codegen_runtime::object::Required(&mut value.r#type)),
+                ("range", &mut codegen_runtime::object::Value(&mut value.range)),
+                ("dataset", &mut codegen_runtime::object::Required(&mut value.dataset)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("type", &self.r#type);
@@ -7914,28 +7162,19 @@ impl codegen_runtime::object::Object for ContainerDataSource {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut type_ = None;
-        let mut range_ = None;
-        let mut container_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "type" => map.field(&mut type_, "type"),
-                "range" => map.field(&mut range_, "range"),
-                "container" => map.field(&mut container_, "container"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(type_) = type_ else {
-            return Err(map.missing("type"));
-        };
-        let Some(container_) = container_ else {
-            return Err(map.missing("container"));
-        };
-        Ok(Self {
-            r#type: type_,
-            range: range_.unwrap_or_else(Self::default_range),
-            container: container_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("type", &mut codegen_runtime::object::Required(&mut value.r#type)),
+                ("range", &mut codegen_runtime::object::Value(&mut value.range)),
+                (
+                    "container",
+                    &mut codegen_runtime::object::Required(&mut value.container),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("type", &self.r#type);
@@ -8000,28 +7239,16 @@ impl codegen_runtime::object::Object for GenerateDataSource {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut type_ = None;
-        let mut range_ = None;
-        let mut models_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "type" => map.field(&mut type_, "type"),
-                "range" => map.field(&mut range_, "range"),
-                "models" => map.field(&mut models_, "models"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(type_) = type_ else {
-            return Err(map.missing("type"));
-        };
-        let Some(models_) = models_ else {
-            return Err(map.missing("models"));
-        };
-        Ok(Self {
-            r#type: type_,
-            range: range_.unwrap_or_else(Self::default_range),
-            models: models_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("type", &mut codegen_runtime::object::Required(&mut value.r#type)),
+                ("range", &mut codegen_runtime::object::Value(&mut value.range)),
+                ("models", &mut codegen_runtime::object::Required(&mut value.models)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("type", &self.r#type);
@@ -8086,28 +7313,16 @@ impl codegen_runtime::object::Object for FileDataSource {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut type_ = None;
-        let mut range_ = None;
-        let mut file_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "type" => map.field(&mut type_, "type"),
-                "range" => map.field(&mut range_, "range"),
-                "file" => map.field(&mut file_, "file"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(type_) = type_ else {
-            return Err(map.missing("type"));
-        };
-        let Some(file_) = file_ else {
-            return Err(map.missing("file"));
-        };
-        Ok(Self {
-            r#type: type_,
-            range: range_.unwrap_or_else(Self::default_range),
-            file: file_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("type", &mut codegen_runtime::object::Required(&mut value.r#type)),
+                ("range", &mut codegen_runtime::object::Value(&mut value.range)),
+                ("file", &mut codegen_runtime::object::Required(&mut value.file)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("type", &self.r#type);
@@ -8257,37 +7472,31 @@ impl codegen_runtime::object::Object for CreateEvaluationRunReq {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut container_ = None;
-        let mut evaluators_ = None;
-        let mut sample_ = None;
-        let mut ground_truth_ = None;
-        let mut metadata_ = None;
-        let mut environment_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "container" => map.field(&mut container_, "container"),
-                "evaluators" => map.field(&mut evaluators_, "evaluators"),
-                "sample" => map.field(&mut sample_, "sample"),
-                "ground_truth" => map.field(&mut ground_truth_, "ground_truth"),
-                "metadata" => map.field(&mut metadata_, "metadata"),
-                "environment" => map.field(&mut environment_, "environment"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(container_) = container_ else {
-            return Err(map.missing("container"));
-        };
-        let Some(evaluators_) = evaluators_ else {
-            return Err(map.missing("evaluators"));
-        };
-        Ok(Self {
-            container: container_,
-            evaluators: evaluators_,
-            sample: sample_.flatten(),
-            ground_truth: ground_truth_.flatten(),
-            metadata: metadata_.flatten(),
-            environment: environment_.unwrap_or_else(Self::default_environment),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                (
+                    "container",
+                    &mut codegen_runtime::object::Required(&mut value.container),
+                ),
+                (
+                    "evaluators",
+                    &mut codegen_runtime::object::Required(&mut value.evaluators),
+                ),
+                ("sample", &mut codegen_runtime::object::Value(&mut value.sample)),
+                (
+                    "ground_truth",
+                    &mut codegen_runtime::object::Value(&mut value.ground_truth),
+                ),
+                ("metadata", &mut codegen_runtime::object::Value(&mut value.metadata)),
+                (
+                    "environment",
+                    &mut codegen_runtime::object::Value(&mut value.environment),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("container", &self.container);
@@ -8414,76 +7623,49 @@ impl codegen_runtime::object::Object for EvaluationRun {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut created_at_ = None;
-        let mut finished_at_ = None;
-        let mut error_at_ = None;
-        let mut status_ = None;
-        let mut error_ = None;
-        let mut object_ = None;
-        let mut id_ = None;
-        let mut process_id_ = None;
-        let mut evaluators_ = None;
-        let mut container_ = None;
-        let mut dataset_id_ = None;
-        let mut sample_ = None;
-        let mut ground_truth_ = None;
-        let mut results_ = None;
-        let mut metrics_ = None;
-        let mut config_ = None;
-        let mut spend_ = None;
-        let mut metadata_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "created_at" => map.field(&mut created_at_, "created_at"),
-                "finished_at" => map.field(&mut finished_at_, "finished_at"),
-                "error_at" => map.field(&mut error_at_, "error_at"),
-                "status" => map.field(&mut status_, "status"),
-                "error" => map.field(&mut error_, "error"),
-                "object" => map.field(&mut object_, "object"),
-                "id" => map.field(&mut id_, "id"),
-                "process_id" => map.field(&mut process_id_, "process_id"),
-                "evaluators" => map.field(&mut evaluators_, "evaluators"),
-                "container" => map.field(&mut container_, "container"),
-                "dataset_id" => map.field(&mut dataset_id_, "dataset_id"),
-                "sample" => map.field(&mut sample_, "sample"),
-                "ground_truth" => map.field(&mut ground_truth_, "ground_truth"),
-                "results" => map.field(&mut results_, "results"),
-                "metrics" => map.field(&mut metrics_, "metrics"),
-                "config" => map.field(&mut config_, "config"),
-                "spend" => map.field(&mut spend_, "spend"),
-                "metadata" => map.field(&mut metadata_, "metadata"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(created_at_) = created_at_ else {
-            return Err(map.missing("created_at"));
-        };
-        let Some(status_) = status_ else {
-            return Err(map.missing("status"));
-        };
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        Ok(Self {
-            created_at: created_at_,
-            finished_at: finished_at_.flatten(),
-            error_at: error_at_.flatten(),
-            status: status_,
-            error: error_.flatten(),
-            object: object_.unwrap_or_else(Self::default_object),
-            id: id_,
-            process_id: process_id_.flatten(),
-            evaluators: evaluators_.flatten(),
-            container: container_.flatten(),
-            dataset_id: dataset_id_.flatten(),
-            sample: sample_.flatten(),
-            ground_truth: ground_truth_.flatten(),
-            results: results_.flatten(),
-            metrics: metrics_.flatten(),
-            config: config_.flatten(),
-            spend: spend_.flatten(),
-            metadata: metadata_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                (
+                    "created_at",
+                    &mut codegen_runtime::object::Required(&mut value.created_at),
+                ),
+                (
+                    "finished_at",
+                    &mut codegen_runtime::object::Value(&mut value.finished_at),
+                ),
+                ("error_at", &mut codegen_runtime::object::Value(&mut value.error_at)),
+                ("status", &mut codegen_runtime::object::Required(&mut value.status)),
+                ("error", &mut codegen_runtime::object::Value(&mut value.error)),
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                (
+                    "process_id",
+                    &mut codegen_runtime::object::Value(&mut value.process_id),
+                ),
+                (
+                    "evaluators",
+                    &mut codegen_runtime::object::Value(&mut value.evaluators),
+                ),
+                ("container", &mut codegen_runtime::object::Value(&mut value.container)),
+                (
+                    "dataset_id",
+                    &mut codegen_runtime::object::Value(&mut value.dataset_id),
+                ),
+                ("sample", &mut codegen_runtime::object::Value(&mut value.sample)),
+                (
+                    "ground_truth",
+                    &mut codegen_runtime::object::Value(&mut value.ground_truth),
+                ),
+                ("results", &mut codegen_runtime::object::Value(&mut value.results)),
+                ("metrics", &mut codegen_runtime::object::Value(&mut value.metrics)),
+                ("config", &mut codegen_runtime::object::Value(&mut value.config)),
+                ("spend", &mut codegen_runtime::object::Value(&mut value.spend)),
+                ("metadata", &mut codegen_runtime::object::Value(&mut value.metadata)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("created_at", &self.created_at);
@@ -8596,25 +7778,20 @@ impl codegen_runtime::object::Object for EvaluationRunResults {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut overall_ = None;
-        let mut metadata_ = None;
-        let mut per_model_ = None;
-        let mut launch_count_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "overall" => map.field(&mut overall_, "overall"),
-                "metadata" => map.field(&mut metadata_, "metadata"),
-                "per_model" => map.field(&mut per_model_, "per_model"),
-                "launch_count" => map.field(&mut launch_count_, "launch_count"),
-                _ => map.skip(),
-            }?;
-        }
-        Ok(Self {
-            overall: overall_.flatten(),
-            metadata: metadata_.flatten(),
-            per_model: per_model_.flatten(),
-            launch_count: launch_count_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("overall", &mut codegen_runtime::object::Value(&mut value.overall)),
+                ("metadata", &mut codegen_runtime::object::Value(&mut value.metadata)),
+                ("per_model", &mut codegen_runtime::object::Value(&mut value.per_model)),
+                (
+                    "launch_count",
+                    &mut codegen_runtime::object::Value(&mut value.launch_count),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional("overall", &self.overall);
@@ -8662,19 +7839,18 @@ impl codegen_runtime::object::Object for EvaluationRunOverall {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut avg_score_ = None;
-        let mut avg_accuracy_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "avg_score" => map.field(&mut avg_score_, "avg_score"),
-                "avg_accuracy" => map.field(&mut avg_accuracy_, "avg_accuracy"),
-                _ => map.skip(),
-            }?;
-        }
-        Ok(Self {
-            avg_score: avg_score_.flatten(),
-            avg_accuracy: avg_accuracy_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("avg_score", &mut codegen_runtime::object::Value(&mut value.avg_score)),
+                (
+                    "avg_accuracy",
+                    &mut codegen_runtime::object::Value(&mut value.avg_accuracy),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional_number("avg_score", &self.avg_score);
@@ -8730,31 +7906,28 @@ impl codegen_runtime::object::Object for EvaluationRunModelResult {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut model_ = None;
-        let mut per_eval_ = None;
-        let mut avg_score_ = None;
-        let mut avg_accuracy_ = None;
-        let mut launch_index_ = None;
-        let mut launch_call_id_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "model" => map.field(&mut model_, "model"),
-                "per_eval" => map.field(&mut per_eval_, "per_eval"),
-                "avg_score" => map.field(&mut avg_score_, "avg_score"),
-                "avg_accuracy" => map.field(&mut avg_accuracy_, "avg_accuracy"),
-                "launch_index" => map.field(&mut launch_index_, "launch_index"),
-                "launch_call_id" => map.field(&mut launch_call_id_, "launch_call_id"),
-                _ => map.skip(),
-            }?;
-        }
-        Ok(Self {
-            model: model_.flatten(),
-            per_eval: per_eval_.flatten(),
-            avg_score: avg_score_.flatten(),
-            avg_accuracy: avg_accuracy_.flatten(),
-            launch_index: launch_index_.flatten(),
-            launch_call_id: launch_call_id_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("model", &mut codegen_runtime::object::Value(&mut value.model)),
+                ("per_eval", &mut codegen_runtime::object::Value(&mut value.per_eval)),
+                ("avg_score", &mut codegen_runtime::object::Value(&mut value.avg_score)),
+                (
+                    "avg_accuracy",
+                    &mut codegen_runtime::object::Value(&mut value.avg_accuracy),
+                ),
+                (
+                    "launch_index",
+                    &mut codegen_runtime::object::Value(&mut value.launch_index),
+                ),
+                (
+                    "launch_call_id",
+                    &mut codegen_runtime::object::Value(&mut value.launch_call_id),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional("model", &self.model);
@@ -8822,46 +7995,48 @@ impl codegen_runtime::object::Object for EvaluationRunEvaluatorResult {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut accuracy_ = None;
-        let mut avg_score_ = None;
-        let mut avg_accuracy_ = None;
-        let mut break_reason_ = None;
-        let mut expected_count_ = None;
-        let mut num_total_ = None;
-        let mut num_passed_ = None;
-        let mut num_failed_ = None;
-        let mut num_scored_ = None;
-        let mut num_missing_ = None;
-        let mut num_errors_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "accuracy" => map.field(&mut accuracy_, "accuracy"),
-                "avg_score" => map.field(&mut avg_score_, "avg_score"),
-                "avg_accuracy" => map.field(&mut avg_accuracy_, "avg_accuracy"),
-                "break_reason" => map.field(&mut break_reason_, "break_reason"),
-                "expected_count" => map.field(&mut expected_count_, "expected_count"),
-                "num_total" => map.field(&mut num_total_, "num_total"),
-                "num_passed" => map.field(&mut num_passed_, "num_passed"),
-                "num_failed" => map.field(&mut num_failed_, "num_failed"),
-                "num_scored" => map.field(&mut num_scored_, "num_scored"),
-                "num_missing" => map.field(&mut num_missing_, "num_missing"),
-                "num_errors" => map.field(&mut num_errors_, "num_errors"),
-                _ => map.skip(),
-            }?;
-        }
-        Ok(Self {
-            accuracy: accuracy_.flatten(),
-            avg_score: avg_score_.flatten(),
-            avg_accuracy: avg_accuracy_.flatten(),
-            break_reason: break_reason_.flatten(),
-            expected_count: expected_count_.flatten(),
-            num_total: num_total_.flatten(),
-            num_passed: num_passed_.flatten(),
-            num_failed: num_failed_.flatten(),
-            num_scored: num_scored_.flatten(),
-            num_missing: num_missing_.flatten(),
-            num_errors: num_errors_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("accuracy", &mut codegen_runtime::object::Value(&mut value.accuracy)),
+                ("avg_score", &mut codegen_runtime::object::Value(&mut value.avg_score)),
+                (
+                    "avg_accuracy",
+                    &mut codegen_runtime::object::Value(&mut value.avg_accuracy),
+                ),
+                (
+                    "break_reason",
+                    &mut codegen_runtime::object::Value(&mut value.break_reason),
+                ),
+                (
+                    "expected_count",
+                    &mut codegen_runtime::object::Value(&mut value.expected_count),
+                ),
+                ("num_total", &mut codegen_runtime::object::Value(&mut value.num_total)),
+                (
+                    "num_passed",
+                    &mut codegen_runtime::object::Value(&mut value.num_passed),
+                ),
+                (
+                    "num_failed",
+                    &mut codegen_runtime::object::Value(&mut value.num_failed),
+                ),
+                (
+                    "num_scored",
+                    &mut codegen_runtime::object::Value(&mut value.num_scored),
+                ),
+                (
+                    "num_missing",
+                    &mut codegen_runtime::object::Value(&mut value.num_missing),
+                ),
+                (
+                    "num_errors",
+                    &mut codegen_runtime::object::Value(&mut value.num_errors),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional_number("accuracy", &self.accuracy);
@@ -8918,28 +8093,16 @@ impl codegen_runtime::object::Object for EvaluationRunListResponse {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut object_ = None;
-        let mut data_ = None;
-        let mut total_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "object" => map.field(&mut object_, "object"),
-                "data" => map.field(&mut data_, "data"),
-                "total" => map.field(&mut total_, "total"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(data_) = data_ else {
-            return Err(map.missing("data"));
-        };
-        let Some(total_) = total_ else {
-            return Err(map.missing("total"));
-        };
-        Ok(Self {
-            object: object_.unwrap_or_else(Self::default_object),
-            data: data_,
-            total: total_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("data", &mut codegen_runtime::object::Required(&mut value.data)),
+                ("total", &mut codegen_runtime::object::Required(&mut value.total)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("object", &self.object);
@@ -9595,55 +8758,38 @@ impl codegen_runtime::object::Object for GrpoHyperparameters {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut lora_alpha_ = None;
-        let mut lora_targets_ = None;
-        let mut learning_rate_ = None;
-        let mut batch_size_ = None;
-        let mut max_steps_ = None;
-        let mut seed_ = None;
-        let mut num_eval_checkpoints_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "lora_alpha" => map.field(&mut lora_alpha_, "lora_alpha"),
-                "lora_targets" => map.field(&mut lora_targets_, "lora_targets"),
-                "learning_rate" => map.field(&mut learning_rate_, "learning_rate"),
-                "batch_size" => map.field(&mut batch_size_, "batch_size"),
-                "max_steps" => map.field(&mut max_steps_, "max_steps"),
-                "seed" => map.field(&mut seed_, "seed"),
-                "num_eval_checkpoints" => {
-                    map.field(&mut num_eval_checkpoints_, "num_eval_checkpoints")
-                }
-                _ => map.skip(),
-            }?;
-        }
-        let Some(lora_alpha_) = lora_alpha_ else {
-            return Err(map.missing("lora_alpha"));
-        };
-        let Some(lora_targets_) = lora_targets_ else {
-            return Err(map.missing("lora_targets"));
-        };
-        let Some(learning_rate_) = learning_rate_ else {
-            return Err(map.missing("learning_rate"));
-        };
-        let Some(batch_size_) = batch_size_ else {
-            return Err(map.missing("batch_size"));
-        };
-        let Some(max_steps_) = max_steps_ else {
-            return Err(map.missing("max_steps"));
-        };
-        let Some(seed_) = seed_ else {
-            return Err(map.missing("seed"));
-        };
-        Ok(Self {
-            lora_alpha: lora_alpha_,
-            lora_targets: lora_targets_,
-            learning_rate: learning_rate_,
-            batch_size: batch_size_,
-            max_steps: max_steps_,
-            seed: seed_,
-            num_eval_checkpoints: num_eval_checkpoints_
-                .unwrap_or_else(Self::default_num_eval_checkpoints),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                (
+                    "lora_alpha",
+                    &mut codegen_runtime::object::Required(&mut value.lora_alpha),
+                ),
+                (
+                    "lora_targets",
+                    &mut codegen_runtime::object::Required(&mut value.lora_targets),
+                ),
+                (
+                    "learning_rate",
+                    &mut codegen_runtime::object::Required(&mut value.learning_rate),
+                ),
+                (
+                    "batch_size",
+                    &mut codegen_runtime::object::Required(&mut value.batch_size),
+                ),
+                (
+                    "max_steps",
+                    &mut codegen_runtime::object::Required(&mut value.max_steps),
+                ),
+                ("seed", &mut codegen_runtime::object::Required(&mut value.seed)),
+                (
+                    "num_eval_checkpoints",
+                    &mut codegen_runtime::object::Value(&mut value.num_eval_checkpoints),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.number("lora_alpha", &self.lora_alpha);
@@ -9789,25 +8935,18 @@ impl codegen_runtime::object::Object for GrpoMethod {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut type_ = None;
-        let mut hyperparameters_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "type" => map.field(&mut type_, "type"),
-                "hyperparameters" => map.field(&mut hyperparameters_, "hyperparameters"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(type_) = type_ else {
-            return Err(map.missing("type"));
-        };
-        let Some(hyperparameters_) = hyperparameters_ else {
-            return Err(map.missing("hyperparameters"));
-        };
-        Ok(Self {
-            r#type: type_,
-            hyperparameters: hyperparameters_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("type", &mut codegen_runtime::object::Required(&mut value.r#type)),
+                (
+                    "hyperparameters",
+                    &mut codegen_runtime::object::Required(&mut value.hyperparameters),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("type", &self.r#type);
@@ -9927,46 +9066,32 @@ impl codegen_runtime::object::Object for CreateOptimizationRunReq {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut container_ = None;
-        let mut base_models_ = None;
-        let mut evals_ = None;
-        let mut methods_ = None;
-        let mut data_source_ = None;
-        let mut metadata_ = None;
-        let mut environment_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "container" => map.field(&mut container_, "container"),
-                "base_models" => map.field(&mut base_models_, "base_models"),
-                "evals" => map.field(&mut evals_, "evals"),
-                "methods" => map.field(&mut methods_, "methods"),
-                "data_source" => map.field(&mut data_source_, "data_source"),
-                "metadata" => map.field(&mut metadata_, "metadata"),
-                "environment" => map.field(&mut environment_, "environment"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(container_) = container_ else {
-            return Err(map.missing("container"));
-        };
-        let Some(base_models_) = base_models_ else {
-            return Err(map.missing("base_models"));
-        };
-        let Some(evals_) = evals_ else {
-            return Err(map.missing("evals"));
-        };
-        let Some(methods_) = methods_ else {
-            return Err(map.missing("methods"));
-        };
-        Ok(Self {
-            container: container_,
-            base_models: base_models_,
-            evals: evals_,
-            methods: methods_,
-            data_source: data_source_.flatten(),
-            metadata: metadata_.flatten(),
-            environment: environment_.unwrap_or_else(Self::default_environment),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                (
+                    "container",
+                    &mut codegen_runtime::object::Required(&mut value.container),
+                ),
+                (
+                    "base_models",
+                    &mut codegen_runtime::object::Required(&mut value.base_models),
+                ),
+                ("evals", &mut codegen_runtime::object::Required(&mut value.evals)),
+                ("methods", &mut codegen_runtime::object::Required(&mut value.methods)),
+                (
+                    "data_source",
+                    &mut codegen_runtime::object::Value(&mut value.data_source),
+                ),
+                ("metadata", &mut codegen_runtime::object::Value(&mut value.metadata)),
+                (
+                    "environment",
+                    &mut codegen_runtime::object::Value(&mut value.environment),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("container", &self.container);
@@ -10075,82 +9200,47 @@ impl codegen_runtime::object::Object for CreateOptimizationRunRes {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut created_at_ = None;
-        let mut finished_at_ = None;
-        let mut error_at_ = None;
-        let mut status_ = None;
-        let mut error_ = None;
-        let mut object_ = None;
-        let mut id_ = None;
-        let mut container_id_ = None;
-        let mut base_models_ = None;
-        let mut methods_ = None;
-        let mut dataset_ = None;
-        let mut evaluators_ = None;
-        let mut metadata_ = None;
-        let mut metrics_ = None;
-        let mut spend_ = None;
-        let mut best_checkpoint_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "created_at" => map.field(&mut created_at_, "created_at"),
-                "finished_at" => map.field(&mut finished_at_, "finished_at"),
-                "error_at" => map.field(&mut error_at_, "error_at"),
-                "status" => map.field(&mut status_, "status"),
-                "error" => map.field(&mut error_, "error"),
-                "object" => map.field(&mut object_, "object"),
-                "id" => map.field(&mut id_, "id"),
-                "container_id" => map.field(&mut container_id_, "container_id"),
-                "base_models" => map.field(&mut base_models_, "base_models"),
-                "methods" => map.field(&mut methods_, "methods"),
-                "dataset" => map.field(&mut dataset_, "dataset"),
-                "evaluators" => map.field(&mut evaluators_, "evaluators"),
-                "metadata" => map.field(&mut metadata_, "metadata"),
-                "metrics" => map.field(&mut metrics_, "metrics"),
-                "spend" => map.field(&mut spend_, "spend"),
-                "best_checkpoint" => map.field(&mut best_checkpoint_, "best_checkpoint"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(created_at_) = created_at_ else {
-            return Err(map.missing("created_at"));
-        };
-        let Some(status_) = status_ else {
-            return Err(map.missing("status"));
-        };
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        let Some(container_id_) = container_id_ else {
-            return Err(map.missing("container_id"));
-        };
-        let Some(base_models_) = base_models_ else {
-            return Err(map.missing("base_models"));
-        };
-        let Some(methods_) = methods_ else {
-            return Err(map.missing("methods"));
-        };
-        let Some(evaluators_) = evaluators_ else {
-            return Err(map.missing("evaluators"));
-        };
-        Ok(Self {
-            created_at: created_at_,
-            finished_at: finished_at_.flatten(),
-            error_at: error_at_.flatten(),
-            status: status_,
-            error: error_.flatten(),
-            object: object_.unwrap_or_else(Self::default_object),
-            id: id_,
-            container_id: container_id_,
-            base_models: base_models_,
-            methods: methods_,
-            dataset: dataset_.flatten(),
-            evaluators: evaluators_,
-            metadata: metadata_.flatten(),
-            metrics: metrics_.flatten(),
-            spend: spend_.flatten(),
-            best_checkpoint: best_checkpoint_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                (
+                    "created_at",
+                    &mut codegen_runtime::object::Required(&mut value.created_at),
+                ),
+                (
+                    "finished_at",
+                    &mut codegen_runtime::object::Value(&mut value.finished_at),
+                ),
+                ("error_at", &mut codegen_runtime::object::Value(&mut value.error_at)),
+                ("status", &mut codegen_runtime::object::Required(&mut value.status)),
+                ("error", &mut codegen_runtime::object::Value(&mut value.error)),
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                (
+                    "container_id",
+                    &mut codegen_runtime::object::Required(&mut value.container_id),
+                ),
+                (
+                    "base_models",
+                    &mut codegen_runtime::object::Required(&mut value.base_models),
+                ),
+                ("methods", &mut codegen_runtime::object::Required(&mut value.methods)),
+                ("dataset", &mut codegen_runtime::object::Value(&mut value.dataset)),
+                (
+                    "evaluators",
+                    &mut codegen_runtime::object::Required(&mut value.evaluators),
+                ),
+                ("metadata", &mut codegen_runtime::object::Value(&mut value.metadata)),
+                ("metrics", &mut codegen_runtime::object::Value(&mut value.metrics)),
+                ("spend", &mut codegen_runtime::object::Value(&mut value.spend)),
+                (
+                    "best_checkpoint",
+                    &mut codegen_runtime::object::Value(&mut value.best_checkpoint),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("created_at", &self.created_at);
@@ -10499,22 +9589,15 @@ impl codegen_runtime::object::Object for RlmResponsesInputText {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut type_ = None;
-        let mut text_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "type" => map.field(&mut type_, "type"),
-                "text" => map.field(&mut text_, "text"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(text_) = text_ else {
-            return Err(map.missing("text"));
-        };
-        Ok(Self {
-            r#type: type_.unwrap_or_else(Self::default_type),
-            text: text_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("type", &mut codegen_runtime::object::Value(&mut value.r#type)),
+                ("text", &mut codegen_runtime::object::Required(&mut value.text)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("type", &self.r#type);
@@ -10573,14 +9656,12 @@ impl codegen_runtime::object::Object for RlmResponsesReasoning {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut effort_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "effort" => map.field(&mut effort_, "effort"),
-                _ => map.skip(),
-            }?;
-        }
-        Ok(Self { effort: effort_.flatten() })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [("effort", &mut codegen_runtime::object::Value(&mut value.effort))],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional("effort", &self.effort);
@@ -10633,31 +9714,34 @@ impl codegen_runtime::object::Object for RlmControls {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut max_depth_ = None;
-        let mut max_iterations_ = None;
-        let mut max_budget_ = None;
-        let mut max_timeout_ = None;
-        let mut enabled_tools_ = None;
-        let mut tool_config_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "max_depth" => map.field(&mut max_depth_, "max_depth"),
-                "max_iterations" => map.field(&mut max_iterations_, "max_iterations"),
-                "max_budget" => map.field(&mut max_budget_, "max_budget"),
-                "max_timeout" => map.field(&mut max_timeout_, "max_timeout"),
-                "enabled_tools" => map.field(&mut enabled_tools_, "enabled_tools"),
-                "tool_config" => map.field(&mut tool_config_, "tool_config"),
-                _ => map.skip(),
-            }?;
-        }
-        Ok(Self {
-            max_depth: max_depth_.flatten(),
-            max_iterations: max_iterations_.flatten(),
-            max_budget: max_budget_.flatten(),
-            max_timeout: max_timeout_.flatten(),
-            enabled_tools: enabled_tools_.flatten(),
-            tool_config: tool_config_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("max_depth", &mut codegen_runtime::object::Value(&mut value.max_depth)),
+                (
+                    "max_iterations",
+                    &mut codegen_runtime::object::Value(&mut value.max_iterations),
+                ),
+                (
+                    "max_budget",
+                    &mut codegen_runtime::object::Value(&mut value.max_budget),
+                ),
+                (
+                    "max_timeout",
+                    &mut codegen_runtime::object::Value(&mut value.max_timeout),
+                ),
+                (
+                    "enabled_tools",
+                    &mut codegen_runtime::object::Value(&mut value.enabled_tools),
+                ),
+                (
+                    "tool_config",
+                    &mut codegen_runtime::object::Value(&mut value.tool_config),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional("max_depth", &self.max_depth);
@@ -10866,34 +9950,18 @@ impl codegen_runtime::object::Object for RlmResponsesOutputMessage {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut id_ = None;
-        let mut type_ = None;
-        let mut status_ = None;
-        let mut role_ = None;
-        let mut content_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "id" => map.field(&mut id_, "id"),
-                "type" => map.field(&mut type_, "type"),
-                "status" => map.field(&mut status_, "status"),
-                "role" => map.field(&mut role_, "role"),
-                "content" => map.field(&mut content_, "content"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        let Some(content_) = content_ else {
-            return Err(map.missing("content"));
-        };
-        Ok(Self {
-            id: id_,
-            r#type: type_.unwrap_or_else(Self::default_type),
-            status: status_.unwrap_or_else(Self::default_status),
-            role: role_.unwrap_or_else(Self::default_role),
-            content: content_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                ("type", &mut codegen_runtime::object::Value(&mut value.r#type)),
+                ("status", &mut codegen_runtime::object::Value(&mut value.status)),
+                ("role", &mut codegen_runtime::object::Value(&mut value.role)),
+                ("content", &mut codegen_runtime::object::Required(&mut value.content)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("id", &self.id);
@@ -10968,25 +10036,19 @@ impl codegen_runtime::object::Object for RlmResponsesOutputText {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut type_ = None;
-        let mut text_ = None;
-        let mut annotations_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "type" => map.field(&mut type_, "type"),
-                "text" => map.field(&mut text_, "text"),
-                "annotations" => map.field(&mut annotations_, "annotations"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(text_) = text_ else {
-            return Err(map.missing("text"));
-        };
-        Ok(Self {
-            r#type: type_.unwrap_or_else(Self::default_type),
-            text: text_,
-            annotations: annotations_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("type", &mut codegen_runtime::object::Value(&mut value.r#type)),
+                ("text", &mut codegen_runtime::object::Required(&mut value.text)),
+                (
+                    "annotations",
+                    &mut codegen_runtime::object::Value(&mut value.annotations),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("type", &self.r#type);
@@ -11051,31 +10113,25 @@ impl codegen_runtime::object::Object for RlmResponsesUsage {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut input_tokens_ = None;
-        let mut output_tokens_ = None;
-        let mut total_tokens_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "input_tokens" => map.field(&mut input_tokens_, "input_tokens"),
-                "output_tokens" => map.field(&mut output_tokens_, "output_tokens"),
-                "total_tokens" => map.field(&mut total_tokens_, "total_tokens"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(input_tokens_) = input_tokens_ else {
-            return Err(map.missing("input_tokens"));
-        };
-        let Some(output_tokens_) = output_tokens_ else {
-            return Err(map.missing("output_tokens"));
-        };
-        let Some(total_tokens_) = total_tokens_ else {
-            return Err(map.missing("total_tokens"));
-        };
-        Ok(Self {
-            input_tokens: input_tokens_,
-            output_tokens: output_tokens_,
-            total_tokens: total_tokens_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                (
+                    "input_tokens",
+                    &mut codegen_runtime::object::Required(&mut value.input_tokens),
+                ),
+                (
+                    "output_tokens",
+                    &mut codegen_runtime::object::Required(&mut value.output_tokens),
+                ),
+                (
+                    "total_tokens",
+                    &mut codegen_runtime::object::Required(&mut value.total_tokens),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("input_tokens", &self.input_tokens);
@@ -11124,28 +10180,16 @@ impl codegen_runtime::object::Object for RlmResponsesError {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut code_ = None;
-        let mut message_ = None;
-        let mut details_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "code" => map.field(&mut code_, "code"),
-                "message" => map.field(&mut message_, "message"),
-                "details" => map.field(&mut details_, "details"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(code_) = code_ else {
-            return Err(map.missing("code"));
-        };
-        let Some(message_) = message_ else {
-            return Err(map.missing("message"));
-        };
-        Ok(Self {
-            code: code_,
-            message: message_,
-            details: details_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("code", &mut codegen_runtime::object::Required(&mut value.code)),
+                ("message", &mut codegen_runtime::object::Required(&mut value.message)),
+                ("details", &mut codegen_runtime::object::Value(&mut value.details)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("code", &self.code);
@@ -11194,28 +10238,16 @@ impl codegen_runtime::object::Object for TraceListRes {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut object_ = None;
-        let mut data_ = None;
-        let mut total_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "object" => map.field(&mut object_, "object"),
-                "data" => map.field(&mut data_, "data"),
-                "total" => map.field(&mut total_, "total"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(data_) = data_ else {
-            return Err(map.missing("data"));
-        };
-        let Some(total_) = total_ else {
-            return Err(map.missing("total"));
-        };
-        Ok(Self {
-            object: object_.unwrap_or_else(Self::default_object),
-            data: data_,
-            total: total_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("object", &mut codegen_runtime::object::Value(&mut value.object)),
+                ("data", &mut codegen_runtime::object::Required(&mut value.data)),
+                ("total", &mut codegen_runtime::object::Required(&mut value.total)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("object", &self.object);
@@ -11312,61 +10344,38 @@ impl codegen_runtime::object::Object for TraceListItem {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut id_ = None;
-        let mut name_ = None;
-        let mut source_ = None;
-        let mut first_seen_ = None;
-        let mut last_seen_ = None;
-        let mut request_count_ = None;
-        let mut container_count_ = None;
-        let mut spend_ = None;
-        let mut success_count_ = None;
-        let mut error_count_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "id" => map.field(&mut id_, "id"),
-                "name" => map.field(&mut name_, "name"),
-                "source" => map.field(&mut source_, "source"),
-                "first_seen" => map.field(&mut first_seen_, "first_seen"),
-                "last_seen" => map.field(&mut last_seen_, "last_seen"),
-                "request_count" => map.field(&mut request_count_, "request_count"),
-                "container_count" => map.field(&mut container_count_, "container_count"),
-                "spend" => map.field(&mut spend_, "spend"),
-                "success_count" => map.field(&mut success_count_, "success_count"),
-                "error_count" => map.field(&mut error_count_, "error_count"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        let Some(request_count_) = request_count_ else {
-            return Err(map.missing("request_count"));
-        };
-        let Some(container_count_) = container_count_ else {
-            return Err(map.missing("container_count"));
-        };
-        let Some(spend_) = spend_ else {
-            return Err(map.missing("spend"));
-        };
-        let Some(success_count_) = success_count_ else {
-            return Err(map.missing("success_count"));
-        };
-        let Some(error_count_) = error_count_ else {
-            return Err(map.missing("error_count"));
-        };
-        Ok(Self {
-            id: id_,
-            name: name_.flatten(),
-            source: source_.flatten(),
-            first_seen: first_seen_.flatten(),
-            last_seen: last_seen_.flatten(),
-            request_count: request_count_,
-            container_count: container_count_,
-            spend: spend_,
-            success_count: success_count_,
-            error_count: error_count_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                ("name", &mut codegen_runtime::object::Value(&mut value.name)),
+                ("source", &mut codegen_runtime::object::Value(&mut value.source)),
+                (
+                    "first_seen",
+                    &mut codegen_runtime::object::Value(&mut value.first_seen),
+                ),
+                ("last_seen", &mut codegen_runtime::object::Value(&mut value.last_seen)),
+                (
+                    "request_count",
+                    &mut codegen_runtime::object::Required(&mut value.request_count),
+                ),
+                (
+                    "container_count",
+                    &mut codegen_runtime::object::Required(&mut value.container_count),
+                ),
+                ("spend", &mut codegen_runtime::object::Required(&mut value.spend)),
+                (
+                    "success_count",
+                    &mut codegen_runtime::object::Required(&mut value.success_count),
+                ),
+                (
+                    "error_count",
+                    &mut codegen_runtime::object::Required(&mut value.error_count),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("id", &self.id);
@@ -11436,55 +10445,38 @@ impl codegen_runtime::object::Object for TraceRes {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut id_ = None;
-        let mut name_ = None;
-        let mut source_ = None;
-        let mut trace_context_ = None;
-        let mut first_seen_ = None;
-        let mut last_seen_ = None;
-        let mut request_count_ = None;
-        let mut container_count_ = None;
-        let mut error_count_ = None;
-        let mut spans_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "id" => map.field(&mut id_, "id"),
-                "name" => map.field(&mut name_, "name"),
-                "source" => map.field(&mut source_, "source"),
-                "trace_context" => map.field(&mut trace_context_, "trace_context"),
-                "first_seen" => map.field(&mut first_seen_, "first_seen"),
-                "last_seen" => map.field(&mut last_seen_, "last_seen"),
-                "request_count" => map.field(&mut request_count_, "request_count"),
-                "container_count" => map.field(&mut container_count_, "container_count"),
-                "error_count" => map.field(&mut error_count_, "error_count"),
-                "spans" => map.field(&mut spans_, "spans"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(id_) = id_ else {
-            return Err(map.missing("id"));
-        };
-        let Some(request_count_) = request_count_ else {
-            return Err(map.missing("request_count"));
-        };
-        let Some(container_count_) = container_count_ else {
-            return Err(map.missing("container_count"));
-        };
-        let Some(error_count_) = error_count_ else {
-            return Err(map.missing("error_count"));
-        };
-        Ok(Self {
-            id: id_,
-            name: name_.flatten(),
-            source: source_.flatten(),
-            trace_context: trace_context_.flatten(),
-            first_seen: first_seen_.flatten(),
-            last_seen: last_seen_.flatten(),
-            request_count: request_count_,
-            container_count: container_count_,
-            error_count: error_count_,
-            spans: spans_.flatten(),
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("id", &mut codegen_runtime::object::Required(&mut value.id)),
+                ("name", &mut codegen_runtime::object::Value(&mut value.name)),
+                ("source", &mut codegen_runtime::object::Value(&mut value.source)),
+                (
+                    "trace_context",
+                    &mut codegen_runtime::object::Value(&mut value.trace_context),
+                ),
+                (
+                    "first_seen",
+                    &mut codegen_runtime::object::Value(&mut value.first_seen),
+                ),
+                ("last_seen", &mut codegen_runtime::object::Value(&mut value.last_seen)),
+                (
+                    "request_count",
+                    &mut codegen_runtime::object::Required(&mut value.request_count),
+                ),
+                (
+                    "container_count",
+                    &mut codegen_runtime::object::Required(&mut value.container_count),
+                ),
+                (
+                    "error_count",
+                    &mut codegen_runtime::object::Required(&mut value.error_count),
+                ),
+                ("spans", &mut codegen_runtime::object::Value(&mut value.spans)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.member("id", &self.id);
@@ -11552,50 +10544,45 @@ impl codegen_runtime::object::Object for TraceSpan {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut span_id_ = None;
-        let mut parent_span_id_ = None;
-        let mut first_seen_ = None;
-        let mut last_seen_ = None;
-        let mut attempt_count_ = None;
-        let mut inference_log_ids_ = None;
-        let mut latest_inference_log_id_ = None;
-        let mut latest_status_ = None;
-        let mut container_count_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "span_id" => map.field(&mut span_id_, "span_id"),
-                "parent_span_id" => map.field(&mut parent_span_id_, "parent_span_id"),
-                "first_seen" => map.field(&mut first_seen_, "first_seen"),
-                "last_seen" => map.field(&mut last_seen_, "last_seen"),
-                "attempt_count" => map.field(&mut attempt_count_, "attempt_count"),
-                "inference_log_ids" => {
-                    map.field(&mut inference_log_ids_, "inference_log_ids")
-                }
-                "latest_inference_log_id" => {
-                    map.field(&mut latest_inference_log_id_, "latest_inference_log_id")
-                }
-                "latest_status" => map.field(&mut latest_status_, "latest_status"),
-                "container_count" => map.field(&mut container_count_, "container_count"),
-                _ => map.skip(),
-            }?;
-        }
-        let Some(attempt_count_) = attempt_count_ else {
-            return Err(map.missing("attempt_count"));
-        };
-        let Some(container_count_) = container_count_ else {
-            return Err(map.missing("container_count"));
-        };
-        Ok(Self {
-            span_id: span_id_.flatten(),
-            parent_span_id: parent_span_id_.flatten(),
-            first_seen: first_seen_.flatten(),
-            last_seen: last_seen_.flatten(),
-            attempt_count: attempt_count_,
-            inference_log_ids: inference_log_ids_.flatten(),
-            latest_inference_log_id: latest_inference_log_id_.flatten(),
-            latest_status: latest_status_.flatten(),
-            container_count: container_count_,
-        })
+        let mut value = Self::default();
+        map.read_into(
+            &mut [
+                ("span_id", &mut codegen_runtime::object::Value(&mut value.span_id)),
+                (
+                    "parent_span_id",
+                    &mut codegen_runtime::object::Value(&mut value.parent_span_id),
+                ),
+                (
+                    "first_seen",
+                    &mut codegen_runtime::object::Value(&mut value.first_seen),
+                ),
+                ("last_seen", &mut codegen_runtime::object::Value(&mut value.last_seen)),
+                (
+                    "attempt_count",
+                    &mut codegen_runtime::object::Required(&mut value.attempt_count),
+                ),
+                (
+                    "inference_log_ids",
+                    &mut codegen_runtime::object::Value(&mut value.inference_log_ids),
+                ),
+                (
+                    "latest_inference_log_id",
+                    &mut codegen_runtime::object::Value(
+                        &mut value.latest_inference_log_id,
+                    ),
+                ),
+                (
+                    "latest_status",
+                    &mut codegen_runtime::object::Value(&mut value.latest_status),
+                ),
+                (
+                    "container_count",
+                    &mut codegen_runtime::object::Required(&mut value.container_count),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
+        Ok(value)
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
         out.optional("span_id", &self.span_id);

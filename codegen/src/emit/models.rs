@@ -139,7 +139,10 @@ fn struct_def(
     let name = format_ident!("{}", t.name);
     let mut default_fns = Vec::new();
     let mut default_inits = Vec::new();
-    let mut object = ObjectImpl::default();
+    let mut object = ObjectImpl {
+        into_default: t.has_default,
+        ..ObjectImpl::default()
+    };
     let mut fields: Vec<syn::Field> = s
         .fields
         .iter()
@@ -297,6 +300,11 @@ struct ObjectImpl {
     additional: Option<String>,
     /// Members the type does not declare are refused.
     closed: bool,
+    /// `read` fills `Self::default()` through a table of the members' places (the
+    /// runtime's `Members::read_into`): the struct has a `Default`.
+    into_default: bool,
+    /// That table: `("name", &mut codegen_runtime::object::Optional(&mut value.field))`.
+    places: Vec<syn::Expr>,
 }
 
 /// `receiver.name(args)`: `map`'s methods are the runtime's `object::Members`', `out`'s
@@ -320,10 +328,48 @@ fn self_field(field: &str) -> syn::Expr {
 
 impl ObjectImpl {
     fn member(&mut self, f: &Field, read: Read, absent: Absent, number: bool) {
+        let wire = || ast::str_lit(&f.wire);
+        let skipped_when_none = matches!(absent, Absent::Flattened);
+        if self.into_default {
+            self.place(f, read, &absent);
+        } else {
+            self.slot(f, read, absent);
+        }
+        self.wires.push(wire());
+        let write = match (skipped_when_none, number) {
+            (false, false) => "member",
+            (true, false) => "optional",
+            (false, true) => "number",
+            (true, true) => "optional_number",
+        };
+        self.writes
+            .push(ast::semi(call("out", write, [wire(), self_field(&f.name)])));
+    }
+
+    /// The member's entry in the table `read_into` fills:
+    /// `("name", &mut codegen_runtime::object::Optional(&mut value.field))`.
+    fn place(&mut self, f: &Field, read: Read, absent: &Absent) {
+        let place = match (read, absent) {
+            (Read::Field, Absent::Required) => "Required",
+            (Read::Field, _) => "Value",
+            (Read::Optional, _) => "Optional",
+            (Read::Nullable, _) => "Nullable",
+        };
+        let field = ast::field(local("value"), syn::Member::Named(ident(&f.name)));
+        self.places.push(ast::tuple_expr([
+            ast::str_lit(&f.wire),
+            ast::mut_reference(ast::call(
+                ast::path_expr(&["codegen_runtime", "object", place]),
+                [ast::mut_reference(field)],
+            )),
+        ]));
+    }
+
+    /// The member's slot, `match` arm and field of the struct expression.
+    fn slot(&mut self, f: &Field, read: Read, absent: Absent) {
         let slot = slot_name(&f.name);
         let slot_ident = ident(&slot);
-        let wire = || ast::str_lit(&f.wire);
-        let wire_lit = wire();
+        let wire_lit = ast::str_lit(&f.wire);
         self.slots
             .push(ast::let_mut_stmt(&slot, ast::path_expr(&["None"])));
         let function = match read {
@@ -331,9 +377,12 @@ impl ObjectImpl {
             Read::Optional => "optional",
             Read::Nullable => "nullable",
         };
-        let read = call("map", function, [ast::mut_reference(local(&slot)), wire()]);
+        let read = call(
+            "map",
+            function,
+            [ast::mut_reference(local(&slot)), wire_lit.clone()],
+        );
         self.arms.push(ast::arm(ast::str_pat(&f.wire), read));
-        let skipped_when_none = matches!(absent, Absent::Flattened);
         let value = match absent {
             Absent::Null => ast::method(local(&slot), "flatten", []),
             Absent::Required => {
@@ -352,15 +401,6 @@ impl ObjectImpl {
             ),
         };
         self.values.push(ast::field_value(ident(&f.name), value));
-        self.wires.push(wire());
-        let write = match (skipped_when_none, number) {
-            (false, false) => "member",
-            (true, false) => "optional",
-            (false, true) => "number",
-            (true, true) => "optional_number",
-        };
-        self.writes
-            .push(ast::semi(call("out", write, [wire(), self_field(&f.name)])));
     }
 
     /// The map of the members the type does not declare. Its numbers are written as they
@@ -371,16 +411,21 @@ impl ObjectImpl {
             .push(ast::semi(call("out", "additional", [self_field(field)])));
     }
 
-    /// The struct's `Object`, `Serialize` and `Deserialize` impls.
-    fn impls(self, name: &str, items: &mut Vec<Item>) {
+    /// `read` of a struct without a `Default`: a slot per member, a `match` over the
+    /// names, then the struct made from the slots.
+    fn read_slots(&mut self) -> Vec<syn::Stmt> {
         let next = if self.closed {
-            call("map", "known_key", [ast::reference(ast::array(self.wires))])
+            call(
+                "map",
+                "known_key",
+                [ast::reference(ast::array(std::mem::take(&mut self.wires)))],
+            )
         } else {
             call("map", "key", [])
         };
         let next = ast::try_expr(next);
-        let mut read = self.slots;
-        let mut values = self.values;
+        let mut read = std::mem::take(&mut self.slots);
+        let mut values = std::mem::take(&mut self.values);
         // A member the type does not declare (a closed type's are refused with the key).
         let other = match &self.additional {
             Some(field) => {
@@ -409,7 +454,7 @@ impl ObjectImpl {
             let body = if self.arms.is_empty() {
                 ast::semi(ast::try_expr(other))
             } else {
-                let mut arms = self.arms;
+                let mut arms = std::mem::take(&mut self.arms);
                 arms.push(ast::arm(ast::wild_pat(), other));
                 ast::semi(ast::try_expr(ast::match_expr(
                     ast::method(local("key"), "as_str", []),
@@ -419,11 +464,59 @@ impl ObjectImpl {
             ast::while_let(ast::some_pat(ast::ident_pat("key")), next, vec![body])
         };
         read.push(ast::block_stmt(each));
-        read.extend(self.requires);
+        read.extend(std::mem::take(&mut self.requires));
         read.push(ast::block_stmt(ast::call(
             ast::path_expr(&["Ok"]),
             [ast::struct_expr(&["Self"], values)],
         )));
+        read
+    }
+
+    /// `read` of a struct with a `Default`: its members read into it by the runtime,
+    /// `missing field` for the required ones left out.
+    fn read_into_default(&mut self) -> Vec<syn::Stmt> {
+        let rest = |variant: &str, args: Vec<syn::Expr>| {
+            ast::call(
+                ast::path_expr(&["codegen_runtime", "object", "Rest", variant]),
+                args,
+            )
+        };
+        let rest = match &self.additional {
+            Some(field) => rest(
+                "Keep",
+                vec![ast::mut_reference(ast::field(
+                    local("value"),
+                    syn::Member::Named(ident(field)),
+                ))],
+            ),
+            None if self.closed => rest(
+                "Refuse",
+                vec![ast::reference(ast::array(std::mem::take(&mut self.wires)))],
+            ),
+            None => ast::path_expr(&["codegen_runtime", "object", "Rest", "Skip"]),
+        };
+        let default = ast::call(ast::path_expr(&["Self", "default"]), []);
+        let ok = |value| ast::block_stmt(ast::call(ast::path_expr(&["Ok"]), [value]));
+        let nothing_read = self.places.is_empty() && self.additional.is_none();
+        let places = ast::mut_reference(ast::array(std::mem::take(&mut self.places)));
+        let read = ast::semi(ast::try_expr(call("map", "read_into", [places, rest])));
+        if nothing_read {
+            return vec![read, ok(default)];
+        }
+        vec![
+            ast::let_mut_stmt("value", default),
+            read,
+            ok(local("value")),
+        ]
+    }
+
+    /// The struct's `Object`, `Serialize` and `Deserialize` impls.
+    fn impls(mut self, name: &str, items: &mut Vec<Item>) {
+        let mut read = if self.into_default {
+            self.read_into_default()
+        } else {
+            self.read_slots()
+        };
         let mut write = self.writes;
         let additional = self.additional.is_some();
         OBJECT_IMPLS.with(|impls| {
