@@ -581,3 +581,146 @@ async fn form_bodies_by_hand_are_read_as_their_encoding_says() {
     }
     assert_eq!(received.take().len(), count);
 }
+
+mod empty_values_server {
+    use super::Received;
+    use codegen_tests::fixtures::empty_values::{models, server::*};
+
+    impl EmptyApi for Received {
+        async fn list_transactions(
+            &self,
+            _: RequestContext<()>,
+            params: ListTransactionsParams,
+        ) -> ListTransactionsResponse {
+            self.push(format!("{params:?}"));
+            ListTransactionsResponse::Ok(params.status_transitions.unwrap_or_default())
+        }
+
+        async fn filter_transactions(
+            &self,
+            _: RequestContext<()>,
+            body: models::Filter,
+        ) -> FilterTransactionsResponse {
+            self.push(format!("{body:?}"));
+            FilterTransactionsResponse::Ok(body)
+        }
+
+        async fn filter_transactions_json(
+            &self,
+            _: RequestContext<()>,
+            body: models::Filter,
+        ) -> FilterTransactionsJsonResponse {
+            self.push(format!("{body:?}"));
+            FilterTransactionsJsonResponse::Ok(body)
+        }
+    }
+}
+
+/// An empty value (`key=`) is the empty string where a branch takes one (Stripe clears
+/// `shipping=` so), else the empty object, which a form sends that way (its members, all
+/// absent, send nothing): in form bodies and deepObject queries; JSON's `""` is no object.
+#[tokio::test]
+async fn empty_form_values_are_empty_objects_where_no_string_is_taken() {
+    use codegen_tests::fixtures::empty_values::{models, server};
+    use serde_json::json;
+    let received = Arc::new(Received::default());
+    let base = serve(server::router(received.clone())).await;
+    let http = reqwest::Client::new();
+    let send = |request: reqwest::RequestBuilder| async move {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let json: serde_json::Value = response.json().await.unwrap();
+        (status, json)
+    };
+    let form = |body: &'static str| {
+        http.post(format!("http://{base}/transactions"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+    };
+    let read = [
+        // No string branch: a range or an integer.
+        ("posted_at=", json!({"posted_at": {}})),
+        ("posted_at=5", json!({"posted_at": 5})),
+        ("posted_at[gt]=1", json!({"posted_at": {"gt": 1}})),
+        // A string branch takes it first, though the object branch would take `{}`.
+        ("name=", json!({"name": ""})),
+        ("name[first]=Ann", json!({"name": {"first": "Ann"}})),
+        ("shipping=", json!({"shipping": ""})),
+        // An object within a union's value, and where no union is.
+        (
+            "shipping[address]=&shipping[name]=Ann",
+            json!({"shipping": {"address": {}, "name": "Ann"}}),
+        ),
+        ("address=", json!({"address": {}})),
+    ];
+    for (body, expected) in read {
+        assert_eq!(send(form(body)).await, (200, expected), "{body}");
+    }
+    let posted = received.take();
+    let range = models::PostedAt::Range(models::Range::default());
+    assert_eq!(
+        posted[0],
+        format!(
+            "{:?}",
+            models::Filter {
+                posted_at: Some(range.clone()),
+                ..Default::default()
+            }
+        )
+    );
+    let name = models::Name::String(String::new());
+    assert_eq!(
+        posted[3],
+        format!(
+            "{:?}",
+            models::Filter {
+                name: Some(name),
+                ..Default::default()
+            }
+        )
+    );
+    for body in ["posted_at=soon", "posted_at[gt]=soon"] {
+        let (status, json) = send(form(body)).await;
+        assert_eq!(status, 422, "{body}: {json}");
+        assert_eq!(json["error"]["field"], "body/posted_at", "{body}: {json}");
+    }
+
+    // A deepObject query (Stripe's `status_transitions[posted_at]=`).
+    let query = |query: &str| http.get(format!("http://{base}/transactions?{query}"));
+    let (status, json) = send(query("status_transitions[posted_at]=")).await;
+    assert_eq!((status, json), (200, json!({"posted_at": {}})));
+    let (status, json) = send(query("status_transitions[posted_at]=soon")).await;
+    assert_eq!(status, 422, "{json}");
+    assert_eq!(received.take().len(), 1);
+
+    // JSON says which it is: `""` is a string, which the range or integer is not.
+    let json_body = |body: serde_json::Value| {
+        http.post(format!("http://{base}/transactions/json"))
+            .json(&body)
+    };
+    let (status, json) = send(json_body(json!({"posted_at": ""}))).await;
+    assert_eq!(status, 422, "{json}");
+    assert_eq!(json["error"]["field"], "body/posted_at", "{json}");
+    for body in [json!({"posted_at": {}}), json!({"name": ""})] {
+        assert_eq!(send(json_body(body.clone())).await, (200, body));
+    }
+    assert_eq!(
+        received.take(),
+        [
+            format!(
+                "{:?}",
+                models::Filter {
+                    posted_at: Some(range),
+                    ..Default::default()
+                }
+            ),
+            format!(
+                "{:?}",
+                models::Filter {
+                    name: Some(models::Name::String(String::new())),
+                    ..Default::default()
+                }
+            ),
+        ]
+    );
+}

@@ -163,6 +163,7 @@ fixture_snapshots!(
     composition,
     constructs,
     content_params,
+    empty_values,
     enums,
     error_schemas,
     fields,

@@ -683,14 +683,18 @@ impl<'de> serde::Deserialize<'de> for MessageContent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = codegen_runtime::object::Buffered::read(deserializer)?;
-        if let Some(branch) = value.branch() {
-            return Ok(Self::String(branch));
+        let mut value = codegen_runtime::object::Buffered::read(deserializer)?;
+        loop {
+            if let Some(branch) = value.branch() {
+                return Ok(Self::String(branch));
+            }
+            if let Some(branch) = value.branch() {
+                return Ok(Self::List(branch));
+            }
+            if !value.retry() {
+                return Err(value.none_of("MessageContent"));
+            }
         }
-        if let Some(branch) = value.branch() {
-            return Ok(Self::List(branch));
-        }
-        Err(value.none_of("MessageContent"))
     }
 }
 #[cfg(feature = "chat")]
@@ -1225,14 +1229,18 @@ impl<'de> serde::Deserialize<'de> for ToolChoice {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = codegen_runtime::object::Buffered::read(deserializer)?;
-        if let Some(branch) = value.branch() {
-            return Ok(Self::ToolChoiceMode(branch));
+        let mut value = codegen_runtime::object::Buffered::read(deserializer)?;
+        loop {
+            if let Some(branch) = value.branch() {
+                return Ok(Self::ToolChoiceMode(branch));
+            }
+            if let Some(branch) = value.branch() {
+                return Ok(Self::ToolChoiceFunction(branch));
+            }
+            if !value.retry() {
+                return Err(value.none_of("ToolChoice"));
+            }
         }
-        if let Some(branch) = value.branch() {
-            return Ok(Self::ToolChoiceFunction(branch));
-        }
-        Err(value.none_of("ToolChoice"))
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -1456,14 +1464,18 @@ impl<'de> serde::Deserialize<'de> for StopSequences {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = codegen_runtime::object::Buffered::read(deserializer)?;
-        if let Some(branch) = value.branch() {
-            return Ok(Self::String(branch));
+        let mut value = codegen_runtime::object::Buffered::read(deserializer)?;
+        loop {
+            if let Some(branch) = value.branch() {
+                return Ok(Self::String(branch));
+            }
+            if let Some(branch) = value.branch() {
+                return Ok(Self::StringList(branch));
+            }
+            if !value.retry() {
+                return Err(value.none_of("StopSequences"));
+            }
         }
-        if let Some(branch) = value.branch() {
-            return Ok(Self::StringList(branch));
-        }
-        Err(value.none_of("StopSequences"))
     }
 }
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
@@ -8274,14 +8286,18 @@ impl<'de> serde::Deserialize<'de> for IntegerOrIntegerList {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = codegen_runtime::object::Buffered::read(deserializer)?;
-        if let Some(branch) = value.branch() {
-            return Ok(Self::Integer(branch));
+        let mut value = codegen_runtime::object::Buffered::read(deserializer)?;
+        loop {
+            if let Some(branch) = value.branch() {
+                return Ok(Self::Integer(branch));
+            }
+            if let Some(branch) = value.branch() {
+                return Ok(Self::IntegerList(branch));
+            }
+            if !value.retry() {
+                return Err(value.none_of("IntegerOrIntegerList"));
+            }
         }
-        if let Some(branch) = value.branch() {
-            return Ok(Self::IntegerList(branch));
-        }
-        Err(value.none_of("IntegerOrIntegerList"))
     }
 }
 #[cfg(feature = "optimization")]
@@ -8312,14 +8328,18 @@ impl<'de> serde::Deserialize<'de> for NumberOrNumberList {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = codegen_runtime::object::Buffered::read(deserializer)?;
-        if let Some(branch) = value.branch() {
-            return Ok(Self::Number(branch));
+        let mut value = codegen_runtime::object::Buffered::read(deserializer)?;
+        loop {
+            if let Some(branch) = value.branch() {
+                return Ok(Self::Number(branch));
+            }
+            if let Some(branch) = value.branch() {
+                return Ok(Self::NumberList(branch));
+            }
+            if !value.retry() {
+                return Err(value.none_of("NumberOrNumberList"));
+            }
         }
-        if let Some(branch) = value.branch() {
-            return Ok(Self::NumberList(branch));
-        }
-        Err(value.none_of("NumberOrNumberList"))
     }
 }
 #[cfg(feature = "optimization")]
@@ -8350,14 +8370,18 @@ impl<'de> serde::Deserialize<'de> for StringOrStringList {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = codegen_runtime::object::Buffered::read(deserializer)?;
-        if let Some(branch) = value.branch() {
-            return Ok(Self::String(branch));
+        let mut value = codegen_runtime::object::Buffered::read(deserializer)?;
+        loop {
+            if let Some(branch) = value.branch() {
+                return Ok(Self::String(branch));
+            }
+            if let Some(branch) = value.branch() {
+                return Ok(Self::StringList(branch));
+            }
+            if !value.retry() {
+                return Err(value.none_of("StringOrStringList"));
+            }
         }
-        if let Some(branch) = value.branch() {
-            return Ok(Self::StringList(branch));
-        }
-        Err(value.none_of("StringOrStringList"))
     }
 }
 #[cfg(feature = "optimization")]
@@ -8455,14 +8479,18 @@ impl<'de> serde::Deserialize<'de> for SftModeOrList {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = codegen_runtime::object::Buffered::read(deserializer)?;
-        if let Some(branch) = value.branch() {
-            return Ok(Self::SftMode(branch));
+        let mut value = codegen_runtime::object::Buffered::read(deserializer)?;
+        loop {
+            if let Some(branch) = value.branch() {
+                return Ok(Self::SftMode(branch));
+            }
+            if let Some(branch) = value.branch() {
+                return Ok(Self::List(branch));
+            }
+            if !value.retry() {
+                return Err(value.none_of("SftModeOrList"));
+            }
         }
-        if let Some(branch) = value.branch() {
-            return Ok(Self::List(branch));
-        }
-        Err(value.none_of("SftModeOrList"))
     }
 }
 #[cfg(feature = "optimization")]
@@ -9484,14 +9512,18 @@ impl<'de> serde::Deserialize<'de> for RlmResponsesInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = codegen_runtime::object::Buffered::read(deserializer)?;
-        if let Some(branch) = value.branch() {
-            return Ok(Self::String(branch));
+        let mut value = codegen_runtime::object::Buffered::read(deserializer)?;
+        loop {
+            if let Some(branch) = value.branch() {
+                return Ok(Self::String(branch));
+            }
+            if let Some(branch) = value.branch() {
+                return Ok(Self::List(branch));
+            }
+            if !value.retry() {
+                return Err(value.none_of("RlmResponsesInput"));
+            }
         }
-        if let Some(branch) = value.branch() {
-            return Ok(Self::List(branch));
-        }
-        Err(value.none_of("RlmResponsesInput"))
     }
 }
 #[cfg(feature = "rlm")]
@@ -12264,14 +12296,18 @@ impl<'de> serde::Deserialize<'de> for RlmResponsesInputMessageContent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = codegen_runtime::object::Buffered::read(deserializer)?;
-        if let Some(branch) = value.branch() {
-            return Ok(Self::String(branch));
+        let mut value = codegen_runtime::object::Buffered::read(deserializer)?;
+        loop {
+            if let Some(branch) = value.branch() {
+                return Ok(Self::String(branch));
+            }
+            if let Some(branch) = value.branch() {
+                return Ok(Self::List(branch));
+            }
+            if !value.retry() {
+                return Err(value.none_of("RlmResponsesInputMessageContent"));
+            }
         }
-        if let Some(branch) = value.branch() {
-            return Ok(Self::List(branch));
-        }
-        Err(value.none_of("RlmResponsesInputMessageContent"))
     }
 }
 #[cfg(feature = "rlm")]

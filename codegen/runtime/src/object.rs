@@ -93,18 +93,50 @@ impl Write for Debugged<'_, '_> {
 
 /// A union's value (`oneOf`/`anyOf` without a discriminator), read once and then offered
 /// to each branch in turn, as serde's `untagged` does with its private buffer; a
-/// generated union's `Deserialize` returns the first branch that reads it.
-pub struct Buffered(serde_json::Value);
+/// generated union's `Deserialize` returns the first branch that reads it, and when none
+/// does, offers it again while [`Buffered::retry`] has another reading.
+pub struct Buffered {
+    value: serde_json::Value,
+    /// Read from a form, whose empty values may also be empty objects; cleared once
+    /// retried.
+    form: bool,
+}
+
+thread_local! {
+    /// Whether a server is reading a form on this thread (a form body, or a parameter's
+    /// object, whose members are read as a form's): see [`Buffered::retry`].
+    static FORM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `read` (a deserialization) with the values it reads taken as a form's (`form`), or
+/// not (JSON text in a form, which says what it is).
+#[cfg(feature = "server")]
+pub(crate) fn reading_form<R>(form: bool, read: impl FnOnce() -> R) -> R {
+    crate::validate::with_flag(&FORM, form, read)
+}
 
 impl Buffered {
     /// Reads the value whole.
     pub fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        serde_json::Value::deserialize(deserializer).map(Buffered)
+        let value = serde_json::Value::deserialize(deserializer)?;
+        Ok(Buffered {
+            value,
+            form: FORM.with(std::cell::Cell::get),
+        })
     }
 
     /// The value as a branch's type, if it is one.
     pub fn branch<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
-        T::deserialize(&self.0).ok()
+        T::deserialize(&self.value).ok()
+    }
+
+    /// Whether the value has another reading to offer the branches, once none took it as
+    /// read: a form's, with its empty values as empty objects. A form sends the empty
+    /// object as an empty value (its members, all absent, send nothing), but an empty
+    /// value is also the empty string (Stripe's `shipping=`, its unions' `enum: [""]`),
+    /// which the first reading gave to any branch that takes it. JSON says which it is.
+    pub fn retry(&mut self) -> bool {
+        std::mem::take(&mut self.form) && empty_as_objects(&mut self.value)
     }
 
     /// No branch read it: serde's message for an `untagged` enum.
@@ -112,6 +144,36 @@ impl Buffered {
         E::custom(format_args!(
             "data did not match any variant of untagged enum {name}"
         ))
+    }
+}
+
+/// Puts the empty object for each empty string in `value`; whether there was one. (A
+/// form's nesting is bounded, so the recursion is.)
+fn empty_as_objects(value: &mut serde_json::Value) -> bool {
+    rewrite_scalars(value, &|value| match value {
+        serde_json::Value::String(text) if text.is_empty() => {
+            *value = serde_json::Value::Object(serde_json::Map::new());
+            true
+        }
+        _ => false,
+    })
+}
+
+/// Rewrites each value in `value` that holds none (strings, numbers...) by `rewrite`;
+/// whether any changed.
+pub(crate) fn rewrite_scalars(
+    value: &mut serde_json::Value,
+    rewrite: &impl Fn(&mut serde_json::Value) -> bool,
+) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |any, item| rewrite_scalars(item, rewrite) | any),
+        Value::Object(members) => members
+            .values_mut()
+            .fold(false, |any, member| rewrite_scalars(member, rewrite) | any),
+        scalar => rewrite(scalar),
     }
 }
 

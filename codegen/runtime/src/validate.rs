@@ -507,13 +507,21 @@ where
 /// Runs `read` (a deserialization) with `null` refused for optional members that are not
 /// nullable: how a server reads requests.
 pub fn refusing_null<R>(read: impl FnOnce() -> R) -> R {
-    /// Puts the flag back however `read` ends.
-    struct Restore(bool);
+    with_flag(&REFUSE_NULL, true, read)
+}
+
+/// Runs `read` with a thread's flag set to `value`, put back however `read` ends.
+pub(crate) fn with_flag<R>(
+    flag: &'static std::thread::LocalKey<Cell<bool>>,
+    value: bool,
+    read: impl FnOnce() -> R,
+) -> R {
+    struct Restore(&'static std::thread::LocalKey<Cell<bool>>, bool);
     impl Drop for Restore {
         fn drop(&mut self) {
-            REFUSE_NULL.with(|flag| flag.set(self.0));
+            self.0.with(|flag| flag.set(self.1));
         }
     }
-    let _restore = Restore(REFUSE_NULL.with(|flag| flag.replace(true)));
+    let _restore = Restore(flag, flag.with(|f| f.replace(value)));
     read()
 }

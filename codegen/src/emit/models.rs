@@ -954,9 +954,16 @@ fn union_def(
             #serialize
             impl<'de> serde::Deserialize<'de> for #name_ident {
                 fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                    let value = codegen_runtime::object::Buffered::read(deserializer)?;
-                    #(#branches)*
-                    Err(value.none_of(#name))
+                    let mut value = codegen_runtime::object::Buffered::read(deserializer)?;
+                    // Each reading goes to every branch before the next one, so that a
+                    // branch taking the value as sent wins over one taking it only as
+                    // read again (`""` for a string branch over `{}` for an object's).
+                    loop {
+                        #(#branches)*
+                        if !value.retry() {
+                            return Err(value.none_of(#name));
+                        }
+                    }
                 }
             }
         })?);

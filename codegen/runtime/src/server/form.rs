@@ -6,7 +6,9 @@
 //! from their text. A top-level property the document gives an `encoding` for is read as
 //! it says when sent as one value: items or names and values in one text (`tags=a,b`,
 //! `tags=a|b`, `color=R,100,G,200`), or JSON text; sent otherwise (`tags[0]=a`), as
-//! without one.
+//! without one. An empty value is the empty string to a string and the empty object to an
+//! object; a union none of whose branches takes it as the empty string reads it as the
+//! empty object (see `object::Buffered::retry`).
 
 use super::*;
 use serde::de::value::Error;
@@ -162,7 +164,7 @@ pub(super) fn read_pairs<'p, T: DeserializeOwned>(
     pairs: impl Iterator<Item = (Cow<'p, str>, Cow<'p, str>)>,
 ) -> Result<T, String> {
     let root = tree(pairs)?;
-    T::deserialize(&root).map_err(|e| e.to_string())
+    crate::object::reading_form(true, || T::deserialize(&root)).map_err(|e| e.to_string())
 }
 
 /// A form body read as `T`, then its constraints checked: 422 naming the member at fault.
@@ -181,7 +183,8 @@ pub fn parse_url_encoded_with<T: DeserializeOwned + Validate>(
         let name = name.replace('~', "~0").replace('/', "~1");
         Rejection::invalid(format!("body/{name}"), message)
     })?;
-    let value: T = serde_path_to_error::deserialize(&root).map_err(|error| {
+    let read = crate::object::reading_form(true, || serde_path_to_error::deserialize(&root));
+    let value: T = read.map_err(|error| {
         let pointer = super::json::serde_pointer(error.path());
         Rejection::invalid(format!("body{pointer}"), error.into_inner().to_string())
     })?;
@@ -481,8 +484,9 @@ impl<'de> MapAccess<'de> for Members<'de> {
             .take()
             .ok_or_else(|| Error::custom("a value without a key"))?;
         match value {
-            // Read as JSON is, whatever the type asks for.
-            Node::Json(value) => seed.deserialize(value).map_err(Error::custom),
+            // Read as JSON is, whatever the type asks for (its `""` is no object).
+            Node::Json(value) => crate::object::reading_form(false, || seed.deserialize(value))
+                .map_err(Error::custom),
             node => seed.deserialize(node),
         }
     }
@@ -604,6 +608,98 @@ mod tests {
         assert_eq!(read("cancel_at=1&note=12").note.as_deref(), Some("12"));
         assert!(plain_scalar("007").is_none() && plain_scalar("+1").is_none());
         assert!(matches!(plain_scalar("-0.5"), Some(Scalar::Float(x)) if x == -0.5));
+    }
+
+    /// A union as the generator writes one: through `object::Buffered`.
+    macro_rules! union {
+        ($name:ident { $($branch:ident($ty:ty)),* }) => {
+            #[derive(Debug, PartialEq)]
+            enum $name {
+                $($branch($ty)),*
+            }
+
+            impl<'de> Deserialize<'de> for $name {
+                fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    let mut value = crate::object::Buffered::read(deserializer)?;
+                    loop {
+                        $(if let Some(branch) = value.branch() {
+                            return Ok($name::$branch(branch));
+                        })*
+                        if !value.retry() {
+                            return Err(value.none_of(stringify!($name)));
+                        }
+                    }
+                }
+            }
+        };
+    }
+
+    #[derive(Debug, PartialEq, Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct Range {
+        gt: Option<i64>,
+        lt: Option<i64>,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Shipping {
+        address: Range,
+        name: String,
+    }
+
+    // Stripe's `posted_at` and `shipping`, and a string branch after an object that `{}`
+    // would do for.
+    union!(Posted { Range(Range), At(i64) });
+    union!(Note { Range(Range), Text(String) });
+    union!(Cleared { Shipping(Shipping), Text(String) });
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Empties {
+        posted_at: Option<Posted>,
+        note: Option<Note>,
+        shipping: Option<Cleared>,
+        range: Option<Range>,
+    }
+
+    impl Validate for Empties {}
+
+    #[test]
+    fn an_empty_value_is_the_empty_object_where_no_string_is_taken() {
+        let read = |form: &str| parse_url_encoded::<Empties>(form.as_bytes());
+        let empty = || Range::default();
+        assert_eq!(
+            read("posted_at=").unwrap().posted_at,
+            Some(Posted::Range(empty()))
+        );
+        assert_eq!(read("posted_at=7").unwrap().posted_at, Some(Posted::At(7)));
+        assert!(read("posted_at=soon").is_err());
+        // A branch that takes the empty string takes it first.
+        let text = Note::Text(String::new());
+        assert_eq!(read("note=").unwrap().note, Some(text));
+        let cleared = Cleared::Text(String::new());
+        assert_eq!(read("shipping=").unwrap().shipping, Some(cleared));
+        // Within a union's value, and where no union is.
+        let shipping = Cleared::Shipping(Shipping {
+            address: empty(),
+            name: "Ann".into(),
+        });
+        let form = "shipping[address]=&shipping[name]=Ann";
+        assert_eq!(read(form).unwrap().shipping, Some(shipping));
+        assert_eq!(read("range=").unwrap().range, Some(empty()));
+        // Query objects are read so too.
+        let pairs = [(Cow::Borrowed("posted_at"), Cow::Borrowed(""))];
+        let members: Empties = read_pairs(pairs.into_iter()).unwrap();
+        assert_eq!(members.posted_at, Some(Posted::Range(empty())));
+        // JSON, in a form or not, says which it is.
+        let table = [FormEncoding {
+            json: true,
+            ..FormEncoding::new("posted_at", FormStyle::Form, true)
+        }];
+        let json = parse_url_encoded_with::<Empties>(b"posted_at=%22%22", &table);
+        assert!(json.is_err());
+        assert!(serde_json::from_str::<Posted>(r#""""#).is_err());
+        assert!(serde_json::from_str::<Posted>("{}").is_ok());
     }
 
     #[test]

@@ -504,7 +504,7 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Objects<A> {
 /// Rewrites `2.0` as `2` throughout; whether anything changed.
 fn whole_floats_to_integers(value: &mut serde_json::Value) -> bool {
     use serde_json::Value;
-    match value {
+    crate::object::rewrite_scalars(value, &|value| match value {
         Value::Number(n) if n.is_f64() => match n.as_f64() {
             // Strictly inside ±2^63: `-9223372036854775809` rounds to -2^63 and is out of range.
             Some(f)
@@ -517,14 +517,8 @@ fn whole_floats_to_integers(value: &mut serde_json::Value) -> bool {
             }
             _ => false,
         },
-        Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |changed, v| whole_floats_to_integers(v) | changed),
-        Value::Object(members) => members
-            .values_mut()
-            .fold(false, |changed, v| whole_floats_to_integers(v) | changed),
         _ => false,
-    }
+    })
 }
 
 /// serde_json's message without " at line 1 column 17": the field names the place.
