@@ -122,9 +122,7 @@ fn awkward_enum_values_keep_their_wire_form() {
     ]);
     let parsed: Vec<enums::Awkward> = from(values.clone());
     assert_eq!(to(&parsed), values);
-    let mut distinct = parsed.clone();
-    distinct.sort();
-    distinct.dedup();
+    let distinct: std::collections::HashSet<_> = parsed.iter().collect();
     assert_eq!(
         distinct.len(),
         parsed.len(),

@@ -96,7 +96,7 @@ impl super::validate::Validate for ManiacError {}
 ///
 /// Schema `#/components/schemas/SortOrder`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SortOrder {
     /// `"asc"`
     Asc,
@@ -151,7 +151,7 @@ impl super::validate::Validate for SortOrder {}
 ///
 /// Schema `#/components/schemas/ApiType`.
 #[cfg(any(feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ApiType {
     /// `"chat.completions"`
     ChatCompletions,
@@ -592,7 +592,7 @@ impl super::validate::Validate for Message {
 ///
 /// Schema `#/components/schemas/MessageRole`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MessageRole {
     /// `"system"`
     System,
@@ -965,7 +965,7 @@ impl super::validate::Validate for ToolCall {}
 ///
 /// Schema `#/components/schemas/ToolCallType`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ToolCallType {
     /// `"function"`
     #[default]
@@ -1259,7 +1259,7 @@ impl super::validate::Validate for ToolChoice {
 ///
 /// Schema `#/components/schemas/ToolChoiceMode`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ToolChoiceMode {
     /// `"none"`
     None,
@@ -1847,7 +1847,7 @@ impl super::validate::Validate for ReasoningConfig {
 ///
 /// Schema `#/components/schemas/ReasoningEffort`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ReasoningEffort {
     /// `"none"`
     None,
@@ -1926,7 +1926,7 @@ impl super::validate::Validate for ReasoningEffort {
 ///
 /// Schema `#/components/schemas/ReasoningSummary`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ReasoningSummary {
     /// `"auto"`
     Auto,
@@ -2308,7 +2308,7 @@ impl super::validate::Validate for ChatCompletionChoice {
 ///
 /// Schema `#/components/schemas/FinishReason`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FinishReason {
     /// `"stop"`
     Stop,
@@ -5491,7 +5491,7 @@ impl super::validate::Validate for AddModelToContainerRes {
 ///
 /// Schema `#/components/schemas/EvaluatorType`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EvaluatorType {
     /// `"judge"`
     Judge,
@@ -5545,7 +5545,7 @@ impl super::validate::Validate for EvaluatorType {}
 ///
 /// Schema `#/components/schemas/EvaluatorMode`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum EvaluatorMode {
     /// `"pointwise"`
     #[default]
@@ -6478,7 +6478,7 @@ impl super::validate::Validate for DeleteEvaluatorRes {
 ///
 /// Schema `#/components/schemas/DatasetFilterOperator`.
 #[cfg(feature = "datasets")]
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DatasetFilterOperator {
     /// `"equals"`
     Equals,
@@ -8390,7 +8390,7 @@ impl super::validate::Validate for StringOrStringList {}
 ///
 /// Schema `#/components/schemas/SFTMode`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SftMode {
     /// `"autoregression"`
     Autoregression,
@@ -10654,7 +10654,7 @@ impl super::validate::Validate for TraceSpan {}
 ///
 /// Schema `#/components/schemas/TextContentPart/properties/type`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum TextContentPartType {
     /// `"text"`
     #[default]
@@ -10701,7 +10701,7 @@ impl super::validate::Validate for TextContentPartType {}
 ///
 /// Schema `#/components/schemas/ImageContentPart/properties/type`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ImageContentPartType {
     /// `"image_url"`
     #[default]
@@ -10778,7 +10778,7 @@ pub type ResponseFormatTextType = TextContentPartType;
 ///
 /// Schema `#/components/schemas/ResponseFormatJsonObject/properties/type`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ResponseFormatJsonObjectType {
     /// `"json_object"`
     #[default]
@@ -10829,7 +10829,7 @@ impl super::validate::Validate for ResponseFormatJsonObjectType {}
 ///
 /// Schema `#/components/schemas/ResponseFormatJsonSchema/properties/type`.
 #[cfg(any(feature = "chat", feature = "containers", feature = "models"))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ResponseFormatJsonSchemaType {
     /// `"json_schema"`
     #[default]
@@ -10880,7 +10880,7 @@ impl super::validate::Validate for ResponseFormatJsonSchemaType {}
 ///
 /// Schema `#/components/schemas/ChatRes/properties/object`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ChatResObject {
     /// `"chat.completion"`
     #[default]
@@ -10931,7 +10931,7 @@ impl super::validate::Validate for ChatResObject {}
 ///
 /// Schema `#/components/schemas/ChatCompletionChunk/properties/object`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ChatCompletionChunkObject {
     /// `"chat.completion.chunk"`
     #[default]
@@ -10985,7 +10985,7 @@ impl super::validate::Validate for ChatCompletionChunkObject {}
 ///
 /// Schema `#/components/schemas/ChatListRes/properties/object`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ChatListResObject {
     /// `"list"`
     #[default]
@@ -11032,7 +11032,7 @@ impl super::validate::Validate for ChatListResObject {}
 ///
 /// Schema `#/components/schemas/ChatResRelaxed/properties/object`.
 #[cfg(feature = "chat")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ChatResRelaxedObject {
     /// `"chat.completion"`
     #[default]
@@ -11083,7 +11083,7 @@ impl super::validate::Validate for ChatResRelaxedObject {}
 ///
 /// Schema `#/components/schemas/Container/properties/object`.
 #[cfg(any(feature = "containers", feature = "evaluation", feature = "optimization"))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ContainerObject {
     /// `"container"`
     #[default]
@@ -11132,7 +11132,7 @@ impl super::validate::Validate for ContainerObject {}
 ///
 /// Schema `#/components/schemas/CreateContainerRes/properties/object`.
 #[cfg(feature = "containers")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum CreateContainerResObject {
     /// `"container"`
     #[default]
@@ -11181,7 +11181,7 @@ impl super::validate::Validate for CreateContainerResObject {}
 ///
 /// Schema `#/components/schemas/DeleteContainerRes/properties/object`.
 #[cfg(feature = "containers")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum DeleteContainerResObject {
     /// `"container"`
     #[default]
@@ -11230,7 +11230,7 @@ impl super::validate::Validate for DeleteContainerResObject {}
 ///
 /// Schema `#/components/schemas/ContainerListResponse/properties/object`.
 #[cfg(feature = "containers")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ContainerListResponseObject {
     /// `"list"`
     #[default]
@@ -11277,7 +11277,7 @@ impl super::validate::Validate for ContainerListResponseObject {}
 ///
 /// Schema `#/components/schemas/FileObject/properties/object`.
 #[cfg(any(feature = "files", feature = "optimization"))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum FileObjectObject {
     /// `"file"`
     #[default]
@@ -11324,7 +11324,7 @@ impl super::validate::Validate for FileObjectObject {}
 ///
 /// Schema `#/components/schemas/FileDeleteResponse/properties/object`.
 #[cfg(feature = "files")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum FileDeleteResponseObject {
     /// `"file"`
     #[default]
@@ -11371,7 +11371,7 @@ impl super::validate::Validate for FileDeleteResponseObject {}
 ///
 /// Schema `#/components/schemas/FileListResponse/properties/object`.
 #[cfg(feature = "files")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum FileListResponseObject {
     /// `"list"`
     #[default]
@@ -11418,7 +11418,7 @@ impl super::validate::Validate for FileListResponseObject {}
 ///
 /// Schema `#/components/schemas/ModelListItem/properties/object`.
 #[cfg(feature = "models")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ModelListItemObject {
     /// `"model"`
     #[default]
@@ -11465,7 +11465,7 @@ impl super::validate::Validate for ModelListItemObject {}
 ///
 /// Schema `#/components/schemas/ModelListResponse/properties/object`.
 #[cfg(feature = "models")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ModelListResponseObject {
     /// `"list"`
     #[default]
@@ -11512,7 +11512,7 @@ impl super::validate::Validate for ModelListResponseObject {}
 ///
 /// Schema `#/components/schemas/AddModelToContainerRes/properties/object`.
 #[cfg(feature = "models")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum AddModelToContainerResObject {
     /// `"model"`
     #[default]
@@ -11559,7 +11559,7 @@ impl super::validate::Validate for AddModelToContainerResObject {}
 ///
 /// Schema `#/components/schemas/JudgeEvaluator/properties/object`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum JudgeEvaluatorObject {
     /// `"evaluator.judge"`
     #[default]
@@ -11610,7 +11610,7 @@ impl super::validate::Validate for JudgeEvaluatorObject {}
 ///
 /// Schema `#/components/schemas/CodeEvaluator/properties/object`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum CodeEvaluatorObject {
     /// `"evaluator.code"`
     #[default]
@@ -11661,7 +11661,7 @@ impl super::validate::Validate for CodeEvaluatorObject {}
 ///
 /// Schema `#/components/schemas/EvaluatorListResponse/properties/object`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum EvaluatorListResponseObject {
     /// `"list"`
     #[default]
@@ -11708,7 +11708,7 @@ impl super::validate::Validate for EvaluatorListResponseObject {}
 ///
 /// Schema `#/components/schemas/DeleteEvaluatorRes/properties/object`.
 #[cfg(feature = "evaluators")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum DeleteEvaluatorResObject {
     /// `"evaluator"`
     #[default]
@@ -11757,7 +11757,7 @@ impl super::validate::Validate for DeleteEvaluatorResObject {}
 ///
 /// Schema `#/components/schemas/Dataset/properties/object`.
 #[cfg(any(feature = "datasets", feature = "evaluation", feature = "optimization"))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum DatasetObject {
     /// `"dataset"`
     #[default]
@@ -11804,7 +11804,7 @@ impl super::validate::Validate for DatasetObject {}
 ///
 /// Schema `#/components/schemas/DatasetListResponse/properties/object`.
 #[cfg(feature = "datasets")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum DatasetListResponseObject {
     /// `"list"`
     #[default]
@@ -11865,7 +11865,7 @@ pub type ContainerDataSourceType = ContainerObject;
 ///
 /// Schema `#/components/schemas/GenerateDataSource/properties/type`.
 #[cfg(any(feature = "evaluation", feature = "optimization"))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum GenerateDataSourceType {
     /// `"generate"`
     #[default]
@@ -11919,7 +11919,7 @@ pub type FileDataSourceType = FileObjectObject;
 ///
 /// Schema `#/components/schemas/EvaluationRun/properties/object`.
 #[cfg(feature = "evaluation")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum EvaluationRunObject {
     /// `"evaluation.run"`
     #[default]
@@ -11970,7 +11970,7 @@ impl super::validate::Validate for EvaluationRunObject {}
 ///
 /// Schema `#/components/schemas/EvaluationRunListResponse/properties/object`.
 #[cfg(feature = "evaluation")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum EvaluationRunListResponseObject {
     /// `"list"`
     #[default]
@@ -12017,7 +12017,7 @@ impl super::validate::Validate for EvaluationRunListResponseObject {}
 ///
 /// Schema `#/components/schemas/SFTMethod/properties/type`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SftMethodType {
     /// `"sft"`
     #[default]
@@ -12064,7 +12064,7 @@ impl super::validate::Validate for SftMethodType {}
 ///
 /// Schema `#/components/schemas/GRPOMethod/properties/type`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum GrpoMethodType {
     /// `"grpo"`
     #[default]
@@ -12111,7 +12111,7 @@ impl super::validate::Validate for GrpoMethodType {}
 ///
 /// Schema `#/components/schemas/CreateOptimizationRunRes/properties/object`.
 #[cfg(feature = "optimization")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum CreateOptimizationRunResObject {
     /// `"optimization.run"`
     #[default]
@@ -12162,7 +12162,7 @@ impl super::validate::Validate for CreateOptimizationRunResObject {}
 ///
 /// Schema `#/components/schemas/RLMResponsesInputMessage/properties/type`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum RlmResponsesInputMessageType {
     /// `"message"`
     #[default]
@@ -12209,7 +12209,7 @@ impl super::validate::Validate for RlmResponsesInputMessageType {}
 ///
 /// Schema `#/components/schemas/RLMResponsesInputMessage/properties/role`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RlmResponsesInputMessageRole {
     /// `"user"`
     User,
@@ -12316,7 +12316,7 @@ impl super::validate::Validate for RlmResponsesInputMessageContent {}
 ///
 /// Schema `#/components/schemas/RLMResponsesInputText/properties/type`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum RlmResponsesInputTextType {
     /// `"input_text"`
     #[default]
@@ -12367,7 +12367,7 @@ impl super::validate::Validate for RlmResponsesInputTextType {}
 ///
 /// Schema `#/components/schemas/RLMResponsesReasoning/properties/effort`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RlmResponsesReasoningEffort {
     /// `"low"`
     Low,
@@ -12428,7 +12428,7 @@ impl super::validate::Validate for RlmResponsesReasoningEffort {}
 ///
 /// Schema `#/components/schemas/RLMResponsesResponse/properties/object`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum RlmResponsesResponseObject {
     /// `"response"`
     #[default]
@@ -12475,7 +12475,7 @@ impl super::validate::Validate for RlmResponsesResponseObject {}
 ///
 /// Schema `#/components/schemas/RLMResponsesResponse/properties/status`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RlmResponsesResponseStatus {
     /// `"in_progress"`
     InProgress,
@@ -12549,7 +12549,7 @@ pub type RlmResponsesOutputMessageType = RlmResponsesInputMessageType;
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputMessage/properties/status`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum RlmResponsesOutputMessageStatus {
     /// `"completed"`
     #[default]
@@ -12598,7 +12598,7 @@ impl super::validate::Validate for RlmResponsesOutputMessageStatus {}
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputMessage/properties/role`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum RlmResponsesOutputMessageRole {
     /// `"assistant"`
     #[default]
@@ -12647,7 +12647,7 @@ impl super::validate::Validate for RlmResponsesOutputMessageRole {}
 ///
 /// Schema `#/components/schemas/RLMResponsesOutputText/properties/type`.
 #[cfg(feature = "rlm")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum RlmResponsesOutputTextType {
     /// `"output_text"`
     #[default]
@@ -12698,7 +12698,7 @@ impl super::validate::Validate for RlmResponsesOutputTextType {}
 ///
 /// Schema `#/components/schemas/TraceListRes/properties/object`.
 #[cfg(feature = "traces")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum TraceListResObject {
     /// `"list"`
     #[default]

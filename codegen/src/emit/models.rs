@@ -713,7 +713,7 @@ fn string_enum(name: &str, attrs: Vec<syn::Attribute>, e: &StringEnum) -> Vec<It
             from_str_arms.push(syn::parse_quote! {
                 _ => return Err(serde::de::Error::unknown_variant(&value, &[#(#values),*])),
             });
-            let derive = quote!(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, #default);
+            let derive = quote!(Debug, Clone, Copy, PartialEq, Eq, Hash, #default);
             vec![
                 enum_item(name, with_derive(attrs, derive), variants),
                 filled(&impls.as_str, name, as_str_arms),
@@ -739,7 +739,7 @@ fn string_enum(name: &str, attrs: Vec<syn::Attribute>, e: &StringEnum) -> Vec<It
                 ast::wild_pat(),
                 ast::call(ast::path_expr(&["Self", other]), [value()]),
             ));
-            let derive = quote!(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, #default);
+            let derive = quote!(Debug, Clone, PartialEq, Eq, Hash, #default);
             vec![
                 enum_item(name, with_derive(attrs, derive), variants),
                 filled(&impls.open_as_str, name, as_str_arms),
@@ -850,7 +850,7 @@ fn int_enum(name: &proc_macro2::Ident, docs: TokenStream, e: &IntEnum) -> TokenS
     };
     quote! {
         #docs
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, #derive_default)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, #derive_default)]
         pub enum #name {
             #(#variants,)*
             #other_variant
