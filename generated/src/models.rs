@@ -527,25 +527,25 @@ impl codegen_runtime::object::Object for Message {
         let mut name_ = None;
         let mut tool_calls_ = None;
         let mut tool_call_id_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "role" => map.field(&mut role_, "role"),
-                "content" => map.field(&mut content_, "content"),
-                "name" => map.field(&mut name_, "name"),
-                "tool_calls" => map.field(&mut tool_calls_, "tool_calls"),
-                "tool_call_id" => map.field(&mut tool_call_id_, "tool_call_id"),
-                _ => map.skip(),
-            }?;
-        }
+        map.read_into(
+            &mut [
+                ("role", &mut codegen_runtime::object::Given(&mut role_)),
+                ("content", &mut codegen_runtime::object::Value(&mut content_)),
+                ("name", &mut codegen_runtime::object::Value(&mut name_)),
+                ("tool_calls", &mut codegen_runtime::object::Value(&mut tool_calls_)),
+                ("tool_call_id", &mut codegen_runtime::object::Value(&mut tool_call_id_)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
         let Some(role_) = role_ else {
             return Err(map.missing("role"));
         };
         Ok(Self {
             role: role_,
-            content: content_.flatten(),
-            name: name_.flatten(),
-            tool_calls: tool_calls_.flatten(),
-            tool_call_id: tool_call_id_.flatten(),
+            content: content_,
+            name: name_,
+            tool_calls: tool_calls_,
+            tool_call_id: tool_call_id_,
         })
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
@@ -5659,44 +5659,51 @@ impl codegen_runtime::object::Object for CreateEvaluatorReq {
         let mut description_ = None;
         let mut api_ = None;
         let mut inference_parameters_ = None;
-        let mut mode_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "container" => map.field(&mut container_, "container"),
-                "type" => map.field(&mut type_, "type"),
-                "model" => map.field(&mut model_, "model"),
-                "prompt" => map.field(&mut prompt_, "prompt"),
-                "source" => map.field(&mut source_, "source"),
-                "requirements" => map.field(&mut requirements_, "requirements"),
-                "pass_threshold" => map.field(&mut pass_threshold_, "pass_threshold"),
-                "metadata" => map.field(&mut metadata_, "metadata"),
-                "name" => map.field(&mut name_, "name"),
-                "description" => map.field(&mut description_, "description"),
-                "api" => map.field(&mut api_, "api"),
-                "inference_parameters" => {
-                    map.field(&mut inference_parameters_, "inference_parameters")
-                }
-                "mode" => map.field(&mut mode_, "mode"),
-                _ => map.skip(),
-            }?;
-        }
+        let mut mode_ = Self::default_mode();
+        map.read_into(
+            &mut [
+                ("container", &mut codegen_runtime::object::Value(&mut container_)),
+                ("type", &mut codegen_runtime::object::Given(&mut type_)),
+                ("model", &mut codegen_runtime::object::Value(&mut model_)),
+                ("prompt", &mut codegen_runtime::object::Value(&mut prompt_)),
+                ("source", &mut codegen_runtime::object::Value(&mut source_)),
+                (
+                    "requirements",
+                    &mut codegen_runtime::object::Value(&mut requirements_),
+                ),
+                (
+                    "pass_threshold",
+                    &mut codegen_runtime::object::Value(&mut pass_threshold_),
+                ),
+                ("metadata", &mut codegen_runtime::object::Value(&mut metadata_)),
+                ("name", &mut codegen_runtime::object::Value(&mut name_)),
+                ("description", &mut codegen_runtime::object::Value(&mut description_)),
+                ("api", &mut codegen_runtime::object::Value(&mut api_)),
+                (
+                    "inference_parameters",
+                    &mut codegen_runtime::object::Value(&mut inference_parameters_),
+                ),
+                ("mode", &mut codegen_runtime::object::Value(&mut mode_)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
         let Some(type_) = type_ else {
             return Err(map.missing("type"));
         };
         Ok(Self {
-            container: container_.flatten(),
+            container: container_,
             r#type: type_,
-            model: model_.flatten(),
-            prompt: prompt_.flatten(),
-            source: source_.flatten(),
-            requirements: requirements_.flatten(),
-            pass_threshold: pass_threshold_.flatten(),
-            metadata: metadata_.flatten(),
-            name: name_.flatten(),
-            description: description_.flatten(),
-            api: api_.flatten(),
-            inference_parameters: inference_parameters_.flatten(),
-            mode: mode_.unwrap_or_else(Self::default_mode),
+            model: model_,
+            prompt: prompt_,
+            source: source_,
+            requirements: requirements_,
+            pass_threshold: pass_threshold_,
+            metadata: metadata_,
+            name: name_,
+            description: description_,
+            api: api_,
+            inference_parameters: inference_parameters_,
+            mode: mode_,
         })
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
@@ -6602,14 +6609,14 @@ impl codegen_runtime::object::Object for DatasetFilter {
         let mut key_ = None;
         let mut operator_ = None;
         let mut value_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "key" => map.field(&mut key_, "key"),
-                "operator" => map.field(&mut operator_, "operator"),
-                "value" => map.field(&mut value_, "value"),
-                _ => map.skip(),
-            }?;
-        }
+        map.read_into(
+            &mut [
+                ("key", &mut codegen_runtime::object::Given(&mut key_)),
+                ("operator", &mut codegen_runtime::object::Given(&mut operator_)),
+                ("value", &mut codegen_runtime::object::Value(&mut value_)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
         let Some(key_) = key_ else {
             return Err(map.missing("key"));
         };
@@ -6619,7 +6626,7 @@ impl codegen_runtime::object::Object for DatasetFilter {
         Ok(Self {
             key: key_,
             operator: operator_,
-            value: value_.flatten(),
+            value: value_,
         })
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
@@ -8564,58 +8571,76 @@ impl codegen_runtime::object::Object for SftHyperparameters {
         let mut optim_ = None;
         let mut lr_scheduler_type_ = None;
         let mut mode_ = None;
-        let mut num_eval_checkpoints_ = None;
-        let mut train_range_ = None;
-        let mut eval_range_ = None;
-        let mut top_c_ = None;
+        let mut num_eval_checkpoints_ = Self::default_num_eval_checkpoints();
+        let mut train_range_ = Self::default_train_range();
+        let mut eval_range_ = Self::default_eval_range();
+        let mut top_c_ = Self::default_top_c();
         let mut filter_ = None;
-        let mut max_seq_len_ = None;
+        let mut max_seq_len_ = Self::default_max_seq_len();
         let mut max_gen_tokens_ = None;
-        let mut target_key_ = None;
+        let mut target_key_ = Self::default_target_key();
         let mut classification_labels_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "max_steps" => map.field(&mut max_steps_, "max_steps"),
-                "lora_targets" => map.field(&mut lora_targets_, "lora_targets"),
-                "lora_dim" => map.field(&mut lora_dim_, "lora_dim"),
-                "lora_alpha" => map.field(&mut lora_alpha_, "lora_alpha"),
-                "per_device_train_batch_size" => {
-                    map.field(
+        map.read_into(
+            &mut [
+                ("max_steps", &mut codegen_runtime::object::Given(&mut max_steps_)),
+                (
+                    "lora_targets",
+                    &mut codegen_runtime::object::Given(&mut lora_targets_),
+                ),
+                ("lora_dim", &mut codegen_runtime::object::Given(&mut lora_dim_)),
+                ("lora_alpha", &mut codegen_runtime::object::Given(&mut lora_alpha_)),
+                (
+                    "per_device_train_batch_size",
+                    &mut codegen_runtime::object::Given(
                         &mut per_device_train_batch_size_,
-                        "per_device_train_batch_size",
-                    )
-                }
-                "gradient_accumulation_steps" => {
-                    map.field(
+                    ),
+                ),
+                (
+                    "gradient_accumulation_steps",
+                    &mut codegen_runtime::object::Given(
                         &mut gradient_accumulation_steps_,
-                        "gradient_accumulation_steps",
-                    )
-                }
-                "seed" => map.field(&mut seed_, "seed"),
-                "warmup_ratio" => map.field(&mut warmup_ratio_, "warmup_ratio"),
-                "weight_decay" => map.field(&mut weight_decay_, "weight_decay"),
-                "learning_rate" => map.field(&mut learning_rate_, "learning_rate"),
-                "optim" => map.field(&mut optim_, "optim"),
-                "lr_scheduler_type" => {
-                    map.field(&mut lr_scheduler_type_, "lr_scheduler_type")
-                }
-                "mode" => map.field(&mut mode_, "mode"),
-                "num_eval_checkpoints" => {
-                    map.field(&mut num_eval_checkpoints_, "num_eval_checkpoints")
-                }
-                "train_range" => map.field(&mut train_range_, "train_range"),
-                "eval_range" => map.field(&mut eval_range_, "eval_range"),
-                "top_c" => map.field(&mut top_c_, "top_c"),
-                "filter" => map.field(&mut filter_, "filter"),
-                "max_seq_len" => map.field(&mut max_seq_len_, "max_seq_len"),
-                "max_gen_tokens" => map.field(&mut max_gen_tokens_, "max_gen_tokens"),
-                "target_key" => map.field(&mut target_key_, "target_key"),
-                "classification_labels" => {
-                    map.field(&mut classification_labels_, "classification_labels")
-                }
-                _ => map.skip(),
-            }?;
-        }
+                    ),
+                ),
+                ("seed", &mut codegen_runtime::object::Given(&mut seed_)),
+                (
+                    "warmup_ratio",
+                    &mut codegen_runtime::object::Given(&mut warmup_ratio_),
+                ),
+                (
+                    "weight_decay",
+                    &mut codegen_runtime::object::Given(&mut weight_decay_),
+                ),
+                (
+                    "learning_rate",
+                    &mut codegen_runtime::object::Given(&mut learning_rate_),
+                ),
+                ("optim", &mut codegen_runtime::object::Given(&mut optim_)),
+                (
+                    "lr_scheduler_type",
+                    &mut codegen_runtime::object::Given(&mut lr_scheduler_type_),
+                ),
+                ("mode", &mut codegen_runtime::object::Given(&mut mode_)),
+                (
+                    "num_eval_checkpoints",
+                    &mut codegen_runtime::object::Value(&mut num_eval_checkpoints_),
+                ),
+                ("train_range", &mut codegen_runtime::object::Value(&mut train_range_)),
+                ("eval_range", &mut codegen_runtime::object::Value(&mut eval_range_)),
+                ("top_c", &mut codegen_runtime::object::Value(&mut top_c_)),
+                ("filter", &mut codegen_runtime::object::Value(&mut filter_)),
+                ("max_seq_len", &mut codegen_runtime::object::Value(&mut max_seq_len_)),
+                (
+                    "max_gen_tokens",
+                    &mut codegen_runtime::object::Value(&mut max_gen_tokens_),
+                ),
+                ("target_key", &mut codegen_runtime::object::Value(&mut target_key_)),
+                (
+                    "classification_labels",
+                    &mut codegen_runtime::object::Value(&mut classification_labels_),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
         let Some(max_steps_) = max_steps_ else {
             return Err(map.missing("max_steps"));
         };
@@ -8669,16 +8694,15 @@ impl codegen_runtime::object::Object for SftHyperparameters {
             optim: optim_,
             lr_scheduler_type: lr_scheduler_type_,
             mode: mode_,
-            num_eval_checkpoints: num_eval_checkpoints_
-                .unwrap_or_else(Self::default_num_eval_checkpoints),
-            train_range: train_range_.unwrap_or_else(Self::default_train_range),
-            eval_range: eval_range_.unwrap_or_else(Self::default_eval_range),
-            top_c: top_c_.unwrap_or_else(Self::default_top_c),
-            filter: filter_.flatten(),
-            max_seq_len: max_seq_len_.unwrap_or_else(Self::default_max_seq_len),
-            max_gen_tokens: max_gen_tokens_.flatten(),
-            target_key: target_key_.unwrap_or_else(Self::default_target_key),
-            classification_labels: classification_labels_.flatten(),
+            num_eval_checkpoints: num_eval_checkpoints_,
+            train_range: train_range_,
+            eval_range: eval_range_,
+            top_c: top_c_,
+            filter: filter_,
+            max_seq_len: max_seq_len_,
+            max_gen_tokens: max_gen_tokens_,
+            target_key: target_key_,
+            classification_labels: classification_labels_,
         })
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
@@ -8889,13 +8913,16 @@ impl codegen_runtime::object::Object for SftMethod {
     ) -> Result<Self, A::Error> {
         let mut type_ = None;
         let mut hyperparameters_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "type" => map.field(&mut type_, "type"),
-                "hyperparameters" => map.field(&mut hyperparameters_, "hyperparameters"),
-                _ => map.skip(),
-            }?;
-        }
+        map.read_into(
+            &mut [
+                ("type", &mut codegen_runtime::object::Given(&mut type_)),
+                (
+                    "hyperparameters",
+                    &mut codegen_runtime::object::Given(&mut hyperparameters_),
+                ),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
         let Some(type_) = type_ else {
             return Err(map.missing("type"));
         };
@@ -9382,27 +9409,30 @@ impl codegen_runtime::object::Object for CreateRlmResponseReq {
     ) -> Result<Self, A::Error> {
         let mut input_ = None;
         let mut model_ = None;
-        let mut background_ = None;
+        let mut background_ = Self::default_background();
         let mut instructions_ = None;
         let mut metadata_ = None;
         let mut reasoning_ = None;
         let mut rlm_ = None;
         let mut store_ = None;
         let mut stream_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "input" => map.field(&mut input_, "input"),
-                "model" => map.field(&mut model_, "model"),
-                "background" => map.field(&mut background_, "background"),
-                "instructions" => map.field(&mut instructions_, "instructions"),
-                "metadata" => map.field(&mut metadata_, "metadata"),
-                "reasoning" => map.field(&mut reasoning_, "reasoning"),
-                "rlm" => map.field(&mut rlm_, "rlm"),
-                "store" => map.field(&mut store_, "store"),
-                "stream" => map.field(&mut stream_, "stream"),
-                _ => map.skip(),
-            }?;
-        }
+        map.read_into(
+            &mut [
+                ("input", &mut codegen_runtime::object::Given(&mut input_)),
+                ("model", &mut codegen_runtime::object::Given(&mut model_)),
+                ("background", &mut codegen_runtime::object::Value(&mut background_)),
+                (
+                    "instructions",
+                    &mut codegen_runtime::object::Value(&mut instructions_),
+                ),
+                ("metadata", &mut codegen_runtime::object::Value(&mut metadata_)),
+                ("reasoning", &mut codegen_runtime::object::Value(&mut reasoning_)),
+                ("rlm", &mut codegen_runtime::object::Value(&mut rlm_)),
+                ("store", &mut codegen_runtime::object::Value(&mut store_)),
+                ("stream", &mut codegen_runtime::object::Value(&mut stream_)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
         let Some(input_) = input_ else {
             return Err(map.missing("input"));
         };
@@ -9412,13 +9442,13 @@ impl codegen_runtime::object::Object for CreateRlmResponseReq {
         Ok(Self {
             input: input_,
             model: model_,
-            background: background_.unwrap_or_else(Self::default_background),
-            instructions: instructions_.flatten(),
-            metadata: metadata_.flatten(),
-            reasoning: reasoning_.flatten(),
-            rlm: rlm_.flatten(),
-            store: store_.flatten(),
-            stream: stream_.flatten(),
+            background: background_,
+            instructions: instructions_,
+            metadata: metadata_,
+            reasoning: reasoning_,
+            rlm: rlm_,
+            store: store_,
+            stream: stream_,
         })
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {
@@ -9547,17 +9577,17 @@ impl codegen_runtime::object::Object for RlmResponsesInputMessage {
     fn read<'de, A: serde::de::MapAccess<'de>>(
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
-        let mut type_ = None;
+        let mut type_ = Self::default_type();
         let mut role_ = None;
         let mut content_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "type" => map.field(&mut type_, "type"),
-                "role" => map.field(&mut role_, "role"),
-                "content" => map.field(&mut content_, "content"),
-                _ => map.skip(),
-            }?;
-        }
+        map.read_into(
+            &mut [
+                ("type", &mut codegen_runtime::object::Value(&mut type_)),
+                ("role", &mut codegen_runtime::object::Given(&mut role_)),
+                ("content", &mut codegen_runtime::object::Given(&mut content_)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
         let Some(role_) = role_ else {
             return Err(map.missing("role"));
         };
@@ -9565,7 +9595,7 @@ impl codegen_runtime::object::Object for RlmResponsesInputMessage {
             return Err(map.missing("content"));
         };
         Ok(Self {
-            r#type: type_.unwrap_or_else(Self::default_type),
+            r#type: type_,
             role: role_,
             content: content_,
         })
@@ -9842,32 +9872,32 @@ impl codegen_runtime::object::Object for RlmResponsesResponse {
         mut map: codegen_runtime::object::Members<A>,
     ) -> Result<Self, A::Error> {
         let mut id_ = None;
-        let mut object_ = None;
+        let mut object_ = Self::default_object();
         let mut created_at_ = None;
         let mut status_ = None;
         let mut model_ = None;
-        let mut store_ = None;
+        let mut store_ = Self::default_store();
         let mut metadata_ = None;
         let mut output_ = None;
         let mut output_text_ = None;
         let mut usage_ = None;
         let mut error_ = None;
-        while let Some(key) = map.key()? {
-            match key.as_str() {
-                "id" => map.field(&mut id_, "id"),
-                "object" => map.field(&mut object_, "object"),
-                "created_at" => map.field(&mut created_at_, "created_at"),
-                "status" => map.field(&mut status_, "status"),
-                "model" => map.field(&mut model_, "model"),
-                "store" => map.field(&mut store_, "store"),
-                "metadata" => map.field(&mut metadata_, "metadata"),
-                "output" => map.field(&mut output_, "output"),
-                "output_text" => map.field(&mut output_text_, "output_text"),
-                "usage" => map.field(&mut usage_, "usage"),
-                "error" => map.field(&mut error_, "error"),
-                _ => map.skip(),
-            }?;
-        }
+        map.read_into(
+            &mut [
+                ("id", &mut codegen_runtime::object::Given(&mut id_)),
+                ("object", &mut codegen_runtime::object::Value(&mut object_)),
+                ("created_at", &mut codegen_runtime::object::Given(&mut created_at_)),
+                ("status", &mut codegen_runtime::object::Given(&mut status_)),
+                ("model", &mut codegen_runtime::object::Given(&mut model_)),
+                ("store", &mut codegen_runtime::object::Value(&mut store_)),
+                ("metadata", &mut codegen_runtime::object::Value(&mut metadata_)),
+                ("output", &mut codegen_runtime::object::Value(&mut output_)),
+                ("output_text", &mut codegen_runtime::object::Value(&mut output_text_)),
+                ("usage", &mut codegen_runtime::object::Value(&mut usage_)),
+                ("error", &mut codegen_runtime::object::Value(&mut error_)),
+            ],
+            codegen_runtime::object::Rest::Skip,
+        )?;
         let Some(id_) = id_ else {
             return Err(map.missing("id"));
         };
@@ -9882,16 +9912,16 @@ impl codegen_runtime::object::Object for RlmResponsesResponse {
         };
         Ok(Self {
             id: id_,
-            object: object_.unwrap_or_else(Self::default_object),
+            object: object_,
             created_at: created_at_,
             status: status_,
             model: model_,
-            store: store_.unwrap_or_else(Self::default_store),
-            metadata: metadata_.flatten(),
-            output: output_.flatten(),
-            output_text: output_text_.flatten(),
-            usage: usage_.flatten(),
-            error: error_.flatten(),
+            store: store_,
+            metadata: metadata_,
+            output: output_,
+            output_text: output_text_,
+            usage: usage_,
+            error: error_,
         })
     }
     fn write<W: codegen_runtime::object::Write>(&self, out: &mut W) {

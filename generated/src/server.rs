@@ -833,7 +833,6 @@ impl IntoResponse for ChatCompletionsRegisterResponse {
 }
 /// What `chat_completions_retrieve`'s handler extracts: its path parameters and params.
 #[cfg(feature = "chat")]
-#[derive(Debug)]
 struct ChatCompletionsRetrieveArgs {
     pub completion_id: String,
 }
@@ -1164,7 +1163,6 @@ impl IntoResponse for ContainersCreateResponse {
 }
 /// What `containers_retrieve`'s handler extracts: its path parameters and params.
 #[cfg(feature = "containers")]
-#[derive(Debug)]
 struct ContainersRetrieveArgs {
     pub label: String,
 }
@@ -1270,7 +1268,6 @@ impl IntoResponse for ContainersRetrieveResponse {
 }
 /// What `containers_delete`'s handler extracts: its path parameters and params.
 #[cfg(feature = "containers")]
-#[derive(Debug)]
 struct ContainersDeleteArgs {
     pub label: String,
 }
@@ -1376,7 +1373,6 @@ impl IntoResponse for ContainersDeleteResponse {
 }
 /// What `containers_update`'s handler extracts: its path parameters and params.
 #[cfg(feature = "containers")]
-#[derive(Debug)]
 struct ContainersUpdateArgs {
     pub label: String,
 }
@@ -1766,7 +1762,6 @@ impl IntoResponse for FilesCreateResponse {
 }
 /// What `files_retrieve`'s handler extracts: its path parameters and params.
 #[cfg(feature = "files")]
-#[derive(Debug)]
 struct FilesRetrieveArgs {
     pub file_id: String,
 }
@@ -1862,7 +1857,6 @@ impl IntoResponse for FilesRetrieveResponse {
 }
 /// What `files_delete`'s handler extracts: its path parameters and params.
 #[cfg(feature = "files")]
-#[derive(Debug)]
 struct FilesDeleteArgs {
     pub file_id: String,
 }
@@ -1958,7 +1952,6 @@ impl IntoResponse for FilesDeleteResponse {
 }
 /// What `files_content`'s handler extracts: its path parameters and params.
 #[cfg(feature = "files")]
-#[derive(Debug)]
 struct FilesContentArgs {
     pub file_id: String,
 }
@@ -2508,7 +2501,6 @@ impl IntoResponse for EvaluatorsCreateResponse {
 }
 /// What `evaluators_retrieve`'s handler extracts: its path parameters and params.
 #[cfg(feature = "evaluators")]
-#[derive(Debug)]
 struct EvaluatorsRetrieveArgs {
     pub evaluator_id: String,
 }
@@ -2614,7 +2606,6 @@ impl IntoResponse for EvaluatorsRetrieveResponse {
 }
 /// What `evaluators_delete`'s handler extracts: its path parameters and params.
 #[cfg(feature = "evaluators")]
-#[derive(Debug)]
 struct EvaluatorsDeleteArgs {
     pub evaluator_id: String,
 }
@@ -2720,7 +2711,6 @@ impl IntoResponse for EvaluatorsDeleteResponse {
 }
 /// What `evaluators_update`'s handler extracts: its path parameters and params.
 #[cfg(feature = "evaluators")]
-#[derive(Debug)]
 struct EvaluatorsUpdateArgs {
     pub evaluator_id: String,
 }
@@ -3052,7 +3042,6 @@ impl IntoResponse for DatasetsCreateResponse {
 }
 /// What `datasets_retrieve`'s handler extracts: its path parameters and params.
 #[cfg(feature = "datasets")]
-#[derive(Debug)]
 struct DatasetsRetrieveArgs {
     pub dataset_id: String,
 }
@@ -3385,7 +3374,6 @@ impl IntoResponse for EvaluationRunsCreateResponse {
 }
 /// What `evaluation_runs_retrieve`'s handler extracts: its path parameters and params.
 #[cfg(feature = "evaluation")]
-#[derive(Debug)]
 struct EvaluationRunsRetrieveArgs {
     pub run_id: String,
 }
@@ -3671,7 +3659,6 @@ impl IntoResponse for RlmResponsesCreateResponse {
 }
 /// What `rlm_responses_retrieve`'s handler extracts: its path parameters and params.
 #[cfg(feature = "rlm")]
-#[derive(Debug)]
 struct RlmResponsesRetrieveArgs {
     pub response_id: String,
 }
@@ -3912,7 +3899,6 @@ impl IntoResponse for TracesListResponse {
 }
 /// What `traces_retrieve`'s handler extracts: its path parameters and params.
 #[cfg(feature = "traces")]
-#[derive(Debug)]
 struct TracesRetrieveArgs {
     pub id: String,
 }

@@ -232,15 +232,14 @@ impl<'de> Visitor<'de> for KeyVisitor {
     }
 }
 
-/// An object's members as a generated struct reads them: names with [`Members::key`] (or
-/// [`Members::known_key`]), then each value with the method its member's presence asks
-/// for, into a slot of its own.
+/// An object's members as a generated struct reads them: [`Members::read_into`] puts each
+/// into its place.
 pub struct Members<A>(A);
 
 impl<'de, A: MapAccess<'de>> Members<A> {
     /// The next member's name; `None` past the last.
     #[inline]
-    pub fn key(&mut self) -> Result<Option<Key<'de>>, A::Error> {
+    fn key(&mut self) -> Result<Option<Key<'de>>, A::Error> {
         self.0.next_key()
     }
 
@@ -248,78 +247,14 @@ impl<'de, A: MapAccess<'de>> Members<A> {
     /// false`): another name is refused while it is read, as `deny_unknown_fields` does, so
     /// that the error's path ends at that member.
     #[inline]
-    pub fn known_key(
-        &mut self,
-        names: &'static [&'static str],
-    ) -> Result<Option<Key<'de>>, A::Error> {
+    fn known_key(&mut self, names: &'static [&'static str]) -> Result<Option<Key<'de>>, A::Error> {
         self.0.next_key_seed(Known(names))
-    }
-
-    /// A member's value, as its type reads it.
-    #[inline]
-    pub fn field<T: Deserialize<'de>>(
-        &mut self,
-        slot: &mut Option<T>,
-        name: &'static str,
-    ) -> Result<(), A::Error> {
-        self.value(slot, name, PhantomData)
-    }
-
-    /// An optional member that is not nullable: `null` is refused while a server reads a
-    /// request (see [`crate::validate::optional`]), read as absent otherwise.
-    #[inline]
-    pub fn optional<T: Deserialize<'de>>(
-        &mut self,
-        slot: &mut Option<Option<T>>,
-        name: &'static str,
-    ) -> Result<(), A::Error> {
-        // Refused within the value's read, so that the error's path names the member.
-        self.value(slot, name, NotNull(PhantomData))
-    }
-
-    /// An optional nullable member (`Option<Option<T>>`): a `null` given is `Some(None)`,
-    /// apart from the member left out (`None`).
-    #[inline]
-    pub fn nullable<T: Deserialize<'de>>(
-        &mut self,
-        slot: &mut Option<Option<T>>,
-        name: &'static str,
-    ) -> Result<(), A::Error> {
-        self.value(slot, name, Given(PhantomData))
-    }
-
-    /// A member's value read by `seed` into its slot; a member given twice is refused, as
-    /// serde's derive does.
-    #[inline]
-    fn value<S: DeserializeSeed<'de>>(
-        &mut self,
-        slot: &mut Option<S::Value>,
-        name: &'static str,
-        seed: S,
-    ) -> Result<(), A::Error> {
-        if slot.is_some() {
-            return Err(A::Error::duplicate_field(name));
-        }
-        *slot = Some(self.0.next_value_seed(seed)?);
-        Ok(())
     }
 
     /// A member the type does not declare, passed over.
     #[inline]
-    pub fn skip(&mut self) -> Result<(), A::Error> {
+    fn skip(&mut self) -> Result<(), A::Error> {
         self.0.next_value::<IgnoredAny>().map(|_| ())
-    }
-
-    /// A member the type does not declare, kept in its `additionalProperties` map.
-    #[inline]
-    pub fn extra<M, T>(&mut self, into: &mut M, key: Key<'de>) -> Result<(), A::Error>
-    where
-        M: Extend<(String, T)>,
-        T: Deserialize<'de>,
-    {
-        let value = self.0.next_value()?;
-        into.extend(Some((key.0.into_owned(), value)));
-        Ok(())
     }
 
     /// The error for a required member left out.
@@ -329,10 +264,10 @@ impl<'de, A: MapAccess<'de>> Members<A> {
     }
 }
 
-/// A struct with a `Default` reads its members straight into that default: a table of
-/// its members' names and places ([`Members::read_into`]), not a local, a `match` arm and
-/// a field of the struct expression per member. Reached through `dyn`, a member costs
-/// the compiler one entry of an array, about half what its arm and slot cost.
+/// Where a member's value goes, as [`Members::read_into`] reaches it: the struct's field
+/// (a struct with a `Default` is read into it) or a local slot. A table of `dyn` places
+/// costs the compiler an entry of an array per member, not a `match` arm, a call and a
+/// slot.
 pub trait Slot<'de, A: MapAccess<'de>> {
     /// Reads the member's value into its place.
     fn read(&mut self, map: &mut A) -> Result<(), A::Error>;
@@ -349,6 +284,10 @@ pub struct Value<'a, T>(pub &'a mut T);
 
 /// A required member: read as its type reads it, `missing field` when left out.
 pub struct Required<'a, T>(pub &'a mut T);
+
+/// A required member of a struct without a `Default`, in a slot: `Some` once read,
+/// `missing field` when left out.
+pub struct Given<'a, T>(pub &'a mut Option<T>);
 
 /// An optional member that is not nullable: `null` is refused while a server reads a
 /// request (see [`crate::validate::optional`]), read as absent otherwise.
@@ -375,6 +314,17 @@ impl<'de, A: MapAccess<'de>, T: Deserialize<'de>> Slot<'de, A> for Required<'_, 
     }
 }
 
+impl<'de, A: MapAccess<'de>, T: Deserialize<'de>> Slot<'de, A> for Given<'_, T> {
+    fn read(&mut self, map: &mut A) -> Result<(), A::Error> {
+        *self.0 = Some(map.next_value()?);
+        Ok(())
+    }
+
+    fn required(&self) -> bool {
+        true
+    }
+}
+
 impl<'de, A: MapAccess<'de>, T: Deserialize<'de>> Slot<'de, A> for Optional<'_, T> {
     fn read(&mut self, map: &mut A) -> Result<(), A::Error> {
         // Refused within the value's read, so that the error's path names the member.
@@ -385,7 +335,7 @@ impl<'de, A: MapAccess<'de>, T: Deserialize<'de>> Slot<'de, A> for Optional<'_, 
 
 impl<'de, A: MapAccess<'de>, T: Deserialize<'de>> Slot<'de, A> for Nullable<'_, T> {
     fn read(&mut self, map: &mut A) -> Result<(), A::Error> {
-        *self.0 = map.next_value_seed(Given(PhantomData))?;
+        *self.0 = map.next_value_seed(Present(PhantomData))?;
         Ok(())
     }
 }
@@ -519,9 +469,9 @@ impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for NotNull<T> {
 }
 
 /// Reads `T` as `Some`: a member given, whatever its value.
-struct Given<T>(PhantomData<T>);
+struct Present<T>(PhantomData<T>);
 
-impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Given<T> {
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Present<T> {
     type Value = Option<T>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<T>, D::Error> {

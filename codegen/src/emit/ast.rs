@@ -720,22 +720,6 @@ pub fn tuple_fields(ty: syn::Type) -> syn::Fields {
     })
 }
 
-/// `while cond { stmts }`.
-pub fn while_loop(cond: Expr, stmts: Vec<Stmt>) -> Expr {
-    Expr::While(syn::ExprWhile {
-        attrs: Vec::new(),
-        label: None,
-        while_token: Default::default(),
-        cond: Box::new(cond),
-        body: block(stmts),
-    })
-}
-
-/// `while let pat = expr { stmts }`.
-pub fn while_let(pat: Pat, expr: Expr, stmts: Vec<Stmt>) -> Expr {
-    while_loop(let_cond(pat, expr), stmts)
-}
-
 /// `path { fields }`, a struct expression.
 pub fn struct_expr(segments: &[&str], fields: Vec<syn::FieldValue>) -> Expr {
     Expr::Struct(syn::ExprStruct {

@@ -259,14 +259,14 @@ fn reads_missing_as_none(api: &Api, ty: &Ty) -> bool {
     }
 }
 
-/// How a member's value is read (a method of the runtime's `object::Members`).
+/// How a member's value is read (by the runtime's `object::Slot` its place is wrapped in).
 #[derive(Clone, Copy)]
 enum Read {
-    /// As its type reads it (`field`).
+    /// As its type reads it (`Value`, `Required`, `Given`).
     Field,
-    /// Optional, not nullable: `null` refused while a server reads (`optional`).
+    /// Optional, not nullable: `null` refused while a server reads (`Optional`).
     Optional,
-    /// Optional and nullable: `null` kept apart from absent (`nullable`).
+    /// Optional and nullable: `null` kept apart from absent (`Nullable`).
     Nullable,
 }
 
@@ -284,27 +284,29 @@ enum Absent {
 }
 
 /// A struct's `codegen_runtime::object::Object` impl, built member by member. `read`: one
-/// local each (the member's slot, its name with `_` after, so that none clashes with `map`
-/// and `key`), one `match` arm, one field of the struct expression; `write`: one call.
+/// entry each in the table the runtime's `Members::read_into` fills, the member's place:
+/// its field of `Self::default()` where the struct has a `Default`, else a local slot
+/// (its name with `_` after, so that none clashes with `map`), then a field of the struct
+/// expression; `write`: one call.
 #[derive(Default)]
 struct ObjectImpl {
+    /// `read` fills `Self::default()`: the struct has a `Default`.
+    into_default: bool,
+    /// `("name", &mut codegen_runtime::object::Optional(&mut value.field))`, per member.
+    places: Vec<syn::Expr>,
+    /// Without a `Default`: a slot per member, ...
     slots: Vec<syn::Stmt>,
-    arms: Vec<syn::Arm>,
-    values: Vec<syn::FieldValue>,
-    /// `let Some(slot) = slot else { return Err(map.missing(name)) };` per required
-    /// member, before the struct is made.
+    /// ... `let Some(slot) = slot else { return Err(map.missing(name)) };` per required
+    /// one (`read_into` has refused the value without it: this only unwraps), ...
     requires: Vec<syn::Stmt>,
+    /// ... and the fields of the struct expression.
+    values: Vec<syn::FieldValue>,
     wires: Vec<syn::Expr>,
     writes: Vec<syn::Stmt>,
     /// The map's field that keeps the members the type does not declare.
     additional: Option<String>,
     /// Members the type does not declare are refused.
     closed: bool,
-    /// `read` fills `Self::default()` through a table of the members' places (the
-    /// runtime's `Members::read_into`): the struct has a `Default`.
-    into_default: bool,
-    /// That table: `("name", &mut codegen_runtime::object::Optional(&mut value.field))`.
-    places: Vec<syn::Expr>,
 }
 
 /// `receiver.name(args)`: `map`'s methods are the runtime's `object::Members`', `out`'s
@@ -330,10 +332,24 @@ impl ObjectImpl {
     fn member(&mut self, f: &Field, read: Read, absent: Absent, number: bool) {
         let wire = || ast::str_lit(&f.wire);
         let skipped_when_none = matches!(absent, Absent::Flattened);
-        if self.into_default {
-            self.place(f, read, &absent);
-        } else {
-            self.slot(f, read, absent);
+        let place = match (read, &absent) {
+            // A slot of `Option<T>` where there is no default to fill.
+            (Read::Field, Absent::Required) if !self.into_default => "Given",
+            (Read::Field, Absent::Required) => "Required",
+            (Read::Field, _) => "Value",
+            (Read::Optional, _) => "Optional",
+            (Read::Nullable, _) => "Nullable",
+        };
+        let target = self.target(&f.name);
+        self.places.push(ast::tuple_expr([
+            wire(),
+            ast::mut_reference(ast::call(
+                ast::path_expr(&["codegen_runtime", "object", place]),
+                [ast::mut_reference(target)],
+            )),
+        ]));
+        if !self.into_default {
+            self.slot(f, absent);
         }
         self.wires.push(wire());
         let write = match (skipped_when_none, number) {
@@ -346,135 +362,56 @@ impl ObjectImpl {
             .push(ast::semi(call("out", write, [wire(), self_field(&f.name)])));
     }
 
-    /// The member's entry in the table `read_into` fills:
-    /// `("name", &mut codegen_runtime::object::Optional(&mut value.field))`.
-    fn place(&mut self, f: &Field, read: Read, absent: &Absent) {
-        let place = match (read, absent) {
-            (Read::Field, Absent::Required) => "Required",
-            (Read::Field, _) => "Value",
-            (Read::Optional, _) => "Optional",
-            (Read::Nullable, _) => "Nullable",
-        };
-        let field = ast::field(local("value"), syn::Member::Named(ident(&f.name)));
-        self.places.push(ast::tuple_expr([
-            ast::str_lit(&f.wire),
-            ast::mut_reference(ast::call(
-                ast::path_expr(&["codegen_runtime", "object", place]),
-                [ast::mut_reference(field)],
-            )),
-        ]));
+    /// Where `read` puts the member named `field` in Rust: `value.field`, or its slot.
+    fn target(&self, field: &str) -> syn::Expr {
+        if self.into_default {
+            ast::field(local("value"), syn::Member::Named(ident(field)))
+        } else {
+            local(&slot_name(field))
+        }
     }
 
-    /// The member's slot, `match` arm and field of the struct expression.
-    fn slot(&mut self, f: &Field, read: Read, absent: Absent) {
+    /// A struct without a `Default`: the member's slot, holding what its field does when
+    /// the member is left out, and its field of the struct expression.
+    fn slot(&mut self, f: &Field, absent: Absent) {
         let slot = slot_name(&f.name);
         let slot_ident = ident(&slot);
-        let wire_lit = ast::str_lit(&f.wire);
-        self.slots
-            .push(ast::let_mut_stmt(&slot, ast::path_expr(&["None"])));
-        let function = match read {
-            Read::Field => "field",
-            Read::Optional => "optional",
-            Read::Nullable => "nullable",
-        };
-        let read = call(
-            "map",
-            function,
-            [ast::mut_reference(local(&slot)), wire_lit.clone()],
-        );
-        self.arms.push(ast::arm(ast::str_pat(&f.wire), read));
-        let value = match absent {
-            Absent::Null => ast::method(local(&slot), "flatten", []),
+        let init = match absent {
+            Absent::Defaulted(function) => ast::call(ast::path_expr(&["Self", &function]), []),
             Absent::Required => {
+                let wire = ast::str_lit(&f.wire);
                 self.requires.push(syn::parse_quote! {
                     let Some(#slot_ident) = #slot_ident else {
-                        return Err(map.missing(#wire_lit));
+                        return Err(map.missing(#wire));
                     };
                 });
-                local(&slot)
+                ast::path_expr(&["None"])
             }
-            Absent::Flattened => ast::method(local(&slot), "flatten", []),
-            Absent::Defaulted(function) => ast::method(
-                local(&slot),
-                "unwrap_or_else",
-                [ast::path_expr(&["Self", &function])],
-            ),
+            Absent::Null | Absent::Flattened => ast::path_expr(&["None"]),
         };
-        self.values.push(ast::field_value(ident(&f.name), value));
+        self.slots.push(ast::let_mut_stmt(&slot, init));
+        self.values
+            .push(ast::field_value(ident(&f.name), local(&slot)));
     }
 
     /// The map of the members the type does not declare. Its numbers are written as they
     /// are: serde's `flatten`, which wrote it before, took no `serialize_with`.
     fn additional(&mut self, field: &str) {
         self.additional = Some(field.to_owned());
+        if !self.into_default {
+            let slot = slot_name(field);
+            let init = ast::call(ast::path_expr(&["Default", "default"]), []);
+            self.slots.push(ast::let_mut_stmt(&slot, init));
+            self.values
+                .push(ast::field_value(ident(field), local(&slot)));
+        }
         self.writes
             .push(ast::semi(call("out", "additional", [self_field(field)])));
     }
 
-    /// `read` of a struct without a `Default`: a slot per member, a `match` over the
-    /// names, then the struct made from the slots.
-    fn read_slots(&mut self) -> Vec<syn::Stmt> {
-        let next = if self.closed {
-            call(
-                "map",
-                "known_key",
-                [ast::reference(ast::array(std::mem::take(&mut self.wires)))],
-            )
-        } else {
-            call("map", "key", [])
-        };
-        let next = ast::try_expr(next);
-        let mut read = std::mem::take(&mut self.slots);
-        let mut values = std::mem::take(&mut self.values);
-        // A member the type does not declare (a closed type's are refused with the key).
-        let other = match &self.additional {
-            Some(field) => {
-                let slot = slot_name(field);
-                read.push(ast::let_mut_stmt(
-                    &slot,
-                    ast::call(ast::path_expr(&["Default", "default"]), []),
-                ));
-                values.push(ast::field_value(ident(field), local(&slot)));
-                call(
-                    "map",
-                    "extra",
-                    [ast::mut_reference(local(&slot)), local("key")],
-                )
-            }
-            None => call("map", "skip", []),
-        };
-        let each = if self.arms.is_empty() && self.additional.is_none() {
-            // Nothing to tell apart: `while map.key()?.is_some() { map.skip()?; }`.
-            ast::while_loop(
-                ast::method(next, "is_some", []),
-                vec![ast::semi(ast::try_expr(other))],
-            )
-        } else {
-            // One `?` after the `match`, not one per arm.
-            let body = if self.arms.is_empty() {
-                ast::semi(ast::try_expr(other))
-            } else {
-                let mut arms = std::mem::take(&mut self.arms);
-                arms.push(ast::arm(ast::wild_pat(), other));
-                ast::semi(ast::try_expr(ast::match_expr(
-                    ast::method(local("key"), "as_str", []),
-                    arms,
-                )))
-            };
-            ast::while_let(ast::some_pat(ast::ident_pat("key")), next, vec![body])
-        };
-        read.push(ast::block_stmt(each));
-        read.extend(std::mem::take(&mut self.requires));
-        read.push(ast::block_stmt(ast::call(
-            ast::path_expr(&["Ok"]),
-            [ast::struct_expr(&["Self"], values)],
-        )));
-        read
-    }
-
-    /// `read` of a struct with a `Default`: its members read into it by the runtime,
-    /// `missing field` for the required ones left out.
-    fn read_into_default(&mut self) -> Vec<syn::Stmt> {
+    /// `read`: the places filled by the runtime (the other members passed over, refused
+    /// or kept, as the type says), then the struct.
+    fn read(&mut self) -> Vec<syn::Stmt> {
         let rest = |variant: &str, args: Vec<syn::Expr>| {
             ast::call(
                 ast::path_expr(&["codegen_runtime", "object", "Rest", variant]),
@@ -482,13 +419,7 @@ impl ObjectImpl {
             )
         };
         let rest = match &self.additional {
-            Some(field) => rest(
-                "Keep",
-                vec![ast::mut_reference(ast::field(
-                    local("value"),
-                    syn::Member::Named(ident(field)),
-                ))],
-            ),
+            Some(field) => rest("Keep", vec![ast::mut_reference(self.target(field))]),
             None if self.closed => rest(
                 "Refuse",
                 vec![ast::reference(ast::array(std::mem::take(&mut self.wires)))],
@@ -500,6 +431,14 @@ impl ObjectImpl {
         let nothing_read = self.places.is_empty() && self.additional.is_none();
         let places = ast::mut_reference(ast::array(std::mem::take(&mut self.places)));
         let read = ast::semi(ast::try_expr(call("map", "read_into", [places, rest])));
+        if !self.into_default {
+            let mut stmts = std::mem::take(&mut self.slots);
+            stmts.push(read);
+            stmts.append(&mut self.requires);
+            let values = std::mem::take(&mut self.values);
+            stmts.push(ok(ast::struct_expr(&["Self"], values)));
+            return stmts;
+        }
         if nothing_read {
             return vec![read, ok(default)];
         }
@@ -512,11 +451,7 @@ impl ObjectImpl {
 
     /// The struct's `Object`, `Serialize` and `Deserialize` impls.
     fn impls(mut self, name: &str, items: &mut Vec<Item>) {
-        let mut read = if self.into_default {
-            self.read_into_default()
-        } else {
-            self.read_slots()
-        };
+        let mut read = self.read();
         let mut write = self.writes;
         let additional = self.additional.is_some();
         OBJECT_IMPLS.with(|impls| {

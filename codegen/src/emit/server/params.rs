@@ -326,8 +326,9 @@ pub(super) fn params_extraction(
             "What `{}`'s handler extracts: its path parameters and params.",
             op.id
         );
-        let mut attrs = doc_attr_list(Some(&doc));
-        attrs.push(ast::list_attr("derive", quote!(Debug)));
+        // No derives: the struct is private and only moved into the handler (a `Debug`
+        // derive per operation cost Stripe's check 10 MB).
+        let attrs = doc_attr_list(Some(&doc));
         let mut decl = ast::pub_struct(attrs, &extracted, decl_fields);
         if let syn::Item::Struct(decl) = &mut decl {
             decl.vis = syn::Visibility::Inherited;
