@@ -521,7 +521,8 @@ impl runtime::Params for ChatCompletionsListParams {
         runtime::check(
             Location::Query,
             "limit",
-            |at| {
+            'check: {
+                let at = super::validate::Path::Root;
                 let value = &params.limit;
                 if let Err(error) = super::validate::minimum(
                     at,
@@ -529,7 +530,7 @@ impl runtime::Params for ChatCompletionsListParams {
                     1.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 if let Err(error) = super::validate::maximum(
                     at,
@@ -537,7 +538,7 @@ impl runtime::Params for ChatCompletionsListParams {
                     100.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 Ok(())
             },
@@ -545,7 +546,8 @@ impl runtime::Params for ChatCompletionsListParams {
         runtime::check(
             Location::Query,
             "offset",
-            |at| {
+            'check: {
+                let at = super::validate::Path::Root;
                 let value = &params.offset;
                 if let Err(error) = super::validate::minimum(
                     at,
@@ -553,7 +555,7 @@ impl runtime::Params for ChatCompletionsListParams {
                     0.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 Ok(())
             },
@@ -951,7 +953,8 @@ impl runtime::Params for ContainersListParams {
         runtime::check(
             Location::Query,
             "limit",
-            |at| {
+            'check: {
+                let at = super::validate::Path::Root;
                 let value = &params.limit;
                 if let Err(error) = super::validate::minimum(
                     at,
@@ -959,7 +962,7 @@ impl runtime::Params for ContainersListParams {
                     1.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 if let Err(error) = super::validate::maximum(
                     at,
@@ -967,7 +970,7 @@ impl runtime::Params for ContainersListParams {
                     100.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 Ok(())
             },
@@ -975,7 +978,8 @@ impl runtime::Params for ContainersListParams {
         runtime::check(
             Location::Query,
             "offset",
-            |at| {
+            'check: {
+                let at = super::validate::Path::Root;
                 let value = &params.offset;
                 if let Err(error) = super::validate::minimum(
                     at,
@@ -983,7 +987,7 @@ impl runtime::Params for ContainersListParams {
                     0.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 Ok(())
             },
@@ -1492,7 +1496,8 @@ impl runtime::Params for FilesListParams {
         runtime::check(
             Location::Query,
             "limit",
-            |at| {
+            'check: {
+                let at = super::validate::Path::Root;
                 let value = &params.limit;
                 if let Err(error) = super::validate::minimum(
                     at,
@@ -1500,7 +1505,7 @@ impl runtime::Params for FilesListParams {
                     1.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 if let Err(error) = super::validate::maximum(
                     at,
@@ -1508,7 +1513,7 @@ impl runtime::Params for FilesListParams {
                     1000.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 Ok(())
             },
@@ -1516,7 +1521,8 @@ impl runtime::Params for FilesListParams {
         runtime::check(
             Location::Query,
             "offset",
-            |at| {
+            'check: {
+                let at = super::validate::Path::Root;
                 let value = &params.offset;
                 if let Err(error) = super::validate::minimum(
                     at,
@@ -1524,7 +1530,7 @@ impl runtime::Params for FilesListParams {
                     0.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 Ok(())
             },
@@ -2063,7 +2069,8 @@ impl runtime::Params for ModelsListParams {
         runtime::check(
             Location::Query,
             "limit",
-            |at| {
+            'check: {
+                let at = super::validate::Path::Root;
                 let value = &params.limit;
                 if let Err(error) = super::validate::minimum(
                     at,
@@ -2071,7 +2078,7 @@ impl runtime::Params for ModelsListParams {
                     1.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 if let Err(error) = super::validate::maximum(
                     at,
@@ -2079,7 +2086,7 @@ impl runtime::Params for ModelsListParams {
                     100.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 Ok(())
             },
@@ -2087,7 +2094,8 @@ impl runtime::Params for ModelsListParams {
         runtime::check(
             Location::Query,
             "offset",
-            |at| {
+            'check: {
+                let at = super::validate::Path::Root;
                 let value = &params.offset;
                 if let Err(error) = super::validate::minimum(
                     at,
@@ -2095,7 +2103,7 @@ impl runtime::Params for ModelsListParams {
                     0.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 Ok(())
             },
@@ -2289,7 +2297,8 @@ impl runtime::Params for EvaluatorsListParams {
         runtime::check(
             Location::Query,
             "limit",
-            |at| {
+            'check: {
+                let at = super::validate::Path::Root;
                 let value = &params.limit;
                 if let Err(error) = super::validate::minimum(
                     at,
@@ -2297,7 +2306,7 @@ impl runtime::Params for EvaluatorsListParams {
                     1.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 if let Err(error) = super::validate::maximum(
                     at,
@@ -2305,7 +2314,7 @@ impl runtime::Params for EvaluatorsListParams {
                     100.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 Ok(())
             },
@@ -2313,7 +2322,8 @@ impl runtime::Params for EvaluatorsListParams {
         runtime::check(
             Location::Query,
             "offset",
-            |at| {
+            'check: {
+                let at = super::validate::Path::Root;
                 let value = &params.offset;
                 if let Err(error) = super::validate::minimum(
                     at,
@@ -2321,7 +2331,7 @@ impl runtime::Params for EvaluatorsListParams {
                     0.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 Ok(())
             },
@@ -2830,7 +2840,8 @@ impl runtime::Params for DatasetsListParams {
         runtime::check(
             Location::Query,
             "limit",
-            |at| {
+            'check: {
+                let at = super::validate::Path::Root;
                 let value = &params.limit;
                 if let Err(error) = super::validate::minimum(
                     at,
@@ -2838,7 +2849,7 @@ impl runtime::Params for DatasetsListParams {
                     1.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 if let Err(error) = super::validate::maximum(
                     at,
@@ -2846,7 +2857,7 @@ impl runtime::Params for DatasetsListParams {
                     100.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 Ok(())
             },
@@ -2854,7 +2865,8 @@ impl runtime::Params for DatasetsListParams {
         runtime::check(
             Location::Query,
             "offset",
-            |at| {
+            'check: {
+                let at = super::validate::Path::Root;
                 let value = &params.offset;
                 if let Err(error) = super::validate::minimum(
                     at,
@@ -2862,7 +2874,7 @@ impl runtime::Params for DatasetsListParams {
                     0.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 Ok(())
             },
@@ -3162,7 +3174,8 @@ impl runtime::Params for EvaluationRunsListParams {
         runtime::check(
             Location::Query,
             "limit",
-            |at| {
+            'check: {
+                let at = super::validate::Path::Root;
                 let value = &params.limit;
                 if let Err(error) = super::validate::minimum(
                     at,
@@ -3170,7 +3183,7 @@ impl runtime::Params for EvaluationRunsListParams {
                     1.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 if let Err(error) = super::validate::maximum(
                     at,
@@ -3178,7 +3191,7 @@ impl runtime::Params for EvaluationRunsListParams {
                     100.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 Ok(())
             },
@@ -3186,7 +3199,8 @@ impl runtime::Params for EvaluationRunsListParams {
         runtime::check(
             Location::Query,
             "offset",
-            |at| {
+            'check: {
+                let at = super::validate::Path::Root;
                 let value = &params.offset;
                 if let Err(error) = super::validate::minimum(
                     at,
@@ -3194,7 +3208,7 @@ impl runtime::Params for EvaluationRunsListParams {
                     0.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 Ok(())
             },
@@ -3777,7 +3791,8 @@ impl runtime::Params for TracesListParams {
         runtime::check(
             Location::Query,
             "limit",
-            |at| {
+            'check: {
+                let at = super::validate::Path::Root;
                 let value = &params.limit;
                 if let Err(error) = super::validate::minimum(
                     at,
@@ -3785,7 +3800,7 @@ impl runtime::Params for TracesListParams {
                     1.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 if let Err(error) = super::validate::maximum(
                     at,
@@ -3793,7 +3808,7 @@ impl runtime::Params for TracesListParams {
                     100.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 Ok(())
             },
@@ -3801,7 +3816,8 @@ impl runtime::Params for TracesListParams {
         runtime::check(
             Location::Query,
             "offset",
-            |at| {
+            'check: {
+                let at = super::validate::Path::Root;
                 let value = &params.offset;
                 if let Err(error) = super::validate::minimum(
                     at,
@@ -3809,7 +3825,7 @@ impl runtime::Params for TracesListParams {
                     0.0,
                     false,
                 ) {
-                    return Err(error);
+                    break 'check Err(error);
                 }
                 Ok(())
             },

@@ -52,6 +52,61 @@ pub fn check_stmts(api: &Api, ty: &Ty, constraints: &Constraints, value: &Expr) 
     checks_at(api, ty, constraints, value, &ast::path_expr(&["at"]))
 }
 
+/// `'check: { let at = super::validate::Path::Root; stmts }`, the checks' `return`s made
+/// `break`s (`stmts` end in `Ok(())`): the checks of a parameter or a form part, run where
+/// it is read. A closure each was a body of its own for rustc to check.
+pub fn checked_block(mut stmts: Vec<Stmt>) -> Expr {
+    let label = syn::Lifetime::new("'check", proc_macro2::Span::call_site());
+    returns_to_breaks(&mut stmts, &label);
+    let root = ast::path_expr(&["super", "validate", "Path", "Root"]);
+    stmts.insert(0, ast::let_stmt("at", root));
+    Expr::Block(syn::ExprBlock {
+        attrs: Vec::new(),
+        label: Some(syn::Label {
+            name: label,
+            colon_token: Default::default(),
+        }),
+        block: ast::block(stmts),
+    })
+}
+/// `return value` made `break 'label value` throughout `stmts`, in the shapes checks take
+/// (`if`, blocks, `for` loops; never a closure, whose `return` is its own).
+fn returns_to_breaks(stmts: &mut [Stmt], label: &syn::Lifetime) {
+    for stmt in stmts {
+        match stmt {
+            Stmt::Expr(expr, _) => return_to_break(expr, label),
+            Stmt::Local(local) => {
+                if let Some(init) = &mut local.init {
+                    return_to_break(&mut init.expr, label);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn return_to_break(expr: &mut Expr, label: &syn::Lifetime) {
+    match expr {
+        Expr::Return(returned) => {
+            *expr = Expr::Break(syn::ExprBreak {
+                attrs: Vec::new(),
+                break_token: Default::default(),
+                label: Some(label.clone()),
+                expr: returned.expr.take(),
+            });
+        }
+        Expr::If(branch) => {
+            returns_to_breaks(&mut branch.then_branch.stmts, label);
+            if let Some((_, other)) = &mut branch.else_branch {
+                return_to_break(other, label);
+            }
+        }
+        Expr::Block(block) => returns_to_breaks(&mut block.block.stmts, label),
+        Expr::ForLoop(each) => returns_to_breaks(&mut each.body.stmts, label),
+        _ => {}
+    }
+}
+
 /// `super::validate::name`.
 fn runtime_fn(name: &str) -> Expr {
     ast::path_expr(&["super", "validate", name])

@@ -62,14 +62,15 @@ pub enum Style {
     Matrix,
 }
 
-/// Runs a parameter's constraint checks: 422 naming the parameter for the first it breaks.
+/// A parameter's constraint checks, run where it is extracted (a labeled block, not a
+/// closure: one body fewer per checked parameter): 422 naming the parameter for the first
+/// it breaks.
 pub fn check(
     location: Location,
     name: &str,
-    checks: impl FnOnce(Path<'_>) -> Result<(), Violation>,
+    checked: Result<(), Violation>,
 ) -> Result<(), Rejection> {
-    checks(Path::Root)
-        .map_err(|violation| Rejection::invalid(location.field(name), violation.message))
+    checked.map_err(|violation| Rejection::invalid(location.field(name), violation.message))
 }
 
 /// The path parameters axum matched, by wire name.

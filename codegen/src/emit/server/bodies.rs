@@ -5,7 +5,7 @@
 use super::mentions::{models_syn, parser, Mentions};
 use crate::emit::naming::{form_name, unshadowed};
 use crate::emit::params::form_encoding_table;
-use crate::emit::validate::{checks, resolved, strip_options};
+use crate::emit::validate::{checked_block, checks, resolved, strip_options};
 use crate::emit::{ast, doc_attrs};
 use crate::ir::*;
 use crate::names::{ident, type_name};
@@ -331,11 +331,9 @@ fn form_struct(
                 } else {
                     quote!(if let Some(value) = &form.#field { #check })
                 };
+                let checked = checked_block(vec![syn::parse_quote!(#bind), ast::ok_unit()]);
                 checks_out.push(quote! {
-                    runtime::check(Location::Form, #wire, |at| {
-                        #bind
-                        Ok(())
-                    })?;
+                    runtime::check(Location::Form, #wire, #checked)?;
                 });
             }
         }

@@ -5,7 +5,7 @@
 use super::mentions::{models_syn, parser, Mentions};
 use crate::emit::naming::location_name;
 use crate::emit::params::{params_name, path_argument, path_params, presence, Presence};
-use crate::emit::validate::{check_stmts, resolved, strip_options};
+use crate::emit::validate::{check_stmts, checked_block, resolved, strip_options};
 use crate::emit::{ast, doc_attr_list};
 use crate::ir::*;
 use crate::names::ident;
@@ -285,11 +285,7 @@ pub(super) fn params_extraction(
                 body
             };
             body.push(ast::ok_unit());
-            let args = [
-                location(p.location, mentions),
-                wire(),
-                ast::closure([ast::ident_pat("at")], ast::block_expr(body)),
-            ];
+            let args = [location(p.location, mentions), wire(), checked_block(body)];
             checks_out.push(ast::try_stmt(ast::call(
                 ast::path_expr(&["runtime", "check"]),
                 args,
