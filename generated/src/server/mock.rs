@@ -30,95 +30,115 @@ impl ManiacApi for Mock {
         }
     }
     #[cfg(feature = "chat")]
-    async fn chat_completions_list(
+    fn chat_completions_list(
         &self,
         ctx: RequestContext<Self::Claims>,
         _params: ChatCompletionsListParams,
-    ) -> ChatCompletionsListResponse {
-        answers::chat_completions_list(&ctx.headers, false)
-            .unwrap_or_else(ChatCompletionsListResponse::not_implemented)
+    ) -> impl std::future::Future<Output = ChatCompletionsListResponse> + Send {
+        std::future::ready(
+            answers::chat_completions_list(&ctx.headers, false)
+                .unwrap_or_else(ChatCompletionsListResponse::not_implemented),
+        )
     }
     #[cfg(feature = "chat")]
-    async fn chat_completions_create(
+    fn chat_completions_create(
         &self,
         ctx: RequestContext<Self::Claims>,
         body: models::ChatReq,
-    ) -> ChatCompletionsCreateResponse {
-        answers::chat_completions_create(&ctx.headers, body.stream == Some(true))
-            .unwrap_or_else(ChatCompletionsCreateResponse::not_implemented)
+    ) -> impl std::future::Future<Output = ChatCompletionsCreateResponse> + Send {
+        std::future::ready(
+            answers::chat_completions_create(&ctx.headers, body.stream == Some(true))
+                .unwrap_or_else(ChatCompletionsCreateResponse::not_implemented),
+        )
     }
     #[cfg(feature = "chat")]
-    async fn chat_completions_register(
+    fn chat_completions_register(
         &self,
         ctx: RequestContext<Self::Claims>,
         _body: models::RegisterCompletionsReq,
-    ) -> ChatCompletionsRegisterResponse {
-        answers::chat_completions_register(&ctx.headers, false)
-            .unwrap_or_else(ChatCompletionsRegisterResponse::not_implemented)
+    ) -> impl std::future::Future<Output = ChatCompletionsRegisterResponse> + Send {
+        std::future::ready(
+            answers::chat_completions_register(&ctx.headers, false)
+                .unwrap_or_else(ChatCompletionsRegisterResponse::not_implemented),
+        )
     }
     #[cfg(feature = "chat")]
-    async fn chat_completions_retrieve(
+    fn chat_completions_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
         _completion_id: String,
-    ) -> ChatCompletionsRetrieveResponse {
-        answers::chat_completions_retrieve(&ctx.headers, false)
-            .unwrap_or_else(ChatCompletionsRetrieveResponse::not_implemented)
+    ) -> impl std::future::Future<Output = ChatCompletionsRetrieveResponse> + Send {
+        std::future::ready(
+            answers::chat_completions_retrieve(&ctx.headers, false)
+                .unwrap_or_else(ChatCompletionsRetrieveResponse::not_implemented),
+        )
     }
     #[cfg(feature = "containers")]
-    async fn containers_list(
+    fn containers_list(
         &self,
         ctx: RequestContext<Self::Claims>,
         _params: ContainersListParams,
-    ) -> ContainersListResponse {
-        answers::containers_list(&ctx.headers, false)
-            .unwrap_or_else(ContainersListResponse::not_implemented)
+    ) -> impl std::future::Future<Output = ContainersListResponse> + Send {
+        std::future::ready(
+            answers::containers_list(&ctx.headers, false)
+                .unwrap_or_else(ContainersListResponse::not_implemented),
+        )
     }
     #[cfg(feature = "containers")]
-    async fn containers_create(
+    fn containers_create(
         &self,
         ctx: RequestContext<Self::Claims>,
         _body: models::CreateContainerReq,
-    ) -> ContainersCreateResponse {
-        answers::containers_create(&ctx.headers, false)
-            .unwrap_or_else(ContainersCreateResponse::not_implemented)
+    ) -> impl std::future::Future<Output = ContainersCreateResponse> + Send {
+        std::future::ready(
+            answers::containers_create(&ctx.headers, false)
+                .unwrap_or_else(ContainersCreateResponse::not_implemented),
+        )
     }
     #[cfg(feature = "containers")]
-    async fn containers_retrieve(
+    fn containers_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
         _label: String,
-    ) -> ContainersRetrieveResponse {
-        answers::containers_retrieve(&ctx.headers, false)
-            .unwrap_or_else(ContainersRetrieveResponse::not_implemented)
+    ) -> impl std::future::Future<Output = ContainersRetrieveResponse> + Send {
+        std::future::ready(
+            answers::containers_retrieve(&ctx.headers, false)
+                .unwrap_or_else(ContainersRetrieveResponse::not_implemented),
+        )
     }
     #[cfg(feature = "containers")]
-    async fn containers_delete(
+    fn containers_delete(
         &self,
         ctx: RequestContext<Self::Claims>,
         _label: String,
-    ) -> ContainersDeleteResponse {
-        answers::containers_delete(&ctx.headers, false)
-            .unwrap_or_else(ContainersDeleteResponse::not_implemented)
+    ) -> impl std::future::Future<Output = ContainersDeleteResponse> + Send {
+        std::future::ready(
+            answers::containers_delete(&ctx.headers, false)
+                .unwrap_or_else(ContainersDeleteResponse::not_implemented),
+        )
     }
     #[cfg(feature = "containers")]
-    async fn containers_update(
+    fn containers_update(
         &self,
         ctx: RequestContext<Self::Claims>,
         _label: String,
         _body: models::UpdateContainerReq,
-    ) -> ContainersUpdateResponse {
-        answers::containers_update(&ctx.headers, false)
-            .unwrap_or_else(ContainersUpdateResponse::not_implemented)
+    ) -> impl std::future::Future<Output = ContainersUpdateResponse> + Send {
+        std::future::ready(
+            answers::containers_update(&ctx.headers, false)
+                .unwrap_or_else(ContainersUpdateResponse::not_implemented),
+        )
     }
     #[cfg(feature = "files")]
-    async fn files_list(
+    fn files_list(
         &self,
         ctx: RequestContext<Self::Claims>,
         _params: FilesListParams,
-    ) -> FilesListResponse {
-        answers::files_list(&ctx.headers, false)
-            .unwrap_or_else(FilesListResponse::not_implemented)
+    ) -> impl std::future::Future<Output = FilesListResponse> + Send {
+        std::future::ready(
+            answers::files_list(&ctx.headers, false)
+                .unwrap_or_else(FilesListResponse::not_implemented),
+        )
     }
     #[cfg(feature = "files")]
     async fn files_create(
@@ -131,194 +151,236 @@ impl ManiacApi for Mock {
             .unwrap_or_else(FilesCreateResponse::not_implemented)
     }
     #[cfg(feature = "files")]
-    async fn files_retrieve(
+    fn files_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
         _file_id: String,
-    ) -> FilesRetrieveResponse {
-        answers::files_retrieve(&ctx.headers, false)
-            .unwrap_or_else(FilesRetrieveResponse::not_implemented)
+    ) -> impl std::future::Future<Output = FilesRetrieveResponse> + Send {
+        std::future::ready(
+            answers::files_retrieve(&ctx.headers, false)
+                .unwrap_or_else(FilesRetrieveResponse::not_implemented),
+        )
     }
     #[cfg(feature = "files")]
-    async fn files_delete(
+    fn files_delete(
         &self,
         ctx: RequestContext<Self::Claims>,
         _file_id: String,
-    ) -> FilesDeleteResponse {
-        answers::files_delete(&ctx.headers, false)
-            .unwrap_or_else(FilesDeleteResponse::not_implemented)
+    ) -> impl std::future::Future<Output = FilesDeleteResponse> + Send {
+        std::future::ready(
+            answers::files_delete(&ctx.headers, false)
+                .unwrap_or_else(FilesDeleteResponse::not_implemented),
+        )
     }
     #[cfg(feature = "files")]
-    async fn files_content(
+    fn files_content(
         &self,
         ctx: RequestContext<Self::Claims>,
         _file_id: String,
-    ) -> FilesContentResponse {
-        answers::files_content(&ctx.headers, false)
-            .unwrap_or_else(FilesContentResponse::not_implemented)
+    ) -> impl std::future::Future<Output = FilesContentResponse> + Send {
+        std::future::ready(
+            answers::files_content(&ctx.headers, false)
+                .unwrap_or_else(FilesContentResponse::not_implemented),
+        )
     }
     #[cfg(feature = "models")]
-    async fn models_list(
+    fn models_list(
         &self,
         ctx: RequestContext<Self::Claims>,
         _params: ModelsListParams,
-    ) -> ModelsListResponse {
-        answers::models_list(&ctx.headers, false)
-            .unwrap_or_else(ModelsListResponse::not_implemented)
+    ) -> impl std::future::Future<Output = ModelsListResponse> + Send {
+        std::future::ready(
+            answers::models_list(&ctx.headers, false)
+                .unwrap_or_else(ModelsListResponse::not_implemented),
+        )
     }
     #[cfg(feature = "models")]
-    async fn models_create(
+    fn models_create(
         &self,
         ctx: RequestContext<Self::Claims>,
         _body: models::AddModelToContainerReq,
-    ) -> ModelsCreateResponse {
-        answers::models_create(&ctx.headers, false)
-            .unwrap_or_else(ModelsCreateResponse::not_implemented)
+    ) -> impl std::future::Future<Output = ModelsCreateResponse> + Send {
+        std::future::ready(
+            answers::models_create(&ctx.headers, false)
+                .unwrap_or_else(ModelsCreateResponse::not_implemented),
+        )
     }
     #[cfg(feature = "evaluators")]
-    async fn evaluators_list(
+    fn evaluators_list(
         &self,
         ctx: RequestContext<Self::Claims>,
         _params: EvaluatorsListParams,
-    ) -> EvaluatorsListResponse {
-        answers::evaluators_list(&ctx.headers, false)
-            .unwrap_or_else(EvaluatorsListResponse::not_implemented)
+    ) -> impl std::future::Future<Output = EvaluatorsListResponse> + Send {
+        std::future::ready(
+            answers::evaluators_list(&ctx.headers, false)
+                .unwrap_or_else(EvaluatorsListResponse::not_implemented),
+        )
     }
     #[cfg(feature = "evaluators")]
-    async fn evaluators_create(
+    fn evaluators_create(
         &self,
         ctx: RequestContext<Self::Claims>,
         _body: models::CreateEvaluatorReq,
-    ) -> EvaluatorsCreateResponse {
-        answers::evaluators_create(&ctx.headers, false)
-            .unwrap_or_else(EvaluatorsCreateResponse::not_implemented)
+    ) -> impl std::future::Future<Output = EvaluatorsCreateResponse> + Send {
+        std::future::ready(
+            answers::evaluators_create(&ctx.headers, false)
+                .unwrap_or_else(EvaluatorsCreateResponse::not_implemented),
+        )
     }
     #[cfg(feature = "evaluators")]
-    async fn evaluators_retrieve(
+    fn evaluators_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
         _evaluator_id: String,
-    ) -> EvaluatorsRetrieveResponse {
-        answers::evaluators_retrieve(&ctx.headers, false)
-            .unwrap_or_else(EvaluatorsRetrieveResponse::not_implemented)
+    ) -> impl std::future::Future<Output = EvaluatorsRetrieveResponse> + Send {
+        std::future::ready(
+            answers::evaluators_retrieve(&ctx.headers, false)
+                .unwrap_or_else(EvaluatorsRetrieveResponse::not_implemented),
+        )
     }
     #[cfg(feature = "evaluators")]
-    async fn evaluators_delete(
+    fn evaluators_delete(
         &self,
         ctx: RequestContext<Self::Claims>,
         _evaluator_id: String,
-    ) -> EvaluatorsDeleteResponse {
-        answers::evaluators_delete(&ctx.headers, false)
-            .unwrap_or_else(EvaluatorsDeleteResponse::not_implemented)
+    ) -> impl std::future::Future<Output = EvaluatorsDeleteResponse> + Send {
+        std::future::ready(
+            answers::evaluators_delete(&ctx.headers, false)
+                .unwrap_or_else(EvaluatorsDeleteResponse::not_implemented),
+        )
     }
     #[cfg(feature = "evaluators")]
-    async fn evaluators_update(
+    fn evaluators_update(
         &self,
         ctx: RequestContext<Self::Claims>,
         _evaluator_id: String,
         _body: models::UpdateEvaluatorReq,
-    ) -> EvaluatorsUpdateResponse {
-        answers::evaluators_update(&ctx.headers, false)
-            .unwrap_or_else(EvaluatorsUpdateResponse::not_implemented)
+    ) -> impl std::future::Future<Output = EvaluatorsUpdateResponse> + Send {
+        std::future::ready(
+            answers::evaluators_update(&ctx.headers, false)
+                .unwrap_or_else(EvaluatorsUpdateResponse::not_implemented),
+        )
     }
     #[cfg(feature = "datasets")]
-    async fn datasets_list(
+    fn datasets_list(
         &self,
         ctx: RequestContext<Self::Claims>,
         _params: DatasetsListParams,
-    ) -> DatasetsListResponse {
-        answers::datasets_list(&ctx.headers, false)
-            .unwrap_or_else(DatasetsListResponse::not_implemented)
+    ) -> impl std::future::Future<Output = DatasetsListResponse> + Send {
+        std::future::ready(
+            answers::datasets_list(&ctx.headers, false)
+                .unwrap_or_else(DatasetsListResponse::not_implemented),
+        )
     }
     #[cfg(feature = "datasets")]
-    async fn datasets_create(
+    fn datasets_create(
         &self,
         ctx: RequestContext<Self::Claims>,
         _body: models::CreateDatasetReq,
-    ) -> DatasetsCreateResponse {
-        answers::datasets_create(&ctx.headers, false)
-            .unwrap_or_else(DatasetsCreateResponse::not_implemented)
+    ) -> impl std::future::Future<Output = DatasetsCreateResponse> + Send {
+        std::future::ready(
+            answers::datasets_create(&ctx.headers, false)
+                .unwrap_or_else(DatasetsCreateResponse::not_implemented),
+        )
     }
     #[cfg(feature = "datasets")]
-    async fn datasets_retrieve(
+    fn datasets_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
         _dataset_id: String,
-    ) -> DatasetsRetrieveResponse {
-        answers::datasets_retrieve(&ctx.headers, false)
-            .unwrap_or_else(DatasetsRetrieveResponse::not_implemented)
+    ) -> impl std::future::Future<Output = DatasetsRetrieveResponse> + Send {
+        std::future::ready(
+            answers::datasets_retrieve(&ctx.headers, false)
+                .unwrap_or_else(DatasetsRetrieveResponse::not_implemented),
+        )
     }
     #[cfg(feature = "evaluation")]
-    async fn evaluation_runs_list(
+    fn evaluation_runs_list(
         &self,
         ctx: RequestContext<Self::Claims>,
         _params: EvaluationRunsListParams,
-    ) -> EvaluationRunsListResponse {
-        answers::evaluation_runs_list(&ctx.headers, false)
-            .unwrap_or_else(EvaluationRunsListResponse::not_implemented)
+    ) -> impl std::future::Future<Output = EvaluationRunsListResponse> + Send {
+        std::future::ready(
+            answers::evaluation_runs_list(&ctx.headers, false)
+                .unwrap_or_else(EvaluationRunsListResponse::not_implemented),
+        )
     }
     #[cfg(feature = "evaluation")]
-    async fn evaluation_runs_create(
+    fn evaluation_runs_create(
         &self,
         ctx: RequestContext<Self::Claims>,
         _body: models::CreateEvaluationRunReq,
-    ) -> EvaluationRunsCreateResponse {
-        answers::evaluation_runs_create(&ctx.headers, false)
-            .unwrap_or_else(EvaluationRunsCreateResponse::not_implemented)
+    ) -> impl std::future::Future<Output = EvaluationRunsCreateResponse> + Send {
+        std::future::ready(
+            answers::evaluation_runs_create(&ctx.headers, false)
+                .unwrap_or_else(EvaluationRunsCreateResponse::not_implemented),
+        )
     }
     #[cfg(feature = "evaluation")]
-    async fn evaluation_runs_retrieve(
+    fn evaluation_runs_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
         _run_id: String,
-    ) -> EvaluationRunsRetrieveResponse {
-        answers::evaluation_runs_retrieve(&ctx.headers, false)
-            .unwrap_or_else(EvaluationRunsRetrieveResponse::not_implemented)
+    ) -> impl std::future::Future<Output = EvaluationRunsRetrieveResponse> + Send {
+        std::future::ready(
+            answers::evaluation_runs_retrieve(&ctx.headers, false)
+                .unwrap_or_else(EvaluationRunsRetrieveResponse::not_implemented),
+        )
     }
     #[cfg(feature = "optimization")]
-    async fn optimization_runs_create(
+    fn optimization_runs_create(
         &self,
         ctx: RequestContext<Self::Claims>,
         _body: models::CreateOptimizationRunReq,
-    ) -> OptimizationRunsCreateResponse {
-        answers::optimization_runs_create(&ctx.headers, false)
-            .unwrap_or_else(OptimizationRunsCreateResponse::not_implemented)
+    ) -> impl std::future::Future<Output = OptimizationRunsCreateResponse> + Send {
+        std::future::ready(
+            answers::optimization_runs_create(&ctx.headers, false)
+                .unwrap_or_else(OptimizationRunsCreateResponse::not_implemented),
+        )
     }
     #[cfg(feature = "rlm")]
-    async fn rlm_responses_create(
+    fn rlm_responses_create(
         &self,
         ctx: RequestContext<Self::Claims>,
         _body: models::CreateRlmResponseReq,
-    ) -> RlmResponsesCreateResponse {
-        answers::rlm_responses_create(&ctx.headers, false)
-            .unwrap_or_else(RlmResponsesCreateResponse::not_implemented)
+    ) -> impl std::future::Future<Output = RlmResponsesCreateResponse> + Send {
+        std::future::ready(
+            answers::rlm_responses_create(&ctx.headers, false)
+                .unwrap_or_else(RlmResponsesCreateResponse::not_implemented),
+        )
     }
     #[cfg(feature = "rlm")]
-    async fn rlm_responses_retrieve(
+    fn rlm_responses_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
         _response_id: String,
-    ) -> RlmResponsesRetrieveResponse {
-        answers::rlm_responses_retrieve(&ctx.headers, false)
-            .unwrap_or_else(RlmResponsesRetrieveResponse::not_implemented)
+    ) -> impl std::future::Future<Output = RlmResponsesRetrieveResponse> + Send {
+        std::future::ready(
+            answers::rlm_responses_retrieve(&ctx.headers, false)
+                .unwrap_or_else(RlmResponsesRetrieveResponse::not_implemented),
+        )
     }
     #[cfg(feature = "traces")]
-    async fn traces_list(
+    fn traces_list(
         &self,
         ctx: RequestContext<Self::Claims>,
         _params: TracesListParams,
-    ) -> TracesListResponse {
-        answers::traces_list(&ctx.headers, false)
-            .unwrap_or_else(TracesListResponse::not_implemented)
+    ) -> impl std::future::Future<Output = TracesListResponse> + Send {
+        std::future::ready(
+            answers::traces_list(&ctx.headers, false)
+                .unwrap_or_else(TracesListResponse::not_implemented),
+        )
     }
     #[cfg(feature = "traces")]
-    async fn traces_retrieve(
+    fn traces_retrieve(
         &self,
         ctx: RequestContext<Self::Claims>,
         _id: String,
-    ) -> TracesRetrieveResponse {
-        answers::traces_retrieve(&ctx.headers, false)
-            .unwrap_or_else(TracesRetrieveResponse::not_implemented)
+    ) -> impl std::future::Future<Output = TracesRetrieveResponse> + Send {
+        std::future::ready(
+            answers::traces_retrieve(&ctx.headers, false)
+                .unwrap_or_else(TracesRetrieveResponse::not_implemented),
+        )
     }
 }
 /// Each operation's documented answers and how the chosen one is built.
