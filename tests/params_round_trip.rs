@@ -652,6 +652,25 @@ async fn empty_form_values_are_empty_objects_where_no_string_is_taken() {
             json!({"shipping": {"address": {}, "name": "Ann"}}),
         ),
         ("address=", json!({"address": {}})),
+        // The empty object beside the empty string, and numbers' spelling as strings.
+        (
+            "shipping[address]=&shipping[name]=",
+            json!({"shipping": {"address": {}, "name": ""}}),
+        ),
+        (
+            "shipping[address][line1]=1&shipping[name]=42",
+            json!({"shipping": {"address": {"line1": "1"}, "name": "42"}}),
+        ),
+        ("name=7", json!({"name": "7"})),
+        // A discriminated union's branch reads the form as it asks.
+        (
+            "payment[type]=card&payment[number]=4242",
+            json!({"payment": {"type": "card", "number": "4242"}}),
+        ),
+        (
+            "payment[type]=bank&payment[account]=",
+            json!({"payment": {"type": "bank", "account": {}}}),
+        ),
     ];
     for (body, expected) in read {
         assert_eq!(send(form(body)).await, (200, expected), "{body}");
@@ -679,10 +698,16 @@ async fn empty_form_values_are_empty_objects_where_no_string_is_taken() {
             }
         )
     );
-    for body in ["posted_at=soon", "posted_at[gt]=soon"] {
+    for (body, field) in [
+        ("posted_at=soon", "body/posted_at"),
+        ("posted_at[gt]=soon", "body/posted_at"),
+        ("payment[type]=cash", "body/payment"),
+        ("payment[number]=4242", "body/payment"),
+        ("payment[type]=card", "body/payment"),
+    ] {
         let (status, json) = send(form(body)).await;
         assert_eq!(status, 422, "{body}: {json}");
-        assert_eq!(json["error"]["field"], "body/posted_at", "{body}: {json}");
+        assert_eq!(json["error"]["field"], field, "{body}: {json}");
     }
 
     // A deepObject query (Stripe's `status_transitions[posted_at]=`).

@@ -742,25 +742,11 @@ impl<'de> serde::Deserialize<'de> for ContentPart {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let tag = match value.get("type") {
-            Some(serde_json::Value::String(tag)) => tag.clone(),
-            _ => return Err(serde::de::Error::missing_field("type")),
-        };
-        match tag.as_str() {
-            "text" => {
-                serde_json::from_value(value)
-                    .map(Self::TextContentPart)
-                    .map_err(serde::de::Error::custom)
-            }
-            "image_url" => {
-                serde_json::from_value(value)
-                    .map(Self::ImageContentPart)
-                    .map_err(serde::de::Error::custom)
-            }
-            _ => Ok(Self::Other(value)),
+        let value = codegen_runtime::object::Buffered::read(deserializer)?;
+        match value.tag("type")? {
+            "text" => value.tagged().map(Self::TextContentPart),
+            "image_url" => value.tagged().map(Self::ImageContentPart),
+            _ => value.into_json().map(Self::Other),
         }
     }
 }
@@ -1518,30 +1504,12 @@ impl<'de> serde::Deserialize<'de> for ResponseFormat {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let tag = match value.get("type") {
-            Some(serde_json::Value::String(tag)) => tag.clone(),
-            _ => return Err(serde::de::Error::missing_field("type")),
-        };
-        match tag.as_str() {
-            "text" => {
-                serde_json::from_value(value)
-                    .map(Self::ResponseFormatText)
-                    .map_err(serde::de::Error::custom)
-            }
-            "json_object" => {
-                serde_json::from_value(value)
-                    .map(Self::ResponseFormatJsonObject)
-                    .map_err(serde::de::Error::custom)
-            }
-            "json_schema" => {
-                serde_json::from_value(value)
-                    .map(Self::ResponseFormatJsonSchema)
-                    .map_err(serde::de::Error::custom)
-            }
-            _ => Ok(Self::Other(value)),
+        let value = codegen_runtime::object::Buffered::read(deserializer)?;
+        match value.tag("type")? {
+            "text" => value.tagged().map(Self::ResponseFormatText),
+            "json_object" => value.tagged().map(Self::ResponseFormatJsonObject),
+            "json_schema" => value.tagged().map(Self::ResponseFormatJsonSchema),
+            _ => value.into_json().map(Self::Other),
         }
     }
 }
@@ -5938,25 +5906,11 @@ impl<'de> serde::Deserialize<'de> for Evaluator {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let tag = match value.get("object") {
-            Some(serde_json::Value::String(tag)) => tag.clone(),
-            _ => return Err(serde::de::Error::missing_field("object")),
-        };
-        match tag.as_str() {
-            "evaluator.judge" => {
-                serde_json::from_value(value)
-                    .map(Self::JudgeEvaluator)
-                    .map_err(serde::de::Error::custom)
-            }
-            "evaluator.code" => {
-                serde_json::from_value(value)
-                    .map(Self::CodeEvaluator)
-                    .map_err(serde::de::Error::custom)
-            }
-            _ => Ok(Self::Other(value)),
+        let value = codegen_runtime::object::Buffered::read(deserializer)?;
+        match value.tag("object")? {
+            "evaluator.judge" => value.tagged().map(Self::JudgeEvaluator),
+            "evaluator.code" => value.tagged().map(Self::CodeEvaluator),
+            _ => value.into_json().map(Self::Other),
         }
     }
 }
@@ -7425,30 +7379,12 @@ impl<'de> serde::Deserialize<'de> for EvaluationDataSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let tag = match value.get("type") {
-            Some(serde_json::Value::String(tag)) => tag.clone(),
-            _ => return Err(serde::de::Error::missing_field("type")),
-        };
-        match tag.as_str() {
-            "dataset" => {
-                serde_json::from_value(value)
-                    .map(Self::DatasetDataSource)
-                    .map_err(serde::de::Error::custom)
-            }
-            "container" => {
-                serde_json::from_value(value)
-                    .map(Self::ContainerDataSource)
-                    .map_err(serde::de::Error::custom)
-            }
-            "generate" => {
-                serde_json::from_value(value)
-                    .map(Self::GenerateDataSource)
-                    .map_err(serde::de::Error::custom)
-            }
-            _ => Ok(Self::Other(value)),
+        let value = codegen_runtime::object::Buffered::read(deserializer)?;
+        match value.tag("type")? {
+            "dataset" => value.tagged().map(Self::DatasetDataSource),
+            "container" => value.tagged().map(Self::ContainerDataSource),
+            "generate" => value.tagged().map(Self::GenerateDataSource),
+            _ => value.into_json().map(Self::Other),
         }
     }
 }
@@ -8226,38 +8162,16 @@ impl<'de> serde::Deserialize<'de> for OptimizationDataSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let tag = match value.get("type") {
-            Some(serde_json::Value::String(tag)) => tag.clone(),
-            _ => return Err(serde::de::Error::missing_field("type")),
-        };
-        match tag.as_str() {
-            "dataset" => {
-                serde_json::from_value(value)
-                    .map(Self::DatasetDataSource)
-                    .map_err(serde::de::Error::custom)
-            }
-            "container" => {
-                serde_json::from_value(value)
-                    .map(Self::ContainerDataSource)
-                    .map_err(serde::de::Error::custom)
-            }
-            "generate" => {
-                serde_json::from_value(value)
-                    .map(Self::GenerateDataSource)
-                    .map_err(serde::de::Error::custom)
-            }
-            "file" => {
-                serde_json::from_value(value)
-                    .map(Self::FileDataSource)
-                    .map_err(serde::de::Error::custom)
-            }
-            _ => {
+        let value = codegen_runtime::object::Buffered::read(deserializer)?;
+        match value.tag("type")? {
+            "dataset" => value.tagged().map(Self::DatasetDataSource),
+            "container" => value.tagged().map(Self::ContainerDataSource),
+            "generate" => value.tagged().map(Self::GenerateDataSource),
+            "file" => value.tagged().map(Self::FileDataSource),
+            tag => {
                 Err(
                     serde::de::Error::unknown_variant(
-                        &tag,
+                        tag,
                         &["dataset", "container", "generate", "file"],
                     ),
                 )
@@ -9059,25 +8973,11 @@ impl<'de> serde::Deserialize<'de> for OptimizationMethod {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let tag = match value.get("type") {
-            Some(serde_json::Value::String(tag)) => tag.clone(),
-            _ => return Err(serde::de::Error::missing_field("type")),
-        };
-        match tag.as_str() {
-            "sft" => {
-                serde_json::from_value(value)
-                    .map(Self::SftMethod)
-                    .map_err(serde::de::Error::custom)
-            }
-            "grpo" => {
-                serde_json::from_value(value)
-                    .map(Self::GrpoMethod)
-                    .map_err(serde::de::Error::custom)
-            }
-            _ => Ok(Self::Other(value)),
+        let value = codegen_runtime::object::Buffered::read(deserializer)?;
+        match value.tag("type")? {
+            "sft" => value.tagged().map(Self::SftMethod),
+            "grpo" => value.tagged().map(Self::GrpoMethod),
+            _ => value.into_json().map(Self::Other),
         }
     }
 }

@@ -91,20 +91,36 @@ impl Write for Debugged<'_, '_> {
     }
 }
 
-/// A union's value (`oneOf`/`anyOf` without a discriminator), read once and then offered
-/// to each branch in turn, as serde's `untagged` does with its private buffer; a
-/// generated union's `Deserialize` returns the first branch that reads it, and when none
-/// does, offers it again while [`Buffered::retry`] has another reading.
+/// A union's value, read once and then offered to each branch in turn, as serde's
+/// `untagged` does with its private buffer. A generated union's `Deserialize` returns the
+/// first branch that reads it, and when none does, offers it again while
+/// [`Buffered::retry`] has another reading; a union with a discriminator reads its tag
+/// ([`Buffered::tag`]) and then the branch it names ([`Buffered::tagged`]).
 pub struct Buffered {
-    value: serde_json::Value,
-    /// Read from a form, whose empty values may also be empty objects; cleared once
-    /// retried.
-    form: bool,
+    value: Held,
 }
+
+/// What a union's value was read from: JSON, or a form, whose texts are read only as the
+/// branch asks (`12` is a number to a number and a text to a string, an empty value the
+/// empty string to a string and the empty object to an object).
+enum Held {
+    Json(serde_json::Value),
+    #[cfg(feature = "server")]
+    Form {
+        node: crate::server::Node,
+        /// Offered as each branch asks, not first as JSON would read it: see
+        /// [`Buffered::retry`].
+        lenient: bool,
+    },
+}
+
+/// The name under which a union asks a form's deserializer for its value's part of the
+/// tree (a form's deserializer hands it over; any other reads the value as it is).
+pub(crate) const FORM_VALUE: &str = "$codegen_runtime::object::FormValue";
 
 thread_local! {
     /// Whether a server is reading a form on this thread (a form body, or a parameter's
-    /// object, whose members are read as a form's): see [`Buffered::retry`].
+    /// object, whose members are read as a form's): unions then keep the form's tree.
     static FORM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
@@ -118,25 +134,34 @@ pub(crate) fn reading_form<R>(form: bool, read: impl FnOnce() -> R) -> R {
 impl Buffered {
     /// Reads the value whole.
     pub fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(deserializer)?;
-        Ok(Buffered {
-            value,
-            form: FORM.with(std::cell::Cell::get),
-        })
+        let value = match FORM.with(std::cell::Cell::get) {
+            true => deserializer.deserialize_newtype_struct(FORM_VALUE, HeldVisitor)?,
+            false => Held::Json(serde_json::Value::deserialize(deserializer)?),
+        };
+        Ok(Buffered { value })
     }
 
     /// The value as a branch's type, if it is one.
     pub fn branch<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
-        T::deserialize(&self.value).ok()
+        match &self.value {
+            Held::Json(value) => T::deserialize(value).ok(),
+            #[cfg(feature = "server")]
+            Held::Form { node, lenient } => node.read_branch(!lenient).ok(),
+        }
     }
 
     /// Whether the value has another reading to offer the branches, once none took it as
-    /// read: a form's, with its empty values as empty objects. A form sends the empty
-    /// object as an empty value (its members, all absent, send nothing), but an empty
-    /// value is also the empty string (Stripe's `shipping=`, its unions' `enum: [""]`),
-    /// which the first reading gave to any branch that takes it. JSON says which it is.
+    /// read: a form's as each branch asks. The first reading is the one JSON would give
+    /// (a text that spells a number is a number, an empty value the empty string), so that
+    /// a branch taking the value so wins over one taking it only as the form allows (the
+    /// empty string, Stripe's `shipping=` for its unions' `enum: [""]`, over the empty
+    /// object, which a form also sends as an empty value). JSON says which it is.
     pub fn retry(&mut self) -> bool {
-        std::mem::take(&mut self.form) && empty_as_objects(&mut self.value)
+        match &mut self.value {
+            Held::Json(_) => false,
+            #[cfg(feature = "server")]
+            Held::Form { lenient, .. } => !std::mem::replace(lenient, true),
+        }
     }
 
     /// No branch read it: serde's message for an `untagged` enum.
@@ -145,35 +170,98 @@ impl Buffered {
             "data did not match any variant of untagged enum {name}"
         ))
     }
-}
 
-/// Puts the empty object for each empty string in `value`; whether there was one. (A
-/// form's nesting is bounded, so the recursion is.)
-fn empty_as_objects(value: &mut serde_json::Value) -> bool {
-    rewrite_scalars(value, &|value| match value {
-        serde_json::Value::String(text) if text.is_empty() => {
-            *value = serde_json::Value::Object(serde_json::Map::new());
-            true
+    /// The discriminator `property`'s value: the tag of the branch to read.
+    pub fn tag<E: Error>(&self, property: &'static str) -> Result<&str, E> {
+        let tag = match &self.value {
+            Held::Json(value) => value.get(property).and_then(serde_json::Value::as_str),
+            #[cfg(feature = "server")]
+            Held::Form { node, .. } => node.member_text(property),
+        };
+        tag.ok_or_else(|| E::missing_field(property))
+    }
+
+    /// The value as the branch its tag names.
+    pub fn tagged<T: serde::de::DeserializeOwned, E: Error>(&self) -> Result<T, E> {
+        match &self.value {
+            Held::Json(value) => T::deserialize(value).map_err(E::custom),
+            #[cfg(feature = "server")]
+            Held::Form { node, .. } => node.read_branch(false).map_err(E::custom),
         }
-        _ => false,
-    })
+    }
+
+    /// The value as JSON, for a tag the document does not know.
+    pub fn into_json<E: Error>(self) -> Result<serde_json::Value, E> {
+        match self.value {
+            Held::Json(value) => Ok(value),
+            #[cfg(feature = "server")]
+            Held::Form { node, .. } => node.read_branch(false).map_err(E::custom),
+        }
+    }
 }
 
-/// Rewrites each value in `value` that holds none (strings, numbers...) by `rewrite`;
-/// whether any changed.
-pub(crate) fn rewrite_scalars(
-    value: &mut serde_json::Value,
-    rewrite: &impl Fn(&mut serde_json::Value) -> bool,
-) -> bool {
-    use serde_json::Value;
-    match value {
-        Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |any, item| rewrite_scalars(item, rewrite) | any),
-        Value::Object(members) => members
-            .values_mut()
-            .fold(false, |any, member| rewrite_scalars(member, rewrite) | any),
-        scalar => rewrite(scalar),
+/// Reads a union's value: a form's part of the tree, handed over through
+/// [`FORM_VALUE`], or any other deserializer's value as JSON.
+struct HeldVisitor;
+
+impl<'de> Visitor<'de> for HeldVisitor {
+    type Value = Held;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_unit<E: Error>(self) -> Result<Held, E> {
+        #[cfg(feature = "server")]
+        if let Some(node) = crate::server::Node::take_captured() {
+            return Ok(Held::Form {
+                node,
+                lenient: false,
+            });
+        }
+        Ok(Held::Json(serde_json::Value::Null))
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, deserializer: D) -> Result<Held, D::Error> {
+        serde_json::Value::deserialize(deserializer).map(Held::Json)
+    }
+
+    fn visit_bool<E: Error>(self, value: bool) -> Result<Held, E> {
+        Ok(Held::Json(value.into()))
+    }
+
+    fn visit_i64<E: Error>(self, value: i64) -> Result<Held, E> {
+        Ok(Held::Json(value.into()))
+    }
+
+    fn visit_u64<E: Error>(self, value: u64) -> Result<Held, E> {
+        Ok(Held::Json(value.into()))
+    }
+
+    fn visit_f64<E: Error>(self, value: f64) -> Result<Held, E> {
+        Ok(Held::Json(value.into()))
+    }
+
+    fn visit_str<E: Error>(self, value: &str) -> Result<Held, E> {
+        Ok(Held::Json(value.into()))
+    }
+
+    fn visit_none<E: Error>(self) -> Result<Held, E> {
+        Ok(Held::Json(serde_json::Value::Null))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Held, D::Error> {
+        serde_json::Value::deserialize(deserializer).map(Held::Json)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, items: A) -> Result<Held, A::Error> {
+        let items = serde::de::value::SeqAccessDeserializer::new(items);
+        serde_json::Value::deserialize(items).map(Held::Json)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, members: A) -> Result<Held, A::Error> {
+        let members = serde::de::value::MapAccessDeserializer::new(members);
+        serde_json::Value::deserialize(members).map(Held::Json)
     }
 }
 

@@ -913,7 +913,7 @@ fn union_def(
         let ident = format_ident!("{}", v.name);
         let tags = &v.tags;
         quote! {
-            #(#tags)|* => serde_json::from_value(value).map(Self::#ident).map_err(serde::de::Error::custom),
+            #(#tags)|* => value.tagged().map(Self::#ident),
         }
     });
     let unknown = match &u.other {
@@ -924,23 +924,19 @@ fn union_def(
             let value = ast::path_ty(ast::path(&["serde_json", "Value"]));
             variants.push(variant(doc, other, ast::tuple_fields(value)));
             let other = format_ident!("{}", other);
-            quote!(Ok(Self::#other(value)))
+            quote!(_ => value.into_json().map(Self::#other),)
         }
-        None => quote!(Err(serde::de::Error::unknown_variant(&tag, &[#(#all_tags),*]))),
+        None => quote!(tag => Err(serde::de::Error::unknown_variant(tag, &[#(#all_tags),*])),),
     };
     let mut items = vec![enum_item(name, attrs, variants)];
     items.extend(parse_items(quote! {
         #serialize
         impl<'de> serde::Deserialize<'de> for #name_ident {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
-                let tag = match value.get(#property) {
-                    Some(serde_json::Value::String(tag)) => tag.clone(),
-                    _ => return Err(serde::de::Error::missing_field(#property)),
-                };
-                match tag.as_str() {
+                let value = codegen_runtime::object::Buffered::read(deserializer)?;
+                match value.tag(#property)? {
                     #(#arms)*
-                    _ => #unknown,
+                    #unknown
                 }
             }
         }

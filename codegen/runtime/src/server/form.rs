@@ -7,8 +7,9 @@
 //! it says when sent as one value: items or names and values in one text (`tags=a,b`,
 //! `tags=a|b`, `color=R,100,G,200`), or JSON text; sent otherwise (`tags[0]=a`), as
 //! without one. An empty value is the empty string to a string and the empty object to an
-//! object; a union none of whose branches takes it as the empty string reads it as the
-//! empty object (see `object::Buffered::retry`).
+//! object. A union keeps its value's part of the tree and offers it to its branches as the
+//! form sent it (see `object::Buffered`): first strictly, a text that spells a number as
+//! the number only and an empty value as the empty string only, then as each branch asks.
 
 use super::*;
 use serde::de::value::Error;
@@ -21,8 +22,8 @@ const FORM_DEPTH: usize = 8;
 /// A form body as a tree: a text, members by name (in order of appearance) or the values
 /// of a repeated key; and, for a property whose `encoding` says so, a text that is items
 /// (or names and values) by a delimiter, or a JSON value.
-#[derive(Debug, PartialEq)]
-enum Node {
+#[derive(Debug, PartialEq, Clone)]
+pub(crate) enum Node {
     Text(String),
     Members(Vec<(String, Node)>),
     Repeated(Vec<Node>),
@@ -194,7 +195,39 @@ pub fn parse_url_encoded_with<T: DeserializeOwned + Validate>(
     Ok(value)
 }
 
+thread_local! {
+    /// Whether a union is offering a value to its branches strictly: see
+    /// [`Node::read_branch`].
+    static STRICT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The part of the tree a union asked for, on its way to `object::Buffered`.
+    static CAPTURED: std::cell::RefCell<Option<Node>> = const { std::cell::RefCell::new(None) };
+}
+
 impl Node {
+    /// The node a union's [`crate::object::FORM_VALUE`] request just captured, if any.
+    pub(crate) fn take_captured() -> Option<Node> {
+        CAPTURED.with(|captured| captured.borrow_mut().take())
+    }
+
+    /// Reads `T` (a union's branch) from this node. Strictly, a text that spells a number
+    /// or a boolean is not a string and an empty value is not an object: the reading a
+    /// JSON body would have given, which a union tries on every branch before reading the
+    /// form as each branch asks (`""` goes to a string branch before an object's `{}`).
+    pub(crate) fn read_branch<T: DeserializeOwned>(&self, strict: bool) -> Result<T, Error> {
+        crate::validate::with_flag(&STRICT, strict, || T::deserialize(self))
+    }
+
+    /// The text of the member `name`, if this node has one.
+    pub(crate) fn member_text(&self, name: &str) -> Option<&str> {
+        match self {
+            Node::Members(members) => match &members[Self::member(members, name)?].1 {
+                Node::Text(text) => Some(text),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     fn text(&self, expected: &str) -> Result<&str, Error> {
         match self {
             Node::Text(text) | Node::Listed(text, _) => Ok(text),
@@ -303,7 +336,9 @@ impl<'de> Deserializer<'de> for &'de Node {
         match self {
             Node::Members(members) => visitor.visit_map(Members::new(members)),
             // Stripe's `metadata=`: an empty value is an empty object.
-            Node::Text(text) if text.is_empty() => visitor.visit_map(Members::new(&[])),
+            Node::Text(text) if text.is_empty() && !STRICT.with(std::cell::Cell::get) => {
+                visitor.visit_map(Members::new(&[]))
+            }
             // `color=R,100,G,200`: names and values in turn.
             Node::Listed(_, items) if items.len() % 2 == 0 => visitor.visit_map(Pairs {
                 items: items.iter(),
@@ -337,9 +372,13 @@ impl<'de> Deserializer<'de> for &'de Node {
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Error> {
+        if name == crate::object::FORM_VALUE {
+            CAPTURED.with(|captured| *captured.borrow_mut() = Some(self.clone()));
+            return visitor.visit_unit();
+        }
         visitor.visit_newtype_struct(self)
     }
 
@@ -349,6 +388,13 @@ impl<'de> Deserializer<'de> for &'de Node {
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self {
+            Node::Text(text)
+                if STRICT.with(std::cell::Cell::get) && plain_scalar(text).is_some() =>
+            {
+                Err(Error::custom(format!(
+                    "`{text}` is read as a number or boolean"
+                )))
+            }
             Node::Text(text) | Node::Listed(text, _) => visitor.visit_borrowed_str(text),
             _ => self.deserialize_any(visitor),
         }
@@ -359,7 +405,10 @@ impl<'de> Deserializer<'de> for &'de Node {
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_str(visitor)
+        match self {
+            Node::Text(text) | Node::Listed(text, _) => visitor.visit_borrowed_str(text),
+            _ => self.deserialize_any(visitor),
+        }
     }
 
     serde::forward_to_deserialize_any! {
@@ -687,6 +736,37 @@ mod tests {
         let form = "shipping[address]=&shipping[name]=Ann";
         assert_eq!(read(form).unwrap().shipping, Some(shipping));
         assert_eq!(read("range=").unwrap().range, Some(empty()));
+        // An empty object beside an empty string, and a text that spells a number where a
+        // string goes: each read as its member asks.
+        for (form, name) in [
+            ("shipping[address]=&shipping[name]=", ""),
+            ("shipping[address]=&shipping[name]=123", "123"),
+            ("shipping[address][gt]=1&shipping[name]=true", "true"),
+        ] {
+            let Some(Cleared::Shipping(shipping)) = read(form).unwrap().shipping else {
+                panic!("{form}: not the object branch");
+            };
+            assert_eq!(shipping.name, name, "{form}");
+        }
+        // Read as JSON would first, then as each branch asks: `12` is text only where no
+        // branch takes the number.
+        assert_eq!(read("note=12").unwrap().note, Some(Note::Text("12".into())));
+        assert_eq!(
+            read("posted_at=12").unwrap().posted_at,
+            Some(Posted::At(12))
+        );
+        union!(Either { Text(String), Number(i64) });
+        #[derive(Deserialize)]
+        struct Eithers {
+            value: Either,
+        }
+        let either = |form: &str| {
+            let pairs = [(Cow::Borrowed("value"), Cow::Borrowed(form))];
+            read_pairs::<Eithers>(pairs.into_iter()).unwrap().value
+        };
+        assert_eq!(either("12"), Either::Number(12));
+        assert_eq!(either("x"), Either::Text("x".into()));
+        assert_eq!(either("007"), Either::Text("007".into()));
         // Query objects are read so too.
         let pairs = [(Cow::Borrowed("posted_at"), Cow::Borrowed(""))];
         let members: Empties = read_pairs(pairs.into_iter()).unwrap();
