@@ -1367,8 +1367,9 @@ async fn result_enums_multipart_forms_and_sse_only_operations() {
         while let Some(field) = multipart.next_field().await.unwrap() {
             let name = field.name().unwrap().to_owned();
             let file = field.file_name().map(str::to_owned);
+            let media = field.content_type().unwrap_or("-").to_owned();
             let text = field.text().await.unwrap();
-            parts.push(format!("{name}:{file:?}:{text}"));
+            parts.push(format!("{name}:{file:?}:{media}:{text}"));
         }
         (StatusCode::NO_CONTENT, [("x-parts", parts.join("|"))]).into_response()
     }
@@ -1414,10 +1415,12 @@ async fn result_enums_multipart_forms_and_sse_only_operations() {
     let stored = client
         .things_upload(fixture::ThingsUploadForm {
             main: fixture::Upload::from_bytes(&b"M"[..]).file_name("m.txt"),
-            extra: None,
+            extra: Some(fixture::Upload::from_bytes(&b"E"[..])),
             attachments: Some(vec![
                 fixture::Upload::from_bytes(&b"A1"[..]).file_name("a1"),
-                fixture::Upload::from_reader(&b"A2"[..]).file_name("a2"),
+                fixture::Upload::from_reader(&b"A2"[..])
+                    .file_name("a2")
+                    .content_type("text/tab-separated-values"),
             ]),
             note: Some("hello".into()),
             count: Some(3),
@@ -1427,7 +1430,14 @@ async fn result_enums_multipart_forms_and_sse_only_operations() {
     assert_eq!(stored.status().as_u16(), 204);
     assert_eq!(
         stored.headers()["x-parts"],
-        "main:Some(\"m.txt\"):M|attachments:Some(\"a1\"):A1|attachments:Some(\"a2\"):A2|note:None:hello|count:None:3"
+        concat!(
+            // The document's media types where the upload names none.
+            "main:Some(\"m.txt\"):image/png:M|",
+            "extra:None:application/octet-stream:E|",
+            "attachments:Some(\"a1\"):text/csv:A1|",
+            "attachments:Some(\"a2\"):text/tab-separated-values:A2|",
+            "note:None:-:hello|count:None:-:3"
+        )
     );
 
     let events: Vec<String> = client

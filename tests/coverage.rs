@@ -387,7 +387,11 @@ fn content(reached: &mut Reached, where_: &str, c: &Content) {
         constraints: _,
         examples,
         encoding,
+        part_media,
     } = c;
+    if !part_media.is_empty() {
+        reached.add("multipart encoding contentType");
+    }
     for entry in encoding {
         let FormEncoding {
             property: _,
@@ -674,6 +678,7 @@ fn expressible() -> BTreeSet<String> {
     }
     all.insert(form_encoding("form", true, true));
     all.insert("form encoding allowReserved".to_owned());
+    all.insert("multipart encoding contentType".to_owned());
     for kind in MEDIA {
         all.insert(format!("response {kind}"));
         // Event streams are what servers send, not what clients upload.

@@ -237,7 +237,32 @@ fn valid_constructs_without_a_faithful_type_warn_where_and_what() {
     ] {
         assert_warns(&form, &format!("{encoding}/{at}"), message);
     }
-    assert_eq!(form.len(), 6, "{form:#?}");
+    let elsewhere = "#/paths/~1elsewhere/put";
+    assert_warns(
+        &form,
+        &format!("{elsewhere}/requestBody/content/application~1json/encoding"),
+        "applies to multipart and form bodies only",
+    );
+    assert_warns(
+        &form,
+        &format!("{elsewhere}/responses/200/content/application~1x-www-form-urlencoded/encoding"),
+        "ignored in a response",
+    );
+    assert_eq!(form.len(), 8, "{form:#?}");
+    let multipart = warnings_of("requests");
+    let encoding = "#/paths/~1things/post/requestBody/content/multipart~1form-data/encoding";
+    for (at, message) in [
+        ("extra/contentType", "names no one media type"),
+        (
+            "note/contentType",
+            "`contentType: application/xml` is not applied",
+        ),
+        ("count/headers", "not sent or read"),
+        ("missing", "no property `missing`"),
+    ] {
+        assert_warns(&multipart, &format!("{encoding}/{at}"), message);
+    }
+    assert_eq!(multipart.len(), 4, "{multipart:#?}");
     assert!(warnings_of("pointer_refs").is_empty());
     assert!(warnings_of("loose_30").is_empty());
 }

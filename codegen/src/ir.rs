@@ -22,6 +22,10 @@ pub struct Api {
     /// the first path segment after the common prefix) and the types it reaches; empty
     /// when the document has a single group. See `lower/features.rs`.
     pub features: Vec<Feature>,
+    /// The server reads some values as a form's: a form body, or a parameter that is an
+    /// object (its members read as a form's are). A form cannot send an empty array or
+    /// object but by leaving it out, which such a document's structs then read as empty.
+    pub reads_forms: bool,
     pub warnings: Vec<Warning>,
 }
 
@@ -470,6 +474,18 @@ pub enum MediaKind {
     Binary,
 }
 
+impl MediaKind {
+    /// Whether a response of this kind is its bytes, unread: binary, and the multipart and
+    /// form bodies that only requests are typed for (the server sends them as bytes, and
+    /// the client hands them over so).
+    pub fn response_is_bytes(self) -> bool {
+        matches!(
+            self,
+            MediaKind::Binary | MediaKind::Multipart | MediaKind::FormUrlEncoded
+        )
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Content {
     pub media_type: String,
@@ -483,6 +499,9 @@ pub struct Content {
     /// how the top-level properties it names are laid out. Empty: the bracket convention
     /// throughout.
     pub encoding: Vec<FormEncoding>,
+    /// A multipart body's file parts' media types by property, from its `encoding`: what
+    /// a part is sent as when its upload names none (else `application/octet-stream`).
+    pub part_media: std::collections::BTreeMap<String, String>,
 }
 
 /// The Encoding Object of one top-level property of a form body, as the client writes it

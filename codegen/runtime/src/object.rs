@@ -360,10 +360,18 @@ pub trait Slot<'de, A: MapAccess<'de>> {
     /// Reads the member's value into its place.
     fn read(&mut self, map: &mut A) -> Result<(), A::Error>;
 
-    /// Whether leaving the member out is `missing field`.
-    fn required(&self) -> bool {
-        false
+    /// The member was left out: whether that is allowed (else `missing field`), its
+    /// place then holding what leaving it out means.
+    fn left_out(&mut self) -> bool {
+        true
     }
+}
+
+/// Whether a form is being read: a form cannot send an empty array, or an object whose
+/// members are all left out, but by leaving it out (the client's `serde_qs`, Stripe's
+/// SDKs and schemathesis all do), so a required one of those left out of a form is empty.
+fn in_form() -> bool {
+    FORM.with(std::cell::Cell::get)
 }
 
 /// A member read as its type reads it; left out, it keeps the struct's default (a
@@ -376,6 +384,14 @@ pub struct Required<'a, T>(pub &'a mut T);
 /// A required member of a struct without a `Default`, in a slot: `Some` once read,
 /// `missing field` when left out.
 pub struct Given<'a, T>(pub &'a mut Option<T>);
+
+/// A required member whose empty value a form sends by leaving it out (an array, a map,
+/// an object whose members are all optional), in its place holding that value: `missing
+/// field` when left out of JSON, the empty value when left out of a form.
+pub struct RequiredOrEmpty<'a, T>(pub &'a mut T);
+
+/// [`RequiredOrEmpty`] for a struct without a `Default`, in a slot.
+pub struct GivenOrEmpty<'a, T>(pub &'a mut Option<T>);
 
 /// An optional member that is not nullable: `null` is refused while a server reads a
 /// request (see [`crate::validate::optional`]), read as absent otherwise.
@@ -397,8 +413,8 @@ impl<'de, A: MapAccess<'de>, T: Deserialize<'de>> Slot<'de, A> for Required<'_, 
         Value(&mut *self.0).read(map)
     }
 
-    fn required(&self) -> bool {
-        true
+    fn left_out(&mut self) -> bool {
+        false
     }
 }
 
@@ -408,8 +424,32 @@ impl<'de, A: MapAccess<'de>, T: Deserialize<'de>> Slot<'de, A> for Given<'_, T> 
         Ok(())
     }
 
-    fn required(&self) -> bool {
-        true
+    fn left_out(&mut self) -> bool {
+        false
+    }
+}
+
+impl<'de, A: MapAccess<'de>, T: Deserialize<'de>> Slot<'de, A> for RequiredOrEmpty<'_, T> {
+    fn read(&mut self, map: &mut A) -> Result<(), A::Error> {
+        Value(&mut *self.0).read(map)
+    }
+
+    fn left_out(&mut self) -> bool {
+        in_form()
+    }
+}
+
+impl<'de, A: MapAccess<'de>, T: Deserialize<'de> + Default> Slot<'de, A> for GivenOrEmpty<'_, T> {
+    fn read(&mut self, map: &mut A) -> Result<(), A::Error> {
+        Given(&mut *self.0).read(map)
+    }
+
+    fn left_out(&mut self) -> bool {
+        let empty = in_form();
+        if empty {
+            *self.0 = Some(T::default());
+        }
+        empty
     }
 }
 
@@ -486,14 +526,12 @@ impl<'de, A: MapAccess<'de>> Members<A> {
                 },
             }
         }
-        match members
-            .iter()
-            .enumerate()
-            .find(|(index, (_, slot))| slot.required() && !seen.contains(*index))
-        {
-            Some((_, (name, _))) => Err(A::Error::missing_field(name)),
-            None => Ok(()),
+        for (index, (name, slot)) in members.iter_mut().enumerate() {
+            if !seen.contains(index) && !slot.left_out() {
+                return Err(A::Error::missing_field(name));
+            }
         }
+        Ok(())
     }
 }
 
@@ -778,5 +816,60 @@ mod tests {
         let mut bits = Seen::new(128);
         assert!(bits.insert(127));
         assert!(!bits.insert(127));
+    }
+
+    /// A struct without a `Default` holding required members a form sends empty by
+    /// leaving them out.
+    #[derive(Debug, PartialEq)]
+    struct Holder {
+        tags: Vec<String>,
+        inner: Vec<i64>,
+    }
+
+    impl Object for Holder {
+        const NAME: &'static str = "Holder";
+
+        fn read<'de, A: MapAccess<'de>>(mut map: Members<A>) -> Result<Self, A::Error> {
+            let mut tags = Vec::new();
+            let mut inner = None;
+            map.read_into(
+                &mut [
+                    ("tags", &mut RequiredOrEmpty(&mut tags)),
+                    ("inner", &mut GivenOrEmpty(&mut inner)),
+                ],
+                Rest::Skip,
+            )?;
+            let Some(inner) = inner else {
+                return Err(map.missing("inner"));
+            };
+            Ok(Holder { tags, inner })
+        }
+
+        fn write<W: Write>(&self, _: &mut W) {}
+    }
+
+    impl<'de> Deserialize<'de> for Holder {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserialize(deserializer)
+        }
+    }
+
+    #[test]
+    fn left_out_of_a_form_what_a_form_sends_empty_so_is_empty() {
+        let json = |text: &str| serde_json::from_str::<Holder>(text).map_err(|e| e.to_string());
+        assert!(json(r#"{"inner": []}"#)
+            .unwrap_err()
+            .contains("missing field `tags`"));
+        assert!(json(r#"{"tags": []}"#)
+            .unwrap_err()
+            .contains("missing field `inner`"));
+        // As a form's: the runtime's form reading sets the flag; a JSON value stands in.
+        let form = |text: &str| crate::validate::with_flag(&FORM, true, || json(text));
+        let empty = Holder {
+            tags: vec![],
+            inner: vec![],
+        };
+        assert_eq!(form("{}").unwrap(), empty);
+        assert_eq!(form(r#"{"inner": [1]}"#).unwrap().inner, [1]);
     }
 }

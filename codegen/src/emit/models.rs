@@ -161,6 +161,8 @@ fn struct_def(
                     default_inits.push(quote!(#field: Default::default()));
                     let absent = if reads_missing_as_none(api, &f.ty) {
                         Absent::Null
+                    } else if api.reads_forms && empty_when_left_out_of_forms(api, &f.ty) {
+                        Absent::RequiredOrEmpty
                     } else {
                         Absent::Required
                     };
@@ -259,6 +261,21 @@ fn reads_missing_as_none(api: &Api, ty: &Ty) -> bool {
     }
 }
 
+/// Whether a form sends the empty value of `ty` by leaving it out: an array, a map, or an
+/// object whose members are all optional (with a `Default`, its empty value).
+fn empty_when_left_out_of_forms(api: &Api, ty: &Ty) -> bool {
+    match resolved(api, ty) {
+        Ty::List(_) | Ty::Map(_) | Ty::JsonObject => true,
+        Ty::Box(inner) => empty_when_left_out_of_forms(api, inner),
+        Ty::Named(id) => {
+            let t = api.ty(*id);
+            matches!(&t.kind, TypeKind::Struct(s) if t.has_default
+                && s.fields.iter().all(|f| f.presence == Presence::Optional))
+        }
+        _ => false,
+    }
+}
+
 /// How a member's value is read (by the runtime's `object::Slot` its place is wrapped in).
 #[derive(Clone, Copy)]
 enum Read {
@@ -274,6 +291,9 @@ enum Read {
 enum Absent {
     /// `missing field`.
     Required,
+    /// `missing field`, but in a form, which sends its empty value by leaving it out: that
+    /// value (see `empty_when_left_out_of_forms`).
+    RequiredOrEmpty,
     /// `None`, for a required member of an `Option` type (nullable), as serde's derive has
     /// it: its slot flattened, but written when `None` too.
     Null,
@@ -336,6 +356,8 @@ impl ObjectImpl {
             // A slot of `Option<T>` where there is no default to fill.
             (Read::Field, Absent::Required) if !self.into_default => "Given",
             (Read::Field, Absent::Required) => "Required",
+            (Read::Field, Absent::RequiredOrEmpty) if !self.into_default => "GivenOrEmpty",
+            (Read::Field, Absent::RequiredOrEmpty) => "RequiredOrEmpty",
             (Read::Field, _) => "Value",
             (Read::Optional, _) => "Optional",
             (Read::Nullable, _) => "Nullable",
@@ -378,7 +400,7 @@ impl ObjectImpl {
         let slot_ident = ident(&slot);
         let init = match absent {
             Absent::Defaulted(function) => ast::call(ast::path_expr(&["Self", &function]), []),
-            Absent::Required => {
+            Absent::Required | Absent::RequiredOrEmpty => {
                 let wire = ast::str_lit(&f.wire);
                 self.requires.push(syn::parse_quote! {
                     let Some(#slot_ident) = #slot_ident else {

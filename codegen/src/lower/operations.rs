@@ -1,6 +1,7 @@
 //! Paths → operations: parameters, bodies, responses, media types and security.
 
 use super::*;
+use std::collections::BTreeMap;
 
 /// A form property's value: a scalar, or an array or object (and whether its items or
 /// members are arrays or objects themselves).
@@ -328,6 +329,7 @@ impl<'a> Lowerer<'a> {
                 constraints,
                 examples,
                 encoding: Vec::new(),
+                part_media: BTreeMap::new(),
             });
         }
         Ok(out)
@@ -471,6 +473,84 @@ impl<'a> Lowerer<'a> {
         out
     }
 
+    /// A multipart body's `encoding`: the media type each file property's part is sent as
+    /// when its upload names none (the first concrete type `contentType` lists). What is
+    /// not honoured is warned of where it is: per-part `headers`, a `contentType` for a
+    /// part that is not a file (sent as its text, objects as JSON), and a file's
+    /// `contentType` of wildcards only. `style`, `explode` and `allowReserved` apply to
+    /// form bodies only (OpenAPI 3.0.3), so they are passed over here.
+    fn multipart_encoding(
+        &mut self,
+        media: &'a openapiv3::MediaType,
+        body: Option<&Ty>,
+        media_at: &str,
+    ) -> BTreeMap<String, String> {
+        let encoding_at = pointer(media_at, "encoding");
+        let fields = match body.and_then(|ty| self.resolved(ty)) {
+            Some(TypeKind::Struct(s)) => s.fields.clone(),
+            _ => return BTreeMap::new(),
+        };
+        let mut out = BTreeMap::new();
+        for (property, encoding) in &media.encoding {
+            let at = pointer(&encoding_at, property);
+            let Some(field) = fields.iter().find(|f| f.wire == *property) else {
+                self.warn(
+                    &at,
+                    format!("the body has no property `{property}`: its encoding is ignored"),
+                );
+                continue;
+            };
+            if !encoding.headers.is_empty() {
+                self.warn(
+                    &pointer(&at, "headers"),
+                    "a part's own headers are not sent or read: ignored",
+                );
+            }
+            let Some(types) = &encoding.content_type else {
+                continue;
+            };
+            let file = match &field.ty {
+                Ty::Option(inner) => &**inner,
+                ty => ty,
+            };
+            let file = match file {
+                Ty::List(item) => **item == Ty::Bytes,
+                ty => *ty == Ty::Bytes,
+            };
+            let concrete = types
+                .split(',')
+                .map(codegen_runtime::media::essence)
+                .find(|t| !t.is_empty() && !t.contains('*'));
+            let types_at = pointer(&at, "contentType");
+            match (file, concrete) {
+                // The runtime's default already.
+                (true, Some(media_type))
+                    if media_type.eq_ignore_ascii_case("application/octet-stream") => {}
+                (true, Some(media_type)) => {
+                    out.insert(property.clone(), media_type.to_owned());
+                }
+                (true, None) => self.warn(
+                    &types_at,
+                    format!("`contentType: {types}` names no one media type: the part is sent as application/octet-stream unless its upload names one"),
+                ),
+                (false, _) => {
+                    use codegen_runtime::media::{essence, is_json};
+                    let plain = types.split(',').any(|t| {
+                        let t = essence(t);
+                        is_json(t) || t.eq_ignore_ascii_case("text/plain") || t == "text/*" || t == "*/*"
+                    });
+                    if !plain {
+                        self.warn(
+                            &types_at,
+                            format!("`contentType: {types}` is not applied: a part that is not a file is sent as its text (objects and arrays as JSON)"),
+                        );
+                    }
+                }
+            }
+        }
+        out
+    }
+
     pub(super) fn operations(&mut self) -> Result<Vec<Operation>> {
         let mut operations = Vec::new();
         let mut op_names = Scope::default();
@@ -517,12 +597,26 @@ impl<'a> Lowerer<'a> {
                             self.content(&body.content, &format!("{type_stem}Request"), &body_at)?;
                         for (content, (media_type, media)) in content.iter_mut().zip(&body.content)
                         {
-                            if content.kind == MediaKind::FormUrlEncoded
-                                && !media.encoding.is_empty()
-                            {
-                                let media_at = pointer(&pointer(&body_at, "content"), media_type);
-                                content.encoding =
-                                    self.form_encoding(media, content.ty.as_ref(), &media_at);
+                            if media.encoding.is_empty() {
+                                continue;
+                            }
+                            let media_at = pointer(&pointer(&body_at, "content"), media_type);
+                            match content.kind {
+                                MediaKind::FormUrlEncoded => {
+                                    content.encoding =
+                                        self.form_encoding(media, content.ty.as_ref(), &media_at);
+                                }
+                                MediaKind::Multipart => {
+                                    content.part_media = self.multipart_encoding(
+                                        media,
+                                        content.ty.as_ref(),
+                                        &media_at,
+                                    );
+                                }
+                                _ => self.warn(
+                                    &pointer(&media_at, "encoding"),
+                                    format!("`encoding` applies to multipart and form bodies only (OpenAPI 3.0.3, Media Type Object), not to `{media_type}`: ignored"),
+                                ),
                             }
                         }
                         Some(RequestBody {
@@ -714,7 +808,18 @@ impl<'a> Lowerer<'a> {
             out.push(Response {
                 status,
                 description: response.description.clone(),
-                content: self.content(&response.content, &hint, &response_at)?,
+                content: {
+                    for (media_type, media) in &response.content {
+                        if !media.encoding.is_empty() {
+                            let media_at = pointer(&pointer(&response_at, "content"), media_type);
+                            self.warn(
+                                &pointer(&media_at, "encoding"),
+                                "`encoding` applies to request bodies only (OpenAPI 3.0.3, Media Type Object): ignored in a response",
+                            );
+                        }
+                    }
+                    self.content(&response.content, &hint, &response_at)?
+                },
                 headers,
             });
         }

@@ -360,6 +360,12 @@ impl Request {
         self.part(Part::file(name, upload))
     }
 
+    /// Adds a file part sent as `media_type` unless its upload names its own (the
+    /// document's `encoding` of the part).
+    pub fn file_part_as(self, name: &str, upload: Upload, media_type: &str) -> Self {
+        self.file_part(name, upload.or_content_type(media_type))
+    }
+
     /// Adds a text part to the multipart body (`None` adds nothing).
     pub fn text_part<T: Serialize + ?Sized>(mut self, name: &str, value: &T) -> Self {
         match Part::value(name, value) {

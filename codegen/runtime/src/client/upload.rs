@@ -74,6 +74,13 @@ impl Upload {
         self
     }
 
+    /// The upload, sent as `media_type` unless it names its own.
+    pub(crate) fn or_content_type(mut self, media_type: &str) -> Self {
+        self.content_type
+            .get_or_insert_with(|| media_type.to_owned());
+        self
+    }
+
     /// The length of a reader's content, when known (sent as the part's length).
     pub fn length(mut self, length: u64) -> Self {
         self.length = Some(length);

@@ -155,6 +155,10 @@ fn apply_encoding(root: &mut Node, encoding: &[FormEncoding]) -> Result<(), (Str
                     .collect(),
             };
             *node = Node::Listed(text, items);
+        } else if entry.style == FormStyle::Form && entry.explode && text.is_empty() {
+            // OpenAPI's exploded `form` sends `[""]` as `tags=`, which the entry asks for:
+            // one empty item to an array, the empty text to anything else.
+            *node = Node::Listed(String::new(), vec![Node::Text(String::new())]);
         }
     }
     Ok(())
@@ -237,10 +241,13 @@ impl Node {
         }
     }
 
+    /// A number or boolean from its text, spelled as JSON spells it (`7`, not `007` or
+    /// `+7`, which Rust's parsers take): a text spelled otherwise is a string, which a
+    /// union's string branch may take instead.
     fn parse<N: std::str::FromStr>(&self, expected: &str) -> Result<N, Error> {
         let text = self.text(expected)?;
-        text.parse()
-            .map_err(|_| Error::custom(format!("`{text}` is not {expected}")))
+        let parsed = plain_scalar(text).and_then(|_| text.parse().ok());
+        parsed.ok_or_else(|| Error::custom(format!("`{text}` is not {expected}")))
     }
 }
 
@@ -304,7 +311,14 @@ impl<'de> Deserializer<'de> for &'de Node {
             Node::Repeated(values) | Node::Listed(_, values) => {
                 visitor.visit_seq(Items(values.iter()))
             }
-            // One value of a repeated key; `[]` for no values is not expressible.
+            // An empty value is the empty array, as it is the empty object (Stripe's
+            // `tax_rates=` clears them): a form has no other spelling for it, while `[""]`
+            // has one (`tags[0]=`). Strictly, as JSON reads it, it is the empty string.
+            Node::Text(text) if text.is_empty() => match STRICT.with(std::cell::Cell::get) {
+                true => Err(Error::custom("expected an array, found the empty string")),
+                false => visitor.visit_seq(Items([].iter())),
+            },
+            // One value of a repeated key.
             Node::Text(_) => visitor.visit_seq(Items(std::slice::from_ref(self).iter())),
             Node::Json(value) => value.deserialize_seq(visitor).map_err(Error::custom),
             // `a[0]=x&a[1]=y`: indices in any order, none missing.
@@ -579,6 +593,10 @@ mod tests {
         assert_eq!(read("expand[]=a&expand[]=b").unwrap().expand, expected);
         assert_eq!(read("expand[1]=b&expand[0]=a").unwrap().expand, expected);
         assert_eq!(read("expand=a").unwrap().expand, vec!["a".to_owned()]);
+        // An empty value is the empty array; one empty item takes brackets.
+        assert_eq!(read("expand=").unwrap().expand, Vec::<String>::new());
+        assert_eq!(read("expand[0]=").unwrap().expand, vec![String::new()]);
+        assert_eq!(read("expand[]=").unwrap().expand, vec![String::new()]);
         assert!(read("expand[0]=a&expand[2]=b")
             .unwrap_err()
             .contains("gaps"));
@@ -723,6 +741,7 @@ mod tests {
         );
         assert_eq!(read("posted_at=7").unwrap().posted_at, Some(Posted::At(7)));
         assert!(read("posted_at=soon").is_err());
+        assert!(read("posted_at=0007").is_err());
         // A branch that takes the empty string takes it first.
         let text = Note::Text(String::new());
         assert_eq!(read("note=").unwrap().note, Some(text));
@@ -755,6 +774,33 @@ mod tests {
             read("posted_at=12").unwrap().posted_at,
             Some(Posted::At(12))
         );
+        // Stripe's clearable list, `anyOf: [array, enum [""]]`: `tax_rates=` is the
+        // empty string first; an array's empty value is the empty array otherwise.
+        union!(Rates { List(Vec<String>), Unset(Unset) });
+        #[derive(Debug, PartialEq)]
+        struct Unset;
+        impl<'de> Deserialize<'de> for Unset {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                match String::deserialize(deserializer)?.as_str() {
+                    "" => Ok(Unset),
+                    other => Err(D::Error::custom(format!("unknown variant `{other}`"))),
+                }
+            }
+        }
+        #[derive(Deserialize)]
+        struct Lists {
+            rates: Rates,
+            tags: Vec<String>,
+        }
+        let lists: Lists = read_pairs(
+            [
+                (Cow::Borrowed("rates"), Cow::Borrowed("")),
+                (Cow::Borrowed("tags"), Cow::Borrowed("")),
+            ]
+            .into_iter(),
+        )
+        .unwrap();
+        assert_eq!((lists.rates, lists.tags), (Rates::Unset(Unset), vec![]));
         union!(Either { Text(String), Number(i64) });
         #[derive(Deserialize)]
         struct Eithers {
@@ -788,6 +834,11 @@ mod tests {
             read("amount=ten").unwrap_err(),
             "body/amount: `ten` is not an integer"
         );
+        // Numbers are spelled as JSON spells them.
+        for amount in ["007", "+7", " 7", "7.0"] {
+            let form = format!("amount={}", amount.replace('+', "%2B").replace(' ', "%20"));
+            assert!(read(&form).is_err(), "{form}");
+        }
         let unknown = read("items[0][price]=p&items[0][colour]=red").unwrap_err();
         assert!(unknown.contains("unknown field `colour`"), "{unknown}");
         assert!(unknown.starts_with("body/items/0"), "{unknown}");
@@ -946,5 +997,14 @@ mod tests {
         let exploded = [FormEncoding::new("tags", FormStyle::Form, true)];
         let read = parse_url_encoded_with::<Encoded>(form.as_bytes(), &exploded).unwrap();
         assert_eq!(read, plain);
+        // OpenAPI's exploded form, asked for by name, sends `[""]` as `tags=`; without
+        // an entry, that is the empty array.
+        let read = |table: &[FormEncoding]| {
+            parse_url_encoded_with::<Encoded>(b"tags=", table)
+                .unwrap()
+                .tags
+        };
+        assert_eq!(read(&exploded), vec![String::new()]);
+        assert_eq!(read(&[]), Vec::<String>::new());
     }
 }

@@ -304,7 +304,14 @@ fn multipart_form(api: &Api, op: &Operation, content: &Content) -> MultipartForm
     for f in &fields {
         let field = ident(&f.name);
         let form_field = || ast::field(var("form"), syn::Member::Named(field.clone()));
-        let file_part = |files| add_part("file_part", [ast::str_lit(&f.wire), files]);
+        // The document's `encoding` may say what a file is sent as when its upload does not.
+        let file_part = |files| match content.part_media.get(&f.wire) {
+            Some(media) => add_part(
+                "file_part_as",
+                [ast::str_lit(&f.wire), files, ast::str_lit(media)],
+            ),
+            None => add_part("file_part", [ast::str_lit(&f.wire), files]),
+        };
         // A file, or a list of files, possibly optional; anything else is a text part.
         let (optional, inner) = match &f.ty {
             Ty::Option(inner) => (true, &**inner),

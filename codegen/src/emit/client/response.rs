@@ -97,7 +97,7 @@ pub(super) fn accept_outcomes(outcomes: &[Outcome]) -> Option<Stmt> {
     let accept = accept.join(", ");
     let streamed = outcomes
         .iter()
-        .any(|o| o.content.is_some_and(|c| c.kind == MediaKind::Binary));
+        .any(|o| o.content.is_some_and(|c| c.kind.response_is_bytes()));
     if accept.is_empty() && !streamed {
         return None;
     }
@@ -121,7 +121,7 @@ pub(super) fn decode_one(api: &Api, outcome: &Outcome) -> (Type, Expr) {
                 named_ty("String"),
                 transport_await("text", [var("request")]),
             ),
-            MediaKind::Binary => (
+            kind if kind.response_is_bytes() => (
                 named_ty("ByteStream"),
                 transport_await("bytes", [var("request")]),
             ),
@@ -220,7 +220,7 @@ pub(super) fn decode_many(api: &Api, op: &Operation, outcomes: &[Outcome]) -> (I
                         ast::method(ast::try_expr(ast::await_expr(text)), "map", [wrap()]),
                     )
                 }
-                MediaKind::Binary => (
+                kind if kind.response_is_bytes() => (
                     Some(named_ty("ByteStream")),
                     ast::method(
                         ast::method(transport(), "byte_stream", [var("response")]),
