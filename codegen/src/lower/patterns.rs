@@ -16,7 +16,7 @@ pub(super) fn drop_uncheckable_patterns(
         };
         let error = compiles
             .entry(pattern.clone())
-            .or_insert_with(|| regex_lite::Regex::new(pattern).err().map(|e| e.to_string()));
+            .or_insert_with(|| codegen_runtime::validate::Matcher::new(pattern).err());
         if let Some(error) = error {
             warnings.push(Warning {
                 pointer: at,
