@@ -3,13 +3,14 @@
 //! convention), and the tree is read as the type asks. Both spellings of an array are
 //! taken: brackets (`tags[]=a`, `tags[0]=a`) and OpenAPI's default, the key repeated
 //! (`tags=a&tags=b`), where one value is an array of one. Numbers and booleans are read
-//! from their text. A top-level property the document gives an `encoding` for is read as
-//! it says when sent as one value: items or names and values in one text (`tags=a,b`,
-//! `tags=a|b`, `color=R,100,G,200`), or JSON text; sent otherwise (`tags[0]=a`), as
-//! without one. An empty value is the empty string to a string and the empty object to an
-//! object. A union keeps its value's part of the tree and offers it to its branches as the
-//! form sent it (see `object::Buffered`): first strictly, a text that spells a number as
-//! the number only and an empty value as the empty string only, then as each branch asks.
+//! from their text, spelled as JSON spells them. A top-level property the document gives
+//! an `encoding` for is read as it says when sent as one value: items or names and values
+//! in one text (`tags=a,b`, `tags=a|b`, `color=R,100,G,200`), or JSON text; sent
+//! otherwise (`tags[0]=a`), as without one. An empty value is the empty string to a
+//! string, the empty object to an object and the empty array to an array. A union keeps
+//! its value's part of the tree and offers it to its branches as the form sent it (see
+//! `object::Buffered`): first strictly, a text that spells a number as the number only and
+//! an empty value as the empty string only, then as each branch asks.
 
 use super::*;
 use serde::de::value::Error;
