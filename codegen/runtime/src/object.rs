@@ -2,13 +2,13 @@
 //! field-identifier enum with its own visitor, a visitor that also takes arrays, and a
 //! wrapper type per member read or written through a function: most of what a large
 //! document's crate costs to compile. A generated struct instead implements [`Object`]:
-//! `read`, a table of its members' names and places filled by [`Members::read_into`] (a
-//! struct with a `Default`), or one `match` over the names, each arm a call to a method of
-//! [`Members`] (one without); `write`, one call of a [`Write`] method per member. Neither uses `?` per member: a `?`
-//! (a `Try` and a `FromResidual` to prove, and their match to borrow-check) cost more to
-//! compile than the call it follows. These do what the derives did, with the same
-//! errors raised at the same places, so that the paths `serde_path_to_error` finds (a 422's
-//! field) stay the same.
+//! `read`, a table of its members' names and places filled by [`Members::read_into`] (its
+//! fields of `Self::default()` where it has a `Default`, else slots); `write`, one call of a
+//! [`Write`] method per member. Neither uses `?` per member: a `?` (a `Try` and a
+//! `FromResidual` to prove, and their match to borrow-check) cost more to compile than the
+//! call it follows. These do what the derives did, with the same errors raised at the same
+//! places, so that the paths `serde_path_to_error` finds (a 422's field) stay the same. A
+//! generated union reads through [`Buffered`].
 
 use serde::de::{DeserializeSeed, Deserializer, Error, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeStruct, Serializer};
