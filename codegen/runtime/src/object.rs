@@ -134,7 +134,7 @@ pub(crate) fn reading_form<R>(form: bool, read: impl FnOnce() -> R) -> R {
 impl Buffered {
     /// Reads the value whole.
     pub fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = match FORM.with(std::cell::Cell::get) {
+        let value = match in_form() {
             true => deserializer.deserialize_newtype_struct(FORM_VALUE, HeldVisitor)?,
             false => Held::Json(serde_json::Value::deserialize(deserializer)?),
         };
@@ -200,8 +200,9 @@ impl Buffered {
     }
 }
 
-/// Reads a union's value: a form's part of the tree, handed over through
-/// [`FORM_VALUE`], or any other deserializer's value as JSON.
+/// Reads a union's value: a form's part of the tree, handed over through [`FORM_VALUE`].
+/// (Only a form's deserializer is asked for it; one that does not know the name hands its
+/// value to `visit_newtype_struct`, read as JSON.)
 struct HeldVisitor;
 
 impl<'de> Visitor<'de> for HeldVisitor {
@@ -224,44 +225,6 @@ impl<'de> Visitor<'de> for HeldVisitor {
 
     fn visit_newtype_struct<D: Deserializer<'de>>(self, deserializer: D) -> Result<Held, D::Error> {
         serde_json::Value::deserialize(deserializer).map(Held::Json)
-    }
-
-    fn visit_bool<E: Error>(self, value: bool) -> Result<Held, E> {
-        Ok(Held::Json(value.into()))
-    }
-
-    fn visit_i64<E: Error>(self, value: i64) -> Result<Held, E> {
-        Ok(Held::Json(value.into()))
-    }
-
-    fn visit_u64<E: Error>(self, value: u64) -> Result<Held, E> {
-        Ok(Held::Json(value.into()))
-    }
-
-    fn visit_f64<E: Error>(self, value: f64) -> Result<Held, E> {
-        Ok(Held::Json(value.into()))
-    }
-
-    fn visit_str<E: Error>(self, value: &str) -> Result<Held, E> {
-        Ok(Held::Json(value.into()))
-    }
-
-    fn visit_none<E: Error>(self) -> Result<Held, E> {
-        Ok(Held::Json(serde_json::Value::Null))
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Held, D::Error> {
-        serde_json::Value::deserialize(deserializer).map(Held::Json)
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, items: A) -> Result<Held, A::Error> {
-        let items = serde::de::value::SeqAccessDeserializer::new(items);
-        serde_json::Value::deserialize(items).map(Held::Json)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, members: A) -> Result<Held, A::Error> {
-        let members = serde::de::value::MapAccessDeserializer::new(members);
-        serde_json::Value::deserialize(members).map(Held::Json)
     }
 }
 
@@ -367,9 +330,7 @@ pub trait Slot<'de, A: MapAccess<'de>> {
     }
 }
 
-/// Whether a form is being read: a form cannot send an empty array, or an object whose
-/// members are all left out, but by leaving it out (the client's `serde_qs`, Stripe's
-/// SDKs and schemathesis all do), so a required one of those left out of a form is empty.
+/// Whether a server is reading a form on this thread (see `FORM`).
 fn in_form() -> bool {
     FORM.with(std::cell::Cell::get)
 }
@@ -386,8 +347,9 @@ pub struct Required<'a, T>(pub &'a mut T);
 pub struct Given<'a, T>(pub &'a mut Option<T>);
 
 /// A required member whose empty value a form sends by leaving it out (an array, a map,
-/// an object whose members are all optional), in its place holding that value: `missing
-/// field` when left out of JSON, the empty value when left out of a form.
+/// an object whose members are all optional: the client's `serde_qs`, Stripe's SDKs and
+/// schemathesis all leave them out), in its place holding that value: `missing field` when
+/// left out of JSON, the empty value when left out of a form.
 pub struct RequiredOrEmpty<'a, T>(pub &'a mut T);
 
 /// [`RequiredOrEmpty`] for a struct without a `Default`, in a slot.

@@ -69,6 +69,7 @@ pub fn checked_block(mut stmts: Vec<Stmt>) -> Expr {
         block: ast::block(stmts),
     })
 }
+
 /// `return value` made `break 'label value` throughout `stmts`, in the shapes checks take
 /// (`if`, blocks, `for` loops; never a closure, whose `return` is its own).
 fn returns_to_breaks(stmts: &mut [Stmt], label: &syn::Lifetime) {

@@ -74,6 +74,7 @@ pub fn lower(document: &crate::load::Document) -> Result<Api> {
     let mut operations = lowerer.operations()?;
     newtype_self_referencing_aliases(&mut lowerer.types);
     lowerer.resolve_defaults();
+    let reads_forms = lowerer.reads_forms(&operations);
     let Lowerer {
         mut types,
         mut warnings,
@@ -99,7 +100,6 @@ pub fn lower(document: &crate::load::Document) -> Result<Api> {
     let error_type = error_type(&operations);
     let features = features::assign(&mut types, &mut operations, error_type, &doc.tags);
     warnings.sort_by(|a, b| a.pointer.cmp(&b.pointer));
-    let reads_forms = reads_forms(&types, &operations);
     Ok(Api {
         title: doc.info.title.clone(),
         version: doc.info.version.clone(),
@@ -117,36 +117,6 @@ pub fn lower(document: &crate::load::Document) -> Result<Api> {
         operations,
         reads_forms,
         warnings,
-    })
-}
-
-/// See [`Api::reads_forms`].
-fn reads_forms(types: &[TypeDef], operations: &[Operation]) -> bool {
-    let is_object = |ty: &Ty| {
-        let mut ty = ty;
-        // Through options and aliases (an alias chain ends: cycles are newtypes).
-        for _ in 0..=types.len() {
-            match ty {
-                Ty::Option(inner) | Ty::Box(inner) => ty = inner,
-                Ty::Named(id) => match &types[id.0].kind {
-                    TypeKind::Alias(inner) | TypeKind::Newtype(inner) => ty = inner,
-                    // A union may hold an object.
-                    TypeKind::Struct(_) | TypeKind::Union(_) => return true,
-                    _ => return false,
-                },
-                Ty::Map(_) | Ty::JsonObject => return true,
-                _ => return false,
-            }
-        }
-        false
-    };
-    operations.iter().any(|op| {
-        op.params.iter().any(|p| is_object(&p.ty))
-            || op
-                .body
-                .iter()
-                .flat_map(|b| &b.content)
-                .any(|c| c.kind == MediaKind::FormUrlEncoded && c.ty.is_some())
     })
 }
 

@@ -366,6 +366,23 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// See [`Api::reads_forms`]: a form body, or a parameter whose value is an object (or
+    /// a union, which may hold one).
+    pub(super) fn reads_forms(&self, operations: &[Operation]) -> bool {
+        let read_as_form = |ty: &Ty| {
+            matches!(self.form_shape(ty, false), FormShape::Object(_))
+                || matches!(self.resolved(ty), Some(TypeKind::Union(_)))
+        };
+        operations.iter().any(|op| {
+            op.params.iter().any(|p| read_as_form(&p.ty))
+                || op
+                    .body
+                    .iter()
+                    .flat_map(|b| &b.content)
+                    .any(|c| c.kind == MediaKind::FormUrlEncoded && c.ty.is_some())
+        })
+    }
+
     /// A form body's `encoding`, entry by entry; what cannot be honoured is left out (the
     /// property keeps the bracket convention) with a warning where it is.
     pub(super) fn form_encoding(

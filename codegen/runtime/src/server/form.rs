@@ -209,6 +209,11 @@ thread_local! {
 }
 
 impl Node {
+    /// Whether a union is offering this thread's value strictly (see [`Node::read_branch`]).
+    fn strict() -> bool {
+        STRICT.with(std::cell::Cell::get)
+    }
+
     /// The node a union's [`crate::object::FORM_VALUE`] request just captured, if any.
     pub(crate) fn take_captured() -> Option<Node> {
         CAPTURED.with(|captured| captured.borrow_mut().take())
@@ -315,7 +320,7 @@ impl<'de> Deserializer<'de> for &'de Node {
             // An empty value is the empty array, as it is the empty object (Stripe's
             // `tax_rates=` clears them): a form has no other spelling for it, while `[""]`
             // has one (`tags[0]=`). Strictly, as JSON reads it, it is the empty string.
-            Node::Text(text) if text.is_empty() => match STRICT.with(std::cell::Cell::get) {
+            Node::Text(text) if text.is_empty() => match Node::strict() {
                 true => Err(Error::custom("expected an array, found the empty string")),
                 false => visitor.visit_seq(Items([].iter())),
             },
@@ -351,7 +356,7 @@ impl<'de> Deserializer<'de> for &'de Node {
         match self {
             Node::Members(members) => visitor.visit_map(Members::new(members)),
             // Stripe's `metadata=`: an empty value is an empty object.
-            Node::Text(text) if text.is_empty() && !STRICT.with(std::cell::Cell::get) => {
+            Node::Text(text) if text.is_empty() && !Node::strict() => {
                 visitor.visit_map(Members::new(&[]))
             }
             // `color=R,100,G,200`: names and values in turn.
@@ -403,13 +408,9 @@ impl<'de> Deserializer<'de> for &'de Node {
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self {
-            Node::Text(text)
-                if STRICT.with(std::cell::Cell::get) && plain_scalar(text).is_some() =>
-            {
-                Err(Error::custom(format!(
-                    "`{text}` is read as a number or boolean"
-                )))
-            }
+            Node::Text(text) if Node::strict() && plain_scalar(text).is_some() => Err(
+                Error::custom(format!("`{text}` is read as a number or boolean")),
+            ),
             Node::Text(text) | Node::Listed(text, _) => visitor.visit_borrowed_str(text),
             _ => self.deserialize_any(visitor),
         }

@@ -504,7 +504,13 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Objects<A> {
 /// Rewrites `2.0` as `2` throughout; whether anything changed.
 fn whole_floats_to_integers(value: &mut serde_json::Value) -> bool {
     use serde_json::Value;
-    rewrite_scalars(value, &|value| match value {
+    match value {
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |any, item| whole_floats_to_integers(item) | any),
+        Value::Object(members) => members
+            .values_mut()
+            .fold(false, |any, member| whole_floats_to_integers(member) | any),
         Value::Number(n) if n.is_f64() => match n.as_f64() {
             // Strictly inside ±2^63: `-9223372036854775809` rounds to -2^63 and is out of range.
             Some(f)
@@ -518,7 +524,7 @@ fn whole_floats_to_integers(value: &mut serde_json::Value) -> bool {
             _ => false,
         },
         _ => false,
-    })
+    }
 }
 
 /// serde_json's message without " at line 1 column 17": the field names the place.
@@ -552,23 +558,5 @@ impl Overflow {
 
     pub(crate) fn set(&self) {
         self.flag.store(true, Ordering::Relaxed);
-    }
-}
-
-/// Rewrites each value in `value` that holds none (strings, numbers...) by `rewrite`;
-/// whether any changed.
-fn rewrite_scalars(
-    value: &mut serde_json::Value,
-    rewrite: &impl Fn(&mut serde_json::Value) -> bool,
-) -> bool {
-    use serde_json::Value;
-    match value {
-        Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |any, item| rewrite_scalars(item, rewrite) | any),
-        Value::Object(members) => members
-            .values_mut()
-            .fold(false, |any, member| rewrite_scalars(member, rewrite) | any),
-        scalar => rewrite(scalar),
     }
 }
