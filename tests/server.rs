@@ -1571,11 +1571,17 @@ async fn values_of_the_wrong_type_repeated_and_empty_parameters_are_refused() {
 /// `.ci/run` installs it first.
 #[test]
 fn githubs_routes_build_an_axum_router() {
+    // Where `cargo xtask corpus` installs it by default.
     let cache = std::env::var_os("CODEGEN_CORPUS_CACHE")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/codegen-corpus")
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| {
+                    std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                        .join(".cache")
+                })
+                .join("codegen-corpus")
         });
     let path = cache.join("node_modules/@octokit/openapi/generated/api.github.com.json");
     let Ok(document) = std::fs::read_to_string(&path) else {
