@@ -1422,6 +1422,7 @@ async fn result_enums_multipart_forms_and_sse_only_operations() {
                     .file_name("a2")
                     .content_type("text/tab-separated-values"),
             ]),
+            scan: Some(fixture::Upload::from_bytes(&b"S"[..])),
             note: Some("hello".into()),
             count: Some(3),
         })
@@ -1436,6 +1437,7 @@ async fn result_enums_multipart_forms_and_sse_only_operations() {
             "extra:None:application/octet-stream:E|",
             "attachments:Some(\"a1\"):text/csv:A1|",
             "attachments:Some(\"a2\"):text/tab-separated-values:A2|",
+            "scan:None:image/tiff:S|",
             "note:None:-:hello|count:None:-:3"
         )
     );

@@ -43,6 +43,46 @@ impl Api {
     }
 }
 
+/// Follows aliases to the type a value really has (`Temperature` → `f64`).
+pub fn resolve_aliases<'a>(types: &'a [TypeDef], ty: &'a Ty) -> &'a Ty {
+    let mut ty = ty;
+    for _ in 0..=types.len() {
+        match ty {
+            Ty::Named(id) => match &types[id.0].kind {
+                TypeKind::Alias(inner) => ty = inner,
+                _ => return ty,
+            },
+            _ => return ty,
+        }
+    }
+    ty
+}
+
+/// How a multipart body's property is sent: a file part, a file part per item, or text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartKind {
+    File,
+    Files,
+    Text,
+}
+
+/// `ty`'s [`PartKind`], through `Option`s and aliases (a `$ref` to a `format: binary`
+/// schema is a file too): the client, the server and the `encoding` a document gives
+/// agree on it.
+pub fn part_kind(types: &[TypeDef], ty: &Ty) -> PartKind {
+    fn core<'a>(types: &'a [TypeDef], ty: &'a Ty) -> &'a Ty {
+        match resolve_aliases(types, ty) {
+            Ty::Option(inner) => core(types, inner),
+            ty => ty,
+        }
+    }
+    match core(types, ty) {
+        Ty::Bytes => PartKind::File,
+        Ty::List(item) if *core(types, item) == Ty::Bytes => PartKind::Files,
+        _ => PartKind::Text,
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Server {
     /// The URL as the document writes it, `{variables}` and all.

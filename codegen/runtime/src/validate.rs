@@ -241,6 +241,10 @@ impl Matcher {
                 ahead.push((must, compile(&format!("^(?:{inner})"))?));
                 rest = after;
             }
+            // `^(?!a)x|y`: the look-ahead belongs to the first alternative only.
+            if !ahead.is_empty() && top_level(rest).any(|(_, c)| c == '|') {
+                return Err("a look-ahead before a top-level `|` is not supported".to_owned());
+            }
         }
         let rest_source = match ahead.is_empty() {
             true => source.to_owned(),
@@ -267,7 +271,7 @@ impl Matcher {
 }
 
 /// `(?!inner)` or `(?=inner)` at the start of `pattern`: whether it must match, `inner`
-/// and what follows it. Parentheses are counted outside classes and escapes.
+/// and what follows it.
 #[cfg(feature = "pattern")]
 fn leading_look_ahead(pattern: &str) -> Option<(bool, &str, &str)> {
     let must = match pattern.get(..3)? {
@@ -276,20 +280,31 @@ fn leading_look_ahead(pattern: &str) -> Option<(bool, &str, &str)> {
         _ => return None,
     };
     let body = &pattern[3..];
+    let (end, _) = top_level(body).find(|&(_, c)| c == ')')?;
+    Some((must, &body[..end], &body[end + 1..]))
+}
+
+/// The characters of `pattern` outside classes, escapes and groups, with their offsets
+/// (a `)` that closes no group opened in `pattern` among them).
+#[cfg(feature = "pattern")]
+fn top_level(pattern: &str) -> impl Iterator<Item = (usize, char)> + '_ {
     let (mut depth, mut class, mut escaped) = (0usize, false, false);
-    for (i, c) in body.char_indices() {
+    pattern.char_indices().filter(move |&(_, c)| {
+        if escaped {
+            escaped = false;
+            return false;
+        }
         match c {
-            _ if escaped => escaped = false,
             '\\' => escaped = true,
             '[' if !class => class = true,
             ']' if class => class = false,
-            '(' if !class => depth += 1,
-            ')' if !class && depth == 0 => return Some((must, &body[..i], &body[i + 1..])),
-            ')' if !class => depth -= 1,
-            _ => {}
+            _ if class => {}
+            '(' => depth += 1,
+            ')' if depth > 0 => depth -= 1,
+            _ => return depth == 0,
         }
-    }
-    None
+        false
+    })
 }
 
 /// A boolean `enum` of one value.
@@ -492,6 +507,8 @@ mod tests {
         assert!(matches(grouped, "ab"));
         assert!(!matches(grouped, "cd)"));
         assert!(!matches(r"^(?![)])a", ")a") && matches(r"^(?![)])a", "a"));
+        // Alternatives inside a group are the pattern's own.
+        assert!(matches(r"^(?!x)(a|b)$", "b") && !matches(r"^(?!x)(a|b)$", "xb"));
         assert_eq!(
             Matcher::new(secret).unwrap().rest_source(),
             "^[a-zA-Z_][a-zA-Z0-9_]{0,199}$"
@@ -500,6 +517,8 @@ mod tests {
         assert!(Matcher::new("^a(?!b)").is_err());
         assert!(Matcher::new("(?<=a)b").is_err());
         assert!(Matcher::new("^(?!unclosed").is_err());
+        // A top-level `|` leaves the look-ahead to the first alternative: not split.
+        assert!(Matcher::new("^(?!a)x|a").is_err());
     }
 
     #[test]

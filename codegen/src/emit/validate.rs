@@ -13,17 +13,7 @@ use syn::{Expr, Stmt};
 
 /// Follows aliases to the type a value really has (`Temperature` → `f64`).
 pub fn resolved<'a>(api: &'a Api, ty: &'a Ty) -> &'a Ty {
-    let mut ty = ty;
-    for _ in 0..64 {
-        match ty {
-            Ty::Named(id) => match &api.ty(*id).kind {
-                TypeKind::Alias(inner) => ty = inner,
-                _ => return ty,
-            },
-            _ => return ty,
-        }
-    }
-    ty
+    crate::ir::resolve_aliases(&api.types, ty)
 }
 
 /// Whether any constraint of the document is a `pattern` (the crate then needs regex-lite).

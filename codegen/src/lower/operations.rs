@@ -526,14 +526,7 @@ impl<'a> Lowerer<'a> {
             let Some(types) = &encoding.content_type else {
                 continue;
             };
-            let file = match &field.ty {
-                Ty::Option(inner) => &**inner,
-                ty => ty,
-            };
-            let file = match file {
-                Ty::List(item) => **item == Ty::Bytes,
-                ty => *ty == Ty::Bytes,
-            };
+            let file = part_kind(&self.types, &field.ty) != PartKind::Text;
             let concrete = types
                 .split(',')
                 .map(codegen_runtime::media::essence)

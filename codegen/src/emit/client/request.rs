@@ -7,8 +7,8 @@ use crate::emit::naming::form_name;
 use crate::emit::params::{form_encoding_table, path_argument, presence, Presence};
 use crate::emit::{ast, doc_attr_list, ty_syn_in};
 use crate::ir::{
-    Api, Content, MediaKind, Operation, Param, ParamLocation, ParamStyle, PathSegment, RequestBody,
-    Ty, TypeKind,
+    part_kind, Api, Content, MediaKind, Operation, Param, ParamLocation, ParamStyle, PartKind,
+    PathSegment, RequestBody, Ty, TypeKind,
 };
 use crate::names::ident;
 use proc_macro2::Literal;
@@ -317,10 +317,10 @@ fn multipart_form(api: &Api, op: &Operation, content: &Content) -> MultipartForm
             Ty::Option(inner) => (true, &**inner),
             ty => (false, ty),
         };
-        let files = match inner {
-            Ty::Bytes => Some((upload(), false)),
-            Ty::List(item) if **item == Ty::Bytes => Some((generic_ty(&["Vec"], upload()), true)),
-            _ => None,
+        let files = match part_kind(&api.types, inner) {
+            PartKind::File => Some((upload(), false)),
+            PartKind::Files => Some((generic_ty(&["Vec"], upload()), true)),
+            PartKind::Text => None,
         };
         if files.as_ref().is_some_and(|(_, list)| !list) && !optional && file_field.is_none() {
             file_field = Some(f.name.clone());

@@ -247,11 +247,11 @@ fn form_struct(
             let (core, _) = strip_options(&f.ty);
             let core = resolved(api, core);
             let required = matches!(f.presence, Presence::Required | Presence::RequiredNullable);
-            match core {
-                Ty::Bytes => (Kind::File, core, required),
-                Ty::List(item) if **item == Ty::Bytes => (Kind::Files, core, required),
-                Ty::List(item) => (Kind::Values, &**item, required),
-                _ => (Kind::Value, core, required),
+            match (part_kind(&api.types, core), core) {
+                (PartKind::File, _) => (Kind::File, core, required),
+                (PartKind::Files, _) => (Kind::Files, core, required),
+                (PartKind::Text, Ty::List(item)) => (Kind::Values, &**item, required),
+                (PartKind::Text, _) => (Kind::Value, core, required),
             }
         })
         .collect();
